@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.28;
+
+import {IAllianceRegistry, MemberStatus, ROLE_PLATFORM} from "./interfaces/IAllianceRegistry.sol";
+import {
+    ILoanRegistry,
+    LoanId,
+    LoanStatus,
+    LoanTerms,
+    LoanState,
+    BorrowerExposure,
+    PaymentDue,
+    TermsField,
+    CreditEvent,
+    FactKind
+} from "./interfaces/ILoanRegistry.sol";
+import {ScheduleMath, ScheduleKind} from "./libraries/ScheduleMath.sol";
+
+/// @title LoanRegistry
+/// @notice See {ILoanRegistry}.
+/// @dev Storage per loan is two fresh slots (state and history head) plus the borrower's exposure slot; the terms live
+/// in the `LoanAnchored` event and are proven against the id on every later call. The README's gas section explains
+/// the choice.
+contract LoanRegistry is ILoanRegistry {
+    // ---------------------------------------------------------------- bounds on terms
+
+    /// @dev Principal fits 96 bits, so that an exposure of 2^32 such loans still fits its 128-bit sum.
+    uint256 public constant MAX_PRINCIPAL = type(uint96).max;
+    /// @dev 100% a year: the alliance's policy caps are stricter; this bound only rejects nonsense.
+    uint256 public constant MAX_ANNUAL_RATE_BPS = 10_000;
+    uint256 public constant MAX_LATE_FEE_BPS = 10_000;
+    /// @dev 30 years of monthly installments.
+    uint256 public constant MAX_INSTALLMENTS = 360;
+    uint256 public constant MIN_PERIOD = 1 days;
+    /// @dev A bullet loan's single period is its whole term: up to five years.
+    uint256 public constant MAX_PERIOD = 1830 days;
+    uint256 public constant MAX_TERM = 30 * 365 days;
+    uint256 public constant MAX_GRACE_PERIOD = 30 days;
+    uint256 public constant MAX_DEFAULT_THRESHOLD = 365 days;
+    uint256 public constant MAX_FUNDING_WINDOW = 90 days;
+    /// @dev 250 loans of about 80 000 gas each stay below a 30M block gas limit.
+    uint256 public constant MAX_BATCH = 250;
+
+    /// @dev Bit `from * 16 + to` is set when the transition table allows `from` → `to`.
+    uint256 private constant _TRANSITIONS = (1 << (uint256(LoanStatus.Funding) * 16 + uint256(LoanStatus.Active)))
+        | (1 << (uint256(LoanStatus.Funding) * 16 + uint256(LoanStatus.Cancelled)))
+        | (1 << (uint256(LoanStatus.Active) * 16 + uint256(LoanStatus.Late)))
+        | (1 << (uint256(LoanStatus.Active) * 16 + uint256(LoanStatus.Repaid)))
+        | (1 << (uint256(LoanStatus.Late) * 16 + uint256(LoanStatus.Active)))
+        | (1 << (uint256(LoanStatus.Late) * 16 + uint256(LoanStatus.Repaid)))
+        | (1 << (uint256(LoanStatus.Late) * 16 + uint256(LoanStatus.Defaulted)))
+        | (1 << (uint256(LoanStatus.Defaulted) * 16 + uint256(LoanStatus.Recovered)))
+        | (1 << (uint256(LoanStatus.Defaulted) * 16 + uint256(LoanStatus.WrittenOff)));
+
+    /// @dev A recorded repayment, gathered in memory to keep the stack shallow.
+    struct _Repayment {
+        uint256 amount;
+        PaymentDue due;
+        uint256 prepayment;
+        uint256 outstandingAfter;
+    }
+
+    /// @notice The alliance registry that says who may do what.
+    IAllianceRegistry public immutable ALLIANCE;
+
+    mapping(LoanId loanId => LoanState) private _states;
+    mapping(LoanId loanId => bytes32) private _heads;
+    mapping(bytes32 borrowerRef => BorrowerExposure) private _exposures;
+
+    constructor(IAllianceRegistry alliance) {
+        ALLIANCE = alliance;
+    }
+
+    // ---------------------------------------------------------------- origination
+
+    /// @inheritdoc ILoanRegistry
+    function anchorLoan(LoanTerms calldata terms) external returns (LoanId loanId) {
+        _requireActivePlatform();
+        loanId = _loanId(terms);
+        bytes memory reason = _check(msg.sender, terms, loanId);
+        if (reason.length != 0) _revertWith(reason);
+        _anchor(terms, loanId);
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function anchorLoans(LoanTerms[] calldata terms) external returns (LoanId[] memory loanIds) {
+        _requireActivePlatform();
+        uint256 size = terms.length;
+        if (size == 0 || size > MAX_BATCH) revert LoanRegistryBatchSize(size, MAX_BATCH);
+
+        loanIds = new LoanId[](size);
+        for (uint256 i; i < size; ++i) {
+            LoanId loanId = _loanId(terms[i]);
+            // Checked one by one after the earlier items were stored, so a duplicate inside the batch is caught too.
+            bytes memory reason = _check(msg.sender, terms[i], loanId);
+            if (reason.length != 0) revert LoanRegistryBatchItemRejected(i, reason);
+            _anchor(terms[i], loanId);
+            loanIds[i] = loanId;
+        }
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    /// @inheritdoc ILoanRegistry
+    function activateLoan(LoanTerms calldata terms) external {
+        (LoanId loanId, LoanState storage state) = _serviced(terms);
+        _requireStatus(loanId, state.status, LoanStatus.Funding, LoanStatus.Active);
+        if (block.timestamp > terms.fundingDeadline) {
+            revert LoanRegistryFundingDeadlinePassed(loanId, terms.fundingDeadline, block.timestamp);
+        }
+        state.activatedAt = uint40(block.timestamp);
+        _setStatus(loanId, state, terms, LoanStatus.Active);
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function cancelLoan(LoanTerms calldata terms) external {
+        (LoanId loanId, LoanState storage state) = _serviced(terms);
+        _requireStatus(loanId, state.status, LoanStatus.Funding, LoanStatus.Cancelled);
+        _setStatus(loanId, state, terms, LoanStatus.Cancelled);
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function markLate(LoanTerms calldata terms) external {
+        (LoanId loanId, LoanState storage state) = _serviced(terms);
+        _requireStatus(loanId, state.status, LoanStatus.Active, LoanStatus.Late);
+        uint256 graceEnds = _nextDueDate(terms, state) + terms.gracePeriod;
+        if (block.timestamp <= graceEnds) revert LoanRegistryNotOverdue(loanId, graceEnds, block.timestamp);
+        _setStatus(loanId, state, terms, LoanStatus.Late);
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function cureLoan(LoanTerms calldata terms) external {
+        (LoanId loanId, LoanState storage state) = _serviced(terms);
+        _requireStatus(loanId, state.status, LoanStatus.Late, LoanStatus.Active);
+        uint256 graceEnds = _nextDueDate(terms, state) + terms.gracePeriod;
+        if (block.timestamp > graceEnds) revert LoanRegistryStillOverdue(loanId, graceEnds, block.timestamp);
+        _setStatus(loanId, state, terms, LoanStatus.Active);
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function markDefaulted(LoanTerms calldata terms) external {
+        (LoanId loanId, LoanState storage state) = _serviced(terms);
+        _requireStatus(loanId, state.status, LoanStatus.Late, LoanStatus.Defaulted);
+        uint256 eligibleAt = _nextDueDate(terms, state) + terms.defaultThreshold;
+        if (block.timestamp < eligibleAt) {
+            revert LoanRegistryDefaultThresholdNotReached(loanId, eligibleAt, block.timestamp);
+        }
+        _setStatus(loanId, state, terms, LoanStatus.Defaulted);
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function markRecovered(LoanTerms calldata terms) external {
+        (LoanId loanId, LoanState storage state) = _serviced(terms);
+        _requireStatus(loanId, state.status, LoanStatus.Defaulted, LoanStatus.Recovered);
+        _setStatus(loanId, state, terms, LoanStatus.Recovered);
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function writeOff(LoanTerms calldata terms) external {
+        (LoanId loanId, LoanState storage state) = _serviced(terms);
+        _requireStatus(loanId, state.status, LoanStatus.Defaulted, LoanStatus.WrittenOff);
+        _setStatus(loanId, state, terms, LoanStatus.WrittenOff);
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function recordRepayment(LoanTerms calldata terms, uint256 amount) external {
+        (LoanId loanId, LoanState storage state) = _serviced(terms);
+        PaymentDue memory due = _paymentDue(loanId, terms, state);
+        uint256 installmentDue = due.lateInterest + due.interest + due.principal;
+        if (amount < installmentDue) revert LoanRegistryPaymentBelowInstallment(loanId, amount, installmentDue);
+        uint256 outstanding = state.outstandingPrincipal;
+        uint256 maxPayable = due.lateInterest + due.interest + outstanding;
+        if (amount > maxPayable) revert LoanRegistryPaymentExceedsBalance(loanId, amount, maxPayable);
+
+        _Repayment memory repayment;
+        repayment.amount = amount;
+        repayment.due = due;
+        // Cannot underflow: installmentDue <= amount <= maxPayable, and due.principal <= outstanding.
+        unchecked {
+            repayment.prepayment = amount - installmentDue;
+            repayment.outstandingAfter = outstanding - due.principal - repayment.prepayment;
+        }
+        state.outstandingPrincipal = uint128(repayment.outstandingAfter);
+        state.installmentsPaid = due.installment;
+        _exposures[terms.borrowerRef].outstandingPrincipal -= uint128(outstanding - repayment.outstandingAfter);
+        _emitRepayment(loanId, repayment);
+
+        if (repayment.outstandingAfter == 0) {
+            _setStatus(loanId, state, terms, LoanStatus.Repaid);
+        } else if (state.status == LoanStatus.Late && block.timestamp <= _nextDueDate(terms, state) + terms.gracePeriod) {
+            _setStatus(loanId, state, terms, LoanStatus.Active);
+        }
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function amendDocument(LoanTerms calldata terms, bytes32 documentHash) external {
+        (LoanId loanId, LoanState storage state) = _serviced(terms);
+        if (_isFinal(state.status)) revert LoanRegistryLoanClosed(loanId, state.status);
+        if (documentHash == bytes32(0)) revert LoanRegistryMissingReference(TermsField.DocumentHash);
+
+        uint16 version = state.documentVersion + 1;
+        state.documentVersion = version;
+        uint40 at = uint40(block.timestamp);
+        bytes32 head =
+            _extend(loanId, keccak256(abi.encode(FactKind.DocumentAmended, loanId, version, documentHash, at)));
+        emit LoanDocumentAmended(loanId, version, documentHash, at, head);
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function extendHistory(LoanId loanId, bytes32 factHash) external {
+        if (!ALLIANCE.isLoanServicer(msg.sender)) revert LoanRegistryNotServicer(msg.sender);
+        if (_states[loanId].status == LoanStatus.None) revert LoanRegistryUnknownLoan(loanId);
+
+        uint40 at = uint40(block.timestamp);
+        bytes32 head = _extend(loanId, keccak256(abi.encode(FactKind.External, loanId, msg.sender, factHash, at)));
+        emit LoanHistoryExtended(loanId, msg.sender, factHash, at, head);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc ILoanRegistry
+    function loanIdOf(LoanTerms calldata terms) external pure returns (LoanId) {
+        return _loanId(terms);
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function loanState(LoanId loanId) external view returns (LoanState memory) {
+        return _states[loanId];
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function historyHead(LoanId loanId) external view returns (bytes32) {
+        return _heads[loanId];
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function nextPayment(LoanTerms calldata terms) external view returns (PaymentDue memory) {
+        LoanId loanId = _loanId(terms);
+        LoanState storage state = _states[loanId];
+        if (state.status == LoanStatus.None) revert LoanRegistryUnknownLoan(loanId);
+        return _paymentDue(loanId, terms, state);
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function exposureOf(bytes32 borrowerRef) external view returns (BorrowerExposure memory) {
+        return _exposures[borrowerRef];
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function isTransitionAllowed(LoanStatus from, LoanStatus to) public pure returns (bool) {
+        return _TRANSITIONS & (1 << (uint256(from) * 16 + uint256(to))) != 0;
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function previewAnchor(address caller, LoanTerms calldata terms) external view returns (bytes memory reason) {
+        if (!ALLIANCE.isActiveMember(caller, ROLE_PLATFORM)) {
+            return abi.encodeWithSelector(LoanRegistryNotActivePlatform.selector, caller);
+        }
+        return _check(caller, terms, _loanId(terms));
+    }
+
+    // ---------------------------------------------------------------- internals: origination
+
+    function _requireActivePlatform() private view {
+        if (!ALLIANCE.isActiveMember(msg.sender, ROLE_PLATFORM)) revert LoanRegistryNotActivePlatform(msg.sender);
+    }
+
+    function _loanId(LoanTerms calldata terms) private pure returns (LoanId) {
+        return LoanId.wrap(uint256(keccak256(abi.encode(terms))));
+    }
+
+    /// @dev Returns the ABI-encoded error that anchoring `terms` by `caller` would raise, or nothing. Returning the
+    /// error instead of reverting lets a batch name the item and lets {previewAnchor} answer without a transaction.
+    function _check(address caller, LoanTerms calldata t, LoanId loanId) private view returns (bytes memory) {
+        if (t.platform != caller) return abi.encodeWithSelector(LoanRegistryPlatformMismatch.selector, caller, t.platform);
+        if (t.borrowerRef == bytes32(0)) return _missing(TermsField.BorrowerRef);
+        if (t.documentHash == bytes32(0)) return _missing(TermsField.DocumentHash);
+        if (t.principal == 0 || t.principal > MAX_PRINCIPAL) {
+            return _outOfBounds(TermsField.Principal, t.principal, 1, MAX_PRINCIPAL);
+        }
+        if (t.annualRateBps > MAX_ANNUAL_RATE_BPS) {
+            return _outOfBounds(TermsField.AnnualRate, t.annualRateBps, 0, MAX_ANNUAL_RATE_BPS);
+        }
+        if (t.scheduleKind > uint8(type(ScheduleKind).max)) {
+            return _outOfBounds(TermsField.ScheduleKind, t.scheduleKind, 0, uint8(type(ScheduleKind).max));
+        }
+        // A bullet loan has exactly one installment: its period is the whole term.
+        uint256 maxInstallments = t.scheduleKind == uint8(ScheduleKind.Bullet) ? 1 : MAX_INSTALLMENTS;
+        if (t.installments == 0 || t.installments > maxInstallments) {
+            return _outOfBounds(TermsField.Installments, t.installments, 1, maxInstallments);
+        }
+        if (t.period < MIN_PERIOD || t.period > MAX_PERIOD) {
+            return _outOfBounds(TermsField.Period, t.period, MIN_PERIOD, MAX_PERIOD);
+        }
+        if (uint256(t.period) * t.installments > MAX_TERM) {
+            return _outOfBounds(TermsField.Term, uint256(t.period) * t.installments, MIN_PERIOD, MAX_TERM);
+        }
+        if (t.gracePeriod > MAX_GRACE_PERIOD) {
+            return _outOfBounds(TermsField.GracePeriod, t.gracePeriod, 0, MAX_GRACE_PERIOD);
+        }
+        if (t.lateFeeBps > MAX_LATE_FEE_BPS) return _outOfBounds(TermsField.LateFeeRate, t.lateFeeBps, 0, MAX_LATE_FEE_BPS);
+        // Default can only be declared after the grace period has passed.
+        if (t.defaultThreshold <= t.gracePeriod || t.defaultThreshold > MAX_DEFAULT_THRESHOLD) {
+            return _outOfBounds(
+                TermsField.DefaultThreshold, t.defaultThreshold, uint256(t.gracePeriod) + 1, MAX_DEFAULT_THRESHOLD
+            );
+        }
+        if (t.fundingDeadline <= block.timestamp || t.fundingDeadline > block.timestamp + MAX_FUNDING_WINDOW) {
+            return _outOfBounds(
+                TermsField.FundingDeadline, t.fundingDeadline, block.timestamp + 1, block.timestamp + MAX_FUNDING_WINDOW
+            );
+        }
+        if (_states[loanId].status != LoanStatus.None) {
+            return abi.encodeWithSelector(LoanRegistryLoanExists.selector, loanId);
+        }
+        return "";
+    }
+
+    function _anchor(LoanTerms calldata terms, LoanId loanId) private {
+        _states[loanId] = LoanState({
+            status: LoanStatus.Funding,
+            installmentsPaid: 0,
+            documentVersion: 1,
+            activatedAt: 0,
+            statusSince: uint40(block.timestamp),
+            outstandingPrincipal: terms.principal
+        });
+        BorrowerExposure storage exposure = _exposures[terms.borrowerRef];
+        exposure.outstandingPrincipal += terms.principal;
+        exposure.openLoans += 1;
+
+        uint40 at = uint40(block.timestamp);
+        bytes32 head = _extend(loanId, keccak256(abi.encode(FactKind.Anchored, loanId, at)));
+        emit LoanAnchored(loanId, terms.platform, terms.borrowerRef, terms, at, head);
+    }
+
+    function _missing(TermsField field) private pure returns (bytes memory) {
+        return abi.encodeWithSelector(LoanRegistryMissingReference.selector, field);
+    }
+
+    function _outOfBounds(TermsField field, uint256 value, uint256 min, uint256 max) private pure returns (bytes memory) {
+        return abi.encodeWithSelector(LoanRegistryTermOutOfBounds.selector, field, value, min, max);
+    }
+
+    function _revertWith(bytes memory reason) private pure {
+        assembly ("memory-safe") {
+            revert(add(reason, 0x20), mload(reason))
+        }
+    }
+
+    // ---------------------------------------------------------------- internals: servicing
+
+    /// @dev Proves `terms` against an anchored loan and checks that the caller may service it: the originating
+    /// platform unless expelled (a suspended platform keeps servicing), or a loan-servicer contract.
+    function _serviced(LoanTerms calldata terms) private view returns (LoanId loanId, LoanState storage state) {
+        loanId = _loanId(terms);
+        state = _states[loanId];
+        if (state.status == LoanStatus.None) revert LoanRegistryUnknownLoan(loanId);
+        if (msg.sender == terms.platform) {
+            if (ALLIANCE.memberOf(msg.sender).status == MemberStatus.Expelled) {
+                revert LoanRegistryUnauthorized(loanId, msg.sender);
+            }
+        } else if (!ALLIANCE.isLoanServicer(msg.sender)) {
+            revert LoanRegistryUnauthorized(loanId, msg.sender);
+        }
+    }
+
+    /// @dev Each lifecycle action starts from exactly one status of the transition table.
+    function _requireStatus(LoanId loanId, LoanStatus from, LoanStatus expected, LoanStatus to) private pure {
+        if (from != expected) revert LoanRegistryInvalidTransition(loanId, from, to);
+    }
+
+    function _isFinal(LoanStatus status) private pure returns (bool) {
+        return status == LoanStatus.Repaid || status == LoanStatus.Recovered || status == LoanStatus.WrittenOff
+            || status == LoanStatus.Cancelled;
+    }
+
+    function _nextDueDate(LoanTerms calldata terms, LoanState storage state) private view returns (uint256) {
+        return uint256(state.activatedAt) + uint256(state.installmentsPaid + 1) * terms.period;
+    }
+
+    function _paymentDue(LoanId loanId, LoanTerms calldata terms, LoanState storage state)
+        private
+        view
+        returns (PaymentDue memory due)
+    {
+        if (state.status != LoanStatus.Active && state.status != LoanStatus.Late) {
+            revert LoanRegistryNotServiceable(loanId, state.status);
+        }
+        ScheduleKind kind = ScheduleKind(terms.scheduleKind);
+        uint256 level = kind == ScheduleKind.EqualInstallment
+            ? ScheduleMath.levelPayment(terms.principal, terms.annualRateBps, terms.installments, terms.period)
+            : 0;
+        due.installment = state.installmentsPaid + 1;
+        due.dueDate = uint40(_nextDueDate(terms, state));
+        (due.principal, due.interest) = ScheduleMath.installment(
+            kind,
+            terms.principal,
+            terms.annualRateBps,
+            terms.installments,
+            terms.period,
+            due.installment,
+            state.outstandingPrincipal,
+            level
+        );
+        due.lateInterest = ScheduleMath.lateInterest(
+            due.principal + due.interest, terms.lateFeeBps, due.dueDate, terms.gracePeriod, block.timestamp
+        );
+    }
+
+    /// @dev Moves the loan to `to`, records the fact, and keeps the borrower's
+    /// exposure and credit record in step.
+    function _setStatus(LoanId loanId, LoanState storage state, LoanTerms calldata terms, LoanStatus to) private {
+        LoanStatus from = state.status;
+        // Every move, by an action or as the consequence of a repayment, obeys the one transition table.
+        if (!isTransitionAllowed(from, to)) revert LoanRegistryInvalidTransition(loanId, from, to);
+        uint40 at = uint40(block.timestamp);
+        state.status = to;
+        state.statusSince = at;
+
+        BorrowerExposure storage exposure = _exposures[terms.borrowerRef];
+        bool hasCreditEvent = true;
+        CreditEvent creditEvent;
+        if (to == LoanStatus.Late) {
+            exposure.lateEvents += 1;
+            creditEvent = CreditEvent.Late;
+        } else if (to == LoanStatus.Active && from == LoanStatus.Late) {
+            exposure.curedEvents += 1;
+            creditEvent = CreditEvent.Cured;
+        } else if (to == LoanStatus.Defaulted) {
+            exposure.defaultEvents += 1;
+            creditEvent = CreditEvent.Defaulted;
+        } else if (to == LoanStatus.Recovered) {
+            creditEvent = CreditEvent.Recovered;
+        } else if (to == LoanStatus.WrittenOff) {
+            exposure.writeOffEvents += 1;
+            creditEvent = CreditEvent.WrittenOff;
+        } else {
+            hasCreditEvent = false;
+        }
+        if (_isFinal(to)) {
+            // A closed loan leaves the exposure. The loan keeps its outstanding principal on record as the loss,
+            // except a cancelled one, which never disbursed anything.
+            exposure.outstandingPrincipal -= state.outstandingPrincipal;
+            exposure.openLoans -= 1;
+            if (to == LoanStatus.Cancelled) state.outstandingPrincipal = 0;
+        }
+
+        bytes32 head = _extend(loanId, keccak256(abi.encode(FactKind.StatusChanged, loanId, from, to, at)));
+        emit LoanStatusChanged(loanId, from, to, at, head);
+        if (hasCreditEvent) emit CreditEventRecorded(terms.borrowerRef, loanId, terms.platform, creditEvent, at);
+    }
+
+    function _emitRepayment(LoanId loanId, _Repayment memory r) private {
+        uint40 at = uint40(block.timestamp);
+        bytes32 head = _extend(
+            loanId,
+            keccak256(
+                abi.encode(
+                    FactKind.RepaymentRecorded,
+                    loanId,
+                    r.due.installment,
+                    r.amount,
+                    r.due.lateInterest,
+                    r.due.interest,
+                    r.due.principal,
+                    r.prepayment,
+                    r.outstandingAfter,
+                    at
+                )
+            )
+        );
+        emit RepaymentRecorded(
+            loanId,
+            r.due.installment,
+            r.amount,
+            r.due.lateInterest,
+            r.due.interest,
+            r.due.principal,
+            r.prepayment,
+            r.outstandingAfter,
+            at,
+            head
+        );
+    }
+
+    function _extend(LoanId loanId, bytes32 factHash) private returns (bytes32 head) {
+        head = keccak256(abi.encode(_heads[loanId], factHash));
+        _heads[loanId] = head;
+    }
+}

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.28;
+
+/// @dev Member roles, combined as a bitmask in {Member.roles}.
+uint8 constant ROLE_PLATFORM = 1;
+uint8 constant ROLE_INSURER = 2;
+uint8 constant ROLE_AUDITOR = 4;
+uint8 constant ROLE_CUSTODIAN = 8;
+uint8 constant ALL_ROLES = ROLE_PLATFORM | ROLE_INSURER | ROLE_AUDITOR | ROLE_CUSTODIAN;
+
+/// @notice Status of an alliance member. A member is admitted Active; Expelled is final.
+enum MemberStatus {
+    None,
+    Active,
+    Suspended,
+    Expelled
+}
+
+/// @notice A member of the alliance.
+/// @dev Slot 0: roles (8) | status (8) | since (40); slot 1: metadataHash.
+struct Member {
+    /// @dev Bitmask of `ROLE_*` constants above.
+    uint8 roles;
+    MemberStatus status;
+    /// @dev Time of the last status change.
+    uint40 since;
+    /// @dev Hash of the member's off-chain profile document (licence, legal entity). Never personal data.
+    bytes32 metadataHash;
+}
+
+/// @notice A lender on the allowlist.
+/// @dev One slot: kycExpiry (40) | kycProvider (160).
+struct Lender {
+    /// @dev The allowlisting ends at this time unless renewed.
+    uint40 kycExpiry;
+    /// @dev The platform that performed the KYC and vouches for the lender.
+    address kycProvider;
+}
+
+/// @title Alliance registry: who the members are and what each may do
+/// @notice Every other LoanLedger contract asks this registry who may do what. Governance (the default admin, a multisig
+/// in production) admits, suspends, reinstates and expels members and grants the loan-servicer role to system contracts.
+/// Admin transfer is two-step with a delay (OpenZeppelin `AccessControlDefaultAdminRules`), so the alliance can never be
+/// handed over or renounced by a single mistaken transaction.
+/// @dev A suspended platform cannot originate loans, but its existing loans keep being serviced and paid out: nothing in
+/// the servicing path asks for Active status.
+interface IAllianceRegistry {
+    // ---------------------------------------------------------------- events
+
+    /// @notice `account` was admitted with `roles` and profile `metadataHash`.
+    event MemberAdmitted(address indexed account, uint8 roles, bytes32 metadataHash);
+    /// @notice `account`'s roles changed to `roles`.
+    event MemberRolesChanged(address indexed account, uint8 roles);
+    /// @notice `account`'s profile hash changed to `metadataHash`.
+    event MemberMetadataChanged(address indexed account, bytes32 metadataHash);
+    /// @notice `account`'s status moved from `from` to `to`.
+    event MemberStatusChanged(address indexed account, MemberStatus from, MemberStatus to);
+    /// @notice `provider` allowlisted `lender` until `kycExpiry`.
+    event LenderAllowed(address indexed lender, address indexed provider, uint40 kycExpiry);
+    /// @notice `lender` was removed from the allowlist by `by`.
+    event LenderRevoked(address indexed lender, address indexed by);
+
+    // ---------------------------------------------------------------- errors
+
+    /// @notice The zero address cannot be a member or a lender.
+    error AllianceRegistryZeroAddress();
+    /// @notice `roles` is empty or has bits outside the known roles.
+    error AllianceRegistryInvalidRoles(uint8 roles);
+    /// @notice `account` was admitted before (members are never re-admitted, expelled ones included).
+    error AllianceRegistryMemberExists(address account);
+    /// @notice `account` is not a member.
+    error AllianceRegistryUnknownMember(address account);
+    /// @notice `account` cannot move from status `from` to status `to`.
+    error AllianceRegistryInvalidStatusTransition(address account, MemberStatus from, MemberStatus to);
+    /// @notice `caller` may not do this: it is neither governance nor the member itself.
+    error AllianceRegistryUnauthorized(address caller);
+    /// @notice `caller` is not an active platform member.
+    error AllianceRegistryNotActivePlatform(address caller);
+    /// @notice `kycExpiry` is not in the future (`nowTime`).
+    error AllianceRegistryKycExpiryInPast(uint40 kycExpiry, uint256 nowTime);
+    /// @notice `lender` is not on the allowlist.
+    error AllianceRegistryUnknownLender(address lender);
+
+    // ---------------------------------------------------------------- governance
+
+    /// @notice Admits `account` as an Active member with `roles` (a bitmask of `ROLE_*`).
+    /// @dev Governance only. Reverts if `account` was ever a member.
+    function admitMember(address account, uint8 roles, bytes32 metadataHash) external;
+
+    /// @notice Replaces `account`'s roles. Governance only; the member must not be expelled.
+    function setMemberRoles(address account, uint8 roles) external;
+
+    /// @notice Replaces `account`'s profile hash. Governance or the member itself; not for expelled members.
+    function setMemberMetadata(address account, bytes32 metadataHash) external;
+
+    /// @notice Active → Suspended. Governance only. The member stops originating; its loans keep being serviced.
+    function suspendMember(address account) external;
+
+    /// @notice Suspended → Active. Governance only.
+    function reinstateMember(address account) external;
+
+    /// @notice Active or Suspended → Expelled, for good. Governance only.
+    function expelMember(address account) external;
+
+    // ---------------------------------------------------------------- lenders
+
+    /// @notice Allowlists (or renews) `lender` until `kycExpiry`, vouched for by the calling platform, which did the KYC
+    /// off chain. Only an active platform member may call.
+    function allowLender(address lender, uint40 kycExpiry) external;
+
+    /// @notice Removes `lender` from the allowlist. Governance or the platform that vouched for the lender.
+    function revokeLender(address lender) external;
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice The member record of `account` (status None if it never was one).
+    function memberOf(address account) external view returns (Member memory);
+
+    /// @notice Whether `account` is an Active member holding every role bit of `role`.
+    function isActiveMember(address account, uint8 role) external view returns (bool);
+
+    /// @notice Number of accounts ever admitted, for enumeration with {memberAt}.
+    function memberCount() external view returns (uint256);
+
+    /// @notice The `index`-th admitted account, in admission order.
+    function memberAt(uint256 index) external view returns (address);
+
+    /// @notice The allowlist record of `lender` (zero if never allowlisted).
+    function lenderOf(address lender) external view returns (Lender memory);
+
+    /// @notice Whether `lender` is allowlisted and its KYC has not expired.
+    function isAllowedLender(address lender) external view returns (bool);
+
+    /// @notice Whether `account` is a system contract that may service any platform's loans.
+    function isLoanServicer(address account) external view returns (bool);
+}

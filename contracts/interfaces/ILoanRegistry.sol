@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.28;
+
+/// @notice A loan's id: `uint256(keccak256(abi.encode(terms)))`, so the id itself commits to the anchored terms and
+/// every call that needs the terms takes them as calldata and proves them against the id (as Morpho Blue does with its
+/// market ids). The same agreement can therefore never be anchored twice.
+type LoanId is uint256;
+
+/// @notice Lifecycle of a loan. The allowed moves are the transition table of {ILoanRegistry}.
+enum LoanStatus {
+    None,
+    Funding,
+    Active,
+    Late,
+    Repaid,
+    Defaulted,
+    Recovered,
+    WrittenOff,
+    Cancelled
+}
+
+/// @notice The field of {LoanTerms} that a validation error is about.
+enum TermsField {
+    Platform,
+    BorrowerRef,
+    DocumentHash,
+    Principal,
+    AnnualRate,
+    ScheduleKind,
+    Installments,
+    Period,
+    GracePeriod,
+    LateFeeRate,
+    DefaultThreshold,
+    FundingDeadline,
+    Term
+}
+
+/// @notice A fact about a borrower that every member can see.
+enum CreditEvent {
+    Late,
+    Cured,
+    Defaulted,
+    Recovered,
+    WrittenOff
+}
+
+/// @notice The kinds of fact that extend a loan's history chain (see {ILoanRegistry} for each fact's encoding).
+enum FactKind {
+    Anchored,
+    StatusChanged,
+    RepaymentRecorded,
+    DocumentAmended,
+    External
+}
+
+/// @notice The immutable agreement a platform anchors. It lives in the `LoanAnchored` event, not in storage; its hash
+/// is the loan id.
+struct LoanTerms {
+    /// @dev The originating platform; must be the account that anchors.
+    address platform;
+    /// @dev The borrower reference: HMAC-SHA256(alliance key, normalised national id). Never personal data.
+    bytes32 borrowerRef;
+    /// @dev Hash of the signed contract document, version 1.
+    bytes32 documentHash;
+    /// @dev The platform's own reference for the agreement (a hash), so two agreements with equal terms get two ids.
+    bytes32 platformRef;
+    uint128 principal;
+    /// @dev Nominal annual interest rate, basis points, actual/365.
+    uint16 annualRateBps;
+    /// @dev A `ScheduleKind`, kept as uint8 so that an unknown kind is rejected with a named error.
+    uint8 scheduleKind;
+    uint16 installments;
+    /// @dev Seconds between installments (for a bullet loan: the whole term).
+    uint32 period;
+    /// @dev Seconds after a due date during which a payment is not late.
+    uint32 gracePeriod;
+    /// @dev Late interest rate, basis points a year, charged per started day overdue.
+    uint16 lateFeeBps;
+    /// @dev Seconds after a missed due date from which a late loan may be declared defaulted.
+    uint32 defaultThreshold;
+    /// @dev The loan must be funded and activated by this time, or it can only be cancelled.
+    uint40 fundingDeadline;
+}
+
+/// @notice The mutable state of a loan.
+/// @dev One slot: status (8) | installmentsPaid (16) | documentVersion (16) | activatedAt (40) | statusSince (40) |
+/// outstandingPrincipal (128).
+struct LoanState {
+    LoanStatus status;
+    /// @dev Installments settled so far; the next one due is `installmentsPaid + 1`.
+    uint16 installmentsPaid;
+    /// @dev Number of document versions; version 1 is `terms.documentHash`.
+    uint16 documentVersion;
+    /// @dev When the principal was disbursed; due dates are `activatedAt + k * period`.
+    uint40 activatedAt;
+    uint40 statusSince;
+    uint128 outstandingPrincipal;
+}
+
+/// @notice A borrower reference's exposure across every platform of the alliance.
+/// @dev One slot: outstandingPrincipal (128) | openLoans (32) | four event counters (24 each).
+struct BorrowerExposure {
+    /// @dev Principal still owed on open loans (requested principal while a loan is Funding).
+    uint128 outstandingPrincipal;
+    /// @dev Loans anchored and not yet closed (Funding, Active, Late, Defaulted).
+    uint32 openLoans;
+    uint24 lateEvents;
+    uint24 curedEvents;
+    uint24 defaultEvents;
+    uint24 writeOffEvents;
+}
+
+/// @notice The next installment of a loan, as it stands at the time of the call.
+struct PaymentDue {
+    uint16 installment;
+    uint40 dueDate;
+    uint256 principal;
+    uint256 interest;
+    uint256 lateInterest;
+}
+
+/// @title Loan registry: anchored loan agreements, their lifecycle and their provable history
+/// @notice Platforms anchor loan agreements (alone or in batches); the originating platform, or a loan-servicer system
+/// contract that governance names in the alliance registry, moves each loan through the transition table:
+///
+///     Funding   → Active | Cancelled
+///     Active    → Late | Repaid
+///     Late      → Active (cured) | Repaid | Defaulted
+///     Defaulted → Recovered | WrittenOff
+///     Repaid, Recovered, WrittenOff, Cancelled: final
+///
+/// Every fact about a loan extends its history chain, `head = keccak256(abi.encode(previousHead, factHash))` starting
+/// from zero, and every event that records a fact carries the new head, so an auditor can prove an off-chain copy of
+/// the history complete and unaltered. The fact hashes are:
+///
+///     Anchored:          keccak256(abi.encode(FactKind.Anchored, loanId, at))
+///     StatusChanged:     keccak256(abi.encode(FactKind.StatusChanged, loanId, from, to, at))
+///     RepaymentRecorded: keccak256(abi.encode(FactKind.RepaymentRecorded, loanId, installment, amount, lateInterest,
+///                                             interest, principal, prepayment, outstandingAfter, at))
+///     DocumentAmended:   keccak256(abi.encode(FactKind.DocumentAmended, loanId, version, documentHash, at))
+///     External:          keccak256(abi.encode(FactKind.External, loanId, source, factHash, at))
+///
+/// Cross-platform exposure and credit events per borrower reference are kept for every member to read.
+/// @dev On a permissioned chain read access is governed by the nodes, so the views are open to any caller.
+interface ILoanRegistry {
+    // ---------------------------------------------------------------- events
+
+    /// @notice `platform` anchored loan `loanId` for `borrowerRef` on `terms`.
+    event LoanAnchored(
+        LoanId indexed loanId,
+        address indexed platform,
+        bytes32 indexed borrowerRef,
+        LoanTerms terms,
+        uint40 at,
+        bytes32 head
+    );
+    /// @notice Loan `loanId` moved from `from` to `to`.
+    event LoanStatusChanged(LoanId indexed loanId, LoanStatus from, LoanStatus to, uint40 at, bytes32 head);
+    /// @notice A repayment of `amount` settled installment `installment` of `loanId`, applied as late interest,
+    /// interest, scheduled principal and prepayment, leaving `outstandingAfter`.
+    event RepaymentRecorded(
+        LoanId indexed loanId,
+        uint16 installment,
+        uint256 amount,
+        uint256 lateInterest,
+        uint256 interest,
+        uint256 principal,
+        uint256 prepayment,
+        uint256 outstandingAfter,
+        uint40 at,
+        bytes32 head
+    );
+    /// @notice The loan's contract document gained version `version` with hash `documentHash`.
+    event LoanDocumentAmended(LoanId indexed loanId, uint16 version, bytes32 documentHash, uint40 at, bytes32 head);
+    /// @notice Servicer contract `source` recorded `factHash` (its own fact, e.g. a collateral pledge) in the history.
+    event LoanHistoryExtended(LoanId indexed loanId, address indexed source, bytes32 factHash, uint40 at, bytes32 head);
+    /// @notice A credit event for `borrowerRef` on loan `loanId` of `platform`.
+    event CreditEventRecorded(
+        bytes32 indexed borrowerRef,
+        LoanId indexed loanId,
+        address indexed platform,
+        CreditEvent kind,
+        uint40 at
+    );
+
+    // ---------------------------------------------------------------- errors
+
+    /// @notice `caller` is not an active platform member and cannot originate loans.
+    error LoanRegistryNotActivePlatform(address caller);
+    /// @notice The terms name `platform` as originator, but `caller` anchors them.
+    error LoanRegistryPlatformMismatch(address caller, address platform);
+    /// @notice The terms' `field` is `value`, outside `[min, max]`.
+    error LoanRegistryTermOutOfBounds(TermsField field, uint256 value, uint256 min, uint256 max);
+    /// @notice The terms' reference `field` (borrower reference or document hash) is zero.
+    error LoanRegistryMissingReference(TermsField field);
+    /// @notice A loan with these terms was anchored before.
+    error LoanRegistryLoanExists(LoanId loanId);
+    /// @notice A batch must hold between 1 and `max` loans; it held `size`.
+    error LoanRegistryBatchSize(uint256 size, uint256 max);
+    /// @notice Item `index` of a batch was rejected for `reason` (the item's own error, ABI-encoded); nothing was anchored.
+    error LoanRegistryBatchItemRejected(uint256 index, bytes reason);
+    /// @notice No loan was anchored with these terms.
+    error LoanRegistryUnknownLoan(LoanId loanId);
+    /// @notice `caller` is neither the loan's (non-expelled) originating platform nor a loan-servicer contract.
+    error LoanRegistryUnauthorized(LoanId loanId, address caller);
+    /// @notice The transition table does not allow `from` → `to`.
+    error LoanRegistryInvalidTransition(LoanId loanId, LoanStatus from, LoanStatus to);
+    /// @notice Repayments and payment schedules apply to Active or Late loans only; the loan is `status`.
+    error LoanRegistryNotServiceable(LoanId loanId, LoanStatus status);
+    /// @notice The loan is closed (`status`) and its documents can no longer change.
+    error LoanRegistryLoanClosed(LoanId loanId, LoanStatus status);
+    /// @notice The funding deadline `deadline` passed at `nowTime`; the loan can only be cancelled.
+    error LoanRegistryFundingDeadlinePassed(LoanId loanId, uint256 deadline, uint256 nowTime);
+    /// @notice The next installment is not overdue: its grace period ends at `graceEnds`, it is `nowTime`.
+    error LoanRegistryNotOverdue(LoanId loanId, uint256 graceEnds, uint256 nowTime);
+    /// @notice The loan cannot be cured: its next installment's grace period ended at `graceEnds`, it is `nowTime`.
+    error LoanRegistryStillOverdue(LoanId loanId, uint256 graceEnds, uint256 nowTime);
+    /// @notice The loan may be declared defaulted from `eligibleAt`; it is `nowTime`.
+    error LoanRegistryDefaultThresholdNotReached(LoanId loanId, uint256 eligibleAt, uint256 nowTime);
+    /// @notice `amount` does not settle the next installment, which needs `due` (late interest, interest, principal).
+    error LoanRegistryPaymentBelowInstallment(LoanId loanId, uint256 amount, uint256 due);
+    /// @notice `amount` exceeds everything the loan can take now, `maxPayable`.
+    error LoanRegistryPaymentExceedsBalance(LoanId loanId, uint256 amount, uint256 maxPayable);
+    /// @notice `caller` is not a loan-servicer contract.
+    error LoanRegistryNotServicer(address caller);
+
+    // ---------------------------------------------------------------- origination
+
+    /// @notice Anchors one loan in status Funding. Only an active platform member, for itself.
+    /// @dev Adds the principal and one open loan to the borrower's exposure.
+    function anchorLoan(LoanTerms calldata terms) external returns (LoanId loanId);
+
+    /// @notice Anchors a loan book atomically: every item is checked as {anchorLoan} would, and the first bad item
+    /// reverts the whole batch with {LoanRegistryBatchItemRejected} naming its index and its own error.
+    function anchorLoans(LoanTerms[] calldata terms) external returns (LoanId[] memory loanIds);
+
+    // ---------------------------------------------------------------- lifecycle (platform or servicer)
+
+    /// @notice Funding → Active: the principal was disbursed now; the schedule's due dates start from now.
+    function activateLoan(LoanTerms calldata terms) external;
+
+    /// @notice Funding → Cancelled: funding failed. Removes the loan from the borrower's exposure.
+    function cancelLoan(LoanTerms calldata terms) external;
+
+    /// @notice Active → Late, once the next installment's grace period has passed unpaid. Records a Late credit event.
+    function markLate(LoanTerms calldata terms) external;
+
+    /// @notice Late → Active, when no installment is overdue any more. Records a Cured credit event.
+    function cureLoan(LoanTerms calldata terms) external;
+
+    /// @notice Late → Defaulted, once the next installment is `defaultThreshold` overdue. Records a Defaulted credit event.
+    function markDefaulted(LoanTerms calldata terms) external;
+
+    /// @notice Defaulted → Recovered: the loss was recovered in full. Closes the loan's exposure.
+    function markRecovered(LoanTerms calldata terms) external;
+
+    /// @notice Defaulted → WrittenOff: nothing more will be recovered. Closes the loan's exposure.
+    function writeOff(LoanTerms calldata terms) external;
+
+    /// @notice Records a repayment of `amount` on an Active or Late loan. It must settle the next installment at least
+    /// (late interest, interest and scheduled principal, in that order); the rest prepays principal. Repaying the last
+    /// of the principal moves the loan to Repaid; bringing a Late loan up to date moves it back to Active.
+    function recordRepayment(LoanTerms calldata terms, uint256 amount) external;
+
+    /// @notice Adds contract document version `documentHash` (an amendment). Earlier versions stay in the history.
+    function amendDocument(LoanTerms calldata terms, bytes32 documentHash) external;
+
+    /// @notice Records a servicer contract's own fact `factHash` in the loan's history. Loan-servicer contracts only.
+    function extendHistory(LoanId loanId, bytes32 factHash) external;
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice The id that `terms` have (or would have) when anchored.
+    function loanIdOf(LoanTerms calldata terms) external pure returns (LoanId);
+
+    /// @notice The state of loan `loanId` (status None if unknown).
+    function loanState(LoanId loanId) external view returns (LoanState memory);
+
+    /// @notice The head of loan `loanId`'s history chain (zero if unknown).
+    function historyHead(LoanId loanId) external view returns (bytes32);
+
+    /// @notice The next installment of an Active or Late loan, with late interest as of now.
+    function nextPayment(LoanTerms calldata terms) external view returns (PaymentDue memory);
+
+    /// @notice The cross-platform exposure and credit record of `borrowerRef`.
+    function exposureOf(bytes32 borrowerRef) external view returns (BorrowerExposure memory);
+
+    /// @notice Whether the transition table allows `from` → `to`.
+    function isTransitionAllowed(LoanStatus from, LoanStatus to) external pure returns (bool);
+
+    /// @notice The error {anchorLoan} would raise for `terms` if `caller` anchored them now (empty when it would succeed),
+    /// so that clients can check a loan book before sending it.
+    function previewAnchor(address caller, LoanTerms calldata terms) external view returns (bytes memory reason);
+}

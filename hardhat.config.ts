@@ -1,0 +1,49 @@
+import "dotenv/config";
+import { createRequire } from "node:module";
+import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import { defineConfig } from "hardhat/config";
+
+// The compiler comes from the pinned npm `solc` package: this machine (and CI) cannot download compiler builds.
+const require = createRequire(import.meta.url);
+const SOLC_VERSION = "0.8.28";
+const solcPath = require.resolve("solc/soljson.js");
+
+// Besu networks enable forks per genesis; Cancun is what the alliance's networks run and what OpenZeppelin 5.5+ needs.
+const compiler = {
+  version: SOLC_VERSION,
+  path: solcPath,
+  settings: {
+    evmVersion: "cancun",
+    optimizer: { enabled: true, runs: 1000 },
+  },
+};
+
+const besuUrl = process.env.LOANLEDGER_RPC_URL;
+const besuKey = process.env.LOANLEDGER_PRIVATE_KEY;
+
+export default defineConfig({
+  plugins: [hardhatToolboxMochaEthers],
+  solidity: {
+    // Tests and deployments compile with identical settings, so measured gas is the gas a deployment pays.
+    profiles: { default: compiler, production: compiler },
+  },
+  paths: { ignition: "deploy" },
+  typechain: { outDir: "typechain-types" },
+  test: {
+    solidity: { fuzz: { runs: 256 } },
+    mocha: { timeout: 120_000 },
+  },
+  networks: {
+    localhost: { type: "http", url: process.env.LOANLEDGER_LOCAL_RPC_URL ?? "http://127.0.0.1:8545" },
+    ...(besuUrl
+      ? {
+          besu: {
+            type: "http" as const,
+            url: besuUrl,
+            chainId: process.env.LOANLEDGER_CHAIN_ID ? Number(process.env.LOANLEDGER_CHAIN_ID) : undefined,
+            accounts: besuKey ? [besuKey] : [],
+          },
+        }
+      : {}),
+  },
+});
