@@ -1,0 +1,52 @@
+import { createHmac } from "node:crypto";
+import { getBytes, isHexString } from "ethers";
+import { toBorrowerRef, type BorrowerRef } from "./ids.js";
+
+/** The alliance key must be at least as long as the HMAC-SHA256 output to give the reference its full strength. */
+export const MIN_ALLIANCE_KEY_BYTES = 32;
+
+export class BorrowerReferenceError extends Error {
+  override readonly name = "BorrowerReferenceError";
+}
+
+const PRC_ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const PRC_ID_CHECK = "10X98765432";
+
+/**
+ * The canonical form of a national id: upper case, without spaces, hyphens, dots or slashes. An 18-character PRC
+ * resident identity number must also carry a valid ISO 7064 MOD 11-2 check character, so that a mistyped id is
+ * caught here rather than producing the reference of nobody.
+ */
+export function normaliseNationalId(raw: string): string {
+  const id = raw.normalize("NFKC").toUpperCase().replace(/[\s\-./]/g, "");
+  if (!/^[0-9A-Z]{6,32}$/.test(id)) {
+    throw new BorrowerReferenceError("a national id has 6 to 32 letters and digits after normalisation");
+  }
+  if (/^\d{17}[\dX]$/.test(id)) {
+    const sum = PRC_ID_WEIGHTS.reduce((acc, weight, i) => acc + weight * Number(id[i]), 0);
+    if (PRC_ID_CHECK[sum % 11] !== id[17]) {
+      throw new BorrowerReferenceError("the resident identity number's check character is wrong");
+    }
+  }
+  return id;
+}
+
+/** Parses the alliance key (hex, 0x-prefixed) and refuses one too short to protect the ids. */
+export function parseAllianceKey(hex: string | undefined): Uint8Array {
+  if (!hex) throw new BorrowerReferenceError("LOANLEDGER_ALLIANCE_KEY is not set");
+  if (!isHexString(hex)) throw new BorrowerReferenceError("LOANLEDGER_ALLIANCE_KEY must be 0x-prefixed hex");
+  const key = getBytes(hex);
+  if (key.length < MIN_ALLIANCE_KEY_BYTES) {
+    throw new BorrowerReferenceError(`LOANLEDGER_ALLIANCE_KEY must be at least ${MIN_ALLIANCE_KEY_BYTES} bytes`);
+  }
+  return key;
+}
+
+/**
+ * The borrower reference: HMAC-SHA256(alliance key, normalised national id). The same person gets the same
+ * reference on every platform of the alliance; without the key, nobody can test guesses of an id against it.
+ */
+export function borrowerRef(nationalId: string, allianceKey: Uint8Array): BorrowerRef {
+  const mac = createHmac("sha256", allianceKey).update(normaliseNationalId(nationalId), "utf8").digest("hex");
+  return toBorrowerRef("0x" + mac);
+}

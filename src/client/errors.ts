@@ -1,0 +1,130 @@
+import { Interface, isHexString, type ErrorDescription } from "ethers";
+import { AllianceRegistry__factory, LoanRegistry__factory } from "../../typechain-types/index.js";
+import { formatLoanId, toLoanId } from "./ids.js";
+import { LOAN_STATUS_NAMES, MEMBER_STATUS_NAMES, TERMS_FIELD_NAMES } from "./types.js";
+
+/** Every error the LoanLedger client raises derives from this class. */
+export class LoanLedgerError extends Error {
+  override readonly name: string = "LoanLedgerError";
+}
+
+/** The caller's input was rejected before anything was sent. */
+export class InputError extends LoanLedgerError {
+  override readonly name = "InputError";
+}
+
+type Args = readonly unknown[];
+const status = (v: unknown) => LOAN_STATUS_NAMES[Number(v)] ?? `status ${String(v)}`;
+const memberStatus = (v: unknown) => MEMBER_STATUS_NAMES[Number(v)] ?? `status ${String(v)}`;
+const field = (v: unknown) => TERMS_FIELD_NAMES[Number(v)] ?? `field ${String(v)}`;
+const loan = (v: unknown) => `loan ${formatLoanId(toLoanId(v as bigint))}`;
+const time = (v: unknown) => new Date(Number(v) * 1000).toISOString();
+
+/** One readable sentence per contract error, naming the values that explain it. */
+const EXPLANATIONS = {
+  AllianceRegistryZeroAddress: () => "the zero address cannot be a member or a lender",
+  AllianceRegistryInvalidRoles: (a: Args) => `roles mask ${a[0]} is empty or has unknown bits`,
+  AllianceRegistryMemberExists: (a: Args) => `${a[0]} is already a member`,
+  AllianceRegistryUnknownMember: (a: Args) => `${a[0]} is not a member`,
+  AllianceRegistryInvalidStatusTransition: (a: Args) =>
+    `member ${a[0]} cannot move from ${memberStatus(a[1])} to ${memberStatus(a[2])}`,
+  AllianceRegistryUnauthorized: (a: Args) => `${a[0]} is neither governance nor the member concerned`,
+  AllianceRegistryNotActivePlatform: (a: Args) => `${a[0]} is not an active platform member`,
+  AllianceRegistryKycExpiryInPast: (a: Args) => `KYC expiry ${time(a[0])} is not after now (${time(a[1])})`,
+  AllianceRegistryUnknownLender: (a: Args) => `${a[0]} is not on the lender allowlist`,
+  AccessControlUnauthorizedAccount: (a: Args) => `${a[0]} lacks the role ${a[1]} (governance only)`,
+  AccessControlBadConfirmation: () => "the confirmation does not match the caller",
+  AccessControlEnforcedDefaultAdminRules: () => "the governance role can only move by the delayed two-step transfer",
+  AccessControlEnforcedDefaultAdminDelay: (a: Args) => `the governance transfer can be accepted from ${time(a[0])}`,
+  AccessControlInvalidDefaultAdmin: (a: Args) => `${a[0]} cannot become governance`,
+  LoanRegistryNotActivePlatform: (a: Args) => `${a[0]} is not an active platform member and cannot originate loans`,
+  LoanRegistryPlatformMismatch: (a: Args) => `the terms name platform ${a[1]} but ${a[0]} anchors them`,
+  LoanRegistryTermOutOfBounds: (a: Args) => `${field(a[0])} is ${a[1]}, outside [${a[2]}, ${a[3]}]`,
+  LoanRegistryMissingReference: (a: Args) => `${field(a[0])} must not be zero`,
+  LoanRegistryLoanExists: (a: Args) => `${loan(a[0])} was anchored before`,
+  LoanRegistryBatchSize: (a: Args) => `a batch holds 1 to ${a[1]} loans, not ${a[0]}`,
+  LoanRegistryBatchItemRejected: (a: Args) => `batch item ${a[0]} was rejected, nothing was anchored`,
+  LoanRegistryUnknownLoan: (a: Args) => `${loan(a[0])} was never anchored`,
+  LoanRegistryUnauthorized: (a: Args) => `${a[1]} may not service ${loan(a[0])}`,
+  LoanRegistryInvalidTransition: (a: Args) => `${loan(a[0])} cannot move from ${status(a[1])} to ${status(a[2])}`,
+  LoanRegistryNotServiceable: (a: Args) => `${loan(a[0])} is ${status(a[1])}, not Active or Late`,
+  LoanRegistryLoanClosed: (a: Args) => `${loan(a[0])} is closed (${status(a[1])})`,
+  LoanRegistryFundingDeadlinePassed: (a: Args) => `${loan(a[0])}'s funding deadline ${time(a[1])} has passed`,
+  LoanRegistryNotOverdue: (a: Args) => `${loan(a[0])} is not overdue: its grace period ends ${time(a[1])}`,
+  LoanRegistryStillOverdue: (a: Args) => `${loan(a[0])} is still overdue: its grace period ended ${time(a[1])}`,
+  LoanRegistryDefaultThresholdNotReached: (a: Args) => `${loan(a[0])} can be declared defaulted from ${time(a[1])}`,
+  LoanRegistryPaymentBelowInstallment: (a: Args) =>
+    `${loan(a[0])}: payment ${a[1]} does not settle the next installment, which needs ${a[2]}`,
+  LoanRegistryPaymentExceedsBalance: (a: Args) => `${loan(a[0])}: payment ${a[1]} exceeds the payable ${a[2]}`,
+  LoanRegistryNotServicer: (a: Args) => `${a[0]} is not a loan-servicer contract`,
+} satisfies Record<string, (args: Args) => string>;
+
+export type ContractErrorName = keyof typeof EXPLANATIONS;
+
+/** A contract reverted with one of LoanLedger's named errors. */
+export class ContractError extends LoanLedgerError {
+  override readonly name = "ContractError";
+  constructor(
+    readonly errorName: ContractErrorName,
+    readonly args: readonly unknown[],
+    /** For a rejected batch item: the item's own error. */
+    override readonly cause?: ContractError,
+  ) {
+    const detail = cause ? `: ${cause.message}` : "";
+    super(`${errorName}: ${EXPLANATIONS[errorName](args)}${detail}`);
+  }
+}
+
+/** A transaction reverted without an error this client knows. */
+export class UnknownRevertError extends LoanLedgerError {
+  override readonly name = "UnknownRevertError";
+}
+
+// The two registries share no error, so their error fragments combine into one decoder.
+const errorInterface = new Interface(
+  [...AllianceRegistry__factory.abi, ...LoanRegistry__factory.abi].filter((fragment) => fragment.type === "error"),
+);
+
+function isKnown(name: string): name is ContractErrorName {
+  return Object.hasOwn(EXPLANATIONS, name);
+}
+
+/** Decodes ABI-encoded revert data into a typed error, or undefined when the data is not a known error. */
+export function decodeRevertData(data: string): ContractError | undefined {
+  let parsed: ErrorDescription | null;
+  try {
+    parsed = errorInterface.parseError(data);
+  } catch {
+    return undefined;
+  }
+  if (!parsed || !isKnown(parsed.name)) return undefined;
+  const args = [...parsed.args];
+  if (parsed.name === "LoanRegistryBatchItemRejected") {
+    return new ContractError(parsed.name, args, decodeRevertData(String(args[1])));
+  }
+  return new ContractError(parsed.name, args);
+}
+
+/** Finds revert data in whatever an ethers call or a provider threw. */
+function findRevertData(error: unknown, depth = 0): string | undefined {
+  if (depth > 5 || typeof error !== "object" || error === null) return undefined;
+  const record = error as Record<string, unknown>;
+  if (typeof record.data === "string" && isHexString(record.data) && record.data.length >= 10) return record.data;
+  for (const key of ["data", "error", "info", "cause", "payload"]) {
+    const found = findRevertData(record[key], depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Turns anything thrown while talking to the contracts into a LoanLedgerError that says what went wrong. */
+export function toLoanLedgerError(error: unknown): LoanLedgerError {
+  if (error instanceof LoanLedgerError) return error;
+  const data = findRevertData(error);
+  const decoded = data ? decodeRevertData(data) : undefined;
+  if (decoded) return decoded;
+  const record = (typeof error === "object" && error !== null ? error : {}) as Record<string, unknown>;
+  const message = String(record.shortMessage ?? record.message ?? error).split("\n")[0];
+  if (record.code === "CALL_EXCEPTION" || data) return new UnknownRevertError(`transaction reverted: ${message}`);
+  return new LoanLedgerError(message);
+}

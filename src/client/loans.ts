@@ -1,0 +1,325 @@
+import {
+  AbiCoder,
+  keccak256,
+  toBeHex,
+  type ContractRunner,
+  type ContractTransactionReceipt,
+  type Log,
+} from "ethers";
+import { LoanRegistry__factory, type LoanRegistry } from "../../typechain-types/index.js";
+import type { LoanTermsStruct } from "../../typechain-types/LoanRegistry.js";
+import { decodeRevertData, LoanLedgerError, type ContractError } from "./errors.js";
+import { replayHeads, type LoanFact } from "./history.js";
+import {
+  toAddress,
+  toBorrowerRef,
+  toHash32,
+  toLoanId,
+  type Address,
+  type BorrowerRef,
+  type Hash32,
+  type LoanId,
+} from "./ids.js";
+import { read, transact } from "./transact.js";
+import type {
+  BorrowerExposure,
+  Loan,
+  LoanState,
+  LoanStatus,
+  LoanTerms,
+  PaymentDue,
+  ScheduleKind,
+} from "./types.js";
+
+const TERMS_TUPLE =
+  "tuple(address platform, bytes32 borrowerRef, bytes32 documentHash, bytes32 platformRef, uint128 principal, " +
+  "uint16 annualRateBps, uint8 scheduleKind, uint16 installments, uint32 period, uint32 gracePeriod, " +
+  "uint16 lateFeeBps, uint32 defaultThreshold, uint40 fundingDeadline)";
+
+/** The id the registry gives `terms`: keccak256 of their ABI encoding. */
+export function loanIdOf(terms: LoanTerms): LoanId {
+  return toLoanId(BigInt(keccak256(AbiCoder.defaultAbiCoder().encode([TERMS_TUPLE], [toStruct(terms)]))));
+}
+
+function toStruct(terms: LoanTerms): LoanTermsStruct {
+  return { ...terms };
+}
+
+interface TermsResult {
+  platform: string;
+  borrowerRef: string;
+  documentHash: string;
+  platformRef: string;
+  principal: bigint;
+  annualRateBps: bigint;
+  scheduleKind: bigint;
+  installments: bigint;
+  period: bigint;
+  gracePeriod: bigint;
+  lateFeeBps: bigint;
+  defaultThreshold: bigint;
+  fundingDeadline: bigint;
+}
+
+function fromStruct(t: TermsResult): LoanTerms {
+  return {
+    platform: toAddress(t.platform),
+    borrowerRef: toBorrowerRef(t.borrowerRef),
+    documentHash: toHash32(t.documentHash),
+    platformRef: toHash32(t.platformRef),
+    principal: t.principal,
+    annualRateBps: Number(t.annualRateBps),
+    scheduleKind: Number(t.scheduleKind) as ScheduleKind,
+    installments: Number(t.installments),
+    period: Number(t.period),
+    gracePeriod: Number(t.gracePeriod),
+    lateFeeBps: Number(t.lateFeeBps),
+    defaultThreshold: Number(t.defaultThreshold),
+    fundingDeadline: Number(t.fundingDeadline),
+  };
+}
+
+/** One entry of a loan's history, with where it is on chain and the head it produced. */
+export interface HistoryEntry {
+  fact: LoanFact;
+  blockNumber: number;
+  transactionHash: Hash32;
+  logIndex: number;
+  /** The head the event carries. */
+  head: Hash32;
+  /** The head recomputed from the genesis head and every fact up to this one. */
+  replayedHead: Hash32;
+}
+
+export interface LoanHistory {
+  loanId: LoanId;
+  entries: HistoryEntry[];
+  onChainHead: Hash32;
+  /** True when every event's head equals the replayed head and the last one equals the on-chain head. */
+  verified: boolean;
+}
+
+const HISTORY_EVENTS = [
+  "LoanAnchored",
+  "LoanStatusChanged",
+  "RepaymentRecorded",
+  "LoanDocumentAmended",
+  "LoanHistoryExtended",
+] as const;
+
+/** Typed access to the LoanRegistry. Methods that act on a loan take its id and look its terms up on chain. */
+export class LoanRegistryClient {
+  readonly contract: LoanRegistry;
+  private readonly termsCache = new Map<LoanId, LoanTerms>();
+
+  /** @param fromBlock the registry's deployment block, where event searches start. */
+  constructor(
+    address: string,
+    runner: ContractRunner,
+    private readonly fromBlock = 0,
+  ) {
+    this.contract = LoanRegistry__factory.connect(address, runner);
+  }
+
+  get address(): Address {
+    return toAddress(this.contract.target as string);
+  }
+
+  /** Anchors one loan and returns its id. */
+  async anchor(terms: LoanTerms): Promise<{ loanId: LoanId; receipt: ContractTransactionReceipt }> {
+    const receipt = await transact(() => this.contract.anchorLoan(toStruct(terms)));
+    const [loanId] = this.anchoredIds(receipt);
+    this.termsCache.set(loanId, terms);
+    return { loanId, receipt };
+  }
+
+  /** Anchors a loan book atomically; a bad item rejects the whole batch with the item's index and reason. */
+  async anchorBatch(terms: readonly LoanTerms[]): Promise<{ loanIds: LoanId[]; receipt: ContractTransactionReceipt }> {
+    const receipt = await transact(() => this.contract.anchorLoans(terms.map(toStruct)));
+    const loanIds = this.anchoredIds(receipt);
+    loanIds.forEach((id, i) => this.termsCache.set(id, terms[i]));
+    return { loanIds, receipt };
+  }
+
+  /** The error anchoring `terms` by `caller` would raise now, or undefined if it would succeed. */
+  async previewAnchor(caller: Address, terms: LoanTerms): Promise<ContractError | undefined> {
+    const reason = await read(() => this.contract.previewAnchor(caller, toStruct(terms)));
+    if (reason === "0x") return undefined;
+    const decoded = decodeRevertData(reason);
+    if (!decoded) throw new LoanLedgerError(`unrecognised validation result ${reason}`);
+    return decoded;
+  }
+
+  activate(loanId: LoanId) {
+    return this.act(loanId, (t) => this.contract.activateLoan(t));
+  }
+  cancel(loanId: LoanId) {
+    return this.act(loanId, (t) => this.contract.cancelLoan(t));
+  }
+  markLate(loanId: LoanId) {
+    return this.act(loanId, (t) => this.contract.markLate(t));
+  }
+  cure(loanId: LoanId) {
+    return this.act(loanId, (t) => this.contract.cureLoan(t));
+  }
+  markDefaulted(loanId: LoanId) {
+    return this.act(loanId, (t) => this.contract.markDefaulted(t));
+  }
+  markRecovered(loanId: LoanId) {
+    return this.act(loanId, (t) => this.contract.markRecovered(t));
+  }
+  writeOff(loanId: LoanId) {
+    return this.act(loanId, (t) => this.contract.writeOff(t));
+  }
+  recordRepayment(loanId: LoanId, amount: bigint) {
+    return this.act(loanId, (t) => this.contract.recordRepayment(t, amount));
+  }
+  amendDocument(loanId: LoanId, documentHash: Hash32) {
+    return this.act(loanId, (t) => this.contract.amendDocument(t, documentHash));
+  }
+
+  /** The anchored terms of `loanId`, from its `LoanAnchored` event. */
+  async terms(loanId: LoanId): Promise<LoanTerms> {
+    const cached = this.termsCache.get(loanId);
+    if (cached) return cached;
+    const events = await read(() =>
+      this.contract.queryFilter(this.contract.filters.LoanAnchored(loanId), this.fromBlock),
+    );
+    if (events.length === 0) throw new LoanLedgerError(`loan ${toBeHex(loanId, 32)} was never anchored`);
+    const terms = fromStruct(events[0].args.terms as unknown as TermsResult);
+    this.termsCache.set(loanId, terms);
+    return terms;
+  }
+
+  async state(loanId: LoanId): Promise<LoanState> {
+    const s = await read(() => this.contract.loanState(loanId));
+    return {
+      status: Number(s.status) as LoanStatus,
+      installmentsPaid: Number(s.installmentsPaid),
+      documentVersion: Number(s.documentVersion),
+      activatedAt: Number(s.activatedAt),
+      statusSince: Number(s.statusSince),
+      outstandingPrincipal: s.outstandingPrincipal,
+    };
+  }
+
+  async loan(loanId: LoanId): Promise<Loan> {
+    const [terms, state, head] = await Promise.all([
+      this.terms(loanId),
+      this.state(loanId),
+      read(() => this.contract.historyHead(loanId)),
+    ]);
+    return { id: loanId, terms, state, head: toHash32(head) };
+  }
+
+  async nextPayment(loanId: LoanId): Promise<PaymentDue> {
+    const terms = await this.terms(loanId);
+    const due = await read(() => this.contract.nextPayment(toStruct(terms)));
+    return {
+      installment: Number(due.installment),
+      dueDate: Number(due.dueDate),
+      principal: due.principal,
+      interest: due.interest,
+      lateInterest: due.lateInterest,
+    };
+  }
+
+  async exposure(borrowerRef: BorrowerRef): Promise<BorrowerExposure> {
+    const e = await read(() => this.contract.exposureOf(borrowerRef));
+    return {
+      outstandingPrincipal: e.outstandingPrincipal,
+      openLoans: Number(e.openLoans),
+      lateEvents: Number(e.lateEvents),
+      curedEvents: Number(e.curedEvents),
+      defaultEvents: Number(e.defaultEvents),
+      writeOffEvents: Number(e.writeOffEvents),
+    };
+  }
+
+  /** Rebuilds the loan's history from its events and checks it against the on-chain head. */
+  async history(loanId: LoanId): Promise<LoanHistory> {
+    const iface = this.contract.interface;
+    const runner = this.contract.runner;
+    const provider = runner?.provider;
+    if (!provider) throw new LoanLedgerError("the client's runner has no provider to read events from");
+    const topics = HISTORY_EVENTS.map((name) => iface.getEvent(name).topicHash);
+    const [logs, onChainHead] = await Promise.all([
+      read(() =>
+        provider.getLogs({
+          address: this.contract.target as string,
+          fromBlock: this.fromBlock,
+          toBlock: "latest",
+          topics: [topics, toBeHex(loanId, 32)],
+        }),
+      ),
+      read(() => this.contract.historyHead(loanId)),
+    ]);
+    logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
+    const parsed = logs.map((log) => this.parseHistoryLog(log));
+    const replayed = replayHeads(
+      loanId,
+      parsed.map((p) => p.fact),
+    );
+    const entries = parsed.map((p, i) => ({ ...p, replayedHead: replayed[i] }));
+    const head = toHash32(onChainHead);
+    const verified =
+      entries.length > 0 && entries.every((e) => e.head === e.replayedHead) && entries.at(-1)?.replayedHead === head;
+    return { loanId, entries, onChainHead: head, verified };
+  }
+
+  private parseHistoryLog(log: Log): Omit<HistoryEntry, "replayedHead"> {
+    const parsed = this.contract.interface.parseLog(log);
+    if (!parsed) throw new LoanLedgerError(`unrecognised log ${log.transactionHash}:${log.index}`);
+    const a = parsed.args;
+    let fact: LoanFact;
+    switch (parsed.name) {
+      case "LoanAnchored":
+        fact = { kind: "Anchored", at: Number(a.at) };
+        break;
+      case "LoanStatusChanged":
+        fact = { kind: "StatusChanged", from: Number(a.from) as LoanStatus, to: Number(a.to) as LoanStatus, at: Number(a.at) };
+        break;
+      case "RepaymentRecorded":
+        fact = {
+          kind: "RepaymentRecorded",
+          installment: Number(a.installment),
+          amount: a.amount,
+          lateInterest: a.lateInterest,
+          interest: a.interest,
+          principal: a.principal,
+          prepayment: a.prepayment,
+          outstandingAfter: a.outstandingAfter,
+          at: Number(a.at),
+        };
+        break;
+      case "LoanDocumentAmended":
+        fact = { kind: "DocumentAmended", version: Number(a.version), documentHash: toHash32(a.documentHash), at: Number(a.at) };
+        break;
+      case "LoanHistoryExtended":
+        fact = { kind: "External", source: toAddress(a.source), factHash: toHash32(a.factHash), at: Number(a.at) };
+        break;
+      default:
+        throw new LoanLedgerError(`unexpected event ${parsed.name}`);
+    }
+    return {
+      fact,
+      blockNumber: log.blockNumber,
+      transactionHash: toHash32(log.transactionHash),
+      logIndex: log.index,
+      head: toHash32(a.head),
+    };
+  }
+
+  private anchoredIds(receipt: ContractTransactionReceipt): LoanId[] {
+    const topic = this.contract.interface.getEvent("LoanAnchored").topicHash;
+    return receipt.logs.filter((log) => log.topics[0] === topic).map((log) => toLoanId(BigInt(log.topics[1])));
+  }
+
+  private async act(
+    loanId: LoanId,
+    send: (terms: LoanTermsStruct) => ReturnType<LoanRegistry["activateLoan"]>,
+  ): Promise<ContractTransactionReceipt> {
+    const terms = await this.terms(loanId);
+    return transact(() => send(toStruct(terms)));
+  }
+}

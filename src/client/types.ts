@@ -1,0 +1,158 @@
+import type { Address, BorrowerRef, Hash32, LoanId } from "./ids.js";
+
+/** Mirrors `LoanStatus` in ILoanRegistry.sol, in the same order. */
+export const LoanStatus = {
+  None: 0,
+  Funding: 1,
+  Active: 2,
+  Late: 3,
+  Repaid: 4,
+  Defaulted: 5,
+  Recovered: 6,
+  WrittenOff: 7,
+  Cancelled: 8,
+} as const;
+export type LoanStatus = (typeof LoanStatus)[keyof typeof LoanStatus];
+export const LOAN_STATUS_NAMES = Object.keys(LoanStatus) as (keyof typeof LoanStatus)[];
+
+/** Mirrors `ScheduleKind` in ScheduleMath.sol. */
+export const ScheduleKind = { EqualInstallment: 0, EqualPrincipal: 1, InterestOnly: 2, Bullet: 3 } as const;
+export type ScheduleKind = (typeof ScheduleKind)[keyof typeof ScheduleKind];
+export const SCHEDULE_KIND_NAMES = Object.keys(ScheduleKind) as (keyof typeof ScheduleKind)[];
+
+/** Mirrors `MemberStatus` in IAllianceRegistry.sol. */
+export const MemberStatus = { None: 0, Active: 1, Suspended: 2, Expelled: 3 } as const;
+export type MemberStatus = (typeof MemberStatus)[keyof typeof MemberStatus];
+export const MEMBER_STATUS_NAMES = Object.keys(MemberStatus) as (keyof typeof MemberStatus)[];
+
+/** Mirrors the `ROLE_*` bit flags of IAllianceRegistry.sol. */
+export const Role = { Platform: 1, Insurer: 2, Auditor: 4, Custodian: 8 } as const;
+export type RoleName = keyof typeof Role;
+export const ROLE_NAMES = Object.keys(Role) as RoleName[];
+
+/** Mirrors `TermsField`, `CreditEvent` and `FactKind` in ILoanRegistry.sol. */
+export const TERMS_FIELD_NAMES = [
+  "Platform",
+  "BorrowerRef",
+  "DocumentHash",
+  "Principal",
+  "AnnualRate",
+  "ScheduleKind",
+  "Installments",
+  "Period",
+  "GracePeriod",
+  "LateFeeRate",
+  "DefaultThreshold",
+  "FundingDeadline",
+  "Term",
+] as const;
+export const CreditEvent = { Late: 0, Cured: 1, Defaulted: 2, Recovered: 3, WrittenOff: 4 } as const;
+export type CreditEvent = (typeof CreditEvent)[keyof typeof CreditEvent];
+export const CREDIT_EVENT_NAMES = Object.keys(CreditEvent) as (keyof typeof CreditEvent)[];
+export const FactKind = { Anchored: 0, StatusChanged: 1, RepaymentRecorded: 2, DocumentAmended: 3, External: 4 } as const;
+export type FactKind = (typeof FactKind)[keyof typeof FactKind];
+
+/**
+ * The transition table of ILoanRegistry, as data. Tests check it against the contract's `isTransitionAllowed` for
+ * every pair, and generate the wrong-state cases of every lifecycle action from it.
+ */
+export const TRANSITIONS: Readonly<Record<LoanStatus, readonly LoanStatus[]>> = {
+  [LoanStatus.None]: [],
+  [LoanStatus.Funding]: [LoanStatus.Active, LoanStatus.Cancelled],
+  [LoanStatus.Active]: [LoanStatus.Late, LoanStatus.Repaid],
+  [LoanStatus.Late]: [LoanStatus.Active, LoanStatus.Repaid, LoanStatus.Defaulted],
+  [LoanStatus.Repaid]: [],
+  [LoanStatus.Defaulted]: [LoanStatus.Recovered, LoanStatus.WrittenOff],
+  [LoanStatus.Recovered]: [],
+  [LoanStatus.WrittenOff]: [],
+  [LoanStatus.Cancelled]: [],
+};
+
+export function isTransitionAllowed(from: LoanStatus, to: LoanStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** The lifecycle actions of the registry: each starts from exactly one status. */
+export const LIFECYCLE_ACTIONS = [
+  { action: "activateLoan", from: LoanStatus.Funding, to: LoanStatus.Active },
+  { action: "cancelLoan", from: LoanStatus.Funding, to: LoanStatus.Cancelled },
+  { action: "markLate", from: LoanStatus.Active, to: LoanStatus.Late },
+  { action: "cureLoan", from: LoanStatus.Late, to: LoanStatus.Active },
+  { action: "markDefaulted", from: LoanStatus.Late, to: LoanStatus.Defaulted },
+  { action: "markRecovered", from: LoanStatus.Defaulted, to: LoanStatus.Recovered },
+  { action: "writeOff", from: LoanStatus.Defaulted, to: LoanStatus.WrittenOff },
+] as const;
+export type LifecycleAction = (typeof LIFECYCLE_ACTIONS)[number]["action"];
+
+/** The anchored agreement; field for field the `LoanTerms` struct. Times are unix seconds, periods seconds. */
+export interface LoanTerms {
+  platform: Address;
+  borrowerRef: BorrowerRef;
+  documentHash: Hash32;
+  platformRef: Hash32;
+  principal: bigint;
+  annualRateBps: number;
+  scheduleKind: ScheduleKind;
+  installments: number;
+  period: number;
+  gracePeriod: number;
+  lateFeeBps: number;
+  defaultThreshold: number;
+  fundingDeadline: number;
+}
+
+export interface LoanState {
+  status: LoanStatus;
+  installmentsPaid: number;
+  documentVersion: number;
+  activatedAt: number;
+  statusSince: number;
+  outstandingPrincipal: bigint;
+}
+
+export interface Loan {
+  id: LoanId;
+  terms: LoanTerms;
+  state: LoanState;
+  head: Hash32;
+}
+
+export interface PaymentDue {
+  installment: number;
+  dueDate: number;
+  principal: bigint;
+  interest: bigint;
+  lateInterest: bigint;
+}
+
+export interface BorrowerExposure {
+  outstandingPrincipal: bigint;
+  openLoans: number;
+  lateEvents: number;
+  curedEvents: number;
+  defaultEvents: number;
+  writeOffEvents: number;
+}
+
+export interface MemberInfo {
+  account: Address;
+  roles: RoleName[];
+  status: keyof typeof MemberStatus;
+  since: number;
+  metadataHash: Hash32;
+}
+
+export interface LenderInfo {
+  account: Address;
+  kycExpiry: number;
+  kycProvider: Address;
+  allowed: boolean;
+}
+
+export function rolesFromMask(mask: number): RoleName[] {
+  return ROLE_NAMES.filter((name) => (mask & Role[name]) !== 0);
+}
+
+export function maskFromRoles(roles: readonly RoleName[]): number {
+  return roles.reduce((mask, name) => mask | Role[name], 0);
+}

@@ -1,0 +1,80 @@
+import { network } from "hardhat";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import LoanLedgerModule from "../deploy/modules/LoanLedger.js";
+import {
+  AllianceClient,
+  borrowerRef,
+  LoanRegistryClient,
+  ScheduleKind,
+  toAddress,
+  toHash32,
+  type LoanTerms,
+} from "../src/client/index.js";
+import type { AllianceRegistry, LoanRegistry } from "../typechain-types/index.js";
+import { id } from "ethers";
+
+export const connection = await network.create();
+export const { ethers, networkHelpers, ignition } = connection;
+export const { loadFixture, time } = networkHelpers;
+
+export const DAY = 86_400;
+/** A test-only alliance key; production keys come from the environment. */
+export const ALLIANCE_KEY = new Uint8Array(32).fill(7);
+/** Valid PRC resident identity numbers (check characters correct), used only to derive references in tests. */
+export const NATIONAL_IDS = ["11010519491231002X", "440524188001010014", "110101199003074477"];
+
+export interface AllianceFixture {
+  alliance: AllianceRegistry;
+  loans: LoanRegistry;
+  governance: HardhatEthersSigner;
+  platformA: HardhatEthersSigner;
+  platformB: HardhatEthersSigner;
+  auditor: HardhatEthersSigner;
+  lender: HardhatEthersSigner;
+  outsider: HardhatEthersSigner;
+  servicer: HardhatEthersSigner;
+  clientFor: (signer: HardhatEthersSigner) => { alliance: AllianceClient; loans: LoanRegistryClient };
+}
+
+/** The suite deployed by its Ignition module, with two platforms, an auditor, a lender and a servicer account. */
+export async function deployAllianceFixture(): Promise<AllianceFixture> {
+  const [governance, platformA, platformB, auditor, lender, outsider, servicer] = await ethers.getSigners();
+  const deployed = await ignition.deploy(LoanLedgerModule);
+  const alliance = deployed.alliance as unknown as AllianceRegistry;
+  const loans = deployed.loans as unknown as LoanRegistry;
+
+  await alliance.admitMember(platformA, 1, id("platform A licence"));
+  await alliance.admitMember(platformB, 1, id("platform B licence"));
+  await alliance.admitMember(auditor, 4, id("auditor licence"));
+  await alliance.grantRole(await alliance.LOAN_SERVICER_ROLE(), servicer);
+  const kycExpiry = (await time.latest()) + 365 * DAY;
+  await alliance.connect(platformA).allowLender(lender, kycExpiry);
+
+  const clientFor = (signer: HardhatEthersSigner) => ({
+    alliance: new AllianceClient(String(alliance.target), signer),
+    loans: new LoanRegistryClient(String(loans.target), signer),
+  });
+  return { alliance, loans, governance, platformA, platformB, auditor, lender, outsider, servicer, clientFor };
+}
+
+let salt = 0;
+/** Sensible terms for `platform`: a 12-month annuity of 120 000 tokens at 7.2%, unless overridden. */
+export async function termsFor(platform: { address: string }, overrides: Partial<LoanTerms> = {}): Promise<LoanTerms> {
+  salt += 1;
+  return {
+    platform: toAddress(platform.address),
+    borrowerRef: borrowerRef(NATIONAL_IDS[0], ALLIANCE_KEY),
+    documentHash: toHash32(id(`contract document ${salt}`)),
+    platformRef: toHash32(id(`platform loan ${salt}`)),
+    principal: 120_000n * 10n ** 18n,
+    annualRateBps: 720,
+    scheduleKind: ScheduleKind.EqualInstallment,
+    installments: 12,
+    period: 30 * DAY,
+    gracePeriod: 3 * DAY,
+    lateFeeBps: 1_800,
+    defaultThreshold: 90 * DAY,
+    fundingDeadline: (await time.latest()) + 7 * DAY,
+    ...overrides,
+  };
+}
