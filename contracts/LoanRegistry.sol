@@ -129,15 +129,6 @@ contract LoanRegistry is ILoanRegistry {
     }
 
     /// @inheritdoc ILoanRegistry
-    function cureLoan(LoanTerms calldata terms) external {
-        (LoanId loanId, LoanState storage state) = _serviced(terms);
-        _requireStatus(loanId, state.status, LoanStatus.Late, LoanStatus.Active);
-        uint256 graceEnds = _nextDueDate(terms, state) + terms.gracePeriod;
-        if (block.timestamp > graceEnds) revert LoanRegistryStillOverdue(loanId, graceEnds, block.timestamp);
-        _setStatus(loanId, state, terms, LoanStatus.Active);
-    }
-
-    /// @inheritdoc ILoanRegistry
     function markDefaulted(LoanTerms calldata terms) external {
         (LoanId loanId, LoanState storage state) = _serviced(terms);
         _requireStatus(loanId, state.status, LoanStatus.Late, LoanStatus.Defaulted);

@@ -126,7 +126,7 @@ struct PaymentDue {
 ///
 ///     Funding   → Active | Cancelled
 ///     Active    → Late | Repaid
-///     Late      → Active (cured) | Repaid | Defaulted
+///     Late      → Active (cured by a repayment that brings it up to date) | Repaid | Defaulted
 ///     Defaulted → Recovered | WrittenOff
 ///     Repaid, Recovered, WrittenOff, Cancelled: final
 ///
@@ -214,8 +214,6 @@ interface ILoanRegistry {
     error LoanRegistryFundingDeadlinePassed(LoanId loanId, uint256 deadline, uint256 nowTime);
     /// @notice The next installment is not overdue: its grace period ends at `graceEnds`, it is `nowTime`.
     error LoanRegistryNotOverdue(LoanId loanId, uint256 graceEnds, uint256 nowTime);
-    /// @notice The loan cannot be cured: its next installment's grace period ended at `graceEnds`, it is `nowTime`.
-    error LoanRegistryStillOverdue(LoanId loanId, uint256 graceEnds, uint256 nowTime);
     /// @notice The loan may be declared defaulted from `eligibleAt`; it is `nowTime`.
     error LoanRegistryDefaultThresholdNotReached(LoanId loanId, uint256 eligibleAt, uint256 nowTime);
     /// @notice `amount` does not settle the next installment, which needs `due` (late interest, interest, principal).
@@ -245,9 +243,6 @@ interface ILoanRegistry {
 
     /// @notice Active → Late, once the next installment's grace period has passed unpaid. Records a Late credit event.
     function markLate(LoanTerms calldata terms) external;
-
-    /// @notice Late → Active, when no installment is overdue any more. Records a Cured credit event.
-    function cureLoan(LoanTerms calldata terms) external;
 
     /// @notice Late → Defaulted, once the next installment is `defaultThreshold` overdue. Records a Defaulted credit event.
     function markDefaulted(LoanTerms calldata terms) external;

@@ -51,7 +51,6 @@ const EXPLANATIONS = {
   LoanRegistryLoanClosed: (a: Args) => `${loan(a[0])} is closed (${status(a[1])})`,
   LoanRegistryFundingDeadlinePassed: (a: Args) => `${loan(a[0])}'s funding deadline ${time(a[1])} has passed`,
   LoanRegistryNotOverdue: (a: Args) => `${loan(a[0])} is not overdue: its grace period ends ${time(a[1])}`,
-  LoanRegistryStillOverdue: (a: Args) => `${loan(a[0])} is still overdue: its grace period ended ${time(a[1])}`,
   LoanRegistryDefaultThresholdNotReached: (a: Args) => `${loan(a[0])} can be declared defaulted from ${time(a[1])}`,
   LoanRegistryPaymentBelowInstallment: (a: Args) =>
     `${loan(a[0])}: payment ${a[1]} does not settle the next installment, which needs ${a[2]}`,

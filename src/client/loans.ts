@@ -159,9 +159,6 @@ export class LoanRegistryClient {
   markLate(loanId: LoanId) {
     return this.act(loanId, (t) => this.contract.markLate(t));
   }
-  cure(loanId: LoanId) {
-    return this.act(loanId, (t) => this.contract.cureLoan(t));
-  }
   markDefaulted(loanId: LoanId) {
     return this.act(loanId, (t) => this.contract.markDefaulted(t));
   }
@@ -270,7 +267,8 @@ export class LoanRegistryClient {
   private parseHistoryLog(log: Log): Omit<HistoryEntry, "replayedHead"> {
     const parsed = this.contract.interface.parseLog(log);
     if (!parsed) throw new LoanLedgerError(`unrecognised log ${log.transactionHash}:${log.index}`);
-    const a = parsed.args;
+    // Result is an Array, so names like `at` would resolve to Array methods: read the fields as a plain object.
+    const a = parsed.args.toObject();
     let fact: LoanFact;
     switch (parsed.name) {
       case "LoanAnchored":

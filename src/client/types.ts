@@ -77,7 +77,6 @@ export const LIFECYCLE_ACTIONS = [
   { action: "activateLoan", from: LoanStatus.Funding, to: LoanStatus.Active },
   { action: "cancelLoan", from: LoanStatus.Funding, to: LoanStatus.Cancelled },
   { action: "markLate", from: LoanStatus.Active, to: LoanStatus.Late },
-  { action: "cureLoan", from: LoanStatus.Late, to: LoanStatus.Active },
   { action: "markDefaulted", from: LoanStatus.Late, to: LoanStatus.Defaulted },
   { action: "markRecovered", from: LoanStatus.Defaulted, to: LoanStatus.Recovered },
   { action: "writeOff", from: LoanStatus.Defaulted, to: LoanStatus.WrittenOff },

@@ -1,0 +1,557 @@
+import { expect } from "chai";
+import { AbiCoder, id, ZeroHash } from "ethers";
+import {
+  borrowerRef,
+  decodeRevertData,
+  isTransitionAllowed,
+  LIFECYCLE_ACTIONS,
+  LOAN_STATUS_NAMES,
+  loanIdOf,
+  LoanStatus,
+  replayHeads,
+  schedule,
+  ScheduleKind,
+  TERMS_FIELD_NAMES,
+  toHash32,
+  type LoanTerms,
+} from "../src/client/index.js";
+import {
+  ALLIANCE_KEY,
+  DAY,
+  deployAllianceFixture,
+  loadFixture,
+  NATIONAL_IDS,
+  termsFor,
+  time,
+  type AllianceFixture,
+} from "./fixtures.js";
+
+const field = (name: (typeof TERMS_FIELD_NAMES)[number]) => TERMS_FIELD_NAMES.indexOf(name);
+const statusName = (s: LoanStatus) => LOAN_STATUS_NAMES[s];
+
+/** The alliance with one anchored loan of platform A in Funding. */
+async function withAnchoredLoanFixture() {
+  const f = await deployAllianceFixture();
+  const terms = await termsFor(f.platformA);
+  await f.loans.connect(f.platformA).anchorLoan(terms);
+  return { ...f, terms, loanId: loanIdOf(terms) };
+}
+
+/** Total owed to settle a loan now: next installment's interest and late interest, plus all principal. */
+async function payoffAmount(f: AllianceFixture, terms: LoanTerms): Promise<bigint> {
+  const due = await f.loans.nextPayment(terms);
+  const state = await f.loans.loanState(loanIdOf(terms));
+  return due.lateInterest + due.interest + state.outstandingPrincipal;
+}
+
+/** Brings platform A's loan `terms` into `status` along the shortest legal path. */
+async function driveTo(f: AllianceFixture, terms: LoanTerms, status: LoanStatus): Promise<void> {
+  const loans = f.loans.connect(f.platformA);
+  if (status === LoanStatus.Funding) return;
+  if (status === LoanStatus.Cancelled) {
+    await loans.cancelLoan(terms);
+    return;
+  }
+  await loans.activateLoan(terms);
+  if (status === LoanStatus.Active) return;
+  if (status === LoanStatus.Repaid) {
+    await time.increase(DAY);
+    await loans.recordRepayment(terms, await payoffAmount(f, terms));
+    return;
+  }
+  await time.increase(terms.period + terms.gracePeriod + 1);
+  await loans.markLate(terms);
+  if (status === LoanStatus.Late) return;
+  await time.increase(terms.defaultThreshold);
+  await loans.markDefaulted(terms);
+  if (status === LoanStatus.Defaulted) return;
+  if (status === LoanStatus.Recovered) await loans.markRecovered(terms);
+  if (status === LoanStatus.WrittenOff) await loans.writeOff(terms);
+}
+
+const ALL_STATUSES = [
+  LoanStatus.Funding,
+  LoanStatus.Active,
+  LoanStatus.Late,
+  LoanStatus.Repaid,
+  LoanStatus.Defaulted,
+  LoanStatus.Recovered,
+  LoanStatus.WrittenOff,
+  LoanStatus.Cancelled,
+];
+
+describe("LoanRegistry", function () {
+  describe("anchorLoan", function () {
+    it("anchors the loan in Funding under the id its terms hash to", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const terms = await termsFor(f.platformA);
+      const loanId = loanIdOf(terms);
+      expect(await f.loans.loanIdOf(terms)).to.equal(loanId);
+
+      const tx = f.loans.connect(f.platformA).anchorLoan(terms);
+      const at = (await time.latest()) + 1;
+      const [head] = replayHeads(loanId, [{ kind: "Anchored", at }]);
+      await expect(tx).to.emit(f.loans, "LoanAnchored");
+      const state = await f.loans.loanState(loanId);
+      expect(state.status).to.equal(LoanStatus.Funding);
+      expect(state.outstandingPrincipal).to.equal(terms.principal);
+      expect(state.documentVersion).to.equal(1);
+      expect(await f.loans.historyHead(loanId)).to.equal(head);
+    });
+
+    it("adds the loan to the borrower's exposure, across platforms", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const a = await termsFor(f.platformA);
+      const b = await termsFor(f.platformB, { principal: 5n * 10n ** 18n });
+      await f.loans.connect(f.platformA).anchorLoan(a);
+      await f.loans.connect(f.platformB).anchorLoan(b);
+      const exposure = await f.loans.exposureOf(a.borrowerRef);
+      expect(exposure.openLoans).to.equal(2);
+      expect(exposure.outstandingPrincipal).to.equal(a.principal + b.principal);
+    });
+
+    it("reverts when the same agreement is anchored twice", async function () {
+      const { loans, platformA, terms, loanId } = await loadFixture(withAnchoredLoanFixture);
+      await expect(loans.connect(platformA).anchorLoan(terms))
+        .to.be.revertedWithCustomError(loans, "LoanRegistryLoanExists")
+        .withArgs(loanId);
+    });
+
+    for (const role of ["governance", "auditor", "lender", "outsider", "servicer"] as const) {
+      it(`reverts for ${role}, which is not an active platform`, async function () {
+        const f = await loadFixture(deployAllianceFixture);
+        await expect(f.loans.connect(f[role]).anchorLoan(await termsFor(f[role])))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotActivePlatform")
+          .withArgs(f[role].address);
+      });
+    }
+
+    it("reverts for a suspended platform", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      await f.alliance.suspendMember(f.platformA);
+      await expect(f.loans.connect(f.platformA).anchorLoan(await termsFor(f.platformA)))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotActivePlatform")
+        .withArgs(f.platformA.address);
+    });
+
+    it("reverts when the terms name another platform", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      await expect(f.loans.connect(f.platformA).anchorLoan(await termsFor(f.platformB)))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryPlatformMismatch")
+        .withArgs(f.platformA.address, f.platformB.address);
+    });
+
+    it("reverts when the borrower reference or the document hash is zero", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      for (const key of ["borrowerRef", "documentHash"] as const) {
+        const terms = await termsFor(f.platformA, { [key]: ZeroHash });
+        await expect(f.loans.connect(f.platformA).anchorLoan(terms))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryMissingReference")
+          .withArgs(field(key === "borrowerRef" ? "BorrowerRef" : "DocumentHash"));
+      }
+    });
+
+    /** Each case: the override, and the error's field, value, min and max (as a function of now). */
+    const bounds: [string, Partial<LoanTerms>, (now: number) => [string, bigint | number, bigint | number, bigint | number]][] = [
+      ["a zero principal", { principal: 0n }, () => ["Principal", 0, 1, 2n ** 96n - 1n]],
+      ["a principal above 2^96-1", { principal: 2n ** 96n }, () => ["Principal", 2n ** 96n, 1, 2n ** 96n - 1n]],
+      ["a rate above 100%", { annualRateBps: 10_001 }, () => ["AnnualRate", 10_001, 0, 10_000]],
+      ["an unknown schedule kind", { scheduleKind: 4 as ScheduleKind }, () => ["ScheduleKind", 4, 0, 3]],
+      ["zero installments", { installments: 0 }, () => ["Installments", 0, 1, 360]],
+      ["more than 360 installments", { installments: 361 }, () => ["Installments", 361, 1, 360]],
+      ["a bullet loan with two installments", { scheduleKind: ScheduleKind.Bullet, installments: 2 }, () => ["Installments", 2, 1, 1]],
+      ["a period under a day", { period: DAY - 1 }, () => ["Period", DAY - 1, DAY, 1830 * DAY]],
+      ["a period over five years", { period: 1830 * DAY + 1 }, () => ["Period", 1830 * DAY + 1, DAY, 1830 * DAY]],
+      ["a term over thirty years", { installments: 360, period: 31 * DAY }, () => ["Term", 360 * 31 * DAY, DAY, 30 * 365 * DAY]],
+      ["a grace period over 30 days", { gracePeriod: 30 * DAY + 1, defaultThreshold: 90 * DAY }, () => ["GracePeriod", 30 * DAY + 1, 0, 30 * DAY]],
+      ["a late fee above 100%", { lateFeeBps: 10_001 }, () => ["LateFeeRate", 10_001, 0, 10_000]],
+      ["a default threshold within the grace period", { gracePeriod: 5 * DAY, defaultThreshold: 5 * DAY }, () => ["DefaultThreshold", 5 * DAY, 5 * DAY + 1, 365 * DAY]],
+      ["a default threshold over a year", { defaultThreshold: 365 * DAY + 1 }, () => ["DefaultThreshold", 365 * DAY + 1, 3 * DAY + 1, 365 * DAY]],
+    ];
+    for (const [what, override, expected] of bounds) {
+      it(`reverts for ${what}`, async function () {
+        const f = await loadFixture(deployAllianceFixture);
+        const terms = await termsFor(f.platformA, override);
+        const [name, value, min, max] = expected(await time.latest());
+        await expect(f.loans.connect(f.platformA).anchorLoan(terms))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryTermOutOfBounds")
+          .withArgs(field(name as (typeof TERMS_FIELD_NAMES)[number]), value, min, max);
+      });
+    }
+
+    it("reverts for a funding deadline that has passed or lies beyond 90 days", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      for (const offset of [0, 90 * DAY + 2]) {
+        const now = await time.latest();
+        const terms = await termsFor(f.platformA, { fundingDeadline: now + offset });
+        await time.setNextBlockTimestamp(now + 1);
+        await expect(f.loans.connect(f.platformA).anchorLoan(terms))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryTermOutOfBounds")
+          .withArgs(field("FundingDeadline"), now + offset, now + 2, now + 1 + 90 * DAY);
+      }
+    });
+
+    it("previewAnchor reports the same error without a transaction, and nothing for good terms", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const { loans } = f.clientFor(f.platformA);
+      const platform = (await termsFor(f.platformA)).platform;
+      expect(await loans.previewAnchor(platform, await termsFor(f.platformA))).to.equal(undefined);
+      const bad = await loans.previewAnchor(
+        (await termsFor(f.platformA)).platform,
+        await termsFor(f.platformA, { annualRateBps: 20_000 }),
+      );
+      expect(bad?.errorName).to.equal("LoanRegistryTermOutOfBounds");
+      const outsider = await loans.previewAnchor(
+        (await termsFor(f.outsider)).platform,
+        await termsFor(f.outsider),
+      );
+      expect(outsider?.errorName).to.equal("LoanRegistryNotActivePlatform");
+    });
+  });
+
+  describe("anchorLoans", function () {
+    it("anchors a book of 100 loans in one transaction", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const book = await Promise.all(Array.from({ length: 100 }, () => termsFor(f.platformA)));
+      await f.loans.connect(f.platformA).anchorLoans(book);
+      for (const terms of [book[0], book[57], book[99]]) {
+        expect((await f.loans.loanState(loanIdOf(terms))).status).to.equal(LoanStatus.Funding);
+      }
+      expect((await f.loans.exposureOf(book[0].borrowerRef)).openLoans).to.equal(100);
+    });
+
+    it("rejects the whole batch, naming the bad item and its own error", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const book = await Promise.all(Array.from({ length: 5 }, () => termsFor(f.platformA)));
+      book[3] = { ...book[3], installments: 0 };
+      const inner = f.loans.interface.encodeErrorResult("LoanRegistryTermOutOfBounds", [
+        field("Installments"),
+        0,
+        1,
+        360,
+      ]);
+      await expect(f.loans.connect(f.platformA).anchorLoans(book))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryBatchItemRejected")
+        .withArgs(3, inner);
+      expect((await f.loans.loanState(loanIdOf(book[0]))).status).to.equal(LoanStatus.None);
+      expect(decodeRevertData(inner)?.message).to.equal("LoanRegistryTermOutOfBounds: Installments is 0, outside [1, 360]");
+    });
+
+    it("rejects a batch that holds the same agreement twice", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const terms = await termsFor(f.platformA);
+      const inner = f.loans.interface.encodeErrorResult("LoanRegistryLoanExists", [loanIdOf(terms)]);
+      await expect(f.loans.connect(f.platformA).anchorLoans([terms, terms]))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryBatchItemRejected")
+        .withArgs(1, inner);
+    });
+
+    it("reverts for an empty batch and for one above 250 loans", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      await expect(f.loans.connect(f.platformA).anchorLoans([]))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryBatchSize")
+        .withArgs(0, 250);
+      const terms = await termsFor(f.platformA);
+      await expect(f.loans.connect(f.platformA).anchorLoans(Array(251).fill(terms)))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryBatchSize")
+        .withArgs(251, 250);
+    });
+
+    it("reverts for an account that is not an active platform", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      await expect(f.loans.connect(f.auditor).anchorLoans([await termsFor(f.auditor)]))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotActivePlatform")
+        .withArgs(f.auditor.address);
+    });
+  });
+
+  describe("transition table", function () {
+    it("is the table the client mirrors, for every pair of statuses", async function () {
+      const { loans } = await loadFixture(deployAllianceFixture);
+      for (let from = 0; from <= 8; from++) {
+        for (let to = 0; to <= 8; to++) {
+          expect(await loans.isTransitionAllowed(from, to), `${from} → ${to}`).to.equal(
+            isTransitionAllowed(from as LoanStatus, to as LoanStatus),
+          );
+        }
+      }
+    });
+  });
+
+  describe("lifecycle actions, from every state", function () {
+    for (const { action, from, to } of LIFECYCLE_ACTIONS) {
+      for (const status of ALL_STATUSES) {
+        if (status === from) continue;
+        it(`${action} reverts for a loan that is ${statusName(status)}`, async function () {
+          const f = await loadFixture(withAnchoredLoanFixture);
+          await driveTo(f, f.terms, status);
+          await expect(f.loans.connect(f.platformA)[action](f.terms))
+            .to.be.revertedWithCustomError(f.loans, "LoanRegistryInvalidTransition")
+            .withArgs(f.loanId, status, to);
+        });
+      }
+      it(`${action} moves a loan from ${statusName(from)} to ${statusName(to)}`, async function () {
+        const f = await loadFixture(withAnchoredLoanFixture);
+        await driveTo(f, f.terms, from);
+        // The guards of time: late after the grace period, defaulted after the threshold.
+        if (action === "markLate") await time.increase(f.terms.period + f.terms.gracePeriod + 1);
+        if (action === "markDefaulted") await time.increase(f.terms.defaultThreshold);
+        const loans = f.loans.connect(f.platformA);
+        await expect(loans[action](f.terms))
+          .to.emit(loans, "LoanStatusChanged")
+          .withArgs(f.loanId, from, to, await time.latest().then((t) => t + 1), (h: string) => h.length === 66);
+        expect((await loans.loanState(f.loanId)).status).to.equal(to);
+      });
+    }
+
+    for (const status of ALL_STATUSES) {
+      if (status === LoanStatus.Active || status === LoanStatus.Late) continue;
+      it(`recordRepayment reverts for a loan that is ${statusName(status)}`, async function () {
+        const f = await loadFixture(withAnchoredLoanFixture);
+        await driveTo(f, f.terms, status);
+        await expect(f.loans.connect(f.platformA).recordRepayment(f.terms, 1n))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotServiceable")
+          .withArgs(f.loanId, status);
+      });
+    }
+
+    for (const status of [LoanStatus.Repaid, LoanStatus.Recovered, LoanStatus.WrittenOff, LoanStatus.Cancelled]) {
+      it(`amendDocument reverts for a loan that is ${statusName(status)}`, async function () {
+        const f = await loadFixture(withAnchoredLoanFixture);
+        await driveTo(f, f.terms, status);
+        await expect(f.loans.connect(f.platformA).amendDocument(f.terms, id("amendment")))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryLoanClosed")
+          .withArgs(f.loanId, status);
+      });
+    }
+  });
+
+  describe("servicing functions, from every wrong role", function () {
+    const calls = [
+      ...LIFECYCLE_ACTIONS.map(({ action }) => action),
+      "recordRepayment",
+      "amendDocument",
+    ] as const;
+    const invoke = (f: AllianceFixture, signer: AllianceFixture["outsider"], name: (typeof calls)[number], terms: LoanTerms) => {
+      const loans = f.loans.connect(signer);
+      if (name === "recordRepayment") return loans.recordRepayment(terms, 1n);
+      if (name === "amendDocument") return loans.amendDocument(terms, id("amendment"));
+      return loans[name](terms);
+    };
+    for (const name of calls) {
+      for (const role of ["governance", "platformB", "auditor", "lender", "outsider"] as const) {
+        it(`${name} reverts for ${role}`, async function () {
+          const f = await loadFixture(withAnchoredLoanFixture);
+          await expect(invoke(f, f[role], name, f.terms))
+            .to.be.revertedWithCustomError(f.loans, "LoanRegistryUnauthorized")
+            .withArgs(f.loanId, f[role].address);
+        });
+      }
+      it(`${name} reverts for the originating platform once expelled`, async function () {
+        const f = await loadFixture(withAnchoredLoanFixture);
+        await f.alliance.expelMember(f.platformA);
+        await expect(invoke(f, f.platformA, name, f.terms))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryUnauthorized")
+          .withArgs(f.loanId, f.platformA.address);
+      });
+    }
+
+    it("a suspended platform keeps servicing its loans", async function () {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      await f.alliance.suspendMember(f.platformA);
+      await f.loans.connect(f.platformA).activateLoan(f.terms);
+      expect((await f.loans.loanState(f.loanId)).status).to.equal(LoanStatus.Active);
+    });
+
+    it("a loan-servicer contract may service any platform's loan", async function () {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      await f.loans.connect(f.servicer).activateLoan(f.terms);
+      expect((await f.loans.loanState(f.loanId)).status).to.equal(LoanStatus.Active);
+    });
+
+    it("reverts for terms that were never anchored", async function () {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      const unknown = { ...f.terms, principal: f.terms.principal + 1n };
+      await expect(f.loans.connect(f.platformA).activateLoan(unknown))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryUnknownLoan")
+        .withArgs(loanIdOf(unknown));
+    });
+  });
+
+  describe("time guards", function () {
+    it("activateLoan reverts once the funding deadline has passed; cancelLoan still works", async function () {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      await time.increaseTo(f.terms.fundingDeadline + 1);
+      await expect(f.loans.connect(f.platformA).activateLoan(f.terms))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryFundingDeadlinePassed")
+        .withArgs(f.loanId, f.terms.fundingDeadline, f.terms.fundingDeadline + 2);
+      await f.loans.connect(f.platformA).cancelLoan(f.terms);
+      const exposure = await f.loans.exposureOf(f.terms.borrowerRef);
+      expect(exposure.openLoans).to.equal(0);
+      expect(exposure.outstandingPrincipal).to.equal(0);
+    });
+
+    it("markLate reverts while the grace period runs", async function () {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      await f.loans.connect(f.platformA).activateLoan(f.terms);
+      const graceEnds = (await time.latest()) + f.terms.period + f.terms.gracePeriod;
+      await time.setNextBlockTimestamp(graceEnds);
+      await expect(f.loans.connect(f.platformA).markLate(f.terms))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotOverdue")
+        .withArgs(f.loanId, graceEnds, graceEnds);
+    });
+
+    it("markDefaulted reverts before the default threshold", async function () {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      await driveTo(f, f.terms, LoanStatus.Late);
+      const state = await f.loans.loanState(f.loanId);
+      const eligibleAt = Number(state.activatedAt) + f.terms.period + f.terms.defaultThreshold;
+      await expect(f.loans.connect(f.platformA).markDefaulted(f.terms))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryDefaultThresholdNotReached")
+        .withArgs(f.loanId, eligibleAt, (await time.latest()) + 1);
+    });
+  });
+
+  describe("recordRepayment", function () {
+    it("settles every installment of the schedule exactly as the client computes it, then marks the loan Repaid", async function () {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      const loans = f.loans.connect(f.platformA);
+      await loans.activateLoan(f.terms);
+      const rows = schedule(f.terms);
+      for (const row of rows) {
+        const due = await loans.nextPayment(f.terms);
+        expect([due.installment, due.principal, due.interest, due.lateInterest]).to.deep.equal([
+          BigInt(row.k),
+          row.principal,
+          row.interest,
+          0n,
+        ]);
+        await loans.recordRepayment(f.terms, row.total);
+      }
+      const state = await loans.loanState(f.loanId);
+      expect(state.status).to.equal(LoanStatus.Repaid);
+      expect(state.outstandingPrincipal).to.equal(0);
+      const exposure = await loans.exposureOf(f.terms.borrowerRef);
+      expect([exposure.openLoans, exposure.outstandingPrincipal]).to.deep.equal([0n, 0n]);
+    });
+
+    it("charges late interest on an overdue installment and cures the loan when it is brought up to date", async function () {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      const loans = f.loans.connect(f.platformA);
+      await driveTo(f, f.terms, LoanStatus.Late);
+      const due = await loans.nextPayment(f.terms);
+      expect(due.lateInterest).to.be.greaterThan(0n);
+      const amount = due.principal + due.interest + due.lateInterest + 1n;
+      await expect(loans.recordRepayment(f.terms, amount))
+        .to.emit(loans, "CreditEventRecorded")
+        .withArgs(f.terms.borrowerRef, f.loanId, f.platformA.address, 1, (t: bigint) => t > 0n);
+      const state = await loans.loanState(f.loanId);
+      expect(state.status).to.equal(LoanStatus.Active);
+      expect(state.outstandingPrincipal).to.equal(f.terms.principal - due.principal - 1n);
+      const exposure = await loans.exposureOf(f.terms.borrowerRef);
+      expect([exposure.lateEvents, exposure.curedEvents]).to.deep.equal([1n, 1n]);
+    });
+
+    it("reverts for a payment below the next installment, and for one above the payoff", async function () {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      const loans = f.loans.connect(f.platformA);
+      await loans.activateLoan(f.terms);
+      const due = await loans.nextPayment(f.terms);
+      const installment = due.principal + due.interest;
+      await expect(loans.recordRepayment(f.terms, installment - 1n))
+        .to.be.revertedWithCustomError(loans, "LoanRegistryPaymentBelowInstallment")
+        .withArgs(f.loanId, installment - 1n, installment);
+      const payoff = due.interest + f.terms.principal;
+      await expect(loans.recordRepayment(f.terms, payoff + 1n))
+        .to.be.revertedWithCustomError(loans, "LoanRegistryPaymentExceedsBalance")
+        .withArgs(f.loanId, payoff + 1n, payoff);
+    });
+  });
+
+  describe("amendDocument", function () {
+    it("adds a version and keeps the earlier ones in the history", async function () {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      const { loans } = f.clientFor(f.platformA);
+      await loans.amendDocument(f.loanId, toHash32(id("amendment 1")));
+      await loans.amendDocument(f.loanId, toHash32(id("amendment 2")));
+      expect((await loans.state(f.loanId)).documentVersion).to.equal(3);
+      const history = await loans.history(f.loanId);
+      const versions = history.entries.flatMap((e) => (e.fact.kind === "DocumentAmended" ? [e.fact] : []));
+      expect(versions.map((v) => [v.version, v.documentHash])).to.deep.equal([
+        [2, id("amendment 1")],
+        [3, id("amendment 2")],
+      ]);
+    });
+
+    it("reverts for a zero document hash", async function () {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      await expect(f.loans.connect(f.platformA).amendDocument(f.terms, ZeroHash))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryMissingReference")
+        .withArgs(field("DocumentHash"));
+    });
+  });
+
+  describe("extendHistory", function () {
+    it("records a servicer contract's fact in the chain", async function () {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      await f.loans.connect(f.servicer).extendHistory(f.loanId, id("collateral pledged"));
+      const history = await f.clientFor(f.servicer).loans.history(f.loanId);
+      expect(history.entries.at(-1)?.fact).to.include({ kind: "External", source: f.servicer.address });
+      expect(history.verified).to.equal(true);
+    });
+
+    for (const role of ["governance", "platformA", "auditor", "outsider"] as const) {
+      it(`reverts for ${role}, which is not a loan-servicer contract`, async function () {
+        const f = await loadFixture(withAnchoredLoanFixture);
+        await expect(f.loans.connect(f[role]).extendHistory(f.loanId, id("fact")))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotServicer")
+          .withArgs(f[role].address);
+      });
+    }
+
+    it("reverts for an unknown loan", async function () {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      await expect(f.loans.connect(f.servicer).extendHistory(42n, id("fact")))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryUnknownLoan")
+        .withArgs(42n);
+    });
+  });
+
+  describe("history", function () {
+    it("replays a full life to the on-chain head, and a changed fact does not", async function () {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      await driveTo(f, f.terms, LoanStatus.WrittenOff);
+      const history = await f.clientFor(f.auditor).loans.history(f.loanId);
+      expect(history.entries.map((e) => e.fact.kind)).to.deep.equal([
+        "Anchored",
+        "StatusChanged",
+        "StatusChanged",
+        "StatusChanged",
+        "StatusChanged",
+      ]);
+      expect(history.verified).to.equal(true);
+      const tampered = history.entries.map((e) => e.fact);
+      tampered[2] = { kind: "StatusChanged", from: LoanStatus.Active, to: LoanStatus.Repaid, at: tampered[2].at };
+      expect(replayHeads(f.loanId, tampered).at(-1)).to.not.equal(history.onChainHead);
+    });
+
+    it("records credit events that every member can read", async function () {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      await driveTo(f, f.terms, LoanStatus.WrittenOff);
+      const exposure = await f.loans.connect(f.platformB).exposureOf(borrowerRef(NATIONAL_IDS[0], ALLIANCE_KEY));
+      expect([exposure.lateEvents, exposure.defaultEvents, exposure.writeOffEvents, exposure.openLoans]).to.deep.equal([
+        1n,
+        1n,
+        1n,
+        0n,
+      ]);
+    });
+  });
+
+  it("encodes terms exactly as the contract does", async function () {
+    const f = await loadFixture(deployAllianceFixture);
+    const terms = await termsFor(f.platformA, { principal: 12345n, scheduleKind: ScheduleKind.Bullet, installments: 1 });
+    expect(await f.loans.loanIdOf(terms)).to.equal(loanIdOf(terms));
+    expect(AbiCoder.defaultAbiCoder().encode(["uint256"], [loanIdOf(terms)])).to.have.length(66);
+  });
+});
