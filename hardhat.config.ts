@@ -15,6 +15,7 @@ const compiler = {
   settings: {
     evmVersion: "cancun",
     optimizer: { enabled: true, runs: 1000 },
+    viaIR: true,
   },
 };
 
@@ -34,6 +35,8 @@ export default defineConfig({
     mocha: { timeout: 120_000 },
   },
   networks: {
+    // The embedded network runs the fork the alliance's Besu networks enable, so tests and gas figures match them.
+    default: { type: "edr-simulated", hardfork: "cancun" },
     localhost: { type: "http", url: process.env.LOANLEDGER_LOCAL_RPC_URL ?? "http://127.0.0.1:8545" },
     ...(besuUrl
       ? {

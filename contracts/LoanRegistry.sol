@@ -321,7 +321,9 @@ contract LoanRegistry is ILoanRegistry {
         exposure.openLoans += 1;
 
         uint40 at = uint40(block.timestamp);
-        bytes32 head = _extend(loanId, keccak256(abi.encode(FactKind.Anchored, loanId, at)));
+        // The first fact: the previous head is the genesis head, zero, so there is no need to read it.
+        bytes32 head = keccak256(abi.encode(bytes32(0), keccak256(abi.encode(FactKind.Anchored, loanId, at))));
+        _heads[loanId] = head;
         emit LoanAnchored(loanId, terms.platform, terms.borrowerRef, terms, at, head);
     }
 
