@@ -1,0 +1,61 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { JsonRpcProvider, Wallet, type Signer } from "ethers";
+import { AllianceClient, InputError, LoanRegistryClient } from "../client/index.js";
+
+/** What every command needs: who signs, the two registries, and how amounts are written. */
+export interface CliContext {
+  signer: Signer;
+  alliance: AllianceClient;
+  loans: LoanRegistryClient;
+  /** Decimals of the settlement currency, for reading and printing amounts. */
+  decimals: number;
+  allianceKeyHex: string | undefined;
+}
+
+export type ContextFactory = () => Promise<CliContext>;
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new InputError(`${name} is not set (see .env.example)`);
+  return value;
+}
+
+/** Addresses from the environment, or else from the Ignition deployment record of the connected chain. */
+async function registryAddresses(env: NodeJS.ProcessEnv, chainId: bigint): Promise<{ alliance: string; loans: string }> {
+  if (env.LOANLEDGER_ALLIANCE_REGISTRY && env.LOANLEDGER_LOAN_REGISTRY) {
+    return { alliance: env.LOANLEDGER_ALLIANCE_REGISTRY, loans: env.LOANLEDGER_LOAN_REGISTRY };
+  }
+  const file = resolve(env.LOANLEDGER_DEPLOYMENTS ?? "deploy/deployments", `chain-${chainId}`, "deployed_addresses.json");
+  let record: Record<string, string>;
+  try {
+    record = JSON.parse(await readFile(file, "utf8")) as Record<string, string>;
+  } catch {
+    throw new InputError(`no deployment for chain ${chainId}: deploy first or set LOANLEDGER_*_REGISTRY`);
+  }
+  return { alliance: record["LoanLedger#AllianceRegistry"], loans: record["LoanLedger#LoanRegistry"] };
+}
+
+/** Builds the context from the environment (and `.env`): keys never come from command-line flags. */
+export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): ContextFactory {
+  return async () => {
+    const provider = new JsonRpcProvider(required(env, "LOANLEDGER_RPC_URL"));
+    let signer: Wallet;
+    try {
+      signer = new Wallet(required(env, "LOANLEDGER_PRIVATE_KEY"), provider);
+    } catch (error) {
+      if (error instanceof InputError) throw error;
+      throw new InputError("LOANLEDGER_PRIVATE_KEY is not a valid private key");
+    }
+    const { chainId } = await provider.getNetwork();
+    const addresses = await registryAddresses(env, chainId);
+    const fromBlock = Number(env.LOANLEDGER_FROM_BLOCK ?? 0);
+    return {
+      signer,
+      alliance: new AllianceClient(addresses.alliance, signer),
+      loans: new LoanRegistryClient(addresses.loans, signer, fromBlock),
+      decimals: Number(env.LOANLEDGER_AMOUNT_DECIMALS ?? 18),
+      allianceKeyHex: env.LOANLEDGER_ALLIANCE_KEY,
+    };
+  };
+}

@@ -1,0 +1,117 @@
+import { expect } from "chai";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { main, type CliContext, type CliIo } from "../../src/cli/index.js";
+import { NATIONAL_IDS, deployAllianceFixture, loadFixture, type AllianceFixture } from "../fixtures.js";
+
+const KEY_HEX = "0x" + "07".repeat(32);
+
+/** Runs the CLI in-process as `signer`, capturing what it prints. */
+async function run(f: AllianceFixture, signer: AllianceFixture["governance"], argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l) };
+  const clients = f.clientFor(signer);
+  const context = async (): Promise<CliContext> => ({
+    signer,
+    alliance: clients.alliance,
+    loans: clients.loans,
+    decimals: 18,
+    allianceKeyHex: KEY_HEX,
+  });
+  const code = await main(argv, io, context);
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+async function termsFile(entries: unknown): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "loanledger-"));
+  const file = join(dir, "terms.json");
+  await writeFile(file, JSON.stringify(entries));
+  return file;
+}
+
+const loanEntry = (ref: string) => ({
+  borrowerNationalId: NATIONAL_IDS[1],
+  documentHash: "signed contract v1",
+  platformRef: ref,
+  principal: "50000",
+  annualRateBps: 860,
+  schedule: "equal-principal",
+  installments: 6,
+  period: "30d",
+  gracePeriod: "3d",
+  lateFeeBps: 1500,
+  defaultThreshold: "60d",
+  fundingDeadline: "+7d",
+});
+
+describe("loanledger CLI", function () {
+  it("admits a member and lists it, as governance", async function () {
+    const f = await loadFixture(deployAllianceFixture);
+    const added = await run(f, f.governance, ["member", "add", f.outsider.address, "--roles", "insurer"]);
+    expect(added).to.include({ code: 0, err: "" });
+    const list = await run(f, f.governance, ["member", "list", "--json"]);
+    const members = JSON.parse(list.out) as { account: string; roles: string[] }[];
+    expect(members.at(-1)).to.include({ account: f.outsider.address }).and.have.deep.property("roles", ["Insurer"]);
+  });
+
+  it("prints one line naming the contract error, and exits 1, for a wrong role", async function () {
+    const f = await loadFixture(deployAllianceFixture);
+    const result = await run(f, f.platformA, ["member", "suspend", f.platformB.address]);
+    expect(result.code).to.equal(1);
+    expect(result.err.split("\n")).to.have.length(1);
+    expect(result.err).to.match(/^error: AccessControlUnauthorizedAccount: 0x[0-9a-fA-F]{40} lacks the role/);
+  });
+
+  it("rejects bad arguments before touching the chain", async function () {
+    const f = await loadFixture(deployAllianceFixture);
+    for (const argv of [
+      ["member", "add", "not-an-address", "--roles", "platform"],
+      ["member", "add", f.outsider.address, "--roles", "banker"],
+      ["loan", "show", "xyz"],
+      ["loan", "fly"],
+      ["loan", "anchor"],
+      ["--bogus"],
+    ]) {
+      const result = await run(f, f.governance, argv);
+      expect(result.code, argv.join(" ")).to.equal(1);
+      expect(result.err.split("\n"), argv.join(" ")).to.have.length(1);
+      expect(result.err).to.match(/^error: /);
+    }
+  });
+
+  it("anchors a loan from a terms file, hashing the national id locally, then shows its schedule and history", async function () {
+    const f = await loadFixture(deployAllianceFixture);
+    const anchored = await run(f, f.platformA, ["loan", "anchor", "--file", await termsFile(loanEntry("CLI-1")), "--json"]);
+    expect(anchored.code, anchored.err).to.equal(0);
+    const [loanId] = (JSON.parse(anchored.out) as { loanIds: string[] }).loanIds;
+
+    const shown = await run(f, f.platformA, ["loan", "show", loanId]);
+    expect(shown.out).to.include("Funding").and.include("50000.0");
+    const plan = await run(f, f.platformA, ["loan", "schedule", loanId, "--json"]);
+    expect(JSON.parse(plan.out)).to.have.length(6);
+    expect((await run(f, f.platformA, ["loan", "activate", loanId])).out).to.include("is now Active");
+    const history = await run(f, f.auditor, ["loan", "history", loanId]);
+    expect(history.code).to.equal(0);
+    expect(history.out).to.include("matches the on-chain head");
+  });
+
+  it("anchors a batch all or nothing, naming the bad item", async function () {
+    const f = await loadFixture(deployAllianceFixture);
+    const bad = { ...loanEntry("CLI-3"), installments: 0 };
+    const result = await run(f, f.platformA, ["loan", "anchor", "--file", await termsFile([loanEntry("CLI-2"), bad])]);
+    expect(result.code).to.equal(1);
+    expect(result.err).to.equal(
+      "error: LoanRegistryBatchItemRejected: batch item 1 was rejected, nothing was anchored: " +
+        "LoanRegistryTermOutOfBounds: Installments is 0, outside [1, 360]",
+    );
+  });
+
+  it("reports a bad terms file in one line", async function () {
+    const f = await loadFixture(deployAllianceFixture);
+    const result = await run(f, f.platformA, ["loan", "anchor", "--file", await termsFile({ ...loanEntry("x"), schedule: "weekly" })]);
+    expect(result.code).to.equal(1);
+    expect(result.err).to.match(/^error: .*schedule must be one of equal-installment/);
+  });
+});
