@@ -2,7 +2,14 @@
 pragma solidity 0.8.28;
 
 import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
-import {IAllianceRegistry, Member, MemberStatus, Lender, ROLE_PLATFORM, ALL_ROLES} from "./interfaces/IAllianceRegistry.sol";
+import {
+    IAllianceRegistry,
+    Member,
+    MemberStatus,
+    Lender,
+    ROLE_PLATFORM,
+    ALL_ROLES
+} from "./interfaces/IAllianceRegistry.sol";
 
 /// @title AllianceRegistry
 /// @notice See {IAllianceRegistry}.
@@ -17,9 +24,10 @@ contract AllianceRegistry is IAllianceRegistry, AccessControlDefaultAdminRules {
 
     /// @param adminTransferDelay Seconds that must pass between proposing and accepting a new governance account.
     /// @param governance The initial governance account (a multisig in production).
-    constructor(uint48 adminTransferDelay, address governance)
-        AccessControlDefaultAdminRules(adminTransferDelay, governance)
-    {}
+    constructor(
+        uint48 adminTransferDelay,
+        address governance
+    ) AccessControlDefaultAdminRules(adminTransferDelay, governance) {}
 
     // ---------------------------------------------------------------- governance
 

@@ -42,18 +42,19 @@ contract LoanRegistry is ILoanRegistry {
     uint256 public constant MAX_BATCH = 250;
 
     /// @dev Bit `from * 16 + to` is set when the transition table allows `from` → `to`.
-    uint256 private constant _TRANSITIONS = (1 << (uint256(LoanStatus.Funding) * 16 + uint256(LoanStatus.Active)))
-        | (1 << (uint256(LoanStatus.Funding) * 16 + uint256(LoanStatus.Cancelled)))
-        | (1 << (uint256(LoanStatus.Active) * 16 + uint256(LoanStatus.Late)))
-        | (1 << (uint256(LoanStatus.Active) * 16 + uint256(LoanStatus.Repaid)))
-        | (1 << (uint256(LoanStatus.Late) * 16 + uint256(LoanStatus.Active)))
-        | (1 << (uint256(LoanStatus.Late) * 16 + uint256(LoanStatus.Repaid)))
-        | (1 << (uint256(LoanStatus.Late) * 16 + uint256(LoanStatus.Defaulted)))
-        | (1 << (uint256(LoanStatus.Defaulted) * 16 + uint256(LoanStatus.Recovered)))
-        | (1 << (uint256(LoanStatus.Defaulted) * 16 + uint256(LoanStatus.WrittenOff)));
+    uint256 private constant _TRANSITIONS =
+        (1 << (uint256(LoanStatus.Funding) * 16 + uint256(LoanStatus.Active))) |
+            (1 << (uint256(LoanStatus.Funding) * 16 + uint256(LoanStatus.Cancelled))) |
+            (1 << (uint256(LoanStatus.Active) * 16 + uint256(LoanStatus.Late))) |
+            (1 << (uint256(LoanStatus.Active) * 16 + uint256(LoanStatus.Repaid))) |
+            (1 << (uint256(LoanStatus.Late) * 16 + uint256(LoanStatus.Active))) |
+            (1 << (uint256(LoanStatus.Late) * 16 + uint256(LoanStatus.Repaid))) |
+            (1 << (uint256(LoanStatus.Late) * 16 + uint256(LoanStatus.Defaulted))) |
+            (1 << (uint256(LoanStatus.Defaulted) * 16 + uint256(LoanStatus.Recovered))) |
+            (1 << (uint256(LoanStatus.Defaulted) * 16 + uint256(LoanStatus.WrittenOff)));
 
     /// @dev A recorded repayment, gathered in memory to keep the stack shallow.
-    struct _Repayment {
+    struct RepaymentRecord {
         uint256 amount;
         PaymentDue due;
         uint256 prepayment;
@@ -163,7 +164,7 @@ contract LoanRegistry is ILoanRegistry {
         uint256 maxPayable = due.lateInterest + due.interest + outstanding;
         if (amount > maxPayable) revert LoanRegistryPaymentExceedsBalance(loanId, amount, maxPayable);
 
-        _Repayment memory repayment;
+        RepaymentRecord memory repayment;
         repayment.amount = amount;
         repayment.due = due;
         // Cannot underflow: installmentDue <= amount <= maxPayable, and due.principal <= outstanding.
@@ -178,7 +179,9 @@ contract LoanRegistry is ILoanRegistry {
 
         if (repayment.outstandingAfter == 0) {
             _setStatus(loanId, state, terms, LoanStatus.Repaid);
-        } else if (state.status == LoanStatus.Late && block.timestamp <= _nextDueDate(terms, state) + terms.gracePeriod) {
+        } else if (
+            state.status == LoanStatus.Late && block.timestamp <= _nextDueDate(terms, state) + terms.gracePeriod
+        ) {
             _setStatus(loanId, state, terms, LoanStatus.Active);
         }
     }
@@ -192,8 +195,10 @@ contract LoanRegistry is ILoanRegistry {
         uint16 version = state.documentVersion + 1;
         state.documentVersion = version;
         uint40 at = uint40(block.timestamp);
-        bytes32 head =
-            _extend(loanId, keccak256(abi.encode(FactKind.DocumentAmended, loanId, version, documentHash, at)));
+        bytes32 head = _extend(
+            loanId,
+            keccak256(abi.encode(FactKind.DocumentAmended, loanId, version, documentHash, at))
+        );
         emit LoanDocumentAmended(loanId, version, documentHash, at, head);
     }
 
@@ -263,7 +268,8 @@ contract LoanRegistry is ILoanRegistry {
     /// @dev Returns the ABI-encoded error that anchoring `terms` by `caller` would raise, or nothing. Returning the
     /// error instead of reverting lets a batch name the item and lets {previewAnchor} answer without a transaction.
     function _check(address caller, LoanTerms calldata t, LoanId loanId) private view returns (bytes memory) {
-        if (t.platform != caller) return abi.encodeWithSelector(LoanRegistryPlatformMismatch.selector, caller, t.platform);
+        if (t.platform != caller)
+            return abi.encodeWithSelector(LoanRegistryPlatformMismatch.selector, caller, t.platform);
         if (t.borrowerRef == bytes32(0)) return _missing(TermsField.BorrowerRef);
         if (t.documentHash == bytes32(0)) return _missing(TermsField.DocumentHash);
         if (t.principal == 0 || t.principal > MAX_PRINCIPAL) {
@@ -289,17 +295,26 @@ contract LoanRegistry is ILoanRegistry {
         if (t.gracePeriod > MAX_GRACE_PERIOD) {
             return _outOfBounds(TermsField.GracePeriod, t.gracePeriod, 0, MAX_GRACE_PERIOD);
         }
-        if (t.lateFeeBps > MAX_LATE_FEE_BPS) return _outOfBounds(TermsField.LateFeeRate, t.lateFeeBps, 0, MAX_LATE_FEE_BPS);
+        if (t.lateFeeBps > MAX_LATE_FEE_BPS)
+            return _outOfBounds(TermsField.LateFeeRate, t.lateFeeBps, 0, MAX_LATE_FEE_BPS);
         // Default can only be declared after the grace period has passed.
         if (t.defaultThreshold <= t.gracePeriod || t.defaultThreshold > MAX_DEFAULT_THRESHOLD) {
-            return _outOfBounds(
-                TermsField.DefaultThreshold, t.defaultThreshold, uint256(t.gracePeriod) + 1, MAX_DEFAULT_THRESHOLD
-            );
+            return
+                _outOfBounds(
+                    TermsField.DefaultThreshold,
+                    t.defaultThreshold,
+                    uint256(t.gracePeriod) + 1,
+                    MAX_DEFAULT_THRESHOLD
+                );
         }
         if (t.fundingDeadline <= block.timestamp || t.fundingDeadline > block.timestamp + MAX_FUNDING_WINDOW) {
-            return _outOfBounds(
-                TermsField.FundingDeadline, t.fundingDeadline, block.timestamp + 1, block.timestamp + MAX_FUNDING_WINDOW
-            );
+            return
+                _outOfBounds(
+                    TermsField.FundingDeadline,
+                    t.fundingDeadline,
+                    block.timestamp + 1,
+                    block.timestamp + MAX_FUNDING_WINDOW
+                );
         }
         if (_states[loanId].status != LoanStatus.None) {
             return abi.encodeWithSelector(LoanRegistryLoanExists.selector, loanId);
@@ -331,7 +346,12 @@ contract LoanRegistry is ILoanRegistry {
         return abi.encodeWithSelector(LoanRegistryMissingReference.selector, field);
     }
 
-    function _outOfBounds(TermsField field, uint256 value, uint256 min, uint256 max) private pure returns (bytes memory) {
+    function _outOfBounds(
+        TermsField field,
+        uint256 value,
+        uint256 min,
+        uint256 max
+    ) private pure returns (bytes memory) {
         return abi.encodeWithSelector(LoanRegistryTermOutOfBounds.selector, field, value, min, max);
     }
 
@@ -364,26 +384,30 @@ contract LoanRegistry is ILoanRegistry {
     }
 
     function _isFinal(LoanStatus status) private pure returns (bool) {
-        return status == LoanStatus.Repaid || status == LoanStatus.Recovered || status == LoanStatus.WrittenOff
-            || status == LoanStatus.Cancelled;
+        return
+            status == LoanStatus.Repaid ||
+            status == LoanStatus.Recovered ||
+            status == LoanStatus.WrittenOff ||
+            status == LoanStatus.Cancelled;
     }
 
     function _nextDueDate(LoanTerms calldata terms, LoanState storage state) private view returns (uint256) {
         return uint256(state.activatedAt) + uint256(state.installmentsPaid + 1) * terms.period;
     }
 
-    function _paymentDue(LoanId loanId, LoanTerms calldata terms, LoanState storage state)
-        private
-        view
-        returns (PaymentDue memory due)
-    {
+    function _paymentDue(
+        LoanId loanId,
+        LoanTerms calldata terms,
+        LoanState storage state
+    ) private view returns (PaymentDue memory due) {
         if (state.status != LoanStatus.Active && state.status != LoanStatus.Late) {
             revert LoanRegistryNotServiceable(loanId, state.status);
         }
         ScheduleKind kind = ScheduleKind(terms.scheduleKind);
-        uint256 level = kind == ScheduleKind.EqualInstallment
-            ? ScheduleMath.levelPayment(terms.principal, terms.annualRateBps, terms.installments, terms.period)
-            : 0;
+        uint256 level =
+            kind == ScheduleKind.EqualInstallment
+                ? ScheduleMath.levelPayment(terms.principal, terms.annualRateBps, terms.installments, terms.period)
+                : 0;
         due.installment = state.installmentsPaid + 1;
         due.dueDate = uint40(_nextDueDate(terms, state));
         (due.principal, due.interest) = ScheduleMath.installment(
@@ -397,7 +421,11 @@ contract LoanRegistry is ILoanRegistry {
             level
         );
         due.lateInterest = ScheduleMath.lateInterest(
-            due.principal + due.interest, terms.lateFeeBps, due.dueDate, terms.gracePeriod, block.timestamp
+            due.principal + due.interest,
+            terms.lateFeeBps,
+            due.dueDate,
+            terms.gracePeriod,
+            block.timestamp
         );
     }
 
@@ -444,7 +472,7 @@ contract LoanRegistry is ILoanRegistry {
         if (hasCreditEvent) emit CreditEventRecorded(terms.borrowerRef, loanId, terms.platform, creditEvent, at);
     }
 
-    function _emitRepayment(LoanId loanId, _Repayment memory r) private {
+    function _emitRepayment(LoanId loanId, RepaymentRecord memory r) private {
         uint40 at = uint40(block.timestamp);
         bytes32 head = _extend(
             loanId,

@@ -71,7 +71,8 @@ const rows = Object.entries(report).map(([operation, gas]) => {
   return [operation, String(gas), verdict];
 });
 const widths = [0, 1, 2].map((c) => Math.max(...[["operation", "gas", "target"], ...rows].map((r) => r[c].length)));
-const line = (r: string[]) => r.map((cell, c) => (c === 1 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join("  ");
+const line = (r: string[]) =>
+  r.map((cell, c) => (c === 1 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join("  ");
 console.log(line(["operation", "gas", "target"]));
 console.log(widths.map((w) => "-".repeat(w)).join("  "));
 rows.forEach((r) => console.log(line(r)));

@@ -38,21 +38,35 @@ await governanceClient.admitMember(toAddress(platformB.address), ["Platform"], t
 await governanceClient.admitMember(toAddress(auditor.address), ["Auditor"], toHash32(id("Audit firm licence")));
 for (const m of await governanceClient.members()) say(`   member ${m.account}: ${m.roles.join(", ")} (${m.status})`);
 
-const asA = { alliance: new AllianceClient(String(allianceContract.target), platformA), loans: new LoanRegistryClient(String(loansContract.target), platformA) };
+const asA = {
+  alliance: new AllianceClient(String(allianceContract.target), platformA),
+  loans: new LoanRegistryClient(String(loansContract.target), platformA),
+};
 const asB = new LoanRegistryClient(String(loansContract.target), platformB);
 const asAuditor = new LoanRegistryClient(String(loansContract.target), auditor);
 const kycUntil = (await time.latest()) + 365 * DAY;
 await asA.alliance.allowLender(toAddress(lender1.address), kycUntil);
 await asA.alliance.allowLender(toAddress(lender2.address), kycUntil);
-say(`2. Platform A did KYC on two lenders and allowlisted them until ${new Date(kycUntil * 1000).toISOString().slice(0, 10)}`);
+say(
+  `2. Platform A did KYC on two lenders and allowlisted them until ${new Date(kycUntil * 1000).toISOString().slice(0, 10)}`,
+);
 
 // The alliance key is shared by members off chain; the demo derives one for itself.
 const allianceKey = new Uint8Array(32).fill(42);
 const ming = borrowerRef("11010519491231002X", allianceKey);
 const hua = borrowerRef("440524188001010014", allianceKey);
-say(`3. Borrowers are known on chain only by keyed references: Ming is ${ming.slice(0, 18)}…, Hua is ${hua.slice(0, 18)}…`);
+say(
+  `3. Borrowers are known on chain only by keyed references: Ming is ${ming.slice(0, 18)}…, Hua is ${hua.slice(0, 18)}…`,
+);
 
-async function terms(platform: { address: string }, ref: typeof ming, kind: ScheduleKind, n: number, principal: bigint, serial: string): Promise<LoanTerms> {
+async function terms(
+  platform: { address: string },
+  ref: typeof ming,
+  kind: ScheduleKind,
+  n: number,
+  principal: bigint,
+  serial: string,
+): Promise<LoanTerms> {
   return {
     platform: toAddress(platform.address),
     borrowerRef: ref,
@@ -78,29 +92,42 @@ const book = [
 const { loanIds } = await asA.loans.anchorBatch(book);
 const bullet = await terms(platformB, ming, ScheduleKind.Bullet, 1, 20_000n, "B-2026-0001");
 const { loanId: bulletId } = await asB.anchor(bullet);
-const all: [LoanId, LoanTerms][] = [...loanIds.map((lid, i) => [lid, book[i]] as [LoanId, LoanTerms]), [bulletId, bullet]];
+const all: [LoanId, LoanTerms][] = [
+  ...loanIds.map((lid, i) => [lid, book[i]] as [LoanId, LoanTerms]),
+  [bulletId, bullet],
+];
 say("4. Platform A anchored a loan book of three in one transaction, platform B one bullet loan:");
 for (const [lid, t] of all) {
   const rows = schedule(t);
-  say(`   ${shortLoanId(lid)} ${SCHEDULE_KIND_NAMES[t.scheduleKind].padEnd(16)} ${amount(t.principal).padStart(18)}, ${t.installments} installment(s), first payment ${amount(rows[0].total)}`);
+  say(
+    `   ${shortLoanId(lid)} ${SCHEDULE_KIND_NAMES[t.scheduleKind].padEnd(16)} ${amount(t.principal).padStart(18)}, ${t.installments} installment(s), first payment ${amount(rows[0].total)}`,
+  );
 }
 const mingExposure = await asB.exposure(ming);
-say(`   Platform B sees Ming's exposure across the alliance: ${mingExposure.openLoans} open loans, ${amount(mingExposure.outstandingPrincipal)} outstanding`);
+say(
+  `   Platform B sees Ming's exposure across the alliance: ${mingExposure.openLoans} open loans, ${amount(mingExposure.outstandingPrincipal)} outstanding`,
+);
 
 say("5. The annuity goes through its life:");
 const [annuityId] = loanIds;
 for (const lid of loanIds) await asA.loans.activate(lid);
-say(`   funded and disbursed with platform A's other two loans: ${LOAN_STATUS_NAMES[(await asA.loans.state(annuityId)).status]}`);
+say(
+  `   funded and disbursed with platform A's other two loans: ${LOAN_STATUS_NAMES[(await asA.loans.state(annuityId)).status]}`,
+);
 await time.increase(30 * DAY);
 let due = await asA.loans.nextPayment(annuityId);
 await asA.loans.recordRepayment(annuityId, due.principal + due.interest);
 say(`   installment 1 paid on time: principal ${amount(due.principal)}, interest ${amount(due.interest)}`);
 await time.increase(30 * DAY + 5 * DAY);
 await asA.loans.markLate(annuityId);
-say(`   installment 2 missed past its 3-day grace: ${LOAN_STATUS_NAMES[(await asA.loans.state(annuityId)).status]} (a credit event every member sees)`);
+say(
+  `   installment 2 missed past its 3-day grace: ${LOAN_STATUS_NAMES[(await asA.loans.state(annuityId)).status]} (a credit event every member sees)`,
+);
 due = await asA.loans.nextPayment(annuityId);
 await asA.loans.recordRepayment(annuityId, due.principal + due.interest + due.lateInterest);
-say(`   paid with ${amount(due.lateInterest)} late interest: ${LOAN_STATUS_NAMES[(await asA.loans.state(annuityId)).status]} again`);
+say(
+  `   paid with ${amount(due.lateInterest)} late interest: ${LOAN_STATUS_NAMES[(await asA.loans.state(annuityId)).status]} again`,
+);
 await asA.loans.amendDocument(annuityId, toHash32(id("repayment-date amendment, signed")));
 say("   the contract was amended: version 2 added, version 1 kept in the history");
 const payoff = await asA.loans.nextPayment(annuityId);
@@ -108,27 +135,38 @@ const outstanding = (await asA.loans.state(annuityId)).outstandingPrincipal;
 await time.increase(10 * DAY);
 const final = await asA.loans.nextPayment(annuityId);
 await asA.loans.recordRepayment(annuityId, final.interest + final.lateInterest + outstanding);
-say(`   prepaid in full (${amount(outstanding)} principal, scheduled installment was ${amount(payoff.principal + payoff.interest)}): ${LOAN_STATUS_NAMES[(await asA.loans.state(annuityId)).status]}`);
+say(
+  `   prepaid in full (${amount(outstanding)} principal, scheduled installment was ${amount(payoff.principal + payoff.interest)}): ${LOAN_STATUS_NAMES[(await asA.loans.state(annuityId)).status]}`,
+);
 
 say("6. Platform B's bullet loan never gets funded and is cancelled:");
 await asB.cancel(bulletId);
-say(`   ${shortLoanId(bulletId)} is ${LOAN_STATUS_NAMES[(await asB.state(bulletId)).status]}; Ming's exposure is now ${amount((await asB.exposure(ming)).outstandingPrincipal)}`);
+say(
+  `   ${shortLoanId(bulletId)} is ${LOAN_STATUS_NAMES[(await asB.state(bulletId)).status]}; Ming's exposure is now ${amount((await asB.exposure(ming)).outstandingPrincipal)}`,
+);
 
 say("7. Governance suspends platform A: it can no longer originate, but keeps servicing its loans:");
 await governanceClient.suspendMember(toAddress(platformA.address));
-const refused = await asA.loans.previewAnchor(toAddress(platformA.address), await terms(platformA, hua, ScheduleKind.Bullet, 1, 1_000n, "A-2026-0004"));
+const refused = await asA.loans.previewAnchor(
+  toAddress(platformA.address),
+  await terms(platformA, hua, ScheduleKind.Bullet, 1, 1_000n, "A-2026-0004"),
+);
 say(`   a new loan would be refused: ${refused?.message}`);
 const next = await asA.loans.nextPayment(loanIds[1]);
 await asA.loans.recordRepayment(loanIds[1], next.principal + next.interest + next.lateInterest);
 const after = await asA.loans.state(loanIds[1]);
-say(`   but it records Hua's payment on ${shortLoanId(loanIds[1])} all the same: ${after.installmentsPaid} installment(s) paid, ${amount(after.outstandingPrincipal)} outstanding`);
+say(
+  `   but it records Hua's payment on ${shortLoanId(loanIds[1])} all the same: ${after.installmentsPaid} installment(s) paid, ${amount(after.outstandingPrincipal)} outstanding`,
+);
 
 say("8. The auditor rebuilds every loan's history from the chain and checks it against the on-chain head:");
 let ok = true;
 for (const [lid] of all) {
   const history = await asAuditor.history(lid);
   ok &&= history.verified;
-  say(`   ${formatLoanId(lid).slice(0, 18)}… ${String(history.entries.length).padStart(2)} facts, head ${history.onChainHead.slice(0, 18)}… ${history.verified ? "verified" : "MISMATCH"}`);
+  say(
+    `   ${formatLoanId(lid).slice(0, 18)}… ${String(history.entries.length).padStart(2)} facts, head ${history.onChainHead.slice(0, 18)}… ${history.verified ? "verified" : "MISMATCH"}`,
+  );
 }
 say(ok ? "\nEvery history is complete and unaltered." : "\nA history did not verify.");
 if (!ok) process.exitCode = 1;

@@ -231,9 +231,10 @@ describe("AllianceRegistry", function () {
   describe("governance transfer", function () {
     it("cannot be granted in one step", async function () {
       const { alliance, outsider } = await loadFixture(deployAllianceFixture);
-      await expect(
-        alliance.grantRole(await alliance.DEFAULT_ADMIN_ROLE(), outsider),
-      ).to.be.revertedWithCustomError(alliance, "AccessControlEnforcedDefaultAdminRules");
+      await expect(alliance.grantRole(await alliance.DEFAULT_ADMIN_ROLE(), outsider)).to.be.revertedWithCustomError(
+        alliance,
+        "AccessControlEnforcedDefaultAdminRules",
+      );
     });
 
     it("is accepted by the new account only after the delay", async function () {

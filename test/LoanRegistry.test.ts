@@ -152,21 +152,45 @@ describe("LoanRegistry", function () {
     });
 
     /** Each case: the override, and the error's field, value, min and max (as a function of now). */
-    const bounds: [string, Partial<LoanTerms>, (now: number) => [string, bigint | number, bigint | number, bigint | number]][] = [
+    const bounds: [
+      string,
+      Partial<LoanTerms>,
+      (now: number) => [string, bigint | number, bigint | number, bigint | number],
+    ][] = [
       ["a zero principal", { principal: 0n }, () => ["Principal", 0, 1, 2n ** 96n - 1n]],
       ["a principal above 2^96-1", { principal: 2n ** 96n }, () => ["Principal", 2n ** 96n, 1, 2n ** 96n - 1n]],
       ["a rate above 100%", { annualRateBps: 10_001 }, () => ["AnnualRate", 10_001, 0, 10_000]],
       ["an unknown schedule kind", { scheduleKind: 4 as ScheduleKind }, () => ["ScheduleKind", 4, 0, 3]],
       ["zero installments", { installments: 0 }, () => ["Installments", 0, 1, 360]],
       ["more than 360 installments", { installments: 361 }, () => ["Installments", 361, 1, 360]],
-      ["a bullet loan with two installments", { scheduleKind: ScheduleKind.Bullet, installments: 2 }, () => ["Installments", 2, 1, 1]],
+      [
+        "a bullet loan with two installments",
+        { scheduleKind: ScheduleKind.Bullet, installments: 2 },
+        () => ["Installments", 2, 1, 1],
+      ],
       ["a period under a day", { period: DAY - 1 }, () => ["Period", DAY - 1, DAY, 1830 * DAY]],
       ["a period over five years", { period: 1830 * DAY + 1 }, () => ["Period", 1830 * DAY + 1, DAY, 1830 * DAY]],
-      ["a term over thirty years", { installments: 360, period: 31 * DAY }, () => ["Term", 360 * 31 * DAY, DAY, 30 * 365 * DAY]],
-      ["a grace period over 30 days", { gracePeriod: 30 * DAY + 1, defaultThreshold: 90 * DAY }, () => ["GracePeriod", 30 * DAY + 1, 0, 30 * DAY]],
+      [
+        "a term over thirty years",
+        { installments: 360, period: 31 * DAY },
+        () => ["Term", 360 * 31 * DAY, DAY, 30 * 365 * DAY],
+      ],
+      [
+        "a grace period over 30 days",
+        { gracePeriod: 30 * DAY + 1, defaultThreshold: 90 * DAY },
+        () => ["GracePeriod", 30 * DAY + 1, 0, 30 * DAY],
+      ],
       ["a late fee above 100%", { lateFeeBps: 10_001 }, () => ["LateFeeRate", 10_001, 0, 10_000]],
-      ["a default threshold within the grace period", { gracePeriod: 5 * DAY, defaultThreshold: 5 * DAY }, () => ["DefaultThreshold", 5 * DAY, 5 * DAY + 1, 365 * DAY]],
-      ["a default threshold over a year", { defaultThreshold: 365 * DAY + 1 }, () => ["DefaultThreshold", 365 * DAY + 1, 3 * DAY + 1, 365 * DAY]],
+      [
+        "a default threshold within the grace period",
+        { gracePeriod: 5 * DAY, defaultThreshold: 5 * DAY },
+        () => ["DefaultThreshold", 5 * DAY, 5 * DAY + 1, 365 * DAY],
+      ],
+      [
+        "a default threshold over a year",
+        { defaultThreshold: 365 * DAY + 1 },
+        () => ["DefaultThreshold", 365 * DAY + 1, 3 * DAY + 1, 365 * DAY],
+      ],
     ];
     for (const [what, override, expected] of bounds) {
       it(`reverts for ${what}`, async function () {
@@ -201,10 +225,7 @@ describe("LoanRegistry", function () {
         await termsFor(f.platformA, { annualRateBps: 20_000 }),
       );
       expect(bad?.errorName).to.equal("LoanRegistryTermOutOfBounds");
-      const outsider = await loans.previewAnchor(
-        (await termsFor(f.outsider)).platform,
-        await termsFor(f.outsider),
-      );
+      const outsider = await loans.previewAnchor((await termsFor(f.outsider)).platform, await termsFor(f.outsider));
       expect(outsider?.errorName).to.equal("LoanRegistryNotActivePlatform");
     });
   });
@@ -234,7 +255,9 @@ describe("LoanRegistry", function () {
         .to.be.revertedWithCustomError(f.loans, "LoanRegistryBatchItemRejected")
         .withArgs(3, inner);
       expect((await f.loans.loanState(loanIdOf(book[0]))).status).to.equal(LoanStatus.None);
-      expect(decodeRevertData(inner)?.message).to.equal("LoanRegistryTermOutOfBounds: Installments is 0, outside [1, 360]");
+      expect(decodeRevertData(inner)?.message).to.equal(
+        "LoanRegistryTermOutOfBounds: Installments is 0, outside [1, 360]",
+      );
     });
 
     it("rejects a batch that holds the same agreement twice", async function () {
@@ -327,12 +350,13 @@ describe("LoanRegistry", function () {
   });
 
   describe("servicing functions, from every wrong role", function () {
-    const calls = [
-      ...LIFECYCLE_ACTIONS.map(({ action }) => action),
-      "recordRepayment",
-      "amendDocument",
-    ] as const;
-    const invoke = (f: AllianceFixture, signer: AllianceFixture["outsider"], name: (typeof calls)[number], terms: LoanTerms) => {
+    const calls = [...LIFECYCLE_ACTIONS.map(({ action }) => action), "recordRepayment", "amendDocument"] as const;
+    const invoke = (
+      f: AllianceFixture,
+      signer: AllianceFixture["outsider"],
+      name: (typeof calls)[number],
+      terms: LoanTerms,
+    ) => {
       const loans = f.loans.connect(signer);
       if (name === "recordRepayment") return loans.recordRepayment(terms, 1n);
       if (name === "amendDocument") return loans.amendDocument(terms, id("amendment"));
@@ -550,7 +574,11 @@ describe("LoanRegistry", function () {
 
   it("encodes terms exactly as the contract does", async function () {
     const f = await loadFixture(deployAllianceFixture);
-    const terms = await termsFor(f.platformA, { principal: 12345n, scheduleKind: ScheduleKind.Bullet, installments: 1 });
+    const terms = await termsFor(f.platformA, {
+      principal: 12345n,
+      scheduleKind: ScheduleKind.Bullet,
+      installments: 1,
+    });
     expect(await f.loans.loanIdOf(terms)).to.equal(loanIdOf(terms));
     expect(AbiCoder.defaultAbiCoder().encode(["uint256"], [loanIdOf(terms)])).to.have.length(66);
   });

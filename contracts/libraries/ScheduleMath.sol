@@ -40,11 +40,12 @@ library ScheduleMath {
 
     /// @notice The annuity's level payment: `principal * i * (1+i)^n / ((1+i)^n - 1)` with the periodic rate `i`
     /// rounded down to a ray, rounded up to the wei. Without interest it is `ceil(principal / n)`.
-    function levelPayment(uint256 principal, uint256 annualRateBps, uint256 installments, uint256 period)
-        internal
-        pure
-        returns (uint256)
-    {
+    function levelPayment(
+        uint256 principal,
+        uint256 annualRateBps,
+        uint256 installments,
+        uint256 period
+    ) internal pure returns (uint256) {
         uint256 rateRay = Math.mulDiv(annualRateBps * period, RAY, BPS * YEAR);
         if (rateRay == 0) return Math.ceilDiv(principal, installments);
         uint256 growth = _rayPow(RAY + rateRay, installments);
@@ -84,12 +85,20 @@ library ScheduleMath {
     ) internal pure returns (uint256[] memory principalParts, uint256[] memory interestParts) {
         principalParts = new uint256[](installments);
         interestParts = new uint256[](installments);
-        uint256 level = kind == ScheduleKind.EqualInstallment
-            ? levelPayment(principal, annualRateBps, installments, period)
-            : 0;
+        uint256 level =
+            kind == ScheduleKind.EqualInstallment ? levelPayment(principal, annualRateBps, installments, period) : 0;
         uint256 balance = principal;
         for (uint256 k = 1; k <= installments; ++k) {
-            (uint256 p, uint256 i) = installment(kind, principal, annualRateBps, installments, period, k, balance, level);
+            (uint256 p, uint256 i) = installment(
+                kind,
+                principal,
+                annualRateBps,
+                installments,
+                period,
+                k,
+                balance,
+                level
+            );
             principalParts[k - 1] = p;
             interestParts[k - 1] = i;
             // Cannot underflow: installment() caps the principal part at the balance.

@@ -5,19 +5,22 @@ import {ScheduleMath, ScheduleKind} from "../libraries/ScheduleMath.sol";
 
 /// @notice Exposes {ScheduleMath} to the TypeScript tests that compare it with the client's mirror. Never deployed.
 contract ScheduleMathHarness {
-    function levelPayment(uint256 principal, uint256 annualRateBps, uint256 installments, uint256 period)
-        external
-        pure
-        returns (uint256)
-    {
+    function levelPayment(
+        uint256 principal,
+        uint256 annualRateBps,
+        uint256 installments,
+        uint256 period
+    ) external pure returns (uint256) {
         return ScheduleMath.levelPayment(principal, annualRateBps, installments, period);
     }
 
-    function schedule(ScheduleKind kind, uint256 principal, uint256 annualRateBps, uint256 installments, uint256 period)
-        external
-        pure
-        returns (uint256[] memory principalParts, uint256[] memory interestParts)
-    {
+    function schedule(
+        ScheduleKind kind,
+        uint256 principal,
+        uint256 annualRateBps,
+        uint256 installments,
+        uint256 period
+    ) external pure returns (uint256[] memory principalParts, uint256[] memory interestParts) {
         return ScheduleMath.schedule(kind, principal, annualRateBps, installments, period);
     }
 

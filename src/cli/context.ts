@@ -22,11 +22,18 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 }
 
 /** Addresses from the environment, or else from the Ignition deployment record of the connected chain. */
-async function registryAddresses(env: NodeJS.ProcessEnv, chainId: bigint): Promise<{ alliance: string; loans: string }> {
+async function registryAddresses(
+  env: NodeJS.ProcessEnv,
+  chainId: bigint,
+): Promise<{ alliance: string; loans: string }> {
   if (env.LOANLEDGER_ALLIANCE_REGISTRY && env.LOANLEDGER_LOAN_REGISTRY) {
     return { alliance: env.LOANLEDGER_ALLIANCE_REGISTRY, loans: env.LOANLEDGER_LOAN_REGISTRY };
   }
-  const file = resolve(env.LOANLEDGER_DEPLOYMENTS ?? "deploy/deployments", `chain-${chainId}`, "deployed_addresses.json");
+  const file = resolve(
+    env.LOANLEDGER_DEPLOYMENTS ?? "deploy/deployments",
+    `chain-${chainId}`,
+    "deployed_addresses.json",
+  );
   let record: Record<string, string>;
   try {
     record = JSON.parse(await readFile(file, "utf8")) as Record<string, string>;

@@ -102,7 +102,8 @@ function roles(list: string | undefined): RoleName[] {
   if (!list) throw new InputError(`--roles is required (${ROLE_NAMES.map((r) => r.toLowerCase()).join(",")})`);
   return list.split(",").map((raw) => {
     const name = ROLE_NAMES.find((r) => r.toLowerCase() === raw.trim().toLowerCase());
-    if (!name) throw new InputError(`unknown role ${raw}; roles are ${ROLE_NAMES.map((r) => r.toLowerCase()).join(", ")}`);
+    if (!name)
+      throw new InputError(`unknown role ${raw}; roles are ${ROLE_NAMES.map((r) => r.toLowerCase()).join(", ")}`);
     return name;
   });
 }
@@ -111,7 +112,6 @@ function metadataHash(value: string | undefined) {
   if (!value) return toHash32("0x" + "00".repeat(32));
   return /^0x[0-9a-fA-F]{64}$/.test(value) ? toHash32(value) : toHash32(keccak256(toUtf8Bytes(value)));
 }
-
 
 async function latestTime(ctx: CliContext): Promise<number> {
   const block = await ctx.signer.provider?.getBlock("latest");
@@ -146,9 +146,11 @@ function plan(p: Parsed): Command {
   if (group === "member" && ["suspend", "reinstate", "expel"].includes(action)) {
     const account = address(arg(p.words, 2, "address"));
     return async (_p, ctx, io) => {
-      const send = { suspend: ctx.alliance.suspendMember, reinstate: ctx.alliance.reinstateMember, expel: ctx.alliance.expelMember }[
-        action as "suspend" | "reinstate" | "expel"
-      ].bind(ctx.alliance);
+      const send = {
+        suspend: ctx.alliance.suspendMember,
+        reinstate: ctx.alliance.reinstateMember,
+        expel: ctx.alliance.expelMember,
+      }[action as "suspend" | "reinstate" | "expel"].bind(ctx.alliance);
       const receipt = await send(account);
       print(io, { account, action, tx: receipt.hash }, `${action === "expel" ? "expelled" : `${action}ed`} ${account}`);
     };
@@ -187,7 +189,11 @@ function plan(p: Parsed): Command {
     const lender = address(arg(p.words, 2, "address"));
     return async (_p, ctx, io) => {
       const info = await ctx.alliance.lender(lender);
-      print(io, info, `${lender}: ${info.allowed ? "allowed" : "not allowed"} until ${isoTime(info.kycExpiry)}, KYC by ${info.kycProvider}`);
+      print(
+        io,
+        info,
+        `${lender}: ${info.allowed ? "allowed" : "not allowed"} until ${isoTime(info.kycExpiry)}, KYC by ${info.kycProvider}`,
+      );
     };
   }
   if (group === "loan" && action === "anchor") {
@@ -222,14 +228,21 @@ function plan(p: Parsed): Command {
         ["borrower reference", terms.borrowerRef],
         ["principal", amount(terms.principal)],
         ["outstanding principal", amount(state.outstandingPrincipal)],
-        ["schedule", `${SCHEDULE_KIND_NAMES[terms.scheduleKind]}, ${terms.installments} × ${terms.period / 86_400} days`],
+        [
+          "schedule",
+          `${SCHEDULE_KIND_NAMES[terms.scheduleKind]}, ${terms.installments} × ${terms.period / 86_400} days`,
+        ],
         ["annual rate", `${terms.annualRateBps / 100}%`],
         ["installments paid", String(state.installmentsPaid)],
         ["activated", isoTime(state.activatedAt)],
         ["document versions", String(state.documentVersion)],
         ["history head", loan.head],
       ];
-      print(io, { ...loan, id: formatLoanId(id), status: LOAN_STATUS_NAMES[state.status] }, table(["field", "value"], rows));
+      print(
+        io,
+        { ...loan, id: formatLoanId(id), status: LOAN_STATUS_NAMES[state.status] },
+        table(["field", "value"], rows),
+      );
     };
   }
   if (group === "loan" && action === "history") {
@@ -253,12 +266,19 @@ function plan(p: Parsed): Command {
       const text = [
         table(
           ["#", "time", "fact", "block", "head ok"],
-          history.entries.map((e, i) => [i + 1, isoTime(e.fact.at), describe(e.fact), e.blockNumber, e.head === e.replayedHead ? "yes" : "NO"]),
+          history.entries.map((e, i) => [
+            i + 1,
+            isoTime(e.fact.at),
+            describe(e.fact),
+            e.blockNumber,
+            e.head === e.replayedHead ? "yes" : "NO",
+          ]),
         ),
         `history of ${shortLoanId(id)} ${history.verified ? "matches" : "DOES NOT match"} the on-chain head ${history.onChainHead}`,
       ].join("\n");
       print(io, history, text);
-      if (!history.verified) throw new LoanLedgerError(`the history of loan ${formatLoanId(id)} does not match its on-chain head`);
+      if (!history.verified)
+        throw new LoanLedgerError(`the history of loan ${formatLoanId(id)} does not match its on-chain head`);
     };
   }
   if (group === "loan" && action === "schedule") {
@@ -269,12 +289,14 @@ function plan(p: Parsed): Command {
     return async (_p, ctx, io) => {
       const terms = id
         ? await ctx.loans.terms(id)
-        : (await readTermsFile(file!, {
-            platform: address(await ctx.signer.getAddress()),
-            now: await latestTime(ctx),
-            decimals: ctx.decimals,
-            allianceKeyHex: ctx.allianceKeyHex,
-          }))[0];
+        : (
+            await readTermsFile(file!, {
+              platform: address(await ctx.signer.getAddress()),
+              now: await latestTime(ctx),
+              decimals: ctx.decimals,
+              allianceKeyHex: ctx.allianceKeyHex,
+            })
+          )[0];
       const rows = schedule(terms);
       const amount = (v: bigint) => formatUnits(v, ctx.decimals);
       print(
@@ -282,7 +304,14 @@ function plan(p: Parsed): Command {
         rows,
         table(
           ["#", "due after (days)", "principal", "interest", "total", "balance after"],
-          rows.map((r) => [r.k, r.dueAfter / 86_400, amount(r.principal), amount(r.interest), amount(r.total), amount(r.balanceAfter)]),
+          rows.map((r) => [
+            r.k,
+            r.dueAfter / 86_400,
+            amount(r.principal),
+            amount(r.interest),
+            amount(r.total),
+            amount(r.balanceAfter),
+          ]),
         ),
       );
     };
@@ -292,7 +321,11 @@ function plan(p: Parsed): Command {
     return async (_p, ctx, io) => {
       const receipt = (await LIFECYCLE[action](ctx, id)) as { hash: string };
       const state = await ctx.loans.state(id);
-      print(io, { loanId: formatLoanId(id), status: LOAN_STATUS_NAMES[state.status], tx: receipt.hash }, `loan ${shortLoanId(id)} is now ${LOAN_STATUS_NAMES[state.status]}`);
+      print(
+        io,
+        { loanId: formatLoanId(id), status: LOAN_STATUS_NAMES[state.status], tx: receipt.hash },
+        `loan ${shortLoanId(id)} is now ${LOAN_STATUS_NAMES[state.status]}`,
+      );
     };
   }
   if (group === "loan" && action === "repay") {
@@ -304,7 +337,13 @@ function plan(p: Parsed): Command {
       const state = await ctx.loans.state(id);
       print(
         io,
-        { loanId: formatLoanId(id), amount, status: LOAN_STATUS_NAMES[state.status], outstandingPrincipal: state.outstandingPrincipal, tx: receipt.hash },
+        {
+          loanId: formatLoanId(id),
+          amount,
+          status: LOAN_STATUS_NAMES[state.status],
+          outstandingPrincipal: state.outstandingPrincipal,
+          tx: receipt.hash,
+        },
         `recorded ${amountText} on loan ${shortLoanId(id)}: ${LOAN_STATUS_NAMES[state.status]}, outstanding ${formatUnits(state.outstandingPrincipal, ctx.decimals)}`,
       );
     };
@@ -317,7 +356,11 @@ function plan(p: Parsed): Command {
       const hash = await documentHash(path);
       const receipt = await ctx.loans.amendDocument(id, hash);
       const state = await ctx.loans.state(id);
-      print(io, { loanId: formatLoanId(id), version: state.documentVersion, documentHash: hash, tx: receipt.hash }, `loan ${shortLoanId(id)} document v${state.documentVersion} ${hash}`);
+      print(
+        io,
+        { loanId: formatLoanId(id), version: state.documentVersion, documentHash: hash, tx: receipt.hash },
+        `loan ${shortLoanId(id)} document v${state.documentVersion} ${hash}`,
+      );
     };
   }
   throw new InputError(`unknown command "${p.words.join(" ")}"; run loanledger --help`);
@@ -327,7 +370,11 @@ function plan(p: Parsed): Command {
  * Runs one CLI command and returns its exit code: 0 on success, 1 with a one-line reason on stderr otherwise.
  * Never throws, never prints a stack trace.
  */
-export async function main(argv: string[], io: CliIo = processIo, context: ContextFactory = contextFromEnv()): Promise<number> {
+export async function main(
+  argv: string[],
+  io: CliIo = processIo,
+  context: ContextFactory = contextFromEnv(),
+): Promise<number> {
   try {
     const parsed = parse(argv);
     if (parsed.words.length === 0 || parsed.words[0] === "help") {

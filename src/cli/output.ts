@@ -20,7 +20,11 @@ type Cell = string | number | bigint | boolean;
 export function table(headers: string[], rows: Cell[][]): string {
   const text = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, c) => Math.max(...text.map((r) => (r[c] ?? "").length)));
-  const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]))
+      .join("  ")
+      .trimEnd();
   return [line(text[0]), widths.map((w) => "-".repeat(w)).join("  "), ...text.slice(1).map(line)].join("\n");
 }
 

@@ -36,7 +36,8 @@ export function parseTime(value: unknown, name: string, now: number): number {
   if (typeof value === "number" && Number.isInteger(value) && value > 0) return value;
   if (typeof value === "string" && value.startsWith("+")) return now + parseDuration(value.slice(1), name);
   const ms = typeof value === "string" ? Date.parse(value) : NaN;
-  if (Number.isNaN(ms)) throw new InputError(`${name} must be a date, unix seconds or "+7d", not ${JSON.stringify(value)}`);
+  if (Number.isNaN(ms))
+    throw new InputError(`${name} must be a date, unix seconds or "+7d", not ${JSON.stringify(value)}`);
   return Math.floor(ms / 1000);
 }
 
@@ -47,7 +48,9 @@ export function parseAmount(value: unknown, decimals: number, name = "amount"): 
     if (amount < 0n) throw new Error();
     return amount;
   } catch {
-    throw new InputError(`${name} must be a non-negative number with at most ${decimals} decimals, not ${JSON.stringify(value)}`);
+    throw new InputError(
+      `${name} must be a non-negative number with at most ${decimals} decimals, not ${JSON.stringify(value)}`,
+    );
   }
 }
 

@@ -2,7 +2,14 @@ import type { ContractRunner, ContractTransactionReceipt } from "ethers";
 import { AllianceRegistry__factory, type AllianceRegistry } from "../../typechain-types/index.js";
 import { toAddress, toHash32, type Address, type Hash32 } from "./ids.js";
 import { read, transact } from "./transact.js";
-import { maskFromRoles, MEMBER_STATUS_NAMES, rolesFromMask, type LenderInfo, type MemberInfo, type RoleName } from "./types.js";
+import {
+  maskFromRoles,
+  MEMBER_STATUS_NAMES,
+  rolesFromMask,
+  type LenderInfo,
+  type MemberInfo,
+  type RoleName,
+} from "./types.js";
 
 /** Typed access to the AllianceRegistry: members, their roles and status, and the lender allowlist. */
 export class AllianceClient {

@@ -18,7 +18,10 @@ const PRC_ID_CHECK = "10X98765432";
  * caught here rather than producing the reference of nobody.
  */
 export function normaliseNationalId(raw: string): string {
-  const id = raw.normalize("NFKC").toUpperCase().replace(/[\s\-./]/g, "");
+  const id = raw
+    .normalize("NFKC")
+    .toUpperCase()
+    .replace(/[\s\-./]/g, "");
   if (!/^[0-9A-Z]{6,32}$/.test(id)) {
     throw new BorrowerReferenceError("a national id has 6 to 32 letters and digits after normalisation");
   }

@@ -1,11 +1,4 @@
-import {
-  AbiCoder,
-  keccak256,
-  toBeHex,
-  type ContractRunner,
-  type ContractTransactionReceipt,
-  type Log,
-} from "ethers";
+import { AbiCoder, keccak256, toBeHex, type ContractRunner, type ContractTransactionReceipt, type Log } from "ethers";
 import { LoanRegistry__factory, type LoanRegistry } from "../../typechain-types/index.js";
 import type { LoanTermsStruct } from "../../typechain-types/LoanRegistry.js";
 import { decodeRevertData, LoanLedgerError, type ContractError } from "./errors.js";
@@ -21,15 +14,7 @@ import {
   type LoanId,
 } from "./ids.js";
 import { read, transact } from "./transact.js";
-import type {
-  BorrowerExposure,
-  Loan,
-  LoanState,
-  LoanStatus,
-  LoanTerms,
-  PaymentDue,
-  ScheduleKind,
-} from "./types.js";
+import type { BorrowerExposure, Loan, LoanState, LoanStatus, LoanTerms, PaymentDue, ScheduleKind } from "./types.js";
 
 const TERMS_TUPLE =
   "tuple(address platform, bytes32 borrowerRef, bytes32 documentHash, bytes32 platformRef, uint128 principal, " +
@@ -275,7 +260,12 @@ export class LoanRegistryClient {
         fact = { kind: "Anchored", at: Number(a.at) };
         break;
       case "LoanStatusChanged":
-        fact = { kind: "StatusChanged", from: Number(a.from) as LoanStatus, to: Number(a.to) as LoanStatus, at: Number(a.at) };
+        fact = {
+          kind: "StatusChanged",
+          from: Number(a.from) as LoanStatus,
+          to: Number(a.to) as LoanStatus,
+          at: Number(a.at),
+        };
         break;
       case "RepaymentRecorded":
         fact = {
@@ -291,7 +281,12 @@ export class LoanRegistryClient {
         };
         break;
       case "LoanDocumentAmended":
-        fact = { kind: "DocumentAmended", version: Number(a.version), documentHash: toHash32(a.documentHash), at: Number(a.at) };
+        fact = {
+          kind: "DocumentAmended",
+          version: Number(a.version),
+          documentHash: toHash32(a.documentHash),
+          at: Number(a.at),
+        };
         break;
       case "LoanHistoryExtended":
         fact = { kind: "External", source: toAddress(a.source), factHash: toHash32(a.factHash), at: Number(a.at) };

@@ -49,7 +49,13 @@ export const TERMS_FIELD_NAMES = [
 export const CreditEvent = { Late: 0, Cured: 1, Defaulted: 2, Recovered: 3, WrittenOff: 4 } as const;
 export type CreditEvent = (typeof CreditEvent)[keyof typeof CreditEvent];
 export const CREDIT_EVENT_NAMES = Object.keys(CreditEvent) as (keyof typeof CreditEvent)[];
-export const FactKind = { Anchored: 0, StatusChanged: 1, RepaymentRecorded: 2, DocumentAmended: 3, External: 4 } as const;
+export const FactKind = {
+  Anchored: 0,
+  StatusChanged: 1,
+  RepaymentRecorded: 2,
+  DocumentAmended: 3,
+  External: 4,
+} as const;
 export type FactKind = (typeof FactKind)[keyof typeof FactKind];
 
 /**

@@ -83,7 +83,13 @@ describe("loanledger CLI", function () {
 
   it("anchors a loan from a terms file, hashing the national id locally, then shows its schedule and history", async function () {
     const f = await loadFixture(deployAllianceFixture);
-    const anchored = await run(f, f.platformA, ["loan", "anchor", "--file", await termsFile(loanEntry("CLI-1")), "--json"]);
+    const anchored = await run(f, f.platformA, [
+      "loan",
+      "anchor",
+      "--file",
+      await termsFile(loanEntry("CLI-1")),
+      "--json",
+    ]);
     expect(anchored.code, anchored.err).to.equal(0);
     const [loanId] = (JSON.parse(anchored.out) as { loanIds: string[] }).loanIds;
 
@@ -110,7 +116,12 @@ describe("loanledger CLI", function () {
 
   it("reports a bad terms file in one line", async function () {
     const f = await loadFixture(deployAllianceFixture);
-    const result = await run(f, f.platformA, ["loan", "anchor", "--file", await termsFile({ ...loanEntry("x"), schedule: "weekly" })]);
+    const result = await run(f, f.platformA, [
+      "loan",
+      "anchor",
+      "--file",
+      await termsFile({ ...loanEntry("x"), schedule: "weekly" }),
+    ]);
     expect(result.code).to.equal(1);
     expect(result.err).to.match(/^error: .*schedule must be one of equal-installment/);
   });

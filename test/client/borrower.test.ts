@@ -5,7 +5,9 @@ import { ALLIANCE_KEY, connection, deployAllianceFixture, loadFixture, NATIONAL_
 
 describe("borrower reference", function () {
   it("is the same for differently written forms of one id", function () {
-    expect(borrowerRef("11010519491231002x", ALLIANCE_KEY)).to.equal(borrowerRef(" 110105-19491231-002X ", ALLIANCE_KEY));
+    expect(borrowerRef("11010519491231002x", ALLIANCE_KEY)).to.equal(
+      borrowerRef(" 110105-19491231-002X ", ALLIANCE_KEY),
+    );
   });
 
   it("differs under another alliance key", function () {
