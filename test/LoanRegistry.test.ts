@@ -280,12 +280,14 @@ describe("LoanRegistry", function () {
         .withArgs(251, 250);
     });
 
-    it("reverts for an account that is not an active platform", async function () {
-      const f = await loadFixture(deployAllianceFixture);
-      await expect(f.loans.connect(f.auditor).anchorLoans([await termsFor(f.auditor)]))
-        .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotActivePlatform")
-        .withArgs(f.auditor.address);
-    });
+    for (const role of ["governance", "auditor", "lender", "outsider", "servicer"] as const) {
+      it(`reverts for ${role}, which is not an active platform`, async function () {
+        const f = await loadFixture(deployAllianceFixture);
+        await expect(f.loans.connect(f[role]).anchorLoans([await termsFor(f[role])]))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotActivePlatform")
+          .withArgs(f[role].address);
+      });
+    }
   });
 
   describe("transition table", function () {
