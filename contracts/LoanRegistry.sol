@@ -337,7 +337,7 @@ contract LoanRegistry is ILoanRegistry {
 
         uint40 at = uint40(block.timestamp);
         // The first fact: the previous head is the genesis head, zero, so there is no need to read it.
-        bytes32 head = keccak256(abi.encode(bytes32(0), keccak256(abi.encode(FactKind.Anchored, loanId, at))));
+        bytes32 head = _chainHead(bytes32(0), keccak256(abi.encode(FactKind.Anchored, loanId, at)));
         _heads[loanId] = head;
         emit LoanAnchored(loanId, terms.platform, terms.borrowerRef, terms, at, head);
     }
@@ -506,7 +506,12 @@ contract LoanRegistry is ILoanRegistry {
     }
 
     function _extend(LoanId loanId, bytes32 factHash) private returns (bytes32 head) {
-        head = keccak256(abi.encode(_heads[loanId], factHash));
+        head = _chainHead(_heads[loanId], factHash);
         _heads[loanId] = head;
+    }
+
+    /// @dev The one history-chain step: `head' = keccak256(abi.encode(previousHead, factHash))`.
+    function _chainHead(bytes32 previousHead, bytes32 factHash) private pure returns (bytes32) {
+        return keccak256(abi.encode(previousHead, factHash));
     }
 }
