@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { formatUnits, keccak256, toUtf8Bytes } from "ethers";
+import { formatUnits, ZeroHash } from "ethers";
 import {
   InputError,
   LOAN_STATUS_NAMES,
@@ -18,7 +18,7 @@ import {
 } from "../client/index.js";
 import { contextFromEnv, type CliContext, type ContextFactory } from "./context.js";
 import { isoTime, processIo, table, toJson, type CliIo } from "./output.js";
-import { documentHash, parseAmount, parseTime, readTermsFile } from "./terms-file.js";
+import { documentHash, parseAmount, parseTime, readTermsFile, textHash } from "./terms-file.js";
 
 const USAGE = `usage: loanledger <command> [--json]
   member add <address> --roles platform,insurer,auditor,custodian [--metadata <hash or text>]
@@ -109,8 +109,7 @@ function roles(list: string | undefined): RoleName[] {
 }
 
 function metadataHash(value: string | undefined) {
-  if (!value) return toHash32("0x" + "00".repeat(32));
-  return /^0x[0-9a-fA-F]{64}$/.test(value) ? toHash32(value) : toHash32(keccak256(toUtf8Bytes(value)));
+  return value ? textHash(value) : toHash32(ZeroHash);
 }
 
 async function latestTime(ctx: CliContext): Promise<number> {
@@ -173,7 +172,7 @@ function plan(p: Parsed): Command {
     if (!p.kycExpiry) throw new InputError("--kyc-expiry is required");
     const expiry = p.kycExpiry;
     return async (_p, ctx, io) => {
-      const until = parseTime(/^\d+$/.test(expiry) ? Number(expiry) : expiry, "--kyc-expiry", await latestTime(ctx));
+      const until = parseTime(expiry, "--kyc-expiry", await latestTime(ctx));
       const receipt = await ctx.alliance.allowLender(lender, until);
       print(io, { lender, kycExpiry: until, tx: receipt.hash }, `allowed lender ${lender} until ${isoTime(until)}`);
     };

@@ -31,8 +31,9 @@ export function parseDuration(value: unknown, name: string): number {
   return Number(match[1]) * UNIT_SECONDS[match[2]];
 }
 
-/** Unix seconds from an ISO date, unix seconds, or "+7d" relative to `now`. */
+/** Unix seconds from an ISO date, unix seconds (a number, or digits as on a command line), or "+7d" from `now`. */
 export function parseTime(value: unknown, name: string, now: number): number {
+  if (typeof value === "string" && /^\d+$/.test(value)) value = Number(value);
   if (typeof value === "number" && Number.isInteger(value) && value > 0) return value;
   if (typeof value === "string" && value.startsWith("+")) return now + parseDuration(value.slice(1), name);
   const ms = typeof value === "string" ? Date.parse(value) : NaN;
@@ -61,10 +62,14 @@ function integer(value: unknown, name: string): number {
   return value;
 }
 
-/** A 32-byte hash as given, or the keccak256 of the text. */
+/** A 32-byte hash as given, or the keccak256 of the text (a reference, a title). */
+export function textHash(value: string): Hash32 {
+  return toHash32(isHexString(value, 32) ? value : keccak256(toUtf8Bytes(value)));
+}
+
 function hashOf(value: unknown, name: string): Hash32 {
   if (typeof value !== "string" || value.length === 0) throw new InputError(`${name} is missing`);
-  return toHash32(isHexString(value, 32) ? value : keccak256(toUtf8Bytes(value)));
+  return textHash(value);
 }
 
 export async function documentHash(path: string): Promise<Hash32> {

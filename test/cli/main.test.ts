@@ -2,8 +2,9 @@ import { expect } from "chai";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { id } from "ethers";
 import { main, type CliContext, type CliIo } from "../../src/cli/index.js";
-import { NATIONAL_IDS, deployAllianceFixture, loadFixture, type AllianceFixture } from "../fixtures.js";
+import { DAY, NATIONAL_IDS, deployAllianceFixture, loadFixture, time, type AllianceFixture } from "../fixtures.js";
 
 const KEY_HEX = "0x" + "07".repeat(32);
 
@@ -54,6 +55,26 @@ describe("loanledger CLI", function () {
     const list = await run(f, f.governance, ["member", "list", "--json"]);
     const members = JSON.parse(list.out) as { account: string; roles: string[] }[];
     expect(members.at(-1)).to.include({ account: f.outsider.address }).and.have.deep.property("roles", ["Insurer"]);
+  });
+
+  it("hashes a text metadata argument, and takes a KYC expiry as unix seconds", async function () {
+    const f = await loadFixture(deployAllianceFixture);
+    expect(
+      await run(f, f.governance, [
+        "member",
+        "add",
+        f.outsider.address,
+        "--roles",
+        "auditor",
+        "--metadata",
+        "Audit LLP",
+      ]),
+    ).to.have.property("code", 0);
+    expect((await f.alliance.memberOf(f.outsider)).metadataHash).to.equal(id("Audit LLP"));
+    const expiry = (await time.latest()) + 30 * DAY;
+    const allowed = await run(f, f.platformA, ["lender", "allow", f.servicer.address, "--kyc-expiry", String(expiry)]);
+    expect(allowed, allowed.err).to.have.property("code", 0);
+    expect((await f.alliance.lenderOf(f.servicer)).kycExpiry).to.equal(expiry);
   });
 
   it("prints one line naming the contract error, and exits 1, for a wrong role", async function () {
