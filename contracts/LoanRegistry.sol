@@ -12,7 +12,8 @@ import {
     PaymentDue,
     TermsField,
     CreditEvent,
-    FactKind
+    FactKind,
+    computeLoanId
 } from "./interfaces/ILoanRegistry.sol";
 import {ScheduleMath, ScheduleKind} from "./libraries/ScheduleMath.sol";
 
@@ -104,7 +105,7 @@ contract LoanRegistry is ILoanRegistry {
 
     /// @inheritdoc ILoanRegistry
     function activateLoan(LoanTerms calldata terms) external {
-        (LoanId loanId, LoanState storage state) = _serviced(terms);
+        (LoanId loanId, LoanState storage state) = _servicedMoney(terms);
         _requireStatus(loanId, state.status, LoanStatus.Funding, LoanStatus.Active);
         if (block.timestamp > terms.fundingDeadline) {
             revert LoanRegistryFundingDeadlinePassed(loanId, terms.fundingDeadline, block.timestamp);
@@ -115,7 +116,7 @@ contract LoanRegistry is ILoanRegistry {
 
     /// @inheritdoc ILoanRegistry
     function cancelLoan(LoanTerms calldata terms) external {
-        (LoanId loanId, LoanState storage state) = _serviced(terms);
+        (LoanId loanId, LoanState storage state) = _servicedMoney(terms);
         _requireStatus(loanId, state.status, LoanStatus.Funding, LoanStatus.Cancelled);
         _setStatus(loanId, state, terms, LoanStatus.Cancelled);
     }
@@ -155,9 +156,12 @@ contract LoanRegistry is ILoanRegistry {
     }
 
     /// @inheritdoc ILoanRegistry
-    function recordRepayment(LoanTerms calldata terms, uint256 amount) external {
-        (LoanId loanId, LoanState storage state) = _serviced(terms);
-        PaymentDue memory due = _paymentDue(loanId, terms, state);
+    function recordRepayment(
+        LoanTerms calldata terms,
+        uint256 amount
+    ) external returns (PaymentDue memory due, uint256 prepayment, uint256 outstandingAfter) {
+        (LoanId loanId, LoanState storage state) = _servicedMoney(terms);
+        due = _paymentDue(loanId, terms, state);
         uint256 installmentDue = due.lateInterest + due.interest + due.principal;
         if (amount < installmentDue) revert LoanRegistryPaymentBelowInstallment(loanId, amount, installmentDue);
         uint256 outstanding = state.outstandingPrincipal;
@@ -184,6 +188,22 @@ contract LoanRegistry is ILoanRegistry {
         ) {
             _setStatus(loanId, state, terms, LoanStatus.Active);
         }
+        return (due, repayment.prepayment, repayment.outstandingAfter);
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function delegateServicing(LoanTerms calldata terms) external {
+        LoanId loanId = _loanId(terms);
+        if (!ALLIANCE.isLoanServicer(msg.sender)) revert LoanRegistryNotServicer(msg.sender);
+        LoanState storage state = _states[loanId];
+        if (state.status == LoanStatus.None) revert LoanRegistryUnknownLoan(loanId);
+        if (state.status != LoanStatus.Funding || state.servicingDelegated) {
+            revert LoanRegistryCannotDelegate(loanId, state.status, state.servicingDelegated);
+        }
+        state.servicingDelegated = true;
+        uint40 at = uint40(block.timestamp);
+        bytes32 head = _extend(loanId, keccak256(abi.encode(FactKind.ServicingDelegated, loanId, msg.sender, at)));
+        emit LoanServicingDelegated(loanId, msg.sender, at, head);
     }
 
     /// @inheritdoc ILoanRegistry
@@ -262,7 +282,7 @@ contract LoanRegistry is ILoanRegistry {
     }
 
     function _loanId(LoanTerms calldata terms) private pure returns (LoanId) {
-        return LoanId.wrap(uint256(keccak256(abi.encode(terms))));
+        return computeLoanId(terms);
     }
 
     /// @dev Returns the ABI-encoded error that anchoring `terms` by `caller` would raise, or nothing. Returning the
@@ -329,7 +349,8 @@ contract LoanRegistry is ILoanRegistry {
             documentVersion: 1,
             activatedAt: 0,
             statusSince: uint40(block.timestamp),
-            outstandingPrincipal: terms.principal
+            outstandingPrincipal: terms.principal,
+            servicingDelegated: false
         });
         BorrowerExposure storage exposure = _exposures[terms.borrowerRef];
         exposure.outstandingPrincipal += terms.principal;
@@ -375,6 +396,14 @@ contract LoanRegistry is ILoanRegistry {
             }
         } else if (!ALLIANCE.isLoanServicer(msg.sender)) {
             revert LoanRegistryUnauthorized(loanId, msg.sender);
+        }
+    }
+
+    /// @dev As {_serviced}, for the actions that move money: once servicing is delegated, only servicer contracts.
+    function _servicedMoney(LoanTerms calldata terms) private view returns (LoanId loanId, LoanState storage state) {
+        (loanId, state) = _serviced(terms);
+        if (state.servicingDelegated && msg.sender == terms.platform) {
+            revert LoanRegistryServicingDelegated(loanId, msg.sender);
         }
     }
 

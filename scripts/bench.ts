@@ -5,19 +5,27 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { network } from "hardhat";
 import { id } from "ethers";
-import LoanLedgerModule from "../deploy/modules/LoanLedger.js";
+import { deployLocalSuite } from "../deploy/local.js";
 import { borrowerRef, ScheduleKind, toAddress, toHash32, type LoanTerms } from "../src/client/index.js";
-import type { AllianceRegistry, LoanRegistry } from "../typechain-types/index.js";
 
 const DAY = 86_400;
-const TARGETS: Record<string, number> = { anchorLoan: 130_000, anchorLoanBatch100PerLoan: 85_000 };
+const REPAY_LENDERS = [1, 10, 100, 500];
+const TARGETS: Record<string, number> = {
+  anchorLoan: 130_000,
+  anchorLoanBatch100PerLoan: 85_000,
+  ...Object.fromEntries(REPAY_LENDERS.map((n) => [`repay_${n}`, 120_000])),
+  payoutPerLender: 15_000,
+  claim: 70_000,
+};
 
 const { ethers, ignition, networkHelpers } = await network.create();
-const [, platform] = await ethers.getSigners();
-const deployed = await ignition.deploy(LoanLedgerModule);
-const alliance = deployed.alliance as unknown as AllianceRegistry;
-const loans = (deployed.loans as unknown as LoanRegistry).connect(platform);
+const [governance, platform, insurer, payer] = await ethers.getSigners();
+const suite = await deployLocalSuite(ignition);
+const { alliance, token } = suite;
+const loans = suite.loans.connect(platform);
+const splitter = suite.splitter;
 await alliance.admitMember(platform, 1, id("bench platform"));
+await alliance.admitMember(insurer, 2, id("bench insurer"));
 
 const key = new Uint8Array(32).fill(1);
 let serial = 0;
@@ -61,6 +69,62 @@ await networkHelpers.time.increase(30 * DAY);
 const due = await loans.nextPayment(lifecycleTerms);
 report.recordRepayment = await gasOf(loans.recordRepayment(lifecycleTerms, due.principal + due.interest));
 report.amendDocument = await gasOf(loans.amendDocument(lifecycleTerms, id("amendment")));
+
+// ---------------------------------------------------------------- the splitter
+
+const UNIT = 10n ** 18n;
+const kycExpiry = (await networkHelpers.time.latest()) + 365 * DAY;
+const lenders: Awaited<ReturnType<typeof ethers.getImpersonatedSigner>>[] = [];
+/** Lenders that hold ETH, are allowlisted, hold tokens (so that payouts land on existing balances) and approved. */
+async function lendersUpTo(count: number) {
+  while (lenders.length < count) {
+    const wallet = ethers.Wallet.createRandom();
+    await networkHelpers.setBalance(wallet.address, 10n ** 20n);
+    const lender = await ethers.getImpersonatedSigner(wallet.address);
+    await alliance.connect(platform).allowLender(lender, kycExpiry);
+    await token.mint(lender, 1_000_000n * UNIT);
+    await token.connect(lender).approve(splitter, ethers.MaxUint256);
+    lenders.push(lender);
+  }
+  return lenders.slice(0, count);
+}
+await token.mint(payer, 10n ** 9n * UNIT);
+await token.connect(payer).approve(splitter, ethers.MaxUint256);
+const config = {
+  borrowerPayout: governance.address,
+  insurer: insurer.address,
+  platformFeeBps: 150,
+  premiumBps: 80,
+  reserveBps: 50,
+};
+
+/** A loan funded by `count` lenders in equal shares, activated, one period on and ready for its first installment. */
+async function fundedLoan(count: number) {
+  const loanTerms = { ...(await terms()), principal: BigInt(count) * 100n * UNIT };
+  await loans.anchorLoan(loanTerms);
+  await splitter.connect(platform).openFunding(loanTerms, config);
+  for (const lender of await lendersUpTo(count)) await splitter.connect(lender).fund(loanTerms, 100n * UNIT);
+  return loanTerms;
+}
+async function repayNext(loanTerms: LoanTerms) {
+  await networkHelpers.time.increase(30 * DAY);
+  const [, total] = await splitter.amountDue(loanTerms);
+  return gasOf(splitter.connect(payer).repay(loanTerms, total));
+}
+
+// Warm the fee payees' balances, as in a splitter in use.
+await repayNext(await fundedLoan(1));
+for (const count of REPAY_LENDERS) report[`repay_${count}`] = await repayNext(await fundedLoan(count));
+
+const payoutTerms = await fundedLoan(100);
+await repayNext(payoutTerms);
+const payoutLoan = await loans.loanIdOf(payoutTerms);
+const batch = lenders.slice(0, 100).map((l) => l.address);
+const one = await gasOf(splitter.payout(payoutLoan, batch.slice(0, 1)));
+const rest = await gasOf(splitter.payout(payoutLoan, batch.slice(1)));
+report.payoutPerLender = Math.round((rest - one) / 98);
+await repayNext(payoutTerms);
+report.claim = await gasOf(splitter.connect(lenders[0]).claim([payoutLoan], lenders[0].address));
 
 await mkdir("reports", { recursive: true });
 await writeFile("reports/gas.json", JSON.stringify(report, null, 2) + "\n");

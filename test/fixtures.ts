@@ -1,6 +1,6 @@
 import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import LoanLedgerModule from "../deploy/modules/LoanLedger.js";
+import { deployLocalSuite } from "../deploy/local.js";
 import {
   AllianceClient,
   borrowerRef,
@@ -10,7 +10,7 @@ import {
   toHash32,
   type LoanTerms,
 } from "../src/client/index.js";
-import type { AllianceRegistry, LoanRegistry } from "../typechain-types/index.js";
+import type { AllianceRegistry, LoanRegistry, RepaymentSplitter, SettlementToken } from "../typechain-types/index.js";
 import { id } from "ethers";
 
 export const connection = await network.create();
@@ -26,6 +26,8 @@ export const NATIONAL_IDS = ["11010519491231002X", "440524188001010014", "110101
 export interface AllianceFixture {
   alliance: AllianceRegistry;
   loans: LoanRegistry;
+  splitter: RepaymentSplitter;
+  token: SettlementToken;
   governance: HardhatEthersSigner;
   platformA: HardhatEthersSigner;
   platformB: HardhatEthersSigner;
@@ -39,9 +41,7 @@ export interface AllianceFixture {
 /** The suite deployed by its Ignition module, with two platforms, an auditor, a lender and a servicer account. */
 export async function deployAllianceFixture(): Promise<AllianceFixture> {
   const [governance, platformA, platformB, auditor, lender, outsider, servicer] = await ethers.getSigners();
-  const deployed = await ignition.deploy(LoanLedgerModule);
-  const alliance = deployed.alliance as unknown as AllianceRegistry;
-  const loans = deployed.loans as unknown as LoanRegistry;
+  const { alliance, loans, splitter, token } = await deployLocalSuite(ignition);
 
   await alliance.admitMember(platformA, 1, id("platform A licence"));
   await alliance.admitMember(platformB, 1, id("platform B licence"));
@@ -54,7 +54,20 @@ export async function deployAllianceFixture(): Promise<AllianceFixture> {
     alliance: new AllianceClient(String(alliance.target), signer),
     loans: new LoanRegistryClient(String(loans.target), signer),
   });
-  return { alliance, loans, governance, platformA, platformB, auditor, lender, outsider, servicer, clientFor };
+  return {
+    alliance,
+    loans,
+    splitter,
+    token,
+    governance,
+    platformA,
+    platformB,
+    auditor,
+    lender,
+    outsider,
+    servicer,
+    clientFor,
+  };
 }
 
 let salt = 0;

@@ -6,6 +6,11 @@ pragma solidity 0.8.28;
 /// market ids). The same agreement can therefore never be anchored twice.
 type LoanId is uint256;
 
+/// @notice The id of the loan anchored (or to be anchored) with `terms`.
+function computeLoanId(LoanTerms calldata terms) pure returns (LoanId) {
+    return LoanId.wrap(uint256(keccak256(abi.encode(terms))));
+}
+
 /// @notice Lifecycle of a loan. The allowed moves are the transition table of {ILoanRegistry}.
 enum LoanStatus {
     None,
@@ -51,7 +56,8 @@ enum FactKind {
     StatusChanged,
     RepaymentRecorded,
     DocumentAmended,
-    External
+    External,
+    ServicingDelegated
 }
 
 /// @notice The immutable agreement a platform anchors. It lives in the `LoanAnchored` event, not in storage; its hash
@@ -85,7 +91,7 @@ struct LoanTerms {
 
 /// @notice The mutable state of a loan.
 /// @dev One slot: status (8) | installmentsPaid (16) | documentVersion (16) | activatedAt (40) | statusSince (40) |
-/// outstandingPrincipal (128).
+/// outstandingPrincipal (128) | servicingDelegated (8).
 struct LoanState {
     LoanStatus status;
     /// @dev Installments settled so far; the next one due is `installmentsPaid + 1`.
@@ -96,6 +102,9 @@ struct LoanState {
     uint40 activatedAt;
     uint40 statusSince;
     uint128 outstandingPrincipal;
+    /// @dev Set when a servicer contract (the repayment splitter) took over the money path: from then on only servicer
+    /// contracts may activate, cancel or record repayments, so a platform cannot record a payment that never arrived.
+    bool servicingDelegated;
 }
 
 /// @notice A borrower reference's exposure across every platform of the alliance.
@@ -140,6 +149,7 @@ struct PaymentDue {
 ///                                             interest, principal, prepayment, outstandingAfter, at))
 ///     DocumentAmended:   keccak256(abi.encode(FactKind.DocumentAmended, loanId, version, documentHash, at))
 ///     External:          keccak256(abi.encode(FactKind.External, loanId, source, factHash, at))
+///     ServicingDelegated: keccak256(abi.encode(FactKind.ServicingDelegated, loanId, servicer, at))
 ///
 /// Cross-platform exposure and credit events per borrower reference are kept for every member to read.
 /// @dev On a permissioned chain read access is governed by the nodes, so the views are open to any caller.
@@ -175,6 +185,8 @@ interface ILoanRegistry {
     event LoanDocumentAmended(LoanId indexed loanId, uint16 version, bytes32 documentHash, uint40 at, bytes32 head);
     /// @notice Servicer contract `source` recorded `factHash` (its own fact, e.g. a collateral pledge) in the history.
     event LoanHistoryExtended(LoanId indexed loanId, address indexed source, bytes32 factHash, uint40 at, bytes32 head);
+    /// @notice Servicer contract `servicer` took over activation, cancellation and repayments of `loanId`.
+    event LoanServicingDelegated(LoanId indexed loanId, address indexed servicer, uint40 at, bytes32 head);
     /// @notice A credit event for `borrowerRef` on loan `loanId` of `platform`.
     event CreditEventRecorded(
         bytes32 indexed borrowerRef,
@@ -222,6 +234,11 @@ interface ILoanRegistry {
     error LoanRegistryPaymentExceedsBalance(LoanId loanId, uint256 amount, uint256 maxPayable);
     /// @notice `caller` is not a loan-servicer contract.
     error LoanRegistryNotServicer(address caller);
+    /// @notice The loan's money moves through a servicer contract, so its platform cannot activate, cancel or record
+    /// repayments itself.
+    error LoanRegistryServicingDelegated(LoanId loanId, address caller);
+    /// @notice Servicing can be delegated once, while the loan is Funding; the loan is `status`, `delegated` already.
+    error LoanRegistryCannotDelegate(LoanId loanId, LoanStatus status, bool delegated);
 
     // ---------------------------------------------------------------- origination
 
@@ -256,10 +273,20 @@ interface ILoanRegistry {
     /// @notice Records a repayment of `amount` on an Active or Late loan. It must settle the next installment at least
     /// (late interest, interest and scheduled principal, in that order); the rest prepays principal. Repaying the last
     /// of the principal moves the loan to Repaid; bringing a Late loan up to date moves it back to Active.
-    function recordRepayment(LoanTerms calldata terms, uint256 amount) external;
+    /// @return due The installment settled, as it stood before the payment.
+    /// @return prepayment The part of `amount` that prepaid principal.
+    /// @return outstandingAfter The principal still owed after the payment.
+    function recordRepayment(
+        LoanTerms calldata terms,
+        uint256 amount
+    ) external returns (PaymentDue memory due, uint256 prepayment, uint256 outstandingAfter);
 
     /// @notice Adds contract document version `documentHash` (an amendment). Earlier versions stay in the history.
     function amendDocument(LoanTerms calldata terms, bytes32 documentHash) external;
+
+    /// @notice Funding loan: the calling servicer contract takes over activation, cancellation and repayments for good
+    /// (see {LoanState-servicingDelegated}). Loan-servicer contracts only.
+    function delegateServicing(LoanTerms calldata terms) external;
 
     /// @notice Records a servicer contract's own fact `factHash` in the loan's history. Loan-servicer contracts only.
     function extendHistory(LoanId loanId, bytes32 factHash) external;

@@ -2,18 +2,35 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
 /**
  * Deploys the LoanLedger suite and wires it: the alliance registry, governed by the deployer (or by the account named
- * in the `governance` parameter, a multisig in production), and the loan registry that asks it who may do what.
+ * in the `governance` parameter), the loan registry that asks it who may do what, and the repayment splitter, which
+ * the alliance names a loan servicer.
  *
  * Parameters (an Ignition parameters file, see README):
- * - `governance`: initial governance account; defaults to the deploying account.
+ * - `settlementToken` (required): the custodian bank's settlement token. Local networks deploy the SettlementToken
+ *   module first and pass its address.
+ * - `governance`: initial governance account; defaults to the deploying account. The servicer-role grant is sent by
+ *   the deployer, so deploy with the default and hand governance over afterwards (the two-step, delayed transfer).
  * - `adminTransferDelay`: seconds between proposing and accepting a new governance account; defaults to 2 days.
+ * - `reserve`: the account that receives risk-reserve contributions and rounding remainders; defaults to the deployer.
+ * - `maxPlatformFeeBps`, `maxPremiumBps`, `maxReserveBps`: the alliance's caps on per-loan rates (a year).
  */
 export default buildModule("LoanLedger", (m) => {
-  const governance = m.getParameter("governance", m.getAccount(0));
+  const deployer = m.getAccount(0);
+  const settlementToken = m.getParameter<string>("settlementToken");
+  const governance = m.getParameter("governance", deployer);
   const adminTransferDelay = m.getParameter("adminTransferDelay", 2 * 24 * 60 * 60);
+  const reserve = m.getParameter("reserve", deployer);
+  const caps = {
+    platformFeeBps: m.getParameter("maxPlatformFeeBps", 300),
+    premiumBps: m.getParameter("maxPremiumBps", 200),
+    reserveBps: m.getParameter("maxReserveBps", 100),
+  };
 
   const alliance = m.contract("AllianceRegistry", [adminTransferDelay, governance]);
   const loans = m.contract("LoanRegistry", [alliance]);
+  const splitter = m.contract("RepaymentSplitter", [alliance, loans, settlementToken, reserve, caps]);
+  const servicerRole = m.staticCall(alliance, "LOAN_SERVICER_ROLE");
+  m.call(alliance, "grantRole", [servicerRole, splitter], { id: "GrantSplitterServicerRole" });
 
-  return { alliance, loans };
+  return { alliance, loans, splitter };
 });

@@ -56,6 +56,10 @@ const EXPLANATIONS = {
     `${loan(a[0])}: payment ${a[1]} does not settle the next installment, which needs ${a[2]}`,
   LoanRegistryPaymentExceedsBalance: (a: Args) => `${loan(a[0])}: payment ${a[1]} exceeds the payable ${a[2]}`,
   LoanRegistryNotServicer: (a: Args) => `${a[0]} is not a loan-servicer contract`,
+  LoanRegistryServicingDelegated: (a: Args) =>
+    `${loan(a[0])}'s money moves through the repayment splitter, so ${a[1]} cannot activate, cancel or repay it directly`,
+  LoanRegistryCannotDelegate: (a: Args) =>
+    `${loan(a[0])} is ${status(a[1])}${a[2] ? " and already delegated" : ""}: servicing is delegated once, while Funding`,
 } satisfies Record<string, (args: Args) => string>;
 
 export type ContractErrorName = keyof typeof EXPLANATIONS;

@@ -20,7 +20,8 @@ export type LoanFact =
       at: number;
     }
   | { kind: "DocumentAmended"; version: number; documentHash: Hash32; at: number }
-  | { kind: "External"; source: Address; factHash: Hash32; at: number };
+  | { kind: "External"; source: Address; factHash: Hash32; at: number }
+  | { kind: "ServicingDelegated"; servicer: Address; at: number };
 
 /** The fact hash exactly as ILoanRegistry documents it. */
 export function factHash(loanId: LoanId, fact: LoanFact): Hash32 {
@@ -64,6 +65,13 @@ export function factHash(loanId: LoanId, fact: LoanFact): Hash32 {
         coder.encode(
           ["uint8", "uint256", "address", "bytes32", "uint40"],
           [FactKind.External, loanId, fact.source, fact.factHash, fact.at],
+        ),
+      ) as Hash32;
+    case "ServicingDelegated":
+      return keccak256(
+        coder.encode(
+          ["uint8", "uint256", "address", "uint40"],
+          [FactKind.ServicingDelegated, loanId, fact.servicer, fact.at],
         ),
       ) as Hash32;
   }

@@ -90,6 +90,7 @@ const HISTORY_EVENTS = [
   "RepaymentRecorded",
   "LoanDocumentAmended",
   "LoanHistoryExtended",
+  "LoanServicingDelegated",
 ] as const;
 
 /** Typed access to the LoanRegistry. Methods that act on a loan take its id and look its terms up on chain. */
@@ -182,6 +183,7 @@ export class LoanRegistryClient {
       activatedAt: Number(s.activatedAt),
       statusSince: Number(s.statusSince),
       outstandingPrincipal: s.outstandingPrincipal,
+      servicingDelegated: s.servicingDelegated,
     };
   }
 
@@ -290,6 +292,9 @@ export class LoanRegistryClient {
         break;
       case "LoanHistoryExtended":
         fact = { kind: "External", source: toAddress(a.source), factHash: toHash32(a.factHash), at: Number(a.at) };
+        break;
+      case "LoanServicingDelegated":
+        fact = { kind: "ServicingDelegated", servicer: toAddress(a.servicer), at: Number(a.at) };
         break;
       default:
         throw new LoanLedgerError(`unexpected event ${parsed.name}`);

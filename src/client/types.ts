@@ -55,6 +55,7 @@ export const FactKind = {
   RepaymentRecorded: 2,
   DocumentAmended: 3,
   External: 4,
+  ServicingDelegated: 5,
 } as const;
 export type FactKind = (typeof FactKind)[keyof typeof FactKind];
 
@@ -113,6 +114,8 @@ export interface LoanState {
   activatedAt: number;
   statusSince: number;
   outstandingPrincipal: bigint;
+  /** A servicer contract (the repayment splitter) moves this loan's money; the platform no longer records it. */
+  servicingDelegated: boolean;
 }
 
 export interface Loan {

@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.28;
+
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IAllianceRegistry, ROLE_PLATFORM, ROLE_INSURER} from "./interfaces/IAllianceRegistry.sol";
+import {ILoanRegistry, LoanId, LoanTerms, PaymentDue, computeLoanId} from "./interfaces/ILoanRegistry.sol";
+import {
+    IRepaymentSplitter,
+    FundingPhase,
+    FeeKind,
+    FundingConfig,
+    FeeCaps,
+    Split,
+    LoanBook,
+    Position
+} from "./interfaces/IRepaymentSplitter.sol";
+import {ScheduleMath} from "./libraries/ScheduleMath.sol";
+
+/// @title RepaymentSplitter
+/// @notice See {IRepaymentSplitter}.
+/// @dev Every function that moves tokens is `nonReentrant` (transient storage, so the guard costs little on the hot
+/// paths). Incoming transfers are measured before anything is booked, so that a short delivery is rejected; that is
+/// the one place where an interaction precedes the effects.
+contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+
+    IAllianceRegistry public immutable ALLIANCE;
+    ILoanRegistry public immutable LOANS;
+    IERC20 public immutable TOKEN;
+
+    FeeCaps private _caps;
+    address private _reserve;
+    mapping(LoanId loanId => LoanBook) private _books;
+    mapping(LoanId loanId => mapping(address lender => Position)) private _positions;
+    mapping(LoanId loanId => address[]) private _lenders;
+    mapping(address payee => uint256) private _fees;
+
+    constructor(IAllianceRegistry alliance, ILoanRegistry loans, IERC20 token, address reserve_, FeeCaps memory caps) {
+        if (address(alliance) == address(0) || address(loans) == address(0) || address(token) == address(0)) {
+            revert SplitterZeroAddress();
+        }
+        ALLIANCE = alliance;
+        LOANS = loans;
+        TOKEN = token;
+        _setReserve(reserve_);
+        _setFeeCaps(caps);
+    }
+
+    modifier onlyGovernance() {
+        if (!IAccessControl(address(ALLIANCE)).hasRole(bytes32(0), msg.sender))
+            revert SplitterNotGovernance(msg.sender);
+        _;
+    }
+
+    // ---------------------------------------------------------------- funding
+
+    /// @inheritdoc IRepaymentSplitter
+    function openFunding(LoanTerms calldata terms, FundingConfig calldata config) external {
+        LoanId loanId = computeLoanId(terms);
+        if (msg.sender != terms.platform || !ALLIANCE.isActiveMember(msg.sender, ROLE_PLATFORM)) {
+            revert SplitterNotPlatform(loanId, msg.sender);
+        }
+        LoanBook storage book = _books[loanId];
+        if (book.phase != FundingPhase.None) revert SplitterWrongPhase(loanId, book.phase);
+        if (config.borrowerPayout == address(0)) revert SplitterZeroAddress();
+        FeeCaps memory caps = _caps;
+        _requireWithinCap(FeeKind.PlatformFee, config.platformFeeBps, caps.platformFeeBps);
+        _requireWithinCap(FeeKind.InsurancePremium, config.premiumBps, caps.premiumBps);
+        _requireWithinCap(FeeKind.ReserveContribution, config.reserveBps, caps.reserveBps);
+        if (
+            (config.premiumBps != 0 || config.insurer != address(0)) &&
+            !ALLIANCE.isActiveMember(config.insurer, ROLE_INSURER)
+        ) revert SplitterNotInsurer(config.insurer);
+
+        book.insurer = config.insurer;
+        book.platformFeeBps = config.platformFeeBps;
+        book.premiumBps = config.premiumBps;
+        book.reserveBps = config.reserveBps;
+        book.phase = FundingPhase.Funding;
+        book.borrowerPayout = config.borrowerPayout;
+        emit FundingOpened(loanId, msg.sender, config);
+
+        // Reverts unless the loan is Funding and not yet delegated; records the hand-over in the loan's history.
+        LOANS.delegateServicing(terms);
+        LOANS.extendHistory(loanId, keccak256(abi.encode(config)));
+    }
+
+    /// @inheritdoc IRepaymentSplitter
+    function fund(LoanTerms calldata terms, uint256 amount) external nonReentrant {
+        LoanId loanId = computeLoanId(terms);
+        LoanBook storage book = _books[loanId];
+        if (book.phase != FundingPhase.Funding) revert SplitterWrongPhase(loanId, book.phase);
+        if (!ALLIANCE.isAllowedLender(msg.sender)) revert SplitterNotAllowedLender(msg.sender);
+        if (amount == 0) revert SplitterZeroAmount();
+        if (block.timestamp > terms.fundingDeadline) {
+            revert SplitterFundingDeadlinePassed(loanId, terms.fundingDeadline, block.timestamp);
+        }
+        uint256 remaining = terms.principal - book.committed;
+        if (amount > remaining) revert SplitterOverCommitment(loanId, amount, remaining);
+
+        _pull(msg.sender, amount);
+        uint256 committed = book.committed + amount;
+        book.committed = uint96(committed);
+        Position storage position = _positions[loanId][msg.sender];
+        position.shares += uint96(amount);
+        _list(loanId, position, msg.sender);
+        emit Committed(loanId, msg.sender, amount, committed);
+
+        if (committed == terms.principal) {
+            book.phase = FundingPhase.Funded;
+            address payout_ = book.borrowerPayout;
+            emit Disbursed(loanId, payout_, committed);
+            LOANS.activateLoan(terms);
+            TOKEN.safeTransfer(payout_, committed);
+        }
+    }
+
+    /// @inheritdoc IRepaymentSplitter
+    function cancelFunding(LoanTerms calldata terms) external nonReentrant {
+        LoanId loanId = computeLoanId(terms);
+        LoanBook storage book = _books[loanId];
+        if (book.phase != FundingPhase.Funding) revert SplitterWrongPhase(loanId, book.phase);
+        if (msg.sender != terms.platform && block.timestamp <= terms.fundingDeadline) {
+            revert SplitterFundingStillOpen(loanId, terms.fundingDeadline, block.timestamp);
+        }
+        book.phase = FundingPhase.Cancelled;
+        // The commitments are what the lenders are owed back, pro rata to shares that are the commitments themselves.
+        book.lendersIn = book.committed;
+        emit FundingCancelled(loanId, msg.sender, book.committed);
+        LOANS.cancelLoan(terms);
+    }
+
+    // ---------------------------------------------------------------- repayments
+
+    /// @inheritdoc IRepaymentSplitter
+    function repay(LoanTerms calldata terms, uint256 amount) external nonReentrant returns (Split memory split) {
+        LoanId loanId = computeLoanId(terms);
+        LoanBook storage book = _books[loanId];
+        if (book.phase != FundingPhase.Funded) revert SplitterWrongPhase(loanId, book.phase);
+        _fillFees(split, book, terms.period, LOANS.loanState(loanId).outstandingPrincipal);
+        uint256 fees = split.platformFee + split.premium + split.reserve;
+        if (amount <= fees) revert SplitterPaymentBelowDue(loanId, amount, fees + _installmentDue(terms));
+
+        _pull(msg.sender, amount);
+        uint16 installment;
+        uint256 outstandingAfter;
+        try LOANS.recordRepayment(terms, amount - fees) returns (
+            PaymentDue memory due,
+            uint256 prepayment,
+            uint256 outstanding
+        ) {
+            installment = due.installment;
+            split.lateInterest = due.lateInterest;
+            split.interest = due.interest;
+            split.principal = due.principal;
+            split.prepayment = prepayment;
+            outstandingAfter = outstanding;
+        } catch (bytes memory reason) {
+            _rethrowWithFees(reason, fees);
+        }
+
+        book.lendersIn += (amount - fees).toUint128();
+        _fees[terms.platform] += split.platformFee;
+        if (split.premium != 0) _fees[book.insurer] += split.premium;
+        if (split.reserve != 0) _fees[_reserve] += split.reserve;
+        if (outstandingAfter == 0) book.phase = FundingPhase.Repaid;
+        emit RepaymentSplit(loanId, msg.sender, installment, amount, split);
+    }
+
+    // ---------------------------------------------------------------- payouts
+
+    /// @inheritdoc IRepaymentSplitter
+    function payout(
+        LoanId loanId,
+        address[] calldata lenders
+    ) external nonReentrant returns (uint256 paid, uint256 skipped) {
+        LoanBook storage book = _books[loanId];
+        FundingPhase phase = book.phase;
+        if (phase == FundingPhase.None || phase == FundingPhase.Funding) revert SplitterWrongPhase(loanId, phase);
+        bool closing = phase != FundingPhase.Funded;
+        uint256 lendersIn = book.lendersIn;
+        uint256 committed = book.committed;
+        uint256 retired;
+        for (uint256 i; i < lenders.length; ++i) {
+            address lender = lenders[i];
+            Position storage position = _positions[loanId][lender];
+            Position memory before = position;
+            uint256 amount = _owed(lendersIn, committed, before);
+            if (amount == 0 && !(closing && before.shares != 0)) continue;
+            _settle(position, before, amount, closing);
+            if (amount != 0 && !TOKEN.trySafeTransfer(lender, amount)) {
+                // The lender keeps its payout (and its shares): nothing about it changed.
+                _restore(position, before);
+                ++skipped;
+                emit PayoutSkipped(loanId, lender, amount);
+                continue;
+            }
+            paid += amount;
+            if (closing) retired += before.shares;
+        }
+        _book(loanId, book, paid, retired);
+        emit PayoutsPushed(loanId, msg.sender, lenders.length, paid, skipped);
+    }
+
+    /// @inheritdoc IRepaymentSplitter
+    function claim(LoanId[] calldata loanIds, address to) external nonReentrant returns (uint256 amount) {
+        if (to == address(0)) revert SplitterZeroAddress();
+        for (uint256 i; i < loanIds.length; ++i) {
+            LoanId loanId = loanIds[i];
+            LoanBook storage book = _books[loanId];
+            FundingPhase phase = book.phase;
+            if (phase == FundingPhase.None || phase == FundingPhase.Funding) continue;
+            bool closing = phase != FundingPhase.Funded;
+            Position storage position = _positions[loanId][msg.sender];
+            Position memory before = position;
+            uint256 owed = _owed(book.lendersIn, book.committed, before);
+            if (owed == 0 && !(closing && before.shares != 0)) continue;
+            _settle(position, before, owed, closing);
+            _book(loanId, book, owed, closing ? before.shares : 0);
+            amount += owed;
+            emit Claimed(loanId, msg.sender, to, owed);
+        }
+        if (amount == 0) revert SplitterNothingToClaim(msg.sender);
+        TOKEN.safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc IRepaymentSplitter
+    function transferShare(LoanId loanId, address to, uint256 shares) external nonReentrant {
+        LoanBook storage book = _books[loanId];
+        if (book.phase != FundingPhase.Funded) revert SplitterWrongPhase(loanId, book.phase);
+        if (shares == 0) revert SplitterZeroAmount();
+        if (to == msg.sender || !ALLIANCE.isAllowedLender(to)) revert SplitterNotAllowedLender(to);
+        Position storage seller = _positions[loanId][msg.sender];
+        if (seller.shares < shares) revert SplitterInsufficientShares(loanId, msg.sender, seller.shares, shares);
+
+        // The payouts accrued on the moved shares stay with the seller: its debt drops by their value rounded down,
+        // the buyer's grows by it rounded up, so neither side can gain a wei from the move.
+        uint256 lendersIn = book.lendersIn;
+        uint256 committed = book.committed;
+        uint256 accruedDown = (lendersIn * shares) / committed;
+        uint256 accruedUp = accruedDown + ((lendersIn * shares) % committed == 0 ? 0 : 1);
+        seller.shares -= uint96(shares);
+        seller.debt -= SafeCast.toInt152(accruedDown.toInt256());
+        Position storage buyer = _positions[loanId][to];
+        buyer.shares += uint96(shares);
+        buyer.debt += SafeCast.toInt152(accruedUp.toInt256());
+        _list(loanId, buyer, to);
+        emit ShareTransferred(loanId, msg.sender, to, shares);
+    }
+
+    /// @inheritdoc IRepaymentSplitter
+    function withdrawFees(address to) external nonReentrant returns (uint256 amount) {
+        if (to == address(0)) revert SplitterZeroAddress();
+        amount = _fees[msg.sender];
+        if (amount == 0) revert SplitterNothingToClaim(msg.sender);
+        _fees[msg.sender] = 0;
+        emit FeesWithdrawn(msg.sender, to, amount);
+        TOKEN.safeTransfer(to, amount);
+    }
+
+    // ---------------------------------------------------------------- governance
+
+    /// @inheritdoc IRepaymentSplitter
+    function setFeeCaps(FeeCaps calldata caps) external onlyGovernance {
+        _setFeeCaps(caps);
+    }
+
+    /// @inheritdoc IRepaymentSplitter
+    function setReserve(address reserve_) external onlyGovernance {
+        _setReserve(reserve_);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IRepaymentSplitter
+    function bookOf(LoanId loanId) external view returns (LoanBook memory) {
+        return _books[loanId];
+    }
+
+    /// @inheritdoc IRepaymentSplitter
+    function positionOf(LoanId loanId, address lender) external view returns (Position memory) {
+        return _positions[loanId][lender];
+    }
+
+    /// @inheritdoc IRepaymentSplitter
+    function owedTo(LoanId loanId, address lender) external view returns (uint256) {
+        LoanBook storage book = _books[loanId];
+        if (book.committed == 0 || book.phase == FundingPhase.Funding) return 0;
+        return _owed(book.lendersIn, book.committed, _positions[loanId][lender]);
+    }
+
+    /// @inheritdoc IRepaymentSplitter
+    function lendersOf(LoanId loanId) external view returns (address[] memory) {
+        return _lenders[loanId];
+    }
+
+    /// @inheritdoc IRepaymentSplitter
+    function feesOwed(address payee) external view returns (uint256) {
+        return _fees[payee];
+    }
+
+    /// @inheritdoc IRepaymentSplitter
+    function amountDue(LoanTerms calldata terms) external view returns (Split memory due, uint256 total) {
+        LoanId loanId = computeLoanId(terms);
+        LoanBook storage book = _books[loanId];
+        if (book.phase != FundingPhase.Funded) revert SplitterWrongPhase(loanId, book.phase);
+        _fillFees(due, book, terms.period, LOANS.loanState(loanId).outstandingPrincipal);
+        PaymentDue memory next = LOANS.nextPayment(terms);
+        due.lateInterest = next.lateInterest;
+        due.interest = next.interest;
+        due.principal = next.principal;
+        total = due.lateInterest + due.platformFee + due.premium + due.reserve + due.interest + due.principal;
+    }
+
+    /// @inheritdoc IRepaymentSplitter
+    function feeCaps() external view returns (FeeCaps memory) {
+        return _caps;
+    }
+
+    /// @inheritdoc IRepaymentSplitter
+    function reserve() external view returns (address) {
+        return _reserve;
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    /// @dev Takes `amount` from `from` and checks that exactly that much arrived.
+    function _pull(address from, uint256 amount) private {
+        uint256 before = TOKEN.balanceOf(address(this));
+        TOKEN.safeTransferFrom(from, address(this), amount);
+        uint256 received = TOKEN.balanceOf(address(this)) - before;
+        if (received != amount) revert SplitterTransferShortfall(amount, received);
+    }
+
+    function _fillFees(Split memory split, LoanBook storage book, uint256 period, uint256 outstanding) private view {
+        split.platformFee = ScheduleMath.periodInterest(outstanding, book.platformFeeBps, period);
+        split.premium = ScheduleMath.periodInterest(outstanding, book.premiumBps, period);
+        split.reserve = ScheduleMath.periodInterest(outstanding, book.reserveBps, period);
+    }
+
+    /// @dev Only for the error path: what the next installment needs without fees.
+    function _installmentDue(LoanTerms calldata terms) private view returns (uint256) {
+        PaymentDue memory due = LOANS.nextPayment(terms);
+        return due.lateInterest + due.interest + due.principal;
+    }
+
+    /// @dev Restates the registry's amount errors with the fees added back, so that the payer sees its own figures.
+    function _rethrowWithFees(bytes memory reason, uint256 fees) private pure {
+        bytes4 selector = bytes4(reason);
+        if (
+            selector == ILoanRegistry.LoanRegistryPaymentBelowInstallment.selector ||
+            selector == ILoanRegistry.LoanRegistryPaymentExceedsBalance.selector
+        ) {
+            (LoanId loanId, uint256 net, uint256 limit) = abi.decode(_args(reason), (LoanId, uint256, uint256));
+            if (selector == ILoanRegistry.LoanRegistryPaymentBelowInstallment.selector) {
+                revert SplitterPaymentBelowDue(loanId, net + fees, limit + fees);
+            }
+            revert SplitterPaymentExceedsDue(loanId, net + fees, limit + fees);
+        }
+        assembly ("memory-safe") {
+            revert(add(reason, 0x20), mload(reason))
+        }
+    }
+
+    /// @dev The ABI-encoded arguments of an error: everything after its selector.
+    function _args(bytes memory reason) private pure returns (bytes memory args) {
+        args = new bytes(reason.length - 4);
+        for (uint256 i; i < args.length; ++i) {
+            args[i] = reason[i + 4];
+        }
+    }
+
+    function _owed(uint256 lendersIn, uint256 committed, Position memory position) private pure returns (uint256) {
+        // lendersIn < 2^128 and shares < 2^96: the product cannot overflow.
+        int256 owed = int256((lendersIn * position.shares) / committed) - position.debt;
+        return owed > 0 ? uint256(owed) : 0;
+    }
+
+    /// @dev Marks `amount` as paid; on a closed loan the position is final and retires.
+    function _settle(Position storage position, Position memory before, uint256 amount, bool closing) private {
+        if (closing) {
+            position.shares = 0;
+            position.debt = 0;
+        } else {
+            position.debt = before.debt + int152(int256(amount));
+        }
+    }
+
+    function _restore(Position storage position, Position memory before) private {
+        position.shares = before.shares;
+        position.debt = before.debt;
+    }
+
+    /// @dev Books `paid` lenders' money out and `retired` shares as final; once every share of a closed loan is
+    /// retired, the rounding remainder goes to the reserve.
+    function _book(LoanId loanId, LoanBook storage book, uint256 paid, uint256 retired) private {
+        if (paid == 0 && retired == 0) return;
+        uint128 lendersPaid = book.lendersPaid + uint128(paid);
+        book.lendersPaid = lendersPaid;
+        if (retired == 0) return;
+        uint96 retiredShares = book.retiredShares + uint96(retired);
+        book.retiredShares = retiredShares;
+        if (retiredShares == book.committed) {
+            uint256 remainder = book.lendersIn - lendersPaid;
+            if (remainder != 0) {
+                book.lendersPaid = book.lendersIn;
+                address reserve_ = _reserve;
+                _fees[reserve_] += remainder;
+                emit RemainderSwept(loanId, reserve_, remainder);
+            }
+        }
+    }
+
+    function _list(LoanId loanId, Position storage position, address lender) private {
+        if (!position.listed) {
+            position.listed = true;
+            _lenders[loanId].push(lender);
+        }
+    }
+
+    function _requireWithinCap(FeeKind kind, uint256 bps, uint256 cap) private pure {
+        if (bps > cap) revert SplitterFeeAboveCap(kind, bps, cap);
+    }
+
+    function _setFeeCaps(FeeCaps memory caps) private {
+        // A cap above 100% a year would only admit nonsense.
+        _requireWithinCap(FeeKind.PlatformFee, caps.platformFeeBps, ScheduleMath.BPS);
+        _requireWithinCap(FeeKind.InsurancePremium, caps.premiumBps, ScheduleMath.BPS);
+        _requireWithinCap(FeeKind.ReserveContribution, caps.reserveBps, ScheduleMath.BPS);
+        _caps = caps;
+        emit FeeCapsSet(caps);
+    }
+
+    function _setReserve(address reserve_) private {
+        if (reserve_ == address(0)) revert SplitterZeroAddress();
+        _reserve = reserve_;
+        emit ReserveSet(reserve_);
+    }
+}

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.28;
+
+import {LoanId, LoanTerms} from "./ILoanRegistry.sol";
+
+/// @notice Where a loan stands in the splitter. Funded covers Active, Late and Defaulted in the loan registry: the
+/// splitter only needs to know whether money can still arrive and whether lenders' positions are final.
+enum FundingPhase {
+    None,
+    Funding,
+    Funded,
+    Cancelled,
+    Repaid
+}
+
+/// @notice The waterfall step a fee rate is about.
+enum FeeKind {
+    PlatformFee,
+    InsurancePremium,
+    ReserveContribution
+}
+
+/// @notice What the originating platform sets when it opens a loan for funding. Rates are basis points a year on the
+/// outstanding principal, charged per installment period the way interest is (actual/365, rounded down).
+struct FundingConfig {
+    /// @dev Where the principal is disbursed: the borrower's (or its escrow's) account at the settlement bank.
+    address borrowerPayout;
+    /// @dev The insurer member that covers the loan, or zero when it is uninsured (then the premium rate must be zero).
+    address insurer;
+    uint16 platformFeeBps;
+    uint16 premiumBps;
+    uint16 reserveBps;
+}
+
+/// @notice The alliance's caps on the per-loan rates of {FundingConfig}, set by governance.
+struct FeeCaps {
+    uint16 platformFeeBps;
+    uint16 premiumBps;
+    uint16 reserveBps;
+}
+
+/// @notice One repayment, applied in waterfall order. Everything but the three fees goes to the lenders.
+struct Split {
+    uint256 lateInterest;
+    uint256 platformFee;
+    uint256 premium;
+    uint256 reserve;
+    uint256 interest;
+    uint256 principal;
+    uint256 prepayment;
+}
+
+/// @notice A loan's money in the splitter.
+/// @dev Four slots, laid out for the hot paths: a repayment reads the first and updates the second, which funding
+/// already made non-zero. `committed` is the total of lenders' shares: while Funding it grows to the principal, and it
+/// is the divisor of every pro-rata entitlement. `lendersIn` is everything that ever arrived for the lenders
+/// (repayments, or the commitments themselves once a loan is cancelled); `lendersPaid` is what left to them.
+/// `retiredShares` counts the shares whose final payout was made after the loan closed; when all are retired, the
+/// rounding remainder `lendersIn - lendersPaid` goes to the reserve.
+struct LoanBook {
+    address insurer;
+    uint16 platformFeeBps;
+    uint16 premiumBps;
+    uint16 reserveBps;
+    FundingPhase phase;
+    uint128 lendersIn;
+    uint96 committed;
+    address borrowerPayout;
+    uint96 retiredShares;
+    uint128 lendersPaid;
+}
+
+/// @notice A lender's share of a loan.
+/// @dev One slot. The lender is owed `lendersIn * shares / committed - debt` (rounded down, never below zero). `debt`
+/// grows by every payout; a share transfer moves debt with the shares so that accrued payouts stay with the seller.
+struct Position {
+    uint96 shares;
+    int152 debt;
+    bool listed;
+}
+
+/// @title Repayment splitter: loan funding, the repayment waterfall and lender payouts
+/// @notice Allowlisted lenders commit settlement tokens to a loan that its platform opened for funding; when the
+/// principal is reached it is disbursed to the borrower and the loan becomes Active; if the funding deadline passes
+/// first, the loan is cancelled and every lender gets its commitment back. Lenders' shares are their commitments.
+///
+/// Anyone may repay a funded loan. Each payment is applied in this order: late interest, platform fee, insurance
+/// premium, risk-reserve contribution, interest, scheduled principal, prepayment. It must cover at least the next
+/// installment with its fees. The fees accrue to the platform, the insurer and the reserve, who withdraw them; the rest
+/// is the lenders', tracked per share so that a repayment costs the same for 1 or 500 lenders.
+///
+/// Payouts are pushed by anyone to a batch of lenders; a lender whose transfer fails is skipped and keeps its payout,
+/// which it can claim itself (to any address) at any time. Once a repaid or cancelled loan's lenders have all been paid,
+/// the rounding remainder goes to the reserve: every wei that enters leaves to a named party.
+///
+/// History: opening a loan for funding delegates its servicing in the loan registry and records the configuration as
+/// an External fact from this contract, `factHash = keccak256(abi.encode(config))`. Each repayment is recorded by the
+/// registry (its `RepaymentRecorded.amount` is the lenders' part: the payment less the three fees) in the same
+/// transaction as this contract's {RepaymentSplit}, so an auditor checks `amount = platformFee + premium + reserve +
+/// RepaymentRecorded.amount` per transaction.
+interface IRepaymentSplitter {
+    // ---------------------------------------------------------------- events
+
+    event FundingOpened(LoanId indexed loanId, address indexed platform, FundingConfig config);
+    event Committed(LoanId indexed loanId, address indexed lender, uint256 amount, uint256 committed);
+    event Disbursed(LoanId indexed loanId, address indexed borrowerPayout, uint256 amount);
+    event FundingCancelled(LoanId indexed loanId, address indexed by, uint256 committed);
+    /// @notice `payer` paid `amount` for installment `installment`, split as `split`.
+    event RepaymentSplit(LoanId indexed loanId, address indexed payer, uint16 installment, uint256 amount, Split split);
+    event PayoutsPushed(LoanId indexed loanId, address indexed keeper, uint256 lenders, uint256 paid, uint256 skipped);
+    /// @notice The transfer of `amount` to `lender` failed; the amount stays claimable.
+    event PayoutSkipped(LoanId indexed loanId, address indexed lender, uint256 amount);
+    event Claimed(LoanId indexed loanId, address indexed lender, address to, uint256 amount);
+    event ShareTransferred(LoanId indexed loanId, address indexed from, address indexed to, uint256 shares);
+    event FeesWithdrawn(address indexed payee, address indexed to, uint256 amount);
+    event RemainderSwept(LoanId indexed loanId, address indexed reserve, uint256 amount);
+    event FeeCapsSet(FeeCaps caps);
+    event ReserveSet(address indexed reserve);
+
+    // ---------------------------------------------------------------- errors
+
+    /// @notice Only alliance governance may do this; `caller` is not.
+    error SplitterNotGovernance(address caller);
+    error SplitterZeroAddress();
+    error SplitterZeroAmount();
+    /// @notice The `kind` rate `bps` exceeds the alliance cap `cap`.
+    error SplitterFeeAboveCap(FeeKind kind, uint256 bps, uint256 cap);
+    /// @notice `insurer` is not an active insurer member (a premium needs one).
+    error SplitterNotInsurer(address insurer);
+    /// @notice `caller` is not the loan's active originating platform.
+    error SplitterNotPlatform(LoanId loanId, address caller);
+    /// @notice `lender` is not on the alliance's lender allowlist.
+    error SplitterNotAllowedLender(address lender);
+    /// @notice The loan is `phase` in the splitter, where this cannot be done.
+    error SplitterWrongPhase(LoanId loanId, FundingPhase phase);
+    /// @notice A commitment of `amount` exceeds the `remaining` principal to fund.
+    error SplitterOverCommitment(LoanId loanId, uint256 amount, uint256 remaining);
+    /// @notice Funding closed at `deadline`; it is `nowTime`.
+    error SplitterFundingDeadlinePassed(LoanId loanId, uint256 deadline, uint256 nowTime);
+    /// @notice Before the funding deadline `deadline` only the platform may cancel; it is `nowTime`.
+    error SplitterFundingStillOpen(LoanId loanId, uint256 deadline, uint256 nowTime);
+    /// @notice The token delivered `received` where `expected` was sent (a fee-on-transfer token is not supported).
+    error SplitterTransferShortfall(uint256 expected, uint256 received);
+    /// @notice `amount` does not cover the next installment with its fees, `due`.
+    error SplitterPaymentBelowDue(LoanId loanId, uint256 amount, uint256 due);
+    /// @notice `amount` exceeds everything the loan can take now with its fees, `maxPayable`.
+    error SplitterPaymentExceedsDue(LoanId loanId, uint256 amount, uint256 maxPayable);
+    /// @notice `lender` holds `held` shares of the loan, fewer than `wanted`.
+    error SplitterInsufficientShares(LoanId loanId, address lender, uint256 held, uint256 wanted);
+    /// @notice Nothing is owed to `account`.
+    error SplitterNothingToClaim(address account);
+
+    // ---------------------------------------------------------------- funding
+
+    /// @notice Opens a Funding loan for commitments with `config`, and takes over its activation, cancellation and
+    /// repayments in the loan registry. The loan's active originating platform only; rates within the caps.
+    function openFunding(LoanTerms calldata terms, FundingConfig calldata config) external;
+
+    /// @notice Commits `amount` settlement tokens (approved beforehand) to the loan. Allowlisted lenders only, up to the
+    /// principal still unfunded, before the funding deadline. The commitment that completes the principal disburses it
+    /// to the borrower and activates the loan.
+    function fund(LoanTerms calldata terms, uint256 amount) external;
+
+    /// @notice Cancels a loan still in funding: its platform at any time, anyone once the funding deadline has passed.
+    /// Commitments become payable back to the lenders, through {payout} or {claim}.
+    function cancelFunding(LoanTerms calldata terms) external;
+
+    // ---------------------------------------------------------------- repayments and payouts
+
+    /// @notice Pays `amount` (approved beforehand) towards the loan, from any account. See the waterfall above.
+    function repay(LoanTerms calldata terms, uint256 amount) external returns (Split memory split);
+
+    /// @notice Pushes what the loan owes to each of `lenders`. Anyone may call it. A failed transfer is skipped.
+    function payout(LoanId loanId, address[] calldata lenders) external returns (uint256 paid, uint256 skipped);
+
+    /// @notice Pays the caller everything its positions in `loanIds` are owed, in one transfer to `to`.
+    function claim(LoanId[] calldata loanIds, address to) external returns (uint256 amount);
+
+    /// @notice Moves `shares` of the caller's position in a funded loan to allowlisted lender `to`. Payouts that accrued
+    /// before stay with the caller; later ones follow the shares.
+    function transferShare(LoanId loanId, address to, uint256 shares) external;
+
+    /// @notice Pays the caller's accrued fees (platform fee, premium, reserve contribution, remainders) to `to`.
+    function withdrawFees(address to) external returns (uint256 amount);
+
+    // ---------------------------------------------------------------- governance
+
+    function setFeeCaps(FeeCaps calldata caps) external;
+
+    /// @notice The account that receives risk-reserve contributions and rounding remainders.
+    function setReserve(address reserve) external;
+
+    // ---------------------------------------------------------------- views
+
+    function bookOf(LoanId loanId) external view returns (LoanBook memory);
+
+    function positionOf(LoanId loanId, address lender) external view returns (Position memory);
+
+    /// @notice What the loan owes `lender` now.
+    function owedTo(LoanId loanId, address lender) external view returns (uint256);
+
+    /// @notice Every account that ever held a share of the loan, in order of arrival.
+    function lendersOf(LoanId loanId) external view returns (address[] memory);
+
+    /// @notice Fees accrued to `payee` and not yet withdrawn.
+    function feesOwed(address payee) external view returns (uint256);
+
+    /// @notice The next installment with its fees, as it stands now; `total` is the least a repayment must be.
+    function amountDue(LoanTerms calldata terms) external view returns (Split memory due, uint256 total);
+
+    function feeCaps() external view returns (FeeCaps memory);
+
+    function reserve() external view returns (address);
+}
