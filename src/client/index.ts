@@ -6,4 +6,4 @@ export * from "./history.js";
 export * from "./alliance.js";
 export * from "./loans.js";
 export * as scheduleMath from "./schedule.js";
-export { schedule, lateInterest, levelPayment, type ScheduledInstallment } from "./schedule.js";
+export { schedule, lateInterest, levelPayment, periodInterest, type ScheduledInstallment } from "./schedule.js";

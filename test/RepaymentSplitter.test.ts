@@ -1,0 +1,786 @@
+import { expect } from "chai";
+import { id, MaxUint256, ZeroAddress } from "ethers";
+import { loanIdOf, LoanStatus, periodInterest, Role } from "../src/client/index.js";
+import type { MockLender, MockToken, RepaymentSplitter } from "../typechain-types/index.js";
+import { DAY, deployAllianceFixture, ethers, loadFixture, termsFor, time } from "./fixtures.js";
+
+const UNIT = 10n ** 18n;
+/** Mirrors `FundingPhase` and `FeeKind` in IRepaymentSplitter.sol. */
+const Phase = { None: 0, Funding: 1, Funded: 2, Cancelled: 3, Repaid: 4 } as const;
+type Phase = (typeof Phase)[keyof typeof Phase];
+const PHASE_NAMES = Object.keys(Phase) as (keyof typeof Phase)[];
+const FeeKind = { PlatformFee: 0, InsurancePremium: 1, ReserveContribution: 2 } as const;
+const TokenBehaviour = { Standard: 0, NoReturn: 1, ReturnFalse: 2, FeeOnTransfer: 3, Hook: 4 } as const;
+const OnReceive = { Accept: 0, Revert: 1, ReenterAndBubble: 2, ReenterAndSwallow: 3 } as const;
+
+/** The alliance with an insurer, three allowlisted lenders holding tokens, and platform A's loan anchored. */
+async function splitterFixture() {
+  const f = await deployAllianceFixture();
+  const signers = await ethers.getSigners();
+  const [insurer, lender2, lender3, borrower, payer] = signers.slice(7, 12);
+  await f.alliance.admitMember(insurer, Role.Insurer, id("insurer licence"));
+  const kycExpiry = (await time.latest()) + 365 * DAY;
+  await f.alliance.connect(f.platformA).allowLender(lender2, kycExpiry);
+  await f.alliance.connect(f.platformA).allowLender(lender3, kycExpiry);
+  const lenders = [f.lender, lender2, lender3];
+  for (const account of [...lenders, payer]) {
+    await f.token.mint(account, 1_000_000n * UNIT);
+    await f.token.connect(account).approve(f.splitter, MaxUint256);
+  }
+  const terms = await termsFor(f.platformA, { principal: 90_000n * UNIT });
+  await f.loans.connect(f.platformA).anchorLoan(terms);
+  const config = {
+    borrowerPayout: borrower.address,
+    insurer: insurer.address,
+    platformFeeBps: 120,
+    premiumBps: 60,
+    reserveBps: 40,
+  };
+  return { ...f, insurer, lenders, borrower, payer, terms, loanId: loanIdOf(terms), config };
+}
+type SplitterFixture = Awaited<ReturnType<typeof splitterFixture>>;
+
+/** Shares of the three lenders in the funded loan: 2/9, 3/9, 4/9 of 90 000. */
+const COMMITMENTS = [20_000n * UNIT, 30_000n * UNIT, 40_000n * UNIT];
+
+async function openFixture() {
+  const f = await loadFixture(splitterFixture);
+  await f.splitter.connect(f.platformA).openFunding(f.terms, f.config);
+  return f;
+}
+
+async function fundedFixture() {
+  const f = await loadFixture(openFixture);
+  for (const [i, lender] of f.lenders.entries()) await f.splitter.connect(lender).fund(f.terms, COMMITMENTS[i]);
+  return f;
+}
+
+/** The funded loan one period on, with its first installment paid by the payer. */
+async function repaidOnceFixture() {
+  const f = await loadFixture(fundedFixture);
+  await time.increase(30 * DAY);
+  await repayDue(f);
+  return f;
+}
+
+async function repayDue(f: SplitterFixture, extra = 0n) {
+  const [, total] = await f.splitter.amountDue(f.terms);
+  return f.splitter.connect(f.payer).repay(f.terms, total + extra);
+}
+
+/** Brings the fixture's loan to `phase` in the splitter. */
+async function inPhase(phase: Phase): Promise<SplitterFixture> {
+  if (phase === Phase.None) return loadFixture(splitterFixture);
+  if (phase === Phase.Funding) return loadFixture(openFixture);
+  if (phase === Phase.Cancelled) {
+    const f = await loadFixture(openFixture);
+    await f.splitter.connect(f.lender).fund(f.terms, COMMITMENTS[0]);
+    await f.splitter.connect(f.platformA).cancelFunding(f.terms);
+    return f;
+  }
+  const f = await loadFixture(fundedFixture);
+  if (phase === Phase.Repaid) {
+    await time.increase(DAY);
+    await payOff(f);
+  }
+  return f;
+}
+
+/** Pays everything the loan owes now: the installment with its fees, and all remaining principal. */
+async function payOff(f: SplitterFixture) {
+  const [due, total] = await f.splitter.amountDue(f.terms);
+  const state = await f.loans.loanState(f.loanId);
+  return f.splitter.connect(f.payer).repay(f.terms, total + state.outstandingPrincipal - due.principal);
+}
+
+function feesOn(outstanding: bigint, f: SplitterFixture) {
+  const fee = (bps: number) => periodInterest(outstanding, bps, f.terms.period);
+  return {
+    platformFee: fee(f.config.platformFeeBps),
+    premium: fee(f.config.premiumBps),
+    reserve: fee(f.config.reserveBps),
+  };
+}
+
+describe("RepaymentSplitter", function () {
+  describe("opening a loan for funding", function () {
+    it("records the configuration and takes over the loan's money path in the registry", async function () {
+      const f = await loadFixture(splitterFixture);
+      await expect(f.splitter.connect(f.platformA).openFunding(f.terms, f.config))
+        .to.emit(f.splitter, "FundingOpened")
+        .and.to.emit(f.loans, "LoanServicingDelegated")
+        .withArgs(
+          f.loanId,
+          f.splitter.target,
+          (v: unknown) => typeof v === "bigint",
+          (v: unknown) => !!v,
+        );
+      const book = await f.splitter.bookOf(f.loanId);
+      expect(book.phase).to.equal(Phase.Funding);
+      expect(book.borrowerPayout).to.equal(f.config.borrowerPayout);
+      expect((await f.loans.loanState(f.loanId)).servicingDelegated).to.equal(true);
+      const history = await f.clientFor(f.auditor).loans.history(f.loanId);
+      expect(history.verified).to.equal(true);
+      expect(history.entries.map((e) => e.fact.kind)).to.deep.equal(["Anchored", "ServicingDelegated", "External"]);
+    });
+
+    it("leaves the platform unable to activate, cancel or record repayments itself", async function () {
+      const f = await loadFixture(openFixture);
+      const loans = f.loans.connect(f.platformA);
+      for (const action of [() => loans.activateLoan(f.terms), () => loans.cancelLoan(f.terms)]) {
+        await expect(action())
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryServicingDelegated")
+          .withArgs(f.loanId, f.platformA.address);
+      }
+      const funded = await loadFixture(fundedFixture);
+      await time.increase(30 * DAY);
+      await expect(funded.loans.connect(funded.platformA).recordRepayment(funded.terms, UNIT))
+        .to.be.revertedWithCustomError(funded.loans, "LoanRegistryServicingDelegated")
+        .withArgs(funded.loanId, funded.platformA.address);
+    });
+
+    it("is for the loan's own active platform only", async function () {
+      const f = await loadFixture(splitterFixture);
+      for (const caller of [f.platformB, f.outsider, f.lender, f.governance, f.insurer]) {
+        await expect(f.splitter.connect(caller).openFunding(f.terms, f.config))
+          .to.be.revertedWithCustomError(f.splitter, "SplitterNotPlatform")
+          .withArgs(f.loanId, caller.address);
+      }
+      await f.alliance.suspendMember(f.platformA);
+      await expect(f.splitter.connect(f.platformA).openFunding(f.terms, f.config))
+        .to.be.revertedWithCustomError(f.splitter, "SplitterNotPlatform")
+        .withArgs(f.loanId, f.platformA.address);
+    });
+
+    it("keeps every rate within the alliance's caps", async function () {
+      const f = await loadFixture(splitterFixture);
+      const caps = await f.splitter.feeCaps();
+      const cases = [
+        {
+          change: { platformFeeBps: Number(caps.platformFeeBps) + 1 },
+          kind: FeeKind.PlatformFee,
+          cap: caps.platformFeeBps,
+        },
+        { change: { premiumBps: Number(caps.premiumBps) + 1 }, kind: FeeKind.InsurancePremium, cap: caps.premiumBps },
+        {
+          change: { reserveBps: Number(caps.reserveBps) + 1 },
+          kind: FeeKind.ReserveContribution,
+          cap: caps.reserveBps,
+        },
+      ];
+      for (const c of cases) {
+        const bps = Object.values(c.change)[0];
+        await expect(f.splitter.connect(f.platformA).openFunding(f.terms, { ...f.config, ...c.change }))
+          .to.be.revertedWithCustomError(f.splitter, "SplitterFeeAboveCap")
+          .withArgs(c.kind, bps, c.cap);
+      }
+    });
+
+    it("needs an active insurer member for a premium, and a payout account", async function () {
+      const f = await loadFixture(splitterFixture);
+      const open = (config: typeof f.config) => f.splitter.connect(f.platformA).openFunding(f.terms, config);
+      await expect(open({ ...f.config, insurer: ZeroAddress }))
+        .to.be.revertedWithCustomError(f.splitter, "SplitterNotInsurer")
+        .withArgs(ZeroAddress);
+      await expect(open({ ...f.config, insurer: f.platformB.address }))
+        .to.be.revertedWithCustomError(f.splitter, "SplitterNotInsurer")
+        .withArgs(f.platformB.address);
+      await expect(open({ ...f.config, borrowerPayout: ZeroAddress })).to.be.revertedWithCustomError(
+        f.splitter,
+        "SplitterZeroAddress",
+      );
+      // An uninsured loan carries no premium and names no insurer.
+      await expect(open({ ...f.config, insurer: ZeroAddress, premiumBps: 0 })).to.emit(f.splitter, "FundingOpened");
+    });
+
+    it("opens a loan once, and only while the registry has it in Funding", async function () {
+      const f = await loadFixture(openFixture);
+      await expect(f.splitter.connect(f.platformA).openFunding(f.terms, f.config))
+        .to.be.revertedWithCustomError(f.splitter, "SplitterWrongPhase")
+        .withArgs(f.loanId, Phase.Funding);
+      const active = await termsFor(f.platformA);
+      await f.loans.connect(f.platformA).anchorLoan(active);
+      await f.loans.connect(f.platformA).activateLoan(active);
+      await expect(f.splitter.connect(f.platformA).openFunding(active, f.config))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryCannotDelegate")
+        .withArgs(loanIdOf(active), LoanStatus.Active, false);
+    });
+  });
+
+  describe("funding", function () {
+    it("disburses the principal to the borrower and activates the loan when the last commitment arrives", async function () {
+      const f = await loadFixture(openFixture);
+      await f.splitter.connect(f.lenders[0]).fund(f.terms, COMMITMENTS[0]);
+      await expect(f.splitter.connect(f.lenders[1]).fund(f.terms, COMMITMENTS[1]))
+        .to.emit(f.splitter, "Committed")
+        .withArgs(f.loanId, f.lenders[1].address, COMMITMENTS[1], COMMITMENTS[0] + COMMITMENTS[1]);
+      expect((await f.loans.loanState(f.loanId)).status).to.equal(LoanStatus.Funding);
+
+      const tx = f.splitter.connect(f.lenders[2]).fund(f.terms, COMMITMENTS[2]);
+      await expect(tx).to.emit(f.splitter, "Disbursed").withArgs(f.loanId, f.borrower.address, f.terms.principal);
+      await expect(tx).to.changeTokenBalances(
+        ethers,
+        f.token,
+        [f.lenders[2], f.borrower, f.splitter],
+        [-COMMITMENTS[2], f.terms.principal, -(COMMITMENTS[0] + COMMITMENTS[1])],
+      );
+      expect((await f.loans.loanState(f.loanId)).status).to.equal(LoanStatus.Active);
+      expect((await f.splitter.bookOf(f.loanId)).phase).to.equal(Phase.Funded);
+      for (const [i, lender] of f.lenders.entries()) {
+        expect((await f.splitter.positionOf(f.loanId, lender)).shares).to.equal(COMMITMENTS[i]);
+      }
+      expect(await f.splitter.lendersOf(f.loanId)).to.deep.equal(f.lenders.map((l) => l.address));
+    });
+
+    it("adds a lender's second commitment to its position without listing it twice", async function () {
+      const f = await loadFixture(openFixture);
+      await f.splitter.connect(f.lender).fund(f.terms, UNIT);
+      await f.splitter.connect(f.lender).fund(f.terms, 2n * UNIT);
+      expect((await f.splitter.positionOf(f.loanId, f.lender)).shares).to.equal(3n * UNIT);
+      expect(await f.splitter.lendersOf(f.loanId)).to.deep.equal([f.lender.address]);
+    });
+
+    it("takes commitments from allowlisted lenders only", async function () {
+      const f = await loadFixture(openFixture);
+      await f.token.mint(f.outsider, UNIT);
+      await f.token.connect(f.outsider).approve(f.splitter, UNIT);
+      for (const caller of [f.outsider, f.platformA, f.governance]) {
+        await expect(f.splitter.connect(caller).fund(f.terms, UNIT))
+          .to.be.revertedWithCustomError(f.splitter, "SplitterNotAllowedLender")
+          .withArgs(caller.address);
+      }
+      await f.alliance.connect(f.platformA).revokeLender(f.lender);
+      await expect(f.splitter.connect(f.lender).fund(f.terms, UNIT))
+        .to.be.revertedWithCustomError(f.splitter, "SplitterNotAllowedLender")
+        .withArgs(f.lender.address);
+    });
+
+    it("rejects a commitment beyond the unfunded principal, of zero, or after the deadline", async function () {
+      const f = await loadFixture(openFixture);
+      await f.splitter.connect(f.lender).fund(f.terms, COMMITMENTS[0]);
+      const remaining = f.terms.principal - COMMITMENTS[0];
+      await expect(f.splitter.connect(f.lenders[1]).fund(f.terms, remaining + 1n))
+        .to.be.revertedWithCustomError(f.splitter, "SplitterOverCommitment")
+        .withArgs(f.loanId, remaining + 1n, remaining);
+      await expect(f.splitter.connect(f.lenders[1]).fund(f.terms, 0)).to.be.revertedWithCustomError(
+        f.splitter,
+        "SplitterZeroAmount",
+      );
+      await time.setNextBlockTimestamp(f.terms.fundingDeadline + 1);
+      await expect(f.splitter.connect(f.lenders[1]).fund(f.terms, UNIT))
+        .to.be.revertedWithCustomError(f.splitter, "SplitterFundingDeadlinePassed")
+        .withArgs(f.loanId, f.terms.fundingDeadline, f.terms.fundingDeadline + 1);
+    });
+
+    for (const phase of [Phase.None, Phase.Funded, Phase.Cancelled, Phase.Repaid]) {
+      it(`rejects a commitment to a loan that is ${PHASE_NAMES[phase]}`, async function () {
+        const f = await inPhase(phase);
+        await expect(f.splitter.connect(f.lender).fund(f.terms, UNIT))
+          .to.be.revertedWithCustomError(f.splitter, "SplitterWrongPhase")
+          .withArgs(f.loanId, phase);
+      });
+    }
+  });
+
+  describe("cancelling funding", function () {
+    it("lets the platform cancel at any time and every lender take exactly its commitment back", async function () {
+      const f = await loadFixture(openFixture);
+      await f.splitter.connect(f.lenders[0]).fund(f.terms, COMMITMENTS[0]);
+      await f.splitter.connect(f.lenders[1]).fund(f.terms, COMMITMENTS[1]);
+      await expect(f.splitter.connect(f.platformA).cancelFunding(f.terms))
+        .to.emit(f.splitter, "FundingCancelled")
+        .withArgs(f.loanId, f.platformA.address, COMMITMENTS[0] + COMMITMENTS[1]);
+      expect((await f.loans.loanState(f.loanId)).status).to.equal(LoanStatus.Cancelled);
+
+      await expect(f.splitter.payout(f.loanId, [f.lenders[0].address])).to.changeTokenBalance(
+        ethers,
+        f.token,
+        f.lenders[0],
+        COMMITMENTS[0],
+      );
+      await expect(f.splitter.connect(f.lenders[1]).claim([f.loanId], f.lenders[1])).to.changeTokenBalance(
+        ethers,
+        f.token,
+        f.lenders[1],
+        COMMITMENTS[1],
+      );
+      expect(await f.token.balanceOf(f.splitter)).to.equal(0n);
+      await expect(f.splitter.connect(f.lenders[1]).claim([f.loanId], f.lenders[1]))
+        .to.be.revertedWithCustomError(f.splitter, "SplitterNothingToClaim")
+        .withArgs(f.lenders[1].address);
+    });
+
+    it("lets anyone cancel once the funding deadline has passed, and no one else before", async function () {
+      const f = await loadFixture(openFixture);
+      for (const caller of [f.outsider, f.lender, f.platformB]) {
+        await expect(f.splitter.connect(caller).cancelFunding(f.terms)).to.be.revertedWithCustomError(
+          f.splitter,
+          "SplitterFundingStillOpen",
+        );
+      }
+      await time.increaseTo(f.terms.fundingDeadline + 1);
+      await expect(f.splitter.connect(f.outsider).cancelFunding(f.terms))
+        .to.emit(f.splitter, "FundingCancelled")
+        .withArgs(f.loanId, f.outsider.address, 0);
+    });
+
+    for (const phase of [Phase.None, Phase.Funded, Phase.Cancelled, Phase.Repaid]) {
+      it(`cannot cancel a loan that is ${PHASE_NAMES[phase]}`, async function () {
+        const f = await inPhase(phase);
+        await expect(f.splitter.connect(f.platformA).cancelFunding(f.terms))
+          .to.be.revertedWithCustomError(f.splitter, "SplitterWrongPhase")
+          .withArgs(f.loanId, phase);
+      });
+    }
+  });
+
+  describe("repayments", function () {
+    it("applies a payment in waterfall order and reports the whole breakdown in one event", async function () {
+      const f = await loadFixture(fundedFixture);
+      await time.increase(30 * DAY);
+      const fees = feesOn(f.terms.principal, f);
+      const due = await f.loans.nextPayment(f.terms);
+      const [quoted, total] = await f.splitter.amountDue(f.terms);
+      expect(quoted.platformFee).to.equal(fees.platformFee);
+      expect(total).to.equal(fees.platformFee + fees.premium + fees.reserve + due.interest + due.principal);
+
+      const prepayment = 1_000n * UNIT;
+      const tx = f.splitter.connect(f.payer).repay(f.terms, total + prepayment);
+      await expect(tx)
+        .to.emit(f.splitter, "RepaymentSplit")
+        .withArgs(f.loanId, f.payer.address, 1, total + prepayment, [
+          0n,
+          fees.platformFee,
+          fees.premium,
+          fees.reserve,
+          due.interest,
+          due.principal,
+          prepayment,
+        ]);
+      // The registry records the lenders' part: the payment less the three fees.
+      await expect(tx)
+        .to.emit(f.loans, "RepaymentRecorded")
+        .withArgs(
+          f.loanId,
+          1,
+          due.interest + due.principal + prepayment,
+          0n,
+          due.interest,
+          due.principal,
+          prepayment,
+          f.terms.principal - due.principal - prepayment,
+          (v: unknown) => typeof v === "bigint",
+          (v: unknown) => typeof v === "string",
+        );
+      expect(await f.splitter.feesOwed(f.platformA)).to.equal(fees.platformFee);
+      expect(await f.splitter.feesOwed(f.insurer)).to.equal(fees.premium);
+      expect(await f.splitter.feesOwed(f.governance)).to.equal(fees.reserve);
+      expect((await f.splitter.bookOf(f.loanId)).lendersIn).to.equal(due.interest + due.principal + prepayment);
+    });
+
+    it("takes late interest first and passes it to the lenders", async function () {
+      const f = await loadFixture(fundedFixture);
+      // Mid-day, so that the next block (a second later) owes the same started days of late interest.
+      await time.increase(40 * DAY + DAY / 2);
+      const [due, total] = await f.splitter.amountDue(f.terms);
+      expect(due.lateInterest).to.be.greaterThan(0n);
+      await f.splitter.connect(f.payer).repay(f.terms, total);
+      expect((await f.splitter.bookOf(f.loanId)).lendersIn).to.equal(due.lateInterest + due.interest + due.principal);
+    });
+
+    it("accepts payment from anyone: borrower, platform or a stranger", async function () {
+      const f = await loadFixture(fundedFixture);
+      await time.increase(30 * DAY);
+      const [, total] = await f.splitter.amountDue(f.terms);
+      await f.token.mint(f.outsider, total);
+      await f.token.connect(f.outsider).approve(f.splitter, total);
+      await expect(f.splitter.connect(f.outsider).repay(f.terms, total)).to.changeTokenBalance(
+        ethers,
+        f.token,
+        f.outsider,
+        -total,
+      );
+    });
+
+    it("marks the loan Repaid when the last principal is paid", async function () {
+      const f = await loadFixture(fundedFixture);
+      await time.increase(10 * DAY);
+      await payOff(f);
+      expect((await f.loans.loanState(f.loanId)).status).to.equal(LoanStatus.Repaid);
+      expect((await f.splitter.bookOf(f.loanId)).phase).to.equal(Phase.Repaid);
+    });
+
+    it("rejects a payment below the installment with its fees, or above what the loan can take, in the payer's figures", async function () {
+      const f = await loadFixture(fundedFixture);
+      await time.increase(30 * DAY);
+      const [due, total] = await f.splitter.amountDue(f.terms);
+      await expect(f.splitter.connect(f.payer).repay(f.terms, total - 1n))
+        .to.be.revertedWithCustomError(f.splitter, "SplitterPaymentBelowDue")
+        .withArgs(f.loanId, total - 1n, total);
+      const fees = due.platformFee + due.premium + due.reserve;
+      await expect(f.splitter.connect(f.payer).repay(f.terms, fees))
+        .to.be.revertedWithCustomError(f.splitter, "SplitterPaymentBelowDue")
+        .withArgs(f.loanId, fees, total);
+      const maxPayable = total - due.principal + f.terms.principal;
+      await expect(f.splitter.connect(f.payer).repay(f.terms, maxPayable + 1n))
+        .to.be.revertedWithCustomError(f.splitter, "SplitterPaymentExceedsDue")
+        .withArgs(f.loanId, maxPayable + 1n, maxPayable);
+    });
+
+    for (const phase of [Phase.None, Phase.Funding, Phase.Cancelled, Phase.Repaid]) {
+      it(`rejects a repayment to a loan that is ${PHASE_NAMES[phase]} in the splitter`, async function () {
+        const f = await inPhase(phase);
+        await expect(f.splitter.connect(f.payer).repay(f.terms, UNIT))
+          .to.be.revertedWithCustomError(f.splitter, "SplitterWrongPhase")
+          .withArgs(f.loanId, phase);
+      });
+    }
+
+    it("rejects a repayment to a Defaulted loan with the registry's named error", async function () {
+      const f = await loadFixture(fundedFixture);
+      await time.increase(34 * DAY);
+      await f.loans.connect(f.platformA).markLate(f.terms);
+      await time.increase(90 * DAY);
+      await f.loans.connect(f.platformA).markDefaulted(f.terms);
+      await expect(f.splitter.connect(f.payer).repay(f.terms, 10_000n * UNIT))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotServiceable")
+        .withArgs(f.loanId, LoanStatus.Defaulted);
+    });
+  });
+
+  describe("payouts", function () {
+    it("pushes each lender its pro-rata part, once", async function () {
+      const f = await loadFixture(repaidOnceFixture);
+      const lendersIn = (await f.splitter.bookOf(f.loanId)).lendersIn;
+      const expected = COMMITMENTS.map((c) => (lendersIn * c) / f.terms.principal);
+      for (const [i, lender] of f.lenders.entries()) {
+        expect(await f.splitter.owedTo(f.loanId, lender)).to.equal(expected[i]);
+      }
+      const addresses = f.lenders.map((l) => l.address);
+      const tx = f.splitter.connect(f.outsider).payout(f.loanId, addresses);
+      await expect(tx).to.changeTokenBalances(ethers, f.token, f.lenders, expected);
+      await expect(tx)
+        .to.emit(f.splitter, "PayoutsPushed")
+        .withArgs(f.loanId, f.outsider.address, 3, expected[0] + expected[1] + expected[2], 0);
+      await expect(f.splitter.payout(f.loanId, addresses)).to.changeTokenBalances(ethers, f.token, f.lenders, [
+        0n,
+        0n,
+        0n,
+      ]);
+    });
+
+    it("pays a lender listed twice in one batch only once", async function () {
+      const f = await loadFixture(repaidOnceFixture);
+      const owed = await f.splitter.owedTo(f.loanId, f.lender);
+      await expect(f.splitter.payout(f.loanId, [f.lender.address, f.lender.address])).to.changeTokenBalance(
+        ethers,
+        f.token,
+        f.lender,
+        owed,
+      );
+    });
+
+    for (const phase of [Phase.None, Phase.Funding]) {
+      it(`has nothing to pay for a loan that is ${PHASE_NAMES[phase]}`, async function () {
+        const f = await inPhase(phase);
+        await expect(f.splitter.payout(f.loanId, [f.lender.address]))
+          .to.be.revertedWithCustomError(f.splitter, "SplitterWrongPhase")
+          .withArgs(f.loanId, phase);
+      });
+    }
+
+    it("lets each lender claim for many loans in one transfer, to an address of its choice", async function () {
+      const f = await loadFixture(repaidOnceFixture);
+      const second = await termsFor(f.platformA, { principal: 1_000n * UNIT });
+      await f.loans.connect(f.platformA).anchorLoan(second);
+      await f.splitter.connect(f.platformA).openFunding(second, f.config);
+      await f.splitter.connect(f.lender).fund(second, 1_000n * UNIT);
+      await time.increase(30 * DAY);
+      const [, total] = await f.splitter.amountDue(second);
+      await f.splitter.connect(f.payer).repay(second, total);
+      const ids = [f.loanId, loanIdOf(second)];
+      const owed = (await f.splitter.owedTo(ids[0], f.lender)) + (await f.splitter.owedTo(ids[1], f.lender));
+      await expect(f.splitter.connect(f.lender).claim(ids, f.outsider)).to.changeTokenBalances(
+        ethers,
+        f.token,
+        [f.lender, f.outsider],
+        [0n, owed],
+      );
+      await expect(f.splitter.connect(f.lender).claim(ids, f.lender))
+        .to.be.revertedWithCustomError(f.splitter, "SplitterNothingToClaim")
+        .withArgs(f.lender.address);
+      await expect(f.splitter.connect(f.lender).claim(ids, ZeroAddress)).to.be.revertedWithCustomError(
+        f.splitter,
+        "SplitterZeroAddress",
+      );
+    });
+
+    it("sends the rounding remainder of a repaid loan to the reserve once every lender is paid", async function () {
+      const f = await loadFixture(fundedFixture);
+      // Shares of 2/9, 3/9 and 4/9 leave remainders on amounts not divisible by 9.
+      await time.increase(30 * DAY);
+      await repayDue(f, 1n);
+      await time.increase(30 * DAY);
+      await payOff(f);
+      const book = await f.splitter.bookOf(f.loanId);
+      const reserveBefore = await f.splitter.feesOwed(f.governance);
+      await f.splitter.payout(f.loanId, [f.lenders[0].address, f.lenders[1].address]);
+      const last = f.splitter.payout(f.loanId, [f.lenders[2].address]);
+      const paid = COMMITMENTS.map((c) => (book.lendersIn * c) / f.terms.principal);
+      const remainder = book.lendersIn - paid[0] - paid[1] - paid[2];
+      expect(remainder).to.be.greaterThan(0n);
+      await expect(last).to.emit(f.splitter, "RemainderSwept").withArgs(f.loanId, f.governance.address, remainder);
+      expect(await f.splitter.feesOwed(f.governance)).to.equal(reserveBefore + remainder);
+      const after = await f.splitter.bookOf(f.loanId);
+      expect(after.lendersPaid).to.equal(after.lendersIn);
+      expect(after.retiredShares).to.equal(f.terms.principal);
+    });
+  });
+
+  describe("lenders that cannot be paid", function () {
+    /** A suite on a token in `behaviour` mode, with a contract lender and two EOA lenders funding a loan. */
+    async function contractLenderFixture(behaviour: number) {
+      const f = await loadFixture(splitterFixture);
+      const token = (await ethers.deployContract("MockToken", [behaviour])) as unknown as MockToken;
+      const splitter = (await ethers.deployContract("RepaymentSplitter", [
+        f.alliance,
+        f.loans,
+        token,
+        f.governance,
+        { platformFeeBps: 300, premiumBps: 200, reserveBps: 100 },
+      ])) as unknown as RepaymentSplitter;
+      await f.alliance.grantRole(await f.alliance.LOAN_SERVICER_ROLE(), splitter);
+      const contractLender = (await ethers.deployContract("MockLender")) as unknown as MockLender;
+      await f.alliance.connect(f.platformA).allowLender(contractLender, (await time.latest()) + 365 * DAY);
+      const eoaLenders = f.lenders.slice(0, 2);
+      for (const account of [...eoaLenders, f.payer]) {
+        await token.mint(account, 1_000_000n * UNIT);
+        await token.connect(account).approve(splitter, MaxUint256);
+      }
+      await token.mint(contractLender, 1_000_000n * UNIT);
+      await contractLender.execute(
+        token,
+        token.interface.encodeFunctionData("approve", [String(splitter.target), MaxUint256]),
+      );
+
+      await splitter.connect(f.platformA).openFunding(f.terms, f.config);
+      await contractLender.execute(splitter, splitter.interface.encodeFunctionData("fund", [f.terms, COMMITMENTS[0]]));
+      if (behaviour === TokenBehaviour.Hook) await token.setHooked(contractLender, true);
+      await splitter.connect(eoaLenders[0]).fund(f.terms, COMMITMENTS[1]);
+      await splitter.connect(eoaLenders[1]).fund(f.terms, COMMITMENTS[2]);
+      await time.increase(30 * DAY);
+      const [, total] = await splitter.amountDue(f.terms);
+      await splitter.connect(f.payer).repay(f.terms, total);
+      const everyone = [String(contractLender.target), ...eoaLenders.map((l) => l.address)];
+      return { ...f, token, splitter, contractLender, eoaLenders, everyone };
+    }
+
+    it("skips a lender whose hook reverts, pays the others, and keeps its payout claimable", async function () {
+      const f = await contractLenderFixture(TokenBehaviour.Hook);
+      await f.contractLender.setOnReceive(OnReceive.Revert, ZeroAddress, "0x");
+      const owed = await f.splitter.owedTo(f.loanId, f.contractLender);
+      const others = await Promise.all(f.eoaLenders.map((l) => f.splitter.owedTo(f.loanId, l)));
+      const tx = f.splitter.payout(f.loanId, f.everyone);
+      await expect(tx).to.emit(f.splitter, "PayoutSkipped").withArgs(f.loanId, f.contractLender.target, owed);
+      await expect(tx).to.changeTokenBalances(ethers, f.token, [f.contractLender, ...f.eoaLenders], [0n, ...others]);
+      expect(await f.splitter.owedTo(f.loanId, f.contractLender)).to.equal(owed);
+
+      await f.contractLender.setOnReceive(OnReceive.Accept, ZeroAddress, "0x");
+      await expect(
+        f.contractLender.execute(
+          f.splitter,
+          f.splitter.interface.encodeFunctionData("claim", [[f.loanId], String(f.contractLender.target)]),
+        ),
+      ).to.changeTokenBalance(ethers, f.token, f.contractLender, owed);
+    });
+
+    it("skips a blocked lender without blocking the others; it can claim to another account", async function () {
+      const f = await contractLenderFixture(TokenBehaviour.Standard);
+      const blocked = f.eoaLenders[0];
+      await f.token.setBlocked(blocked, true);
+      const owed = await f.splitter.owedTo(f.loanId, blocked);
+      const tx = f.splitter.payout(f.loanId, f.everyone);
+      await expect(tx).to.emit(f.splitter, "PayoutSkipped").withArgs(f.loanId, blocked.address, owed);
+      const [paid, skipped] = await f.splitter.payout.staticCall(f.loanId, f.everyone);
+      expect(paid).to.equal(0n);
+      expect(skipped).to.equal(1n);
+      await expect(f.splitter.connect(blocked).claim([f.loanId], f.outsider)).to.changeTokenBalance(
+        ethers,
+        f.token,
+        f.outsider,
+        owed,
+      );
+    });
+
+    for (const [mode, name] of [
+      [OnReceive.ReenterAndBubble, "lets its re-entry fail the transfer"],
+      [OnReceive.ReenterAndSwallow, "swallows its failed re-entry"],
+    ] as const) {
+      it(`gives a lender whose hook re-enters (and ${name}) nothing more than its share`, async function () {
+        const f = await contractLenderFixture(TokenBehaviour.Hook);
+        const reentry = f.splitter.interface.encodeFunctionData("payout", [
+          f.loanId,
+          [String(f.contractLender.target)],
+        ]);
+        await f.contractLender.setOnReceive(mode, f.splitter, reentry);
+        const owed = await f.splitter.owedTo(f.loanId, f.contractLender);
+        const others = await Promise.all(f.eoaLenders.map((l) => f.splitter.owedTo(f.loanId, l)));
+        const expectedOwn = mode === OnReceive.ReenterAndSwallow ? owed : 0n;
+        await expect(f.splitter.payout(f.loanId, f.everyone)).to.changeTokenBalances(
+          ethers,
+          f.token,
+          [f.contractLender, ...f.eoaLenders],
+          [expectedOwn, ...others],
+        );
+        if (mode === OnReceive.ReenterAndSwallow) {
+          expect(await f.contractLender.reentryAttempts()).to.be.greaterThan(0n);
+          expect(await f.contractLender.reentrySuccesses()).to.equal(0n);
+        } else {
+          // The failed re-entry reverted the lender's own transfer (its counters with it): the payout was skipped.
+          expect(await f.splitter.queryFilter(f.splitter.filters.PayoutSkipped(f.loanId))).to.have.length(1);
+        }
+        expect(await f.splitter.owedTo(f.loanId, f.contractLender)).to.equal(owed - expectedOwn);
+      });
+    }
+
+    it("works with a token whose transfers return nothing", async function () {
+      const f = await contractLenderFixture(TokenBehaviour.NoReturn);
+      const owed = await Promise.all(f.everyone.map((a) => f.splitter.owedTo(f.loanId, a)));
+      await expect(f.splitter.payout(f.loanId, f.everyone)).to.changeTokenBalances(ethers, f.token, f.everyone, owed);
+    });
+
+    it("rejects a token that returns false, and one that takes a fee on transfer", async function () {
+      const f = await loadFixture(splitterFixture);
+      for (const [behaviour, error] of [
+        [TokenBehaviour.ReturnFalse, "SafeERC20FailedOperation"],
+        [TokenBehaviour.FeeOnTransfer, "SplitterTransferShortfall"],
+      ] as const) {
+        const token = (await ethers.deployContract("MockToken", [behaviour])) as unknown as MockToken;
+        const splitter = (await ethers.deployContract("RepaymentSplitter", [
+          f.alliance,
+          f.loans,
+          token,
+          f.governance,
+          { platformFeeBps: 300, premiumBps: 200, reserveBps: 100 },
+        ])) as unknown as RepaymentSplitter;
+        await f.alliance.grantRole(await f.alliance.LOAN_SERVICER_ROLE(), splitter);
+        const terms = await termsFor(f.platformA, { principal: 1_000n * UNIT });
+        await f.loans.connect(f.platformA).anchorLoan(terms);
+        await splitter.connect(f.platformA).openFunding(terms, f.config);
+        await token.mint(f.lender, 1_000n * UNIT);
+        await token.connect(f.lender).approve(splitter, MaxUint256);
+        const attempt = splitter.connect(f.lender).fund(terms, 1_000n * UNIT);
+        if (error === "SplitterTransferShortfall") {
+          await expect(attempt)
+            .to.be.revertedWithCustomError(splitter, error)
+            .withArgs(1_000n * UNIT, 990n * UNIT);
+        } else {
+          await expect(attempt).to.be.revertedWithCustomError(splitter, error).withArgs(token.target);
+        }
+      }
+    });
+  });
+
+  describe("share transfers", function () {
+    it("keeps payouts accrued before the transfer with the seller and sends later ones to the buyer", async function () {
+      const f = await loadFixture(repaidOnceFixture);
+      const [seller, buyer] = [f.lenders[2], f.lenders[0]];
+      const sellerOwed = await f.splitter.owedTo(f.loanId, seller);
+      const buyerOwed = await f.splitter.owedTo(f.loanId, buyer);
+      const half = COMMITMENTS[2] / 2n;
+      await expect(f.splitter.connect(seller).transferShare(f.loanId, buyer, half))
+        .to.emit(f.splitter, "ShareTransferred")
+        .withArgs(f.loanId, seller.address, buyer.address, half);
+      expect(await f.splitter.owedTo(f.loanId, seller)).to.be.within(sellerOwed - 1n, sellerOwed);
+      expect(await f.splitter.owedTo(f.loanId, buyer)).to.be.within(buyerOwed - 1n, buyerOwed);
+
+      const before = (await f.splitter.bookOf(f.loanId)).lendersIn;
+      await time.increase(30 * DAY);
+      await repayDue(f);
+      const part = (await f.splitter.bookOf(f.loanId)).lendersIn - before;
+      const sellerLater = (await f.splitter.owedTo(f.loanId, seller)) - sellerOwed;
+      const buyerLater = (await f.splitter.owedTo(f.loanId, buyer)) - buyerOwed;
+      expect(sellerLater).to.be.within((part * half) / f.terms.principal - 1n, (part * half) / f.terms.principal + 1n);
+      const buyerShares = COMMITMENTS[0] + half;
+      expect(buyerLater).to.be.within(
+        (part * buyerShares) / f.terms.principal - 1n,
+        (part * buyerShares) / f.terms.principal + 1n,
+      );
+    });
+
+    it("lists a new buyer among the loan's lenders", async function () {
+      const f = await loadFixture(repaidOnceFixture);
+      await f.alliance.connect(f.platformA).allowLender(f.outsider, (await time.latest()) + DAY);
+      await f.splitter.connect(f.lender).transferShare(f.loanId, f.outsider, UNIT);
+      expect(await f.splitter.lendersOf(f.loanId)).to.include(f.outsider.address);
+      expect(await f.splitter.owedTo(f.loanId, f.outsider)).to.equal(0n);
+    });
+
+    it("moves shares only to another allowlisted lender, and no more than the seller holds", async function () {
+      const f = await loadFixture(repaidOnceFixture);
+      await expect(f.splitter.connect(f.lender).transferShare(f.loanId, f.outsider, UNIT))
+        .to.be.revertedWithCustomError(f.splitter, "SplitterNotAllowedLender")
+        .withArgs(f.outsider.address);
+      await expect(f.splitter.connect(f.lender).transferShare(f.loanId, f.lender, UNIT))
+        .to.be.revertedWithCustomError(f.splitter, "SplitterNotAllowedLender")
+        .withArgs(f.lender.address);
+      await expect(f.splitter.connect(f.lender).transferShare(f.loanId, f.lenders[1], COMMITMENTS[0] + 1n))
+        .to.be.revertedWithCustomError(f.splitter, "SplitterInsufficientShares")
+        .withArgs(f.loanId, f.lender.address, COMMITMENTS[0], COMMITMENTS[0] + 1n);
+      await expect(f.splitter.connect(f.outsider).transferShare(f.loanId, f.lenders[1], 1n))
+        .to.be.revertedWithCustomError(f.splitter, "SplitterInsufficientShares")
+        .withArgs(f.loanId, f.outsider.address, 0, 1n);
+      await expect(f.splitter.connect(f.lender).transferShare(f.loanId, f.lenders[1], 0)).to.be.revertedWithCustomError(
+        f.splitter,
+        "SplitterZeroAmount",
+      );
+    });
+
+    for (const phase of [Phase.None, Phase.Funding, Phase.Cancelled, Phase.Repaid]) {
+      it(`cannot move shares of a loan that is ${PHASE_NAMES[phase]}`, async function () {
+        const f = await inPhase(phase);
+        await expect(f.splitter.connect(f.lender).transferShare(f.loanId, f.lenders[1], 1n))
+          .to.be.revertedWithCustomError(f.splitter, "SplitterWrongPhase")
+          .withArgs(f.loanId, phase);
+      });
+    }
+  });
+
+  describe("fees and governance", function () {
+    it("lets each payee withdraw its accrued fees, once", async function () {
+      const f = await loadFixture(repaidOnceFixture);
+      for (const payee of [f.platformA, f.insurer, f.governance]) {
+        const owed = await f.splitter.feesOwed(payee);
+        expect(owed).to.be.greaterThan(0n);
+        await expect(f.splitter.connect(payee).withdrawFees(payee)).to.changeTokenBalance(ethers, f.token, payee, owed);
+        await expect(f.splitter.connect(payee).withdrawFees(payee))
+          .to.be.revertedWithCustomError(f.splitter, "SplitterNothingToClaim")
+          .withArgs(payee.address);
+      }
+      await expect(f.splitter.connect(f.outsider).withdrawFees(f.outsider)).to.be.revertedWithCustomError(
+        f.splitter,
+        "SplitterNothingToClaim",
+      );
+    });
+
+    it("lets only governance set the caps and the reserve", async function () {
+      const f = await loadFixture(splitterFixture);
+      const caps = { platformFeeBps: 500, premiumBps: 400, reserveBps: 200 };
+      for (const caller of [f.platformA, f.outsider, f.auditor, f.servicer]) {
+        await expect(f.splitter.connect(caller).setFeeCaps(caps))
+          .to.be.revertedWithCustomError(f.splitter, "SplitterNotGovernance")
+          .withArgs(caller.address);
+        await expect(f.splitter.connect(caller).setReserve(caller))
+          .to.be.revertedWithCustomError(f.splitter, "SplitterNotGovernance")
+          .withArgs(caller.address);
+      }
+      await expect(f.splitter.setFeeCaps(caps)).to.emit(f.splitter, "FeeCapsSet");
+      expect((await f.splitter.feeCaps()).platformFeeBps).to.equal(500n);
+      await expect(f.splitter.setReserve(f.auditor)).to.emit(f.splitter, "ReserveSet").withArgs(f.auditor.address);
+      await expect(f.splitter.setReserve(ZeroAddress)).to.be.revertedWithCustomError(f.splitter, "SplitterZeroAddress");
+      await expect(f.splitter.setFeeCaps({ ...caps, reserveBps: 10_001 }))
+        .to.be.revertedWithCustomError(f.splitter, "SplitterFeeAboveCap")
+        .withArgs(FeeKind.ReserveContribution, 10_001, 10_000);
+    });
+  });
+});
