@@ -1,14 +1,11 @@
 import LoanLedgerModule from "./modules/LoanLedger.js";
 import SettlementTokenModule from "./modules/SettlementToken.js";
+import type { network } from "hardhat";
 import type { AllianceRegistry, LoanRegistry, RepaymentSplitter, SettlementToken } from "../typechain-types/index.js";
 
-/** The part of a network connection's Ignition helper that local deployments use. */
-interface Ignition {
-  deploy(
-    module: typeof LoanLedgerModule | typeof SettlementTokenModule,
-    options?: { parameters?: Record<string, Record<string, string | number | bigint>> },
-  ): Promise<Record<string, unknown>>;
-}
+
+/** A network connection's Ignition helper. */
+type Ignition = Awaited<ReturnType<typeof network.create>>["ignition"];
 
 export interface LocalSuite {
   token: SettlementToken;
@@ -23,14 +20,14 @@ export interface LocalSuite {
  */
 export async function deployLocalSuite(ignition: Ignition): Promise<LocalSuite> {
   const { token } = await ignition.deploy(SettlementTokenModule);
-  const tokenAddress = String((token as SettlementToken).target);
+  const tokenAddress = String(token.target);
   const suite = await ignition.deploy(LoanLedgerModule, {
     parameters: { LoanLedger: { settlementToken: tokenAddress } },
   });
   return {
-    token: token as SettlementToken,
-    alliance: suite.alliance as AllianceRegistry,
-    loans: suite.loans as LoanRegistry,
-    splitter: suite.splitter as RepaymentSplitter,
+    token: token as unknown as SettlementToken,
+    alliance: suite.alliance as unknown as AllianceRegistry,
+    loans: suite.loans as unknown as LoanRegistry,
+    splitter: suite.splitter as unknown as RepaymentSplitter,
   };
 }

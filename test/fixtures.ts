@@ -6,6 +6,7 @@ import {
   borrowerRef,
   LoanRegistryClient,
   ScheduleKind,
+  SplitterClient,
   toAddress,
   toHash32,
   type LoanTerms,
@@ -35,7 +36,11 @@ export interface AllianceFixture {
   lender: HardhatEthersSigner;
   outsider: HardhatEthersSigner;
   servicer: HardhatEthersSigner;
-  clientFor: (signer: HardhatEthersSigner) => { alliance: AllianceClient; loans: LoanRegistryClient };
+  clientFor: (signer: HardhatEthersSigner) => {
+    alliance: AllianceClient;
+    loans: LoanRegistryClient;
+    splitter: SplitterClient;
+  };
 }
 
 /** The suite deployed by its Ignition module, with two platforms, an auditor, a lender and a servicer account. */
@@ -50,10 +55,14 @@ export async function deployAllianceFixture(): Promise<AllianceFixture> {
   const kycExpiry = (await time.latest()) + 365 * DAY;
   await alliance.connect(platformA).allowLender(lender, kycExpiry);
 
-  const clientFor = (signer: HardhatEthersSigner) => ({
-    alliance: new AllianceClient(String(alliance.target), signer),
-    loans: new LoanRegistryClient(String(loans.target), signer),
-  });
+  const clientFor = (signer: HardhatEthersSigner) => {
+    const loansClient = new LoanRegistryClient(String(loans.target), signer);
+    return {
+      alliance: new AllianceClient(String(alliance.target), signer),
+      loans: loansClient,
+      splitter: new SplitterClient(String(splitter.target), signer, loansClient),
+    };
+  };
   return {
     alliance,
     loans,

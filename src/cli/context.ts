@@ -1,13 +1,14 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { JsonRpcProvider, Wallet, type Signer } from "ethers";
-import { AllianceClient, InputError, LoanRegistryClient } from "../client/index.js";
+import { AllianceClient, InputError, LoanRegistryClient, SplitterClient } from "../client/index.js";
 
-/** What every command needs: who signs, the two registries, and how amounts are written. */
+/** What every command needs: who signs, the contracts, and how amounts are written. */
 export interface CliContext {
   signer: Signer;
   alliance: AllianceClient;
   loans: LoanRegistryClient;
+  splitter: SplitterClient;
   /** Decimals of the settlement currency, for reading and printing amounts. */
   decimals: number;
   allianceKeyHex: string | undefined;
@@ -25,9 +26,13 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 async function registryAddresses(
   env: NodeJS.ProcessEnv,
   chainId: bigint,
-): Promise<{ alliance: string; loans: string }> {
-  if (env.LOANLEDGER_ALLIANCE_REGISTRY && env.LOANLEDGER_LOAN_REGISTRY) {
-    return { alliance: env.LOANLEDGER_ALLIANCE_REGISTRY, loans: env.LOANLEDGER_LOAN_REGISTRY };
+): Promise<{ alliance: string; loans: string; splitter: string }> {
+  if (env.LOANLEDGER_ALLIANCE_REGISTRY && env.LOANLEDGER_LOAN_REGISTRY && env.LOANLEDGER_SPLITTER) {
+    return {
+      alliance: env.LOANLEDGER_ALLIANCE_REGISTRY,
+      loans: env.LOANLEDGER_LOAN_REGISTRY,
+      splitter: env.LOANLEDGER_SPLITTER,
+    };
   }
   const file = resolve(
     env.LOANLEDGER_DEPLOYMENTS ?? "deploy/deployments",
@@ -38,9 +43,13 @@ async function registryAddresses(
   try {
     record = JSON.parse(await readFile(file, "utf8")) as Record<string, string>;
   } catch {
-    throw new InputError(`no deployment for chain ${chainId}: deploy first or set LOANLEDGER_*_REGISTRY`);
+    throw new InputError(`no deployment for chain ${chainId}: deploy first or set the LOANLEDGER_* addresses`);
   }
-  return { alliance: record["LoanLedger#AllianceRegistry"], loans: record["LoanLedger#LoanRegistry"] };
+  return {
+    alliance: record["LoanLedger#AllianceRegistry"],
+    loans: record["LoanLedger#LoanRegistry"],
+    splitter: record["LoanLedger#RepaymentSplitter"],
+  };
 }
 
 /** Builds the context from the environment (and `.env`): keys never come from command-line flags. */
@@ -57,10 +66,12 @@ export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): ContextFac
     const { chainId } = await provider.getNetwork();
     const addresses = await registryAddresses(env, chainId);
     const fromBlock = Number(env.LOANLEDGER_FROM_BLOCK ?? 0);
+    const loans = new LoanRegistryClient(addresses.loans, signer, fromBlock);
     return {
       signer,
       alliance: new AllianceClient(addresses.alliance, signer),
-      loans: new LoanRegistryClient(addresses.loans, signer, fromBlock),
+      loans,
+      splitter: new SplitterClient(addresses.splitter, signer, loans, fromBlock),
       decimals: Number(env.LOANLEDGER_AMOUNT_DECIMALS ?? 18),
       allianceKeyHex: env.LOANLEDGER_ALLIANCE_KEY,
     };

@@ -1,7 +1,18 @@
 import { Interface, isHexString, type ErrorDescription } from "ethers";
-import { AllianceRegistry__factory, LoanRegistry__factory } from "../../typechain-types/index.js";
+import {
+  AllianceRegistry__factory,
+  LoanRegistry__factory,
+  RepaymentSplitter__factory,
+  SettlementToken__factory,
+} from "../../typechain-types/index.js";
 import { formatLoanId, toLoanId } from "./ids.js";
-import { LOAN_STATUS_NAMES, MEMBER_STATUS_NAMES, TERMS_FIELD_NAMES } from "./types.js";
+import {
+  FEE_KIND_NAMES,
+  FUNDING_PHASE_NAMES,
+  LOAN_STATUS_NAMES,
+  MEMBER_STATUS_NAMES,
+  TERMS_FIELD_NAMES,
+} from "./types.js";
 
 /** Every error the LoanLedger client raises derives from this class. */
 export class LoanLedgerError extends Error {
@@ -18,6 +29,8 @@ const status = (v: unknown) => LOAN_STATUS_NAMES[Number(v)] ?? `status ${String(
 const memberStatus = (v: unknown) => MEMBER_STATUS_NAMES[Number(v)] ?? `status ${String(v)}`;
 const field = (v: unknown) => TERMS_FIELD_NAMES[Number(v)] ?? `field ${String(v)}`;
 const loan = (v: unknown) => `loan ${formatLoanId(toLoanId(v as bigint))}`;
+const phase = (v: unknown) => FUNDING_PHASE_NAMES[Number(v)] ?? `phase ${String(v)}`;
+const feeKind = (v: unknown) => FEE_KIND_NAMES[Number(v)] ?? `fee ${String(v)}`;
 const time = (v: unknown) => new Date(Number(v) * 1000).toISOString();
 
 /** One readable sentence per contract error, naming the values that explain it. */
@@ -60,6 +73,28 @@ const EXPLANATIONS = {
     `${loan(a[0])}'s money moves through the repayment splitter, so ${a[1]} cannot activate, cancel or repay it directly`,
   LoanRegistryCannotDelegate: (a: Args) =>
     `${loan(a[0])} is ${status(a[1])}${a[2] ? " and already delegated" : ""}: servicing is delegated once, while Funding`,
+  SplitterNotGovernance: (a: Args) => `${a[0]} is not alliance governance`,
+  SplitterZeroAddress: () => "the zero address cannot receive or pay here",
+  SplitterZeroAmount: () => "the amount must be more than zero",
+  SplitterFeeAboveCap: (a: Args) => `the ${feeKind(a[0])} rate ${a[1]} bps exceeds the alliance cap of ${a[2]} bps`,
+  SplitterNotInsurer: (a: Args) => `${a[0]} is not an active insurer member`,
+  SplitterNotPlatform: (a: Args) => `${a[1]} is not the active originating platform of ${loan(a[0])}`,
+  SplitterNotAllowedLender: (a: Args) => `${a[0]} is not another allowlisted lender`,
+  SplitterWrongPhase: (a: Args) => `${loan(a[0])} is ${phase(a[1])} in the splitter, where this cannot be done`,
+  SplitterOverCommitment: (a: Args) => `${loan(a[0])}: a commitment of ${a[1]} exceeds the ${a[2]} still to fund`,
+  SplitterFundingDeadlinePassed: (a: Args) => `${loan(a[0])}'s funding closed at ${time(a[1])}`,
+  SplitterFundingStillOpen: (a: Args) =>
+    `${loan(a[0])}'s funding is open until ${time(a[1])}; before then only its platform may cancel`,
+  SplitterTransferShortfall: (a: Args) =>
+    `the token delivered ${a[1]} of the ${a[0]} sent (fee-on-transfer tokens are not supported)`,
+  SplitterPaymentBelowDue: (a: Args) =>
+    `${loan(a[0])}: payment ${a[1]} does not cover the next installment with its fees, ${a[2]}`,
+  SplitterPaymentExceedsDue: (a: Args) => `${loan(a[0])}: payment ${a[1]} exceeds the payable ${a[2]}`,
+  SplitterInsufficientShares: (a: Args) => `${a[1]} holds ${a[2]} shares of ${loan(a[0])}, fewer than ${a[3]}`,
+  SplitterNothingToClaim: (a: Args) => `nothing is owed to ${a[0]}`,
+  SafeERC20FailedOperation: (a: Args) => `the token ${a[0]} refused the transfer`,
+  ERC20InsufficientBalance: (a: Args) => `${a[0]} holds ${a[1]} tokens, fewer than the ${a[2]} needed`,
+  ERC20InsufficientAllowance: (a: Args) => `the splitter may take ${a[1]} tokens, fewer than the ${a[2]} needed`,
 } satisfies Record<string, (args: Args) => string>;
 
 export type ContractErrorName = keyof typeof EXPLANATIONS;
@@ -83,10 +118,19 @@ export class UnknownRevertError extends LoanLedgerError {
   override readonly name = "UnknownRevertError";
 }
 
-// The two registries share no error, so their error fragments combine into one decoder.
-const errorInterface = new Interface(
-  [...AllianceRegistry__factory.abi, ...LoanRegistry__factory.abi].filter((fragment) => fragment.type === "error"),
+// The contracts share no error name, so their error fragments combine into one decoder (the token's standard
+// ERC-20 errors included).
+const errorFragments = new Map(
+  [
+    ...AllianceRegistry__factory.abi,
+    ...LoanRegistry__factory.abi,
+    ...RepaymentSplitter__factory.abi,
+    ...SettlementToken__factory.abi,
+  ]
+    .filter((fragment) => fragment.type === "error")
+    .map((fragment) => [fragment.name, fragment]),
 );
+const errorInterface = new Interface([...errorFragments.values()]);
 
 function isKnown(name: string): name is ContractErrorName {
   return Object.hasOwn(EXPLANATIONS, name);

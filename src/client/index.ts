@@ -5,5 +5,6 @@ export * from "./borrower.js";
 export * from "./history.js";
 export * from "./alliance.js";
 export * from "./loans.js";
+export * from "./splitter.js";
 export * as scheduleMath from "./schedule.js";
 export { schedule, lateInterest, levelPayment, periodInterest, type ScheduledInstallment } from "./schedule.js";

@@ -26,7 +26,8 @@ export function loanIdOf(terms: LoanTerms): LoanId {
   return toLoanId(BigInt(keccak256(AbiCoder.defaultAbiCoder().encode([TERMS_TUPLE], [toStruct(terms)]))));
 }
 
-function toStruct(terms: LoanTerms): LoanTermsStruct {
+/** The terms as the contracts take them. */
+export function toStruct(terms: LoanTerms): LoanTermsStruct {
   return { ...terms };
 }
 

@@ -164,3 +164,54 @@ export function rolesFromMask(mask: number): RoleName[] {
 export function maskFromRoles(roles: readonly RoleName[]): number {
   return roles.reduce((mask, name) => mask | Role[name], 0);
 }
+
+/** Mirrors `FundingPhase` in IRepaymentSplitter.sol. */
+export const FundingPhase = { None: 0, Funding: 1, Funded: 2, Cancelled: 3, Repaid: 4 } as const;
+export type FundingPhase = (typeof FundingPhase)[keyof typeof FundingPhase];
+export const FUNDING_PHASE_NAMES = Object.keys(FundingPhase) as (keyof typeof FundingPhase)[];
+
+/** Mirrors `FeeKind` in IRepaymentSplitter.sol. */
+export const FEE_KIND_NAMES = ["platform fee", "insurance premium", "reserve contribution"] as const;
+
+/** What a platform sets when it opens a loan for funding; rates are basis points a year on outstanding principal. */
+export interface FundingConfig {
+  borrowerPayout: Address;
+  /** The insurer member covering the loan, or the zero address when uninsured. */
+  insurer: Address;
+  platformFeeBps: number;
+  premiumBps: number;
+  reserveBps: number;
+}
+
+/** One repayment in waterfall order (or the next one due). */
+export interface Split {
+  lateInterest: bigint;
+  platformFee: bigint;
+  premium: bigint;
+  reserve: bigint;
+  interest: bigint;
+  principal: bigint;
+  prepayment: bigint;
+}
+
+/** A loan's money in the splitter. */
+export interface LoanBook {
+  phase: FundingPhase;
+  insurer: Address;
+  platformFeeBps: number;
+  premiumBps: number;
+  reserveBps: number;
+  borrowerPayout: Address;
+  committed: bigint;
+  lendersIn: bigint;
+  lendersPaid: bigint;
+  retiredShares: bigint;
+}
+
+/** A lender's position in one loan. */
+export interface LenderPosition {
+  loanId: LoanId;
+  lender: Address;
+  shares: bigint;
+  owed: bigint;
+}

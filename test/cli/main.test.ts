@@ -3,49 +3,8 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { id } from "ethers";
-import { main, type CliContext, type CliIo } from "../../src/cli/index.js";
-import { DAY, NATIONAL_IDS, deployAllianceFixture, loadFixture, time, type AllianceFixture } from "../fixtures.js";
-
-const KEY_HEX = "0x" + "07".repeat(32);
-
-/** Runs the CLI in-process as `signer`, capturing what it prints. */
-async function run(f: AllianceFixture, signer: AllianceFixture["governance"], argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const clients = f.clientFor(signer);
-  const context = async (): Promise<CliContext> => ({
-    signer,
-    alliance: clients.alliance,
-    loans: clients.loans,
-    decimals: 18,
-    allianceKeyHex: KEY_HEX,
-  });
-  const code = await main(argv, io, context);
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
-
-async function termsFile(entries: unknown): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "loanledger-"));
-  const file = join(dir, "terms.json");
-  await writeFile(file, JSON.stringify(entries));
-  return file;
-}
-
-const loanEntry = (ref: string) => ({
-  borrowerNationalId: NATIONAL_IDS[1],
-  documentHash: "signed contract v1",
-  platformRef: ref,
-  principal: "50000",
-  annualRateBps: 860,
-  schedule: "equal-principal",
-  installments: 6,
-  period: "30d",
-  gracePeriod: "3d",
-  lateFeeBps: 1500,
-  defaultThreshold: "60d",
-  fundingDeadline: "+7d",
-});
+import { DAY, deployAllianceFixture, loadFixture, time } from "../fixtures.js";
+import { loanEntry, run, termsFile } from "./helpers.js";
 
 describe("loanledger CLI", function () {
   it("admits a member and lists it, as governance", async function () {

@@ -1,0 +1,253 @@
+import type { ContractRunner, ContractTransactionReceipt } from "ethers";
+import {
+  RepaymentSplitter__factory,
+  SettlementToken__factory,
+  type RepaymentSplitter,
+  type SettlementToken,
+} from "../../typechain-types/index.js";
+import { LoanLedgerError } from "./errors.js";
+import { toAddress, toLoanId, type Address, type LoanId } from "./ids.js";
+import { toStruct, type LoanRegistryClient } from "./loans.js";
+import { read, transact } from "./transact.js";
+import type { FundingConfig, FundingPhase, LenderPosition, LoanBook, Split } from "./types.js";
+
+/** Lenders per pushed payout transaction: about 15 000 gas each keeps a batch near 3M gas. */
+export const PAYOUT_BATCH = 200;
+
+interface SplitResult {
+  lateInterest: bigint;
+  platformFee: bigint;
+  premium: bigint;
+  reserve: bigint;
+  interest: bigint;
+  principal: bigint;
+  prepayment: bigint;
+}
+
+function toSplit(s: SplitResult): Split {
+  return {
+    lateInterest: s.lateInterest,
+    platformFee: s.platformFee,
+    premium: s.premium,
+    reserve: s.reserve,
+    interest: s.interest,
+    principal: s.principal,
+    prepayment: s.prepayment,
+  };
+}
+
+/** The sum of a split: what the payer paid. */
+export function splitTotal(s: Split): bigint {
+  return s.lateInterest + s.platformFee + s.premium + s.reserve + s.interest + s.principal + s.prepayment;
+}
+
+/** The result of pushing payouts to a loan's lenders. */
+export interface PayoutResult {
+  loanId: LoanId;
+  paid: bigint;
+  /** Lenders whose transfer failed; their payouts stay claimable. */
+  skipped: Address[];
+  receipts: ContractTransactionReceipt[];
+}
+
+/**
+ * Typed access to the RepaymentSplitter: funding, repayments, payouts, claims and share transfers. Actions on a loan
+ * take its id and look its terms up through the loan registry client; token approvals are given as needed.
+ */
+export class SplitterClient {
+  readonly contract: RepaymentSplitter;
+  private tokenContract: SettlementToken | undefined;
+
+  /** @param fromBlock the splitter's deployment block, where event searches start. */
+  constructor(
+    address: string,
+    private readonly runner: ContractRunner,
+    private readonly loans: LoanRegistryClient,
+    private readonly fromBlock = 0,
+  ) {
+    this.contract = RepaymentSplitter__factory.connect(address, runner);
+  }
+
+  get address(): Address {
+    return toAddress(this.contract.target as string);
+  }
+
+  /** The settlement token (an ERC-20; only its standard functions are used). */
+  async token(): Promise<SettlementToken> {
+    this.tokenContract ??= SettlementToken__factory.connect(await read(() => this.contract.TOKEN()), this.runner);
+    return this.tokenContract;
+  }
+
+  async openFunding(loanId: LoanId, config: FundingConfig): Promise<ContractTransactionReceipt> {
+    const terms = toStruct(await this.loans.terms(loanId));
+    return transact(() => this.contract.openFunding(terms, config));
+  }
+
+  async fund(loanId: LoanId, amount: bigint): Promise<ContractTransactionReceipt> {
+    const terms = toStruct(await this.loans.terms(loanId));
+    await this.approve(amount);
+    return transact(() => this.contract.fund(terms, amount));
+  }
+
+  async cancelFunding(loanId: LoanId): Promise<ContractTransactionReceipt> {
+    const terms = toStruct(await this.loans.terms(loanId));
+    return transact(() => this.contract.cancelFunding(terms));
+  }
+
+  /** The next installment with its fees, as of the latest block; `total` is the least a repayment must be. */
+  async amountDue(loanId: LoanId): Promise<{ due: Split; total: bigint }> {
+    const terms = toStruct(await this.loans.terms(loanId));
+    const [due, total] = await read(() => this.contract.amountDue(terms));
+    return { due: toSplit(due), total };
+  }
+
+  /** Pays `amount` (by default exactly what is due now) and returns how it was split. */
+  async repay(
+    loanId: LoanId,
+    amount?: bigint,
+  ): Promise<{ split: Split; installment: number; amount: bigint; receipt: ContractTransactionReceipt }> {
+    const terms = toStruct(await this.loans.terms(loanId));
+    const paying = amount ?? (await this.amountDue(loanId)).total;
+    await this.approve(paying);
+    const receipt = await transact(() => this.contract.repay(terms, paying));
+    const event = this.events(receipt, "RepaymentSplit")[0];
+    if (!event) throw new LoanLedgerError(`repayment ${receipt.hash} emitted no RepaymentSplit`);
+    return {
+      split: toSplit(event.split as SplitResult),
+      installment: Number(event.installment),
+      amount: paying,
+      receipt,
+    };
+  }
+
+  /**
+   * Pushes what the loan owes to `lenders` (by default every lender owed something), in batches. Lenders whose
+   * transfer fails are reported as skipped; their payouts stay claimable.
+   */
+  async payout(loanId: LoanId, lenders?: readonly Address[]): Promise<PayoutResult> {
+    const targets = lenders ?? (await this.owedLenders(loanId));
+    const result: PayoutResult = { loanId, paid: 0n, skipped: [], receipts: [] };
+    for (let i = 0; i < targets.length; i += PAYOUT_BATCH) {
+      const batch = targets.slice(i, i + PAYOUT_BATCH);
+      const receipt = await transact(() => this.contract.payout(loanId, batch));
+      result.receipts.push(receipt);
+      for (const e of this.events(receipt, "PayoutsPushed")) result.paid += e.paid as bigint;
+      for (const e of this.events(receipt, "PayoutSkipped")) result.skipped.push(toAddress(e.lender as string));
+    }
+    return result;
+  }
+
+  /** Claims the caller's payouts from `loanIds` in one transfer to `to` (by default the caller). */
+  async claim(
+    loanIds: readonly LoanId[],
+    to?: Address,
+  ): Promise<{ amount: bigint; receipt: ContractTransactionReceipt }> {
+    const recipient = to ?? (await this.signerAddress());
+    const amount = await read(() => this.contract.claim.staticCall([...loanIds], recipient));
+    const receipt = await transact(() => this.contract.claim([...loanIds], recipient));
+    return { amount, receipt };
+  }
+
+  transferShare(loanId: LoanId, to: Address, shares: bigint): Promise<ContractTransactionReceipt> {
+    return transact(() => this.contract.transferShare(loanId, to, shares));
+  }
+
+  async withdrawFees(to?: Address): Promise<{ amount: bigint; receipt: ContractTransactionReceipt }> {
+    const recipient = to ?? (await this.signerAddress());
+    const amount = await read(() => this.contract.withdrawFees.staticCall(recipient));
+    const receipt = await transact(() => this.contract.withdrawFees(recipient));
+    return { amount, receipt };
+  }
+
+  async book(loanId: LoanId): Promise<LoanBook> {
+    const b = await read(() => this.contract.bookOf(loanId));
+    return {
+      phase: Number(b.phase) as FundingPhase,
+      insurer: toAddress(b.insurer),
+      platformFeeBps: Number(b.platformFeeBps),
+      premiumBps: Number(b.premiumBps),
+      reserveBps: Number(b.reserveBps),
+      borrowerPayout: toAddress(b.borrowerPayout),
+      committed: b.committed,
+      lendersIn: b.lendersIn,
+      lendersPaid: b.lendersPaid,
+      retiredShares: b.retiredShares,
+    };
+  }
+
+  async lenders(loanId: LoanId): Promise<Address[]> {
+    return (await read(() => this.contract.lendersOf(loanId))).map(toAddress);
+  }
+
+  async position(loanId: LoanId, lender: Address): Promise<LenderPosition> {
+    const [p, owed] = await Promise.all([
+      read(() => this.contract.positionOf(loanId, lender)),
+      read(() => this.contract.owedTo(loanId, lender)),
+    ]);
+    return { loanId, lender, shares: p.shares, owed };
+  }
+
+  /** Every loan in which `lender` holds or held a share, with its shares and what it is owed now. */
+  async positionsOf(lender: Address): Promise<LenderPosition[]> {
+    const [committed, bought] = await Promise.all([
+      read(() => this.contract.queryFilter(this.contract.filters.Committed(undefined, lender), this.fromBlock)),
+      read(() =>
+        this.contract.queryFilter(this.contract.filters.ShareTransferred(undefined, undefined, lender), this.fromBlock),
+      ),
+    ]);
+    const loanIds = [...new Set([...committed, ...bought].map((e) => toLoanId(e.args.loanId)))];
+    return Promise.all(loanIds.map((loanId) => this.position(loanId, lender)));
+  }
+
+  async feesOwed(payee: Address): Promise<bigint> {
+    return read(() => this.contract.feesOwed(payee));
+  }
+
+  /** The loan's lenders that are owed something now (or, on a closed loan, whose positions are not yet final). */
+  async owedLenders(loanId: LoanId): Promise<Address[]> {
+    const lenders = await this.lenders(loanId);
+    const positions = await Promise.all(lenders.map((l) => this.position(loanId, l)));
+    const closing = [3, 4].includes((await this.book(loanId)).phase);
+    return positions.filter((p) => p.owed > 0n || (closing && p.shares > 0n)).map((p) => p.lender);
+  }
+
+  /**
+   * The keeper's round: every loan that received money since `fromBlock` (repayments, or cancelled funding) and still
+   * owes its lenders gets its payouts pushed.
+   */
+  async pushPendingPayouts(fromBlock = this.fromBlock): Promise<PayoutResult[]> {
+    const [repaid, cancelled] = await Promise.all([
+      read(() => this.contract.queryFilter(this.contract.filters.RepaymentSplit(), fromBlock)),
+      read(() => this.contract.queryFilter(this.contract.filters.FundingCancelled(), fromBlock)),
+    ]);
+    const loanIds = [...new Set([...repaid, ...cancelled].map((e) => toLoanId(e.args.loanId)))];
+    const results: PayoutResult[] = [];
+    for (const loanId of loanIds) {
+      const owed = await this.owedLenders(loanId);
+      if (owed.length > 0) results.push(await this.payout(loanId, owed));
+    }
+    return results;
+  }
+
+  /** Approves the splitter for `amount` when the current allowance is short. */
+  private async approve(amount: bigint): Promise<void> {
+    const token = await this.token();
+    const owner = await this.signerAddress();
+    const allowance = await read(() => token.allowance(owner, this.address));
+    if (allowance < amount) await transact(() => token.approve(this.address, amount));
+  }
+
+  private async signerAddress(): Promise<Address> {
+    const runner = this.runner as { getAddress?: () => Promise<string> };
+    if (!runner.getAddress) throw new LoanLedgerError("this action needs a signer");
+    return toAddress(await runner.getAddress());
+  }
+
+  private events(receipt: ContractTransactionReceipt, name: string): Record<string, unknown>[] {
+    const iface = this.contract.interface;
+    const topic = iface.getEvent(name as "RepaymentSplit").topicHash;
+    return receipt.logs
+      .filter((log) => log.topics[0] === topic && log.address.toLowerCase() === this.address.toLowerCase())
+      .map((log) => iface.parseLog(log)!.args.toObject(true));
+  }
+}

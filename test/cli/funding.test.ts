@@ -1,0 +1,116 @@
+import { expect } from "chai";
+import { id, MaxUint256 } from "ethers";
+import { LoanStatus, Role, toLoanId } from "../../src/client/index.js";
+import { DAY, deployAllianceFixture, ethers, loadFixture, time } from "../fixtures.js";
+import { loanEntry, run, termsFile } from "./helpers.js";
+
+const UNIT = 10n ** 18n;
+
+/** A loan of 50 000 anchored through the CLI, with an insurer member and two allowlisted lenders holding tokens. */
+async function cliLoanFixture() {
+  const f = await deployAllianceFixture();
+  const [insurer, lender2, borrower] = (await ethers.getSigners()).slice(7, 10);
+  await f.alliance.admitMember(insurer, Role.Insurer, id("insurer licence"));
+  await f.alliance.connect(f.platformA).allowLender(lender2, (await time.latest()) + 365 * DAY);
+  for (const account of [f.lender, lender2, borrower]) await f.token.mint(account, 100_000n * UNIT);
+  const anchored = await run(f, f.platformA, ["loan", "anchor", "--file", await termsFile(loanEntry("F-1")), "--json"]);
+  const [loanId] = (JSON.parse(anchored.out) as { loanIds: string[] }).loanIds;
+  return { ...f, insurer, lender2, borrower, loanId };
+}
+
+async function fundedFixture() {
+  const f = await loadFixture(cliLoanFixture);
+  const opened = await run(f, f.platformA, [
+    "loan",
+    "open-funding",
+    f.loanId,
+    "--payout",
+    f.borrower.address,
+    "--insurer",
+    f.insurer.address,
+    "--platform-fee-bps",
+    "100",
+    "--premium-bps",
+    "50",
+    "--reserve-bps",
+    "25",
+  ]);
+  expect(opened.code, opened.err).to.equal(0);
+  expect((await run(f, f.lender, ["loan", "fund", f.loanId, "20000"])).out).to.include("20000.0 funded, Funding");
+  const last = await run(f, f.lender2, ["loan", "fund", f.loanId, "30000"]);
+  expect(last.out).to.include("50000.0 funded, Funded");
+  return f;
+}
+
+describe("loanledger CLI: funding, repayments and payouts", function () {
+  it("funds a loan from two lenders, approving the splitter as needed, and activates it", async function () {
+    const f = await loadFixture(fundedFixture);
+    expect((await f.loans.loanState(toLoanId(f.loanId))).status).to.equal(BigInt(LoanStatus.Active));
+    expect(await f.token.balanceOf(f.borrower)).to.equal(150_000n * UNIT);
+    const lenders = await run(f, f.auditor, ["loan", "lenders", f.loanId, "--json"]);
+    expect(JSON.parse(lenders.out)).to.have.length(2);
+  });
+
+  it("repays what is due through the splitter, prints the waterfall, and the keeper pushes the payouts", async function () {
+    const f = await loadFixture(fundedFixture);
+    await time.increase(30 * DAY);
+    const due = await run(f, f.borrower, ["loan", "due", f.loanId]);
+    expect(due.out).to.include("platform fee").and.include("total due now");
+    const repaid = await run(f, f.borrower, ["loan", "repay", f.loanId]);
+    expect(repaid.code, repaid.err).to.equal(0);
+    expect(repaid.out).to.include("installment 1").and.include("reserve contribution");
+
+    const owed = await run(f, f.lender, ["lender", "payouts", "--json"]);
+    const owedNow = BigInt((JSON.parse(owed.out) as { owed: string }).owed);
+    expect(owedNow).to.be.greaterThan(0n);
+    const before = await f.token.balanceOf(f.lender);
+    const keeper = await run(f, f.outsider, ["keeper", "payouts"]);
+    expect(keeper.code, keeper.err).to.equal(0);
+    expect(keeper.out).to.match(/paid [\d.]+ to lenders/);
+    expect(await f.token.balanceOf(f.lender)).to.equal(before + owedNow);
+    expect((await run(f, f.outsider, ["keeper", "payouts"])).out).to.equal("no payouts pending");
+  });
+
+  it("lets a lender claim, sell half its share, and a payee withdraw its fees", async function () {
+    const f = await loadFixture(fundedFixture);
+    await time.increase(30 * DAY);
+    await run(f, f.borrower, ["loan", "repay", f.loanId]);
+    const claimed = await run(f, f.lender, ["loan", "claim", f.loanId, "--to", f.outsider.address]);
+    expect(claimed.out).to.match(/^claimed [\d.]+ from 1 loan/);
+    const moved = await run(f, f.lender, ["loan", "transfer-share", f.loanId, f.lender2.address, "10000"]);
+    expect(moved.code, moved.err).to.equal(0);
+    const positions = await f.splitter.positionOf(toLoanId(f.loanId), f.lender2);
+    expect(positions.shares).to.equal(40_000n * UNIT);
+    const fees = await run(f, f.platformA, ["fees", "show"]);
+    expect(fees.out).to.match(/has [1-9][\d.]* in fees/);
+    expect((await run(f, f.platformA, ["fees", "withdraw"])).out).to.match(/^withdrew [1-9]/);
+  });
+
+  it("prints one line and exits 1 for a lender not on the allowlist, a short payment, and a bad rate", async function () {
+    const f = await loadFixture(cliLoanFixture);
+    await run(f, f.platformA, ["loan", "open-funding", f.loanId, "--payout", f.borrower.address]);
+    await f.token.mint(f.outsider, UNIT);
+    const notAllowed = await run(f, f.outsider, ["loan", "fund", f.loanId, "1"]);
+    expect(notAllowed.code).to.equal(1);
+    expect(notAllowed.err).to.match(/^error: SplitterNotAllowedLender: 0x[0-9a-fA-F]{40} is not another allowlisted/);
+
+    const funded = await loadFixture(fundedFixture);
+    await time.increase(30 * DAY);
+    await funded.token.connect(funded.borrower).approve(funded.splitter, MaxUint256);
+    const short = await run(funded, funded.borrower, ["loan", "repay", funded.loanId, "1"]);
+    expect(short.code).to.equal(1);
+    expect(short.err.split("\n")).to.have.length(1);
+    expect(short.err).to.match(/^error: SplitterPaymentBelowDue: .* does not cover the next installment/);
+
+    const rate = await run(f, f.platformA, [
+      "loan",
+      "open-funding",
+      f.loanId,
+      "--payout",
+      f.borrower.address,
+      "--reserve-bps",
+      "lots",
+    ]);
+    expect(rate.err).to.equal("error: --reserve-bps must be a whole number up to 10000");
+  });
+});
