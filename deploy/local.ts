@@ -3,7 +3,6 @@ import SettlementTokenModule from "./modules/SettlementToken.js";
 import type { network } from "hardhat";
 import type { AllianceRegistry, LoanRegistry, RepaymentSplitter, SettlementToken } from "../typechain-types/index.js";
 
-
 /** A network connection's Ignition helper. */
 type Ignition = Awaited<ReturnType<typeof network.create>>["ignition"];
 

@@ -4,7 +4,7 @@
  */
 import { network } from "hardhat";
 import { formatUnits, id } from "ethers";
-import LoanLedgerModule from "../deploy/modules/LoanLedger.js";
+import { deployLocalSuite } from "../deploy/local.js";
 import {
   AllianceClient,
   borrowerRef,
@@ -15,6 +15,8 @@ import {
   schedule,
   ScheduleKind,
   shortLoanId,
+  SplitterClient,
+  splitTotal,
   toAddress,
   toHash32,
   type LoanId,
@@ -24,18 +26,24 @@ import {
 const DAY = 86_400;
 const { ethers, ignition, networkHelpers } = await network.create();
 const { time } = networkHelpers;
-const [governance, platformA, platformB, auditor, lender1, lender2] = await ethers.getSigners();
+const [governance, platformA, platformB, auditor, lender1, lender2, lender3, insurer, borrower] =
+  await ethers.getSigners();
 const say = (line = "") => console.log(line);
 const amount = (v: bigint) => `${formatUnits(v, 18)} CNY`;
 
 say("LoanLedger demo: an alliance of two lending platforms on one ledger\n");
-const { alliance: allianceContract, loans: loansContract } = await ignition.deploy(LoanLedgerModule);
+const suite = await deployLocalSuite(ignition);
+const { alliance: allianceContract, loans: loansContract, splitter: splitterContract, token } = suite;
 const governanceClient = new AllianceClient(String(allianceContract.target), governance);
-say(`1. Deployed AllianceRegistry at ${allianceContract.target} and LoanRegistry at ${loansContract.target}`);
+say(
+  `1. Deployed AllianceRegistry at ${allianceContract.target}, LoanRegistry at ${loansContract.target} and the ` +
+    `RepaymentSplitter at ${splitterContract.target}, settling in a stand-in deposit token at ${token.target}`,
+);
 
 await governanceClient.admitMember(toAddress(platformA.address), ["Platform"], toHash32(id("Platform A licence")));
 await governanceClient.admitMember(toAddress(platformB.address), ["Platform"], toHash32(id("Platform B licence")));
 await governanceClient.admitMember(toAddress(auditor.address), ["Auditor"], toHash32(id("Audit firm licence")));
+await governanceClient.admitMember(toAddress(insurer.address), ["Insurer"], toHash32(id("Credit insurer licence")));
 for (const m of await governanceClient.members()) say(`   member ${m.account}: ${m.roles.join(", ")} (${m.status})`);
 
 const asA = {
@@ -47,8 +55,9 @@ const asAuditor = new LoanRegistryClient(String(loansContract.target), auditor);
 const kycUntil = (await time.latest()) + 365 * DAY;
 await asA.alliance.allowLender(toAddress(lender1.address), kycUntil);
 await asA.alliance.allowLender(toAddress(lender2.address), kycUntil);
+await asA.alliance.allowLender(toAddress(lender3.address), kycUntil);
 say(
-  `2. Platform A did KYC on two lenders and allowlisted them until ${new Date(kycUntil * 1000).toISOString().slice(0, 10)}`,
+  `2. Platform A did KYC on three lenders and allowlisted them until ${new Date(kycUntil * 1000).toISOString().slice(0, 10)}`,
 );
 
 // The alliance key is shared by members off chain; the demo derives one for itself.
@@ -145,7 +154,76 @@ say(
   `   ${shortLoanId(bulletId)} is ${LOAN_STATUS_NAMES[(await asB.state(bulletId)).status]}; Ming's exposure is now ${amount((await asB.exposure(ming)).outstandingPrincipal)}`,
 );
 
-say("7. Governance suspends platform A: it can no longer originate, but keeps servicing its loans:");
+say("7. Platform B's loan to Hua is funded by three lenders through the splitter, and repays them automatically:");
+const funded = await terms(platformB, hua, ScheduleKind.EqualInstallment, 12, 90_000n, "B-2026-0002");
+const { loanId: fundedId } = await asB.anchor(funded);
+const splitterAs = (signer: typeof governance) =>
+  new SplitterClient(
+    String(splitterContract.target),
+    signer,
+    new LoanRegistryClient(String(loansContract.target), signer),
+  );
+await splitterAs(platformB).openFunding(fundedId, {
+  borrowerPayout: toAddress(borrower.address),
+  insurer: toAddress(insurer.address),
+  platformFeeBps: 100,
+  premiumBps: 50,
+  reserveBps: 25,
+});
+say("   terms: platform fee 1.00%, insurance premium 0.50%, reserve contribution 0.25% a year on the outstanding");
+const lenders = [lender1, lender2, lender3];
+const names = ["lender 1", "lender 2", "lender 3"];
+const commitments = [20_000n, 30_000n, 40_000n].map((v) => v * 10n ** 18n);
+for (const account of [...lenders, borrower]) await token.mint(account, 200_000n * 10n ** 18n);
+const balanceOf = async (a: { address: string }) => token.balanceOf(a.address);
+const startBalances = await Promise.all(lenders.map(balanceOf));
+for (const [i, lender] of lenders.entries()) await splitterAs(lender).fund(fundedId, commitments[i]);
+say(
+  `   ${names.map((n, i) => `${n} commits ${amount(commitments[i])}`).join(", ")}: funded, disbursed to the ` +
+    `borrower, ${LOAN_STATUS_NAMES[(await asB.state(fundedId)).status]}`,
+);
+const keeper = splitterAs(auditor);
+let paidIn = 0n;
+async function installment(label: string) {
+  await time.increase(30 * DAY);
+  const paid = await splitterAs(borrower).repay(fundedId);
+  paidIn += paid.amount;
+  const s = paid.split;
+  say(
+    `   ${label}: ${amount(splitTotal(s))} = fee ${amount(s.platformFee)} + premium ${amount(s.premium)} + reserve ` +
+      `${amount(s.reserve)} + interest ${amount(s.interest)} + principal ${amount(s.principal)}`,
+  );
+  const pushed = await keeper.pushPendingPayouts();
+  say(`   the keeper pushed ${amount(pushed.reduce((sum, r) => sum + r.paid, 0n))} to the lenders`);
+}
+await installment("installment 1");
+await installment("installment 2");
+await splitterAs(lender3).transferShare(fundedId, toAddress(lender1.address), commitments[2] / 2n);
+say(
+  "   lender 3 sells half its share to lender 1: what it earned so far stays with it, later payouts follow the share",
+);
+await installment("installment 3");
+const received = await Promise.all(
+  lenders.map(async (l, i) => (await balanceOf(l)) - startBalances[i] + commitments[i]),
+);
+say(`   received so far: ${names.map((n, i) => `${n} ${amount(received[i])}`).join(", ")}`);
+const fees = await Promise.all(
+  [platformB, insurer, governance].map((a) => splitterAs(a).feesOwed(toAddress(a.address))),
+);
+const fundedBook = await keeper.book(fundedId);
+const conserved =
+  fees.reduce((a, b) => a + b, 0n) +
+  received.reduce((a, b) => a + b, 0n) +
+  (fundedBook.lendersIn - fundedBook.lendersPaid);
+say(
+  `   paid in ${amount(paidIn)} = platform ${amount(fees[0])} + insurer ${amount(fees[1])} + reserve ${amount(fees[2])} + ` +
+    `lenders ${amount(received.reduce((a, b) => a + b, 0n))} + undistributed ${amount(fundedBook.lendersIn - fundedBook.lendersPaid)}` +
+    (conserved === paidIn ? ": every wei accounted for" : ": MISMATCH"),
+);
+if (conserved !== paidIn) process.exitCode = 1;
+all.push([fundedId, funded]);
+
+say("8. Governance suspends platform A: it can no longer originate, but keeps servicing its loans:");
 await governanceClient.suspendMember(toAddress(platformA.address));
 const refused = await asA.loans.previewAnchor(
   toAddress(platformA.address),
@@ -159,7 +237,7 @@ say(
   `   but it records Hua's payment on ${shortLoanId(loanIds[1])} all the same: ${after.installmentsPaid} installment(s) paid, ${amount(after.outstandingPrincipal)} outstanding`,
 );
 
-say("8. The auditor rebuilds every loan's history from the chain and checks it against the on-chain head:");
+say("9. The auditor rebuilds every loan's history from the chain and checks it against the on-chain head:");
 let ok = true;
 for (const [lid] of all) {
   const history = await asAuditor.history(lid);

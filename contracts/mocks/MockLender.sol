@@ -23,6 +23,7 @@ contract MockLender is ITokenHook {
     uint256 public reentrySuccesses;
 
     function execute(address target, bytes calldata data) external returns (bytes memory) {
+        // solhint-disable-next-line avoid-low-level-calls
         (bool ok, bytes memory result) = target.call(data);
         if (!ok) {
             assembly ("memory-safe") {
@@ -42,6 +43,7 @@ contract MockLender is ITokenHook {
         if (onReceive == OnReceive.Accept) return;
         if (onReceive == OnReceive.Revert) revert MockLenderRefuses();
         reentryAttempts += 1;
+        // solhint-disable-next-line avoid-low-level-calls
         (bool ok, bytes memory result) = reentryTarget.call(reentryCall);
         if (ok) {
             reentrySuccesses += 1;

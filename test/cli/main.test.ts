@@ -1,7 +1,4 @@
 import { expect } from "chai";
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { id } from "ethers";
 import { DAY, deployAllianceFixture, loadFixture, time } from "../fixtures.js";
 import { loanEntry, run, termsFile } from "./helpers.js";
