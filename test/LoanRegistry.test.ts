@@ -543,6 +543,51 @@ describe("LoanRegistry", function () {
     });
   });
 
+  describe("delegateServicing", function () {
+    it("lets a servicer contract take over a Funding loan's money path, once, as a fact in its history", async function () {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      await expect(f.loans.connect(f.servicer).delegateServicing(f.terms)).to.emit(f.loans, "LoanServicingDelegated");
+      expect((await f.loans.loanState(f.loanId)).servicingDelegated).to.equal(true);
+      const history = await f.clientFor(f.auditor).loans.history(f.loanId);
+      expect(history.entries.at(-1)?.fact).to.include({ kind: "ServicingDelegated", servicer: f.servicer.address });
+      expect(history.verified).to.equal(true);
+      await expect(f.loans.connect(f.servicer).delegateServicing(f.terms))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryCannotDelegate")
+        .withArgs(f.loanId, LoanStatus.Funding, true);
+      // The servicer itself still moves the loan; the platform keeps the actions that do not move money.
+      await f.loans.connect(f.servicer).activateLoan(f.terms);
+      await time.increase(40 * DAY);
+      await expect(f.loans.connect(f.platformA).markLate(f.terms)).to.emit(f.loans, "LoanStatusChanged");
+    });
+
+    for (const role of ["governance", "platformA", "auditor", "outsider"] as const) {
+      it(`reverts for ${role}, which is not a loan-servicer contract`, async function () {
+        const f = await loadFixture(withAnchoredLoanFixture);
+        await expect(f.loans.connect(f[role]).delegateServicing(f.terms))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotServicer")
+          .withArgs(f[role].address);
+      });
+    }
+
+    for (const status of ALL_STATUSES.filter((s) => s !== LoanStatus.Funding)) {
+      it(`reverts for a loan that is ${statusName(status)}`, async function () {
+        const f = await loadFixture(withAnchoredLoanFixture);
+        await driveTo(f, f.terms, status);
+        await expect(f.loans.connect(f.servicer).delegateServicing(f.terms))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryCannotDelegate")
+          .withArgs(f.loanId, status, false);
+      });
+    }
+
+    it("reverts for an unknown loan", async function () {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      const unknown = await termsFor(f.platformA);
+      await expect(f.loans.connect(f.servicer).delegateServicing(unknown))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryUnknownLoan")
+        .withArgs(loanIdOf(unknown));
+    });
+  });
+
   describe("history", function () {
     it("replays a full life to the on-chain head, and a changed fact does not", async function () {
       const f = await loadFixture(withAnchoredLoanFixture);

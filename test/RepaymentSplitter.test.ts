@@ -515,6 +515,16 @@ describe("RepaymentSplitter", function () {
       );
     });
 
+    for (const phase of [Phase.None, Phase.Funding]) {
+      it(`has nothing for a lender to claim from a loan that is ${PHASE_NAMES[phase]}`, async function () {
+        const f = await inPhase(phase);
+        if (phase === Phase.Funding) await f.splitter.connect(f.lender).fund(f.terms, UNIT);
+        await expect(f.splitter.connect(f.lender).claim([f.loanId], f.lender))
+          .to.be.revertedWithCustomError(f.splitter, "SplitterNothingToClaim")
+          .withArgs(f.lender.address);
+      });
+    }
+
     it("sends the rounding remainder of a repaid loan to the reserve once every lender is paid", async function () {
       const f = await loadFixture(fundedFixture);
       // Shares of 2/9, 3/9 and 4/9 leave remainders on amounts not divisible by 9.
