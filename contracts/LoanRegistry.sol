@@ -223,9 +223,10 @@ contract LoanRegistry is ILoanRegistry {
     }
 
     /// @inheritdoc ILoanRegistry
-    function extendHistory(LoanId loanId, bytes32 factHash) external {
+    function extendHistory(LoanId loanId, bytes32 factHash) external returns (LoanStatus status) {
         if (!ALLIANCE.isLoanServicer(msg.sender)) revert LoanRegistryNotServicer(msg.sender);
-        if (_states[loanId].status == LoanStatus.None) revert LoanRegistryUnknownLoan(loanId);
+        status = _states[loanId].status;
+        if (status == LoanStatus.None) revert LoanRegistryUnknownLoan(loanId);
 
         uint40 at = uint40(block.timestamp);
         bytes32 head = _extend(loanId, keccak256(abi.encode(FactKind.External, loanId, msg.sender, factHash, at)));

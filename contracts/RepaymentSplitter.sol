@@ -172,6 +172,17 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         emit RepaymentSplit(loanId, msg.sender, installment, amount, split);
     }
 
+    /// @inheritdoc IRepaymentSplitter
+    function recover(LoanId loanId, uint256 amount) external nonReentrant {
+        if (!ALLIANCE.isLoanServicer(msg.sender)) revert SplitterNotServicer(msg.sender);
+        LoanBook storage book = _books[loanId];
+        if (book.phase != FundingPhase.Funded) revert SplitterWrongPhase(loanId, book.phase);
+        if (amount == 0) revert SplitterZeroAmount();
+        _pull(msg.sender, amount);
+        book.lendersIn += amount.toUint128();
+        emit RecoveryReceived(loanId, msg.sender, amount);
+    }
+
     // ---------------------------------------------------------------- payouts
 
     /// @inheritdoc IRepaymentSplitter

@@ -1,7 +1,13 @@
 import LoanLedgerModule from "./modules/LoanLedger.js";
 import SettlementTokenModule from "./modules/SettlementToken.js";
 import type { network } from "hardhat";
-import type { AllianceRegistry, LoanRegistry, RepaymentSplitter, SettlementToken } from "../typechain-types/index.js";
+import type {
+  AllianceRegistry,
+  CollateralRegistry,
+  LoanRegistry,
+  RepaymentSplitter,
+  SettlementToken,
+} from "../typechain-types/index.js";
 
 /** A network connection's Ignition helper. */
 type Ignition = Awaited<ReturnType<typeof network.create>>["ignition"];
@@ -11,6 +17,7 @@ export interface LocalSuite {
   alliance: AllianceRegistry;
   loans: LoanRegistry;
   splitter: RepaymentSplitter;
+  collateral: CollateralRegistry;
 }
 
 /**
@@ -28,5 +35,6 @@ export async function deployLocalSuite(ignition: Ignition): Promise<LocalSuite> 
     alliance: suite.alliance as unknown as AllianceRegistry,
     loans: suite.loans as unknown as LoanRegistry,
     splitter: suite.splitter as unknown as RepaymentSplitter,
+    collateral: suite.collateral as unknown as CollateralRegistry,
   };
 }

@@ -4,9 +4,20 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { network } from "hardhat";
-import { id } from "ethers";
+import { id, Signature } from "ethers";
 import { deployLocalSuite } from "../deploy/local.js";
-import { borrowerRef, ScheduleKind, toAddress, toHash32, type LoanTerms } from "../src/client/index.js";
+import {
+  AssetClass,
+  assetKey,
+  borrowerRef,
+  CollateralClient,
+  LoanRegistryClient,
+  loanIdOf,
+  ScheduleKind,
+  toAddress,
+  toHash32,
+  type LoanTerms,
+} from "../src/client/index.js";
 
 const DAY = 86_400;
 const REPAY_LENDERS = [1, 10, 100, 500];
@@ -16,10 +27,12 @@ const TARGETS: Record<string, number> = {
   ...Object.fromEntries(REPAY_LENDERS.map((n) => [`repay_${n}`, 120_000])),
   payoutPerLender: 15_000,
   claim: 70_000,
+  registerCollateral: 150_000,
+  pledgeCollateral: 90_000,
 };
 
 const { ethers, ignition, networkHelpers } = await network.create();
-const [governance, platform, insurer, payer] = await ethers.getSigners();
+const [governance, platform, insurer, payer, assetOwner] = await ethers.getSigners();
 const suite = await deployLocalSuite(ignition);
 const { alliance, token } = suite;
 const loans = suite.loans.connect(platform);
@@ -125,6 +138,29 @@ const rest = await gasOf(splitter.payout(payoutLoan, batch.slice(1)));
 report.payoutPerLender = Math.round((rest - one) / 98);
 await repayNext(payoutTerms);
 report.claim = await gasOf(splitter.connect(lenders[0]).claim([payoutLoan], lenders[0].address));
+
+// ---------------------------------------------------------------- collateral
+
+const collateral = suite.collateral.connect(platform);
+// The owner is new to the registry (its token balance slot is fresh), the worst case.
+const vehicle = assetKey(AssetClass.Vehicle, "LSVAU2180N2183294", key);
+report.registerCollateral = await gasOf(
+  collateral.registerCollateral(vehicle, assetOwner, AssetClass.Vehicle, 80_000n * UNIT, id("appraisal report")),
+);
+const securedTerms = await terms();
+await loans.anchorLoan(securedTerms);
+const ownerClient = new CollateralClient(
+  String(collateral.target),
+  assetOwner,
+  new LoanRegistryClient(String(loans.target), assetOwner),
+);
+const request = { assetId: vehicle, loanId: loanIdOf(securedTerms), securedAmount: 50_000n * UNIT, priority: 1 };
+const consent = await ownerClient.consent(request, (await networkHelpers.time.latest()) + DAY);
+// As the platform sends it: with the owner's consent signature, in its 64-byte form.
+const compact = Signature.from(consent.signature);
+report.pledgeCollateral = await gasOf(
+  collateral.pledge(vehicle, securedTerms, request.securedAmount, 1, consent.deadline, compact.r, compact.yParityAndS),
+);
 
 await mkdir("reports", { recursive: true });
 await writeFile("reports/gas.json", JSON.stringify(report, null, 2) + "\n");

@@ -11,7 +11,13 @@ import {
   toHash32,
   type LoanTerms,
 } from "../src/client/index.js";
-import type { AllianceRegistry, LoanRegistry, RepaymentSplitter, SettlementToken } from "../typechain-types/index.js";
+import type {
+  AllianceRegistry,
+  CollateralRegistry,
+  LoanRegistry,
+  RepaymentSplitter,
+  SettlementToken,
+} from "../typechain-types/index.js";
 import { id } from "ethers";
 
 export const connection = await network.create();
@@ -28,6 +34,7 @@ export interface AllianceFixture {
   alliance: AllianceRegistry;
   loans: LoanRegistry;
   splitter: RepaymentSplitter;
+  collateral: CollateralRegistry;
   token: SettlementToken;
   governance: HardhatEthersSigner;
   platformA: HardhatEthersSigner;
@@ -46,7 +53,7 @@ export interface AllianceFixture {
 /** The suite deployed by its Ignition module, with two platforms, an auditor, a lender and a servicer account. */
 export async function deployAllianceFixture(): Promise<AllianceFixture> {
   const [governance, platformA, platformB, auditor, lender, outsider, servicer] = await ethers.getSigners();
-  const { alliance, loans, splitter, token } = await deployLocalSuite(ignition);
+  const { alliance, loans, splitter, collateral, token } = await deployLocalSuite(ignition);
 
   await alliance.admitMember(platformA, 1, id("platform A licence"));
   await alliance.admitMember(platformB, 1, id("platform B licence"));
@@ -67,6 +74,7 @@ export async function deployAllianceFixture(): Promise<AllianceFixture> {
     alliance,
     loans,
     splitter,
+    collateral,
     token,
     governance,
     platformA,

@@ -289,7 +289,8 @@ interface ILoanRegistry {
     function delegateServicing(LoanTerms calldata terms) external;
 
     /// @notice Records a servicer contract's own fact `factHash` in the loan's history. Loan-servicer contracts only.
-    function extendHistory(LoanId loanId, bytes32 factHash) external;
+    /// @return status The loan's status, so that a servicer can check it without a second call.
+    function extendHistory(LoanId loanId, bytes32 factHash) external returns (LoanStatus status);
 
     // ---------------------------------------------------------------- views
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: UNLICENSED
 pragma solidity 0.8.28;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {LoanId, LoanTerms} from "./ILoanRegistry.sol";
 
 /// @notice Where a loan stands in the splitter. Funded covers Active, Late and Defaulted in the loan registry: the
@@ -112,6 +113,9 @@ interface IRepaymentSplitter {
     event PayoutSkipped(LoanId indexed loanId, address indexed lender, uint256 amount);
     event Claimed(LoanId indexed loanId, address indexed lender, address to, uint256 amount);
     event ShareTransferred(LoanId indexed loanId, address indexed from, address indexed to, uint256 shares);
+    /// @notice Servicer contract `from` paid `amount` recovered on the loan (collateral proceeds, later insurance or
+    /// reserve compensation) to its lenders.
+    event RecoveryReceived(LoanId indexed loanId, address indexed from, uint256 amount);
     event FeesWithdrawn(address indexed payee, address indexed to, uint256 amount);
     event RemainderSwept(LoanId indexed loanId, address indexed reserve, uint256 amount);
     event FeeCapsSet(FeeCaps caps);
@@ -147,6 +151,8 @@ interface IRepaymentSplitter {
     error SplitterPaymentExceedsDue(LoanId loanId, uint256 amount, uint256 maxPayable);
     /// @notice `lender` holds `held` shares of the loan, fewer than `wanted`.
     error SplitterInsufficientShares(LoanId loanId, address lender, uint256 held, uint256 wanted);
+    /// @notice `caller` is not a loan-servicer contract.
+    error SplitterNotServicer(address caller);
     /// @notice Nothing is owed to `account`.
     error SplitterNothingToClaim(address account);
 
@@ -169,6 +175,10 @@ interface IRepaymentSplitter {
 
     /// @notice Pays `amount` (approved beforehand) towards the loan, from any account. See the waterfall above.
     function repay(LoanTerms calldata terms, uint256 amount) external returns (Split memory split);
+
+    /// @notice Pays `amount` (approved beforehand) recovered on a funded loan to its lenders, pro rata like a repayment
+    /// but outside the waterfall and without changing the loan's schedule. Loan-servicer contracts only.
+    function recover(LoanId loanId, uint256 amount) external;
 
     /// @notice Pushes what the loan owes to each of `lenders`. Anyone may call it. A failed transfer is skipped.
     function payout(LoanId loanId, address[] calldata lenders) external returns (uint256 paid, uint256 skipped);
@@ -209,6 +219,10 @@ interface IRepaymentSplitter {
     function amountDue(LoanTerms calldata terms) external view returns (Split memory due, uint256 total);
 
     function feeCaps() external view returns (FeeCaps memory);
+
+    /// @notice The settlement token every amount is paid in.
+    // solhint-disable-next-line func-name-mixedcase
+    function TOKEN() external view returns (IERC20);
 
     function reserve() external view returns (address);
 }

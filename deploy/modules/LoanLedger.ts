@@ -2,8 +2,8 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 
 /**
  * Deploys the LoanLedger suite and wires it: the alliance registry, governed by the deployer (or by the account named
- * in the `governance` parameter), the loan registry that asks it who may do what, and the repayment splitter, which
- * the alliance names a loan servicer.
+ * in the `governance` parameter), the loan registry that asks it who may do what, and the two contracts the alliance
+ * names loan servicers: the repayment splitter and the collateral registry.
  *
  * Parameters (an Ignition parameters file, see README):
  * - `settlementToken` (required): the custodian bank's settlement token. Local networks deploy the SettlementToken
@@ -29,8 +29,10 @@ export default buildModule("LoanLedger", (m) => {
   const alliance = m.contract("AllianceRegistry", [adminTransferDelay, governance]);
   const loans = m.contract("LoanRegistry", [alliance]);
   const splitter = m.contract("RepaymentSplitter", [alliance, loans, settlementToken, reserve, caps]);
+  const collateral = m.contract("CollateralRegistry", [alliance, loans, splitter]);
   const servicerRole = m.staticCall(alliance, "LOAN_SERVICER_ROLE");
   m.call(alliance, "grantRole", [servicerRole, splitter], { id: "GrantSplitterServicerRole" });
+  m.call(alliance, "grantRole", [servicerRole, collateral], { id: "GrantCollateralServicerRole" });
 
-  return { alliance, loans, splitter };
+  return { alliance, loans, splitter, collateral };
 });

@@ -1,13 +1,16 @@
 import { Interface, isHexString, type ErrorDescription } from "ethers";
 import {
   AllianceRegistry__factory,
+  CollateralRegistry__factory,
   LoanRegistry__factory,
   RepaymentSplitter__factory,
   SettlementToken__factory,
 } from "../../typechain-types/index.js";
 import { formatLoanId, toLoanId } from "./ids.js";
 import {
+  ASSET_STATUS_NAMES,
   FEE_KIND_NAMES,
+  LIEN_STATUS_NAMES,
   FUNDING_PHASE_NAMES,
   LOAN_STATUS_NAMES,
   MEMBER_STATUS_NAMES,
@@ -31,6 +34,13 @@ const field = (v: unknown) => TERMS_FIELD_NAMES[Number(v)] ?? `field ${String(v)
 const loan = (v: unknown) => `loan ${formatLoanId(toLoanId(v as bigint))}`;
 const phase = (v: unknown) => FUNDING_PHASE_NAMES[Number(v)] ?? `phase ${String(v)}`;
 const feeKind = (v: unknown) => FEE_KIND_NAMES[Number(v)] ?? `fee ${String(v)}`;
+const assetStatus = (v: unknown) => ASSET_STATUS_NAMES[Number(v)] ?? `status ${String(v)}`;
+const lienStatus = (v: unknown) => LIEN_STATUS_NAMES[Number(v)] ?? `status ${String(v)}`;
+const asset = (v: unknown) =>
+  `asset 0x${BigInt(v as bigint)
+    .toString(16)
+    .padStart(64, "0")
+    .slice(0, 8)}…`;
 const time = (v: unknown) => new Date(Number(v) * 1000).toISOString();
 
 /** One readable sentence per contract error, naming the values that explain it. */
@@ -92,6 +102,34 @@ const EXPLANATIONS = {
   SplitterPaymentExceedsDue: (a: Args) => `${loan(a[0])}: payment ${a[1]} exceeds the payable ${a[2]}`,
   SplitterInsufficientShares: (a: Args) => `${a[1]} holds ${a[2]} shares of ${loan(a[0])}, fewer than ${a[3]}`,
   SplitterNothingToClaim: (a: Args) => `nothing is owed to ${a[0]}`,
+  CollateralZeroAddress: () => "the zero address cannot own collateral or receive a payment",
+  CollateralUnauthorized: (a: Args) => `${a[0]} lacks the role or position this needs`,
+  CollateralAlreadyRegistered: (a: Args) => `${asset(a[0])} is already registered (by whichever platform)`,
+  CollateralUnknownAsset: (a: Args) => `${asset(a[0])} is not registered`,
+  CollateralInvalidAppraisal: (a: Args) =>
+    `an appraisal needs a positive value that fits 96 bits and a document hash (got ${a[0]}, ${a[1]})`,
+  CollateralWrongAssetStatus: (a: Args) => `${asset(a[0])} is ${assetStatus(a[1])}, where this cannot be done`,
+  CollateralPledgedAsset: (a: Args) => `${asset(a[0])} carries liens or is seized, and cannot be transferred`,
+  CollateralNotPlatformOrOwner: (a: Args) => `${a[1]} is neither the owner of ${asset(a[0])} nor the loan's platform`,
+  CollateralInvalidConsent: (a: Args) => `the consent is not ${a[1]}'s signature over this pledge of ${asset(a[0])}`,
+  CollateralConsentExpired: (a: Args) => `the consent to pledge ${asset(a[0])} expired at ${time(a[1])}`,
+  CollateralLoanNotOpen: (a: Args) => `${loan(a[0])} is ${status(a[1])}; liens attach to Funding, Active or Late loans`,
+  CollateralInvalidLien: (a: Args) =>
+    `a lien secures a positive amount (got ${a[0]}) at a priority from 1 to ${a[2]} (got ${a[1]})`,
+  CollateralLienExists: (a: Args) => `${loan(a[1])} already has a lien (${lienStatus(a[2])}) on ${asset(a[0])}`,
+  CollateralTooManyLiens: (a: Args) => `${asset(a[0])} carries the most liens it may, ${a[1]}`,
+  CollateralFirstLiensExceedAppraisal: (a: Args) =>
+    `first-priority liens on ${asset(a[0])} would secure ${a[1]}, above its appraisal value ${a[2]}`,
+  CollateralWrongLienStatus: (a: Args) => `the lien of ${loan(a[1])} on ${asset(a[0])} is ${lienStatus(a[2])}`,
+  CollateralLoanNotClosed: (a: Args) =>
+    `${loan(a[0])} is ${status(a[1])}; its lien is released once Repaid or Cancelled`,
+  CollateralLoanNotDefaulted: (a: Args) => `${loan(a[0])} is ${status(a[1])}; a lien is enforced once it has Defaulted`,
+  CollateralNotSeizingPlatform: (a: Args) => `only ${a[2]}, which seized ${asset(a[0])}, may record its disposal`,
+  CollateralLiensIncomplete: (a: Args) =>
+    `a disposal of ${asset(a[0])} lists every lien in priority order: ${a[2]} expected, ${a[1]} given or in order`,
+  CollateralTransferShortfall: (a: Args) => `the token delivered ${a[1]} of the ${a[0]} sent`,
+  CollateralNothingToWithdraw: (a: Args) => `nothing is kept for ${a[0]}`,
+  ERC721NonexistentToken: (a: Args) => `${asset(a[0])} has no token (never registered, or disposed)`,
   SafeERC20FailedOperation: (a: Args) => `the token ${a[0]} refused the transfer`,
   ERC20InsufficientBalance: (a: Args) => `${a[0]} holds ${a[1]} tokens, fewer than the ${a[2]} needed`,
   ERC20InsufficientAllowance: (a: Args) => `the splitter may take ${a[1]} tokens, fewer than the ${a[2]} needed`,
@@ -125,6 +163,7 @@ const errorFragments = new Map(
     ...AllianceRegistry__factory.abi,
     ...LoanRegistry__factory.abi,
     ...RepaymentSplitter__factory.abi,
+    ...CollateralRegistry__factory.abi,
     ...SettlementToken__factory.abi,
   ]
     .filter((fragment) => fragment.type === "error")

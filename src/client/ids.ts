@@ -6,6 +6,8 @@ export type Brand<T, Name extends string> = T & { readonly [brand]: Name };
 
 /** A loan id: the keccak256 hash of the anchored terms, as an unsigned 256-bit integer. */
 export type LoanId = Brand<bigint, "LoanId">;
+/** A collateral asset id (its ERC-721 token id): HMAC-SHA256 of its class and normalised official id. */
+export type AssetId = Brand<bigint, "AssetId">;
 /** HMAC-SHA256 of a normalised national id under the alliance key: never personal data. */
 export type BorrowerRef = Brand<string, "BorrowerRef">;
 /** A 32-byte hash written as 0x-prefixed hex (document hashes, history heads, metadata). */
@@ -24,6 +26,22 @@ export function toLoanId(value: bigint | string): LoanId {
   }
   if (id <= 0n || id > MAX_UINT256) throw new RangeError(`not a loan id: ${String(value)}`);
   return id as LoanId;
+}
+
+export function toAssetId(value: bigint | string): AssetId {
+  let id: bigint;
+  try {
+    id = BigInt(value);
+  } catch {
+    throw new RangeError(`not an asset id: ${String(value)}`);
+  }
+  if (id <= 0n || id > MAX_UINT256) throw new RangeError(`not an asset id: ${String(value)}`);
+  return id as AssetId;
+}
+
+/** The canonical text form of an asset id: 0x and 64 hex digits. */
+export function formatAssetId(id: AssetId): string {
+  return "0x" + id.toString(16).padStart(64, "0");
 }
 
 /** The canonical text form of a loan id: 0x and 64 hex digits. */

@@ -6,5 +6,6 @@ export * from "./history.js";
 export * from "./alliance.js";
 export * from "./loans.js";
 export * from "./splitter.js";
+export * from "./collateral.js";
 export * as scheduleMath from "./schedule.js";
 export { schedule, lateInterest, levelPayment, periodInterest, type ScheduledInstallment } from "./schedule.js";

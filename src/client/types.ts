@@ -1,4 +1,4 @@
-import type { Address, BorrowerRef, Hash32, LoanId } from "./ids.js";
+import type { Address, AssetId, BorrowerRef, Hash32, LoanId } from "./ids.js";
 
 /** Mirrors `LoanStatus` in ILoanRegistry.sol, in the same order. */
 export const LoanStatus = {
@@ -214,4 +214,37 @@ export interface LenderPosition {
   lender: Address;
   shares: bigint;
   owed: bigint;
+}
+
+/** Mirrors `AssetClass`, `AssetStatus` and `LienStatus` in ICollateralRegistry.sol. */
+export const AssetClass = { RealEstate: 0, Vehicle: 1, Equipment: 2, Receivable: 3 } as const;
+export type AssetClass = (typeof AssetClass)[keyof typeof AssetClass];
+export const ASSET_CLASS_NAMES = Object.keys(AssetClass) as (keyof typeof AssetClass)[];
+export const AssetStatus = { None: 0, Registered: 1, Seized: 2, Disposed: 3 } as const;
+export type AssetStatus = (typeof AssetStatus)[keyof typeof AssetStatus];
+export const ASSET_STATUS_NAMES = Object.keys(AssetStatus) as (keyof typeof AssetStatus)[];
+export const LienStatus = { None: 0, Active: 1, Released: 2, Enforcing: 3, Discharged: 4 } as const;
+export type LienStatus = (typeof LienStatus)[keyof typeof LienStatus];
+export const LIEN_STATUS_NAMES = Object.keys(LienStatus) as (keyof typeof LienStatus)[];
+
+export interface AssetInfo {
+  assetId: AssetId;
+  /** The holder of the token: the owner, or the collateral registry while the asset is seized. */
+  holder: Address | undefined;
+  assetClass: AssetClass;
+  status: AssetStatus;
+  appraisalValue: bigint;
+  appraisalDocHash: Hash32;
+  firstPrioritySecured: bigint;
+  lienCount: number;
+  consentNonce: number;
+}
+
+export interface LienInfo {
+  assetId: AssetId;
+  loanId: LoanId;
+  securedAmount: bigint;
+  priority: number;
+  status: LienStatus;
+  since: number;
 }

@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.28;
+
+import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {
+    IAllianceRegistry,
+    Member,
+    MemberStatus,
+    ROLE_PLATFORM,
+    ROLE_CUSTODIAN
+} from "./interfaces/IAllianceRegistry.sol";
+import {ILoanRegistry, LoanId, LoanStatus, LoanTerms, computeLoanId} from "./interfaces/ILoanRegistry.sol";
+import {IRepaymentSplitter, FundingPhase} from "./interfaces/IRepaymentSplitter.sol";
+import {
+    ICollateralRegistry,
+    AssetClass,
+    AssetStatus,
+    LienStatus,
+    CollateralFact,
+    Asset,
+    Lien
+} from "./interfaces/ICollateralRegistry.sol";
+
+/// @title CollateralRegistry
+/// @notice See {ICollateralRegistry}.
+/// @dev A registered asset is two fresh slots besides its ERC-721 mint; a lien is one slot, found by (asset, loan), so
+/// that a disposal takes the liens' terms as calldata and proves them complete against the asset's lien count.
+contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// @dev Bounds the disposal loop.
+    uint8 public constant MAX_LIENS = 8;
+    uint8 public constant MAX_PRIORITY = 8;
+
+    bytes32 public constant PLEDGE_TYPEHASH = keccak256(
+        "Pledge(uint256 assetId,uint256 loanId,uint256 securedAmount,uint8 priority,uint32 nonce,uint256 deadline)"
+    );
+
+    IAllianceRegistry public immutable ALLIANCE;
+    ILoanRegistry public immutable LOANS;
+    IRepaymentSplitter public immutable SPLITTER;
+    IERC20 public immutable TOKEN;
+
+    mapping(uint256 assetId => Asset) private _assets;
+    mapping(uint256 assetId => mapping(LoanId loanId => Lien)) private _liens;
+    /// @dev For a seized asset: the owner it was taken from, and the loan whose lien seized it.
+    mapping(uint256 assetId => address) private _seizedFrom;
+    mapping(uint256 assetId => LoanId) private _enforcer;
+    mapping(address account => uint256) private _kept;
+
+    constructor(
+        IAllianceRegistry alliance,
+        ILoanRegistry loans,
+        IRepaymentSplitter splitter
+    ) ERC721("LoanLedger Collateral", "LLCOL") EIP712("LoanLedger Collateral", "1") {
+        if (address(alliance) == address(0) || address(loans) == address(0) || address(splitter) == address(0)) {
+            revert CollateralZeroAddress();
+        }
+        ALLIANCE = alliance;
+        LOANS = loans;
+        SPLITTER = splitter;
+        TOKEN = splitter.TOKEN();
+    }
+
+    // ---------------------------------------------------------------- assets
+
+    /// @inheritdoc ICollateralRegistry
+    function registerCollateral(
+        uint256 assetId,
+        address owner,
+        AssetClass assetClass,
+        uint256 appraisalValue,
+        bytes32 appraisalDocHash
+    ) external {
+        _requireAppraiser();
+        if (owner == address(0)) revert CollateralZeroAddress();
+        Asset storage asset = _assets[assetId];
+        if (asset.status == AssetStatus.Registered || asset.status == AssetStatus.Seized) {
+            revert CollateralAlreadyRegistered(assetId);
+        }
+        _requireAppraisal(appraisalValue, appraisalDocHash);
+        // A disposed asset starts afresh for its new owner; its consent nonce carries on, so old signatures stay void.
+        asset.appraisalValue = uint96(appraisalValue);
+        asset.firstPrioritySecured = 0;
+        asset.assetClass = assetClass;
+        asset.status = AssetStatus.Registered;
+        asset.appraisalDocHash = appraisalDocHash;
+        emit CollateralRegistered(assetId, owner, msg.sender, assetClass, uint96(appraisalValue), appraisalDocHash);
+        _mint(owner, assetId);
+    }
+
+    /// @inheritdoc ICollateralRegistry
+    function revalue(uint256 assetId, uint256 appraisalValue, bytes32 appraisalDocHash) external {
+        _requireAppraiser();
+        Asset storage asset = _registered(assetId);
+        _requireAppraisal(appraisalValue, appraisalDocHash);
+        asset.appraisalValue = uint96(appraisalValue);
+        asset.appraisalDocHash = appraisalDocHash;
+        emit CollateralRevalued(assetId, msg.sender, uint96(appraisalValue), appraisalDocHash);
+    }
+
+    /// @inheritdoc ICollateralRegistry
+    function revokeConsents(uint256 assetId) external {
+        Asset storage asset = _registered(assetId);
+        if (msg.sender != _ownerOf(assetId)) revert CollateralUnauthorized(msg.sender);
+        uint32 nonce = asset.consentNonce + 1;
+        asset.consentNonce = nonce;
+        emit ConsentsRevoked(assetId, nonce);
+    }
+
+    // ---------------------------------------------------------------- liens
+
+    /// @inheritdoc ICollateralRegistry
+    function pledge(
+        uint256 assetId,
+        LoanTerms calldata terms,
+        uint256 securedAmount,
+        uint8 priority,
+        uint256 deadline,
+        bytes32 r,
+        bytes32 vs
+    ) external {
+        Asset storage asset = _registered(assetId);
+        LoanId loanId = computeLoanId(terms);
+        address owner = _ownerOf(assetId);
+        uint32 nonce = asset.consentNonce;
+        if (msg.sender != owner) {
+            if (msg.sender != terms.platform) revert CollateralNotPlatformOrOwner(assetId, msg.sender);
+            if (block.timestamp > deadline) revert CollateralConsentExpired(assetId, deadline, block.timestamp);
+            bytes32 digest = _consentDigest(assetId, loanId, securedAmount, priority, nonce, deadline);
+            (address signer, , ) = ECDSA.tryRecover(digest, r, vs);
+            if (signer != owner) revert CollateralInvalidConsent(assetId, owner);
+        }
+        if (securedAmount == 0 || securedAmount > type(uint96).max || priority == 0 || priority > MAX_PRIORITY) {
+            revert CollateralInvalidLien(securedAmount, priority, MAX_PRIORITY);
+        }
+        Lien storage lien = _liens[assetId][loanId];
+        if (lien.status != LienStatus.None) revert CollateralLienExists(assetId, loanId, lien.status);
+        if (asset.lienCount == MAX_LIENS) revert CollateralTooManyLiens(assetId, MAX_LIENS);
+        if (priority == 1) {
+            uint256 firstLiens = asset.firstPrioritySecured + securedAmount;
+            if (firstLiens > asset.appraisalValue) {
+                revert CollateralFirstLiensExceedAppraisal(assetId, firstLiens, asset.appraisalValue);
+            }
+            asset.firstPrioritySecured = uint96(firstLiens);
+        }
+        asset.lienCount += 1;
+        // The consent is used up, whoever gave it.
+        asset.consentNonce = nonce + 1;
+        _liens[assetId][loanId] = Lien({
+            securedAmount: uint96(securedAmount),
+            priority: priority,
+            status: LienStatus.Active,
+            since: uint40(block.timestamp)
+        });
+        emit CollateralPledged(assetId, loanId, owner, uint96(securedAmount), priority);
+        // The loan's status comes back from recording the pledge in its history (one call to the registry instead of
+        // two); a loan that is not open undoes the whole pledge.
+        LoanStatus status = LOANS.extendHistory(
+            loanId,
+            keccak256(abi.encode(CollateralFact.Pledged, assetId, securedAmount, priority))
+        );
+        if (status != LoanStatus.Funding && status != LoanStatus.Active && status != LoanStatus.Late) {
+            revert CollateralLoanNotOpen(loanId, status);
+        }
+    }
+
+    /// @inheritdoc ICollateralRegistry
+    function release(uint256 assetId, LoanId loanId) external {
+        Asset storage asset = _assets[assetId];
+        if (asset.status != AssetStatus.Registered) revert CollateralWrongAssetStatus(assetId, asset.status);
+        Lien storage lien = _liens[assetId][loanId];
+        if (lien.status != LienStatus.Active) revert CollateralWrongLienStatus(assetId, loanId, lien.status);
+        LoanStatus status = LOANS.loanState(loanId).status;
+        if (status != LoanStatus.Repaid && status != LoanStatus.Cancelled)
+            revert CollateralLoanNotClosed(loanId, status);
+        _releaseLien(asset, lien);
+        emit LienReleased(assetId, loanId, msg.sender);
+        LOANS.extendHistory(loanId, keccak256(abi.encode(CollateralFact.Released, assetId)));
+    }
+
+    /// @inheritdoc ICollateralRegistry
+    function seize(uint256 assetId, LoanTerms calldata terms) external {
+        Asset storage asset = _assets[assetId];
+        if (asset.status != AssetStatus.Registered) revert CollateralWrongAssetStatus(assetId, asset.status);
+        LoanId loanId = computeLoanId(terms);
+        Lien storage lien = _liens[assetId][loanId];
+        if (lien.status != LienStatus.Active) revert CollateralWrongLienStatus(assetId, loanId, lien.status);
+        if (msg.sender != terms.platform) revert CollateralUnauthorized(msg.sender);
+        LoanStatus status = LOANS.loanState(loanId).status;
+        if (status != LoanStatus.Defaulted) revert CollateralLoanNotDefaulted(loanId, status);
+
+        address owner = _ownerOf(assetId);
+        asset.status = AssetStatus.Seized;
+        lien.status = LienStatus.Enforcing;
+        _seizedFrom[assetId] = owner;
+        _enforcer[assetId] = loanId;
+        // Custody: the token moves to this registry without the owner's approval, which is the point of a lien.
+        _update(address(this), assetId, address(0));
+        emit CollateralSeized(assetId, loanId, msg.sender, owner);
+        LOANS.extendHistory(loanId, keccak256(abi.encode(CollateralFact.Seized, assetId)));
+    }
+
+    /// @inheritdoc ICollateralRegistry
+    function dispose(
+        uint256 assetId,
+        LoanTerms[] calldata liens,
+        uint256 proceeds,
+        bytes32 buyerRef,
+        bytes32 saleDocHash
+    ) external nonReentrant {
+        Asset storage asset = _assets[assetId];
+        if (asset.status != AssetStatus.Seized) revert CollateralWrongAssetStatus(assetId, asset.status);
+        if (liens.length != asset.lienCount) revert CollateralLiensIncomplete(assetId, liens.length, asset.lienCount);
+        (LoanId[] memory loanIds, uint256[] memory secured, uint8[] memory priorities) = _dischargeAll(assetId, liens);
+        uint256[] memory allocated = _allocate(proceeds, secured, priorities);
+        uint256 surplus = proceeds;
+        for (uint256 i; i < allocated.length; ++i) {
+            surplus -= allocated[i];
+        }
+
+        address owner = _seizedFrom[assetId];
+        LoanId enforcing = _enforcer[assetId];
+        asset.status = AssetStatus.Disposed;
+        asset.lienCount = 0;
+        asset.firstPrioritySecured = 0;
+        delete _seizedFrom[assetId];
+        _burn(assetId);
+        emit CollateralDisposed(assetId, enforcing, proceeds, buyerRef, saleDocHash, surplus);
+
+        _pull(msg.sender, proceeds);
+        for (uint256 i; i < liens.length; ++i) {
+            if (allocated[i] != 0) _payLien(assetId, loanIds[i], liens[i].platform, allocated[i]);
+            LOANS.extendHistory(
+                loanIds[i],
+                keccak256(abi.encode(CollateralFact.Disposed, assetId, proceeds, allocated[i], buyerRef, saleDocHash))
+            );
+        }
+        if (surplus != 0) _pay(owner, surplus);
+    }
+
+    /// @inheritdoc ICollateralRegistry
+    function withdraw(address to) external nonReentrant returns (uint256 amount) {
+        if (to == address(0)) revert CollateralZeroAddress();
+        amount = _kept[msg.sender];
+        if (amount == 0) revert CollateralNothingToWithdraw(msg.sender);
+        _kept[msg.sender] = 0;
+        emit Withdrawn(msg.sender, to, amount);
+        TOKEN.safeTransfer(to, amount);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc ICollateralRegistry
+    function assetOf(uint256 assetId) external view returns (Asset memory) {
+        return _assets[assetId];
+    }
+
+    /// @inheritdoc ICollateralRegistry
+    function lienOf(uint256 assetId, LoanId loanId) external view returns (Lien memory) {
+        return _liens[assetId][loanId];
+    }
+
+    /// @inheritdoc ICollateralRegistry
+    function consentDigest(
+        uint256 assetId,
+        LoanId loanId,
+        uint256 securedAmount,
+        uint8 priority,
+        uint32 consentNonce,
+        uint256 deadline
+    ) external view returns (bytes32) {
+        return _consentDigest(assetId, loanId, securedAmount, priority, consentNonce, deadline);
+    }
+
+    /// @inheritdoc ICollateralRegistry
+    function keptFor(address account) external view returns (uint256) {
+        return _kept[account];
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    /// @dev A pledged or seized asset stays put: only this registry's own moves (mint, seizure, burn) pass.
+    function _update(address to, uint256 tokenId, address auth) internal override returns (address) {
+        if (auth != address(0)) {
+            Asset storage asset = _assets[tokenId];
+            if (asset.lienCount != 0 || asset.status == AssetStatus.Seized) revert CollateralPledgedAsset(tokenId);
+        }
+        return super._update(to, tokenId, auth);
+    }
+
+    function _requireAppraiser() private view {
+        Member memory member = ALLIANCE.memberOf(msg.sender);
+        if (member.status != MemberStatus.Active || member.roles & (ROLE_PLATFORM | ROLE_CUSTODIAN) == 0) {
+            revert CollateralUnauthorized(msg.sender);
+        }
+    }
+
+    function _requireAppraisal(uint256 value, bytes32 docHash) private pure {
+        if (value == 0 || value > type(uint96).max || docHash == bytes32(0)) {
+            revert CollateralInvalidAppraisal(value, docHash);
+        }
+    }
+
+    function _registered(uint256 assetId) private view returns (Asset storage asset) {
+        asset = _assets[assetId];
+        if (asset.status == AssetStatus.None) revert CollateralUnknownAsset(assetId);
+        if (asset.status != AssetStatus.Registered) revert CollateralWrongAssetStatus(assetId, asset.status);
+    }
+
+    function _consentDigest(
+        uint256 assetId,
+        LoanId loanId,
+        uint256 securedAmount,
+        uint8 priority,
+        uint32 nonce,
+        uint256 deadline
+    ) private view returns (bytes32) {
+        return
+            _hashTypedDataV4(
+                keccak256(abi.encode(PLEDGE_TYPEHASH, assetId, loanId, securedAmount, priority, nonce, deadline))
+            );
+    }
+
+    function _releaseLien(Asset storage asset, Lien storage lien) private {
+        lien.status = LienStatus.Released;
+        asset.lienCount -= 1;
+        if (lien.priority == 1) asset.firstPrioritySecured -= lien.securedAmount;
+    }
+
+    /// @dev Proves `liens` to be every lien of the asset in priority order, and discharges them. A lien whose loan was
+    /// repaid or cancelled meanwhile is released instead and takes nothing.
+    function _dischargeAll(
+        uint256 assetId,
+        LoanTerms[] calldata liens
+    ) private returns (LoanId[] memory loanIds, uint256[] memory secured, uint8[] memory priorities) {
+        loanIds = new LoanId[](liens.length);
+        secured = new uint256[](liens.length);
+        priorities = new uint8[](liens.length);
+        LoanId enforcing = _enforcer[assetId];
+        for (uint256 i; i < liens.length; ++i) {
+            LoanId loanId = computeLoanId(liens[i]);
+            Lien storage lien = _liens[assetId][loanId];
+            if (lien.status != LienStatus.Active && lien.status != LienStatus.Enforcing) {
+                revert CollateralWrongLienStatus(assetId, loanId, lien.status);
+            }
+            if (i != 0 && lien.priority < priorities[i - 1]) {
+                revert CollateralLiensIncomplete(assetId, i, liens.length);
+            }
+            if (LoanId.unwrap(loanId) == LoanId.unwrap(enforcing) && msg.sender != liens[i].platform) {
+                revert CollateralNotSeizingPlatform(assetId, msg.sender, liens[i].platform);
+            }
+            loanIds[i] = loanId;
+            priorities[i] = lien.priority;
+            LoanStatus status = LOANS.loanState(loanId).status;
+            if (status == LoanStatus.Repaid || status == LoanStatus.Cancelled) {
+                lien.status = LienStatus.Released;
+            } else {
+                secured[i] = lien.securedAmount;
+                lien.status = LienStatus.Discharged;
+            }
+        }
+    }
+
+    /// @dev The disposal waterfall: priority by priority, each lien up to its secured amount; a priority that cannot be
+    /// paid in full shares what is left pro rata to secured amounts, its last lien taking the rounding remainder.
+    function _allocate(
+        uint256 proceeds,
+        uint256[] memory secured,
+        uint8[] memory priorities
+    ) private pure returns (uint256[] memory allocated) {
+        allocated = new uint256[](secured.length);
+        uint256 remaining = proceeds;
+        uint256 start;
+        while (start < secured.length) {
+            uint256 end = start;
+            uint256 groupSecured;
+            while (end < secured.length && priorities[end] == priorities[start]) {
+                groupSecured += secured[end];
+                ++end;
+            }
+            if (remaining >= groupSecured) {
+                for (uint256 i = start; i < end; ++i) {
+                    allocated[i] = secured[i];
+                }
+                remaining -= groupSecured;
+            } else {
+                uint256 share = remaining;
+                for (uint256 i = start; i < end; ++i) {
+                    allocated[i] = (share * secured[i]) / groupSecured;
+                    remaining -= allocated[i];
+                }
+                // What flooring left goes to the group's last lien that secures anything.
+                for (uint256 i = end; i > start; --i) {
+                    if (secured[i - 1] != 0) {
+                        allocated[i - 1] += remaining;
+                        remaining = 0;
+                        break;
+                    }
+                }
+            }
+            start = end;
+        }
+    }
+
+    function _pull(address from, uint256 amount) private {
+        if (amount == 0) return;
+        uint256 before = TOKEN.balanceOf(address(this));
+        TOKEN.safeTransferFrom(from, address(this), amount);
+        uint256 received = TOKEN.balanceOf(address(this)) - before;
+        if (received != amount) revert CollateralTransferShortfall(amount, received);
+    }
+
+    /// @dev A lien's share goes to its loan's lenders when the splitter funded the loan, else to its platform.
+    function _payLien(uint256 assetId, LoanId loanId, address platform, uint256 amount) private {
+        if (SPLITTER.bookOf(loanId).phase == FundingPhase.Funded) {
+            emit DisposalAllocated(assetId, loanId, address(SPLITTER), amount);
+            TOKEN.forceApprove(address(SPLITTER), amount);
+            SPLITTER.recover(loanId, amount);
+        } else {
+            emit DisposalAllocated(assetId, loanId, platform, amount);
+            _pay(platform, amount);
+        }
+    }
+
+    /// @dev Pays `account`, or keeps the amount for it to withdraw if the transfer fails.
+    function _pay(address account, uint256 amount) private {
+        if (!TOKEN.trySafeTransfer(account, amount)) {
+            _kept[account] += amount;
+            emit PaymentKept(account, amount);
+        }
+    }
+}

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.28;
+
+import {LoanId, LoanStatus, LoanTerms} from "./ILoanRegistry.sol";
+
+/// @notice The kind of real asset a collateral token stands for.
+enum AssetClass {
+    RealEstate,
+    Vehicle,
+    Equipment,
+    Receivable
+}
+
+/// @notice Registered: held by its owner, may carry liens. Seized: in the registry's custody for disposal. Disposed:
+/// sold; the token is burnt and the asset may be registered again for its new owner.
+enum AssetStatus {
+    None,
+    Registered,
+    Seized,
+    Disposed
+}
+
+/// @notice Active: secures its loan. Released: its loan was repaid or cancelled. Enforcing: its platform seized the
+/// asset. Discharged: the asset was sold and the lien paid from the proceeds as far as they went.
+enum LienStatus {
+    None,
+    Active,
+    Released,
+    Enforcing,
+    Discharged
+}
+
+/// @notice The facts about an asset that extend a loan's history (as External facts of the collateral registry).
+enum CollateralFact {
+    Pledged,
+    Released,
+    Seized,
+    Disposed
+}
+
+/// @notice A registered asset.
+/// @dev Two slots: the first is read and written by every pledge, so the per-asset consent nonce lives there too.
+struct Asset {
+    uint96 appraisalValue;
+    /// @dev Sum of the secured amounts of the active first-priority liens; never above `appraisalValue` when a lien is
+    /// added.
+    uint96 firstPrioritySecured;
+    AssetClass assetClass;
+    AssetStatus status;
+    /// @dev Liens Active or Enforcing.
+    uint8 lienCount;
+    /// @dev The owner's consent nonce for this asset: a consent signature names it, a pledge or a revocation bumps it.
+    uint32 consentNonce;
+    bytes32 appraisalDocHash;
+}
+
+/// @notice A lien of a loan on an asset. One slot.
+struct Lien {
+    uint96 securedAmount;
+    /// @dev 1 is first priority; liens of one priority share pari passu.
+    uint8 priority;
+    LienStatus status;
+    uint40 since;
+}
+
+/// @title Collateral registry: real assets as ERC-721 tokens, liens that follow their loans, seizure and disposal
+/// @notice Each real asset exists once: its token id is the keyed hash of its class and canonical official id
+/// (HMAC-SHA256 under the alliance key of "<class>:<id>" with case, spaces and separators normalised away, computed by
+/// the client so that the official id never reaches the chain). An asset is pledged to a loan only with its owner's
+/// consent, given by the owner's own transaction or by an EIP-712 signature over (asset, loan, secured amount,
+/// priority, the asset's consent nonce, deadline). First-priority liens together never exceed the appraisal value. A
+/// pledged or seized asset cannot be transferred.
+///
+/// A lien is released by anyone once its loan is Repaid or Cancelled in the loan registry, and in no other way. When its
+/// loan has Defaulted, the lien's platform may seize the asset; after the sale it records the disposal and pays the
+/// proceeds in: they go to the liens in priority order (liens of one priority pro rata to their secured amounts), each
+/// up to its secured amount, and the surplus to the owner. A lien's share goes to its loan's lenders through the
+/// repayment splitter when the loan was funded there, otherwise to its platform; a payment that fails is kept for its
+/// recipient to withdraw.
+///
+/// Facts that concern a loan extend its history as External facts of this contract, with factHash =
+///
+///     Pledged:  keccak256(abi.encode(CollateralFact.Pledged, assetId, securedAmount, priority))
+///     Released: keccak256(abi.encode(CollateralFact.Released, assetId))
+///     Seized:   keccak256(abi.encode(CollateralFact.Seized, assetId))
+///     Disposed: keccak256(abi.encode(CollateralFact.Disposed, assetId, proceeds, allocated, buyerRef, saleDocHash))
+///
+/// where `allocated` is the part of the proceeds that went to that loan.
+interface ICollateralRegistry {
+    // ---------------------------------------------------------------- events
+
+    event CollateralRegistered(
+        uint256 indexed assetId,
+        address indexed owner,
+        address indexed registrar,
+        AssetClass assetClass,
+        uint96 appraisalValue,
+        bytes32 appraisalDocHash
+    );
+    event CollateralRevalued(
+        uint256 indexed assetId,
+        address indexed by,
+        uint96 appraisalValue,
+        bytes32 appraisalDocHash
+    );
+    event CollateralPledged(
+        uint256 indexed assetId,
+        LoanId indexed loanId,
+        address owner,
+        uint96 securedAmount,
+        uint8 priority
+    );
+    event LienReleased(uint256 indexed assetId, LoanId indexed loanId, address indexed by);
+    event CollateralSeized(uint256 indexed assetId, LoanId indexed loanId, address indexed platform, address owner);
+    /// @notice The seized asset was sold for `proceeds` to `buyerRef` (a reference, never personal data).
+    event CollateralDisposed(
+        uint256 indexed assetId,
+        LoanId indexed loanId,
+        uint256 proceeds,
+        bytes32 buyerRef,
+        bytes32 saleDocHash,
+        uint256 ownerSurplus
+    );
+    /// @notice `amount` of a disposal went to lien `loanId`: to its lenders through the splitter, or to `recipient`.
+    event DisposalAllocated(uint256 indexed assetId, LoanId indexed loanId, address recipient, uint256 amount);
+    event ConsentsRevoked(uint256 indexed assetId, uint32 consentNonce);
+    /// @notice A payment to `account` failed and is kept for it to withdraw.
+    event PaymentKept(address indexed account, uint256 amount);
+    event Withdrawn(address indexed account, address indexed to, uint256 amount);
+
+    // ---------------------------------------------------------------- errors
+
+    error CollateralZeroAddress();
+    /// @notice `caller` lacks the member role this needs.
+    error CollateralUnauthorized(address caller);
+    /// @notice An asset with this key is registered (and not yet disposed).
+    error CollateralAlreadyRegistered(uint256 assetId);
+    error CollateralUnknownAsset(uint256 assetId);
+    /// @notice The appraisal value must be positive and fit 96 bits; the document hash must not be zero.
+    error CollateralInvalidAppraisal(uint256 value, bytes32 docHash);
+    /// @notice The asset is `status`, where this cannot be done.
+    error CollateralWrongAssetStatus(uint256 assetId, AssetStatus status);
+    /// @notice The asset carries liens (or is seized) and cannot be transferred.
+    error CollateralPledgedAsset(uint256 assetId);
+    /// @notice Only the loan's platform (with the owner's signature) or the owner itself may pledge; `caller` is neither.
+    error CollateralNotPlatformOrOwner(uint256 assetId, address caller);
+    /// @notice The consent is not the owner's signature over this pledge and the asset's current nonce.
+    error CollateralInvalidConsent(uint256 assetId, address owner);
+    /// @notice The consent expired at `deadline`; it is `nowTime`.
+    error CollateralConsentExpired(uint256 assetId, uint256 deadline, uint256 nowTime);
+    /// @notice A loan takes liens while Funding, Active or Late; it is `status`.
+    error CollateralLoanNotOpen(LoanId loanId, LoanStatus status);
+    /// @notice The secured amount must be positive and fit 96 bits; the priority between 1 and `maxPriority`.
+    error CollateralInvalidLien(uint256 securedAmount, uint8 priority, uint8 maxPriority);
+    /// @notice The loan already has a lien (`status`) on this asset.
+    error CollateralLienExists(uint256 assetId, LoanId loanId, LienStatus status);
+    /// @notice The asset carries the most liens it may, `max`.
+    error CollateralTooManyLiens(uint256 assetId, uint256 max);
+    /// @notice First-priority liens would secure `requested` in all, above the appraisal value `appraisalValue`.
+    error CollateralFirstLiensExceedAppraisal(uint256 assetId, uint256 requested, uint256 appraisalValue);
+    /// @notice The lien of `loanId` on the asset is `status`, where this cannot be done.
+    error CollateralWrongLienStatus(uint256 assetId, LoanId loanId, LienStatus status);
+    /// @notice A lien is released only when its loan is Repaid or Cancelled; it is `status`.
+    error CollateralLoanNotClosed(LoanId loanId, LoanStatus status);
+    /// @notice A lien is enforced only when its loan has Defaulted; it is `status`.
+    error CollateralLoanNotDefaulted(LoanId loanId, LoanStatus status);
+    /// @notice Only the seizing lien's platform, `platform`, may record the disposal.
+    error CollateralNotSeizingPlatform(uint256 assetId, address caller, address platform);
+    /// @notice A disposal must list every lien of the asset, `expected`, in priority order; it listed `given`.
+    error CollateralLiensIncomplete(uint256 assetId, uint256 given, uint256 expected);
+    /// @notice The token delivered `received` where `expected` was sent.
+    error CollateralTransferShortfall(uint256 expected, uint256 received);
+    /// @notice Nothing is kept for `account`.
+    error CollateralNothingToWithdraw(address account);
+
+    // ---------------------------------------------------------------- assets
+
+    /// @notice Registers asset `assetId` (see above) for `owner`, minting its token. Active platform or custodian members.
+    function registerCollateral(
+        uint256 assetId,
+        address owner,
+        AssetClass assetClass,
+        uint256 appraisalValue,
+        bytes32 appraisalDocHash
+    ) external;
+
+    /// @notice Records a new appraisal of a registered asset. Active platform or custodian members.
+    function revalue(uint256 assetId, uint256 appraisalValue, bytes32 appraisalDocHash) external;
+
+    /// @notice Invalidates every consent signature given for the asset so far. The owner only.
+    function revokeConsents(uint256 assetId) external;
+
+    // ---------------------------------------------------------------- liens
+
+    /// @notice Pledges the asset to the loan of `terms`, securing `securedAmount` at `priority`. Called by the owner
+    /// (the consent arguments are then ignored), or by the loan's platform with the owner's EIP-712 consent signature
+    /// in its 64-byte ERC-2098 form (`r`, `vs`). An owner that is a contract pledges by its own transaction.
+    function pledge(
+        uint256 assetId,
+        LoanTerms calldata terms,
+        uint256 securedAmount,
+        uint8 priority,
+        uint256 deadline,
+        bytes32 r,
+        bytes32 vs
+    ) external;
+
+    /// @notice Releases the lien of the loan of `loanId` once that loan is Repaid or Cancelled. Anyone may call it.
+    function release(uint256 assetId, LoanId loanId) external;
+
+    /// @notice Takes the asset into custody for disposal, enforcing the lien of the Defaulted loan of `terms`. That
+    /// loan's platform only.
+    function seize(uint256 assetId, LoanTerms calldata terms) external;
+
+    /// @notice Records the sale of a seized asset and pays the `proceeds` (approved beforehand) through the waterfall.
+    /// `liens` are the terms of every loan with a lien on the asset, in priority order. The seizing platform only.
+    function dispose(
+        uint256 assetId,
+        LoanTerms[] calldata liens,
+        uint256 proceeds,
+        bytes32 buyerRef,
+        bytes32 saleDocHash
+    ) external;
+
+    /// @notice Pays the caller what was kept for it after a failed payment.
+    function withdraw(address to) external returns (uint256 amount);
+
+    // ---------------------------------------------------------------- views
+
+    function assetOf(uint256 assetId) external view returns (Asset memory);
+
+    function lienOf(uint256 assetId, LoanId loanId) external view returns (Lien memory);
+
+    /// @notice The EIP-712 digest the owner signs to consent to a pledge.
+    function consentDigest(
+        uint256 assetId,
+        LoanId loanId,
+        uint256 securedAmount,
+        uint8 priority,
+        uint32 consentNonce,
+        uint256 deadline
+    ) external view returns (bytes32);
+
+    /// @notice What failed payments kept for `account`.
+    function keptFor(address account) external view returns (uint256);
+}

@@ -1,0 +1,242 @@
+import { createHmac } from "node:crypto";
+import {
+  Signature,
+  ZeroAddress,
+  ZeroHash,
+  type ContractRunner,
+  type ContractTransactionReceipt,
+  type Signer,
+} from "ethers";
+import {
+  CollateralRegistry__factory,
+  SettlementToken__factory,
+  type CollateralRegistry,
+} from "../../typechain-types/index.js";
+import { InputError, LoanLedgerError } from "./errors.js";
+import {
+  toAddress,
+  toAssetId,
+  toHash32,
+  toLoanId,
+  type Address,
+  type AssetId,
+  type Hash32,
+  type LoanId,
+} from "./ids.js";
+import { toStruct, type LoanRegistryClient } from "./loans.js";
+import { read, transact } from "./transact.js";
+import {
+  ASSET_CLASS_NAMES,
+  type AssetClass,
+  type AssetInfo,
+  type AssetStatus,
+  type LienInfo,
+  type LienStatus,
+} from "./types.js";
+
+/**
+ * The canonical form of an official asset id (land-registry number, VIN, serial number): Unicode NFKC (so full-width
+ * characters count as their ASCII forms), upper case, and nothing but letters and digits, so that "ABC-123",
+ * "abc 123" and "ＡＢＣ／１２３" are the same asset.
+ */
+export function normaliseOfficialId(raw: string): string {
+  const id = raw
+    .normalize("NFKC")
+    .toUpperCase()
+    .replace(/[^\p{L}\p{N}]/gu, "");
+  if (id.length < 3) throw new InputError("an official asset id has at least 3 letters or digits after normalisation");
+  return id;
+}
+
+/**
+ * The asset's id on chain: HMAC-SHA256 under the alliance key of "<Class>:<normalised official id>". The official id
+ * never leaves the client; the same asset gets the same id whichever platform registers it.
+ */
+export function assetKey(assetClass: AssetClass, officialId: string, allianceKey: Uint8Array): AssetId {
+  const input = `${ASSET_CLASS_NAMES[assetClass]}:${normaliseOfficialId(officialId)}`;
+  return toAssetId(BigInt("0x" + createHmac("sha256", allianceKey).update(input, "utf8").digest("hex")));
+}
+
+/** An owner's consent to one pledge: its signature and the deadline it names. */
+export interface PledgeConsent {
+  signature: string;
+  deadline: number;
+}
+
+/** What a pledge secures. */
+export interface PledgeRequest {
+  assetId: AssetId;
+  loanId: LoanId;
+  securedAmount: bigint;
+  /** 1 is first priority. */
+  priority: number;
+}
+
+/**
+ * Typed access to the CollateralRegistry. Actions on a lien take the loan's id and look its terms up through the loan
+ * registry client; a disposal finds the asset's liens from events and passes them in priority order.
+ */
+export class CollateralClient {
+  readonly contract: CollateralRegistry;
+
+  /** @param fromBlock the registry's deployment block, where event searches start. */
+  constructor(
+    address: string,
+    private readonly runner: ContractRunner,
+    private readonly loans: LoanRegistryClient,
+    private readonly fromBlock = 0,
+  ) {
+    this.contract = CollateralRegistry__factory.connect(address, runner);
+  }
+
+  get address(): Address {
+    return toAddress(this.contract.target as string);
+  }
+
+  register(
+    assetId: AssetId,
+    owner: Address,
+    assetClass: AssetClass,
+    appraisalValue: bigint,
+    appraisalDocHash: Hash32,
+  ): Promise<ContractTransactionReceipt> {
+    return transact(() =>
+      this.contract.registerCollateral(assetId, owner, assetClass, appraisalValue, appraisalDocHash),
+    );
+  }
+
+  revalue(assetId: AssetId, appraisalValue: bigint, appraisalDocHash: Hash32): Promise<ContractTransactionReceipt> {
+    return transact(() => this.contract.revalue(assetId, appraisalValue, appraisalDocHash));
+  }
+
+  revokeConsents(assetId: AssetId): Promise<ContractTransactionReceipt> {
+    return transact(() => this.contract.revokeConsents(assetId));
+  }
+
+  /** Signs, as the asset's owner (this client's signer), the EIP-712 consent to `request`, valid until `deadline`. */
+  async consent(request: PledgeRequest, deadline: number): Promise<PledgeConsent> {
+    const signer = this.runner as Signer;
+    if (typeof signer.signTypedData !== "function") throw new LoanLedgerError("consenting needs a signer");
+    const [domain, asset] = await Promise.all([
+      read(() => this.contract.eip712Domain()),
+      read(() => this.contract.assetOf(request.assetId)),
+    ]);
+    const signature = await signer.signTypedData(
+      {
+        name: domain.name,
+        version: domain.version,
+        chainId: domain.chainId,
+        verifyingContract: domain.verifyingContract,
+      },
+      {
+        Pledge: [
+          { name: "assetId", type: "uint256" },
+          { name: "loanId", type: "uint256" },
+          { name: "securedAmount", type: "uint256" },
+          { name: "priority", type: "uint8" },
+          { name: "nonce", type: "uint32" },
+          { name: "deadline", type: "uint256" },
+        ],
+      },
+      { ...request, nonce: asset.consentNonce, deadline },
+    );
+    return { signature, deadline };
+  }
+
+  /** Pledges: as the owner (no consent needed), or as the loan's platform with the owner's consent. */
+  async pledge(request: PledgeRequest, consent?: PledgeConsent): Promise<ContractTransactionReceipt> {
+    const terms = toStruct(await this.loans.terms(request.loanId));
+    const { assetId, securedAmount, priority } = request;
+    // The contract takes the 64-byte (ERC-2098) form of the signature.
+    const signature = consent ? Signature.from(consent.signature) : undefined;
+    return transact(() =>
+      this.contract.pledge(
+        assetId,
+        terms,
+        securedAmount,
+        priority,
+        consent?.deadline ?? 0,
+        signature?.r ?? ZeroHash,
+        signature?.yParityAndS ?? ZeroHash,
+      ),
+    );
+  }
+
+  release(assetId: AssetId, loanId: LoanId): Promise<ContractTransactionReceipt> {
+    return transact(() => this.contract.release(assetId, loanId));
+  }
+
+  async seize(assetId: AssetId, loanId: LoanId): Promise<ContractTransactionReceipt> {
+    const terms = toStruct(await this.loans.terms(loanId));
+    return transact(() => this.contract.seize(assetId, terms));
+  }
+
+  /** Records the sale of a seized asset and pays `proceeds` in (approving the registry for them first). */
+  async dispose(
+    assetId: AssetId,
+    proceeds: bigint,
+    buyerRef: Hash32,
+    saleDocHash: Hash32,
+  ): Promise<ContractTransactionReceipt> {
+    const liens = (await this.liens(assetId))
+      .filter((l) => l.status === 1 || l.status === 3)
+      .sort((a, b) => a.priority - b.priority);
+    const terms = await Promise.all(liens.map(async (l) => toStruct(await this.loans.terms(l.loanId))));
+    if (proceeds > 0n) {
+      const token = SettlementToken__factory.connect(await read(() => this.contract.TOKEN()), this.runner);
+      await transact(() => token.approve(this.address, proceeds));
+    }
+    return transact(() => this.contract.dispose(assetId, terms, proceeds, buyerRef, saleDocHash));
+  }
+
+  async withdraw(to: Address): Promise<ContractTransactionReceipt> {
+    return transact(() => this.contract.withdraw(to));
+  }
+
+  async asset(assetId: AssetId): Promise<AssetInfo> {
+    const a = await read(() => this.contract.assetOf(assetId));
+    if (Number(a.status) === 0) throw new InputError(`asset ${assetId.toString(16)} is not registered`);
+    let holder: Address | undefined;
+    try {
+      holder = toAddress(await this.contract.ownerOf(assetId));
+    } catch {
+      holder = undefined;
+    }
+    return {
+      assetId,
+      holder: holder && holder !== ZeroAddress ? holder : undefined,
+      assetClass: Number(a.assetClass) as AssetClass,
+      status: Number(a.status) as AssetStatus,
+      appraisalValue: a.appraisalValue,
+      appraisalDocHash: toHash32(a.appraisalDocHash),
+      firstPrioritySecured: a.firstPrioritySecured,
+      lienCount: Number(a.lienCount),
+      consentNonce: Number(a.consentNonce),
+    };
+  }
+
+  /** Every lien the asset ever carried, with its status now. */
+  async liens(assetId: AssetId): Promise<LienInfo[]> {
+    const events = await read(() =>
+      this.contract.queryFilter(this.contract.filters.CollateralPledged(assetId), this.fromBlock),
+    );
+    const loanIds = [...new Set(events.map((e) => toLoanId(e.args.loanId)))];
+    return Promise.all(
+      loanIds.map(async (loanId) => {
+        const l = await read(() => this.contract.lienOf(assetId, loanId));
+        return {
+          assetId: toAssetId(assetId),
+          loanId,
+          securedAmount: l.securedAmount,
+          priority: Number(l.priority),
+          status: Number(l.status) as LienStatus,
+          since: Number(l.since),
+        };
+      }),
+    );
+  }
+
+  async kept(account: Address): Promise<bigint> {
+    return read(() => this.contract.keptFor(account));
+  }
+}

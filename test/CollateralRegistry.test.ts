@@ -1,0 +1,548 @@
+import { expect } from "chai";
+import { id, MaxUint256, Signature, ZeroHash } from "ethers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import type { CollateralRegistry, MockToken } from "../typechain-types/index.js";
+import {
+  AssetClass,
+  AssetStatus,
+  assetKey,
+  CollateralClient,
+  LienStatus,
+  loanIdOf,
+  LoanRegistryClient,
+  LoanStatus,
+  normaliseOfficialId,
+  toHash32,
+  type LoanTerms,
+} from "../src/client/index.js";
+import { ALLIANCE_KEY, DAY, deployAllianceFixture, ethers, loadFixture, termsFor, time } from "./fixtures.js";
+
+const UNIT = 10n ** 18n;
+const VIN = "LSVAU2180N2183294";
+const APPRAISAL = 80_000n * UNIT;
+
+/** Platform A registers a car for its owner; A has a loan in Funding, B has another. */
+async function collateralFixture() {
+  const f = await deployAllianceFixture();
+  const [owner, buyer, custodian] = (await ethers.getSigners()).slice(7, 10);
+  await f.alliance.admitMember(custodian, 8, id("custodian licence"));
+  const car = assetKey(AssetClass.Vehicle, VIN, ALLIANCE_KEY);
+  await f.collateral
+    .connect(f.platformA)
+    .registerCollateral(car, owner, AssetClass.Vehicle, APPRAISAL, id("appraisal"));
+  const loanA = await termsFor(f.platformA, { principal: 50_000n * UNIT });
+  const loanB = await termsFor(f.platformB, { principal: 20_000n * UNIT });
+  await f.loans.connect(f.platformA).anchorLoan(loanA);
+  await f.loans.connect(f.platformB).anchorLoan(loanB);
+  return { ...f, owner, buyer, custodian, car, loanA, loanB };
+}
+type Fixture = Awaited<ReturnType<typeof collateralFixture>>;
+
+function ownerClient(f: Fixture, signer: HardhatEthersSigner = f.owner) {
+  return new CollateralClient(
+    String(f.collateral.target),
+    signer,
+    new LoanRegistryClient(String(f.loans.target), signer),
+  );
+}
+
+/** The owner's consent, as the platform sends it (64-byte signature). */
+async function consent(f: Fixture, terms: LoanTerms, secured: bigint, priority = 1, signer = f.owner) {
+  const deadline = (await time.latest()) + DAY;
+  const signed = await ownerClient(f, signer).consent(
+    { assetId: f.car, loanId: loanIdOf(terms), securedAmount: secured, priority },
+    deadline,
+  );
+  const sig = Signature.from(signed.signature);
+  return { deadline, r: sig.r, vs: sig.yParityAndS };
+}
+
+async function pledgeByPlatform(f: Fixture, terms: LoanTerms, secured: bigint, priority = 1) {
+  const c = await consent(f, terms, secured, priority);
+  const platform = terms.platform === f.platformA.address ? f.platformA : f.platformB;
+  return f.collateral.connect(platform).pledge(f.car, terms, secured, priority, c.deadline, c.r, c.vs);
+}
+
+/** The car pledged first-priority to loan A (40 000) and second-priority to loan B (20 000). */
+async function pledgedFixture() {
+  const f = await loadFixture(collateralFixture);
+  await pledgeByPlatform(f, f.loanA, 40_000n * UNIT, 1);
+  await pledgeByPlatform(f, f.loanB, 20_000n * UNIT, 2);
+  return f;
+}
+
+/** Loan A funded through the splitter by the lender, loan B disbursed by platform B off chain; both defaulted. */
+async function defaultedFixture() {
+  const f = await loadFixture(pledgedFixture);
+  const [lender2] = (await ethers.getSigners()).slice(10, 11);
+  await f.alliance.connect(f.platformA).allowLender(lender2, (await time.latest()) + 365 * DAY);
+  await f.splitter.connect(f.platformA).openFunding(f.loanA, {
+    borrowerPayout: f.owner.address,
+    insurer: ethers.ZeroAddress,
+    platformFeeBps: 0,
+    premiumBps: 0,
+    reserveBps: 0,
+  });
+  for (const [lender, amount] of [
+    [f.lender, 20_000n * UNIT],
+    [lender2, 30_000n * UNIT],
+  ] as const) {
+    await f.token.mint(lender, amount);
+    await f.token.connect(lender).approve(f.splitter, MaxUint256);
+    await f.splitter.connect(lender).fund(f.loanA, amount);
+  }
+  await f.loans.connect(f.platformB).activateLoan(f.loanB);
+  await time.increase(34 * DAY);
+  for (const [platform, terms] of [
+    [f.platformA, f.loanA],
+    [f.platformB, f.loanB],
+  ] as const) {
+    await f.loans.connect(platform).markLate(terms);
+  }
+  await time.increase(90 * DAY);
+  await f.loans.connect(f.platformA).markDefaulted(f.loanA);
+  await f.loans.connect(f.platformB).markDefaulted(f.loanB);
+  return { ...f, lender2 };
+}
+
+async function seizedFixture() {
+  const f = await loadFixture(defaultedFixture);
+  await f.collateral.connect(f.platformA).seize(f.car, f.loanA);
+  await f.token.mint(f.platformA, 1_000_000n * UNIT);
+  await f.token.connect(f.platformA).approve(f.collateral, MaxUint256);
+  return f;
+}
+
+describe("CollateralRegistry", function () {
+  describe("registering assets", function () {
+    it("mints the asset to its owner with class, appraisal and document hash", async function () {
+      const f = await loadFixture(collateralFixture);
+      expect(await f.collateral.ownerOf(f.car)).to.equal(f.owner.address);
+      const asset = await f.collateral.assetOf(f.car);
+      expect(asset.assetClass).to.equal(BigInt(AssetClass.Vehicle));
+      expect(asset.status).to.equal(BigInt(AssetStatus.Registered));
+      expect(asset.appraisalValue).to.equal(APPRAISAL);
+      expect(asset.appraisalDocHash).to.equal(id("appraisal"));
+    });
+
+    it("rejects the same asset under a differently written id, by any platform", async function () {
+      const f = await loadFixture(collateralFixture);
+      expect(normaliseOfficialId("lsvau-2180 n2183294")).to.equal(VIN);
+      for (const written of ["lsvau 2180-n2183294", "ＬＳＶＡＵ２１８０Ｎ２１８３２９４", " LSVAU.2180/N2183294 "]) {
+        const again = assetKey(AssetClass.Vehicle, written, ALLIANCE_KEY);
+        expect(again).to.equal(f.car);
+        await expect(
+          f.collateral
+            .connect(f.platformB)
+            .registerCollateral(again, f.buyer, AssetClass.Vehicle, APPRAISAL, id("another appraisal")),
+        )
+          .to.be.revertedWithCustomError(f.collateral, "CollateralAlreadyRegistered")
+          .withArgs(f.car);
+      }
+      // The class is part of the key: a land-registry number that happens to read the same is another asset.
+      expect(assetKey(AssetClass.RealEstate, VIN, ALLIANCE_KEY)).to.not.equal(f.car);
+    });
+
+    it("is for active platform and custodian members only, with a sound appraisal", async function () {
+      const f = await loadFixture(collateralFixture);
+      const house = assetKey(AssetClass.RealEstate, "京(2024)朝阳区不动产权第0001234号", ALLIANCE_KEY);
+      for (const caller of [f.outsider, f.auditor, f.lender, f.owner, f.governance]) {
+        await expect(
+          f.collateral.connect(caller).registerCollateral(house, f.owner, AssetClass.RealEstate, APPRAISAL, id("a")),
+        )
+          .to.be.revertedWithCustomError(f.collateral, "CollateralUnauthorized")
+          .withArgs(caller.address);
+      }
+      await f.alliance.suspendMember(f.platformB);
+      await expect(
+        f.collateral.connect(f.platformB).registerCollateral(house, f.owner, AssetClass.RealEstate, APPRAISAL, id("a")),
+      ).to.be.revertedWithCustomError(f.collateral, "CollateralUnauthorized");
+      await expect(
+        f.collateral.connect(f.custodian).registerCollateral(house, f.owner, AssetClass.RealEstate, 0, id("a")),
+      )
+        .to.be.revertedWithCustomError(f.collateral, "CollateralInvalidAppraisal")
+        .withArgs(0, id("a"));
+      await expect(
+        f.collateral
+          .connect(f.custodian)
+          .registerCollateral(house, f.owner, AssetClass.RealEstate, APPRAISAL, ZeroHash),
+      ).to.be.revertedWithCustomError(f.collateral, "CollateralInvalidAppraisal");
+      await expect(
+        f.collateral.connect(f.custodian).registerCollateral(house, f.owner, AssetClass.RealEstate, APPRAISAL, id("a")),
+      ).to.emit(f.collateral, "CollateralRegistered");
+    });
+
+    it("records revaluations by platforms and custodians only", async function () {
+      const f = await loadFixture(collateralFixture);
+      await expect(f.collateral.connect(f.custodian).revalue(f.car, 70_000n * UNIT, id("new appraisal")))
+        .to.emit(f.collateral, "CollateralRevalued")
+        .withArgs(f.car, f.custodian.address, 70_000n * UNIT, id("new appraisal"));
+      for (const caller of [f.owner, f.outsider, f.auditor]) {
+        await expect(f.collateral.connect(caller).revalue(f.car, 1n, id("x"))).to.be.revertedWithCustomError(
+          f.collateral,
+          "CollateralUnauthorized",
+        );
+      }
+      await expect(f.collateral.connect(f.platformA).revalue(42n, 1n, id("x")))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralUnknownAsset")
+        .withArgs(42n);
+    });
+  });
+
+  describe("pledging", function () {
+    it("pledges with the owner's signed consent and records the lien in the loan's history", async function () {
+      const f = await loadFixture(collateralFixture);
+      await expect(pledgeByPlatform(f, f.loanA, 40_000n * UNIT))
+        .to.emit(f.collateral, "CollateralPledged")
+        .withArgs(f.car, loanIdOf(f.loanA), f.owner.address, 40_000n * UNIT, 1);
+      const lien = await f.collateral.lienOf(f.car, loanIdOf(f.loanA));
+      expect(lien.status).to.equal(BigInt(LienStatus.Active));
+      expect((await f.collateral.assetOf(f.car)).firstPrioritySecured).to.equal(40_000n * UNIT);
+      const history = await f.clientFor(f.auditor).loans.history(loanIdOf(f.loanA));
+      expect(history.entries.at(-1)?.fact).to.include({ kind: "External", source: f.collateral.target });
+      expect(history.verified).to.equal(true);
+    });
+
+    it("pledges by the owner's own transaction without a signature", async function () {
+      const f = await loadFixture(collateralFixture);
+      await expect(
+        f.collateral.connect(f.owner).pledge(f.car, f.loanB, 10_000n * UNIT, 1, 0, ZeroHash, ZeroHash),
+      ).to.emit(f.collateral, "CollateralPledged");
+    });
+
+    it("rejects first-priority liens stacked beyond the appraisal value", async function () {
+      const f = await loadFixture(collateralFixture);
+      await pledgeByPlatform(f, f.loanA, 50_000n * UNIT, 1);
+      await expect(pledgeByPlatform(f, f.loanB, 30_000n * UNIT + 1n, 1))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralFirstLiensExceedAppraisal")
+        .withArgs(f.car, APPRAISAL + 1n, APPRAISAL);
+      // A junior lien is not bounded by the appraisal.
+      await expect(pledgeByPlatform(f, f.loanB, 60_000n * UNIT, 2)).to.emit(f.collateral, "CollateralPledged");
+    });
+
+    it("rejects a pledge without consent, or with a forged, replayed, expired or wrong-chain signature", async function () {
+      const f = await loadFixture(collateralFixture);
+      const secured = 10_000n * UNIT;
+      const pledge = (c: { deadline: number; r: string; vs: string }, terms = f.loanA, caller = f.platformA) =>
+        f.collateral.connect(caller).pledge(f.car, terms, secured, 1, c.deadline, c.r, c.vs);
+
+      const none = { deadline: (await time.latest()) + DAY, r: ZeroHash, vs: ZeroHash };
+      await expect(pledge(none))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralInvalidConsent")
+        .withArgs(f.car, f.owner.address);
+      const forged = await consent(f, f.loanA, secured, 1, f.outsider);
+      await expect(pledge(forged)).to.be.revertedWithCustomError(f.collateral, "CollateralInvalidConsent");
+      // A consent names its amount: it does not cover a larger one.
+      const smaller = await consent(f, f.loanA, secured - 1n);
+      await expect(pledge(smaller)).to.be.revertedWithCustomError(f.collateral, "CollateralInvalidConsent");
+
+      const wrongChain = Signature.from(
+        await f.owner.signTypedData(
+          { name: "LoanLedger Collateral", version: "1", chainId: 1, verifyingContract: String(f.collateral.target) },
+          {
+            Pledge: [
+              { name: "assetId", type: "uint256" },
+              { name: "loanId", type: "uint256" },
+              { name: "securedAmount", type: "uint256" },
+              { name: "priority", type: "uint8" },
+              { name: "nonce", type: "uint32" },
+              { name: "deadline", type: "uint256" },
+            ],
+          },
+          {
+            assetId: f.car,
+            loanId: loanIdOf(f.loanA),
+            securedAmount: secured,
+            priority: 1,
+            nonce: 0,
+            deadline: none.deadline,
+          },
+        ),
+      );
+      await expect(pledge({ deadline: none.deadline, r: wrongChain.r, vs: wrongChain.yParityAndS }))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralInvalidConsent")
+        .withArgs(f.car, f.owner.address);
+
+      const expiring = await consent(f, f.loanA, secured);
+      await time.increaseTo(expiring.deadline + 1);
+      await expect(pledge(expiring)).to.be.revertedWithCustomError(f.collateral, "CollateralConsentExpired");
+
+      const good = await consent(f, f.loanA, secured);
+      await pledge(good);
+      await expect(pledge(good))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralInvalidConsent")
+        .withArgs(f.car, f.owner.address);
+    });
+
+    it("lets the owner revoke consents it signed but nobody used", async function () {
+      const f = await loadFixture(collateralFixture);
+      const c = await consent(f, f.loanA, UNIT);
+      await expect(f.collateral.connect(f.platformA).revokeConsents(f.car))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralUnauthorized")
+        .withArgs(f.platformA.address);
+      await expect(f.collateral.connect(f.owner).revokeConsents(f.car))
+        .to.emit(f.collateral, "ConsentsRevoked")
+        .withArgs(f.car, 1);
+      await expect(
+        f.collateral.connect(f.platformA).pledge(f.car, f.loanA, UNIT, 1, c.deadline, c.r, c.vs),
+      ).to.be.revertedWithCustomError(f.collateral, "CollateralInvalidConsent");
+    });
+
+    it("is for the owner or, with consent, the loan's own platform", async function () {
+      const f = await loadFixture(collateralFixture);
+      const c = await consent(f, f.loanA, UNIT);
+      for (const caller of [f.platformB, f.outsider, f.lender, f.governance]) {
+        await expect(f.collateral.connect(caller).pledge(f.car, f.loanA, UNIT, 1, c.deadline, c.r, c.vs))
+          .to.be.revertedWithCustomError(f.collateral, "CollateralNotPlatformOrOwner")
+          .withArgs(f.car, caller.address);
+      }
+    });
+
+    it("rejects a lien on a loan that is not open, a second lien of one loan, and a bad amount or priority", async function () {
+      const f = await loadFixture(collateralFixture);
+      await f.loans.connect(f.platformB).cancelLoan(f.loanB);
+      const own = (terms: LoanTerms, secured: bigint, priority: number) =>
+        f.collateral.connect(f.owner).pledge(f.car, terms, secured, priority, 0, ZeroHash, ZeroHash);
+      await expect(own(f.loanB, UNIT, 1))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralLoanNotOpen")
+        .withArgs(loanIdOf(f.loanB), LoanStatus.Cancelled);
+      await expect(own(f.loanA, 0n, 1))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralInvalidLien")
+        .withArgs(0, 1, 8);
+      await expect(own(f.loanA, UNIT, 0)).to.be.revertedWithCustomError(f.collateral, "CollateralInvalidLien");
+      await expect(own(f.loanA, UNIT, 9)).to.be.revertedWithCustomError(f.collateral, "CollateralInvalidLien");
+      await own(f.loanA, UNIT, 1);
+      await expect(own(f.loanA, UNIT, 2))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralLienExists")
+        .withArgs(f.car, loanIdOf(f.loanA), LienStatus.Active);
+    });
+
+    it("keeps a pledged asset from being transferred", async function () {
+      const f = await loadFixture(pledgedFixture);
+      await expect(f.collateral.connect(f.owner).transferFrom(f.owner, f.buyer, f.car))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralPledgedAsset")
+        .withArgs(f.car);
+    });
+  });
+
+  describe("release", function () {
+    it("releases a lien once its loan is Repaid, by anyone, and frees the asset", async function () {
+      const f = await loadFixture(pledgedFixture);
+      await f.loans.connect(f.platformB).activateLoan(f.loanB);
+      await time.increase(DAY);
+      const due = await f.loans.nextPayment(f.loanB);
+      await f.loans.connect(f.platformB).recordRepayment(f.loanB, due.interest + f.loanB.principal);
+      await expect(f.collateral.connect(f.outsider).release(f.car, loanIdOf(f.loanB)))
+        .to.emit(f.collateral, "LienReleased")
+        .withArgs(f.car, loanIdOf(f.loanB), f.outsider.address);
+      await f.loans.connect(f.platformA).cancelLoan(f.loanA);
+      await f.collateral.connect(f.owner).release(f.car, loanIdOf(f.loanA));
+      const asset = await f.collateral.assetOf(f.car);
+      expect(asset.lienCount).to.equal(0n);
+      expect(asset.firstPrioritySecured).to.equal(0n);
+      await expect(f.collateral.connect(f.owner).transferFrom(f.owner, f.buyer, f.car)).to.emit(
+        f.collateral,
+        "Transfer",
+      );
+    });
+
+    it("rejects a release before the loan is repaid, whoever asks", async function () {
+      const f = await loadFixture(pledgedFixture);
+      for (const caller of [f.platformA, f.owner, f.governance]) {
+        await expect(f.collateral.connect(caller).release(f.car, loanIdOf(f.loanA)))
+          .to.be.revertedWithCustomError(f.collateral, "CollateralLoanNotClosed")
+          .withArgs(loanIdOf(f.loanA), LoanStatus.Funding);
+      }
+      await expect(f.collateral.release(f.car, 42n))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralWrongLienStatus")
+        .withArgs(f.car, 42n, LienStatus.None);
+    });
+  });
+
+  describe("seizure", function () {
+    it("lets the lien's platform seize the asset of a Defaulted loan into custody", async function () {
+      const f = await loadFixture(defaultedFixture);
+      await expect(f.collateral.connect(f.platformA).seize(f.car, f.loanA))
+        .to.emit(f.collateral, "CollateralSeized")
+        .withArgs(f.car, loanIdOf(f.loanA), f.platformA.address, f.owner.address);
+      expect(await f.collateral.ownerOf(f.car)).to.equal(f.collateral.target);
+      expect((await f.collateral.assetOf(f.car)).status).to.equal(BigInt(AssetStatus.Seized));
+    });
+
+    it("rejects a seizure before default", async function () {
+      const f = await loadFixture(pledgedFixture);
+      await expect(f.collateral.connect(f.platformA).seize(f.car, f.loanA))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralLoanNotDefaulted")
+        .withArgs(loanIdOf(f.loanA), LoanStatus.Funding);
+    });
+
+    it("is for the lien's own platform only", async function () {
+      const f = await loadFixture(defaultedFixture);
+      for (const caller of [f.platformB, f.owner, f.outsider, f.governance]) {
+        await expect(f.collateral.connect(caller).seize(f.car, f.loanA))
+          .to.be.revertedWithCustomError(f.collateral, "CollateralUnauthorized")
+          .withArgs(caller.address);
+      }
+    });
+
+    it("rejects a release, a second seizure, a new pledge or a transfer once the asset is seized", async function () {
+      const f = await loadFixture(seizedFixture);
+      await expect(f.collateral.connect(f.platformB).seize(f.car, f.loanB))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralWrongAssetStatus")
+        .withArgs(f.car, AssetStatus.Seized);
+      await expect(f.collateral.connect(f.platformA).seize(f.car, f.loanA))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralWrongAssetStatus")
+        .withArgs(f.car, AssetStatus.Seized);
+      await expect(f.collateral.release(f.car, loanIdOf(f.loanB)))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralWrongAssetStatus")
+        .withArgs(f.car, AssetStatus.Seized);
+      const other = await termsFor(f.platformA);
+      await f.loans.connect(f.platformA).anchorLoan(other);
+      await expect(
+        f.collateral.connect(f.platformA).pledge(f.car, other, UNIT, 3, 0, ZeroHash, ZeroHash),
+      ).to.be.revertedWithCustomError(f.collateral, "CollateralWrongAssetStatus");
+      await expect(f.collateral.connect(f.owner).transferFrom(f.collateral, f.buyer, f.car))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralPledgedAsset")
+        .withArgs(f.car);
+    });
+  });
+
+  describe("disposal", function () {
+    it("pays the proceeds to the senior loan's lenders, then the junior lien's platform, then the owner, to the wei", async function () {
+      const f = await loadFixture(seizedFixture);
+      const proceeds = 65_000n * UNIT + 7n;
+      const loanIdA = loanIdOf(f.loanA);
+      const lendersInBefore = (await f.splitter.bookOf(loanIdA)).lendersIn;
+      const accounts = [f.platformA, f.splitter, f.platformB, f.owner];
+      const before = await Promise.all(accounts.map((a) => f.token.balanceOf(a)));
+      // Through the client, which finds the liens from the chain and orders them by priority.
+      await new CollateralClient(
+        String(f.collateral.target),
+        f.platformA,
+        new LoanRegistryClient(String(f.loans.target), f.platformA),
+      ).dispose(f.car, proceeds, toHash32(id("buyer reference")), toHash32(id("sale contract")));
+      const after = await Promise.all(accounts.map((a) => f.token.balanceOf(a)));
+      expect(after.map((b, i) => b - before[i])).to.deep.equal([
+        -proceeds,
+        40_000n * UNIT,
+        20_000n * UNIT,
+        5_000n * UNIT + 7n,
+      ]);
+      expect((await f.splitter.bookOf(loanIdA)).lendersIn - lendersInBefore).to.equal(40_000n * UNIT);
+      // The lenders' part reaches them through the ordinary payouts, pro rata to their shares.
+      const shares = [2n, 3n].map((n) => (40_000n * UNIT * n) / 5n);
+      await expect(f.splitter.payout(loanIdA, [f.lender.address, f.lender2.address])).to.changeTokenBalances(
+        ethers,
+        f.token,
+        [f.lender, f.lender2],
+        shares,
+      );
+      expect((await f.collateral.assetOf(f.car)).status).to.equal(BigInt(AssetStatus.Disposed));
+      await expect(f.collateral.ownerOf(f.car)).to.be.revertedWithCustomError(f.collateral, "ERC721NonexistentToken");
+      for (const terms of [f.loanA, f.loanB]) {
+        expect((await f.collateral.lienOf(f.car, loanIdOf(terms))).status).to.equal(BigInt(LienStatus.Discharged));
+        expect((await f.clientFor(f.auditor).loans.history(loanIdOf(terms))).verified).to.equal(true);
+      }
+    });
+
+    it("shares a shortfall within one priority pro rata, and leaves the owner nothing", async function () {
+      const f = await loadFixture(seizedFixture);
+      const proceeds = 30_000n * UNIT;
+      await expect(
+        f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB], proceeds, id("buyer"), id("sale")),
+      ).to.changeTokenBalances(ethers, f.token, [f.splitter, f.platformB, f.owner], [proceeds, 0n, 0n]);
+    });
+
+    it("keeps a payment that fails (a blocked owner) for its recipient to withdraw elsewhere", async function () {
+      const f = await loadFixture(collateralFixture);
+      // A suite on a token that can block accounts, as a regulated deposit token can.
+      const token = (await ethers.deployContract("MockToken", [0])) as unknown as MockToken;
+      const splitter = await ethers.deployContract("RepaymentSplitter", [
+        f.alliance,
+        f.loans,
+        token,
+        f.governance,
+        { platformFeeBps: 0, premiumBps: 0, reserveBps: 0 },
+      ]);
+      const collateral = (await ethers.deployContract("CollateralRegistry", [
+        f.alliance,
+        f.loans,
+        splitter,
+      ])) as unknown as CollateralRegistry;
+      const role = await f.alliance.LOAN_SERVICER_ROLE();
+      await f.alliance.grantRole(role, splitter);
+      await f.alliance.grantRole(role, collateral);
+      const house = assetKey(AssetClass.RealEstate, "沪(2023)浦东新区不动产权第0123456号", ALLIANCE_KEY);
+      await collateral
+        .connect(f.platformB)
+        .registerCollateral(house, f.owner, AssetClass.RealEstate, APPRAISAL, id("a"));
+      await collateral.connect(f.owner).pledge(house, f.loanB, 10_000n * UNIT, 1, 0, ZeroHash, ZeroHash);
+      await f.loans.connect(f.platformB).activateLoan(f.loanB);
+      await time.increase(124 * DAY);
+      await f.loans.connect(f.platformB).markLate(f.loanB);
+      await f.loans.connect(f.platformB).markDefaulted(f.loanB);
+      await collateral.connect(f.platformB).seize(house, f.loanB);
+
+      await token.setBlocked(f.owner, true);
+      await token.mint(f.platformB, 25_000n * UNIT);
+      await token.connect(f.platformB).approve(collateral, MaxUint256);
+      await expect(collateral.connect(f.platformB).dispose(house, [f.loanB], 25_000n * UNIT, id("buyer"), id("sale")))
+        .to.emit(collateral, "PaymentKept")
+        .withArgs(f.owner.address, 15_000n * UNIT);
+      expect(await token.balanceOf(f.platformB)).to.equal(10_000n * UNIT);
+      expect(await collateral.keptFor(f.owner)).to.equal(15_000n * UNIT);
+      await expect(collateral.connect(f.owner).withdraw(f.buyer)).to.changeTokenBalance(
+        ethers,
+        token,
+        f.buyer,
+        15_000n * UNIT,
+      );
+      await expect(collateral.connect(f.owner).withdraw(f.buyer))
+        .to.be.revertedWithCustomError(collateral, "CollateralNothingToWithdraw")
+        .withArgs(f.owner.address);
+    });
+
+    it("must list every lien, in priority order, and be recorded by the seizing platform", async function () {
+      const f = await loadFixture(seizedFixture);
+      const dispose = (liens: LoanTerms[], caller = f.platformA) =>
+        f.collateral.connect(caller).dispose(f.car, liens, UNIT, id("buyer"), id("sale"));
+      await expect(dispose([f.loanA]))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralLiensIncomplete")
+        .withArgs(f.car, 1, 2);
+      await expect(dispose([f.loanB, f.loanA])).to.be.revertedWithCustomError(
+        f.collateral,
+        "CollateralLiensIncomplete",
+      );
+      await expect(dispose([f.loanA, f.loanA])).to.be.revertedWithCustomError(
+        f.collateral,
+        "CollateralWrongLienStatus",
+      );
+      for (const caller of [f.platformB, f.owner, f.outsider]) {
+        await expect(dispose([f.loanA, f.loanB], caller))
+          .to.be.revertedWithCustomError(f.collateral, "CollateralNotSeizingPlatform")
+          .withArgs(f.car, caller.address, f.platformA.address);
+      }
+    });
+
+    it("cannot dispose of an asset that is not seized, nor twice", async function () {
+      const f = await loadFixture(defaultedFixture);
+      await expect(f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB], UNIT, id("buyer"), id("sale")))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralWrongAssetStatus")
+        .withArgs(f.car, AssetStatus.Registered);
+      const s = await loadFixture(seizedFixture);
+      await s.collateral.connect(s.platformA).dispose(s.car, [s.loanA, s.loanB], UNIT, id("buyer"), id("sale"));
+      await expect(s.collateral.connect(s.platformA).dispose(s.car, [], UNIT, id("buyer"), id("sale")))
+        .to.be.revertedWithCustomError(s.collateral, "CollateralWrongAssetStatus")
+        .withArgs(s.car, AssetStatus.Disposed);
+    });
+
+    it("lets a sold asset be registered again for its new owner", async function () {
+      const f = await loadFixture(seizedFixture);
+      await f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB], UNIT, id("buyer"), id("sale"));
+      await f.collateral
+        .connect(f.platformB)
+        .registerCollateral(f.car, f.buyer, AssetClass.Vehicle, APPRAISAL, id("a2"));
+      expect(await f.collateral.ownerOf(f.car)).to.equal(f.buyer.address);
+    });
+  });
+});
