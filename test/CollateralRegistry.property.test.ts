@@ -1,0 +1,251 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import { id, MaxUint256, ZeroHash } from "ethers";
+import {
+  AssetClass,
+  AssetStatus,
+  assetKey,
+  ContractError,
+  LienStatus,
+  loanIdOf,
+  LoanStatus,
+  toLoanLedgerError,
+  type LoanTerms,
+} from "../src/client/index.js";
+import { ALLIANCE_KEY, DAY, deployAllianceFixture, ethers, loadFixture, termsFor, time } from "./fixtures.js";
+
+const UNIT = 10n ** 18n;
+const OFFICIAL_IDS = ["LSVAU2180N2183294", "WDD2050461F123456", "EQ-77-0042"];
+
+/** Three assets of one owner; four loans of two platforms, three of them Active and one still Funding. */
+async function propertyFixture() {
+  const f = await deployAllianceFixture();
+  const owner = (await ethers.getSigners())[7];
+  const assets = OFFICIAL_IDS.map((official) => assetKey(AssetClass.Vehicle, official, ALLIANCE_KEY));
+  for (const [i, asset] of assets.entries()) {
+    await f.collateral
+      .connect(f.platformA)
+      .registerCollateral(asset, owner, AssetClass.Vehicle, BigInt(50 + 25 * i) * 1_000n * UNIT, id(`appraisal ${i}`));
+  }
+  const loans: LoanTerms[] = [];
+  for (const [i, platform] of [f.platformA, f.platformB, f.platformA, f.platformB].entries()) {
+    const terms = await termsFor(platform, { principal: BigInt(20 + 10 * i) * 1_000n * UNIT });
+    await f.loans.connect(platform).anchorLoan(terms);
+    if (i < 3) await f.loans.connect(platform).activateLoan(terms);
+    loans.push(terms);
+  }
+  for (const platform of [f.platformA, f.platformB]) {
+    await f.token.mint(platform, 10n ** 30n);
+    await f.token.connect(platform).approve(f.collateral, MaxUint256);
+  }
+  return { ...f, owner, assets, loanTerms: loans };
+}
+
+// Weighted so that sequences often get as far as seizure and disposal.
+const action = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant("pledge" as const),
+      asset: fc.nat(2),
+      loan: fc.nat(3),
+      securedK: fc.integer({ min: 1, max: 60 }),
+      priority: fc.integer({ min: 1, max: 3 }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("repay" as const), loan: fc.nat(3) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("cancel" as const), loan: fc.nat(3) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("default" as const), loan: fc.nat(3) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("release" as const), asset: fc.nat(2), loan: fc.nat(3) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("seize" as const), asset: fc.nat(2), loan: fc.nat(3) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("dispose" as const),
+      asset: fc.nat(2),
+      proceedsK: fc.integer({ min: 0, max: 150 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("register" as const),
+      asset: fc.nat(2),
+      valueK: fc.integer({ min: 10, max: 120 }),
+    }),
+  },
+);
+
+/** Contract errors a random step may legitimately meet; anything else fails the property. */
+const EXPECTED = new Set([
+  "CollateralWrongAssetStatus",
+  "CollateralUnknownAsset",
+  "CollateralAlreadyRegistered",
+  "CollateralLoanNotOpen",
+  "CollateralLienExists",
+  "CollateralFirstLiensExceedAppraisal",
+  "CollateralTooManyLiens",
+  "CollateralWrongLienStatus",
+  "CollateralLoanNotClosed",
+  "CollateralLoanNotDefaulted",
+  "LoanRegistryInvalidTransition",
+  "LoanRegistryNotServiceable",
+  "LoanRegistryNotOverdue",
+  "LoanRegistryDefaultThresholdNotReached",
+  "LoanRegistryFundingDeadlinePassed",
+]);
+
+async function attempt(step: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await step();
+    return true;
+  } catch (error) {
+    const decoded = toLoanLedgerError(error);
+    if (!(decoded instanceof ContractError) || !EXPECTED.has(decoded.errorName)) throw error;
+    return false;
+  }
+}
+
+describe("CollateralRegistry (property)", function () {
+  it("never lets first-priority liens exceed the appraisal, keeps no lien alive on a repaid loan, and conserves disposal proceeds", async function () {
+    await fc.assert(
+      fc.asyncProperty(fc.array(action, { minLength: 6, maxLength: 24 }), async (steps) => {
+        const f = await loadFixture(propertyFixture);
+        const ids = f.loanTerms.map(loanIdOf);
+        const platformOf = (t: LoanTerms) => (t.platform === f.platformA.address ? f.platformA : f.platformB);
+        const activeLiens = async () => {
+          const found: [number, number][] = [];
+          for (const [a, assetId] of f.assets.entries()) {
+            for (const [l, loanId] of ids.entries()) {
+              if (Number((await f.collateral.lienOf(assetId, loanId)).status) === LienStatus.Active) found.push([a, l]);
+            }
+          }
+          return found;
+        };
+
+        for (const step of steps) {
+          if (step.kind === "pledge") {
+            const secured = BigInt(step.securedK) * 1_000n * UNIT;
+            await attempt(() =>
+              f.collateral
+                .connect(f.owner)
+                .pledge(f.assets[step.asset], f.loanTerms[step.loan], secured, step.priority, 0, ZeroHash, ZeroHash),
+            );
+          } else if (step.kind === "repay") {
+            const terms = f.loanTerms[step.loan];
+            await attempt(async () => {
+              const due = await f.loans.nextPayment(terms);
+              const state = await f.loans.loanState(ids[step.loan]);
+              await f.loans
+                .connect(platformOf(terms))
+                .recordRepayment(terms, due.lateInterest + due.interest + state.outstandingPrincipal);
+            });
+          } else if (step.kind === "cancel") {
+            await attempt(() => f.loans.connect(platformOf(f.loanTerms[step.loan])).cancelLoan(f.loanTerms[step.loan]));
+          } else if (step.kind === "default") {
+            // Aim at a loan that carries a lien when there is one.
+            const live = await activeLiens();
+            const terms = f.loanTerms[live.length ? live[step.loan % live.length][1] : step.loan];
+            await time.increase(terms.period + terms.gracePeriod + terms.defaultThreshold + DAY);
+            await attempt(() => f.loans.connect(platformOf(terms)).markLate(terms));
+            await attempt(() => f.loans.connect(platformOf(terms)).markDefaulted(terms));
+          } else if (step.kind === "release" || step.kind === "seize") {
+            // Aim at a live lien when there is one, so that sequences reach seizure and disposal.
+            const wanted = step.kind === "seize" ? [LoanStatus.Defaulted] : [LoanStatus.Repaid, LoanStatus.Cancelled];
+            const live = await activeLiens();
+            const ready = [];
+            for (const lien of live) {
+              if (wanted.includes(Number((await f.loans.loanState(ids[lien[1]])).status) as LoanStatus))
+                ready.push(lien);
+            }
+            const pool = ready.length && step.loan !== 0 ? ready : live;
+            const [a, l] = pool.length ? pool[(step.asset * 4 + step.loan) % pool.length] : [step.asset, step.loan];
+            const terms = f.loanTerms[l];
+            await attempt(() =>
+              step.kind === "release"
+                ? f.collateral.connect(f.outsider).release(f.assets[a], ids[l])
+                : f.collateral.connect(platformOf(terms)).seize(f.assets[a], terms),
+            );
+          } else if (step.kind === "register") {
+            await attempt(() =>
+              f.collateral
+                .connect(f.platformB)
+                .registerCollateral(
+                  f.assets[step.asset],
+                  f.owner,
+                  AssetClass.Vehicle,
+                  BigInt(step.valueK) * 1_000n * UNIT,
+                  id("re-registration"),
+                ),
+            );
+          } else {
+            const seized = [];
+            for (const candidate of f.assets) {
+              if (Number((await f.collateral.assetOf(candidate)).status) === AssetStatus.Seized) seized.push(candidate);
+            }
+            if (seized.length === 0) continue;
+            const assetId = seized[step.asset % seized.length];
+            const liens = [];
+            for (const [i, loanId] of ids.entries()) {
+              const lien = await f.collateral.lienOf(assetId, loanId);
+              const status = Number(lien.status);
+              if (status === LienStatus.Active || status === LienStatus.Enforcing) {
+                liens.push({ terms: f.loanTerms[i], priority: Number(lien.priority), enforcing: status === 3 });
+              }
+            }
+            liens.sort((a, b) => a.priority - b.priority);
+            const seizer = platformOf(liens.find((l) => l.enforcing)!.terms);
+            const proceeds = BigInt(step.proceedsK) * 1_000n * UNIT + 3n;
+            const receipt = await (
+              await f.collateral.connect(seizer).dispose(
+                assetId,
+                liens.map((l) => l.terms),
+                proceeds,
+                id("buyer"),
+                id("sale"),
+              )
+            ).wait();
+            // Conservation: the liens' allocations and the owner's surplus add up to the proceeds, to the wei.
+            const parsed = receipt!.logs
+              .filter((log) => log.address === f.collateral.target)
+              .map((log) => f.collateral.interface.parseLog(log)!)
+              .filter((e) => e.name === "DisposalAllocated" || e.name === "CollateralDisposed");
+            const allocated = parsed
+              .filter((e) => e.name === "DisposalAllocated")
+              .reduce((sum, e) => sum + (e.args.amount as bigint), 0n);
+            const surplus = parsed.find((e) => e.name === "CollateralDisposed")!.args.ownerSurplus as bigint;
+            expect(allocated + surplus).to.equal(proceeds);
+          }
+
+          // Invariants after every step.
+          for (const assetId of f.assets) {
+            const asset = await f.collateral.assetOf(assetId);
+            let firstPriority = 0n;
+            let live = 0n;
+            for (const [i, loanId] of ids.entries()) {
+              const lien = await f.collateral.lienOf(assetId, loanId);
+              const status = Number(lien.status);
+              if (status !== LienStatus.Active && status !== LienStatus.Enforcing) continue;
+              live += 1n;
+              if (Number(lien.priority) === 1) firstPriority += lien.securedAmount;
+              const loanStatus = Number((await f.loans.loanState(loanId)).status);
+              if (loanStatus === LoanStatus.Repaid && status === LienStatus.Active) {
+                // A lien on a repaid loan cannot be enforced, and anyone can release it at once.
+                await expect(
+                  f.collateral.connect(platformOf(f.loanTerms[i])).seize.staticCall(assetId, f.loanTerms[i]),
+                ).to.be.revert(ethers);
+                if (Number(asset.status) === AssetStatus.Registered) {
+                  await f.collateral.connect(f.outsider).release.staticCall(assetId, loanId);
+                }
+              }
+            }
+            expect(asset.lienCount).to.equal(live);
+            expect(asset.firstPrioritySecured).to.equal(firstPriority);
+            expect(firstPriority).to.be.at.most(asset.appraisalValue);
+          }
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
