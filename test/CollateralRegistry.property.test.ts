@@ -151,7 +151,8 @@ describe("CollateralRegistry (property)", function () {
             await attempt(() => f.loans.connect(platformOf(terms)).markDefaulted(terms));
           } else if (step.kind === "release" || step.kind === "seize") {
             // Aim at a live lien when there is one, so that sequences reach seizure and disposal.
-            const wanted = step.kind === "seize" ? [LoanStatus.Defaulted] : [LoanStatus.Repaid, LoanStatus.Cancelled];
+            const wanted: LoanStatus[] =
+              step.kind === "seize" ? [LoanStatus.Defaulted] : [LoanStatus.Repaid, LoanStatus.Cancelled];
             const live = await activeLiens();
             const ready = [];
             for (const lien of live) {

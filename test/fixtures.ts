@@ -4,6 +4,7 @@ import { deployLocalSuite } from "../deploy/local.js";
 import {
   AllianceClient,
   borrowerRef,
+  CollateralClient,
   LoanRegistryClient,
   ScheduleKind,
   SplitterClient,
@@ -47,6 +48,7 @@ export interface AllianceFixture {
     alliance: AllianceClient;
     loans: LoanRegistryClient;
     splitter: SplitterClient;
+    collateral: CollateralClient;
   };
 }
 
@@ -68,6 +70,7 @@ export async function deployAllianceFixture(): Promise<AllianceFixture> {
       alliance: new AllianceClient(String(alliance.target), signer),
       loans: loansClient,
       splitter: new SplitterClient(String(splitter.target), signer, loansClient),
+      collateral: new CollateralClient(String(collateral.target), signer, loansClient),
     };
   };
   return {

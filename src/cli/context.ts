@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { JsonRpcProvider, Wallet, type Signer } from "ethers";
-import { AllianceClient, InputError, LoanRegistryClient, SplitterClient } from "../client/index.js";
+import { AllianceClient, CollateralClient, InputError, LoanRegistryClient, SplitterClient } from "../client/index.js";
 
 /** What every command needs: who signs, the contracts, and how amounts are written. */
 export interface CliContext {
@@ -9,6 +9,7 @@ export interface CliContext {
   alliance: AllianceClient;
   loans: LoanRegistryClient;
   splitter: SplitterClient;
+  collateral: CollateralClient;
   /** Decimals of the settlement currency, for reading and printing amounts. */
   decimals: number;
   allianceKeyHex: string | undefined;
@@ -26,12 +27,14 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 async function registryAddresses(
   env: NodeJS.ProcessEnv,
   chainId: bigint,
-): Promise<{ alliance: string; loans: string; splitter: string }> {
-  if (env.LOANLEDGER_ALLIANCE_REGISTRY && env.LOANLEDGER_LOAN_REGISTRY && env.LOANLEDGER_SPLITTER) {
+): Promise<{ alliance: string; loans: string; splitter: string; collateral: string }> {
+  const { LOANLEDGER_ALLIANCE_REGISTRY, LOANLEDGER_LOAN_REGISTRY, LOANLEDGER_SPLITTER, LOANLEDGER_COLLATERAL } = env;
+  if (LOANLEDGER_ALLIANCE_REGISTRY && LOANLEDGER_LOAN_REGISTRY && LOANLEDGER_SPLITTER && LOANLEDGER_COLLATERAL) {
     return {
-      alliance: env.LOANLEDGER_ALLIANCE_REGISTRY,
-      loans: env.LOANLEDGER_LOAN_REGISTRY,
-      splitter: env.LOANLEDGER_SPLITTER,
+      alliance: LOANLEDGER_ALLIANCE_REGISTRY,
+      loans: LOANLEDGER_LOAN_REGISTRY,
+      splitter: LOANLEDGER_SPLITTER,
+      collateral: LOANLEDGER_COLLATERAL,
     };
   }
   const file = resolve(
@@ -49,6 +52,7 @@ async function registryAddresses(
     alliance: record["LoanLedger#AllianceRegistry"],
     loans: record["LoanLedger#LoanRegistry"],
     splitter: record["LoanLedger#RepaymentSplitter"],
+    collateral: record["LoanLedger#CollateralRegistry"],
   };
 }
 
@@ -72,6 +76,7 @@ export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): ContextFac
       alliance: new AllianceClient(addresses.alliance, signer),
       loans,
       splitter: new SplitterClient(addresses.splitter, signer, loans, fromBlock),
+      collateral: new CollateralClient(addresses.collateral, signer, loans, fromBlock),
       decimals: Number(env.LOANLEDGER_AMOUNT_DECIMALS ?? 18),
       allianceKeyHex: env.LOANLEDGER_ALLIANCE_KEY,
     };

@@ -17,6 +17,7 @@ export async function run(f: AllianceFixture, signer: AllianceFixture["governanc
     alliance: clients.alliance,
     loans: clients.loans,
     splitter: clients.splitter,
+    collateral: clients.collateral,
     decimals: 18,
     allianceKeyHex: KEY_HEX,
   });
