@@ -15,6 +15,11 @@ import {
   schedule,
   ScheduleKind,
   shortLoanId,
+  AssetClass,
+  assetKey,
+  CollateralClient,
+  formatAssetId,
+  LIEN_STATUS_NAMES,
   SplitterClient,
   splitTotal,
   toAddress,
@@ -26,7 +31,7 @@ import {
 const DAY = 86_400;
 const { ethers, ignition, networkHelpers } = await network.create();
 const { time } = networkHelpers;
-const [governance, platformA, platformB, auditor, lender1, lender2, lender3, insurer, borrower] =
+const [governance, platformA, platformB, auditor, lender1, lender2, lender3, insurer, borrower, carOwner] =
   await ethers.getSigners();
 const say = (line = "") => console.log(line);
 const amount = (v: bigint) => `${formatUnits(v, 18)} CNY`;
@@ -223,7 +228,99 @@ say(
 if (conserved !== paidIn) process.exitCode = 1;
 all.push([fundedId, funded]);
 
-say("8. Governance suspends platform A: it can no longer originate, but keeps servicing its loans:");
+say("8. Collateral: a mortgage whose lien follows the loan to repayment, and a car seized and sold on default:");
+const collateralAs = (signer: typeof governance) =>
+  new CollateralClient(
+    String(suite.collateral.target),
+    signer,
+    new LoanRegistryClient(String(loansContract.target), signer),
+  );
+const flat = assetKey(AssetClass.RealEstate, "京(2024)朝阳区不动产权第0001234号", allianceKey);
+await collateralAs(platformB).register(
+  flat,
+  toAddress(borrower.address),
+  AssetClass.RealEstate,
+  1_500_000n * 10n ** 18n,
+  toHash32(id("flat appraisal report")),
+);
+const sameFlat = assetKey(AssetClass.RealEstate, "京（2024）朝阳区 不动产权第0001234号", allianceKey);
+say(
+  `   platform B registers Hua's flat as ${formatAssetId(flat).slice(0, 18)}…; the same land-registry number ` +
+    `written with full-width brackets and a space gives ${sameFlat === flat ? "the same asset" : "ANOTHER asset"}`,
+);
+const mortgage = await terms(platformB, hua, ScheduleKind.EqualInstallment, 12, 300_000n, "B-2026-0003");
+const { loanId: mortgageId } = await asB.anchor(mortgage);
+const pledgeRequest = { assetId: flat, loanId: mortgageId, securedAmount: 300_000n * 10n ** 18n, priority: 1 };
+const ownerConsent = await collateralAs(borrower).consent(pledgeRequest, (await time.latest()) + DAY);
+await collateralAs(platformB).pledge(pledgeRequest, ownerConsent);
+await asB.activate(mortgageId);
+say(`   Hua signs an EIP-712 consent, platform B pledges the flat first-priority to ${shortLoanId(mortgageId)}`);
+await time.increase(30 * DAY);
+const mortgageDue = await asB.nextPayment(mortgageId);
+await asB.recordRepayment(
+  mortgageId,
+  mortgageDue.interest + mortgageDue.lateInterest + (await asB.state(mortgageId)).outstandingPrincipal,
+);
+await collateralAs(auditor).release(flat, mortgageId);
+const [mortgageLien] = await collateralAs(auditor).liens(flat);
+say(
+  `   the mortgage is repaid early (${LOAN_STATUS_NAMES[(await asB.state(mortgageId)).status]}); anyone may now release ` +
+    `the lien, and the auditor does: ${LIEN_STATUS_NAMES[mortgageLien.status]}`,
+);
+
+const car = assetKey(AssetClass.Vehicle, "LSVAU2180N2183294", allianceKey);
+await collateralAs(platformB).register(
+  car,
+  toAddress(carOwner.address),
+  AssetClass.Vehicle,
+  90_000n * 10n ** 18n,
+  toHash32(id("car appraisal report")),
+);
+const carLoan = await terms(platformB, ming, ScheduleKind.EqualInstallment, 12, 60_000n, "B-2026-0004");
+const { loanId: carLoanId } = await asB.anchor(carLoan);
+await collateralAs(carOwner).pledge({
+  assetId: car,
+  loanId: carLoanId,
+  securedAmount: 60_000n * 10n ** 18n,
+  priority: 1,
+});
+await splitterAs(platformB).openFunding(carLoanId, {
+  borrowerPayout: toAddress(carOwner.address),
+  insurer: toAddress(ethers.ZeroAddress),
+  platformFeeBps: 100,
+  premiumBps: 0,
+  reserveBps: 25,
+});
+const carBefore = await Promise.all([lender1, lender2].map(balanceOf));
+await splitterAs(lender1).fund(carLoanId, 25_000n * 10n ** 18n);
+await splitterAs(lender2).fund(carLoanId, 35_000n * 10n ** 18n);
+say(`   Ming pledges his car to a 60 000 loan funded by lenders 1 and 2 through the splitter; then he stops paying`);
+await time.increase(30 * DAY + carLoan.gracePeriod + DAY);
+await asB.markLate(carLoanId);
+await time.increase(carLoan.defaultThreshold);
+await asB.markDefaulted(carLoanId);
+await collateralAs(platformB).seize(car, carLoanId);
+say(
+  `   ${shortLoanId(carLoanId)} is ${LOAN_STATUS_NAMES[(await asB.state(carLoanId)).status]}; platform B seizes the car`,
+);
+const salePrice = 48_500n * 10n ** 18n;
+await token.mint(platformB, salePrice);
+await collateralAs(platformB).dispose(
+  car,
+  salePrice,
+  toHash32(id("auction lot 17")),
+  toHash32(id("car sale contract")),
+);
+await keeper.pushPendingPayouts();
+const carReceived = await Promise.all([lender1, lender2].map(async (l, i) => (await balanceOf(l)) - carBefore[i]));
+say(
+  `   sold for ${amount(salePrice)}: the lenders recover ${amount(carReceived[0] + 25_000n * 10n ** 18n)} and ` +
+    `${amount(carReceived[1] + 35_000n * 10n ** 18n)} of their 25 000 and 35 000 (pro rata); ` +
+    `the rest of the loss is theirs until the loss waterfall arrives`,
+);
+all.push([mortgageId, mortgage], [carLoanId, carLoan]);
+
+say("9. Governance suspends platform A: it can no longer originate, but keeps servicing its loans:");
 await governanceClient.suspendMember(toAddress(platformA.address));
 const refused = await asA.loans.previewAnchor(
   toAddress(platformA.address),
@@ -237,7 +334,7 @@ say(
   `   but it records Hua's payment on ${shortLoanId(loanIds[1])} all the same: ${after.installmentsPaid} installment(s) paid, ${amount(after.outstandingPrincipal)} outstanding`,
 );
 
-say("9. The auditor rebuilds every loan's history from the chain and checks it against the on-chain head:");
+say("10. The auditor rebuilds every loan's history from the chain and checks it against the on-chain head:");
 let ok = true;
 for (const [lid] of all) {
   const history = await asAuditor.history(lid);

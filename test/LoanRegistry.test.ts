@@ -19,6 +19,7 @@ import {
   ALLIANCE_KEY,
   DAY,
   deployAllianceFixture,
+  ethers,
   loadFixture,
   NATIONAL_IDS,
   termsFor,
@@ -88,10 +89,10 @@ describe("LoanRegistry", function () {
       const loanId = loanIdOf(terms);
       expect(await f.loans.loanIdOf(terms)).to.equal(loanId);
 
-      const tx = f.loans.connect(f.platformA).anchorLoan(terms);
-      const at = (await time.latest()) + 1;
-      const [head] = replayHeads(loanId, [{ kind: "Anchored", at }]);
+      const tx = await f.loans.connect(f.platformA).anchorLoan(terms);
       await expect(tx).to.emit(f.loans, "LoanAnchored");
+      const at = (await ethers.provider.getBlock((await tx.wait())!.blockNumber))!.timestamp;
+      const [head] = replayHeads(loanId, [{ kind: "Anchored", at }]);
       const state = await f.loans.loanState(loanId);
       expect(state.status).to.equal(LoanStatus.Funding);
       expect(state.outstandingPrincipal).to.equal(terms.principal);

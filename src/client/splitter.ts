@@ -212,15 +212,16 @@ export class SplitterClient {
   }
 
   /**
-   * The keeper's round: every loan that received money since `fromBlock` (repayments, or cancelled funding) and still
-   * owes its lenders gets its payouts pushed.
+   * The keeper's round: every loan that received money since `fromBlock` (repayments, recoveries, or cancelled
+   * funding) and still owes its lenders gets its payouts pushed.
    */
   async pushPendingPayouts(fromBlock = this.fromBlock): Promise<PayoutResult[]> {
-    const [repaid, cancelled] = await Promise.all([
+    const [repaid, cancelled, recovered] = await Promise.all([
       read(() => this.contract.queryFilter(this.contract.filters.RepaymentSplit(), fromBlock)),
       read(() => this.contract.queryFilter(this.contract.filters.FundingCancelled(), fromBlock)),
+      read(() => this.contract.queryFilter(this.contract.filters.RecoveryReceived(), fromBlock)),
     ]);
-    const loanIds = [...new Set([...repaid, ...cancelled].map((e) => toLoanId(e.args.loanId)))];
+    const loanIds = [...new Set([...repaid, ...cancelled, ...recovered].map((e) => toLoanId(e.args.loanId)))];
     const results: PayoutResult[] = [];
     for (const loanId of loanIds) {
       const owed = await this.owedLenders(loanId);
