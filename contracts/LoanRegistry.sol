@@ -13,8 +13,11 @@ import {
     TermsField,
     CreditEvent,
     FactKind,
+    AlliancePolicy,
+    Loss,
     computeLoanId
 } from "./interfaces/ILoanRegistry.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {ScheduleMath, ScheduleKind} from "./libraries/ScheduleMath.sol";
 
 /// @title LoanRegistry
@@ -68,9 +71,15 @@ contract LoanRegistry is ILoanRegistry {
     mapping(LoanId loanId => LoanState) private _states;
     mapping(LoanId loanId => bytes32) private _heads;
     mapping(bytes32 borrowerRef => BorrowerExposure) private _exposures;
+    mapping(LoanId loanId => Loss) private _losses;
+    AlliancePolicy private _policy;
+
+    /// @dev Until governance says otherwise: no exposure limits, and a month's grace before anyone may declare a default.
+    uint32 public constant DEFAULT_PUBLIC_DEFAULT_DELAY = 30 days;
 
     constructor(IAllianceRegistry alliance) {
         ALLIANCE = alliance;
+        _policy.publicDefaultDelay = DEFAULT_PUBLIC_DEFAULT_DELAY;
     }
 
     // ---------------------------------------------------------------- origination
@@ -81,7 +90,7 @@ contract LoanRegistry is ILoanRegistry {
         loanId = _loanId(terms);
         bytes memory reason = _check(msg.sender, terms, loanId);
         if (reason.length != 0) _revertWith(reason);
-        _anchor(terms, loanId);
+        _anchor(terms, loanId, type(uint256).max);
     }
 
     /// @inheritdoc ILoanRegistry
@@ -96,7 +105,7 @@ contract LoanRegistry is ILoanRegistry {
             // Checked one by one after the earlier items were stored, so a duplicate inside the batch is caught too.
             bytes memory reason = _check(msg.sender, terms[i], loanId);
             if (reason.length != 0) revert LoanRegistryBatchItemRejected(i, reason);
-            _anchor(terms[i], loanId);
+            _anchor(terms[i], loanId, i);
             loanIds[i] = loanId;
         }
     }
@@ -132,13 +141,26 @@ contract LoanRegistry is ILoanRegistry {
 
     /// @inheritdoc ILoanRegistry
     function markDefaulted(LoanTerms calldata terms) external {
-        (LoanId loanId, LoanState storage state) = _serviced(terms);
+        LoanId loanId = _loanId(terms);
+        LoanState storage state = _states[loanId];
+        if (state.status == LoanStatus.None) revert LoanRegistryUnknownLoan(loanId);
         _requireStatus(loanId, state.status, LoanStatus.Late, LoanStatus.Defaulted);
         uint256 eligibleAt = _nextDueDate(terms, state) + terms.defaultThreshold;
         if (block.timestamp < eligibleAt) {
             revert LoanRegistryDefaultThresholdNotReached(loanId, eligibleAt, block.timestamp);
         }
+        if (!_mayService(terms)) {
+            uint256 publicAt = eligibleAt + _policy.publicDefaultDelay;
+            if (block.timestamp < publicAt) revert LoanRegistryDefaultNotYetPublic(loanId, publicAt, block.timestamp);
+        }
+        PaymentDue memory due = _paymentDue(loanId, terms, state);
+        uint256 interest = due.interest + due.lateInterest;
+        uint256 principal = state.outstandingPrincipal;
+        _losses[loanId] = Loss({principal: uint128(principal), interest: uint128(interest)});
         _setStatus(loanId, state, terms, LoanStatus.Defaulted);
+        uint40 at = uint40(block.timestamp);
+        bytes32 head = _extend(loanId, keccak256(abi.encode(FactKind.LossRecorded, loanId, principal, interest, at)));
+        emit LossRecorded(loanId, principal, interest, at, head);
     }
 
     /// @inheritdoc ILoanRegistry
@@ -207,6 +229,15 @@ contract LoanRegistry is ILoanRegistry {
     }
 
     /// @inheritdoc ILoanRegistry
+    function setAlliancePolicy(AlliancePolicy calldata policy) external {
+        if (!IAccessControl(address(ALLIANCE)).hasRole(bytes32(0), msg.sender)) {
+            revert LoanRegistryNotGovernance(msg.sender);
+        }
+        _policy = policy;
+        emit AlliancePolicySet(policy);
+    }
+
+    /// @inheritdoc ILoanRegistry
     function amendDocument(LoanTerms calldata terms, bytes32 documentHash) external {
         (LoanId loanId, LoanState storage state) = _serviced(terms);
         if (_isFinal(state.status)) revert LoanRegistryLoanClosed(loanId, state.status);
@@ -259,6 +290,16 @@ contract LoanRegistry is ILoanRegistry {
     }
 
     /// @inheritdoc ILoanRegistry
+    function alliancePolicy() external view returns (AlliancePolicy memory) {
+        return _policy;
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function lossOf(LoanId loanId) external view returns (Loss memory) {
+        return _losses[loanId];
+    }
+
+    /// @inheritdoc ILoanRegistry
     function exposureOf(bytes32 borrowerRef) external view returns (BorrowerExposure memory) {
         return _exposures[borrowerRef];
     }
@@ -273,7 +314,15 @@ contract LoanRegistry is ILoanRegistry {
         if (!ALLIANCE.isActiveMember(caller, ROLE_PLATFORM)) {
             return abi.encodeWithSelector(LoanRegistryNotActivePlatform.selector, caller);
         }
-        return _check(caller, terms, _loanId(terms));
+        reason = _check(caller, terms, _loanId(terms));
+        if (reason.length != 0) return reason;
+        BorrowerExposure storage exposure = _exposures[terms.borrowerRef];
+        return
+            _exposureError(
+                terms.borrowerRef,
+                uint256(exposure.openLoans) + 1,
+                uint256(exposure.outstandingPrincipal) + terms.principal
+            );
     }
 
     // ---------------------------------------------------------------- internals: origination
@@ -343,7 +392,32 @@ contract LoanRegistry is ILoanRegistry {
         return "";
     }
 
-    function _anchor(LoanTerms calldata terms, LoanId loanId) private {
+    /// @dev The alliance's limits on one borrower reference, given its exposure with the new loan counted. Anchoring
+    /// checks this in {_anchor}, where the exposure is at hand anyway.
+    function _exposureError(
+        bytes32 borrowerRef,
+        uint256 openLoans,
+        uint256 outstanding
+    ) private view returns (bytes memory) {
+        AlliancePolicy storage policy = _policy;
+        uint256 maxOpenLoans = policy.maxOpenLoans;
+        uint256 maxOutstanding = policy.maxOutstandingPrincipal;
+        if ((maxOpenLoans != 0 && openLoans > maxOpenLoans) || (maxOutstanding != 0 && outstanding > maxOutstanding)) {
+            return
+                abi.encodeWithSelector(
+                    LoanRegistryExposureLimit.selector,
+                    borrowerRef,
+                    openLoans,
+                    outstanding,
+                    maxOpenLoans,
+                    maxOutstanding
+                );
+        }
+        return "";
+    }
+
+    /// @param batchIndex the item's index in a batch, or `type(uint256).max` for a single loan.
+    function _anchor(LoanTerms calldata terms, LoanId loanId, uint256 batchIndex) private {
         _states[loanId] = LoanState({
             status: LoanStatus.Funding,
             installmentsPaid: 0,
@@ -354,8 +428,15 @@ contract LoanRegistry is ILoanRegistry {
             servicingDelegated: false
         });
         BorrowerExposure storage exposure = _exposures[terms.borrowerRef];
-        exposure.outstandingPrincipal += terms.principal;
-        exposure.openLoans += 1;
+        uint128 outstanding = exposure.outstandingPrincipal + terms.principal;
+        uint32 openLoans = exposure.openLoans + 1;
+        exposure.outstandingPrincipal = outstanding;
+        exposure.openLoans = openLoans;
+        bytes memory limit = _exposureError(terms.borrowerRef, openLoans, outstanding);
+        if (limit.length != 0) {
+            if (batchIndex == type(uint256).max) _revertWith(limit);
+            revert LoanRegistryBatchItemRejected(batchIndex, limit);
+        }
 
         uint40 at = uint40(block.timestamp);
         // The first fact: the previous head is the genesis head, zero, so there is no need to read it.
@@ -391,13 +472,13 @@ contract LoanRegistry is ILoanRegistry {
         loanId = _loanId(terms);
         state = _states[loanId];
         if (state.status == LoanStatus.None) revert LoanRegistryUnknownLoan(loanId);
-        if (msg.sender == terms.platform) {
-            if (ALLIANCE.memberOf(msg.sender).status == MemberStatus.Expelled) {
-                revert LoanRegistryUnauthorized(loanId, msg.sender);
-            }
-        } else if (!ALLIANCE.isLoanServicer(msg.sender)) {
-            revert LoanRegistryUnauthorized(loanId, msg.sender);
-        }
+        if (!_mayService(terms)) revert LoanRegistryUnauthorized(loanId, msg.sender);
+    }
+
+    /// @dev Whether the caller may service the loan of `terms`: its non-expelled platform, or a servicer contract.
+    function _mayService(LoanTerms calldata terms) private view returns (bool) {
+        if (msg.sender == terms.platform) return ALLIANCE.memberOf(msg.sender).status != MemberStatus.Expelled;
+        return ALLIANCE.isLoanServicer(msg.sender);
     }
 
     /// @dev As {_serviced}, for the actions that move money: once servicing is delegated, only servicer contracts.

@@ -353,7 +353,12 @@ describe("LoanRegistry", function () {
   });
 
   describe("servicing functions, from every wrong role", function () {
-    const calls = [...LIFECYCLE_ACTIONS.map(({ action }) => action), "recordRepayment", "amendDocument"] as const;
+    // markDefaulted is open to anyone after the public-default delay: its own tests follow.
+    const calls = [
+      ...LIFECYCLE_ACTIONS.map(({ action }) => action).filter((a) => a !== "markDefaulted"),
+      "recordRepayment",
+      "amendDocument",
+    ] as const;
     const invoke = (
       f: AllianceFixture,
       signer: AllianceFixture["outsider"],
@@ -363,7 +368,7 @@ describe("LoanRegistry", function () {
       const loans = f.loans.connect(signer);
       if (name === "recordRepayment") return loans.recordRepayment(terms, 1n);
       if (name === "amendDocument") return loans.amendDocument(terms, id("amendment"));
-      return loans[name](terms);
+      return loans[name as Exclude<typeof name, "recordRepayment" | "amendDocument">](terms);
     };
     for (const name of calls) {
       for (const role of ["governance", "platformB", "auditor", "lender", "outsider"] as const) {
@@ -544,6 +549,86 @@ describe("LoanRegistry", function () {
     });
   });
 
+  describe("markDefaulted: by the platform, then by anyone", function () {
+    /** Platform A's loan Late and just eligible for default. */
+    async function eligibleFixture() {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      await driveTo(f, f.terms, LoanStatus.Late);
+      const state = await f.loans.loanState(f.loanId);
+      const eligibleAt = Number(state.activatedAt) + f.terms.period + f.terms.defaultThreshold;
+      await time.increaseTo(eligibleAt);
+      return { ...f, eligibleAt };
+    }
+
+    it("records the loss: outstanding principal, and the interest and late interest due", async function () {
+      const f = await loadFixture(eligibleFixture);
+      const due = await f.loans.nextPayment(f.terms);
+      const tx = f.loans.connect(f.platformA).markDefaulted(f.terms);
+      await expect(tx).to.emit(f.loans, "LossRecorded");
+      const loss = await f.loans.lossOf(f.loanId);
+      expect(loss.principal).to.equal(f.terms.principal);
+      // Late interest grew by at most a day between the quote and the block.
+      expect(loss.interest).to.be.at.least(due.interest + due.lateInterest);
+      expect((await f.clientFor(f.auditor).loans.history(f.loanId)).verified).to.equal(true);
+    });
+
+    for (const role of ["governance", "platformB", "auditor", "lender", "outsider"] as const) {
+      it(`lets ${role} declare the default only once the public-default delay has passed`, async function () {
+        const f = await loadFixture(eligibleFixture);
+        const publicAt = f.eligibleAt + Number((await f.loans.alliancePolicy()).publicDefaultDelay);
+        await time.setNextBlockTimestamp(publicAt - 1);
+        await expect(f.loans.connect(f[role]).markDefaulted(f.terms))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryDefaultNotYetPublic")
+          .withArgs(f.loanId, publicAt, publicAt - 1);
+        await time.setNextBlockTimestamp(publicAt);
+        await expect(f.loans.connect(f[role]).markDefaulted(f.terms)).to.emit(f.loans, "LoanStatusChanged");
+      });
+    }
+
+    it("treats an expelled platform like anyone else, so a failed platform cannot hide a default", async function () {
+      const f = await loadFixture(eligibleFixture);
+      await f.alliance.expelMember(f.platformA);
+      await expect(f.loans.connect(f.platformA).markDefaulted(f.terms)).to.be.revertedWithCustomError(
+        f.loans,
+        "LoanRegistryDefaultNotYetPublic",
+      );
+    });
+  });
+
+  describe("alliance policy", function () {
+    it("caps one borrower's open loans and outstanding principal across platforms", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      await f.loans.setAlliancePolicy({
+        maxOpenLoans: 2,
+        maxOutstandingPrincipal: 200_000n * 10n ** 18n,
+        publicDefaultDelay: 7 * DAY,
+      });
+      const first = await termsFor(f.platformA);
+      await f.loans.connect(f.platformA).anchorLoan(first);
+      const tooMuch = await termsFor(f.platformB, { principal: 80_001n * 10n ** 18n });
+      await expect(f.loans.connect(f.platformB).anchorLoan(tooMuch))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryExposureLimit")
+        .withArgs(tooMuch.borrowerRef, 2, 200_001n * 10n ** 18n, 2, 200_000n * 10n ** 18n);
+      expect(await f.loans.previewAnchor(f.platformB, tooMuch)).to.not.equal("0x");
+      await f.loans.connect(f.platformB).anchorLoan(await termsFor(f.platformB, { principal: 10n ** 18n }));
+      const third = await termsFor(f.platformA, { principal: 10n ** 18n });
+      await expect(f.loans.connect(f.platformA).anchorLoans([third]))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryBatchItemRejected")
+        .withArgs(0, (v: string) => v.startsWith(f.loans.interface.getError("LoanRegistryExposureLimit")!.selector));
+    });
+
+    it("is set by governance only", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const policy = { maxOpenLoans: 1, maxOutstandingPrincipal: 0n, publicDefaultDelay: 0 };
+      for (const caller of [f.platformA, f.auditor, f.outsider, f.servicer]) {
+        await expect(f.loans.connect(caller).setAlliancePolicy(policy))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotGovernance")
+          .withArgs(caller.address);
+      }
+      await expect(f.loans.setAlliancePolicy(policy)).to.emit(f.loans, "AlliancePolicySet");
+    });
+  });
+
   describe("delegateServicing", function () {
     it("lets a servicer contract take over a Funding loan's money path, once, as a fact in its history", async function () {
       const f = await loadFixture(withAnchoredLoanFixture);
@@ -599,6 +684,7 @@ describe("LoanRegistry", function () {
         "StatusChanged",
         "StatusChanged",
         "StatusChanged",
+        "LossRecorded",
         "StatusChanged",
       ]);
       expect(history.verified).to.equal(true);

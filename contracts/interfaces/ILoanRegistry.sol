@@ -57,7 +57,8 @@ enum FactKind {
     RepaymentRecorded,
     DocumentAmended,
     External,
-    ServicingDelegated
+    ServicingDelegated,
+    LossRecorded
 }
 
 /// @notice The immutable agreement a platform anchors. It lives in the `LoanAnchored` event, not in storage; its hash
@@ -120,6 +121,23 @@ struct BorrowerExposure {
     uint24 writeOffEvents;
 }
 
+/// @notice The alliance's rules for every loan, set by governance. Zero means no limit.
+struct AlliancePolicy {
+    /// @dev Most open loans (Funding, Active, Late, Defaulted) one borrower reference may have across all platforms.
+    uint32 maxOpenLoans;
+    /// @dev Most outstanding principal one borrower reference may owe across all platforms.
+    uint128 maxOutstandingPrincipal;
+    /// @dev Seconds after a loan becomes eligible for default from which anyone, not only its platform, may declare it.
+    uint32 publicDefaultDelay;
+}
+
+/// @notice What a default left to cover, recorded when the loan was declared Defaulted.
+struct Loss {
+    uint128 principal;
+    /// @dev Interest and late interest of the installment that was due.
+    uint128 interest;
+}
+
 /// @notice The next installment of a loan, as it stands at the time of the call.
 struct PaymentDue {
     uint16 installment;
@@ -150,6 +168,7 @@ struct PaymentDue {
 ///     DocumentAmended:   keccak256(abi.encode(FactKind.DocumentAmended, loanId, version, documentHash, at))
 ///     External:          keccak256(abi.encode(FactKind.External, loanId, source, factHash, at))
 ///     ServicingDelegated: keccak256(abi.encode(FactKind.ServicingDelegated, loanId, servicer, at))
+///     LossRecorded:      keccak256(abi.encode(FactKind.LossRecorded, loanId, principal, interest, at))
 ///
 /// Cross-platform exposure and credit events per borrower reference are kept for every member to read.
 /// @dev On a permissioned chain read access is governed by the nodes, so the views are open to any caller.
@@ -185,6 +204,9 @@ interface ILoanRegistry {
     event LoanDocumentAmended(LoanId indexed loanId, uint16 version, bytes32 documentHash, uint40 at, bytes32 head);
     /// @notice Servicer contract `source` recorded `factHash` (its own fact, e.g. a collateral pledge) in the history.
     event LoanHistoryExtended(LoanId indexed loanId, address indexed source, bytes32 factHash, uint40 at, bytes32 head);
+    /// @notice Loan `loanId` defaulted owing `principal` and `interest`: the loss the alliance's waterfall covers.
+    event LossRecorded(LoanId indexed loanId, uint256 principal, uint256 interest, uint40 at, bytes32 head);
+    event AlliancePolicySet(AlliancePolicy policy);
     /// @notice Servicer contract `servicer` took over activation, cancellation and repayments of `loanId`.
     event LoanServicingDelegated(LoanId indexed loanId, address indexed servicer, uint40 at, bytes32 head);
     /// @notice A credit event for `borrowerRef` on loan `loanId` of `platform`.
@@ -237,6 +259,19 @@ interface ILoanRegistry {
     /// @notice The loan's money moves through a servicer contract, so its platform cannot activate, cancel or record
     /// repayments itself.
     error LoanRegistryServicingDelegated(LoanId loanId, address caller);
+    /// @notice Anchoring would take `borrowerRef` to `openLoans` open loans and `outstanding` principal across the
+    /// alliance, beyond its limits `maxOpenLoans` and `maxOutstanding` (zero: no limit).
+    error LoanRegistryExposureLimit(
+        bytes32 borrowerRef,
+        uint256 openLoans,
+        uint256 outstanding,
+        uint256 maxOpenLoans,
+        uint256 maxOutstanding
+    );
+    /// @notice Only alliance governance may do this; `caller` is not.
+    error LoanRegistryNotGovernance(address caller);
+    /// @notice Before `publicAt` only the loan's platform (or a servicer) may declare the default; it is `nowTime`.
+    error LoanRegistryDefaultNotYetPublic(LoanId loanId, uint256 publicAt, uint256 nowTime);
     /// @notice Servicing can be delegated once, while the loan is Funding; the loan is `status`, `delegated` already.
     error LoanRegistryCannotDelegate(LoanId loanId, LoanStatus status, bool delegated);
 
@@ -261,7 +296,10 @@ interface ILoanRegistry {
     /// @notice Active → Late, once the next installment's grace period has passed unpaid. Records a Late credit event.
     function markLate(LoanTerms calldata terms) external;
 
-    /// @notice Late → Defaulted, once the next installment is `defaultThreshold` overdue. Records a Defaulted credit event.
+    /// @notice Late → Defaulted, once the next installment is `defaultThreshold` overdue: by the loan's platform (or a
+    /// servicer), and by anyone once the alliance's `publicDefaultDelay` has passed too, so that a failed platform cannot
+    /// hide a default. Records the loss (outstanding principal, and the interest and late interest due) and a
+    /// Defaulted credit event.
     function markDefaulted(LoanTerms calldata terms) external;
 
     /// @notice Defaulted → Recovered: the loss was recovered in full. Closes the loan's exposure.
@@ -292,7 +330,15 @@ interface ILoanRegistry {
     /// @return status The loan's status, so that a servicer can check it without a second call.
     function extendHistory(LoanId loanId, bytes32 factHash) external returns (LoanStatus status);
 
+    /// @notice Sets the alliance's exposure limits and public-default delay. Governance only.
+    function setAlliancePolicy(AlliancePolicy calldata policy) external;
+
     // ---------------------------------------------------------------- views
+
+    function alliancePolicy() external view returns (AlliancePolicy memory);
+
+    /// @notice The loss recorded when loan `loanId` defaulted (zero if it did not).
+    function lossOf(LoanId loanId) external view returns (Loss memory);
 
     /// @notice The id that `terms` have (or would have) when anchored.
     function loanIdOf(LoanTerms calldata terms) external pure returns (LoanId);

@@ -81,6 +81,12 @@ const EXPLANATIONS = {
   LoanRegistryNotServicer: (a: Args) => `${a[0]} is not a loan-servicer contract`,
   LoanRegistryServicingDelegated: (a: Args) =>
     `${loan(a[0])}'s money moves through the repayment splitter, so ${a[1]} cannot activate, cancel or repay it directly`,
+  LoanRegistryExposureLimit: (a: Args) =>
+    `borrower ${String(a[0]).slice(0, 10)}… would have ${a[1]} open loans and ${a[2]} outstanding across the alliance, ` +
+    `beyond its limits (${a[3]} loans, ${a[4]} principal; 0 is no limit)`,
+  LoanRegistryNotGovernance: (a: Args) => `${a[0]} is not alliance governance`,
+  LoanRegistryDefaultNotYetPublic: (a: Args) =>
+    `${loan(a[0])} may be declared defaulted by its platform now, and by anyone from ${time(a[1])}`,
   LoanRegistryCannotDelegate: (a: Args) =>
     `${loan(a[0])} is ${status(a[1])}${a[2] ? " and already delegated" : ""}: servicing is delegated once, while Funding`,
   SplitterNotGovernance: (a: Args) => `${a[0]} is not alliance governance`,

@@ -14,7 +14,17 @@ import {
   type LoanId,
 } from "./ids.js";
 import { read, transact } from "./transact.js";
-import type { BorrowerExposure, Loan, LoanState, LoanStatus, LoanTerms, PaymentDue, ScheduleKind } from "./types.js";
+import type {
+  AlliancePolicy,
+  BorrowerExposure,
+  Loan,
+  LossRecord,
+  LoanState,
+  LoanStatus,
+  LoanTerms,
+  PaymentDue,
+  ScheduleKind,
+} from "./types.js";
 
 const TERMS_TUPLE =
   "tuple(address platform, bytes32 borrowerRef, bytes32 documentHash, bytes32 platformRef, uint128 principal, " +
@@ -92,6 +102,7 @@ const HISTORY_EVENTS = [
   "LoanDocumentAmended",
   "LoanHistoryExtended",
   "LoanServicingDelegated",
+  "LossRecorded",
 ] as const;
 
 /** Typed access to the LoanRegistry. Methods that act on a loan take its id and look its terms up on chain. */
@@ -160,6 +171,26 @@ export class LoanRegistryClient {
   }
   amendDocument(loanId: LoanId, documentHash: Hash32) {
     return this.act(loanId, (t) => this.contract.amendDocument(t, documentHash));
+  }
+
+  /** Sets the alliance's exposure limits and public-default delay (governance). */
+  setAlliancePolicy(policy: AlliancePolicy): Promise<ContractTransactionReceipt> {
+    return transact(() => this.contract.setAlliancePolicy(policy));
+  }
+
+  async alliancePolicy(): Promise<AlliancePolicy> {
+    const p = await read(() => this.contract.alliancePolicy());
+    return {
+      maxOpenLoans: Number(p.maxOpenLoans),
+      maxOutstandingPrincipal: p.maxOutstandingPrincipal,
+      publicDefaultDelay: Number(p.publicDefaultDelay),
+    };
+  }
+
+  /** The loss recorded when the loan defaulted (zero amounts if it did not). */
+  async lossOf(loanId: LoanId): Promise<LossRecord> {
+    const l = await read(() => this.contract.lossOf(loanId));
+    return { principal: l.principal, interest: l.interest };
   }
 
   /** The anchored terms of `loanId`, from its `LoanAnchored` event. */
@@ -293,6 +324,9 @@ export class LoanRegistryClient {
         break;
       case "LoanHistoryExtended":
         fact = { kind: "External", source: toAddress(a.source), factHash: toHash32(a.factHash), at: Number(a.at) };
+        break;
+      case "LossRecorded":
+        fact = { kind: "LossRecorded", principal: a.principal, interest: a.interest, at: Number(a.at) };
         break;
       case "LoanServicingDelegated":
         fact = { kind: "ServicingDelegated", servicer: toAddress(a.servicer), at: Number(a.at) };

@@ -56,6 +56,7 @@ export const FactKind = {
   DocumentAmended: 3,
   External: 4,
   ServicingDelegated: 5,
+  LossRecorded: 6,
 } as const;
 export type FactKind = (typeof FactKind)[keyof typeof FactKind];
 
@@ -247,4 +248,18 @@ export interface LienInfo {
   priority: number;
   status: LienStatus;
   since: number;
+}
+
+/** The alliance's rules for every loan; zero means no limit. */
+export interface AlliancePolicy {
+  maxOpenLoans: number;
+  maxOutstandingPrincipal: bigint;
+  /** Seconds after eligibility from which anyone may declare a default. */
+  publicDefaultDelay: number;
+}
+
+/** What a default left to cover. */
+export interface LossRecord {
+  principal: bigint;
+  interest: bigint;
 }
