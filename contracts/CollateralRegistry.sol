@@ -16,6 +16,7 @@ import {
 } from "./interfaces/IAllianceRegistry.sol";
 import {ILoanRegistry, LoanId, LoanStatus, LoanTerms, computeLoanId} from "./interfaces/ILoanRegistry.sol";
 import {IRepaymentSplitter, FundingPhase} from "./interfaces/IRepaymentSplitter.sol";
+import {ILossWaterfall} from "./interfaces/ILossWaterfall.sol";
 import {
     ICollateralRegistry,
     AssetClass,
@@ -44,6 +45,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
     IAllianceRegistry public immutable ALLIANCE;
     ILoanRegistry public immutable LOANS;
     IRepaymentSplitter public immutable SPLITTER;
+    ILossWaterfall public immutable WATERFALL;
     IERC20 public immutable TOKEN;
 
     mapping(uint256 assetId => Asset) private _assets;
@@ -56,14 +58,19 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
     constructor(
         IAllianceRegistry alliance,
         ILoanRegistry loans,
-        IRepaymentSplitter splitter
+        IRepaymentSplitter splitter,
+        ILossWaterfall waterfall
     ) ERC721("LoanLedger Collateral", "LLCOL") EIP712("LoanLedger Collateral", "1") {
-        if (address(alliance) == address(0) || address(loans) == address(0) || address(splitter) == address(0)) {
-            revert CollateralZeroAddress();
-        }
+        if (
+            address(alliance) == address(0) ||
+            address(loans) == address(0) ||
+            address(splitter) == address(0) ||
+            address(waterfall) == address(0)
+        ) revert CollateralZeroAddress();
         ALLIANCE = alliance;
         LOANS = loans;
         SPLITTER = splitter;
+        WATERFALL = waterfall;
         TOKEN = splitter.TOKEN();
     }
 
@@ -235,7 +242,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
 
         _pull(msg.sender, proceeds);
         for (uint256 i; i < liens.length; ++i) {
-            if (allocated[i] != 0) _payLien(assetId, loanIds[i], liens[i].platform, allocated[i]);
+            if (allocated[i] != 0) _payLien(assetId, loanIds[i], liens[i], allocated[i]);
             LOANS.extendHistory(
                 loanIds[i],
                 keccak256(abi.encode(CollateralFact.Disposed, assetId, proceeds, allocated[i], buyerRef, saleDocHash))
@@ -361,7 +368,12 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
             if (status == LoanStatus.Repaid || status == LoanStatus.Cancelled) {
                 lien.status = LienStatus.Released;
             } else {
+                // A lien takes at most its secured amount, and no more than its loan's loss has left to recover.
                 secured[i] = lien.securedAmount;
+                if (SPLITTER.bookOf(loanId).phase == FundingPhase.Funded) {
+                    uint256 recoverable = WATERFALL.recoverable(loanId);
+                    if (recoverable < secured[i]) secured[i] = recoverable;
+                }
                 lien.status = LienStatus.Discharged;
             }
         }
@@ -416,15 +428,16 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
         if (received != amount) revert CollateralTransferShortfall(amount, received);
     }
 
-    /// @dev A lien's share goes to its loan's lenders when the splitter funded the loan, else to its platform.
-    function _payLien(uint256 assetId, LoanId loanId, address platform, uint256 amount) private {
+    /// @dev A lien's share goes through the loss waterfall (to the lenders, or pari passu once the loss is settled)
+    /// when the splitter funded the loan, else to its platform.
+    function _payLien(uint256 assetId, LoanId loanId, LoanTerms calldata terms, uint256 amount) private {
         if (SPLITTER.bookOf(loanId).phase == FundingPhase.Funded) {
-            emit DisposalAllocated(assetId, loanId, address(SPLITTER), amount);
-            TOKEN.forceApprove(address(SPLITTER), amount);
-            SPLITTER.recover(loanId, amount);
+            emit DisposalAllocated(assetId, loanId, address(WATERFALL), amount);
+            TOKEN.forceApprove(address(WATERFALL), amount);
+            WATERFALL.recover(terms, amount);
         } else {
-            emit DisposalAllocated(assetId, loanId, platform, amount);
-            _pay(platform, amount);
+            emit DisposalAllocated(assetId, loanId, terms.platform, amount);
+            _pay(terms.platform, amount);
         }
     }
 

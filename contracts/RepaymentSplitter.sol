@@ -39,6 +39,8 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     mapping(LoanId loanId => mapping(address lender => Position)) private _positions;
     mapping(LoanId loanId => address[]) private _lenders;
     mapping(address payee => uint256) private _fees;
+    /// @dev Risk-reserve contributions per originating platform, so that the reserve can account for them.
+    mapping(address platform => uint256) private _reserveOwed;
 
     constructor(IAllianceRegistry alliance, ILoanRegistry loans, IERC20 token, address reserve_, FeeCaps memory caps) {
         if (address(alliance) == address(0) || address(loans) == address(0) || address(token) == address(0)) {
@@ -167,7 +169,7 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         book.lendersIn += (amount - fees).toUint128();
         _fees[terms.platform] += split.platformFee;
         if (split.premium != 0) _fees[book.insurer] += split.premium;
-        if (split.reserve != 0) _fees[_reserve] += split.reserve;
+        if (split.reserve != 0) _reserveOwed[terms.platform] += split.reserve;
         if (outstandingAfter == 0) book.phase = FundingPhase.Repaid;
         emit RepaymentSplit(loanId, msg.sender, installment, amount, split);
     }
@@ -265,6 +267,21 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IRepaymentSplitter
+    function withdrawReserve(address[] calldata platforms) external nonReentrant returns (uint256[] memory amounts) {
+        if (msg.sender != _reserve) revert SplitterNotReserve(msg.sender);
+        amounts = new uint256[](platforms.length);
+        uint256 total;
+        for (uint256 i; i < platforms.length; ++i) {
+            uint256 amount = _reserveOwed[platforms[i]];
+            _reserveOwed[platforms[i]] = 0;
+            amounts[i] = amount;
+            total += amount;
+            emit ReserveCollected(platforms[i], amount);
+        }
+        if (total != 0) TOKEN.safeTransfer(msg.sender, total);
+    }
+
+    /// @inheritdoc IRepaymentSplitter
     function withdrawFees(address to) external nonReentrant returns (uint256 amount) {
         if (to == address(0)) revert SplitterZeroAddress();
         amount = _fees[msg.sender];
@@ -313,6 +330,11 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     /// @inheritdoc IRepaymentSplitter
     function feesOwed(address payee) external view returns (uint256) {
         return _fees[payee];
+    }
+
+    /// @inheritdoc IRepaymentSplitter
+    function reserveOwed(address platform) external view returns (uint256) {
+        return _reserveOwed[platform];
     }
 
     /// @inheritdoc IRepaymentSplitter

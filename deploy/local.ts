@@ -4,6 +4,9 @@ import type { network } from "hardhat";
 import type {
   AllianceRegistry,
   CollateralRegistry,
+  CreditInsurance,
+  LossWaterfall,
+  RiskReserveFund,
   LoanRegistry,
   RepaymentSplitter,
   SettlementToken,
@@ -18,6 +21,9 @@ export interface LocalSuite {
   loans: LoanRegistry;
   splitter: RepaymentSplitter;
   collateral: CollateralRegistry;
+  insurance: CreditInsurance;
+  reserve: RiskReserveFund;
+  waterfall: LossWaterfall;
 }
 
 /**
@@ -36,5 +42,8 @@ export async function deployLocalSuite(ignition: Ignition): Promise<LocalSuite> 
     loans: suite.loans as unknown as LoanRegistry,
     splitter: suite.splitter as unknown as RepaymentSplitter,
     collateral: suite.collateral as unknown as CollateralRegistry,
+    insurance: suite.insurance as unknown as CreditInsurance,
+    reserve: suite.reserve as unknown as RiskReserveFund,
+    waterfall: suite.waterfall as unknown as LossWaterfall,
   };
 }

@@ -212,9 +212,12 @@ const received = await Promise.all(
   lenders.map(async (l, i) => (await balanceOf(l)) - startBalances[i] + commitments[i]),
 );
 say(`   received so far: ${names.map((n, i) => `${n} ${amount(received[i])}`).join(", ")}`);
-const fees = await Promise.all(
-  [platformB, insurer, governance].map((a) => splitterAs(a).feesOwed(toAddress(a.address))),
-);
+const fees = await Promise.all([
+  keeper.feesOwed(toAddress(platformB.address)),
+  keeper.feesOwed(toAddress(insurer.address)),
+  // Reserve contributions wait per platform for the fund to collect them.
+  keeper.reserveOwed(toAddress(platformB.address)),
+]);
 const fundedBook = await keeper.book(fundedId);
 const conserved =
   fees.reduce((a, b) => a + b, 0n) +

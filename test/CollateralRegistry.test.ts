@@ -464,10 +464,12 @@ describe("CollateralRegistry", function () {
         f.governance,
         { platformFeeBps: 0, premiumBps: 0, reserveBps: 0 },
       ]);
+      // The suite's waterfall is never reached here: the loan is funded off chain, not through this splitter.
       const collateral = (await ethers.deployContract("CollateralRegistry", [
         f.alliance,
         f.loans,
         splitter,
+        f.waterfall,
       ])) as unknown as CollateralRegistry;
       const role = await f.alliance.LOAN_SERVICER_ROLE();
       await f.alliance.grantRole(role, splitter);

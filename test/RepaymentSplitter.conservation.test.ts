@@ -84,8 +84,14 @@ describe("RepaymentSplitter conservation (property)", function () {
         });
         for (const [i, lender] of lenders.entries()) await f.splitter.connect(lender).fund(terms, commitments[i]);
 
-        const payees = [f.platformA.address, f.insurer.address, f.governance.address];
-        const feesBefore = await Promise.all(payees.map((p) => f.splitter.feesOwed(p)));
+        // Fees owed: the platform's, the insurer's, the reserve fund's (rounding remainders) and the platform's reserve
+        // contributions, which the fund collects per platform.
+        const payees = [f.platformA.address, f.insurer.address, String(f.reserve.target)];
+        const owedToPayees = async () => [
+          ...(await Promise.all(payees.map((p) => f.splitter.feesOwed(p)))),
+          await f.splitter.reserveOwed(f.platformA),
+        ];
+        const feesBefore = await owedToPayees();
         const balancesBefore = await Promise.all(lenders.map((l) => f.token.balanceOf(l)));
         // The model: each lender's current shares, and its exact entitlement as a numerator over the principal.
         const shares = [...commitments];
@@ -133,7 +139,7 @@ describe("RepaymentSplitter conservation (property)", function () {
 
         // Solvency before the final payouts: the balance covers everything owed to lenders and payees.
         const owedToLenders = await Promise.all(lenders.map((l) => f.splitter.owedTo(loanId, l)));
-        const feesNow = await Promise.all(payees.map((p) => f.splitter.feesOwed(p)));
+        const feesNow = await owedToPayees();
         const owedTotal = owedToLenders.reduce((a, b) => a + b, 0n) + feesNow.reduce((a, b) => a + b, 0n);
         expect(await f.token.balanceOf(f.splitter)).to.be.at.least(owedTotal);
 
@@ -146,7 +152,7 @@ describe("RepaymentSplitter conservation (property)", function () {
         const received = await Promise.all(
           lenders.map(async (l, i) => (await f.token.balanceOf(l)) - balancesBefore[i]),
         );
-        const fees = (await Promise.all(payees.map((p) => f.splitter.feesOwed(p)))).map((v, i) => v - feesBefore[i]);
+        const fees = (await owedToPayees()).map((v, i) => v - feesBefore[i]);
         const book = await f.splitter.bookOf(loanId);
         const undistributed = book.lendersIn - book.lendersPaid;
 
@@ -154,7 +160,7 @@ describe("RepaymentSplitter conservation (property)", function () {
         const lendersReceived = received.reduce((a, b) => a + b, 0n);
         expect(fees.reduce((a, b) => a + b, 0n) + lendersReceived + undistributed).to.equal(paidIn);
         expect(await f.token.balanceOf(f.splitter)).to.equal(
-          (await Promise.all(payees.map((p) => f.splitter.feesOwed(p)))).reduce((a, b) => a + b, 0n) + undistributed,
+          (await owedToPayees()).reduce((a, b) => a + b, 0n) + undistributed,
         );
         // No lender beyond its exact pro-rata share; none short by more than rounding (a wei per payout and move).
         for (let i = 0; i < lenders.length; i += 1) {

@@ -374,7 +374,8 @@ describe("RepaymentSplitter", function () {
         );
       expect(await f.splitter.feesOwed(f.platformA)).to.equal(fees.platformFee);
       expect(await f.splitter.feesOwed(f.insurer)).to.equal(fees.premium);
-      expect(await f.splitter.feesOwed(f.governance)).to.equal(fees.reserve);
+      // Reserve contributions are kept per originating platform, for the fund to account for them.
+      expect(await f.splitter.reserveOwed(f.platformA)).to.equal(fees.reserve);
       expect((await f.splitter.bookOf(f.loanId)).lendersIn).to.equal(due.interest + due.principal + prepayment);
     });
 
@@ -533,14 +534,15 @@ describe("RepaymentSplitter", function () {
       await time.increase(30 * DAY);
       await payOff(f);
       const book = await f.splitter.bookOf(f.loanId);
-      const reserveBefore = await f.splitter.feesOwed(f.governance);
+      const reserve = await f.splitter.reserve();
+      const reserveBefore = await f.splitter.feesOwed(reserve);
       await f.splitter.payout(f.loanId, [f.lenders[0].address, f.lenders[1].address]);
       const last = f.splitter.payout(f.loanId, [f.lenders[2].address]);
       const paid = COMMITMENTS.map((c) => (book.lendersIn * c) / f.terms.principal);
       const remainder = book.lendersIn - paid[0] - paid[1] - paid[2];
       expect(remainder).to.be.greaterThan(0n);
-      await expect(last).to.emit(f.splitter, "RemainderSwept").withArgs(f.loanId, f.governance.address, remainder);
-      expect(await f.splitter.feesOwed(f.governance)).to.equal(reserveBefore + remainder);
+      await expect(last).to.emit(f.splitter, "RemainderSwept").withArgs(f.loanId, reserve, remainder);
+      expect(await f.splitter.feesOwed(reserve)).to.equal(reserveBefore + remainder);
       const after = await f.splitter.bookOf(f.loanId);
       expect(after.lendersPaid).to.equal(after.lendersIn);
       expect(after.retiredShares).to.equal(f.terms.principal);
@@ -757,9 +759,17 @@ describe("RepaymentSplitter", function () {
   });
 
   describe("fees and governance", function () {
-    it("lets each payee withdraw its accrued fees, once", async function () {
+    it("lets each payee withdraw its accrued fees, once, and the reserve fund collect its contributions", async function () {
       const f = await loadFixture(repaidOnceFixture);
-      for (const payee of [f.platformA, f.insurer, f.governance]) {
+      const contributed = await f.splitter.reserveOwed(f.platformA);
+      await expect(f.reserve.collect([f.platformA.address]))
+        .to.emit(f.splitter, "ReserveCollected")
+        .withArgs(f.platformA.address, contributed);
+      expect((await f.reserve.positionOf(f.platformA)).contributed).to.equal(contributed);
+      await expect(f.splitter.connect(f.platformA).withdrawReserve([f.platformA.address]))
+        .to.be.revertedWithCustomError(f.splitter, "SplitterNotReserve")
+        .withArgs(f.platformA.address);
+      for (const payee of [f.platformA, f.insurer]) {
         const owed = await f.splitter.feesOwed(payee);
         expect(owed).to.be.greaterThan(0n);
         await expect(f.splitter.connect(payee).withdrawFees(payee)).to.changeTokenBalance(ethers, f.token, payee, owed);

@@ -15,6 +15,9 @@ import {
 import type {
   AllianceRegistry,
   CollateralRegistry,
+  CreditInsurance,
+  LossWaterfall,
+  RiskReserveFund,
   LoanRegistry,
   RepaymentSplitter,
   SettlementToken,
@@ -36,6 +39,9 @@ export interface AllianceFixture {
   loans: LoanRegistry;
   splitter: RepaymentSplitter;
   collateral: CollateralRegistry;
+  insurance: CreditInsurance;
+  reserve: RiskReserveFund;
+  waterfall: LossWaterfall;
   token: SettlementToken;
   governance: HardhatEthersSigner;
   platformA: HardhatEthersSigner;
@@ -55,7 +61,8 @@ export interface AllianceFixture {
 /** The suite deployed by its Ignition module, with two platforms, an auditor, a lender and a servicer account. */
 export async function deployAllianceFixture(): Promise<AllianceFixture> {
   const [governance, platformA, platformB, auditor, lender, outsider, servicer] = await ethers.getSigners();
-  const { alliance, loans, splitter, collateral, token } = await deployLocalSuite(ignition);
+  const { alliance, loans, splitter, collateral, insurance, reserve, waterfall, token } =
+    await deployLocalSuite(ignition);
 
   await alliance.admitMember(platformA, 1, id("platform A licence"));
   await alliance.admitMember(platformB, 1, id("platform B licence"));
@@ -78,6 +85,9 @@ export async function deployAllianceFixture(): Promise<AllianceFixture> {
     loans,
     splitter,
     collateral,
+    insurance,
+    reserve,
+    waterfall,
     token,
     governance,
     platformA,

@@ -74,8 +74,9 @@ struct Lien {
 /// A lien is released by anyone once its loan is Repaid or Cancelled in the loan registry, and in no other way. When its
 /// loan has Defaulted, the lien's platform may seize the asset; after the sale it records the disposal and pays the
 /// proceeds in: they go to the liens in priority order (liens of one priority pro rata to their secured amounts), each
-/// up to its secured amount, and the surplus to the owner. A lien's share goes to its loan's lenders through the
-/// repayment splitter when the loan was funded there, otherwise to its platform; a payment that fails is kept for its
+/// up to its secured amount and what its loan's loss has left to recover, and the surplus to the owner. A lien's share
+/// goes through the loss waterfall to its loan's lenders (pari passu with insurer and reserve once the loss is settled)
+/// when the loan was funded through the splitter, otherwise to its platform; a payment that fails is kept for its
 /// recipient to withdraw.
 ///
 /// Facts that concern a loan extend its history as External facts of this contract, with factHash =

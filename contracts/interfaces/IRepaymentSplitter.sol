@@ -87,7 +87,8 @@ struct Position {
 ///
 /// Anyone may repay a funded loan. Each payment is applied in this order: late interest, platform fee, insurance
 /// premium, risk-reserve contribution, interest, scheduled principal, prepayment. It must cover at least the next
-/// installment with its fees. The fees accrue to the platform, the insurer and the reserve, who withdraw them; the rest
+/// installment with its fees. The fees accrue to the platform, the insurer and (per platform) the reserve, who withdraw
+/// them; the rest
 /// is the lenders', tracked per share so that a repayment costs the same for 1 or 500 lenders.
 ///
 /// Payouts are pushed by anyone to a batch of lenders; a lender whose transfer fails is skipped and keeps its payout,
@@ -116,6 +117,8 @@ interface IRepaymentSplitter {
     /// @notice Servicer contract `from` paid `amount` recovered on the loan (collateral proceeds, later insurance or
     /// reserve compensation) to its lenders.
     event RecoveryReceived(LoanId indexed loanId, address indexed from, uint256 amount);
+    /// @notice The reserve collected `amount` of risk-reserve contributions made on `platform`'s loans.
+    event ReserveCollected(address indexed platform, uint256 amount);
     event FeesWithdrawn(address indexed payee, address indexed to, uint256 amount);
     event RemainderSwept(LoanId indexed loanId, address indexed reserve, uint256 amount);
     event FeeCapsSet(FeeCaps caps);
@@ -153,6 +156,8 @@ interface IRepaymentSplitter {
     error SplitterInsufficientShares(LoanId loanId, address lender, uint256 held, uint256 wanted);
     /// @notice `caller` is not a loan-servicer contract.
     error SplitterNotServicer(address caller);
+    /// @notice Only the reserve collects reserve contributions; `caller` is not it.
+    error SplitterNotReserve(address caller);
     /// @notice Nothing is owed to `account`.
     error SplitterNothingToClaim(address account);
 
@@ -190,6 +195,9 @@ interface IRepaymentSplitter {
     /// before stay with the caller; later ones follow the shares.
     function transferShare(LoanId loanId, address to, uint256 shares) external;
 
+    /// @notice Pays the reserve the risk-reserve contributions accrued on each of `platforms`' loans. The reserve only.
+    function withdrawReserve(address[] calldata platforms) external returns (uint256[] memory amounts);
+
     /// @notice Pays the caller's accrued fees (platform fee, premium, reserve contribution, remainders) to `to`.
     function withdrawFees(address to) external returns (uint256 amount);
 
@@ -214,6 +222,9 @@ interface IRepaymentSplitter {
 
     /// @notice Fees accrued to `payee` and not yet withdrawn.
     function feesOwed(address payee) external view returns (uint256);
+
+    /// @notice Risk-reserve contributions accrued on `platform`'s loans and not yet collected by the reserve.
+    function reserveOwed(address platform) external view returns (uint256);
 
     /// @notice The next installment with its fees, as it stands now; `total` is the least a repayment must be.
     function amountDue(LoanTerms calldata terms) external view returns (Split memory due, uint256 total);

@@ -203,6 +203,11 @@ export class SplitterClient {
     return read(() => this.contract.feesOwed(payee));
   }
 
+  /** Risk-reserve contributions accrued on `platform`'s loans, not yet collected by the reserve fund. */
+  async reserveOwed(platform: Address): Promise<bigint> {
+    return read(() => this.contract.reserveOwed(platform));
+  }
+
   /** The loan's lenders that are owed something now (or, on a closed loan, whose positions are not yet final). */
   async owedLenders(loanId: LoanId): Promise<Address[]> {
     const lenders = await this.lenders(loanId);

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.28;
+
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IAllianceRegistry, ROLE_INSURER} from "./interfaces/IAllianceRegistry.sol";
+import {ILoanRegistry, LoanId, LoanStatus, LoanTerms, LoanState, computeLoanId} from "./interfaces/ILoanRegistry.sol";
+import {IRepaymentSplitter, LoanBook} from "./interfaces/IRepaymentSplitter.sol";
+import {ICreditInsurance, Policy, PolicyStatus, InsurerCapital} from "./interfaces/ICreditInsurance.sol";
+
+/// @title CreditInsurance
+/// @notice See {ICreditInsurance}.
+contract CreditInsurance is ICreditInsurance, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    uint256 private constant BPS = 10_000;
+
+    IAllianceRegistry public immutable ALLIANCE;
+    ILoanRegistry public immutable LOANS;
+    IRepaymentSplitter public immutable SPLITTER;
+    IERC20 public immutable TOKEN;
+    address public waterfall;
+
+    mapping(LoanId loanId => Policy) private _policies;
+    mapping(address insurer => InsurerCapital) private _capital;
+
+    constructor(IAllianceRegistry alliance, ILoanRegistry loans, IRepaymentSplitter splitter) {
+        ALLIANCE = alliance;
+        LOANS = loans;
+        SPLITTER = splitter;
+        TOKEN = splitter.TOKEN();
+    }
+
+    modifier onlyWaterfall() {
+        if (msg.sender != waterfall) revert InsuranceNotWaterfall(msg.sender);
+        _;
+    }
+
+    /// @inheritdoc ICreditInsurance
+    function depositCapital(uint256 amount) external nonReentrant {
+        _requireInsurer();
+        if (amount == 0) revert InsuranceZeroAmount();
+        _capital[msg.sender].capital += uint128(amount);
+        emit CapitalDeposited(msg.sender, amount);
+        _pull(amount);
+    }
+
+    /// @inheritdoc ICreditInsurance
+    function withdrawCapital(uint256 amount, address to) external nonReentrant {
+        InsurerCapital storage account = _capital[msg.sender];
+        uint256 free = account.capital - account.locked;
+        if (amount == 0) revert InsuranceZeroAmount();
+        if (amount > free) revert InsuranceCapitalLocked(msg.sender, amount, free);
+        account.capital -= uint128(amount);
+        emit CapitalWithdrawn(msg.sender, to, amount);
+        TOKEN.safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc ICreditInsurance
+    function writePolicy(LoanTerms calldata terms, uint16 coverageBps, uint40 termEnd) external {
+        _requireInsurer();
+        LoanId loanId = computeLoanId(terms);
+        Policy storage policy = _policies[loanId];
+        if (policy.status != PolicyStatus.None) revert InsuranceWrongPolicyStatus(loanId, policy.status);
+        LoanStatus status = LOANS.loanState(loanId).status;
+        if (status != LoanStatus.Funding && status != LoanStatus.Active) {
+            revert InsuranceWrongLoanStatus(loanId, uint8(status));
+        }
+        // The premium is the one the loan's waterfall already charges for this insurer.
+        LoanBook memory book = SPLITTER.bookOf(loanId);
+        if (book.insurer != msg.sender) revert InsuranceNotNamedInsurer(loanId, book.insurer, msg.sender);
+        if (coverageBps == 0 || coverageBps > BPS || termEnd <= block.timestamp) {
+            revert InsuranceInvalidPolicy(coverageBps, termEnd);
+        }
+        uint256 maxClaim = (uint256(terms.principal) * coverageBps) / BPS;
+        InsurerCapital storage account = _capital[msg.sender];
+        uint256 free = account.capital - account.locked;
+        if (free < maxClaim) revert InsuranceUnderCapitalised(msg.sender, free, maxClaim);
+        account.locked += uint128(maxClaim);
+        _policies[loanId] = Policy({
+            insurer: msg.sender,
+            coverageBps: coverageBps,
+            premiumBps: book.premiumBps,
+            termEnd: termEnd,
+            status: PolicyStatus.Active,
+            maxClaim: uint128(maxClaim),
+            claimPaid: 0,
+            reimbursed: 0
+        });
+        emit PolicyWritten(loanId, msg.sender, coverageBps, termEnd, maxClaim);
+    }
+
+    /// @inheritdoc ICreditInsurance
+    function releasePolicy(LoanId loanId) external {
+        Policy storage policy = _policies[loanId];
+        if (policy.status != PolicyStatus.Active) revert InsuranceWrongPolicyStatus(loanId, policy.status);
+        LoanState memory state = LOANS.loanState(loanId);
+        bool closed = state.status == LoanStatus.Repaid || state.status == LoanStatus.Cancelled;
+        bool expired =
+            block.timestamp > policy.termEnd &&
+                state.status != LoanStatus.Defaulted &&
+                state.status != LoanStatus.WrittenOff &&
+                state.status != LoanStatus.Recovered;
+        if (!closed && !expired) revert InsuranceWrongLoanStatus(loanId, uint8(state.status));
+        policy.status = PolicyStatus.Released;
+        _capital[policy.insurer].locked -= policy.maxClaim;
+        emit PolicyReleased(loanId, policy.insurer);
+    }
+
+    /// @inheritdoc ICreditInsurance
+    function payClaim(LoanId loanId, uint256 netLoss) external onlyWaterfall nonReentrant returns (uint256 paid) {
+        Policy storage policy = _policies[loanId];
+        if (policy.status != PolicyStatus.Active) return 0;
+        // Cover only a default within the term.
+        LoanState memory state = LOANS.loanState(loanId);
+        InsurerCapital storage account = _capital[policy.insurer];
+        account.locked -= policy.maxClaim;
+        policy.status = PolicyStatus.Claimed;
+        if (state.statusSince <= policy.termEnd) {
+            paid = (netLoss * policy.coverageBps) / BPS;
+            if (paid > policy.maxClaim) paid = policy.maxClaim;
+        }
+        policy.claimPaid = uint128(paid);
+        account.capital -= uint128(paid);
+        emit ClaimPaid(loanId, policy.insurer, netLoss, paid);
+        if (paid != 0) TOKEN.safeTransfer(msg.sender, paid);
+    }
+
+    /// @inheritdoc ICreditInsurance
+    function reimburse(LoanId loanId, uint256 amount) external onlyWaterfall nonReentrant {
+        Policy storage policy = _policies[loanId];
+        policy.reimbursed += uint128(amount);
+        _capital[policy.insurer].capital += uint128(amount);
+        emit InsurerReimbursed(loanId, policy.insurer, amount);
+        _pull(amount);
+    }
+
+    /// @inheritdoc ICreditInsurance
+    function setWaterfall(address waterfall_) external {
+        if (!IAccessControl(address(ALLIANCE)).hasRole(bytes32(0), msg.sender) || waterfall != address(0)) {
+            revert InsuranceNotGovernance(msg.sender);
+        }
+        waterfall = waterfall_;
+        emit WaterfallSet(waterfall_);
+    }
+
+    /// @inheritdoc ICreditInsurance
+    function policyOf(LoanId loanId) external view returns (Policy memory) {
+        return _policies[loanId];
+    }
+
+    /// @inheritdoc ICreditInsurance
+    function capitalOf(address insurer) external view returns (InsurerCapital memory) {
+        return _capital[insurer];
+    }
+
+    function _requireInsurer() private view {
+        if (!ALLIANCE.isActiveMember(msg.sender, ROLE_INSURER)) revert InsuranceNotInsurer(msg.sender);
+    }
+
+    function _pull(uint256 amount) private {
+        TOKEN.safeTransferFrom(msg.sender, address(this), amount);
+    }
+}

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.28;
+
+import {LoanId, LoanTerms} from "./ILoanRegistry.sol";
+
+enum PolicyStatus {
+    None,
+    Active,
+    Claimed,
+    Released
+}
+
+/// @notice A policy an insurer member wrote on one loan.
+struct Policy {
+    address insurer;
+    uint16 coverageBps;
+    uint16 premiumBps;
+    uint40 termEnd;
+    PolicyStatus status;
+    /// @dev `principal × coverageBps`: the most a claim can pay, locked from the insurer's capital while the policy
+    /// is active.
+    uint128 maxClaim;
+    uint128 claimPaid;
+    uint128 reimbursed;
+}
+
+/// @notice An insurer's capital: everything deposited, less withdrawals and claims, plus reimbursements.
+struct InsurerCapital {
+    uint128 capital;
+    /// @dev The part of `capital` that backs active policies.
+    uint128 locked;
+}
+
+/// @title Credit insurance written by insurer members on individual loans
+/// @notice An insurer deposits capital, then writes a policy on a loan it was named for when the loan was opened for
+/// funding (its premium arrives through the repayment waterfall). The policy locks `principal × coverage` of the
+/// insurer's capital, so an insurer without enough free capital cannot write it. When the loan defaults, the loss
+/// waterfall claims `coverage × (loss left after collateral)`, at most the locked amount, and passes it to the lenders;
+/// later recoveries reimburse the insurer, up to what it paid. A policy whose loan was repaid or cancelled, or whose
+/// term ended without a default, is released and its capital freed.
+interface ICreditInsurance {
+    event CapitalDeposited(address indexed insurer, uint256 amount);
+    event CapitalWithdrawn(address indexed insurer, address to, uint256 amount);
+    event PolicyWritten(
+        LoanId indexed loanId,
+        address indexed insurer,
+        uint16 coverageBps,
+        uint40 termEnd,
+        uint256 maxClaim
+    );
+    event PolicyReleased(LoanId indexed loanId, address indexed insurer);
+    event ClaimPaid(LoanId indexed loanId, address indexed insurer, uint256 netLoss, uint256 paid);
+    event InsurerReimbursed(LoanId indexed loanId, address indexed insurer, uint256 amount);
+    event WaterfallSet(address waterfall);
+
+    error InsuranceNotInsurer(address caller);
+    error InsuranceNotGovernance(address caller);
+    error InsuranceNotWaterfall(address caller);
+    error InsuranceZeroAmount();
+    /// @notice The insurer's free capital `free` does not cover the policy's maximum claim `needed`.
+    error InsuranceUnderCapitalised(address insurer, uint256 free, uint256 needed);
+    /// @notice `amount` exceeds the insurer's free capital `free`.
+    error InsuranceCapitalLocked(address insurer, uint256 amount, uint256 free);
+    /// @notice The loan's splitter book names `named` as insurer with premium `premiumBps`; the policy must match.
+    error InsuranceNotNamedInsurer(LoanId loanId, address named, address caller);
+    /// @notice Coverage is 1 to 10 000 bps and the term must end in the future.
+    error InsuranceInvalidPolicy(uint256 coverageBps, uint256 termEnd);
+    /// @notice The loan already has a policy, or none in the status this needs (`status`).
+    error InsuranceWrongPolicyStatus(LoanId loanId, PolicyStatus status);
+    /// @notice A policy is written on a Funding or Active loan, and released once it is closed or its term ended
+    /// without a default; the loan is `loanStatus`.
+    error InsuranceWrongLoanStatus(LoanId loanId, uint8 loanStatus);
+
+    function depositCapital(uint256 amount) external;
+
+    function withdrawCapital(uint256 amount, address to) external;
+
+    /// @notice Writes a policy covering `coverageBps` of the loan's loss until `termEnd`. Active insurer members only.
+    function writePolicy(LoanTerms calldata terms, uint16 coverageBps, uint40 termEnd) external;
+
+    /// @notice Frees the policy's capital once its loan is Repaid or Cancelled, or its term ended before any default.
+    function releasePolicy(LoanId loanId) external;
+
+    /// @notice Pays the claim for a defaulted loan's `netLoss` to the loss waterfall (the caller). Waterfall only.
+    function payClaim(LoanId loanId, uint256 netLoss) external returns (uint256 paid);
+
+    /// @notice Takes `amount` recovered on the loan back into the insurer's capital. Waterfall only.
+    function reimburse(LoanId loanId, uint256 amount) external;
+
+    /// @notice Names the loss waterfall, once. Governance only.
+    function setWaterfall(address waterfall) external;
+
+    function policyOf(LoanId loanId) external view returns (Policy memory);
+
+    function capitalOf(address insurer) external view returns (InsurerCapital memory);
+}
