@@ -1,0 +1,331 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import { id, MaxUint256 } from "ethers";
+import { loanIdOf, LoanStatus, Role, type LoanTerms } from "../src/client/index.js";
+import { DAY, deployAllianceFixture, ethers, loadFixture, termsFor, time } from "./fixtures.js";
+
+const UNIT = 10n ** 18n;
+const BPS = 10_000n;
+
+/** An insurer with capital, a reserve with platform A's deposit, and a 100 000 loan of platform A in Funding. */
+async function lossFixture() {
+  const f = await deployAllianceFixture();
+  const [insurer, lender2, borrower, payer] = (await ethers.getSigners()).slice(7, 11);
+  await f.alliance.admitMember(insurer, Role.Insurer, id("insurer licence"));
+  await f.alliance.connect(f.platformA).allowLender(lender2, (await time.latest()) + 3650 * DAY);
+  for (const account of [insurer, f.platformA, f.lender, lender2, payer]) {
+    await f.token.mint(account, 10_000_000n * UNIT);
+    for (const spender of [f.insurance, f.reserve, f.splitter, f.waterfall, f.collateral]) {
+      await f.token.connect(account).approve(spender, MaxUint256);
+    }
+  }
+  await f.insurance.connect(insurer).depositCapital(200_000n * UNIT);
+  await f.reserve.connect(f.platformA).deposit(20_000n * UNIT);
+  const terms = await termsFor(f.platformA, { principal: 100_000n * UNIT });
+  await f.loans.connect(f.platformA).anchorLoan(terms);
+  await f.splitter.connect(f.platformA).openFunding(terms, {
+    borrowerPayout: borrower.address,
+    insurer: insurer.address,
+    platformFeeBps: 100,
+    premiumBps: 80,
+    reserveBps: 50,
+  });
+  return { ...f, insurer, lender2, borrower, payer, terms, loanId: loanIdOf(terms) };
+}
+type Fixture = Awaited<ReturnType<typeof lossFixture>>;
+
+/** Insured at 60%, funded 40/60 by two lenders, then defaulted with no payment made. */
+async function defaultedFixture() {
+  const f = await loadFixture(lossFixture);
+  await f.insurance.connect(f.insurer).writePolicy(f.terms, 6_000, (await time.latest()) + 365 * DAY);
+  await f.splitter.connect(f.lender).fund(f.terms, 40_000n * UNIT);
+  await f.splitter.connect(f.lender2).fund(f.terms, 60_000n * UNIT);
+  await defaultLoan(f, f.terms);
+  return f;
+}
+
+async function defaultLoan(f: Fixture, terms: LoanTerms) {
+  await time.increase(terms.period + terms.gracePeriod + 1);
+  await f.loans.connect(f.platformA).markLate(terms);
+  await time.increase(terms.defaultThreshold);
+  await f.loans.connect(f.platformA).markDefaulted(terms);
+}
+
+async function lossOf(f: Fixture) {
+  const loss = await f.loans.lossOf(f.loanId);
+  return loss.principal + loss.interest;
+}
+
+describe("LossWaterfall", function () {
+  describe("settlement", function () {
+    it("covers the loss by the insurance claim, then the reserve, and leaves the rest to the lenders", async function () {
+      const f = await loadFixture(defaultedFixture);
+      const loss = await lossOf(f);
+      const min = (...v: bigint[]) => v.reduce((a, b) => (a < b ? a : b));
+      // The claim: 60% of the loss, at most 60% of the principal (the capital the policy locked).
+      const claim = min((loss * 6_000n) / BPS, 60_000n * UNIT);
+      // The reserve: 50% of what is left, within the cap of 100 000, platform A's quota of 3 × 20 000, and the
+      // fund's balance of 20 000.
+      const compensation = min(((loss - claim) * 5_000n) / BPS, 100_000n * UNIT, 60_000n * UNIT, 20_000n * UNIT);
+      const lendersIn = (await f.splitter.bookOf(f.loanId)).lendersIn;
+      await expect(f.waterfall.connect(f.platformA).settle(f.terms))
+        .to.emit(f.waterfall, "LossSettled")
+        .withArgs(f.loanId, loss, 0, claim, compensation, loss - claim - compensation);
+      expect((await f.splitter.bookOf(f.loanId)).lendersIn - lendersIn).to.equal(claim + compensation);
+      expect((await f.insurance.capitalOf(f.insurer)).capital).to.equal(200_000n * UNIT - claim);
+      expect((await f.insurance.capitalOf(f.insurer)).locked).to.equal(0n);
+      expect((await f.reserve.positionOf(f.platformA)).compensated).to.equal(compensation);
+      expect((await f.clientFor(f.auditor).loans.history(f.loanId)).verified).to.equal(true);
+    });
+
+    it("counts what was recovered before settlement (collateral proceeds) against the loss first", async function () {
+      const f = await loadFixture(defaultedFixture);
+      const loss = await lossOf(f);
+      const early = 30_000n * UNIT;
+      await expect(f.waterfall.connect(f.payer).recover(f.terms, early))
+        .to.emit(f.waterfall, "RecoveryApplied")
+        .withArgs(f.loanId, f.payer.address, early, 0, 0, early);
+      const net = loss - early;
+      const claim = (net * 6_000n) / BPS < 60_000n * UNIT ? (net * 6_000n) / BPS : 60_000n * UNIT;
+      await expect(f.waterfall.connect(f.platformA).settle(f.terms))
+        .to.emit(f.waterfall, "LossSettled")
+        .withArgs(f.loanId, loss, early, claim, ((net - claim) * 5_000n) / BPS, (v: bigint) => v > 0n);
+    });
+
+    it("is for the loan's platform, and for anyone once the public-default delay has passed", async function () {
+      const f = await loadFixture(defaultedFixture);
+      const since = Number((await f.loans.loanState(f.loanId)).statusSince);
+      const publicAt = since + Number((await f.loans.alliancePolicy()).publicDefaultDelay);
+      await time.setNextBlockTimestamp(publicAt - 1);
+      await expect(f.waterfall.connect(f.outsider).settle(f.terms))
+        .to.be.revertedWithCustomError(f.waterfall, "WaterfallNotYetPublic")
+        .withArgs(f.loanId, publicAt, publicAt - 1);
+      await time.setNextBlockTimestamp(publicAt);
+      await expect(f.waterfall.connect(f.outsider).settle(f.terms)).to.emit(f.waterfall, "LossSettled");
+      await expect(f.waterfall.connect(f.platformA).settle(f.terms))
+        .to.be.revertedWithCustomError(f.waterfall, "WaterfallAlreadySettled")
+        .withArgs(f.loanId);
+    });
+
+    it("settles only Defaulted loans funded through the splitter", async function () {
+      const f = await loadFixture(lossFixture);
+      await expect(f.waterfall.connect(f.platformA).settle(f.terms))
+        .to.be.revertedWithCustomError(f.waterfall, "WaterfallNotFunded")
+        .withArgs(f.loanId);
+      await f.splitter.connect(f.lender).fund(f.terms, 100_000n * UNIT);
+      await expect(f.waterfall.connect(f.platformA).settle(f.terms))
+        .to.be.revertedWithCustomError(f.waterfall, "WaterfallWrongLoanStatus")
+        .withArgs(f.loanId, LoanStatus.Active);
+    });
+  });
+
+  describe("recoveries after settlement", function () {
+    it("shares a recovery pari passu by what each bore, and marks the loan Recovered when the loss is made whole", async function () {
+      const f = await loadFixture(defaultedFixture);
+      await f.waterfall.connect(f.platformA).settle(f.terms);
+      const c = await f.waterfall.caseOf(f.loanId);
+      const bore = c.insurerBore + c.reserveBore + c.lendersBore;
+      const amount = 10_000n * UNIT;
+      const capital = (await f.insurance.capitalOf(f.insurer)).capital;
+      const tx = f.waterfall.connect(f.payer).recover(f.terms, amount);
+      await expect(tx)
+        .to.emit(f.waterfall, "RecoveryApplied")
+        .withArgs(
+          f.loanId,
+          f.payer.address,
+          amount,
+          (amount * c.insurerBore) / bore,
+          (amount * c.reserveBore) / bore,
+          amount - (amount * c.insurerBore) / bore - (amount * c.reserveBore) / bore,
+        );
+      expect((await f.insurance.capitalOf(f.insurer)).capital - capital).to.equal((amount * c.insurerBore) / bore);
+
+      // Paying far more than is left takes only what is left: nobody gets back more than it bore.
+      const payerBefore = await f.token.balanceOf(f.payer);
+      await f.waterfall.connect(f.payer).recover(f.terms, 10n ** 30n);
+      const after = await f.waterfall.caseOf(f.loanId);
+      expect(payerBefore - (await f.token.balanceOf(f.payer))).to.equal(bore - amount);
+      expect([after.insurerRecovered, after.reserveRecovered, after.lendersRecovered]).to.deep.equal([
+        c.insurerBore,
+        c.reserveBore,
+        c.lendersBore,
+      ]);
+      expect((await f.loans.loanState(f.loanId)).status).to.equal(BigInt(LoanStatus.Recovered));
+      expect((await f.insurance.policyOf(f.loanId)).reimbursed).to.equal(c.insurerBore);
+    });
+
+    it("keeps sharing recoveries after a write-off, and only a settled loan can be written off", async function () {
+      const f = await loadFixture(defaultedFixture);
+      await expect(f.waterfall.connect(f.platformA).writeOff(f.terms))
+        .to.be.revertedWithCustomError(f.waterfall, "WaterfallNotSettled")
+        .withArgs(f.loanId);
+      await f.waterfall.connect(f.platformA).settle(f.terms);
+      await f.waterfall.connect(f.platformA).writeOff(f.terms);
+      expect((await f.loans.loanState(f.loanId)).status).to.equal(BigInt(LoanStatus.WrittenOff));
+      await expect(f.waterfall.connect(f.payer).recover(f.terms, UNIT)).to.emit(f.waterfall, "RecoveryApplied");
+    });
+  });
+
+  describe("credit insurance", function () {
+    it("refuses a policy an insurer cannot back with free capital", async function () {
+      const f = await loadFixture(lossFixture);
+      await f.insurance.connect(f.insurer).withdrawCapital(150_000n * UNIT, f.insurer);
+      await expect(f.insurance.connect(f.insurer).writePolicy(f.terms, 6_000, (await time.latest()) + DAY))
+        .to.be.revertedWithCustomError(f.insurance, "InsuranceUnderCapitalised")
+        .withArgs(f.insurer.address, 50_000n * UNIT, 60_000n * UNIT);
+    });
+
+    it("is written by the insurer the loan names, once, on a Funding or Active loan", async function () {
+      const f = await loadFixture(lossFixture);
+      const end = (await time.latest()) + 365 * DAY;
+      await expect(f.insurance.connect(f.platformA).writePolicy(f.terms, 6_000, end))
+        .to.be.revertedWithCustomError(f.insurance, "InsuranceNotInsurer")
+        .withArgs(f.platformA.address);
+      await f.alliance.admitMember(f.outsider, Role.Insurer, id("another insurer"));
+      await expect(f.insurance.connect(f.outsider).writePolicy(f.terms, 6_000, end))
+        .to.be.revertedWithCustomError(f.insurance, "InsuranceNotNamedInsurer")
+        .withArgs(f.loanId, f.insurer.address, f.outsider.address);
+      await expect(f.insurance.connect(f.insurer).writePolicy(f.terms, 0, end))
+        .to.be.revertedWithCustomError(f.insurance, "InsuranceInvalidPolicy")
+        .withArgs(0, end);
+      await f.insurance.connect(f.insurer).writePolicy(f.terms, 6_000, end);
+      await expect(f.insurance.connect(f.insurer).writePolicy(f.terms, 6_000, end))
+        .to.be.revertedWithCustomError(f.insurance, "InsuranceWrongPolicyStatus")
+        .withArgs(f.loanId, 1);
+    });
+
+    it("locks the maximum claim and frees it when the loan is cancelled", async function () {
+      const f = await loadFixture(lossFixture);
+      await f.insurance.connect(f.insurer).writePolicy(f.terms, 6_000, (await time.latest()) + DAY);
+      expect((await f.insurance.capitalOf(f.insurer)).locked).to.equal(60_000n * UNIT);
+      await expect(f.insurance.connect(f.insurer).withdrawCapital(150_000n * UNIT, f.insurer))
+        .to.be.revertedWithCustomError(f.insurance, "InsuranceCapitalLocked")
+        .withArgs(f.insurer.address, 150_000n * UNIT, 140_000n * UNIT);
+      await expect(f.insurance.releasePolicy(f.loanId))
+        .to.be.revertedWithCustomError(f.insurance, "InsuranceWrongLoanStatus")
+        .withArgs(f.loanId, LoanStatus.Funding);
+      await f.splitter.connect(f.platformA).cancelFunding(f.terms);
+      await expect(f.insurance.releasePolicy(f.loanId)).to.emit(f.insurance, "PolicyReleased");
+      expect((await f.insurance.capitalOf(f.insurer)).locked).to.equal(0n);
+    });
+
+    it("pays claims and takes reimbursements from the loss waterfall only, which governance names once", async function () {
+      const f = await loadFixture(lossFixture);
+      for (const caller of [f.insurer, f.platformA, f.outsider]) {
+        await expect(f.insurance.connect(caller).payClaim(f.loanId, UNIT))
+          .to.be.revertedWithCustomError(f.insurance, "InsuranceNotWaterfall")
+          .withArgs(caller.address);
+        await expect(f.insurance.connect(caller).reimburse(f.loanId, UNIT))
+          .to.be.revertedWithCustomError(f.insurance, "InsuranceNotWaterfall")
+          .withArgs(caller.address);
+      }
+      await expect(f.insurance.setWaterfall(f.outsider)).to.be.revertedWithCustomError(
+        f.insurance,
+        "InsuranceNotGovernance",
+      );
+    });
+  });
+
+  describe("risk reserve fund", function () {
+    it("takes deposits from platforms, and compensation and reimbursements from the waterfall only", async function () {
+      const f = await loadFixture(lossFixture);
+      await expect(f.reserve.connect(f.insurer).deposit(UNIT))
+        .to.be.revertedWithCustomError(f.reserve, "ReserveNotPlatform")
+        .withArgs(f.insurer.address);
+      for (const caller of [f.platformA, f.governance, f.outsider]) {
+        await expect(f.reserve.connect(caller).compensate(f.loanId, f.platformA, UNIT))
+          .to.be.revertedWithCustomError(f.reserve, "ReserveNotWaterfall")
+          .withArgs(caller.address);
+        await expect(f.reserve.connect(caller).reimburse(f.loanId, f.platformA, UNIT))
+          .to.be.revertedWithCustomError(f.reserve, "ReserveNotWaterfall")
+          .withArgs(caller.address);
+      }
+      expect(await f.reserve.quotaRemaining(f.platformA)).to.equal(60_000n * UNIT);
+      expect(await f.reserve.balance()).to.equal(20_000n * UNIT);
+    });
+
+    it("has its policy set by governance only, with coverage at most 100%", async function () {
+      const f = await loadFixture(lossFixture);
+      const policy = { coverageBps: 8_000, capPerLoan: 10n * UNIT, quotaMultipleBps: 10_000 };
+      await expect(f.reserve.connect(f.platformA).setPolicy(policy))
+        .to.be.revertedWithCustomError(f.reserve, "ReserveNotGovernance")
+        .withArgs(f.platformA.address);
+      await expect(f.reserve.setPolicy({ ...policy, coverageBps: 10_001 }))
+        .to.be.revertedWithCustomError(f.reserve, "ReserveInvalidPolicy")
+        .withArgs(10_001);
+      await expect(f.reserve.setPolicy(policy)).to.emit(f.reserve, "ReservePolicySet");
+    });
+  });
+
+  describe("conservation (property)", function () {
+    it("pays lenders only what insurer, reserve and recoveries paid in, and returns no payer more than it bore", async function () {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.record({
+            coverageBps: fc.integer({ min: 1, max: 10_000 }),
+            reserveCoverageBps: fc.integer({ min: 0, max: 10_000 }),
+            capPerLoanK: fc.integer({ min: 0, max: 120 }),
+            quotaMultipleBps: fc.integer({ min: 0, max: 50_000 }),
+            depositK: fc.integer({ min: 0, max: 80 }),
+            earlyK: fc.integer({ min: 0, max: 120 }),
+            recoveriesK: fc.array(fc.integer({ min: 1, max: 60 }), { maxLength: 4 }),
+          }),
+          async (s) => {
+            const f = await loadFixture(lossFixture);
+            await f.reserve.setPolicy({
+              coverageBps: s.reserveCoverageBps,
+              capPerLoan: BigInt(s.capPerLoanK) * 1_000n * UNIT,
+              quotaMultipleBps: s.quotaMultipleBps,
+            });
+            if (s.depositK > 0) await f.reserve.connect(f.platformA).deposit(BigInt(s.depositK) * 1_000n * UNIT);
+            await f.insurance.connect(f.insurer).writePolicy(f.terms, s.coverageBps, (await time.latest()) + 365 * DAY);
+            await f.splitter.connect(f.lender).fund(f.terms, 100_000n * UNIT);
+            await defaultLoan(f, f.terms);
+            const loss = await lossOf(f);
+            const before = {
+              capital: (await f.insurance.capitalOf(f.insurer)).capital,
+              reserve: await f.reserve.balance(),
+              lendersIn: (await f.splitter.bookOf(f.loanId)).lendersIn,
+            };
+            let paidIn = 0n;
+            if (s.earlyK > 0) {
+              const taken = await f.waterfall
+                .connect(f.payer)
+                .recover.staticCall(f.terms, BigInt(s.earlyK) * 1_000n * UNIT);
+              await f.waterfall.connect(f.payer).recover(f.terms, BigInt(s.earlyK) * 1_000n * UNIT);
+              paidIn += taken;
+            }
+            if (paidIn < loss) await f.waterfall.connect(f.platformA).settle(f.terms);
+            const c = await f.waterfall.caseOf(f.loanId);
+            // No payer beyond its policy or capital.
+            expect(c.insurerBore).to.be.at.most((100_000n * UNIT * BigInt(s.coverageBps)) / BPS);
+            expect(c.reserveBore).to.be.at.most(BigInt(s.capPerLoanK) * 1_000n * UNIT);
+            expect(c.reserveBore).to.be.at.most(before.reserve);
+            if (c.settled) expect(c.insurerBore + c.reserveBore + c.lendersBore + c.recoveredBefore).to.equal(loss);
+
+            for (const k of s.recoveriesK) {
+              if (Number((await f.loans.loanState(f.loanId)).status) === LoanStatus.Recovered) break;
+              const amount = BigInt(k) * 1_000n * UNIT;
+              const taken = await f.waterfall.connect(f.payer).recover.staticCall(f.terms, amount);
+              await f.waterfall.connect(f.payer).recover(f.terms, amount);
+              paidIn += taken;
+            }
+            const end = await f.waterfall.caseOf(f.loanId);
+            expect(end.insurerRecovered).to.be.at.most(end.insurerBore);
+            expect(end.reserveRecovered).to.be.at.most(end.reserveBore);
+            expect(end.lendersRecovered).to.be.at.most(end.lendersBore);
+            // Every wei the lenders received came from exactly one payer: the insurer, the reserve, or a recovery.
+            const lendersGot = (await f.splitter.bookOf(f.loanId)).lendersIn - before.lendersIn;
+            const insurerNet = before.capital - (await f.insurance.capitalOf(f.insurer)).capital;
+            const reserveNet = before.reserve - (await f.reserve.balance());
+            expect(lendersGot).to.equal(insurerNet + reserveNet + paidIn);
+            expect(insurerNet).to.equal(end.insurerBore - end.insurerRecovered);
+            expect(reserveNet).to.equal(end.reserveBore - end.reserveRecovered);
+            expect(paidIn).to.be.at.most(loss);
+          },
+        ),
+        { numRuns: 20 },
+      );
+    });
+  });
+});
