@@ -5,6 +5,7 @@ import type {
   AllianceRegistry,
   CollateralRegistry,
   CreditInsurance,
+  DisclosureRegistry,
   LossWaterfall,
   RiskReserveFund,
   LoanRegistry,
@@ -24,6 +25,7 @@ export interface LocalSuite {
   insurance: CreditInsurance;
   reserve: RiskReserveFund;
   waterfall: LossWaterfall;
+  disclosures: DisclosureRegistry;
 }
 
 /**
@@ -45,5 +47,6 @@ export async function deployLocalSuite(ignition: Ignition): Promise<LocalSuite> 
     insurance: suite.insurance as unknown as CreditInsurance,
     reserve: suite.reserve as unknown as RiskReserveFund,
     waterfall: suite.waterfall as unknown as LossWaterfall,
+    disclosures: suite.disclosures as unknown as DisclosureRegistry,
   };
 }

@@ -16,6 +16,7 @@ import type {
   AllianceRegistry,
   CollateralRegistry,
   CreditInsurance,
+  DisclosureRegistry,
   LossWaterfall,
   RiskReserveFund,
   LoanRegistry,
@@ -42,6 +43,7 @@ export interface AllianceFixture {
   insurance: CreditInsurance;
   reserve: RiskReserveFund;
   waterfall: LossWaterfall;
+  disclosures: DisclosureRegistry;
   token: SettlementToken;
   governance: HardhatEthersSigner;
   platformA: HardhatEthersSigner;
@@ -61,7 +63,7 @@ export interface AllianceFixture {
 /** The suite deployed by its Ignition module, with two platforms, an auditor, a lender and a servicer account. */
 export async function deployAllianceFixture(): Promise<AllianceFixture> {
   const [governance, platformA, platformB, auditor, lender, outsider, servicer] = await ethers.getSigners();
-  const { alliance, loans, splitter, collateral, insurance, reserve, waterfall, token } =
+  const { alliance, loans, splitter, collateral, insurance, reserve, waterfall, disclosures, token } =
     await deployLocalSuite(ignition);
 
   await alliance.admitMember(platformA, 1, id("platform A licence"));
@@ -88,6 +90,7 @@ export async function deployAllianceFixture(): Promise<AllianceFixture> {
     insurance,
     reserve,
     waterfall,
+    disclosures,
     token,
     governance,
     platformA,
@@ -120,4 +123,23 @@ export async function termsFor(platform: { address: string }, overrides: Partial
     fundingDeadline: (await time.latest()) + 7 * DAY,
     ...overrides,
   };
+}
+
+/** Awaits `promise` and checks that it rejects with an error of `type` whose message matches `pattern`. */
+export async function expectRejection(
+  promise: Promise<unknown>,
+  pattern: RegExp,
+  type: new (...args: never[]) => Error = Error,
+): Promise<void> {
+  let rejected: unknown;
+  try {
+    await promise;
+  } catch (error) {
+    rejected = error;
+  }
+  if (rejected === undefined) throw new Error(`expected a rejection matching ${pattern}`);
+  if (!(rejected instanceof type)) throw rejected;
+  if (!pattern.test((rejected as Error).message)) {
+    throw new Error(`expected a rejection matching ${pattern}, got: ${(rejected as Error).message}`);
+  }
 }

@@ -3,7 +3,7 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 /**
  * Deploys the LoanLedger suite and wires it: the alliance registry, governed by the deployer (or by the account named
  * in the `governance` parameter); the loan registry that asks it who may do what; the repayment splitter; credit
- * insurance and the risk reserve fund; the loss waterfall; and the collateral registry. The splitter, the loss
+ * insurance and the risk reserve fund; the loss waterfall; the collateral registry; and the disclosure registry. The splitter, the loss
  * waterfall and the collateral registry are named loan servicers, the reserve fund receives the splitter's reserve
  * contributions, and insurance and reserve pay claims and compensation to the waterfall only.
  *
@@ -40,6 +40,7 @@ export default buildModule("LoanLedger", (m) => {
   const reserve = m.contract("RiskReserveFund", [alliance, splitter, reservePolicy]);
   const waterfall = m.contract("LossWaterfall", [alliance, loans, splitter, insurance, reserve]);
   const collateral = m.contract("CollateralRegistry", [alliance, loans, splitter, waterfall]);
+  const disclosures = m.contract("DisclosureRegistry", [alliance]);
 
   const servicerRole = m.staticCall(alliance, "LOAN_SERVICER_ROLE");
   m.call(alliance, "grantRole", [servicerRole, splitter], { id: "GrantSplitterServicerRole" });
@@ -49,5 +50,5 @@ export default buildModule("LoanLedger", (m) => {
   m.call(insurance, "setWaterfall", [waterfall]);
   m.call(reserve, "setWaterfall", [waterfall]);
 
-  return { alliance, loans, splitter, insurance, reserve, waterfall, collateral };
+  return { alliance, loans, splitter, insurance, reserve, waterfall, collateral, disclosures };
 });

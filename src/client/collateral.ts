@@ -7,11 +7,7 @@ import {
   type ContractTransactionReceipt,
   type Signer,
 } from "ethers";
-import {
-  CollateralRegistry__factory,
-  SettlementToken__factory,
-  type CollateralRegistry,
-} from "../../typechain-types/index.js";
+import { CollateralRegistry__factory, type CollateralRegistry } from "../../typechain-types/index.js";
 import { InputError, LoanLedgerError } from "./errors.js";
 import {
   toAddress,
@@ -24,6 +20,7 @@ import {
   type LoanId,
 } from "./ids.js";
 import { toStruct, type LoanRegistryClient } from "./loans.js";
+import { ensureAllowance, settlementToken } from "./token.js";
 import { read, transact } from "./transact.js";
 import {
   ASSET_CLASS_NAMES,
@@ -183,8 +180,11 @@ export class CollateralClient {
       .sort((a, b) => a.priority - b.priority);
     const terms = await Promise.all(liens.map(async (l) => toStruct(await this.loans.terms(l.loanId))));
     if (proceeds > 0n) {
-      const token = SettlementToken__factory.connect(await read(() => this.contract.TOKEN()), this.runner);
-      await transact(() => token.approve(this.address, proceeds));
+      await ensureAllowance(
+        settlementToken(await read(() => this.contract.TOKEN()), this.runner),
+        this.address,
+        proceeds,
+      );
     }
     return transact(() => this.contract.dispose(assetId, terms, proceeds, buyerRef, saleDocHash));
   }

@@ -7,5 +7,7 @@ export * from "./alliance.js";
 export * from "./loans.js";
 export * from "./splitter.js";
 export * from "./collateral.js";
+export * from "./disclosure.js";
+export * from "./risk.js";
 export * as scheduleMath from "./schedule.js";
 export { schedule, lateInterest, levelPayment, periodInterest, type ScheduledInstallment } from "./schedule.js";

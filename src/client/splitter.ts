@@ -1,13 +1,13 @@
 import type { ContractRunner, ContractTransactionReceipt } from "ethers";
 import {
   RepaymentSplitter__factory,
-  SettlementToken__factory,
   type RepaymentSplitter,
   type SettlementToken,
 } from "../../typechain-types/index.js";
 import { LoanLedgerError } from "./errors.js";
 import { toAddress, toLoanId, type Address, type LoanId } from "./ids.js";
 import { toStruct, type LoanRegistryClient } from "./loans.js";
+import { ensureAllowance, settlementToken, signerAddress } from "./token.js";
 import { read, transact } from "./transact.js";
 import type { FundingConfig, FundingPhase, LenderPosition, LoanBook, Split } from "./types.js";
 
@@ -74,7 +74,7 @@ export class SplitterClient {
 
   /** The settlement token (an ERC-20; only its standard functions are used). */
   async token(): Promise<SettlementToken> {
-    this.tokenContract ??= SettlementToken__factory.connect(await read(() => this.contract.TOKEN()), this.runner);
+    this.tokenContract ??= settlementToken(await read(() => this.contract.TOKEN()), this.runner);
     return this.tokenContract;
   }
 
@@ -235,18 +235,12 @@ export class SplitterClient {
     return results;
   }
 
-  /** Approves the splitter for `amount` when the current allowance is short. */
   private async approve(amount: bigint): Promise<void> {
-    const token = await this.token();
-    const owner = await this.signerAddress();
-    const allowance = await read(() => token.allowance(owner, this.address));
-    if (allowance < amount) await transact(() => token.approve(this.address, amount));
+    await ensureAllowance(await this.token(), this.address, amount);
   }
 
-  private async signerAddress(): Promise<Address> {
-    const runner = this.runner as { getAddress?: () => Promise<string> };
-    if (!runner.getAddress) throw new LoanLedgerError("this action needs a signer");
-    return toAddress(await runner.getAddress());
+  private signerAddress(): Promise<Address> {
+    return signerAddress(this.runner);
   }
 
   private events(receipt: ContractTransactionReceipt, name: string): Record<string, unknown>[] {

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.28;
+
+import {IAllianceRegistry, ROLE_PLATFORM, ROLE_AUDITOR} from "./interfaces/IAllianceRegistry.sol";
+import {IDisclosureRegistry, KeyFigures, Report} from "./interfaces/IDisclosureRegistry.sol";
+
+/// @title DisclosureRegistry
+/// @notice See {IDisclosureRegistry}.
+contract DisclosureRegistry is IDisclosureRegistry {
+    /// @notice The newest schema version of the unified format.
+    uint16 public constant LATEST_SCHEMA_VERSION = 1;
+
+    IAllianceRegistry public immutable ALLIANCE;
+
+    mapping(address platform => mapping(uint32 period => Report[])) private _reports;
+    mapping(bytes32 key => bool) private _attested;
+
+    constructor(IAllianceRegistry alliance) {
+        ALLIANCE = alliance;
+    }
+
+    /// @inheritdoc IDisclosureRegistry
+    function publish(uint32 period, uint16 schemaVersion, bytes32 contentHash, KeyFigures calldata figures) external {
+        uint256 versions = _reports[msg.sender][period].length;
+        if (versions != 0) revert DisclosureAlreadyPublished(msg.sender, period, versions);
+        _append(period, schemaVersion, contentHash, figures);
+    }
+
+    /// @inheritdoc IDisclosureRegistry
+    function correct(uint32 period, uint16 schemaVersion, bytes32 contentHash, KeyFigures calldata figures) external {
+        if (_reports[msg.sender][period].length == 0) revert DisclosureNothingToCorrect(msg.sender, period);
+        _append(period, schemaVersion, contentHash, figures);
+    }
+
+    /// @inheritdoc IDisclosureRegistry
+    function attest(address platform, uint32 period, uint16 version, bytes32 contentHash) external {
+        if (!ALLIANCE.isActiveMember(msg.sender, ROLE_AUDITOR)) revert DisclosureNotAuditor(msg.sender);
+        Report[] storage reports = _reports[platform][period];
+        if (version == 0 || version > reports.length || reports[version - 1].contentHash != contentHash) {
+            revert DisclosureUnknownReport(platform, period, version, contentHash);
+        }
+        bytes32 key = keccak256(abi.encode(platform, period, version, msg.sender));
+        if (_attested[key]) revert DisclosureAlreadyAttested(platform, period, version, msg.sender);
+        _attested[key] = true;
+        emit ReportAttested(platform, period, version, msg.sender);
+    }
+
+    /// @inheritdoc IDisclosureRegistry
+    function versionsOf(address platform, uint32 period) external view returns (uint256) {
+        return _reports[platform][period].length;
+    }
+
+    /// @inheritdoc IDisclosureRegistry
+    function reportOf(address platform, uint32 period, uint16 version) external view returns (Report memory) {
+        Report[] storage reports = _reports[platform][period];
+        if (version == 0 || version > reports.length) revert DisclosureUnknownReport(platform, period, version, 0);
+        return reports[version - 1];
+    }
+
+    /// @inheritdoc IDisclosureRegistry
+    function isAttested(address platform, uint32 period, uint16 version, address auditor) external view returns (bool) {
+        return _attested[keccak256(abi.encode(platform, period, version, auditor))];
+    }
+
+    function _append(uint32 period, uint16 schemaVersion, bytes32 contentHash, KeyFigures calldata figures) private {
+        if (!ALLIANCE.isActiveMember(msg.sender, ROLE_PLATFORM)) revert DisclosureNotPlatform(msg.sender);
+        uint32 month = period % 100;
+        if (month == 0 || month > 12 || period < 200001 || period > 999912) revert DisclosureInvalidPeriod(period);
+        if (contentHash == bytes32(0) || schemaVersion == 0 || schemaVersion > LATEST_SCHEMA_VERSION) {
+            revert DisclosureInvalidReport(contentHash, schemaVersion, LATEST_SCHEMA_VERSION);
+        }
+        Report memory report = Report({
+            contentHash: contentHash,
+            schemaVersion: schemaVersion,
+            publishedAt: uint40(block.timestamp),
+            figures: figures
+        });
+        Report[] storage reports = _reports[msg.sender][period];
+        reports.push(report);
+        emit ReportPublished(msg.sender, period, uint16(reports.length), contentHash, report);
+    }
+}

@@ -1,0 +1,186 @@
+import { expect } from "chai";
+import { id } from "ethers";
+import {
+  canonicalJson,
+  DisclosureClient,
+  InputError,
+  LoanRegistryClient,
+  reportHash,
+  SplitterClient,
+  toAddress,
+  validateReport,
+  type DisclosureReport,
+  type KeyFigures,
+} from "../src/client/index.js";
+import { DAY, deployAllianceFixture, expectRejection, loadFixture, termsFor, time } from "./fixtures.js";
+
+const UNIT = 10n ** 18n;
+
+function clientFor(f: Awaited<ReturnType<typeof deployAllianceFixture>>, signer: typeof f.platformA) {
+  const loans = new LoanRegistryClient(String(f.loans.target), signer);
+  return new DisclosureClient(String(f.disclosures.target), signer, {
+    loans,
+    splitter: new SplitterClient(String(f.splitter.target), signer, loans),
+    insurance: String(f.insurance.target),
+  });
+}
+
+async function currentPeriod(): Promise<string> {
+  return new Date((await time.latest()) * 1000).toISOString().slice(0, 7);
+}
+
+function reportFrom(platform: string, period: string, figures: KeyFigures): DisclosureReport {
+  return {
+    schemaVersion: 1,
+    platform,
+    period,
+    loansOriginated: figures.loansOriginated,
+    volume: String(figures.volume),
+    outstandingPrincipal: String(figures.outstandingPrincipal),
+    overdueRateBps: figures.overdueRateBps,
+    badDebtRateBps: figures.badDebtRateBps,
+    borrowers: figures.borrowers,
+    lenders: figures.lenders,
+    reserve: { contributed: String(figures.reserveContributed) },
+    insurance: { claimsPaid: String(figures.insuranceClaimsPaid) },
+  };
+}
+
+/** Platform A with three loans: one repaid on schedule so far, one defaulted, one still Funding. */
+async function ledgerFixture() {
+  const f = await deployAllianceFixture();
+  const loans = f.loans.connect(f.platformA);
+  const healthy = await termsFor(f.platformA, { principal: 60_000n * UNIT, defaultThreshold: 60 * DAY });
+  const bad = await termsFor(f.platformA, { principal: 40_000n * UNIT, defaultThreshold: 60 * DAY });
+  const pending = await termsFor(f.platformA, {
+    principal: 10_000n * UNIT,
+    fundingDeadline: (await time.latest()) + 90 * DAY,
+  });
+  await loans.anchorLoans([healthy, bad, pending]);
+  await loans.activateLoan(healthy);
+  await loans.activateLoan(bad);
+  for (let month = 0; month < 3; month += 1) {
+    await time.increase(30 * DAY);
+    const due = await loans.nextPayment(healthy);
+    await loans.recordRepayment(healthy, due.principal + due.interest);
+  }
+  await loans.markLate(bad);
+  await loans.markDefaulted(bad);
+  const client = clientFor(f, f.platformA);
+  return { ...f, client, healthy, bad, period: await currentPeriod() };
+}
+
+describe("DisclosureRegistry", function () {
+  describe("the unified format", function () {
+    it("accepts a well-formed report and hashes its canonical JSON", async function () {
+      const f = await loadFixture(ledgerFixture);
+      const report = reportFrom(
+        f.platformA.address,
+        f.period,
+        await f.client.ledgerFigures(toAddress(f.platformA.address), f.period),
+      );
+      expect(validateReport(report)).to.equal(report);
+      const reordered = JSON.parse(JSON.stringify({ ...report, insurance: report.insurance, volume: report.volume }));
+      expect(reportHash(reordered)).to.equal(reportHash(report));
+      expect(canonicalJson({ b: 1, a: [{ d: 2, c: 3 }] })).to.equal('{"a":[{"c":3,"d":2}],"b":1}');
+    });
+
+    it("rejects a report that fails the schema, naming each problem, before anything is sent", async function () {
+      const f = await loadFixture(ledgerFixture);
+      const good = reportFrom(
+        f.platformA.address,
+        f.period,
+        await f.client.ledgerFigures(toAddress(f.platformA.address), f.period),
+      );
+      for (const [bad, problem] of [
+        [{ ...good, period: "2026-13" }, /\/period must match pattern/],
+        [{ ...good, overdueRateBps: 10_001 }, /\/overdueRateBps must be <= 10000/],
+        [{ ...good, volume: "-5" }, /\/volume must match pattern/],
+        [{ ...good, borrowerName: "Wang Ming" }, /must NOT have additional properties/],
+        [{ ...good, reserve: {} }, /\/reserve must have required property 'contributed'/],
+      ] as const) {
+        expect(() => validateReport(bad)).to.throw(InputError, problem);
+        await expectRejection(f.client.publish(bad), problem, InputError);
+      }
+    });
+  });
+
+  describe("publishing and attesting", function () {
+    it("keeps one report per period, corrections as new versions beside the old, and auditors attest by content hash", async function () {
+      const f = await loadFixture(ledgerFixture);
+      const platform = toAddress(f.platformA.address);
+      const figures = await f.client.ledgerFigures(platform, f.period);
+      const first = reportFrom(platform, f.period, { ...figures, badDebtRateBps: 0 });
+      expect((await f.client.publish(first)).version).to.equal(1);
+      await expectRejection(f.client.publish(first), /DisclosureAlreadyPublished: .* already published 1 version/);
+
+      const corrected = reportFrom(platform, f.period, figures);
+      expect((await f.client.publish(corrected, true)).version).to.equal(2);
+      expect((await f.client.report(platform, f.period, 1)).figures.badDebtRateBps).to.equal(0);
+      expect((await f.client.report(platform, f.period)).contentHash).to.equal(reportHash(corrected));
+
+      const auditor = clientFor(f, f.auditor);
+      await expectRejection(auditor.attest(corrected, 1), /DisclosureUnknownReport/);
+      await auditor.attest(corrected, 2);
+      expect(await f.disclosures.isAttested(platform, Number(f.period.replace("-", "")), 2, f.auditor)).to.equal(true);
+      await expectRejection(auditor.attest(corrected, 2), /DisclosureAlreadyAttested/);
+      await expectRejection(clientFor(f, f.platformB).attest(corrected, 2), /DisclosureNotAuditor/);
+    });
+
+    it("takes reports from active platforms only, for a real month and a known schema", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const figures = {
+        loansOriginated: 0,
+        volume: 0n,
+        outstandingPrincipal: 0n,
+        overdueRateBps: 0,
+        badDebtRateBps: 0,
+        borrowers: 0,
+        lenders: 0,
+        reserveContributed: 0n,
+        insuranceClaimsPaid: 0n,
+      };
+      for (const caller of [f.auditor, f.outsider, f.governance]) {
+        await expect(f.disclosures.connect(caller).publish(202611, 1, id("report"), figures))
+          .to.be.revertedWithCustomError(f.disclosures, "DisclosureNotPlatform")
+          .withArgs(caller.address);
+      }
+      const publish = (period: number, version: number, hash: string) =>
+        f.disclosures.connect(f.platformA).publish(period, version, hash, figures);
+      await expect(publish(202613, 1, id("r")))
+        .to.be.revertedWithCustomError(f.disclosures, "DisclosureInvalidPeriod")
+        .withArgs(202613);
+      await expect(publish(202611, 2, id("r"))).to.be.revertedWithCustomError(f.disclosures, "DisclosureInvalidReport");
+      await expect(f.disclosures.connect(f.platformA).correct(202611, 1, id("r"), figures))
+        .to.be.revertedWithCustomError(f.disclosures, "DisclosureNothingToCorrect")
+        .withArgs(f.platformA.address, 202611);
+    });
+  });
+
+  describe("checking a disclosure against the ledger", function () {
+    it("computes the figures from the chain: outstanding, overdue and bad-debt rates, borrowers", async function () {
+      const f = await loadFixture(ledgerFixture);
+      const figures = await f.client.ledgerFigures(toAddress(f.platformA.address), f.period);
+      const healthyOutstanding = (await f.loans.loanState(await f.loans.loanIdOf(f.healthy))).outstandingPrincipal;
+      expect(figures.outstandingPrincipal).to.equal(healthyOutstanding + 40_000n * UNIT);
+      expect(figures.badDebtRateBps).to.equal(
+        Number((40_000n * UNIT * 10_000n) / (healthyOutstanding + 40_000n * UNIT)),
+      );
+      expect(figures.overdueRateBps).to.equal(0);
+      // One borrower reference in the fixture's terms, with two open loans.
+      expect(figures.borrowers).to.equal(1);
+    });
+
+    it("reports a disclosed bad-debt rate that differs from the ledger's", async function () {
+      const f = await loadFixture(ledgerFixture);
+      const platform = toAddress(f.platformA.address);
+      const ledger = await f.client.ledgerFigures(platform, f.period);
+      await f.client.publish(reportFrom(platform, f.period, { ...ledger, badDebtRateBps: 150 }));
+      expect(await f.client.check(platform, f.period)).to.deep.equal([
+        { figure: "badDebtRateBps", disclosed: 150, ledger: ledger.badDebtRateBps },
+      ]);
+      await f.client.publish(reportFrom(platform, f.period, ledger), true);
+      expect(await f.client.check(platform, f.period)).to.deep.equal([]);
+    });
+  });
+});
