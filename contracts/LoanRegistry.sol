@@ -165,14 +165,14 @@ contract LoanRegistry is ILoanRegistry {
 
     /// @inheritdoc ILoanRegistry
     function markRecovered(LoanTerms calldata terms) external {
-        (LoanId loanId, LoanState storage state) = _serviced(terms);
+        (LoanId loanId, LoanState storage state) = _servicedMoney(terms);
         _requireStatus(loanId, state.status, LoanStatus.Defaulted, LoanStatus.Recovered);
         _setStatus(loanId, state, terms, LoanStatus.Recovered);
     }
 
     /// @inheritdoc ILoanRegistry
     function writeOff(LoanTerms calldata terms) external {
-        (LoanId loanId, LoanState storage state) = _serviced(terms);
+        (LoanId loanId, LoanState storage state) = _servicedMoney(terms);
         _requireStatus(loanId, state.status, LoanStatus.Defaulted, LoanStatus.WrittenOff);
         _setStatus(loanId, state, terms, LoanStatus.WrittenOff);
     }
@@ -481,7 +481,8 @@ contract LoanRegistry is ILoanRegistry {
         return ALLIANCE.isLoanServicer(msg.sender);
     }
 
-    /// @dev As {_serviced}, for the actions that move money: once servicing is delegated, only servicer contracts.
+    /// @dev As {_serviced}, for the actions that move money or settle a loss (activation, cancellation, repayment,
+    /// recovery, write-off): once servicing is delegated, only servicer contracts.
     function _servicedMoney(LoanTerms calldata terms) private view returns (LoanId loanId, LoanState storage state) {
         (loanId, state) = _serviced(terms);
         if (state.servicingDelegated && msg.sender == terms.platform) {

@@ -104,7 +104,8 @@ struct LoanState {
     uint40 statusSince;
     uint128 outstandingPrincipal;
     /// @dev Set when a servicer contract (the repayment splitter) took over the money path: from then on only servicer
-    /// contracts may activate, cancel or record repayments, so a platform cannot record a payment that never arrived.
+    /// contracts may activate, cancel, record repayments, or mark the loan Recovered or WrittenOff, so a platform
+    /// cannot record a payment that never arrived nor close a loss outside the loss waterfall.
     bool servicingDelegated;
 }
 
@@ -256,8 +257,8 @@ interface ILoanRegistry {
     error LoanRegistryPaymentExceedsBalance(LoanId loanId, uint256 amount, uint256 maxPayable);
     /// @notice `caller` is not a loan-servicer contract.
     error LoanRegistryNotServicer(address caller);
-    /// @notice The loan's money moves through a servicer contract, so its platform cannot activate, cancel or record
-    /// repayments itself.
+    /// @notice The loan's money moves through a servicer contract, so its platform cannot activate, cancel, record
+    /// repayments, or mark it recovered or written off itself.
     error LoanRegistryServicingDelegated(LoanId loanId, address caller);
     /// @notice Anchoring would take `borrowerRef` to `openLoans` open loans and `outstanding` principal across the
     /// alliance, beyond its limits `maxOpenLoans` and `maxOutstanding` (zero: no limit).

@@ -1,7 +1,17 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { JsonRpcProvider, Wallet, type Signer } from "ethers";
-import { AllianceClient, CollateralClient, InputError, LoanRegistryClient, SplitterClient } from "../client/index.js";
+import {
+  AllianceClient,
+  CollateralClient,
+  DisclosureClient,
+  InputError,
+  InsuranceClient,
+  LoanRegistryClient,
+  ReserveClient,
+  SplitterClient,
+  WaterfallClient,
+} from "../client/index.js";
 
 /** What every command needs: who signs, the contracts, and how amounts are written. */
 export interface CliContext {
@@ -10,12 +20,29 @@ export interface CliContext {
   loans: LoanRegistryClient;
   splitter: SplitterClient;
   collateral: CollateralClient;
+  insurance: InsuranceClient;
+  reserve: ReserveClient;
+  waterfall: WaterfallClient;
+  disclosures: DisclosureClient;
   /** Decimals of the settlement currency, for reading and printing amounts. */
   decimals: number;
   allianceKeyHex: string | undefined;
 }
 
 export type ContextFactory = () => Promise<CliContext>;
+
+/** Each contract: its name in the Ignition deployment record, and the variable that can override its address. */
+const CONTRACTS = {
+  alliance: ["AllianceRegistry", "LOANLEDGER_ALLIANCE_REGISTRY"],
+  loans: ["LoanRegistry", "LOANLEDGER_LOAN_REGISTRY"],
+  splitter: ["RepaymentSplitter", "LOANLEDGER_SPLITTER"],
+  collateral: ["CollateralRegistry", "LOANLEDGER_COLLATERAL"],
+  insurance: ["CreditInsurance", "LOANLEDGER_INSURANCE"],
+  reserve: ["RiskReserveFund", "LOANLEDGER_RESERVE"],
+  waterfall: ["LossWaterfall", "LOANLEDGER_WATERFALL"],
+  disclosures: ["DisclosureRegistry", "LOANLEDGER_DISCLOSURES"],
+} as const;
+type ContractKey = keyof typeof CONTRACTS;
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
@@ -24,18 +51,10 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 }
 
 /** Addresses from the environment, or else from the Ignition deployment record of the connected chain. */
-async function registryAddresses(
-  env: NodeJS.ProcessEnv,
-  chainId: bigint,
-): Promise<{ alliance: string; loans: string; splitter: string; collateral: string }> {
-  const { LOANLEDGER_ALLIANCE_REGISTRY, LOANLEDGER_LOAN_REGISTRY, LOANLEDGER_SPLITTER, LOANLEDGER_COLLATERAL } = env;
-  if (LOANLEDGER_ALLIANCE_REGISTRY && LOANLEDGER_LOAN_REGISTRY && LOANLEDGER_SPLITTER && LOANLEDGER_COLLATERAL) {
-    return {
-      alliance: LOANLEDGER_ALLIANCE_REGISTRY,
-      loans: LOANLEDGER_LOAN_REGISTRY,
-      splitter: LOANLEDGER_SPLITTER,
-      collateral: LOANLEDGER_COLLATERAL,
-    };
+async function addresses(env: NodeJS.ProcessEnv, chainId: bigint): Promise<Record<ContractKey, string>> {
+  const keys = Object.keys(CONTRACTS) as ContractKey[];
+  if (keys.every((key) => env[CONTRACTS[key][1]])) {
+    return Object.fromEntries(keys.map((key) => [key, env[CONTRACTS[key][1]]!])) as Record<ContractKey, string>;
   }
   const file = resolve(
     env.LOANLEDGER_DEPLOYMENTS ?? "deploy/deployments",
@@ -48,12 +67,9 @@ async function registryAddresses(
   } catch {
     throw new InputError(`no deployment for chain ${chainId}: deploy first or set the LOANLEDGER_* addresses`);
   }
-  return {
-    alliance: record["LoanLedger#AllianceRegistry"],
-    loans: record["LoanLedger#LoanRegistry"],
-    splitter: record["LoanLedger#RepaymentSplitter"],
-    collateral: record["LoanLedger#CollateralRegistry"],
-  };
+  return Object.fromEntries(
+    keys.map((key) => [key, env[CONTRACTS[key][1]] ?? record[`LoanLedger#${CONTRACTS[key][0]}`]]),
+  ) as Record<ContractKey, string>;
 }
 
 /** Builds the context from the environment (and `.env`): keys never come from command-line flags. */
@@ -68,17 +84,34 @@ export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): ContextFac
       throw new InputError("LOANLEDGER_PRIVATE_KEY is not a valid private key");
     }
     const { chainId } = await provider.getNetwork();
-    const addresses = await registryAddresses(env, chainId);
+    const at = await addresses(env, chainId);
     const fromBlock = Number(env.LOANLEDGER_FROM_BLOCK ?? 0);
-    const loans = new LoanRegistryClient(addresses.loans, signer, fromBlock);
-    return {
-      signer,
-      alliance: new AllianceClient(addresses.alliance, signer),
-      loans,
-      splitter: new SplitterClient(addresses.splitter, signer, loans, fromBlock),
-      collateral: new CollateralClient(addresses.collateral, signer, loans, fromBlock),
+    return contextFor(signer, at, fromBlock, {
       decimals: Number(env.LOANLEDGER_AMOUNT_DECIMALS ?? 18),
       allianceKeyHex: env.LOANLEDGER_ALLIANCE_KEY,
-    };
+    });
+  };
+}
+
+/** Every client for `signer`, over the contracts at `at`. */
+export function contextFor(
+  signer: Signer,
+  at: Record<ContractKey, string>,
+  fromBlock: number,
+  settings: { decimals: number; allianceKeyHex: string | undefined },
+): CliContext {
+  const loans = new LoanRegistryClient(at.loans, signer, fromBlock);
+  const splitter = new SplitterClient(at.splitter, signer, loans, fromBlock);
+  return {
+    signer,
+    alliance: new AllianceClient(at.alliance, signer),
+    loans,
+    splitter,
+    collateral: new CollateralClient(at.collateral, signer, loans, fromBlock),
+    insurance: new InsuranceClient(at.insurance, signer, loans),
+    reserve: new ReserveClient(at.reserve, signer),
+    waterfall: new WaterfallClient(at.waterfall, signer, loans),
+    disclosures: new DisclosureClient(at.disclosures, signer, { loans, splitter, insurance: at.insurance }, fromBlock),
+    ...settings,
   };
 }

@@ -1,3 +1,3 @@
 export { main } from "./main.js";
-export { contextFromEnv, type CliContext, type ContextFactory } from "./context.js";
+export { contextFor, contextFromEnv, type CliContext, type ContextFactory } from "./context.js";
 export type { CliIo } from "./output.js";

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { formatUnits, isHexString, ZeroAddress, ZeroHash } from "ethers";
 import {
@@ -23,8 +24,17 @@ import {
   parseAllianceKey,
   toAssetId,
   toLoanLedgerError,
+  borrowerRef,
+  CREDIT_EVENT_NAMES,
+  KEY_FIGURE_NAMES,
+  periodNumber,
+  reportHash,
+  toBorrowerRef,
+  validateReport,
   type AssetClass,
   type AssetId,
+  type BorrowerRef,
+  type LossCaseInfo,
   type FundingConfig,
   type LoanId,
   type PayoutResult,
@@ -71,6 +81,22 @@ const USAGE = `usage: loanledger <command> [--json]
   collateral seize <asset id> <loan id>
   collateral dispose <asset id> --proceeds <amount> --buyer <reference> --document <sale contract file>
   collateral withdraw [--to <address>]
+  loan settle <loan id>                      the loss waterfall: insurance claim, then reserve compensation
+  loan recovery <loan id> <amount>           pays a recovery on a defaulted loan, shared pari passu once settled
+  loan loss <loan id>
+  reserve deposit <amount>
+  reserve collect [platform ...]             collects contributions from the splitter (default: every platform)
+  reserve policy [--coverage-bps N --cap-per-loan <amount> --quota-multiple-bps N]
+  reserve show [platform]
+  insurance capital <amount> [--withdraw] [--to <address>]
+  insurance write <loan id> --coverage-bps N --term-end <time>
+  insurance release <loan id>
+  insurance show <loan id> | <insurer address>
+  borrower exposure|events <borrower reference> | --national-id <id>
+  disclosure publish --file <report.json> [--correction]
+  disclosure attest --file <report.json> --version N
+  disclosure show <platform> <YYYY-MM> [--version N]
+  disclosure check <platform> <YYYY-MM>      exits 1 when the disclosure differs from the ledger
 Settings come from the environment or .env: see .env.example.`;
 
 interface Parsed {
@@ -101,6 +127,14 @@ interface Parsed {
   deadline?: string;
   proceeds?: string;
   buyer?: string;
+  coverageBps?: string;
+  capPerLoan?: string;
+  quotaMultipleBps?: string;
+  termEnd?: string;
+  withdraw: boolean;
+  nationalId?: string;
+  correction: boolean;
+  version?: string;
 }
 
 function parse(argv: string[]): Parsed {
@@ -135,10 +169,18 @@ function parse(argv: string[]): Parsed {
         deadline: { type: "string" },
         proceeds: { type: "string" },
         buyer: { type: "string" },
+        "coverage-bps": { type: "string" },
+        "cap-per-loan": { type: "string" },
+        "quota-multiple-bps": { type: "string" },
+        "term-end": { type: "string" },
+        withdraw: { type: "boolean", default: false },
+        "national-id": { type: "string" },
+        correction: { type: "boolean", default: false },
+        version: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
-    if (values.help) return { words: ["help"], json: false };
+    if (values.help) return { words: ["help"], json: false, withdraw: false, correction: false };
     return {
       words: positionals,
       json: values.json ?? false,
@@ -167,6 +209,14 @@ function parse(argv: string[]): Parsed {
       deadline: values.deadline,
       proceeds: values.proceeds,
       buyer: values.buyer,
+      coverageBps: values["coverage-bps"],
+      capPerLoan: values["cap-per-loan"],
+      quotaMultipleBps: values["quota-multiple-bps"],
+      termEnd: values["term-end"],
+      withdraw: values.withdraw ?? false,
+      nationalId: values["national-id"],
+      correction: values.correction ?? false,
+      version: values.version,
     };
   } catch (error) {
     throw new InputError((error as Error).message);
@@ -228,7 +278,9 @@ const LIFECYCLE: Record<string, (ctx: CliContext, id: LoanId) => Promise<unknown
   late: (ctx, id) => ctx.loans.markLate(id),
   default: (ctx, id) => ctx.loans.markDefaulted(id),
   recover: (ctx, id) => ctx.loans.markRecovered(id),
-  "write-off": (ctx, id) => ctx.loans.writeOff(id),
+  // A loan the splitter funded is written off through the loss waterfall, once its loss is settled.
+  "write-off": async (ctx, id) =>
+    (await ctx.loans.state(id)).servicingDelegated ? ctx.waterfall.writeOff(id) : ctx.loans.writeOff(id),
 };
 
 /** Checks a command's arguments before anything connects to the chain. */
@@ -489,7 +541,7 @@ function plan(p: Parsed): Command {
       );
     };
   }
-  const funding = planFunding(p, print) ?? planCollateral(p, print);
+  const funding = planFunding(p, print) ?? planCollateral(p, print) ?? planRisk(p, print) ?? planDisclosure(p, print);
   if (funding) return funding;
   throw new InputError(`unknown command "${p.words.join(" ")}"; run loanledger --help`);
 }
@@ -879,6 +931,296 @@ function planCollateral(p: Parsed, print: (io: CliIo, json: unknown, text: strin
         { amount, tx: receipt.hash },
         `withdrew ${formatUnits(amount, ctx.decimals)} kept after a failed payment`,
       );
+    };
+  }
+  return undefined;
+}
+
+async function readJson(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, "utf8")) as unknown;
+  } catch {
+    throw new InputError(`cannot read JSON from ${path}`);
+  }
+}
+
+function borrowerFrom(p: Parsed, ctx: CliContext): BorrowerRef {
+  if (p.nationalId) return borrowerRef(p.nationalId, parseAllianceKey(ctx.allianceKeyHex));
+  const ref = arg(p.words, 2, "borrower reference");
+  try {
+    return toBorrowerRef(ref);
+  } catch {
+    throw new InputError(`not a borrower reference: ${ref}`);
+  }
+}
+
+/** Loss waterfall, reserve, insurance and borrowers' cross-platform record. */
+function planRisk(p: Parsed, print: (io: CliIo, json: unknown, text: string) => void): Command | undefined {
+  const [group, action] = p.words;
+  const fmtOf = (ctx: CliContext) => (v: bigint) => formatUnits(v, ctx.decimals);
+  const caseLines = (c: LossCaseInfo, fmt: (v: bigint) => string) =>
+    table(
+      ["part", "bore", "recovered"],
+      [
+        ["recovered before settlement", fmt(c.recoveredBefore), "-"],
+        ["insurer", fmt(c.insurerBore), fmt(c.insurerRecovered)],
+        ["reserve", fmt(c.reserveBore), fmt(c.reserveRecovered)],
+        ["lenders", fmt(c.lendersBore), fmt(c.lendersRecovered)],
+      ],
+    );
+  if (group === "loan" && (action === "settle" || action === "loss")) {
+    const id = loanIdArg(arg(p.words, 2, "loan id"));
+    return async (_p, ctx, io) => {
+      const hash = action === "settle" ? (await ctx.waterfall.settle(id)).hash : undefined;
+      const [loss, c] = await Promise.all([ctx.loans.lossOf(id), ctx.waterfall.lossCase(id)]);
+      const fmt = fmtOf(ctx);
+      print(
+        io,
+        { loanId: formatLoanId(id), loss, case: c, tx: hash },
+        `loan ${shortLoanId(id)} lost ${fmt(loss.principal + loss.interest)} (principal ${fmt(loss.principal)}, ` +
+          `interest ${fmt(loss.interest)})${c.settled ? "" : ", not settled yet"}\n${caseLines(c, fmt)}`,
+      );
+    };
+  }
+  if (group === "loan" && action === "recovery") {
+    const id = loanIdArg(arg(p.words, 2, "loan id"));
+    const amountText = arg(p.words, 3, "amount");
+    return async (_p, ctx, io) => {
+      const { taken, receipt } = await ctx.waterfall.recover(id, parseAmount(amountText, ctx.decimals));
+      const fmt = fmtOf(ctx);
+      print(
+        io,
+        { loanId: formatLoanId(id), taken, tx: receipt.hash },
+        `${caseLines(await ctx.waterfall.lossCase(id), fmt)}\ntook ${fmt(taken)}`,
+      );
+    };
+  }
+  if (group === "reserve") {
+    if (action === "deposit") {
+      const amountText = arg(p.words, 2, "amount");
+      return async (_p, ctx, io) => {
+        const receipt = await ctx.reserve.deposit(parseAmount(amountText, ctx.decimals));
+        print(io, { tx: receipt.hash }, `deposited ${amountText} into the risk reserve`);
+      };
+    }
+    if (action === "collect") {
+      const named = p.words.slice(2).map(address);
+      return async (_p, ctx, io) => {
+        const platforms = named.length
+          ? named
+          : (await ctx.alliance.members()).filter((m) => m.roles.includes("Platform")).map((m) => m.account);
+        const receipt = await ctx.reserve.collect(platforms);
+        print(
+          io,
+          { platforms, tx: receipt.hash },
+          `collected reserve contributions of ${platforms.length} platform(s)`,
+        );
+      };
+    }
+    if (action === "policy") {
+      const changing = p.coverageBps !== undefined || p.capPerLoan !== undefined || p.quotaMultipleBps !== undefined;
+      return async (_p, ctx, io) => {
+        const current = await ctx.reserve.policy();
+        if (changing) {
+          await ctx.reserve.setPolicy({
+            coverageBps: wholeNumber(p.coverageBps, "--coverage-bps", current.coverageBps, 10_000),
+            capPerLoan: p.capPerLoan ? parseAmount(p.capPerLoan, ctx.decimals, "--cap-per-loan") : current.capPerLoan,
+            quotaMultipleBps: wholeNumber(
+              p.quotaMultipleBps,
+              "--quota-multiple-bps",
+              current.quotaMultipleBps,
+              2 ** 32 - 1,
+            ),
+          });
+        }
+        const policy = await ctx.reserve.policy();
+        print(
+          io,
+          policy,
+          `reserve covers ${policy.coverageBps / 100}% of a loss after collateral and insurance, at most ` +
+            `${formatUnits(policy.capPerLoan, ctx.decimals)} a loan and ${policy.quotaMultipleBps / 10_000}× a platform's contributions`,
+        );
+      };
+    }
+    if (action === "show") {
+      const platformText = p.words[2];
+      return async (_p, ctx, io) => {
+        const fmt = fmtOf(ctx);
+        const balance = await ctx.reserve.balance();
+        if (!platformText) {
+          print(io, { balance }, `the risk reserve holds ${fmt(balance)}`);
+          return;
+        }
+        const position = await ctx.reserve.position(address(platformText));
+        print(
+          io,
+          { balance, ...position },
+          table(
+            ["figure", "amount"],
+            [
+              ["fund balance", fmt(balance)],
+              ["contributed", fmt(position.contributed)],
+              ["compensation received", fmt(position.compensated)],
+              ["reimbursed", fmt(position.reimbursed)],
+              ["quota remaining", fmt(position.quotaRemaining)],
+            ],
+          ),
+        );
+      };
+    }
+  }
+  if (group === "insurance") {
+    if (action === "capital") {
+      const amountText = arg(p.words, 2, "amount");
+      return async (_p, ctx, io) => {
+        const amount = parseAmount(amountText, ctx.decimals);
+        const me = toAddress(await ctx.signer.getAddress());
+        const receipt = p.withdraw
+          ? await ctx.insurance.withdrawCapital(amount, p.to ? address(p.to) : me)
+          : await ctx.insurance.depositCapital(amount);
+        const capital = await ctx.insurance.capital(me);
+        print(
+          io,
+          { ...capital, tx: receipt.hash },
+          `capital ${formatUnits(capital.capital, ctx.decimals)}, of which ${formatUnits(capital.free, ctx.decimals)} free`,
+        );
+      };
+    }
+    if (action === "write") {
+      const id = loanIdArg(arg(p.words, 2, "loan id"));
+      const coverage = wholeNumber(required(p.coverageBps, "--coverage-bps"), "--coverage-bps", 0, 10_000);
+      const termEnd = required(p.termEnd, "--term-end");
+      return async (_p, ctx, io) => {
+        const end = parseTime(termEnd, "--term-end", await latestTime(ctx));
+        const receipt = await ctx.insurance.writePolicy(id, coverage, end);
+        print(
+          io,
+          { loanId: formatLoanId(id), tx: receipt.hash },
+          `insured loan ${shortLoanId(id)} at ${coverage / 100}% until ${isoTime(end)}`,
+        );
+      };
+    }
+    if (action === "release") {
+      const id = loanIdArg(arg(p.words, 2, "loan id"));
+      return async (_p, ctx, io) => {
+        const receipt = await ctx.insurance.releasePolicy(id);
+        print(io, { loanId: formatLoanId(id), tx: receipt.hash }, `released the policy on loan ${shortLoanId(id)}`);
+      };
+    }
+    if (action === "show") {
+      const subject = arg(p.words, 2, "loan id or insurer address");
+      return async (_p, ctx, io) => {
+        const fmt = fmtOf(ctx);
+        if (subject.length === 42) {
+          const capital = await ctx.insurance.capital(address(subject));
+          print(
+            io,
+            capital,
+            `capital ${fmt(capital.capital)}: ${fmt(capital.locked)} backs policies, ${fmt(capital.free)} free`,
+          );
+          return;
+        }
+        const policy = await ctx.insurance.policy(loanIdArg(subject));
+        print(
+          io,
+          policy,
+          `${policy.status} policy by ${policy.insurer}: ${policy.coverageBps / 100}% cover up to ${fmt(policy.maxClaim)}, ` +
+            `claim paid ${fmt(policy.claimPaid)}, reimbursed ${fmt(policy.reimbursed)}`,
+        );
+      };
+    }
+  }
+  if (group === "borrower" && (action === "exposure" || action === "events")) {
+    return async (_p, ctx, io) => {
+      const ref = borrowerFrom(p, ctx);
+      if (action === "exposure") {
+        const e = await ctx.loans.exposure(ref);
+        print(
+          io,
+          e,
+          `${ref.slice(0, 18)}…: ${e.openLoans} open loan(s), ${formatUnits(e.outstandingPrincipal, ctx.decimals)} outstanding; ` +
+            `late ${e.lateEvents}, cured ${e.curedEvents}, defaulted ${e.defaultEvents}, written off ${e.writeOffEvents}`,
+        );
+        return;
+      }
+      const events = await ctx.loans.creditEvents(ref);
+      print(
+        io,
+        events,
+        events.length
+          ? table(
+              ["time", "event", "loan", "platform"],
+              events.map((e) => [isoTime(e.at), CREDIT_EVENT_NAMES[e.kind], shortLoanId(e.loanId), e.platform]),
+            )
+          : "no credit events",
+      );
+    };
+  }
+  return undefined;
+}
+
+/** The unified disclosures: publish, attest, show and check against the ledger. */
+function planDisclosure(p: Parsed, print: (io: CliIo, json: unknown, text: string) => void): Command | undefined {
+  const [group, action] = p.words;
+  if (group !== "disclosure") return undefined;
+  if (action === "publish" || action === "attest") {
+    const file = required(p.file, "--file");
+    const version = action === "attest" ? wholeNumber(required(p.version, "--version"), "--version", 1, 65_535) : 0;
+    return async (_p, ctx, io) => {
+      const report = validateReport(await readJson(file));
+      if (action === "attest") {
+        const receipt = await ctx.disclosures.attest(report, version);
+        print(
+          io,
+          { contentHash: reportHash(report), tx: receipt.hash },
+          `attested version ${version} of ${report.platform}'s report for ${report.period}`,
+        );
+        return;
+      }
+      const { version: published, receipt } = await ctx.disclosures.publish(report, p.correction);
+      print(
+        io,
+        { version: published, contentHash: reportHash(report), tx: receipt.hash },
+        `published version ${published} of the report for ${report.period}, content hash ${reportHash(report)}`,
+      );
+    };
+  }
+  if (action === "show" || action === "check") {
+    const platform = address(arg(p.words, 2, "platform"));
+    const period = arg(p.words, 3, "YYYY-MM");
+    periodNumber(period);
+    const version = p.version === undefined ? undefined : wholeNumber(p.version, "--version", 1, 65_535);
+    return async (_p, ctx, io) => {
+      const fmtValue = (v: bigint | number) => (typeof v === "bigint" ? formatUnits(v, ctx.decimals) : String(v));
+      if (action === "show") {
+        const report = await ctx.disclosures.report(platform, period, version);
+        print(
+          io,
+          report,
+          `version ${report.version}, published ${isoTime(report.publishedAt)}, content hash ${report.contentHash}\n` +
+            table(
+              ["figure", "disclosed"],
+              KEY_FIGURE_NAMES.map((name) => [name, fmtValue(report.figures[name])]),
+            ),
+        );
+        return;
+      }
+      const differences = await ctx.disclosures.check(platform, period);
+      print(
+        io,
+        differences,
+        differences.length
+          ? table(
+              ["figure", "disclosed", "ledger"],
+              differences.map((d) => [d.figure, fmtValue(d.disclosed), fmtValue(d.ledger)]),
+            )
+          : `the disclosure of ${platform} for ${period} agrees with the ledger`,
+      );
+      if (differences.length) {
+        throw new LoanLedgerError(
+          `${differences.length} figure(s) of the disclosure differ from the ledger: ${differences.map((d) => d.figure).join(", ")}`,
+        );
+      }
     };
   }
   return undefined;

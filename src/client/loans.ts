@@ -17,6 +17,7 @@ import { read, transact } from "./transact.js";
 import type {
   AlliancePolicy,
   BorrowerExposure,
+  CreditEvent,
   Loan,
   LossRecord,
   LoanState,
@@ -238,6 +239,25 @@ export class LoanRegistryClient {
       interest: due.interest,
       lateInterest: due.lateInterest,
     };
+  }
+
+  /** Every credit event of `borrowerRef`, on every platform, in chain order. */
+  async creditEvents(
+    borrowerRef: BorrowerRef,
+  ): Promise<{ loanId: LoanId; platform: Address; kind: CreditEvent; at: number }[]> {
+    const events = await read(() =>
+      this.contract.queryFilter(this.contract.filters.CreditEventRecorded(borrowerRef), this.fromBlock),
+    );
+    // Read the fields as a plain object: on the Result array, `at` would be Array.prototype.at.
+    return events.map((e) => {
+      const a = e.args.toObject();
+      return {
+        loanId: toLoanId(a.loanId),
+        platform: toAddress(a.platform),
+        kind: Number(a.kind) as CreditEvent,
+        at: Number(a.at),
+      };
+    });
   }
 
   async exposure(borrowerRef: BorrowerRef): Promise<BorrowerExposure> {

@@ -1,7 +1,7 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main, type CliContext, type CliIo } from "../../src/cli/index.js";
+import { contextFor, main, type CliContext, type CliIo } from "../../src/cli/index.js";
 import { NATIONAL_IDS, type AllianceFixture } from "../fixtures.js";
 
 const KEY_HEX = "0x" + "07".repeat(32);
@@ -11,16 +11,17 @@ export async function run(f: AllianceFixture, signer: AllianceFixture["governanc
   const out: string[] = [];
   const err: string[] = [];
   const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const clients = f.clientFor(signer);
-  const context = async (): Promise<CliContext> => ({
-    signer,
-    alliance: clients.alliance,
-    loans: clients.loans,
-    splitter: clients.splitter,
-    collateral: clients.collateral,
-    decimals: 18,
-    allianceKeyHex: KEY_HEX,
-  });
+  const at = {
+    alliance: String(f.alliance.target),
+    loans: String(f.loans.target),
+    splitter: String(f.splitter.target),
+    collateral: String(f.collateral.target),
+    insurance: String(f.insurance.target),
+    reserve: String(f.reserve.target),
+    waterfall: String(f.waterfall.target),
+    disclosures: String(f.disclosures.target),
+  };
+  const context = async (): Promise<CliContext> => contextFor(signer, at, 0, { decimals: 18, allianceKeyHex: KEY_HEX });
   const code = await main(argv, io, context);
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
