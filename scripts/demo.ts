@@ -20,8 +20,12 @@ import {
   CollateralClient,
   formatAssetId,
   LIEN_STATUS_NAMES,
+  DisclosureClient,
+  InsuranceClient,
+  ReserveClient,
   SplitterClient,
   splitTotal,
+  WaterfallClient,
   toAddress,
   toHash32,
   type LoanId,
@@ -289,15 +293,26 @@ await collateralAs(carOwner).pledge({
 });
 await splitterAs(platformB).openFunding(carLoanId, {
   borrowerPayout: toAddress(carOwner.address),
-  insurer: toAddress(ethers.ZeroAddress),
+  insurer: toAddress(insurer.address),
   platformFeeBps: 100,
-  premiumBps: 0,
+  premiumBps: 60,
   reserveBps: 25,
 });
+const insuranceAs = new InsuranceClient(String(suite.insurance.target), insurer, asB);
+await token.mint(insurer, 100_000n * 10n ** 18n);
+await insuranceAs.depositCapital(100_000n * 10n ** 18n);
+await insuranceAs.writePolicy(carLoanId, 5_000, (await time.latest()) + 365 * DAY);
+const reserveAs = new ReserveClient(String(suite.reserve.target), platformB);
+await token.mint(platformB, 20_000n * 10n ** 18n);
+await reserveAs.deposit(20_000n * 10n ** 18n);
 const carBefore = await Promise.all([lender1, lender2].map(balanceOf));
 await splitterAs(lender1).fund(carLoanId, 25_000n * 10n ** 18n);
 await splitterAs(lender2).fund(carLoanId, 35_000n * 10n ** 18n);
-say(`   Ming pledges his car to a 60 000 loan funded by lenders 1 and 2 through the splitter; then he stops paying`);
+say(
+  `   Ming pledges his car to a 60 000 loan funded by lenders 1 and 2 through the splitter; the insurer covers 50% ` +
+    `of its loss (backed by 100 000 of capital) and platform B has deposited 20 000 in the risk reserve`,
+);
+say("   then Ming stops paying");
 await time.increase(30 * DAY + carLoan.gracePeriod + DAY);
 await asB.markLate(carLoanId);
 await time.increase(carLoan.defaultThreshold);
@@ -314,16 +329,62 @@ await collateralAs(platformB).dispose(
   toHash32(id("auction lot 17")),
   toHash32(id("car sale contract")),
 );
+const waterfallAs = new WaterfallClient(String(suite.waterfall.target), platformB, asB);
+await waterfallAs.settle(carLoanId);
+const lossCase = await waterfallAs.lossCase(carLoanId);
 await keeper.pushPendingPayouts();
 const carReceived = await Promise.all([lender1, lender2].map(async (l, i) => (await balanceOf(l)) - carBefore[i]));
+say(`   the loss at default: ${amount(lossCase.loss)} (principal and the interest due), covered in order:`);
+say(`     the car's sale for ${amount(salePrice)}: ${amount(lossCase.recoveredBefore)} to the lenders`);
+say(`     the insurer's claim (50% of the rest): ${amount(lossCase.insurerBore)}`);
+say(`     the risk reserve (50% of what is left, within its caps): ${amount(lossCase.reserveBore)}`);
+say(`     borne by the lenders: ${amount(lossCase.lendersBore)}`);
 say(
-  `   sold for ${amount(salePrice)}: the lenders recover ${amount(carReceived[0] + 25_000n * 10n ** 18n)} and ` +
-    `${amount(carReceived[1] + 35_000n * 10n ** 18n)} of their 25 000 and 35 000 (pro rata); ` +
-    `the rest of the loss is theirs until the loss waterfall arrives`,
+  `   lenders 1 and 2 get back ${amount(carReceived[0] + 25_000n * 10n ** 18n)} and ` +
+    `${amount(carReceived[1] + 35_000n * 10n ** 18n)} of their 25 000 and 35 000, pro rata; ` +
+    `any later recovery is shared pari passu by insurer, reserve and lenders`,
 );
 all.push([mortgageId, mortgage], [carLoanId, carLoan]);
+const record = await asA.loans.exposure(ming);
+say(
+  `   platform A sees Ming's record across the alliance: late ${record.lateEvents} time(s), ` +
+    `defaulted ${record.defaultEvents} time(s)`,
+);
 
-say("9. Governance suspends platform A: it can no longer originate, but keeps servicing its loans:");
+say("9. Platform B discloses its month in the unified format; the auditor checks it against the ledger and attests:");
+const disclosureAs = (signer: typeof governance) =>
+  new DisclosureClient(String(suite.disclosures.target), signer, {
+    loans: new LoanRegistryClient(String(loansContract.target), signer),
+    splitter: splitterAs(signer),
+    insurance: String(suite.insurance.target),
+  });
+const period = new Date((await time.latest()) * 1000).toISOString().slice(0, 7);
+const figures = await disclosureAs(platformB).ledgerFigures(toAddress(platformB.address), period);
+const report = {
+  schemaVersion: 1 as const,
+  platform: toAddress(platformB.address),
+  period,
+  loansOriginated: figures.loansOriginated,
+  volume: String(figures.volume),
+  outstandingPrincipal: String(figures.outstandingPrincipal),
+  overdueRateBps: figures.overdueRateBps,
+  badDebtRateBps: figures.badDebtRateBps,
+  borrowers: figures.borrowers,
+  lenders: figures.lenders,
+  reserve: { contributed: String(figures.reserveContributed) },
+  insurance: { claimsPaid: String(figures.insuranceClaimsPaid) },
+};
+const { version } = await disclosureAs(platformB).publish(report);
+const differences = await disclosureAs(auditor).check(toAddress(platformB.address), period);
+await disclosureAs(auditor).attest(report, version);
+say(
+  `   ${period}: outstanding ${amount(figures.outstandingPrincipal)}, overdue ${figures.overdueRateBps / 100}%, ` +
+    `bad debt ${figures.badDebtRateBps / 100}%, insurance claims ${amount(figures.insuranceClaimsPaid)}; ` +
+    `${differences.length === 0 ? "the ledger agrees, and the auditor attests version " + version : "MISMATCH"}`,
+);
+if (differences.length) process.exitCode = 1;
+
+say("10. Governance suspends platform A: it can no longer originate, but keeps servicing its loans:");
 await governanceClient.suspendMember(toAddress(platformA.address));
 const refused = await asA.loans.previewAnchor(
   toAddress(platformA.address),
@@ -337,7 +398,7 @@ say(
   `   but it records Hua's payment on ${shortLoanId(loanIds[1])} all the same: ${after.installmentsPaid} installment(s) paid, ${amount(after.outstandingPrincipal)} outstanding`,
 );
 
-say("10. The auditor rebuilds every loan's history from the chain and checks it against the on-chain head:");
+say("11. The auditor rebuilds every loan's history from the chain and checks it against the on-chain head:");
 let ok = true;
 for (const [lid] of all) {
   const history = await asAuditor.history(lid);

@@ -1,4 +1,12 @@
-import { AbiCoder, keccak256, toBeHex, type ContractRunner, type ContractTransactionReceipt, type Log } from "ethers";
+import {
+  AbiCoder,
+  keccak256,
+  toBeHex,
+  type ContractRunner,
+  type ContractTransactionReceipt,
+  type Log,
+  type Result,
+} from "ethers";
 import { LoanRegistry__factory, type LoanRegistry } from "../../typechain-types/index.js";
 import type { LoanTermsStruct } from "../../typechain-types/LoanRegistry.js";
 import { decodeRevertData, LoanLedgerError, type ContractError } from "./errors.js";
@@ -250,7 +258,7 @@ export class LoanRegistryClient {
     );
     // Read the fields as a plain object: on the Result array, `at` would be Array.prototype.at.
     return events.map((e) => {
-      const a = e.args.toObject();
+      const a = (e.args as unknown as Result).toObject();
       return {
         loanId: toLoanId(a.loanId),
         platform: toAddress(a.platform),
