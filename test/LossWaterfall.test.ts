@@ -154,6 +154,23 @@ describe("LossWaterfall", function () {
       expect((await f.insurance.policyOf(f.loanId)).reimbursed).to.equal(c.insurerBore);
     });
 
+    it("lets anyone but the platform write off only after the public-default delay, and the platform not directly", async function () {
+      const f = await loadFixture(defaultedFixture);
+      await f.waterfall.connect(f.platformA).settle(f.terms);
+      await expect(f.waterfall.connect(f.outsider).writeOff(f.terms)).to.be.revertedWithCustomError(
+        f.waterfall,
+        "WaterfallNotYetPublic",
+      );
+      // The registry's own write-off is closed to the platform of a loan the splitter funded.
+      await expect(f.loans.connect(f.platformA).writeOff(f.terms))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryServicingDelegated")
+        .withArgs(f.loanId, f.platformA.address);
+      await expect(f.loans.connect(f.platformA).markRecovered(f.terms)).to.be.revertedWithCustomError(
+        f.loans,
+        "LoanRegistryServicingDelegated",
+      );
+    });
+
     it("keeps sharing recoveries after a write-off, and only a settled loan can be written off", async function () {
       const f = await loadFixture(defaultedFixture);
       await expect(f.waterfall.connect(f.platformA).writeOff(f.terms))
@@ -192,6 +209,15 @@ describe("LossWaterfall", function () {
       await expect(f.insurance.connect(f.insurer).writePolicy(f.terms, 6_000, end))
         .to.be.revertedWithCustomError(f.insurance, "InsuranceWrongPolicyStatus")
         .withArgs(f.loanId, 1);
+    });
+
+    it("cannot insure a loan that has defaulted", async function () {
+      const f = await loadFixture(lossFixture);
+      await f.splitter.connect(f.lender).fund(f.terms, 100_000n * UNIT);
+      await defaultLoan(f, f.terms);
+      await expect(f.insurance.connect(f.insurer).writePolicy(f.terms, 6_000, (await time.latest()) + DAY))
+        .to.be.revertedWithCustomError(f.insurance, "InsuranceWrongLoanStatus")
+        .withArgs(f.loanId, LoanStatus.Defaulted);
     });
 
     it("locks the maximum claim and frees it when the loan is cancelled", async function () {
@@ -254,6 +280,7 @@ describe("LossWaterfall", function () {
         .to.be.revertedWithCustomError(f.reserve, "ReserveInvalidPolicy")
         .withArgs(10_001);
       await expect(f.reserve.setPolicy(policy)).to.emit(f.reserve, "ReservePolicySet");
+      await expect(f.reserve.setWaterfall(f.outsider)).to.be.revertedWithCustomError(f.reserve, "ReserveNotGovernance");
     });
   });
 
