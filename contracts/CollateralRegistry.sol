@@ -17,6 +17,7 @@ import {
 import {ILoanRegistry, LoanId, LoanStatus, LoanTerms, computeLoanId} from "./interfaces/ILoanRegistry.sol";
 import {IRepaymentSplitter, FundingPhase} from "./interfaces/IRepaymentSplitter.sol";
 import {ILossWaterfall} from "./interfaces/ILossWaterfall.sol";
+import {ExactTransfer} from "./libraries/ExactTransfer.sol";
 import {
     ICollateralRegistry,
     AssetClass,
@@ -33,6 +34,7 @@ import {
 /// that a disposal takes the liens' terms as calldata and proves them complete against the asset's lien count.
 contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
+    using ExactTransfer for IERC20;
 
     /// @dev Bounds the disposal loop.
     uint8 public constant MAX_LIENS = 8;
@@ -421,11 +423,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
     }
 
     function _pull(address from, uint256 amount) private {
-        if (amount == 0) return;
-        uint256 before = TOKEN.balanceOf(address(this));
-        TOKEN.safeTransferFrom(from, address(this), amount);
-        uint256 received = TOKEN.balanceOf(address(this)) - before;
-        if (received != amount) revert CollateralTransferShortfall(amount, received);
+        if (amount != 0) TOKEN.pullExact(from, amount);
     }
 
     /// @dev A lien's share goes through the loss waterfall (to the lenders, or pari passu once the loss is settled)

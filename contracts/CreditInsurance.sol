@@ -9,11 +9,13 @@ import {IAllianceRegistry, ROLE_INSURER} from "./interfaces/IAllianceRegistry.so
 import {ILoanRegistry, LoanId, LoanStatus, LoanTerms, LoanState, computeLoanId} from "./interfaces/ILoanRegistry.sol";
 import {IRepaymentSplitter, LoanBook} from "./interfaces/IRepaymentSplitter.sol";
 import {ICreditInsurance, Policy, PolicyStatus, InsurerCapital} from "./interfaces/ICreditInsurance.sol";
+import {ExactTransfer} from "./libraries/ExactTransfer.sol";
 
 /// @title CreditInsurance
 /// @notice See {ICreditInsurance}.
 contract CreditInsurance is ICreditInsurance, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
+    using ExactTransfer for IERC20;
 
     uint256 private constant BPS = 10_000;
 
@@ -161,6 +163,6 @@ contract CreditInsurance is ICreditInsurance, ReentrancyGuardTransient {
     }
 
     function _pull(uint256 amount) private {
-        TOKEN.safeTransferFrom(msg.sender, address(this), amount);
+        TOKEN.pullExact(msg.sender, amount);
     }
 }

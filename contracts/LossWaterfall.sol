@@ -18,12 +18,14 @@ import {IRepaymentSplitter, FundingPhase} from "./interfaces/IRepaymentSplitter.
 import {ICreditInsurance} from "./interfaces/ICreditInsurance.sol";
 import {IRiskReserveFund} from "./interfaces/IRiskReserveFund.sol";
 import {ILossWaterfall, LossCase} from "./interfaces/ILossWaterfall.sol";
+import {ExactTransfer} from "./libraries/ExactTransfer.sol";
 
 /// @title LossWaterfall
 /// @notice See {ILossWaterfall}.
 /// @dev A loan servicer: it marks loans Recovered or WrittenOff and pays the lenders through the splitter's `recover`.
 contract LossWaterfall is ILossWaterfall, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
+    using ExactTransfer for IERC20;
 
     IAllianceRegistry public immutable ALLIANCE;
     ILoanRegistry public immutable LOANS;
@@ -197,10 +199,7 @@ contract LossWaterfall is ILossWaterfall, ReentrancyGuardTransient {
     }
 
     function _pull(uint256 amount) private {
-        uint256 before = TOKEN.balanceOf(address(this));
-        TOKEN.safeTransferFrom(msg.sender, address(this), amount);
-        uint256 received = TOKEN.balanceOf(address(this)) - before;
-        if (received != amount) revert WaterfallTransferShortfall(amount, received);
+        TOKEN.pullExact(msg.sender, amount);
     }
 
     function _min(uint256 a, uint256 b) private pure returns (uint256) {

@@ -19,6 +19,7 @@ import {
     Position
 } from "./interfaces/IRepaymentSplitter.sol";
 import {ScheduleMath} from "./libraries/ScheduleMath.sol";
+import {ExactTransfer} from "./libraries/ExactTransfer.sol";
 
 /// @title RepaymentSplitter
 /// @notice See {IRepaymentSplitter}.
@@ -27,6 +28,7 @@ import {ScheduleMath} from "./libraries/ScheduleMath.sol";
 /// the one place where an interaction precedes the effects.
 contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
+    using ExactTransfer for IERC20;
     using SafeCast for uint256;
 
     IAllianceRegistry public immutable ALLIANCE;
@@ -362,12 +364,8 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev Takes `amount` from `from` and checks that exactly that much arrived.
     function _pull(address from, uint256 amount) private {
-        uint256 before = TOKEN.balanceOf(address(this));
-        TOKEN.safeTransferFrom(from, address(this), amount);
-        uint256 received = TOKEN.balanceOf(address(this)) - before;
-        if (received != amount) revert SplitterTransferShortfall(amount, received);
+        TOKEN.pullExact(from, amount);
     }
 
     function _fillFees(Split memory split, LoanBook storage book, uint256 period, uint256 outstanding) private view {

@@ -9,11 +9,13 @@ import {IAllianceRegistry, ROLE_PLATFORM} from "./interfaces/IAllianceRegistry.s
 import {LoanId} from "./interfaces/ILoanRegistry.sol";
 import {IRepaymentSplitter} from "./interfaces/IRepaymentSplitter.sol";
 import {IRiskReserveFund, ReservePolicy, PlatformPosition} from "./interfaces/IRiskReserveFund.sol";
+import {ExactTransfer} from "./libraries/ExactTransfer.sol";
 
 /// @title RiskReserveFund
 /// @notice See {IRiskReserveFund}.
 contract RiskReserveFund is IRiskReserveFund, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
+    using ExactTransfer for IERC20;
 
     uint256 private constant BPS = 10_000;
 
@@ -58,7 +60,7 @@ contract RiskReserveFund is IRiskReserveFund, ReentrancyGuardTransient {
         if (amount == 0) revert ReserveZeroAmount();
         _positions[msg.sender].contributed += uint128(amount);
         emit Deposited(msg.sender, amount);
-        TOKEN.safeTransferFrom(msg.sender, address(this), amount);
+        TOKEN.pullExact(msg.sender, amount);
     }
 
     /// @inheritdoc IRiskReserveFund
@@ -82,7 +84,7 @@ contract RiskReserveFund is IRiskReserveFund, ReentrancyGuardTransient {
     function reimburse(LoanId loanId, address platform, uint256 amount) external onlyWaterfall nonReentrant {
         _positions[platform].reimbursed += uint128(amount);
         emit ReserveReimbursed(loanId, platform, amount);
-        TOKEN.safeTransferFrom(msg.sender, address(this), amount);
+        TOKEN.pullExact(msg.sender, amount);
     }
 
     /// @inheritdoc IRiskReserveFund

@@ -21,6 +21,7 @@ import {
   formatAssetId,
   LIEN_STATUS_NAMES,
   DisclosureClient,
+  reportFromFigures,
   InsuranceClient,
   ReserveClient,
   SplitterClient,
@@ -360,20 +361,7 @@ const disclosureAs = (signer: typeof governance) =>
   });
 const period = new Date((await time.latest()) * 1000).toISOString().slice(0, 7);
 const figures = await disclosureAs(platformB).ledgerFigures(toAddress(platformB.address), period);
-const report = {
-  schemaVersion: 1 as const,
-  platform: toAddress(platformB.address),
-  period,
-  loansOriginated: figures.loansOriginated,
-  volume: String(figures.volume),
-  outstandingPrincipal: String(figures.outstandingPrincipal),
-  overdueRateBps: figures.overdueRateBps,
-  badDebtRateBps: figures.badDebtRateBps,
-  borrowers: figures.borrowers,
-  lenders: figures.lenders,
-  reserve: { contributed: String(figures.reserveContributed) },
-  insurance: { claimsPaid: String(figures.insuranceClaimsPaid) },
-};
+const report = reportFromFigures(toAddress(platformB.address), period, figures);
 const { version } = await disclosureAs(platformB).publish(report);
 const differences = await disclosureAs(auditor).check(toAddress(platformB.address), period);
 await disclosureAs(auditor).attest(report, version);

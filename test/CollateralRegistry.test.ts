@@ -12,6 +12,7 @@ import {
   LoanRegistryClient,
   LoanStatus,
   normaliseOfficialId,
+  PLEDGE_TYPES,
   toHash32,
   type LoanTerms,
 } from "../src/client/index.js";
@@ -239,16 +240,8 @@ describe("CollateralRegistry", function () {
       const wrongChain = Signature.from(
         await f.owner.signTypedData(
           { name: "LoanLedger Collateral", version: "1", chainId: 1, verifyingContract: String(f.collateral.target) },
-          {
-            Pledge: [
-              { name: "assetId", type: "uint256" },
-              { name: "loanId", type: "uint256" },
-              { name: "securedAmount", type: "uint256" },
-              { name: "priority", type: "uint8" },
-              { name: "nonce", type: "uint32" },
-              { name: "deadline", type: "uint256" },
-            ],
-          },
+          PLEDGE_TYPES,
+
           {
             assetId: f.car,
             loanId: loanIdOf(f.loanA),

@@ -5,11 +5,11 @@ import {
   DisclosureClient,
   InputError,
   LoanRegistryClient,
+  reportFromFigures,
   reportHash,
   SplitterClient,
   toAddress,
   validateReport,
-  type DisclosureReport,
   type KeyFigures,
 } from "../src/client/index.js";
 import { DAY, deployAllianceFixture, expectRejection, loadFixture, termsFor, time } from "./fixtures.js";
@@ -29,22 +29,8 @@ async function currentPeriod(): Promise<string> {
   return new Date((await time.latest()) * 1000).toISOString().slice(0, 7);
 }
 
-function reportFrom(platform: string, period: string, figures: KeyFigures): DisclosureReport {
-  return {
-    schemaVersion: 1,
-    platform,
-    period,
-    loansOriginated: figures.loansOriginated,
-    volume: String(figures.volume),
-    outstandingPrincipal: String(figures.outstandingPrincipal),
-    overdueRateBps: figures.overdueRateBps,
-    badDebtRateBps: figures.badDebtRateBps,
-    borrowers: figures.borrowers,
-    lenders: figures.lenders,
-    reserve: { contributed: String(figures.reserveContributed) },
-    insurance: { claimsPaid: String(figures.insuranceClaimsPaid) },
-  };
-}
+const reportFrom = (platform: string, period: string, figures: KeyFigures) =>
+  reportFromFigures(toAddress(platform), period, figures);
 
 /** Platform A with three loans: one repaid on schedule so far, one defaulted, one still Funding. */
 async function ledgerFixture() {

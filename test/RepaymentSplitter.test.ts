@@ -102,6 +102,19 @@ function feesOn(outstanding: bigint, f: SplitterFixture) {
   };
 }
 
+/** A second splitter, over `token`, named a loan servicer like the suite's own. */
+async function splitterOn(f: SplitterFixture, token: MockToken): Promise<RepaymentSplitter> {
+  const splitter = (await ethers.deployContract("RepaymentSplitter", [
+    f.alliance,
+    f.loans,
+    token,
+    f.governance,
+    { platformFeeBps: 300, premiumBps: 200, reserveBps: 100 },
+  ])) as unknown as RepaymentSplitter;
+  await f.alliance.grantRole(await f.alliance.LOAN_SERVICER_ROLE(), splitter);
+  return splitter;
+}
+
 describe("RepaymentSplitter", function () {
   describe("opening a loan for funding", function () {
     it("records the configuration and takes over the loan's money path in the registry", async function () {
@@ -554,14 +567,7 @@ describe("RepaymentSplitter", function () {
     async function contractLenderFixture(behaviour: number) {
       const f = await loadFixture(splitterFixture);
       const token = (await ethers.deployContract("MockToken", [behaviour])) as unknown as MockToken;
-      const splitter = (await ethers.deployContract("RepaymentSplitter", [
-        f.alliance,
-        f.loans,
-        token,
-        f.governance,
-        { platformFeeBps: 300, premiumBps: 200, reserveBps: 100 },
-      ])) as unknown as RepaymentSplitter;
-      await f.alliance.grantRole(await f.alliance.LOAN_SERVICER_ROLE(), splitter);
+      const splitter = await splitterOn(f, token);
       const contractLender = (await ethers.deployContract("MockLender")) as unknown as MockLender;
       await f.alliance.connect(f.platformA).allowLender(contractLender, (await time.latest()) + 365 * DAY);
       const eoaLenders = f.lenders.slice(0, 2);
@@ -665,27 +671,20 @@ describe("RepaymentSplitter", function () {
       const f = await loadFixture(splitterFixture);
       for (const [behaviour, error] of [
         [TokenBehaviour.ReturnFalse, "SafeERC20FailedOperation"],
-        [TokenBehaviour.FeeOnTransfer, "SplitterTransferShortfall"],
+        [TokenBehaviour.FeeOnTransfer, "SettlementTransferShortfall"],
       ] as const) {
         const token = (await ethers.deployContract("MockToken", [behaviour])) as unknown as MockToken;
-        const splitter = (await ethers.deployContract("RepaymentSplitter", [
-          f.alliance,
-          f.loans,
-          token,
-          f.governance,
-          { platformFeeBps: 300, premiumBps: 200, reserveBps: 100 },
-        ])) as unknown as RepaymentSplitter;
-        await f.alliance.grantRole(await f.alliance.LOAN_SERVICER_ROLE(), splitter);
+        const splitter = await splitterOn(f, token);
         const terms = await termsFor(f.platformA, { principal: 1_000n * UNIT });
         await f.loans.connect(f.platformA).anchorLoan(terms);
         await splitter.connect(f.platformA).openFunding(terms, f.config);
         await token.mint(f.lender, 1_000n * UNIT);
         await token.connect(f.lender).approve(splitter, MaxUint256);
         const attempt = splitter.connect(f.lender).fund(terms, 1_000n * UNIT);
-        if (error === "SplitterTransferShortfall") {
+        if (error === "SettlementTransferShortfall") {
           await expect(attempt)
             .to.be.revertedWithCustomError(splitter, error)
-            .withArgs(1_000n * UNIT, 990n * UNIT);
+            .withArgs(token.target, 1_000n * UNIT, 990n * UNIT);
         } else {
           await expect(attempt).to.be.revertedWithCustomError(splitter, error).withArgs(token.target);
         }

@@ -169,8 +169,6 @@ interface ICollateralRegistry {
     error CollateralNotSeizingPlatform(uint256 assetId, address caller, address platform);
     /// @notice A disposal must list every lien of the asset, `expected`, in priority order; it listed `given`.
     error CollateralLiensIncomplete(uint256 assetId, uint256 given, uint256 expected);
-    /// @notice The token delivered `received` where `expected` was sent.
-    error CollateralTransferShortfall(uint256 expected, uint256 received);
     /// @notice Nothing is kept for `account`.
     error CollateralNothingToWithdraw(address account);
 

@@ -57,7 +57,6 @@ interface ILossWaterfall {
     error WaterfallNotYetPublic(LoanId loanId, uint256 publicAt, uint256 nowTime);
     /// @notice Nothing of the loss is left to recover.
     error WaterfallNothingToRecover(LoanId loanId);
-    error WaterfallTransferShortfall(uint256 expected, uint256 received);
 
     /// @notice Pays up to `amount` (approved beforehand) recovered on the loan; returns what it took. A loan that is not
     /// in default passes it all to its lenders.

@@ -146,8 +146,6 @@ interface IRepaymentSplitter {
     error SplitterFundingDeadlinePassed(LoanId loanId, uint256 deadline, uint256 nowTime);
     /// @notice Before the funding deadline `deadline` only the platform may cancel; it is `nowTime`.
     error SplitterFundingStillOpen(LoanId loanId, uint256 deadline, uint256 nowTime);
-    /// @notice The token delivered `received` where `expected` was sent (a fee-on-transfer token is not supported).
-    error SplitterTransferShortfall(uint256 expected, uint256 received);
     /// @notice `amount` does not cover the next installment with its fees, `due`.
     error SplitterPaymentBelowDue(LoanId loanId, uint256 amount, uint256 due);
     /// @notice `amount` exceeds everything the loan can take now with its fees, `maxPayable`.

@@ -54,6 +54,18 @@ export function assetKey(assetClass: AssetClass, officialId: string, allianceKey
   return toAssetId(BigInt("0x" + createHmac("sha256", allianceKey).update(input, "utf8").digest("hex")));
 }
 
+/** The EIP-712 type of a pledge consent, as `CollateralRegistry.PLEDGE_TYPEHASH` spells it. */
+export const PLEDGE_TYPES = {
+  Pledge: [
+    { name: "assetId", type: "uint256" },
+    { name: "loanId", type: "uint256" },
+    { name: "securedAmount", type: "uint256" },
+    { name: "priority", type: "uint8" },
+    { name: "nonce", type: "uint32" },
+    { name: "deadline", type: "uint256" },
+  ],
+};
+
 /** An owner's consent to one pledge: its signature and the deadline it names. */
 export interface PledgeConsent {
   signature: string;
@@ -125,16 +137,7 @@ export class CollateralClient {
         chainId: domain.chainId,
         verifyingContract: domain.verifyingContract,
       },
-      {
-        Pledge: [
-          { name: "assetId", type: "uint256" },
-          { name: "loanId", type: "uint256" },
-          { name: "securedAmount", type: "uint256" },
-          { name: "priority", type: "uint8" },
-          { name: "nonce", type: "uint32" },
-          { name: "deadline", type: "uint256" },
-        ],
-      },
+      PLEDGE_TYPES,
       { ...request, nonce: asset.consentNonce, deadline },
     );
     return { signature, deadline };

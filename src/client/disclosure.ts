@@ -121,6 +121,24 @@ export function figuresOf(report: DisclosureReport): KeyFigures {
   };
 }
 
+/** A report in the unified format carrying `figures`, for a platform that discloses what the ledger shows. */
+export function reportFromFigures(platform: Address, period: string, figures: KeyFigures): DisclosureReport {
+  return {
+    schemaVersion: 1,
+    platform,
+    period,
+    loansOriginated: figures.loansOriginated,
+    volume: String(figures.volume),
+    outstandingPrincipal: String(figures.outstandingPrincipal),
+    overdueRateBps: figures.overdueRateBps,
+    badDebtRateBps: figures.badDebtRateBps,
+    borrowers: figures.borrowers,
+    lenders: figures.lenders,
+    reserve: { contributed: String(figures.reserveContributed) },
+    insurance: { claimsPaid: String(figures.insuranceClaimsPaid) },
+  };
+}
+
 const bps = (part: bigint, whole: bigint) => (whole === 0n ? 0 : Number((part * 10_000n) / whole));
 
 /**

@@ -105,8 +105,8 @@ const EXPLANATIONS = {
   SplitterFundingDeadlinePassed: (a: Args) => `${loan(a[0])}'s funding closed at ${time(a[1])}`,
   SplitterFundingStillOpen: (a: Args) =>
     `${loan(a[0])}'s funding is open until ${time(a[1])}; before then only its platform may cancel`,
-  SplitterTransferShortfall: (a: Args) =>
-    `the token delivered ${a[1]} of the ${a[0]} sent (fee-on-transfer tokens are not supported)`,
+  SettlementTransferShortfall: (a: Args) =>
+    `the token ${a[0]} delivered ${a[2]} of the ${a[1]} sent (fee-on-transfer tokens are not supported)`,
   SplitterPaymentBelowDue: (a: Args) =>
     `${loan(a[0])}: payment ${a[1]} does not cover the next installment with its fees, ${a[2]}`,
   SplitterPaymentExceedsDue: (a: Args) => `${loan(a[0])}: payment ${a[1]} exceeds the payable ${a[2]}`,
@@ -137,7 +137,6 @@ const EXPLANATIONS = {
   CollateralNotSeizingPlatform: (a: Args) => `only ${a[2]}, which seized ${asset(a[0])}, may record its disposal`,
   CollateralLiensIncomplete: (a: Args) =>
     `a disposal of ${asset(a[0])} lists every lien in priority order: ${a[2]} expected, ${a[1]} given or in order`,
-  CollateralTransferShortfall: (a: Args) => `the token delivered ${a[1]} of the ${a[0]} sent`,
   CollateralNothingToWithdraw: (a: Args) => `nothing is kept for ${a[0]}`,
   InsuranceNotInsurer: (a: Args) => `${a[0]} is not an active insurer member`,
   InsuranceNotGovernance: (a: Args) => `${a[0]} is not governance, or the waterfall is already named`,
@@ -162,7 +161,6 @@ const EXPLANATIONS = {
   WaterfallNotSettled: (a: Args) => `${loan(a[0])}'s loss is not settled yet`,
   WaterfallNotYetPublic: (a: Args) => `until ${time(a[1])} only ${loan(a[0])}'s platform may do this`,
   WaterfallNothingToRecover: (a: Args) => `nothing of ${loan(a[0])}'s loss is left to recover`,
-  WaterfallTransferShortfall: (a: Args) => `the token delivered ${a[1]} of the ${a[0]} sent`,
   DisclosureNotPlatform: (a: Args) => `${a[0]} is not an active platform member`,
   DisclosureNotAuditor: (a: Args) => `${a[0]} is not an active auditor member`,
   DisclosureInvalidPeriod: (a: Args) => `${a[0]} is not a period (YYYYMM)`,

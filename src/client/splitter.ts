@@ -14,17 +14,8 @@ import type { FundingConfig, FundingPhase, LenderPosition, LoanBook, Split } fro
 /** Lenders per pushed payout transaction: about 15 000 gas each keeps a batch near 3M gas. */
 export const PAYOUT_BATCH = 200;
 
-interface SplitResult {
-  lateInterest: bigint;
-  platformFee: bigint;
-  premium: bigint;
-  reserve: bigint;
-  interest: bigint;
-  principal: bigint;
-  prepayment: bigint;
-}
-
-function toSplit(s: SplitResult): Split {
+/** A Split from the contract's result (a typed array, read by name). */
+function toSplit(s: Split): Split {
   return {
     lateInterest: s.lateInterest,
     platformFee: s.platformFee,
@@ -113,7 +104,7 @@ export class SplitterClient {
     const event = this.events(receipt, "RepaymentSplit")[0];
     if (!event) throw new LoanLedgerError(`repayment ${receipt.hash} emitted no RepaymentSplit`);
     return {
-      split: toSplit(event.split as SplitResult),
+      split: toSplit(event.split as Split),
       installment: Number(event.installment),
       amount: paying,
       receipt,
