@@ -24,6 +24,8 @@ export interface CliContext {
   reserve: ReserveClient;
   waterfall: WaterfallClient;
   disclosures: DisclosureClient;
+  /** Block of the suite's deployment, where event searches start. */
+  fromBlock: number;
   /** Decimals of the settlement currency, for reading and printing amounts. */
   decimals: number;
   allianceKeyHex: string | undefined;
@@ -112,6 +114,7 @@ export function contextFor(
     reserve: new ReserveClient(at.reserve, signer),
     waterfall: new WaterfallClient(at.waterfall, signer, loans),
     disclosures: new DisclosureClient(at.disclosures, signer, { loans, splitter, insurance: at.insurance }, fromBlock),
+    fromBlock,
     ...settings,
   };
 }

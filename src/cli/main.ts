@@ -31,8 +31,14 @@ import {
   reportHash,
   toBorrowerRef,
   validateReport,
+  collectLedger,
+  readExport,
+  verifyLedger,
+  writeExport,
+  writeReport,
   type AssetClass,
   type AssetId,
+  type AuditSources,
   type BorrowerRef,
   type LossCaseInfo,
   type FundingConfig,
@@ -97,6 +103,9 @@ const USAGE = `usage: loanledger <command> [--json]
   disclosure attest --file <report.json> --version N
   disclosure show <platform> <YYYY-MM> [--version N]
   disclosure check <platform> <YYYY-MM>      exits 1 when the disclosure differs from the ledger
+  audit export --out <dir>                   every loan's, asset's and member's history as JSON Lines, with the heads
+  audit verify [--loan <id>] [--from-export <dir>] [--docs <dir>] [--out <dir>]
+                                             writes audit-report.json and .md; exits 1 on any finding
 Settings come from the environment or .env: see .env.example.`;
 
 interface Parsed {
@@ -135,6 +144,10 @@ interface Parsed {
   nationalId?: string;
   correction: boolean;
   version?: string;
+  out?: string;
+  loan?: string;
+  fromExport?: string;
+  docs?: string;
 }
 
 function parse(argv: string[]): Parsed {
@@ -177,6 +190,10 @@ function parse(argv: string[]): Parsed {
         "national-id": { type: "string" },
         correction: { type: "boolean", default: false },
         version: { type: "string" },
+        out: { type: "string" },
+        loan: { type: "string" },
+        "from-export": { type: "string" },
+        docs: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -217,6 +234,10 @@ function parse(argv: string[]): Parsed {
       nationalId: values["national-id"],
       correction: values.correction ?? false,
       version: values.version,
+      out: values.out,
+      loan: values.loan,
+      fromExport: values["from-export"],
+      docs: values.docs,
     };
   } catch (error) {
     throw new InputError((error as Error).message);
@@ -541,7 +562,12 @@ function plan(p: Parsed): Command {
       );
     };
   }
-  const funding = planFunding(p, print) ?? planCollateral(p, print) ?? planRisk(p, print) ?? planDisclosure(p, print);
+  const funding =
+    planFunding(p, print) ??
+    planCollateral(p, print) ??
+    planRisk(p, print) ??
+    planDisclosure(p, print) ??
+    planAudit(p, print);
   if (funding) return funding;
   throw new InputError(`unknown command "${p.words.join(" ")}"; run loanledger --help`);
 }
@@ -1221,6 +1247,66 @@ function planDisclosure(p: Parsed, print: (io: CliIo, json: unknown, text: strin
           `${differences.length} figure(s) of the disclosure differ from the ledger: ${differences.map((d) => d.figure).join(", ")}`,
         );
       }
+    };
+  }
+  return undefined;
+}
+
+function auditSources(ctx: CliContext): AuditSources {
+  return {
+    loans: ctx.loans,
+    alliance: ctx.alliance.contract,
+    splitter: ctx.splitter.contract,
+    collateral: ctx.collateral.contract,
+    insurance: ctx.insurance.contract,
+    reserve: ctx.reserve.contract,
+    waterfall: ctx.waterfall.contract,
+  };
+}
+
+/** The auditor's export and verification. */
+function planAudit(p: Parsed, print: (io: CliIo, json: unknown, text: string) => void): Command | undefined {
+  const [group, action] = p.words;
+  if (group !== "audit") return undefined;
+  const progress = (io: CliIo) => (done: number, total: number, what: string) => {
+    if (total >= 200 || what !== "loans verified") io.err(`progress: ${done}/${total} ${what}`);
+  };
+  if (action === "export") {
+    const out = required(p.out, "--out");
+    return async (_p, ctx, io) => {
+      const ledger = await collectLedger(auditSources(ctx), ctx.fromBlock, progress(io));
+      const files = await writeExport(out, ledger);
+      print(
+        io,
+        { out, files, loans: Object.keys(ledger.heads).length },
+        `exported ${Object.keys(ledger.heads).length} loans (${ledger.loans.length} history entries, ` +
+          `${ledger.money.length} money events, ${ledger.assets.length} asset events, ${ledger.members.length} member events) to ${out}`,
+      );
+    };
+  }
+  if (action === "verify") {
+    const loan = p.loan === undefined ? undefined : formatLoanId(loanIdArg(p.loan));
+    return async (_p, ctx, io) => {
+      const ledger = p.fromExport
+        ? await readExport(p.fromExport)
+        : await collectLedger(auditSources(ctx), ctx.fromBlock, progress(io));
+      const report = await verifyLedger(ledger, { loanId: loan, docsDir: p.docs, progress: progress(io) });
+      const files = await writeReport(p.out ?? ".", report);
+      const summary = `${report.loans.length} loan(s), ${report.entries} history entries, ${report.findings.length} finding(s); report in ${files.join(" and ")}`;
+      print(
+        io,
+        report,
+        report.ok
+          ? `verified ${summary}`
+          : [
+              ...report.findings.map(
+                (f) =>
+                  `${f.check}: loan ${f.loanId ? shortLoanId(toLoanId(f.loanId)) : "-"}${f.entry ? ` entry ${f.entry}` : ""}: ${f.message}`,
+              ),
+              `FAILED ${summary}`,
+            ].join("\n"),
+      );
+      if (!report.ok) throw new LoanLedgerError(`the ledger does not verify: ${report.findings.length} finding(s)`);
     };
   }
   return undefined;

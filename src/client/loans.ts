@@ -104,7 +104,8 @@ export interface LoanHistory {
   verified: boolean;
 }
 
-const HISTORY_EVENTS = [
+/** The registry events that record history facts (each carries the new head). */
+export const HISTORY_EVENTS = [
   "LoanAnchored",
   "LoanStatusChanged",
   "RepaymentRecorded",
@@ -311,7 +312,8 @@ export class LoanRegistryClient {
     return { loanId, entries, onChainHead: head, verified };
   }
 
-  private parseHistoryLog(log: Log): Omit<HistoryEntry, "replayedHead"> {
+  /** One history event of the registry as a history entry (without its replayed head). */
+  parseHistoryLog(log: Log): Omit<HistoryEntry, "replayedHead"> & { loanId: LoanId; terms?: LoanTerms } {
     const parsed = this.contract.interface.parseLog(log);
     if (!parsed) throw new LoanLedgerError(`unrecognised log ${log.transactionHash}:${log.index}`);
     // Result is an Array, so names like `at` would resolve to Array methods: read the fields as a plain object.
@@ -363,6 +365,8 @@ export class LoanRegistryClient {
         throw new LoanLedgerError(`unexpected event ${parsed.name}`);
     }
     return {
+      loanId: toLoanId(a.loanId as bigint),
+      ...(parsed.name === "LoanAnchored" ? { terms: fromStruct(a.terms as TermsResult) } : {}),
       fact,
       blockNumber: log.blockNumber,
       transactionHash: toHash32(log.transactionHash),
