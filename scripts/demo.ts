@@ -2,6 +2,7 @@
  * The end-to-end story on the embedded network: deploy, admit the alliance, anchor one loan of each schedule kind,
  * take loans through their lives, and show that an auditor can replay every history to its on-chain head.
  */
+import { mkdir, writeFile } from "node:fs/promises";
 import { network } from "hardhat";
 import { formatUnits, id } from "ethers";
 import { deployLocalSuite } from "../deploy/local.js";
@@ -15,6 +16,9 @@ import {
   schedule,
   ScheduleKind,
   shortLoanId,
+  collectLedger,
+  verifyLedger,
+  writeExport,
   AssetClass,
   assetKey,
   CollateralClient,
@@ -34,6 +38,15 @@ import {
 } from "../src/client/index.js";
 
 const DAY = 86_400;
+/** Where the demo leaves its chain's audit export and the signed documents its loans anchor the hashes of. */
+const AUDIT_DIR = "audit-out/demo";
+const DOCS_DIR = "audit-out/demo-docs";
+/** The "signed documents": the demo anchors the keccak256 of each text and writes the text out as the file. */
+const documents: string[] = [];
+function documentHashOf(text: string) {
+  documents.push(text);
+  return toHash32(id(text));
+}
 const { ethers, ignition, networkHelpers } = await network.create();
 const { time } = networkHelpers;
 const [governance, platformA, platformB, auditor, lender1, lender2, lender3, insurer, borrower, carOwner] =
@@ -89,7 +102,7 @@ async function terms(
   return {
     platform: toAddress(platform.address),
     borrowerRef: ref,
-    documentHash: toHash32(id(`signed loan contract ${serial}`)),
+    documentHash: documentHashOf(`signed loan contract ${serial}`),
     platformRef: toHash32(id(serial)),
     principal: principal * 10n ** 18n,
     annualRateBps: 720,
@@ -147,7 +160,7 @@ await asA.loans.recordRepayment(annuityId, due.principal + due.interest + due.la
 say(
   `   paid with ${amount(due.lateInterest)} late interest: ${LOAN_STATUS_NAMES[(await asA.loans.state(annuityId)).status]} again`,
 );
-await asA.loans.amendDocument(annuityId, toHash32(id("repayment-date amendment, signed")));
+await asA.loans.amendDocument(annuityId, documentHashOf("repayment-date amendment, signed"));
 say("   the contract was amended: version 2 added, version 1 kept in the history");
 const payoff = await asA.loans.nextPayment(annuityId);
 const outstanding = (await asA.loans.state(annuityId)).outstandingPrincipal;
@@ -396,4 +409,25 @@ for (const [lid] of all) {
   );
 }
 say(ok ? "\nEvery history is complete and unaltered." : "\nA history did not verify.");
+
+// The auditor's archive: the chain's export and the documents, for `loanledger audit verify --from-export`.
+const ledger = await collectLedger({
+  loans: asAuditor,
+  alliance: allianceContract,
+  splitter: splitterContract,
+  collateral: suite.collateral,
+  insurance: suite.insurance,
+  reserve: suite.reserve,
+  waterfall: suite.waterfall,
+});
+await writeExport(AUDIT_DIR, ledger);
+await mkdir(DOCS_DIR, { recursive: true });
+for (const [i, text] of documents.entries()) await writeFile(`${DOCS_DIR}/document-${i + 1}.txt`, text);
+const audit = await verifyLedger(ledger, { docsDir: DOCS_DIR });
+say(
+  `\nExported the chain to ${AUDIT_DIR} and its ${documents.length} documents to ${DOCS_DIR}: ` +
+    `${audit.loans.length} loans, ${audit.entries} history entries, ${audit.findings.length} finding(s). Check it with\n` +
+    `  npx loanledger audit verify --from-export ${AUDIT_DIR} --docs ${DOCS_DIR} --out audit-out`,
+);
+if (!audit.ok) process.exitCode = 1;
 if (!ok) process.exitCode = 1;

@@ -291,7 +291,10 @@ async function latestTime(ctx: CliContext): Promise<number> {
   return block?.timestamp ?? Math.floor(Date.now() / 1000);
 }
 
-type Command = (p: Parsed, ctx: CliContext, io: CliIo) => Promise<void>;
+type Command = ((p: Parsed, ctx: CliContext, io: CliIo) => Promise<void>) & {
+  /** Runs without a chain: no context is built (and no settings are needed). */
+  offline?: boolean;
+};
 
 const LIFECYCLE: Record<string, (ctx: CliContext, id: LoanId) => Promise<unknown>> = {
   activate: (ctx, id) => ctx.loans.activate(id),
@@ -1286,7 +1289,8 @@ function planAudit(p: Parsed, print: (io: CliIo, json: unknown, text: string) =>
   }
   if (action === "verify") {
     const loan = p.loan === undefined ? undefined : formatLoanId(loanIdArg(p.loan));
-    return async (_p, ctx, io) => {
+    const verify: Command = async (_p, ctx, io) => {
+      // From an export, the check needs no chain at all.
       const ledger = p.fromExport
         ? await readExport(p.fromExport)
         : await collectLedger(auditSources(ctx), ctx.fromBlock, progress(io));
@@ -1308,6 +1312,8 @@ function planAudit(p: Parsed, print: (io: CliIo, json: unknown, text: string) =>
       );
       if (!report.ok) throw new LoanLedgerError(`the ledger does not verify: ${report.findings.length} finding(s)`);
     };
+    verify.offline = p.fromExport !== undefined;
+    return verify;
   }
   return undefined;
 }
@@ -1328,7 +1334,7 @@ export async function main(
       return parsed.words.length === 0 ? 1 : 0;
     }
     const command = plan(parsed);
-    await command(parsed, await context(), io);
+    await command(parsed, command.offline ? (undefined as unknown as CliContext) : await context(), io);
     return 0;
   } catch (error) {
     const reason = toLoanLedgerError(error);
