@@ -30,12 +30,14 @@ export interface LocalSuite {
 
 /**
  * Deploys the suite on a local or test network: first the stand-in settlement token, then the LoanLedger module with
- * the token's address, as a production deployment would with the real token's.
+ * the token's address, as a production deployment would with the real token's. On a node (not the embedded network)
+ * Ignition records the deployment under `deploy/deployments/<deploymentId>`, and reuses what it finds there.
  */
-export async function deployLocalSuite(ignition: Ignition): Promise<LocalSuite> {
-  const { token } = await ignition.deploy(SettlementTokenModule);
+export async function deployLocalSuite(ignition: Ignition, deploymentId?: string): Promise<LocalSuite> {
+  const { token } = await ignition.deploy(SettlementTokenModule, { deploymentId });
   const tokenAddress = String(token.target);
   const suite = await ignition.deploy(LoanLedgerModule, {
+    deploymentId,
     parameters: { LoanLedger: { settlementToken: tokenAddress } },
   });
   return {

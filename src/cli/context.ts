@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { JsonRpcProvider, Wallet, type Signer } from "ethers";
+import { JsonRpcProvider, NonceManager, Wallet, type Signer } from "ethers";
 import {
   AllianceClient,
   CollateralClient,
@@ -88,7 +88,9 @@ export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): ContextFac
     const { chainId } = await provider.getNetwork();
     const at = await addresses(env, chainId);
     const fromBlock = Number(env.LOANLEDGER_FROM_BLOCK ?? 0);
-    return contextFor(signer, at, fromBlock, {
+    // A command may send several transactions in a row (an approval, then the action): the nonce manager counts them
+    // itself rather than asking a node that may not have caught up.
+    return contextFor(new NonceManager(signer), at, fromBlock, {
       decimals: Number(env.LOANLEDGER_AMOUNT_DECIMALS ?? 18),
       allianceKeyHex: env.LOANLEDGER_ALLIANCE_KEY,
     });

@@ -1,0 +1,29 @@
+/**
+ * Deploys the suite with its Ignition modules on a local node (the `localhost` network), issues settlement tokens to the
+ * accounts in LOANLEDGER_FUND (comma-separated), and prints the contracts' addresses as one line of JSON, in the
+ * LOANLEDGER_* variable names the CLI reads. Used by the JSON-RPC end-to-end tests; handy for a local node too.
+ */
+import { network } from "hardhat";
+import { deployLocalSuite } from "../deploy/local.js";
+
+// The network is named explicitly: `localhost` (LOANLEDGER_LOCAL_RPC_URL) unless LOANLEDGER_DEPLOY_NETWORK says otherwise.
+const { ignition } = await network.create(process.env.LOANLEDGER_DEPLOY_NETWORK ?? "localhost");
+// A fresh deployment record each run: Ignition would otherwise reuse the addresses recorded for this chain id by an
+// earlier node that is gone.
+const suite = await deployLocalSuite(ignition, `local-${Date.now()}`);
+for (const account of (process.env.LOANLEDGER_FUND ?? "").split(",").filter(Boolean)) {
+  await (await suite.token.mint(account, 10n ** 24n)).wait();
+}
+console.log(
+  JSON.stringify({
+    LOANLEDGER_ALLIANCE_REGISTRY: String(suite.alliance.target),
+    LOANLEDGER_LOAN_REGISTRY: String(suite.loans.target),
+    LOANLEDGER_SPLITTER: String(suite.splitter.target),
+    LOANLEDGER_COLLATERAL: String(suite.collateral.target),
+    LOANLEDGER_INSURANCE: String(suite.insurance.target),
+    LOANLEDGER_RESERVE: String(suite.reserve.target),
+    LOANLEDGER_WATERFALL: String(suite.waterfall.target),
+    LOANLEDGER_DISCLOSURES: String(suite.disclosures.target),
+    LOANLEDGER_TOKEN: String(suite.token.target),
+  }),
+);
