@@ -692,6 +692,36 @@ describe("RepaymentSplitter", function () {
     });
   });
 
+  describe("recoveries from servicer contracts", function () {
+    it("take money for a funded loan's lenders from loan servicers only", async function () {
+      const f = await loadFixture(fundedFixture);
+      for (const caller of [f.platformA, f.lender, f.outsider, f.governance]) {
+        await expect(f.splitter.connect(caller).recover(f.loanId, UNIT))
+          .to.be.revertedWithCustomError(f.splitter, "SplitterNotServicer")
+          .withArgs(caller.address);
+      }
+      await f.token.mint(f.servicer, UNIT);
+      await f.token.connect(f.servicer).approve(f.splitter, UNIT);
+      await expect(f.splitter.connect(f.servicer).recover(f.loanId, UNIT))
+        .to.emit(f.splitter, "RecoveryReceived")
+        .withArgs(f.loanId, f.servicer.address, UNIT);
+      expect((await f.splitter.bookOf(f.loanId)).lendersIn).to.equal(UNIT);
+      await expect(f.splitter.connect(f.servicer).recover(f.loanId, 0)).to.be.revertedWithCustomError(
+        f.splitter,
+        "SplitterZeroAmount",
+      );
+    });
+
+    for (const phase of [Phase.None, Phase.Funding, Phase.Cancelled, Phase.Repaid]) {
+      it(`refuse a recovery for a loan that is ${PHASE_NAMES[phase]}`, async function () {
+        const f = await inPhase(phase);
+        await expect(f.splitter.connect(f.servicer).recover(f.loanId, UNIT))
+          .to.be.revertedWithCustomError(f.splitter, "SplitterWrongPhase")
+          .withArgs(f.loanId, phase);
+      });
+    }
+  });
+
   describe("share transfers", function () {
     it("keeps payouts accrued before the transfer with the seller and sends later ones to the buyer", async function () {
       const f = await loadFixture(repaidOnceFixture);
