@@ -11,7 +11,7 @@ import type {
 } from "../../typechain-types/index.js";
 import { InputError, LoanLedgerError } from "./errors.js";
 import { factHash, GENESIS_HEAD, nextHead, type LoanFact } from "./history.js";
-import { formatLoanId, type Hash32 } from "./ids.js";
+import { formatLoanId, toAddress, toHash32, toLoanId } from "./ids.js";
 import { HISTORY_EVENTS, type LoanRegistryClient } from "./loans.js";
 import { isTransitionAllowed, LOAN_STATUS_NAMES, LoanStatus } from "./types.js";
 
@@ -270,13 +270,13 @@ function factOf(record: LoanRecord): LoanFact {
       return {
         kind: "DocumentAmended",
         version: Number(f.version),
-        documentHash: String(f.documentHash) as Hash32,
+        documentHash: toHash32(String(f.documentHash)),
         at,
       };
     case "External":
-      return { kind: "External", source: String(f.source) as never, factHash: String(f.factHash) as Hash32, at };
+      return { kind: "External", source: toAddress(String(f.source)), factHash: toHash32(String(f.factHash)), at };
     case "ServicingDelegated":
-      return { kind: "ServicingDelegated", servicer: String(f.servicer) as never, at };
+      return { kind: "ServicingDelegated", servicer: toAddress(String(f.servicer)), at };
     case "LossRecorded":
       return { kind: "LossRecorded", principal: big(f.principal), interest: big(f.interest), at };
     default:
@@ -359,7 +359,7 @@ export async function verifyLedger(
           message: `entry ${entry} comes before entry ${i} on chain: the entries are out of order`,
         });
       }
-      const replayed = nextHead(head as Hash32, factHash(BigInt(loanId) as never, fact));
+      const replayed = nextHead(toHash32(head), factHash(toLoanId(loanId), fact));
       if (replayed !== record.head.toLowerCase()) {
         found({
           check: "history",
@@ -442,7 +442,7 @@ function groupMoney(records: EventRecord[]): Map<string, EventRecord[]> {
   for (const record of records) {
     const raw = record.args.loanId;
     if (raw === undefined) continue;
-    const loanId = formatLoanId(BigInt(String(raw)) as never);
+    const loanId = formatLoanId(toLoanId(String(raw)));
     const list = byLoan.get(loanId) ?? [];
     list.push(record);
     byLoan.set(loanId, list);

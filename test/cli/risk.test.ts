@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MaxUint256, id } from "ethers";
+import { id } from "ethers";
 import { Role, toAddress } from "../../src/client/index.js";
 import { DAY, deployAllianceFixture, ethers, loadFixture, NATIONAL_IDS, time } from "../fixtures.js";
 import { loanEntry, run, termsFile } from "./helpers.js";

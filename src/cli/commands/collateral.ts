@@ -1,0 +1,221 @@
+/** Collateral: registration, consent, liens, seizure and disposal. */
+import { formatUnits, isHexString } from "ethers";
+import {
+  InputError,
+  LoanLedgerError,
+  shortLoanId,
+  toAddress,
+  toLoanId,
+  formatLoanId,
+  ASSET_CLASS_NAMES,
+  ASSET_STATUS_NAMES,
+  assetKey,
+  formatAssetId,
+  LIEN_STATUS_NAMES,
+  LienStatus,
+  LoanStatus,
+  parseAllianceKey,
+  toAssetId,
+  type AssetClass,
+  type AssetId,
+} from "../../client/index.js";
+import { type CliContext } from "../context.js";
+import { isoTime, table } from "../output.js";
+import { documentHash, parseAmount, parseTime, textHash } from "../terms-file.js";
+import {
+  type Parsed,
+  arg,
+  address,
+  loanIdArg,
+  wholeNumber,
+  latestTime,
+  type Command,
+  required,
+  type Print,
+} from "../args.js";
+
+const ASSET_CLASS_WORDS = ASSET_CLASS_NAMES.map((name) => name.replace(/([a-z])([A-Z])/g, "$1-$2").toLowerCase());
+
+export function assetClassArg(value: string | undefined): AssetClass {
+  const index = ASSET_CLASS_WORDS.indexOf((value ?? "").toLowerCase());
+  if (index < 0) throw new InputError(`--class must be one of ${ASSET_CLASS_WORDS.join(", ")}`);
+  return index as AssetClass;
+}
+
+export function assetIdArg(value: string): AssetId {
+  try {
+    return toAssetId(value);
+  } catch {
+    throw new InputError(`not an asset id: ${value}`);
+  }
+}
+
+/** The asset id from `<asset id>`, or from --class and --official-id hashed under the alliance key. */
+export function assetFrom(p: Parsed, ctx: CliContext): AssetId {
+  if (p.words[2] !== undefined) return assetIdArg(p.words[2]);
+  if (!p.officialId) throw new InputError("give an <asset id> or --class and --official-id");
+  return assetKey(assetClassArg(p.assetClass), p.officialId, parseAllianceKey(ctx.allianceKeyHex));
+}
+
+/** Collateral: registration, consent, liens, seizure and disposal. */
+export function planCollateral(p: Parsed, print: Print): Command | undefined {
+  const [group, action] = p.words;
+  if (group !== "collateral") return undefined;
+  if (action === "register") {
+    const assetClass = assetClassArg(p.assetClass);
+    const officialId = required(p.officialId, "--official-id");
+    const owner = address(required(p.owner, "--owner"));
+    const valueText = required(p.value, "--value");
+    const appraisal = required(p.appraisal, "--appraisal");
+    return async (_p, ctx, io) => {
+      const assetId = assetKey(assetClass, officialId, parseAllianceKey(ctx.allianceKeyHex));
+      const receipt = await ctx.collateral.register(
+        assetId,
+        owner,
+        assetClass,
+        parseAmount(valueText, ctx.decimals, "--value"),
+        await documentHash(appraisal),
+      );
+      print(
+        io,
+        { assetId: formatAssetId(assetId), tx: receipt.hash },
+        `registered ${ASSET_CLASS_WORDS[assetClass]} ${formatAssetId(assetId)} for ${owner}`,
+      );
+    };
+  }
+  if (action === "show") {
+    return async (_p, ctx, io) => {
+      const assetId = assetFrom(p, ctx);
+      const [asset, liens] = await Promise.all([ctx.collateral.asset(assetId), ctx.collateral.liens(assetId)]);
+      const fmt = (v: bigint) => formatUnits(v, ctx.decimals);
+      const rows: [string, string][] = [
+        ["asset", formatAssetId(assetId)],
+        ["class", ASSET_CLASS_WORDS[asset.assetClass]],
+        ["status", ASSET_STATUS_NAMES[asset.status]],
+        ["held by", asset.holder ?? "nobody (disposed)"],
+        ["appraisal value", fmt(asset.appraisalValue)],
+        ["appraisal document", asset.appraisalDocHash],
+        ["first-priority liens secure", fmt(asset.firstPrioritySecured)],
+      ];
+      const lienRows = liens.map((l) => [
+        shortLoanId(l.loanId),
+        l.priority,
+        fmt(l.securedAmount),
+        LIEN_STATUS_NAMES[l.status],
+      ]);
+      print(
+        io,
+        { ...asset, assetId: formatAssetId(assetId), liens },
+        `${table(["field", "value"], rows)}\n${lienRows.length ? table(["loan", "priority", "secured", "lien"], lienRows) : "no liens"}`,
+      );
+    };
+  }
+  if (action === "consent" || action === "pledge") {
+    const assetId = assetIdArg(arg(p.words, 2, "asset id"));
+    const loanId = loanIdArg(arg(p.words, 3, "loan id"));
+    const securedText = required(p.secured, "--secured");
+    const priority = wholeNumber(p.priority, "--priority", 1, 255);
+    const consent = p.consent;
+    if (consent !== undefined && !isHexString(consent, 65))
+      throw new InputError("--consent must be a 65-byte signature");
+    return async (_p, ctx, io) => {
+      const now = await latestTime(ctx);
+      const request = { assetId, loanId, securedAmount: parseAmount(securedText, ctx.decimals, "--secured"), priority };
+      if (action === "consent") {
+        const signed = await ctx.collateral.consent(request, parseTime(p.deadline ?? "+7d", "--deadline", now));
+        print(
+          io,
+          signed,
+          `consent signature ${signed.signature}\nvalid until ${isoTime(signed.deadline)} (unix ${signed.deadline})`,
+        );
+        return;
+      }
+      const deadline = consent ? parseTime(required(p.deadline, "--deadline"), "--deadline", now) : 0;
+      const receipt = await ctx.collateral.pledge(request, consent ? { signature: consent, deadline } : undefined);
+      print(
+        io,
+        { assetId: formatAssetId(assetId), loanId: formatLoanId(loanId), tx: receipt.hash },
+        `pledged ${formatAssetId(assetId).slice(0, 10)}… to loan ${shortLoanId(loanId)} at priority ${priority}`,
+      );
+    };
+  }
+  if (action === "release") {
+    const assetId = assetIdArg(arg(p.words, 2, "asset id"));
+    const loanText = p.words[3];
+    const only = loanText === undefined ? undefined : loanIdArg(loanText);
+    return async (_p, ctx, io) => {
+      const targets = only ? [only] : [];
+      if (!only) {
+        const liens = await ctx.collateral.liens(assetId);
+        for (const lien of liens.filter((l) => l.status === LienStatus.Active)) {
+          const status = (await ctx.loans.state(lien.loanId)).status;
+          if (status === LoanStatus.Repaid || status === LoanStatus.Cancelled) targets.push(lien.loanId);
+        }
+        if (targets.length === 0)
+          throw new LoanLedgerError("no lien on this asset belongs to a repaid or cancelled loan");
+      }
+      const hashes = [];
+      for (const loanId of targets) hashes.push((await ctx.collateral.release(assetId, loanId)).hash);
+      print(
+        io,
+        { assetId: formatAssetId(assetId), released: targets.map(formatLoanId), txs: hashes },
+        targets.map((l) => `released the lien of loan ${shortLoanId(l)}`).join("\n"),
+      );
+    };
+  }
+  if (action === "seize") {
+    const assetId = assetIdArg(arg(p.words, 2, "asset id"));
+    const loanId = loanIdArg(arg(p.words, 3, "loan id"));
+    return async (_p, ctx, io) => {
+      const receipt = await ctx.collateral.seize(assetId, loanId);
+      print(
+        io,
+        { assetId: formatAssetId(assetId), tx: receipt.hash },
+        `seized ${formatAssetId(assetId).slice(0, 10)}… for loan ${shortLoanId(loanId)}`,
+      );
+    };
+  }
+  if (action === "dispose") {
+    const assetId = assetIdArg(arg(p.words, 2, "asset id"));
+    const proceedsText = required(p.proceeds, "--proceeds");
+    const buyer = required(p.buyer, "--buyer");
+    const document = required(p.document, "--document");
+    return async (_p, ctx, io) => {
+      const receipt = await ctx.collateral.dispose(
+        assetId,
+        parseAmount(proceedsText, ctx.decimals, "--proceeds"),
+        textHash(buyer),
+        await documentHash(document),
+      );
+      const events = receipt.logs
+        .filter((log) => log.address === ctx.collateral.address)
+        .map((log) => ctx.collateral.contract.interface.parseLog(log))
+        .filter((e) => e?.name === "DisposalAllocated" || e?.name === "CollateralDisposed");
+      const fmt = (v: bigint) => formatUnits(v, ctx.decimals);
+      const lines = events.map((e) =>
+        e!.name === "DisposalAllocated"
+          ? `  loan ${shortLoanId(toLoanId(e!.args.loanId as bigint))}: ${fmt(e!.args.amount as bigint)} to ${e!.args.recipient}`
+          : `  owner: ${fmt(e!.args.ownerSurplus as bigint)}`,
+      );
+      print(
+        io,
+        { assetId: formatAssetId(assetId), tx: receipt.hash },
+        [`disposed of ${formatAssetId(assetId).slice(0, 10)}… for ${proceedsText}:`, ...lines].join("\n"),
+      );
+    };
+  }
+  if (action === "withdraw") {
+    const to = p.to ? address(p.to) : undefined;
+    return async (_p, ctx, io) => {
+      const who = to ?? toAddress(await ctx.signer.getAddress());
+      const amount = await ctx.collateral.kept(toAddress(await ctx.signer.getAddress()));
+      const receipt = await ctx.collateral.withdraw(who);
+      print(
+        io,
+        { amount, tx: receipt.hash },
+        `withdrew ${formatUnits(amount, ctx.decimals)} kept after a failed payment`,
+      );
+    };
+  }
+  return undefined;
+}

@@ -1,0 +1,214 @@
+/** Funding, repayments through the splitter, payouts, claims, fees and the keeper. */
+import { formatUnits, ZeroAddress } from "ethers";
+import {
+  InputError,
+  shortLoanId,
+  toAddress,
+  formatLoanId,
+  FUNDING_PHASE_NAMES,
+  type FundingConfig,
+  type PayoutResult,
+  type Split,
+} from "../../client/index.js";
+import { table } from "../output.js";
+import { parseAmount } from "../terms-file.js";
+import { type Parsed, arg, address, loanIdArg, wholeNumber, type Command, type Print } from "../args.js";
+
+export function splitTable(split: Split, fmt: (v: bigint) => string): string {
+  return table(
+    ["part", "amount"],
+    [
+      ["late interest", fmt(split.lateInterest)],
+      ["platform fee", fmt(split.platformFee)],
+      ["insurance premium", fmt(split.premium)],
+      ["reserve contribution", fmt(split.reserve)],
+      ["interest", fmt(split.interest)],
+      ["principal", fmt(split.principal)],
+      ["prepayment", fmt(split.prepayment)],
+    ],
+  );
+}
+
+export function payoutLine(r: PayoutResult, fmt: (v: bigint) => string): string {
+  const skipped = r.skipped.length ? `; skipped (payout kept claimable): ${r.skipped.join(", ")}` : "";
+  return `loan ${shortLoanId(r.loanId)}: paid ${fmt(r.paid)} to lenders${skipped}`;
+}
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/** Funding, payouts, claims, fees and the keeper: the splitter's commands. */
+export function planFunding(p: Parsed, print: Print): Command | undefined {
+  const [group, action] = p.words;
+  if (group === "loan" && action === "open-funding") {
+    const id = loanIdArg(arg(p.words, 2, "loan id"));
+    if (!p.payout) throw new InputError("--payout <borrower payout address> is required");
+    const config: FundingConfig = {
+      borrowerPayout: address(p.payout),
+      insurer: p.insurer ? address(p.insurer) : toAddress(ZeroAddress),
+      platformFeeBps: wholeNumber(p.platformFeeBps, "--platform-fee-bps", 0, 10_000),
+      premiumBps: wholeNumber(p.premiumBps, "--premium-bps", 0, 10_000),
+      reserveBps: wholeNumber(p.reserveBps, "--reserve-bps", 0, 10_000),
+    };
+    return async (_p, ctx, io) => {
+      const receipt = await ctx.splitter.openFunding(id, config);
+      print(io, { loanId: formatLoanId(id), config, tx: receipt.hash }, `loan ${shortLoanId(id)} is open for funding`);
+    };
+  }
+  if (group === "loan" && action === "fund") {
+    const id = loanIdArg(arg(p.words, 2, "loan id"));
+    const amountText = arg(p.words, 3, "amount");
+    return async (_p, ctx, io) => {
+      const amount = parseAmount(amountText, ctx.decimals);
+      const receipt = await ctx.splitter.fund(id, amount);
+      const book = await ctx.splitter.book(id);
+      const fmt = (v: bigint) => formatUnits(v, ctx.decimals);
+      print(
+        io,
+        {
+          loanId: formatLoanId(id),
+          amount,
+          committed: book.committed,
+          phase: FUNDING_PHASE_NAMES[book.phase],
+          tx: receipt.hash,
+        },
+        `committed ${fmt(amount)} to loan ${shortLoanId(id)}: ${fmt(book.committed)} funded, ${FUNDING_PHASE_NAMES[book.phase]}`,
+      );
+    };
+  }
+  if (group === "loan" && action === "cancel-funding") {
+    const id = loanIdArg(arg(p.words, 2, "loan id"));
+    return async (_p, ctx, io) => {
+      const receipt = await ctx.splitter.cancelFunding(id);
+      print(
+        io,
+        { loanId: formatLoanId(id), tx: receipt.hash },
+        `funding of loan ${shortLoanId(id)} cancelled; lenders can take their commitments back`,
+      );
+    };
+  }
+  if (group === "loan" && action === "due") {
+    const id = loanIdArg(arg(p.words, 2, "loan id"));
+    return async (_p, ctx, io) => {
+      const { due, total } = await ctx.splitter.amountDue(id);
+      const fmt = (v: bigint) => formatUnits(v, ctx.decimals);
+      print(io, { loanId: formatLoanId(id), due, total }, `${splitTable(due, fmt)}\ntotal due now: ${fmt(total)}`);
+    };
+  }
+  if (group === "loan" && action === "lenders") {
+    const id = loanIdArg(arg(p.words, 2, "loan id"));
+    return async (_p, ctx, io) => {
+      const lenders = await ctx.splitter.lenders(id);
+      const positions = await Promise.all(lenders.map((l) => ctx.splitter.position(id, l)));
+      const fmt = (v: bigint) => formatUnits(v, ctx.decimals);
+      print(
+        io,
+        positions,
+        table(
+          ["lender", "shares", "owed now"],
+          positions.map((q) => [q.lender, fmt(q.shares), fmt(q.owed)]),
+        ),
+      );
+    };
+  }
+  if (group === "loan" && action === "payout") {
+    const id = loanIdArg(arg(p.words, 2, "loan id"));
+    const lenders = p.lenders?.split(",").map((a) => address(a.trim()));
+    return async (_p, ctx, io) => {
+      const result = await ctx.splitter.payout(id, lenders);
+      const fmt = (v: bigint) => formatUnits(v, ctx.decimals);
+      print(
+        io,
+        {
+          loanId: formatLoanId(id),
+          paid: result.paid,
+          skipped: result.skipped,
+          txs: result.receipts.map((r) => r.hash),
+        },
+        payoutLine(result, fmt),
+      );
+    };
+  }
+  if (group === "loan" && action === "claim") {
+    const ids = p.words.slice(2).map(loanIdArg);
+    if (ids.length === 0) throw new InputError("missing <loan id>; run loanledger --help");
+    const to = p.to ? address(p.to) : undefined;
+    return async (_p, ctx, io) => {
+      const { amount, receipt } = await ctx.splitter.claim(ids, to);
+      print(
+        io,
+        { loanIds: ids.map(formatLoanId), amount, tx: receipt.hash },
+        `claimed ${formatUnits(amount, ctx.decimals)} from ${ids.length} loan(s)`,
+      );
+    };
+  }
+  if (group === "loan" && action === "transfer-share") {
+    const id = loanIdArg(arg(p.words, 2, "loan id"));
+    const to = address(arg(p.words, 3, "to address"));
+    const sharesText = arg(p.words, 4, "shares");
+    return async (_p, ctx, io) => {
+      const shares = parseAmount(sharesText, ctx.decimals);
+      const receipt = await ctx.splitter.transferShare(id, to, shares);
+      print(
+        io,
+        { loanId: formatLoanId(id), to, shares, tx: receipt.hash },
+        `moved ${sharesText} shares of loan ${shortLoanId(id)} to ${to}; payouts accrued so far stay yours`,
+      );
+    };
+  }
+  if (group === "lender" && action === "payouts") {
+    const lenderText = p.words[2];
+    const lender = lenderText ? address(lenderText) : undefined;
+    return async (_p, ctx, io) => {
+      const who = lender ?? toAddress(await ctx.signer.getAddress());
+      const positions = await ctx.splitter.positionsOf(who);
+      const fmt = (v: bigint) => formatUnits(v, ctx.decimals);
+      const total = positions.reduce((sum, q) => sum + q.owed, 0n);
+      print(
+        io,
+        { lender: who, positions, owed: total },
+        `${table(
+          ["loan", "shares", "owed now"],
+          positions.map((q) => [shortLoanId(q.loanId), fmt(q.shares), fmt(q.owed)]),
+        )}\n${who} is owed ${fmt(total)} in all`,
+      );
+    };
+  }
+  if (group === "fees" && action === "show") {
+    const payeeText = p.words[2];
+    const payee = payeeText ? address(payeeText) : undefined;
+    return async (_p, ctx, io) => {
+      const who = payee ?? toAddress(await ctx.signer.getAddress());
+      const owed = await ctx.splitter.feesOwed(who);
+      print(io, { payee: who, owed }, `${who} has ${formatUnits(owed, ctx.decimals)} in fees to withdraw`);
+    };
+  }
+  if (group === "fees" && action === "withdraw") {
+    const to = p.to ? address(p.to) : undefined;
+    return async (_p, ctx, io) => {
+      const { amount, receipt } = await ctx.splitter.withdrawFees(to);
+      print(io, { amount, tx: receipt.hash }, `withdrew ${formatUnits(amount, ctx.decimals)} in fees`);
+    };
+  }
+  if (group === "keeper" && action === "payouts") {
+    const fromBlock = p.fromBlock === undefined ? undefined : wholeNumber(p.fromBlock, "--from-block", 0, 2 ** 53);
+    const watch = p.watch === undefined ? undefined : wholeNumber(p.watch, "--watch", 1, 86_400);
+    return async (_p, ctx, io) => {
+      const fmt = (v: bigint) => formatUnits(v, ctx.decimals);
+      let since = fromBlock;
+      for (;;) {
+        const head = (await ctx.signer.provider?.getBlockNumber()) ?? 0;
+        const results = await ctx.splitter.pushPendingPayouts(since);
+        print(
+          io,
+          results.map((r) => ({ loanId: formatLoanId(r.loanId), paid: r.paid, skipped: r.skipped })),
+          results.length ? results.map((r) => payoutLine(r, fmt)).join("\n") : "no payouts pending",
+        );
+        if (watch === undefined) return;
+        // Later rounds only look at blocks after this one's start; missed payouts are pushed on the next money in.
+        since = head;
+        await sleep(watch * 1000);
+      }
+    };
+  }
+  return undefined;
+}

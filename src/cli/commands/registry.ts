@@ -1,0 +1,298 @@
+/** Members, lenders and loans in the registry. */
+import { formatUnits } from "ethers";
+import {
+  InputError,
+  LOAN_STATUS_NAMES,
+  LoanLedgerError,
+  SCHEDULE_KIND_NAMES,
+  schedule,
+  shortLoanId,
+  formatLoanId,
+  type LoanId,
+} from "../../client/index.js";
+import { type CliContext } from "../context.js";
+import { isoTime, table } from "../output.js";
+import { documentHash, parseAmount, parseTime, readTermsFile } from "../terms-file.js";
+import {
+  type Parsed,
+  arg,
+  address,
+  loanIdArg,
+  roles,
+  metadataHash,
+  latestTime,
+  type Command,
+  type Print,
+} from "../args.js";
+import { splitTable } from "./funding.js";
+
+const LIFECYCLE: Record<string, (ctx: CliContext, id: LoanId) => Promise<unknown>> = {
+  activate: (ctx, id) => ctx.loans.activate(id),
+  cancel: (ctx, id) => ctx.loans.cancel(id),
+  late: (ctx, id) => ctx.loans.markLate(id),
+  default: (ctx, id) => ctx.loans.markDefaulted(id),
+  recover: (ctx, id) => ctx.loans.markRecovered(id),
+  // A loan the splitter funded is written off through the loss waterfall, once its loss is settled.
+  "write-off": async (ctx, id) =>
+    (await ctx.loans.state(id)).servicingDelegated ? ctx.waterfall.writeOff(id) : ctx.loans.writeOff(id),
+};
+
+/** Members, lenders and the loan registry's own commands. */
+export function planRegistry(p: Parsed, print: Print): Command | undefined {
+  const [group, action] = p.words;
+
+  if (group === "member" && action === "add") {
+    const account = address(arg(p.words, 2, "address"));
+    const wanted = roles(p.roles);
+    const hash = metadataHash(p.metadata);
+    return async (_p, ctx, io) => {
+      const receipt = await ctx.alliance.admitMember(account, wanted, hash);
+      print(io, { account, roles: wanted, tx: receipt.hash }, `admitted ${account} as ${wanted.join(", ")}`);
+    };
+  }
+  if (group === "member" && ["suspend", "reinstate", "expel"].includes(action)) {
+    const account = address(arg(p.words, 2, "address"));
+    return async (_p, ctx, io) => {
+      const send = {
+        suspend: ctx.alliance.suspendMember,
+        reinstate: ctx.alliance.reinstateMember,
+        expel: ctx.alliance.expelMember,
+      }[action as "suspend" | "reinstate" | "expel"].bind(ctx.alliance);
+      const receipt = await send(account);
+      print(io, { account, action, tx: receipt.hash }, `${action === "expel" ? "expelled" : `${action}ed`} ${account}`);
+    };
+  }
+  if (group === "member" && action === "list") {
+    return async (_p, ctx, io) => {
+      const members = await ctx.alliance.members();
+      print(
+        io,
+        members,
+        table(
+          ["account", "roles", "status", "since"],
+          members.map((m) => [m.account, m.roles.join(","), m.status, isoTime(m.since)]),
+        ),
+      );
+    };
+  }
+  if (group === "lender" && action === "allow") {
+    const lender = address(arg(p.words, 2, "address"));
+    if (!p.kycExpiry) throw new InputError("--kyc-expiry is required");
+    const expiry = p.kycExpiry;
+    return async (_p, ctx, io) => {
+      const until = parseTime(expiry, "--kyc-expiry", await latestTime(ctx));
+      const receipt = await ctx.alliance.allowLender(lender, until);
+      print(io, { lender, kycExpiry: until, tx: receipt.hash }, `allowed lender ${lender} until ${isoTime(until)}`);
+    };
+  }
+  if (group === "lender" && action === "revoke") {
+    const lender = address(arg(p.words, 2, "address"));
+    return async (_p, ctx, io) => {
+      const receipt = await ctx.alliance.revokeLender(lender);
+      print(io, { lender, tx: receipt.hash }, `revoked lender ${lender}`);
+    };
+  }
+  if (group === "lender" && action === "show") {
+    const lender = address(arg(p.words, 2, "address"));
+    return async (_p, ctx, io) => {
+      const info = await ctx.alliance.lender(lender);
+      print(
+        io,
+        info,
+        `${lender}: ${info.allowed ? "allowed" : "not allowed"} until ${isoTime(info.kycExpiry)}, KYC by ${info.kycProvider}`,
+      );
+    };
+  }
+  if (group === "loan" && action === "anchor") {
+    if (!p.file) throw new InputError("--file is required");
+    const file = p.file;
+    return async (_p, ctx, io) => {
+      const platform = address(await ctx.signer.getAddress());
+      const terms = await readTermsFile(file, {
+        platform,
+        now: await latestTime(ctx),
+        decimals: ctx.decimals,
+        allianceKeyHex: ctx.allianceKeyHex,
+      });
+      const { loanIds } =
+        terms.length === 1
+          ? await ctx.loans.anchor(terms[0]).then((r) => ({ loanIds: [r.loanId] }))
+          : await ctx.loans.anchorBatch(terms);
+      const ids = loanIds.map(formatLoanId);
+      print(io, { loanIds: ids }, ids.map((id) => `anchored loan ${id}`).join("\n"));
+    };
+  }
+  if (group === "loan" && action === "show") {
+    const id = loanIdArg(arg(p.words, 2, "loan id"));
+    return async (_p, ctx, io) => {
+      const loan = await ctx.loans.loan(id);
+      const { terms, state } = loan;
+      const amount = (v: bigint) => formatUnits(v, ctx.decimals);
+      const rows: [string, string][] = [
+        ["loan", formatLoanId(id)],
+        ["status", LOAN_STATUS_NAMES[state.status]],
+        ["platform", terms.platform],
+        ["borrower reference", terms.borrowerRef],
+        ["principal", amount(terms.principal)],
+        ["outstanding principal", amount(state.outstandingPrincipal)],
+        [
+          "schedule",
+          `${SCHEDULE_KIND_NAMES[terms.scheduleKind]}, ${terms.installments} × ${terms.period / 86_400} days`,
+        ],
+        ["annual rate", `${terms.annualRateBps / 100}%`],
+        ["installments paid", String(state.installmentsPaid)],
+        ["activated", isoTime(state.activatedAt)],
+        ["document versions", String(state.documentVersion)],
+        ["history head", loan.head],
+      ];
+      print(
+        io,
+        { ...loan, id: formatLoanId(id), status: LOAN_STATUS_NAMES[state.status] },
+        table(["field", "value"], rows),
+      );
+    };
+  }
+  if (group === "loan" && action === "history") {
+    const id = loanIdArg(arg(p.words, 2, "loan id"));
+    return async (_p, ctx, io) => {
+      const history = await ctx.loans.history(id);
+      const describe = (f: (typeof history.entries)[number]["fact"]) => {
+        switch (f.kind) {
+          case "StatusChanged":
+            return `${LOAN_STATUS_NAMES[f.from]} → ${LOAN_STATUS_NAMES[f.to]}`;
+          case "RepaymentRecorded":
+            return `installment ${f.installment}: paid ${formatUnits(f.amount, ctx.decimals)}, principal ${formatUnits(f.principal + f.prepayment, ctx.decimals)}`;
+          case "DocumentAmended":
+            return `document v${f.version} ${f.documentHash}`;
+          case "External":
+            return `fact ${f.factHash} by ${f.source}`;
+          default:
+            return "anchored";
+        }
+      };
+      const text = [
+        table(
+          ["#", "time", "fact", "block", "head ok"],
+          history.entries.map((e, i) => [
+            i + 1,
+            isoTime(e.fact.at),
+            describe(e.fact),
+            e.blockNumber,
+            e.head === e.replayedHead ? "yes" : "NO",
+          ]),
+        ),
+        `history of ${shortLoanId(id)} ${history.verified ? "matches" : "DOES NOT match"} the on-chain head ${history.onChainHead}`,
+      ].join("\n");
+      print(io, history, text);
+      if (!history.verified)
+        throw new LoanLedgerError(`the history of loan ${formatLoanId(id)} does not match its on-chain head`);
+    };
+  }
+  if (group === "loan" && action === "schedule") {
+    const idText = p.words[2];
+    if (!idText && !p.file) throw new InputError("give a <loan id> or --file <terms.json>");
+    const id = idText ? loanIdArg(idText) : undefined;
+    const file = p.file;
+    return async (_p, ctx, io) => {
+      const terms = id
+        ? await ctx.loans.terms(id)
+        : (
+            await readTermsFile(file!, {
+              platform: address(await ctx.signer.getAddress()),
+              now: await latestTime(ctx),
+              decimals: ctx.decimals,
+              allianceKeyHex: ctx.allianceKeyHex,
+            })
+          )[0];
+      const rows = schedule(terms);
+      const amount = (v: bigint) => formatUnits(v, ctx.decimals);
+      print(
+        io,
+        rows,
+        table(
+          ["#", "due after (days)", "principal", "interest", "total", "balance after"],
+          rows.map((r) => [
+            r.k,
+            r.dueAfter / 86_400,
+            amount(r.principal),
+            amount(r.interest),
+            amount(r.total),
+            amount(r.balanceAfter),
+          ]),
+        ),
+      );
+    };
+  }
+  if (group === "loan" && action in LIFECYCLE) {
+    const id = loanIdArg(arg(p.words, 2, "loan id"));
+    return async (_p, ctx, io) => {
+      const receipt = (await LIFECYCLE[action](ctx, id)) as { hash: string };
+      const state = await ctx.loans.state(id);
+      print(
+        io,
+        { loanId: formatLoanId(id), status: LOAN_STATUS_NAMES[state.status], tx: receipt.hash },
+        `loan ${shortLoanId(id)} is now ${LOAN_STATUS_NAMES[state.status]}`,
+      );
+    };
+  }
+  if (group === "loan" && action === "repay") {
+    const id = loanIdArg(arg(p.words, 2, "loan id"));
+    const amountText = p.words[3];
+    return async (_p, ctx, io) => {
+      const amount = amountText === undefined ? undefined : parseAmount(amountText, ctx.decimals);
+      const fmt = (v: bigint) => formatUnits(v, ctx.decimals);
+      if (!(await ctx.loans.state(id)).servicingDelegated) {
+        if (amount === undefined) throw new InputError("missing <amount>: this loan's platform records repayments");
+        const receipt = await ctx.loans.recordRepayment(id, amount);
+        const state = await ctx.loans.state(id);
+        print(
+          io,
+          {
+            loanId: formatLoanId(id),
+            amount,
+            status: LOAN_STATUS_NAMES[state.status],
+            outstandingPrincipal: state.outstandingPrincipal,
+            tx: receipt.hash,
+          },
+          `recorded ${fmt(amount)} on loan ${shortLoanId(id)}: ${LOAN_STATUS_NAMES[state.status]}, outstanding ${fmt(state.outstandingPrincipal)}`,
+        );
+        return;
+      }
+      const paid = await ctx.splitter.repay(id, amount);
+      const state = await ctx.loans.state(id);
+      print(
+        io,
+        {
+          loanId: formatLoanId(id),
+          amount: paid.amount,
+          installment: paid.installment,
+          split: paid.split,
+          status: LOAN_STATUS_NAMES[state.status],
+          outstandingPrincipal: state.outstandingPrincipal,
+          tx: paid.receipt.hash,
+        },
+        [
+          `paid ${fmt(paid.amount)} on loan ${shortLoanId(id)}, installment ${paid.installment}:`,
+          splitTable(paid.split, fmt),
+          `${LOAN_STATUS_NAMES[state.status]}, outstanding ${fmt(state.outstandingPrincipal)}`,
+        ].join("\n"),
+      );
+    };
+  }
+  if (group === "loan" && action === "amend") {
+    const id = loanIdArg(arg(p.words, 2, "loan id"));
+    if (!p.document) throw new InputError("--document is required");
+    const path = p.document;
+    return async (_p, ctx, io) => {
+      const hash = await documentHash(path);
+      const receipt = await ctx.loans.amendDocument(id, hash);
+      const state = await ctx.loans.state(id);
+      print(
+        io,
+        { loanId: formatLoanId(id), version: state.documentVersion, documentHash: hash, tx: receipt.hash },
+        `loan ${shortLoanId(id)} document v${state.documentVersion} ${hash}`,
+      );
+    };
+  }
+  return undefined;
+}
