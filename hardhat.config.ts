@@ -37,7 +37,7 @@ export default defineConfig({
   networks: {
     // The embedded network runs the fork the alliance's Besu networks enable, so tests and gas figures match them.
     default: { type: "edr-simulated", hardfork: "cancun" },
-    localhost: { type: "http", url: process.env.LOANLEDGER_LOCAL_RPC_URL ?? "http://127.0.0.1:8545" },
+    localhost: { type: "http", url: process.env.LOANLEDGER_LOCAL_RPC_URL || "http://127.0.0.1:8545" },
     ...(besuUrl
       ? {
           besu: {

@@ -7,7 +7,7 @@ import { network } from "hardhat";
 import { deployLocalSuite } from "../deploy/local.js";
 
 // The network is named explicitly: `localhost` (LOANLEDGER_LOCAL_RPC_URL) unless LOANLEDGER_DEPLOY_NETWORK says otherwise.
-const { ignition } = await network.create(process.env.LOANLEDGER_DEPLOY_NETWORK ?? "localhost");
+const { ignition } = await network.create(process.env.LOANLEDGER_DEPLOY_NETWORK || "localhost");
 // A fresh deployment record each run: Ignition would otherwise reuse the addresses recorded for this chain id by an
 // earlier node that is gone.
 const suite = await deployLocalSuite(ignition, `local-${Date.now()}`);

@@ -59,7 +59,7 @@ async function addresses(env: NodeJS.ProcessEnv, chainId: bigint): Promise<Recor
     return Object.fromEntries(keys.map((key) => [key, env[CONTRACTS[key][1]]!])) as Record<ContractKey, string>;
   }
   const file = resolve(
-    env.LOANLEDGER_DEPLOYMENTS ?? "deploy/deployments",
+    env.LOANLEDGER_DEPLOYMENTS || "deploy/deployments",
     `chain-${chainId}`,
     "deployed_addresses.json",
   );
@@ -69,9 +69,13 @@ async function addresses(env: NodeJS.ProcessEnv, chainId: bigint): Promise<Recor
   } catch {
     throw new InputError(`no deployment for chain ${chainId}: deploy first or set the LOANLEDGER_* addresses`);
   }
-  return Object.fromEntries(
-    keys.map((key) => [key, env[CONTRACTS[key][1]] ?? record[`LoanLedger#${CONTRACTS[key][0]}`]]),
-  ) as Record<ContractKey, string>;
+  const found = Object.fromEntries(
+    keys.map((key) => [key, env[CONTRACTS[key][1]] || record[`LoanLedger#${CONTRACTS[key][0]}`]]),
+  ) as Record<ContractKey, string | undefined>;
+  const missing = keys.filter((key) => !found[key]).map((key) => CONTRACTS[key][0]);
+  if (missing.length)
+    throw new InputError(`${file} has no ${missing.join(", ")}: redeploy, or set the LOANLEDGER_* addresses`);
+  return found as Record<ContractKey, string>;
 }
 
 /** Builds the context from the environment (and `.env`): keys never come from command-line flags. */
