@@ -111,6 +111,7 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         uint256 committed = book.committed + amount;
         book.committed = uint96(committed);
         Position storage position = _positions[loanId][msg.sender];
+        if (!_isOpen(position)) book.openPositions += 1;
         position.shares += uint96(amount);
         _list(loanId, position, msg.sender);
         emit Committed(loanId, msg.sender, amount, committed);
@@ -200,25 +201,17 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         bool closing = phase != FundingPhase.Funded;
         uint256 lendersIn = book.lendersIn;
         uint256 committed = book.committed;
-        uint256 retired;
+        uint256 closed;
         for (uint256 i; i < lenders.length; ++i) {
-            address lender = lenders[i];
-            Position storage position = _positions[loanId][lender];
-            Position memory before = position;
-            uint256 amount = _owed(lendersIn, committed, before);
-            if (amount == 0 && !(closing && before.shares != 0)) continue;
-            _settle(position, before, amount, closing);
-            if (amount != 0 && !TOKEN.trySafeTransfer(lender, amount)) {
-                // The lender keeps its payout (and its shares): nothing about it changed.
-                _restore(position, before);
+            (uint256 amount, bool sent, bool closes) = _payOne(loanId, lenders[i], lendersIn, committed, closing);
+            if (!sent) {
                 ++skipped;
-                emit PayoutSkipped(loanId, lender, amount);
                 continue;
             }
             paid += amount;
-            if (closing) retired += before.shares;
+            if (closes) ++closed;
         }
-        _book(loanId, book, paid, retired);
+        _book(loanId, book, paid, closed);
         emit PayoutsPushed(loanId, msg.sender, lenders.length, paid, skipped);
     }
 
@@ -234,9 +227,9 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
             Position storage position = _positions[loanId][msg.sender];
             Position memory before = position;
             uint256 owed = _owed(book.lendersIn, book.committed, before);
-            if (owed == 0 && !(closing && before.shares != 0)) continue;
-            _settle(position, before, owed, closing);
-            _book(loanId, book, owed, closing ? before.shares : 0);
+            if (owed == 0 && !(closing && _isOpen(before))) continue;
+            bool closes = _settle(position, before, owed, closing);
+            _book(loanId, book, owed, closes ? 1 : 0);
             amount += owed;
             emit Claimed(loanId, msg.sender, to, owed);
         }
@@ -262,6 +255,11 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         seller.shares -= uint96(shares);
         seller.debt -= SafeCast.toInt152(accruedDown.toInt256());
         Position storage buyer = _positions[loanId][to];
+        // Open positions are counted so that a closed loan's remainder is swept only once everyone was paid.
+        uint32 open = book.openPositions;
+        if (!_isOpen(seller)) open -= 1;
+        if (!_isOpen(buyer)) open += 1;
+        book.openPositions = open;
         buyer.shares += uint96(shares);
         buyer.debt += SafeCast.toInt152(accruedUp.toInt256());
         _list(loanId, buyer, to);
@@ -412,14 +410,49 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         return owed > 0 ? uint256(owed) : 0;
     }
 
-    /// @dev Marks `amount` as paid; on a closed loan the position is final and retires.
-    function _settle(Position storage position, Position memory before, uint256 amount, bool closing) private {
+    /// @dev Pushes what the loan owes `lender`. A failed transfer leaves its position as it was (`sent` false).
+    function _payOne(
+        LoanId loanId,
+        address lender,
+        uint256 lendersIn,
+        uint256 committed,
+        bool closing
+    ) private returns (uint256 amount, bool sent, bool closes) {
+        Position storage position = _positions[loanId][lender];
+        Position memory before = position;
+        amount = _owed(lendersIn, committed, before);
+        if (amount == 0 && !(closing && _isOpen(before))) return (0, true, false);
+        closes = _settle(position, before, amount, closing);
+        if (amount != 0 && !TOKEN.trySafeTransfer(lender, amount)) {
+            // The lender keeps its payout (and its shares): nothing about it changed.
+            _restore(position, before);
+            emit PayoutSkipped(loanId, lender, amount);
+            return (amount, false, false);
+        }
+        sent = true;
+    }
+
+    /// @dev Marks `amount` as paid; on a closed loan the position is final and closes. Returns whether it closed.
+    function _settle(
+        Position storage position,
+        Position memory before,
+        uint256 amount,
+        bool closing
+    ) private returns (bool closes) {
         if (closing) {
             position.shares = 0;
             position.debt = 0;
-        } else {
-            position.debt = before.debt + int152(int256(amount));
+            return true;
         }
+        int152 debt = before.debt + int152(int256(amount));
+        position.debt = debt;
+        // A seller that sold every share and is now paid what it earned before has nothing left here.
+        return before.shares == 0 && debt == 0;
+    }
+
+    /// @dev A position is open while it holds shares or has payouts to settle (a debt either way).
+    function _isOpen(Position memory position) private pure returns (bool) {
+        return position.shares != 0 || position.debt != 0;
     }
 
     function _restore(Position storage position, Position memory before) private {
@@ -427,16 +460,16 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         position.debt = before.debt;
     }
 
-    /// @dev Books `paid` lenders' money out and `retired` shares as final; once every share of a closed loan is
-    /// retired, the rounding remainder goes to the reserve.
-    function _book(LoanId loanId, LoanBook storage book, uint256 paid, uint256 retired) private {
-        if (paid == 0 && retired == 0) return;
+    /// @dev Books `paid` lenders' money out and `closed` positions as settled; once every position of a closed loan
+    /// is settled, the rounding remainder goes to the reserve.
+    function _book(LoanId loanId, LoanBook storage book, uint256 paid, uint256 closed) private {
+        if (paid == 0 && closed == 0) return;
         uint128 lendersPaid = book.lendersPaid + uint128(paid);
         book.lendersPaid = lendersPaid;
-        if (retired == 0) return;
-        uint96 retiredShares = book.retiredShares + uint96(retired);
-        book.retiredShares = retiredShares;
-        if (retiredShares == book.committed) {
+        if (closed == 0) return;
+        uint32 open = book.openPositions - uint32(closed);
+        book.openPositions = open;
+        if (open == 0 && book.phase != FundingPhase.Funded) {
             uint256 remainder = book.lendersIn - lendersPaid;
             if (remainder != 0) {
                 book.lendersPaid = book.lendersIn;

@@ -169,7 +169,7 @@ describe("RepaymentSplitter conservation (property)", function () {
         }
         if (book.phase === 4n) {
           expect(undistributed).to.equal(0n);
-          expect(book.retiredShares).to.equal(principal);
+          expect(book.openPositions).to.equal(0n);
         }
       }),
       {

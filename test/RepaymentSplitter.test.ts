@@ -558,7 +558,7 @@ describe("RepaymentSplitter", function () {
       expect(await f.splitter.feesOwed(reserve)).to.equal(reserveBefore + remainder);
       const after = await f.splitter.bookOf(f.loanId);
       expect(after.lendersPaid).to.equal(after.lendersIn);
-      expect(after.retiredShares).to.equal(f.terms.principal);
+      expect(after.openPositions).to.equal(0n);
     });
   });
 
@@ -747,6 +747,30 @@ describe("RepaymentSplitter", function () {
         (part * buyerShares) / f.terms.principal - 1n,
         (part * buyerShares) / f.terms.principal + 1n,
       );
+    });
+
+    it("pays a seller that sold all its shares what it earned before, even after the loan is repaid", async function () {
+      const f = await loadFixture(repaidOnceFixture);
+      const [seller, buyer] = [f.lenders[0], f.lenders[1]];
+      const earned = await f.splitter.owedTo(f.loanId, seller);
+      expect(earned).to.be.greaterThan(0n);
+      await f.splitter.connect(seller).transferShare(f.loanId, buyer, COMMITMENTS[0]);
+      await time.increase(DAY);
+      await payOff(f);
+      // Every shareholder is paid first; the seller, holding no shares, comes last.
+      await f.splitter.payout(f.loanId, [f.lenders[1].address, f.lenders[2].address]);
+      await expect(f.splitter.payout(f.loanId, [seller.address])).to.changeTokenBalance(
+        ethers,
+        f.token,
+        seller,
+        (paid: bigint) => paid >= earned - 1n && paid <= earned,
+      );
+      // Every wei the lenders were owed left, and what is still owed to payees is covered.
+      const book = await f.splitter.bookOf(f.loanId);
+      expect(book.lendersPaid).to.equal(book.lendersIn);
+      const payees = [f.platformA, f.insurer, await f.splitter.reserve()];
+      const feesOwed = (await Promise.all(payees.map((p) => f.splitter.feesOwed(p)))).reduce((a, b) => a + b, 0n);
+      expect(await f.token.balanceOf(f.splitter)).to.equal(feesOwed + (await f.splitter.reserveOwed(f.platformA)));
     });
 
     it("lists a new buyer among the loan's lenders", async function () {

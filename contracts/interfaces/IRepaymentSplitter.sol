@@ -56,8 +56,8 @@ struct Split {
 /// already made non-zero. `committed` is the total of lenders' shares: while Funding it grows to the principal, and it
 /// is the divisor of every pro-rata entitlement. `lendersIn` is everything that ever arrived for the lenders
 /// (repayments, or the commitments themselves once a loan is cancelled); `lendersPaid` is what left to them.
-/// `retiredShares` counts the shares whose final payout was made after the loan closed; when all are retired, the
-/// rounding remainder `lendersIn - lendersPaid` goes to the reserve.
+/// `openPositions` counts the positions that hold shares or have payouts to settle; once a repaid or cancelled loan has
+/// none left, the rounding remainder `lendersIn - lendersPaid` goes to the reserve.
 struct LoanBook {
     address insurer;
     uint16 platformFeeBps;
@@ -67,7 +67,7 @@ struct LoanBook {
     uint128 lendersIn;
     uint96 committed;
     address borrowerPayout;
-    uint96 retiredShares;
+    uint32 openPositions;
     uint128 lendersPaid;
 }
 

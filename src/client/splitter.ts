@@ -162,7 +162,7 @@ export class SplitterClient {
       committed: b.committed,
       lendersIn: b.lendersIn,
       lendersPaid: b.lendersPaid,
-      retiredShares: b.retiredShares,
+      openPositions: Number(b.openPositions),
     };
   }
 
@@ -175,7 +175,7 @@ export class SplitterClient {
       read(() => this.contract.positionOf(loanId, lender)),
       read(() => this.contract.owedTo(loanId, lender)),
     ]);
-    return { loanId, lender, shares: p.shares, owed };
+    return { loanId, lender, shares: p.shares, owed, open: p.shares !== 0n || p.debt !== 0n };
   }
 
   /** Every loan in which `lender` holds or held a share, with its shares and what it is owed now. */
@@ -204,7 +204,7 @@ export class SplitterClient {
     const lenders = await this.lenders(loanId);
     const positions = await Promise.all(lenders.map((l) => this.position(loanId, l)));
     const closing = [3, 4].includes((await this.book(loanId)).phase);
-    return positions.filter((p) => p.owed > 0n || (closing && p.shares > 0n)).map((p) => p.lender);
+    return positions.filter((p) => p.owed > 0n || (closing && p.open)).map((p) => p.lender);
   }
 
   /**

@@ -206,7 +206,8 @@ export interface LoanBook {
   committed: bigint;
   lendersIn: bigint;
   lendersPaid: bigint;
-  retiredShares: bigint;
+  /** Positions holding shares or payouts to settle; the remainder of a closed loan is swept when none is left. */
+  openPositions: number;
 }
 
 /** A lender's position in one loan. */
@@ -215,6 +216,8 @@ export interface LenderPosition {
   lender: Address;
   shares: bigint;
   owed: bigint;
+  /** Holds shares, or has payouts to settle. */
+  open: boolean;
 }
 
 /** Mirrors `AssetClass`, `AssetStatus` and `LienStatus` in ICollateralRegistry.sol. */
