@@ -244,7 +244,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
 
         _pull(msg.sender, proceeds);
         for (uint256 i; i < liens.length; ++i) {
-            if (allocated[i] != 0) _payLien(assetId, loanIds[i], liens[i], allocated[i]);
+            if (allocated[i] != 0) surplus += _payLien(assetId, loanIds[i], liens[i], allocated[i]);
             LOANS.extendHistory(
                 loanIds[i],
                 keccak256(abi.encode(CollateralFact.Disposed, assetId, proceeds, allocated[i], buyerRef, saleDocHash))
@@ -428,11 +428,19 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
 
     /// @dev A lien's share goes through the loss waterfall (to the lenders, or pari passu once the loss is settled)
     /// when the splitter funded the loan, else to its platform.
-    function _payLien(uint256 assetId, LoanId loanId, LoanTerms calldata terms, uint256 amount) private {
+    /// @return untaken What the waterfall did not take (nothing, since allocations are capped by what it can take; it
+    /// goes to the owner should that ever differ).
+    function _payLien(
+        uint256 assetId,
+        LoanId loanId,
+        LoanTerms calldata terms,
+        uint256 amount
+    ) private returns (uint256 untaken) {
         if (SPLITTER.bookOf(loanId).phase == FundingPhase.Funded) {
             emit DisposalAllocated(assetId, loanId, address(WATERFALL), amount);
             TOKEN.forceApprove(address(WATERFALL), amount);
-            WATERFALL.recover(terms, amount);
+            untaken = amount - WATERFALL.recover(terms, amount);
+            if (untaken != 0) TOKEN.forceApprove(address(WATERFALL), 0);
         } else {
             emit DisposalAllocated(assetId, loanId, terms.platform, amount);
             _pay(terms.platform, amount);
