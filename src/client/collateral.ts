@@ -20,7 +20,7 @@ import {
   type LoanId,
 } from "./ids.js";
 import { toStruct, type LoanRegistryClient } from "./loans.js";
-import { ensureAllowance, settlementToken } from "./token.js";
+import { ensureAllowanceFor } from "./token.js";
 import { read, transact } from "./transact.js";
 import {
   ASSET_CLASS_NAMES,
@@ -28,7 +28,7 @@ import {
   type AssetInfo,
   type AssetStatus,
   type LienInfo,
-  type LienStatus,
+  LienStatus,
 } from "./types.js";
 
 /**
@@ -179,16 +179,10 @@ export class CollateralClient {
     saleDocHash: Hash32,
   ): Promise<ContractTransactionReceipt> {
     const liens = (await this.liens(assetId))
-      .filter((l) => l.status === 1 || l.status === 3)
+      .filter((l) => l.status === LienStatus.Active || l.status === LienStatus.Enforcing)
       .sort((a, b) => a.priority - b.priority);
     const terms = await Promise.all(liens.map(async (l) => toStruct(await this.loans.terms(l.loanId))));
-    if (proceeds > 0n) {
-      await ensureAllowance(
-        settlementToken(await read(() => this.contract.TOKEN()), this.runner),
-        this.address,
-        proceeds,
-      );
-    }
+    if (proceeds > 0n) await ensureAllowanceFor(this.contract, proceeds);
     return transact(() => this.contract.dispose(assetId, terms, proceeds, buyerRef, saleDocHash));
   }
 

@@ -9,16 +9,8 @@ import {
 } from "../../typechain-types/index.js";
 import { toAddress, type Address, type LoanId } from "./ids.js";
 import { toStruct, type LoanRegistryClient } from "./loans.js";
-import { ensureAllowance, settlementToken } from "./token.js";
+import { ensureAllowanceFor } from "./token.js";
 import { read, transact } from "./transact.js";
-
-async function approveFor(
-  contract: { TOKEN(): Promise<string>; target: unknown; runner: ContractRunner | null },
-  amount: bigint,
-) {
-  const token = settlementToken(await read(() => contract.TOKEN()), contract.runner!);
-  await ensureAllowance(token, toAddress(String(contract.target)), amount);
-}
 
 export interface PolicyInfo {
   insurer: Address;
@@ -46,7 +38,7 @@ export class InsuranceClient {
   }
 
   async depositCapital(amount: bigint): Promise<ContractTransactionReceipt> {
-    await approveFor(this.contract, amount);
+    await ensureAllowanceFor(this.contract, amount);
     return transact(() => this.contract.depositCapital(amount));
   }
 
@@ -98,7 +90,7 @@ export class ReserveClient {
   }
 
   async deposit(amount: bigint): Promise<ContractTransactionReceipt> {
-    await approveFor(this.contract, amount);
+    await ensureAllowanceFor(this.contract, amount);
     return transact(() => this.contract.deposit(amount));
   }
 
@@ -164,7 +156,7 @@ export class WaterfallClient {
   /** Pays up to `amount` recovered on the loan; only what the loss has left is taken. */
   async recover(loanId: LoanId, amount: bigint): Promise<{ taken: bigint; receipt: ContractTransactionReceipt }> {
     const terms = toStruct(await this.loans.terms(loanId));
-    await approveFor(this.contract, amount);
+    await ensureAllowanceFor(this.contract, amount);
     const taken = await read(() => this.contract.recover.staticCall(terms, amount));
     const receipt = await transact(() => this.contract.recover(terms, amount));
     return { taken, receipt };

@@ -16,6 +16,19 @@ export async function signerAddress(runner: ContractRunner): Promise<Address> {
   return toAddress(await signer.getAddress());
 }
 
+/**
+ * Approves `contract` for `amount` of the settlement token it names (its `TOKEN()`), when the signer's current
+ * allowance is short: what every client does before an action that pulls tokens.
+ */
+export async function ensureAllowanceFor(
+  contract: { TOKEN(): Promise<string>; target: unknown; runner: ContractRunner | null },
+  amount: bigint,
+): Promise<void> {
+  if (!contract.runner) throw new LoanLedgerError("this action needs a signer");
+  const token = settlementToken(await read(() => contract.TOKEN()), contract.runner);
+  await ensureAllowance(token, toAddress(String(contract.target)), amount);
+}
+
 /** Approves `spender` for `amount` of the token when the signer's current allowance is short. */
 export async function ensureAllowance(token: SettlementToken, spender: Address, amount: bigint): Promise<void> {
   const owner = await signerAddress(token.runner!);
