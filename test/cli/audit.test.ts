@@ -3,13 +3,12 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DAY, deployAllianceFixture, loadFixture, time } from "../fixtures.js";
-import { loanEntry, run, termsFile } from "./helpers.js";
+import { anchorWithCli, run } from "./helpers.js";
 
 /** A loan anchored, activated and repaid twice through the CLI, and the chain exported by the auditor. */
 async function exportedFixture() {
   const f = await deployAllianceFixture();
-  const anchored = await run(f, f.platformA, ["loan", "anchor", "--file", await termsFile(loanEntry("A-1")), "--json"]);
-  const [loanId] = (JSON.parse(anchored.out) as { loanIds: string[] }).loanIds;
+  const loanId = await anchorWithCli(f, "A-1");
   await run(f, f.platformA, ["loan", "activate", loanId]);
   for (let month = 0; month < 2; month += 1) {
     await time.increase(30 * DAY);

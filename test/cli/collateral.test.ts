@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { MaxUint256 } from "ethers";
 import { toLoanId } from "../../src/client/index.js";
 import { DAY, deployAllianceFixture, ethers, loadFixture, time } from "../fixtures.js";
-import { loanEntry, run, termsFile } from "./helpers.js";
+import { anchorWithCli, run } from "./helpers.js";
 
 async function documentFile(text: string): Promise<string> {
   const file = join(await mkdtemp(join(tmpdir(), "loanledger-doc-")), "document.pdf");
@@ -34,8 +34,7 @@ async function cliCollateralFixture() {
   ]);
   expect(registered.code, registered.err).to.equal(0);
   const { assetId } = JSON.parse(registered.out) as { assetId: string };
-  const anchored = await run(f, f.platformA, ["loan", "anchor", "--file", await termsFile(loanEntry("C-1")), "--json"]);
-  const [loanId] = (JSON.parse(anchored.out) as { loanIds: string[] }).loanIds;
+  const loanId = await anchorWithCli(f, "C-1");
   return { ...f, owner, assetId, loanId };
 }
 

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { id, MaxUint256 } from "ethers";
 import { LoanStatus, Role, toLoanId } from "../../src/client/index.js";
 import { DAY, deployAllianceFixture, ethers, loadFixture, time } from "../fixtures.js";
-import { loanEntry, run, termsFile } from "./helpers.js";
+import { anchorWithCli, run } from "./helpers.js";
 
 const UNIT = 10n ** 18n;
 
@@ -13,8 +13,7 @@ async function cliLoanFixture() {
   await f.alliance.admitMember(insurer, Role.Insurer, id("insurer licence"));
   await f.alliance.connect(f.platformA).allowLender(lender2, (await time.latest()) + 365 * DAY);
   for (const account of [f.lender, lender2, borrower]) await f.token.mint(account, 100_000n * UNIT);
-  const anchored = await run(f, f.platformA, ["loan", "anchor", "--file", await termsFile(loanEntry("F-1")), "--json"]);
-  const [loanId] = (JSON.parse(anchored.out) as { loanIds: string[] }).loanIds;
+  const loanId = await anchorWithCli(f, "F-1");
   return { ...f, insurer, lender2, borrower, loanId };
 }
 

@@ -47,3 +47,10 @@ export const loanEntry = (ref: string) => ({
   defaultThreshold: "60d",
   fundingDeadline: "+7d",
 });
+
+/** Anchors the terms-file entry `ref` as platform A through the CLI, and returns the loan id the command printed. */
+export async function anchorWithCli(f: AllianceFixture, ref: string): Promise<string> {
+  const anchored = await run(f, f.platformA, ["loan", "anchor", "--file", await termsFile(loanEntry(ref)), "--json"]);
+  if (anchored.code !== 0) throw new Error(`anchoring ${ref} failed: ${anchored.err}`);
+  return (JSON.parse(anchored.out) as { loanIds: string[] }).loanIds[0];
+}

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { id } from "ethers";
 import { Role, toAddress } from "../../src/client/index.js";
 import { DAY, deployAllianceFixture, ethers, loadFixture, NATIONAL_IDS, time } from "../fixtures.js";
-import { loanEntry, run, termsFile } from "./helpers.js";
+import { anchorWithCli, run } from "./helpers.js";
 
 const UNIT = 10n ** 18n;
 
@@ -21,8 +21,7 @@ async function defaultedFixture() {
   const [insurer, borrower] = (await ethers.getSigners()).slice(7, 9);
   await f.alliance.admitMember(insurer, Role.Insurer, id("insurer licence"));
   for (const account of [insurer, f.lender, f.platformA]) await f.token.mint(account, 1_000_000n * UNIT);
-  const anchored = await run(f, f.platformA, ["loan", "anchor", "--file", await termsFile(loanEntry("R-1")), "--json"]);
-  const [loanId] = (JSON.parse(anchored.out) as { loanIds: string[] }).loanIds;
+  const loanId = await anchorWithCli(f, "R-1");
   await run(f, f.platformA, [
     "loan",
     "open-funding",
@@ -84,14 +83,7 @@ describe("loanledger CLI: loss waterfall, reserve, insurance, borrowers, disclos
 
   it("rejects an under-capitalised insurer's policy in one line", async function () {
     const f = await loadFixture(defaultedFixture);
-    const anchored = await run(f, f.platformA, [
-      "loan",
-      "anchor",
-      "--file",
-      await termsFile(loanEntry("R-2")),
-      "--json",
-    ]);
-    const [loanId] = (JSON.parse(anchored.out) as { loanIds: string[] }).loanIds;
+    const loanId = await anchorWithCli(f, "R-2");
     await run(f, f.platformA, [
       "loan",
       "open-funding",
