@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IAllianceRegistry, MemberStatus} from "./interfaces/IAllianceRegistry.sol";
 import {
@@ -129,11 +130,8 @@ contract LossWaterfall is ILossWaterfall, ReentrancyGuardTransient {
         LoanStatus status = LOANS.loanState(loanId).status;
         if (status != LoanStatus.Defaulted && status != LoanStatus.WrittenOff) return type(uint256).max;
         LossCase storage c = _cases[loanId];
-        if (c.loss == 0) {
-            Loss memory loss = LOANS.lossOf(loanId);
-            return uint256(loss.principal) + loss.interest;
-        }
-        return _remaining(c);
+        // A case not opened yet has recovered nothing: all of the recorded loss is left.
+        return c.loss == 0 ? _recordedLoss(loanId) : _remaining(c);
     }
 
     /// @inheritdoc ILossWaterfall
@@ -144,10 +142,13 @@ contract LossWaterfall is ILossWaterfall, ReentrancyGuardTransient {
     /// @dev The case of a defaulted loan, opened with the registry's recorded loss on first use.
     function _caseOf(LoanId loanId) private returns (LossCase storage c) {
         c = _cases[loanId];
-        if (c.loss == 0) {
-            Loss memory loss = LOANS.lossOf(loanId);
-            c.loss = loss.principal + loss.interest;
-        }
+        if (c.loss == 0) c.loss = SafeCast.toUint128(_recordedLoss(loanId));
+    }
+
+    /// @dev The loss the registry recorded at default: outstanding principal, interest and late interest due.
+    function _recordedLoss(LoanId loanId) private view returns (uint256) {
+        Loss memory loss = LOANS.lossOf(loanId);
+        return uint256(loss.principal) + loss.interest;
     }
 
     /// @dev Before settlement a recovery goes to the lenders, up to the loss. After it, pari passu: each party in
