@@ -226,7 +226,10 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
         Asset storage asset = _assets[assetId];
         if (asset.status != AssetStatus.Seized) revert CollateralWrongAssetStatus(assetId, asset.status);
         if (liens.length != asset.lienCount) revert CollateralLiensIncomplete(assetId, liens.length, asset.lienCount);
-        (LoanId[] memory loanIds, uint256[] memory secured, uint8[] memory priorities) = _dischargeAll(assetId, liens);
+        (LoanId[] memory loanIds, uint256[] memory secured, uint8[] memory priorities, uint256 funded) = _dischargeAll(
+            assetId,
+            liens
+        );
         uint256[] memory allocated = _allocate(proceeds, secured, priorities);
         uint256 surplus = proceeds;
         for (uint256 i; i < allocated.length; ++i) {
@@ -244,7 +247,9 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
 
         _pull(msg.sender, proceeds);
         for (uint256 i; i < liens.length; ++i) {
-            if (allocated[i] != 0) surplus += _payLien(assetId, loanIds[i], liens[i], allocated[i]);
+            if (allocated[i] != 0) {
+                surplus += _payLien(assetId, loanIds[i], liens[i], allocated[i], funded & (1 << i) != 0);
+            }
             LOANS.extendHistory(
                 loanIds[i],
                 keccak256(abi.encode(CollateralFact.Disposed, assetId, proceeds, allocated[i], buyerRef, saleDocHash))
@@ -343,11 +348,12 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
     }
 
     /// @dev Proves `liens` to be every lien of the asset in priority order, and discharges them. A lien whose loan was
-    /// repaid or cancelled meanwhile is released instead and takes nothing.
+    /// repaid or cancelled meanwhile is released instead and takes nothing. `funded` has bit i set when the splitter
+    /// funded lien i's loan.
     function _dischargeAll(
         uint256 assetId,
         LoanTerms[] calldata liens
-    ) private returns (LoanId[] memory loanIds, uint256[] memory secured, uint8[] memory priorities) {
+    ) private returns (LoanId[] memory loanIds, uint256[] memory secured, uint8[] memory priorities, uint256 funded) {
         loanIds = new LoanId[](liens.length);
         secured = new uint256[](liens.length);
         priorities = new uint8[](liens.length);
@@ -373,6 +379,8 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
                 // A lien takes at most its secured amount, and no more than its loan's loss has left to recover.
                 secured[i] = lien.securedAmount;
                 if (SPLITTER.bookOf(loanId).phase == FundingPhase.Funded) {
+                    // Bit i: the splitter funded lien i's loan, so its share goes through the loss waterfall.
+                    funded |= 1 << i;
                     uint256 recoverable = WATERFALL.recoverable(loanId);
                     if (recoverable < secured[i]) secured[i] = recoverable;
                 }
@@ -434,9 +442,10 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
         uint256 assetId,
         LoanId loanId,
         LoanTerms calldata terms,
-        uint256 amount
+        uint256 amount,
+        bool funded
     ) private returns (uint256 untaken) {
-        if (SPLITTER.bookOf(loanId).phase == FundingPhase.Funded) {
+        if (funded) {
             emit DisposalAllocated(assetId, loanId, address(WATERFALL), amount);
             TOKEN.forceApprove(address(WATERFALL), amount);
             untaken = amount - WATERFALL.recover(terms, amount);
