@@ -147,6 +147,7 @@ const bps = (part: bigint, whole: bigint) => (whole === 0n ? 0 : Number((part * 
  */
 export class DisclosureClient {
   readonly contract: DisclosureRegistry;
+  private readonly blockTimes = new Map<number, number>();
 
   constructor(
     address: string,
@@ -283,9 +284,15 @@ export class DisclosureClient {
     }));
   }
 
+  /** A block's time; blocks are final on the alliance's chain, so each is asked for once. */
   private async timestamp(blockNumber: number): Promise<number> {
-    const block = await read(async () => this.runner.provider!.getBlock(blockNumber));
-    return block?.timestamp ?? 0;
+    let time = this.blockTimes.get(blockNumber);
+    if (time === undefined) {
+      const block = await read(async () => this.runner.provider!.getBlock(blockNumber));
+      time = block?.timestamp ?? 0;
+      this.blockTimes.set(blockNumber, time);
+    }
+    return time;
   }
 
   /** Lenders holding a share, at the period's end, of the platform's loans funded through the splitter. */
