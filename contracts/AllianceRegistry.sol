@@ -21,6 +21,7 @@ contract AllianceRegistry is IAllianceRegistry, AccessControlDefaultAdminRules {
     mapping(address account => Member) private _members;
     address[] private _memberList;
     mapping(address lender => Lender) private _lenders;
+    bytes32 private _allianceKeyFingerprint;
 
     /// @param adminTransferDelay Seconds that must pass between proposing and accepting a new governance account.
     /// @param governance The initial governance account (a multisig in production).
@@ -63,6 +64,12 @@ contract AllianceRegistry is IAllianceRegistry, AccessControlDefaultAdminRules {
         Member storage member = _requireCurrentMember(account);
         member.metadataHash = metadataHash;
         emit MemberMetadataChanged(account, metadataHash);
+    }
+
+    /// @inheritdoc IAllianceRegistry
+    function setAllianceKeyFingerprint(bytes32 fingerprint) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _allianceKeyFingerprint = fingerprint;
+        emit AllianceKeyFingerprintSet(fingerprint);
     }
 
     /// @inheritdoc IAllianceRegistry
@@ -135,6 +142,11 @@ contract AllianceRegistry is IAllianceRegistry, AccessControlDefaultAdminRules {
     /// @inheritdoc IAllianceRegistry
     function isAllowedLender(address lender) external view returns (bool) {
         return _lenders[lender].kycExpiry > block.timestamp;
+    }
+
+    /// @inheritdoc IAllianceRegistry
+    function allianceKeyFingerprint() external view returns (bytes32) {
+        return _allianceKeyFingerprint;
     }
 
     /// @inheritdoc IAllianceRegistry

@@ -68,7 +68,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
             address(loans) == address(0) ||
             address(splitter) == address(0) ||
             address(waterfall) == address(0)
-        ) revert CollateralZeroAddress();
+        ) revert CollateralRegistryZeroAddress();
         ALLIANCE = alliance;
         LOANS = loans;
         SPLITTER = splitter;
@@ -87,10 +87,10 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
         bytes32 appraisalDocHash
     ) external {
         _requireAppraiser();
-        if (owner == address(0)) revert CollateralZeroAddress();
+        if (owner == address(0)) revert CollateralRegistryZeroAddress();
         Asset storage asset = _assets[assetId];
         if (asset.status == AssetStatus.Registered || asset.status == AssetStatus.Seized) {
-            revert CollateralAlreadyRegistered(assetId);
+            revert CollateralRegistryAlreadyRegistered(assetId);
         }
         _requireAppraisal(appraisalValue, appraisalDocHash);
         // A disposed asset starts afresh for its new owner; its consent nonce carries on, so old signatures stay void.
@@ -116,7 +116,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
     /// @inheritdoc ICollateralRegistry
     function revokeConsents(uint256 assetId) external {
         Asset storage asset = _registered(assetId);
-        if (msg.sender != _ownerOf(assetId)) revert CollateralUnauthorized(msg.sender);
+        if (msg.sender != _ownerOf(assetId)) revert CollateralRegistryUnauthorized(msg.sender);
         uint32 nonce = asset.consentNonce + 1;
         asset.consentNonce = nonce;
         emit ConsentsRevoked(assetId, nonce);
@@ -139,22 +139,22 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
         address owner = _ownerOf(assetId);
         uint32 nonce = asset.consentNonce;
         if (msg.sender != owner) {
-            if (msg.sender != terms.platform) revert CollateralNotPlatformOrOwner(assetId, msg.sender);
-            if (block.timestamp > deadline) revert CollateralConsentExpired(assetId, deadline, block.timestamp);
+            if (msg.sender != terms.platform) revert CollateralRegistryNotPlatformOrOwner(assetId, msg.sender);
+            if (block.timestamp > deadline) revert CollateralRegistryConsentExpired(assetId, deadline, block.timestamp);
             bytes32 digest = _consentDigest(assetId, loanId, securedAmount, priority, nonce, deadline);
             (address signer, , ) = ECDSA.tryRecover(digest, r, vs);
-            if (signer != owner) revert CollateralInvalidConsent(assetId, owner);
+            if (signer != owner) revert CollateralRegistryInvalidConsent(assetId, owner);
         }
         if (securedAmount == 0 || securedAmount > type(uint96).max || priority == 0 || priority > MAX_PRIORITY) {
-            revert CollateralInvalidLien(securedAmount, priority, MAX_PRIORITY);
+            revert CollateralRegistryInvalidLien(securedAmount, priority, MAX_PRIORITY);
         }
         Lien storage lien = _liens[assetId][loanId];
-        if (lien.status != LienStatus.None) revert CollateralLienExists(assetId, loanId, lien.status);
-        if (asset.lienCount == MAX_LIENS) revert CollateralTooManyLiens(assetId, MAX_LIENS);
+        if (lien.status != LienStatus.None) revert CollateralRegistryLienExists(assetId, loanId, lien.status);
+        if (asset.lienCount == MAX_LIENS) revert CollateralRegistryTooManyLiens(assetId, MAX_LIENS);
         if (priority == 1) {
             uint256 firstLiens = asset.firstPrioritySecured + securedAmount;
             if (firstLiens > asset.appraisalValue) {
-                revert CollateralFirstLiensExceedAppraisal(assetId, firstLiens, asset.appraisalValue);
+                revert CollateralRegistryFirstLiensExceedAppraisal(assetId, firstLiens, asset.appraisalValue);
             }
             asset.firstPrioritySecured = uint96(firstLiens);
         }
@@ -175,19 +175,19 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
             keccak256(abi.encode(CollateralFact.Pledged, assetId, securedAmount, priority))
         );
         if (status != LoanStatus.Funding && status != LoanStatus.Active && status != LoanStatus.Late) {
-            revert CollateralLoanNotOpen(loanId, status);
+            revert CollateralRegistryLoanNotOpen(loanId, status);
         }
     }
 
     /// @inheritdoc ICollateralRegistry
     function release(uint256 assetId, LoanId loanId) external {
         Asset storage asset = _assets[assetId];
-        if (asset.status != AssetStatus.Registered) revert CollateralWrongAssetStatus(assetId, asset.status);
+        if (asset.status != AssetStatus.Registered) revert CollateralRegistryWrongAssetStatus(assetId, asset.status);
         Lien storage lien = _liens[assetId][loanId];
-        if (lien.status != LienStatus.Active) revert CollateralWrongLienStatus(assetId, loanId, lien.status);
+        if (lien.status != LienStatus.Active) revert CollateralRegistryWrongLienStatus(assetId, loanId, lien.status);
         LoanStatus status = LOANS.loanState(loanId).status;
         if (status != LoanStatus.Repaid && status != LoanStatus.Cancelled)
-            revert CollateralLoanNotClosed(loanId, status);
+            revert CollateralRegistryLoanNotClosed(loanId, status);
         _releaseLien(asset, lien);
         emit LienReleased(assetId, loanId, msg.sender);
         LOANS.extendHistory(loanId, keccak256(abi.encode(CollateralFact.Released, assetId)));
@@ -196,13 +196,13 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
     /// @inheritdoc ICollateralRegistry
     function seize(uint256 assetId, LoanTerms calldata terms) external {
         Asset storage asset = _assets[assetId];
-        if (asset.status != AssetStatus.Registered) revert CollateralWrongAssetStatus(assetId, asset.status);
+        if (asset.status != AssetStatus.Registered) revert CollateralRegistryWrongAssetStatus(assetId, asset.status);
         LoanId loanId = computeLoanId(terms);
         Lien storage lien = _liens[assetId][loanId];
-        if (lien.status != LienStatus.Active) revert CollateralWrongLienStatus(assetId, loanId, lien.status);
-        if (msg.sender != terms.platform) revert CollateralUnauthorized(msg.sender);
+        if (lien.status != LienStatus.Active) revert CollateralRegistryWrongLienStatus(assetId, loanId, lien.status);
+        if (msg.sender != terms.platform) revert CollateralRegistryUnauthorized(msg.sender);
         LoanStatus status = LOANS.loanState(loanId).status;
-        if (status != LoanStatus.Defaulted) revert CollateralLoanNotDefaulted(loanId, status);
+        if (status != LoanStatus.Defaulted) revert CollateralRegistryLoanNotDefaulted(loanId, status);
 
         address owner = _ownerOf(assetId);
         asset.status = AssetStatus.Seized;
@@ -224,8 +224,8 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
         bytes32 saleDocHash
     ) external nonReentrant {
         Asset storage asset = _assets[assetId];
-        if (asset.status != AssetStatus.Seized) revert CollateralWrongAssetStatus(assetId, asset.status);
-        if (liens.length != asset.lienCount) revert CollateralLiensIncomplete(assetId, liens.length, asset.lienCount);
+        if (asset.status != AssetStatus.Seized) revert CollateralRegistryWrongAssetStatus(assetId, asset.status);
+        if (liens.length != asset.lienCount) revert CollateralRegistryLiensIncomplete(assetId, liens.length, asset.lienCount);
         (LoanId[] memory loanIds, uint256[] memory secured, uint8[] memory priorities, uint256 funded) = _dischargeAll(
             assetId,
             liens
@@ -260,9 +260,9 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
 
     /// @inheritdoc ICollateralRegistry
     function withdraw(address to) external nonReentrant returns (uint256 amount) {
-        if (to == address(0)) revert CollateralZeroAddress();
+        if (to == address(0)) revert CollateralRegistryZeroAddress();
         amount = _kept[msg.sender];
-        if (amount == 0) revert CollateralNothingToWithdraw(msg.sender);
+        if (amount == 0) revert CollateralRegistryNothingToWithdraw(msg.sender);
         _kept[msg.sender] = 0;
         emit Withdrawn(msg.sender, to, amount);
         TOKEN.safeTransfer(to, amount);
@@ -303,7 +303,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
     function _update(address to, uint256 tokenId, address auth) internal override returns (address) {
         if (auth != address(0)) {
             Asset storage asset = _assets[tokenId];
-            if (asset.lienCount != 0 || asset.status == AssetStatus.Seized) revert CollateralPledgedAsset(tokenId);
+            if (asset.lienCount != 0 || asset.status == AssetStatus.Seized) revert CollateralRegistryPledgedAsset(tokenId);
         }
         return super._update(to, tokenId, auth);
     }
@@ -311,20 +311,20 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
     function _requireAppraiser() private view {
         Member memory member = ALLIANCE.memberOf(msg.sender);
         if (member.status != MemberStatus.Active || member.roles & (ROLE_PLATFORM | ROLE_CUSTODIAN) == 0) {
-            revert CollateralUnauthorized(msg.sender);
+            revert CollateralRegistryUnauthorized(msg.sender);
         }
     }
 
     function _requireAppraisal(uint256 value, bytes32 docHash) private pure {
         if (value == 0 || value > type(uint96).max || docHash == bytes32(0)) {
-            revert CollateralInvalidAppraisal(value, docHash);
+            revert CollateralRegistryInvalidAppraisal(value, docHash);
         }
     }
 
     function _registered(uint256 assetId) private view returns (Asset storage asset) {
         asset = _assets[assetId];
-        if (asset.status == AssetStatus.None) revert CollateralUnknownAsset(assetId);
-        if (asset.status != AssetStatus.Registered) revert CollateralWrongAssetStatus(assetId, asset.status);
+        if (asset.status == AssetStatus.None) revert CollateralRegistryUnknownAsset(assetId);
+        if (asset.status != AssetStatus.Registered) revert CollateralRegistryWrongAssetStatus(assetId, asset.status);
     }
 
     function _consentDigest(
@@ -362,13 +362,13 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
             LoanId loanId = computeLoanId(liens[i]);
             Lien storage lien = _liens[assetId][loanId];
             if (lien.status != LienStatus.Active && lien.status != LienStatus.Enforcing) {
-                revert CollateralWrongLienStatus(assetId, loanId, lien.status);
+                revert CollateralRegistryWrongLienStatus(assetId, loanId, lien.status);
             }
             if (i != 0 && lien.priority < priorities[i - 1]) {
-                revert CollateralLiensIncomplete(assetId, i, liens.length);
+                revert CollateralRegistryLiensIncomplete(assetId, i, liens.length);
             }
             if (LoanId.unwrap(loanId) == LoanId.unwrap(enforcing) && msg.sender != liens[i].platform) {
-                revert CollateralNotSeizingPlatform(assetId, msg.sender, liens[i].platform);
+                revert CollateralRegistryNotSeizingPlatform(assetId, msg.sender, liens[i].platform);
             }
             loanIds[i] = loanId;
             priorities[i] = lien.priority;

@@ -36,14 +36,14 @@ contract CreditInsurance is ICreditInsurance, ReentrancyGuardTransient {
     }
 
     modifier onlyWaterfall() {
-        if (msg.sender != waterfall) revert InsuranceNotWaterfall(msg.sender);
+        if (msg.sender != waterfall) revert CreditInsuranceNotWaterfall(msg.sender);
         _;
     }
 
     /// @inheritdoc ICreditInsurance
     function depositCapital(uint256 amount) external nonReentrant {
         _requireInsurer();
-        if (amount == 0) revert InsuranceZeroAmount();
+        if (amount == 0) revert CreditInsuranceZeroAmount();
         _capital[msg.sender].capital += uint128(amount);
         emit CapitalDeposited(msg.sender, amount);
         _pull(amount);
@@ -53,8 +53,8 @@ contract CreditInsurance is ICreditInsurance, ReentrancyGuardTransient {
     function withdrawCapital(uint256 amount, address to) external nonReentrant {
         InsurerCapital storage account = _capital[msg.sender];
         uint256 free = account.capital - account.locked;
-        if (amount == 0) revert InsuranceZeroAmount();
-        if (amount > free) revert InsuranceCapitalLocked(msg.sender, amount, free);
+        if (amount == 0) revert CreditInsuranceZeroAmount();
+        if (amount > free) revert CreditInsuranceCapitalLocked(msg.sender, amount, free);
         account.capital -= uint128(amount);
         emit CapitalWithdrawn(msg.sender, to, amount);
         TOKEN.safeTransfer(to, amount);
@@ -65,21 +65,21 @@ contract CreditInsurance is ICreditInsurance, ReentrancyGuardTransient {
         _requireInsurer();
         LoanId loanId = computeLoanId(terms);
         Policy storage policy = _policies[loanId];
-        if (policy.status != PolicyStatus.None) revert InsuranceWrongPolicyStatus(loanId, policy.status);
+        if (policy.status != PolicyStatus.None) revert CreditInsuranceWrongPolicyStatus(loanId, policy.status);
         LoanStatus status = LOANS.loanState(loanId).status;
         if (status != LoanStatus.Funding && status != LoanStatus.Active) {
-            revert InsuranceWrongLoanStatus(loanId, uint8(status));
+            revert CreditInsuranceWrongLoanStatus(loanId, uint8(status));
         }
         // The premium is the one the loan's waterfall already charges for this insurer.
         LoanBook memory book = SPLITTER.bookOf(loanId);
-        if (book.insurer != msg.sender) revert InsuranceNotNamedInsurer(loanId, book.insurer, msg.sender);
+        if (book.insurer != msg.sender) revert CreditInsuranceNotNamedInsurer(loanId, book.insurer, msg.sender);
         if (coverageBps == 0 || coverageBps > BPS || termEnd <= block.timestamp) {
-            revert InsuranceInvalidPolicy(coverageBps, termEnd);
+            revert CreditInsuranceInvalidPolicy(coverageBps, termEnd);
         }
         uint256 maxClaim = (uint256(terms.principal) * coverageBps) / BPS;
         InsurerCapital storage account = _capital[msg.sender];
         uint256 free = account.capital - account.locked;
-        if (free < maxClaim) revert InsuranceUnderCapitalised(msg.sender, free, maxClaim);
+        if (free < maxClaim) revert CreditInsuranceUnderCapitalised(msg.sender, free, maxClaim);
         account.locked += uint128(maxClaim);
         _policies[loanId] = Policy({
             insurer: msg.sender,
@@ -97,7 +97,7 @@ contract CreditInsurance is ICreditInsurance, ReentrancyGuardTransient {
     /// @inheritdoc ICreditInsurance
     function releasePolicy(LoanId loanId) external {
         Policy storage policy = _policies[loanId];
-        if (policy.status != PolicyStatus.Active) revert InsuranceWrongPolicyStatus(loanId, policy.status);
+        if (policy.status != PolicyStatus.Active) revert CreditInsuranceWrongPolicyStatus(loanId, policy.status);
         LoanState memory state = LOANS.loanState(loanId);
         bool closed = state.status == LoanStatus.Repaid || state.status == LoanStatus.Cancelled;
         bool expired =
@@ -105,7 +105,7 @@ contract CreditInsurance is ICreditInsurance, ReentrancyGuardTransient {
                 state.status != LoanStatus.Defaulted &&
                 state.status != LoanStatus.WrittenOff &&
                 state.status != LoanStatus.Recovered;
-        if (!closed && !expired) revert InsuranceWrongLoanStatus(loanId, uint8(state.status));
+        if (!closed && !expired) revert CreditInsuranceWrongLoanStatus(loanId, uint8(state.status));
         policy.status = PolicyStatus.Released;
         _capital[policy.insurer].locked -= policy.maxClaim;
         emit PolicyReleased(loanId, policy.insurer);
@@ -142,7 +142,7 @@ contract CreditInsurance is ICreditInsurance, ReentrancyGuardTransient {
     /// @inheritdoc ICreditInsurance
     function setWaterfall(address waterfall_) external {
         if (!IAccessControl(address(ALLIANCE)).hasRole(bytes32(0), msg.sender) || waterfall != address(0)) {
-            revert InsuranceNotGovernance(msg.sender);
+            revert CreditInsuranceNotGovernance(msg.sender);
         }
         waterfall = waterfall_;
         emit WaterfallSet(waterfall_);
@@ -159,7 +159,7 @@ contract CreditInsurance is ICreditInsurance, ReentrancyGuardTransient {
     }
 
     function _requireInsurer() private view {
-        if (!ALLIANCE.isActiveMember(msg.sender, ROLE_INSURER)) revert InsuranceNotInsurer(msg.sender);
+        if (!ALLIANCE.isActiveMember(msg.sender, ROLE_INSURER)) revert CreditInsuranceNotInsurer(msg.sender);
     }
 
     function _pull(uint256 amount) private {

@@ -22,25 +22,25 @@ contract DisclosureRegistry is IDisclosureRegistry {
     /// @inheritdoc IDisclosureRegistry
     function publish(uint32 period, uint16 schemaVersion, bytes32 contentHash, KeyFigures calldata figures) external {
         uint256 versions = _reports[msg.sender][period].length;
-        if (versions != 0) revert DisclosureAlreadyPublished(msg.sender, period, versions);
+        if (versions != 0) revert DisclosureRegistryAlreadyPublished(msg.sender, period, versions);
         _append(period, schemaVersion, contentHash, figures);
     }
 
     /// @inheritdoc IDisclosureRegistry
     function correct(uint32 period, uint16 schemaVersion, bytes32 contentHash, KeyFigures calldata figures) external {
-        if (_reports[msg.sender][period].length == 0) revert DisclosureNothingToCorrect(msg.sender, period);
+        if (_reports[msg.sender][period].length == 0) revert DisclosureRegistryNothingToCorrect(msg.sender, period);
         _append(period, schemaVersion, contentHash, figures);
     }
 
     /// @inheritdoc IDisclosureRegistry
     function attest(address platform, uint32 period, uint16 version, bytes32 contentHash) external {
-        if (!ALLIANCE.isActiveMember(msg.sender, ROLE_AUDITOR)) revert DisclosureNotAuditor(msg.sender);
+        if (!ALLIANCE.isActiveMember(msg.sender, ROLE_AUDITOR)) revert DisclosureRegistryNotAuditor(msg.sender);
         Report[] storage reports = _reports[platform][period];
         if (version == 0 || version > reports.length || reports[version - 1].contentHash != contentHash) {
-            revert DisclosureUnknownReport(platform, period, version, contentHash);
+            revert DisclosureRegistryUnknownReport(platform, period, version, contentHash);
         }
         bytes32 key = keccak256(abi.encode(platform, period, version, msg.sender));
-        if (_attested[key]) revert DisclosureAlreadyAttested(platform, period, version, msg.sender);
+        if (_attested[key]) revert DisclosureRegistryAlreadyAttested(platform, period, version, msg.sender);
         _attested[key] = true;
         emit ReportAttested(platform, period, version, msg.sender);
     }
@@ -53,7 +53,7 @@ contract DisclosureRegistry is IDisclosureRegistry {
     /// @inheritdoc IDisclosureRegistry
     function reportOf(address platform, uint32 period, uint16 version) external view returns (Report memory) {
         Report[] storage reports = _reports[platform][period];
-        if (version == 0 || version > reports.length) revert DisclosureUnknownReport(platform, period, version, 0);
+        if (version == 0 || version > reports.length) revert DisclosureRegistryUnknownReport(platform, period, version, 0);
         return reports[version - 1];
     }
 
@@ -63,11 +63,11 @@ contract DisclosureRegistry is IDisclosureRegistry {
     }
 
     function _append(uint32 period, uint16 schemaVersion, bytes32 contentHash, KeyFigures calldata figures) private {
-        if (!ALLIANCE.isActiveMember(msg.sender, ROLE_PLATFORM)) revert DisclosureNotPlatform(msg.sender);
+        if (!ALLIANCE.isActiveMember(msg.sender, ROLE_PLATFORM)) revert DisclosureRegistryNotPlatform(msg.sender);
         uint32 month = period % 100;
-        if (month == 0 || month > 12 || period < 200001 || period > 999912) revert DisclosureInvalidPeriod(period);
+        if (month == 0 || month > 12 || period < 200001 || period > 999912) revert DisclosureRegistryInvalidPeriod(period);
         if (contentHash == bytes32(0) || schemaVersion == 0 || schemaVersion > LATEST_SCHEMA_VERSION) {
-            revert DisclosureInvalidReport(contentHash, schemaVersion, LATEST_SCHEMA_VERSION);
+            revert DisclosureRegistryInvalidReport(contentHash, schemaVersion, LATEST_SCHEMA_VERSION);
         }
         Report memory report = Report({
             contentHash: contentHash,

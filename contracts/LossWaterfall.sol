@@ -55,7 +55,7 @@ contract LossWaterfall is ILossWaterfall, ReentrancyGuardTransient {
     /// @inheritdoc ILossWaterfall
     function recover(LoanTerms calldata terms, uint256 amount) external nonReentrant returns (uint256 taken) {
         LoanId loanId = computeLoanId(terms);
-        if (SPLITTER.bookOf(loanId).phase != FundingPhase.Funded) revert WaterfallNotFunded(loanId);
+        if (SPLITTER.bookOf(loanId).phase != FundingPhase.Funded) revert LossWaterfallNotFunded(loanId);
         LoanStatus status = LOANS.loanState(loanId).status;
         if (status == LoanStatus.Active || status == LoanStatus.Late) {
             // Not in default: no loss to share, the lenders take it all.
@@ -65,12 +65,12 @@ contract LossWaterfall is ILossWaterfall, ReentrancyGuardTransient {
             return amount;
         }
         if (status != LoanStatus.Defaulted && status != LoanStatus.WrittenOff) {
-            revert WaterfallWrongLoanStatus(loanId, uint8(status));
+            revert LossWaterfallWrongLoanStatus(loanId, uint8(status));
         }
         LossCase storage c = _caseOf(loanId);
         (uint256 toInsurer, uint256 toReserve, uint256 toLenders) = _shares(c, amount);
         taken = toInsurer + toReserve + toLenders;
-        if (taken == 0) revert WaterfallNothingToRecover(loanId);
+        if (taken == 0) revert LossWaterfallNothingToRecover(loanId);
         c.insurerRecovered += uint128(toInsurer);
         c.reserveRecovered += uint128(toReserve);
         if (c.settled) c.lendersRecovered += uint128(toLenders);
@@ -95,12 +95,12 @@ contract LossWaterfall is ILossWaterfall, ReentrancyGuardTransient {
     /// @inheritdoc ILossWaterfall
     function settle(LoanTerms calldata terms) external nonReentrant {
         LoanId loanId = computeLoanId(terms);
-        if (SPLITTER.bookOf(loanId).phase != FundingPhase.Funded) revert WaterfallNotFunded(loanId);
+        if (SPLITTER.bookOf(loanId).phase != FundingPhase.Funded) revert LossWaterfallNotFunded(loanId);
         LoanState memory state = LOANS.loanState(loanId);
-        if (state.status != LoanStatus.Defaulted) revert WaterfallWrongLoanStatus(loanId, uint8(state.status));
+        if (state.status != LoanStatus.Defaulted) revert LossWaterfallWrongLoanStatus(loanId, uint8(state.status));
         _requirePlatformOrPublic(terms, loanId, state.statusSince);
         LossCase storage c = _caseOf(loanId);
-        if (c.settled) revert WaterfallAlreadySettled(loanId);
+        if (c.settled) revert LossWaterfallAlreadySettled(loanId);
         c.settled = true;
 
         uint256 netLoss = uint256(c.loss) - c.recoveredBefore;
@@ -120,7 +120,7 @@ contract LossWaterfall is ILossWaterfall, ReentrancyGuardTransient {
     /// @inheritdoc ILossWaterfall
     function writeOff(LoanTerms calldata terms) external {
         LoanId loanId = computeLoanId(terms);
-        if (!_cases[loanId].settled) revert WaterfallNotSettled(loanId);
+        if (!_cases[loanId].settled) revert LossWaterfallNotSettled(loanId);
         _requirePlatformOrPublic(terms, loanId, LOANS.loanState(loanId).statusSince);
         LOANS.writeOff(terms);
     }
@@ -191,7 +191,7 @@ contract LossWaterfall is ILossWaterfall, ReentrancyGuardTransient {
     function _requirePlatformOrPublic(LoanTerms calldata terms, LoanId loanId, uint256 since) private view {
         if (msg.sender == terms.platform && ALLIANCE.memberOf(msg.sender).status != MemberStatus.Expelled) return;
         uint256 publicAt = since + LOANS.alliancePolicy().publicDefaultDelay;
-        if (block.timestamp < publicAt) revert WaterfallNotYetPublic(loanId, publicAt, block.timestamp);
+        if (block.timestamp < publicAt) revert LossWaterfallNotYetPublic(loanId, publicAt, block.timestamp);
     }
 
     function _toLenders(LoanId loanId, uint256 amount) private {

@@ -46,7 +46,7 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
 
     constructor(IAllianceRegistry alliance, ILoanRegistry loans, IERC20 token, address reserve_, FeeCaps memory caps) {
         if (address(alliance) == address(0) || address(loans) == address(0) || address(token) == address(0)) {
-            revert SplitterZeroAddress();
+            revert RepaymentSplitterZeroAddress();
         }
         ALLIANCE = alliance;
         LOANS = loans;
@@ -57,7 +57,7 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
 
     modifier onlyGovernance() {
         if (!IAccessControl(address(ALLIANCE)).hasRole(bytes32(0), msg.sender))
-            revert SplitterNotGovernance(msg.sender);
+            revert RepaymentSplitterNotGovernance(msg.sender);
         _;
     }
 
@@ -67,11 +67,11 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     function openFunding(LoanTerms calldata terms, FundingConfig calldata config) external {
         LoanId loanId = computeLoanId(terms);
         if (msg.sender != terms.platform || !ALLIANCE.isActiveMember(msg.sender, ROLE_PLATFORM)) {
-            revert SplitterNotPlatform(loanId, msg.sender);
+            revert RepaymentSplitterNotPlatform(loanId, msg.sender);
         }
         LoanBook storage book = _books[loanId];
-        if (book.phase != FundingPhase.None) revert SplitterWrongPhase(loanId, book.phase);
-        if (config.borrowerPayout == address(0)) revert SplitterZeroAddress();
+        if (book.phase != FundingPhase.None) revert RepaymentSplitterWrongPhase(loanId, book.phase);
+        if (config.borrowerPayout == address(0)) revert RepaymentSplitterZeroAddress();
         FeeCaps memory caps = _caps;
         _requireWithinCap(FeeKind.PlatformFee, config.platformFeeBps, caps.platformFeeBps);
         _requireWithinCap(FeeKind.InsurancePremium, config.premiumBps, caps.premiumBps);
@@ -79,7 +79,7 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         if (
             (config.premiumBps != 0 || config.insurer != address(0)) &&
             !ALLIANCE.isActiveMember(config.insurer, ROLE_INSURER)
-        ) revert SplitterNotInsurer(config.insurer);
+        ) revert RepaymentSplitterNotInsurer(config.insurer);
 
         book.insurer = config.insurer;
         book.platformFeeBps = config.platformFeeBps;
@@ -98,14 +98,14 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     function fund(LoanTerms calldata terms, uint256 amount) external nonReentrant {
         LoanId loanId = computeLoanId(terms);
         LoanBook storage book = _books[loanId];
-        if (book.phase != FundingPhase.Funding) revert SplitterWrongPhase(loanId, book.phase);
-        if (!ALLIANCE.isAllowedLender(msg.sender)) revert SplitterNotAllowedLender(msg.sender);
-        if (amount == 0) revert SplitterZeroAmount();
+        if (book.phase != FundingPhase.Funding) revert RepaymentSplitterWrongPhase(loanId, book.phase);
+        if (!ALLIANCE.isAllowedLender(msg.sender)) revert RepaymentSplitterNotAllowedLender(msg.sender);
+        if (amount == 0) revert RepaymentSplitterZeroAmount();
         if (block.timestamp > terms.fundingDeadline) {
-            revert SplitterFundingDeadlinePassed(loanId, terms.fundingDeadline, block.timestamp);
+            revert RepaymentSplitterFundingDeadlinePassed(loanId, terms.fundingDeadline, block.timestamp);
         }
         uint256 remaining = terms.principal - book.committed;
-        if (amount > remaining) revert SplitterOverCommitment(loanId, amount, remaining);
+        if (amount > remaining) revert RepaymentSplitterOverCommitment(loanId, amount, remaining);
 
         _pull(msg.sender, amount);
         uint256 committed = book.committed + amount;
@@ -129,9 +129,9 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     function cancelFunding(LoanTerms calldata terms) external nonReentrant {
         LoanId loanId = computeLoanId(terms);
         LoanBook storage book = _books[loanId];
-        if (book.phase != FundingPhase.Funding) revert SplitterWrongPhase(loanId, book.phase);
+        if (book.phase != FundingPhase.Funding) revert RepaymentSplitterWrongPhase(loanId, book.phase);
         if (msg.sender != terms.platform && block.timestamp <= terms.fundingDeadline) {
-            revert SplitterFundingStillOpen(loanId, terms.fundingDeadline, block.timestamp);
+            revert RepaymentSplitterFundingStillOpen(loanId, terms.fundingDeadline, block.timestamp);
         }
         book.phase = FundingPhase.Cancelled;
         // The commitments are what the lenders are owed back, pro rata to shares that are the commitments themselves.
@@ -146,10 +146,10 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     function repay(LoanTerms calldata terms, uint256 amount) external nonReentrant returns (Split memory split) {
         LoanId loanId = computeLoanId(terms);
         LoanBook storage book = _books[loanId];
-        if (book.phase != FundingPhase.Funded) revert SplitterWrongPhase(loanId, book.phase);
+        if (book.phase != FundingPhase.Funded) revert RepaymentSplitterWrongPhase(loanId, book.phase);
         _fillFees(split, book, terms.period, LOANS.loanState(loanId).outstandingPrincipal);
         uint256 fees = split.platformFee + split.premium + split.reserve;
-        if (amount <= fees) revert SplitterPaymentBelowDue(loanId, amount, fees + _installmentDue(terms));
+        if (amount <= fees) revert RepaymentSplitterPaymentBelowDue(loanId, amount, fees + _installmentDue(terms));
 
         _pull(msg.sender, amount);
         uint16 installment;
@@ -179,10 +179,10 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
 
     /// @inheritdoc IRepaymentSplitter
     function recover(LoanId loanId, uint256 amount) external nonReentrant {
-        if (!ALLIANCE.isLoanServicer(msg.sender)) revert SplitterNotServicer(msg.sender);
+        if (!ALLIANCE.isLoanServicer(msg.sender)) revert RepaymentSplitterNotServicer(msg.sender);
         LoanBook storage book = _books[loanId];
-        if (book.phase != FundingPhase.Funded) revert SplitterWrongPhase(loanId, book.phase);
-        if (amount == 0) revert SplitterZeroAmount();
+        if (book.phase != FundingPhase.Funded) revert RepaymentSplitterWrongPhase(loanId, book.phase);
+        if (amount == 0) revert RepaymentSplitterZeroAmount();
         _pull(msg.sender, amount);
         book.lendersIn += amount.toUint128();
         emit RecoveryReceived(loanId, msg.sender, amount);
@@ -197,7 +197,7 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     ) external nonReentrant returns (uint256 paid, uint256 skipped) {
         LoanBook storage book = _books[loanId];
         FundingPhase phase = book.phase;
-        if (phase == FundingPhase.None || phase == FundingPhase.Funding) revert SplitterWrongPhase(loanId, phase);
+        if (phase == FundingPhase.None || phase == FundingPhase.Funding) revert RepaymentSplitterWrongPhase(loanId, phase);
         bool closing = phase != FundingPhase.Funded;
         uint256 lendersIn = book.lendersIn;
         uint256 committed = book.committed;
@@ -217,7 +217,7 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
 
     /// @inheritdoc IRepaymentSplitter
     function claim(LoanId[] calldata loanIds, address to) external nonReentrant returns (uint256 amount) {
-        if (to == address(0)) revert SplitterZeroAddress();
+        if (to == address(0)) revert RepaymentSplitterZeroAddress();
         for (uint256 i; i < loanIds.length; ++i) {
             LoanId loanId = loanIds[i];
             LoanBook storage book = _books[loanId];
@@ -233,18 +233,18 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
             amount += owed;
             emit Claimed(loanId, msg.sender, to, owed);
         }
-        if (amount == 0) revert SplitterNothingToClaim(msg.sender);
+        if (amount == 0) revert RepaymentSplitterNothingToClaim(msg.sender);
         TOKEN.safeTransfer(to, amount);
     }
 
     /// @inheritdoc IRepaymentSplitter
     function transferShare(LoanId loanId, address to, uint256 shares) external nonReentrant {
         LoanBook storage book = _books[loanId];
-        if (book.phase != FundingPhase.Funded) revert SplitterWrongPhase(loanId, book.phase);
-        if (shares == 0) revert SplitterZeroAmount();
-        if (to == msg.sender || !ALLIANCE.isAllowedLender(to)) revert SplitterNotAllowedLender(to);
+        if (book.phase != FundingPhase.Funded) revert RepaymentSplitterWrongPhase(loanId, book.phase);
+        if (shares == 0) revert RepaymentSplitterZeroAmount();
+        if (to == msg.sender || !ALLIANCE.isAllowedLender(to)) revert RepaymentSplitterNotAllowedLender(to);
         Position storage seller = _positions[loanId][msg.sender];
-        if (seller.shares < shares) revert SplitterInsufficientShares(loanId, msg.sender, seller.shares, shares);
+        if (seller.shares < shares) revert RepaymentSplitterInsufficientShares(loanId, msg.sender, seller.shares, shares);
 
         // The payouts accrued on the moved shares stay with the seller: its debt drops by their value rounded down,
         // the buyer's grows by it rounded up, so neither side can gain a wei from the move.
@@ -268,7 +268,7 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
 
     /// @inheritdoc IRepaymentSplitter
     function withdrawReserve(address[] calldata platforms) external nonReentrant returns (uint256[] memory amounts) {
-        if (msg.sender != _reserve) revert SplitterNotReserve(msg.sender);
+        if (msg.sender != _reserve) revert RepaymentSplitterNotReserve(msg.sender);
         amounts = new uint256[](platforms.length);
         uint256 total;
         for (uint256 i; i < platforms.length; ++i) {
@@ -283,9 +283,9 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
 
     /// @inheritdoc IRepaymentSplitter
     function withdrawFees(address to) external nonReentrant returns (uint256 amount) {
-        if (to == address(0)) revert SplitterZeroAddress();
+        if (to == address(0)) revert RepaymentSplitterZeroAddress();
         amount = _fees[msg.sender];
-        if (amount == 0) revert SplitterNothingToClaim(msg.sender);
+        if (amount == 0) revert RepaymentSplitterNothingToClaim(msg.sender);
         _fees[msg.sender] = 0;
         emit FeesWithdrawn(msg.sender, to, amount);
         TOKEN.safeTransfer(to, amount);
@@ -341,7 +341,7 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     function amountDue(LoanTerms calldata terms) external view returns (Split memory due, uint256 total) {
         LoanId loanId = computeLoanId(terms);
         LoanBook storage book = _books[loanId];
-        if (book.phase != FundingPhase.Funded) revert SplitterWrongPhase(loanId, book.phase);
+        if (book.phase != FundingPhase.Funded) revert RepaymentSplitterWrongPhase(loanId, book.phase);
         _fillFees(due, book, terms.period, LOANS.loanState(loanId).outstandingPrincipal);
         PaymentDue memory next = LOANS.nextPayment(terms);
         due.lateInterest = next.lateInterest;
@@ -387,9 +387,9 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         ) {
             (LoanId loanId, uint256 net, uint256 limit) = abi.decode(_args(reason), (LoanId, uint256, uint256));
             if (selector == ILoanRegistry.LoanRegistryPaymentBelowInstallment.selector) {
-                revert SplitterPaymentBelowDue(loanId, net + fees, limit + fees);
+                revert RepaymentSplitterPaymentBelowDue(loanId, net + fees, limit + fees);
             }
-            revert SplitterPaymentExceedsDue(loanId, net + fees, limit + fees);
+            revert RepaymentSplitterPaymentExceedsDue(loanId, net + fees, limit + fees);
         }
         assembly ("memory-safe") {
             revert(add(reason, 0x20), mload(reason))
@@ -488,7 +488,7 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     }
 
     function _requireWithinCap(FeeKind kind, uint256 bps, uint256 cap) private pure {
-        if (bps > cap) revert SplitterFeeAboveCap(kind, bps, cap);
+        if (bps > cap) revert RepaymentSplitterFeeAboveCap(kind, bps, cap);
     }
 
     function _setFeeCaps(FeeCaps memory caps) private {
@@ -501,7 +501,7 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     }
 
     function _setReserve(address reserve_) private {
-        if (reserve_ == address(0)) revert SplitterZeroAddress();
+        if (reserve_ == address(0)) revert RepaymentSplitterZeroAddress();
         _reserve = reserve_;
         emit ReserveSet(reserve_);
     }

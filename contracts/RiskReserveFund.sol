@@ -35,12 +35,12 @@ contract RiskReserveFund is IRiskReserveFund, ReentrancyGuardTransient {
     }
 
     modifier onlyGovernance() {
-        if (!IAccessControl(address(ALLIANCE)).hasRole(bytes32(0), msg.sender)) revert ReserveNotGovernance(msg.sender);
+        if (!IAccessControl(address(ALLIANCE)).hasRole(bytes32(0), msg.sender)) revert RiskReserveFundNotGovernance(msg.sender);
         _;
     }
 
     modifier onlyWaterfall() {
-        if (msg.sender != waterfall) revert ReserveNotWaterfall(msg.sender);
+        if (msg.sender != waterfall) revert RiskReserveFundNotWaterfall(msg.sender);
         _;
     }
 
@@ -56,8 +56,8 @@ contract RiskReserveFund is IRiskReserveFund, ReentrancyGuardTransient {
 
     /// @inheritdoc IRiskReserveFund
     function deposit(uint256 amount) external nonReentrant {
-        if (!ALLIANCE.isActiveMember(msg.sender, ROLE_PLATFORM)) revert ReserveNotPlatform(msg.sender);
-        if (amount == 0) revert ReserveZeroAmount();
+        if (!ALLIANCE.isActiveMember(msg.sender, ROLE_PLATFORM)) revert RiskReserveFundNotPlatform(msg.sender);
+        if (amount == 0) revert RiskReserveFundZeroAmount();
         _positions[msg.sender].contributed += uint128(amount);
         emit Deposited(msg.sender, amount);
         TOKEN.pullExact(msg.sender, amount);
@@ -94,7 +94,7 @@ contract RiskReserveFund is IRiskReserveFund, ReentrancyGuardTransient {
 
     /// @inheritdoc IRiskReserveFund
     function setWaterfall(address waterfall_) external onlyGovernance {
-        if (waterfall != address(0)) revert ReserveNotGovernance(msg.sender);
+        if (waterfall != address(0)) revert RiskReserveFundNotGovernance(msg.sender);
         waterfall = waterfall_;
         emit WaterfallSet(waterfall_);
     }
@@ -123,7 +123,7 @@ contract RiskReserveFund is IRiskReserveFund, ReentrancyGuardTransient {
     }
 
     function _setPolicy(ReservePolicy memory policy_) private {
-        if (policy_.coverageBps > BPS) revert ReserveInvalidPolicy(policy_.coverageBps);
+        if (policy_.coverageBps > BPS) revert RiskReserveFundInvalidPolicy(policy_.coverageBps);
         _policy = policy_;
         emit ReservePolicySet(policy_);
     }

@@ -137,7 +137,7 @@ describe("CollateralRegistry", function () {
             .connect(f.platformB)
             .registerCollateral(again, f.buyer, AssetClass.Vehicle, APPRAISAL, id("another appraisal")),
         )
-          .to.be.revertedWithCustomError(f.collateral, "CollateralAlreadyRegistered")
+          .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryAlreadyRegistered")
           .withArgs(f.car);
       }
       // The class is part of the key: a land-registry number that happens to read the same is another asset.
@@ -151,23 +151,23 @@ describe("CollateralRegistry", function () {
         await expect(
           f.collateral.connect(caller).registerCollateral(house, f.owner, AssetClass.RealEstate, APPRAISAL, id("a")),
         )
-          .to.be.revertedWithCustomError(f.collateral, "CollateralUnauthorized")
+          .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryUnauthorized")
           .withArgs(caller.address);
       }
       await f.alliance.suspendMember(f.platformB);
       await expect(
         f.collateral.connect(f.platformB).registerCollateral(house, f.owner, AssetClass.RealEstate, APPRAISAL, id("a")),
-      ).to.be.revertedWithCustomError(f.collateral, "CollateralUnauthorized");
+      ).to.be.revertedWithCustomError(f.collateral, "CollateralRegistryUnauthorized");
       await expect(
         f.collateral.connect(f.custodian).registerCollateral(house, f.owner, AssetClass.RealEstate, 0, id("a")),
       )
-        .to.be.revertedWithCustomError(f.collateral, "CollateralInvalidAppraisal")
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryInvalidAppraisal")
         .withArgs(0, id("a"));
       await expect(
         f.collateral
           .connect(f.custodian)
           .registerCollateral(house, f.owner, AssetClass.RealEstate, APPRAISAL, ZeroHash),
-      ).to.be.revertedWithCustomError(f.collateral, "CollateralInvalidAppraisal");
+      ).to.be.revertedWithCustomError(f.collateral, "CollateralRegistryInvalidAppraisal");
       await expect(
         f.collateral.connect(f.custodian).registerCollateral(house, f.owner, AssetClass.RealEstate, APPRAISAL, id("a")),
       ).to.emit(f.collateral, "CollateralRegistered");
@@ -181,11 +181,11 @@ describe("CollateralRegistry", function () {
       for (const caller of [f.owner, f.outsider, f.auditor]) {
         await expect(f.collateral.connect(caller).revalue(f.car, 1n, id("x"))).to.be.revertedWithCustomError(
           f.collateral,
-          "CollateralUnauthorized",
+          "CollateralRegistryUnauthorized",
         );
       }
       await expect(f.collateral.connect(f.platformA).revalue(42n, 1n, id("x")))
-        .to.be.revertedWithCustomError(f.collateral, "CollateralUnknownAsset")
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryUnknownAsset")
         .withArgs(42n);
     });
   });
@@ -215,7 +215,7 @@ describe("CollateralRegistry", function () {
       const f = await loadFixture(collateralFixture);
       await pledgeByPlatform(f, f.loanA, 50_000n * UNIT, 1);
       await expect(pledgeByPlatform(f, f.loanB, 30_000n * UNIT + 1n, 1))
-        .to.be.revertedWithCustomError(f.collateral, "CollateralFirstLiensExceedAppraisal")
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryFirstLiensExceedAppraisal")
         .withArgs(f.car, APPRAISAL + 1n, APPRAISAL);
       // A junior lien is not bounded by the appraisal.
       await expect(pledgeByPlatform(f, f.loanB, 60_000n * UNIT, 2)).to.emit(f.collateral, "CollateralPledged");
@@ -229,13 +229,13 @@ describe("CollateralRegistry", function () {
 
       const none = { deadline: (await time.latest()) + DAY, r: ZeroHash, vs: ZeroHash };
       await expect(pledge(none))
-        .to.be.revertedWithCustomError(f.collateral, "CollateralInvalidConsent")
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryInvalidConsent")
         .withArgs(f.car, f.owner.address);
       const forged = await consent(f, f.loanA, secured, 1, f.outsider);
-      await expect(pledge(forged)).to.be.revertedWithCustomError(f.collateral, "CollateralInvalidConsent");
+      await expect(pledge(forged)).to.be.revertedWithCustomError(f.collateral, "CollateralRegistryInvalidConsent");
       // A consent names its amount: it does not cover a larger one.
       const smaller = await consent(f, f.loanA, secured - 1n);
-      await expect(pledge(smaller)).to.be.revertedWithCustomError(f.collateral, "CollateralInvalidConsent");
+      await expect(pledge(smaller)).to.be.revertedWithCustomError(f.collateral, "CollateralRegistryInvalidConsent");
 
       const wrongChain = Signature.from(
         await f.owner.signTypedData(
@@ -253,17 +253,17 @@ describe("CollateralRegistry", function () {
         ),
       );
       await expect(pledge({ deadline: none.deadline, r: wrongChain.r, vs: wrongChain.yParityAndS }))
-        .to.be.revertedWithCustomError(f.collateral, "CollateralInvalidConsent")
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryInvalidConsent")
         .withArgs(f.car, f.owner.address);
 
       const expiring = await consent(f, f.loanA, secured);
       await time.increaseTo(expiring.deadline + 1);
-      await expect(pledge(expiring)).to.be.revertedWithCustomError(f.collateral, "CollateralConsentExpired");
+      await expect(pledge(expiring)).to.be.revertedWithCustomError(f.collateral, "CollateralRegistryConsentExpired");
 
       const good = await consent(f, f.loanA, secured);
       await pledge(good);
       await expect(pledge(good))
-        .to.be.revertedWithCustomError(f.collateral, "CollateralInvalidConsent")
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryInvalidConsent")
         .withArgs(f.car, f.owner.address);
     });
 
@@ -271,14 +271,14 @@ describe("CollateralRegistry", function () {
       const f = await loadFixture(collateralFixture);
       const c = await consent(f, f.loanA, UNIT);
       await expect(f.collateral.connect(f.platformA).revokeConsents(f.car))
-        .to.be.revertedWithCustomError(f.collateral, "CollateralUnauthorized")
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryUnauthorized")
         .withArgs(f.platformA.address);
       await expect(f.collateral.connect(f.owner).revokeConsents(f.car))
         .to.emit(f.collateral, "ConsentsRevoked")
         .withArgs(f.car, 1);
       await expect(
         f.collateral.connect(f.platformA).pledge(f.car, f.loanA, UNIT, 1, c.deadline, c.r, c.vs),
-      ).to.be.revertedWithCustomError(f.collateral, "CollateralInvalidConsent");
+      ).to.be.revertedWithCustomError(f.collateral, "CollateralRegistryInvalidConsent");
     });
 
     it("is for the owner or, with consent, the loan's own platform", async function () {
@@ -286,7 +286,7 @@ describe("CollateralRegistry", function () {
       const c = await consent(f, f.loanA, UNIT);
       for (const caller of [f.platformB, f.outsider, f.lender, f.governance]) {
         await expect(f.collateral.connect(caller).pledge(f.car, f.loanA, UNIT, 1, c.deadline, c.r, c.vs))
-          .to.be.revertedWithCustomError(f.collateral, "CollateralNotPlatformOrOwner")
+          .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryNotPlatformOrOwner")
           .withArgs(f.car, caller.address);
       }
     });
@@ -297,23 +297,23 @@ describe("CollateralRegistry", function () {
       const own = (terms: LoanTerms, secured: bigint, priority: number) =>
         f.collateral.connect(f.owner).pledge(f.car, terms, secured, priority, 0, ZeroHash, ZeroHash);
       await expect(own(f.loanB, UNIT, 1))
-        .to.be.revertedWithCustomError(f.collateral, "CollateralLoanNotOpen")
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryLoanNotOpen")
         .withArgs(loanIdOf(f.loanB), LoanStatus.Cancelled);
       await expect(own(f.loanA, 0n, 1))
-        .to.be.revertedWithCustomError(f.collateral, "CollateralInvalidLien")
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryInvalidLien")
         .withArgs(0, 1, 8);
-      await expect(own(f.loanA, UNIT, 0)).to.be.revertedWithCustomError(f.collateral, "CollateralInvalidLien");
-      await expect(own(f.loanA, UNIT, 9)).to.be.revertedWithCustomError(f.collateral, "CollateralInvalidLien");
+      await expect(own(f.loanA, UNIT, 0)).to.be.revertedWithCustomError(f.collateral, "CollateralRegistryInvalidLien");
+      await expect(own(f.loanA, UNIT, 9)).to.be.revertedWithCustomError(f.collateral, "CollateralRegistryInvalidLien");
       await own(f.loanA, UNIT, 1);
       await expect(own(f.loanA, UNIT, 2))
-        .to.be.revertedWithCustomError(f.collateral, "CollateralLienExists")
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryLienExists")
         .withArgs(f.car, loanIdOf(f.loanA), LienStatus.Active);
     });
 
     it("keeps a pledged asset from being transferred", async function () {
       const f = await loadFixture(pledgedFixture);
       await expect(f.collateral.connect(f.owner).transferFrom(f.owner, f.buyer, f.car))
-        .to.be.revertedWithCustomError(f.collateral, "CollateralPledgedAsset")
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryPledgedAsset")
         .withArgs(f.car);
     });
   });
@@ -343,11 +343,11 @@ describe("CollateralRegistry", function () {
       const f = await loadFixture(pledgedFixture);
       for (const caller of [f.platformA, f.owner, f.governance]) {
         await expect(f.collateral.connect(caller).release(f.car, loanIdOf(f.loanA)))
-          .to.be.revertedWithCustomError(f.collateral, "CollateralLoanNotClosed")
+          .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryLoanNotClosed")
           .withArgs(loanIdOf(f.loanA), LoanStatus.Funding);
       }
       await expect(f.collateral.release(f.car, 42n))
-        .to.be.revertedWithCustomError(f.collateral, "CollateralWrongLienStatus")
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryWrongLienStatus")
         .withArgs(f.car, 42n, LienStatus.None);
     });
   });
@@ -365,7 +365,7 @@ describe("CollateralRegistry", function () {
     it("rejects a seizure before default", async function () {
       const f = await loadFixture(pledgedFixture);
       await expect(f.collateral.connect(f.platformA).seize(f.car, f.loanA))
-        .to.be.revertedWithCustomError(f.collateral, "CollateralLoanNotDefaulted")
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryLoanNotDefaulted")
         .withArgs(loanIdOf(f.loanA), LoanStatus.Funding);
     });
 
@@ -373,7 +373,7 @@ describe("CollateralRegistry", function () {
       const f = await loadFixture(defaultedFixture);
       for (const caller of [f.platformB, f.owner, f.outsider, f.governance]) {
         await expect(f.collateral.connect(caller).seize(f.car, f.loanA))
-          .to.be.revertedWithCustomError(f.collateral, "CollateralUnauthorized")
+          .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryUnauthorized")
           .withArgs(caller.address);
       }
     });
@@ -381,21 +381,21 @@ describe("CollateralRegistry", function () {
     it("rejects a release, a second seizure, a new pledge or a transfer once the asset is seized", async function () {
       const f = await loadFixture(seizedFixture);
       await expect(f.collateral.connect(f.platformB).seize(f.car, f.loanB))
-        .to.be.revertedWithCustomError(f.collateral, "CollateralWrongAssetStatus")
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryWrongAssetStatus")
         .withArgs(f.car, AssetStatus.Seized);
       await expect(f.collateral.connect(f.platformA).seize(f.car, f.loanA))
-        .to.be.revertedWithCustomError(f.collateral, "CollateralWrongAssetStatus")
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryWrongAssetStatus")
         .withArgs(f.car, AssetStatus.Seized);
       await expect(f.collateral.release(f.car, loanIdOf(f.loanB)))
-        .to.be.revertedWithCustomError(f.collateral, "CollateralWrongAssetStatus")
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryWrongAssetStatus")
         .withArgs(f.car, AssetStatus.Seized);
       const other = await termsFor(f.platformA);
       await f.loans.connect(f.platformA).anchorLoan(other);
       await expect(
         f.collateral.connect(f.platformA).pledge(f.car, other, UNIT, 3, 0, ZeroHash, ZeroHash),
-      ).to.be.revertedWithCustomError(f.collateral, "CollateralWrongAssetStatus");
+      ).to.be.revertedWithCustomError(f.collateral, "CollateralRegistryWrongAssetStatus");
       await expect(f.collateral.connect(f.owner).transferFrom(f.collateral, f.buyer, f.car))
-        .to.be.revertedWithCustomError(f.collateral, "CollateralPledgedAsset")
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryPledgedAsset")
         .withArgs(f.car);
     });
   });
@@ -493,7 +493,7 @@ describe("CollateralRegistry", function () {
         15_000n * UNIT,
       );
       await expect(collateral.connect(f.owner).withdraw(f.buyer))
-        .to.be.revertedWithCustomError(collateral, "CollateralNothingToWithdraw")
+        .to.be.revertedWithCustomError(collateral, "CollateralRegistryNothingToWithdraw")
         .withArgs(f.owner.address);
     });
 
@@ -502,19 +502,19 @@ describe("CollateralRegistry", function () {
       const dispose = (liens: LoanTerms[], caller = f.platformA) =>
         f.collateral.connect(caller).dispose(f.car, liens, UNIT, id("buyer"), id("sale"));
       await expect(dispose([f.loanA]))
-        .to.be.revertedWithCustomError(f.collateral, "CollateralLiensIncomplete")
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryLiensIncomplete")
         .withArgs(f.car, 1, 2);
       await expect(dispose([f.loanB, f.loanA])).to.be.revertedWithCustomError(
         f.collateral,
-        "CollateralLiensIncomplete",
+        "CollateralRegistryLiensIncomplete",
       );
       await expect(dispose([f.loanA, f.loanA])).to.be.revertedWithCustomError(
         f.collateral,
-        "CollateralWrongLienStatus",
+        "CollateralRegistryWrongLienStatus",
       );
       for (const caller of [f.platformB, f.owner, f.outsider]) {
         await expect(dispose([f.loanA, f.loanB], caller))
-          .to.be.revertedWithCustomError(f.collateral, "CollateralNotSeizingPlatform")
+          .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryNotSeizingPlatform")
           .withArgs(f.car, caller.address, f.platformA.address);
       }
     });
@@ -522,12 +522,12 @@ describe("CollateralRegistry", function () {
     it("cannot dispose of an asset that is not seized, nor twice", async function () {
       const f = await loadFixture(defaultedFixture);
       await expect(f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB], UNIT, id("buyer"), id("sale")))
-        .to.be.revertedWithCustomError(f.collateral, "CollateralWrongAssetStatus")
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryWrongAssetStatus")
         .withArgs(f.car, AssetStatus.Registered);
       const s = await loadFixture(seizedFixture);
       await s.collateral.connect(s.platformA).dispose(s.car, [s.loanA, s.loanB], UNIT, id("buyer"), id("sale"));
       await expect(s.collateral.connect(s.platformA).dispose(s.car, [], UNIT, id("buyer"), id("sale")))
-        .to.be.revertedWithCustomError(s.collateral, "CollateralWrongAssetStatus")
+        .to.be.revertedWithCustomError(s.collateral, "CollateralRegistryWrongAssetStatus")
         .withArgs(s.car, AssetStatus.Disposed);
     });
 

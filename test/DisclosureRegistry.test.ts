@@ -98,7 +98,7 @@ describe("DisclosureRegistry", function () {
       const figures = await f.client.ledgerFigures(platform, f.period);
       const first = reportFrom(platform, f.period, { ...figures, badDebtRateBps: 0 });
       expect((await f.client.publish(first)).version).to.equal(1);
-      await expectRejection(f.client.publish(first), /DisclosureAlreadyPublished: .* already published 1 version/);
+      await expectRejection(f.client.publish(first), /DisclosureRegistryAlreadyPublished: .* already published 1 version/);
 
       const corrected = reportFrom(platform, f.period, figures);
       expect((await f.client.publish(corrected, true)).version).to.equal(2);
@@ -106,11 +106,11 @@ describe("DisclosureRegistry", function () {
       expect((await f.client.report(platform, f.period)).contentHash).to.equal(reportHash(corrected));
 
       const auditor = clientFor(f, f.auditor);
-      await expectRejection(auditor.attest(corrected, 1), /DisclosureUnknownReport/);
+      await expectRejection(auditor.attest(corrected, 1), /DisclosureRegistryUnknownReport/);
       await auditor.attest(corrected, 2);
       expect(await f.disclosures.isAttested(platform, Number(f.period.replace("-", "")), 2, f.auditor)).to.equal(true);
-      await expectRejection(auditor.attest(corrected, 2), /DisclosureAlreadyAttested/);
-      await expectRejection(clientFor(f, f.platformB).attest(corrected, 2), /DisclosureNotAuditor/);
+      await expectRejection(auditor.attest(corrected, 2), /DisclosureRegistryAlreadyAttested/);
+      await expectRejection(clientFor(f, f.platformB).attest(corrected, 2), /DisclosureRegistryNotAuditor/);
     });
 
     it("takes reports from active platforms only, for a real month and a known schema", async function () {
@@ -128,17 +128,17 @@ describe("DisclosureRegistry", function () {
       };
       for (const caller of [f.auditor, f.outsider, f.governance]) {
         await expect(f.disclosures.connect(caller).publish(202611, 1, id("report"), figures))
-          .to.be.revertedWithCustomError(f.disclosures, "DisclosureNotPlatform")
+          .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryNotPlatform")
           .withArgs(caller.address);
       }
       const publish = (period: number, version: number, hash: string) =>
         f.disclosures.connect(f.platformA).publish(period, version, hash, figures);
       await expect(publish(202613, 1, id("r")))
-        .to.be.revertedWithCustomError(f.disclosures, "DisclosureInvalidPeriod")
+        .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryInvalidPeriod")
         .withArgs(202613);
-      await expect(publish(202611, 2, id("r"))).to.be.revertedWithCustomError(f.disclosures, "DisclosureInvalidReport");
+      await expect(publish(202611, 2, id("r"))).to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryInvalidReport");
       await expect(f.disclosures.connect(f.platformA).correct(202611, 1, id("r"), figures))
-        .to.be.revertedWithCustomError(f.disclosures, "DisclosureNothingToCorrect")
+        .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryNothingToCorrect")
         .withArgs(f.platformA.address, 202611);
     });
   });

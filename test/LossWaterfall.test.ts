@@ -98,23 +98,23 @@ describe("LossWaterfall", function () {
       const publicAt = since + Number((await f.loans.alliancePolicy()).publicDefaultDelay);
       await time.setNextBlockTimestamp(publicAt - 1);
       await expect(f.waterfall.connect(f.outsider).settle(f.terms))
-        .to.be.revertedWithCustomError(f.waterfall, "WaterfallNotYetPublic")
+        .to.be.revertedWithCustomError(f.waterfall, "LossWaterfallNotYetPublic")
         .withArgs(f.loanId, publicAt, publicAt - 1);
       await time.setNextBlockTimestamp(publicAt);
       await expect(f.waterfall.connect(f.outsider).settle(f.terms)).to.emit(f.waterfall, "LossSettled");
       await expect(f.waterfall.connect(f.platformA).settle(f.terms))
-        .to.be.revertedWithCustomError(f.waterfall, "WaterfallAlreadySettled")
+        .to.be.revertedWithCustomError(f.waterfall, "LossWaterfallAlreadySettled")
         .withArgs(f.loanId);
     });
 
     it("settles only Defaulted loans funded through the splitter", async function () {
       const f = await loadFixture(lossFixture);
       await expect(f.waterfall.connect(f.platformA).settle(f.terms))
-        .to.be.revertedWithCustomError(f.waterfall, "WaterfallNotFunded")
+        .to.be.revertedWithCustomError(f.waterfall, "LossWaterfallNotFunded")
         .withArgs(f.loanId);
       await f.splitter.connect(f.lender).fund(f.terms, 100_000n * UNIT);
       await expect(f.waterfall.connect(f.platformA).settle(f.terms))
-        .to.be.revertedWithCustomError(f.waterfall, "WaterfallWrongLoanStatus")
+        .to.be.revertedWithCustomError(f.waterfall, "LossWaterfallWrongLoanStatus")
         .withArgs(f.loanId, LoanStatus.Active);
     });
   });
@@ -159,7 +159,7 @@ describe("LossWaterfall", function () {
       await f.waterfall.connect(f.platformA).settle(f.terms);
       await expect(f.waterfall.connect(f.outsider).writeOff(f.terms)).to.be.revertedWithCustomError(
         f.waterfall,
-        "WaterfallNotYetPublic",
+        "LossWaterfallNotYetPublic",
       );
       // The registry's own write-off is closed to the platform of a loan the splitter funded.
       await expect(f.loans.connect(f.platformA).writeOff(f.terms))
@@ -174,7 +174,7 @@ describe("LossWaterfall", function () {
     it("keeps sharing recoveries after a write-off, and only a settled loan can be written off", async function () {
       const f = await loadFixture(defaultedFixture);
       await expect(f.waterfall.connect(f.platformA).writeOff(f.terms))
-        .to.be.revertedWithCustomError(f.waterfall, "WaterfallNotSettled")
+        .to.be.revertedWithCustomError(f.waterfall, "LossWaterfallNotSettled")
         .withArgs(f.loanId);
       await f.waterfall.connect(f.platformA).settle(f.terms);
       await f.waterfall.connect(f.platformA).writeOff(f.terms);
@@ -188,7 +188,7 @@ describe("LossWaterfall", function () {
       const f = await loadFixture(lossFixture);
       await f.insurance.connect(f.insurer).withdrawCapital(150_000n * UNIT, f.insurer);
       await expect(f.insurance.connect(f.insurer).writePolicy(f.terms, 6_000, (await time.latest()) + DAY))
-        .to.be.revertedWithCustomError(f.insurance, "InsuranceUnderCapitalised")
+        .to.be.revertedWithCustomError(f.insurance, "CreditInsuranceUnderCapitalised")
         .withArgs(f.insurer.address, 50_000n * UNIT, 60_000n * UNIT);
     });
 
@@ -196,18 +196,18 @@ describe("LossWaterfall", function () {
       const f = await loadFixture(lossFixture);
       const end = (await time.latest()) + 365 * DAY;
       await expect(f.insurance.connect(f.platformA).writePolicy(f.terms, 6_000, end))
-        .to.be.revertedWithCustomError(f.insurance, "InsuranceNotInsurer")
+        .to.be.revertedWithCustomError(f.insurance, "CreditInsuranceNotInsurer")
         .withArgs(f.platformA.address);
       await f.alliance.admitMember(f.outsider, Role.Insurer, id("another insurer"));
       await expect(f.insurance.connect(f.outsider).writePolicy(f.terms, 6_000, end))
-        .to.be.revertedWithCustomError(f.insurance, "InsuranceNotNamedInsurer")
+        .to.be.revertedWithCustomError(f.insurance, "CreditInsuranceNotNamedInsurer")
         .withArgs(f.loanId, f.insurer.address, f.outsider.address);
       await expect(f.insurance.connect(f.insurer).writePolicy(f.terms, 0, end))
-        .to.be.revertedWithCustomError(f.insurance, "InsuranceInvalidPolicy")
+        .to.be.revertedWithCustomError(f.insurance, "CreditInsuranceInvalidPolicy")
         .withArgs(0, end);
       await f.insurance.connect(f.insurer).writePolicy(f.terms, 6_000, end);
       await expect(f.insurance.connect(f.insurer).writePolicy(f.terms, 6_000, end))
-        .to.be.revertedWithCustomError(f.insurance, "InsuranceWrongPolicyStatus")
+        .to.be.revertedWithCustomError(f.insurance, "CreditInsuranceWrongPolicyStatus")
         .withArgs(f.loanId, 1);
     });
 
@@ -216,7 +216,7 @@ describe("LossWaterfall", function () {
       await f.splitter.connect(f.lender).fund(f.terms, 100_000n * UNIT);
       await defaultLoan(f, f.terms);
       await expect(f.insurance.connect(f.insurer).writePolicy(f.terms, 6_000, (await time.latest()) + DAY))
-        .to.be.revertedWithCustomError(f.insurance, "InsuranceWrongLoanStatus")
+        .to.be.revertedWithCustomError(f.insurance, "CreditInsuranceWrongLoanStatus")
         .withArgs(f.loanId, LoanStatus.Defaulted);
     });
 
@@ -225,10 +225,10 @@ describe("LossWaterfall", function () {
       await f.insurance.connect(f.insurer).writePolicy(f.terms, 6_000, (await time.latest()) + DAY);
       expect((await f.insurance.capitalOf(f.insurer)).locked).to.equal(60_000n * UNIT);
       await expect(f.insurance.connect(f.insurer).withdrawCapital(150_000n * UNIT, f.insurer))
-        .to.be.revertedWithCustomError(f.insurance, "InsuranceCapitalLocked")
+        .to.be.revertedWithCustomError(f.insurance, "CreditInsuranceCapitalLocked")
         .withArgs(f.insurer.address, 150_000n * UNIT, 140_000n * UNIT);
       await expect(f.insurance.releasePolicy(f.loanId))
-        .to.be.revertedWithCustomError(f.insurance, "InsuranceWrongLoanStatus")
+        .to.be.revertedWithCustomError(f.insurance, "CreditInsuranceWrongLoanStatus")
         .withArgs(f.loanId, LoanStatus.Funding);
       await f.splitter.connect(f.platformA).cancelFunding(f.terms);
       await expect(f.insurance.releasePolicy(f.loanId)).to.emit(f.insurance, "PolicyReleased");
@@ -239,15 +239,15 @@ describe("LossWaterfall", function () {
       const f = await loadFixture(lossFixture);
       for (const caller of [f.insurer, f.platformA, f.outsider]) {
         await expect(f.insurance.connect(caller).payClaim(f.loanId, UNIT))
-          .to.be.revertedWithCustomError(f.insurance, "InsuranceNotWaterfall")
+          .to.be.revertedWithCustomError(f.insurance, "CreditInsuranceNotWaterfall")
           .withArgs(caller.address);
         await expect(f.insurance.connect(caller).reimburse(f.loanId, UNIT))
-          .to.be.revertedWithCustomError(f.insurance, "InsuranceNotWaterfall")
+          .to.be.revertedWithCustomError(f.insurance, "CreditInsuranceNotWaterfall")
           .withArgs(caller.address);
       }
       await expect(f.insurance.setWaterfall(f.outsider)).to.be.revertedWithCustomError(
         f.insurance,
-        "InsuranceNotGovernance",
+        "CreditInsuranceNotGovernance",
       );
     });
   });
@@ -256,14 +256,14 @@ describe("LossWaterfall", function () {
     it("takes deposits from platforms, and compensation and reimbursements from the waterfall only", async function () {
       const f = await loadFixture(lossFixture);
       await expect(f.reserve.connect(f.insurer).deposit(UNIT))
-        .to.be.revertedWithCustomError(f.reserve, "ReserveNotPlatform")
+        .to.be.revertedWithCustomError(f.reserve, "RiskReserveFundNotPlatform")
         .withArgs(f.insurer.address);
       for (const caller of [f.platformA, f.governance, f.outsider]) {
         await expect(f.reserve.connect(caller).compensate(f.loanId, f.platformA, UNIT))
-          .to.be.revertedWithCustomError(f.reserve, "ReserveNotWaterfall")
+          .to.be.revertedWithCustomError(f.reserve, "RiskReserveFundNotWaterfall")
           .withArgs(caller.address);
         await expect(f.reserve.connect(caller).reimburse(f.loanId, f.platformA, UNIT))
-          .to.be.revertedWithCustomError(f.reserve, "ReserveNotWaterfall")
+          .to.be.revertedWithCustomError(f.reserve, "RiskReserveFundNotWaterfall")
           .withArgs(caller.address);
       }
       expect(await f.reserve.quotaRemaining(f.platformA)).to.equal(60_000n * UNIT);
@@ -274,13 +274,13 @@ describe("LossWaterfall", function () {
       const f = await loadFixture(lossFixture);
       const policy = { coverageBps: 8_000, capPerLoan: 10n * UNIT, quotaMultipleBps: 10_000 };
       await expect(f.reserve.connect(f.platformA).setPolicy(policy))
-        .to.be.revertedWithCustomError(f.reserve, "ReserveNotGovernance")
+        .to.be.revertedWithCustomError(f.reserve, "RiskReserveFundNotGovernance")
         .withArgs(f.platformA.address);
       await expect(f.reserve.setPolicy({ ...policy, coverageBps: 10_001 }))
-        .to.be.revertedWithCustomError(f.reserve, "ReserveInvalidPolicy")
+        .to.be.revertedWithCustomError(f.reserve, "RiskReserveFundInvalidPolicy")
         .withArgs(10_001);
       await expect(f.reserve.setPolicy(policy)).to.emit(f.reserve, "ReservePolicySet");
-      await expect(f.reserve.setWaterfall(f.outsider)).to.be.revertedWithCustomError(f.reserve, "ReserveNotGovernance");
+      await expect(f.reserve.setWaterfall(f.outsider)).to.be.revertedWithCustomError(f.reserve, "RiskReserveFundNotGovernance");
     });
   });
 

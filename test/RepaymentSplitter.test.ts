@@ -156,12 +156,12 @@ describe("RepaymentSplitter", function () {
       const f = await loadFixture(splitterFixture);
       for (const caller of [f.platformB, f.outsider, f.lender, f.governance, f.insurer]) {
         await expect(f.splitter.connect(caller).openFunding(f.terms, f.config))
-          .to.be.revertedWithCustomError(f.splitter, "SplitterNotPlatform")
+          .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotPlatform")
           .withArgs(f.loanId, caller.address);
       }
       await f.alliance.suspendMember(f.platformA);
       await expect(f.splitter.connect(f.platformA).openFunding(f.terms, f.config))
-        .to.be.revertedWithCustomError(f.splitter, "SplitterNotPlatform")
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotPlatform")
         .withArgs(f.loanId, f.platformA.address);
     });
 
@@ -184,7 +184,7 @@ describe("RepaymentSplitter", function () {
       for (const c of cases) {
         const bps = Object.values(c.change)[0];
         await expect(f.splitter.connect(f.platformA).openFunding(f.terms, { ...f.config, ...c.change }))
-          .to.be.revertedWithCustomError(f.splitter, "SplitterFeeAboveCap")
+          .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterFeeAboveCap")
           .withArgs(c.kind, bps, c.cap);
       }
     });
@@ -193,14 +193,14 @@ describe("RepaymentSplitter", function () {
       const f = await loadFixture(splitterFixture);
       const open = (config: typeof f.config) => f.splitter.connect(f.platformA).openFunding(f.terms, config);
       await expect(open({ ...f.config, insurer: ZeroAddress }))
-        .to.be.revertedWithCustomError(f.splitter, "SplitterNotInsurer")
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotInsurer")
         .withArgs(ZeroAddress);
       await expect(open({ ...f.config, insurer: f.platformB.address }))
-        .to.be.revertedWithCustomError(f.splitter, "SplitterNotInsurer")
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotInsurer")
         .withArgs(f.platformB.address);
       await expect(open({ ...f.config, borrowerPayout: ZeroAddress })).to.be.revertedWithCustomError(
         f.splitter,
-        "SplitterZeroAddress",
+        "RepaymentSplitterZeroAddress",
       );
       // An uninsured loan carries no premium and names no insurer.
       await expect(open({ ...f.config, insurer: ZeroAddress, premiumBps: 0 })).to.emit(f.splitter, "FundingOpened");
@@ -209,7 +209,7 @@ describe("RepaymentSplitter", function () {
     it("opens a loan once, and only while the registry has it in Funding", async function () {
       const f = await loadFixture(openFixture);
       await expect(f.splitter.connect(f.platformA).openFunding(f.terms, f.config))
-        .to.be.revertedWithCustomError(f.splitter, "SplitterWrongPhase")
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterWrongPhase")
         .withArgs(f.loanId, Phase.Funding);
       const active = await termsFor(f.platformA);
       await f.loans.connect(f.platformA).anchorLoan(active);
@@ -259,12 +259,12 @@ describe("RepaymentSplitter", function () {
       await f.token.connect(f.outsider).approve(f.splitter, UNIT);
       for (const caller of [f.outsider, f.platformA, f.governance]) {
         await expect(f.splitter.connect(caller).fund(f.terms, UNIT))
-          .to.be.revertedWithCustomError(f.splitter, "SplitterNotAllowedLender")
+          .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotAllowedLender")
           .withArgs(caller.address);
       }
       await f.alliance.connect(f.platformA).revokeLender(f.lender);
       await expect(f.splitter.connect(f.lender).fund(f.terms, UNIT))
-        .to.be.revertedWithCustomError(f.splitter, "SplitterNotAllowedLender")
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotAllowedLender")
         .withArgs(f.lender.address);
     });
 
@@ -273,15 +273,15 @@ describe("RepaymentSplitter", function () {
       await f.splitter.connect(f.lender).fund(f.terms, COMMITMENTS[0]);
       const remaining = f.terms.principal - COMMITMENTS[0];
       await expect(f.splitter.connect(f.lenders[1]).fund(f.terms, remaining + 1n))
-        .to.be.revertedWithCustomError(f.splitter, "SplitterOverCommitment")
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterOverCommitment")
         .withArgs(f.loanId, remaining + 1n, remaining);
       await expect(f.splitter.connect(f.lenders[1]).fund(f.terms, 0)).to.be.revertedWithCustomError(
         f.splitter,
-        "SplitterZeroAmount",
+        "RepaymentSplitterZeroAmount",
       );
       await time.setNextBlockTimestamp(f.terms.fundingDeadline + 1);
       await expect(f.splitter.connect(f.lenders[1]).fund(f.terms, UNIT))
-        .to.be.revertedWithCustomError(f.splitter, "SplitterFundingDeadlinePassed")
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterFundingDeadlinePassed")
         .withArgs(f.loanId, f.terms.fundingDeadline, f.terms.fundingDeadline + 1);
     });
 
@@ -289,7 +289,7 @@ describe("RepaymentSplitter", function () {
       it(`rejects a commitment to a loan that is ${PHASE_NAMES[phase]}`, async function () {
         const f = await inPhase(phase);
         await expect(f.splitter.connect(f.lender).fund(f.terms, UNIT))
-          .to.be.revertedWithCustomError(f.splitter, "SplitterWrongPhase")
+          .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterWrongPhase")
           .withArgs(f.loanId, phase);
       });
     }
@@ -319,7 +319,7 @@ describe("RepaymentSplitter", function () {
       );
       expect(await f.token.balanceOf(f.splitter)).to.equal(0n);
       await expect(f.splitter.connect(f.lenders[1]).claim([f.loanId], f.lenders[1]))
-        .to.be.revertedWithCustomError(f.splitter, "SplitterNothingToClaim")
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNothingToClaim")
         .withArgs(f.lenders[1].address);
     });
 
@@ -328,7 +328,7 @@ describe("RepaymentSplitter", function () {
       for (const caller of [f.outsider, f.lender, f.platformB]) {
         await expect(f.splitter.connect(caller).cancelFunding(f.terms)).to.be.revertedWithCustomError(
           f.splitter,
-          "SplitterFundingStillOpen",
+          "RepaymentSplitterFundingStillOpen",
         );
       }
       await time.increaseTo(f.terms.fundingDeadline + 1);
@@ -341,7 +341,7 @@ describe("RepaymentSplitter", function () {
       it(`cannot cancel a loan that is ${PHASE_NAMES[phase]}`, async function () {
         const f = await inPhase(phase);
         await expect(f.splitter.connect(f.platformA).cancelFunding(f.terms))
-          .to.be.revertedWithCustomError(f.splitter, "SplitterWrongPhase")
+          .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterWrongPhase")
           .withArgs(f.loanId, phase);
       });
     }
@@ -429,15 +429,15 @@ describe("RepaymentSplitter", function () {
       await time.increase(30 * DAY);
       const [due, total] = await f.splitter.amountDue(f.terms);
       await expect(f.splitter.connect(f.payer).repay(f.terms, total - 1n))
-        .to.be.revertedWithCustomError(f.splitter, "SplitterPaymentBelowDue")
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterPaymentBelowDue")
         .withArgs(f.loanId, total - 1n, total);
       const fees = due.platformFee + due.premium + due.reserve;
       await expect(f.splitter.connect(f.payer).repay(f.terms, fees))
-        .to.be.revertedWithCustomError(f.splitter, "SplitterPaymentBelowDue")
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterPaymentBelowDue")
         .withArgs(f.loanId, fees, total);
       const maxPayable = total - due.principal + f.terms.principal;
       await expect(f.splitter.connect(f.payer).repay(f.terms, maxPayable + 1n))
-        .to.be.revertedWithCustomError(f.splitter, "SplitterPaymentExceedsDue")
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterPaymentExceedsDue")
         .withArgs(f.loanId, maxPayable + 1n, maxPayable);
     });
 
@@ -445,7 +445,7 @@ describe("RepaymentSplitter", function () {
       it(`rejects a repayment to a loan that is ${PHASE_NAMES[phase]} in the splitter`, async function () {
         const f = await inPhase(phase);
         await expect(f.splitter.connect(f.payer).repay(f.terms, UNIT))
-          .to.be.revertedWithCustomError(f.splitter, "SplitterWrongPhase")
+          .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterWrongPhase")
           .withArgs(f.loanId, phase);
       });
     }
@@ -498,7 +498,7 @@ describe("RepaymentSplitter", function () {
       it(`has nothing to pay for a loan that is ${PHASE_NAMES[phase]}`, async function () {
         const f = await inPhase(phase);
         await expect(f.splitter.payout(f.loanId, [f.lender.address]))
-          .to.be.revertedWithCustomError(f.splitter, "SplitterWrongPhase")
+          .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterWrongPhase")
           .withArgs(f.loanId, phase);
       });
     }
@@ -521,11 +521,11 @@ describe("RepaymentSplitter", function () {
         [0n, owed],
       );
       await expect(f.splitter.connect(f.lender).claim(ids, f.lender))
-        .to.be.revertedWithCustomError(f.splitter, "SplitterNothingToClaim")
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNothingToClaim")
         .withArgs(f.lender.address);
       await expect(f.splitter.connect(f.lender).claim(ids, ZeroAddress)).to.be.revertedWithCustomError(
         f.splitter,
-        "SplitterZeroAddress",
+        "RepaymentSplitterZeroAddress",
       );
     });
 
@@ -534,7 +534,7 @@ describe("RepaymentSplitter", function () {
         const f = await inPhase(phase);
         if (phase === Phase.Funding) await f.splitter.connect(f.lender).fund(f.terms, UNIT);
         await expect(f.splitter.connect(f.lender).claim([f.loanId], f.lender))
-          .to.be.revertedWithCustomError(f.splitter, "SplitterNothingToClaim")
+          .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNothingToClaim")
           .withArgs(f.lender.address);
       });
     }
@@ -671,7 +671,7 @@ describe("RepaymentSplitter", function () {
       const f = await loadFixture(splitterFixture);
       for (const [behaviour, error] of [
         [TokenBehaviour.ReturnFalse, "SafeERC20FailedOperation"],
-        [TokenBehaviour.FeeOnTransfer, "SettlementTransferShortfall"],
+        [TokenBehaviour.FeeOnTransfer, "ExactTransferShortfall"],
       ] as const) {
         const token = (await ethers.deployContract("MockToken", [behaviour])) as unknown as MockToken;
         const splitter = await splitterOn(f, token);
@@ -681,7 +681,7 @@ describe("RepaymentSplitter", function () {
         await token.mint(f.lender, 1_000n * UNIT);
         await token.connect(f.lender).approve(splitter, MaxUint256);
         const attempt = splitter.connect(f.lender).fund(terms, 1_000n * UNIT);
-        if (error === "SettlementTransferShortfall") {
+        if (error === "ExactTransferShortfall") {
           await expect(attempt)
             .to.be.revertedWithCustomError(splitter, error)
             .withArgs(token.target, 1_000n * UNIT, 990n * UNIT);
@@ -697,7 +697,7 @@ describe("RepaymentSplitter", function () {
       const f = await loadFixture(fundedFixture);
       for (const caller of [f.platformA, f.lender, f.outsider, f.governance]) {
         await expect(f.splitter.connect(caller).recover(f.loanId, UNIT))
-          .to.be.revertedWithCustomError(f.splitter, "SplitterNotServicer")
+          .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotServicer")
           .withArgs(caller.address);
       }
       await f.token.mint(f.servicer, UNIT);
@@ -708,7 +708,7 @@ describe("RepaymentSplitter", function () {
       expect((await f.splitter.bookOf(f.loanId)).lendersIn).to.equal(UNIT);
       await expect(f.splitter.connect(f.servicer).recover(f.loanId, 0)).to.be.revertedWithCustomError(
         f.splitter,
-        "SplitterZeroAmount",
+        "RepaymentSplitterZeroAmount",
       );
     });
 
@@ -716,7 +716,7 @@ describe("RepaymentSplitter", function () {
       it(`refuse a recovery for a loan that is ${PHASE_NAMES[phase]}`, async function () {
         const f = await inPhase(phase);
         await expect(f.splitter.connect(f.servicer).recover(f.loanId, UNIT))
-          .to.be.revertedWithCustomError(f.splitter, "SplitterWrongPhase")
+          .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterWrongPhase")
           .withArgs(f.loanId, phase);
       });
     }
@@ -784,20 +784,20 @@ describe("RepaymentSplitter", function () {
     it("moves shares only to another allowlisted lender, and no more than the seller holds", async function () {
       const f = await loadFixture(repaidOnceFixture);
       await expect(f.splitter.connect(f.lender).transferShare(f.loanId, f.outsider, UNIT))
-        .to.be.revertedWithCustomError(f.splitter, "SplitterNotAllowedLender")
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotAllowedLender")
         .withArgs(f.outsider.address);
       await expect(f.splitter.connect(f.lender).transferShare(f.loanId, f.lender, UNIT))
-        .to.be.revertedWithCustomError(f.splitter, "SplitterNotAllowedLender")
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotAllowedLender")
         .withArgs(f.lender.address);
       await expect(f.splitter.connect(f.lender).transferShare(f.loanId, f.lenders[1], COMMITMENTS[0] + 1n))
-        .to.be.revertedWithCustomError(f.splitter, "SplitterInsufficientShares")
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterInsufficientShares")
         .withArgs(f.loanId, f.lender.address, COMMITMENTS[0], COMMITMENTS[0] + 1n);
       await expect(f.splitter.connect(f.outsider).transferShare(f.loanId, f.lenders[1], 1n))
-        .to.be.revertedWithCustomError(f.splitter, "SplitterInsufficientShares")
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterInsufficientShares")
         .withArgs(f.loanId, f.outsider.address, 0, 1n);
       await expect(f.splitter.connect(f.lender).transferShare(f.loanId, f.lenders[1], 0)).to.be.revertedWithCustomError(
         f.splitter,
-        "SplitterZeroAmount",
+        "RepaymentSplitterZeroAmount",
       );
     });
 
@@ -805,7 +805,7 @@ describe("RepaymentSplitter", function () {
       it(`cannot move shares of a loan that is ${PHASE_NAMES[phase]}`, async function () {
         const f = await inPhase(phase);
         await expect(f.splitter.connect(f.lender).transferShare(f.loanId, f.lenders[1], 1n))
-          .to.be.revertedWithCustomError(f.splitter, "SplitterWrongPhase")
+          .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterWrongPhase")
           .withArgs(f.loanId, phase);
       });
     }
@@ -820,19 +820,19 @@ describe("RepaymentSplitter", function () {
         .withArgs(f.platformA.address, contributed);
       expect((await f.reserve.positionOf(f.platformA)).contributed).to.equal(contributed);
       await expect(f.splitter.connect(f.platformA).withdrawReserve([f.platformA.address]))
-        .to.be.revertedWithCustomError(f.splitter, "SplitterNotReserve")
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotReserve")
         .withArgs(f.platformA.address);
       for (const payee of [f.platformA, f.insurer]) {
         const owed = await f.splitter.feesOwed(payee);
         expect(owed).to.be.greaterThan(0n);
         await expect(f.splitter.connect(payee).withdrawFees(payee)).to.changeTokenBalance(ethers, f.token, payee, owed);
         await expect(f.splitter.connect(payee).withdrawFees(payee))
-          .to.be.revertedWithCustomError(f.splitter, "SplitterNothingToClaim")
+          .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNothingToClaim")
           .withArgs(payee.address);
       }
       await expect(f.splitter.connect(f.outsider).withdrawFees(f.outsider)).to.be.revertedWithCustomError(
         f.splitter,
-        "SplitterNothingToClaim",
+        "RepaymentSplitterNothingToClaim",
       );
     });
 
@@ -841,18 +841,18 @@ describe("RepaymentSplitter", function () {
       const caps = { platformFeeBps: 500, premiumBps: 400, reserveBps: 200 };
       for (const caller of [f.platformA, f.outsider, f.auditor, f.servicer]) {
         await expect(f.splitter.connect(caller).setFeeCaps(caps))
-          .to.be.revertedWithCustomError(f.splitter, "SplitterNotGovernance")
+          .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotGovernance")
           .withArgs(caller.address);
         await expect(f.splitter.connect(caller).setReserve(caller))
-          .to.be.revertedWithCustomError(f.splitter, "SplitterNotGovernance")
+          .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotGovernance")
           .withArgs(caller.address);
       }
       await expect(f.splitter.setFeeCaps(caps)).to.emit(f.splitter, "FeeCapsSet");
       expect((await f.splitter.feeCaps()).platformFeeBps).to.equal(500n);
       await expect(f.splitter.setReserve(f.auditor)).to.emit(f.splitter, "ReserveSet").withArgs(f.auditor.address);
-      await expect(f.splitter.setReserve(ZeroAddress)).to.be.revertedWithCustomError(f.splitter, "SplitterZeroAddress");
+      await expect(f.splitter.setReserve(ZeroAddress)).to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterZeroAddress");
       await expect(f.splitter.setFeeCaps({ ...caps, reserveBps: 10_001 }))
-        .to.be.revertedWithCustomError(f.splitter, "SplitterFeeAboveCap")
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterFeeAboveCap")
         .withArgs(FeeKind.ReserveContribution, 10_001, 10_000);
     });
   });

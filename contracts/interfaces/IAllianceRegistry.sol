@@ -59,6 +59,8 @@ interface IAllianceRegistry {
     event LenderAllowed(address indexed lender, address indexed provider, uint40 kycExpiry);
     /// @notice `lender` was removed from the allowlist by `by`.
     event LenderRevoked(address indexed lender, address indexed by);
+    /// @notice Governance published `fingerprint` of the alliance key (never the key itself).
+    event AllianceKeyFingerprintSet(bytes32 fingerprint);
 
     // ---------------------------------------------------------------- errors
 
@@ -92,6 +94,11 @@ interface IAllianceRegistry {
 
     /// @notice Replaces `account`'s profile hash. Governance or the member itself; not for expelled members.
     function setMemberMetadata(address account, bytes32 metadataHash) external;
+
+    /// @notice Publishes the fingerprint of the alliance key, `HMAC-SHA256(key, "LoanLedger alliance key fingerprint v1")`,
+    /// so that every member's tools can check at start-up that they hash borrower references and asset ids under the
+    /// alliance's key: a wrong key would make a borrower with loans look clean. Governance only.
+    function setAllianceKeyFingerprint(bytes32 fingerprint) external;
 
     /// @notice Active → Suspended. Governance only. The member stops originating; its loans keep being serviced.
     function suspendMember(address account) external;
@@ -130,6 +137,9 @@ interface IAllianceRegistry {
 
     /// @notice Whether `lender` is allowlisted and its KYC has not expired.
     function isAllowedLender(address lender) external view returns (bool);
+
+    /// @notice The published fingerprint of the alliance key (zero until governance sets it).
+    function allianceKeyFingerprint() external view returns (bytes32);
 
     /// @notice Whether `account` is a system contract that may service any platform's loans.
     function isLoanServicer(address account) external view returns (bool);

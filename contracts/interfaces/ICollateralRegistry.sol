@@ -131,46 +131,46 @@ interface ICollateralRegistry {
 
     // ---------------------------------------------------------------- errors
 
-    error CollateralZeroAddress();
+    error CollateralRegistryZeroAddress();
     /// @notice `caller` lacks the member role this needs.
-    error CollateralUnauthorized(address caller);
+    error CollateralRegistryUnauthorized(address caller);
     /// @notice An asset with this key is registered (and not yet disposed).
-    error CollateralAlreadyRegistered(uint256 assetId);
-    error CollateralUnknownAsset(uint256 assetId);
+    error CollateralRegistryAlreadyRegistered(uint256 assetId);
+    error CollateralRegistryUnknownAsset(uint256 assetId);
     /// @notice The appraisal value must be positive and fit 96 bits; the document hash must not be zero.
-    error CollateralInvalidAppraisal(uint256 value, bytes32 docHash);
+    error CollateralRegistryInvalidAppraisal(uint256 value, bytes32 docHash);
     /// @notice The asset is `status`, where this cannot be done.
-    error CollateralWrongAssetStatus(uint256 assetId, AssetStatus status);
+    error CollateralRegistryWrongAssetStatus(uint256 assetId, AssetStatus status);
     /// @notice The asset carries liens (or is seized) and cannot be transferred.
-    error CollateralPledgedAsset(uint256 assetId);
+    error CollateralRegistryPledgedAsset(uint256 assetId);
     /// @notice Only the loan's platform (with the owner's signature) or the owner itself may pledge; `caller` is neither.
-    error CollateralNotPlatformOrOwner(uint256 assetId, address caller);
+    error CollateralRegistryNotPlatformOrOwner(uint256 assetId, address caller);
     /// @notice The consent is not the owner's signature over this pledge and the asset's current nonce.
-    error CollateralInvalidConsent(uint256 assetId, address owner);
+    error CollateralRegistryInvalidConsent(uint256 assetId, address owner);
     /// @notice The consent expired at `deadline`; it is `nowTime`.
-    error CollateralConsentExpired(uint256 assetId, uint256 deadline, uint256 nowTime);
+    error CollateralRegistryConsentExpired(uint256 assetId, uint256 deadline, uint256 nowTime);
     /// @notice A loan takes liens while Funding, Active or Late; it is `status`.
-    error CollateralLoanNotOpen(LoanId loanId, LoanStatus status);
+    error CollateralRegistryLoanNotOpen(LoanId loanId, LoanStatus status);
     /// @notice The secured amount must be positive and fit 96 bits; the priority between 1 and `maxPriority`.
-    error CollateralInvalidLien(uint256 securedAmount, uint8 priority, uint8 maxPriority);
+    error CollateralRegistryInvalidLien(uint256 securedAmount, uint8 priority, uint8 maxPriority);
     /// @notice The loan already has a lien (`status`) on this asset.
-    error CollateralLienExists(uint256 assetId, LoanId loanId, LienStatus status);
+    error CollateralRegistryLienExists(uint256 assetId, LoanId loanId, LienStatus status);
     /// @notice The asset carries the most liens it may, `max`.
-    error CollateralTooManyLiens(uint256 assetId, uint256 max);
+    error CollateralRegistryTooManyLiens(uint256 assetId, uint256 max);
     /// @notice First-priority liens would secure `requested` in all, above the appraisal value `appraisalValue`.
-    error CollateralFirstLiensExceedAppraisal(uint256 assetId, uint256 requested, uint256 appraisalValue);
+    error CollateralRegistryFirstLiensExceedAppraisal(uint256 assetId, uint256 requested, uint256 appraisalValue);
     /// @notice The lien of `loanId` on the asset is `status`, where this cannot be done.
-    error CollateralWrongLienStatus(uint256 assetId, LoanId loanId, LienStatus status);
+    error CollateralRegistryWrongLienStatus(uint256 assetId, LoanId loanId, LienStatus status);
     /// @notice A lien is released only when its loan is Repaid or Cancelled; it is `status`.
-    error CollateralLoanNotClosed(LoanId loanId, LoanStatus status);
+    error CollateralRegistryLoanNotClosed(LoanId loanId, LoanStatus status);
     /// @notice A lien is enforced only when its loan has Defaulted; it is `status`.
-    error CollateralLoanNotDefaulted(LoanId loanId, LoanStatus status);
+    error CollateralRegistryLoanNotDefaulted(LoanId loanId, LoanStatus status);
     /// @notice Only the seizing lien's platform, `platform`, may record the disposal.
-    error CollateralNotSeizingPlatform(uint256 assetId, address caller, address platform);
+    error CollateralRegistryNotSeizingPlatform(uint256 assetId, address caller, address platform);
     /// @notice A disposal must list every lien of the asset, `expected`, in priority order; it listed `given`.
-    error CollateralLiensIncomplete(uint256 assetId, uint256 given, uint256 expected);
+    error CollateralRegistryLiensIncomplete(uint256 assetId, uint256 given, uint256 expected);
     /// @notice Nothing is kept for `account`.
-    error CollateralNothingToWithdraw(address account);
+    error CollateralRegistryNothingToWithdraw(address account);
 
     // ---------------------------------------------------------------- assets
 

@@ -53,23 +53,23 @@ interface ICreditInsurance {
     event InsurerReimbursed(LoanId indexed loanId, address indexed insurer, uint256 amount);
     event WaterfallSet(address waterfall);
 
-    error InsuranceNotInsurer(address caller);
-    error InsuranceNotGovernance(address caller);
-    error InsuranceNotWaterfall(address caller);
-    error InsuranceZeroAmount();
+    error CreditInsuranceNotInsurer(address caller);
+    error CreditInsuranceNotGovernance(address caller);
+    error CreditInsuranceNotWaterfall(address caller);
+    error CreditInsuranceZeroAmount();
     /// @notice The insurer's free capital `free` does not cover the policy's maximum claim `needed`.
-    error InsuranceUnderCapitalised(address insurer, uint256 free, uint256 needed);
+    error CreditInsuranceUnderCapitalised(address insurer, uint256 free, uint256 needed);
     /// @notice `amount` exceeds the insurer's free capital `free`.
-    error InsuranceCapitalLocked(address insurer, uint256 amount, uint256 free);
+    error CreditInsuranceCapitalLocked(address insurer, uint256 amount, uint256 free);
     /// @notice The loan's splitter book names `named` as insurer with premium `premiumBps`; the policy must match.
-    error InsuranceNotNamedInsurer(LoanId loanId, address named, address caller);
+    error CreditInsuranceNotNamedInsurer(LoanId loanId, address named, address caller);
     /// @notice Coverage is 1 to 10 000 bps and the term must end in the future.
-    error InsuranceInvalidPolicy(uint256 coverageBps, uint256 termEnd);
+    error CreditInsuranceInvalidPolicy(uint256 coverageBps, uint256 termEnd);
     /// @notice The loan already has a policy, or none in the status this needs (`status`).
-    error InsuranceWrongPolicyStatus(LoanId loanId, PolicyStatus status);
+    error CreditInsuranceWrongPolicyStatus(LoanId loanId, PolicyStatus status);
     /// @notice A policy is written on a Funding or Active loan, and released once it is closed or its term ended
     /// without a default; the loan is `loanStatus`.
-    error InsuranceWrongLoanStatus(LoanId loanId, uint8 loanStatus);
+    error CreditInsuranceWrongLoanStatus(LoanId loanId, uint8 loanStatus);
 
     function depositCapital(uint256 amount) external;
 

@@ -37,19 +37,19 @@ interface IDisclosureRegistry {
     );
     event ReportAttested(address indexed platform, uint32 indexed period, uint16 version, address indexed auditor);
 
-    error DisclosureNotPlatform(address caller);
-    error DisclosureNotAuditor(address caller);
+    error DisclosureRegistryNotPlatform(address caller);
+    error DisclosureRegistryNotAuditor(address caller);
     /// @notice Periods are YYYYMM with a month from 01 to 12; `period` is not.
-    error DisclosureInvalidPeriod(uint32 period);
+    error DisclosureRegistryInvalidPeriod(uint32 period);
     /// @notice The content hash must not be zero and the schema version must be known (1 to `latest`).
-    error DisclosureInvalidReport(bytes32 contentHash, uint16 schemaVersion, uint16 latest);
+    error DisclosureRegistryInvalidReport(bytes32 contentHash, uint16 schemaVersion, uint16 latest);
     /// @notice The period has `versions` reports already: publish a correction instead.
-    error DisclosureAlreadyPublished(address platform, uint32 period, uint256 versions);
+    error DisclosureRegistryAlreadyPublished(address platform, uint32 period, uint256 versions);
     /// @notice There is no report to correct for the period.
-    error DisclosureNothingToCorrect(address platform, uint32 period);
+    error DisclosureRegistryNothingToCorrect(address platform, uint32 period);
     /// @notice Version `version` of the period's report does not exist, or its content hash is not `contentHash`.
-    error DisclosureUnknownReport(address platform, uint32 period, uint16 version, bytes32 contentHash);
-    error DisclosureAlreadyAttested(address platform, uint32 period, uint16 version, address auditor);
+    error DisclosureRegistryUnknownReport(address platform, uint32 period, uint16 version, bytes32 contentHash);
+    error DisclosureRegistryAlreadyAttested(address platform, uint32 period, uint16 version, address auditor);
 
     /// @notice Publishes the period's first report. Active platform members, for themselves.
     function publish(uint32 period, uint16 schemaVersion, bytes32 contentHash, KeyFigures calldata figures) external;

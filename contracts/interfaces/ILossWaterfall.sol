@@ -48,15 +48,15 @@ interface ILossWaterfall {
         uint256 lendersBore
     );
 
-    error WaterfallNotFunded(LoanId loanId);
+    error LossWaterfallNotFunded(LoanId loanId);
     /// @notice The loan is `status` in the registry, where this cannot be done.
-    error WaterfallWrongLoanStatus(LoanId loanId, uint8 status);
-    error WaterfallAlreadySettled(LoanId loanId);
-    error WaterfallNotSettled(LoanId loanId);
+    error LossWaterfallWrongLoanStatus(LoanId loanId, uint8 status);
+    error LossWaterfallAlreadySettled(LoanId loanId);
+    error LossWaterfallNotSettled(LoanId loanId);
     /// @notice Before `publicAt` only the loan's platform may do this; it is `nowTime`.
-    error WaterfallNotYetPublic(LoanId loanId, uint256 publicAt, uint256 nowTime);
+    error LossWaterfallNotYetPublic(LoanId loanId, uint256 publicAt, uint256 nowTime);
     /// @notice Nothing of the loss is left to recover.
-    error WaterfallNothingToRecover(LoanId loanId);
+    error LossWaterfallNothingToRecover(LoanId loanId);
 
     /// @notice Pays up to `amount` (approved beforehand) recovered on the loan; returns what it took. A loan that is not
     /// in default passes it all to its lenders.

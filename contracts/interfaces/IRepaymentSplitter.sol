@@ -127,37 +127,37 @@ interface IRepaymentSplitter {
     // ---------------------------------------------------------------- errors
 
     /// @notice Only alliance governance may do this; `caller` is not.
-    error SplitterNotGovernance(address caller);
-    error SplitterZeroAddress();
-    error SplitterZeroAmount();
+    error RepaymentSplitterNotGovernance(address caller);
+    error RepaymentSplitterZeroAddress();
+    error RepaymentSplitterZeroAmount();
     /// @notice The `kind` rate `bps` exceeds the alliance cap `cap`.
-    error SplitterFeeAboveCap(FeeKind kind, uint256 bps, uint256 cap);
+    error RepaymentSplitterFeeAboveCap(FeeKind kind, uint256 bps, uint256 cap);
     /// @notice `insurer` is not an active insurer member (a premium needs one).
-    error SplitterNotInsurer(address insurer);
+    error RepaymentSplitterNotInsurer(address insurer);
     /// @notice `caller` is not the loan's active originating platform.
-    error SplitterNotPlatform(LoanId loanId, address caller);
+    error RepaymentSplitterNotPlatform(LoanId loanId, address caller);
     /// @notice `lender` is not on the alliance's lender allowlist.
-    error SplitterNotAllowedLender(address lender);
+    error RepaymentSplitterNotAllowedLender(address lender);
     /// @notice The loan is `phase` in the splitter, where this cannot be done.
-    error SplitterWrongPhase(LoanId loanId, FundingPhase phase);
+    error RepaymentSplitterWrongPhase(LoanId loanId, FundingPhase phase);
     /// @notice A commitment of `amount` exceeds the `remaining` principal to fund.
-    error SplitterOverCommitment(LoanId loanId, uint256 amount, uint256 remaining);
+    error RepaymentSplitterOverCommitment(LoanId loanId, uint256 amount, uint256 remaining);
     /// @notice Funding closed at `deadline`; it is `nowTime`.
-    error SplitterFundingDeadlinePassed(LoanId loanId, uint256 deadline, uint256 nowTime);
+    error RepaymentSplitterFundingDeadlinePassed(LoanId loanId, uint256 deadline, uint256 nowTime);
     /// @notice Before the funding deadline `deadline` only the platform may cancel; it is `nowTime`.
-    error SplitterFundingStillOpen(LoanId loanId, uint256 deadline, uint256 nowTime);
+    error RepaymentSplitterFundingStillOpen(LoanId loanId, uint256 deadline, uint256 nowTime);
     /// @notice `amount` does not cover the next installment with its fees, `due`.
-    error SplitterPaymentBelowDue(LoanId loanId, uint256 amount, uint256 due);
+    error RepaymentSplitterPaymentBelowDue(LoanId loanId, uint256 amount, uint256 due);
     /// @notice `amount` exceeds everything the loan can take now with its fees, `maxPayable`.
-    error SplitterPaymentExceedsDue(LoanId loanId, uint256 amount, uint256 maxPayable);
+    error RepaymentSplitterPaymentExceedsDue(LoanId loanId, uint256 amount, uint256 maxPayable);
     /// @notice `lender` holds `held` shares of the loan, fewer than `wanted`.
-    error SplitterInsufficientShares(LoanId loanId, address lender, uint256 held, uint256 wanted);
+    error RepaymentSplitterInsufficientShares(LoanId loanId, address lender, uint256 held, uint256 wanted);
     /// @notice `caller` is not a loan-servicer contract.
-    error SplitterNotServicer(address caller);
+    error RepaymentSplitterNotServicer(address caller);
     /// @notice Only the reserve collects reserve contributions; `caller` is not it.
-    error SplitterNotReserve(address caller);
+    error RepaymentSplitterNotReserve(address caller);
     /// @notice Nothing is owed to `account`.
-    error SplitterNothingToClaim(address account);
+    error RepaymentSplitterNothingToClaim(address account);
 
     // ---------------------------------------------------------------- funding
 

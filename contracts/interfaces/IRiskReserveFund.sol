@@ -33,12 +33,12 @@ interface IRiskReserveFund {
     event ReservePolicySet(ReservePolicy policy);
     event WaterfallSet(address waterfall);
 
-    error ReserveNotPlatform(address caller);
-    error ReserveNotGovernance(address caller);
-    error ReserveNotWaterfall(address caller);
-    error ReserveZeroAmount();
+    error RiskReserveFundNotPlatform(address caller);
+    error RiskReserveFundNotGovernance(address caller);
+    error RiskReserveFundNotWaterfall(address caller);
+    error RiskReserveFundZeroAmount();
     /// @notice Coverage and the quota multiple are basis points: coverage at most 10 000.
-    error ReserveInvalidPolicy(uint256 coverageBps);
+    error RiskReserveFundInvalidPolicy(uint256 coverageBps);
 
     /// @notice Collects the contributions accrued in the splitter on each of `platforms`' loans. Anyone may call it.
     function collect(address[] calldata platforms) external;

@@ -11,13 +11,13 @@ library ExactTransfer {
     using SafeERC20 for IERC20;
 
     /// @notice `token` delivered `received` where `expected` was sent (fee-on-transfer tokens are not supported).
-    error SettlementTransferShortfall(address token, uint256 expected, uint256 received);
+    error ExactTransferShortfall(address token, uint256 expected, uint256 received);
 
     /// @dev Takes `amount` of `token` from `from` and checks that exactly that much arrived.
     function pullExact(IERC20 token, address from, uint256 amount) internal {
         uint256 before = token.balanceOf(address(this));
         token.safeTransferFrom(from, address(this), amount);
         uint256 received = token.balanceOf(address(this)) - before;
-        if (received != amount) revert SettlementTransferShortfall(address(token), amount, received);
+        if (received != amount) revert ExactTransferShortfall(address(token), amount, received);
     }
 }

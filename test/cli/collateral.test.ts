@@ -56,7 +56,7 @@ describe("loanledger CLI: collateral", function () {
       await documentFile("another appraisal"),
     ]);
     expect(again.code).to.equal(1);
-    expect(again.err).to.match(/^error: CollateralAlreadyRegistered: asset 0x[0-9a-f]{8}… is already registered/);
+    expect(again.err).to.match(/^error: CollateralRegistryAlreadyRegistered: asset 0x[0-9a-f]{8}… is already registered/);
     const shown = await run(f, f.auditor, [
       "collateral",
       "show",
@@ -97,7 +97,7 @@ describe("loanledger CLI: collateral", function () {
     expect((await run(f, f.auditor, ["collateral", "show", f.assetId])).out).to.include("Active");
 
     const early = await run(f, f.outsider, ["collateral", "release", f.assetId, f.loanId]);
-    expect(early.err).to.match(/^error: CollateralLoanNotClosed: loan .* is Funding; its lien is released once Repaid/);
+    expect(early.err).to.match(/^error: CollateralRegistryLoanNotClosed: loan .* is Funding; its lien is released once Repaid/);
     await run(f, f.platformA, ["loan", "cancel", f.loanId]);
     const released = await run(f, f.outsider, ["collateral", "release", f.assetId]);
     expect(released.code, released.err).to.equal(0);

@@ -91,7 +91,7 @@ describe("loanledger CLI: funding, repayments and payouts", function () {
     await f.token.mint(f.outsider, UNIT);
     const notAllowed = await run(f, f.outsider, ["loan", "fund", f.loanId, "1"]);
     expect(notAllowed.code).to.equal(1);
-    expect(notAllowed.err).to.match(/^error: SplitterNotAllowedLender: 0x[0-9a-fA-F]{40} is not another allowlisted/);
+    expect(notAllowed.err).to.match(/^error: RepaymentSplitterNotAllowedLender: 0x[0-9a-fA-F]{40} is not another allowlisted/);
 
     const funded = await loadFixture(fundedFixture);
     await time.increase(30 * DAY);
@@ -99,7 +99,7 @@ describe("loanledger CLI: funding, repayments and payouts", function () {
     const short = await run(funded, funded.borrower, ["loan", "repay", funded.loanId, "1"]);
     expect(short.code).to.equal(1);
     expect(short.err.split("\n")).to.have.length(1);
-    expect(short.err).to.match(/^error: SplitterPaymentBelowDue: .* does not cover the next installment/);
+    expect(short.err).to.match(/^error: RepaymentSplitterPaymentBelowDue: .* does not cover the next installment/);
 
     const rate = await run(f, f.platformA, [
       "loan",

@@ -106,7 +106,7 @@ describe("loanledger CLI: loss waterfall, reserve, insurance, borrowers, disclos
     ]);
     expect(result.code).to.equal(1);
     expect(result.err).to.match(
-      /^error: InsuranceUnderCapitalised: insurer 0x[0-9a-fA-F]{40} has [\d]+ of free capital/,
+      /^error: CreditInsuranceUnderCapitalised: insurer 0x[0-9a-fA-F]{40} has [\d]+ of free capital/,
     );
   });
 
