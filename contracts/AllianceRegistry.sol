@@ -14,9 +14,6 @@ import {
 /// @title AllianceRegistry
 /// @notice See {IAllianceRegistry}.
 contract AllianceRegistry is IAllianceRegistry, AccessControlDefaultAdminRules {
-    /// @notice Role of system contracts (the repayment splitter, later the loss waterfall) that may service any
-    /// platform's loans. Granted and revoked by governance with the standard `grantRole` / `revokeRole`.
-    bytes32 public constant LOAN_SERVICER_ROLE = keccak256("LOAN_SERVICER_ROLE");
 
     mapping(address account => Member) private _members;
     address[] private _memberList;
@@ -93,7 +90,15 @@ contract AllianceRegistry is IAllianceRegistry, AccessControlDefaultAdminRules {
     function allowLender(address lender, uint40 kycExpiry) external {
         if (!isActiveMember(msg.sender, ROLE_PLATFORM)) revert AllianceRegistryNotActivePlatform(msg.sender);
         if (lender == address(0)) revert AllianceRegistryZeroAddress();
+        // A platform funding its own loans could pay itself the alliance's reserve compensation.
+        if (lender == msg.sender) revert AllianceRegistrySelfVouching(msg.sender);
         if (kycExpiry <= block.timestamp) revert AllianceRegistryKycExpiryInPast(kycExpiry, block.timestamp);
+        Lender memory record = _lenders[lender];
+        if (
+            record.kycProvider != msg.sender &&
+            record.kycExpiry > block.timestamp &&
+            _members[record.kycProvider].status != MemberStatus.Expelled
+        ) revert AllianceRegistryLenderVouchedByOther(lender, record.kycProvider, record.kycExpiry);
 
         _lenders[lender] = Lender({kycExpiry: kycExpiry, kycProvider: msg.sender});
         emit LenderAllowed(lender, msg.sender, kycExpiry);
@@ -103,9 +108,9 @@ contract AllianceRegistry is IAllianceRegistry, AccessControlDefaultAdminRules {
     function revokeLender(address lender) external {
         Lender memory record = _lenders[lender];
         if (record.kycProvider == address(0)) revert AllianceRegistryUnknownLender(lender);
-        if (msg.sender != record.kycProvider && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) {
-            revert AllianceRegistryUnauthorized(msg.sender);
-        }
+        bool byProvider =
+            msg.sender == record.kycProvider && _members[msg.sender].status != MemberStatus.Expelled;
+        if (!byProvider && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) revert AllianceRegistryUnauthorized(msg.sender);
 
         delete _lenders[lender];
         emit LenderRevoked(lender, msg.sender);
@@ -122,6 +127,18 @@ contract AllianceRegistry is IAllianceRegistry, AccessControlDefaultAdminRules {
     function isActiveMember(address account, uint8 role) public view returns (bool) {
         Member storage member = _members[account];
         return member.status == MemberStatus.Active && member.roles & role == role;
+    }
+
+    /// @inheritdoc IAllianceRegistry
+    function isServicingMember(address account, uint8 role) external view returns (bool) {
+        Member storage member = _members[account];
+        MemberStatus status = member.status;
+        return (status == MemberStatus.Active || status == MemberStatus.Suspended) && member.roles & role == role;
+    }
+
+    /// @inheritdoc IAllianceRegistry
+    function isGovernance(address account) external view returns (bool) {
+        return hasRole(DEFAULT_ADMIN_ROLE, account);
     }
 
     /// @inheritdoc IAllianceRegistry
@@ -150,8 +167,11 @@ contract AllianceRegistry is IAllianceRegistry, AccessControlDefaultAdminRules {
     }
 
     /// @inheritdoc IAllianceRegistry
-    function isLoanServicer(address account) external view returns (bool) {
-        return hasRole(LOAN_SERVICER_ROLE, account);
+    function requireAllowedLender(address lender) external view {
+        Lender storage record = _lenders[lender];
+        uint40 expiry = record.kycExpiry;
+        if (record.kycProvider == address(0)) revert AllianceRegistryUnknownLender(lender);
+        if (expiry <= block.timestamp) revert AllianceRegistryLenderKycExpired(lender, expiry, block.timestamp);
     }
 
     // ---------------------------------------------------------------- internals

@@ -6,6 +6,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {
     IAllianceRegistry,
@@ -14,7 +15,14 @@ import {
     ROLE_PLATFORM,
     ROLE_CUSTODIAN
 } from "./interfaces/IAllianceRegistry.sol";
-import {ILoanRegistry, LoanId, LoanStatus, LoanTerms, computeLoanId} from "./interfaces/ILoanRegistry.sol";
+import {
+    ILoanRegistry,
+    LoanId,
+    LoanStatus,
+    LoanState,
+    LoanTerms,
+    computeLoanId
+} from "./interfaces/ILoanRegistry.sol";
 import {IRepaymentSplitter, FundingPhase} from "./interfaces/IRepaymentSplitter.sol";
 import {ILossWaterfall} from "./interfaces/ILossWaterfall.sol";
 import {ExactTransfer} from "./libraries/ExactTransfer.sol";
@@ -98,19 +106,45 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
         asset.firstPrioritySecured = 0;
         asset.assetClass = assetClass;
         asset.status = AssetStatus.Registered;
-        asset.appraisalDocHash = appraisalDocHash;
+        asset.registrar = msg.sender;
         emit CollateralRegistered(assetId, owner, msg.sender, assetClass, uint96(appraisalValue), appraisalDocHash);
         _mint(owner, assetId);
     }
 
     /// @inheritdoc ICollateralRegistry
-    function revalue(uint256 assetId, uint256 appraisalValue, bytes32 appraisalDocHash) external {
-        _requireAppraiser();
+    function revalue(
+        uint256 assetId,
+        uint256 appraisalValue,
+        bytes32 appraisalDocHash,
+        LoanTerms[] calldata liens
+    ) external {
         Asset storage asset = _registered(assetId);
+        // An appraisal decides how much first-rank credit an asset carries and what a sale may fetch: the registrar of
+        // record, a custodian or governance answer for it, not any platform with a stake in the asset's loans.
+        bool registrar = msg.sender == asset.registrar && ALLIANCE.memberOf(msg.sender).status != MemberStatus.Expelled;
+        if (!registrar && !ALLIANCE.isActiveMember(msg.sender, ROLE_CUSTODIAN) && !ALLIANCE.isGovernance(msg.sender)) {
+            revert CollateralRegistryUnauthorized(msg.sender);
+        }
         _requireAppraisal(appraisalValue, appraisalDocHash);
+        if (liens.length != asset.lienCount) {
+            revert CollateralRegistryLiensIncomplete(assetId, liens.length, asset.lienCount);
+        }
+        // The check above bounds the value to 96 bits.
         asset.appraisalValue = uint96(appraisalValue);
-        asset.appraisalDocHash = appraisalDocHash;
         emit CollateralRevalued(assetId, msg.sender, uint96(appraisalValue), appraisalDocHash);
+        bytes32 fact = keccak256(abi.encode(CollateralFact.Revalued, assetId, appraisalValue, appraisalDocHash));
+        for (uint256 i; i < liens.length; ++i) {
+            LoanId loanId = computeLoanId(liens[i]);
+            LienStatus status = _liens[assetId][loanId].status;
+            // Distinct loans with an active lien, as many as the asset has: every lien is named exactly once.
+            if (status != LienStatus.Active) revert CollateralRegistryWrongLienStatus(assetId, loanId, status);
+            for (uint256 j; j < i; ++j) {
+                if (LoanId.unwrap(computeLoanId(liens[j])) == LoanId.unwrap(loanId)) {
+                    revert CollateralRegistryLiensIncomplete(assetId, i, asset.lienCount);
+                }
+            }
+            LOANS.extendHistory(loanId, fact);
+        }
     }
 
     /// @inheritdoc ICollateralRegistry
@@ -138,12 +172,18 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
         LoanId loanId = computeLoanId(terms);
         address owner = _ownerOf(assetId);
         uint32 nonce = asset.consentNonce;
+        // Two parties make a lien: the owner consents here, and the loan registry checks below that the caller is the
+        // loan's lienholder (its servicer, an active platform). A servicer that owns the asset consents by sending.
         if (msg.sender != owner) {
-            if (msg.sender != terms.platform) revert CollateralRegistryNotPlatformOrOwner(assetId, msg.sender);
             if (block.timestamp > deadline) revert CollateralRegistryConsentExpired(assetId, deadline, block.timestamp);
             bytes32 digest = _consentDigest(assetId, loanId, securedAmount, priority, nonce, deadline);
+            // A plain account's signature is tried first, so that it never pays for looking up the owner's code; a
+            // contract wallet (a company's multisig, a custodian's wallet) approves by ERC-1271.
             (address signer, , ) = ECDSA.tryRecover(digest, r, vs);
-            if (signer != owner) revert CollateralRegistryInvalidConsent(assetId, owner);
+            if (
+                signer != owner &&
+                !SignatureChecker.isValidERC1271SignatureNow(owner, digest, abi.encodePacked(r, vs))
+            ) revert CollateralRegistryInvalidConsent(assetId, owner);
         }
         if (securedAmount == 0 || securedAmount > type(uint96).max || priority == 0 || priority > MAX_PRIORITY) {
             revert CollateralRegistryInvalidLien(securedAmount, priority, MAX_PRIORITY);
@@ -168,15 +208,14 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
             since: uint40(block.timestamp)
         });
         emit CollateralPledged(assetId, loanId, owner, uint96(securedAmount), priority);
-        // The loan's status comes back from recording the pledge in its history (one call to the registry instead of
-        // two); a loan that is not open undoes the whole pledge.
-        LoanStatus status = LOANS.extendHistory(
+        // The registry checks that the loan is open and the caller its lienholder while recording the pledge in its
+        // history (one call instead of three); either failing undoes the whole pledge.
+        LOANS.recordLien(
             loanId,
+            terms.platform,
+            msg.sender,
             keccak256(abi.encode(CollateralFact.Pledged, assetId, securedAmount, priority))
         );
-        if (status != LoanStatus.Funding && status != LoanStatus.Active && status != LoanStatus.Late) {
-            revert CollateralRegistryLoanNotOpen(loanId, status);
-        }
     }
 
     /// @inheritdoc ICollateralRegistry
@@ -185,9 +224,19 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
         if (asset.status != AssetStatus.Registered) revert CollateralRegistryWrongAssetStatus(assetId, asset.status);
         Lien storage lien = _liens[assetId][loanId];
         if (lien.status != LienStatus.Active) revert CollateralRegistryWrongLienStatus(assetId, loanId, lien.status);
-        LoanStatus status = LOANS.loanState(loanId).status;
-        if (status != LoanStatus.Repaid && status != LoanStatus.Cancelled)
-            revert CollateralRegistryLoanNotClosed(loanId, status);
+        LoanState memory state = LOANS.loanState(loanId);
+        LoanStatus status = state.status;
+        if (status != LoanStatus.Repaid && status != LoanStatus.Cancelled && status != LoanStatus.Recovered) {
+            // A written-off loan's servicer may still enforce its lien for a while; after the public delay nobody
+            // will, and the owner's asset must not stay frozen.
+            uint256 releasableAt =
+                status == LoanStatus.WrittenOff
+                    ? uint256(state.statusSince) + LOANS.alliancePolicy().publicDefaultDelay
+                    : type(uint256).max;
+            if (block.timestamp < releasableAt) {
+                revert CollateralRegistryLoanNotClosed(loanId, status, releasableAt, block.timestamp);
+            }
+        }
         _releaseLien(asset, lien);
         emit LienReleased(assetId, loanId, msg.sender);
         LOANS.extendHistory(loanId, keccak256(abi.encode(CollateralFact.Released, assetId)));
@@ -200,9 +249,11 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
         LoanId loanId = computeLoanId(terms);
         Lien storage lien = _liens[assetId][loanId];
         if (lien.status != LienStatus.Active) revert CollateralRegistryWrongLienStatus(assetId, loanId, lien.status);
-        if (msg.sender != terms.platform) revert CollateralRegistryUnauthorized(msg.sender);
+        if (!LOANS.mayService(terms, msg.sender)) revert CollateralRegistryUnauthorized(msg.sender);
         LoanStatus status = LOANS.loanState(loanId).status;
-        if (status != LoanStatus.Defaulted) revert CollateralRegistryLoanNotDefaulted(loanId, status);
+        if (status != LoanStatus.Defaulted && status != LoanStatus.WrittenOff) {
+            revert CollateralRegistryLoanNotDefaulted(loanId, status);
+        }
 
         address owner = _ownerOf(assetId);
         asset.status = AssetStatus.Seized;
@@ -213,6 +264,24 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
         _update(address(this), assetId, address(0));
         emit CollateralSeized(assetId, loanId, msg.sender, owner);
         LOANS.extendHistory(loanId, keccak256(abi.encode(CollateralFact.Seized, assetId)));
+    }
+
+    /// @inheritdoc ICollateralRegistry
+    function returnSeized(uint256 assetId) external {
+        Asset storage asset = _assets[assetId];
+        if (asset.status != AssetStatus.Seized) revert CollateralRegistryWrongAssetStatus(assetId, asset.status);
+        LoanId loanId = _enforcer[assetId];
+        LoanStatus status = LOANS.loanState(loanId).status;
+        if (status != LoanStatus.Recovered) revert CollateralRegistryLossNotMadeWhole(assetId, loanId, status);
+
+        address owner = _seizedFrom[assetId];
+        asset.status = AssetStatus.Registered;
+        delete _seizedFrom[assetId];
+        _releaseLien(asset, _liens[assetId][loanId]);
+        _update(owner, assetId, address(0));
+        emit SeizedAssetReturned(assetId, loanId, owner);
+        emit LienReleased(assetId, loanId, msg.sender);
+        LOANS.extendHistory(loanId, keccak256(abi.encode(CollateralFact.Returned, assetId)));
     }
 
     /// @inheritdoc ICollateralRegistry
@@ -299,13 +368,15 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev A pledged or seized asset stays put: only this registry's own moves (mint, seizure, burn) pass.
-    function _update(address to, uint256 tokenId, address auth) internal override returns (address) {
+    /// @dev A pledged or seized asset stays put: only this registry's own moves (mint, seizure, return, burn) pass. A
+    /// change of owner voids every consent the previous owner signed.
+    function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
+        Asset storage asset = _assets[tokenId];
         if (auth != address(0)) {
-            Asset storage asset = _assets[tokenId];
             if (asset.lienCount != 0 || asset.status == AssetStatus.Seized) revert CollateralRegistryPledgedAsset(tokenId);
         }
-        return super._update(to, tokenId, auth);
+        from = super._update(to, tokenId, auth);
+        if (from != address(0) && to != address(0)) asset.consentNonce += 1;
     }
 
     function _requireAppraiser() private view {
@@ -367,8 +438,8 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
             if (i != 0 && lien.priority < priorities[i - 1]) {
                 revert CollateralRegistryLiensIncomplete(assetId, i, liens.length);
             }
-            if (LoanId.unwrap(loanId) == LoanId.unwrap(enforcing) && msg.sender != liens[i].platform) {
-                revert CollateralRegistryNotSeizingPlatform(assetId, msg.sender, liens[i].platform);
+            if (LoanId.unwrap(loanId) == LoanId.unwrap(enforcing) && !LOANS.mayService(liens[i], msg.sender)) {
+                revert CollateralRegistryNotSeizingPlatform(assetId, msg.sender, LOANS.servicerOf(liens[i]));
             }
             loanIds[i] = loanId;
             priorities[i] = lien.priority;
@@ -451,8 +522,10 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
             untaken = amount - WATERFALL.recover(terms, amount);
             if (untaken != 0) TOKEN.forceApprove(address(WATERFALL), 0);
         } else {
-            emit DisposalAllocated(assetId, loanId, terms.platform, amount);
-            _pay(terms.platform, amount);
+            // A loan serviced off the splitter is paid to its servicer, the successor once one took it over.
+            address servicer = LOANS.servicerOf(terms);
+            emit DisposalAllocated(assetId, loanId, servicer, amount);
+            _pay(servicer, amount);
         }
     }
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: UNLICENSED
 pragma solidity 0.8.28;
 
-import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IAllianceRegistry, ROLE_INSURER} from "./interfaces/IAllianceRegistry.sol";
 import {ILoanRegistry, LoanId, LoanStatus, LoanTerms, LoanState, computeLoanId} from "./interfaces/ILoanRegistry.sol";
@@ -44,7 +44,7 @@ contract CreditInsurance is ICreditInsurance, ReentrancyGuardTransient {
     function depositCapital(uint256 amount) external nonReentrant {
         _requireInsurer();
         if (amount == 0) revert CreditInsuranceZeroAmount();
-        _capital[msg.sender].capital += uint128(amount);
+        _capital[msg.sender].capital += SafeCast.toUint128(amount);
         emit CapitalDeposited(msg.sender, amount);
         _pull(amount);
     }
@@ -55,7 +55,7 @@ contract CreditInsurance is ICreditInsurance, ReentrancyGuardTransient {
         uint256 free = account.capital - account.locked;
         if (amount == 0) revert CreditInsuranceZeroAmount();
         if (amount > free) revert CreditInsuranceCapitalLocked(msg.sender, amount, free);
-        account.capital -= uint128(amount);
+        account.capital -= SafeCast.toUint128(amount);
         emit CapitalWithdrawn(msg.sender, to, amount);
         TOKEN.safeTransfer(to, amount);
     }
@@ -68,7 +68,7 @@ contract CreditInsurance is ICreditInsurance, ReentrancyGuardTransient {
         if (policy.status != PolicyStatus.None) revert CreditInsuranceWrongPolicyStatus(loanId, policy.status);
         LoanStatus status = LOANS.loanState(loanId).status;
         if (status != LoanStatus.Funding && status != LoanStatus.Active) {
-            revert CreditInsuranceWrongLoanStatus(loanId, uint8(status));
+            revert CreditInsuranceWrongLoanStatus(loanId, status);
         }
         // The premium is the one the loan's waterfall already charges for this insurer.
         LoanBook memory book = SPLITTER.bookOf(loanId);
@@ -80,14 +80,14 @@ contract CreditInsurance is ICreditInsurance, ReentrancyGuardTransient {
         InsurerCapital storage account = _capital[msg.sender];
         uint256 free = account.capital - account.locked;
         if (free < maxClaim) revert CreditInsuranceUnderCapitalised(msg.sender, free, maxClaim);
-        account.locked += uint128(maxClaim);
+        account.locked += SafeCast.toUint128(maxClaim);
         _policies[loanId] = Policy({
             insurer: msg.sender,
             coverageBps: coverageBps,
             premiumBps: book.premiumBps,
             termEnd: termEnd,
             status: PolicyStatus.Active,
-            maxClaim: uint128(maxClaim),
+            maxClaim: SafeCast.toUint128(maxClaim),
             claimPaid: 0,
             reimbursed: 0
         });
@@ -99,13 +99,17 @@ contract CreditInsurance is ICreditInsurance, ReentrancyGuardTransient {
         Policy storage policy = _policies[loanId];
         if (policy.status != PolicyStatus.Active) revert CreditInsuranceWrongPolicyStatus(loanId, policy.status);
         LoanState memory state = LOANS.loanState(loanId);
-        bool closed = state.status == LoanStatus.Repaid || state.status == LoanStatus.Cancelled;
+        // Recovered is closed too: the loss was made whole before any claim, and the capital must not stay locked.
+        bool closed =
+            state.status == LoanStatus.Repaid ||
+                state.status == LoanStatus.Cancelled ||
+                state.status == LoanStatus.Recovered;
         bool expired =
             block.timestamp > policy.termEnd &&
                 state.status != LoanStatus.Defaulted &&
                 state.status != LoanStatus.WrittenOff &&
                 state.status != LoanStatus.Recovered;
-        if (!closed && !expired) revert CreditInsuranceWrongLoanStatus(loanId, uint8(state.status));
+        if (!closed && !expired) revert CreditInsuranceWrongLoanStatus(loanId, state.status);
         policy.status = PolicyStatus.Released;
         _capital[policy.insurer].locked -= policy.maxClaim;
         emit PolicyReleased(loanId, policy.insurer);
@@ -124,8 +128,8 @@ contract CreditInsurance is ICreditInsurance, ReentrancyGuardTransient {
             paid = (netLoss * policy.coverageBps) / BPS;
             if (paid > policy.maxClaim) paid = policy.maxClaim;
         }
-        policy.claimPaid = uint128(paid);
-        account.capital -= uint128(paid);
+        policy.claimPaid = SafeCast.toUint128(paid);
+        account.capital -= SafeCast.toUint128(paid);
         emit ClaimPaid(loanId, policy.insurer, netLoss, paid);
         if (paid != 0) TOKEN.safeTransfer(msg.sender, paid);
     }
@@ -133,15 +137,15 @@ contract CreditInsurance is ICreditInsurance, ReentrancyGuardTransient {
     /// @inheritdoc ICreditInsurance
     function reimburse(LoanId loanId, uint256 amount) external onlyWaterfall nonReentrant {
         Policy storage policy = _policies[loanId];
-        policy.reimbursed += uint128(amount);
-        _capital[policy.insurer].capital += uint128(amount);
+        policy.reimbursed += SafeCast.toUint128(amount);
+        _capital[policy.insurer].capital += SafeCast.toUint128(amount);
         emit InsurerReimbursed(loanId, policy.insurer, amount);
         _pull(amount);
     }
 
     /// @inheritdoc ICreditInsurance
     function setWaterfall(address waterfall_) external {
-        if (!IAccessControl(address(ALLIANCE)).hasRole(bytes32(0), msg.sender) || waterfall != address(0)) {
+        if (!ALLIANCE.isGovernance(msg.sender) || waterfall != address(0)) {
             revert CreditInsuranceNotGovernance(msg.sender);
         }
         waterfall = waterfall_;

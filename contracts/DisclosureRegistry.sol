@@ -63,7 +63,8 @@ contract DisclosureRegistry is IDisclosureRegistry {
     }
 
     function _append(uint32 period, uint16 schemaVersion, bytes32 contentHash, KeyFigures calldata figures) private {
-        if (!ALLIANCE.isActiveMember(msg.sender, ROLE_PLATFORM)) revert DisclosureRegistryNotPlatform(msg.sender);
+        // Reporting is servicing, not new business: a suspended platform keeps publishing, an expelled one does not.
+        if (!ALLIANCE.isServicingMember(msg.sender, ROLE_PLATFORM)) revert DisclosureRegistryNotPlatform(msg.sender);
         uint32 month = period % 100;
         if (month == 0 || month > 12 || period < 200001 || period > 999912) revert DisclosureRegistryInvalidPeriod(period);
         if (contentHash == bytes32(0) || schemaVersion == 0 || schemaVersion > LATEST_SCHEMA_VERSION) {

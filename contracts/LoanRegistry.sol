@@ -14,10 +14,12 @@ import {
     CreditEvent,
     FactKind,
     AlliancePolicy,
+    POWER_FUNDING_DELEGATE,
+    POWER_HISTORY_WRITER,
     Loss,
     computeLoanId
 } from "./interfaces/ILoanRegistry.sol";
-import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {LowLevelCall} from "@openzeppelin/contracts/utils/LowLevelCall.sol";
 import {ScheduleMath, ScheduleKind} from "./libraries/ScheduleMath.sol";
 
 /// @title LoanRegistry
@@ -42,6 +44,8 @@ contract LoanRegistry is ILoanRegistry {
     uint256 public constant MAX_GRACE_PERIOD = 30 days;
     uint256 public constant MAX_DEFAULT_THRESHOLD = 365 days;
     uint256 public constant MAX_FUNDING_WINDOW = 90 days;
+    /// @dev Governance may slow public late marks and defaults down, never switch them off.
+    uint256 public constant MAX_PUBLIC_DEFAULT_DELAY = 365 days;
     /// @dev 250 loans of about 80 000 gas each stay below a 30M block gas limit.
     uint256 public constant MAX_BATCH = 250;
 
@@ -72,6 +76,12 @@ contract LoanRegistry is ILoanRegistry {
     mapping(LoanId loanId => bytes32) private _heads;
     mapping(bytes32 borrowerRef => BorrowerExposure) private _exposures;
     mapping(LoanId loanId => Loss) private _losses;
+    /// @dev The funding delegate of a loan whose `servicingDelegated` is set.
+    mapping(LoanId loanId => address) private _delegates;
+    /// @dev The successor servicer of a loan whose `handedOver` is set.
+    mapping(LoanId loanId => address) private _servicers;
+    mapping(address platform => address) private _successors;
+    mapping(address account => uint8) private _systemPowers;
     AlliancePolicy private _policy;
 
     /// @dev Until governance says otherwise: no exposure limits, and a month's grace before anyone may declare a default.
@@ -125,37 +135,51 @@ contract LoanRegistry is ILoanRegistry {
 
     /// @inheritdoc ILoanRegistry
     function cancelLoan(LoanTerms calldata terms) external {
-        (LoanId loanId, LoanState storage state) = _servicedMoney(terms);
+        (LoanId loanId, LoanState storage state) = _known(terms);
+        if (state.servicingDelegated) {
+            _requireDelegate(loanId);
+        } else if (block.timestamp <= terms.fundingDeadline && !_mayService(terms, loanId, state, msg.sender)) {
+            // Before its deadline only the servicer may give up on a loan, unless that servicer was expelled and the
+            // loan can never fund: then anyone may free the borrower's exposure.
+            address servicer = _servicerOf(terms, loanId, state);
+            if (msg.sender == servicer || ALLIANCE.isServicingMember(servicer, ROLE_PLATFORM)) {
+                revert LoanRegistryUnauthorized(loanId, msg.sender);
+            }
+        }
         _requireStatus(loanId, state.status, LoanStatus.Funding, LoanStatus.Cancelled);
         _setStatus(loanId, state, terms, LoanStatus.Cancelled);
     }
 
     /// @inheritdoc ILoanRegistry
     function markLate(LoanTerms calldata terms) external {
-        (LoanId loanId, LoanState storage state) = _serviced(terms);
+        (LoanId loanId, LoanState storage state) = _known(terms);
         _requireStatus(loanId, state.status, LoanStatus.Active, LoanStatus.Late);
         uint256 graceEnds = _nextDueDate(terms, state) + terms.gracePeriod;
         if (block.timestamp <= graceEnds) revert LoanRegistryNotOverdue(loanId, graceEnds, block.timestamp);
+        _requireServicerOrPublic(terms, loanId, state, graceEnds + 1);
         _setStatus(loanId, state, terms, LoanStatus.Late);
     }
 
     /// @inheritdoc ILoanRegistry
     function markDefaulted(LoanTerms calldata terms) external {
-        LoanId loanId = _loanId(terms);
-        LoanState storage state = _states[loanId];
-        if (state.status == LoanStatus.None) revert LoanRegistryUnknownLoan(loanId);
-        _requireStatus(loanId, state.status, LoanStatus.Late, LoanStatus.Defaulted);
+        (LoanId loanId, LoanState storage state) = _known(terms);
+        LoanStatus from = state.status;
+        if (from != LoanStatus.Active && from != LoanStatus.Late) {
+            revert LoanRegistryInvalidTransition(loanId, from, LoanStatus.Defaulted);
+        }
         uint256 eligibleAt = _nextDueDate(terms, state) + terms.defaultThreshold;
         if (block.timestamp < eligibleAt) {
             revert LoanRegistryDefaultThresholdNotReached(loanId, eligibleAt, block.timestamp);
         }
-        if (!_mayService(terms)) {
-            uint256 publicAt = eligibleAt + _policy.publicDefaultDelay;
-            if (block.timestamp < publicAt) revert LoanRegistryDefaultNotYetPublic(loanId, publicAt, block.timestamp);
-        }
+        _requireServicerOrPublic(terms, loanId, state, eligibleAt);
+        // The default threshold lies beyond the grace period, so an Active loan here is overdue: it passes through
+        // Late, recording the same facts and credit events as a late mark would have.
+        if (from == LoanStatus.Active) _setStatus(loanId, state, terms, LoanStatus.Late);
         PaymentDue memory due = _paymentDue(loanId, terms, state);
         uint256 interest = due.interest + due.lateInterest;
         uint256 principal = state.outstandingPrincipal;
+        // Both parts are below 2^128: principal fits 96 bits, interest is a fraction of it per period plus late interest
+        // bounded by a year at 100%.
         _losses[loanId] = Loss({principal: uint128(principal), interest: uint128(interest)});
         _setStatus(loanId, state, terms, LoanStatus.Defaulted);
         uint40 at = uint40(block.timestamp);
@@ -198,7 +222,8 @@ contract LoanRegistry is ILoanRegistry {
             repayment.prepayment = amount - installmentDue;
             repayment.outstandingAfter = outstanding - due.principal - repayment.prepayment;
         }
-        state.outstandingPrincipal = uint128(repayment.outstandingAfter);
+        // Both fit: outstandingAfter is at most the outstanding principal, itself below 2^96.
+        state.outstandingPrincipal = uint96(repayment.outstandingAfter);
         state.installmentsPaid = due.installment;
         _exposures[terms.borrowerRef].outstandingPrincipal -= uint128(outstanding - repayment.outstandingAfter);
         _emitRepayment(loanId, repayment);
@@ -215,14 +240,13 @@ contract LoanRegistry is ILoanRegistry {
 
     /// @inheritdoc ILoanRegistry
     function delegateServicing(LoanTerms calldata terms) external {
-        LoanId loanId = _loanId(terms);
-        if (!ALLIANCE.isLoanServicer(msg.sender)) revert LoanRegistryNotServicer(msg.sender);
-        LoanState storage state = _states[loanId];
-        if (state.status == LoanStatus.None) revert LoanRegistryUnknownLoan(loanId);
+        if (_systemPowers[msg.sender] & POWER_FUNDING_DELEGATE == 0) revert LoanRegistryNotFundingDelegate(msg.sender);
+        (LoanId loanId, LoanState storage state) = _known(terms);
         if (state.status != LoanStatus.Funding || state.servicingDelegated) {
             revert LoanRegistryCannotDelegate(loanId, state.status, state.servicingDelegated);
         }
         state.servicingDelegated = true;
+        _delegates[loanId] = msg.sender;
         uint40 at = uint40(block.timestamp);
         bytes32 head = _extend(loanId, keccak256(abi.encode(FactKind.ServicingDelegated, loanId, msg.sender, at)));
         emit LoanServicingDelegated(loanId, msg.sender, at, head);
@@ -230,11 +254,63 @@ contract LoanRegistry is ILoanRegistry {
 
     /// @inheritdoc ILoanRegistry
     function setAlliancePolicy(AlliancePolicy calldata policy) external {
-        if (!IAccessControl(address(ALLIANCE)).hasRole(bytes32(0), msg.sender)) {
-            revert LoanRegistryNotGovernance(msg.sender);
+        _requireGovernance();
+        if (policy.publicDefaultDelay > MAX_PUBLIC_DEFAULT_DELAY) {
+            revert LoanRegistryPublicDelayTooLong(policy.publicDefaultDelay, MAX_PUBLIC_DEFAULT_DELAY);
         }
         _policy = policy;
         emit AlliancePolicySet(policy);
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function setSystemPowers(address account, uint8 powers) external {
+        _requireGovernance();
+        if (account.code.length == 0 || powers & ~(POWER_FUNDING_DELEGATE | POWER_HISTORY_WRITER) != 0) {
+            revert LoanRegistryInvalidSystemPowers(account, powers);
+        }
+        _systemPowers[account] = powers;
+        emit SystemPowersSet(account, powers);
+    }
+
+    // ---------------------------------------------------------------- succession
+
+    /// @inheritdoc ILoanRegistry
+    function appointSuccessor(address platform, address successor) external {
+        _requireGovernance();
+        MemberStatus standing = ALLIANCE.memberOf(platform).status;
+        bool failing =
+            (standing == MemberStatus.Suspended || standing == MemberStatus.Expelled) &&
+                ALLIANCE.memberOf(platform).roles & ROLE_PLATFORM != 0;
+        if (!failing || successor == platform || !ALLIANCE.isActiveMember(successor, ROLE_PLATFORM)) {
+            revert LoanRegistryInvalidSuccessor(platform, successor);
+        }
+        _successors[platform] = successor;
+        emit SuccessorAppointed(platform, successor);
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function takeOverLoans(LoanTerms[] calldata terms) external {
+        for (uint256 i; i < terms.length; ++i) {
+            (LoanId loanId, LoanState storage state) = _known(terms[i]);
+            address successor = _successors[terms[i].platform];
+            if (successor == address(0) || _servicerOf(terms[i], loanId, state) == successor) {
+                revert LoanRegistryNoSuccessor(loanId, terms[i].platform);
+            }
+            _handOver(terms[i], loanId, state, successor);
+        }
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function transferServicing(LoanTerms[] calldata terms, address successor) external {
+        _requireGovernance();
+        if (!ALLIANCE.isActiveMember(successor, ROLE_PLATFORM)) revert LoanRegistryInvalidSuccessor(address(0), successor);
+        for (uint256 i; i < terms.length; ++i) {
+            (LoanId loanId, LoanState storage state) = _known(terms[i]);
+            if (_servicerOf(terms[i], loanId, state) == successor) {
+                revert LoanRegistryInvalidSuccessor(terms[i].platform, successor);
+            }
+            _handOver(terms[i], loanId, state, successor);
+        }
     }
 
     /// @inheritdoc ILoanRegistry
@@ -255,10 +331,29 @@ contract LoanRegistry is ILoanRegistry {
 
     /// @inheritdoc ILoanRegistry
     function extendHistory(LoanId loanId, bytes32 factHash) external returns (LoanStatus status) {
-        if (!ALLIANCE.isLoanServicer(msg.sender)) revert LoanRegistryNotServicer(msg.sender);
+        _requireHistoryWriter();
         status = _states[loanId].status;
         if (status == LoanStatus.None) revert LoanRegistryUnknownLoan(loanId);
+        _recordExternal(loanId, factHash);
+    }
 
+    /// @inheritdoc ILoanRegistry
+    function recordLien(LoanId loanId, address platform, address lienholder, bytes32 factHash) external {
+        _requireHistoryWriter();
+        LoanState storage state = _states[loanId];
+        LoanStatus status = state.status;
+        if (status == LoanStatus.None) revert LoanRegistryUnknownLoan(loanId);
+        if (status != LoanStatus.Funding && status != LoanStatus.Active && status != LoanStatus.Late) {
+            revert LoanRegistryLoanNotOpen(loanId, status);
+        }
+        address servicer = state.handedOver ? _servicers[loanId] : platform;
+        if (lienholder != servicer || !ALLIANCE.isActiveMember(lienholder, ROLE_PLATFORM)) {
+            revert LoanRegistryNotLienholder(loanId, lienholder);
+        }
+        _recordExternal(loanId, factHash);
+    }
+
+    function _recordExternal(LoanId loanId, bytes32 factHash) private {
         uint40 at = uint40(block.timestamp);
         bytes32 head = _extend(loanId, keccak256(abi.encode(FactKind.External, loanId, msg.sender, factHash, at)));
         emit LoanHistoryExtended(loanId, msg.sender, factHash, at, head);
@@ -279,6 +374,33 @@ contract LoanRegistry is ILoanRegistry {
     /// @inheritdoc ILoanRegistry
     function historyHead(LoanId loanId) external view returns (bytes32) {
         return _heads[loanId];
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function servicerOf(LoanTerms calldata terms) external view returns (address) {
+        (LoanId loanId, LoanState storage state) = _known(terms);
+        return _servicerOf(terms, loanId, state);
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function mayService(LoanTerms calldata terms, address account) external view returns (bool) {
+        (LoanId loanId, LoanState storage state) = _known(terms);
+        return _mayService(terms, loanId, state, account);
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function systemPowersOf(address account) external view returns (uint8) {
+        return _systemPowers[account];
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function delegateOf(LoanId loanId) external view returns (address) {
+        return _delegates[loanId];
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function successorOf(address platform) external view returns (address) {
+        return _successors[platform];
     }
 
     /// @inheritdoc ILoanRegistry
@@ -424,8 +546,10 @@ contract LoanRegistry is ILoanRegistry {
             documentVersion: 1,
             activatedAt: 0,
             statusSince: uint40(block.timestamp),
-            outstandingPrincipal: terms.principal,
-            servicingDelegated: false
+            // The terms check bounds the principal by MAX_PRINCIPAL, which fits 96 bits.
+            outstandingPrincipal: uint96(terms.principal),
+            servicingDelegated: false,
+            handedOver: false
         });
         BorrowerExposure storage exposure = _exposures[terms.borrowerRef];
         uint128 outstanding = exposure.outstandingPrincipal + terms.principal;
@@ -459,35 +583,85 @@ contract LoanRegistry is ILoanRegistry {
     }
 
     function _revertWith(bytes memory reason) private pure {
-        assembly ("memory-safe") {
-            revert(add(reason, 0x20), mload(reason))
-        }
+        LowLevelCall.bubbleRevert(reason);
+    }
+
+    function _requireHistoryWriter() private view {
+        if (_systemPowers[msg.sender] & POWER_HISTORY_WRITER == 0) revert LoanRegistryNotHistoryWriter(msg.sender);
+    }
+
+    function _requireGovernance() private view {
+        if (!ALLIANCE.isGovernance(msg.sender)) revert LoanRegistryNotGovernance(msg.sender);
     }
 
     // ---------------------------------------------------------------- internals: servicing
 
-    /// @dev Proves `terms` against an anchored loan and checks that the caller may service it: the originating
-    /// platform unless expelled (a suspended platform keeps servicing), or a loan-servicer contract.
-    function _serviced(LoanTerms calldata terms) private view returns (LoanId loanId, LoanState storage state) {
+    /// @dev Proves `terms` against an anchored loan.
+    function _known(LoanTerms calldata terms) private view returns (LoanId loanId, LoanState storage state) {
         loanId = _loanId(terms);
         state = _states[loanId];
         if (state.status == LoanStatus.None) revert LoanRegistryUnknownLoan(loanId);
-        if (!_mayService(terms)) revert LoanRegistryUnauthorized(loanId, msg.sender);
     }
 
-    /// @dev Whether the caller may service the loan of `terms`: its non-expelled platform, or a servicer contract.
-    function _mayService(LoanTerms calldata terms) private view returns (bool) {
-        if (msg.sender == terms.platform) return ALLIANCE.memberOf(msg.sender).status != MemberStatus.Expelled;
-        return ALLIANCE.isLoanServicer(msg.sender);
+    /// @dev Proves `terms` against an anchored loan and checks that the caller services it now.
+    function _serviced(LoanTerms calldata terms) private view returns (LoanId loanId, LoanState storage state) {
+        (loanId, state) = _known(terms);
+        if (!_mayService(terms, loanId, state, msg.sender)) revert LoanRegistryUnauthorized(loanId, msg.sender);
     }
 
-    /// @dev As {_serviced}, for the actions that move money or settle a loss (activation, cancellation, repayment,
-    /// recovery, write-off): once servicing is delegated, only servicer contracts.
+    function _servicerOf(
+        LoanTerms calldata terms,
+        LoanId loanId,
+        LoanState storage state
+    ) private view returns (address) {
+        return state.handedOver ? _servicers[loanId] : terms.platform;
+    }
+
+    /// @dev The loan's servicer, unless expelled (a suspended one keeps servicing: the alliance's standing rule).
+    function _mayService(
+        LoanTerms calldata terms,
+        LoanId loanId,
+        LoanState storage state,
+        address account
+    ) private view returns (bool) {
+        return account == _servicerOf(terms, loanId, state) && ALLIANCE.isServicingMember(account, ROLE_PLATFORM);
+    }
+
+    /// @dev For the actions that move money or close a loss (activation, cancellation, repayment, recovery, write-off):
+    /// the funding delegate once there is one, else the servicer.
     function _servicedMoney(LoanTerms calldata terms) private view returns (LoanId loanId, LoanState storage state) {
-        (loanId, state) = _serviced(terms);
-        if (state.servicingDelegated && msg.sender == terms.platform) {
-            revert LoanRegistryServicingDelegated(loanId, msg.sender);
-        }
+        (loanId, state) = _known(terms);
+        if (state.servicingDelegated) _requireDelegate(loanId);
+        else if (!_mayService(terms, loanId, state, msg.sender)) revert LoanRegistryUnauthorized(loanId, msg.sender);
+    }
+
+    function _requireDelegate(LoanId loanId) private view {
+        address delegate = _delegates[loanId];
+        if (msg.sender != delegate) revert LoanRegistryServicingDelegated(loanId, msg.sender, delegate);
+    }
+
+    /// @dev The servicer may act from `eligibleAt`; anyone else once the alliance's public delay has passed too.
+    function _requireServicerOrPublic(
+        LoanTerms calldata terms,
+        LoanId loanId,
+        LoanState storage state,
+        uint256 eligibleAt
+    ) private view {
+        if (_mayService(terms, loanId, state, msg.sender)) return;
+        uint256 publicAt = eligibleAt + _policy.publicDefaultDelay;
+        if (block.timestamp < publicAt) revert LoanRegistryNotYetPublic(loanId, publicAt, block.timestamp);
+    }
+
+    function _handOver(LoanTerms calldata terms, LoanId loanId, LoanState storage state, address successor) private {
+        address previous = _servicerOf(terms, loanId, state);
+        state.handedOver = true;
+        _servicers[loanId] = successor;
+        uint40 at = uint40(block.timestamp);
+        bytes32 head = _extend(
+            loanId,
+            keccak256(abi.encode(FactKind.ServicerChanged, loanId, previous, successor, at))
+        );
+        emit LoanServicerChanged(loanId, previous, successor, at, head);
     }
 
     /// @dev Each lifecycle action starts from exactly one status of the transition table.

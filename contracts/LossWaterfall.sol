@@ -5,7 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {IAllianceRegistry, MemberStatus} from "./interfaces/IAllianceRegistry.sol";
+import {IAllianceRegistry} from "./interfaces/IAllianceRegistry.sol";
 import {
     ILoanRegistry,
     LoanId,
@@ -23,7 +23,7 @@ import {ExactTransfer} from "./libraries/ExactTransfer.sol";
 
 /// @title LossWaterfall
 /// @notice See {ILossWaterfall}.
-/// @dev A loan servicer: it marks loans Recovered or WrittenOff and pays the lenders through the splitter's `recover`.
+/// @dev A history writer; it pays the lenders through the splitter's `recover` and closes losses through its `closeLoss`.
 contract LossWaterfall is ILossWaterfall, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using ExactTransfer for IERC20;
@@ -65,12 +65,13 @@ contract LossWaterfall is ILossWaterfall, ReentrancyGuardTransient {
             return amount;
         }
         if (status != LoanStatus.Defaulted && status != LoanStatus.WrittenOff) {
-            revert LossWaterfallWrongLoanStatus(loanId, uint8(status));
+            revert LossWaterfallWrongLoanStatus(loanId, status);
         }
         LossCase storage c = _caseOf(loanId);
         (uint256 toInsurer, uint256 toReserve, uint256 toLenders) = _shares(c, amount);
         taken = toInsurer + toReserve + toLenders;
         if (taken == 0) revert LossWaterfallNothingToRecover(loanId);
+        // The four parts below are each at most the loss, a uint128.
         c.insurerRecovered += uint128(toInsurer);
         c.reserveRecovered += uint128(toReserve);
         if (c.settled) c.lendersRecovered += uint128(toLenders);
@@ -89,7 +90,7 @@ contract LossWaterfall is ILossWaterfall, ReentrancyGuardTransient {
         }
         if (toLenders != 0) _toLenders(loanId, toLenders);
         if (c.settled) LOANS.extendHistory(loanId, keccak256(abi.encode(taken, toInsurer, toReserve, toLenders)));
-        if (whole && status == LoanStatus.Defaulted) LOANS.markRecovered(terms);
+        if (whole && status == LoanStatus.Defaulted) SPLITTER.closeLoss(terms, false);
     }
 
     /// @inheritdoc ILossWaterfall
@@ -97,7 +98,7 @@ contract LossWaterfall is ILossWaterfall, ReentrancyGuardTransient {
         LoanId loanId = computeLoanId(terms);
         if (SPLITTER.bookOf(loanId).phase != FundingPhase.Funded) revert LossWaterfallNotFunded(loanId);
         LoanState memory state = LOANS.loanState(loanId);
-        if (state.status != LoanStatus.Defaulted) revert LossWaterfallWrongLoanStatus(loanId, uint8(state.status));
+        if (state.status != LoanStatus.Defaulted) revert LossWaterfallWrongLoanStatus(loanId, state.status);
         _requirePlatformOrPublic(terms, loanId, state.statusSince);
         LossCase storage c = _caseOf(loanId);
         if (c.settled) revert LossWaterfallAlreadySettled(loanId);
@@ -106,6 +107,7 @@ contract LossWaterfall is ILossWaterfall, ReentrancyGuardTransient {
         uint256 netLoss = uint256(c.loss) - c.recoveredBefore;
         uint256 claim = INSURANCE.payClaim(loanId, netLoss);
         uint256 compensation = RESERVE.compensate(loanId, terms.platform, netLoss - claim);
+        // Claim and compensation are parts of the net loss, itself at most the loss, a uint128.
         c.insurerBore = uint128(claim);
         c.reserveBore = uint128(compensation);
         c.lendersBore = uint128(netLoss - claim - compensation);
@@ -122,7 +124,7 @@ contract LossWaterfall is ILossWaterfall, ReentrancyGuardTransient {
         LoanId loanId = computeLoanId(terms);
         if (!_cases[loanId].settled) revert LossWaterfallNotSettled(loanId);
         _requirePlatformOrPublic(terms, loanId, LOANS.loanState(loanId).statusSince);
-        LOANS.writeOff(terms);
+        SPLITTER.closeLoss(terms, true);
     }
 
     /// @inheritdoc ILossWaterfall
@@ -189,7 +191,7 @@ contract LossWaterfall is ILossWaterfall, ReentrancyGuardTransient {
     }
 
     function _requirePlatformOrPublic(LoanTerms calldata terms, LoanId loanId, uint256 since) private view {
-        if (msg.sender == terms.platform && ALLIANCE.memberOf(msg.sender).status != MemberStatus.Expelled) return;
+        if (LOANS.mayService(terms, msg.sender)) return;
         uint256 publicAt = since + LOANS.alliancePolicy().publicDefaultDelay;
         if (block.timestamp < publicAt) revert LossWaterfallNotYetPublic(loanId, publicAt, block.timestamp);
     }

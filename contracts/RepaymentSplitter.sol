@@ -1,13 +1,21 @@
 // SPDX-License-Identifier: UNLICENSED
 pragma solidity 0.8.28;
 
-import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IAllianceRegistry, ROLE_PLATFORM, ROLE_INSURER} from "./interfaces/IAllianceRegistry.sol";
-import {ILoanRegistry, LoanId, LoanTerms, PaymentDue, computeLoanId} from "./interfaces/ILoanRegistry.sol";
+import {LowLevelCall} from "@openzeppelin/contracts/utils/LowLevelCall.sol";
+import {Bytes} from "@openzeppelin/contracts/utils/Bytes.sol";
+import {
+    ILoanRegistry,
+    LoanId,
+    LoanTerms,
+    LoanState,
+    PaymentDue,
+    computeLoanId
+} from "./interfaces/ILoanRegistry.sol";
 import {
     IRepaymentSplitter,
     FundingPhase,
@@ -37,6 +45,7 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
 
     FeeCaps private _caps;
     address private _reserve;
+    address private _waterfall;
     mapping(LoanId loanId => LoanBook) private _books;
     mapping(LoanId loanId => mapping(address lender => Position)) private _positions;
     mapping(LoanId loanId => address[]) private _lenders;
@@ -56,8 +65,12 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     }
 
     modifier onlyGovernance() {
-        if (!IAccessControl(address(ALLIANCE)).hasRole(bytes32(0), msg.sender))
-            revert RepaymentSplitterNotGovernance(msg.sender);
+        if (!ALLIANCE.isGovernance(msg.sender)) revert RepaymentSplitterNotGovernance(msg.sender);
+        _;
+    }
+
+    modifier onlyWaterfall() {
+        if (msg.sender != _waterfall) revert RepaymentSplitterNotWaterfall(msg.sender);
         _;
     }
 
@@ -66,12 +79,16 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     /// @inheritdoc IRepaymentSplitter
     function openFunding(LoanTerms calldata terms, FundingConfig calldata config) external {
         LoanId loanId = computeLoanId(terms);
-        if (msg.sender != terms.platform || !ALLIANCE.isActiveMember(msg.sender, ROLE_PLATFORM)) {
+        // Opening funding is new business: the loan's servicer, and only while it is an active platform.
+        if (msg.sender != LOANS.servicerOf(terms) || !ALLIANCE.isActiveMember(msg.sender, ROLE_PLATFORM)) {
             revert RepaymentSplitterNotPlatform(loanId, msg.sender);
         }
         LoanBook storage book = _books[loanId];
         if (book.phase != FundingPhase.None) revert RepaymentSplitterWrongPhase(loanId, book.phase);
         if (config.borrowerPayout == address(0)) revert RepaymentSplitterZeroAddress();
+        if (config.borrowerPayout == terms.platform || config.borrowerPayout == msg.sender) {
+            revert RepaymentSplitterOwnLoan(loanId, config.borrowerPayout);
+        }
         FeeCaps memory caps = _caps;
         _requireWithinCap(FeeKind.PlatformFee, config.platformFeeBps, caps.platformFeeBps);
         _requireWithinCap(FeeKind.InsurancePremium, config.premiumBps, caps.premiumBps);
@@ -99,7 +116,13 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         LoanId loanId = computeLoanId(terms);
         LoanBook storage book = _books[loanId];
         if (book.phase != FundingPhase.Funding) revert RepaymentSplitterWrongPhase(loanId, book.phase);
-        if (!ALLIANCE.isAllowedLender(msg.sender)) revert RepaymentSplitterNotAllowedLender(msg.sender);
+        ALLIANCE.requireAllowedLender(msg.sender);
+        address servicer = LOANS.servicerOf(terms);
+        if (msg.sender == terms.platform || msg.sender == servicer) revert RepaymentSplitterOwnLoan(loanId, msg.sender);
+        // An expelled platform's loan takes no more money (anyone may cancel it and refund its lenders).
+        if (!ALLIANCE.isServicingMember(servicer, ROLE_PLATFORM)) {
+            revert RepaymentSplitterServicerExpelled(loanId, servicer);
+        }
         if (amount == 0) revert RepaymentSplitterZeroAmount();
         if (block.timestamp > terms.fundingDeadline) {
             revert RepaymentSplitterFundingDeadlinePassed(loanId, terms.fundingDeadline, block.timestamp);
@@ -109,9 +132,11 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
 
         _pull(msg.sender, amount);
         uint256 committed = book.committed + amount;
+        // Fits: committed never exceeds the principal, which the registry bounds to 96 bits.
         book.committed = uint96(committed);
         Position storage position = _positions[loanId][msg.sender];
         if (!_isOpen(position)) book.openPositions += 1;
+        // Fits: amount is at most the principal still to fund.
         position.shares += uint96(amount);
         _list(loanId, position, msg.sender);
         emit Committed(loanId, msg.sender, amount, committed);
@@ -130,8 +155,12 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         LoanId loanId = computeLoanId(terms);
         LoanBook storage book = _books[loanId];
         if (book.phase != FundingPhase.Funding) revert RepaymentSplitterWrongPhase(loanId, book.phase);
-        if (msg.sender != terms.platform && block.timestamp <= terms.fundingDeadline) {
-            revert RepaymentSplitterFundingStillOpen(loanId, terms.fundingDeadline, block.timestamp);
+        if (block.timestamp <= terms.fundingDeadline && !LOANS.mayService(terms, msg.sender)) {
+            address servicer = LOANS.servicerOf(terms);
+            // Before the deadline only the servicer gives up on funding, unless it was expelled.
+            if (msg.sender == servicer || ALLIANCE.isServicingMember(servicer, ROLE_PLATFORM)) {
+                revert RepaymentSplitterFundingStillOpen(loanId, terms.fundingDeadline, block.timestamp);
+            }
         }
         book.phase = FundingPhase.Cancelled;
         // The commitments are what the lenders are owed back, pro rata to shares that are the commitments themselves.
@@ -147,7 +176,8 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         LoanId loanId = computeLoanId(terms);
         LoanBook storage book = _books[loanId];
         if (book.phase != FundingPhase.Funded) revert RepaymentSplitterWrongPhase(loanId, book.phase);
-        _fillFees(split, book, terms.period, LOANS.loanState(loanId).outstandingPrincipal);
+        LoanState memory state = LOANS.loanState(loanId);
+        _fillFees(split, book, terms.period, state.outstandingPrincipal);
         uint256 fees = split.platformFee + split.premium + split.reserve;
         if (amount <= fees) revert RepaymentSplitterPaymentBelowDue(loanId, amount, fees + _installmentDue(terms));
 
@@ -170,7 +200,8 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         }
 
         book.lendersIn += (amount - fees).toUint128();
-        _fees[terms.platform] += split.platformFee;
+        // The platform fee pays for servicing: it follows the loan to a successor.
+        _fees[state.handedOver ? LOANS.servicerOf(terms) : terms.platform] += split.platformFee;
         if (split.premium != 0) _fees[book.insurer] += split.premium;
         if (split.reserve != 0) _reserveOwed[terms.platform] += split.reserve;
         if (outstandingAfter == 0) book.phase = FundingPhase.Repaid;
@@ -178,14 +209,22 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IRepaymentSplitter
-    function recover(LoanId loanId, uint256 amount) external nonReentrant {
-        if (!ALLIANCE.isLoanServicer(msg.sender)) revert RepaymentSplitterNotServicer(msg.sender);
+    function recover(LoanId loanId, uint256 amount) external nonReentrant onlyWaterfall {
         LoanBook storage book = _books[loanId];
         if (book.phase != FundingPhase.Funded) revert RepaymentSplitterWrongPhase(loanId, book.phase);
         if (amount == 0) revert RepaymentSplitterZeroAmount();
         _pull(msg.sender, amount);
         book.lendersIn += amount.toUint128();
         emit RecoveryReceived(loanId, msg.sender, amount);
+    }
+
+    /// @inheritdoc IRepaymentSplitter
+    function closeLoss(LoanTerms calldata terms, bool writtenOff) external onlyWaterfall {
+        LoanId loanId = computeLoanId(terms);
+        LoanBook storage book = _books[loanId];
+        if (book.phase != FundingPhase.Funded) revert RepaymentSplitterWrongPhase(loanId, book.phase);
+        if (writtenOff) LOANS.writeOff(terms);
+        else LOANS.markRecovered(terms);
     }
 
     // ---------------------------------------------------------------- payouts
@@ -242,7 +281,8 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         LoanBook storage book = _books[loanId];
         if (book.phase != FundingPhase.Funded) revert RepaymentSplitterWrongPhase(loanId, book.phase);
         if (shares == 0) revert RepaymentSplitterZeroAmount();
-        if (to == msg.sender || !ALLIANCE.isAllowedLender(to)) revert RepaymentSplitterNotAllowedLender(to);
+        if (to == msg.sender) revert RepaymentSplitterNotAllowedLender(to);
+        ALLIANCE.requireAllowedLender(to);
         Position storage seller = _positions[loanId][msg.sender];
         if (seller.shares < shares) revert RepaymentSplitterInsufficientShares(loanId, msg.sender, seller.shares, shares);
 
@@ -252,6 +292,7 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         uint256 committed = book.committed;
         uint256 accruedDown = (lendersIn * shares) / committed;
         uint256 accruedUp = accruedDown + ((lendersIn * shares) % committed == 0 ? 0 : 1);
+        // Fits: shares is at most the seller's holding, itself a uint96.
         seller.shares -= uint96(shares);
         seller.debt -= SafeCast.toInt152(accruedDown.toInt256());
         Position storage buyer = _positions[loanId][to];
@@ -301,6 +342,14 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     /// @inheritdoc IRepaymentSplitter
     function setReserve(address reserve_) external onlyGovernance {
         _setReserve(reserve_);
+    }
+
+    /// @inheritdoc IRepaymentSplitter
+    function setWaterfall(address waterfall_) external onlyGovernance {
+        if (_waterfall != address(0)) revert RepaymentSplitterWaterfallSet(_waterfall);
+        if (waterfall_ == address(0)) revert RepaymentSplitterZeroAddress();
+        _waterfall = waterfall_;
+        emit WaterfallSet(waterfall_);
     }
 
     // ---------------------------------------------------------------- views
@@ -360,6 +409,11 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         return _reserve;
     }
 
+    /// @inheritdoc IRepaymentSplitter
+    function waterfall() external view returns (address) {
+        return _waterfall;
+    }
+
     // ---------------------------------------------------------------- internals
 
     function _pull(address from, uint256 amount) private {
@@ -385,23 +439,13 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
             selector == ILoanRegistry.LoanRegistryPaymentBelowInstallment.selector ||
             selector == ILoanRegistry.LoanRegistryPaymentExceedsBalance.selector
         ) {
-            (LoanId loanId, uint256 net, uint256 limit) = abi.decode(_args(reason), (LoanId, uint256, uint256));
+            (LoanId loanId, uint256 net, uint256 limit) = abi.decode(Bytes.slice(reason, 4), (LoanId, uint256, uint256));
             if (selector == ILoanRegistry.LoanRegistryPaymentBelowInstallment.selector) {
                 revert RepaymentSplitterPaymentBelowDue(loanId, net + fees, limit + fees);
             }
             revert RepaymentSplitterPaymentExceedsDue(loanId, net + fees, limit + fees);
         }
-        assembly ("memory-safe") {
-            revert(add(reason, 0x20), mload(reason))
-        }
-    }
-
-    /// @dev The ABI-encoded arguments of an error: everything after its selector.
-    function _args(bytes memory reason) private pure returns (bytes memory args) {
-        args = new bytes(reason.length - 4);
-        for (uint256 i; i < args.length; ++i) {
-            args[i] = reason[i + 4];
-        }
+        LowLevelCall.bubbleRevert(reason);
     }
 
     function _owed(uint256 lendersIn, uint256 committed, Position memory position) private pure returns (uint256) {
@@ -444,6 +488,7 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
             position.debt = 0;
             return true;
         }
+        // Fits: amount is at most what the loan owes, below lendersIn < 2^128.
         int152 debt = before.debt + int152(int256(amount));
         position.debt = debt;
         // A seller that sold every share and is now paid what it earned before has nothing left here.
@@ -464,9 +509,11 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     /// is settled, the rounding remainder goes to the reserve.
     function _book(LoanId loanId, LoanBook storage book, uint256 paid, uint256 closed) private {
         if (paid == 0 && closed == 0) return;
+        // Fits: paid is part of lendersIn - lendersPaid, both uint128.
         uint128 lendersPaid = book.lendersPaid + uint128(paid);
         book.lendersPaid = lendersPaid;
         if (closed == 0) return;
+        // Fits: each closed position was one of the open ones.
         uint32 open = book.openPositions - uint32(closed);
         book.openPositions = open;
         if (open == 0 && book.phase != FundingPhase.Funded) {

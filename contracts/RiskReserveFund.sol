@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: UNLICENSED
 pragma solidity 0.8.28;
 
-import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IAllianceRegistry, ROLE_PLATFORM} from "./interfaces/IAllianceRegistry.sol";
 import {LoanId} from "./interfaces/ILoanRegistry.sol";
@@ -35,7 +35,7 @@ contract RiskReserveFund is IRiskReserveFund, ReentrancyGuardTransient {
     }
 
     modifier onlyGovernance() {
-        if (!IAccessControl(address(ALLIANCE)).hasRole(bytes32(0), msg.sender)) revert RiskReserveFundNotGovernance(msg.sender);
+        if (!ALLIANCE.isGovernance(msg.sender)) revert RiskReserveFundNotGovernance(msg.sender);
         _;
     }
 
@@ -49,7 +49,7 @@ contract RiskReserveFund is IRiskReserveFund, ReentrancyGuardTransient {
         uint256[] memory amounts = SPLITTER.withdrawReserve(platforms);
         for (uint256 i; i < platforms.length; ++i) {
             if (amounts[i] == 0) continue;
-            _positions[platforms[i]].contributed += uint128(amounts[i]);
+            _positions[platforms[i]].contributed += SafeCast.toUint128(amounts[i]);
             emit ContributionsCollected(platforms[i], amounts[i]);
         }
     }
@@ -58,7 +58,7 @@ contract RiskReserveFund is IRiskReserveFund, ReentrancyGuardTransient {
     function deposit(uint256 amount) external nonReentrant {
         if (!ALLIANCE.isActiveMember(msg.sender, ROLE_PLATFORM)) revert RiskReserveFundNotPlatform(msg.sender);
         if (amount == 0) revert RiskReserveFundZeroAmount();
-        _positions[msg.sender].contributed += uint128(amount);
+        _positions[msg.sender].contributed += SafeCast.toUint128(amount);
         emit Deposited(msg.sender, amount);
         TOKEN.pullExact(msg.sender, amount);
     }
@@ -75,14 +75,14 @@ contract RiskReserveFund is IRiskReserveFund, ReentrancyGuardTransient {
         if (paid > quota) paid = quota;
         uint256 available = TOKEN.balanceOf(address(this));
         if (paid > available) paid = available;
-        _positions[platform].compensated += uint128(paid);
+        _positions[platform].compensated += SafeCast.toUint128(paid);
         emit Compensated(loanId, platform, netLoss, paid);
         if (paid != 0) TOKEN.safeTransfer(msg.sender, paid);
     }
 
     /// @inheritdoc IRiskReserveFund
     function reimburse(LoanId loanId, address platform, uint256 amount) external onlyWaterfall nonReentrant {
-        _positions[platform].reimbursed += uint128(amount);
+        _positions[platform].reimbursed += SafeCast.toUint128(amount);
         emit ReserveReimbursed(loanId, platform, amount);
         TOKEN.pullExact(msg.sender, amount);
     }

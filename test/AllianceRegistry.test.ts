@@ -17,7 +17,7 @@ describe("AllianceRegistry", function () {
       ["expelMember", (f) => (c) => c.expelMember(f.platformA)],
     ];
     for (const [name, call] of calls) {
-      for (const role of ["platformA", "auditor", "lender", "outsider", "servicer"] as const) {
+      for (const role of ["platformA", "auditor", "lender", "outsider"] as const) {
         it(`${name} reverts for ${role}`, async function () {
           const f = await loadFixture(deployAllianceFixture);
           const caller = f[role];
@@ -169,7 +169,7 @@ describe("AllianceRegistry", function () {
       expect(await alliance.isAllowedLender(outsider)).to.equal(false);
     });
 
-    for (const role of ["governance", "auditor", "lender", "outsider", "servicer"] as const) {
+    for (const role of ["governance", "auditor", "lender", "outsider"] as const) {
       it(`reverts for ${role}, which is not an active platform`, async function () {
         const f = await loadFixture(deployAllianceFixture);
         await expect(f.alliance.connect(f[role]).allowLender(f.outsider, (await time.latest()) + DAY))

@@ -1,8 +1,10 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { id, MaxUint256, ZeroHash } from "ethers";
+import { id, MaxUint256, Signature } from "ethers";
 import {
   AssetClass,
+  CollateralClient,
+  LoanRegistryClient,
   AssetStatus,
   assetKey,
   ContractError,
@@ -81,7 +83,8 @@ const EXPECTED = new Set([
   "CollateralRegistryWrongAssetStatus",
   "CollateralRegistryUnknownAsset",
   "CollateralRegistryAlreadyRegistered",
-  "CollateralRegistryLoanNotOpen",
+  "LoanRegistryLoanNotOpen",
+  "CollateralRegistryLossNotMadeWhole",
   "CollateralRegistryLienExists",
   "CollateralRegistryFirstLiensExceedAppraisal",
   "CollateralRegistryTooManyLiens",
@@ -126,11 +129,25 @@ describe("CollateralRegistry (property)", function () {
         for (const step of steps) {
           if (step.kind === "pledge") {
             const secured = BigInt(step.securedK) * 1_000n * UNIT;
-            await attempt(() =>
-              f.collateral
-                .connect(f.owner)
-                .pledge(f.assets[step.asset], f.loanTerms[step.loan], secured, step.priority, 0, ZeroHash, ZeroHash),
-            );
+            const terms = f.loanTerms[step.loan];
+            await attempt(async () => {
+              // A lien takes both parties: the owner signs its consent, the loan's platform sends the pledge.
+              const request = {
+                assetId: f.assets[step.asset],
+                loanId: loanIdOf(terms),
+                securedAmount: secured,
+                priority: step.priority,
+              };
+              const loans = new LoanRegistryClient(String(f.loans.target), f.owner);
+              const signed = await new CollateralClient(String(f.collateral.target), f.owner, loans).consent(
+                request,
+                (await time.latest()) + DAY,
+              );
+              const sig = Signature.from(signed.signature);
+              await f.collateral
+                .connect(platformOf(terms))
+                .pledge(request.assetId, terms, secured, step.priority, signed.deadline, sig.r, sig.yParityAndS);
+            });
           } else if (step.kind === "repay") {
             const terms = f.loanTerms[step.loan];
             await attempt(async () => {

@@ -123,7 +123,8 @@ describe("CollateralRegistry", function () {
       expect(asset.assetClass).to.equal(BigInt(AssetClass.Vehicle));
       expect(asset.status).to.equal(BigInt(AssetStatus.Registered));
       expect(asset.appraisalValue).to.equal(APPRAISAL);
-      expect(asset.appraisalDocHash).to.equal(id("appraisal"));
+      expect(asset.registrar).to.equal(f.platformA.address);
+      expect((await ownerClient(f).asset(f.car)).appraisalDocHash).to.equal(id("appraisal"));
     });
 
     it("rejects the same asset under a differently written id, by any platform", async function () {
@@ -173,20 +174,52 @@ describe("CollateralRegistry", function () {
       ).to.emit(f.collateral, "CollateralRegistered");
     });
 
-    it("records revaluations by platforms and custodians only", async function () {
+    it("records revaluations by the registrar of record, custodians and governance only", async function () {
       const f = await loadFixture(collateralFixture);
-      await expect(f.collateral.connect(f.custodian).revalue(f.car, 70_000n * UNIT, id("new appraisal")))
+      await expect(f.collateral.connect(f.custodian).revalue(f.car, 70_000n * UNIT, id("new appraisal"), []))
         .to.emit(f.collateral, "CollateralRevalued")
         .withArgs(f.car, f.custodian.address, 70_000n * UNIT, id("new appraisal"));
-      for (const caller of [f.owner, f.outsider, f.auditor]) {
-        await expect(f.collateral.connect(caller).revalue(f.car, 1n, id("x"))).to.be.revertedWithCustomError(
-          f.collateral,
-          "CollateralRegistryUnauthorized",
-        );
+      await expect(f.collateral.connect(f.platformA).revalue(f.car, 71_000n * UNIT, id("registrar"), [])).to.emit(
+        f.collateral,
+        "CollateralRevalued",
+      );
+      await expect(f.collateral.connect(f.governance).revalue(f.car, 72_000n * UNIT, id("governance"), [])).to.emit(
+        f.collateral,
+        "CollateralRevalued",
+      );
+      // Platform B did not register the car: it may not rewrite its appraisal, whatever its stake in the car's loans.
+      for (const caller of [f.owner, f.outsider, f.auditor, f.platformB]) {
+        await expect(f.collateral.connect(caller).revalue(f.car, 1n, id("x"), []))
+          .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryUnauthorized")
+          .withArgs(caller.address);
       }
-      await expect(f.collateral.connect(f.platformA).revalue(42n, 1n, id("x")))
+      await expect(f.collateral.connect(f.platformA).revalue(42n, 1n, id("x"), []))
         .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryUnknownAsset")
         .withArgs(42n);
+    });
+
+    it("lets an expelled registrar revalue nothing", async function () {
+      const f = await loadFixture(collateralFixture);
+      await f.alliance.expelMember(f.platformA);
+      await expect(f.collateral.connect(f.platformA).revalue(f.car, 1n, id("x"), []))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryUnauthorized")
+        .withArgs(f.platformA.address);
+    });
+
+    it("records a revaluation in the history of every loan the asset secures, all of which it must name", async function () {
+      const f = await loadFixture(pledgedFixture);
+      await expect(f.collateral.connect(f.custodian).revalue(f.car, 1n, id("x"), [f.loanA]))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryLiensIncomplete")
+        .withArgs(f.car, 1, 2);
+      await expect(f.collateral.connect(f.custodian).revalue(f.car, 1n, id("x"), [f.loanA, f.loanA]))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryLiensIncomplete")
+        .withArgs(f.car, 1, 2);
+      await ownerClient(f, f.custodian).revalue(f.car, 60_000n * UNIT, toHash32(id("lower appraisal")));
+      for (const terms of [f.loanA, f.loanB]) {
+        const history = await f.clientFor(f.auditor).loans.history(loanIdOf(terms));
+        expect(history.entries.at(-1)?.fact).to.include({ kind: "External", source: f.collateral.target });
+        expect(history.verified).to.equal(true);
+      }
     });
   });
 
@@ -204,11 +237,45 @@ describe("CollateralRegistry", function () {
       expect(history.verified).to.equal(true);
     });
 
-    it("pledges by the owner's own transaction without a signature", async function () {
+    it("takes no lien by the owner alone: the loan's platform must take it", async function () {
       const f = await loadFixture(collateralFixture);
+      await expect(f.collateral.connect(f.owner).pledge(f.car, f.loanB, 10_000n * UNIT, 1, 0, ZeroHash, ZeroHash))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotLienholder")
+        .withArgs(loanIdOf(f.loanB), f.owner.address);
+    });
+
+    it("takes a lien from a platform that owns the asset itself without a signature", async function () {
+      const f = await loadFixture(collateralFixture);
+      const truck = assetKey(AssetClass.Vehicle, "LSVAU2180N2189999", ALLIANCE_KEY);
+      await f.collateral.connect(f.custodian).registerCollateral(truck, f.platformB, AssetClass.Vehicle, APPRAISAL, id("t"));
       await expect(
-        f.collateral.connect(f.owner).pledge(f.car, f.loanB, 10_000n * UNIT, 1, 0, ZeroHash, ZeroHash),
+        f.collateral.connect(f.platformB).pledge(truck, f.loanB, 10_000n * UNIT, 1, 0, ZeroHash, ZeroHash),
       ).to.emit(f.collateral, "CollateralPledged");
+    });
+
+    it("voids a previous owner's unused consents when the asset changes hands", async function () {
+      const f = await loadFixture(collateralFixture);
+      const c = await consent(f, f.loanA, UNIT);
+      await f.collateral.connect(f.owner).transferFrom(f.owner, f.buyer, f.car);
+      await f.collateral.connect(f.buyer).transferFrom(f.buyer, f.owner, f.car);
+      // The asset is back with the signer, yet the consent it gave before the sale is void.
+      await expect(f.collateral.connect(f.platformA).pledge(f.car, f.loanA, UNIT, 1, c.deadline, c.r, c.vs))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryInvalidConsent")
+        .withArgs(f.car, f.owner.address);
+      expect((await f.collateral.assetOf(f.car)).consentNonce).to.equal(2n);
+    });
+
+    it("refuses a consent signed before the platform was expelled, and a suspended platform's new lien", async function () {
+      const f = await loadFixture(collateralFixture);
+      const c = await consent(f, f.loanA, UNIT);
+      await f.alliance.suspendMember(f.platformA);
+      await expect(f.collateral.connect(f.platformA).pledge(f.car, f.loanA, UNIT, 1, c.deadline, c.r, c.vs))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotLienholder")
+        .withArgs(loanIdOf(f.loanA), f.platformA.address);
+      await f.alliance.expelMember(f.platformA);
+      await expect(f.collateral.connect(f.platformA).pledge(f.car, f.loanA, UNIT, 1, c.deadline, c.r, c.vs))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotLienholder")
+        .withArgs(loanIdOf(f.loanA), f.platformA.address);
     });
 
     it("rejects first-priority liens stacked beyond the appraisal value", async function () {
@@ -286,18 +353,21 @@ describe("CollateralRegistry", function () {
       const c = await consent(f, f.loanA, UNIT);
       for (const caller of [f.platformB, f.outsider, f.lender, f.governance]) {
         await expect(f.collateral.connect(caller).pledge(f.car, f.loanA, UNIT, 1, c.deadline, c.r, c.vs))
-          .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryNotPlatformOrOwner")
-          .withArgs(f.car, caller.address);
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotLienholder")
+          .withArgs(loanIdOf(f.loanA), caller.address);
       }
     });
 
     it("rejects a lien on a loan that is not open, a second lien of one loan, and a bad amount or priority", async function () {
       const f = await loadFixture(collateralFixture);
       await f.loans.connect(f.platformB).cancelLoan(f.loanB);
-      const own = (terms: LoanTerms, secured: bigint, priority: number) =>
-        f.collateral.connect(f.owner).pledge(f.car, terms, secured, priority, 0, ZeroHash, ZeroHash);
+      const own = async (terms: LoanTerms, secured: bigint, priority: number) => {
+        const c = await consent(f, terms, secured, priority);
+        const platform = terms.platform === f.platformA.address ? f.platformA : f.platformB;
+        return f.collateral.connect(platform).pledge(f.car, terms, secured, priority, c.deadline, c.r, c.vs);
+      };
       await expect(own(f.loanB, UNIT, 1))
-        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryLoanNotOpen")
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryLoanNotOpen")
         .withArgs(loanIdOf(f.loanB), LoanStatus.Cancelled);
       await expect(own(f.loanA, 0n, 1))
         .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryInvalidLien")
@@ -344,7 +414,7 @@ describe("CollateralRegistry", function () {
       for (const caller of [f.platformA, f.owner, f.governance]) {
         await expect(f.collateral.connect(caller).release(f.car, loanIdOf(f.loanA)))
           .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryLoanNotClosed")
-          .withArgs(loanIdOf(f.loanA), LoanStatus.Funding);
+          .withArgs(loanIdOf(f.loanA), LoanStatus.Funding, ethers.MaxUint256, (t: bigint) => t > 0n);
       }
       await expect(f.collateral.release(f.car, 42n))
         .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryWrongLienStatus")
@@ -464,14 +534,20 @@ describe("CollateralRegistry", function () {
         splitter,
         f.waterfall,
       ])) as unknown as CollateralRegistry;
-      const role = await f.alliance.LOAN_SERVICER_ROLE();
-      await f.alliance.grantRole(role, splitter);
-      await f.alliance.grantRole(role, collateral);
+      await f.loans.setSystemPowers(splitter, 3);
+      await f.loans.setSystemPowers(collateral, 2);
       const house = assetKey(AssetClass.RealEstate, "沪(2023)浦东新区不动产权第0123456号", ALLIANCE_KEY);
       await collateral
         .connect(f.platformB)
         .registerCollateral(house, f.owner, AssetClass.RealEstate, APPRAISAL, id("a"));
-      await collateral.connect(f.owner).pledge(house, f.loanB, 10_000n * UNIT, 1, 0, ZeroHash, ZeroHash);
+      const loans = new LoanRegistryClient(String(f.loans.target), f.platformB);
+      await new CollateralClient(String(collateral.target), f.platformB, loans).pledge(
+        { assetId: house, loanId: loanIdOf(f.loanB), securedAmount: 10_000n * UNIT, priority: 1 },
+        await new CollateralClient(String(collateral.target), f.owner, loans).consent(
+          { assetId: house, loanId: loanIdOf(f.loanB), securedAmount: 10_000n * UNIT, priority: 1 },
+          (await time.latest()) + DAY,
+        ),
+      );
       await f.loans.connect(f.platformB).activateLoan(f.loanB);
       await time.increase(124 * DAY);
       await f.loans.connect(f.platformB).markLate(f.loanB);

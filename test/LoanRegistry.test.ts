@@ -24,6 +24,7 @@ import {
   NATIONAL_IDS,
   termsFor,
   time,
+  asSystem,
   type AllianceFixture,
 } from "./fixtures.js";
 
@@ -118,7 +119,7 @@ describe("LoanRegistry", function () {
         .withArgs(loanId);
     });
 
-    for (const role of ["governance", "auditor", "lender", "outsider", "servicer"] as const) {
+    for (const role of ["governance", "auditor", "lender", "outsider"] as const) {
       it(`reverts for ${role}, which is not an active platform`, async function () {
         const f = await loadFixture(deployAllianceFixture);
         await expect(f.loans.connect(f[role]).anchorLoan(await termsFor(f[role])))
@@ -281,7 +282,7 @@ describe("LoanRegistry", function () {
         .withArgs(251, 250);
     });
 
-    for (const role of ["governance", "auditor", "lender", "outsider", "servicer"] as const) {
+    for (const role of ["governance", "auditor", "lender", "outsider"] as const) {
       it(`reverts for ${role}, which is not an active platform`, async function () {
         const f = await loadFixture(deployAllianceFixture);
         await expect(f.loans.connect(f[role]).anchorLoans([await termsFor(f[role])]))
@@ -307,7 +308,8 @@ describe("LoanRegistry", function () {
   describe("lifecycle actions, from every state", function () {
     for (const { action, from, to } of LIFECYCLE_ACTIONS) {
       for (const status of ALL_STATUSES) {
-        if (status === from) continue;
+        // A default may also start from Active: the loan then passes through Late (see "member integrity").
+        if (status === from || (action === "markDefaulted" && status === LoanStatus.Active)) continue;
         it(`${action} reverts for a loan that is ${statusName(status)}`, async function () {
           const f = await loadFixture(withAnchoredLoanFixture);
           await driveTo(f, f.terms, status);
@@ -353,9 +355,9 @@ describe("LoanRegistry", function () {
   });
 
   describe("servicing functions, from every wrong role", function () {
-    // markDefaulted is open to anyone after the public-default delay: its own tests follow.
+    // markLate and markDefaulted are open to anyone after the public delay: their own tests follow.
     const calls = [
-      ...LIFECYCLE_ACTIONS.map(({ action }) => action).filter((a) => a !== "markDefaulted"),
+      ...LIFECYCLE_ACTIONS.map(({ action }) => action).filter((a) => a !== "markDefaulted" && a !== "markLate"),
       "recordRepayment",
       "amendDocument",
     ] as const;
@@ -395,10 +397,11 @@ describe("LoanRegistry", function () {
       expect((await f.loans.loanState(f.loanId)).status).to.equal(LoanStatus.Active);
     });
 
-    it("a loan-servicer contract may service any platform's loan", async function () {
+    it("a system contract without the loan's delegation may not service it", async function () {
       const f = await loadFixture(withAnchoredLoanFixture);
-      await f.loans.connect(f.servicer).activateLoan(f.terms);
-      expect((await f.loans.loanState(f.loanId)).status).to.equal(LoanStatus.Active);
+      await expect(asSystem(f, f.loans, "activateLoan", [f.terms]))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryUnauthorized")
+        .withArgs(f.loanId, await f.system.getAddress());
     });
 
     it("reverts for terms that were never anchored", async function () {
@@ -524,26 +527,34 @@ describe("LoanRegistry", function () {
   });
 
   describe("extendHistory", function () {
-    it("records a servicer contract's fact in the chain", async function () {
+    it("records a history writer's fact in the chain", async function () {
       const f = await loadFixture(withAnchoredLoanFixture);
-      await f.loans.connect(f.servicer).extendHistory(f.loanId, id("collateral pledged"));
-      const history = await f.clientFor(f.servicer).loans.history(f.loanId);
-      expect(history.entries.at(-1)?.fact).to.include({ kind: "External", source: f.servicer.address });
+      await asSystem(f, f.loans, "extendHistory", [f.loanId, id("collateral pledged")]);
+      const history = await f.clientFor(f.auditor).loans.history(f.loanId);
+      expect(history.entries.at(-1)?.fact).to.include({ kind: "External", source: await f.system.getAddress() });
       expect(history.verified).to.equal(true);
     });
 
     for (const role of ["governance", "platformA", "auditor", "outsider"] as const) {
-      it(`reverts for ${role}, which is not a loan-servicer contract`, async function () {
+      it(`reverts for ${role}, which is not a history writer`, async function () {
         const f = await loadFixture(withAnchoredLoanFixture);
         await expect(f.loans.connect(f[role]).extendHistory(f.loanId, id("fact")))
-          .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotServicer")
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotHistoryWriter")
           .withArgs(f[role].address);
       });
     }
 
+    it("reverts for a system contract whose powers do not include writing history", async function () {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      await f.loans.setSystemPowers(f.system, 1);
+      await expect(asSystem(f, f.loans, "extendHistory", [f.loanId, id("fact")]))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotHistoryWriter")
+        .withArgs(await f.system.getAddress());
+    });
+
     it("reverts for an unknown loan", async function () {
       const f = await loadFixture(withAnchoredLoanFixture);
-      await expect(f.loans.connect(f.servicer).extendHistory(42n, id("fact")))
+      await expect(asSystem(f, f.loans, "extendHistory", [42n, id("fact")]))
         .to.be.revertedWithCustomError(f.loans, "LoanRegistryUnknownLoan")
         .withArgs(42n);
     });
@@ -578,7 +589,7 @@ describe("LoanRegistry", function () {
         const publicAt = f.eligibleAt + Number((await f.loans.alliancePolicy()).publicDefaultDelay);
         await time.setNextBlockTimestamp(publicAt - 1);
         await expect(f.loans.connect(f[role]).markDefaulted(f.terms))
-          .to.be.revertedWithCustomError(f.loans, "LoanRegistryDefaultNotYetPublic")
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotYetPublic")
           .withArgs(f.loanId, publicAt, publicAt - 1);
         await time.setNextBlockTimestamp(publicAt);
         await expect(f.loans.connect(f[role]).markDefaulted(f.terms)).to.emit(f.loans, "LoanStatusChanged");
@@ -590,7 +601,7 @@ describe("LoanRegistry", function () {
       await f.alliance.expelMember(f.platformA);
       await expect(f.loans.connect(f.platformA).markDefaulted(f.terms)).to.be.revertedWithCustomError(
         f.loans,
-        "LoanRegistryDefaultNotYetPublic",
+        "LoanRegistryNotYetPublic",
       );
     });
   });
@@ -620,7 +631,7 @@ describe("LoanRegistry", function () {
     it("is set by governance only", async function () {
       const f = await loadFixture(deployAllianceFixture);
       const policy = { maxOpenLoans: 1, maxOutstandingPrincipal: 0n, publicDefaultDelay: 0 };
-      for (const caller of [f.platformA, f.auditor, f.outsider, f.servicer]) {
+      for (const caller of [f.platformA, f.auditor, f.outsider]) {
         await expect(f.loans.connect(caller).setAlliancePolicy(policy))
           .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotGovernance")
           .withArgs(caller.address);
@@ -630,27 +641,29 @@ describe("LoanRegistry", function () {
   });
 
   describe("delegateServicing", function () {
-    it("lets a servicer contract take over a Funding loan's money path, once, as a fact in its history", async function () {
+    it("lets a funding delegate take over a Funding loan's money path, once, as a fact in its history", async function () {
       const f = await loadFixture(withAnchoredLoanFixture);
-      await expect(f.loans.connect(f.servicer).delegateServicing(f.terms)).to.emit(f.loans, "LoanServicingDelegated");
+      const system = await f.system.getAddress();
+      await expect(asSystem(f, f.loans, "delegateServicing", [f.terms])).to.emit(f.loans, "LoanServicingDelegated");
       expect((await f.loans.loanState(f.loanId)).servicingDelegated).to.equal(true);
+      expect(await f.loans.delegateOf(f.loanId)).to.equal(system);
       const history = await f.clientFor(f.auditor).loans.history(f.loanId);
-      expect(history.entries.at(-1)?.fact).to.include({ kind: "ServicingDelegated", servicer: f.servicer.address });
+      expect(history.entries.at(-1)?.fact).to.include({ kind: "ServicingDelegated", servicer: system });
       expect(history.verified).to.equal(true);
-      await expect(f.loans.connect(f.servicer).delegateServicing(f.terms))
+      await expect(asSystem(f, f.loans, "delegateServicing", [f.terms]))
         .to.be.revertedWithCustomError(f.loans, "LoanRegistryCannotDelegate")
         .withArgs(f.loanId, LoanStatus.Funding, true);
-      // The servicer itself still moves the loan; the platform keeps the actions that do not move money.
-      await f.loans.connect(f.servicer).activateLoan(f.terms);
+      // The delegate itself moves the money; the platform keeps the actions that do not move money.
+      await asSystem(f, f.loans, "activateLoan", [f.terms]);
       await time.increase(40 * DAY);
       await expect(f.loans.connect(f.platformA).markLate(f.terms)).to.emit(f.loans, "LoanStatusChanged");
     });
 
     for (const role of ["governance", "platformA", "auditor", "outsider"] as const) {
-      it(`reverts for ${role}, which is not a loan-servicer contract`, async function () {
+      it(`reverts for ${role}, which is not a funding delegate`, async function () {
         const f = await loadFixture(withAnchoredLoanFixture);
         await expect(f.loans.connect(f[role]).delegateServicing(f.terms))
-          .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotServicer")
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotFundingDelegate")
           .withArgs(f[role].address);
       });
     }
@@ -659,7 +672,7 @@ describe("LoanRegistry", function () {
       it(`reverts for a loan that is ${statusName(status)}`, async function () {
         const f = await loadFixture(withAnchoredLoanFixture);
         await driveTo(f, f.terms, status);
-        await expect(f.loans.connect(f.servicer).delegateServicing(f.terms))
+        await expect(asSystem(f, f.loans, "delegateServicing", [f.terms]))
           .to.be.revertedWithCustomError(f.loans, "LoanRegistryCannotDelegate")
           .withArgs(f.loanId, status, false);
       });
@@ -668,7 +681,7 @@ describe("LoanRegistry", function () {
     it("reverts for an unknown loan", async function () {
       const f = await loadFixture(withAnchoredLoanFixture);
       const unknown = await termsFor(f.platformA);
-      await expect(f.loans.connect(f.servicer).delegateServicing(unknown))
+      await expect(asSystem(f, f.loans, "delegateServicing", [unknown]))
         .to.be.revertedWithCustomError(f.loans, "LoanRegistryUnknownLoan")
         .withArgs(loanIdOf(unknown));
     });

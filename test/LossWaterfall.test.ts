@@ -164,7 +164,7 @@ describe("LossWaterfall", function () {
       // The registry's own write-off is closed to the platform of a loan the splitter funded.
       await expect(f.loans.connect(f.platformA).writeOff(f.terms))
         .to.be.revertedWithCustomError(f.loans, "LoanRegistryServicingDelegated")
-        .withArgs(f.loanId, f.platformA.address);
+        .withArgs(f.loanId, f.platformA.address, await f.splitter.getAddress());
       await expect(f.loans.connect(f.platformA).markRecovered(f.terms)).to.be.revertedWithCustomError(
         f.loans,
         "LoanRegistryServicingDelegated",

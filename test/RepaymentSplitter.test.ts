@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { id, MaxUint256, ZeroAddress } from "ethers";
 import { loanIdOf, LoanStatus, periodInterest, Role } from "../src/client/index.js";
 import type { MockLender, MockToken, RepaymentSplitter } from "../typechain-types/index.js";
-import { DAY, deployAllianceFixture, ethers, loadFixture, termsFor, time } from "./fixtures.js";
+import { DAY, deployAllianceFixture, ethers, loadFixture, networkHelpers, termsFor, time } from "./fixtures.js";
 
 const UNIT = 10n ** 18n;
 /** Mirrors `FundingPhase` and `FeeKind` in IRepaymentSplitter.sol. */
@@ -102,7 +102,7 @@ function feesOn(outstanding: bigint, f: SplitterFixture) {
   };
 }
 
-/** A second splitter, over `token`, named a loan servicer like the suite's own. */
+/** A second splitter, over `token`, a funding delegate and history writer like the suite's own. */
 async function splitterOn(f: SplitterFixture, token: MockToken): Promise<RepaymentSplitter> {
   const splitter = (await ethers.deployContract("RepaymentSplitter", [
     f.alliance,
@@ -111,7 +111,7 @@ async function splitterOn(f: SplitterFixture, token: MockToken): Promise<Repayme
     f.governance,
     { platformFeeBps: 300, premiumBps: 200, reserveBps: 100 },
   ])) as unknown as RepaymentSplitter;
-  await f.alliance.grantRole(await f.alliance.LOAN_SERVICER_ROLE(), splitter);
+  await f.loans.setSystemPowers(splitter, 3);
   return splitter;
 }
 
@@ -143,13 +143,22 @@ describe("RepaymentSplitter", function () {
       for (const action of [() => loans.activateLoan(f.terms), () => loans.cancelLoan(f.terms)]) {
         await expect(action())
           .to.be.revertedWithCustomError(f.loans, "LoanRegistryServicingDelegated")
-          .withArgs(f.loanId, f.platformA.address);
+          .withArgs(f.loanId, f.platformA.address, await f.splitter.getAddress());
       }
       const funded = await loadFixture(fundedFixture);
       await time.increase(30 * DAY);
       await expect(funded.loans.connect(funded.platformA).recordRepayment(funded.terms, UNIT))
         .to.be.revertedWithCustomError(funded.loans, "LoanRegistryServicingDelegated")
-        .withArgs(funded.loanId, funded.platformA.address);
+        .withArgs(funded.loanId, funded.platformA.address, await funded.splitter.getAddress());
+      // Nor can another system contract, whatever powers it holds: the money path belongs to this loan's delegate.
+      await expect(
+        funded.system.execute(
+          funded.loans,
+          funded.loans.interface.encodeFunctionData("recordRepayment", [funded.terms, UNIT]),
+        ),
+      )
+        .to.be.revertedWithCustomError(funded.loans, "LoanRegistryServicingDelegated")
+        .withArgs(funded.loanId, await funded.system.getAddress(), await funded.splitter.getAddress());
     });
 
     it("is for the loan's own active platform only", async function () {
@@ -259,12 +268,12 @@ describe("RepaymentSplitter", function () {
       await f.token.connect(f.outsider).approve(f.splitter, UNIT);
       for (const caller of [f.outsider, f.platformA, f.governance]) {
         await expect(f.splitter.connect(caller).fund(f.terms, UNIT))
-          .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotAllowedLender")
+          .to.be.revertedWithCustomError(f.alliance, "AllianceRegistryUnknownLender")
           .withArgs(caller.address);
       }
       await f.alliance.connect(f.platformA).revokeLender(f.lender);
       await expect(f.splitter.connect(f.lender).fund(f.terms, UNIT))
-        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotAllowedLender")
+        .to.be.revertedWithCustomError(f.alliance, "AllianceRegistryUnknownLender")
         .withArgs(f.lender.address);
     });
 
@@ -692,30 +701,57 @@ describe("RepaymentSplitter", function () {
     });
   });
 
-  describe("recoveries from servicer contracts", function () {
-    it("take money for a funded loan's lenders from loan servicers only", async function () {
+  describe("recoveries and closing losses, from the loss waterfall only", function () {
+    /** The loss waterfall's own account, to send what only it may send. */
+    async function asWaterfall(f: SplitterFixture) {
+      const address = await f.splitter.waterfall();
+      await networkHelpers.impersonateAccount(address);
+      await networkHelpers.setBalance(address, 10n ** 18n);
+      return ethers.getSigner(address);
+    }
+
+    it("take money for a funded loan's lenders from the loss waterfall only", async function () {
       const f = await loadFixture(fundedFixture);
       for (const caller of [f.platformA, f.lender, f.outsider, f.governance]) {
         await expect(f.splitter.connect(caller).recover(f.loanId, UNIT))
-          .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotServicer")
+          .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotWaterfall")
+          .withArgs(caller.address);
+        await expect(f.splitter.connect(caller).closeLoss(f.terms, true))
+          .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotWaterfall")
           .withArgs(caller.address);
       }
-      await f.token.mint(f.servicer, UNIT);
-      await f.token.connect(f.servicer).approve(f.splitter, UNIT);
-      await expect(f.splitter.connect(f.servicer).recover(f.loanId, UNIT))
+      // A system contract with every power over loans is still not the splitter's waterfall.
+      await expect(f.system.execute(f.splitter, f.splitter.interface.encodeFunctionData("recover", [f.loanId, UNIT])))
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotWaterfall")
+        .withArgs(await f.system.getAddress());
+      const waterfall = await asWaterfall(f);
+      await f.token.mint(waterfall, UNIT);
+      await f.token.connect(waterfall).approve(f.splitter, UNIT);
+      await expect(f.splitter.connect(waterfall).recover(f.loanId, UNIT))
         .to.emit(f.splitter, "RecoveryReceived")
-        .withArgs(f.loanId, f.servicer.address, UNIT);
+        .withArgs(f.loanId, waterfall.address, UNIT);
       expect((await f.splitter.bookOf(f.loanId)).lendersIn).to.equal(UNIT);
-      await expect(f.splitter.connect(f.servicer).recover(f.loanId, 0)).to.be.revertedWithCustomError(
+      await expect(f.splitter.connect(waterfall).recover(f.loanId, 0)).to.be.revertedWithCustomError(
         f.splitter,
         "RepaymentSplitterZeroAmount",
       );
     });
 
+    it("names the waterfall once, a contract, by governance", async function () {
+      const f = await loadFixture(splitterFixture);
+      await expect(f.splitter.connect(f.outsider).setWaterfall(f.outsider))
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotGovernance")
+        .withArgs(f.outsider.address);
+      await expect(f.splitter.setWaterfall(f.system))
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterWaterfallSet")
+        .withArgs(await f.splitter.waterfall());
+    });
+
     for (const phase of [Phase.None, Phase.Funding, Phase.Cancelled, Phase.Repaid]) {
       it(`refuse a recovery for a loan that is ${PHASE_NAMES[phase]}`, async function () {
         const f = await inPhase(phase);
-        await expect(f.splitter.connect(f.servicer).recover(f.loanId, UNIT))
+        const waterfall = await asWaterfall(f);
+        await expect(f.splitter.connect(waterfall).recover(f.loanId, UNIT))
           .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterWrongPhase")
           .withArgs(f.loanId, phase);
       });
@@ -784,7 +820,7 @@ describe("RepaymentSplitter", function () {
     it("moves shares only to another allowlisted lender, and no more than the seller holds", async function () {
       const f = await loadFixture(repaidOnceFixture);
       await expect(f.splitter.connect(f.lender).transferShare(f.loanId, f.outsider, UNIT))
-        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotAllowedLender")
+        .to.be.revertedWithCustomError(f.alliance, "AllianceRegistryUnknownLender")
         .withArgs(f.outsider.address);
       await expect(f.splitter.connect(f.lender).transferShare(f.loanId, f.lender, UNIT))
         .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotAllowedLender")
@@ -839,7 +875,7 @@ describe("RepaymentSplitter", function () {
     it("lets only governance set the caps and the reserve", async function () {
       const f = await loadFixture(splitterFixture);
       const caps = { platformFeeBps: 500, premiumBps: 400, reserveBps: 200 };
-      for (const caller of [f.platformA, f.outsider, f.auditor, f.servicer]) {
+      for (const caller of [f.platformA, f.outsider, f.auditor]) {
         await expect(f.splitter.connect(caller).setFeeCaps(caps))
           .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotGovernance")
           .withArgs(caller.address);

@@ -22,6 +22,7 @@ import type {
   LoanRegistry,
   RepaymentSplitter,
   SettlementToken,
+  MockSystemContract,
 } from "../typechain-types/index.js";
 import { id } from "ethers";
 
@@ -51,7 +52,9 @@ export interface AllianceFixture {
   auditor: HardhatEthersSigner;
   lender: HardhatEthersSigner;
   outsider: HardhatEthersSigner;
-  servicer: HardhatEthersSigner;
+  /** A contract holding every system power over loans (funding delegate and history writer), acting through
+   * `execute`: no plain account may hold one. */
+  system: MockSystemContract;
   clientFor: (signer: HardhatEthersSigner) => {
     alliance: AllianceClient;
     loans: LoanRegistryClient;
@@ -60,16 +63,17 @@ export interface AllianceFixture {
   };
 }
 
-/** The suite deployed by its Ignition module, with two platforms, an auditor, a lender and a servicer account. */
+/** The suite deployed by its Ignition module, with two platforms, an auditor, a lender and a system contract. */
 export async function deployAllianceFixture(): Promise<AllianceFixture> {
-  const [governance, platformA, platformB, auditor, lender, outsider, servicer] = await ethers.getSigners();
+  const [governance, platformA, platformB, auditor, lender, outsider] = await ethers.getSigners();
   const { alliance, loans, splitter, collateral, insurance, reserve, waterfall, disclosures, token } =
     await deployLocalSuite(ignition);
 
   await alliance.admitMember(platformA, 1, id("platform A licence"));
   await alliance.admitMember(platformB, 1, id("platform B licence"));
   await alliance.admitMember(auditor, 4, id("auditor licence"));
-  await alliance.grantRole(await alliance.LOAN_SERVICER_ROLE(), servicer);
+  const system = await ethers.deployContract("MockSystemContract");
+  await loans.setSystemPowers(system, 3);
   const kycExpiry = (await time.latest()) + 365 * DAY;
   await alliance.connect(platformA).allowLender(lender, kycExpiry);
 
@@ -98,7 +102,7 @@ export async function deployAllianceFixture(): Promise<AllianceFixture> {
     auditor,
     lender,
     outsider,
-    servicer,
+    system,
     clientFor,
   };
 }
@@ -142,4 +146,14 @@ export async function expectRejection(
   if (!pattern.test((rejected as Error).message)) {
     throw new Error(`expected a rejection matching ${pattern}, got: ${(rejected as Error).message}`);
   }
+}
+
+/** Sends `method(args)` to `target` from the fixture's system contract, as a system contract of the suite would. */
+export async function asSystem(
+  f: Pick<AllianceFixture, "system">,
+  target: { interface: { encodeFunctionData(method: string, args: readonly unknown[]): string }; getAddress(): Promise<string> },
+  method: string,
+  args: readonly unknown[],
+) {
+  return f.system.execute(await target.getAddress(), target.interface.encodeFunctionData(method, args));
 }

@@ -39,11 +39,20 @@ struct Lender {
 
 /// @title Alliance registry: who the members are and what each may do
 /// @notice Every other LoanLedger contract asks this registry who may do what. Governance (the default admin, a multisig
-/// in production) admits, suspends, reinstates and expels members and grants the loan-servicer role to system contracts.
+/// in production) admits, suspends, reinstates and expels members and grants the system roles to the suite's contracts.
 /// Admin transfer is two-step with a delay (OpenZeppelin `AccessControlDefaultAdminRules`), so the alliance can never be
 /// handed over or renounced by a single mistaken transaction.
-/// @dev A suspended platform cannot originate loans, but its existing loans keep being serviced and paid out: nothing in
-/// the servicing path asks for Active status.
+///
+/// The standing rule, applied by every contract of the suite:
+/// - **Active** members do business: originate loans, open funding, take new liens, register and revalue assets,
+///   vouch for lenders, write policies, deposit to the reserve ({isActiveMember}).
+/// - **Suspended** members do no new business, but keep servicing what they have: their loans are marked late,
+///   defaulted, repaid and paid out, their liens enforced and their reports published ({isServicingMember}).
+/// - **Expelled** members act on nothing: no loan, asset, lien or lender anywhere in the suite. Governance names a
+///   successor servicer in the loan registry, who takes over their loans, custody and disposals.
+///
+/// The powers of the suite's system contracts over loans (taking over a loan's money path, writing history facts) are
+/// granted by governance in the loan registry, to contracts only.
 interface IAllianceRegistry {
     // ---------------------------------------------------------------- events
 
@@ -82,6 +91,14 @@ interface IAllianceRegistry {
     error AllianceRegistryKycExpiryInPast(uint40 kycExpiry, uint256 nowTime);
     /// @notice `lender` is not on the allowlist.
     error AllianceRegistryUnknownLender(address lender);
+    /// @notice `lender`'s KYC expired at `kycExpiry`; it is `nowTime`. Its platform must renew it.
+    error AllianceRegistryLenderKycExpired(address lender, uint40 kycExpiry, uint256 nowTime);
+    /// @notice `lender` is vouched for by `provider` until `kycExpiry`: only that platform (while not expelled) or
+    /// governance may change the record before it expires.
+    error AllianceRegistryLenderVouchedByOther(address lender, address provider, uint40 kycExpiry);
+    /// @notice A platform cannot vouch for itself as a lender.
+    error AllianceRegistrySelfVouching(address platform);
+
 
     // ---------------------------------------------------------------- governance
 
@@ -112,10 +129,13 @@ interface IAllianceRegistry {
     // ---------------------------------------------------------------- lenders
 
     /// @notice Allowlists (or renews) `lender` until `kycExpiry`, vouched for by the calling platform, which did the KYC
-    /// off chain. Only an active platform member may call.
+    /// off chain. Only an active platform member may call, never for itself. A record that has not expired belongs to
+    /// the platform that vouched for it: another platform may take it over only once it has expired, or when its
+    /// platform was expelled.
     function allowLender(address lender, uint40 kycExpiry) external;
 
-    /// @notice Removes `lender` from the allowlist. Governance or the platform that vouched for the lender.
+    /// @notice Removes `lender` from the allowlist. Governance, or the platform that vouched for the lender unless that
+    /// platform was expelled.
     function revokeLender(address lender) external;
 
     // ---------------------------------------------------------------- views
@@ -123,8 +143,15 @@ interface IAllianceRegistry {
     /// @notice The member record of `account` (status None if it never was one).
     function memberOf(address account) external view returns (Member memory);
 
-    /// @notice Whether `account` is an Active member holding every role bit of `role`.
+    /// @notice Whether `account` is an Active member holding every role bit of `role`: it may do new business.
     function isActiveMember(address account, uint8 role) external view returns (bool);
+
+    /// @notice Whether `account` is an Active or Suspended member holding every role bit of `role`: it may keep
+    /// servicing what it has (see the standing rule above). Expelled members may not.
+    function isServicingMember(address account, uint8 role) external view returns (bool);
+
+    /// @notice Whether `account` is the alliance's governance. The one governance check of every contract of the suite.
+    function isGovernance(address account) external view returns (bool);
 
     /// @notice Number of accounts ever admitted, for enumeration with {memberAt}.
     function memberCount() external view returns (uint256);
@@ -138,9 +165,10 @@ interface IAllianceRegistry {
     /// @notice Whether `lender` is allowlisted and its KYC has not expired.
     function isAllowedLender(address lender) external view returns (bool);
 
+    /// @notice Reverts unless `lender` is allowlisted with a KYC that has not expired, naming which of the two failed.
+    function requireAllowedLender(address lender) external view;
+
     /// @notice The published fingerprint of the alliance key (zero until governance sets it).
     function allianceKeyFingerprint() external view returns (bytes32);
 
-    /// @notice Whether `account` is a system contract that may service any platform's loans.
-    function isLoanServicer(address account) external view returns (bool);
 }

@@ -35,11 +35,15 @@ enum CollateralFact {
     Pledged,
     Released,
     Seized,
-    Disposed
+    Disposed,
+    Revalued,
+    Returned
 }
 
 /// @notice A registered asset.
-/// @dev Two slots: the first is read and written by every pledge, so the per-asset consent nonce lives there too.
+/// @dev Two slots: the first is read and written by every pledge, so the per-asset consent nonce lives there too; the
+/// second names the registrar of record. The appraisal document's hash lives in the registration and revaluation
+/// events (and in the history of every loan the asset secures), not in storage.
 struct Asset {
     uint96 appraisalValue;
     /// @dev Sum of the secured amounts of the active first-priority liens; never above `appraisalValue` when a lien is
@@ -49,9 +53,11 @@ struct Asset {
     AssetStatus status;
     /// @dev Liens Active or Enforcing.
     uint8 lienCount;
-    /// @dev The owner's consent nonce for this asset: a consent signature names it, a pledge or a revocation bumps it.
+    /// @dev The owner's consent nonce for this asset: a consent signature names it; a pledge, a revocation and every
+    /// change of owner bump it, so that an earlier owner's unused signatures never come back to life.
     uint32 consentNonce;
-    bytes32 appraisalDocHash;
+    /// @dev The member that registered the asset: with custodians and governance, the only one that may revalue it.
+    address registrar;
 }
 
 /// @notice A lien of a loan on an asset. One slot.
@@ -67,17 +73,23 @@ struct Lien {
 /// @notice Each real asset exists once: its token id is the keyed hash of its class and canonical official id
 /// (HMAC-SHA256 under the alliance key of "<class>:<id>" with case, spaces and separators normalised away, computed by
 /// the client so that the official id never reaches the chain). An asset is pledged to a loan only with its owner's
-/// consent, given by the owner's own transaction or by an EIP-712 signature over (asset, loan, secured amount,
-/// priority, the asset's consent nonce, deadline). First-priority liens together never exceed the appraisal value. A
-/// pledged or seized asset cannot be transferred.
+/// consent and by the lienholder together: the loan's servicer (its platform or successor, an active platform member)
+/// sends the pledge with the owner's EIP-712 signature over (asset, loan, secured amount, priority, the asset's consent
+/// nonce, deadline): an ECDSA signature for a plain account, an ERC-1271 approval for a contract wallet. First-priority
+/// liens together never exceed the appraisal value. A pledged or seized asset cannot be transferred.
 ///
-/// A lien is released by anyone once its loan is Repaid or Cancelled in the loan registry, and in no other way. When its
-/// loan has Defaulted, the lien's platform may seize the asset; after the sale it records the disposal and pays the
-/// proceeds in: they go to the liens in priority order (liens of one priority pro rata to their secured amounts), each
-/// up to its secured amount and what its loan's loss has left to recover, and the surplus to the owner. A lien's share
-/// goes through the loss waterfall to its loan's lenders (pari passu with insurer and reserve once the loss is settled)
-/// when the loan was funded through the splitter, otherwise to its platform; a payment that fails is kept for its
-/// recipient to withdraw.
+/// Every lien can end. It is released by anyone once its loan is Repaid, Cancelled or Recovered; once its loan is
+/// WrittenOff it stays enforceable by the loan's servicer, and anyone may release it after the alliance's public delay
+/// since the write-off. When its loan has Defaulted (or was written off), the loan's servicer may seize the asset; a
+/// seized asset whose enforcing loan was made whole some other way (Recovered) goes back to its owner by anyone's call.
+/// After the sale the servicer records the disposal and pays the proceeds in: they go to the liens in priority order
+/// (liens of one priority pro rata to their secured amounts), each up to its secured amount and what its loan's loss has
+/// left to recover, and the surplus to the owner. A lien's share goes through the loss waterfall to its loan's lenders
+/// (pari passu with insurer and reserve once the loss is settled) when the loan was funded through the splitter,
+/// otherwise to its servicer; a payment that fails is kept for its recipient to withdraw.
+///
+/// Only the registrar of record (unless expelled), a custodian member or governance may revalue an asset; a revaluation
+/// names every loan the asset secures and extends each one's history.
 ///
 /// Facts that concern a loan extend its history as External facts of this contract, with factHash =
 ///
@@ -85,6 +97,8 @@ struct Lien {
 ///     Released: keccak256(abi.encode(CollateralFact.Released, assetId))
 ///     Seized:   keccak256(abi.encode(CollateralFact.Seized, assetId))
 ///     Disposed: keccak256(abi.encode(CollateralFact.Disposed, assetId, proceeds, allocated, buyerRef, saleDocHash))
+///     Revalued: keccak256(abi.encode(CollateralFact.Revalued, assetId, appraisalValue, appraisalDocHash))
+///     Returned: keccak256(abi.encode(CollateralFact.Returned, assetId))
 ///
 /// where `allocated` is the part of the proceeds that went to that loan.
 interface ICollateralRegistry {
@@ -125,6 +139,8 @@ interface ICollateralRegistry {
     /// @notice `amount` of a disposal went to lien `loanId`: to its lenders through the splitter, or to `recipient`.
     event DisposalAllocated(uint256 indexed assetId, LoanId indexed loanId, address recipient, uint256 amount);
     event ConsentsRevoked(uint256 indexed assetId, uint32 consentNonce);
+    /// @notice The seized asset went back to `owner`: the loss of the loan that seized it was made whole otherwise.
+    event SeizedAssetReturned(uint256 indexed assetId, LoanId indexed loanId, address indexed owner);
     /// @notice A payment to `account` failed and is kept for it to withdraw.
     event PaymentKept(address indexed account, uint256 amount);
     event Withdrawn(address indexed account, address indexed to, uint256 amount);
@@ -143,14 +159,12 @@ interface ICollateralRegistry {
     error CollateralRegistryWrongAssetStatus(uint256 assetId, AssetStatus status);
     /// @notice The asset carries liens (or is seized) and cannot be transferred.
     error CollateralRegistryPledgedAsset(uint256 assetId);
-    /// @notice Only the loan's platform (with the owner's signature) or the owner itself may pledge; `caller` is neither.
-    error CollateralRegistryNotPlatformOrOwner(uint256 assetId, address caller);
+    /// @notice Only the loan's servicer, an active platform member, takes a lien for the loan; `caller` is not it.
+    error CollateralRegistryNotLienholder(LoanId loanId, address caller);
     /// @notice The consent is not the owner's signature over this pledge and the asset's current nonce.
     error CollateralRegistryInvalidConsent(uint256 assetId, address owner);
     /// @notice The consent expired at `deadline`; it is `nowTime`.
     error CollateralRegistryConsentExpired(uint256 assetId, uint256 deadline, uint256 nowTime);
-    /// @notice A loan takes liens while Funding, Active or Late; it is `status`.
-    error CollateralRegistryLoanNotOpen(LoanId loanId, LoanStatus status);
     /// @notice The secured amount must be positive and fit 96 bits; the priority between 1 and `maxPriority`.
     error CollateralRegistryInvalidLien(uint256 securedAmount, uint8 priority, uint8 maxPriority);
     /// @notice The loan already has a lien (`status`) on this asset.
@@ -161,12 +175,15 @@ interface ICollateralRegistry {
     error CollateralRegistryFirstLiensExceedAppraisal(uint256 assetId, uint256 requested, uint256 appraisalValue);
     /// @notice The lien of `loanId` on the asset is `status`, where this cannot be done.
     error CollateralRegistryWrongLienStatus(uint256 assetId, LoanId loanId, LienStatus status);
-    /// @notice A lien is released only when its loan is Repaid or Cancelled; it is `status`.
-    error CollateralRegistryLoanNotClosed(LoanId loanId, LoanStatus status);
-    /// @notice A lien is enforced only when its loan has Defaulted; it is `status`.
+    /// @notice A lien is released when its loan is Repaid, Cancelled or Recovered, or written off since before
+    /// `releasableAt`; the loan is `status` (and it is `nowTime`).
+    error CollateralRegistryLoanNotClosed(LoanId loanId, LoanStatus status, uint256 releasableAt, uint256 nowTime);
+    /// @notice A lien is enforced only when its loan has Defaulted or was written off; it is `status`.
     error CollateralRegistryLoanNotDefaulted(LoanId loanId, LoanStatus status);
-    /// @notice Only the seizing lien's platform, `platform`, may record the disposal.
+    /// @notice Only the servicer of the seizing lien's loan may record the disposal; `caller` is not it.
     error CollateralRegistryNotSeizingPlatform(uint256 assetId, address caller, address platform);
+    /// @notice The seized asset stays in custody while the loan that seized it is `status` (only Recovered returns it).
+    error CollateralRegistryLossNotMadeWhole(uint256 assetId, LoanId loanId, LoanStatus status);
     /// @notice A disposal must list every lien of the asset, `expected`, in priority order; it listed `given`.
     error CollateralRegistryLiensIncomplete(uint256 assetId, uint256 given, uint256 expected);
     /// @notice Nothing is kept for `account`.
@@ -183,17 +200,25 @@ interface ICollateralRegistry {
         bytes32 appraisalDocHash
     ) external;
 
-    /// @notice Records a new appraisal of a registered asset. Active platform or custodian members.
-    function revalue(uint256 assetId, uint256 appraisalValue, bytes32 appraisalDocHash) external;
+    /// @notice Records a new appraisal of a registered asset: its registrar of record (unless expelled), a custodian
+    /// member or governance. `liens` are the terms of every loan with an active lien on the asset (proven complete
+    /// against its lien count); each one's history records the revaluation.
+    function revalue(
+        uint256 assetId,
+        uint256 appraisalValue,
+        bytes32 appraisalDocHash,
+        LoanTerms[] calldata liens
+    ) external;
 
     /// @notice Invalidates every consent signature given for the asset so far. The owner only.
     function revokeConsents(uint256 assetId) external;
 
     // ---------------------------------------------------------------- liens
 
-    /// @notice Pledges the asset to the loan of `terms`, securing `securedAmount` at `priority`. Called by the owner
-    /// (the consent arguments are then ignored), or by the loan's platform with the owner's EIP-712 consent signature
-    /// in its 64-byte ERC-2098 form (`r`, `vs`). An owner that is a contract pledges by its own transaction.
+    /// @notice Pledges the asset to the loan of `terms`, securing `securedAmount` at `priority`. Called by the loan's
+    /// servicer, an active platform member, with the owner's EIP-712 consent: for a plain account its signature in the
+    /// 64-byte ERC-2098 form (`r`, `vs`), for a contract wallet the same 64 bytes as its ERC-1271 signature. When the
+    /// servicer owns the asset itself its own transaction is the consent.
     function pledge(
         uint256 assetId,
         LoanTerms calldata terms,
@@ -204,15 +229,21 @@ interface ICollateralRegistry {
         bytes32 vs
     ) external;
 
-    /// @notice Releases the lien of the loan of `loanId` once that loan is Repaid or Cancelled. Anyone may call it.
+    /// @notice Releases the lien of the loan of `loanId` once that loan is Repaid, Cancelled or Recovered, or once the
+    /// public delay has passed since it was written off. Anyone may call it.
     function release(uint256 assetId, LoanId loanId) external;
 
-    /// @notice Takes the asset into custody for disposal, enforcing the lien of the Defaulted loan of `terms`. That
-    /// loan's platform only.
+    /// @notice Takes the asset into custody for disposal, enforcing the lien of the Defaulted (or WrittenOff) loan of
+    /// `terms`. That loan's servicer only (its platform or successor, never an expelled member).
     function seize(uint256 assetId, LoanTerms calldata terms) external;
 
+    /// @notice Gives a seized asset back to its owner once the loan that seized it is Recovered: its loss was made
+    /// whole some other way. The enforcing lien is released; the others stay. Anyone may call it.
+    function returnSeized(uint256 assetId) external;
+
     /// @notice Records the sale of a seized asset and pays the `proceeds` (approved beforehand) through the waterfall.
-    /// `liens` are the terms of every loan with a lien on the asset, in priority order. The seizing platform only.
+    /// `liens` are the terms of every loan with a lien on the asset, in priority order. The servicer of the seizing
+    /// loan only (its platform or successor: the successor holds the custody of an expelled platform's seizures).
     function dispose(
         uint256 assetId,
         LoanTerms[] calldata liens,

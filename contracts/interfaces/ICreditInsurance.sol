@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: UNLICENSED
 pragma solidity 0.8.28;
 
-import {LoanId, LoanTerms} from "./ILoanRegistry.sol";
+import {LoanId, LoanStatus, LoanTerms} from "./ILoanRegistry.sol";
 
 enum PolicyStatus {
     None,
@@ -36,8 +36,9 @@ struct InsurerCapital {
 /// funding (its premium arrives through the repayment waterfall). The policy locks `principal × coverage` of the
 /// insurer's capital, so an insurer without enough free capital cannot write it. When the loan defaults, the loss
 /// waterfall claims `coverage × (loss left after collateral)`, at most the locked amount, and passes it to the lenders;
-/// later recoveries reimburse the insurer, up to what it paid. A policy whose loan was repaid or cancelled, or whose
-/// term ended without a default, is released and its capital freed.
+/// later recoveries reimburse the insurer, up to what it paid. A policy whose loan was repaid, cancelled or recovered in
+/// full (Recovered counts as closed: the loss was made whole before any claim), or whose term ended without a default,
+/// is released and its capital freed.
 interface ICreditInsurance {
     event CapitalDeposited(address indexed insurer, uint256 amount);
     event CapitalWithdrawn(address indexed insurer, address to, uint256 amount);
@@ -69,7 +70,7 @@ interface ICreditInsurance {
     error CreditInsuranceWrongPolicyStatus(LoanId loanId, PolicyStatus status);
     /// @notice A policy is written on a Funding or Active loan, and released once it is closed or its term ended
     /// without a default; the loan is `loanStatus`.
-    error CreditInsuranceWrongLoanStatus(LoanId loanId, uint8 loanStatus);
+    error CreditInsuranceWrongLoanStatus(LoanId loanId, LoanStatus loanStatus);
 
     function depositCapital(uint256 amount) external;
 

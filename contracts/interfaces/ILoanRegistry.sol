@@ -58,8 +58,15 @@ enum FactKind {
     DocumentAmended,
     External,
     ServicingDelegated,
-    LossRecorded
+    LossRecorded,
+    ServicerChanged
 }
+
+/// @dev Powers of the suite's system contracts over loans, combined as a bitmask ({ILoanRegistry-setSystemPowers}).
+/// A funding delegate (the repayment splitter) may take over a Funding loan's money path.
+uint8 constant POWER_FUNDING_DELEGATE = 1;
+/// @dev A history writer (the splitter, the loss waterfall, the collateral registry) adds its own facts to histories.
+uint8 constant POWER_HISTORY_WRITER = 2;
 
 /// @notice The immutable agreement a platform anchors. It lives in the `LoanAnchored` event, not in storage; its hash
 /// is the loan id.
@@ -92,7 +99,8 @@ struct LoanTerms {
 
 /// @notice The mutable state of a loan.
 /// @dev One slot: status (8) | installmentsPaid (16) | documentVersion (16) | activatedAt (40) | statusSince (40) |
-/// outstandingPrincipal (128) | servicingDelegated (8).
+/// outstandingPrincipal (96) | servicingDelegated (8) | handedOver (8). The principal of any loan fits 96 bits
+/// (`MAX_PRINCIPAL`), so its outstanding part does too.
 struct LoanState {
     LoanStatus status;
     /// @dev Installments settled so far; the next one due is `installmentsPaid + 1`.
@@ -102,11 +110,13 @@ struct LoanState {
     /// @dev When the principal was disbursed; due dates are `activatedAt + k * period`.
     uint40 activatedAt;
     uint40 statusSince;
-    uint128 outstandingPrincipal;
-    /// @dev Set when a servicer contract (the repayment splitter) took over the money path: from then on only servicer
-    /// contracts may activate, cancel, record repayments, or mark the loan Recovered or WrittenOff, so a platform
-    /// cannot record a payment that never arrived nor close a loss outside the loss waterfall.
+    uint96 outstandingPrincipal;
+    /// @dev Set when a funding delegate (the repayment splitter) took over the money path: from then on only that
+    /// contract ({ILoanRegistry-delegateOf}) may activate, cancel, record repayments, or mark the loan Recovered or
+    /// WrittenOff, so nobody can record a payment that never arrived nor close a loss outside the loss waterfall.
     bool servicingDelegated;
+    /// @dev Set when governance handed the loan over to a successor servicer ({ILoanRegistry-servicerOf}).
+    bool handedOver;
 }
 
 /// @notice A borrower reference's exposure across every platform of the alliance.
@@ -128,7 +138,8 @@ struct AlliancePolicy {
     uint32 maxOpenLoans;
     /// @dev Most outstanding principal one borrower reference may owe across all platforms.
     uint128 maxOutstandingPrincipal;
-    /// @dev Seconds after a loan becomes eligible for default from which anyone, not only its platform, may declare it.
+    /// @dev Seconds after a loan becomes eligible for a late mark or a default from which anyone, not only its servicer,
+    /// may declare it; at most `MAX_PUBLIC_DEFAULT_DELAY` (a year), so that public defaults cannot be switched off.
     uint32 publicDefaultDelay;
 }
 
@@ -149,14 +160,24 @@ struct PaymentDue {
 }
 
 /// @title Loan registry: anchored loan agreements, their lifecycle and their provable history
-/// @notice Platforms anchor loan agreements (alone or in batches); the originating platform, or a loan-servicer system
-/// contract that governance names in the alliance registry, moves each loan through the transition table:
+/// @notice Platforms anchor loan agreements (alone or in batches) and service them through the transition table:
 ///
 ///     Funding   → Active | Cancelled
 ///     Active    → Late | Repaid
 ///     Late      → Active (cured by a repayment that brings it up to date) | Repaid | Defaulted
 ///     Defaulted → Recovered | WrittenOff
 ///     Repaid, Recovered, WrittenOff, Cancelled: final
+///
+/// Who acts on a loan:
+/// - Its **servicer** ({servicerOf}): the originating platform, or the successor governance handed the loan over to
+///   ({appointSuccessor}, {transferServicing}); never an expelled member (the alliance registry's standing rule). The
+///   servicer marks the loan late and defaulted, amends its document, holds its liens and runs their disposal.
+/// - Its **funding delegate** ({delegateOf}), once one took the money path over: only that contract activates,
+///   cancels, records repayments, or closes the loss (Recovered, WrittenOff). A loan without one has its servicer do it.
+/// - **Anyone**, so that no failed or silent member can hide a loss or block a borrower: a late mark from
+///   `gracePeriod + publicDefaultDelay` after the missed due date, a default from `defaultThreshold + publicDefaultDelay`
+///   after it (from Active too: the loan then passes through Late, with the same facts as when its servicer acts), and
+///   a cancellation of a Funding loan once its funding deadline has passed or its servicer was expelled.
 ///
 /// Every fact about a loan extends its history chain, `head = keccak256(abi.encode(previousHead, factHash))` starting
 /// from zero, and every event that records a fact carries the new head, so an auditor can prove an off-chain copy of
@@ -170,6 +191,7 @@ struct PaymentDue {
 ///     External:          keccak256(abi.encode(FactKind.External, loanId, source, factHash, at))
 ///     ServicingDelegated: keccak256(abi.encode(FactKind.ServicingDelegated, loanId, servicer, at))
 ///     LossRecorded:      keccak256(abi.encode(FactKind.LossRecorded, loanId, principal, interest, at))
+///     ServicerChanged:   keccak256(abi.encode(FactKind.ServicerChanged, loanId, from, to, at))
 ///
 /// Cross-platform exposure and credit events per borrower reference are kept for every member to read.
 /// @dev On a permissioned chain read access is governed by the nodes, so the views are open to any caller.
@@ -208,8 +230,14 @@ interface ILoanRegistry {
     /// @notice Loan `loanId` defaulted owing `principal` and `interest`: the loss the alliance's waterfall covers.
     event LossRecorded(LoanId indexed loanId, uint256 principal, uint256 interest, uint40 at, bytes32 head);
     event AlliancePolicySet(AlliancePolicy policy);
-    /// @notice Servicer contract `servicer` took over activation, cancellation and repayments of `loanId`.
+    /// @notice Funding delegate `servicer` took over activation, cancellation and repayments of `loanId`.
     event LoanServicingDelegated(LoanId indexed loanId, address indexed servicer, uint40 at, bytes32 head);
+    /// @notice Governance named `successor` to take over the loans of `platform` ({takeOverLoans} applies it per loan).
+    event SuccessorAppointed(address indexed platform, address indexed successor);
+    /// @notice Governance gave system contract `account` the powers `powers` (a bitmask of `POWER_*`).
+    event SystemPowersSet(address indexed account, uint8 powers);
+    /// @notice Loan `loanId` passed from servicer `from` to `to`.
+    event LoanServicerChanged(LoanId indexed loanId, address indexed from, address indexed to, uint40 at, bytes32 head);
     /// @notice A credit event for `borrowerRef` on loan `loanId` of `platform`.
     event CreditEventRecorded(
         bytes32 indexed borrowerRef,
@@ -237,8 +265,12 @@ interface ILoanRegistry {
     error LoanRegistryBatchItemRejected(uint256 index, bytes reason);
     /// @notice No loan was anchored with these terms.
     error LoanRegistryUnknownLoan(LoanId loanId);
-    /// @notice `caller` is neither the loan's (non-expelled) originating platform nor a loan-servicer contract.
+    /// @notice `caller` is not the loan's servicer (its platform or successor), or that servicer was expelled.
     error LoanRegistryUnauthorized(LoanId loanId, address caller);
+    /// @notice `lienholder` may not take a lien for the loan: only its servicer, while an active platform member.
+    error LoanRegistryNotLienholder(LoanId loanId, address lienholder);
+    /// @notice A loan takes liens while Funding, Active or Late; it is `status`.
+    error LoanRegistryLoanNotOpen(LoanId loanId, LoanStatus status);
     /// @notice The transition table does not allow `from` → `to`.
     error LoanRegistryInvalidTransition(LoanId loanId, LoanStatus from, LoanStatus to);
     /// @notice Repayments and payment schedules apply to Active or Late loans only; the loan is `status`.
@@ -255,11 +287,15 @@ interface ILoanRegistry {
     error LoanRegistryPaymentBelowInstallment(LoanId loanId, uint256 amount, uint256 due);
     /// @notice `amount` exceeds everything the loan can take now, `maxPayable`.
     error LoanRegistryPaymentExceedsBalance(LoanId loanId, uint256 amount, uint256 maxPayable);
-    /// @notice `caller` is not a loan-servicer contract.
-    error LoanRegistryNotServicer(address caller);
-    /// @notice The loan's money moves through a servicer contract, so its platform cannot activate, cancel, record
-    /// repayments, or mark it recovered or written off itself.
-    error LoanRegistryServicingDelegated(LoanId loanId, address caller);
+    /// @notice `caller` is not a funding delegate (a system contract governance names).
+    error LoanRegistryNotFundingDelegate(address caller);
+    /// @notice `caller` is not a history writer (a system contract governance names).
+    error LoanRegistryNotHistoryWriter(address caller);
+    /// @notice System powers are for contracts only; `account` has no code (or `powers` has unknown bits).
+    error LoanRegistryInvalidSystemPowers(address account, uint8 powers);
+    /// @notice The loan's money moves through `delegate`, so only it may activate, cancel, record repayments, or mark
+    /// the loan recovered or written off; `caller` is not it.
+    error LoanRegistryServicingDelegated(LoanId loanId, address caller, address delegate);
     /// @notice Anchoring would take `borrowerRef` to `openLoans` open loans and `outstanding` principal across the
     /// alliance, beyond its limits `maxOpenLoans` and `maxOutstanding` (zero: no limit).
     error LoanRegistryExposureLimit(
@@ -271,10 +307,17 @@ interface ILoanRegistry {
     );
     /// @notice Only alliance governance may do this; `caller` is not.
     error LoanRegistryNotGovernance(address caller);
-    /// @notice Before `publicAt` only the loan's platform (or a servicer) may declare the default; it is `nowTime`.
-    error LoanRegistryDefaultNotYetPublic(LoanId loanId, uint256 publicAt, uint256 nowTime);
+    /// @notice Before `publicAt` only the loan's servicer may do this; it is `nowTime`.
+    error LoanRegistryNotYetPublic(LoanId loanId, uint256 publicAt, uint256 nowTime);
     /// @notice Servicing can be delegated once, while the loan is Funding; the loan is `status`, `delegated` already.
     error LoanRegistryCannotDelegate(LoanId loanId, LoanStatus status, bool delegated);
+    /// @notice The public delay `delay` exceeds `max`: public late marks and defaults cannot be switched off.
+    error LoanRegistryPublicDelayTooLong(uint256 delay, uint256 max);
+    /// @notice `successor` cannot take over `platform`'s loans: it must be an active platform other than `platform`,
+    /// and a platform-wide appointment needs `platform` to be a suspended or expelled platform member.
+    error LoanRegistryInvalidSuccessor(address platform, address successor);
+    /// @notice No successor was appointed for `platform`, the originator of `loanId`, or the loan already has it.
+    error LoanRegistryNoSuccessor(LoanId loanId, address platform);
 
     // ---------------------------------------------------------------- origination
 
@@ -291,16 +334,20 @@ interface ILoanRegistry {
     /// @notice Funding → Active: the principal was disbursed now; the schedule's due dates start from now.
     function activateLoan(LoanTerms calldata terms) external;
 
-    /// @notice Funding → Cancelled: funding failed. Removes the loan from the borrower's exposure.
+    /// @notice Funding → Cancelled: funding failed. Removes the loan from the borrower's exposure. The servicer (or the
+    /// funding delegate) at any time; anyone once the funding deadline has passed or the servicer was expelled, so that
+    /// a loan that never funded cannot block its borrower's exposure.
     function cancelLoan(LoanTerms calldata terms) external;
 
-    /// @notice Active → Late, once the next installment's grace period has passed unpaid. Records a Late credit event.
+    /// @notice Active → Late, once the next installment's grace period has passed unpaid: by the servicer, and by anyone
+    /// once `publicDefaultDelay` has passed too. Records a Late credit event.
     function markLate(LoanTerms calldata terms) external;
 
-    /// @notice Late → Defaulted, once the next installment is `defaultThreshold` overdue: by the loan's platform (or a
-    /// servicer), and by anyone once the alliance's `publicDefaultDelay` has passed too, so that a failed platform cannot
-    /// hide a default. Records the loss (outstanding principal, and the interest and late interest due) and a
-    /// Defaulted credit event.
+    /// @notice Active or Late → Defaulted, once the next installment is `defaultThreshold` overdue: by the loan's
+    /// servicer, and by anyone once the alliance's `publicDefaultDelay` has passed too, so that a failed or silent
+    /// platform cannot hide a default. An Active loan passes through Late first (the same facts and credit events as a
+    /// late mark followed by a default). Records the loss (outstanding principal, and the interest and late interest
+    /// due) and a Defaulted credit event.
     function markDefaulted(LoanTerms calldata terms) external;
 
     /// @notice Defaulted → Recovered: the loss was recovered in full. Closes the loan's exposure.
@@ -323,16 +370,45 @@ interface ILoanRegistry {
     /// @notice Adds contract document version `documentHash` (an amendment). Earlier versions stay in the history.
     function amendDocument(LoanTerms calldata terms, bytes32 documentHash) external;
 
-    /// @notice Funding loan: the calling servicer contract takes over activation, cancellation and repayments for good
-    /// (see {LoanState-servicingDelegated}). Loan-servicer contracts only.
+    /// @notice Funding loan: the calling funding delegate takes over activation, cancellation, repayments and the
+    /// closing of its loss for good (see {LoanState-servicingDelegated}). Funding delegates only.
     function delegateServicing(LoanTerms calldata terms) external;
 
-    /// @notice Records a servicer contract's own fact `factHash` in the loan's history. Loan-servicer contracts only.
-    /// @return status The loan's status, so that a servicer can check it without a second call.
+    /// @notice Records a history writer's own fact `factHash` in the loan's history. History writers only.
+    /// @return status The loan's status, so that a writer can check it without a second call.
     function extendHistory(LoanId loanId, bytes32 factHash) external returns (LoanStatus status);
 
-    /// @notice Sets the alliance's exposure limits and public-default delay. Governance only.
+    /// @notice Records a new lien's fact `factHash` in the history of loan `loanId` (whose terms name `platform`), after
+    /// checking that the loan is open (Funding, Active or Late) and that `lienholder` may take the lien: the loan's
+    /// servicer, an active platform member (a lien is new business). History writers only (the collateral registry,
+    /// which proved `platform` from the terms it hashed).
+    function recordLien(LoanId loanId, address platform, address lienholder, bytes32 factHash) external;
+
+    /// @notice Sets the alliance's exposure limits and public delay (at most a year). Governance only.
     function setAlliancePolicy(AlliancePolicy calldata policy) external;
+
+    /// @notice Gives system contract `account` exactly the powers `powers` (a bitmask of `POWER_*`; zero takes them all
+    /// away). Governance only, and to contracts only: no plain account, which can sign whatever it likes, may ever
+    /// record money that never arrived or facts about other members' loans.
+    function setSystemPowers(address account, uint8 powers) external;
+
+    /// @notice The powers of system contract `account` (a bitmask of `POWER_*`).
+    function systemPowersOf(address account) external view returns (uint8);
+
+    // ---------------------------------------------------------------- succession (governance)
+
+    /// @notice Names `successor`, an active platform, to take over every loan of `platform`, a suspended or expelled
+    /// platform (a later appointment replaces an earlier one). Each loan passes to it by {takeOverLoans}, which records
+    /// the hand-over in the loan's history. Governance only.
+    function appointSuccessor(address platform, address successor) external;
+
+    /// @notice Hands each loan of `terms` over to the successor appointed for its platform. Anyone may call it (the
+    /// decision was governance's); each loan's history records the hand-over.
+    function takeOverLoans(LoanTerms[] calldata terms) external;
+
+    /// @notice Hands the loans of `terms` over to `successor`, an active platform, whatever their platform's standing
+    /// (a portfolio transfer, or a successor for part of a book). Governance only.
+    function transferServicing(LoanTerms[] calldata terms, address successor) external;
 
     // ---------------------------------------------------------------- views
 
@@ -349,6 +425,19 @@ interface ILoanRegistry {
 
     /// @notice The head of loan `loanId`'s history chain (zero if unknown).
     function historyHead(LoanId loanId) external view returns (bytes32);
+
+    /// @notice The loan's servicer: the successor it was handed over to, or else its originating platform.
+    function servicerOf(LoanTerms calldata terms) external view returns (address);
+
+    /// @notice Whether `account` services the loan now: it is {servicerOf} and has not been expelled. Every contract of
+    /// the suite asks this before a servicing action.
+    function mayService(LoanTerms calldata terms, address account) external view returns (bool);
+
+    /// @notice The funding delegate that took the loan's money path over (zero if none).
+    function delegateOf(LoanId loanId) external view returns (address);
+
+    /// @notice The successor appointed for `platform`'s loans (zero if none).
+    function successorOf(address platform) external view returns (address);
 
     /// @notice The next installment of an Active or Late loan, with late interest as of now.
     function nextPayment(LoanTerms calldata terms) external view returns (PaymentDue memory);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: UNLICENSED
 pragma solidity 0.8.28;
 
-import {LoanId, LoanTerms} from "./ILoanRegistry.sol";
+import {LoanId, LoanStatus, LoanTerms} from "./ILoanRegistry.sol";
 
 /// @notice A defaulted loan's loss and who bore and recovered what.
 struct LossCase {
@@ -26,8 +26,9 @@ struct LossCase {
 /// insurer, the reserve and the lenders each receive in proportion to the part of the loss each bore, and nobody beyond
 /// what it bore; money beyond the whole loss is not taken. A loan whose loss is recovered in full is marked Recovered.
 ///
-/// Settlement is for the loan's platform, and for anyone once the alliance's public-default delay has passed since the
-/// default, so that a failed platform cannot stall it. Settlement extends the loan's history as an External fact of
+/// Settlement is for the loan's servicer (its platform or successor, never an expelled member), and for anyone once the
+/// alliance's public-default delay has passed since the default, so that a failed platform cannot stall it. The
+/// waterfall closes losses in the registry through the splitter, the loan's funding delegate. Settlement extends the loan's history as an External fact of
 /// this contract, `keccak256(abi.encode(loss, recoveredBefore, insurerBore, reserveBore, lendersBore))`; each recovery
 /// after it, `keccak256(abi.encode(amount, toInsurer, toReserve, toLenders))`.
 interface ILossWaterfall {
@@ -50,10 +51,10 @@ interface ILossWaterfall {
 
     error LossWaterfallNotFunded(LoanId loanId);
     /// @notice The loan is `status` in the registry, where this cannot be done.
-    error LossWaterfallWrongLoanStatus(LoanId loanId, uint8 status);
+    error LossWaterfallWrongLoanStatus(LoanId loanId, LoanStatus status);
     error LossWaterfallAlreadySettled(LoanId loanId);
     error LossWaterfallNotSettled(LoanId loanId);
-    /// @notice Before `publicAt` only the loan's platform may do this; it is `nowTime`.
+    /// @notice Before `publicAt` only the loan's servicer (its platform or successor) may do this; it is `nowTime`.
     error LossWaterfallNotYetPublic(LoanId loanId, uint256 publicAt, uint256 nowTime);
     /// @notice Nothing of the loss is left to recover.
     error LossWaterfallNothingToRecover(LoanId loanId);

@@ -123,6 +123,7 @@ interface IRepaymentSplitter {
     event RemainderSwept(LoanId indexed loanId, address indexed reserve, uint256 amount);
     event FeeCapsSet(FeeCaps caps);
     event ReserveSet(address indexed reserve);
+    event WaterfallSet(address indexed waterfall);
 
     // ---------------------------------------------------------------- errors
 
@@ -134,10 +135,16 @@ interface IRepaymentSplitter {
     error RepaymentSplitterFeeAboveCap(FeeKind kind, uint256 bps, uint256 cap);
     /// @notice `insurer` is not an active insurer member (a premium needs one).
     error RepaymentSplitterNotInsurer(address insurer);
-    /// @notice `caller` is not the loan's active originating platform.
+    /// @notice `caller` is not the loan's servicer (its platform or successor), or not an active one where new business
+    /// is concerned.
     error RepaymentSplitterNotPlatform(LoanId loanId, address caller);
-    /// @notice `lender` is not on the alliance's lender allowlist.
+    /// @notice `lender` cannot take shares of this loan: it is the caller itself.
     error RepaymentSplitterNotAllowedLender(address lender);
+    /// @notice `account` is the loan's platform or servicer: a platform can neither fund its own loans nor receive
+    /// their principal, which would let it pay itself the alliance's reserve compensation.
+    error RepaymentSplitterOwnLoan(LoanId loanId, address account);
+    /// @notice The loan's servicer `servicer` was expelled and no successor took the loan over: it cannot be funded.
+    error RepaymentSplitterServicerExpelled(LoanId loanId, address servicer);
     /// @notice The loan is `phase` in the splitter, where this cannot be done.
     error RepaymentSplitterWrongPhase(LoanId loanId, FundingPhase phase);
     /// @notice A commitment of `amount` exceeds the `remaining` principal to fund.
@@ -152,8 +159,10 @@ interface IRepaymentSplitter {
     error RepaymentSplitterPaymentExceedsDue(LoanId loanId, uint256 amount, uint256 maxPayable);
     /// @notice `lender` holds `held` shares of the loan, fewer than `wanted`.
     error RepaymentSplitterInsufficientShares(LoanId loanId, address lender, uint256 held, uint256 wanted);
-    /// @notice `caller` is not a loan-servicer contract.
-    error RepaymentSplitterNotServicer(address caller);
+    /// @notice `caller` is not the loss waterfall, the one contract that pays recoveries in and closes losses.
+    error RepaymentSplitterNotWaterfall(address caller);
+    /// @notice The loss waterfall was named already; it cannot be replaced.
+    error RepaymentSplitterWaterfallSet(address waterfall);
     /// @notice Only the reserve collects reserve contributions; `caller` is not it.
     error RepaymentSplitterNotReserve(address caller);
     /// @notice Nothing is owed to `account`.
@@ -170,8 +179,8 @@ interface IRepaymentSplitter {
     /// to the borrower and activates the loan.
     function fund(LoanTerms calldata terms, uint256 amount) external;
 
-    /// @notice Cancels a loan still in funding: its platform at any time, anyone once the funding deadline has passed.
-    /// Commitments become payable back to the lenders, through {payout} or {claim}.
+    /// @notice Cancels a loan still in funding: its servicer at any time, anyone once the funding deadline has passed or
+    /// the servicer was expelled. Commitments become payable back to the lenders, through {payout} or {claim}.
     function cancelFunding(LoanTerms calldata terms) external;
 
     // ---------------------------------------------------------------- repayments and payouts
@@ -180,8 +189,12 @@ interface IRepaymentSplitter {
     function repay(LoanTerms calldata terms, uint256 amount) external returns (Split memory split);
 
     /// @notice Pays `amount` (approved beforehand) recovered on a funded loan to its lenders, pro rata like a repayment
-    /// but outside the waterfall and without changing the loan's schedule. Loan-servicer contracts only.
+    /// but outside the waterfall and without changing the loan's schedule. The loss waterfall only.
     function recover(LoanId loanId, uint256 amount) external;
+
+    /// @notice Closes the loss of a Defaulted loan in the loan registry, as the loan's funding delegate: Recovered, or
+    /// WrittenOff when `writtenOff`. The loss waterfall only, which decides when a loss is closed.
+    function closeLoss(LoanTerms calldata terms, bool writtenOff) external;
 
     /// @notice Pushes what the loan owes to each of `lenders`. Anyone may call it. A failed transfer is skipped.
     function payout(LoanId loanId, address[] calldata lenders) external returns (uint256 paid, uint256 skipped);
@@ -205,6 +218,9 @@ interface IRepaymentSplitter {
 
     /// @notice The account that receives risk-reserve contributions and rounding remainders.
     function setReserve(address reserve) external;
+
+    /// @notice Names the loss waterfall, once. Governance only.
+    function setWaterfall(address waterfall) external;
 
     // ---------------------------------------------------------------- views
 
@@ -234,4 +250,6 @@ interface IRepaymentSplitter {
     function TOKEN() external view returns (IERC20);
 
     function reserve() external view returns (address);
+
+    function waterfall() external view returns (address);
 }

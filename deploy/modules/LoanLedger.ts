@@ -3,9 +3,10 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 /**
  * Deploys the LoanLedger suite and wires it: the alliance registry, governed by the deployer (or by the account named
  * in the `governance` parameter); the loan registry that asks it who may do what; the repayment splitter; credit
- * insurance and the risk reserve fund; the loss waterfall; the collateral registry; and the disclosure registry. The splitter, the loss
- * waterfall and the collateral registry are named loan servicers, the reserve fund receives the splitter's reserve
- * contributions, and insurance and reserve pay claims and compensation to the waterfall only.
+ * insurance and the risk reserve fund; the loss waterfall; the collateral registry; and the disclosure registry. The splitter
+ * is the funding delegate, the splitter, the loss waterfall and the collateral registry write history facts, the
+ * splitter takes recoveries from (and closes losses for) the waterfall only, the reserve fund receives the splitter's
+ * reserve contributions, and insurance and reserve pay claims and compensation to the waterfall only.
  *
  * Parameters (an Ignition parameters file, see README):
  * - `settlementToken` (required): the custodian bank's settlement token. Local networks deploy the SettlementToken
@@ -42,11 +43,14 @@ export default buildModule("LoanLedger", (m) => {
   const collateral = m.contract("CollateralRegistry", [alliance, loans, splitter, waterfall]);
   const disclosures = m.contract("DisclosureRegistry", [alliance]);
 
-  const servicerRole = m.staticCall(alliance, "LOAN_SERVICER_ROLE");
-  m.call(alliance, "grantRole", [servicerRole, splitter], { id: "GrantSplitterServicerRole" });
-  m.call(alliance, "grantRole", [servicerRole, waterfall], { id: "GrantWaterfallServicerRole" });
-  m.call(alliance, "grantRole", [servicerRole, collateral], { id: "GrantCollateralServicerRole" });
+  // Each system contract gets only the powers it uses (POWER_FUNDING_DELEGATE = 1, POWER_HISTORY_WRITER = 2): the
+  // splitter takes over funding loans' money paths and writes its facts; the loss waterfall and the collateral registry
+  // write theirs.
+  m.call(loans, "setSystemPowers", [splitter, 3], { id: "SplitterPowers" });
+  m.call(loans, "setSystemPowers", [waterfall, 2], { id: "WaterfallPowers" });
+  m.call(loans, "setSystemPowers", [collateral, 2], { id: "CollateralPowers" });
   m.call(splitter, "setReserve", [reserve]);
+  m.call(splitter, "setWaterfall", [waterfall]);
   m.call(insurance, "setWaterfall", [waterfall]);
   m.call(reserve, "setWaterfall", [waterfall]);
 

@@ -56,12 +56,6 @@ export class AllianceClient {
     return transact(() => this.contract.revokeLender(lender));
   }
 
-  /** Grants a system contract the right to service every platform's loans. Governance only. */
-  async grantLoanServicer(account: Address): Promise<ContractTransactionReceipt> {
-    const role = await read(() => this.contract.LOAN_SERVICER_ROLE());
-    return transact(() => this.contract.grantRole(role, account));
-  }
-
   async member(account: Address): Promise<MemberInfo> {
     const m = await read(() => this.contract.memberOf(account));
     return {

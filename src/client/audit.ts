@@ -277,6 +277,8 @@ function factOf(record: LoanRecord): LoanFact {
       return { kind: "External", source: toAddress(String(f.source)), factHash: toHash32(String(f.factHash)), at };
     case "ServicingDelegated":
       return { kind: "ServicingDelegated", servicer: toAddress(String(f.servicer)), at };
+    case "ServicerChanged":
+      return { kind: "ServicerChanged", from: toAddress(String(f.from)), to: toAddress(String(f.to)), at };
     case "LossRecorded":
       return { kind: "LossRecorded", principal: big(f.principal), interest: big(f.interest), at };
     default:

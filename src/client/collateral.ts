@@ -114,8 +114,13 @@ export class CollateralClient {
     );
   }
 
-  revalue(assetId: AssetId, appraisalValue: bigint, appraisalDocHash: Hash32): Promise<ContractTransactionReceipt> {
-    return transact(() => this.contract.revalue(assetId, appraisalValue, appraisalDocHash));
+  /** Records a new appraisal; every loan with an active lien on the asset is named, so its history records it. */
+  async revalue(assetId: AssetId, appraisalValue: bigint, appraisalDocHash: Hash32): Promise<ContractTransactionReceipt> {
+    const active = (await this.liens(assetId)).filter((l) => l.status === LienStatus.Active);
+    const terms = await Promise.all(active.map((l) => this.loans.terms(l.loanId)));
+    return transact(() =>
+      this.contract.revalue(assetId, appraisalValue, appraisalDocHash, terms.map(toStruct)),
+    );
   }
 
   revokeConsents(assetId: AssetId): Promise<ContractTransactionReceipt> {
@@ -143,7 +148,10 @@ export class CollateralClient {
     return { signature, deadline };
   }
 
-  /** Pledges: as the owner (no consent needed), or as the loan's platform with the owner's consent. */
+  /**
+   * Pledges, as the loan's servicer (its platform or successor), with the owner's consent signature; a servicer that
+   * owns the asset itself needs none. The owner alone can no longer pledge: a lien takes both parties.
+   */
   async pledge(request: PledgeRequest, consent?: PledgeConsent): Promise<ContractTransactionReceipt> {
     const terms = toStruct(await this.loans.terms(request.loanId));
     const { assetId, securedAmount, priority } = request;
@@ -164,6 +172,11 @@ export class CollateralClient {
 
   release(assetId: AssetId, loanId: LoanId): Promise<ContractTransactionReceipt> {
     return transact(() => this.contract.release(assetId, loanId));
+  }
+
+  /** Gives a seized asset back to its owner once the loan that seized it was made whole otherwise (anyone). */
+  returnSeized(assetId: AssetId): Promise<ContractTransactionReceipt> {
+    return transact(() => this.contract.returnSeized(assetId));
   }
 
   async seize(assetId: AssetId, loanId: LoanId): Promise<ContractTransactionReceipt> {
@@ -205,11 +218,24 @@ export class CollateralClient {
       assetClass: Number(a.assetClass) as AssetClass,
       status: Number(a.status) as AssetStatus,
       appraisalValue: a.appraisalValue,
-      appraisalDocHash: toHash32(a.appraisalDocHash),
+      appraisalDocHash: await this.latestAppraisalDoc(assetId),
+      registrar: toAddress(a.registrar),
       firstPrioritySecured: a.firstPrioritySecured,
       lienCount: Number(a.lienCount),
       consentNonce: Number(a.consentNonce),
     };
+  }
+
+  /** The document hash of the asset's latest appraisal: it lives in the events, not in storage. */
+  private async latestAppraisalDoc(assetId: AssetId): Promise<Hash32> {
+    const [registered, revalued] = await Promise.all([
+      read(() => this.contract.queryFilter(this.contract.filters.CollateralRegistered(assetId), this.fromBlock)),
+      read(() => this.contract.queryFilter(this.contract.filters.CollateralRevalued(assetId), this.fromBlock)),
+    ]);
+    const latest = [...registered, ...revalued].sort(
+      (x, y) => x.blockNumber - y.blockNumber || x.index - y.index,
+    ).at(-1);
+    return toHash32(latest ? latest.args.appraisalDocHash : ZeroHash);
   }
 
   /** Every lien the asset ever carried, with its status now. */

@@ -22,7 +22,8 @@ export type LoanFact =
   | { kind: "DocumentAmended"; version: number; documentHash: Hash32; at: number }
   | { kind: "External"; source: Address; factHash: Hash32; at: number }
   | { kind: "ServicingDelegated"; servicer: Address; at: number }
-  | { kind: "LossRecorded"; principal: bigint; interest: bigint; at: number };
+  | { kind: "LossRecorded"; principal: bigint; interest: bigint; at: number }
+  | { kind: "ServicerChanged"; from: Address; to: Address; at: number };
 
 /** The fact hash exactly as ILoanRegistry documents it. */
 export function factHash(loanId: LoanId, fact: LoanFact): Hash32 {
@@ -73,6 +74,13 @@ export function factHash(loanId: LoanId, fact: LoanFact): Hash32 {
         coder.encode(
           ["uint8", "uint256", "uint256", "uint256", "uint40"],
           [FactKind.LossRecorded, loanId, fact.principal, fact.interest, fact.at],
+        ),
+      ) as Hash32;
+    case "ServicerChanged":
+      return keccak256(
+        coder.encode(
+          ["uint8", "uint256", "address", "address", "uint40"],
+          [FactKind.ServicerChanged, loanId, fact.from, fact.to, fact.at],
         ),
       ) as Hash32;
     case "ServicingDelegated":

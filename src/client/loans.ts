@@ -112,6 +112,7 @@ export const HISTORY_EVENTS = [
   "LoanDocumentAmended",
   "LoanHistoryExtended",
   "LoanServicingDelegated",
+  "LoanServicerChanged",
   "LossRecorded",
 ] as const;
 
@@ -226,7 +227,39 @@ export class LoanRegistryClient {
       statusSince: Number(s.statusSince),
       outstandingPrincipal: s.outstandingPrincipal,
       servicingDelegated: s.servicingDelegated,
+      handedOver: s.handedOver,
     };
+  }
+
+  /** The loan's servicer: the successor it was handed over to, or its originating platform. */
+  async servicerOf(loanId: LoanId): Promise<Address> {
+    const terms = await this.terms(loanId);
+    return toAddress(await read(() => this.contract.servicerOf(toStruct(terms))));
+  }
+
+  /** Governance: names `successor` to take over every loan of the suspended or expelled `platform`. */
+  appointSuccessor(platform: Address, successor: Address): Promise<ContractTransactionReceipt> {
+    return transact(() => this.contract.appointSuccessor(platform, successor));
+  }
+
+  /** Hands each loan over to the successor appointed for its platform (anyone may send it). */
+  async takeOverLoans(loanIds: readonly LoanId[]): Promise<ContractTransactionReceipt> {
+    const terms = await Promise.all(loanIds.map((id) => this.terms(id)));
+    return transact(() => this.contract.takeOverLoans(terms.map(toStruct)));
+  }
+
+  /** Governance: hands these loans over to `successor`, whatever their platform's standing. */
+  async transferServicing(loanIds: readonly LoanId[], successor: Address): Promise<ContractTransactionReceipt> {
+    const terms = await Promise.all(loanIds.map((id) => this.terms(id)));
+    return transact(() => this.contract.transferServicing(terms.map(toStruct), successor));
+  }
+
+  /** Every loan `platform` anchored, in order. */
+  async loansOf(platform: Address): Promise<LoanId[]> {
+    const events = await read(() =>
+      this.contract.queryFilter(this.contract.filters.LoanAnchored(undefined, platform), this.fromBlock),
+    );
+    return events.map((e) => toLoanId(e.args.loanId));
   }
 
   async loan(loanId: LoanId): Promise<Loan> {
@@ -360,6 +393,9 @@ export class LoanRegistryClient {
         break;
       case "LoanServicingDelegated":
         fact = { kind: "ServicingDelegated", servicer: toAddress(a.servicer), at: Number(a.at) };
+        break;
+      case "LoanServicerChanged":
+        fact = { kind: "ServicerChanged", from: toAddress(a.from), to: toAddress(a.to), at: Number(a.at) };
         break;
       default:
         throw new LoanLedgerError(`unexpected event ${parsed.name}`);

@@ -57,6 +57,7 @@ export const FactKind = {
   External: 4,
   ServicingDelegated: 5,
   LossRecorded: 6,
+  ServicerChanged: 7,
 } as const;
 export type FactKind = (typeof FactKind)[keyof typeof FactKind];
 
@@ -115,8 +116,10 @@ export interface LoanState {
   activatedAt: number;
   statusSince: number;
   outstandingPrincipal: bigint;
-  /** A servicer contract (the repayment splitter) moves this loan's money; the platform no longer records it. */
+  /** A funding delegate (the repayment splitter) moves this loan's money; the platform no longer records it. */
   servicingDelegated: boolean;
+  /** Governance handed the loan over to a successor servicer. */
+  handedOver: boolean;
 }
 
 export interface Loan {
@@ -238,7 +241,10 @@ export interface AssetInfo {
   assetClass: AssetClass;
   status: AssetStatus;
   appraisalValue: bigint;
+  /** The latest appraisal document's hash, from the registration or the last revaluation event. */
   appraisalDocHash: Hash32;
+  /** The member that registered the asset. */
+  registrar: Address;
   firstPrioritySecured: bigint;
   lienCount: number;
   consentNonce: number;

@@ -166,8 +166,14 @@ export function planRegistry(p: Parsed, print: Print): Command | undefined {
             return `document v${f.version} ${f.documentHash}`;
           case "External":
             return `fact ${f.factHash} by ${f.source}`;
-          default:
+          case "Anchored":
             return "anchored";
+          case "ServicingDelegated":
+            return `money path delegated to ${f.servicer}`;
+          case "LossRecorded":
+            return `loss recorded: principal ${formatUnits(f.principal, ctx.decimals)}, interest ${formatUnits(f.interest, ctx.decimals)}`;
+          case "ServicerChanged":
+            return `servicing handed over from ${f.from} to ${f.to}`;
         }
       };
       const text = [
