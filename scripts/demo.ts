@@ -299,12 +299,9 @@ await collateralAs(platformB).register(
 );
 const carLoan = await terms(platformB, ming, ScheduleKind.EqualInstallment, 12, 60_000n, "B-2026-0004");
 const { loanId: carLoanId } = await asB.anchor(carLoan);
-await collateralAs(carOwner).pledge({
-  assetId: car,
-  loanId: carLoanId,
-  securedAmount: 60_000n * 10n ** 18n,
-  priority: 1,
-});
+const carPledge = { assetId: car, loanId: carLoanId, securedAmount: 60_000n * 10n ** 18n, priority: 1 };
+// A lien takes both parties: Ming consents, platform B takes the lien.
+await collateralAs(platformB).pledge(carPledge, await collateralAs(carOwner).consent(carPledge, (await time.latest()) + DAY));
 await splitterAs(platformB).openFunding(carLoanId, {
   borrowerPayout: toAddress(carOwner.address),
   insurer: toAddress(insurer.address),

@@ -59,6 +59,11 @@ const EXPLANATIONS = {
   AllianceRegistryNotActivePlatform: (a: Args) => `${a[0]} is not an active platform member`,
   AllianceRegistryKycExpiryInPast: (a: Args) => `KYC expiry ${time(a[0])} is not after now (${time(a[1])})`,
   AllianceRegistryUnknownLender: (a: Args) => `${a[0]} is not on the lender allowlist`,
+  AllianceRegistryLenderKycExpired: (a: Args) =>
+    `lender ${a[0]}'s KYC expired at ${time(a[1])}: the platform that vouches for it must renew it`,
+  AllianceRegistryLenderVouchedByOther: (a: Args) =>
+    `lender ${a[0]} is vouched for by ${a[1]} until ${time(a[2])}: only that platform or governance may change it before then`,
+  AllianceRegistrySelfVouching: (a: Args) => `platform ${a[0]} cannot vouch for itself as a lender`,
   AccessControlUnauthorizedAccount: (a: Args) => `${a[0]} lacks the role ${a[1]} (governance only)`,
   AccessControlBadConfirmation: () => "the confirmation does not match the caller",
   AccessControlEnforcedDefaultAdminRules: () => "the governance role can only move by the delayed two-step transfer",
@@ -82,15 +87,27 @@ const EXPLANATIONS = {
   LoanRegistryPaymentBelowInstallment: (a: Args) =>
     `${loan(a[0])}: payment ${a[1]} does not settle the next installment, which needs ${a[2]}`,
   LoanRegistryPaymentExceedsBalance: (a: Args) => `${loan(a[0])}: payment ${a[1]} exceeds the payable ${a[2]}`,
-  LoanRegistryNotServicer: (a: Args) => `${a[0]} is not a loan-servicer contract`,
+  LoanRegistryNotFundingDelegate: (a: Args) => `${a[0]} is not a funding delegate (a system contract governance names)`,
+  LoanRegistryNotHistoryWriter: (a: Args) => `${a[0]} is not a history writer (a system contract governance names)`,
+  LoanRegistryInvalidSystemPowers: (a: Args) =>
+    `system powers ${a[1]} cannot go to ${a[0]}: they are for contracts only, with known bits`,
   LoanRegistryServicingDelegated: (a: Args) =>
-    `${loan(a[0])}'s money moves through the repayment splitter, so ${a[1]} cannot activate, cancel or repay it directly`,
+    `${loan(a[0])}'s money moves through ${a[2]}, so ${a[1]} cannot activate, cancel, repay or close its loss directly`,
+  LoanRegistryNotLienholder: (a: Args) =>
+    `${a[1]} cannot take a lien for ${loan(a[0])}: only its servicer, while an active platform, can`,
+  LoanRegistryLoanNotOpen: (a: Args) => `${loan(a[0])} is ${status(a[1])}; liens attach to Funding, Active or Late loans`,
+  LoanRegistryPublicDelayTooLong: (a: Args) => `a public delay of ${a[0]} s exceeds the most allowed, ${a[1]} s (a year)`,
+  LoanRegistryInvalidSuccessor: (a: Args) =>
+    `${a[1]} cannot take over the loans of ${a[0]}: a successor is an active platform other than the one it replaces, ` +
+    `and a whole book passes only from a suspended or expelled platform`,
+  LoanRegistryNoSuccessor: (a: Args) =>
+    `${loan(a[0])}: no successor was appointed for its platform ${a[1]}, or the loan already has it`,
   LoanRegistryExposureLimit: (a: Args) =>
     `borrower ${String(a[0]).slice(0, 10)}… would have ${a[1]} open loans and ${a[2]} outstanding across the alliance, ` +
     `beyond its limits (${a[3]} loans, ${a[4]} principal; 0 is no limit)`,
   LoanRegistryNotGovernance: (a: Args) => `${a[0]} is not alliance governance`,
-  LoanRegistryDefaultNotYetPublic: (a: Args) =>
-    `${loan(a[0])} may be declared defaulted by its platform now, and by anyone from ${time(a[1])}`,
+  LoanRegistryNotYetPublic: (a: Args) =>
+    `only ${loan(a[0])}'s servicer may do this now; anyone may from ${time(a[1])}`,
   LoanRegistryCannotDelegate: (a: Args) =>
     `${loan(a[0])} is ${status(a[1])}${a[2] ? " and already delegated" : ""}: servicing is delegated once, while Funding`,
   RepaymentSplitterNotGovernance: (a: Args) => `${a[0]} is not alliance governance`,
@@ -98,13 +115,19 @@ const EXPLANATIONS = {
   RepaymentSplitterZeroAmount: () => "the amount must be more than zero",
   RepaymentSplitterFeeAboveCap: (a: Args) => `the ${feeKind(a[0])} rate ${a[1]} bps exceeds the alliance cap of ${a[2]} bps`,
   RepaymentSplitterNotInsurer: (a: Args) => `${a[0]} is not an active insurer member`,
-  RepaymentSplitterNotPlatform: (a: Args) => `${a[1]} is not the active originating platform of ${loan(a[0])}`,
+  RepaymentSplitterNotPlatform: (a: Args) => `${a[1]} is not the active servicer of ${loan(a[0])}`,
   RepaymentSplitterNotAllowedLender: (a: Args) => `${a[0]} is not another allowlisted lender`,
+  RepaymentSplitterOwnLoan: (a: Args) =>
+    `${a[1]} is ${loan(a[0])}'s platform or servicer: a platform neither funds nor receives its own loans`,
+  RepaymentSplitterServicerExpelled: (a: Args) =>
+    `${loan(a[0])}'s servicer ${a[1]} was expelled: the loan takes no more money (anyone may cancel it)`,
+  RepaymentSplitterNotWaterfall: (a: Args) => `${a[0]} is not the loss waterfall`,
+  RepaymentSplitterWaterfallSet: (a: Args) => `the splitter's loss waterfall is ${a[0]} already`,
   RepaymentSplitterWrongPhase: (a: Args) => `${loan(a[0])} is ${phase(a[1])} in the splitter, where this cannot be done`,
   RepaymentSplitterOverCommitment: (a: Args) => `${loan(a[0])}: a commitment of ${a[1]} exceeds the ${a[2]} still to fund`,
   RepaymentSplitterFundingDeadlinePassed: (a: Args) => `${loan(a[0])}'s funding closed at ${time(a[1])}`,
   RepaymentSplitterFundingStillOpen: (a: Args) =>
-    `${loan(a[0])}'s funding is open until ${time(a[1])}; before then only its platform may cancel`,
+    `${loan(a[0])}'s funding is open until ${time(a[1])}; before then only its servicer may cancel`,
   ExactTransferShortfall: (a: Args) =>
     `the token ${a[0]} delivered ${a[2]} of the ${a[1]} sent (fee-on-transfer tokens are not supported)`,
   RepaymentSplitterPaymentBelowDue: (a: Args) =>
@@ -120,10 +143,8 @@ const EXPLANATIONS = {
     `an appraisal needs a positive value that fits 96 bits and a document hash (got ${a[0]}, ${a[1]})`,
   CollateralRegistryWrongAssetStatus: (a: Args) => `${asset(a[0])} is ${assetStatus(a[1])}, where this cannot be done`,
   CollateralRegistryPledgedAsset: (a: Args) => `${asset(a[0])} carries liens or is seized, and cannot be transferred`,
-  CollateralRegistryNotPlatformOrOwner: (a: Args) => `${a[1]} is neither the owner of ${asset(a[0])} nor the loan's platform`,
   CollateralRegistryInvalidConsent: (a: Args) => `the consent is not ${a[1]}'s signature over this pledge of ${asset(a[0])}`,
   CollateralRegistryConsentExpired: (a: Args) => `the consent to pledge ${asset(a[0])} expired at ${time(a[1])}`,
-  CollateralRegistryLoanNotOpen: (a: Args) => `${loan(a[0])} is ${status(a[1])}; liens attach to Funding, Active or Late loans`,
   CollateralRegistryInvalidLien: (a: Args) =>
     `a lien secures a positive amount (got ${a[0]}) at a priority from 1 to ${a[2]} (got ${a[1]})`,
   CollateralRegistryLienExists: (a: Args) => `${loan(a[1])} already has a lien (${lienStatus(a[2])}) on ${asset(a[0])}`,
@@ -132,9 +153,14 @@ const EXPLANATIONS = {
     `first-priority liens on ${asset(a[0])} would secure ${a[1]}, above its appraisal value ${a[2]}`,
   CollateralRegistryWrongLienStatus: (a: Args) => `the lien of ${loan(a[1])} on ${asset(a[0])} is ${lienStatus(a[2])}`,
   CollateralRegistryLoanNotClosed: (a: Args) =>
-    `${loan(a[0])} is ${status(a[1])}; its lien is released once Repaid or Cancelled`,
-  CollateralRegistryLoanNotDefaulted: (a: Args) => `${loan(a[0])} is ${status(a[1])}; a lien is enforced once it has Defaulted`,
-  CollateralRegistryNotSeizingPlatform: (a: Args) => `only ${a[2]}, which seized ${asset(a[0])}, may record its disposal`,
+    `${loan(a[0])} is ${status(a[1])}; its lien is released once Repaid, Cancelled or Recovered` +
+    (BigInt(a[2] as bigint) < 2n ** 255n ? `, or by anyone from ${time(a[2])}` : ""),
+  CollateralRegistryLoanNotDefaulted: (a: Args) =>
+    `${loan(a[0])} is ${status(a[1])}; a lien is enforced once it has Defaulted (or was written off)`,
+  CollateralRegistryNotSeizingPlatform: (a: Args) =>
+    `only ${a[2]}, the servicer of the loan that seized ${asset(a[0])}, may record its disposal`,
+  CollateralRegistryLossNotMadeWhole: (a: Args) =>
+    `${asset(a[0])} stays in custody: ${loan(a[1])}, which seized it, is ${status(a[2])}, not Recovered`,
   CollateralRegistryLiensIncomplete: (a: Args) =>
     `a disposal of ${asset(a[0])} lists every lien in priority order: ${a[2]} expected, ${a[1]} given or in order`,
   CollateralRegistryNothingToWithdraw: (a: Args) => `nothing is kept for ${a[0]}`,
@@ -159,7 +185,7 @@ const EXPLANATIONS = {
   LossWaterfallWrongLoanStatus: (a: Args) => `${loan(a[0])} is ${status(a[1])}, where this cannot be done`,
   LossWaterfallAlreadySettled: (a: Args) => `${loan(a[0])}'s loss is already settled`,
   LossWaterfallNotSettled: (a: Args) => `${loan(a[0])}'s loss is not settled yet`,
-  LossWaterfallNotYetPublic: (a: Args) => `until ${time(a[1])} only ${loan(a[0])}'s platform may do this`,
+  LossWaterfallNotYetPublic: (a: Args) => `until ${time(a[1])} only ${loan(a[0])}'s servicer may do this`,
   LossWaterfallNothingToRecover: (a: Args) => `nothing of ${loan(a[0])}'s loss is left to recover`,
   DisclosureRegistryNotPlatform: (a: Args) => `${a[0]} is not an active platform member`,
   DisclosureRegistryNotAuditor: (a: Args) => `${a[0]} is not an active auditor member`,

@@ -106,7 +106,11 @@ describe("loanledger CLI: collateral", function () {
 
   it("seizes the car of a defaulted loan and disposes of it, printing where the proceeds went", async function () {
     const f = await loadFixture(cliCollateralFixture);
-    await run(f, f.owner, ["collateral", "pledge", f.assetId, f.loanId, "--secured", "40000"]);
+    const consent = await run(f, f.owner, ["collateral", "consent", f.assetId, f.loanId, "--secured", "40000", "--json"]);
+    const { signature, deadline } = JSON.parse(consent.out) as { signature: string; deadline: number };
+    const pledge = ["--secured", "40000", "--consent", signature, "--deadline", String(deadline)];
+    const pledged = await run(f, f.platformA, ["collateral", "pledge", f.assetId, f.loanId, ...pledge]);
+    expect(pledged.code, pledged.err).to.equal(0);
     await run(f, f.platformA, ["loan", "activate", f.loanId]);
     await time.increase(100 * DAY);
     await run(f, f.platformA, ["loan", "late", f.loanId]);
