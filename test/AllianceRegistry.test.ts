@@ -199,6 +199,79 @@ describe("AllianceRegistry", function () {
     });
   });
 
+  describe("a lender's record belongs to the platform that vouched for it", function () {
+    it("refuses another platform's re-vouching of an unexpired record, so it cannot shorten or revoke it", async function () {
+      const { alliance, platformA, platformB, lender } = await loadFixture(deployAllianceFixture);
+      const record = await alliance.lenderOf(lender);
+      await expect(alliance.connect(platformB).allowLender(lender, (await time.latest()) + DAY))
+        .to.be.revertedWithCustomError(alliance, "AllianceRegistryLenderVouchedByOther")
+        .withArgs(lender.address, platformA.address, record.kycExpiry);
+      await expect(alliance.connect(platformB).revokeLender(lender))
+        .to.be.revertedWithCustomError(alliance, "AllianceRegistryUnauthorized")
+        .withArgs(platformB.address);
+      expect(await alliance.isAllowedLender(lender)).to.equal(true);
+      // Its own platform renews it at will.
+      await alliance.connect(platformA).allowLender(lender, record.kycExpiry + 1n);
+    });
+
+    it("lets another platform take over an expired record", async function () {
+      const { alliance, platformB, lender } = await loadFixture(deployAllianceFixture);
+      const { kycExpiry } = await alliance.lenderOf(lender);
+      await time.increaseTo(kycExpiry);
+      await expect(alliance.connect(platformB).allowLender(lender, Number(kycExpiry) + 30 * DAY))
+        .to.emit(alliance, "LenderAllowed")
+        .withArgs(lender.address, platformB.address, Number(kycExpiry) + 30 * DAY);
+    });
+
+    it("lets another platform take over the records of an expelled platform, which can no longer revoke them", async function () {
+      const { alliance, platformA, platformB, lender } = await loadFixture(deployAllianceFixture);
+      await alliance.expelMember(platformA);
+      await expect(alliance.connect(platformA).revokeLender(lender))
+        .to.be.revertedWithCustomError(alliance, "AllianceRegistryUnauthorized")
+        .withArgs(platformA.address);
+      await alliance.connect(platformB).allowLender(lender, (await time.latest()) + DAY);
+      expect((await alliance.lenderOf(lender)).kycProvider).to.equal(platformB.address);
+    });
+
+    it("refuses a platform vouching for itself", async function () {
+      const { alliance, platformA } = await loadFixture(deployAllianceFixture);
+      await expect(alliance.connect(platformA).allowLender(platformA, (await time.latest()) + DAY))
+        .to.be.revertedWithCustomError(alliance, "AllianceRegistrySelfVouching")
+        .withArgs(platformA.address);
+    });
+
+    it("names an expired KYC with its expiry date, apart from an unknown lender", async function () {
+      const { alliance, lender, outsider } = await loadFixture(deployAllianceFixture);
+      await alliance.requireAllowedLender(lender);
+      await expect(alliance.requireAllowedLender(outsider))
+        .to.be.revertedWithCustomError(alliance, "AllianceRegistryUnknownLender")
+        .withArgs(outsider.address);
+      const { kycExpiry } = await alliance.lenderOf(lender);
+      await time.increaseTo(kycExpiry);
+      await expect(alliance.requireAllowedLender(lender))
+        .to.be.revertedWithCustomError(alliance, "AllianceRegistryLenderKycExpired")
+        .withArgs(lender.address, kycExpiry, kycExpiry);
+    });
+  });
+
+  describe("standing: active does business, suspended services, expelled does nothing", function () {
+    it("answers the standing rule every contract applies", async function () {
+      const { alliance, platformA, platformB, governance, outsider } = await loadFixture(deployAllianceFixture);
+      await alliance.suspendMember(platformB);
+      const standing = async (account: { address: string }) => [
+        await alliance.isActiveMember(account.address, 1),
+        await alliance.isServicingMember(account.address, 1),
+      ];
+      expect(await standing(platformA)).to.deep.equal([true, true]);
+      expect(await standing(platformB)).to.deep.equal([false, true]);
+      await alliance.expelMember(platformB);
+      expect(await standing(platformB)).to.deep.equal([false, false]);
+      expect(await standing(outsider)).to.deep.equal([false, false]);
+      expect(await alliance.isGovernance(governance)).to.equal(true);
+      expect(await alliance.isGovernance(platformA)).to.equal(false);
+    });
+  });
+
   describe("revokeLender", function () {
     it("is allowed to the vouching platform and to governance", async function () {
       const { alliance, platformA, lender, outsider } = await loadFixture(deployAllianceFixture);

@@ -13,6 +13,7 @@ import {
   ScheduleKind,
   TERMS_FIELD_NAMES,
   toHash32,
+  type LoanId,
   type LoanTerms,
 } from "../src/client/index.js";
 import {
@@ -716,6 +717,225 @@ describe("LoanRegistry", function () {
         1n,
         0n,
       ]);
+    });
+  });
+
+  describe("member integrity: no member can hide a default or strand a borrower", function () {
+    /** Platform A's loan Active, with the times from which its next installment may be marked late or defaulted. */
+    async function overdueFixture() {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      await f.loans.connect(f.platformA).activateLoan(f.terms);
+      const { activatedAt } = await f.loans.loanState(f.loanId);
+      const dueDate = Number(activatedAt) + f.terms.period;
+      const delay = Number((await f.loans.alliancePolicy()).publicDefaultDelay);
+      return {
+        ...f,
+        lateFrom: dueDate + f.terms.gracePeriod + 1,
+        publicLateAt: dueDate + f.terms.gracePeriod + 1 + delay,
+        defaultFrom: dueDate + f.terms.defaultThreshold,
+        publicDefaultAt: dueDate + f.terms.defaultThreshold + delay,
+      };
+    }
+
+    it("lets anyone mark an overdue loan late once the public delay has passed, to the second", async function () {
+      const f = await loadFixture(overdueFixture);
+      await time.setNextBlockTimestamp(f.publicLateAt - 1);
+      await expect(f.loans.connect(f.lender).markLate(f.terms))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotYetPublic")
+        .withArgs(f.loanId, f.publicLateAt, f.publicLateAt - 1);
+      await time.setNextBlockTimestamp(f.publicLateAt);
+      await expect(f.loans.connect(f.lender).markLate(f.terms))
+        .to.emit(f.loans, "LoanStatusChanged")
+        .withArgs(f.loanId, LoanStatus.Active, LoanStatus.Late, f.publicLateAt, (h: string) => h.length === 66);
+    });
+
+    it("lets the servicer mark it late the second the grace period ends", async function () {
+      const f = await loadFixture(overdueFixture);
+      await time.setNextBlockTimestamp(f.lateFrom);
+      await expect(f.loans.connect(f.platformA).markLate(f.terms)).to.emit(f.loans, "LoanStatusChanged");
+    });
+
+    it("lets anyone take a silent platform's Active loan to Defaulted, with the facts a late mark and a default record", async function () {
+      const f = await loadFixture(overdueFixture);
+      // The same loan, taken to default by its platform, for comparison.
+      const twin = await termsFor(f.platformA, { borrowerRef: toHash32(id("another borrower")) });
+      await f.loans.connect(f.platformA).anchorLoan(twin);
+      await f.loans.connect(f.platformA).activateLoan(twin);
+
+      await time.setNextBlockTimestamp(f.publicDefaultAt - 1);
+      await expect(f.loans.connect(f.outsider).markDefaulted(f.terms))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotYetPublic")
+        .withArgs(f.loanId, f.publicDefaultAt, f.publicDefaultAt - 1);
+      await time.setNextBlockTimestamp(f.publicDefaultAt);
+      await f.loans.connect(f.outsider).markDefaulted(f.terms);
+      await f.loans.connect(f.platformA).markLate(twin);
+      await f.loans.connect(f.platformA).markDefaulted(twin);
+
+      const kinds = async (loanId: LoanId) =>
+        (await f.clientFor(f.auditor).loans.history(loanId)).entries.map((e) =>
+          e.fact.kind === "StatusChanged" ? `${statusName(e.fact.from)}→${statusName(e.fact.to)}` : e.fact.kind,
+        );
+      expect(await kinds(f.loanId)).to.deep.equal(await kinds(loanIdOf(twin)));
+      expect(await kinds(f.loanId)).to.deep.equal([
+        "Anchored",
+        "Funding→Active",
+        "Active→Late",
+        "Late→Defaulted",
+        "LossRecorded",
+      ]);
+      const exposure = await f.loans.exposureOf(f.terms.borrowerRef);
+      expect([exposure.lateEvents, exposure.defaultEvents]).to.deep.equal([1n, 1n]);
+      expect((await f.loans.lossOf(f.loanId)).principal).to.equal(f.terms.principal);
+      expect((await f.clientFor(f.auditor).loans.history(f.loanId)).verified).to.equal(true);
+    });
+
+    it("lets a lender default an expelled platform's loan after the public delay, and the expelled platform never", async function () {
+      const f = await loadFixture(overdueFixture);
+      await f.alliance.expelMember(f.platformA);
+      await time.setNextBlockTimestamp(f.defaultFrom);
+      await expect(f.loans.connect(f.platformA).markDefaulted(f.terms)).to.be.revertedWithCustomError(
+        f.loans,
+        "LoanRegistryNotYetPublic",
+      );
+      await time.setNextBlockTimestamp(f.publicDefaultAt);
+      await expect(f.loans.connect(f.lender).markDefaulted(f.terms)).to.emit(f.loans, "LossRecorded");
+    });
+
+    it("bounds the public delay to a year, so governance cannot switch public defaults off", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const year = 365 * DAY;
+      await expect(f.loans.setAlliancePolicy({ maxOpenLoans: 0, maxOutstandingPrincipal: 0n, publicDefaultDelay: year + 1 }))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryPublicDelayTooLong")
+        .withArgs(year + 1, year);
+      await f.loans.setAlliancePolicy({ maxOpenLoans: 0, maxOutstandingPrincipal: 0n, publicDefaultDelay: year });
+    });
+
+    it("lets anyone cancel a Funding loan once its deadline has passed, freeing the borrower's exposure", async function () {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      await time.setNextBlockTimestamp(f.terms.fundingDeadline);
+      await expect(f.loans.connect(f.outsider).cancelLoan(f.terms))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryUnauthorized")
+        .withArgs(f.loanId, f.outsider.address);
+      await time.setNextBlockTimestamp(f.terms.fundingDeadline + 1);
+      await expect(f.loans.connect(f.outsider).cancelLoan(f.terms)).to.emit(f.loans, "LoanStatusChanged");
+      expect((await f.loans.exposureOf(f.terms.borrowerRef)).openLoans).to.equal(0n);
+    });
+
+    it("lets anyone cancel an expelled platform's Funding loan at once, and not the expelled platform", async function () {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      await f.alliance.expelMember(f.platformA);
+      await expect(f.loans.connect(f.platformA).cancelLoan(f.terms))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryUnauthorized")
+        .withArgs(f.loanId, f.platformA.address);
+      await expect(f.loans.connect(f.lender).cancelLoan(f.terms)).to.emit(f.loans, "LoanStatusChanged");
+    });
+
+    it("gives system powers to contracts only, by governance only, with known bits", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      await expect(f.loans.setSystemPowers(f.outsider, 2))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryInvalidSystemPowers")
+        .withArgs(f.outsider.address, 2);
+      await expect(f.loans.setSystemPowers(f.system, 4))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryInvalidSystemPowers")
+        .withArgs(await f.system.getAddress(), 4);
+      await expect(f.loans.connect(f.platformA).setSystemPowers(f.system, 0))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotGovernance")
+        .withArgs(f.platformA.address);
+      await expect(f.loans.setSystemPowers(f.system, 0)).to.emit(f.loans, "SystemPowersSet");
+      expect(await f.loans.systemPowersOf(f.system)).to.equal(0n);
+      // The suite's own contracts hold exactly the powers they use.
+      expect(await f.loans.systemPowersOf(f.splitter)).to.equal(3n);
+      expect(await f.loans.systemPowersOf(f.waterfall)).to.equal(2n);
+      expect(await f.loans.systemPowersOf(f.collateral)).to.equal(2n);
+    });
+  });
+
+  describe("successors: governance hands a failed platform's book to another platform", function () {
+    /** Platform A expelled with one Active loan; platform B appointed its successor. */
+    async function appointedFixture() {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      await f.loans.connect(f.platformA).activateLoan(f.terms);
+      await f.alliance.expelMember(f.platformA);
+      await f.loans.appointSuccessor(f.platformA, f.platformB);
+      return f;
+    }
+
+    it("appoints a successor for a suspended or expelled platform only, by governance only", async function () {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      await expect(f.loans.appointSuccessor(f.platformA, f.platformB))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryInvalidSuccessor")
+        .withArgs(f.platformA.address, f.platformB.address);
+      await f.alliance.suspendMember(f.platformA);
+      await expect(f.loans.connect(f.platformB).appointSuccessor(f.platformA, f.platformB))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotGovernance")
+        .withArgs(f.platformB.address);
+      for (const successor of [f.platformA, f.auditor, f.outsider]) {
+        await expect(f.loans.appointSuccessor(f.platformA, successor))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryInvalidSuccessor")
+          .withArgs(f.platformA.address, successor.address);
+      }
+      await expect(f.loans.appointSuccessor(f.platformA, f.platformB))
+        .to.emit(f.loans, "SuccessorAppointed")
+        .withArgs(f.platformA.address, f.platformB.address);
+      expect(await f.loans.successorOf(f.platformA)).to.equal(f.platformB.address);
+    });
+
+    it("hands each loan over with a fact in its history, after which the successor services it", async function () {
+      const f = await loadFixture(appointedFixture);
+      await expect(f.loans.connect(f.outsider).takeOverLoans([f.terms]))
+        .to.emit(f.loans, "LoanServicerChanged")
+        .withArgs(f.loanId, f.platformA.address, f.platformB.address, (t: bigint) => t > 0n, (h: string) => h.length === 66);
+      expect(await f.loans.servicerOf(f.terms)).to.equal(f.platformB.address);
+      expect((await f.loans.loanState(f.loanId)).handedOver).to.equal(true);
+      const history = await f.clientFor(f.auditor).loans.history(f.loanId);
+      expect(history.entries.at(-1)?.fact).to.include({
+        kind: "ServicerChanged",
+        from: f.platformA.address,
+        to: f.platformB.address,
+      });
+      expect(history.verified).to.equal(true);
+      await expect(f.loans.takeOverLoans([f.terms]))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryNoSuccessor")
+        .withArgs(f.loanId, f.platformA.address);
+
+      await time.increase(f.terms.period + f.terms.gracePeriod + 1);
+      await expect(f.loans.connect(f.platformA).markLate(f.terms)).to.be.revertedWithCustomError(
+        f.loans,
+        "LoanRegistryNotYetPublic",
+      );
+      await f.loans.connect(f.platformB).markLate(f.terms);
+      await time.increase(f.terms.defaultThreshold);
+      await f.loans.connect(f.platformB).markDefaulted(f.terms);
+      await expect(f.loans.connect(f.platformA).writeOff(f.terms))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryUnauthorized")
+        .withArgs(f.loanId, f.platformA.address);
+      await f.loans.connect(f.platformB).writeOff(f.terms);
+    });
+
+    it("takes over no loan without an appointment", async function () {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      await expect(f.loans.takeOverLoans([f.terms]))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryNoSuccessor")
+        .withArgs(f.loanId, f.platformA.address);
+    });
+
+    it("lets governance transfer a list of loans to an active platform, whatever their platform's standing", async function () {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      await expect(f.loans.connect(f.platformB).transferServicing([f.terms], f.platformB))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotGovernance")
+        .withArgs(f.platformB.address);
+      await expect(f.loans.transferServicing([f.terms], f.auditor))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryInvalidSuccessor")
+        .withArgs(ethers.ZeroAddress, f.auditor.address);
+      await expect(f.loans.transferServicing([f.terms], f.platformA))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryInvalidSuccessor")
+        .withArgs(f.platformA.address, f.platformA.address);
+      await f.loans.transferServicing([f.terms], f.platformB);
+      expect(await f.loans.servicerOf(f.terms)).to.equal(f.platformB.address);
+      await f.loans.connect(f.platformB).activateLoan(f.terms);
+      await expect(f.loans.connect(f.platformA).amendDocument(f.terms, id("v2")))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryUnauthorized")
+        .withArgs(f.loanId, f.platformA.address);
     });
   });
 

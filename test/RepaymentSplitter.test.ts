@@ -356,6 +356,80 @@ describe("RepaymentSplitter", function () {
     }
   });
 
+  describe("member standing: expelled funds nothing, suspended opens nothing, no platform funds itself", function () {
+    it("takes no commitment for an expelled platform's loan, and lets anyone cancel it at once to refund its lenders", async function () {
+      const f = await loadFixture(openFixture);
+      await f.splitter.connect(f.lender).fund(f.terms, COMMITMENTS[0]);
+      await f.alliance.expelMember(f.platformA);
+      // Not even the last commitment, which would disburse the principal for an expelled platform.
+      await expect(f.splitter.connect(f.lenders[1]).fund(f.terms, COMMITMENTS[1]))
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterServicerExpelled")
+        .withArgs(f.loanId, f.platformA.address);
+      await expect(f.splitter.connect(f.platformA).cancelFunding(f.terms)).to.be.revertedWithCustomError(
+        f.splitter,
+        "RepaymentSplitterFundingStillOpen",
+      );
+      await f.splitter.connect(f.lender).cancelFunding(f.terms);
+      await expect(f.splitter.connect(f.lender).claim([f.loanId], f.lender)).to.changeTokenBalance(
+        ethers,
+        f.token,
+        f.lender,
+        COMMITMENTS[0],
+      );
+    });
+
+    it("lets a suspended platform's open funding go on, but not open a new one", async function () {
+      const f = await loadFixture(openFixture);
+      await f.alliance.suspendMember(f.platformA);
+      await f.splitter.connect(f.lender).fund(f.terms, COMMITMENTS[0]);
+      const other = await termsFor(f.platformA);
+      await f.alliance.reinstateMember(f.platformA);
+      await f.loans.connect(f.platformA).anchorLoan(other);
+      await f.alliance.suspendMember(f.platformA);
+      await expect(f.splitter.connect(f.platformA).openFunding(other, f.config))
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotPlatform")
+        .withArgs(loanIdOf(other), f.platformA.address);
+    });
+
+    it("refuses a platform as lender or payout account of its own loan", async function () {
+      const f = await loadFixture(splitterFixture);
+      await expect(f.splitter.connect(f.platformA).openFunding(f.terms, { ...f.config, borrowerPayout: f.platformA.address }))
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterOwnLoan")
+        .withArgs(f.loanId, f.platformA.address);
+      await f.splitter.connect(f.platformA).openFunding(f.terms, f.config);
+      // Another platform may vouch for it as a lender; it still cannot fund its own loan.
+      await f.alliance.connect(f.platformB).allowLender(f.platformA, (await time.latest()) + DAY);
+      await f.token.mint(f.platformA, UNIT);
+      await f.token.connect(f.platformA).approve(f.splitter, UNIT);
+      await expect(f.splitter.connect(f.platformA).fund(f.terms, UNIT))
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterOwnLoan")
+        .withArgs(f.loanId, f.platformA.address);
+    });
+
+    it("names an expired KYC when a lender commits", async function () {
+      const f = await loadFixture(openFixture);
+      const kycExpiry = (await time.latest()) + DAY;
+      await f.alliance.connect(f.platformA).allowLender(f.lender, kycExpiry);
+      await time.setNextBlockTimestamp(kycExpiry);
+      await expect(f.splitter.connect(f.lender).fund(f.terms, UNIT))
+        .to.be.revertedWithCustomError(f.alliance, "AllianceRegistryLenderKycExpired")
+        .withArgs(f.lender.address, kycExpiry, kycExpiry);
+    });
+
+    it("pays the platform fee to the successor once the loan was handed over", async function () {
+      const f = await loadFixture(fundedFixture);
+      await f.alliance.expelMember(f.platformA);
+      await f.loans.appointSuccessor(f.platformA, f.platformB);
+      await f.loans.takeOverLoans([f.terms]);
+      await time.increase(30 * DAY);
+      const before = await f.splitter.feesOwed(f.platformB);
+      await repayDue(f);
+      const fee = feesOn(f.terms.principal, f).platformFee;
+      expect(await f.splitter.feesOwed(f.platformB)).to.equal(before + fee);
+      expect(await f.splitter.feesOwed(f.platformA)).to.equal(0n);
+    });
+  });
+
   describe("repayments", function () {
     it("applies a payment in waterfall order and reports the whole breakdown in one event", async function () {
       const f = await loadFixture(fundedFixture);
