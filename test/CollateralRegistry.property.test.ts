@@ -68,6 +68,7 @@ const action = fc.oneof(
       proceedsK: fc.integer({ min: 0, max: 150 }),
     }),
   },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("expel" as const) }) },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -96,6 +97,13 @@ const EXPECTED = new Set([
   "LoanRegistryNotOverdue",
   "LoanRegistryDefaultThresholdNotReached",
   "LoanRegistryFundingDeadlinePassed",
+  // Platform B may have been expelled: it then acts on nothing.
+  "LoanRegistryUnauthorized",
+  "LoanRegistryNotLienholder",
+  "LoanRegistryNotYetPublic",
+  "CollateralRegistryUnauthorized",
+  "CollateralRegistryNotSeizingPlatform",
+  "AllianceRegistryInvalidStatusTransition",
 ]);
 
 async function attempt(step: () => Promise<unknown>): Promise<boolean> {
@@ -184,6 +192,8 @@ describe("CollateralRegistry (property)", function () {
                 ? f.collateral.connect(f.outsider).release(f.assets[a], ids[l])
                 : f.collateral.connect(platformOf(terms)).seize(f.assets[a], terms),
             );
+          } else if (step.kind === "expel") {
+            await attempt(() => f.alliance.expelMember(f.platformB));
           } else if (step.kind === "register") {
             await attempt(() =>
               f.collateral
@@ -261,6 +271,59 @@ describe("CollateralRegistry (property)", function () {
             expect(asset.firstPrioritySecured).to.equal(firstPriority);
             expect(firstPriority).to.be.at.most(asset.appraisalValue);
           }
+        }
+
+        // Every lien can end: from wherever the steps left the suite, each asset reaches Free or Disposed by legal
+        // moves of the parties (governance names a successor for an expelled platform, servicers act, time passes).
+        if (Number((await f.alliance.memberOf(f.platformB)).status) === 3) {
+          await f.loans.appointSuccessor(f.platformB, f.platformA);
+          const handedOver = f.loanTerms.filter((t) => t.platform === f.platformB.address);
+          await f.loans.connect(f.outsider).takeOverLoans(handedOver);
+        }
+        const servicer = async (t: LoanTerms) =>
+          (await f.loans.servicerOf(t)) === f.platformA.address ? f.platformA : f.platformB;
+        for (const [a, assetId] of f.assets.entries()) {
+          for (let round = 0; round < 12; round++) {
+            const asset = await f.collateral.assetOf(assetId);
+            const status = Number(asset.status);
+            if (status === AssetStatus.Disposed || (status === AssetStatus.Registered && asset.lienCount === 0n)) break;
+            const liens: { i: number; terms: LoanTerms; lien: LienStatus; loan: LoanStatus; priority: number }[] = [];
+            for (const [i, loanId] of ids.entries()) {
+              const lien = await f.collateral.lienOf(assetId, loanId);
+              const lienStatus = Number(lien.status) as LienStatus;
+              if (lienStatus !== LienStatus.Active && lienStatus !== LienStatus.Enforcing) continue;
+              const loan = Number((await f.loans.loanState(loanId)).status) as LoanStatus;
+              liens.push({ i, terms: f.loanTerms[i], lien: lienStatus, loan, priority: Number(lien.priority) });
+            }
+            if (status === AssetStatus.Seized) {
+              const enforcing = liens.find((l) => l.lien === LienStatus.Enforcing)!;
+              if (enforcing.loan === LoanStatus.Recovered) {
+                await f.collateral.connect(f.outsider).returnSeized(assetId);
+              } else {
+                const ordered = [...liens].sort((x, y) => x.priority - y.priority).map((l) => l.terms);
+                const seller = await servicer(enforcing.terms);
+                await f.token.mint(seller, 10n ** 24n);
+                await f.token.connect(seller).approve(f.collateral, MaxUint256);
+                await f.collateral.connect(seller).dispose(assetId, ordered, 10n ** 21n, id("buyer"), id("sale"));
+              }
+              continue;
+            }
+            const { terms, loan, i } = liens[0];
+            const by = await servicer(terms);
+            if (loan === LoanStatus.Funding) await f.loans.connect(by).cancelLoan(terms);
+            else if (loan === LoanStatus.Active || loan === LoanStatus.Late) {
+              const due = await f.loans.nextPayment(terms);
+              const { outstandingPrincipal } = await f.loans.loanState(ids[i]);
+              await f.loans.connect(by).recordRepayment(terms, due.lateInterest + due.interest + outstandingPrincipal);
+            } else if (loan === LoanStatus.Defaulted) await f.collateral.connect(by).seize(assetId, terms);
+            else if (loan === LoanStatus.WrittenOff) {
+              await time.increase(Number((await f.loans.alliancePolicy()).publicDefaultDelay));
+              await f.collateral.connect(f.outsider).release(assetId, ids[i]);
+            } else await f.collateral.connect(f.outsider).release(assetId, ids[i]);
+          }
+          const end = await f.collateral.assetOf(assetId);
+          const free = Number(end.status) === AssetStatus.Registered && end.lienCount === 0n;
+          expect(free || Number(end.status) === AssetStatus.Disposed, `asset ${a} stuck`).to.equal(true);
         }
       }),
       { numRuns: 40 },

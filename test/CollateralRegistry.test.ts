@@ -470,6 +470,126 @@ describe("CollateralRegistry", function () {
     });
   });
 
+  describe("every lien can end, and no member outside its business can touch one", function () {
+    it("releases a lien of a Recovered loan: a loan made whole by selling another asset frees this one", async function () {
+      const f = await loadFixture(defaultedFixture);
+      const loss = await f.waterfall.recoverable(loanIdOf(f.loanA));
+      await f.token.mint(f.outsider, loss);
+      await f.token.connect(f.outsider).approve(f.waterfall, loss);
+      await f.waterfall.connect(f.outsider).recover(f.loanA, loss);
+      expect((await f.loans.loanState(loanIdOf(f.loanA))).status).to.equal(BigInt(LoanStatus.Recovered));
+      await expect(f.collateral.connect(f.outsider).release(f.car, loanIdOf(f.loanA))).to.emit(
+        f.collateral,
+        "LienReleased",
+      );
+    });
+
+    it("keeps a written-off loan's lien enforceable by its servicer, then lets anyone release it after the public delay", async function () {
+      const f = await loadFixture(defaultedFixture);
+      await f.loans.connect(f.platformB).writeOff(f.loanB);
+      const { statusSince } = await f.loans.loanState(loanIdOf(f.loanB));
+      const releasableAt = Number(statusSince) + Number((await f.loans.alliancePolicy()).publicDefaultDelay);
+      await time.setNextBlockTimestamp(releasableAt - 1);
+      await expect(f.collateral.connect(f.owner).release(f.car, loanIdOf(f.loanB)))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryLoanNotClosed")
+        .withArgs(loanIdOf(f.loanB), LoanStatus.WrittenOff, releasableAt, releasableAt - 1);
+      await time.setNextBlockTimestamp(releasableAt);
+      await expect(f.collateral.connect(f.owner).release(f.car, loanIdOf(f.loanB))).to.emit(f.collateral, "LienReleased");
+    });
+
+    it("lets the servicer of a written-off loan still seize the asset", async function () {
+      const f = await loadFixture(defaultedFixture);
+      await f.loans.connect(f.platformB).writeOff(f.loanB);
+      await expect(f.collateral.connect(f.platformB).seize(f.car, f.loanB)).to.emit(f.collateral, "CollateralSeized");
+    });
+
+    it("gives a seized asset back to its owner once the seizing loan was made whole some other way", async function () {
+      const f = await loadFixture(seizedFixture);
+      await expect(f.collateral.connect(f.outsider).returnSeized(f.car))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryLossNotMadeWhole")
+        .withArgs(f.car, loanIdOf(f.loanA), LoanStatus.Defaulted);
+      const loss = await f.waterfall.recoverable(loanIdOf(f.loanA));
+      await f.token.mint(f.outsider, loss);
+      await f.token.connect(f.outsider).approve(f.waterfall, loss);
+      await f.waterfall.connect(f.outsider).recover(f.loanA, loss);
+      await expect(f.collateral.connect(f.outsider).returnSeized(f.car))
+        .to.emit(f.collateral, "SeizedAssetReturned")
+        .withArgs(f.car, loanIdOf(f.loanA), f.owner.address);
+      expect(await f.collateral.ownerOf(f.car)).to.equal(f.owner.address);
+      const asset = await f.collateral.assetOf(f.car);
+      expect([asset.status, asset.lienCount]).to.deep.equal([BigInt(AssetStatus.Registered), 1n]);
+      // Loan B's lien stays: its platform may still enforce it.
+      await expect(f.collateral.connect(f.platformB).seize(f.car, f.loanB)).to.emit(f.collateral, "CollateralSeized");
+    });
+
+    it("lets an expelled platform neither seize nor dispose, and its successor both", async function () {
+      const f = await loadFixture(defaultedFixture);
+      await f.alliance.expelMember(f.platformA);
+      await expect(f.collateral.connect(f.platformA).seize(f.car, f.loanA))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryUnauthorized")
+        .withArgs(f.platformA.address);
+      await f.loans.appointSuccessor(f.platformA, f.platformB);
+      await f.loans.connect(f.outsider).takeOverLoans([f.loanA]);
+      await f.collateral.connect(f.platformB).seize(f.car, f.loanA);
+      await f.token.mint(f.platformA, 100_000n * UNIT);
+      await f.token.connect(f.platformA).approve(f.collateral, MaxUint256);
+      await expect(
+        f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB], UNIT, id("buyer"), id("sale")),
+      ).to.be.revertedWithCustomError(f.collateral, "CollateralRegistryNotSeizingPlatform");
+    });
+
+    it("takes an expelled platform's book over end to end: the successor marks late, defaults, seizes, sells, and the lenders are paid", async function () {
+      const f = await loadFixture(pledgedFixture);
+      const [lender2] = (await ethers.getSigners()).slice(10, 11);
+      await f.alliance.connect(f.platformA).allowLender(lender2, (await time.latest()) + 365 * DAY);
+      await f.splitter.connect(f.platformA).openFunding(f.loanA, {
+        borrowerPayout: f.owner.address,
+        insurer: ethers.ZeroAddress,
+        platformFeeBps: 0,
+        premiumBps: 0,
+        reserveBps: 0,
+      });
+      for (const [lender, amount] of [
+        [f.lender, 20_000n * UNIT],
+        [lender2, 30_000n * UNIT],
+      ] as const) {
+        await f.token.mint(lender, amount);
+        await f.token.connect(lender).approve(f.splitter, MaxUint256);
+        await f.splitter.connect(lender).fund(f.loanA, amount);
+      }
+      // Platform A fails: governance expels it and names platform B its successor.
+      await f.alliance.expelMember(f.platformA);
+      await f.loans.appointSuccessor(f.platformA, f.platformB);
+      await ownerClient(f, f.outsider).loans.takeOverLoans([loanIdOf(f.loanA)]);
+
+      await time.increase(f.loanA.period + f.loanA.gracePeriod + 1);
+      await f.loans.connect(f.platformB).markLate(f.loanA);
+      await time.increase(f.loanA.defaultThreshold);
+      await f.loans.connect(f.platformB).markDefaulted(f.loanA);
+      await f.collateral.connect(f.platformB).seize(f.car, f.loanA);
+      // Platform B gives up its own unfunded loan B, whose lien then takes nothing.
+      await f.loans.connect(f.platformB).cancelLoan(f.loanB);
+      const proceeds = 45_000n * UNIT;
+      await f.token.mint(f.platformB, proceeds);
+      await f.token.connect(f.platformB).approve(f.collateral, MaxUint256);
+      await expect(
+        f.collateral.connect(f.platformB).dispose(f.car, [f.loanA, f.loanB], proceeds, id("buyer"), id("sale")),
+      ).to.changeTokenBalance(ethers, f.token, f.owner, 5_000n * UNIT);
+      // Loan A's 40 000 lien is paid in full to its lenders, pro rata 2:3; the owner gets the rest.
+      const owed = [await f.splitter.owedTo(loanIdOf(f.loanA), f.lender), await f.splitter.owedTo(loanIdOf(f.loanA), lender2)];
+      expect(owed).to.deep.equal([16_000n * UNIT, 24_000n * UNIT]);
+      await expect(f.splitter.payout(loanIdOf(f.loanA), [f.lender, lender2])).to.changeTokenBalances(
+        ethers,
+        f.token,
+        [f.lender, lender2],
+        owed,
+      );
+      const history = await f.clientFor(f.auditor).loans.history(loanIdOf(f.loanA));
+      expect(history.entries.map((e) => e.fact.kind)).to.include("ServicerChanged");
+      expect(history.verified).to.equal(true);
+    });
+  });
+
   describe("disposal", function () {
     it("pays the proceeds to the senior loan's lenders, then the junior lien's platform, then the owner, to the wei", async function () {
       const f = await loadFixture(seizedFixture);
