@@ -14,7 +14,6 @@ import {
 /// @title AllianceRegistry
 /// @notice See {IAllianceRegistry}.
 contract AllianceRegistry is IAllianceRegistry, AccessControlDefaultAdminRules {
-
     mapping(address account => Member) private _members;
     address[] private _memberList;
     mapping(address lender => Lender) private _lenders;
@@ -108,8 +107,7 @@ contract AllianceRegistry is IAllianceRegistry, AccessControlDefaultAdminRules {
     function revokeLender(address lender) external {
         Lender memory record = _lenders[lender];
         if (record.kycProvider == address(0)) revert AllianceRegistryUnknownLender(lender);
-        bool byProvider =
-            msg.sender == record.kycProvider && _members[msg.sender].status != MemberStatus.Expelled;
+        bool byProvider = msg.sender == record.kycProvider && _members[msg.sender].status != MemberStatus.Expelled;
         if (!byProvider && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) revert AllianceRegistryUnauthorized(msg.sender);
 
         delete _lenders[lender];

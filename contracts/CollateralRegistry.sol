@@ -15,14 +15,7 @@ import {
     ROLE_PLATFORM,
     ROLE_CUSTODIAN
 } from "./interfaces/IAllianceRegistry.sol";
-import {
-    ILoanRegistry,
-    LoanId,
-    LoanStatus,
-    LoanState,
-    LoanTerms,
-    computeLoanId
-} from "./interfaces/ILoanRegistry.sol";
+import {ILoanRegistry, LoanId, LoanStatus, LoanState, LoanTerms, computeLoanId} from "./interfaces/ILoanRegistry.sol";
 import {IRepaymentSplitter, FundingPhase} from "./interfaces/IRepaymentSplitter.sol";
 import {ILossWaterfall} from "./interfaces/ILossWaterfall.sol";
 import {ExactTransfer} from "./libraries/ExactTransfer.sol";
@@ -180,10 +173,8 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
             // A plain account's signature is tried first, so that it never pays for looking up the owner's code; a
             // contract wallet (a company's multisig, a custodian's wallet) approves by ERC-1271.
             (address signer, , ) = ECDSA.tryRecover(digest, r, vs);
-            if (
-                signer != owner &&
-                !SignatureChecker.isValidERC1271SignatureNow(owner, digest, abi.encodePacked(r, vs))
-            ) revert CollateralRegistryInvalidConsent(assetId, owner);
+            if (signer != owner && !SignatureChecker.isValidERC1271SignatureNow(owner, digest, abi.encodePacked(r, vs)))
+                revert CollateralRegistryInvalidConsent(assetId, owner);
         }
         if (securedAmount == 0 || securedAmount > type(uint96).max || priority == 0 || priority > MAX_PRIORITY) {
             revert CollateralRegistryInvalidLien(securedAmount, priority, MAX_PRIORITY);
@@ -294,7 +285,8 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
     ) external nonReentrant {
         Asset storage asset = _assets[assetId];
         if (asset.status != AssetStatus.Seized) revert CollateralRegistryWrongAssetStatus(assetId, asset.status);
-        if (liens.length != asset.lienCount) revert CollateralRegistryLiensIncomplete(assetId, liens.length, asset.lienCount);
+        if (liens.length != asset.lienCount)
+            revert CollateralRegistryLiensIncomplete(assetId, liens.length, asset.lienCount);
         (LoanId[] memory loanIds, uint256[] memory secured, uint8[] memory priorities, uint256 funded) = _dischargeAll(
             assetId,
             liens
@@ -373,7 +365,8 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
     function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
         Asset storage asset = _assets[tokenId];
         if (auth != address(0)) {
-            if (asset.lienCount != 0 || asset.status == AssetStatus.Seized) revert CollateralRegistryPledgedAsset(tokenId);
+            if (asset.lienCount != 0 || asset.status == AssetStatus.Seized)
+                revert CollateralRegistryPledgedAsset(tokenId);
         }
         from = super._update(to, tokenId, auth);
         if (from != address(0) && to != address(0)) asset.consentNonce += 1;

@@ -53,7 +53,8 @@ contract DisclosureRegistry is IDisclosureRegistry {
     /// @inheritdoc IDisclosureRegistry
     function reportOf(address platform, uint32 period, uint16 version) external view returns (Report memory) {
         Report[] storage reports = _reports[platform][period];
-        if (version == 0 || version > reports.length) revert DisclosureRegistryUnknownReport(platform, period, version, 0);
+        if (version == 0 || version > reports.length)
+            revert DisclosureRegistryUnknownReport(platform, period, version, 0);
         return reports[version - 1];
     }
 
@@ -66,7 +67,8 @@ contract DisclosureRegistry is IDisclosureRegistry {
         // Reporting is servicing, not new business: a suspended platform keeps publishing, an expelled one does not.
         if (!ALLIANCE.isServicingMember(msg.sender, ROLE_PLATFORM)) revert DisclosureRegistryNotPlatform(msg.sender);
         uint32 month = period % 100;
-        if (month == 0 || month > 12 || period < 200001 || period > 999912) revert DisclosureRegistryInvalidPeriod(period);
+        if (month == 0 || month > 12 || period < 200001 || period > 999912)
+            revert DisclosureRegistryInvalidPeriod(period);
         if (contentHash == bytes32(0) || schemaVersion == 0 || schemaVersion > LATEST_SCHEMA_VERSION) {
             revert DisclosureRegistryInvalidReport(contentHash, schemaVersion, LATEST_SCHEMA_VERSION);
         }

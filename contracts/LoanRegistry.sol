@@ -303,7 +303,8 @@ contract LoanRegistry is ILoanRegistry {
     /// @inheritdoc ILoanRegistry
     function transferServicing(LoanTerms[] calldata terms, address successor) external {
         _requireGovernance();
-        if (!ALLIANCE.isActiveMember(successor, ROLE_PLATFORM)) revert LoanRegistryInvalidSuccessor(address(0), successor);
+        if (!ALLIANCE.isActiveMember(successor, ROLE_PLATFORM))
+            revert LoanRegistryInvalidSuccessor(address(0), successor);
         for (uint256 i; i < terms.length; ++i) {
             (LoanId loanId, LoanState storage state) = _known(terms[i]);
             if (_servicerOf(terms[i], loanId, state) == successor) {

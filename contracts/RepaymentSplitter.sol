@@ -8,14 +8,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {IAllianceRegistry, ROLE_PLATFORM, ROLE_INSURER} from "./interfaces/IAllianceRegistry.sol";
 import {LowLevelCall} from "@openzeppelin/contracts/utils/LowLevelCall.sol";
 import {Bytes} from "@openzeppelin/contracts/utils/Bytes.sol";
-import {
-    ILoanRegistry,
-    LoanId,
-    LoanTerms,
-    LoanState,
-    PaymentDue,
-    computeLoanId
-} from "./interfaces/ILoanRegistry.sol";
+import {ILoanRegistry, LoanId, LoanTerms, LoanState, PaymentDue, computeLoanId} from "./interfaces/ILoanRegistry.sol";
 import {
     IRepaymentSplitter,
     FundingPhase,
@@ -236,7 +229,8 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     ) external nonReentrant returns (uint256 paid, uint256 skipped) {
         LoanBook storage book = _books[loanId];
         FundingPhase phase = book.phase;
-        if (phase == FundingPhase.None || phase == FundingPhase.Funding) revert RepaymentSplitterWrongPhase(loanId, phase);
+        if (phase == FundingPhase.None || phase == FundingPhase.Funding)
+            revert RepaymentSplitterWrongPhase(loanId, phase);
         bool closing = phase != FundingPhase.Funded;
         uint256 lendersIn = book.lendersIn;
         uint256 committed = book.committed;
@@ -284,7 +278,8 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         if (to == msg.sender) revert RepaymentSplitterNotAllowedLender(to);
         ALLIANCE.requireAllowedLender(to);
         Position storage seller = _positions[loanId][msg.sender];
-        if (seller.shares < shares) revert RepaymentSplitterInsufficientShares(loanId, msg.sender, seller.shares, shares);
+        if (seller.shares < shares)
+            revert RepaymentSplitterInsufficientShares(loanId, msg.sender, seller.shares, shares);
 
         // The payouts accrued on the moved shares stay with the seller: its debt drops by their value rounded down,
         // the buyer's grows by it rounded up, so neither side can gain a wei from the move.
@@ -439,7 +434,10 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
             selector == ILoanRegistry.LoanRegistryPaymentBelowInstallment.selector ||
             selector == ILoanRegistry.LoanRegistryPaymentExceedsBalance.selector
         ) {
-            (LoanId loanId, uint256 net, uint256 limit) = abi.decode(Bytes.slice(reason, 4), (LoanId, uint256, uint256));
+            (LoanId loanId, uint256 net, uint256 limit) = abi.decode(
+                Bytes.slice(reason, 4),
+                (LoanId, uint256, uint256)
+            );
             if (selector == ILoanRegistry.LoanRegistryPaymentBelowInstallment.selector) {
                 revert RepaymentSplitterPaymentBelowDue(loanId, net + fees, limit + fees);
             }

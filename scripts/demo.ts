@@ -301,7 +301,10 @@ const carLoan = await terms(platformB, ming, ScheduleKind.EqualInstallment, 12, 
 const { loanId: carLoanId } = await asB.anchor(carLoan);
 const carPledge = { assetId: car, loanId: carLoanId, securedAmount: 60_000n * 10n ** 18n, priority: 1 };
 // A lien takes both parties: Ming consents, platform B takes the lien.
-await collateralAs(platformB).pledge(carPledge, await collateralAs(carOwner).consent(carPledge, (await time.latest()) + DAY));
+await collateralAs(platformB).pledge(
+  carPledge,
+  await collateralAs(carOwner).consent(carPledge, (await time.latest()) + DAY),
+);
 await splitterAs(platformB).openFunding(carLoanId, {
   borrowerPayout: toAddress(carOwner.address),
   insurer: toAddress(insurer.address),

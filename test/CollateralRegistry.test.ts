@@ -247,7 +247,9 @@ describe("CollateralRegistry", function () {
     it("takes a lien from a platform that owns the asset itself without a signature", async function () {
       const f = await loadFixture(collateralFixture);
       const truck = assetKey(AssetClass.Vehicle, "LSVAU2180N2189999", ALLIANCE_KEY);
-      await f.collateral.connect(f.custodian).registerCollateral(truck, f.platformB, AssetClass.Vehicle, APPRAISAL, id("t"));
+      await f.collateral
+        .connect(f.custodian)
+        .registerCollateral(truck, f.platformB, AssetClass.Vehicle, APPRAISAL, id("t"));
       await expect(
         f.collateral.connect(f.platformB).pledge(truck, f.loanB, 10_000n * UNIT, 1, 0, ZeroHash, ZeroHash),
       ).to.emit(f.collateral, "CollateralPledged");
@@ -494,7 +496,10 @@ describe("CollateralRegistry", function () {
         .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryLoanNotClosed")
         .withArgs(loanIdOf(f.loanB), LoanStatus.WrittenOff, releasableAt, releasableAt - 1);
       await time.setNextBlockTimestamp(releasableAt);
-      await expect(f.collateral.connect(f.owner).release(f.car, loanIdOf(f.loanB))).to.emit(f.collateral, "LienReleased");
+      await expect(f.collateral.connect(f.owner).release(f.car, loanIdOf(f.loanB))).to.emit(
+        f.collateral,
+        "LienReleased",
+      );
     });
 
     it("lets the servicer of a written-off loan still seize the asset", async function () {
@@ -576,7 +581,10 @@ describe("CollateralRegistry", function () {
         f.collateral.connect(f.platformB).dispose(f.car, [f.loanA, f.loanB], proceeds, id("buyer"), id("sale")),
       ).to.changeTokenBalance(ethers, f.token, f.owner, 5_000n * UNIT);
       // Loan A's 40 000 lien is paid in full to its lenders, pro rata 2:3; the owner gets the rest.
-      const owed = [await f.splitter.owedTo(loanIdOf(f.loanA), f.lender), await f.splitter.owedTo(loanIdOf(f.loanA), lender2)];
+      const owed = [
+        await f.splitter.owedTo(loanIdOf(f.loanA), f.lender),
+        await f.splitter.owedTo(loanIdOf(f.loanA), lender2),
+      ];
       expect(owed).to.deep.equal([16_000n * UNIT, 24_000n * UNIT]);
       await expect(f.splitter.payout(loanIdOf(f.loanA), [f.lender, lender2])).to.changeTokenBalances(
         ethers,

@@ -98,7 +98,10 @@ describe("DisclosureRegistry", function () {
       const figures = await f.client.ledgerFigures(platform, f.period);
       const first = reportFrom(platform, f.period, { ...figures, badDebtRateBps: 0 });
       expect((await f.client.publish(first)).version).to.equal(1);
-      await expectRejection(f.client.publish(first), /DisclosureRegistryAlreadyPublished: .* already published 1 version/);
+      await expectRejection(
+        f.client.publish(first),
+        /DisclosureRegistryAlreadyPublished: .* already published 1 version/,
+      );
 
       const corrected = reportFrom(platform, f.period, figures);
       expect((await f.client.publish(corrected, true)).version).to.equal(2);
@@ -136,7 +139,10 @@ describe("DisclosureRegistry", function () {
       await expect(publish(202613, 1, id("r")))
         .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryInvalidPeriod")
         .withArgs(202613);
-      await expect(publish(202611, 2, id("r"))).to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryInvalidReport");
+      await expect(publish(202611, 2, id("r"))).to.be.revertedWithCustomError(
+        f.disclosures,
+        "DisclosureRegistryInvalidReport",
+      );
       await expect(f.disclosures.connect(f.platformA).correct(202611, 1, id("r"), figures))
         .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryNothingToCorrect")
         .withArgs(f.platformA.address, 202611);

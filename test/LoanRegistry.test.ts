@@ -804,7 +804,9 @@ describe("LoanRegistry", function () {
     it("bounds the public delay to a year, so governance cannot switch public defaults off", async function () {
       const f = await loadFixture(deployAllianceFixture);
       const year = 365 * DAY;
-      await expect(f.loans.setAlliancePolicy({ maxOpenLoans: 0, maxOutstandingPrincipal: 0n, publicDefaultDelay: year + 1 }))
+      await expect(
+        f.loans.setAlliancePolicy({ maxOpenLoans: 0, maxOutstandingPrincipal: 0n, publicDefaultDelay: year + 1 }),
+      )
         .to.be.revertedWithCustomError(f.loans, "LoanRegistryPublicDelayTooLong")
         .withArgs(year + 1, year);
       await f.loans.setAlliancePolicy({ maxOpenLoans: 0, maxOutstandingPrincipal: 0n, publicDefaultDelay: year });
@@ -884,7 +886,13 @@ describe("LoanRegistry", function () {
       const f = await loadFixture(appointedFixture);
       await expect(f.loans.connect(f.outsider).takeOverLoans([f.terms]))
         .to.emit(f.loans, "LoanServicerChanged")
-        .withArgs(f.loanId, f.platformA.address, f.platformB.address, (t: bigint) => t > 0n, (h: string) => h.length === 66);
+        .withArgs(
+          f.loanId,
+          f.platformA.address,
+          f.platformB.address,
+          (t: bigint) => t > 0n,
+          (h: string) => h.length === 66,
+        );
       expect(await f.loans.servicerOf(f.terms)).to.equal(f.platformB.address);
       expect((await f.loans.loanState(f.loanId)).handedOver).to.equal(true);
       const history = await f.clientFor(f.auditor).loans.history(f.loanId);

@@ -280,7 +280,10 @@ describe("LossWaterfall", function () {
         .to.be.revertedWithCustomError(f.reserve, "RiskReserveFundInvalidPolicy")
         .withArgs(10_001);
       await expect(f.reserve.setPolicy(policy)).to.emit(f.reserve, "ReservePolicySet");
-      await expect(f.reserve.setWaterfall(f.outsider)).to.be.revertedWithCustomError(f.reserve, "RiskReserveFundNotGovernance");
+      await expect(f.reserve.setWaterfall(f.outsider)).to.be.revertedWithCustomError(
+        f.reserve,
+        "RiskReserveFundNotGovernance",
+      );
     });
   });
 

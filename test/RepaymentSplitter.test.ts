@@ -393,7 +393,9 @@ describe("RepaymentSplitter", function () {
 
     it("refuses a platform as lender or payout account of its own loan", async function () {
       const f = await loadFixture(splitterFixture);
-      await expect(f.splitter.connect(f.platformA).openFunding(f.terms, { ...f.config, borrowerPayout: f.platformA.address }))
+      await expect(
+        f.splitter.connect(f.platformA).openFunding(f.terms, { ...f.config, borrowerPayout: f.platformA.address }),
+      )
         .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterOwnLoan")
         .withArgs(f.loanId, f.platformA.address);
       await f.splitter.connect(f.platformA).openFunding(f.terms, f.config);
@@ -960,7 +962,10 @@ describe("RepaymentSplitter", function () {
       await expect(f.splitter.setFeeCaps(caps)).to.emit(f.splitter, "FeeCapsSet");
       expect((await f.splitter.feeCaps()).platformFeeBps).to.equal(500n);
       await expect(f.splitter.setReserve(f.auditor)).to.emit(f.splitter, "ReserveSet").withArgs(f.auditor.address);
-      await expect(f.splitter.setReserve(ZeroAddress)).to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterZeroAddress");
+      await expect(f.splitter.setReserve(ZeroAddress)).to.be.revertedWithCustomError(
+        f.splitter,
+        "RepaymentSplitterZeroAddress",
+      );
       await expect(f.splitter.setFeeCaps({ ...caps, reserveBps: 10_001 }))
         .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterFeeAboveCap")
         .withArgs(FeeKind.ReserveContribution, 10_001, 10_000);

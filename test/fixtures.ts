@@ -151,7 +151,10 @@ export async function expectRejection(
 /** Sends `method(args)` to `target` from the fixture's system contract, as a system contract of the suite would. */
 export async function asSystem(
   f: Pick<AllianceFixture, "system">,
-  target: { interface: { encodeFunctionData(method: string, args: readonly unknown[]): string }; getAddress(): Promise<string> },
+  target: {
+    interface: { encodeFunctionData(method: string, args: readonly unknown[]): string };
+    getAddress(): Promise<string>;
+  },
   method: string,
   args: readonly unknown[],
 ) {

@@ -99,7 +99,6 @@ interface IAllianceRegistry {
     /// @notice A platform cannot vouch for itself as a lender.
     error AllianceRegistrySelfVouching(address platform);
 
-
     // ---------------------------------------------------------------- governance
 
     /// @notice Admits `account` as an Active member with `roles` (a bitmask of `ROLE_*`).
@@ -170,5 +169,4 @@ interface IAllianceRegistry {
 
     /// @notice The published fingerprint of the alliance key (zero until governance sets it).
     function allianceKeyFingerprint() external view returns (bytes32);
-
 }

@@ -115,12 +115,14 @@ export class CollateralClient {
   }
 
   /** Records a new appraisal; every loan with an active lien on the asset is named, so its history records it. */
-  async revalue(assetId: AssetId, appraisalValue: bigint, appraisalDocHash: Hash32): Promise<ContractTransactionReceipt> {
+  async revalue(
+    assetId: AssetId,
+    appraisalValue: bigint,
+    appraisalDocHash: Hash32,
+  ): Promise<ContractTransactionReceipt> {
     const active = (await this.liens(assetId)).filter((l) => l.status === LienStatus.Active);
     const terms = await Promise.all(active.map((l) => this.loans.terms(l.loanId)));
-    return transact(() =>
-      this.contract.revalue(assetId, appraisalValue, appraisalDocHash, terms.map(toStruct)),
-    );
+    return transact(() => this.contract.revalue(assetId, appraisalValue, appraisalDocHash, terms.map(toStruct)));
   }
 
   revokeConsents(assetId: AssetId): Promise<ContractTransactionReceipt> {
@@ -232,9 +234,9 @@ export class CollateralClient {
       read(() => this.contract.queryFilter(this.contract.filters.CollateralRegistered(assetId), this.fromBlock)),
       read(() => this.contract.queryFilter(this.contract.filters.CollateralRevalued(assetId), this.fromBlock)),
     ]);
-    const latest = [...registered, ...revalued].sort(
-      (x, y) => x.blockNumber - y.blockNumber || x.index - y.index,
-    ).at(-1);
+    const latest = [...registered, ...revalued]
+      .sort((x, y) => x.blockNumber - y.blockNumber || x.index - y.index)
+      .at(-1);
     return toHash32(latest ? latest.args.appraisalDocHash : ZeroHash);
   }
 

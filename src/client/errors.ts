@@ -95,8 +95,10 @@ const EXPLANATIONS = {
     `${loan(a[0])}'s money moves through ${a[2]}, so ${a[1]} cannot activate, cancel, repay or close its loss directly`,
   LoanRegistryNotLienholder: (a: Args) =>
     `${a[1]} cannot take a lien for ${loan(a[0])}: only its servicer, while an active platform, can`,
-  LoanRegistryLoanNotOpen: (a: Args) => `${loan(a[0])} is ${status(a[1])}; liens attach to Funding, Active or Late loans`,
-  LoanRegistryPublicDelayTooLong: (a: Args) => `a public delay of ${a[0]} s exceeds the most allowed, ${a[1]} s (a year)`,
+  LoanRegistryLoanNotOpen: (a: Args) =>
+    `${loan(a[0])} is ${status(a[1])}; liens attach to Funding, Active or Late loans`,
+  LoanRegistryPublicDelayTooLong: (a: Args) =>
+    `a public delay of ${a[0]} s exceeds the most allowed, ${a[1]} s (a year)`,
   LoanRegistryInvalidSuccessor: (a: Args) =>
     `${a[1]} cannot take over the loans of ${a[0]}: a successor is an active platform other than the one it replaces, ` +
     `and a whole book passes only from a suspended or expelled platform`,
@@ -106,14 +108,14 @@ const EXPLANATIONS = {
     `borrower ${String(a[0]).slice(0, 10)}… would have ${a[1]} open loans and ${a[2]} outstanding across the alliance, ` +
     `beyond its limits (${a[3]} loans, ${a[4]} principal; 0 is no limit)`,
   LoanRegistryNotGovernance: (a: Args) => `${a[0]} is not alliance governance`,
-  LoanRegistryNotYetPublic: (a: Args) =>
-    `only ${loan(a[0])}'s servicer may do this now; anyone may from ${time(a[1])}`,
+  LoanRegistryNotYetPublic: (a: Args) => `only ${loan(a[0])}'s servicer may do this now; anyone may from ${time(a[1])}`,
   LoanRegistryCannotDelegate: (a: Args) =>
     `${loan(a[0])} is ${status(a[1])}${a[2] ? " and already delegated" : ""}: servicing is delegated once, while Funding`,
   RepaymentSplitterNotGovernance: (a: Args) => `${a[0]} is not alliance governance`,
   RepaymentSplitterZeroAddress: () => "the zero address cannot receive or pay here",
   RepaymentSplitterZeroAmount: () => "the amount must be more than zero",
-  RepaymentSplitterFeeAboveCap: (a: Args) => `the ${feeKind(a[0])} rate ${a[1]} bps exceeds the alliance cap of ${a[2]} bps`,
+  RepaymentSplitterFeeAboveCap: (a: Args) =>
+    `the ${feeKind(a[0])} rate ${a[1]} bps exceeds the alliance cap of ${a[2]} bps`,
   RepaymentSplitterNotInsurer: (a: Args) => `${a[0]} is not an active insurer member`,
   RepaymentSplitterNotPlatform: (a: Args) => `${a[1]} is not the active servicer of ${loan(a[0])}`,
   RepaymentSplitterNotAllowedLender: (a: Args) => `${a[0]} is not another allowlisted lender`,
@@ -123,8 +125,10 @@ const EXPLANATIONS = {
     `${loan(a[0])}'s servicer ${a[1]} was expelled: the loan takes no more money (anyone may cancel it)`,
   RepaymentSplitterNotWaterfall: (a: Args) => `${a[0]} is not the loss waterfall`,
   RepaymentSplitterWaterfallSet: (a: Args) => `the splitter's loss waterfall is ${a[0]} already`,
-  RepaymentSplitterWrongPhase: (a: Args) => `${loan(a[0])} is ${phase(a[1])} in the splitter, where this cannot be done`,
-  RepaymentSplitterOverCommitment: (a: Args) => `${loan(a[0])}: a commitment of ${a[1]} exceeds the ${a[2]} still to fund`,
+  RepaymentSplitterWrongPhase: (a: Args) =>
+    `${loan(a[0])} is ${phase(a[1])} in the splitter, where this cannot be done`,
+  RepaymentSplitterOverCommitment: (a: Args) =>
+    `${loan(a[0])}: a commitment of ${a[1]} exceeds the ${a[2]} still to fund`,
   RepaymentSplitterFundingDeadlinePassed: (a: Args) => `${loan(a[0])}'s funding closed at ${time(a[1])}`,
   RepaymentSplitterFundingStillOpen: (a: Args) =>
     `${loan(a[0])}'s funding is open until ${time(a[1])}; before then only its servicer may cancel`,
@@ -143,7 +147,8 @@ const EXPLANATIONS = {
     `an appraisal needs a positive value that fits 96 bits and a document hash (got ${a[0]}, ${a[1]})`,
   CollateralRegistryWrongAssetStatus: (a: Args) => `${asset(a[0])} is ${assetStatus(a[1])}, where this cannot be done`,
   CollateralRegistryPledgedAsset: (a: Args) => `${asset(a[0])} carries liens or is seized, and cannot be transferred`,
-  CollateralRegistryInvalidConsent: (a: Args) => `the consent is not ${a[1]}'s signature over this pledge of ${asset(a[0])}`,
+  CollateralRegistryInvalidConsent: (a: Args) =>
+    `the consent is not ${a[1]}'s signature over this pledge of ${asset(a[0])}`,
   CollateralRegistryConsentExpired: (a: Args) => `the consent to pledge ${asset(a[0])} expired at ${time(a[1])}`,
   CollateralRegistryInvalidLien: (a: Args) =>
     `a lien secures a positive amount (got ${a[0]}) at a priority from 1 to ${a[2]} (got ${a[1]})`,
@@ -173,8 +178,10 @@ const EXPLANATIONS = {
   CreditInsuranceCapitalLocked: (a: Args) =>
     `insurer ${a[0]} can withdraw at most ${a[2]} (asked ${a[1]}); the rest backs policies`,
   CreditInsuranceNotNamedInsurer: (a: Args) => `${loan(a[0])} names ${a[1]} as its insurer, not ${a[2]}`,
-  CreditInsuranceInvalidPolicy: (a: Args) => `coverage must be 1 to 10000 bps (got ${a[0]}) and the term end in the future`,
-  CreditInsuranceWrongPolicyStatus: (a: Args) => `${loan(a[0])}'s policy is in status ${a[1]}, where this cannot be done`,
+  CreditInsuranceInvalidPolicy: (a: Args) =>
+    `coverage must be 1 to 10000 bps (got ${a[0]}) and the term end in the future`,
+  CreditInsuranceWrongPolicyStatus: (a: Args) =>
+    `${loan(a[0])}'s policy is in status ${a[1]}, where this cannot be done`,
   CreditInsuranceWrongLoanStatus: (a: Args) => `${loan(a[0])} is ${status(a[1])}, where this cannot be done`,
   RiskReserveFundNotPlatform: (a: Args) => `${a[0]} is not an active platform member`,
   RiskReserveFundNotGovernance: (a: Args) => `${a[0]} is not governance, or the waterfall is already named`,
@@ -196,7 +203,8 @@ const EXPLANATIONS = {
   DisclosureRegistryNothingToCorrect: (a: Args) => `${a[0]} published no report for ${a[1]} to correct`,
   DisclosureRegistryUnknownReport: (a: Args) =>
     `${a[0]} has no version ${a[2]} for ${a[1]} with that content hash (is it the document you read?)`,
-  DisclosureRegistryAlreadyAttested: (a: Args) => `${a[3]} already attested version ${a[2]} of ${a[0]}'s report for ${a[1]}`,
+  DisclosureRegistryAlreadyAttested: (a: Args) =>
+    `${a[3]} already attested version ${a[2]} of ${a[0]}'s report for ${a[1]}`,
   ERC721NonexistentToken: (a: Args) => `${asset(a[0])} has no token (never registered, or disposed)`,
   SafeERC20FailedOperation: (a: Args) => `the token ${a[0]} refused the transfer`,
   ERC20InsufficientBalance: (a: Args) => `${a[0]} holds ${a[1]} tokens, fewer than the ${a[2]} needed`,

@@ -56,7 +56,9 @@ describe("loanledger CLI: collateral", function () {
       await documentFile("another appraisal"),
     ]);
     expect(again.code).to.equal(1);
-    expect(again.err).to.match(/^error: CollateralRegistryAlreadyRegistered: asset 0x[0-9a-f]{8}… is already registered/);
+    expect(again.err).to.match(
+      /^error: CollateralRegistryAlreadyRegistered: asset 0x[0-9a-f]{8}… is already registered/,
+    );
     const shown = await run(f, f.auditor, [
       "collateral",
       "show",
@@ -97,7 +99,9 @@ describe("loanledger CLI: collateral", function () {
     expect((await run(f, f.auditor, ["collateral", "show", f.assetId])).out).to.include("Active");
 
     const early = await run(f, f.outsider, ["collateral", "release", f.assetId, f.loanId]);
-    expect(early.err).to.match(/^error: CollateralRegistryLoanNotClosed: loan .* is Funding; its lien is released once Repaid/);
+    expect(early.err).to.match(
+      /^error: CollateralRegistryLoanNotClosed: loan .* is Funding; its lien is released once Repaid/,
+    );
     await run(f, f.platformA, ["loan", "cancel", f.loanId]);
     const released = await run(f, f.outsider, ["collateral", "release", f.assetId]);
     expect(released.code, released.err).to.equal(0);
@@ -106,7 +110,15 @@ describe("loanledger CLI: collateral", function () {
 
   it("seizes the car of a defaulted loan and disposes of it, printing where the proceeds went", async function () {
     const f = await loadFixture(cliCollateralFixture);
-    const consent = await run(f, f.owner, ["collateral", "consent", f.assetId, f.loanId, "--secured", "40000", "--json"]);
+    const consent = await run(f, f.owner, [
+      "collateral",
+      "consent",
+      f.assetId,
+      f.loanId,
+      "--secured",
+      "40000",
+      "--json",
+    ]);
     const { signature, deadline } = JSON.parse(consent.out) as { signature: string; deadline: number };
     const pledge = ["--secured", "40000", "--consent", signature, "--deadline", String(deadline)];
     const pledged = await run(f, f.platformA, ["collateral", "pledge", f.assetId, f.loanId, ...pledge]);

@@ -91,7 +91,9 @@ describe("loanledger CLI: funding, repayments and payouts", function () {
     await f.token.mint(f.outsider, UNIT);
     const notAllowed = await run(f, f.outsider, ["loan", "fund", f.loanId, "1"]);
     expect(notAllowed.code).to.equal(1);
-    expect(notAllowed.err).to.match(/^error: AllianceRegistryUnknownLender: 0x[0-9a-fA-F]{40} is not on the lender allowlist$/);
+    expect(notAllowed.err).to.match(
+      /^error: AllianceRegistryUnknownLender: 0x[0-9a-fA-F]{40} is not on the lender allowlist$/,
+    );
 
     const funded = await loadFixture(fundedFixture);
     await time.increase(30 * DAY);
