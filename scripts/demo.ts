@@ -399,7 +399,30 @@ say(
   `   but it records Hua's payment on ${shortLoanId(loanIds[1])} all the same: ${after.installmentsPaid} installment(s) paid, ${amount(after.outstandingPrincipal)} outstanding`,
 );
 
-say("11. The auditor rebuilds every loan's history from the chain and checks it against the on-chain head:");
+say("11. Platform A fails: governance expels it and hands its book to platform B, and a lender declares a default:");
+await governanceClient.expelMember(toAddress(platformA.address));
+const asGovernance = new LoanRegistryClient(String(loansContract.target), governance);
+await asGovernance.appointSuccessor(toAddress(platformA.address), toAddress(platformB.address));
+const bookOfA = await asB.loansOf(toAddress(platformA.address));
+// Anyone may carry out the appointment loan by loan; each hand-over is a fact in that loan's history.
+await asB.takeOverLoans(bookOfA);
+say(`   platform B now services all ${bookOfA.length} loans of platform A; each history records the hand-over`);
+const silent = loanIds[1];
+const silentTerms = await asB.terms(silent);
+const silentState = await asB.state(silent);
+const nextDue = silentState.activatedAt + (silentState.installmentsPaid + 1) * silentTerms.period;
+const { publicDefaultDelay } = await asB.alliancePolicy();
+const publicAt = nextDue + silentTerms.defaultThreshold + publicDefaultDelay;
+if ((await time.latest()) < publicAt) await time.increaseTo(publicAt);
+const asLender = new LoanRegistryClient(String(loansContract.target), lender1);
+await asLender.markDefaulted(silent);
+const loss = await asLender.lossOf(silent);
+say(
+  `   Hua stops paying ${shortLoanId(silent)}; once its default threshold and the alliance's public delay have passed, ` +
+    `lender 1 declares the default itself (nobody can hide it): loss ${amount(loss.principal + loss.interest)} recorded`,
+);
+
+say("12. The auditor rebuilds every loan's history from the chain and checks it against the on-chain head:");
 let ok = true;
 for (const [lid] of all) {
   const history = await asAuditor.history(lid);

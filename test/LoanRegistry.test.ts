@@ -852,6 +852,60 @@ describe("LoanRegistry", function () {
     });
   });
 
+  describe("servicing actions × the servicer's standing (generated)", function () {
+    const ACTIONS = [
+      { action: "activateLoan", from: LoanStatus.Funding, wait: 0 },
+      { action: "cancelLoan", from: LoanStatus.Funding, wait: 0 },
+      { action: "markLate", from: LoanStatus.Active, wait: 1 },
+      { action: "markDefaulted", from: LoanStatus.Late, wait: 2 },
+      { action: "markRecovered", from: LoanStatus.Defaulted, wait: 0 },
+      { action: "writeOff", from: LoanStatus.Defaulted, wait: 0 },
+      { action: "recordRepayment", from: LoanStatus.Active, wait: 0 },
+      { action: "amendDocument", from: LoanStatus.Active, wait: 0 },
+    ] as const;
+    // Active and suspended platforms service their loans; an expelled one services nothing (before the public
+    // delay, which opens late marks and defaults to anyone); a successor services what it took over.
+    const STANDINGS = ["active", "suspended", "expelled", "successor"] as const;
+    for (const { action, from, wait } of ACTIONS) {
+      for (const standing of STANDINGS) {
+        const allowed = standing !== "expelled";
+        it(
+          `${action} from ${statusName(from)} is ${allowed ? "allowed" : "refused"} for a${standing === "active" ? "n" : ""} ${standing} ${standing === "successor" ? "" : "platform"}`.trimEnd(),
+          async function () {
+            const f = await loadFixture(withAnchoredLoanFixture);
+            await driveTo(f, f.terms, from);
+            if (wait === 1) await time.increase(f.terms.period + f.terms.gracePeriod + 1);
+            if (wait === 2) await time.increase(f.terms.defaultThreshold);
+            let actor = f.platformA;
+            if (standing === "suspended") await f.alliance.suspendMember(f.platformA);
+            if (standing === "expelled" || standing === "successor") await f.alliance.expelMember(f.platformA);
+            if (standing === "successor") {
+              await f.loans.appointSuccessor(f.platformA, f.platformB);
+              await f.loans.takeOverLoans([f.terms]);
+              actor = f.platformB;
+            }
+            const loans = f.loans.connect(actor);
+            const send = () =>
+              action === "recordRepayment"
+                ? payoffAmount(f, f.terms).then((amount) => loans.recordRepayment(f.terms, amount))
+                : action === "amendDocument"
+                  ? loans.amendDocument(f.terms, id("amendment"))
+                  : loans[action](f.terms);
+            if (allowed) {
+              await expect(send()).to.not.be.revert(ethers);
+            } else {
+              const error =
+                action === "markLate" || action === "markDefaulted"
+                  ? "LoanRegistryNotYetPublic"
+                  : "LoanRegistryUnauthorized";
+              await expect(send()).to.be.revertedWithCustomError(f.loans, error);
+            }
+          },
+        );
+      }
+    }
+  });
+
   describe("successors: governance hands a failed platform's book to another platform", function () {
     /** Platform A expelled with one Active loan; platform B appointed its successor. */
     async function appointedFixture() {
