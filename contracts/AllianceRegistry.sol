@@ -37,6 +37,7 @@ contract AllianceRegistry is IAllianceRegistry, AccessControlDefaultAdminRules {
         _members[account] = Member({
             roles: roles,
             status: MemberStatus.Active,
+            // Timestamps fit 40 bits until the year 36 812.
             since: uint40(block.timestamp),
             metadataHash: metadataHash
         });
@@ -195,6 +196,7 @@ contract AllianceRegistry is IAllianceRegistry, AccessControlDefaultAdminRules {
         if (from != fromA && from != fromB) revert AllianceRegistryInvalidStatusTransition(account, from, to);
 
         member.status = to;
+        // Timestamps fit 40 bits until the year 36 812.
         member.since = uint40(block.timestamp);
         emit MemberStatusChanged(account, from, to);
     }

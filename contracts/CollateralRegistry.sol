@@ -95,6 +95,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
         }
         _requireAppraisal(appraisalValue, appraisalDocHash);
         // A disposed asset starts afresh for its new owner; its consent nonce carries on, so old signatures stay void.
+        // _requireAppraisal bounded the value to 96 bits.
         asset.appraisalValue = uint96(appraisalValue);
         asset.firstPrioritySecured = 0;
         asset.assetClass = assetClass;
@@ -187,11 +188,13 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
             if (firstLiens > asset.appraisalValue) {
                 revert CollateralRegistryFirstLiensExceedAppraisal(assetId, firstLiens, asset.appraisalValue);
             }
+            // Fits: firstLiens is at most the appraisal value, a uint96.
             asset.firstPrioritySecured = uint96(firstLiens);
         }
         asset.lienCount += 1;
         // The consent is used up, whoever gave it.
         asset.consentNonce = nonce + 1;
+        // The lien check above bounded securedAmount to 96 bits; timestamps fit 40 bits until the year 36 812.
         _liens[assetId][loanId] = Lien({
             securedAmount: uint96(securedAmount),
             priority: priority,

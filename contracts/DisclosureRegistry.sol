@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: UNLICENSED
 pragma solidity 0.8.28;
 
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IAllianceRegistry, ROLE_PLATFORM, ROLE_AUDITOR} from "./interfaces/IAllianceRegistry.sol";
 import {IDisclosureRegistry, KeyFigures, Report} from "./interfaces/IDisclosureRegistry.sol";
 
@@ -75,11 +76,12 @@ contract DisclosureRegistry is IDisclosureRegistry {
         Report memory report = Report({
             contentHash: contentHash,
             schemaVersion: schemaVersion,
+            // Timestamps fit 40 bits until the year 36 812.
             publishedAt: uint40(block.timestamp),
             figures: figures
         });
         Report[] storage reports = _reports[msg.sender][period];
         reports.push(report);
-        emit ReportPublished(msg.sender, period, uint16(reports.length), contentHash, report);
+        emit ReportPublished(msg.sender, period, SafeCast.toUint16(reports.length), contentHash, report);
     }
 }

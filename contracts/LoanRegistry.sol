@@ -129,6 +129,7 @@ contract LoanRegistry is ILoanRegistry {
         if (block.timestamp > terms.fundingDeadline) {
             revert LoanRegistryFundingDeadlinePassed(loanId, terms.fundingDeadline, block.timestamp);
         }
+        // Timestamps fit 40 bits until the year 36 812. The same holds for every `at` below.
         state.activatedAt = uint40(block.timestamp);
         _setStatus(loanId, state, terms, LoanStatus.Active);
     }
@@ -225,6 +226,7 @@ contract LoanRegistry is ILoanRegistry {
         // Both fit: outstandingAfter is at most the outstanding principal, itself below 2^96.
         state.outstandingPrincipal = uint96(repayment.outstandingAfter);
         state.installmentsPaid = due.installment;
+        // The difference is part of the outstanding principal, below 2^96.
         _exposures[terms.borrowerRef].outstandingPrincipal -= uint128(outstanding - repayment.outstandingAfter);
         _emitRepayment(loanId, repayment);
 
@@ -696,6 +698,7 @@ contract LoanRegistry is ILoanRegistry {
                 ? ScheduleMath.levelPayment(terms.principal, terms.annualRateBps, terms.installments, terms.period)
                 : 0;
         due.installment = state.installmentsPaid + 1;
+        // Fits: activation time plus a term of at most 30 years.
         due.dueDate = uint40(_nextDueDate(terms, state));
         (due.principal, due.interest) = ScheduleMath.installment(
             kind,
