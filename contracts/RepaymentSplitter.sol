@@ -32,6 +32,9 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     using ExactTransfer for IERC20;
     using SafeCast for uint256;
 
+    /// @dev Tags the recovery facts this contract adds to loan histories (see {IRepaymentSplitter}).
+    bytes32 private constant RECOVERY_FACT = keccak256("RecoveryReceived");
+
     IAllianceRegistry public immutable ALLIANCE;
     ILoanRegistry public immutable LOANS;
     IERC20 public immutable TOKEN;
@@ -172,7 +175,8 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         LoanState memory state = LOANS.loanState(loanId);
         _fillFees(split, book, terms.period, state.outstandingPrincipal);
         uint256 fees = split.platformFee + split.premium + split.reserve;
-        if (amount <= fees) revert RepaymentSplitterPaymentBelowDue(loanId, amount, fees + _installmentDue(terms));
+        // An installment may be all fees (a 0% interest-only period): paying exactly what {amountDue} quotes works.
+        if (amount < fees) revert RepaymentSplitterPaymentBelowDue(loanId, amount, fees + _installmentDue(terms));
 
         _pull(msg.sender, amount);
         uint16 installment;
@@ -209,6 +213,7 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         _pull(msg.sender, amount);
         book.lendersIn += amount.toUint128();
         emit RecoveryReceived(loanId, msg.sender, amount);
+        LOANS.extendHistory(loanId, keccak256(abi.encode(RECOVERY_FACT, msg.sender, amount)));
     }
 
     /// @inheritdoc IRepaymentSplitter

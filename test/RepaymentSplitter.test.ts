@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import { id, MaxUint256, ZeroAddress } from "ethers";
-import { loanIdOf, LoanStatus, periodInterest, Role } from "../src/client/index.js";
+import { AbiCoder, id, keccak256, MaxUint256, ZeroAddress } from "ethers";
+import { loanIdOf, LoanStatus, periodInterest, Role, SCHEDULE_KIND_NAMES, ScheduleKind } from "../src/client/index.js";
 import type { MockLender, MockToken, RepaymentSplitter } from "../typechain-types/index.js";
 import { DAY, deployAllianceFixture, ethers, loadFixture, networkHelpers, termsFor, time } from "./fixtures.js";
 
@@ -433,6 +433,41 @@ describe("RepaymentSplitter", function () {
   });
 
   describe("repayments", function () {
+    // Paying exactly what amountDue quotes always works, even when the installment is only fees (or nothing at all),
+    // so a borrower who pays the quote can never be marked Late for it.
+    for (const kind of [
+      ScheduleKind.EqualInstallment,
+      ScheduleKind.EqualPrincipal,
+      ScheduleKind.InterestOnly,
+      ScheduleKind.Bullet,
+    ]) {
+      for (const annualRateBps of [0, 720]) {
+        for (const withFees of [true, false]) {
+          const name = `${SCHEDULE_KIND_NAMES[kind]} loan at ${annualRateBps} bps ${withFees ? "with" : "without"} fees`;
+          it(`accepts exactly the quoted amount on a ${name}`, async function () {
+            const f = await loadFixture(splitterFixture);
+            const installments = kind === ScheduleKind.Bullet ? 1 : 3;
+            const terms = await termsFor(f.platformA, {
+              scheduleKind: kind,
+              annualRateBps,
+              installments,
+              principal: UNIT * 3n,
+            });
+            await f.loans.connect(f.platformA).anchorLoan(terms);
+            const config = withFees
+              ? f.config
+              : { ...f.config, insurer: ZeroAddress, platformFeeBps: 0, premiumBps: 0, reserveBps: 0 };
+            await f.splitter.connect(f.platformA).openFunding(terms, config);
+            await f.splitter.connect(f.lender).fund(terms, terms.principal);
+            await time.increase(terms.period);
+            const [, total] = await f.splitter.amountDue(terms);
+            await expect(f.splitter.connect(f.payer).repay(terms, total)).to.emit(f.splitter, "RepaymentSplit");
+            expect((await f.loans.loanState(loanIdOf(terms))).installmentsPaid).to.equal(1n);
+          });
+        }
+      }
+    }
+
     it("applies a payment in waterfall order and reports the whole breakdown in one event", async function () {
       const f = await loadFixture(fundedFixture);
       await time.increase(30 * DAY);
@@ -807,6 +842,20 @@ describe("RepaymentSplitter", function () {
         .to.emit(f.splitter, "RecoveryReceived")
         .withArgs(f.loanId, waterfall.address, UNIT);
       expect((await f.splitter.bookOf(f.loanId)).lendersIn).to.equal(UNIT);
+      // The money that reached the loan is a fact of its history, even on a loan that is not in default.
+      const history = await f.clientFor(f.auditor).loans.history(f.loanId);
+      const recovery = keccak256(
+        AbiCoder.defaultAbiCoder().encode(
+          ["bytes32", "address", "uint256"],
+          [id("RecoveryReceived"), waterfall.address, UNIT],
+        ),
+      );
+      expect(history.entries.at(-1)?.fact).to.include({
+        kind: "External",
+        source: await f.splitter.getAddress(),
+        factHash: recovery,
+      });
+      expect(history.verified).to.equal(true);
       await expect(f.splitter.connect(waterfall).recover(f.loanId, 0)).to.be.revertedWithCustomError(
         f.splitter,
         "RepaymentSplitterZeroAmount",
