@@ -42,6 +42,7 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     FeeCaps private _caps;
     address private _reserve;
     address private _waterfall;
+    uint256 private _minCommitment;
     mapping(LoanId loanId => LoanBook) private _books;
     mapping(LoanId loanId => mapping(address lender => Position)) private _positions;
     mapping(LoanId loanId => address[]) private _lenders;
@@ -108,7 +109,7 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IRepaymentSplitter
-    function fund(LoanTerms calldata terms, uint256 amount) external nonReentrant {
+    function fund(LoanTerms calldata terms, uint256 amount) external nonReentrant returns (uint256) {
         LoanId loanId = computeLoanId(terms);
         LoanBook storage book = _books[loanId];
         if (book.phase != FundingPhase.Funding) revert RepaymentSplitterWrongPhase(loanId, book.phase);
@@ -124,7 +125,12 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
             revert RepaymentSplitterFundingDeadlinePassed(loanId, terms.fundingDeadline, block.timestamp);
         }
         uint256 remaining = terms.principal - book.committed;
-        if (amount > remaining) revert RepaymentSplitterOverCommitment(loanId, amount, remaining);
+        // Fill what is left rather than refuse: a dust commitment just before must not block the completing one.
+        if (amount > remaining) amount = remaining;
+        uint256 minimum = _minCommitment;
+        if (amount < minimum && amount != remaining) {
+            revert RepaymentSplitterCommitmentTooSmall(loanId, amount, minimum, remaining);
+        }
 
         _pull(msg.sender, amount);
         uint256 committed = book.committed + amount;
@@ -144,6 +150,7 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
             LOANS.activateLoan(terms);
             TOKEN.safeTransfer(payout_, committed);
         }
+        return amount;
     }
 
     /// @inheritdoc IRepaymentSplitter
@@ -345,6 +352,12 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IRepaymentSplitter
+    function setMinCommitment(uint256 minCommitment_) external onlyGovernance {
+        _minCommitment = minCommitment_;
+        emit MinCommitmentSet(minCommitment_);
+    }
+
+    /// @inheritdoc IRepaymentSplitter
     function setWaterfall(address waterfall_) external onlyGovernance {
         if (_waterfall != address(0)) revert RepaymentSplitterWaterfallSet(_waterfall);
         if (waterfall_ == address(0)) revert RepaymentSplitterZeroAddress();
@@ -372,8 +385,23 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IRepaymentSplitter
-    function lendersOf(LoanId loanId) external view returns (address[] memory) {
-        return _lenders[loanId];
+    function lendersOf(LoanId loanId, uint256 offset, uint256 limit) external view returns (address[] memory page) {
+        address[] storage all = _lenders[loanId];
+        uint256 end = offset + limit < all.length ? offset + limit : all.length;
+        page = new address[](end > offset ? end - offset : 0);
+        for (uint256 i; i < page.length; ++i) {
+            page[i] = all[offset + i];
+        }
+    }
+
+    /// @inheritdoc IRepaymentSplitter
+    function lenderCount(LoanId loanId) external view returns (uint256) {
+        return _lenders[loanId].length;
+    }
+
+    /// @inheritdoc IRepaymentSplitter
+    function minCommitment() external view returns (uint256) {
+        return _minCommitment;
     }
 
     /// @inheritdoc IRepaymentSplitter

@@ -251,7 +251,7 @@ describe("RepaymentSplitter", function () {
       for (const [i, lender] of f.lenders.entries()) {
         expect((await f.splitter.positionOf(f.loanId, lender)).shares).to.equal(COMMITMENTS[i]);
       }
-      expect(await f.splitter.lendersOf(f.loanId)).to.deep.equal(f.lenders.map((l) => l.address));
+      expect(await f.splitter.lendersOf(f.loanId, 0, 100)).to.deep.equal(f.lenders.map((l) => l.address));
     });
 
     it("adds a lender's second commitment to its position without listing it twice", async function () {
@@ -259,7 +259,7 @@ describe("RepaymentSplitter", function () {
       await f.splitter.connect(f.lender).fund(f.terms, UNIT);
       await f.splitter.connect(f.lender).fund(f.terms, 2n * UNIT);
       expect((await f.splitter.positionOf(f.loanId, f.lender)).shares).to.equal(3n * UNIT);
-      expect(await f.splitter.lendersOf(f.loanId)).to.deep.equal([f.lender.address]);
+      expect(await f.splitter.lendersOf(f.loanId, 0, 100)).to.deep.equal([f.lender.address]);
     });
 
     it("takes commitments from allowlisted lenders only", async function () {
@@ -277,13 +277,52 @@ describe("RepaymentSplitter", function () {
         .withArgs(f.lender.address);
     });
 
-    it("rejects a commitment beyond the unfunded principal, of zero, or after the deadline", async function () {
+    it("fills only what is left of the principal from a larger commitment, and completes the funding", async function () {
       const f = await loadFixture(openFixture);
       await f.splitter.connect(f.lender).fund(f.terms, COMMITMENTS[0]);
       const remaining = f.terms.principal - COMMITMENTS[0];
-      await expect(f.splitter.connect(f.lenders[1]).fund(f.terms, remaining + 1n))
-        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterOverCommitment")
-        .withArgs(f.loanId, remaining + 1n, remaining);
+      await expect(f.splitter.connect(f.lenders[1]).fund(f.terms, remaining + 1n)).to.changeTokenBalance(
+        ethers,
+        f.token,
+        f.lenders[1],
+        -remaining,
+      );
+      expect((await f.splitter.bookOf(f.loanId)).phase).to.equal(Phase.Funded);
+    });
+
+    it("lets no dust commitment block the completing one, and refuses dust under the alliance's minimum", async function () {
+      const f = await loadFixture(openFixture);
+      await f.splitter.connect(f.lender).fund(f.terms, COMMITMENTS[0]);
+      const remaining = f.terms.principal - COMMITMENTS[0];
+      // Without a minimum, one wei slips in first; the completing commitment still goes through, for what is left.
+      await f.splitter.connect(f.lenders[2]).fund(f.terms, 1n);
+      await f.splitter.connect(f.lenders[1]).fund(f.terms, remaining);
+      expect((await f.splitter.bookOf(f.loanId)).phase).to.equal(Phase.Funded);
+
+      const g = await loadFixture(openFixture);
+      await expect(g.splitter.connect(g.lender).setMinCommitment(UNIT))
+        .to.be.revertedWithCustomError(g.splitter, "RepaymentSplitterNotGovernance")
+        .withArgs(g.lender.address);
+      await expect(g.splitter.setMinCommitment(UNIT)).to.emit(g.splitter, "MinCommitmentSet").withArgs(UNIT);
+      await expect(g.splitter.connect(g.lenders[2]).fund(g.terms, 1n))
+        .to.be.revertedWithCustomError(g.splitter, "RepaymentSplitterCommitmentTooSmall")
+        .withArgs(g.loanId, 1n, UNIT, g.terms.principal);
+      // Below the minimum is fine when it is exactly what completes the funding.
+      await g.splitter.connect(g.lender).fund(g.terms, g.terms.principal - UNIT / 2n);
+      await g.splitter.connect(g.lenders[1]).fund(g.terms, UNIT / 2n);
+      expect((await g.splitter.bookOf(g.loanId)).phase).to.equal(Phase.Funded);
+    });
+
+    it("lists a loan's lenders page by page", async function () {
+      const f = await loadFixture(fundedFixture);
+      expect(await f.splitter.lenderCount(f.loanId)).to.equal(3n);
+      expect(await f.splitter.lendersOf(f.loanId, 1, 5)).to.deep.equal([f.lenders[1].address, f.lenders[2].address]);
+      expect(await f.splitter.lendersOf(f.loanId, 3, 5)).to.deep.equal([]);
+      expect(await f.clientFor(f.auditor).splitter.lenders(f.loanId)).to.deep.equal(f.lenders.map((l) => l.address));
+    });
+
+    it("rejects a commitment of zero, or after the deadline", async function () {
+      const f = await loadFixture(openFixture);
       await expect(f.splitter.connect(f.lenders[1]).fund(f.terms, 0)).to.be.revertedWithCustomError(
         f.splitter,
         "RepaymentSplitterZeroAmount",
@@ -938,7 +977,7 @@ describe("RepaymentSplitter", function () {
       const f = await loadFixture(repaidOnceFixture);
       await f.alliance.connect(f.platformA).allowLender(f.outsider, (await time.latest()) + DAY);
       await f.splitter.connect(f.lender).transferShare(f.loanId, f.outsider, UNIT);
-      expect(await f.splitter.lendersOf(f.loanId)).to.include(f.outsider.address);
+      expect(await f.splitter.lendersOf(f.loanId, 0, 100)).to.include(f.outsider.address);
       expect(await f.splitter.owedTo(f.loanId, f.outsider)).to.equal(0n);
     });
 

@@ -128,6 +128,7 @@ interface IRepaymentSplitter {
     event FeeCapsSet(FeeCaps caps);
     event ReserveSet(address indexed reserve);
     event WaterfallSet(address indexed waterfall);
+    event MinCommitmentSet(uint256 minCommitment);
 
     // ---------------------------------------------------------------- errors
 
@@ -151,8 +152,9 @@ interface IRepaymentSplitter {
     error RepaymentSplitterServicerExpelled(LoanId loanId, address servicer);
     /// @notice The loan is `phase` in the splitter, where this cannot be done.
     error RepaymentSplitterWrongPhase(LoanId loanId, FundingPhase phase);
-    /// @notice A commitment of `amount` exceeds the `remaining` principal to fund.
-    error RepaymentSplitterOverCommitment(LoanId loanId, uint256 amount, uint256 remaining);
+    /// @notice A commitment of `amount` is below the alliance's minimum `minimum`, and does not complete the loan's
+    /// funding either (`remaining` is left to fund).
+    error RepaymentSplitterCommitmentTooSmall(LoanId loanId, uint256 amount, uint256 minimum, uint256 remaining);
     /// @notice Funding closed at `deadline`; it is `nowTime`.
     error RepaymentSplitterFundingDeadlinePassed(LoanId loanId, uint256 deadline, uint256 nowTime);
     /// @notice Before the funding deadline `deadline` only the platform may cancel; it is `nowTime`.
@@ -178,10 +180,13 @@ interface IRepaymentSplitter {
     /// repayments in the loan registry. The loan's active originating platform only; rates within the caps.
     function openFunding(LoanTerms calldata terms, FundingConfig calldata config) external;
 
-    /// @notice Commits `amount` settlement tokens (approved beforehand) to the loan. Allowlisted lenders only, up to the
-    /// principal still unfunded, before the funding deadline. The commitment that completes the principal disburses it
-    /// to the borrower and activates the loan.
-    function fund(LoanTerms calldata terms, uint256 amount) external;
+    /// @notice Commits up to `amount` settlement tokens (approved beforehand) to the loan: the commitment fills
+    /// `min(amount, principal still unfunded)`, so a dust commitment placed just before cannot make the completing one
+    /// fail. Allowlisted lenders only, before the funding deadline, at least the alliance's minimum commitment unless it
+    /// completes the funding. The commitment that completes the principal disburses it to the borrower and activates
+    /// the loan.
+    /// @return committed What was taken from the caller.
+    function fund(LoanTerms calldata terms, uint256 amount) external returns (uint256 committed);
 
     /// @notice Cancels a loan still in funding: its servicer at any time, anyone once the funding deadline has passed or
     /// the servicer was expelled. Commitments become payable back to the lenders, through {payout} or {claim}.
@@ -226,6 +231,9 @@ interface IRepaymentSplitter {
     /// @notice Names the loss waterfall, once. Governance only.
     function setWaterfall(address waterfall) external;
 
+    /// @notice The least a commitment may be, unless it completes a loan's funding. Governance only.
+    function setMinCommitment(uint256 minCommitment) external;
+
     // ---------------------------------------------------------------- views
 
     function bookOf(LoanId loanId) external view returns (LoanBook memory);
@@ -235,8 +243,13 @@ interface IRepaymentSplitter {
     /// @notice What the loan owes `lender` now.
     function owedTo(LoanId loanId, address lender) external view returns (uint256);
 
-    /// @notice Every account that ever held a share of the loan, in order of arrival.
-    function lendersOf(LoanId loanId) external view returns (address[] memory);
+    /// @notice Up to `limit` of the accounts that ever held a share of the loan, in order of arrival, from `offset` on.
+    function lendersOf(LoanId loanId, uint256 offset, uint256 limit) external view returns (address[] memory);
+
+    /// @notice How many accounts ever held a share of the loan.
+    function lenderCount(LoanId loanId) external view returns (uint256);
+
+    function minCommitment() external view returns (uint256);
 
     /// @notice Fees accrued to `payee` and not yet withdrawn.
     function feesOwed(address payee) external view returns (uint256);

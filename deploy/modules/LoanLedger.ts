@@ -16,6 +16,8 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
  * - `adminTransferDelay`: seconds between proposing and accepting a new governance account; defaults to 2 days.
  * - `maxPlatformFeeBps`, `maxPremiumBps`, `maxReserveBps`: the alliance's caps on per-loan rates (a year).
  * - `reserveCoverageBps`, `reserveCapPerLoan`, `reserveQuotaMultipleBps`: the reserve fund's compensation policy.
+ * - `minCommitment`: the least a lender may commit to a loan unless it completes the funding (default 0: none), so that
+ *   a network with no transaction fees can refuse dust commitments.
  */
 export default buildModule("LoanLedger", (m) => {
   const deployer = m.getAccount(0);
@@ -51,6 +53,7 @@ export default buildModule("LoanLedger", (m) => {
   m.call(loans, "setSystemPowers", [collateral, 2], { id: "CollateralPowers" });
   m.call(splitter, "setReserve", [reserve]);
   m.call(splitter, "setWaterfall", [waterfall]);
+  m.call(splitter, "setMinCommitment", [m.getParameter("minCommitment", 0n)]);
   m.call(insurance, "setWaterfall", [waterfall]);
   m.call(reserve, "setWaterfall", [waterfall]);
 

@@ -127,8 +127,8 @@ const EXPLANATIONS = {
   RepaymentSplitterWaterfallSet: (a: Args) => `the splitter's loss waterfall is ${a[0]} already`,
   RepaymentSplitterWrongPhase: (a: Args) =>
     `${loan(a[0])} is ${phase(a[1])} in the splitter, where this cannot be done`,
-  RepaymentSplitterOverCommitment: (a: Args) =>
-    `${loan(a[0])}: a commitment of ${a[1]} exceeds the ${a[2]} still to fund`,
+  RepaymentSplitterCommitmentTooSmall: (a: Args) =>
+    `${loan(a[0])}: a commitment of ${a[1]} is below the minimum ${a[2]} and does not complete the ${a[3]} still to fund`,
   RepaymentSplitterFundingDeadlinePassed: (a: Args) => `${loan(a[0])}'s funding closed at ${time(a[1])}`,
   RepaymentSplitterFundingStillOpen: (a: Args) =>
     `${loan(a[0])}'s funding is open until ${time(a[1])}; before then only its servicer may cancel`,

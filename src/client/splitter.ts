@@ -166,8 +166,14 @@ export class SplitterClient {
     };
   }
 
-  async lenders(loanId: LoanId): Promise<Address[]> {
-    return (await read(() => this.contract.lendersOf(loanId))).map(toAddress);
+  /** Every account that ever held a share of the loan, read page by page. */
+  async lenders(loanId: LoanId, pageSize = 500): Promise<Address[]> {
+    const count = Number(await read(() => this.contract.lenderCount(loanId)));
+    const pages = [];
+    for (let offset = 0; offset < count; offset += pageSize) {
+      pages.push(read(() => this.contract.lendersOf(loanId, offset, pageSize)));
+    }
+    return (await Promise.all(pages)).flat().map(toAddress);
   }
 
   async position(loanId: LoanId, lender: Address): Promise<LenderPosition> {
