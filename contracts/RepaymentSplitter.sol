@@ -43,6 +43,8 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     address private _reserve;
     address private _waterfall;
     uint256 private _minCommitment;
+    /// @dev Rounding remainders of closed loans, owed to the reserve (collected with the contributions).
+    uint256 private _remainders;
     mapping(LoanId loanId => LoanBook) private _books;
     mapping(LoanId loanId => mapping(address lender => Position)) private _positions;
     mapping(LoanId loanId => address[]) private _lenders;
@@ -228,8 +230,13 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         LoanId loanId = computeLoanId(terms);
         LoanBook storage book = _books[loanId];
         if (book.phase != FundingPhase.Funded) revert RepaymentSplitterWrongPhase(loanId, book.phase);
-        if (writtenOff) LOANS.writeOff(terms);
-        else LOANS.markRecovered(terms);
+        if (writtenOff) {
+            LOANS.writeOff(terms);
+        } else {
+            // Made whole: no more money can arrive, so the lenders' positions are final and the remainder can be swept.
+            book.phase = FundingPhase.Recovered;
+            LOANS.markRecovered(terms);
+        }
     }
 
     // ---------------------------------------------------------------- payouts
@@ -315,10 +322,14 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IRepaymentSplitter
-    function withdrawReserve(address[] calldata platforms) external nonReentrant returns (uint256[] memory amounts) {
+    function withdrawReserve(
+        address[] calldata platforms
+    ) external nonReentrant returns (uint256[] memory amounts, uint256 remainders) {
         if (msg.sender != _reserve) revert RepaymentSplitterNotReserve(msg.sender);
         amounts = new uint256[](platforms.length);
-        uint256 total;
+        remainders = _remainders;
+        _remainders = 0;
+        uint256 total = remainders;
         for (uint256 i; i < platforms.length; ++i) {
             uint256 amount = _reserveOwed[platforms[i]];
             _reserveOwed[platforms[i]] = 0;
@@ -397,6 +408,11 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     /// @inheritdoc IRepaymentSplitter
     function lenderCount(LoanId loanId) external view returns (uint256) {
         return _lenders[loanId].length;
+    }
+
+    /// @inheritdoc IRepaymentSplitter
+    function remaindersOwed() external view returns (uint256) {
+        return _remainders;
     }
 
     /// @inheritdoc IRepaymentSplitter
@@ -551,9 +567,9 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
             uint256 remainder = book.lendersIn - lendersPaid;
             if (remainder != 0) {
                 book.lendersPaid = book.lendersIn;
-                address reserve_ = _reserve;
-                _fees[reserve_] += remainder;
-                emit RemainderSwept(loanId, reserve_, remainder);
+                // Kept apart from any platform's contributions: rounding is nobody's, and must not grow a quota.
+                _remainders += remainder;
+                emit RemainderSwept(loanId, _reserve, remainder);
             }
         }
     }

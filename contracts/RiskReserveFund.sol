@@ -46,7 +46,8 @@ contract RiskReserveFund is IRiskReserveFund, ReentrancyGuardTransient {
 
     /// @inheritdoc IRiskReserveFund
     function collect(address[] calldata platforms) external nonReentrant {
-        uint256[] memory amounts = SPLITTER.withdrawReserve(platforms);
+        (uint256[] memory amounts, uint256 remainders) = SPLITTER.withdrawReserve(platforms);
+        if (remainders != 0) emit RemaindersCollected(remainders);
         for (uint256 i; i < platforms.length; ++i) {
             if (amounts[i] == 0) continue;
             _positions[platforms[i]].contributed += SafeCast.toUint128(amounts[i]);

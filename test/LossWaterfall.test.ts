@@ -152,6 +152,15 @@ describe("LossWaterfall", function () {
       ]);
       expect((await f.loans.loanState(f.loanId)).status).to.equal(BigInt(LoanStatus.Recovered));
       expect((await f.insurance.policyOf(f.loanId)).reimbursed).to.equal(c.insurerBore);
+
+      // Made whole, the loan closes in the splitter too: once both lenders are paid, its last wei leaves to the reserve.
+      expect((await f.splitter.bookOf(f.loanId)).phase).to.equal(5n);
+      const remaindersBefore = await f.splitter.remaindersOwed();
+      await f.splitter.payout(f.loanId, [f.lender.address, f.lender2.address]);
+      const book = await f.splitter.bookOf(f.loanId);
+      expect([book.lendersPaid, book.openPositions]).to.deep.equal([book.lendersIn, 0n]);
+      expect(await f.splitter.owedTo(f.loanId, f.lender)).to.equal(0n);
+      expect(await f.splitter.remaindersOwed()).to.be.at.least(remaindersBefore);
     });
 
     it("lets anyone but the platform write off only after the public-default delay, and the platform not directly", async function () {

@@ -6,7 +6,7 @@ import { DAY, deployAllianceFixture, ethers, loadFixture, networkHelpers, termsF
 
 const UNIT = 10n ** 18n;
 /** Mirrors `FundingPhase` and `FeeKind` in IRepaymentSplitter.sol. */
-const Phase = { None: 0, Funding: 1, Funded: 2, Cancelled: 3, Repaid: 4 } as const;
+const Phase = { None: 0, Funding: 1, Funded: 2, Cancelled: 3, Repaid: 4, Recovered: 5 } as const;
 type Phase = (typeof Phase)[keyof typeof Phase];
 const PHASE_NAMES = Object.keys(Phase) as (keyof typeof Phase)[];
 const FeeKind = { PlatformFee: 0, InsurancePremium: 1, ReserveContribution: 2 } as const;
@@ -707,14 +707,21 @@ describe("RepaymentSplitter", function () {
       await payOff(f);
       const book = await f.splitter.bookOf(f.loanId);
       const reserve = await f.splitter.reserve();
-      const reserveBefore = await f.splitter.feesOwed(reserve);
+      const reserveBefore = await f.splitter.remaindersOwed();
       await f.splitter.payout(f.loanId, [f.lenders[0].address, f.lenders[1].address]);
       const last = f.splitter.payout(f.loanId, [f.lenders[2].address]);
       const paid = COMMITMENTS.map((c) => (book.lendersIn * c) / f.terms.principal);
       const remainder = book.lendersIn - paid[0] - paid[1] - paid[2];
       expect(remainder).to.be.greaterThan(0n);
       await expect(last).to.emit(f.splitter, "RemainderSwept").withArgs(f.loanId, reserve, remainder);
-      expect(await f.splitter.feesOwed(reserve)).to.equal(reserveBefore + remainder);
+      expect(await f.splitter.remaindersOwed()).to.equal(reserveBefore + remainder);
+      // The reserve collects it with the contributions, into its balance and no platform's quota.
+      const quota = await f.reserve.quotaRemaining(f.platformA);
+      await expect(f.reserve.collect([]))
+        .to.emit(f.reserve, "RemaindersCollected")
+        .withArgs(reserveBefore + remainder);
+      expect(await f.splitter.remaindersOwed()).to.equal(0n);
+      expect(await f.reserve.quotaRemaining(f.platformA)).to.equal(quota);
       const after = await f.splitter.bookOf(f.loanId);
       expect(after.lendersPaid).to.equal(after.lendersIn);
       expect(after.openPositions).to.equal(0n);
@@ -968,9 +975,11 @@ describe("RepaymentSplitter", function () {
       // Every wei the lenders were owed left, and what is still owed to payees is covered.
       const book = await f.splitter.bookOf(f.loanId);
       expect(book.lendersPaid).to.equal(book.lendersIn);
-      const payees = [f.platformA, f.insurer, await f.splitter.reserve()];
+      const payees = [f.platformA, f.insurer];
       const feesOwed = (await Promise.all(payees.map((p) => f.splitter.feesOwed(p)))).reduce((a, b) => a + b, 0n);
-      expect(await f.token.balanceOf(f.splitter)).to.equal(feesOwed + (await f.splitter.reserveOwed(f.platformA)));
+      expect(await f.token.balanceOf(f.splitter)).to.equal(
+        feesOwed + (await f.splitter.reserveOwed(f.platformA)) + (await f.splitter.remaindersOwed()),
+      );
     });
 
     it("lists a new buyer among the loan's lenders", async function () {

@@ -4,14 +4,18 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {LoanId, LoanTerms} from "./ILoanRegistry.sol";
 
-/// @notice Where a loan stands in the splitter. Funded covers Active, Late and Defaulted in the loan registry: the
-/// splitter only needs to know whether money can still arrive and whether lenders' positions are final.
+/// @notice Where a loan stands in the splitter. Funded covers Active, Late, Defaulted and WrittenOff in the loan
+/// registry (a written-off loan may still recover money through the loss waterfall); Recovered is a loss made whole, after
+/// which no money can arrive. The splitter only needs to know whether money can still arrive and whether lenders'
+/// positions are final: in Cancelled, Repaid and Recovered they are, and the loan's rounding remainder is swept once
+/// all of them are settled.
 enum FundingPhase {
     None,
     Funding,
     Funded,
     Cancelled,
-    Repaid
+    Repaid,
+    Recovered
 }
 
 /// @notice The waterfall step a fee rate is about.
@@ -216,7 +220,12 @@ interface IRepaymentSplitter {
     function transferShare(LoanId loanId, address to, uint256 shares) external;
 
     /// @notice Pays the reserve the risk-reserve contributions accrued on each of `platforms`' loans. The reserve only.
-    function withdrawReserve(address[] calldata platforms) external returns (uint256[] memory amounts);
+    /// @return amounts What each of `platforms` had accrued.
+    /// @return remainders The rounding remainders of closed loans, paid to the reserve with the contributions and
+    /// attributed to no platform.
+    function withdrawReserve(
+        address[] calldata platforms
+    ) external returns (uint256[] memory amounts, uint256 remainders);
 
     /// @notice Pays the caller's accrued fees (platform fee, premium, reserve contribution, remainders) to `to`.
     function withdrawFees(address to) external returns (uint256 amount);
@@ -250,6 +259,9 @@ interface IRepaymentSplitter {
     function lenderCount(LoanId loanId) external view returns (uint256);
 
     function minCommitment() external view returns (uint256);
+
+    /// @notice Rounding remainders of closed loans not yet collected by the reserve.
+    function remaindersOwed() external view returns (uint256);
 
     /// @notice Fees accrued to `payee` and not yet withdrawn.
     function feesOwed(address payee) external view returns (uint256);

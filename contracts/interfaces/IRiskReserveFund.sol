@@ -27,6 +27,8 @@ struct PlatformPosition {
 /// the fund's balance, paid to the lenders. Later recoveries reimburse the fund, up to what it paid.
 interface IRiskReserveFund {
     event ContributionsCollected(address indexed platform, uint256 amount);
+    /// @notice The splitter's rounding remainders of closed loans reached the fund: no platform's contribution.
+    event RemaindersCollected(uint256 amount);
     event Deposited(address indexed platform, uint256 amount);
     event Compensated(LoanId indexed loanId, address indexed platform, uint256 netLoss, uint256 paid);
     event ReserveReimbursed(LoanId indexed loanId, address indexed platform, uint256 amount);
@@ -40,7 +42,8 @@ interface IRiskReserveFund {
     /// @notice Coverage and the quota multiple are basis points: coverage at most 10 000.
     error RiskReserveFundInvalidPolicy(uint256 coverageBps);
 
-    /// @notice Collects the contributions accrued in the splitter on each of `platforms`' loans. Anyone may call it.
+    /// @notice Collects the contributions accrued in the splitter on each of `platforms`' loans, and the splitter's
+    /// rounding remainders (which count toward no platform's quota). Anyone may call it.
     function collect(address[] calldata platforms) external;
 
     /// @notice Deposits `amount` (approved beforehand) to the caller's position. Active platform members only.
