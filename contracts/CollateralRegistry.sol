@@ -218,19 +218,27 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
         if (asset.status != AssetStatus.Registered) revert CollateralRegistryWrongAssetStatus(assetId, asset.status);
         Lien storage lien = _liens[assetId][loanId];
         if (lien.status != LienStatus.Active) revert CollateralRegistryWrongLienStatus(assetId, loanId, lien.status);
-        LoanState memory state = LOANS.loanState(loanId);
-        LoanStatus status = state.status;
+        LoanStatus status = LOANS.loanState(loanId).status;
         if (status != LoanStatus.Repaid && status != LoanStatus.Cancelled && status != LoanStatus.Recovered) {
-            // A written-off loan's servicer may still enforce its lien for a while; after the public delay nobody
-            // will, and the owner's asset must not stay frozen.
-            uint256 releasableAt =
-                status == LoanStatus.WrittenOff
-                    ? uint256(state.statusSince) + LOANS.alliancePolicy().publicDefaultDelay
-                    : type(uint256).max;
-            if (block.timestamp < releasableAt) {
-                revert CollateralRegistryLoanNotClosed(loanId, status, releasableAt, block.timestamp);
-            }
+            revert CollateralRegistryLoanNotClosed(loanId, status);
         }
+        _release(asset, lien, assetId, loanId);
+    }
+
+    /// @inheritdoc ICollateralRegistry
+    function waive(uint256 assetId, LoanTerms calldata terms) external {
+        Asset storage asset = _assets[assetId];
+        if (asset.status != AssetStatus.Registered) revert CollateralRegistryWrongAssetStatus(assetId, asset.status);
+        LoanId loanId = computeLoanId(terms);
+        Lien storage lien = _liens[assetId][loanId];
+        if (lien.status != LienStatus.Active) revert CollateralRegistryWrongLienStatus(assetId, loanId, lien.status);
+        if (!LOANS.mayService(terms, msg.sender)) revert CollateralRegistryUnauthorized(msg.sender);
+        LoanStatus status = LOANS.loanState(loanId).status;
+        if (status != LoanStatus.WrittenOff) revert CollateralRegistryLoanNotClosed(loanId, status);
+        _release(asset, lien, assetId, loanId);
+    }
+
+    function _release(Asset storage asset, Lien storage lien, uint256 assetId, LoanId loanId) private {
         _releaseLien(asset, lien);
         emit LienReleased(assetId, loanId, msg.sender);
         LOANS.extendHistory(loanId, keccak256(abi.encode(CollateralFact.Released, assetId)));
@@ -440,7 +448,8 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
             loanIds[i] = loanId;
             priorities[i] = lien.priority;
             LoanStatus status = LOANS.loanState(loanId).status;
-            if (status == LoanStatus.Repaid || status == LoanStatus.Cancelled) {
+            // A loan that owes nothing more (repaid, cancelled, or made whole after its default) takes nothing.
+            if (status == LoanStatus.Repaid || status == LoanStatus.Cancelled || status == LoanStatus.Recovered) {
                 lien.status = LienStatus.Released;
             } else {
                 // A lien takes at most its secured amount, and no more than its loan's loss has left to recover.

@@ -294,10 +294,17 @@ contract LoanRegistry is ILoanRegistry {
     function takeOverLoans(LoanTerms[] calldata terms) external {
         for (uint256 i; i < terms.length; ++i) {
             (LoanId loanId, LoanState storage state) = _known(terms[i]);
-            address successor = _successors[terms[i].platform];
-            if (successor == address(0) || _servicerOf(terms[i], loanId, state) == successor) {
-                revert LoanRegistryNoSuccessor(loanId, terms[i].platform);
-            }
+            address platform = terms[i].platform;
+            address successor = _successors[platform];
+            // The appointment is carried out only while it still stands: the platform still failing (a reinstated one
+            // keeps its book), the successor still active, and the loan still with its platform (a transfer governance
+            // made since is not undone).
+            if (
+                successor == address(0) ||
+                state.handedOver ||
+                ALLIANCE.isActiveMember(platform, ROLE_PLATFORM) ||
+                !ALLIANCE.isActiveMember(successor, ROLE_PLATFORM)
+            ) revert LoanRegistryNoSuccessor(loanId, platform);
             _handOver(terms[i], loanId, state, successor);
         }
     }
@@ -383,6 +390,11 @@ contract LoanRegistry is ILoanRegistry {
     function servicerOf(LoanTerms calldata terms) external view returns (address) {
         (LoanId loanId, LoanState storage state) = _known(terms);
         return _servicerOf(terms, loanId, state);
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function servicerFor(LoanId loanId, address platform) external view returns (address) {
+        return _states[loanId].handedOver ? _servicers[loanId] : platform;
     }
 
     /// @inheritdoc ILoanRegistry

@@ -106,7 +106,14 @@ contract LossWaterfall is ILossWaterfall, ReentrancyGuardTransient {
 
         uint256 netLoss = uint256(c.loss) - c.recoveredBefore;
         uint256 claim = INSURANCE.payClaim(loanId, netLoss);
-        uint256 compensation = RESERVE.compensate(loanId, terms.platform, netLoss - claim);
+        // Seasoning: how long the loan ran before it defaulted, and how many installments it paid.
+        uint256 compensation = RESERVE.compensate(
+            loanId,
+            terms.platform,
+            netLoss - claim,
+            uint256(state.statusSince) - state.activatedAt,
+            state.installmentsPaid
+        );
         // Claim and compensation are parts of the net loss, itself at most the loss, a uint128.
         c.insurerBore = uint128(claim);
         c.reserveBore = uint128(compensation);

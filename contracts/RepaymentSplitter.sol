@@ -48,6 +48,8 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     mapping(LoanId loanId => LoanBook) private _books;
     mapping(LoanId loanId => mapping(address lender => Position)) private _positions;
     mapping(LoanId loanId => address[]) private _lenders;
+    /// @dev The originating platform of each loan opened here, for the checks that hold only the loan's id.
+    mapping(LoanId loanId => address) private _platforms;
     mapping(address payee => uint256) private _fees;
     /// @dev Risk-reserve contributions per originating platform, so that the reserve can account for them.
     mapping(address platform => uint256) private _reserveOwed;
@@ -103,6 +105,7 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         book.reserveBps = config.reserveBps;
         book.phase = FundingPhase.Funding;
         book.borrowerPayout = config.borrowerPayout;
+        _platforms[loanId] = terms.platform;
         emit FundingOpened(loanId, msg.sender, config);
 
         // Reverts unless the loan is Funding and not yet delegated; records the hand-over in the loan's history.
@@ -117,7 +120,11 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         if (book.phase != FundingPhase.Funding) revert RepaymentSplitterWrongPhase(loanId, book.phase);
         ALLIANCE.requireAllowedLender(msg.sender);
         address servicer = LOANS.servicerOf(terms);
-        if (msg.sender == terms.platform || msg.sender == servicer) revert RepaymentSplitterOwnLoan(loanId, msg.sender);
+        // Neither the loan's platform, nor its servicer, nor the account its principal is paid to may take a share of
+        // it: each could pay itself the alliance's reserve compensation on a loan made to itself.
+        if (msg.sender == terms.platform || msg.sender == servicer || msg.sender == book.borrowerPayout) {
+            revert RepaymentSplitterOwnLoan(loanId, msg.sender);
+        }
         // An expelled platform's loan takes no more money (anyone may cancel it and refund its lenders).
         if (!ALLIANCE.isServicingMember(servicer, ROLE_PLATFORM)) {
             revert RepaymentSplitterServicerExpelled(loanId, servicer);
@@ -148,6 +155,8 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         if (committed == terms.principal) {
             book.phase = FundingPhase.Funded;
             address payout_ = book.borrowerPayout;
+            // A successor that took the loan over since funding opened must not be disbursed its principal.
+            if (payout_ == servicer) revert RepaymentSplitterOwnLoan(loanId, payout_);
             emit Disbursed(loanId, payout_, committed);
             LOANS.activateLoan(terms);
             TOKEN.safeTransfer(payout_, committed);
@@ -296,6 +305,10 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         if (shares == 0) revert RepaymentSplitterZeroAmount();
         if (to == msg.sender) revert RepaymentSplitterNotAllowedLender(to);
         ALLIANCE.requireAllowedLender(to);
+        address platform = _platforms[loanId];
+        if (to == platform || to == book.borrowerPayout || to == LOANS.servicerFor(loanId, platform)) {
+            revert RepaymentSplitterOwnLoan(loanId, to);
+        }
         Position storage seller = _positions[loanId][msg.sender];
         if (seller.shares < shares)
             revert RepaymentSplitterInsufficientShares(loanId, msg.sender, seller.shares, shares);

@@ -59,7 +59,8 @@ contract RiskReserveFund is IRiskReserveFund, ReentrancyGuardTransient {
     function deposit(uint256 amount) external nonReentrant {
         if (!ALLIANCE.isActiveMember(msg.sender, ROLE_PLATFORM)) revert RiskReserveFundNotPlatform(msg.sender);
         if (amount == 0) revert RiskReserveFundZeroAmount();
-        _positions[msg.sender].contributed += SafeCast.toUint128(amount);
+        // A deposit counts once toward the platform's quota, never multiplied like its borrowers' contributions.
+        _positions[msg.sender].deposited += SafeCast.toUint128(amount);
         emit Deposited(msg.sender, amount);
         TOKEN.pullExact(msg.sender, amount);
     }
@@ -68,8 +69,14 @@ contract RiskReserveFund is IRiskReserveFund, ReentrancyGuardTransient {
     function compensate(
         LoanId loanId,
         address platform,
-        uint256 netLoss
+        uint256 netLoss,
+        uint256 loanAge,
+        uint256 installmentsPaid
     ) external onlyWaterfall nonReentrant returns (uint256 paid) {
+        if (loanAge < _policy.minLoanAge || installmentsPaid < _policy.minInstallmentsPaid) {
+            emit CompensationDeclined(loanId, platform, loanAge, installmentsPaid);
+            return 0;
+        }
         paid = (netLoss * _policy.coverageBps) / BPS;
         if (paid > _policy.capPerLoan) paid = _policy.capPerLoan;
         uint256 quota = quotaRemaining(platform);
@@ -113,7 +120,7 @@ contract RiskReserveFund is IRiskReserveFund, ReentrancyGuardTransient {
     /// @inheritdoc IRiskReserveFund
     function quotaRemaining(address platform) public view returns (uint256) {
         PlatformPosition storage position = _positions[platform];
-        uint256 quota = (uint256(position.contributed) * _policy.quotaMultipleBps) / BPS;
+        uint256 quota = (uint256(position.contributed) * _policy.quotaMultipleBps) / BPS + position.deposited;
         uint256 outstanding = uint256(position.compensated) - position.reimbursed;
         return quota > outstanding ? quota - outstanding : 0;
     }

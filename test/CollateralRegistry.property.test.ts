@@ -316,10 +316,8 @@ describe("CollateralRegistry (property)", function () {
               const { outstandingPrincipal } = await f.loans.loanState(ids[i]);
               await f.loans.connect(by).recordRepayment(terms, due.lateInterest + due.interest + outstandingPrincipal);
             } else if (loan === LoanStatus.Defaulted) await f.collateral.connect(by).seize(assetId, terms);
-            else if (loan === LoanStatus.WrittenOff) {
-              await time.increase(Number((await f.loans.alliancePolicy()).publicDefaultDelay));
-              await f.collateral.connect(f.outsider).release(assetId, ids[i]);
-            } else await f.collateral.connect(f.outsider).release(assetId, ids[i]);
+            else if (loan === LoanStatus.WrittenOff) await f.collateral.connect(by).waive(assetId, terms);
+            else await f.collateral.connect(f.outsider).release(assetId, ids[i]);
           }
           const end = await f.collateral.assetOf(assetId);
           const free = Number(end.status) === AssetStatus.Registered && end.lienCount === 0n;

@@ -416,7 +416,7 @@ describe("CollateralRegistry", function () {
       for (const caller of [f.platformA, f.owner, f.governance]) {
         await expect(f.collateral.connect(caller).release(f.car, loanIdOf(f.loanA)))
           .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryLoanNotClosed")
-          .withArgs(loanIdOf(f.loanA), LoanStatus.Funding, ethers.MaxUint256, (t: bigint) => t > 0n);
+          .withArgs(loanIdOf(f.loanA), LoanStatus.Funding);
       }
       await expect(f.collateral.release(f.car, 42n))
         .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryWrongLienStatus")
@@ -486,20 +486,24 @@ describe("CollateralRegistry", function () {
       );
     });
 
-    it("keeps a written-off loan's lien enforceable by its servicer, then lets anyone release it after the public delay", async function () {
+    it("leaves a written-off loan's lien to its servicer, to enforce or waive: the owner cannot wait a silent platform out", async function () {
       const f = await loadFixture(defaultedFixture);
       await f.loans.connect(f.platformB).writeOff(f.loanB);
-      const { statusSince } = await f.loans.loanState(loanIdOf(f.loanB));
-      const releasableAt = Number(statusSince) + Number((await f.loans.alliancePolicy()).publicDefaultDelay);
-      await time.setNextBlockTimestamp(releasableAt - 1);
+      await time.increase(365 * DAY);
       await expect(f.collateral.connect(f.owner).release(f.car, loanIdOf(f.loanB)))
         .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryLoanNotClosed")
-        .withArgs(loanIdOf(f.loanB), LoanStatus.WrittenOff, releasableAt, releasableAt - 1);
-      await time.setNextBlockTimestamp(releasableAt);
-      await expect(f.collateral.connect(f.owner).release(f.car, loanIdOf(f.loanB))).to.emit(
-        f.collateral,
-        "LienReleased",
-      );
+        .withArgs(loanIdOf(f.loanB), LoanStatus.WrittenOff);
+      for (const caller of [f.owner, f.outsider, f.platformA, f.governance]) {
+        await expect(f.collateral.connect(caller).waive(f.car, f.loanB))
+          .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryUnauthorized")
+          .withArgs(caller.address);
+      }
+      await expect(f.collateral.connect(f.platformA).waive(f.car, f.loanA))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryLoanNotClosed")
+        .withArgs(loanIdOf(f.loanA), LoanStatus.Defaulted);
+      await expect(f.collateral.connect(f.platformB).waive(f.car, f.loanB))
+        .to.emit(f.collateral, "LienReleased")
+        .withArgs(f.car, loanIdOf(f.loanB), f.platformB.address);
     });
 
     it("lets the servicer of a written-off loan still seize the asset", async function () {
@@ -565,7 +569,7 @@ describe("CollateralRegistry", function () {
       // Platform A fails: governance expels it and names platform B its successor.
       await f.alliance.expelMember(f.platformA);
       await f.loans.appointSuccessor(f.platformA, f.platformB);
-      await ownerClient(f, f.outsider).loans.takeOverLoans([loanIdOf(f.loanA)]);
+      await f.clientFor(f.outsider).loans.takeOverLoans([loanIdOf(f.loanA)]);
 
       await time.increase(f.loanA.period + f.loanA.gracePeriod + 1);
       await f.loans.connect(f.platformB).markLate(f.loanA);

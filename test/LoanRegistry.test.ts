@@ -758,7 +758,7 @@ describe("LoanRegistry", function () {
     it("lets anyone take a silent platform's Active loan to Defaulted, with the facts a late mark and a default record", async function () {
       const f = await loadFixture(overdueFixture);
       // The same loan, taken to default by its platform, for comparison.
-      const twin = await termsFor(f.platformA, { borrowerRef: toHash32(id("another borrower")) });
+      const twin = await termsFor(f.platformA, { borrowerRef: borrowerRef(NATIONAL_IDS[1], ALLIANCE_KEY) });
       await f.loans.connect(f.platformA).anchorLoan(twin);
       await f.loans.connect(f.platformA).activateLoan(twin);
 

@@ -3,11 +3,19 @@ import fc from "fast-check";
 import { id, MaxUint256 } from "ethers";
 import { loanIdOf, LoanStatus, Role, type LoanTerms } from "../src/client/index.js";
 import { DAY, deployAllianceFixture, ethers, loadFixture, termsFor, time } from "./fixtures.js";
+import type { RiskReserveFund } from "../typechain-types/index.js";
 
 const UNIT = 10n ** 18n;
 const BPS = 10_000n;
 
 /** An insurer with capital, a reserve with platform A's deposit, and a 100 000 loan of platform A in Funding. */
+/** The reserve's policy as it is, with the seasoning asked of a loan before it is compensated set anew. */
+async function withSeasoning(reserve: RiskReserveFund, minLoanAge: number, minInstallmentsPaid: number) {
+  const p = await reserve.policy();
+  const { coverageBps, capPerLoan, quotaMultipleBps } = p;
+  await reserve.setPolicy({ coverageBps, capPerLoan, quotaMultipleBps, minLoanAge, minInstallmentsPaid });
+}
+
 async function lossFixture() {
   const f = await deployAllianceFixture();
   const [insurer, lender2, borrower, payer] = (await ethers.getSigners()).slice(7, 11);
@@ -20,6 +28,8 @@ async function lossFixture() {
     }
   }
   await f.insurance.connect(insurer).depositCapital(200_000n * UNIT);
+  // These tests are about the order of cover, on loans that default at once: no seasoning asked (its own tests follow).
+  await withSeasoning(f.reserve, 0, 0);
   await f.reserve.connect(f.platformA).deposit(20_000n * UNIT);
   const terms = await termsFor(f.platformA, { principal: 100_000n * UNIT });
   await f.loans.connect(f.platformA).anchorLoan(terms);
@@ -64,9 +74,9 @@ describe("LossWaterfall", function () {
       const min = (...v: bigint[]) => v.reduce((a, b) => (a < b ? a : b));
       // The claim: 60% of the loss, at most 60% of the principal (the capital the policy locked).
       const claim = min((loss * 6_000n) / BPS, 60_000n * UNIT);
-      // The reserve: 50% of what is left, within the cap of 100 000, platform A's quota of 3 × 20 000, and the
-      // fund's balance of 20 000.
-      const compensation = min(((loss - claim) * 5_000n) / BPS, 100_000n * UNIT, 60_000n * UNIT, 20_000n * UNIT);
+      // The reserve: 50% of what is left, within the cap of 100 000, platform A's quota (its deposit of 20 000 counts
+      // once) and the fund's balance of 20 000.
+      const compensation = min(((loss - claim) * 5_000n) / BPS, 100_000n * UNIT, 20_000n * UNIT, 20_000n * UNIT);
       const lendersIn = (await f.splitter.bookOf(f.loanId)).lendersIn;
       await expect(f.waterfall.connect(f.platformA).settle(f.terms))
         .to.emit(f.waterfall, "LossSettled")
@@ -268,20 +278,55 @@ describe("LossWaterfall", function () {
         .to.be.revertedWithCustomError(f.reserve, "RiskReserveFundNotPlatform")
         .withArgs(f.insurer.address);
       for (const caller of [f.platformA, f.governance, f.outsider]) {
-        await expect(f.reserve.connect(caller).compensate(f.loanId, f.platformA, UNIT))
+        await expect(f.reserve.connect(caller).compensate(f.loanId, f.platformA, UNIT, 365 * DAY, 12))
           .to.be.revertedWithCustomError(f.reserve, "RiskReserveFundNotWaterfall")
           .withArgs(caller.address);
         await expect(f.reserve.connect(caller).reimburse(f.loanId, f.platformA, UNIT))
           .to.be.revertedWithCustomError(f.reserve, "RiskReserveFundNotWaterfall")
           .withArgs(caller.address);
       }
-      expect(await f.reserve.quotaRemaining(f.platformA)).to.equal(60_000n * UNIT);
+      // A direct deposit counts once toward the quota; only contributions its borrowers paid are multiplied.
+      expect(await f.reserve.quotaRemaining(f.platformA)).to.equal(20_000n * UNIT);
       expect(await f.reserve.balance()).to.equal(20_000n * UNIT);
+    });
+
+    it("compensates no unseasoned loan: a platform lending to itself on a fresh loan takes nothing from the others", async function () {
+      const f = await loadFixture(lossFixture);
+      await withSeasoning(f.reserve, 60 * DAY, 1);
+      await f.insurance.connect(f.insurer).writePolicy(f.terms, 6_000, (await time.latest()) + 365 * DAY);
+      await f.splitter.connect(f.lender).fund(f.terms, 100_000n * UNIT);
+      await defaultLoan(f, f.terms);
+      const state = await f.loans.loanState(f.loanId);
+      const balance = await f.reserve.balance();
+      await expect(f.waterfall.connect(f.platformA).settle(f.terms))
+        .to.emit(f.reserve, "CompensationDeclined")
+        .withArgs(f.loanId, f.platformA.address, state.statusSince - state.activatedAt, 0);
+      expect(await f.reserve.balance()).to.equal(balance);
+      expect((await f.waterfall.caseOf(f.loanId)).reserveBore).to.equal(0n);
+    });
+
+    it("compensates a seasoned loan: old enough, with enough installments repaid", async function () {
+      const f = await loadFixture(lossFixture);
+      await withSeasoning(f.reserve, 60 * DAY, 1);
+      await f.insurance.connect(f.insurer).writePolicy(f.terms, 6_000, (await time.latest()) + 365 * DAY);
+      await f.splitter.connect(f.lender).fund(f.terms, 100_000n * UNIT);
+      await time.increase(f.terms.period);
+      const [, total] = await f.splitter.amountDue(f.terms);
+      await f.splitter.connect(f.payer).repay(f.terms, total);
+      await defaultLoan(f, f.terms);
+      await f.waterfall.connect(f.platformA).settle(f.terms);
+      expect((await f.waterfall.caseOf(f.loanId)).reserveBore).to.be.greaterThan(0n);
     });
 
     it("has its policy set by governance only, with coverage at most 100%", async function () {
       const f = await loadFixture(lossFixture);
-      const policy = { coverageBps: 8_000, capPerLoan: 10n * UNIT, quotaMultipleBps: 10_000 };
+      const policy = {
+        coverageBps: 8_000,
+        capPerLoan: 10n * UNIT,
+        quotaMultipleBps: 10_000,
+        minLoanAge: 30 * DAY,
+        minInstallmentsPaid: 2,
+      };
       await expect(f.reserve.connect(f.platformA).setPolicy(policy))
         .to.be.revertedWithCustomError(f.reserve, "RiskReserveFundNotGovernance")
         .withArgs(f.platformA.address);
@@ -315,6 +360,8 @@ describe("LossWaterfall", function () {
               coverageBps: s.reserveCoverageBps,
               capPerLoan: BigInt(s.capPerLoanK) * 1_000n * UNIT,
               quotaMultipleBps: s.quotaMultipleBps,
+              minLoanAge: 0,
+              minInstallmentsPaid: 0,
             });
             if (s.depositK > 0) await f.reserve.connect(f.platformA).deposit(BigInt(s.depositK) * 1_000n * UNIT);
             await f.insurance.connect(f.insurer).writePolicy(f.terms, s.coverageBps, (await time.latest()) + 365 * DAY);

@@ -79,9 +79,10 @@ struct Lien {
 /// liens together never exceed the appraisal value. A pledged or seized asset cannot be transferred.
 ///
 /// Every lien can end. It is released by anyone once its loan is Repaid, Cancelled or Recovered; once its loan is
-/// WrittenOff it stays enforceable by the loan's servicer, and anyone may release it after the alliance's public delay
-/// since the write-off. When its loan has Defaulted (or was written off), the loan's servicer may seize the asset; a
-/// seized asset whose enforcing loan was made whole some other way (Recovered) goes back to its owner by anyone's call.
+/// WrittenOff its servicer enforces or waives it (and governance can always hand a loan to a servicer that will). When
+/// its loan has Defaulted (or was written off), the loan's servicer may seize the asset; a seized asset whose enforcing
+/// loan was made whole some other way (Recovered) goes back to its owner by anyone's call. A disposal pays nothing to a
+/// lien whose loan owes nothing any more (Repaid, Cancelled, Recovered): it is released.
 /// After the sale the servicer records the disposal and pays the proceeds in: they go to the liens in priority order
 /// (liens of one priority pro rata to their secured amounts), each up to its secured amount and what its loan's loss has
 /// left to recover, and the surplus to the owner. A lien's share goes through the loss waterfall to its loan's lenders
@@ -175,9 +176,9 @@ interface ICollateralRegistry {
     error CollateralRegistryFirstLiensExceedAppraisal(uint256 assetId, uint256 requested, uint256 appraisalValue);
     /// @notice The lien of `loanId` on the asset is `status`, where this cannot be done.
     error CollateralRegistryWrongLienStatus(uint256 assetId, LoanId loanId, LienStatus status);
-    /// @notice A lien is released when its loan is Repaid, Cancelled or Recovered, or written off since before
-    /// `releasableAt`; the loan is `status` (and it is `nowTime`).
-    error CollateralRegistryLoanNotClosed(LoanId loanId, LoanStatus status, uint256 releasableAt, uint256 nowTime);
+    /// @notice A lien is released when its loan is Repaid, Cancelled or Recovered (by anyone), or waived by its servicer
+    /// once it is WrittenOff; the loan is `status`.
+    error CollateralRegistryLoanNotClosed(LoanId loanId, LoanStatus status);
     /// @notice A lien is enforced only when its loan has Defaulted or was written off; it is `status`.
     error CollateralRegistryLoanNotDefaulted(LoanId loanId, LoanStatus status);
     /// @notice Only the servicer of the seizing lien's loan may record the disposal; `caller` is not it.
@@ -229,9 +230,14 @@ interface ICollateralRegistry {
         bytes32 vs
     ) external;
 
-    /// @notice Releases the lien of the loan of `loanId` once that loan is Repaid, Cancelled or Recovered, or once the
-    /// public delay has passed since it was written off. Anyone may call it.
+    /// @notice Releases the lien of the loan of `loanId` once that loan is Repaid, Cancelled or Recovered. Anyone may
+    /// call it.
     function release(uint256 assetId, LoanId loanId) external;
+
+    /// @notice Releases the lien of the WrittenOff loan of `terms` without enforcing it. That loan's servicer only: an
+    /// owner cannot free its asset by waiting out a silent platform (governance hands such a loan to a successor, who
+    /// enforces or waives its liens).
+    function waive(uint256 assetId, LoanTerms calldata terms) external;
 
     /// @notice Takes the asset into custody for disposal, enforcing the lien of the Defaulted (or WrittenOff) loan of
     /// `terms`. That loan's servicer only (its platform or successor, never an expelled member).

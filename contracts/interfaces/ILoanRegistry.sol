@@ -403,7 +403,9 @@ interface ILoanRegistry {
     function appointSuccessor(address platform, address successor) external;
 
     /// @notice Hands each loan of `terms` over to the successor appointed for its platform. Anyone may call it (the
-    /// decision was governance's); each loan's history records the hand-over.
+    /// decision was governance's), but only while that platform is still suspended or expelled, only to a successor that
+    /// is still an active platform, and only for loans still with their platform (a loan governance transferred
+    /// elsewhere stays there); each loan's history records the hand-over.
     function takeOverLoans(LoanTerms[] calldata terms) external;
 
     /// @notice Hands the loans of `terms` over to `successor`, an active platform, whatever their platform's standing
@@ -428,6 +430,9 @@ interface ILoanRegistry {
 
     /// @notice The loan's servicer: the successor it was handed over to, or else its originating platform.
     function servicerOf(LoanTerms calldata terms) external view returns (address);
+
+    /// @notice The servicer of loan `loanId`, whose terms name `platform` (for callers that hold the id, not the terms).
+    function servicerFor(LoanId loanId, address platform) external view returns (address);
 
     /// @notice Whether `account` services the loan now: it is {servicerOf} and has not been expelled. Every contract of
     /// the suite asks this before a servicing action.

@@ -4,20 +4,31 @@ pragma solidity 0.8.28;
 import {LoanId} from "./ILoanRegistry.sol";
 
 /// @notice How the reserve compensates a loss, set by governance.
+/// @dev One slot: coverageBps (16) | capPerLoan (128) | quotaMultipleBps (32) | minLoanAge (32) | minInstallmentsPaid
+/// (16).
 struct ReservePolicy {
     /// @dev Share of the loss left after collateral and insurance that the reserve covers.
     uint16 coverageBps;
     /// @dev Most the reserve pays on one loan.
     uint128 capPerLoan;
-    /// @dev A platform's loans may hold at most `contributed × quotaMultipleBps / 10 000` of unreimbursed compensation.
+    /// @dev A platform's loans may hold at most `contributed × quotaMultipleBps / 10 000 + deposited` of unreimbursed
+    /// compensation: contributions its borrowers actually paid are multiplied, direct deposits count once.
     uint32 quotaMultipleBps;
+    /// @dev Seconds between disbursement and default below which a loan is not compensated (it is not seasoned).
+    uint32 minLoanAge;
+    /// @dev Installments a loan must have repaid before it defaulted to be compensated.
+    uint16 minInstallmentsPaid;
 }
 
 /// @notice A platform's account with the reserve.
+/// @dev Two slots: contributed (128) | compensated (128); reimbursed (128) | deposited (128).
 struct PlatformPosition {
+    /// @dev Risk-reserve contributions its borrowers paid through the repayment waterfall.
     uint128 contributed;
     uint128 compensated;
     uint128 reimbursed;
+    /// @dev What the platform deposited directly.
+    uint128 deposited;
 }
 
 /// @title The alliance's risk reserve fund
@@ -25,12 +36,25 @@ struct PlatformPosition {
 /// and by direct deposit from platforms. When a loan defaults, the loss waterfall asks for compensation of the loss left
 /// after collateral and insurance: `coverage × that loss`, at most the per-loan cap, the platform's remaining quota and
 /// the fund's balance, paid to the lenders. Later recoveries reimburse the fund, up to what it paid.
+///
+/// The fund is the other platforms' money too, so it compensates only seasoned loans (disbursed at least `minLoanAge`
+/// before the default, with at least `minInstallmentsPaid` installments repaid), and a platform's quota grows from the
+/// contributions its borrowers actually paid (times the quota multiple) while its direct deposits count once: a
+/// platform that lends to itself on a fresh loan and defaults it takes nothing out of the others' money.
 interface IRiskReserveFund {
     event ContributionsCollected(address indexed platform, uint256 amount);
     /// @notice The splitter's rounding remainders of closed loans reached the fund: no platform's contribution.
     event RemaindersCollected(uint256 amount);
     event Deposited(address indexed platform, uint256 amount);
     event Compensated(LoanId indexed loanId, address indexed platform, uint256 netLoss, uint256 paid);
+    /// @notice The loan was not seasoned (disbursed `loanAge` seconds before its default, `installmentsPaid` paid): the
+    /// reserve paid nothing.
+    event CompensationDeclined(
+        LoanId indexed loanId,
+        address indexed platform,
+        uint256 loanAge,
+        uint256 installmentsPaid
+    );
     event ReserveReimbursed(LoanId indexed loanId, address indexed platform, uint256 amount);
     event ReservePolicySet(ReservePolicy policy);
     event WaterfallSet(address waterfall);
@@ -49,8 +73,16 @@ interface IRiskReserveFund {
     /// @notice Deposits `amount` (approved beforehand) to the caller's position. Active platform members only.
     function deposit(uint256 amount) external;
 
-    /// @notice Pays the compensation for `netLoss` on `platform`'s loan to the loss waterfall (the caller).
-    function compensate(LoanId loanId, address platform, uint256 netLoss) external returns (uint256 paid);
+    /// @notice Pays the compensation for `netLoss` on `platform`'s loan to the loss waterfall (the caller): nothing for
+    /// a loan that defaulted `loanAge` seconds after disbursement with `installmentsPaid` repaid, when that is below the
+    /// policy's seasoning.
+    function compensate(
+        LoanId loanId,
+        address platform,
+        uint256 netLoss,
+        uint256 loanAge,
+        uint256 installmentsPaid
+    ) external returns (uint256 paid);
 
     /// @notice Takes `amount` recovered on the loan back into the fund. Waterfall only.
     function reimburse(LoanId loanId, address platform, uint256 amount) external;

@@ -15,7 +15,9 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
  *   deployer, so deploy with the default and hand governance over afterwards (the two-step, delayed transfer).
  * - `adminTransferDelay`: seconds between proposing and accepting a new governance account; defaults to 2 days.
  * - `maxPlatformFeeBps`, `maxPremiumBps`, `maxReserveBps`: the alliance's caps on per-loan rates (a year).
- * - `reserveCoverageBps`, `reserveCapPerLoan`, `reserveQuotaMultipleBps`: the reserve fund's compensation policy.
+ * - `reserveCoverageBps`, `reserveCapPerLoan`, `reserveQuotaMultipleBps`, `reserveMinLoanAge` (seconds, default 60 days),
+ *   `reserveMinInstallmentsPaid` (default 1): the reserve fund's compensation policy; only seasoned loans are
+ *   compensated.
  * - `minCommitment`: the least a lender may commit to a loan unless it completes the funding (default 0: none), so that
  *   a network with no transaction fees can refuse dust commitments.
  */
@@ -33,6 +35,8 @@ export default buildModule("LoanLedger", (m) => {
     coverageBps: m.getParameter("reserveCoverageBps", 5_000),
     capPerLoan: m.getParameter("reserveCapPerLoan", 100_000n * 10n ** 18n),
     quotaMultipleBps: m.getParameter("reserveQuotaMultipleBps", 30_000),
+    minLoanAge: m.getParameter("reserveMinLoanAge", 60 * 24 * 60 * 60),
+    minInstallmentsPaid: m.getParameter("reserveMinInstallmentsPaid", 1),
   };
 
   const alliance = m.contract("AllianceRegistry", [adminTransferDelay, governance]);

@@ -103,7 +103,8 @@ const EXPLANATIONS = {
     `${a[1]} cannot take over the loans of ${a[0]}: a successor is an active platform other than the one it replaces, ` +
     `and a whole book passes only from a suspended or expelled platform`,
   LoanRegistryNoSuccessor: (a: Args) =>
-    `${loan(a[0])}: no successor was appointed for its platform ${a[1]}, or the loan already has it`,
+    `${loan(a[0])} cannot pass to a successor of ${a[1]}: none was appointed, the platform is active again, the ` +
+    `successor is no longer an active platform, or the loan was handed over already`,
   LoanRegistryExposureLimit: (a: Args) =>
     `borrower ${String(a[0]).slice(0, 10)}… would have ${a[1]} open loans and ${a[2]} outstanding across the alliance, ` +
     `beyond its limits (${a[3]} loans, ${a[4]} principal; 0 is no limit)`,
@@ -158,8 +159,8 @@ const EXPLANATIONS = {
     `first-priority liens on ${asset(a[0])} would secure ${a[1]}, above its appraisal value ${a[2]}`,
   CollateralRegistryWrongLienStatus: (a: Args) => `the lien of ${loan(a[1])} on ${asset(a[0])} is ${lienStatus(a[2])}`,
   CollateralRegistryLoanNotClosed: (a: Args) =>
-    `${loan(a[0])} is ${status(a[1])}; its lien is released once Repaid, Cancelled or Recovered` +
-    (BigInt(a[2] as bigint) < 2n ** 255n ? `, or by anyone from ${time(a[2])}` : ""),
+    `${loan(a[0])} is ${status(a[1])}; its lien is released once Repaid, Cancelled or Recovered, or waived by its ` +
+    `servicer once written off`,
   CollateralRegistryLoanNotDefaulted: (a: Args) =>
     `${loan(a[0])} is ${status(a[1])}; a lien is enforced once it has Defaulted (or was written off)`,
   CollateralRegistryNotSeizingPlatform: (a: Args) =>

@@ -78,7 +78,12 @@ export class InsuranceClient {
 export interface ReservePolicyInfo {
   coverageBps: number;
   capPerLoan: bigint;
+  /** Contributions paid by the platform's borrowers count this many bps toward its quota; deposits count once. */
   quotaMultipleBps: number;
+  /** Seconds from disbursement to default below which a loan gets no compensation. */
+  minLoanAge: number;
+  /** Installments a loan must have repaid before defaulting to be compensated. */
+  minInstallmentsPaid: number;
 }
 
 /** Typed access to the RiskReserveFund: contributions, deposits, policy and positions. */
@@ -108,6 +113,8 @@ export class ReserveClient {
       coverageBps: Number(p.coverageBps),
       capPerLoan: p.capPerLoan,
       quotaMultipleBps: Number(p.quotaMultipleBps),
+      minLoanAge: Number(p.minLoanAge),
+      minInstallmentsPaid: Number(p.minInstallmentsPaid),
     };
   }
 
@@ -116,7 +123,13 @@ export class ReserveClient {
       read(() => this.contract.positionOf(platform)),
       read(() => this.contract.quotaRemaining(platform)),
     ]);
-    return { contributed: p.contributed, compensated: p.compensated, reimbursed: p.reimbursed, quotaRemaining: quota };
+    return {
+      contributed: p.contributed,
+      deposited: p.deposited,
+      compensated: p.compensated,
+      reimbursed: p.reimbursed,
+      quotaRemaining: quota,
+    };
   }
 
   balance(): Promise<bigint> {

@@ -114,6 +114,8 @@ export function planRisk(p: Parsed, print: Print): Command | undefined {
               current.quotaMultipleBps,
               2 ** 32 - 1,
             ),
+            minLoanAge: current.minLoanAge,
+            minInstallmentsPaid: current.minInstallmentsPaid,
           });
         }
         const policy = await ctx.reserve.policy();
