@@ -13,7 +13,7 @@ contract ScheduleMathTest {
     error InterestIncreased(uint256 k, uint256 interest, uint256 previous);
     error LateInterestBeforeGraceEnd(uint256 lateInterest);
     error LastInstallmentAboveLevel(uint256 lastInstallment, uint256 level);
-    error LevelMoreThanOneWeiAboveTheAnnuity(uint256 level, uint256 lastInstallment);
+    error LevelMoreThanOneWeiAboveTheAnnuity(uint256 level, uint256 owedWhenSettled);
     error LevelDecreasedWithThePrincipal(uint256 principal, uint256 level, uint256 levelOfOneWeiMore);
 
     struct Terms {
