@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: UNLICENSED
 pragma solidity 0.8.28;
 
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ScheduleMath, ScheduleKind} from "../contracts/libraries/ScheduleMath.sol";
 
 /// @notice Fuzz tests of the schedule math: the properties every schedule kind must keep for any terms the loan
@@ -11,6 +12,9 @@ contract ScheduleMathTest {
     error PrincipalBeforeBalloon(uint256 k, uint256 principalPart);
     error InterestIncreased(uint256 k, uint256 interest, uint256 previous);
     error LateInterestBeforeGraceEnd(uint256 lateInterest);
+    error LastInstallmentAboveLevel(uint256 lastInstallment, uint256 level);
+    error LevelMoreThanOneWeiAboveTheAnnuity(uint256 level, uint256 owedWhenSettled);
+    error LevelDecreasedWithThePrincipal(uint256 principal, uint256 level, uint256 levelOfOneWeiMore);
 
     struct Terms {
         ScheduleKind kind;
@@ -83,6 +87,65 @@ contract ScheduleMathTest {
         }
     }
 
+    /// @dev The level payment is never short of the exact annuity A, and interest is rounded down, so the balance
+    /// left for the last installment never exceeds the exact one and the last installment is at most A <= level.
+    function testFuzz_annuityLastInstallmentNeverExceedsTheLevel(
+        uint96 principal,
+        uint16 rateBps,
+        uint16 installments,
+        uint32 period
+    ) public pure {
+        Terms memory t = _terms(principal, rateBps, uint8(ScheduleKind.EqualInstallment), installments, period);
+        _requireLastInstallmentWithinLevel(t);
+    }
+
+    /// @dev Where 27-decimal compounding was 12.6 million wei short: the largest principal, 1 bps, two daily
+    /// installments; and the other corners of the registry's bounds.
+    function test_annuityLastInstallmentNeverExceedsTheLevelAtTheBounds() public pure {
+        uint256 maxPrincipal = type(uint96).max;
+        _requireLastInstallmentWithinLevel(Terms(ScheduleKind.EqualInstallment, maxPrincipal, 1, 2, 1 days));
+        _requireLastInstallmentWithinLevel(Terms(ScheduleKind.EqualInstallment, 1e24, 1, 2, 1 days));
+        _requireLastInstallmentWithinLevel(Terms(ScheduleKind.EqualInstallment, maxPrincipal, 1, 360, 1 days));
+        _requireLastInstallmentWithinLevel(Terms(ScheduleKind.EqualInstallment, maxPrincipal, 10_000, 360, 30 days));
+        _requireLastInstallmentWithinLevel(Terms(ScheduleKind.EqualInstallment, maxPrincipal, 10_000, 5, 1830 days));
+        _requireLastInstallmentWithinLevel(Terms(ScheduleKind.EqualInstallment, maxPrincipal, 10_000, 1, 1830 days));
+    }
+
+    /// @dev The other side of the bound: `level - 2` is below the exact annuity A, so paying it every period while
+    /// interest is rounded up (which only raises the balance) must leave a last installment above `level - 2`. If
+    /// `level` were two or more wei above A, `level - 2` would be enough and this fails.
+    function testFuzz_annuityLevelIsLessThanTwoWeiAboveTheAnnuity(
+        uint96 principal,
+        uint16 rateBps,
+        uint16 installments,
+        uint32 period
+    ) public pure {
+        Terms memory t = _terms(principal, rateBps, uint8(ScheduleKind.EqualInstallment), installments, period);
+        uint256 level = ScheduleMath.levelPayment(t.principal, t.rateBps, t.installments, t.period);
+        if (level < 2) return;
+        uint256 payment = level - 2;
+        uint256 owed = t.principal + _interestUp(t.principal, t);
+        for (uint256 k = 1; k < t.installments; ++k) {
+            // Paying `payment` settled the loan early: it was not short, so `level` is two or more wei above A.
+            if (owed <= payment) revert LevelMoreThanOneWeiAboveTheAnnuity(level, owed);
+            uint256 balance = owed - payment;
+            owed = balance + _interestUp(balance, t);
+        }
+        if (owed <= payment) revert LevelMoreThanOneWeiAboveTheAnnuity(level, owed);
+    }
+
+    function testFuzz_levelPaymentNeverDecreasesWithThePrincipal(
+        uint96 principal,
+        uint16 rateBps,
+        uint16 installments,
+        uint32 period
+    ) public pure {
+        Terms memory t = _terms(principal, rateBps, uint8(ScheduleKind.EqualInstallment), installments, period);
+        uint256 level = ScheduleMath.levelPayment(t.principal, t.rateBps, t.installments, t.period);
+        uint256 levelOfOneWeiMore = ScheduleMath.levelPayment(t.principal + 1, t.rateBps, t.installments, t.period);
+        if (levelOfOneWeiMore < level) revert LevelDecreasedWithThePrincipal(t.principal, level, levelOfOneWeiMore);
+    }
+
     function testFuzz_interestOnlyAndBulletRepayPrincipalOnlyAtTheEnd(
         uint96 principal,
         uint16 rateBps,
@@ -138,5 +201,22 @@ contract ScheduleMathTest {
         uint256 nowTime = uint256(dueDate) + (elapsed % (g + 1));
         uint256 late = ScheduleMath.lateInterest(amount, lateFeeBps, dueDate, g, nowTime);
         if (late != 0) revert LateInterestBeforeGraceEnd(late);
+    }
+
+    function _requireLastInstallmentWithinLevel(Terms memory t) private pure {
+        uint256 level = ScheduleMath.levelPayment(t.principal, t.rateBps, t.installments, t.period);
+        (uint256[] memory principalParts, uint256[] memory interestParts) = ScheduleMath.schedule(
+            t.kind,
+            t.principal,
+            t.rateBps,
+            t.installments,
+            t.period
+        );
+        uint256 last = principalParts[t.installments - 1] + interestParts[t.installments - 1];
+        if (last > level) revert LastInstallmentAboveLevel(last, level);
+    }
+
+    function _interestUp(uint256 balance, Terms memory t) private pure returns (uint256) {
+        return Math.mulDiv(balance, t.rateBps * t.period, ScheduleMath.BPS * ScheduleMath.YEAR, Math.Rounding.Ceil);
     }
 }

@@ -7,7 +7,7 @@ import { ScheduleKind, type LoanTerms } from "./types.js";
 export const BPS = 10_000n;
 export const YEAR = 365n * 86_400n;
 export const DAY = 86_400n;
-export const RAY = 10n ** 27n;
+export const Q128 = 1n << 128n;
 
 function mulDiv(a: bigint, b: bigint, c: bigint): bigint {
   return (a * b) / c;
@@ -26,21 +26,38 @@ export function periodInterest(balance: bigint, annualRateBps: number, period: n
   return mulDiv(balance, BigInt(annualRateBps) * BigInt(period), BPS * YEAR);
 }
 
-function rayPow(base: bigint, exponent: bigint): bigint {
-  let result = RAY;
-  for (;;) {
-    if ((exponent & 1n) === 1n) result = mulDiv(result, base, RAY);
-    exponent >>= 1n;
-    if (exponent === 0n) return result;
-    base = mulDiv(base, base, RAY);
-  }
+/** ScheduleMath._mulShr128: floor(x * y / 2^128), refused from 2^192 on. */
+function mulShr128(x: bigint, y: bigint): bigint {
+  const result = (x * y) >> 128n;
+  if (result >> 192n !== 0n) throw new RangeError("levelPayment: growth sum out of range");
+  return result;
 }
 
+function log2(n: bigint): bigint {
+  return BigInt(n.toString(2).length - 1);
+}
+
+/** ScheduleMath._growthSumDown: the sum of (1+i)^k for k < n in Q128, every step rounded down. */
+function growthSumDown(rateNumerator: bigint, n: bigint): bigint {
+  let sum = Q128;
+  for (let bit = (1n << log2(n)) >> 1n; bit !== 0n; bit >>= 1n) {
+    sum = mulShr128(sum, 2n * Q128 + (sum * rateNumerator) / (BPS * YEAR));
+    if ((n & bit) !== 0n) sum += Q128 + (sum * rateNumerator) / (BPS * YEAR);
+  }
+  return sum;
+}
+
+/**
+ * The annuity's level payment: the exact annuity rounded up to the wei, or one wei more when the exact value is an
+ * integer or lies within 4e-10 wei below one (ScheduleMath.levelPayment states why).
+ */
 export function levelPayment(principal: bigint, annualRateBps: number, installments: number, period: number): bigint {
-  const rateRay = mulDiv(BigInt(annualRateBps) * BigInt(period), RAY, BPS * YEAR);
-  if (rateRay === 0n) return mulDivUp(principal, 1n, BigInt(installments));
-  const growth = rayPow(RAY + rateRay, BigInt(installments));
-  return mulDivUp(principal, mulDiv(rateRay, growth, RAY), growth - RAY);
+  if (annualRateBps === 0) return mulDivUp(principal, 1n, BigInt(installments));
+  if (installments === 0) throw new RangeError("levelPayment: no installments");
+  const rateNumerator = BigInt(annualRateBps) * BigInt(period);
+  if (rateNumerator >> 48n !== 0n) throw new RangeError("levelPayment: rate times period out of range");
+  const growthSum = growthSumDown(rateNumerator, BigInt(installments));
+  return mulDivUp(principal, rateNumerator * growthSum + BPS * YEAR * Q128, BPS * YEAR * growthSum);
 }
 
 export interface InstallmentParts {
