@@ -326,7 +326,13 @@ say(
   `   Ming pledges his car to a 60 000 loan funded by lenders 1 and 2 through the splitter; the insurer covers 50% ` +
     `of its loss (backed by 100 000 of capital) and platform B has deposited 20 000 in the risk reserve`,
 );
-say("   then Ming stops paying");
+// Ming pays two installments, so the loan is seasoned: the reserve compensates only loans that ran a while and paid.
+await token.mint(carOwner, 20_000n * 10n ** 18n);
+for (let k = 0; k < 2; k++) {
+  await time.increase(30 * DAY);
+  await splitterAs(carOwner).repay(carLoanId);
+}
+say("   Ming pays two installments, then stops paying");
 await time.increase(30 * DAY + carLoan.gracePeriod + DAY);
 await asB.markLate(carLoanId);
 await time.increase(carLoan.defaultThreshold);
