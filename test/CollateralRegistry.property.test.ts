@@ -222,7 +222,10 @@ describe("CollateralRegistry (property)", function () {
               }
             }
             liens.sort((a, b) => a.priority - b.priority);
-            const seizer = platformOf(liens.find((l) => l.enforcing)!.terms);
+            const enforcing = liens.find((l) => l.enforcing)!.terms;
+            // Only the seizing loan's servicer sells; an expelled platform without a successor yet cannot.
+            if (!(await f.loans.mayService(enforcing, platformOf(enforcing)))) continue;
+            const seizer = platformOf(enforcing);
             const proceeds = BigInt(step.proceedsK) * 1_000n * UNIT + 3n;
             const receipt = await (
               await f.collateral.connect(seizer).dispose(
