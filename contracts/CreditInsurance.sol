@@ -92,10 +92,12 @@ contract CreditInsurance is ICreditInsurance, ReentrancyGuardTransient {
             reimbursed: 0
         });
         emit PolicyWritten(loanId, msg.sender, coverageBps, termEnd, maxClaim);
+        SPLITTER.setCover(loanId, termEnd);
     }
 
     /// @inheritdoc ICreditInsurance
-    function releasePolicy(LoanId loanId) external {
+    function releasePolicy(LoanTerms calldata terms) external {
+        LoanId loanId = computeLoanId(terms);
         Policy storage policy = _policies[loanId];
         if (policy.status != PolicyStatus.Active) revert CreditInsuranceWrongPolicyStatus(loanId, policy.status);
         LoanState memory state = LOANS.loanState(loanId);
@@ -110,21 +112,31 @@ contract CreditInsurance is ICreditInsurance, ReentrancyGuardTransient {
                 state.status != LoanStatus.WrittenOff &&
                 state.status != LoanStatus.Recovered;
         if (!closed && !expired) revert CreditInsuranceWrongLoanStatus(loanId, state.status);
+        if (!closed && state.status != LoanStatus.Funding) {
+            // The policy covers any default whose first missed due date falls within its term: while such an
+            // installment is unpaid, the insurer cannot walk away with the capital that backs it.
+            uint256 nextDue = uint256(state.activatedAt) + uint256(state.installmentsPaid + 1) * terms.period;
+            if (nextDue <= policy.termEnd) revert CreditInsuranceInstallmentUnpaid(loanId, nextDue, policy.termEnd);
+        }
         policy.status = PolicyStatus.Released;
         _capital[policy.insurer].locked -= policy.maxClaim;
         emit PolicyReleased(loanId, policy.insurer);
+        SPLITTER.setCover(loanId, 0);
     }
 
     /// @inheritdoc ICreditInsurance
-    function payClaim(LoanId loanId, uint256 netLoss) external onlyWaterfall nonReentrant returns (uint256 paid) {
+    function payClaim(
+        LoanId loanId,
+        uint256 netLoss,
+        uint256 firstMissedDue
+    ) external onlyWaterfall nonReentrant returns (uint256 paid) {
         Policy storage policy = _policies[loanId];
         if (policy.status != PolicyStatus.Active) return 0;
-        // Cover only a default within the term.
-        LoanState memory state = LOANS.loanState(loanId);
         InsurerCapital storage account = _capital[policy.insurer];
         account.locked -= policy.maxClaim;
         policy.status = PolicyStatus.Claimed;
-        if (state.statusSince <= policy.termEnd) {
+        // Cover a default whose first missed due date fell within the term, however late it was declared.
+        if (firstMissedDue <= policy.termEnd) {
             paid = (netLoss * policy.coverageBps) / BPS;
             if (paid > policy.maxClaim) paid = policy.maxClaim;
         }

@@ -105,7 +105,8 @@ contract LossWaterfall is ILossWaterfall, ReentrancyGuardTransient {
         c.settled = true;
 
         uint256 netLoss = uint256(c.loss) - c.recoveredBefore;
-        uint256 claim = INSURANCE.payClaim(loanId, netLoss);
+        uint256 firstMissedDue = uint256(state.activatedAt) + uint256(state.installmentsPaid + 1) * terms.period;
+        uint256 claim = INSURANCE.payClaim(loanId, netLoss, firstMissedDue);
         // Seasoning: how long the loan ran before it defaulted, and how many installments it paid.
         uint256 compensation = RESERVE.compensate(
             loanId,

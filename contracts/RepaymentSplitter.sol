@@ -42,6 +42,7 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     FeeCaps private _caps;
     address private _reserve;
     address private _waterfall;
+    address private _insurance;
     uint256 private _minCommitment;
     /// @dev Rounding remainders of closed loans, owed to the reserve (collected with the contributions).
     uint256 private _remainders;
@@ -214,10 +215,17 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
             _rethrowWithFees(reason, fees);
         }
 
-        book.lendersIn += (amount - fees).toUint128();
+        // A premium buys cover: without a policy covering the loan now, it goes to the lenders, who bear the risk.
+        uint256 toLenders = amount - fees;
+        if (split.premium != 0 && block.timestamp > book.coverEnd) {
+            toLenders += split.premium;
+            emit PremiumToLenders(loanId, split.premium);
+        } else if (split.premium != 0) {
+            _fees[book.insurer] += split.premium;
+        }
+        book.lendersIn += toLenders.toUint128();
         // The platform fee pays for servicing: it follows the loan to a successor.
         _fees[state.handedOver ? LOANS.servicerOf(terms) : terms.platform] += split.platformFee;
-        if (split.premium != 0) _fees[book.insurer] += split.premium;
         if (split.reserve != 0) _reserveOwed[terms.platform] += split.reserve;
         if (outstandingAfter == 0) book.phase = FundingPhase.Repaid;
         emit RepaymentSplit(loanId, msg.sender, installment, amount, split);
@@ -373,6 +381,21 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     /// @inheritdoc IRepaymentSplitter
     function setReserve(address reserve_) external onlyGovernance {
         _setReserve(reserve_);
+    }
+
+    /// @inheritdoc IRepaymentSplitter
+    function setInsurance(address insurance_) external onlyGovernance {
+        if (_insurance != address(0)) revert RepaymentSplitterInsuranceSet(_insurance);
+        if (insurance_ == address(0)) revert RepaymentSplitterZeroAddress();
+        _insurance = insurance_;
+        emit InsuranceSet(insurance_);
+    }
+
+    /// @inheritdoc IRepaymentSplitter
+    function setCover(LoanId loanId, uint40 coverEnd) external {
+        if (msg.sender != _insurance) revert RepaymentSplitterNotInsurance(msg.sender);
+        _books[loanId].coverEnd = coverEnd;
+        emit CoverSet(loanId, coverEnd);
     }
 
     /// @inheritdoc IRepaymentSplitter

@@ -101,6 +101,9 @@ async function lendersUpTo(count: number) {
   }
   return lenders.slice(0, count);
 }
+await token.mint(insurer, 10n ** 9n * UNIT);
+await token.connect(insurer).approve(suite.insurance, ethers.MaxUint256);
+await suite.insurance.connect(insurer).depositCapital(10n ** 9n * UNIT);
 await token.mint(payer, 10n ** 9n * UNIT);
 await token.connect(payer).approve(splitter, ethers.MaxUint256);
 const config = {
@@ -116,6 +119,10 @@ async function fundedLoan(count: number) {
   const loanTerms = { ...(await terms()), principal: BigInt(count) * 100n * UNIT };
   await loans.anchorLoan(loanTerms);
   await splitter.connect(platform).openFunding(loanTerms, config);
+  // Insured, so that every repayment also credits the insurer's premium: the full waterfall.
+  await suite.insurance
+    .connect(insurer)
+    .writePolicy(loanTerms, 5_000, (await networkHelpers.time.latest()) + 3650 * DAY);
   for (const lender of await lendersUpTo(count)) await splitter.connect(lender).fund(loanTerms, 100n * UNIT);
   return loanTerms;
 }

@@ -246,18 +246,18 @@ describe("LossWaterfall", function () {
       await expect(f.insurance.connect(f.insurer).withdrawCapital(150_000n * UNIT, f.insurer))
         .to.be.revertedWithCustomError(f.insurance, "CreditInsuranceCapitalLocked")
         .withArgs(f.insurer.address, 150_000n * UNIT, 140_000n * UNIT);
-      await expect(f.insurance.releasePolicy(f.loanId))
+      await expect(f.insurance.releasePolicy(f.terms))
         .to.be.revertedWithCustomError(f.insurance, "CreditInsuranceWrongLoanStatus")
         .withArgs(f.loanId, LoanStatus.Funding);
       await f.splitter.connect(f.platformA).cancelFunding(f.terms);
-      await expect(f.insurance.releasePolicy(f.loanId)).to.emit(f.insurance, "PolicyReleased");
+      await expect(f.insurance.releasePolicy(f.terms)).to.emit(f.insurance, "PolicyReleased");
       expect((await f.insurance.capitalOf(f.insurer)).locked).to.equal(0n);
     });
 
     it("pays claims and takes reimbursements from the loss waterfall only, which governance names once", async function () {
       const f = await loadFixture(lossFixture);
       for (const caller of [f.insurer, f.platformA, f.outsider]) {
-        await expect(f.insurance.connect(caller).payClaim(f.loanId, UNIT))
+        await expect(f.insurance.connect(caller).payClaim(f.loanId, UNIT, 0))
           .to.be.revertedWithCustomError(f.insurance, "CreditInsuranceNotWaterfall")
           .withArgs(caller.address);
         await expect(f.insurance.connect(caller).reimburse(f.loanId, UNIT))

@@ -85,6 +85,11 @@ describe("RepaymentSplitter conservation (property)", function () {
           premiumBps: s.premiumBps,
           reserveBps: s.reserveBps,
         });
+        // The insurer covers the loan, so its premium is its fee (without cover it would go to the lenders).
+        await f.token.mint(f.insurer, terms.principal);
+        await f.token.connect(f.insurer).approve(f.insurance, terms.principal);
+        await f.insurance.connect(f.insurer).depositCapital(terms.principal);
+        await f.insurance.connect(f.insurer).writePolicy(terms, 10_000, (await time.latest()) + 3650 * DAY);
         for (const [i, lender] of lenders.entries()) await f.splitter.connect(lender).fund(terms, commitments[i]);
 
         // Fees owed: the platform's, the insurer's, the reserve fund's (rounding remainders) and the platform's reserve

@@ -46,7 +46,16 @@ const COMMITMENTS = [20_000n * UNIT, 30_000n * UNIT, 40_000n * UNIT];
 async function openFixture() {
   const f = await loadFixture(splitterFixture);
   await f.splitter.connect(f.platformA).openFunding(f.terms, f.config);
+  await insure(f, f.terms);
   return f;
+}
+
+/** The named insurer writes a full-cover policy for two years, so that the loan's premium buys cover and reaches it. */
+async function insure(f: SplitterFixture, terms: typeof f.terms) {
+  await f.token.mint(f.insurer, terms.principal);
+  await f.token.connect(f.insurer).approve(f.insurance, terms.principal);
+  await f.insurance.connect(f.insurer).depositCapital(terms.principal);
+  await f.insurance.connect(f.insurer).writePolicy(terms, 10_000, (await time.latest()) + 730 * DAY);
 }
 
 async function fundedFixture() {
@@ -472,6 +481,21 @@ describe("RepaymentSplitter", function () {
   });
 
   describe("repayments", function () {
+    it("pays the premium to the lenders, not the named insurer, while no policy covers the loan", async function () {
+      const f = await loadFixture(splitterFixture);
+      await f.splitter.connect(f.platformA).openFunding(f.terms, f.config);
+      for (const [i, lender] of f.lenders.entries()) await f.splitter.connect(lender).fund(f.terms, COMMITMENTS[i]);
+      await time.increase(30 * DAY);
+      const [due, total] = await f.splitter.amountDue(f.terms);
+      expect(due.premium).to.be.greaterThan(0n);
+      const lendersIn = (await f.splitter.bookOf(f.loanId)).lendersIn;
+      await expect(f.splitter.connect(f.payer).repay(f.terms, total))
+        .to.emit(f.splitter, "PremiumToLenders")
+        .withArgs(f.loanId, due.premium);
+      expect(await f.splitter.feesOwed(f.insurer)).to.equal(0n);
+      expect((await f.splitter.bookOf(f.loanId)).lendersIn - lendersIn).to.equal(total - due.platformFee - due.reserve);
+    });
+
     // Paying exactly what amountDue quotes always works, even when the installment is only fees (or nothing at all),
     // so a borrower who pays the quote can never be marked Late for it.
     for (const kind of [

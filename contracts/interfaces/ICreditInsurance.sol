@@ -33,7 +33,10 @@ struct InsurerCapital {
 
 /// @title Credit insurance written by insurer members on individual loans
 /// @notice An insurer deposits capital, then writes a policy on a loan it was named for when the loan was opened for
-/// funding (its premium arrives through the repayment waterfall). The policy locks `principal × coverage` of the
+/// funding (its premium arrives through the repayment waterfall, and only while the policy covers the loan: without
+/// cover the premium goes to the lenders). A policy covers any default whose first missed due date falls within its
+/// term, whenever the default is declared; its capital cannot be released while an installment due within the term is
+/// unpaid. The policy locks `principal × coverage` of the
 /// insurer's capital, so an insurer without enough free capital cannot write it. When the loan defaults, the loss
 /// waterfall claims `coverage × (loss left after collateral)`, at most the locked amount, and passes it to the lenders;
 /// later recoveries reimburse the insurer, up to what it paid. A policy whose loan was repaid, cancelled or recovered in
@@ -71,6 +74,9 @@ interface ICreditInsurance {
     /// @notice A policy is written on a Funding or Active loan, and released once it is closed or its term ended
     /// without a default; the loan is `loanStatus`.
     error CreditInsuranceWrongLoanStatus(LoanId loanId, LoanStatus loanStatus);
+    /// @notice The installment due at `dueDate`, within the policy's term ending `termEnd`, is unpaid: the policy still
+    /// covers its default and its capital stays locked.
+    error CreditInsuranceInstallmentUnpaid(LoanId loanId, uint256 dueDate, uint256 termEnd);
 
     function depositCapital(uint256 amount) external;
 
@@ -79,11 +85,13 @@ interface ICreditInsurance {
     /// @notice Writes a policy covering `coverageBps` of the loan's loss until `termEnd`. Active insurer members only.
     function writePolicy(LoanTerms calldata terms, uint16 coverageBps, uint40 termEnd) external;
 
-    /// @notice Frees the policy's capital once its loan is Repaid or Cancelled, or its term ended before any default.
-    function releasePolicy(LoanId loanId) external;
+    /// @notice Frees the policy's capital once its loan is Repaid, Cancelled or Recovered, or once its term has ended
+    /// with every installment due within the term paid (a loan still in funding has none due).
+    function releasePolicy(LoanTerms calldata terms) external;
 
-    /// @notice Pays the claim for a defaulted loan's `netLoss` to the loss waterfall (the caller). Waterfall only.
-    function payClaim(LoanId loanId, uint256 netLoss) external returns (uint256 paid);
+    /// @notice Pays the claim for a defaulted loan's `netLoss` to the loss waterfall (the caller), when the loan's first
+    /// missed due date `firstMissedDue` falls within the policy's term. Waterfall only.
+    function payClaim(LoanId loanId, uint256 netLoss, uint256 firstMissedDue) external returns (uint256 paid);
 
     /// @notice Takes `amount` recovered on the loan back into the insurer's capital. Waterfall only.
     function reimburse(LoanId loanId, uint256 amount) external;

@@ -68,6 +68,9 @@ struct LoanBook {
     uint16 premiumBps;
     uint16 reserveBps;
     FundingPhase phase;
+    /// @dev Until when the named insurer's policy covers the loan (zero: no cover). The premium accrues to the insurer
+    /// only while it does; otherwise it goes to the lenders, who bear the uninsured risk.
+    uint40 coverEnd;
     uint128 lendersIn;
     uint96 committed;
     address borrowerPayout;
@@ -133,6 +136,11 @@ interface IRepaymentSplitter {
     event ReserveSet(address indexed reserve);
     event WaterfallSet(address indexed waterfall);
     event MinCommitmentSet(uint256 minCommitment);
+    event InsuranceSet(address indexed insurance);
+    /// @notice The loan's policy now covers it until `coverEnd` (zero: no longer).
+    event CoverSet(LoanId indexed loanId, uint40 coverEnd);
+    /// @notice The premium part of a repayment, `amount`, went to the lenders: no policy covered the loan.
+    event PremiumToLenders(LoanId indexed loanId, uint256 amount);
 
     // ---------------------------------------------------------------- errors
 
@@ -173,6 +181,10 @@ interface IRepaymentSplitter {
     error RepaymentSplitterNotWaterfall(address caller);
     /// @notice The loss waterfall was named already; it cannot be replaced.
     error RepaymentSplitterWaterfallSet(address waterfall);
+    /// @notice `caller` is not the credit insurance contract, the one that says when a policy covers a loan.
+    error RepaymentSplitterNotInsurance(address caller);
+    /// @notice The credit insurance contract was named already; it cannot be replaced.
+    error RepaymentSplitterInsuranceSet(address insurance);
     /// @notice Only the reserve collects reserve contributions; `caller` is not it.
     error RepaymentSplitterNotReserve(address caller);
     /// @notice Nothing is owed to `account`.
@@ -239,6 +251,13 @@ interface IRepaymentSplitter {
 
     /// @notice Names the loss waterfall, once. Governance only.
     function setWaterfall(address waterfall) external;
+
+    /// @notice Names the credit insurance contract, once. Governance only.
+    function setInsurance(address insurance) external;
+
+    /// @notice Records that the loan's named insurer covers it until `coverEnd` (zero: no longer). The credit insurance
+    /// contract only, when a policy is written, released or claimed.
+    function setCover(LoanId loanId, uint40 coverEnd) external;
 
     /// @notice The least a commitment may be, unless it completes a loan's funding. Governance only.
     function setMinCommitment(uint256 minCommitment) external;

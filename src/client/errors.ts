@@ -184,6 +184,11 @@ const EXPLANATIONS = {
   CreditInsuranceWrongPolicyStatus: (a: Args) =>
     `${loan(a[0])}'s policy is in status ${a[1]}, where this cannot be done`,
   CreditInsuranceWrongLoanStatus: (a: Args) => `${loan(a[0])} is ${status(a[1])}, where this cannot be done`,
+  CreditInsuranceInstallmentUnpaid: (a: Args) =>
+    `${loan(a[0])}'s installment due ${time(a[1])} falls within the policy's term (to ${time(a[2])}) and is unpaid: ` +
+    `the policy still covers its default`,
+  RepaymentSplitterNotInsurance: (a: Args) => `${a[0]} is not the credit insurance contract`,
+  RepaymentSplitterInsuranceSet: (a: Args) => `the splitter's credit insurance contract is ${a[0]} already`,
   RiskReserveFundNotPlatform: (a: Args) => `${a[0]} is not an active platform member`,
   RiskReserveFundNotGovernance: (a: Args) => `${a[0]} is not governance, or the waterfall is already named`,
   RiskReserveFundNotWaterfall: (a: Args) => `${a[0]} is not the loss waterfall`,

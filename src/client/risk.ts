@@ -51,8 +51,9 @@ export class InsuranceClient {
     return transact(() => this.contract.writePolicy(terms, coverageBps, termEnd));
   }
 
-  releasePolicy(loanId: LoanId): Promise<ContractTransactionReceipt> {
-    return transact(() => this.contract.releasePolicy(loanId));
+  async releasePolicy(loanId: LoanId): Promise<ContractTransactionReceipt> {
+    const terms = toStruct(await this.loans.terms(loanId));
+    return transact(() => this.contract.releasePolicy(terms));
   }
 
   async policy(loanId: LoanId): Promise<PolicyInfo> {

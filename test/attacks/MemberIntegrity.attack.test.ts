@@ -271,6 +271,104 @@ describe("Member integrity: attacks on the issue-10 rules", function () {
     });
   });
 
+  describe("fees buy something", function () {
+    it("an insurer whose policy it released collects no further premium", async function () {
+      // Rule: a premium accrues only while cover exists. The insurer writes a short policy, releases it once its term
+      // ends (its capital unlocked), and the splitter keeps paying it the premium on every repayment.
+      const f = await loadFixture(attackFixture);
+      const loan = await termsFor(f.platformA, { principal: 10_000n * UNIT });
+      await f.loans.connect(f.platformA).anchorLoan(loan);
+      await f.splitter.connect(f.platformA).openFunding(loan, {
+        borrowerPayout: f.owner.address,
+        ...NO_FEES,
+        insurer: f.insurer.address,
+        premiumBps: 200,
+      });
+      await f.token.mint(f.insurer, 10_000n * UNIT);
+      await f.token.connect(f.insurer).approve(f.insurance, MaxUint256);
+      await f.insurance.connect(f.insurer).depositCapital(10_000n * UNIT);
+      await f.insurance.connect(f.insurer).writePolicy(loan, 10_000, (await time.latest()) + 20 * DAY);
+      await f.splitter.connect(f.lender).fund(loan, loan.principal);
+
+      await time.increase(25 * DAY);
+      await f.insurance.connect(f.outsider).releasePolicy(loan);
+      await f.insurance.connect(f.insurer).withdrawCapital(10_000n * UNIT, f.insurer);
+
+      const [, total] = await f.splitter.amountDue(loan);
+      await f.token.mint(f.owner, total);
+      await f.token.connect(f.owner).approve(f.splitter, total);
+      const before = await f.splitter.feesOwed(f.insurer);
+      await f.splitter.connect(f.owner).repay(loan, total);
+      expect(await f.splitter.feesOwed(f.insurer)).to.equal(before);
+      expect((await f.splitter.bookOf(loanIdOf(loan))).coverEnd).to.equal(0n);
+    });
+
+    it("an insurer named on a loan that never wrote a policy collects no premium", async function () {
+      const f = await loadFixture(attackFixture);
+      const loan = await termsFor(f.platformA, { principal: 10_000n * UNIT });
+      await f.loans.connect(f.platformA).anchorLoan(loan);
+      await f.splitter.connect(f.platformA).openFunding(loan, {
+        borrowerPayout: f.owner.address,
+        ...NO_FEES,
+        insurer: f.insurer.address,
+        premiumBps: 200,
+      });
+      await f.splitter.connect(f.lender).fund(loan, loan.principal);
+      await time.increase(20 * DAY);
+
+      const [, total] = await f.splitter.amountDue(loan);
+      await f.token.mint(f.owner, total);
+      await f.token.connect(f.owner).approve(f.splitter, total);
+      await f.splitter.connect(f.owner).repay(loan, total);
+      expect((await f.insurance.policyOf(loanIdOf(loan))).status).to.equal(0n);
+      expect(await f.splitter.feesOwed(f.insurer)).to.equal(0n);
+    });
+  });
+
+  describe("an insurer wants its capital back", function () {
+    it("an insurer cannot walk away from a loan that was already defaultable within its policy's term", async function () {
+      // Rule: nobody can stop a default from reaching the insurance claim. Cover is judged by when someone declared the
+      // default (statusSince), and a policy past its term may be released while the loan is not yet Defaulted. The loan
+      // misses its first installment and could be declared in default on day 120 of a 130-day policy; the platform
+      // waits (it is entitled to until the public delay) and the insurer releases its cover on day 131 and withdraws
+      // its capital. The lenders' claim is gone (and it would be even without the release: the default was declared
+      // after the term ends, so payClaim pays nothing).
+      const f = await loadFixture(attackFixture);
+      const loan = await termsFor(f.platformA, { principal: 10_000n * UNIT });
+      await f.loans.connect(f.platformA).anchorLoan(loan);
+      await f.splitter.connect(f.platformA).openFunding(loan, {
+        borrowerPayout: f.owner.address,
+        ...NO_FEES,
+        insurer: f.insurer.address,
+        premiumBps: 200,
+      });
+      await f.token.mint(f.insurer, 10_000n * UNIT);
+      await f.token.connect(f.insurer).approve(f.insurance, MaxUint256);
+      await f.insurance.connect(f.insurer).depositCapital(10_000n * UNIT);
+      await f.splitter.connect(f.lender).fund(loan, loan.principal);
+      const activatedAt = Number((await f.loans.loanState(loanIdOf(loan))).activatedAt);
+      const termEnd = activatedAt + 130 * DAY;
+      await f.insurance.connect(f.insurer).writePolicy(loan, 10_000, termEnd);
+      // Defaultable from day 30 + 90 = 120, inside the term.
+      expect(activatedAt + loan.period + loan.defaultThreshold).to.be.below(termEnd);
+
+      await time.increaseTo(termEnd + 1);
+      // The insurer's move; whether or not it is allowed, the lenders' cover must survive it.
+      await f.insurance
+        .connect(f.insurer)
+        .releasePolicy(loan)
+        .then(
+          () => undefined,
+          () => undefined,
+        );
+      const delay = Number((await f.loans.alliancePolicy()).publicDefaultDelay);
+      await time.increaseTo(activatedAt + loan.period + loan.defaultThreshold + delay + 1);
+      await f.loans.connect(f.platformA).markDefaulted(loan);
+      await f.waterfall.connect(f.platformA).settle(loan);
+      expect((await f.insurance.policyOf(loanIdOf(loan))).claimPaid).to.be.above(0n);
+    });
+  });
+
   describe("the splitter's view of a closed loss", function () {
     it("a Recovered loan's book closes: every lender settles and the rounding remainder goes to a named party", async function () {
       // Rule: money is conserved, every token a suite contract holds is owed to a named party. The registry closes the
