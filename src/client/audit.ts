@@ -483,7 +483,8 @@ function checkMoney(
         });
       }
       lendersIn += lenders;
-    } else if (record.event === "RecoveryReceived") {
+    } else if (record.event === "RecoveryReceived" || record.event === "PremiumToLenders") {
+      // A premium without cover goes to the lenders, like a recovery.
       lendersIn += big(a.amount);
     } else if (record.event === "FundingCancelled") {
       lendersIn += big(a.committed);
