@@ -193,7 +193,15 @@ await splitterAs(platformB).openFunding(fundedId, {
   premiumBps: 50,
   reserveBps: 25,
 });
-say("   terms: platform fee 1.00%, insurance premium 0.50%, reserve contribution 0.25% a year on the outstanding");
+// The insurer covers the loan: a premium reaches it only while its policy does.
+const insuranceAs = new InsuranceClient(String(suite.insurance.target), insurer, asB);
+await token.mint(insurer, 200_000n * 10n ** 18n);
+await insuranceAs.depositCapital(100_000n * 10n ** 18n);
+await insuranceAs.writePolicy(fundedId, 3_000, (await time.latest()) + 2 * 365 * DAY);
+say(
+  "   terms: platform fee 1.00%, insurance premium 0.50% (the insurer covers 30% of a loss), reserve contribution " +
+    "0.25% a year on the outstanding",
+);
 const lenders = [lender1, lender2, lender3];
 const names = ["lender 1", "lender 2", "lender 3"];
 const commitments = [20_000n, 30_000n, 40_000n].map((v) => v * 10n ** 18n);
@@ -312,8 +320,6 @@ await splitterAs(platformB).openFunding(carLoanId, {
   premiumBps: 60,
   reserveBps: 25,
 });
-const insuranceAs = new InsuranceClient(String(suite.insurance.target), insurer, asB);
-await token.mint(insurer, 100_000n * 10n ** 18n);
 await insuranceAs.depositCapital(100_000n * 10n ** 18n);
 await insuranceAs.writePolicy(carLoanId, 5_000, (await time.latest()) + 365 * DAY);
 const reserveAs = new ReserveClient(String(suite.reserve.target), platformB);
