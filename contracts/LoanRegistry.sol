@@ -176,9 +176,8 @@ contract LoanRegistry is ILoanRegistry {
         // The default threshold lies beyond the grace period, so an Active loan here is overdue: it passes through
         // Late, recording the same facts and credit events as a late mark would have.
         if (from == LoanStatus.Active) _setStatus(loanId, state, terms, LoanStatus.Late);
-        PaymentDue memory due = _paymentDue(loanId, terms, state);
-        uint256 interest = due.interest + due.lateInterest;
         uint256 principal = state.outstandingPrincipal;
+        uint256 interest = _missedInterest(terms, state, principal);
         // Both parts are below 2^128: principal fits 96 bits, interest is a fraction of it per period plus late interest
         // bounded by a year at 100%.
         _losses[loanId] = Loss({principal: uint128(principal), interest: uint128(interest)});
@@ -222,6 +221,14 @@ contract LoanRegistry is ILoanRegistry {
         unchecked {
             repayment.prepayment = amount - installmentDue;
             repayment.outstandingAfter = outstanding - due.principal - repayment.prepayment;
+        }
+        if (repayment.prepayment != 0) {
+            // Every installment already due is paid, with its interest, late interest and fees, before any prepayment:
+            // skipping installments and then prepaying must never cost less than paying on time.
+            uint256 nextDue = uint256(state.activatedAt) + uint256(due.installment + 1) * terms.period;
+            if (block.timestamp >= nextDue) {
+                revert LoanRegistryInstallmentsDue(loanId, due.installment + 1, nextDue, installmentDue);
+            }
         }
         // Both fit: outstandingAfter is at most the outstanding principal, itself below 2^96.
         state.outstandingPrincipal = uint96(repayment.outstandingAfter);
@@ -729,6 +736,47 @@ contract LoanRegistry is ILoanRegistry {
             terms.gracePeriod,
             block.timestamp
         );
+    }
+
+    /// @dev The interest and late interest of every installment missed by now (due and unpaid), as the schedule would
+    /// have charged them had each been paid when the next one was: the loss a default records. Bounded by the schedule's
+    /// length (at most `MAX_INSTALLMENTS`).
+    function _missedInterest(
+        LoanTerms calldata terms,
+        LoanState storage state,
+        uint256 balance
+    ) private view returns (uint256 interest) {
+        ScheduleKind kind = ScheduleKind(terms.scheduleKind);
+        uint256 level =
+            kind == ScheduleKind.EqualInstallment
+                ? ScheduleMath.levelPayment(terms.principal, terms.annualRateBps, terms.installments, terms.period)
+                : 0;
+        uint256 activatedAt = state.activatedAt;
+        for (uint256 k = uint256(state.installmentsPaid) + 1; k <= terms.installments; ++k) {
+            uint256 dueDate = activatedAt + k * terms.period;
+            // The first missed installment is always counted; later ones once their due date has come.
+            if (k > uint256(state.installmentsPaid) + 1 && dueDate > block.timestamp) break;
+            (uint256 principalPart, uint256 interestPart) = ScheduleMath.installment(
+                kind,
+                terms.principal,
+                terms.annualRateBps,
+                terms.installments,
+                terms.period,
+                k,
+                balance,
+                level
+            );
+            interest +=
+                interestPart +
+                ScheduleMath.lateInterest(
+                    principalPart + interestPart,
+                    terms.lateFeeBps,
+                    dueDate,
+                    terms.gracePeriod,
+                    block.timestamp
+                );
+            balance -= principalPart;
+        }
     }
 
     /// @dev Moves the loan to `to`, records the fact, and keeps the borrower's

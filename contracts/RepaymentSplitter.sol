@@ -198,25 +198,29 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         if (amount < fees) revert RepaymentSplitterPaymentBelowDue(loanId, amount, fees + _installmentDue(terms));
 
         _pull(msg.sender, amount);
-        uint16 installment;
-        uint256 outstandingAfter;
-        try LOANS.recordRepayment(terms, amount - fees) returns (
+        (
+            bool recorded,
             PaymentDue memory due,
             uint256 prepayment,
-            uint256 outstanding
-        ) {
-            installment = due.installment;
-            split.lateInterest = due.lateInterest;
-            split.interest = due.interest;
-            split.principal = due.principal;
-            split.prepayment = prepayment;
-            outstandingAfter = outstanding;
-        } catch (bytes memory reason) {
-            _rethrowWithFees(reason, fees);
+            uint256 outstandingAfter,
+            bytes memory reason
+        ) = _record(terms, amount - fees);
+        uint256 applied = amount;
+        if (!recorded) {
+            if (bytes4(reason) != ILoanRegistry.LoanRegistryInstallmentsDue.selector) _rethrowWithFees(reason, fees);
+            // A later installment has fallen due too: this payment settles this installment only, never a prepayment,
+            // and what the payer sent beyond it (a margin for late interest, say) goes back to it.
+            (, , , uint256 installmentDue) = abi.decode(Bytes.slice(reason, 4), (LoanId, uint256, uint256, uint256));
+            applied = installmentDue + fees;
+            (due, prepayment, outstandingAfter) = LOANS.recordRepayment(terms, installmentDue);
         }
+        split.lateInterest = due.lateInterest;
+        split.interest = due.interest;
+        split.principal = due.principal;
+        split.prepayment = prepayment;
 
         // A premium buys cover: without a policy covering the loan now, it goes to the lenders, who bear the risk.
-        uint256 toLenders = amount - fees;
+        uint256 toLenders = applied - fees;
         if (split.premium != 0 && block.timestamp > book.coverEnd) {
             toLenders += split.premium;
             emit PremiumToLenders(loanId, split.premium);
@@ -228,7 +232,23 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         _fees[state.handedOver ? LOANS.servicerOf(terms) : terms.platform] += split.platformFee;
         if (split.reserve != 0) _reserveOwed[terms.platform] += split.reserve;
         if (outstandingAfter == 0) book.phase = FundingPhase.Repaid;
-        emit RepaymentSplit(loanId, msg.sender, installment, amount, split);
+        emit RepaymentSplit(loanId, msg.sender, due.installment, applied, split);
+        if (applied < amount) TOKEN.safeTransfer(msg.sender, amount - applied);
+    }
+
+    /// @dev The registry's record of a repayment of `net` to the lenders, or the reason it refused it.
+    function _record(
+        LoanTerms calldata terms,
+        uint256 net
+    )
+        private
+        returns (bool recorded, PaymentDue memory due, uint256 prepayment, uint256 outstanding, bytes memory reason)
+    {
+        try LOANS.recordRepayment(terms, net) returns (PaymentDue memory d, uint256 p, uint256 o) {
+            return (true, d, p, o, "");
+        } catch (bytes memory r) {
+            reason = r;
+        }
     }
 
     /// @inheritdoc IRepaymentSplitter

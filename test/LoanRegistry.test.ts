@@ -9,6 +9,7 @@ import {
   loanIdOf,
   LoanStatus,
   replayHeads,
+  lateInterest,
   schedule,
   ScheduleKind,
   TERMS_FIELD_NAMES,
@@ -849,6 +850,107 @@ describe("LoanRegistry", function () {
       expect(await f.loans.systemPowersOf(f.splitter)).to.equal(3n);
       expect(await f.loans.systemPowersOf(f.waterfall)).to.equal(2n);
       expect(await f.loans.systemPowersOf(f.collateral)).to.equal(2n);
+    });
+  });
+
+  describe("money rules: skipping installments never pays less than paying on time", function () {
+    /** Platform A's 12-month annuity, Active: the registry records its repayments directly (no splitter). */
+    async function activeFixture() {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      await f.loans.connect(f.platformA).activateLoan(f.terms);
+      const { activatedAt } = await f.loans.loanState(f.loanId);
+      return { ...f, activatedAt: Number(activatedAt) };
+    }
+    const installmentOf = (due: { lateInterest: bigint; interest: bigint; principal: bigint }) =>
+      due.lateInterest + due.interest + due.principal;
+    /** Interest and late interest the history records as paid. */
+    async function chargesPaid(f: AllianceFixture, loanId: LoanId) {
+      const history = await f.clientFor(f.auditor).loans.history(loanId);
+      return history.entries.reduce(
+        (sum, e) => (e.fact.kind === "RepaymentRecorded" ? sum + e.fact.interest + e.fact.lateInterest : sum),
+        0n,
+      );
+    }
+
+    it("refuses a prepayment while a later installment has fallen due, naming what to pay first", async function () {
+      const f = await loadFixture(activeFixture);
+      const nextDue = f.activatedAt + 2 * f.terms.period;
+      await time.setNextBlockTimestamp(nextDue);
+      const due = await f.loans.nextPayment(f.terms);
+      const { outstandingPrincipal } = await f.loans.loanState(f.loanId);
+      await expect(
+        f.loans.connect(f.platformA).recordRepayment(f.terms, due.lateInterest + due.interest + outstandingPrincipal),
+      )
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryInstallmentsDue")
+        // The installment to pay first, with its late interest as of that second.
+        .withArgs(f.loanId, 2, nextDue, (v: bigint) => v > installmentOf(due));
+    });
+
+    it("charges a borrower who skips three months and then prepays at least what a punctual one pays", async function () {
+      const f = await loadFixture(activeFixture);
+      const punctual = await termsFor(f.platformA, { borrowerRef: borrowerRef(NATIONAL_IDS[1], ALLIANCE_KEY) });
+      await f.loans.connect(f.platformA).anchorLoan(punctual);
+      await f.loans.connect(f.platformA).activateLoan(punctual);
+      const punctualStart = Number((await f.loans.loanState(loanIdOf(punctual))).activatedAt);
+      const loans = f.loans.connect(f.platformA);
+      const payoff = async (terms: LoanTerms) => {
+        const due = await loans.nextPayment(terms);
+        return due.lateInterest + due.interest + (await loans.loanState(loanIdOf(terms))).outstandingPrincipal;
+      };
+      // The punctual borrower pays three installments on their due dates, then everything.
+      for (let k = 1; k <= 3; k++) {
+        await time.setNextBlockTimestamp(punctualStart + k * f.terms.period);
+        await loans.recordRepayment(punctual, installmentOf(await loans.nextPayment(punctual)));
+      }
+      // The skipper pays nothing for three months; then it must settle each due installment before it may prepay.
+      const day = f.activatedAt + 3 * f.terms.period + DAY;
+      await time.setNextBlockTimestamp(day);
+      await expect(loans.recordRepayment(f.terms, await payoff(f.terms))).to.be.revertedWithCustomError(
+        f.loans,
+        "LoanRegistryInstallmentsDue",
+      );
+      // Each installment with its late interest as of the second it is paid.
+      for (let k = 1; k <= 3; k++) {
+        const due = await loans.nextPayment(f.terms);
+        const at = day + k;
+        const late = lateInterest(
+          due.principal + due.interest,
+          f.terms.lateFeeBps,
+          Number(due.dueDate),
+          f.terms.gracePeriod,
+          at,
+        );
+        await time.setNextBlockTimestamp(at);
+        await loans.recordRepayment(f.terms, due.principal + due.interest + late);
+      }
+      await loans.recordRepayment(f.terms, await payoff(f.terms));
+      await loans.recordRepayment(punctual, await payoff(punctual));
+      expect(await chargesPaid(f, f.loanId)).to.be.at.least(await chargesPaid(f, loanIdOf(punctual)));
+    });
+
+    it("records at default the interest and late interest of every missed installment, not only the first", async function () {
+      const f = await loadFixture(activeFixture);
+      // Four installments missed by the time of the default.
+      const at = f.activatedAt + 4 * f.terms.period + DAY;
+      await time.setNextBlockTimestamp(at);
+      await f.loans.connect(f.platformA).markDefaulted(f.terms);
+      const rows = schedule(f.terms).slice(0, 4);
+      const interest = rows.reduce((sum, r) => sum + r.interest, 0n);
+      const late = rows.reduce(
+        (sum, r) =>
+          sum +
+          lateInterest(
+            r.principal + r.interest,
+            f.terms.lateFeeBps,
+            f.activatedAt + r.k * f.terms.period,
+            f.terms.gracePeriod,
+            at,
+          ),
+        0n,
+      );
+      const loss = await f.loans.lossOf(f.loanId);
+      expect(loss.principal).to.equal(f.terms.principal);
+      expect(loss.interest).to.equal(interest + late);
     });
   });
 

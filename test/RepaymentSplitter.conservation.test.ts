@@ -116,8 +116,11 @@ describe("RepaymentSplitter conservation (property)", function () {
             await f.loans.connect(f.platformA).markLate(terms);
           }
           const [due, total] = await f.splitter.amountDue(terms);
-          const outstanding = (await f.loans.loanState(loanId)).outstandingPrincipal;
-          const prepayment = ((outstanding - due.principal) * BigInt(step.prepaymentPermille)) / 1_000n;
+          const now = await f.loans.loanState(loanId);
+          // Prepayment is taken only once no later installment has fallen due (the registry's rule).
+          const laterDue = Number(now.activatedAt) + (Number(now.installmentsPaid) + 2) * terms.period;
+          const permille = (await time.latest()) + 1 >= laterDue ? 0 : step.prepaymentPermille;
+          const prepayment = ((now.outstandingPrincipal - due.principal) * BigInt(permille)) / 1_000n;
           const amount = total + prepayment;
           const receipt = await (await f.splitter.connect(f.payer).repay(terms, amount)).wait();
           paidIn += amount;

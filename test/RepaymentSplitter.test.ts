@@ -481,6 +481,25 @@ describe("RepaymentSplitter", function () {
   });
 
   describe("repayments", function () {
+    it("settles only the next installment while a later one is due too, and gives the payer back the rest", async function () {
+      const f = await loadFixture(fundedFixture);
+      await time.increase(2 * f.terms.period + DAY);
+      const [due, total] = await f.splitter.amountDue(f.terms);
+      const outstanding = (await f.loans.loanState(f.loanId)).outstandingPrincipal;
+      // Trying to pay everything at once, two installments behind: only the first installment is taken.
+      const tx = f.splitter.connect(f.payer).repay(f.terms, total + outstanding - due.principal);
+      await expect(tx).to.emit(f.splitter, "RepaymentSplit");
+      const state = await f.loans.loanState(f.loanId);
+      expect(state.installmentsPaid).to.equal(1n);
+      const receipt = await (await tx).wait();
+      const split = f.splitter.interface.parseLog(
+        receipt!.logs.find((l) => l.topics[0] === f.splitter.interface.getEvent("RepaymentSplit").topicHash)!,
+      )!.args;
+      expect(split.split.prepayment).to.equal(0n);
+      await expect(tx).to.changeTokenBalance(ethers, f.token, f.payer, -split.amount);
+      expect(split.amount).to.be.at.least(total);
+    });
+
     it("pays the premium to the lenders, not the named insurer, while no policy covers the loan", async function () {
       const f = await loadFixture(splitterFixture);
       await f.splitter.connect(f.platformA).openFunding(f.terms, f.config);

@@ -287,6 +287,9 @@ interface ILoanRegistry {
     error LoanRegistryPaymentBelowInstallment(LoanId loanId, uint256 amount, uint256 due);
     /// @notice `amount` exceeds everything the loan can take now, `maxPayable`.
     error LoanRegistryPaymentExceedsBalance(LoanId loanId, uint256 amount, uint256 maxPayable);
+    /// @notice Installment `installment` fell due at `dueDate` too: it must be paid before any prepayment. Pay
+    /// `installmentDue` (the installment settled now) first, then the next one.
+    error LoanRegistryInstallmentsDue(LoanId loanId, uint256 installment, uint256 dueDate, uint256 installmentDue);
     /// @notice `caller` is not a funding delegate (a system contract governance names).
     error LoanRegistryNotFundingDelegate(address caller);
     /// @notice `caller` is not a history writer (a system contract governance names).
@@ -346,8 +349,8 @@ interface ILoanRegistry {
     /// @notice Active or Late → Defaulted, once the next installment is `defaultThreshold` overdue: by the loan's
     /// servicer, and by anyone once the alliance's `publicDefaultDelay` has passed too, so that a failed or silent
     /// platform cannot hide a default. An Active loan passes through Late first (the same facts and credit events as a
-    /// late mark followed by a default). Records the loss (outstanding principal, and the interest and late interest
-    /// due) and a Defaulted credit event.
+    /// late mark followed by a default). Records the loss (outstanding principal, and the interest and late interest of
+    /// every installment missed by then, as the schedule charges them) and a Defaulted credit event.
     function markDefaulted(LoanTerms calldata terms) external;
 
     /// @notice Defaulted → Recovered: the loss was recovered in full. Closes the loan's exposure.
@@ -357,7 +360,9 @@ interface ILoanRegistry {
     function writeOff(LoanTerms calldata terms) external;
 
     /// @notice Records a repayment of `amount` on an Active or Late loan. It must settle the next installment at least
-    /// (late interest, interest and scheduled principal, in that order); the rest prepays principal. Repaying the last
+    /// (late interest, interest and scheduled principal, in that order); the rest prepays principal, but only once no
+    /// later installment has fallen due: every installment due is paid, with its interest and late interest, before
+    /// any prepayment, so that no payment pattern pays less than paying on time. Repaying the last
     /// of the principal moves the loan to Repaid; bringing a Late loan up to date moves it back to Active.
     /// @return due The installment settled, as it stood before the payment.
     /// @return prepayment The part of `amount` that prepaid principal.

@@ -210,7 +210,9 @@ interface IRepaymentSplitter {
 
     // ---------------------------------------------------------------- repayments and payouts
 
-    /// @notice Pays `amount` (approved beforehand) towards the loan, from any account. See the waterfall above.
+    /// @notice Pays `amount` (approved beforehand) towards the loan, from any account. See the waterfall above. Every
+    /// installment already due is paid before any prepayment: while a later installment has fallen due too, the payment
+    /// settles the next installment only and the rest of `amount` goes back to the payer.
     function repay(LoanTerms calldata terms, uint256 amount) external returns (Split memory split);
 
     /// @notice Pays `amount` (approved beforehand) recovered on a funded loan to its lenders, pro rata like a repayment

@@ -87,6 +87,9 @@ const EXPLANATIONS = {
   LoanRegistryPaymentBelowInstallment: (a: Args) =>
     `${loan(a[0])}: payment ${a[1]} does not settle the next installment, which needs ${a[2]}`,
   LoanRegistryPaymentExceedsBalance: (a: Args) => `${loan(a[0])}: payment ${a[1]} exceeds the payable ${a[2]}`,
+  LoanRegistryInstallmentsDue: (a: Args) =>
+    `${loan(a[0])}: installment ${a[1]} fell due ${time(a[2])} too, and due installments are paid before any ` +
+    `prepayment: pay ${a[3]} now, then the next installment`,
   LoanRegistryNotFundingDelegate: (a: Args) => `${a[0]} is not a funding delegate (a system contract governance names)`,
   LoanRegistryNotHistoryWriter: (a: Args) => `${a[0]} is not a history writer (a system contract governance names)`,
   LoanRegistryInvalidSystemPowers: (a: Args) =>
