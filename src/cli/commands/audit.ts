@@ -1,10 +1,14 @@
 /** The auditor's export and verification. */
+import { JsonRpcProvider } from "ethers";
 import {
   LoanLedgerError,
+  InputError,
   shortLoanId,
   toLoanId,
   formatLoanId,
   collectLedger,
+  headsSentence,
+  proveExport,
   readExport,
   verifyLedger,
   writeExport,
@@ -39,40 +43,57 @@ export function planAudit(p: Parsed, print: Print): Command | undefined {
     return async (_p, ctx, io) => {
       const ledger = await collectLedger(auditSources(ctx), ctx.fromBlock, progress(io));
       const files = await writeExport(out, ledger);
+      const loans = Object.keys(ledger.heads).length;
       print(
         io,
-        { out, files, loans: Object.keys(ledger.heads).length },
-        `exported ${Object.keys(ledger.heads).length} loans (${ledger.loans.length} history entries, ` +
-          `${ledger.money.length} money events, ${ledger.assets.length} asset events, ${ledger.members.length} member events) to ${out}`,
+        { out, files, loans, block: ledger.block },
+        `exported ${loans} loans (${ledger.loans.length} history entries, ${ledger.money.length} money events, ` +
+          `${ledger.assets.length} asset events, ${ledger.members.length} member events) as of block ` +
+          `${ledger.block?.number} (${ledger.block?.hash}) to ${out}`,
       );
     };
   }
   if (action === "verify") {
     const loan = p.loan === undefined ? undefined : formatLoanId(loanIdArg(p.loan));
+    const { fromExport, rpc } = p;
+    if (rpc !== undefined && fromExport === undefined) {
+      throw new InputError("--rpc proves an export: give the export with --from-export <dir>");
+    }
     const verify: Command = async (_p, ctx, io) => {
-      // From an export, the check needs no chain at all.
-      const ledger = p.fromExport
-        ? await readExport(p.fromExport)
+      // From an export, the check needs no chain, unless it is to be proven against one (--rpc).
+      const ledger = fromExport
+        ? await readExport(fromExport)
         : await collectLedger(auditSources(ctx), ctx.fromBlock, progress(io));
-      const report = await verifyLedger(ledger, { loanId: loan, docsDir: p.docs, progress: progress(io) });
+      let proof;
+      if (fromExport && rpc) {
+        const provider = new JsonRpcProvider(rpc, undefined, { batchStallTime: 0 });
+        try {
+          proof = await proveExport(ledger, provider, { loanId: loan, progress: progress(io) });
+        } finally {
+          provider.destroy();
+        }
+      }
+      const report = await verifyLedger(ledger, { loanId: loan, docsDir: p.docs, proof, progress: progress(io) });
       const files = await writeReport(p.out ?? ".", report);
       const summary = `${report.loans.length} loan(s), ${report.entries} history entries, ${report.findings.length} finding(s); report in ${files.join(" and ")}`;
       print(
         io,
         report,
         report.ok
-          ? `verified ${summary}`
+          ? `verified ${summary}\n${headsSentence(report)}`
           : [
               ...report.findings.map(
                 (f) =>
-                  `${f.check}: loan ${f.loanId ? shortLoanId(toLoanId(f.loanId)) : "-"}${f.entry ? ` entry ${f.entry}` : ""}: ${f.message}`,
+                  `${f.check}: ${f.file ? `file ${f.file}` : `loan ${f.loanId ? shortLoanId(toLoanId(f.loanId)) : "-"}`}` +
+                  `${f.entry ? ` entry ${f.entry}` : ""}: ${f.message}`,
               ),
               `FAILED ${summary}`,
+              headsSentence(report),
             ].join("\n"),
       );
       if (!report.ok) throw new LoanLedgerError(`the ledger does not verify: ${report.findings.length} finding(s)`);
     };
-    verify.offline = p.fromExport !== undefined;
+    verify.offline = fromExport !== undefined;
     return verify;
   }
   return undefined;
