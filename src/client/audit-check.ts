@@ -104,8 +104,8 @@ export interface AuditReport {
 
 const big = (v: Json | undefined) => BigInt(String(v ?? 0));
 
-/** The fact of an exported record, typed again (amounts back to bigint). */
-function factOf(record: LoanRecord): LoanFact {
+/** The fact of an exported record, typed again (amounts back to bigint); undefined for a kind it does not know. */
+function factOf(record: LoanRecord): LoanFact | undefined {
   const f = record.fact;
   const at = Number(f.at);
   switch (f.kind) {
@@ -138,8 +138,10 @@ function factOf(record: LoanRecord): LoanFact {
       return { kind: "ServicerChanged", from: toAddress(String(f.from)), to: toAddress(String(f.to)), at };
     case "LossRecorded":
       return { kind: "LossRecorded", principal: big(f.principal), interest: big(f.interest), at };
-    default:
+    case "Anchored":
       return { kind: "Anchored", at };
+    default:
+      return undefined;
   }
 }
 
@@ -292,6 +294,16 @@ export function checkLedger(
     records.forEach((record, i) => {
       const entry = i + 1;
       const fact = factOf(record);
+      if (!fact) {
+        found({
+          check: "history",
+          entry,
+          ...where(record),
+          message: `entry ${entry} records a fact of kind ${JSON.stringify(record.fact.kind)}, which the verifier cannot decode`,
+        });
+        head = record.head.toLowerCase();
+        return;
+      }
       if (i > 0 && byChainOrder(records[i - 1], record) >= 0) {
         found({
           check: "order",

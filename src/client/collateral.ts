@@ -232,8 +232,8 @@ export class CollateralClient {
   /** The document hash of the asset's latest appraisal: it lives in the events, not in storage. */
   private async latestAppraisalDoc(assetId: AssetId): Promise<Hash32> {
     const [registered, revalued] = await Promise.all([
-      read(() => this.contract.queryFilter(this.contract.filters.CollateralRegistered(assetId), this.fromBlock)),
-      read(() => this.contract.queryFilter(this.contract.filters.CollateralRevalued(assetId), this.fromBlock)),
+      queryEvents(this.contract, this.contract.filters.CollateralRegistered(assetId), this.fromBlock),
+      queryEvents(this.contract, this.contract.filters.CollateralRevalued(assetId), this.fromBlock),
     ]);
     const latest = [...registered, ...revalued]
       .sort((x, y) => x.blockNumber - y.blockNumber || x.index - y.index)

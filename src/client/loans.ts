@@ -255,8 +255,10 @@ export class LoanRegistryClient {
 
   /** Every loan `platform` anchored, in order. */
   async loansOf(platform: Address): Promise<LoanId[]> {
-    const events = await read(() =>
-      this.contract.queryFilter(this.contract.filters.LoanAnchored(undefined, platform), this.fromBlock),
+    const events = await queryEvents(
+      this.contract,
+      this.contract.filters.LoanAnchored(undefined, platform),
+      this.fromBlock,
     );
     return events.map((e) => toLoanId(e.args.loanId));
   }
