@@ -12,6 +12,7 @@ import {
   type Position,
 } from "./audit-export.js";
 import { factHash, GENESIS_HEAD, nextHead, type LoanFact } from "./history.js";
+import { InputError } from "./errors.js";
 import { formatLoanId, toAddress, toHash32, toLoanId } from "./ids.js";
 import { loanIdOf } from "./loans.js";
 import { isTransitionAllowed, LOAN_STATUS_NAMES, LoanStatus, type LoanTerms } from "./types.js";
@@ -163,7 +164,7 @@ const sameHash = (a: string | undefined, b: string | undefined) =>
   a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
 
 /** The export's files against its manifest's digests (only for an export read from disk). */
-function checkManifest(ledger: LedgerExport, findings: Finding[]): void {
+function checkManifest(ledger: LedgerFacts, findings: Finding[]): void {
   if (!ledger.digests) return;
   const manifest = ledger.manifest;
   if (!manifest) {
@@ -201,7 +202,7 @@ function checkManifest(ledger: LedgerExport, findings: Finding[]): void {
 }
 
 /** The export's block and chain against what a node says (when the export is being proven). */
-function checkProofBlock(ledger: LedgerExport, proof: ChainProof, findings: Finding[]): boolean {
+function checkProofBlock(ledger: LedgerFacts, proof: ChainProof, findings: Finding[]): boolean {
   let ok = true;
   if (proof.chainId !== ledger.chainId) {
     ok = false;
@@ -221,281 +222,375 @@ function checkProofBlock(ledger: LedgerExport, proof: ChainProof, findings: Find
   return ok;
 }
 
+/** What the checker keeps per loan while records stream past: a few fields, whatever the loan's history length. */
+interface LoanState {
+  platform: string;
+  summary: PlatformSummary;
+  entries: number;
+  anchored: boolean;
+  head: string;
+  status: LoanStatus;
+  last?: Position;
+  /** The loan's latest RepaymentRecorded (its transaction and amount), and a split seen before it in its transaction. */
+  repayment?: { tx: string; amount: bigint };
+  pendingSplit?: { record: EventRecord; lenders: bigint };
+  /** The money events of the loan's current transaction, for checks across one transaction's events. */
+  tx: EventRecord[];
+  lendersIn: bigint;
+  paidOut: bigint;
+}
+
+/** What the checker needs to know about the export beyond its records, once they have all been seen. */
+export interface LedgerFacts {
+  chainId: string;
+  block?: BlockRef;
+  heads: Record<string, string>;
+  headsProvenAt?: BlockRef;
+  manifest?: LedgerExport["manifest"];
+  digests?: Record<string, string>;
+}
+
+export interface CheckOptions {
+  /** Check only this loan. */
+  loanId?: string;
+  /** keccak256 of every file of the documents folder. */
+  documents?: { hashes: ReadonlySet<string>; folder: string };
+  now?: Date;
+}
+
 /**
- * Checks an export (or a freshly read ledger): the files against the manifest, every loan's terms against its id,
- * every hash chain entry by entry and against the loan's head, chain order, the transition table, that repayments add
- * up, documents against `documents` (keccak256 of each file of the documents folder), and that payouts and compensation
- * are accounted for. With `proof`, the heads are the chain's at the export's block, and the export's own heads, block
+ * The verifier's state machine: it takes the export's loan and money records in chain order, one at a time, keeping a
+ * few fields per loan (so memory does not grow with the length of histories), and judges what is left at the end:
+ * the heads, the payouts, the files against the manifest and, with a proof, the export against the chain.
+ */
+export class LedgerChecker {
+  private readonly findings: Finding[] = [];
+  private readonly loans = new Map<string, LoanState>();
+  private readonly platforms: Record<string, PlatformSummary> = {};
+  private entries = 0;
+
+  constructor(private readonly options: CheckOptions = {}) {}
+
+  /** The loans seen so far, in the order of their first record. */
+  loanIds(): string[] {
+    return [...this.loans.keys()];
+  }
+
+  private stateOf(loanId: string, platform: string): LoanState {
+    let state = this.loans.get(loanId);
+    if (!state) {
+      const summary = (this.platforms[platform] ??= { loans: 0, entries: 0, repayments: 0, findings: 0 });
+      summary.loans += 1;
+      state = {
+        platform,
+        summary,
+        entries: 0,
+        anchored: false,
+        head: GENESIS_HEAD,
+        status: LoanStatus.None,
+        tx: [],
+        lendersIn: 0n,
+        paidOut: 0n,
+      };
+      this.loans.set(loanId, state);
+    }
+    return state;
+  }
+
+  private found(loanId: string, state: LoanState, finding: Omit<Finding, "loanId" | "platform">): void {
+    this.findings.push({ loanId, platform: state.platform, ...finding });
+    state.summary.findings += 1;
+  }
+
+  /** One entry of a loan's history (loans.jsonl), in chain order. */
+  loan(record: LoanRecord): void {
+    const { loanId } = record;
+    if (this.options.loanId && loanId !== this.options.loanId) return;
+    const state = this.stateOf(loanId, String(record.terms?.platform ?? "unknown"));
+    const found = (finding: Omit<Finding, "loanId" | "platform">) => this.found(loanId, state, finding);
+    state.entries += 1;
+    state.summary.entries += 1;
+    this.entries += 1;
+    const entry = state.entries;
+    const previous = state.last;
+    state.last = record;
+    const fact = factOf(record);
+    if (!fact) {
+      found({
+        check: "history",
+        entry,
+        ...where(record),
+        message: `entry ${entry} records a fact of kind ${JSON.stringify(record.fact.kind)}, which the verifier cannot decode`,
+      });
+      state.head = record.head.toLowerCase();
+      return;
+    }
+    if (previous && byChainOrder(previous, record) >= 0) {
+      found({
+        check: "order",
+        entry,
+        ...where(record),
+        message: `entry ${entry} comes before entry ${entry - 1} on chain: the entries are out of order`,
+      });
+    }
+    const replayed = nextHead(toHash32(state.head), factHash(toLoanId(loanId), fact));
+    if (replayed !== record.head.toLowerCase()) {
+      found({
+        check: "history",
+        entry,
+        ...where(record),
+        message: `entry ${entry} (${fact.kind}) does not produce its recorded head from the entry before it: it was altered, or an entry is missing just before it`,
+      });
+    }
+    state.head = record.head.toLowerCase();
+    if (fact.kind === "Anchored") {
+      state.anchored = true;
+      state.status = LoanStatus.Funding;
+      const hashed = record.terms ? idOfTerms(record.terms) : { error: "the entry carries no terms" };
+      if ("error" in hashed) {
+        found({
+          check: "terms",
+          entry,
+          ...where(record),
+          message: `entry ${entry}: the terms cannot be hashed to a loan id (${hashed.error})`,
+        });
+      } else if (hashed.id !== loanId) {
+        found({
+          check: "terms",
+          entry,
+          ...where(record),
+          message: `entry ${entry}: the terms hash to loan id ${hashed.id}, not ${loanId}: a term or the document hash was changed`,
+        });
+      }
+    }
+    if (fact.kind === "StatusChanged") {
+      if (fact.from !== state.status || !isTransitionAllowed(fact.from, fact.to)) {
+        found({
+          check: "transition",
+          entry,
+          ...where(record),
+          message: `entry ${entry} moves the loan ${LOAN_STATUS_NAMES[fact.from]} → ${LOAN_STATUS_NAMES[fact.to]} while it was ${LOAN_STATUS_NAMES[state.status]}`,
+        });
+      }
+      state.status = fact.to;
+    }
+    if (fact.kind === "RepaymentRecorded") {
+      state.summary.repayments += 1;
+      state.repayment = { tx: record.transactionHash, amount: fact.amount };
+      const parts = fact.lateInterest + fact.interest + fact.principal + fact.prepayment;
+      if (parts !== fact.amount) {
+        found({
+          check: "repayment",
+          entry,
+          ...where(record),
+          message: `entry ${entry}: the repayment's parts add up to ${parts}, not its amount ${fact.amount}`,
+        });
+      }
+      const pending = state.pendingSplit;
+      if (pending && pending.record.transactionHash === record.transactionHash) {
+        state.pendingSplit = undefined;
+        this.compareSplit(loanId, state, pending.record, pending.lenders);
+      }
+    }
+    const documents = this.options.documents;
+    if (documents) {
+      const hash =
+        fact.kind === "DocumentAmended"
+          ? fact.documentHash
+          : fact.kind === "Anchored"
+            ? String(record.terms?.documentHash)
+            : undefined;
+      const version = fact.kind === "DocumentAmended" ? fact.version : 1;
+      if (hash && !documents.hashes.has(hash.toLowerCase())) {
+        found({
+          check: "document",
+          entry,
+          ...where(record),
+          message: `document version ${version} (${hash}) matches no file in ${documents.folder}`,
+        });
+      }
+    }
+  }
+
+  /** One money event (money.jsonl), in chain order: splits add up and match the registry, payouts are counted. */
+  money(record: EventRecord): void {
+    const raw = record.args.loanId;
+    if (raw === undefined) return;
+    const loanId = formatLoanId(toLoanId(String(raw)));
+    if (this.options.loanId && loanId !== this.options.loanId) return;
+    const state = this.loans.get(loanId) ?? this.stateOf(loanId, "unknown");
+    if (state.tx.length && state.tx[0].transactionHash !== record.transactionHash) this.closeTransaction(loanId, state);
+    state.tx.push(record);
+    const a = record.args;
+    switch (record.event) {
+      case "RepaymentSplit": {
+        const s = a.split as { [key: string]: Json };
+        const fees = big(s.platformFee) + big(s.premium) + big(s.reserve);
+        const lenders = big(s.lateInterest) + big(s.interest) + big(s.principal) + big(s.prepayment);
+        if (fees + lenders !== big(a.amount)) {
+          this.found(loanId, state, {
+            check: "split",
+            ...where(record),
+            message: `a repayment of ${big(a.amount)} splits into ${fees + lenders}`,
+          });
+        }
+        if (state.repayment?.tx === record.transactionHash) this.compareSplit(loanId, state, record, lenders);
+        else state.pendingSplit = { record, lenders };
+        state.lendersIn += lenders;
+        break;
+      }
+      case "RecoveryReceived":
+        state.lendersIn += big(a.amount);
+        break;
+      case "FundingCancelled":
+        state.lendersIn += big(a.committed);
+        break;
+      case "PayoutsPushed":
+        state.paidOut += big(a.paid);
+        break;
+      case "Claimed":
+      case "RemainderSwept":
+        state.paidOut += big(a.amount);
+        break;
+    }
+  }
+
+  private compareSplit(loanId: string, state: LoanState, record: EventRecord, lenders: bigint): void {
+    const recorded = state.repayment?.amount;
+    if (recorded !== undefined && recorded !== lenders) {
+      this.found(loanId, state, {
+        check: "split",
+        ...where(record),
+        message: `the lenders' part ${lenders} is not the ${recorded} the registry recorded`,
+      });
+    }
+  }
+
+  /** Checks across the money events of one transaction of a loan: a loss settlement paid what it states. */
+  private closeTransaction(loanId: string, state: LoanState): void {
+    const tx = state.tx;
+    state.tx = [];
+    const settled = tx.find((r) => r.event === "LossSettled");
+    if (!settled) return;
+    const claim = tx.find((r) => r.event === "ClaimPaid");
+    const compensation = tx.find((r) => r.event === "Compensated");
+    const a = settled.args;
+    if (big(claim?.args.paid) !== big(a.insurerBore) || big(compensation?.args.paid) !== big(a.reserveBore)) {
+      this.found(loanId, state, {
+        check: "compensation",
+        ...where(settled),
+        message: `the settlement says insurer ${big(a.insurerBore)} and reserve ${big(a.reserveBore)}, but ${big(claim?.args.paid)} and ${big(compensation?.args.paid)} were paid`,
+      });
+    }
+  }
+
+  /**
+   * Judges what only the whole export shows: each loan's last head against the heads (the chain's, with a `proof`),
+   * payouts against what came in, the files against the manifest, and the loans on chain against the export's.
+   */
+  finish(facts: LedgerFacts, proof?: ChainProof): AuditReport {
+    const { options } = this;
+    const findings: Finding[] = [];
+    checkManifest(facts, findings);
+    const proofHolds = proof ? checkProofBlock(facts, proof, findings) : false;
+    const headsProvenAt = proof ? (proofHolds ? proof.block : null) : (facts.headsProvenAt ?? null);
+    const heads: HeadsStatement = {
+      source: headsProvenAt ? "chain" : "export",
+      provenAt: headsProvenAt,
+      proven: [],
+      exportOnly: [],
+    };
+    if (proof?.anchored && proofHolds && !options.loanId) {
+      for (const loanId of proof.anchored) {
+        if (!this.loans.has(loanId)) {
+          findings.push({
+            check: "history",
+            loanId,
+            message: `loan ${loanId} was anchored on chain by block ${proof.block.number}, but the export leaves it out`,
+          });
+        }
+      }
+    }
+    // Findings about whole files and the chain come first, then those of each loan's entries, then the rest.
+    this.findings.unshift(...findings);
+    if (options.loanId && !this.loans.has(options.loanId)) {
+      throw new InputError(`loan ${options.loanId} is not in the ledger`);
+    }
+    for (const [loanId, state] of this.loans) {
+      const found = (finding: Omit<Finding, "loanId" | "platform">) => this.found(loanId, state, finding);
+      this.closeTransaction(loanId, state);
+      if (!state.anchored) {
+        found({ check: "terms", message: "the loan has no Anchored entry, so nothing gives its terms" });
+      }
+      const onChain = proof && proofHolds ? proof.heads[loanId] : facts.heads[loanId];
+      if (headsProvenAt) heads.proven.push(loanId);
+      else heads.exportOnly.push(loanId);
+      if (proof && proofHolds && !sameHash(facts.heads[loanId], onChain)) {
+        found({
+          check: "history",
+          entry: state.entries,
+          message: `the export gives the head ${facts.heads[loanId] ?? "(none)"}, but the chain's head at block ${proof.block.number} is ${onChain ?? "(none)"}`,
+        });
+      }
+      if (!onChain) {
+        found({ check: "history", message: "no head is known for this loan, so the end of its history is unchecked" });
+      } else if (state.head !== onChain.toLowerCase()) {
+        found({
+          check: "history",
+          entry: state.entries,
+          message: `the last entry's head ${state.head} is not the ${headsProvenAt ? `chain's head at block ${headsProvenAt.number}` : "head the export states"} ${onChain}: entries are missing at the end, or the heads were rewritten`,
+        });
+      }
+      if (state.paidOut > state.lendersIn) {
+        found({
+          check: "payout",
+          message: `the lenders were paid ${state.paidOut}, more than the ${state.lendersIn} that came in for them`,
+        });
+      }
+    }
+    const checks = Object.fromEntries(
+      (Object.keys(CHECKS) as CheckKind[])
+        .filter((check) => check !== "document" || options.documents)
+        .map((check) => [check, CHECKS[check]]),
+    );
+    return {
+      chainId: facts.chainId,
+      verifiedAt: (options.now ?? new Date()).toISOString(),
+      block: facts.block ?? null,
+      loans: this.loanIds().filter((loanId) => this.loans.get(loanId)!.entries > 0),
+      entries: this.entries,
+      platforms: this.platforms,
+      heads,
+      checks,
+      findings: this.findings,
+      ok: this.findings.length === 0,
+    };
+  }
+}
+
+/** Loan and money records of an export, merged into chain order (each list is in chain order already). */
+export function* inChainOrder(
+  loans: readonly LoanRecord[],
+  money: readonly EventRecord[],
+): Generator<{ loan: LoanRecord } | { money: EventRecord }> {
+  let i = 0;
+  let j = 0;
+  while (i < loans.length || j < money.length) {
+    if (j >= money.length || (i < loans.length && byChainOrder(loans[i], money[j]) <= 0)) yield { loan: loans[i++] };
+    else yield { money: money[j++] };
+  }
+}
+
+/**
+ * Checks a whole ledger held in memory (an export read back, or a ledger just read from a chain): every check of
+ * {LedgerChecker}. With `proof`, the heads are the chain's at the export's block, and the export's own heads, block
  * and list of loans are checked against it.
  */
-export function checkLedger(
-  ledger: LedgerExport,
-  options: {
-    loanId?: string;
-    documents?: { hashes: ReadonlySet<string>; folder: string };
-    proof?: ChainProof;
-    now?: Date;
-  } = {},
-): AuditReport {
-  const findings: Finding[] = [];
-  checkManifest(ledger, findings);
-  const { proof } = options;
-  const proofHolds = proof ? checkProofBlock(ledger, proof, findings) : false;
-  const headsProvenAt = proof ? (proofHolds ? proof.block : null) : (ledger.headsProvenAt ?? null);
-  const headOf = (loanId: string) => (proof && proofHolds ? proof.heads[loanId] : ledger.heads[loanId]);
-
-  const byLoan = new Map<string, LoanRecord[]>();
-  for (const record of ledger.loans) {
-    if (options.loanId && record.loanId !== options.loanId) continue;
-    const list = byLoan.get(record.loanId) ?? [];
-    list.push(record);
-    byLoan.set(record.loanId, list);
+export function checkLedger(ledger: LedgerExport, options: CheckOptions & { proof?: ChainProof } = {}): AuditReport {
+  const checker = new LedgerChecker(options);
+  for (const item of inChainOrder(ledger.loans, ledger.money)) {
+    if ("loan" in item) checker.loan(item.loan);
+    else checker.money(item.money);
   }
-  const money = groupMoney(ledger.money);
-  const platforms: Record<string, PlatformSummary> = {};
-  const lendersPartByTx = new Map<string, bigint>();
-  const heads: HeadsStatement = {
-    source: headsProvenAt ? "chain" : "export",
-    provenAt: headsProvenAt,
-    proven: [],
-    exportOnly: [],
-  };
-  let entries = 0;
-
-  if (proof?.anchored && proofHolds && !options.loanId) {
-    for (const loanId of proof.anchored) {
-      if (!byLoan.has(loanId)) {
-        findings.push({
-          check: "history",
-          loanId,
-          message: `loan ${loanId} was anchored on chain by block ${proof.block.number}, but the export leaves it out`,
-        });
-      }
-    }
-  }
-
-  for (const [loanId, records] of byLoan) {
-    const anchored = records.find((r) => r.fact.kind === "Anchored");
-    const platform = String(anchored?.terms?.platform ?? "unknown");
-    const summary = (platforms[platform] ??= { loans: 0, entries: 0, repayments: 0, findings: 0 });
-    summary.loans += 1;
-    summary.entries += records.length;
-    entries += records.length;
-    const found = (finding: Omit<Finding, "loanId" | "platform">) => {
-      findings.push({ loanId, platform, ...finding });
-      summary.findings += 1;
-    };
-
-    if (!anchored) {
-      found({ check: "terms", message: "the loan has no Anchored entry, so nothing gives its terms" });
-    }
-    let head: string = GENESIS_HEAD;
-    let status: LoanStatus = LoanStatus.None;
-    records.forEach((record, i) => {
-      const entry = i + 1;
-      const fact = factOf(record);
-      if (!fact) {
-        found({
-          check: "history",
-          entry,
-          ...where(record),
-          message: `entry ${entry} records a fact of kind ${JSON.stringify(record.fact.kind)}, which the verifier cannot decode`,
-        });
-        head = record.head.toLowerCase();
-        return;
-      }
-      if (i > 0 && byChainOrder(records[i - 1], record) >= 0) {
-        found({
-          check: "order",
-          entry,
-          ...where(record),
-          message: `entry ${entry} comes before entry ${i} on chain: the entries are out of order`,
-        });
-      }
-      const replayed = nextHead(toHash32(head), factHash(toLoanId(loanId), fact));
-      if (replayed !== record.head.toLowerCase()) {
-        found({
-          check: "history",
-          entry,
-          ...where(record),
-          message: `entry ${entry} (${fact.kind}) does not produce its recorded head from the entry before it: it was altered, or an entry is missing just before it`,
-        });
-      }
-      head = record.head.toLowerCase();
-      if (fact.kind === "Anchored") {
-        status = LoanStatus.Funding;
-        const hashed = record.terms ? idOfTerms(record.terms) : { error: "the entry carries no terms" };
-        if ("error" in hashed) {
-          found({
-            check: "terms",
-            entry,
-            ...where(record),
-            message: `entry ${entry}: the terms cannot be hashed to a loan id (${hashed.error})`,
-          });
-        } else if (hashed.id !== loanId) {
-          found({
-            check: "terms",
-            entry,
-            ...where(record),
-            message: `entry ${entry}: the terms hash to loan id ${hashed.id}, not ${loanId}: a term or the document hash was changed`,
-          });
-        }
-      }
-      if (fact.kind === "StatusChanged") {
-        if (fact.from !== status || !isTransitionAllowed(fact.from, fact.to)) {
-          found({
-            check: "transition",
-            entry,
-            ...where(record),
-            message: `entry ${entry} moves the loan ${LOAN_STATUS_NAMES[fact.from]} → ${LOAN_STATUS_NAMES[fact.to]} while it was ${LOAN_STATUS_NAMES[status]}`,
-          });
-        }
-        status = fact.to;
-      }
-      if (fact.kind === "RepaymentRecorded") {
-        summary.repayments += 1;
-        lendersPartByTx.set(`${record.transactionHash}:${loanId}`, fact.amount);
-        const parts = fact.lateInterest + fact.interest + fact.principal + fact.prepayment;
-        if (parts !== fact.amount) {
-          found({
-            check: "repayment",
-            entry,
-            ...where(record),
-            message: `entry ${entry}: the repayment's parts add up to ${parts}, not its amount ${fact.amount}`,
-          });
-        }
-      }
-      const documents = options.documents;
-      if (documents) {
-        const hash =
-          fact.kind === "DocumentAmended"
-            ? fact.documentHash
-            : fact.kind === "Anchored"
-              ? String(record.terms?.documentHash)
-              : undefined;
-        const version = fact.kind === "DocumentAmended" ? fact.version : 1;
-        if (hash && !documents.hashes.has(hash.toLowerCase())) {
-          found({
-            check: "document",
-            entry,
-            ...where(record),
-            message: `document version ${version} (${hash}) matches no file in ${documents.folder}`,
-          });
-        }
-      }
-    });
-
-    const onChain = headOf(loanId);
-    if (headsProvenAt) heads.proven.push(loanId);
-    else heads.exportOnly.push(loanId);
-    if (proof && proofHolds && !sameHash(ledger.heads[loanId], onChain)) {
-      found({
-        check: "history",
-        entry: records.length,
-        message: `the export gives the head ${ledger.heads[loanId] ?? "(none)"}, but the chain's head at block ${proof.block.number} is ${onChain ?? "(none)"}`,
-      });
-    }
-    if (!onChain) {
-      found({ check: "history", message: "no head is known for this loan, so the end of its history is unchecked" });
-    } else if (head !== onChain.toLowerCase()) {
-      found({
-        check: "history",
-        entry: records.length,
-        message: `the last entry's head ${head} is not the ${headsProvenAt ? `chain's head at block ${headsProvenAt.number}` : "head the export states"} ${onChain}: entries are missing at the end, or the heads were rewritten`,
-      });
-    }
-    checkMoney(money.get(loanId) ?? [], lendersPartByTx, loanId, found);
-  }
-  const checks = Object.fromEntries(
-    (Object.keys(CHECKS) as CheckKind[])
-      .filter((check) => check !== "document" || options.documents)
-      .map((check) => [check, CHECKS[check]]),
-  );
-  return {
-    chainId: ledger.chainId,
-    verifiedAt: (options.now ?? new Date()).toISOString(),
-    block: ledger.block ?? null,
-    loans: [...byLoan.keys()],
-    entries,
-    platforms,
-    heads,
-    checks,
-    findings,
-    ok: findings.length === 0,
-  };
-}
-
-function groupMoney(records: EventRecord[]): Map<string, EventRecord[]> {
-  const byLoan = new Map<string, EventRecord[]>();
-  for (const record of records) {
-    const raw = record.args.loanId;
-    if (raw === undefined) continue;
-    const loanId = formatLoanId(toLoanId(String(raw)));
-    const list = byLoan.get(loanId) ?? [];
-    list.push(record);
-    byLoan.set(loanId, list);
-  }
-  return byLoan;
-}
-
-/** Repayment splits add up and match the registry; payouts never exceed what came in; compensation was paid. */
-function checkMoney(
-  records: EventRecord[],
-  lendersPartByTx: Map<string, bigint>,
-  loanId: string,
-  found: (finding: Omit<Finding, "loanId" | "platform">) => void,
-): void {
-  let lendersIn = 0n;
-  let paidOut = 0n;
-  for (const record of records) {
-    const a = record.args;
-    if (record.event === "RepaymentSplit") {
-      const s = a.split as { [key: string]: Json };
-      const fees = big(s.platformFee) + big(s.premium) + big(s.reserve);
-      const lenders = big(s.lateInterest) + big(s.interest) + big(s.principal) + big(s.prepayment);
-      if (fees + lenders !== big(a.amount)) {
-        found({
-          check: "split",
-          ...where(record),
-          message: `a repayment of ${big(a.amount)} splits into ${fees + lenders}`,
-        });
-      }
-      const recorded = lendersPartByTx.get(`${record.transactionHash}:${loanId}`);
-      if (recorded !== undefined && recorded !== lenders) {
-        found({
-          check: "split",
-          ...where(record),
-          message: `the lenders' part ${lenders} is not the ${recorded} the registry recorded`,
-        });
-      }
-      lendersIn += lenders;
-    } else if (record.event === "RecoveryReceived") {
-      lendersIn += big(a.amount);
-    } else if (record.event === "FundingCancelled") {
-      lendersIn += big(a.committed);
-    } else if (record.event === "PayoutsPushed") {
-      paidOut += big(a.paid);
-    } else if (record.event === "Claimed") {
-      paidOut += big(a.amount);
-    } else if (record.event === "RemainderSwept") {
-      paidOut += big(a.amount);
-    } else if (record.event === "LossSettled") {
-      const tx = records.filter((r) => r.transactionHash === record.transactionHash);
-      const claim = tx.find((r) => r.event === "ClaimPaid");
-      const compensation = tx.find((r) => r.event === "Compensated");
-      if (big(claim?.args.paid) !== big(a.insurerBore) || big(compensation?.args.paid) !== big(a.reserveBore)) {
-        found({
-          check: "compensation",
-          ...where(record),
-          message: `the settlement says insurer ${big(a.insurerBore)} and reserve ${big(a.reserveBore)}, but ${big(claim?.args.paid)} and ${big(compensation?.args.paid)} were paid`,
-        });
-      }
-    }
-  }
-  if (paidOut > lendersIn) {
-    found({
-      check: "payout",
-      message: `the lenders were paid ${paidOut}, more than the ${lendersIn} that came in for them`,
-    });
-  }
+  return checker.finish(ledger, options.proof);
 }
