@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { createReadStream, createWriteStream, readFileSync } from "node:fs";
+import { createReadStream, createWriteStream, readFileSync, type WriteStream } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -123,17 +123,34 @@ export const byChainOrder = (a: Position, b: Position) => a.blockNumber - b.bloc
 /** How many `historyHead` calls are in flight at once. */
 const HEAD_BATCH = 100;
 
+/** Where the records read from a chain go, one at a time and in chain order within each kind. */
+export interface LedgerSink {
+  loan(record: LoanRecord): void | Promise<void>;
+  event(kind: "money" | "assets" | "members", record: EventRecord): void | Promise<void>;
+}
+
+/** What a ledger read says about itself: the chain, the block read at, the contracts, and every loan's head there. */
+export interface LedgerHeader {
+  chainId: string;
+  block: BlockRef;
+  fromBlock: number;
+  contracts: Record<string, string>;
+  heads: Record<string, string>;
+  headsProvenAt: BlockRef;
+}
+
 /**
- * Reads the whole ledger from the chain, in chain order, as of one block (the latest by default, or `at`): every log
- * up to that block in bounded ranges, and every history head at that block, so an export taken while the chain is in
- * use is consistent.
+ * Reads the whole ledger from the chain as of one block (the latest by default, or `at`), handing each record to
+ * `sink` as its block range arrives (so nothing but the loans' ids is held), then reads every history head at that
+ * block: an export taken while the chain is in use is consistent.
  */
-export async function collectLedger(
+export async function readLedger(
   sources: AuditSources,
+  sink: LedgerSink,
   fromBlock = 0,
   progress?: Progress,
   options: LedgerReadOptions & { at?: number | "latest" } = {},
-): Promise<LedgerExport> {
+): Promise<LedgerHeader> {
   const registry = sources.loans.contract;
   const provider = registry.runner?.provider;
   if (!provider) throw new LoanLedgerError("the loan registry client has no provider to read events from");
@@ -151,64 +168,90 @@ export async function collectLedger(
   ];
   const contracts = Object.fromEntries(named.map(([name, c]) => [name, String(c.target)]));
   const byAddress = new Map(named.map(([name, c]) => [String(c.target).toLowerCase(), { name, contract: c }]));
-  // One pass over the suite's logs: every contract's events in the same bounded ranges.
-  const logs = await reader.logs({ address: [...byAddress.keys()] });
-  progress?.(1, 3, "events");
-
   const historyTopics = new Set<string>(HISTORY_EVENTS.map((name) => registry.interface.getEvent(name).topicHash));
-  const loans: LoanRecord[] = [];
-  const money: EventRecord[] = [];
-  const assets: EventRecord[] = [];
-  const members: EventRecord[] = [];
-  for (const log of logs) {
-    const source = byAddress.get(log.address.toLowerCase());
-    if (!source) continue;
-    if (source.name === "LoanRegistry") {
-      if (!historyTopics.has(log.topics[0])) continue;
-      const entry = sources.loans.parseHistoryLog(log);
-      loans.push({
-        loanId: formatLoanId(entry.loanId),
-        fact: toJson(entry.fact) as { [key: string]: Json },
-        head: entry.head,
-        ...(entry.terms ? { terms: toJson(entry.terms) as { [key: string]: Json } } : {}),
-        blockNumber: entry.blockNumber,
-        transactionHash: entry.transactionHash,
-        logIndex: entry.logIndex,
-      });
-      continue;
+  const ids = new Set<string>();
+  const span = Math.max(1, reader.block.number - fromBlock + 1);
+
+  // One pass over the suite's logs: every contract's events in the same bounded ranges, in chain order.
+  await reader.eachRange({ address: [...byAddress.keys()] }, async (logs, toBlock) => {
+    logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
+    for (const log of logs) {
+      const source = byAddress.get(log.address.toLowerCase());
+      if (!source) continue;
+      if (source.name === "LoanRegistry") {
+        if (!historyTopics.has(log.topics[0])) continue;
+        const entry = sources.loans.parseHistoryLog(log);
+        const loanId = formatLoanId(entry.loanId);
+        ids.add(loanId);
+        await sink.loan({
+          loanId,
+          fact: toJson(entry.fact) as { [key: string]: Json },
+          head: entry.head,
+          ...(entry.terms ? { terms: toJson(entry.terms) as { [key: string]: Json } } : {}),
+          blockNumber: entry.blockNumber,
+          transactionHash: entry.transactionHash,
+          logIndex: entry.logIndex,
+        });
+        continue;
+      }
+      const record = eventRecord(source.contract, source.name, log);
+      if (!record) continue;
+      const kind =
+        source.name === "AllianceRegistry" ? "members" : source.name === "CollateralRegistry" ? "assets" : "money";
+      await sink.event(kind, record);
     }
-    const record = eventRecord(source.contract, source.name, log);
-    if (!record) continue;
-    if (source.name === "AllianceRegistry") members.push(record);
-    else if (source.name === "CollateralRegistry") assets.push(record);
-    else money.push(record);
-  }
-  for (const list of [loans, money, assets, members]) list.sort(byChainOrder);
-  progress?.(2, 3, "records");
+    progress?.(toBlock - fromBlock + 1, span, "blocks read");
+  });
 
   const heads: Record<string, string> = {};
-  const ids = [...new Set(loans.map((r) => r.loanId))];
-  for (let i = 0; i < ids.length; i += HEAD_BATCH) {
-    const batch = ids.slice(i, i + HEAD_BATCH);
+  const list = [...ids];
+  for (let i = 0; i < list.length; i += HEAD_BATCH) {
+    const batch = list.slice(i, i + HEAD_BATCH);
     const found = await Promise.all(
       batch.map((loanId) => reader.call(() => registry.historyHead(loanId, { blockTag: reader.blockTag }))),
     );
     batch.forEach((loanId, k) => (heads[loanId] = found[k]));
+    if (list.length >= 1_000) progress?.(Math.min(i + HEAD_BATCH, list.length), list.length, "history heads");
   }
   await reader.confirmPin();
-  progress?.(3, 3, "history heads");
-  return {
-    chainId: chainId.toString(),
-    block: reader.block,
+  return { chainId: chainId.toString(), block: reader.block, fromBlock, contracts, heads, headsProvenAt: reader.block };
+}
+
+/** Reads the whole ledger from the chain into memory, as of one block (see {readLedger}). */
+export async function collectLedger(
+  sources: AuditSources,
+  fromBlock = 0,
+  progress?: Progress,
+  options: LedgerReadOptions & { at?: number | "latest" } = {},
+): Promise<LedgerExport> {
+  const loans: LoanRecord[] = [];
+  const events: Record<"money" | "assets" | "members", EventRecord[]> = { money: [], assets: [], members: [] };
+  const header = await readLedger(
+    sources,
+    { loan: (record) => void loans.push(record), event: (kind, record) => void events[kind].push(record) },
     fromBlock,
-    contracts,
-    loans,
-    money,
-    assets,
-    members,
-    heads,
-    headsProvenAt: reader.block,
-  };
+    progress,
+    options,
+  );
+  return { ...header, loans, ...events };
+}
+
+/** Reads the ledger from the chain straight into an export in `dir`, one record at a time (see {readLedger}). */
+export async function exportLedger(
+  sources: AuditSources,
+  dir: string,
+  fromBlock = 0,
+  progress?: Progress,
+  options: LedgerReadOptions & { at?: number | "latest" } = {},
+): Promise<{ header: LedgerHeader; files: string[]; manifest: Manifest }> {
+  const writer = await ExportWriter.open(dir);
+  try {
+    const header = await readLedger(sources, writer, fromBlock, progress, options);
+    const manifest = await writer.close(header);
+    return { header, files: [...Object.keys(manifest.files), MANIFEST_FILE], manifest };
+  } finally {
+    await writer.abandon();
+  }
 }
 
 // ---------------------------------------------------------------- the export on disk
@@ -238,89 +281,150 @@ const tool = (() => {
   return { name: pkg.name, version: pkg.version };
 })();
 
-/** Writes `lines` to `path` one at a time (no file is ever one string), returning its digest and size. */
-async function writeLines(
-  path: string,
-  lines: Iterable<string>,
-): Promise<{ sha256: string; bytes: number; records: number }> {
-  const hash = createHash("sha256");
-  const out = createWriteStream(path);
-  let bytes = 0;
-  let records = 0;
-  try {
-    for (const line of lines) {
-      const text = line + "\n";
-      hash.update(text);
-      bytes += Buffer.byteLength(text);
-      records += 1;
-      if (!out.write(text)) await once(out, "drain");
+/** A JSON Lines file written one line at a time (no file is ever one string), with its digest and size. */
+class LineFile {
+  private readonly hash = createHash("sha256");
+  private readonly out: WriteStream;
+  private closed = false;
+  bytes = 0;
+  records = 0;
+
+  constructor(path: string) {
+    this.out = createWriteStream(path);
+  }
+
+  async write(record: unknown): Promise<void> {
+    const text = JSON.stringify(record) + "\n";
+    this.hash.update(text);
+    this.bytes += Buffer.byteLength(text);
+    this.records += 1;
+    if (!this.out.write(text)) await once(this.out, "drain");
+  }
+
+  async close(): Promise<{ sha256: string; bytes: number; records: number }> {
+    if (!this.closed) {
+      this.closed = true;
+      this.out.end();
+      await once(this.out, "close");
     }
-  } finally {
-    out.end();
-    await once(out, "close");
+    return { sha256: this.hash.digest("hex"), bytes: this.bytes, records: this.records };
   }
-  return { sha256: hash.digest("hex"), bytes, records };
+
+  async abandon(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.out.destroy();
+  }
 }
 
-function* jsonLines(records: readonly unknown[]): Generator<string> {
-  for (const record of records) yield JSON.stringify(record);
+/** Writes an export one record at a time: the four JSON Lines files, then heads.json and the manifest. */
+export class ExportWriter implements LedgerSink {
+  private constructor(
+    private readonly dir: string,
+    private readonly files: Record<keyof typeof FILES, LineFile>,
+  ) {}
+
+  static async open(dir: string): Promise<ExportWriter> {
+    await mkdir(dir, { recursive: true });
+    const files = Object.fromEntries(
+      (Object.entries(FILES) as [keyof typeof FILES, string][]).map(([kind, file]) => [
+        kind,
+        new LineFile(join(dir, file)),
+      ]),
+    ) as Record<keyof typeof FILES, LineFile>;
+    return new ExportWriter(dir, files);
+  }
+
+  loan(record: LoanRecord): Promise<void> {
+    return this.files.loans.write(record);
+  }
+
+  event(kind: "money" | "assets" | "members", record: EventRecord): Promise<void> {
+    return this.files[kind].write(record);
+  }
+
+  /** Closes the files and writes heads.json and the manifest naming each file's digest. */
+  async close(
+    header: Omit<LedgerHeader, "headsProvenAt" | "block" | "fromBlock" | "contracts"> & Partial<LedgerHeader>,
+  ): Promise<Manifest> {
+    const files: Manifest["files"] = {};
+    for (const [kind, file] of Object.entries(FILES) as [keyof typeof FILES, string][]) {
+      files[file] = await this.files[kind].close();
+    }
+    const heads =
+      JSON.stringify({ chainId: header.chainId, block: header.block ?? null, heads: header.heads }, null, 2) + "\n";
+    await writeFile(join(this.dir, HEADS_FILE), heads);
+    files[HEADS_FILE] = {
+      sha256: createHash("sha256").update(heads).digest("hex"),
+      bytes: Buffer.byteLength(heads),
+      records: Object.keys(header.heads).length,
+    };
+    const manifest: Manifest = {
+      format: EXPORT_FORMAT,
+      tool,
+      chainId: header.chainId,
+      block: header.block ?? null,
+      fromBlock: header.fromBlock ?? null,
+      contracts: header.contracts ?? {},
+      files,
+    };
+    await writeFile(join(this.dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + "\n");
+    return manifest;
+  }
+
+  /** Stops writing after a failure (the export is left incomplete, without a manifest). */
+  async abandon(): Promise<void> {
+    for (const file of Object.values(this.files)) await file.abandon();
+  }
 }
 
-/** Writes the ledger as JSON Lines, one file per kind, heads.json, and the manifest with every file's digest. */
+/** Writes a ledger held in memory as an export (see {ExportWriter}). */
 export async function writeExport(dir: string, ledger: LedgerExport): Promise<string[]> {
-  await mkdir(dir, { recursive: true });
-  const files: Manifest["files"] = {};
-  for (const [kind, file] of Object.entries(FILES) as [keyof typeof FILES, string][]) {
-    files[file] = await writeLines(join(dir, file), jsonLines(ledger[kind]));
+  const writer = await ExportWriter.open(dir);
+  try {
+    for (const record of ledger.loans) await writer.loan(record);
+    for (const kind of ["money", "assets", "members"] as const) {
+      for (const record of ledger[kind]) await writer.event(kind, record);
+    }
+    const manifest = await writer.close(ledger);
+    return [...Object.keys(manifest.files), MANIFEST_FILE];
+  } finally {
+    await writer.abandon();
   }
-  const heads = JSON.stringify({ chainId: ledger.chainId, block: ledger.block ?? null, heads: ledger.heads }, null, 2);
-  await writeFile(join(dir, HEADS_FILE), heads + "\n");
-  files[HEADS_FILE] = {
-    sha256: createHash("sha256")
-      .update(heads + "\n")
-      .digest("hex"),
-    bytes: Buffer.byteLength(heads + "\n"),
-    records: Object.keys(ledger.heads).length,
-  };
-  const manifest: Manifest = {
-    format: EXPORT_FORMAT,
-    tool,
-    chainId: ledger.chainId,
-    block: ledger.block ?? null,
-    fromBlock: ledger.fromBlock ?? null,
-    contracts: ledger.contracts ?? {},
-    files,
-  };
-  await writeFile(join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + "\n");
-  return [...Object.keys(files), MANIFEST_FILE];
 }
 
-/** Reads a JSON Lines file one line at a time, returning its records and the SHA-256 digest of its bytes. */
-async function readLines<T>(dir: string, file: string): Promise<{ records: T[]; sha256: string }> {
+/**
+ * The records of a JSON Lines file, read one line at a time; `digests[file]` gets the SHA-256 of its bytes once the
+ * last line has been read.
+ */
+export async function* recordsOf<T>(dir: string, file: string, digests: Record<string, string>): AsyncGenerator<T> {
   const hash = createHash("sha256");
   const input = createReadStream(join(dir, file));
-  const opened = once(input, "open").catch(() => {
+  try {
+    await once(input, "open");
+  } catch {
     throw new InputError(`the export in ${dir} has no ${file}`);
-  });
-  await opened;
+  }
   const hashing = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       hash.update(chunk);
       done(null, chunk);
     },
   });
-  const records: T[] = [];
   let n = 0;
   for await (const line of createInterface({ input: input.pipe(hashing), crlfDelay: Infinity })) {
     n += 1;
     if (line.trim() === "") continue;
+    let record: T;
     try {
-      records.push(JSON.parse(line) as T);
+      record = JSON.parse(line) as T;
     } catch {
+      input.destroy();
       throw new InputError(`${file} line ${n} is not JSON`);
     }
+    yield record;
   }
-  return { records, sha256: hash.digest("hex") };
+  digests[file] = hash.digest("hex");
 }
 
 async function readJsonFile<T>(dir: string, file: string): Promise<{ value: T; sha256: string } | undefined> {
@@ -337,8 +441,19 @@ async function readJsonFile<T>(dir: string, file: string): Promise<{ value: T; s
   }
 }
 
-/** Reads an export written by {writeExport}, with the digest of every file as read (checked by the verifier). */
-export async function readExport(dir: string): Promise<LedgerExport> {
+/** An export on disk, opened: what it says about itself, and its records as streams in chain order. */
+export interface OpenedExport {
+  facts: Omit<LedgerExport, "loans" | "money" | "assets" | "members">;
+  /** Filled in as the files are read to their end. */
+  digests: Record<string, string>;
+  loans(): AsyncGenerator<LoanRecord>;
+  money(): AsyncGenerator<EventRecord>;
+  assets(): AsyncGenerator<EventRecord>;
+  members(): AsyncGenerator<EventRecord>;
+}
+
+/** Opens an export written by {writeExport}: heads.json and the manifest are read, the record files streamed. */
+export async function openExport(dir: string): Promise<OpenedExport> {
   const heads = await readJsonFile<{ chainId: string; block?: BlockRef | null; heads: Record<string, string> }>(
     dir,
     HEADS_FILE,
@@ -346,26 +461,38 @@ export async function readExport(dir: string): Promise<LedgerExport> {
   if (!heads) throw new InputError(`the export in ${dir} has no ${HEADS_FILE}`);
   const manifest = await readJsonFile<Manifest>(dir, MANIFEST_FILE);
   const digests: Record<string, string> = { [HEADS_FILE]: heads.sha256 };
-  const read = async <T>(file: string): Promise<T[]> => {
-    const { records, sha256 } = await readLines<T>(dir, file);
-    digests[file] = sha256;
-    return records;
-  };
-  const loans = await read<LoanRecord>(FILES.loans);
-  const money = await read<EventRecord>(FILES.money);
-  const assets = await read<EventRecord>(FILES.assets);
-  const members = await read<EventRecord>(FILES.members);
+  const m = manifest?.value;
   return {
-    chainId: String(heads.value.chainId),
-    ...(manifest?.value.block ? { block: manifest.value.block } : {}),
-    ...(manifest?.value.fromBlock != null ? { fromBlock: manifest.value.fromBlock } : {}),
-    ...(manifest ? { contracts: manifest.value.contracts, manifest: manifest.value } : {}),
-    loans,
-    money,
-    assets,
-    members,
-    heads: heads.value.heads,
+    facts: {
+      chainId: String(heads.value.chainId),
+      ...(m?.block ? { block: m.block } : {}),
+      ...(m?.fromBlock != null ? { fromBlock: m.fromBlock } : {}),
+      ...(m ? { contracts: m.contracts, manifest: m } : {}),
+      heads: heads.value.heads ?? {},
+      digests,
+    },
     digests,
+    loans: () => recordsOf<LoanRecord>(dir, FILES.loans, digests),
+    money: () => recordsOf<EventRecord>(dir, FILES.money, digests),
+    assets: () => recordsOf<EventRecord>(dir, FILES.assets, digests),
+    members: () => recordsOf<EventRecord>(dir, FILES.members, digests),
+  };
+}
+
+/** Reads a whole export into memory, with the digest of every file as read (checked by the verifier). */
+export async function readExport(dir: string): Promise<LedgerExport> {
+  const opened = await openExport(dir);
+  const all = async <T>(records: AsyncGenerator<T>) => {
+    const list: T[] = [];
+    for await (const record of records) list.push(record);
+    return list;
+  };
+  return {
+    ...opened.facts,
+    loans: await all(opened.loans()),
+    money: await all(opened.money()),
+    assets: await all(opened.assets()),
+    members: await all(opened.members()),
   };
 }
 

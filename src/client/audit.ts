@@ -6,8 +6,18 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { keccak256, type Provider } from "ethers";
 import { LoanRegistry__factory } from "../../typechain-types/index.js";
-import { checkLedger, type AuditReport, type ChainProof } from "./audit-check.js";
-import type { LedgerExport, Progress } from "./audit-export.js";
+import { checkLedger, LedgerChecker, type AuditReport, type ChainProof } from "./audit-check.js";
+import {
+  byChainOrder,
+  openExport,
+  readLedger,
+  type AuditSources,
+  type EventRecord,
+  type LedgerExport,
+  type LedgerHeader,
+  type LoanRecord,
+  type Progress,
+} from "./audit-export.js";
 import { InputError } from "./errors.js";
 import { formatLoanId, toLoanId } from "./ids.js";
 import { LedgerReader, type LedgerReadOptions } from "./ledger.js";
@@ -56,26 +66,32 @@ export async function verifyLedger(
 }
 
 /**
- * Reads from `provider` what the chain says at the export's block: the block's hash, every exported loan's history head,
- * and every loan anchored by then (unless only `loanId` is verified). Any node of the network can prove an export,
- * long after it was taken, as long as it serves that block's state.
+ * Reads from `provider` what the chain says at the export's block: the block's hash, the history head of every loan
+ * in `ids` (by default those the export names), and every loan anchored by then (unless only `loanId` is verified).
+ * Any node of the network can prove an export, long after it was taken, as long as it serves that block's state.
  */
 export async function proveExport(
-  ledger: LedgerExport,
+  exported: Pick<LedgerExport, "block" | "contracts" | "fromBlock" | "heads"> & { loans?: LoanRecord[] },
   provider: Provider,
-  options: LedgerReadOptions & { loanId?: string; progress?: Progress } = {},
+  options: LedgerReadOptions & { loanId?: string; ids?: readonly string[]; progress?: Progress } = {},
 ): Promise<ChainProof> {
-  const block = ledger.block;
-  const registryAddress = ledger.contracts?.LoanRegistry;
+  const block = exported.block;
+  const registryAddress = exported.contracts?.LoanRegistry;
   if (!block || !registryAddress) {
     throw new InputError("the export's manifest does not name its block and loan registry, so it cannot be proven");
   }
-  const reader = await LedgerReader.pin(provider, { ...options, at: block.number, fromBlock: ledger.fromBlock ?? 0 });
+  const reader = await LedgerReader.pin(provider, { ...options, at: block.number, fromBlock: exported.fromBlock ?? 0 });
   const { chainId } = await reader.call(() => provider.getNetwork());
   const registry = LoanRegistry__factory.connect(registryAddress, provider);
   const ids = options.loanId
     ? [options.loanId]
-    : [...new Set([...Object.keys(ledger.heads), ...ledger.loans.map((r) => r.loanId)])];
+    : [
+        ...new Set([
+          ...Object.keys(exported.heads),
+          ...(options.ids ?? []),
+          ...(exported.loans ?? []).map((r) => r.loanId),
+        ]),
+      ];
   const heads: Record<string, string> = {};
   for (let i = 0; i < ids.length; i += 100) {
     const batch = ids.slice(i, i + 100);
@@ -83,7 +99,7 @@ export async function proveExport(
       batch.map((loanId) => reader.call(() => registry.historyHead(loanId, { blockTag: reader.blockTag }))),
     );
     batch.forEach((loanId, k) => (heads[loanId] = found[k]));
-    options.progress?.(Math.min(i + 100, ids.length), ids.length, "heads proven");
+    if (ids.length >= 1_000) options.progress?.(Math.min(i + 100, ids.length), ids.length, "heads proven");
   }
   let anchored: string[] | undefined;
   if (!options.loanId) {
@@ -92,4 +108,75 @@ export async function proveExport(
     anchored = logs.map((log) => formatLoanId(toLoanId(BigInt(log.topics[1]))));
   }
   return { chainId: chainId.toString(), block: reader.block, heads, anchored };
+}
+
+/** Loan and money records merged into chain order, each stream being in chain order already. */
+async function* mergedInChainOrder(
+  loans: AsyncIterator<LoanRecord>,
+  money: AsyncIterator<EventRecord>,
+): AsyncGenerator<{ loan: LoanRecord } | { money: EventRecord }> {
+  let a = await loans.next();
+  let b = await money.next();
+  while (!a.done || !b.done) {
+    if (b.done || (!a.done && byChainOrder(a.value, b.value) <= 0)) {
+      yield { loan: a.value as LoanRecord };
+      a = await loans.next();
+    } else {
+      yield { money: b.value };
+      b = await money.next();
+    }
+  }
+}
+
+/**
+ * Verifies an export on disk without holding it: loans.jsonl and money.jsonl are streamed together in chain order
+ * through the checker, the other files only hashed, so memory does not grow with the length of histories. With
+ * `provider`, the export is proven against that node at its block.
+ */
+export async function verifyExport(
+  dir: string,
+  options: { loanId?: string; docsDir?: string; provider?: Provider; progress?: Progress } = {},
+): Promise<AuditReport> {
+  const opened = await openExport(dir);
+  const documents = options.docsDir
+    ? { hashes: await documentIndex(options.docsDir), folder: options.docsDir }
+    : undefined;
+  const checker = new LedgerChecker({ loanId: options.loanId, documents });
+  let records = 0;
+  for await (const item of mergedInChainOrder(opened.loans(), opened.money())) {
+    if ("loan" in item) checker.loan(item.loan);
+    else checker.money(item.money);
+    if (++records % 100_000 === 0) options.progress?.(records, 0, "records verified");
+  }
+  for await (const _ of opened.assets());
+  for await (const _ of opened.members());
+  const proof = options.provider
+    ? await proveExport(opened.facts, options.provider, {
+        loanId: options.loanId,
+        ids: checker.loanIds(),
+        progress: options.progress,
+      })
+    : undefined;
+  return checker.finish(opened.facts, proof);
+}
+
+/** Verifies the ledger on the chain as it is read, at one block (see {readLedger}); its heads are proven there. */
+export async function verifyChain(
+  sources: AuditSources,
+  options: { fromBlock?: number; loanId?: string; docsDir?: string; progress?: Progress } = {},
+): Promise<{ report: AuditReport; header: LedgerHeader }> {
+  const documents = options.docsDir
+    ? { hashes: await documentIndex(options.docsDir), folder: options.docsDir }
+    : undefined;
+  const checker = new LedgerChecker({ loanId: options.loanId, documents });
+  const header = await readLedger(
+    sources,
+    {
+      loan: (record) => checker.loan(record),
+      event: (kind, record) => (kind === "money" ? checker.money(record) : undefined),
+    },
+    options.fromBlock ?? 0,
+    options.progress,
+  );
+  return { report: checker.finish(header), header };
 }

@@ -68,27 +68,27 @@ export function isTransient(error: unknown): boolean {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Runs `fetch` over [from, to] in consecutive ranges of at most `blockRange` blocks, in order. A range the node refuses
- * for its size is halved (and later ranges stay at the smaller size); a transient failure is retried with a growing
- * wait. Anything else fails at once, naming the range.
+ * Runs `fetch` over [from, to] in consecutive ranges of at most `blockRange` blocks, in order, handing each range's
+ * results to `onRange` before the next range is read. A range the node refuses for its size is halved (and later
+ * ranges stay at the smaller size); a transient failure is retried with a growing wait. Anything else fails at once,
+ * naming the range.
  */
-export async function inBlockRanges<T>(
+export async function forEachBlockRange<T>(
   from: number,
   to: number,
   fetch: (fromBlock: number, toBlock: number) => Promise<T[]>,
+  onRange: (items: T[], toBlock: number) => void | Promise<void>,
   options: LedgerReadOptions = {},
-): Promise<T[]> {
+): Promise<void> {
   const { blockRange, retries, retryDelayMs } = settings(options);
-  const results: T[] = [];
   let span = blockRange;
   let start = from;
   let attempt = 0;
   while (start <= to) {
     const end = Math.min(to, start + span - 1);
+    let items: T[];
     try {
-      for (const item of await fetch(start, end)) results.push(item);
-      start = end + 1;
-      attempt = 0;
+      items = await fetch(start, end);
     } catch (error) {
       if (isRangeRefusal(error) && end > start) {
         span = Math.max(1, Math.floor((end - start + 1) / 2));
@@ -99,8 +99,31 @@ export async function inBlockRanges<T>(
         const reason = toLoanLedgerError(error).message.split("\n")[0];
         throw new LoanLedgerError(`reading events of blocks ${start}–${end} failed: ${reason}`);
       }
+      continue;
     }
+    await onRange(items, end);
+    start = end + 1;
+    attempt = 0;
   }
+}
+
+/** Everything `fetch` returns over [from, to], read as {forEachBlockRange} reads it. */
+export async function inBlockRanges<T>(
+  from: number,
+  to: number,
+  fetch: (fromBlock: number, toBlock: number) => Promise<T[]>,
+  options: LedgerReadOptions = {},
+): Promise<T[]> {
+  const results: T[] = [];
+  await forEachBlockRange(
+    from,
+    to,
+    fetch,
+    (items) => {
+      for (const item of items) results.push(item);
+    },
+    options,
+  );
   return results;
 }
 
@@ -188,6 +211,17 @@ export class LedgerReader {
       range.fromBlock ?? this.fromBlock,
       to,
       (fromBlock, toBlock) => this.provider.getLogs({ ...filter, fromBlock, toBlock }),
+      this.options,
+    );
+  }
+
+  /** Hands the logs matching `filter` to `onRange` one bounded block range at a time, in chain order. */
+  async eachRange(filter: LogFilter, onRange: (logs: Log[], toBlock: number) => void | Promise<void>): Promise<void> {
+    await forEachBlockRange(
+      this.fromBlock,
+      this.block.number,
+      (fromBlock, toBlock) => this.provider.getLogs({ ...filter, fromBlock, toBlock }),
+      onRange,
       this.options,
     );
   }

@@ -6,12 +6,10 @@ import {
   shortLoanId,
   toLoanId,
   formatLoanId,
-  collectLedger,
+  exportLedger,
   headsSentence,
-  proveExport,
-  readExport,
-  verifyLedger,
-  writeExport,
+  verifyChain,
+  verifyExport,
   writeReport,
   type AuditSources,
 } from "../../client/index.js";
@@ -36,20 +34,20 @@ export function planAudit(p: Parsed, print: Print): Command | undefined {
   const [group, action] = p.words;
   if (group !== "audit") return undefined;
   const progress = (io: CliIo) => (done: number, total: number, what: string) => {
-    if (total >= 200 || what !== "loans verified") io.err(`progress: ${done}/${total} ${what}`);
+    if (total >= 1_000 || total === 0) io.err(`progress: ${done}${total ? `/${total}` : ""} ${what}`);
   };
   if (action === "export") {
     const out = required(p.out, "--out");
     return async (_p, ctx, io) => {
-      const ledger = await collectLedger(auditSources(ctx), ctx.fromBlock, progress(io));
-      const files = await writeExport(out, ledger);
-      const loans = Object.keys(ledger.heads).length;
+      const { header, files, manifest } = await exportLedger(auditSources(ctx), out, ctx.fromBlock, progress(io));
+      const records = (file: string) => manifest.files[file]?.records ?? 0;
+      const loans = Object.keys(header.heads).length;
       print(
         io,
-        { out, files, loans, block: ledger.block },
-        `exported ${loans} loans (${ledger.loans.length} history entries, ${ledger.money.length} money events, ` +
-          `${ledger.assets.length} asset events, ${ledger.members.length} member events) as of block ` +
-          `${ledger.block?.number} (${ledger.block?.hash}) to ${out}`,
+        { out, files, loans, block: header.block },
+        `exported ${loans} loans (${records("loans.jsonl")} history entries, ${records("money.jsonl")} money events, ` +
+          `${records("assets.jsonl")} asset events, ${records("members.jsonl")} member events) as of block ` +
+          `${header.block.number} (${header.block.hash}) to ${out}`,
       );
     };
   }
@@ -60,20 +58,19 @@ export function planAudit(p: Parsed, print: Print): Command | undefined {
       throw new InputError("--rpc proves an export: give the export with --from-export <dir>");
     }
     const verify: Command = async (_p, ctx, io) => {
-      // From an export, the check needs no chain, unless it is to be proven against one (--rpc).
-      const ledger = fromExport
-        ? await readExport(fromExport)
-        : await collectLedger(auditSources(ctx), ctx.fromBlock, progress(io));
-      let proof;
-      if (fromExport && rpc) {
-        const provider = new JsonRpcProvider(rpc, undefined, { batchStallTime: 0 });
+      const options = { loanId: loan, docsDir: p.docs, progress: progress(io) };
+      let report;
+      if (fromExport === undefined) {
+        report = (await verifyChain(auditSources(ctx), { ...options, fromBlock: ctx.fromBlock })).report;
+      } else {
+        // From an export, the check needs no chain, unless it is to be proven against one (--rpc).
+        const provider = rpc === undefined ? undefined : new JsonRpcProvider(rpc, undefined, { batchStallTime: 0 });
         try {
-          proof = await proveExport(ledger, provider, { loanId: loan, progress: progress(io) });
+          report = await verifyExport(fromExport, { ...options, provider });
         } finally {
-          provider.destroy();
+          provider?.destroy();
         }
       }
-      const report = await verifyLedger(ledger, { loanId: loan, docsDir: p.docs, proof, progress: progress(io) });
       const files = await writeReport(p.out ?? ".", report);
       const summary = `${report.loans.length} loan(s), ${report.entries} history entries, ${report.findings.length} finding(s); report in ${files.join(" and ")}`;
       print(
