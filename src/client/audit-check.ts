@@ -313,16 +313,25 @@ export class LedgerChecker {
     this.entries += 1;
     const entry = state.entries;
     const previous = state.last;
-    state.last = record;
-    const fact = factOf(record);
+    // Only the position is kept: the record itself (with its terms) can go.
+    state.last = { blockNumber: record.blockNumber, transactionHash: "", logIndex: record.logIndex };
+    let fact: LoanFact | undefined;
+    let replayed: string;
+    try {
+      fact = factOf(record);
+      replayed = fact ? nextHead(toHash32(state.head), factHash(toLoanId(loanId), fact)) : "";
+    } catch (error) {
+      fact = undefined;
+      replayed = `: ${(error as Error).message.split("\n")[0]}`;
+    }
     if (!fact) {
       found({
         check: "history",
         entry,
         ...where(record),
-        message: `entry ${entry} records a fact of kind ${JSON.stringify(record.fact.kind)}, which the verifier cannot decode`,
+        message: `entry ${entry} records a fact of kind ${JSON.stringify(record.fact?.kind)} that the verifier cannot decode${replayed}`,
       });
-      state.head = record.head.toLowerCase();
+      state.head = String(record.head).toLowerCase();
       return;
     }
     if (previous && byChainOrder(previous, record) >= 0) {
@@ -333,7 +342,6 @@ export class LedgerChecker {
         message: `entry ${entry} comes before entry ${entry - 1} on chain: the entries are out of order`,
       });
     }
-    const replayed = nextHead(toHash32(state.head), factHash(toLoanId(loanId), fact));
     if (replayed !== record.head.toLowerCase()) {
       found({
         check: "history",

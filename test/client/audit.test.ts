@@ -6,6 +6,9 @@ import { join } from "node:path";
 import { keccak256, MaxUint256, toUtf8Bytes, type Provider } from "ethers";
 import {
   collectLedger,
+  exportLedger,
+  verifyChain,
+  verifyExport,
   formatLoanId,
   loanIdOf,
   LoanRegistryClient,
@@ -420,5 +423,55 @@ describe("audit: the export's manifest", function () {
     await rm(join(copy, "manifest.json"));
     const report = await verifyLedger(await readExport(copy));
     expect(report.findings.map((x) => [x.check, x.file])).to.deep.equal([["manifest", "manifest.json"]]);
+  });
+});
+
+describe("audit: streaming verification", function () {
+  it("reports from the files streamed exactly what it reports from the export held in memory", async function () {
+    const f = await loadFixture(ledgerFixture);
+    const altered = await tampered(f, (records) => {
+      const i = indexOf(records, f.direct, 4);
+      records[i] = { ...records[i], fact: { ...records[i].fact, amount: "1" } };
+      return records;
+    });
+    for (const dir of [f.dir, altered]) {
+      const now = new Date(0);
+      const streamed = await verifyExport(dir, { docsDir: f.docs });
+      const held = await verifyLedger(await readExport(dir), { docsDir: f.docs });
+      expect({ ...streamed, verifiedAt: now }).to.deep.equal({ ...held, verifiedAt: now });
+    }
+  });
+
+  it("verifies the chain as it reads it, with the heads proven at the block read", async function () {
+    const f = await loadFixture(ledgerFixture);
+    const { report, header } = await verifyChain(f.sources);
+    expect(report.findings).to.deep.equal([]);
+    expect(report.loans).to.have.members([f.direct, f.funded]);
+    expect(report.heads.provenAt).to.deep.equal(header.block);
+  });
+
+  it("writes the same export streamed from the chain as from the ledger read into memory", async function () {
+    const f = await loadFixture(ledgerFixture);
+    const streamed = await mkdtemp(join(tmpdir(), "loanledger-streamed-"));
+    const { manifest } = await exportLedger(f.sources, streamed);
+    const held = JSON.parse(await readFile(join(f.dir, "manifest.json"), "utf8")) as Manifest;
+    expect(manifest).to.deep.equal(held);
+  });
+
+  it("names an entry whose fact it cannot decode, rather than taking it for another kind", async function () {
+    const f = await loadFixture(ledgerFixture);
+    const dir = await tampered(f, (records) => {
+      const [i, j] = [indexOf(records, f.direct, 2), indexOf(records, f.direct, 3)];
+      records[i] = { ...records[i], fact: { ...records[i].fact, kind: "Forgiven" } };
+      records[j] = { ...records[j], fact: { ...records[j].fact, at: "-1" } };
+      return records;
+    });
+    const report = await verifyExport(dir);
+    expect(findingsOf(report)).to.deep.equal([
+      ["history", f.direct, 2],
+      ["history", f.direct, 3],
+    ]);
+    expect(report.findings[0].message).to.match(/kind "Forgiven" that the verifier cannot decode/);
+    expect(report.findings[1].message).to.match(/-1 does not fit a uint40/);
   });
 });
