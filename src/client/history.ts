@@ -98,14 +98,15 @@ function word(value: unknown, type: Word): string {
 export function factHash(loanId: LoanId, fact: LoanFact): Hash32 {
   const fields = FACT_FIELDS[fact.kind] as readonly (readonly [string, Word])[];
   const values = fact as unknown as Record<string, unknown>;
-  let encoded = "0x" + word(FactKind[fact.kind], "uint8") + word(loanId, "uint256");
+  let encoded = word(FactKind[fact.kind], "uint8") + word(loanId, "uint256");
   for (const [name, type] of fields) encoded += word(values[name], type);
-  return keccak256(encoded) as Hash32;
+  // Bytes from Buffer's native hex decoder: ethers would otherwise validate and convert the hex string in JavaScript.
+  return keccak256(Buffer.from(encoded, "hex")) as Hash32;
 }
 
 /** `head' = keccak256(abi.encode(head, factHash))`. */
 export function nextHead(head: Hash32, fact: Hash32): Hash32 {
-  return keccak256("0x" + word(head, "bytes32") + word(fact, "bytes32")) as Hash32;
+  return keccak256(Buffer.from(word(head, "bytes32") + word(fact, "bytes32"), "hex")) as Hash32;
 }
 
 export const GENESIS_HEAD = ZeroHash as Hash32;
