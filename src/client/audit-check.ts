@@ -93,6 +93,8 @@ export interface AuditReport {
   verifiedAt: string;
   /** As of which block the export was taken, when it says. */
   block: BlockRef | null;
+  /** SHA-256 of the verified export's manifest.json (which names every file's digest), when one was verified. */
+  exportManifestSha256: string | null;
   loans: string[];
   entries: number;
   platforms: Record<string, PlatformSummary>;
@@ -247,6 +249,7 @@ export interface LedgerFacts {
   heads: Record<string, string>;
   headsProvenAt?: BlockRef;
   manifest?: LedgerExport["manifest"];
+  manifestSha256?: string;
   digests?: Record<string, string>;
 }
 
@@ -565,6 +568,7 @@ export class LedgerChecker {
       chainId: facts.chainId,
       verifiedAt: (options.now ?? new Date()).toISOString(),
       block: facts.block ?? null,
+      exportManifestSha256: facts.manifestSha256 ?? null,
       loans: this.loanIds().filter((loanId) => this.loans.get(loanId)!.entries > 0),
       entries: this.entries,
       platforms: this.platforms,

@@ -80,6 +80,8 @@ export interface LedgerExport {
   headsProvenAt?: BlockRef;
   /** From an export on disk: its manifest (if it has one) and the SHA-256 digest of each file as read. */
   manifest?: Manifest;
+  /** SHA-256 of manifest.json: the one digest that pins the whole export, for a report or an attestation to name. */
+  manifestSha256?: string;
   digests?: Record<string, string>;
 }
 
@@ -467,7 +469,7 @@ export async function openExport(dir: string): Promise<OpenedExport> {
       chainId: String(heads.value.chainId),
       ...(m?.block ? { block: m.block } : {}),
       ...(m?.fromBlock != null ? { fromBlock: m.fromBlock } : {}),
-      ...(m ? { contracts: m.contracts, manifest: m } : {}),
+      ...(m ? { contracts: m.contracts, manifest: m, manifestSha256: manifest.sha256 } : {}),
       heads: heads.value.heads ?? {},
       digests,
     },
@@ -494,9 +496,4 @@ export async function readExport(dir: string): Promise<LedgerExport> {
     assets: await all(opened.assets()),
     members: await all(opened.members()),
   };
-}
-
-/** SHA-256 of the manifest file: the one digest that pins the whole export, for a report or an attestation. */
-export async function manifestDigest(dir: string): Promise<string | undefined> {
-  return (await readJsonFile<Manifest>(dir, MANIFEST_FILE))?.sha256;
 }

@@ -37,6 +37,9 @@ export function reportMarkdown(report: AuditReport): string {
     "",
     headsSentence(report),
     "",
+    ...(report.exportManifestSha256
+      ? [`Export verified: manifest.json with SHA-256 ${report.exportManifestSha256}.`, ""]
+      : []),
     "## Checks",
     "",
     ...Object.entries(report.checks).map(([check, what]) => `- **${check}**: ${what}`),

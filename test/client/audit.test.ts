@@ -401,6 +401,13 @@ describe("audit: the export's manifest", function () {
       expect(stated.sha256, file).to.equal(createHash("sha256").update(bytes).digest("hex"));
       expect(stated.bytes, file).to.equal(bytes.length);
     }
+    // The report names the manifest's own digest, which pins every file: what an auditor's attestation refers to.
+    const report = await verifyExport(f.dir);
+    expect(report.exportManifestSha256).to.equal(
+      createHash("sha256")
+        .update(await readFile(join(f.dir, "manifest.json")))
+        .digest("hex"),
+    );
   });
 
   it("names a file changed after the export was written", async function () {
