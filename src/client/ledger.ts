@@ -50,19 +50,25 @@ function messagesOf(error: unknown): string {
   return parts.join(" | ");
 }
 
+/** Refusals a node gives when throttling a client: the same query passes later. */
+const THROTTLED = /rate limit|too many requests|\b429\b|request rate|exceeded .*requests/i;
+/** Failures of the connection or the node, not of the query. */
 const TRANSIENT =
-  /TIMEOUT|NETWORK_ERROR|SERVER_ERROR|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|socket hang up|rate limit|too many requests|\b429\b|\b50[234]\b/i;
+  /TIMEOUT|NETWORK_ERROR|SERVER_ERROR|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|socket hang up|bad gateway|service unavailable|gateway time-?out/i;
+/** A log query refused for its size: too many blocks or too many logs (Besu, geth and hosted nodes word it so). */
 const RANGE_REFUSED =
   /block range|range limit|range too|max(imum)? (rpc )?range|too many blocks|more than \d+ results|too many (results|logs)|response size|limit exceeded|exceeds? (the )?(max|limit)/i;
 
 /** Whether a node refused a log query for its size (so a smaller range may pass). */
 export function isRangeRefusal(error: unknown): boolean {
-  return RANGE_REFUSED.test(messagesOf(error));
+  const message = messagesOf(error);
+  return !THROTTLED.test(message) && RANGE_REFUSED.test(message);
 }
 
 /** Whether a failure may pass if the same query is sent again. */
 export function isTransient(error: unknown): boolean {
-  return !isRangeRefusal(error) && TRANSIENT.test(messagesOf(error));
+  const message = messagesOf(error);
+  return THROTTLED.test(message) || (!RANGE_REFUSED.test(message) && TRANSIENT.test(message));
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

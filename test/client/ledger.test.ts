@@ -3,6 +3,8 @@ import type { Filter, Log, Provider } from "ethers";
 import {
   collectLedger,
   inBlockRanges,
+  isRangeRefusal,
+  isTransient,
   LedgerReader,
   loanIdOf,
   LoanLedgerError,
@@ -95,6 +97,17 @@ describe("the ledger reader", function () {
         [0, 4],
         [5, 9],
       ]);
+    });
+
+    it("tells a throttled query (retried as it is) from one refused for its size (halved)", function () {
+      const rpcError = (message: string) => ({ error: { code: -32005, message } });
+      expect(isTransient(rpcError("rate limit exceeded"))).to.equal(true);
+      expect(isRangeRefusal(rpcError("rate limit exceeded"))).to.equal(false);
+      expect(isRangeRefusal(rpcError("Exceeds maximum RPC range limit"))).to.equal(true);
+      expect(isRangeRefusal(rpcError("query returned more than 10000 results"))).to.equal(true);
+      expect(isTransient(rpcError("query returned more than 10000 results"))).to.equal(false);
+      expect(isTransient({ code: "TIMEOUT", message: "request timeout" })).to.equal(true);
+      expect(isTransient(new Error("invalid block 502"))).to.equal(false);
     });
 
     it("gives up after the configured retries, naming the blocks it could not read", async function () {
