@@ -71,6 +71,8 @@ export interface ChainProof {
   chainId: string;
   /** The node's block at the export's block number. */
   block: BlockRef;
+  /** The loan registry the heads were read from (the export's manifest names it: check it is the alliance's). */
+  registry: string;
   /** The history head of every loan of the export, at that block. */
   heads: Record<string, string>;
   /** Every loan anchored on chain up to that block (undefined when only some loans are verified). */
@@ -82,6 +84,8 @@ export interface HeadsStatement {
   /** "chain": read from a node at `provenAt`; "export": taken from the export's heads.json, proven by nothing. */
   source: "chain" | "export";
   provenAt: BlockRef | null;
+  /** The loan registry the proven heads were read from. */
+  registry: string | null;
   /** Loans whose head was read from the chain at `provenAt`. */
   proven: string[];
   /** Loans whose head comes from the export alone. */
@@ -246,6 +250,7 @@ interface LoanState {
 export interface LedgerFacts {
   chainId: string;
   block?: BlockRef;
+  contracts?: Record<string, string>;
   heads: Record<string, string>;
   headsProvenAt?: BlockRef;
   manifest?: LedgerExport["manifest"];
@@ -508,6 +513,7 @@ export class LedgerChecker {
     const heads: HeadsStatement = {
       source: headsProvenAt ? "chain" : "export",
       provenAt: headsProvenAt,
+      registry: headsProvenAt ? (proof?.registry ?? facts.contracts?.LoanRegistry ?? null) : null,
       proven: [],
       exportOnly: [],
     };

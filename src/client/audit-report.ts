@@ -8,7 +8,9 @@ export function headsSentence(report: AuditReport): string {
   const { heads } = report;
   if (heads.provenAt) {
     return (
-      `Heads proven against the chain at block ${heads.provenAt.number} (${heads.provenAt.hash}) for ` +
+      `Heads proven against the chain at block ${heads.provenAt.number} (${heads.provenAt.hash})` +
+      (heads.registry ? `, read from the loan registry at ${heads.registry},` : "") +
+      ` for ` +
       `${heads.proven.length} loan(s)` +
       (heads.exportOnly.length ? `; ${heads.exportOnly.length} taken from the export only.` : ".")
     );

@@ -46,6 +46,11 @@ async function documentIndex(dir: string): Promise<Set<string>> {
   return hashes;
 }
 
+/** The documents check's input, when a documents folder is given. */
+async function documentsOf(docsDir: string | undefined) {
+  return docsDir ? { hashes: await documentIndex(docsDir), folder: docsDir } : undefined;
+}
+
 /**
  * Verifies an exported (or freshly read) ledger with every check of {checkLedger}; documents are looked up in
  * `docsDir`, and with `proof` (from {proveExport}) the heads are the chain's at the export's block.
@@ -57,9 +62,7 @@ export async function verifyLedger(
   if (options.loanId && !ledger.loans.some((r) => r.loanId === options.loanId)) {
     throw new InputError(`loan ${options.loanId} is not in the ledger`);
   }
-  const documents = options.docsDir
-    ? { hashes: await documentIndex(options.docsDir), folder: options.docsDir }
-    : undefined;
+  const documents = await documentsOf(options.docsDir);
   const report = checkLedger(ledger, { loanId: options.loanId, documents, proof: options.proof });
   options.progress?.(report.loans.length, report.loans.length, "loans verified");
   return report;
@@ -107,7 +110,7 @@ export async function proveExport(
     const logs = await reader.logs({ address: registryAddress, topics: [topic] });
     anchored = logs.map((log) => formatLoanId(toLoanId(BigInt(log.topics[1]))));
   }
-  return { chainId: chainId.toString(), block: reader.block, heads, anchored };
+  return { chainId: chainId.toString(), block: reader.block, registry: registryAddress, heads, anchored };
 }
 
 /** Loan and money records merged into chain order, each stream being in chain order already. */
@@ -138,9 +141,7 @@ export async function verifyExport(
   options: { loanId?: string; docsDir?: string; provider?: Provider; progress?: Progress } = {},
 ): Promise<AuditReport> {
   const opened = await openExport(dir);
-  const documents = options.docsDir
-    ? { hashes: await documentIndex(options.docsDir), folder: options.docsDir }
-    : undefined;
+  const documents = await documentsOf(options.docsDir);
   const checker = new LedgerChecker({ loanId: options.loanId, documents });
   let records = 0;
   for await (const item of mergedInChainOrder(opened.loans(), opened.money())) {
@@ -165,9 +166,7 @@ export async function verifyChain(
   sources: AuditSources,
   options: { fromBlock?: number; loanId?: string; docsDir?: string; progress?: Progress } = {},
 ): Promise<{ report: AuditReport; header: LedgerHeader }> {
-  const documents = options.docsDir
-    ? { hashes: await documentIndex(options.docsDir), folder: options.docsDir }
-    : undefined;
+  const documents = await documentsOf(options.docsDir);
   const checker = new LedgerChecker({ loanId: options.loanId, documents });
   const header = await readLedger(
     sources,

@@ -338,6 +338,7 @@ describe("audit: which heads were proven", function () {
       timestamp: ledger.block!.timestamp,
     });
     expect(report.heads.proven).to.have.members([f.direct, f.funded]);
+    expect(report.heads.registry).to.equal(String(f.loans.target));
   });
 
   it("names a loan the export leaves out altogether", async function () {
