@@ -73,6 +73,8 @@ export interface ChainProof {
   block: BlockRef;
   /** The loan registry the heads were read from (the export's manifest names it: check it is the alliance's). */
   registry: string;
+  /** How the heads were read: `historyHead` calls at the block, or the last history event of each loan up to it. */
+  method: "historyHead" | "events";
   /** The history head of every loan of the export, at that block. */
   heads: Record<string, string>;
   /** Every loan anchored on chain up to that block (undefined when only some loans are verified). */
@@ -86,6 +88,8 @@ export interface HeadsStatement {
   provenAt: BlockRef | null;
   /** The loan registry the proven heads were read from. */
   registry: string | null;
+  /** How the chain gave them: `historyHead` at the block, or each loan's last history event up to it. */
+  method: ChainProof["method"] | null;
   /** Loans whose head was read from the chain at `provenAt`. */
   proven: string[];
   /** Loans whose head comes from the export alone. */
@@ -514,6 +518,7 @@ export class LedgerChecker {
       source: headsProvenAt ? "chain" : "export",
       provenAt: headsProvenAt,
       registry: headsProvenAt ? (proof?.registry ?? facts.contracts?.LoanRegistry ?? null) : null,
+      method: headsProvenAt ? (proof?.method ?? "historyHead") : null,
       proven: [],
       exportOnly: [],
     };

@@ -9,7 +9,8 @@ export function headsSentence(report: AuditReport): string {
   if (heads.provenAt) {
     return (
       `Heads proven against the chain at block ${heads.provenAt.number} (${heads.provenAt.hash})` +
-      (heads.registry ? `, read from the loan registry at ${heads.registry},` : "") +
+      (heads.registry ? `, read from the loan registry at ${heads.registry}` : "") +
+      (heads.method === "events" ? " through its history events (the node keeps no state that old)," : ",") +
       ` for ` +
       `${heads.proven.length} loan(s)` +
       (heads.exportOnly.length ? `; ${heads.exportOnly.length} taken from the export only.` : ".")

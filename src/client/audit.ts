@@ -4,8 +4,8 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { keccak256, type Provider } from "ethers";
-import { LoanRegistry__factory } from "../../typechain-types/index.js";
+import { keccak256, ZeroHash, type Provider } from "ethers";
+import { LoanRegistry__factory, type LoanRegistry } from "../../typechain-types/index.js";
 import { checkLedger, LedgerChecker, type AuditReport, type ChainProof } from "./audit-check.js";
 import {
   byChainOrder,
@@ -21,6 +21,7 @@ import {
 import { InputError } from "./errors.js";
 import { formatLoanId, toLoanId } from "./ids.js";
 import { LedgerReader, type LedgerReadOptions } from "./ledger.js";
+import { HISTORY_EVENTS } from "./loans.js";
 
 export * from "./audit-export.js";
 export * from "./audit-check.js";
@@ -95,14 +96,16 @@ export async function proveExport(
           ...(exported.loans ?? []).map((r) => r.loanId),
         ]),
       ];
-  const heads: Record<string, string> = {};
-  for (let i = 0; i < ids.length; i += 100) {
-    const batch = ids.slice(i, i + 100);
-    const found = await Promise.all(
-      batch.map((loanId) => reader.call(() => registry.historyHead(loanId, { blockTag: reader.blockTag }))),
-    );
-    batch.forEach((loanId, k) => (heads[loanId] = found[k]));
-    if (ids.length >= 1_000) options.progress?.(Math.min(i + 100, ids.length), ids.length, "heads proven");
+  let heads: Record<string, string>;
+  let method: ChainProof["method"] = "historyHead";
+  try {
+    heads = await headsByCall(reader, registry, ids, options.progress);
+  } catch (error) {
+    if (!isStateUnavailable(error)) throw error;
+    // A node that keeps no state that old (Besu's default Bonsai storage keeps 512 blocks) still serves the logs, and
+    // every history event carries the head it produced: the last one of a loan up to the block is its head there.
+    heads = await headsFromEvents(reader, registry, ids);
+    method = "events";
   }
   let anchored: string[] | undefined;
   if (!options.loanId) {
@@ -110,7 +113,56 @@ export async function proveExport(
     const logs = await reader.logs({ address: registryAddress, topics: [topic] });
     anchored = logs.map((log) => formatLoanId(toLoanId(BigInt(log.topics[1]))));
   }
-  return { chainId: chainId.toString(), block: reader.block, registry: registryAddress, heads, anchored };
+  return { chainId: chainId.toString(), block: reader.block, registry: registryAddress, method, heads, anchored };
+}
+
+/** Failures of a call at an old block on a node that pruned that block's state. */
+const STATE_UNAVAILABLE =
+  /missing trie node|world ?state (is )?not available|state (is )?not available|historical state|pruned/i;
+
+function isStateUnavailable(error: unknown): boolean {
+  const e = error as { message?: unknown; shortMessage?: unknown; info?: unknown; error?: unknown } | undefined;
+  return STATE_UNAVAILABLE.test([e?.message, e?.shortMessage, JSON.stringify(e?.info ?? e?.error ?? "")].join(" "));
+}
+
+/** Every loan's `historyHead` at the reader's block, 100 calls at a time. */
+async function headsByCall(
+  reader: LedgerReader,
+  registry: LoanRegistry,
+  ids: readonly string[],
+  progress?: Progress,
+): Promise<Record<string, string>> {
+  const heads: Record<string, string> = {};
+  for (let i = 0; i < ids.length; i += 100) {
+    const batch = ids.slice(i, i + 100);
+    const found = await Promise.all(
+      batch.map((loanId) => reader.call(() => registry.historyHead(loanId, { blockTag: reader.blockTag }))),
+    );
+    batch.forEach((loanId, k) => (heads[loanId] = found[k]));
+    if (ids.length >= 1_000) progress?.(Math.min(i + 100, ids.length), ids.length, "heads proven");
+  }
+  return heads;
+}
+
+/** Every loan's head at the reader's block, as the last history event of the loan up to that block carries it. */
+async function headsFromEvents(
+  reader: LedgerReader,
+  registry: LoanRegistry,
+  ids: readonly string[],
+): Promise<Record<string, string>> {
+  const wanted = new Set(ids);
+  const heads: Record<string, string> = Object.fromEntries(ids.map((loanId) => [loanId, ZeroHash]));
+  const topics = HISTORY_EVENTS.map((name) => registry.interface.getEvent(name).topicHash);
+  await reader.eachRange({ address: String(registry.target), topics: [topics] }, (logs) => {
+    logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
+    for (const log of logs) {
+      const loanId = formatLoanId(toLoanId(BigInt(log.topics[1])));
+      if (!wanted.has(loanId)) continue;
+      const parsed = registry.interface.parseLog(log);
+      if (parsed) heads[loanId] = String(parsed.args.toObject().head);
+    }
+  });
+  return heads;
 }
 
 /** Loan and money records merged into chain order, each stream being in chain order already. */

@@ -341,6 +341,32 @@ describe("audit: which heads were proven", function () {
     expect(report.heads.registry).to.equal(String(f.loans.target));
   });
 
+  it("proves heads from the history events on a node that keeps no state that old", async function () {
+    const f = await loadFixture(ledgerFixture);
+    const node = ethers.provider;
+    const pruned: Provider = new Proxy(node, {
+      get(target, key, receiver) {
+        if (key === "provider") return pruned;
+        if (key === "call") return async () => Promise.reject(new Error("World state not available for block"));
+        const value = Reflect.get(target, key, receiver) as unknown;
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    }) as unknown as Provider;
+    const honest = await readExport(f.dir);
+    const proven = await verifyLedger(honest, { proof: await proveExport(honest, pruned) });
+    expect(proven.findings).to.deep.equal([]);
+    expect(proven.heads).to.deep.include({ source: "chain", method: "events" });
+    expect(proven.heads.proven).to.have.members([f.direct, f.funded]);
+
+    const forged = await readExport(await truncatedWithRewrittenHead(f));
+    const caught = await verifyLedger(forged, { proof: await proveExport(forged, pruned) });
+    expect(findingsOf(caught)).to.deep.include([
+      "history",
+      f.direct,
+      forged.loans.filter((r) => r.loanId === f.direct).length,
+    ]);
+  });
+
   it("names a loan the export leaves out altogether", async function () {
     const f = await loadFixture(ledgerFixture);
     const dir = await tampered(
