@@ -460,6 +460,8 @@ export class LedgerChecker {
         break;
       }
       case "RecoveryReceived":
+      case "PremiumToLenders":
+        // A premium without cover goes to the lenders, like a recovery.
         state.lendersIn += big(a.amount);
         break;
       case "FundingCancelled":
