@@ -47,6 +47,7 @@ export interface Parsed {
   loan?: string;
   fromExport?: string;
   docs?: string;
+  rpc?: string;
 }
 
 export function parse(argv: string[]): Parsed {
@@ -93,6 +94,7 @@ export function parse(argv: string[]): Parsed {
         loan: { type: "string" },
         "from-export": { type: "string" },
         docs: { type: "string" },
+        rpc: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -137,6 +139,7 @@ export function parse(argv: string[]): Parsed {
       loan: values.loan,
       fromExport: values["from-export"],
       docs: values.docs,
+      rpc: values.rpc,
     };
   } catch (error) {
     throw new InputError((error as Error).message);

@@ -62,8 +62,9 @@ const USAGE = `usage: loanledger <command> [--json]
   disclosure show <platform> <YYYY-MM> [--version N]
   disclosure check <platform> <YYYY-MM>      exits 1 when the disclosure differs from the ledger
   audit export --out <dir>                   every loan's, asset's and member's history as JSON Lines, with the heads
-  audit verify [--loan <id>] [--from-export <dir>] [--docs <dir>] [--out <dir>]
-                                             writes audit-report.json and .md; exits 1 on any finding
+  audit verify [--loan <id>] [--from-export <dir> [--rpc <url>]] [--docs <dir>] [--out <dir>]
+                                             writes audit-report.json and .md; exits 1 on any finding; --rpc proves
+                                             an export's heads against any node at the export's block
 Settings come from the environment or .env: see .env.example.`;
 
 /** Checks a command's arguments before anything connects to the chain. */

@@ -19,6 +19,7 @@ import {
   type Hash32,
   type LoanId,
 } from "./ids.js";
+import { queryEvents } from "./ledger.js";
 import { toStruct, type LoanRegistryClient } from "./loans.js";
 import { ensureAllowanceFor } from "./token.js";
 import { read, transact } from "./transact.js";
@@ -231,8 +232,8 @@ export class CollateralClient {
   /** The document hash of the asset's latest appraisal: it lives in the events, not in storage. */
   private async latestAppraisalDoc(assetId: AssetId): Promise<Hash32> {
     const [registered, revalued] = await Promise.all([
-      read(() => this.contract.queryFilter(this.contract.filters.CollateralRegistered(assetId), this.fromBlock)),
-      read(() => this.contract.queryFilter(this.contract.filters.CollateralRevalued(assetId), this.fromBlock)),
+      queryEvents(this.contract, this.contract.filters.CollateralRegistered(assetId), this.fromBlock),
+      queryEvents(this.contract, this.contract.filters.CollateralRevalued(assetId), this.fromBlock),
     ]);
     const latest = [...registered, ...revalued]
       .sort((x, y) => x.blockNumber - y.blockNumber || x.index - y.index)
@@ -242,9 +243,7 @@ export class CollateralClient {
 
   /** Every lien the asset ever carried, with its status now. */
   async liens(assetId: AssetId): Promise<LienInfo[]> {
-    const events = await read(() =>
-      this.contract.queryFilter(this.contract.filters.CollateralPledged(assetId), this.fromBlock),
-    );
+    const events = await queryEvents(this.contract, this.contract.filters.CollateralPledged(assetId), this.fromBlock);
     const loanIds = [...new Set(events.map((e) => toLoanId(e.args.loanId)))];
     return Promise.all(
       loanIds.map(async (loanId) => {

@@ -1,13 +1,14 @@
 import { readFileSync } from "node:fs";
-import { keccak256, toUtf8Bytes, type ContractRunner, type ContractTransactionReceipt } from "ethers";
+import { keccak256, toUtf8Bytes, type ContractRunner, type ContractTransactionReceipt, type Interface } from "ethers";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import {
   CreditInsurance__factory,
   DisclosureRegistry__factory,
   type DisclosureRegistry,
 } from "../../typechain-types/index.js";
-import { InputError } from "./errors.js";
-import { toHash32, toLoanId, type Address, type Hash32, type LoanId } from "./ids.js";
+import { InputError, LoanLedgerError } from "./errors.js";
+import { toHash32, type Address, type Hash32 } from "./ids.js";
+import { LedgerReader, type LedgerReadOptions } from "./ledger.js";
 import type { LoanRegistryClient } from "./loans.js";
 import type { SplitterClient } from "./splitter.js";
 import { read, transact } from "./transact.js";
@@ -147,13 +148,12 @@ const bps = (part: bigint, whole: bigint) => (whole === 0n ? 0 : Number((part * 
  */
 export class DisclosureClient {
   readonly contract: DisclosureRegistry;
-  private readonly blockTimes = new Map<number, number>();
-
   constructor(
     address: string,
     private readonly runner: ContractRunner,
     private readonly sources: { loans: LoanRegistryClient; splitter: SplitterClient; insurance: string },
     private readonly fromBlock = 0,
+    private readonly readOptions: LedgerReadOptions = {},
   ) {
     this.contract = DisclosureRegistry__factory.connect(address, runner);
   }
@@ -182,15 +182,17 @@ export class DisclosureClient {
     return Number(await read(() => this.contract.versionsOf(platform, periodNumber(period))));
   }
 
-  /** A version of the report (the latest by default) with its key figures. */
+  /** A version of the report (the latest by default) with its key figures, as of `blockTag` (the latest block). */
   async report(
     platform: Address,
     period: string,
     version?: number,
+    blockTag?: number,
   ): Promise<{ version: number; contentHash: Hash32; publishedAt: number; figures: KeyFigures }> {
-    const v = version ?? (await this.versions(platform, period));
+    const v =
+      version ?? Number(await read(() => this.contract.versionsOf(platform, periodNumber(period), { blockTag })));
     if (v === 0) throw new InputError(`${platform} published no report for ${period}`);
-    const r = await read(() => this.contract.reportOf(platform, periodNumber(period), v));
+    const r = await read(() => this.contract.reportOf(platform, periodNumber(period), v, { blockTag }));
     const f = r.figures;
     return {
       version: v,
@@ -210,14 +212,45 @@ export class DisclosureClient {
     };
   }
 
-  /** The platform's key figures for the period as the ledger's own events give them (see the schema's definitions). */
-  async ledgerFigures(platform: Address, period: string): Promise<KeyFigures> {
+  /**
+   * The platform's key figures for the period as the ledger's own events give them (see the schema's definitions),
+   * read in bulk as of one block (the latest unless `reader` is given): one pass over the logs, whatever the number of
+   * loans.
+   */
+  async ledgerFigures(platform: Address, period: string, reader?: LedgerReader): Promise<KeyFigures> {
+    const ledger = reader ?? (await this.pin());
     const { start, end } = periodBounds(period);
-    const { loans } = this.sources;
-    const registry = loans.contract;
-    const anchored = await read(() =>
-      registry.queryFilter(registry.filters.LoanAnchored(undefined, platform), this.fromBlock),
+    // Block times never decrease, so the period is a range of blocks: events are placed in it by block number.
+    const [beforeStart, lastInPeriod] = await Promise.all([
+      ledger.lastBlockAtOrBefore(start - 1),
+      ledger.lastBlockAtOrBefore(end),
+    ]);
+    const registry = this.sources.loans.contract;
+    const splitter = this.sources.splitter.contract;
+    const insurance = CreditInsurance__factory.connect(this.sources.insurance, this.runner);
+    const sources = [
+      [registry, ["LoanAnchored", "LoanStatusChanged", "RepaymentRecorded"]],
+      [splitter, ["Committed", "ShareTransferred", "FundingCancelled", "RepaymentSplit"]],
+      [insurance, ["ClaimPaid"]],
+    ] as const;
+    const byAddress = new Map<string, { interface: Interface }>(
+      sources.map(([contract]) => [String(contract.target).toLowerCase(), contract]),
     );
+    const topics = sources.flatMap(([contract, names]) =>
+      names.map((name) => (contract.interface as Interface).getEvent(name)!.topicHash),
+    );
+    const logs = await ledger.logs({ address: [...byAddress.keys()], topics: [topics] }, { toBlock: lastInPeriod });
+    logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
+
+    interface LoanReplay {
+      principal: bigint;
+      borrowerRef: string;
+      status: LoanStatus;
+      outstanding: bigint;
+      cancelled: boolean;
+      shares: Map<string, bigint>;
+    }
+    const mine = new Map<bigint, LoanReplay>();
     const figures: KeyFigures = {
       loansOriginated: 0,
       volume: 0n,
@@ -229,31 +262,77 @@ export class DisclosureClient {
       reserveContributed: 0n,
       insuranceClaimsPaid: 0n,
     };
+    const platformKey = platform.toLowerCase();
+    for (const log of logs) {
+      const parsed = byAddress.get(log.address.toLowerCase())?.interface.parseLog(log);
+      if (!parsed) continue;
+      // Read the fields as a plain object: on ethers' Result array, `at` would be Array.prototype.at.
+      const a = parsed.args.toObject(true) as Record<string, unknown>;
+      const loanId = BigInt(a.loanId as bigint);
+      const inPeriod = log.blockNumber > beforeStart;
+      if (parsed.name === "LoanAnchored") {
+        if (String(a.platform).toLowerCase() !== platformKey) continue;
+        const principal = (a.terms as { principal: bigint }).principal;
+        mine.set(loanId, {
+          principal,
+          borrowerRef: String(a.borrowerRef),
+          status: LoanStatus.Funding,
+          outstanding: principal,
+          cancelled: false,
+          shares: new Map(),
+        });
+        if (inPeriod) {
+          figures.loansOriginated += 1;
+          figures.volume += principal;
+        }
+        continue;
+      }
+      const loan = mine.get(loanId);
+      if (!loan) continue;
+      switch (parsed.name) {
+        case "LoanStatusChanged":
+          loan.status = Number(a.to) as LoanStatus;
+          break;
+        case "RepaymentRecorded":
+          loan.outstanding = a.outstandingAfter as bigint;
+          break;
+        case "Committed": {
+          const lender = String(a.lender);
+          loan.shares.set(lender, (loan.shares.get(lender) ?? 0n) + (a.amount as bigint));
+          break;
+        }
+        case "ShareTransferred": {
+          const [from, to] = [String(a.from), String(a.to)];
+          loan.shares.set(from, (loan.shares.get(from) ?? 0n) - (a.shares as bigint));
+          loan.shares.set(to, (loan.shares.get(to) ?? 0n) + (a.shares as bigint));
+          break;
+        }
+        case "FundingCancelled":
+          loan.cancelled = true;
+          break;
+        case "RepaymentSplit":
+          if (inPeriod) figures.reserveContributed += (a.split as { reserve: bigint }).reserve;
+          break;
+        case "ClaimPaid":
+          if (inPeriod) figures.insuranceClaimsPaid += a.paid as bigint;
+          break;
+      }
+    }
+
     const byStatus = new Map<LoanStatus, bigint>();
     const borrowers = new Set<string>();
-    const ids: LoanId[] = [];
-    for (const event of anchored) {
-      const loanId = toLoanId(event.args.loanId);
-      const at = Number(event.args.at);
-      if (at > end) continue;
-      ids.push(loanId);
-      if (at >= start) {
-        figures.loansOriginated += 1;
-        figures.volume += event.args.terms.principal;
-      }
-      // Replay the loan's facts up to the end of the period.
-      let status: LoanStatus = LoanStatus.Funding;
-      let outstanding: bigint = event.args.terms.principal;
-      for (const entry of (await loans.history(loanId)).entries) {
-        const fact = entry.fact;
-        if (fact.at > end) break;
-        if (fact.kind === "StatusChanged") status = fact.to;
-        if (fact.kind === "RepaymentRecorded") outstanding = fact.outstandingAfter;
-      }
-      if (status === LoanStatus.Funding || status === LoanStatus.Cancelled) continue;
-      byStatus.set(status, (byStatus.get(status) ?? 0n) + outstanding);
-      if (status === LoanStatus.Active || status === LoanStatus.Late || status === LoanStatus.Defaulted) {
-        borrowers.add(event.args.borrowerRef);
+    const lenders = new Set<string>();
+    for (const loan of mine.values()) {
+      // Lenders holding a share at the period's end, of loans funded through the splitter and not cancelled.
+      if (!loan.cancelled) for (const [lender, held] of loan.shares) if (held > 0n) lenders.add(lender);
+      if (loan.status === LoanStatus.Funding || loan.status === LoanStatus.Cancelled) continue;
+      byStatus.set(loan.status, (byStatus.get(loan.status) ?? 0n) + loan.outstanding);
+      if (
+        loan.status === LoanStatus.Active ||
+        loan.status === LoanStatus.Late ||
+        loan.status === LoanStatus.Defaulted
+      ) {
+        borrowers.add(loan.borrowerRef);
       }
     }
     const of = (s: LoanStatus) => byStatus.get(s) ?? 0n;
@@ -265,17 +344,16 @@ export class DisclosureClient {
       open + of(LoanStatus.WrittenOff),
     );
     figures.borrowers = borrowers.size;
-    figures.lenders = await this.lendersAt(ids, end);
-    figures.reserveContributed = await this.reserveContributed(ids, start, end);
-    figures.insuranceClaimsPaid = await this.claimsPaid(ids, start, end);
+    figures.lenders = lenders.size;
     return figures;
   }
 
   /** Compares the latest disclosed figures with the ledger's; an empty list means they agree. */
   async check(platform: Address, period: string): Promise<FigureDifference[]> {
+    const reader = await this.pin();
     const [disclosed, ledger] = await Promise.all([
-      this.report(platform, period),
-      this.ledgerFigures(platform, period),
+      this.report(platform, period, undefined, reader.blockTag),
+      this.ledgerFigures(platform, period, reader),
     ]);
     return KEY_FIGURE_NAMES.filter((name) => disclosed.figures[name] !== ledger[name]).map((figure) => ({
       figure,
@@ -284,64 +362,10 @@ export class DisclosureClient {
     }));
   }
 
-  /** A block's time; blocks are final on the alliance's chain, so each is asked for once. */
-  private async timestamp(blockNumber: number): Promise<number> {
-    let time = this.blockTimes.get(blockNumber);
-    if (time === undefined) {
-      const block = await read(async () => this.runner.provider!.getBlock(blockNumber));
-      time = block?.timestamp ?? 0;
-      this.blockTimes.set(blockNumber, time);
-    }
-    return time;
-  }
-
-  /** Lenders holding a share, at the period's end, of the platform's loans funded through the splitter. */
-  private async lendersAt(ids: readonly LoanId[], end: number): Promise<number> {
-    const splitter = this.sources.splitter.contract;
-    const holders = new Set<string>();
-    for (const loanId of ids) {
-      const shares = new Map<string, bigint>();
-      const [committed, moved, cancelled] = await Promise.all([
-        read(() => splitter.queryFilter(splitter.filters.Committed(loanId), this.fromBlock)),
-        read(() => splitter.queryFilter(splitter.filters.ShareTransferred(loanId), this.fromBlock)),
-        read(() => splitter.queryFilter(splitter.filters.FundingCancelled(loanId), this.fromBlock)),
-      ]);
-      if (cancelled.length && (await this.timestamp(cancelled[0].blockNumber)) <= end) continue;
-      for (const e of committed) {
-        if ((await this.timestamp(e.blockNumber)) > end) continue;
-        shares.set(e.args.lender, (shares.get(e.args.lender) ?? 0n) + e.args.amount);
-      }
-      for (const e of moved) {
-        if ((await this.timestamp(e.blockNumber)) > end) continue;
-        shares.set(e.args.from, (shares.get(e.args.from) ?? 0n) - e.args.shares);
-        shares.set(e.args.to, (shares.get(e.args.to) ?? 0n) + e.args.shares);
-      }
-      for (const [lender, held] of shares) if (held > 0n) holders.add(lender);
-    }
-    return holders.size;
-  }
-
-  private async reserveContributed(ids: readonly LoanId[], start: number, end: number): Promise<bigint> {
-    const splitter = this.sources.splitter.contract;
-    let total = 0n;
-    for (const loanId of ids) {
-      for (const e of await read(() => splitter.queryFilter(splitter.filters.RepaymentSplit(loanId), this.fromBlock))) {
-        const at = await this.timestamp(e.blockNumber);
-        if (at >= start && at <= end) total += e.args.split.reserve;
-      }
-    }
-    return total;
-  }
-
-  private async claimsPaid(ids: readonly LoanId[], start: number, end: number): Promise<bigint> {
-    const insurance = CreditInsurance__factory.connect(this.sources.insurance, this.runner);
-    let total = 0n;
-    for (const loanId of ids) {
-      for (const e of await read(() => insurance.queryFilter(insurance.filters.ClaimPaid(loanId), this.fromBlock))) {
-        const at = await this.timestamp(e.blockNumber);
-        if (at >= start && at <= end) total += e.args.paid;
-      }
-    }
-    return total;
+  /** A reader of the ledger as of the latest block. */
+  private pin(): Promise<LedgerReader> {
+    const provider = this.runner.provider;
+    if (!provider) throw new LoanLedgerError("the disclosure client's runner has no provider to read events from");
+    return LedgerReader.pin(provider, { fromBlock: this.fromBlock, ...this.readOptions });
   }
 }

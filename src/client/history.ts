@@ -1,8 +1,6 @@
-import { AbiCoder, keccak256, ZeroHash } from "ethers";
+import { keccak256, ZeroHash } from "ethers";
 import type { Address, Hash32, LoanId } from "./ids.js";
 import { FactKind, type LoanStatus } from "./types.js";
-
-const coder = AbiCoder.defaultAbiCoder();
 
 /** One recorded fact about a loan, as its event carries it. */
 export type LoanFact =
@@ -25,77 +23,90 @@ export type LoanFact =
   | { kind: "LossRecorded"; principal: bigint; interest: bigint; at: number }
   | { kind: "ServicerChanged"; from: Address; to: Address; at: number };
 
-/** The fact hash exactly as ILoanRegistry documents it. */
-export function factHash(loanId: LoanId, fact: LoanFact): Hash32 {
-  switch (fact.kind) {
-    case "Anchored":
-      return keccak256(coder.encode(["uint8", "uint256", "uint40"], [FactKind.Anchored, loanId, fact.at])) as Hash32;
-    case "StatusChanged":
-      return keccak256(
-        coder.encode(
-          ["uint8", "uint256", "uint8", "uint8", "uint40"],
-          [FactKind.StatusChanged, loanId, fact.from, fact.to, fact.at],
-        ),
-      ) as Hash32;
-    case "RepaymentRecorded":
-      return keccak256(
-        coder.encode(
-          ["uint8", "uint256", "uint16", "uint256", "uint256", "uint256", "uint256", "uint256", "uint256", "uint40"],
-          [
-            FactKind.RepaymentRecorded,
-            loanId,
-            fact.installment,
-            fact.amount,
-            fact.lateInterest,
-            fact.interest,
-            fact.principal,
-            fact.prepayment,
-            fact.outstandingAfter,
-            fact.at,
-          ],
-        ),
-      ) as Hash32;
-    case "DocumentAmended":
-      return keccak256(
-        coder.encode(
-          ["uint8", "uint256", "uint16", "bytes32", "uint40"],
-          [FactKind.DocumentAmended, loanId, fact.version, fact.documentHash, fact.at],
-        ),
-      ) as Hash32;
-    case "External":
-      return keccak256(
-        coder.encode(
-          ["uint8", "uint256", "address", "bytes32", "uint40"],
-          [FactKind.External, loanId, fact.source, fact.factHash, fact.at],
-        ),
-      ) as Hash32;
-    case "LossRecorded":
-      return keccak256(
-        coder.encode(
-          ["uint8", "uint256", "uint256", "uint256", "uint40"],
-          [FactKind.LossRecorded, loanId, fact.principal, fact.interest, fact.at],
-        ),
-      ) as Hash32;
-    case "ServicerChanged":
-      return keccak256(
-        coder.encode(
-          ["uint8", "uint256", "address", "address", "uint40"],
-          [FactKind.ServicerChanged, loanId, fact.from, fact.to, fact.at],
-        ),
-      ) as Hash32;
-    case "ServicingDelegated":
-      return keccak256(
-        coder.encode(
-          ["uint8", "uint256", "address", "uint40"],
-          [FactKind.ServicingDelegated, loanId, fact.servicer, fact.at],
-        ),
-      ) as Hash32;
+/** The static ABI types a fact's fields take: each encodes as one 32-byte word. */
+type Word = "uint8" | "uint16" | "uint40" | "uint256" | "address" | "bytes32";
+type Layout = {
+  [K in LoanFact["kind"]]: readonly (readonly [Exclude<keyof Extract<LoanFact, { kind: K }>, "kind">, Word])[];
+};
+
+/**
+ * Each fact's fields after `(uint8 kind, uint256 loanId)`, in the order ILoanRegistry's `abi.encode` takes them: the
+ * one place a fact's encoding is written in TypeScript.
+ */
+export const FACT_FIELDS = {
+  Anchored: [["at", "uint40"]],
+  StatusChanged: [
+    ["from", "uint8"],
+    ["to", "uint8"],
+    ["at", "uint40"],
+  ],
+  RepaymentRecorded: [
+    ["installment", "uint16"],
+    ["amount", "uint256"],
+    ["lateInterest", "uint256"],
+    ["interest", "uint256"],
+    ["principal", "uint256"],
+    ["prepayment", "uint256"],
+    ["outstandingAfter", "uint256"],
+    ["at", "uint40"],
+  ],
+  DocumentAmended: [
+    ["version", "uint16"],
+    ["documentHash", "bytes32"],
+    ["at", "uint40"],
+  ],
+  External: [
+    ["source", "address"],
+    ["factHash", "bytes32"],
+    ["at", "uint40"],
+  ],
+  ServicingDelegated: [
+    ["servicer", "address"],
+    ["at", "uint40"],
+  ],
+  LossRecorded: [
+    ["principal", "uint256"],
+    ["interest", "uint256"],
+    ["at", "uint40"],
+  ],
+  ServicerChanged: [
+    ["from", "address"],
+    ["to", "address"],
+    ["at", "uint40"],
+  ],
+} as const satisfies Layout;
+
+const BITS = { uint8: 8n, uint16: 16n, uint40: 40n, uint256: 256n } as const;
+const HEX_WORD = { address: /^0x[0-9a-fA-F]{40}$/, bytes32: /^0x[0-9a-fA-F]{64}$/ } as const;
+
+/**
+ * One value as its 32-byte ABI word, in hex. Every field of a fact is static, so `abi.encode` is these words one after
+ * another: writing them directly spares parsing ABI type strings for every entry of every history.
+ */
+function word(value: unknown, type: Word): string {
+  if (type === "address" || type === "bytes32") {
+    const hex = String(value);
+    if (!HEX_WORD[type].test(hex)) throw new RangeError(`${hex} is not an ${type}`);
+    return hex.slice(2).toLowerCase().padStart(64, "0");
   }
+  const n = typeof value === "bigint" ? value : BigInt(value as number);
+  if (n < 0n || n >> BITS[type] !== 0n) throw new RangeError(`${n} does not fit a ${type}`);
+  return n.toString(16).padStart(64, "0");
+}
+
+/** The fact hash exactly as ILoanRegistry documents it: keccak256(abi.encode(kind, loanId, ...fields)). */
+export function factHash(loanId: LoanId, fact: LoanFact): Hash32 {
+  const fields = FACT_FIELDS[fact.kind] as readonly (readonly [string, Word])[];
+  const values = fact as unknown as Record<string, unknown>;
+  let encoded = word(FactKind[fact.kind], "uint8") + word(loanId, "uint256");
+  for (const [name, type] of fields) encoded += word(values[name], type);
+  // Bytes from Buffer's native hex decoder: ethers would otherwise validate and convert the hex string in JavaScript.
+  return keccak256(Buffer.from(encoded, "hex")) as Hash32;
 }
 
 /** `head' = keccak256(abi.encode(head, factHash))`. */
 export function nextHead(head: Hash32, fact: Hash32): Hash32 {
-  return keccak256(coder.encode(["bytes32", "bytes32"], [head, fact])) as Hash32;
+  return keccak256(Buffer.from(word(head, "bytes32") + word(fact, "bytes32"), "hex")) as Hash32;
 }
 
 export const GENESIS_HEAD = ZeroHash as Hash32;

@@ -9,6 +9,7 @@ export * from "./splitter.js";
 export * from "./collateral.js";
 export * from "./disclosure.js";
 export * from "./risk.js";
+export * from "./ledger.js";
 export * from "./audit.js";
 export * as scheduleMath from "./schedule.js";
 export { schedule, lateInterest, levelPayment, periodInterest, type ScheduledInstallment } from "./schedule.js";

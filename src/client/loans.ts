@@ -11,6 +11,7 @@ import { LoanRegistry__factory, type LoanRegistry } from "../../typechain-types/
 import type { LoanTermsStruct } from "../../typechain-types/LoanRegistry.js";
 import { decodeRevertData, LoanLedgerError, type ContractError } from "./errors.js";
 import { replayHeads, type LoanFact } from "./history.js";
+import { LedgerReader, queryEvents } from "./ledger.js";
 import {
   toAddress,
   toBorrowerRef,
@@ -208,9 +209,7 @@ export class LoanRegistryClient {
   async terms(loanId: LoanId): Promise<LoanTerms> {
     const cached = this.termsCache.get(loanId);
     if (cached) return cached;
-    const events = await read(() =>
-      this.contract.queryFilter(this.contract.filters.LoanAnchored(loanId), this.fromBlock),
-    );
+    const events = await queryEvents(this.contract, this.contract.filters.LoanAnchored(loanId), this.fromBlock);
     if (events.length === 0) throw new LoanLedgerError(`loan ${toBeHex(loanId, 32)} was never anchored`);
     const terms = fromStruct(events[0].args.terms as unknown as TermsResult);
     this.termsCache.set(loanId, terms);
@@ -256,8 +255,10 @@ export class LoanRegistryClient {
 
   /** Every loan `platform` anchored, in order. */
   async loansOf(platform: Address): Promise<LoanId[]> {
-    const events = await read(() =>
-      this.contract.queryFilter(this.contract.filters.LoanAnchored(undefined, platform), this.fromBlock),
+    const events = await queryEvents(
+      this.contract,
+      this.contract.filters.LoanAnchored(undefined, platform),
+      this.fromBlock,
     );
     return events.map((e) => toLoanId(e.args.loanId));
   }
@@ -287,8 +288,10 @@ export class LoanRegistryClient {
   async creditEvents(
     borrowerRef: BorrowerRef,
   ): Promise<{ loanId: LoanId; platform: Address; kind: CreditEvent; at: number }[]> {
-    const events = await read(() =>
-      this.contract.queryFilter(this.contract.filters.CreditEventRecorded(borrowerRef), this.fromBlock),
+    const events = await queryEvents(
+      this.contract,
+      this.contract.filters.CreditEventRecorded(borrowerRef),
+      this.fromBlock,
     );
     // Read the fields as a plain object: on the Result array, `at` would be Array.prototype.at.
     return events.map((e) => {
@@ -321,16 +324,11 @@ export class LoanRegistryClient {
     const provider = runner?.provider;
     if (!provider) throw new LoanLedgerError("the client's runner has no provider to read events from");
     const topics = HISTORY_EVENTS.map((name) => iface.getEvent(name).topicHash);
+    // The events and the head as of one block, so that a fact recorded meanwhile cannot make them disagree.
+    const reader = await LedgerReader.pin(provider, { fromBlock: this.fromBlock });
     const [logs, onChainHead] = await Promise.all([
-      read(() =>
-        provider.getLogs({
-          address: this.contract.target as string,
-          fromBlock: this.fromBlock,
-          toBlock: "latest",
-          topics: [topics, toBeHex(loanId, 32)],
-        }),
-      ),
-      read(() => this.contract.historyHead(loanId)),
+      reader.logs({ address: this.contract.target as string, topics: [topics, toBeHex(loanId, 32)] }),
+      reader.call(() => this.contract.historyHead(loanId, { blockTag: reader.blockTag })),
     ]);
     logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
     const parsed = logs.map((log) => this.parseHistoryLog(log));

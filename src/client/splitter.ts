@@ -7,6 +7,7 @@ import {
 import { LoanLedgerError } from "./errors.js";
 import { toAddress, toLoanId, type Address, type LoanId } from "./ids.js";
 import { toStruct, type LoanRegistryClient } from "./loans.js";
+import { queryEvents } from "./ledger.js";
 import { ensureAllowance, settlementToken, signerAddress } from "./token.js";
 import { read, transact } from "./transact.js";
 import type { FundingConfig, FundingPhase, LenderPosition, LoanBook, Split } from "./types.js";
@@ -187,10 +188,8 @@ export class SplitterClient {
   /** Every loan in which `lender` holds or held a share, with its shares and what it is owed now. */
   async positionsOf(lender: Address): Promise<LenderPosition[]> {
     const [committed, bought] = await Promise.all([
-      read(() => this.contract.queryFilter(this.contract.filters.Committed(undefined, lender), this.fromBlock)),
-      read(() =>
-        this.contract.queryFilter(this.contract.filters.ShareTransferred(undefined, undefined, lender), this.fromBlock),
-      ),
+      queryEvents(this.contract, this.contract.filters.Committed(undefined, lender), this.fromBlock),
+      queryEvents(this.contract, this.contract.filters.ShareTransferred(undefined, undefined, lender), this.fromBlock),
     ]);
     const loanIds = [...new Set([...committed, ...bought].map((e) => toLoanId(e.args.loanId)))];
     return Promise.all(loanIds.map((loanId) => this.position(loanId, lender)));
@@ -219,9 +218,9 @@ export class SplitterClient {
    */
   async pushPendingPayouts(fromBlock = this.fromBlock): Promise<PayoutResult[]> {
     const [repaid, cancelled, recovered] = await Promise.all([
-      read(() => this.contract.queryFilter(this.contract.filters.RepaymentSplit(), fromBlock)),
-      read(() => this.contract.queryFilter(this.contract.filters.FundingCancelled(), fromBlock)),
-      read(() => this.contract.queryFilter(this.contract.filters.RecoveryReceived(), fromBlock)),
+      queryEvents(this.contract, this.contract.filters.RepaymentSplit(), fromBlock),
+      queryEvents(this.contract, this.contract.filters.FundingCancelled(), fromBlock),
+      queryEvents(this.contract, this.contract.filters.RecoveryReceived(), fromBlock),
     ]);
     const loanIds = [...new Set([...repaid, ...cancelled, ...recovered].map((e) => toLoanId(e.args.loanId)))];
     const results: PayoutResult[] = [];

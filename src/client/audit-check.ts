@@ -1,0 +1,621 @@
+/**
+ * The auditor's checks: pure functions of an export (and, when one was read, of what a chain says at the export's
+ * block). Nothing here reads a chain or a file; the reader (audit-export.ts) and the renderers (audit-report.ts) do.
+ */
+import {
+  byChainOrder,
+  type BlockRef,
+  type EventRecord,
+  type Json,
+  type LedgerExport,
+  type LoanRecord,
+  type Position,
+} from "./audit-export.js";
+import { factHash, GENESIS_HEAD, nextHead, type LoanFact } from "./history.js";
+import { InputError } from "./errors.js";
+import { formatLoanId, toAddress, toHash32, toLoanId } from "./ids.js";
+import { loanIdOf } from "./loans.js";
+import { isTransitionAllowed, LOAN_STATUS_NAMES, LoanStatus, type LoanTerms } from "./types.js";
+
+export type CheckKind =
+  | "manifest"
+  | "terms"
+  | "history"
+  | "order"
+  | "transition"
+  | "repayment"
+  | "split"
+  | "document"
+  | "payout"
+  | "compensation";
+
+/** Every check the verifier runs, with what it establishes (the report lists them). */
+export const CHECKS: Record<CheckKind, string> = {
+  manifest:
+    "every file of the export has the SHA-256 digest its manifest states; a proven export is of the chain named",
+  terms: "every loan's terms hash to its id (keccak256 of their ABI encoding), so no term or document hash was changed",
+  history: "every entry's head follows from the entry before it, and the last one is the loan's head on chain",
+  order: "every loan's entries are in chain order",
+  transition: "every status change is allowed by the transition table, from the status the loan was in",
+  repayment: "every repayment's parts add up to its amount",
+  split: "every split adds up to the amount paid, and its lenders' part is what the registry recorded",
+  document: "every document version's hash matches a file in the documents folder (when one is given)",
+  payout: "no loan's lenders were paid more than came in for them",
+  compensation: "every loss settlement paid the insurer's and the reserve's parts it states",
+};
+
+/** Something that does not hold, with the loan and entry it is about. */
+export interface Finding {
+  check: CheckKind;
+  loanId?: string;
+  platform?: string;
+  /** 1-based position of the entry in the loan's history, when the finding is about one entry. */
+  entry?: number;
+  /** The export file, when the finding is about one. */
+  file?: string;
+  blockNumber?: number;
+  transactionHash?: string;
+  logIndex?: number;
+  message: string;
+}
+
+export interface PlatformSummary {
+  loans: number;
+  entries: number;
+  repayments: number;
+  findings: number;
+}
+
+/** What a chain says at the export's block, read by {proveExport} for the checks to compare the export with. */
+export interface ChainProof {
+  chainId: string;
+  /** The node's block at the export's block number. */
+  block: BlockRef;
+  /** The loan registry the heads were read from (the export's manifest names it: check it is the alliance's). */
+  registry: string;
+  /** How the heads were read: `historyHead` calls at the block, or the last history event of each loan up to it. */
+  method: "historyHead" | "events";
+  /** The history head of every loan of the export, at that block. */
+  heads: Record<string, string>;
+  /** Every loan anchored on chain up to that block (undefined when only some loans are verified). */
+  anchored?: string[];
+}
+
+/** Which heads the histories were checked against, and whether a chain vouched for them. */
+export interface HeadsStatement {
+  /** "chain": read from a node at `provenAt`; "export": taken from the export's heads.json, proven by nothing. */
+  source: "chain" | "export";
+  provenAt: BlockRef | null;
+  /** The loan registry the proven heads were read from. */
+  registry: string | null;
+  /** How the chain gave them: `historyHead` at the block, or each loan's last history event up to it. */
+  method: ChainProof["method"] | null;
+  /** Loans whose head was read from the chain at `provenAt`. */
+  proven: string[];
+  /** Loans whose head comes from the export alone. */
+  exportOnly: string[];
+}
+
+export interface AuditReport {
+  chainId: string;
+  verifiedAt: string;
+  /** As of which block the export was taken, when it says. */
+  block: BlockRef | null;
+  /** SHA-256 of the verified export's manifest.json (which names every file's digest), when one was verified. */
+  exportManifestSha256: string | null;
+  loans: string[];
+  entries: number;
+  platforms: Record<string, PlatformSummary>;
+  heads: HeadsStatement;
+  /** The checks run, by name, with what each establishes. */
+  checks: Partial<Record<CheckKind, string>>;
+  findings: Finding[];
+  ok: boolean;
+}
+
+const big = (v: Json | undefined) => BigInt(String(v ?? 0));
+
+/** The fact of an exported record, typed again (amounts back to bigint); undefined for a kind it does not know. */
+function factOf(record: LoanRecord): LoanFact | undefined {
+  const f = record.fact;
+  const at = Number(f.at);
+  switch (f.kind) {
+    case "StatusChanged":
+      return { kind: "StatusChanged", from: Number(f.from) as LoanStatus, to: Number(f.to) as LoanStatus, at };
+    case "RepaymentRecorded":
+      return {
+        kind: "RepaymentRecorded",
+        installment: Number(f.installment),
+        amount: big(f.amount),
+        lateInterest: big(f.lateInterest),
+        interest: big(f.interest),
+        principal: big(f.principal),
+        prepayment: big(f.prepayment),
+        outstandingAfter: big(f.outstandingAfter),
+        at,
+      };
+    case "DocumentAmended":
+      return {
+        kind: "DocumentAmended",
+        version: Number(f.version),
+        documentHash: toHash32(String(f.documentHash)),
+        at,
+      };
+    case "External":
+      return { kind: "External", source: toAddress(String(f.source)), factHash: toHash32(String(f.factHash)), at };
+    case "ServicingDelegated":
+      return { kind: "ServicingDelegated", servicer: toAddress(String(f.servicer)), at };
+    case "ServicerChanged":
+      return { kind: "ServicerChanged", from: toAddress(String(f.from)), to: toAddress(String(f.to)), at };
+    case "LossRecorded":
+      return { kind: "LossRecorded", principal: big(f.principal), interest: big(f.interest), at };
+    case "Anchored":
+      return { kind: "Anchored", at };
+    default:
+      return undefined;
+  }
+}
+
+/** The id the exported terms hash to, or why they cannot be hashed. */
+function idOfTerms(terms: { [key: string]: Json }): { id: string } | { error: string } {
+  try {
+    // The registry's own encoding (loanIdOf) over the exported fields: decimal strings encode as the integers they are.
+    return { id: formatLoanId(loanIdOf(terms as unknown as LoanTerms)) };
+  } catch (error) {
+    return { error: (error as Error).message.split("\n")[0] };
+  }
+}
+
+function where(record: Position): Pick<Finding, "blockNumber" | "transactionHash" | "logIndex"> {
+  return { blockNumber: record.blockNumber, transactionHash: record.transactionHash, logIndex: record.logIndex };
+}
+
+const sameHash = (a: string | undefined, b: string | undefined) =>
+  a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
+
+/** The export's files against its manifest's digests (only for an export read from disk). */
+function checkManifest(ledger: LedgerFacts, findings: Finding[]): void {
+  if (!ledger.digests) return;
+  const manifest = ledger.manifest;
+  if (!manifest) {
+    findings.push({
+      check: "manifest",
+      file: "manifest.json",
+      message: "the export has no manifest.json: its files cannot be checked against their digests",
+    });
+    return;
+  }
+  for (const [file, stated] of Object.entries(manifest.files ?? {})) {
+    const actual = ledger.digests[file];
+    if (actual === undefined) {
+      findings.push({ check: "manifest", file, message: `the manifest lists ${file}, which the export does not hold` });
+    } else if (actual !== String(stated.sha256).toLowerCase()) {
+      findings.push({
+        check: "manifest",
+        file,
+        message: `${file} has SHA-256 ${actual}, not the ${stated.sha256} its manifest states: the file was changed`,
+      });
+    }
+  }
+  for (const file of Object.keys(ledger.digests)) {
+    if (!(file in (manifest.files ?? {}))) {
+      findings.push({ check: "manifest", file, message: `${file} is not in the manifest, so nothing vouches for it` });
+    }
+  }
+  if (String(manifest.chainId) !== ledger.chainId) {
+    findings.push({
+      check: "manifest",
+      file: "heads.json",
+      message: `heads.json is of chain ${ledger.chainId}, the manifest of chain ${manifest.chainId}`,
+    });
+  }
+}
+
+/** The export's block and chain against what a node says (when the export is being proven). */
+function checkProofBlock(ledger: LedgerFacts, proof: ChainProof, findings: Finding[]): boolean {
+  let ok = true;
+  if (proof.chainId !== ledger.chainId) {
+    ok = false;
+    findings.push({
+      check: "manifest",
+      message: `the export is of chain ${ledger.chainId}, the node proving it is on chain ${proof.chainId}`,
+    });
+  }
+  if (!sameHash(ledger.block?.hash, proof.block.hash)) {
+    ok = false;
+    findings.push({
+      check: "manifest",
+      blockNumber: proof.block.number,
+      message: `the export says block ${proof.block.number} is ${ledger.block?.hash}, but the node's block ${proof.block.number} is ${proof.block.hash}`,
+    });
+  }
+  return ok;
+}
+
+/** What the checker keeps per loan while records stream past: a few fields, whatever the loan's history length. */
+interface LoanState {
+  platform: string;
+  summary: PlatformSummary;
+  entries: number;
+  anchored: boolean;
+  head: string;
+  status: LoanStatus;
+  last?: Position;
+  /** The loan's latest RepaymentRecorded (its transaction and amount), and a split seen before it in its transaction. */
+  repayment?: { tx: string; amount: bigint };
+  pendingSplit?: { record: EventRecord; lenders: bigint };
+  /** The money events of the loan's current transaction, for checks across one transaction's events. */
+  tx: EventRecord[];
+  lendersIn: bigint;
+  paidOut: bigint;
+}
+
+/** What the checker needs to know about the export beyond its records, once they have all been seen. */
+export interface LedgerFacts {
+  chainId: string;
+  block?: BlockRef;
+  contracts?: Record<string, string>;
+  heads: Record<string, string>;
+  headsProvenAt?: BlockRef;
+  manifest?: LedgerExport["manifest"];
+  manifestSha256?: string;
+  digests?: Record<string, string>;
+}
+
+export interface CheckOptions {
+  /** Check only this loan. */
+  loanId?: string;
+  /** keccak256 of every file of the documents folder. */
+  documents?: { hashes: ReadonlySet<string>; folder: string };
+  now?: Date;
+}
+
+/**
+ * The verifier's state machine: it takes the export's loan and money records in chain order, one at a time, keeping a
+ * few fields per loan (so memory does not grow with the length of histories), and judges what is left at the end:
+ * the heads, the payouts, the files against the manifest and, with a proof, the export against the chain.
+ */
+export class LedgerChecker {
+  private readonly findings: Finding[] = [];
+  private readonly loans = new Map<string, LoanState>();
+  private readonly platforms: Record<string, PlatformSummary> = {};
+  private entries = 0;
+
+  constructor(private readonly options: CheckOptions = {}) {}
+
+  /** The loans seen so far, in the order of their first record. */
+  loanIds(): string[] {
+    return [...this.loans.keys()];
+  }
+
+  private stateOf(loanId: string, platform: string): LoanState {
+    let state = this.loans.get(loanId);
+    if (!state) {
+      const summary = (this.platforms[platform] ??= { loans: 0, entries: 0, repayments: 0, findings: 0 });
+      summary.loans += 1;
+      state = {
+        platform,
+        summary,
+        entries: 0,
+        anchored: false,
+        head: GENESIS_HEAD,
+        status: LoanStatus.None,
+        tx: [],
+        lendersIn: 0n,
+        paidOut: 0n,
+      };
+      this.loans.set(loanId, state);
+    }
+    return state;
+  }
+
+  private found(loanId: string, state: LoanState, finding: Omit<Finding, "loanId" | "platform">): void {
+    this.findings.push({ loanId, platform: state.platform, ...finding });
+    state.summary.findings += 1;
+  }
+
+  /** One entry of a loan's history (loans.jsonl), in chain order. */
+  loan(record: LoanRecord): void {
+    const { loanId } = record;
+    if (this.options.loanId && loanId !== this.options.loanId) return;
+    const state = this.stateOf(loanId, String(record.terms?.platform ?? "unknown"));
+    const found = (finding: Omit<Finding, "loanId" | "platform">) => this.found(loanId, state, finding);
+    state.entries += 1;
+    state.summary.entries += 1;
+    this.entries += 1;
+    const entry = state.entries;
+    const previous = state.last;
+    // Only the position is kept: the record itself (with its terms) can go.
+    state.last = { blockNumber: record.blockNumber, transactionHash: "", logIndex: record.logIndex };
+    let fact: LoanFact | undefined;
+    let replayed: string;
+    try {
+      fact = factOf(record);
+      replayed = fact ? nextHead(toHash32(state.head), factHash(toLoanId(loanId), fact)) : "";
+    } catch (error) {
+      fact = undefined;
+      replayed = `: ${(error as Error).message.split("\n")[0]}`;
+    }
+    if (!fact) {
+      found({
+        check: "history",
+        entry,
+        ...where(record),
+        message: `entry ${entry} records a fact of kind ${JSON.stringify(record.fact?.kind)} that the verifier cannot decode${replayed}`,
+      });
+      state.head = String(record.head).toLowerCase();
+      return;
+    }
+    if (previous && byChainOrder(previous, record) >= 0) {
+      found({
+        check: "order",
+        entry,
+        ...where(record),
+        message: `entry ${entry} comes before entry ${entry - 1} on chain: the entries are out of order`,
+      });
+    }
+    if (replayed !== record.head.toLowerCase()) {
+      found({
+        check: "history",
+        entry,
+        ...where(record),
+        message: `entry ${entry} (${fact.kind}) does not produce its recorded head from the entry before it: it was altered, or an entry is missing just before it`,
+      });
+    }
+    state.head = record.head.toLowerCase();
+    if (fact.kind === "Anchored") {
+      state.anchored = true;
+      state.status = LoanStatus.Funding;
+      const hashed = record.terms ? idOfTerms(record.terms) : { error: "the entry carries no terms" };
+      if ("error" in hashed) {
+        found({
+          check: "terms",
+          entry,
+          ...where(record),
+          message: `entry ${entry}: the terms cannot be hashed to a loan id (${hashed.error})`,
+        });
+      } else if (hashed.id !== loanId) {
+        found({
+          check: "terms",
+          entry,
+          ...where(record),
+          message: `entry ${entry}: the terms hash to loan id ${hashed.id}, not ${loanId}: a term or the document hash was changed`,
+        });
+      }
+    }
+    if (fact.kind === "StatusChanged") {
+      if (fact.from !== state.status || !isTransitionAllowed(fact.from, fact.to)) {
+        found({
+          check: "transition",
+          entry,
+          ...where(record),
+          message: `entry ${entry} moves the loan ${LOAN_STATUS_NAMES[fact.from]} → ${LOAN_STATUS_NAMES[fact.to]} while it was ${LOAN_STATUS_NAMES[state.status]}`,
+        });
+      }
+      state.status = fact.to;
+    }
+    if (fact.kind === "RepaymentRecorded") {
+      state.summary.repayments += 1;
+      state.repayment = { tx: record.transactionHash, amount: fact.amount };
+      const parts = fact.lateInterest + fact.interest + fact.principal + fact.prepayment;
+      if (parts !== fact.amount) {
+        found({
+          check: "repayment",
+          entry,
+          ...where(record),
+          message: `entry ${entry}: the repayment's parts add up to ${parts}, not its amount ${fact.amount}`,
+        });
+      }
+      const pending = state.pendingSplit;
+      if (pending && pending.record.transactionHash === record.transactionHash) {
+        state.pendingSplit = undefined;
+        this.compareSplit(loanId, state, pending.record, pending.lenders);
+      }
+    }
+    const documents = this.options.documents;
+    if (documents) {
+      const hash =
+        fact.kind === "DocumentAmended"
+          ? fact.documentHash
+          : fact.kind === "Anchored"
+            ? String(record.terms?.documentHash)
+            : undefined;
+      const version = fact.kind === "DocumentAmended" ? fact.version : 1;
+      if (hash && !documents.hashes.has(hash.toLowerCase())) {
+        found({
+          check: "document",
+          entry,
+          ...where(record),
+          message: `document version ${version} (${hash}) matches no file in ${documents.folder}`,
+        });
+      }
+    }
+  }
+
+  /** One money event (money.jsonl), in chain order: splits add up and match the registry, payouts are counted. */
+  money(record: EventRecord): void {
+    const raw = record.args.loanId;
+    if (raw === undefined) return;
+    const loanId = formatLoanId(toLoanId(String(raw)));
+    if (this.options.loanId && loanId !== this.options.loanId) return;
+    const state = this.loans.get(loanId) ?? this.stateOf(loanId, "unknown");
+    if (state.tx.length && state.tx[0].transactionHash !== record.transactionHash) this.closeTransaction(loanId, state);
+    state.tx.push(record);
+    const a = record.args;
+    switch (record.event) {
+      case "RepaymentSplit": {
+        const s = a.split as { [key: string]: Json };
+        const fees = big(s.platformFee) + big(s.premium) + big(s.reserve);
+        const lenders = big(s.lateInterest) + big(s.interest) + big(s.principal) + big(s.prepayment);
+        if (fees + lenders !== big(a.amount)) {
+          this.found(loanId, state, {
+            check: "split",
+            ...where(record),
+            message: `a repayment of ${big(a.amount)} splits into ${fees + lenders}`,
+          });
+        }
+        if (state.repayment?.tx === record.transactionHash) this.compareSplit(loanId, state, record, lenders);
+        else state.pendingSplit = { record, lenders };
+        state.lendersIn += lenders;
+        break;
+      }
+      case "RecoveryReceived":
+      case "PremiumToLenders":
+        // A premium without cover goes to the lenders, like a recovery.
+        state.lendersIn += big(a.amount);
+        break;
+      case "FundingCancelled":
+        state.lendersIn += big(a.committed);
+        break;
+      case "PayoutsPushed":
+        state.paidOut += big(a.paid);
+        break;
+      case "Claimed":
+      case "RemainderSwept":
+        state.paidOut += big(a.amount);
+        break;
+    }
+  }
+
+  private compareSplit(loanId: string, state: LoanState, record: EventRecord, lenders: bigint): void {
+    const recorded = state.repayment?.amount;
+    if (recorded !== undefined && recorded !== lenders) {
+      this.found(loanId, state, {
+        check: "split",
+        ...where(record),
+        message: `the lenders' part ${lenders} is not the ${recorded} the registry recorded`,
+      });
+    }
+  }
+
+  /** Checks across the money events of one transaction of a loan: a loss settlement paid what it states. */
+  private closeTransaction(loanId: string, state: LoanState): void {
+    const tx = state.tx;
+    state.tx = [];
+    const settled = tx.find((r) => r.event === "LossSettled");
+    if (!settled) return;
+    const claim = tx.find((r) => r.event === "ClaimPaid");
+    const compensation = tx.find((r) => r.event === "Compensated");
+    const a = settled.args;
+    if (big(claim?.args.paid) !== big(a.insurerBore) || big(compensation?.args.paid) !== big(a.reserveBore)) {
+      this.found(loanId, state, {
+        check: "compensation",
+        ...where(settled),
+        message: `the settlement says insurer ${big(a.insurerBore)} and reserve ${big(a.reserveBore)}, but ${big(claim?.args.paid)} and ${big(compensation?.args.paid)} were paid`,
+      });
+    }
+  }
+
+  /**
+   * Judges what only the whole export shows: each loan's last head against the heads (the chain's, with a `proof`),
+   * payouts against what came in, the files against the manifest, and the loans on chain against the export's.
+   */
+  finish(facts: LedgerFacts, proof?: ChainProof): AuditReport {
+    const { options } = this;
+    const findings: Finding[] = [];
+    checkManifest(facts, findings);
+    const proofHolds = proof ? checkProofBlock(facts, proof, findings) : false;
+    const headsProvenAt = proof ? (proofHolds ? proof.block : null) : (facts.headsProvenAt ?? null);
+    const heads: HeadsStatement = {
+      source: headsProvenAt ? "chain" : "export",
+      provenAt: headsProvenAt,
+      registry: headsProvenAt ? (proof?.registry ?? facts.contracts?.LoanRegistry ?? null) : null,
+      method: headsProvenAt ? (proof?.method ?? "historyHead") : null,
+      proven: [],
+      exportOnly: [],
+    };
+    if (proof?.anchored && proofHolds && !options.loanId) {
+      for (const loanId of proof.anchored) {
+        if (!this.loans.has(loanId)) {
+          findings.push({
+            check: "history",
+            loanId,
+            message: `loan ${loanId} was anchored on chain by block ${proof.block.number}, but the export leaves it out`,
+          });
+        }
+      }
+    }
+    // Findings about whole files and the chain come first, then those of each loan's entries, then the rest.
+    this.findings.unshift(...findings);
+    if (options.loanId && !this.loans.has(options.loanId)) {
+      throw new InputError(`loan ${options.loanId} is not in the ledger`);
+    }
+    for (const [loanId, state] of this.loans) {
+      const found = (finding: Omit<Finding, "loanId" | "platform">) => this.found(loanId, state, finding);
+      this.closeTransaction(loanId, state);
+      if (!state.anchored) {
+        found({ check: "terms", message: "the loan has no Anchored entry, so nothing gives its terms" });
+      }
+      const onChain = proof && proofHolds ? proof.heads[loanId] : facts.heads[loanId];
+      if (headsProvenAt) heads.proven.push(loanId);
+      else heads.exportOnly.push(loanId);
+      if (proof && proofHolds && !sameHash(facts.heads[loanId], onChain)) {
+        found({
+          check: "history",
+          entry: state.entries,
+          message: `the export gives the head ${facts.heads[loanId] ?? "(none)"}, but the chain's head at block ${proof.block.number} is ${onChain ?? "(none)"}`,
+        });
+      }
+      if (!onChain) {
+        found({ check: "history", message: "no head is known for this loan, so the end of its history is unchecked" });
+      } else if (state.head !== onChain.toLowerCase()) {
+        found({
+          check: "history",
+          entry: state.entries,
+          message: `the last entry's head ${state.head} is not the ${headsProvenAt ? `chain's head at block ${headsProvenAt.number}` : "head the export states"} ${onChain}: entries are missing at the end, or the heads were rewritten`,
+        });
+      }
+      if (state.paidOut > state.lendersIn) {
+        found({
+          check: "payout",
+          message: `the lenders were paid ${state.paidOut}, more than the ${state.lendersIn} that came in for them`,
+        });
+      }
+    }
+    const checks = Object.fromEntries(
+      (Object.keys(CHECKS) as CheckKind[])
+        .filter((check) => check !== "document" || options.documents)
+        .map((check) => [check, CHECKS[check]]),
+    );
+    return {
+      chainId: facts.chainId,
+      verifiedAt: (options.now ?? new Date()).toISOString(),
+      block: facts.block ?? null,
+      exportManifestSha256: facts.manifestSha256 ?? null,
+      loans: this.loanIds().filter((loanId) => this.loans.get(loanId)!.entries > 0),
+      entries: this.entries,
+      platforms: this.platforms,
+      heads,
+      checks,
+      findings: this.findings,
+      ok: this.findings.length === 0,
+    };
+  }
+}
+
+/** Loan and money records of an export, merged into chain order (each list is in chain order already). */
+export function* inChainOrder(
+  loans: readonly LoanRecord[],
+  money: readonly EventRecord[],
+): Generator<{ loan: LoanRecord } | { money: EventRecord }> {
+  let i = 0;
+  let j = 0;
+  while (i < loans.length || j < money.length) {
+    if (j >= money.length || (i < loans.length && byChainOrder(loans[i], money[j]) <= 0)) yield { loan: loans[i++] };
+    else yield { money: money[j++] };
+  }
+}
+
+/**
+ * Checks a whole ledger held in memory (an export read back, or a ledger just read from a chain): every check of
+ * {LedgerChecker}. With `proof`, the heads are the chain's at the export's block, and the export's own heads, block
+ * and list of loans are checked against it.
+ */
+export function checkLedger(ledger: LedgerExport, options: CheckOptions & { proof?: ChainProof } = {}): AuditReport {
+  const checker = new LedgerChecker(options);
+  for (const item of inChainOrder(ledger.loans, ledger.money)) {
+    if ("loan" in item) checker.loan(item.loan);
+    else checker.money(item.money);
+  }
+  return checker.finish(ledger, options.proof);
+}
