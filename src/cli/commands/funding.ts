@@ -71,7 +71,7 @@ export function planFunding(p: Parsed, print: Print): Command | undefined {
           phase: FUNDING_PHASE_NAMES[book.phase],
           tx: receipt.hash,
         },
-        `committed ${fmt(amount)} to loan ${shortLoanId(id)}: ${fmt(book.committed)} funded, ${FUNDING_PHASE_NAMES[book.phase]}`,
+        `committed ${fmt(amount)} ${ctx.symbol} to loan ${shortLoanId(id)}: ${fmt(book.committed)} funded, ${FUNDING_PHASE_NAMES[book.phase]}`,
       );
     };
   }

@@ -1,8 +1,12 @@
 /** Members, lenders and loans in the registry. */
 import { formatUnits } from "ethers";
 import {
+  ContractError,
   InputError,
   LOAN_STATUS_NAMES,
+  toLoanLedgerError,
+  toStruct,
+  type LoanTerms,
   LoanLedgerError,
   SCHEDULE_KIND_NAMES,
   schedule,
@@ -10,6 +14,7 @@ import {
   formatLoanId,
   type LoanId,
 } from "../../client/index.js";
+import { batchGasBudget, splitByGas } from "../../client/transact.js";
 import { type CliContext } from "../context.js";
 import { isoTime, table } from "../output.js";
 import { documentHash, parseAmount, parseTime, readTermsFile } from "../terms-file.js";
@@ -36,6 +41,52 @@ const LIFECYCLE: Record<string, (ctx: CliContext, id: LoanId) => Promise<unknown
   "write-off": async (ctx, id) =>
     (await ctx.loans.state(id)).servicingDelegated ? ctx.waterfall.writeOff(id) : ctx.loans.writeOff(id),
 };
+
+/**
+ * Anchors a loan book in as few transactions as fit the network: each batch is estimated before anything is sent, so
+ * that a loan the registry would refuse stops the whole book first, with its place in the file.
+ */
+async function anchorInBatches(ctx: CliContext, terms: readonly LoanTerms[]): Promise<LoanId[]> {
+  const contract = ctx.loans.contract;
+  const [maxBatch, budget] = await Promise.all([
+    contract.MAX_BATCH().then(Number),
+    batchGasBudget(ctx.signer.provider!),
+  ]);
+  const batches = await splitByGas(
+    terms,
+    async (batch, offset) => {
+      try {
+        return await contract.anchorLoans.estimateGas(batch.map(toStruct));
+      } catch (error) {
+        const reason = toLoanLedgerError(error);
+        if (reason instanceof ContractError && reason.errorName === "LoanRegistryBatchItemRejected") {
+          const item = offset + Number(reason.args[0]);
+          throw new InputError(
+            `loan ${item + 1} of the file would be refused, so nothing was anchored: ${reason.cause?.message ?? reason.message}`,
+          );
+        }
+        throw reason;
+      }
+    },
+    budget,
+    maxBatch,
+  );
+  const anchored: LoanId[] = [];
+  for (const batch of batches) {
+    try {
+      anchored.push(...(await ctx.loans.anchorBatch(batch.items)).loanIds);
+    } catch (error) {
+      const reason = toLoanLedgerError(error);
+      const before = anchored.length
+        ? `the ${anchored.length} before them are anchored: ${anchored.map(formatLoanId).join(", ")}`
+        : "nothing was anchored";
+      throw new LoanLedgerError(
+        `loans ${batch.offset + 1} to ${batch.offset + batch.items.length} were refused (${reason.message.split("\n")[0]}); ${before}`,
+      );
+    }
+  }
+  return anchored;
+}
 
 /** Members, lenders and the loan registry's own commands. */
 export function planRegistry(p: Parsed, print: Print): Command | undefined {
@@ -114,10 +165,8 @@ export function planRegistry(p: Parsed, print: Print): Command | undefined {
         decimals: ctx.decimals,
         allianceKeyHex: ctx.allianceKeyHex,
       });
-      const { loanIds } =
-        terms.length === 1
-          ? await ctx.loans.anchor(terms[0]).then((r) => ({ loanIds: [r.loanId] }))
-          : await ctx.loans.anchorBatch(terms);
+      const loanIds =
+        terms.length === 1 ? [(await ctx.loans.anchor(terms[0])).loanId] : await anchorInBatches(ctx, terms);
       const ids = loanIds.map(formatLoanId);
       print(io, { loanIds: ids }, ids.map((id) => `anchored loan ${id}`).join("\n"));
     };
