@@ -46,7 +46,7 @@ const LIFECYCLE: Record<string, (ctx: CliContext, id: LoanId) => Promise<unknown
  * Anchors a loan book in as few transactions as fit the network: each batch is estimated before anything is sent, so
  * that a loan the registry would refuse stops the whole book first, with its place in the file.
  */
-async function anchorInBatches(ctx: CliContext, terms: readonly LoanTerms[]): Promise<LoanId[]> {
+export async function anchorInBatches(ctx: CliContext, terms: readonly LoanTerms[]): Promise<LoanId[]> {
   const contract = ctx.loans.contract;
   const [maxBatch, budget] = await Promise.all([
     contract.MAX_BATCH().then(Number),
