@@ -99,18 +99,21 @@ export const TERMS_SCHEMA = JSON.parse(
 ) as { properties: Record<string, unknown> };
 export const TERMS_KEYS = Object.keys(TERMS_SCHEMA.properties).filter((key) => key !== "$schema");
 
-const validateEntry = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, verbose: true }).compile(
-  TERMS_SCHEMA,
-);
-// A CSV cell is text: the same schema reads "12" as the integer 12 where it asks for an integer. Empty cells are
-// removed before this runs, so that coercion can never turn a blank into 0.
-const validateCsvRow = new Ajv2020({
-  allErrors: true,
-  strict: true,
-  strictRequired: false,
-  verbose: true,
-  coerceTypes: true,
-}).compile(TERMS_SCHEMA);
+type Validator = ReturnType<Ajv2020["compile"]>;
+const validators: { entry?: Validator; csvRow?: Validator } = {};
+/** The schema compiled on first use: a command that reads no terms file does not pay for it at start-up. */
+function validator(kind: "entry" | "csvRow"): Validator {
+  // A CSV cell is text: the same schema reads "12" as the integer 12 where it asks for an integer. Empty cells are
+  // removed before this runs, so that coercion can never turn a blank into 0.
+  validators[kind] ??= new Ajv2020({
+    allErrors: true,
+    strict: true,
+    strictRequired: false,
+    verbose: true,
+    coerceTypes: kind === "csvRow",
+  }).compile(TERMS_SCHEMA);
+  return validators[kind];
+}
 
 /** One sentence for what is wrong with an entry: unknown keys (with the key meant), then missing ones, then values. */
 function schemaProblem(errors: readonly ErrorObject[]): string {
@@ -148,7 +151,7 @@ export async function termsFromEntry(
   entry: unknown,
   ctx: TermsContext,
   where: string,
-  validate: typeof validateEntry = validateEntry,
+  validate: Validator = validator("entry"),
 ): Promise<LoanTerms> {
   if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
     throw new InputError(`${where}: a loan is a JSON object`);
@@ -250,7 +253,7 @@ export async function readTermsFile(path: string, ctx: Omit<TermsContext, "baseD
   if (extname(path).toLowerCase() === ".csv") {
     const rows = csvEntries(text, path);
     if (rows.length === 0) throw new InputError(`${path} holds no loans`);
-    return Promise.all(rows.map((r) => termsFromEntry(r.entry, { ...ctx, baseDir }, r.where, validateCsvRow)));
+    return Promise.all(rows.map((r) => termsFromEntry(r.entry, { ...ctx, baseDir }, r.where, validator("csvRow"))));
   }
   let parsed: unknown;
   try {

@@ -74,7 +74,9 @@ export async function anchorInBatches(ctx: CliContext, terms: readonly LoanTerms
   const anchored: LoanId[] = [];
   for (const batch of batches) {
     try {
-      anchored.push(...(await ctx.loans.anchorBatch(batch.items)).loanIds);
+      // Each batch was estimated while planning; a tenth more covers state that moved since, within the cap.
+      const gasLimit = (batch.gas * 11n) / 10n < (budget * 10n) / 9n ? (batch.gas * 11n) / 10n : (budget * 10n) / 9n;
+      anchored.push(...(await ctx.loans.anchorBatch(batch.items, gasLimit)).loanIds);
     } catch (error) {
       const reason = toLoanLedgerError(error);
       const before = anchored.length
