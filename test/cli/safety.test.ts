@@ -2,9 +2,8 @@ import { expect } from "chai";
 import { writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { readFileSync } from "node:fs";
-import { id } from "ethers";
-import { allianceKeyFingerprint, LoanStatus, Role } from "../../src/client/index.js";
-import { splitByGas } from "../../src/client/transact.js";
+import { allianceKeyFingerprint, LoanStatus } from "../../src/client/index.js";
+import { splitByGas, TRANSACTION_GAS_CAP } from "../../src/client/transact.js";
 import { deployLocalSuite } from "../../deploy/local.js";
 import {
   ALLIANCE_KEY,
@@ -16,15 +15,7 @@ import {
   time,
   type AllianceFixture,
 } from "../fixtures.js";
-import {
-  DEV_KEYS,
-  envFor,
-  loanEntry,
-  run,
-  runWithEnv,
-  serveJsonRpc,
-  termsFile,
-} from "./helpers.js";
+import { DEV_KEYS, envFor, loanEntry, run, runWithEnv, serveJsonRpc, termsFile } from "./helpers.js";
 
 const UNIT = 10n ** 18n;
 const GOVERNANCE = DEV_KEYS[0];
@@ -263,7 +254,7 @@ describe("loanledger CLI: mistakes stop before any transaction", function () {
       const over = await run(f, f.lender, ["loan", "fund", f.loanId, "60000"]);
       expect(over.err).to.match(/^error: RepaymentSplitterOverCommitment: /);
       const stranger = await run(f, f.outsider, ["loan", "fund", f.loanId, "1000"]);
-      expect(stranger.err).to.match(/^error: RepaymentSplitterNotAllowedLender: /);
+      expect(stranger.err).to.match(/^error: AllianceRegistryUnknownLender: /);
       expect(await f.token.allowance(f.lender, f.splitter)).to.equal(0n);
       expect(await f.token.allowance(f.outsider, f.splitter)).to.equal(0n);
       expect(await ethers.provider.getTransactionCount(f.lender)).to.equal(nonce);
@@ -325,7 +316,6 @@ describe("loanledger CLI: mistakes stop before any transaction", function () {
 
     it("anchors a book bigger than one block allows in several transactions, all of it", async function () {
       const f = await loadFixture(deployAllianceFixture);
-      await f.alliance.admitMember(f.servicer, Role.Platform, id("another platform"));
       const limit = BigInt(
         String(await ethers.provider.send("eth_getBlockByNumber", ["latest", false]).then((b) => b.gasLimit)),
       );
@@ -344,6 +334,23 @@ describe("loanledger CLI: mistakes stop before any transaction", function () {
           expect((await f.loans.loanState(loanId)).status).to.equal(BigInt(LoanStatus.Funding));
       } finally {
         await ethers.provider.send("evm_setBlockGasLimit", ["0x" + limit.toString(16)]);
+      }
+    });
+
+    it("anchors a book of MAX_BATCH loans in transactions that each fit the 2^24 per-transaction cap", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const maxBatch = Number(await f.loans.MAX_BATCH());
+      const book = Array.from({ length: maxBatch }, (_, i) => ({
+        ...loanEntry(`M-${i}`),
+        borrowerNationalId: `M${String(i).padStart(9, "0")}`,
+      }));
+      const before = await blockNumber();
+      const result = await run(f, f.platformA, ["loan", "anchor", "--file", await termsFile(book), "--json"]);
+      expect(result.code, result.err).to.equal(0);
+      expect((JSON.parse(result.out) as { loanIds: string[] }).loanIds).to.have.length(maxBatch);
+      for (let n = before + 1; n <= (await blockNumber()); n += 1) {
+        const block = await ethers.provider.getBlock(n);
+        expect(block!.gasUsed).to.be.at.most(TRANSACTION_GAS_CAP);
       }
     });
   });
