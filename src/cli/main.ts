@@ -3,7 +3,6 @@ import {
   BorrowerReferenceError,
   ContractError,
   InputError,
-  LoanLedgerError,
   toLoanLedgerError,
   UnknownRevertError,
 } from "../client/index.js";
@@ -37,7 +36,7 @@ function plan(p: Parsed): Command {
  * Stable codes for errors under --json, by what the user must fix: the command line, an input, a setting, the node, or
  * what the contracts refused.
  */
-export function errorCode(error: LoanLedgerError): string {
+export function errorCode(error: unknown): string {
   if (error instanceof UsageError) return "USAGE";
   if (error instanceof NodeUnreachableError) return "NODE_UNREACHABLE";
   if (error instanceof SettingsError) return "SETTINGS";
@@ -47,7 +46,8 @@ export function errorCode(error: LoanLedgerError): string {
   return "FAILED";
 }
 
-function report(io: CliIo, error: LoanLedgerError, json: boolean): void {
+function report(io: CliIo, thrown: unknown, json: boolean): void {
+  const error = toLoanLedgerError(thrown);
   const message = error.message.split("\n")[0];
   if (!json) {
     io.err(`error: ${message}`);
@@ -55,7 +55,7 @@ function report(io: CliIo, error: LoanLedgerError, json: boolean): void {
   }
   const detail =
     error instanceof ContractError ? { contractError: error.errorName, args: error.args.map(String) } : undefined;
-  io.err(JSON.stringify({ error: { code: errorCode(error), message, ...detail } }));
+  io.err(JSON.stringify({ error: { code: errorCode(thrown), message, ...detail } }));
 }
 
 function version(): string {
@@ -94,7 +94,7 @@ export async function main(
     await command(parsed, command.offline ? (undefined as unknown as CliContext) : await context(), io);
     return 0;
   } catch (error) {
-    report(io, toLoanLedgerError(error), json);
+    report(io, error, json);
     return 1;
   }
 }

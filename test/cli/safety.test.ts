@@ -396,6 +396,7 @@ describe("loanledger CLI: mistakes stop before any transaction", function () {
       const cases: [string[], string][] = [
         [["loan", "fund", f.loanId, "1", "--bogus", "--json"], "USAGE"],
         [["loan", "show", "xyz", "--json"], "INVALID_INPUT"],
+        [["borrower", "exposure", "--national-id", "110105194912310021", "--json"], "INVALID_INPUT"],
         [["loan", "fund", f.loanId, "90000", "--json"], "CONTRACT_ERROR"],
       ];
       for (const [argv, code] of cases) {
