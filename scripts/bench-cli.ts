@@ -5,7 +5,12 @@
  * its size to size MAX_BATCH under the 2^24 per-transaction cap; and times the CLI's start-up for one command.
  *
  *   npm run bench:cli
- *   BENCH_CLI_ENTRY=/path/to/other/checkout/bin/loanledger.mjs npm run bench:cli   (start-up of another checkout)
+ *
+ * To compare start-up with another checkout (say the commit before a change), give its entry file: both are then run
+ * in turn, so that both see the same load on the machine.
+ *
+ *   git worktree add --detach /tmp/before <commit> && ln -s "$PWD/node_modules" "$PWD/typechain-types" /tmp/before/
+ *   BENCH_CLI_COMPARE=/tmp/before/bin/loanledger.mjs npm run bench:cli
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
@@ -20,7 +25,8 @@ const ROOT = process.cwd();
 const SINGLES = Number(process.env.BENCH_SINGLES ?? 300);
 const BOOK = Number(process.env.BENCH_BOOK ?? 3000);
 const STARTUP_RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 9);
-const CLI_ENTRY = process.env.BENCH_CLI_ENTRY ?? join(ROOT, "bin/loanledger.mjs");
+const CLI_ENTRY = join(ROOT, "bin/loanledger.mjs");
+const COMPARE_ENTRY = process.env.BENCH_CLI_COMPARE;
 /** The well-known development accounts of `hardhat node` (never use them on a real network). */
 const GOVERNANCE = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 const PLATFORM = [
@@ -162,17 +168,22 @@ try {
 
   // CLI start-up: the whole process, as a shell runs it, for a command without a chain and for one with the checks.
   const cliEnv = { ...env, LOANLEDGER_PRIVATE_KEY: PLATFORM[1] };
+  const entries = COMPARE_ENTRY ? [COMPARE_ENTRY, CLI_ENTRY] : [CLI_ENTRY];
+  // `--help` needs no chain; `member list` runs the start-up checks and one read.
   for (const argv of [["--help"], ["member", "list"]]) {
-    const times: number[] = [];
+    const times = new Map(entries.map((entry) => [entry, [] as number[]]));
     for (let i = 0; i < STARTUP_RUNS; i += 1) {
-      const r = run([process.execPath, CLI_ENTRY, ...argv], cliEnv);
-      if (r.code !== 0) throw new Error(`loanledger ${argv.join(" ")} failed: ${r.err}`);
-      times.push(r.ms);
+      for (const entry of entries) {
+        const r = run([process.execPath, entry, ...argv], cliEnv);
+        if (r.code !== 0) throw new Error(`${entry} ${argv.join(" ")} failed: ${r.err}`);
+        times.get(entry)!.push(r.ms);
+      }
     }
-    console.log(
-      `CLI start-up, loanledger ${argv.join(" ")}: median ${median(times).toFixed(0)} ms, best ${Math.min(...times).toFixed(0)} ms ` +
-        `(${STARTUP_RUNS} runs of ${CLI_ENTRY})`,
-    );
+    for (const [entry, ms] of times)
+      console.log(
+        `CLI start-up, loanledger ${argv.join(" ")}: median ${median(ms).toFixed(0)} ms, best ${Math.min(...ms).toFixed(0)} ms ` +
+          `(${STARTUP_RUNS} runs of ${entry})`,
+      );
   }
 } finally {
   if (node.pid) process.kill(-node.pid, "SIGTERM");
