@@ -250,14 +250,29 @@ describe("loanledger CLI: mistakes stop before any transaction", function () {
   describe("approvals", function () {
     it("a refused funding sends nothing and leaves no approval behind", async function () {
       const f = await loadFixture(openLoanFixture);
-      const nonce = await ethers.provider.getTransactionCount(f.lender);
-      const over = await run(f, f.lender, ["loan", "fund", f.loanId, "60000"]);
-      expect(over.err).to.match(/^error: RepaymentSplitterOverCommitment: /);
       const stranger = await run(f, f.outsider, ["loan", "fund", f.loanId, "1000"]);
       expect(stranger.err).to.match(/^error: AllianceRegistryUnknownLender: /);
-      expect(await f.token.allowance(f.lender, f.splitter)).to.equal(0n);
       expect(await f.token.allowance(f.outsider, f.splitter)).to.equal(0n);
+      await time.increase(8 * DAY);
+      const nonce = await ethers.provider.getTransactionCount(f.lender);
+      const late = await run(f, f.lender, ["loan", "fund", f.loanId, "1000"]);
+      expect(late.err).to.match(/^error: RepaymentSplitterFundingDeadlinePassed: /);
+      expect(await f.token.allowance(f.lender, f.splitter)).to.equal(0n);
       expect(await ethers.provider.getTransactionCount(f.lender)).to.equal(nonce);
+    });
+
+    it("a funding asking more than is left approves only what the splitter takes, and says so", async function () {
+      const f = await loadFixture(openLoanFixture);
+      const result = await run(f, f.lender, ["loan", "fund", f.loanId, "60000"]);
+      expect(result.code, result.err).to.equal(0);
+      expect(result.out).to.match(
+        /^committed 50000\.0 LLST \(all that was left of the 60000\.0 asked\) to loan .*: 50000\.0 funded, Funded$/,
+      );
+      const approvals = await f.token.queryFilter(
+        f.token.filters.Approval(f.lender.address, String(f.splitter.target)),
+      );
+      expect(approvals.map((e) => e.args.value)).to.deep.equal([50_000n * UNIT]);
+      expect(await f.token.allowance(f.lender, f.splitter)).to.equal(0n);
     });
 
     it("a lender short of tokens is told so before any approval", async function () {
@@ -397,7 +412,7 @@ describe("loanledger CLI: mistakes stop before any transaction", function () {
         [["loan", "fund", f.loanId, "1", "--bogus", "--json"], "USAGE"],
         [["loan", "show", "xyz", "--json"], "INVALID_INPUT"],
         [["borrower", "exposure", "--national-id", "110105194912310021", "--json"], "INVALID_INPUT"],
-        [["loan", "fund", f.loanId, "90000", "--json"], "CONTRACT_ERROR"],
+        [["loan", "fund", f.loanId, "0", "--json"], "CONTRACT_ERROR"],
       ];
       for (const [argv, code] of cases) {
         const result = await run(f, f.lender, argv);
@@ -411,7 +426,7 @@ describe("loanledger CLI: mistakes stop before any transaction", function () {
         expect(error.message)
           .to.be.a("string")
           .and.not.match(/^error:/);
-        if (code === "CONTRACT_ERROR") expect(error.contractError).to.equal("RepaymentSplitterOverCommitment");
+        if (code === "CONTRACT_ERROR") expect(error.contractError).to.equal("RepaymentSplitterZeroAmount");
       }
       const settings = await runWithEnv({ ...envFor(f, rpc.url, LENDER), LOANLEDGER_CHAIN_ID: "5" }, [
         "member",
