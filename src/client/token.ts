@@ -54,9 +54,10 @@ function forgetUnsentNonce(runner: ContractRunner): void {
 /**
  * Runs an action that pulls settlement tokens without ever leaving an approval behind that it did not use. The action
  * is tried first as a call: if it would fail for any reason other than the allowance, nothing is sent. If only the
- * allowance is short, the signer's balance is checked, exactly what the action will take is approved (the token's
- * ERC20InsufficientAllowance names it; a token that does not say is approved for `limit`), the action is tried again,
- * then sent. If it fails after the approval, the allowance is set back to what it was.
+ * allowance is short, the signer's balance is checked, the allowance is raised by exactly what the action will take
+ * (the token's ERC20InsufficientAllowance names it; a token that does not say is approved for `limit`), the action is
+ * tried again, then sent; once it has taken its part, the allowance is what it was before. If it fails after the
+ * approval, the allowance is set back to what it was.
  */
 export async function transactPulling<T>(
   contract: TokenPuller,
@@ -89,7 +90,8 @@ export async function transactPulling<T>(
     );
   }
 
-  await transact(() => token.approve(spender, needed));
+  // On top of what was approved before, so that afterwards the allowance is what the signer had left it.
+  await transact(() => token.approve(spender, allowance + needed));
   const restore = async (error: LoanLedgerError): Promise<never> => {
     forgetUnsentNonce(runner);
     await transact(() => token.approve(spender, allowance));

@@ -295,6 +295,13 @@ describe("loanledger CLI: mistakes stop before any transaction", function () {
       expect(approvals.map((e) => e.args.value)).to.deep.equal([20_000n * UNIT]);
     });
 
+    it("adds to an allowance that falls short only what the funding takes, leaving the earlier allowance as it was", async function () {
+      const f = await loadFixture(openLoanFixture);
+      await f.token.connect(f.lender).approve(f.splitter, 5_000n * UNIT);
+      expect((await run(f, f.lender, ["loan", "fund", f.loanId, "20000"])).code).to.equal(0);
+      expect(await f.token.allowance(f.lender, f.splitter)).to.equal(5_000n * UNIT);
+    });
+
     it("leaves an allowance that already covers the funding as it is, and sends no approval", async function () {
       const f = await loadFixture(openLoanFixture);
       await f.token.connect(f.lender).approve(f.splitter, 30_000n * UNIT);
