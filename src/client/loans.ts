@@ -142,15 +142,9 @@ export class LoanRegistryClient {
     return { loanId, receipt };
   }
 
-  /**
-   * Anchors a loan book atomically; a bad item rejects the whole batch with the item's index and reason. A caller that
-   * has estimated the batch already passes `gasLimit`, which spares the node a second run of it.
-   */
-  async anchorBatch(
-    terms: readonly LoanTerms[],
-    gasLimit?: bigint,
-  ): Promise<{ loanIds: LoanId[]; receipt: ContractTransactionReceipt }> {
-    const receipt = await transact(() => this.contract.anchorLoans(terms.map(toStruct), gasLimit ? { gasLimit } : {}));
+  /** Anchors a loan book atomically; a bad item rejects the whole batch with the item's index and reason. */
+  async anchorBatch(terms: readonly LoanTerms[]): Promise<{ loanIds: LoanId[]; receipt: ContractTransactionReceipt }> {
+    const receipt = await transact(() => this.contract.anchorLoans(terms.map(toStruct)));
     const loanIds = this.anchoredIds(receipt);
     loanIds.forEach((id, i) => this.termsCache.set(id, terms[i]));
     return { loanIds, receipt };
