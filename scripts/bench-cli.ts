@@ -15,10 +15,17 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { id } from "ethers";
+import { id, JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { contextFromEnv } from "../src/cli/context.js";
 import { anchorInBatches } from "../src/cli/commands/registry.js";
-import { borrowerRef, ScheduleKind, toAddress, toHash32, type LoanTerms } from "../src/client/index.js";
+import {
+  borrowerRef,
+  LoanRegistryClient,
+  ScheduleKind,
+  toAddress,
+  toHash32,
+  type LoanTerms,
+} from "../src/client/index.js";
 import { batchGasBudget, TRANSACTION_GAS_CAP } from "../src/client/transact.js";
 
 const ROOT = process.cwd();
@@ -128,6 +135,16 @@ try {
   for (let i = 0; i < SINGLES; i += 1) await ctx.loans.anchor(loan(next++));
   const singles = SINGLES / ((performance.now() - started) / 1000);
   console.log(`single anchors through the client: ${singles.toFixed(1)}/s (${SINGLES} loans; target ≥ 50/s)`);
+  // The same through a provider with ethers' defaults (10 ms batch wait, chain id asked again, 4 s polling), as the CLI
+  // had before, right after, so that both see the same load on the machine.
+  const plain = new JsonRpcProvider(url);
+  const plainLoans = new LoanRegistryClient(ctx.loans.address, new NonceManager(new Wallet(PLATFORM[1], plain)));
+  const PLAIN = Math.max(1, Math.floor(SINGLES / 5));
+  started = performance.now();
+  for (let i = 0; i < PLAIN; i += 1) await plainLoans.anchor(loan(next++));
+  const plainRate = PLAIN / ((performance.now() - started) / 1000);
+  plain.destroy();
+  console.log(`single anchors through a provider with ethers' defaults: ${plainRate.toFixed(1)}/s (${PLAIN} loans)`);
 
   // A book in batches sized by gas estimate, as `loanledger loan anchor` sends a file of many loans.
   const book = Array.from({ length: BOOK }, () => loan(next++));
