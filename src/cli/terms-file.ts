@@ -245,7 +245,8 @@ function csvEntries(text: string, path: string): { where: string; entry: Record<
 export async function readTermsFile(path: string, ctx: Omit<TermsContext, "baseDir">): Promise<LoanTerms[]> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    // Spreadsheets often save UTF-8 with a byte-order mark, which would otherwise become part of the first key.
+    text = (await readFile(path, "utf8")).replace(/^\uFEFF/, "");
   } catch (error) {
     throw new InputError(`cannot read terms file ${path}: ${(error as Error).message.split("\n")[0]}`);
   }

@@ -205,7 +205,13 @@ describe("loanledger CLI: mistakes stop before any transaction", function () {
       const keys = Object.keys(loanEntry("x"));
       const rows = ["C-1", "C-2", "C-3"].map((ref) => Object.values(loanEntry(ref)).join(","));
       const file = join(dirname(await termsFile([])), "book.csv");
-      await writeFile(file, [keys.join(","), ...rows].join("\n") + "\n");
+      // As a spreadsheet saves it: a byte-order mark first, a quoted cell.
+      await writeFile(
+        file,
+        "\uFEFF" +
+          [keys.join(","), ...rows].join("\n").replace(",signed contract v1,", ',"signed contract v1",') +
+          "\n",
+      );
       const result = await run(f, f.platformA, ["loan", "anchor", "--file", file, "--json"]);
       expect(result.code, result.err).to.equal(0);
       const { loanIds } = JSON.parse(result.out) as { loanIds: string[] };
