@@ -37,6 +37,9 @@ export default defineConfig({
   networks: {
     // The embedded network runs the fork the alliance's Besu networks enable, so tests and gas figures match them.
     default: { type: "edr-simulated", hardfork: "cancun" },
+    // `hardhat node` serves the network named `node`, which does not inherit `default`: unpinned it runs Hardhat's own
+    // default fork (Osaka in 3.18), whose 2^24 per-transaction gas cap no Cancun network has.
+    node: { type: "edr-simulated", hardfork: "cancun" },
     localhost: { type: "http", url: process.env.LOANLEDGER_LOCAL_RPC_URL || "http://127.0.0.1:8545" },
     ...(besuUrl
       ? {

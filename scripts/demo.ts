@@ -33,6 +33,7 @@ import {
   WaterfallClient,
   toAddress,
   toHash32,
+  allianceKeyFingerprint,
   type LoanId,
   type LoanTerms,
 } from "../src/client/index.js";
@@ -89,6 +90,11 @@ const ming = borrowerRef("11010519491231002X", allianceKey);
 const hua = borrowerRef("440524188001010014", allianceKey);
 say(
   `3. Borrowers are known on chain only by keyed references: Ming is ${ming.slice(0, 18)}…, Hua is ${hua.slice(0, 18)}…`,
+);
+// Governance publishes the key's fingerprint (never the key), so that a member's tools refuse a wrong key at start-up.
+await (await allianceContract.setAllianceKeyFingerprint(allianceKeyFingerprint(allianceKey))).wait();
+say(
+  `   governance published the alliance key's fingerprint ${(await allianceContract.allianceKeyFingerprint()).slice(0, 18)}…`,
 );
 
 async function terms(

@@ -2,14 +2,31 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { ZeroHash } from "ethers";
-import { InputError, ROLE_NAMES, toAddress, toHash32, toLoanId, type LoanId, type RoleName } from "../client/index.js";
+import {
+  InputError,
+  LoanLedgerError,
+  ROLE_NAMES,
+  toAddress,
+  toHash32,
+  toLoanId,
+  type LoanId,
+  type RoleName,
+} from "../client/index.js";
 import { type CliContext } from "./context.js";
 import { toJson, type CliIo } from "./output.js";
+import { didYouMean } from "./suggest.js";
 import { textHash } from "./terms-file.js";
+
+/** The command line itself is wrong: an unknown command or flag, a flag of another command, a missing argument. */
+export class UsageError extends LoanLedgerError {
+  override readonly name = "UsageError";
+}
 
 export interface Parsed {
   words: string[];
   json: boolean;
+  /** The long names of the flags given, to check that they belong to the command. */
+  flags: string[];
   file?: string;
   roles?: string;
   metadata?: string;
@@ -48,60 +65,71 @@ export interface Parsed {
   fromExport?: string;
   docs?: string;
   rpc?: string;
+  help: boolean;
 }
 
+const OPTIONS = {
+  json: { type: "boolean", default: false },
+  file: { type: "string" },
+  roles: { type: "string" },
+  metadata: { type: "string" },
+  "kyc-expiry": { type: "string" },
+  document: { type: "string" },
+  payout: { type: "string" },
+  insurer: { type: "string" },
+  "platform-fee-bps": { type: "string" },
+  "premium-bps": { type: "string" },
+  "reserve-bps": { type: "string" },
+  lenders: { type: "string" },
+  to: { type: "string" },
+  "from-block": { type: "string" },
+  watch: { type: "string" },
+  class: { type: "string" },
+  "official-id": { type: "string" },
+  owner: { type: "string" },
+  value: { type: "string" },
+  appraisal: { type: "string" },
+  secured: { type: "string" },
+  priority: { type: "string" },
+  consent: { type: "string" },
+  deadline: { type: "string" },
+  proceeds: { type: "string" },
+  buyer: { type: "string" },
+  "coverage-bps": { type: "string" },
+  "cap-per-loan": { type: "string" },
+  "quota-multiple-bps": { type: "string" },
+  "term-end": { type: "string" },
+  withdraw: { type: "boolean", default: false },
+  "national-id": { type: "string" },
+  correction: { type: "boolean", default: false },
+  version: { type: "string" },
+  out: { type: "string" },
+  loan: { type: "string" },
+  "from-export": { type: "string" },
+  docs: { type: "string" },
+  rpc: { type: "string" },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
 export function parse(argv: string[]): Parsed {
+  // A first, lenient pass names every flag given, so that an unknown one is refused with the flag that was meant.
+  const { tokens } = parseArgs({ args: argv, allowPositionals: true, strict: false, tokens: true, options: OPTIONS });
+  const flags = tokens.filter((t) => t.kind === "option").map((t) => t.name);
+  const known = Object.keys(OPTIONS);
+  const unknown = flags.find((flag) => !known.includes(flag));
+  if (unknown !== undefined) {
+    const written = unknown.length === 1 ? `-${unknown}` : `--${unknown}`;
+    throw new UsageError(
+      `unknown flag ${written}${didYouMean(unknown, known).replace('"', '"--')}; run loanledger --help`,
+    );
+  }
   try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        json: { type: "boolean", default: false },
-        file: { type: "string" },
-        roles: { type: "string" },
-        metadata: { type: "string" },
-        "kyc-expiry": { type: "string" },
-        document: { type: "string" },
-        payout: { type: "string" },
-        insurer: { type: "string" },
-        "platform-fee-bps": { type: "string" },
-        "premium-bps": { type: "string" },
-        "reserve-bps": { type: "string" },
-        lenders: { type: "string" },
-        to: { type: "string" },
-        "from-block": { type: "string" },
-        watch: { type: "string" },
-        class: { type: "string" },
-        "official-id": { type: "string" },
-        owner: { type: "string" },
-        value: { type: "string" },
-        appraisal: { type: "string" },
-        secured: { type: "string" },
-        priority: { type: "string" },
-        consent: { type: "string" },
-        deadline: { type: "string" },
-        proceeds: { type: "string" },
-        buyer: { type: "string" },
-        "coverage-bps": { type: "string" },
-        "cap-per-loan": { type: "string" },
-        "quota-multiple-bps": { type: "string" },
-        "term-end": { type: "string" },
-        withdraw: { type: "boolean", default: false },
-        "national-id": { type: "string" },
-        correction: { type: "boolean", default: false },
-        version: { type: "string" },
-        out: { type: "string" },
-        loan: { type: "string" },
-        "from-export": { type: "string" },
-        docs: { type: "string" },
-        rpc: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-    if (values.help) return { words: ["help"], json: false, withdraw: false, correction: false };
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
     return {
       words: positionals,
       json: values.json ?? false,
+      flags,
+      help: values.help ?? false,
       file: values.file,
       roles: values.roles,
       metadata: values.metadata,
@@ -142,13 +170,14 @@ export function parse(argv: string[]): Parsed {
       rpc: values.rpc,
     };
   } catch (error) {
-    throw new InputError((error as Error).message);
+    throw new UsageError((error as Error).message.split(". ")[0]);
   }
 }
 
 export function arg(words: string[], index: number, name: string): string {
   const value = words[index];
-  if (value === undefined) throw new InputError(`missing <${name}>; run loanledger --help`);
+  if (value === undefined)
+    throw new UsageError(`missing <${name}>; run loanledger ${words.slice(0, 2).join(" ")} --help`);
   return value;
 }
 

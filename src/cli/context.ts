@@ -1,17 +1,26 @@
-import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
-import { JsonRpcProvider, NonceManager, Wallet, type Signer } from "ethers";
+import { readdir, readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { JsonRpcProvider, Network, NonceManager, Wallet, type Signer } from "ethers";
 import {
   AllianceClient,
   CollateralClient,
   DisclosureClient,
-  InputError,
   InsuranceClient,
   LoanRegistryClient,
   ReserveClient,
   SplitterClient,
   WaterfallClient,
 } from "../client/index.js";
+import {
+  checkDeployment,
+  nodeChainId,
+  CONTRACTS,
+  SettingsError,
+  type AddressSources,
+  type Addresses,
+  type ContractKey,
+  type TokenInfo,
+} from "./startup.js";
 
 /** What every command needs: who signs, the contracts, and how amounts are written. */
 export interface CliContext {
@@ -26,90 +35,137 @@ export interface CliContext {
   disclosures: DisclosureClient;
   /** Block of the suite's deployment, where event searches start. */
   fromBlock: number;
-  /** Decimals of the settlement currency, for reading and printing amounts. */
+  /** Decimals of the settlement token, read from the token itself (never from a setting). */
   decimals: number;
+  /** The settlement token's symbol, printed beside amounts. */
+  symbol: string;
   allianceKeyHex: string | undefined;
 }
 
 export type ContextFactory = () => Promise<CliContext>;
 
-/** Each contract: its name in the Ignition deployment record, and the variable that can override its address. */
-const CONTRACTS = {
-  alliance: ["AllianceRegistry", "LOANLEDGER_ALLIANCE_REGISTRY"],
-  loans: ["LoanRegistry", "LOANLEDGER_LOAN_REGISTRY"],
-  splitter: ["RepaymentSplitter", "LOANLEDGER_SPLITTER"],
-  collateral: ["CollateralRegistry", "LOANLEDGER_COLLATERAL"],
-  insurance: ["CreditInsurance", "LOANLEDGER_INSURANCE"],
-  reserve: ["RiskReserveFund", "LOANLEDGER_RESERVE"],
-  waterfall: ["LossWaterfall", "LOANLEDGER_WATERFALL"],
-  disclosures: ["DisclosureRegistry", "LOANLEDGER_DISCLOSURES"],
-} as const;
-type ContractKey = keyof typeof CONTRACTS;
-
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
-  if (!value) throw new InputError(`${name} is not set (see .env.example)`);
+  if (!value) throw new SettingsError(`${name} is not set: add it to the environment or .env (see .env.example)`);
   return value;
 }
 
 /** Addresses from the environment, or else from the Ignition deployment record of the connected chain. */
-async function addresses(env: NodeJS.ProcessEnv, chainId: bigint): Promise<Record<ContractKey, string>> {
+async function addresses(env: NodeJS.ProcessEnv, chainId: bigint): Promise<{ at: Addresses; sources: AddressSources }> {
   const keys = Object.keys(CONTRACTS) as ContractKey[];
-  if (keys.every((key) => env[CONTRACTS[key][1]])) {
-    return Object.fromEntries(keys.map((key) => [key, env[CONTRACTS[key][1]]!])) as Record<ContractKey, string>;
+  const fromEnv = keys.filter((key) => env[CONTRACTS[key][1]]);
+  if (fromEnv.length === keys.length) {
+    return {
+      at: Object.fromEntries(keys.map((key) => [key, env[CONTRACTS[key][1]]!])) as Addresses,
+      sources: Object.fromEntries(keys.map((key) => [key, CONTRACTS[key][1]])) as AddressSources,
+    };
   }
-  const file = resolve(
-    env.LOANLEDGER_DEPLOYMENTS || "deploy/deployments",
-    `chain-${chainId}`,
-    "deployed_addresses.json",
-  );
+  const folder = resolve(env.LOANLEDGER_DEPLOYMENTS || "deploy/deployments");
+  const file = join(folder, `chain-${chainId}`, "deployed_addresses.json");
   let record: Record<string, string>;
   try {
     record = JSON.parse(await readFile(file, "utf8")) as Record<string, string>;
   } catch {
-    throw new InputError(`no deployment for chain ${chainId}: deploy first or set the LOANLEDGER_* addresses`);
+    const others = (await readdir(folder).catch(() => [] as string[])).filter((name) => name.startsWith("chain-"));
+    const hint = others.length
+      ? `; ${folder} has records for ${others.join(", ")}: is LOANLEDGER_RPC_URL the deployment's network?`
+      : ": deploy first, or set every LOANLEDGER_* contract address";
+    throw new SettingsError(`the node is chain ${chainId} and there is no deployment record for it${hint}`);
   }
   const found = Object.fromEntries(
     keys.map((key) => [key, env[CONTRACTS[key][1]] || record[`LoanLedger#${CONTRACTS[key][0]}`]]),
   ) as Record<ContractKey, string | undefined>;
   const missing = keys.filter((key) => !found[key]).map((key) => CONTRACTS[key][0]);
   if (missing.length)
-    throw new InputError(`${file} has no ${missing.join(", ")}: redeploy, or set the LOANLEDGER_* addresses`);
-  return found as Record<ContractKey, string>;
+    throw new SettingsError(`${file} has no ${missing.join(", ")}: redeploy, or set the LOANLEDGER_* addresses`);
+  return {
+    at: found as Addresses,
+    sources: Object.fromEntries(
+      keys.map((key) => [key, env[CONTRACTS[key][1]] ? CONTRACTS[key][1] : `from ${file}`]),
+    ) as AddressSources,
+  };
 }
 
-/** Builds the context from the environment (and `.env`): keys never come from command-line flags. */
+/** True for a node on this machine, where blocks are mined the moment a transaction arrives. */
+function isLocal(url: string): boolean {
+  try {
+    return ["127.0.0.1", "localhost", "[::1]"].includes(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A provider that does not wait: no 10 ms pause before each request batch, no chain-id request before each call
+ * (the chain id was checked once at start-up and a network does not change it), and on a local node receipts
+ * polled every 50 ms rather than every 4 s. A remote network is polled every second, about half a QBFT block.
+ */
+export function fastProvider(url: string, chainId: bigint): JsonRpcProvider {
+  return new JsonRpcProvider(url, Network.from(chainId), {
+    staticNetwork: true,
+    batchStallTime: 0,
+    pollingInterval: isLocal(url) ? 50 : 1_000,
+  });
+}
+
+/**
+ * Builds the context from the environment (and `.env`): keys never come from command-line flags. Before any command
+ * runs, the start-up checks make sure the node answers, its chain is the deployment's, every address holds the
+ * expected contract of one deployment, and the alliance key is the alliance's.
+ */
 export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): ContextFactory {
   return async () => {
-    const provider = new JsonRpcProvider(required(env, "LOANLEDGER_RPC_URL"));
-    let signer: Wallet;
+    const url = required(env, "LOANLEDGER_RPC_URL");
+    let wallet: Wallet;
     try {
-      signer = new Wallet(required(env, "LOANLEDGER_PRIVATE_KEY"), provider);
+      wallet = new Wallet(required(env, "LOANLEDGER_PRIVATE_KEY"));
     } catch (error) {
-      if (error instanceof InputError) throw error;
-      throw new InputError("LOANLEDGER_PRIVATE_KEY is not a valid private key");
+      if (error instanceof SettingsError) throw error;
+      throw new SettingsError("LOANLEDGER_PRIVATE_KEY is not a valid private key: set the 0x-prefixed hex key");
     }
-    const { chainId } = await provider.getNetwork();
-    const at = await addresses(env, chainId);
+    const chainId = await nodeChainId(url);
+    if (env.LOANLEDGER_CHAIN_ID && String(chainId) !== env.LOANLEDGER_CHAIN_ID.trim())
+      throw new SettingsError(
+        `the node at ${url} is chain ${chainId}, not the deployment's chain ${env.LOANLEDGER_CHAIN_ID}: ` +
+          "set LOANLEDGER_RPC_URL to the deployment's network (or fix LOANLEDGER_CHAIN_ID)",
+      );
+    const provider = fastProvider(url, chainId);
+    const { at, sources } = await addresses(env, chainId);
+    const token = await checkDeployment(provider, at, sources, env.LOANLEDGER_ALLIANCE_KEY);
+    const stale = env.LOANLEDGER_AMOUNT_DECIMALS;
+    if (stale && Number(stale) !== token.decimals)
+      throw new SettingsError(
+        `LOANLEDGER_AMOUNT_DECIMALS is ${stale} but the settlement token ${token.symbol} has ${token.decimals} decimals, ` +
+          "which the CLI reads from the token itself: remove LOANLEDGER_AMOUNT_DECIMALS from your settings",
+      );
     const fromBlock = Number(env.LOANLEDGER_FROM_BLOCK ?? 0);
     // A command may send several transactions in a row (an approval, then the action): the nonce manager counts them
     // itself rather than asking a node that may not have caught up.
-    return contextFor(new NonceManager(signer), at, fromBlock, {
-      decimals: Number(env.LOANLEDGER_AMOUNT_DECIMALS ?? 18),
+    return contextFor(new NonceManager(wallet.connect(provider)), at, fromBlock, {
       allianceKeyHex: env.LOANLEDGER_ALLIANCE_KEY,
+      token,
     });
   };
 }
 
-/** Every client for `signer`, over the contracts at `at`. */
-export function contextFor(
+/**
+ * Every client for `signer`, over the contracts at `at`. The settlement token's decimals and symbol are read from the
+ * splitter's token unless the start-up checks already did.
+ */
+export async function contextFor(
   signer: Signer,
-  at: Record<ContractKey, string>,
+  at: Addresses,
   fromBlock: number,
-  settings: { decimals: number; allianceKeyHex: string | undefined },
-): CliContext {
+  settings: { allianceKeyHex: string | undefined; token?: Pick<TokenInfo, "decimals" | "symbol"> },
+): Promise<CliContext> {
   const loans = new LoanRegistryClient(at.loans, signer, fromBlock);
   const splitter = new SplitterClient(at.splitter, signer, loans, fromBlock);
+  let token = settings.token;
+  if (!token) {
+    const contract = await splitter.token();
+    const [decimals, symbol] = await Promise.all([contract.decimals(), contract.symbol()]);
+    token = { decimals: Number(decimals), symbol };
+  }
   return {
     signer,
     alliance: new AllianceClient(at.alliance, signer),
@@ -121,6 +177,8 @@ export function contextFor(
     waterfall: new WaterfallClient(at.waterfall, signer, loans),
     disclosures: new DisclosureClient(at.disclosures, signer, { loans, splitter, insurance: at.insurance }, fromBlock),
     fromBlock,
-    ...settings,
+    decimals: token.decimals,
+    symbol: token.symbol,
+    allianceKeyHex: settings.allianceKeyHex,
   };
 }

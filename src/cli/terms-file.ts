@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { dirname, extname, resolve } from "node:path";
+import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
 import { isHexString, keccak256, parseUnits, toUtf8Bytes } from "ethers";
 import {
   borrowerRef,
@@ -12,6 +14,7 @@ import {
   type Hash32,
   type LoanTerms,
 } from "../client/index.js";
+import { closest, didYouMean } from "./suggest.js";
 
 /** Schedule kinds as written in terms files. */
 export const SCHEDULE_NAMES: Record<string, ScheduleKind> = {
@@ -90,31 +93,77 @@ export interface TermsContext {
   baseDir: string;
 }
 
+/** The terms-file schema (schemas/loan-terms-v1.schema.json): one definition for JSON entries and CSV rows. */
+export const TERMS_SCHEMA = JSON.parse(
+  readFileSync(new URL("../../schemas/loan-terms-v1.schema.json", import.meta.url), "utf8"),
+) as { properties: Record<string, unknown> };
+export const TERMS_KEYS = Object.keys(TERMS_SCHEMA.properties).filter((key) => key !== "$schema");
+
+type Validator = ReturnType<Ajv2020["compile"]>;
+const validators: { entry?: Validator; csvRow?: Validator } = {};
+/** The schema compiled on first use: a command that reads no terms file does not pay for it at start-up. */
+function validator(kind: "entry" | "csvRow"): Validator {
+  // A CSV cell is text: the same schema reads "12" as the integer 12 where it asks for an integer. Empty cells are
+  // removed before this runs, so that coercion can never turn a blank into 0.
+  validators[kind] ??= new Ajv2020({
+    allErrors: true,
+    strict: true,
+    strictRequired: false,
+    verbose: true,
+    coerceTypes: kind === "csvRow",
+  }).compile(TERMS_SCHEMA);
+  return validators[kind];
+}
+
+/** One sentence for what is wrong with an entry: unknown keys (with the key meant), then missing ones, then values. */
+function schemaProblem(errors: readonly ErrorObject[]): string {
+  const unknown = errors
+    .filter((e) => e.keyword === "additionalProperties")
+    .map((e) => String((e.params as { additionalProperty: string }).additionalProperty));
+  const meant = new Set(unknown.map((key) => closest(key, TERMS_KEYS)));
+  const missing = errors
+    .filter((e) => e.keyword === "required" && e.schemaPath === "#/required")
+    .map((e) => String((e.params as { missingProperty: string }).missingProperty))
+    .filter((key) => !meant.has(key));
+  const parts: string[] = [];
+  if (unknown.length)
+    parts.push(
+      `unknown ${unknown.length === 1 ? "key" : "keys"} ${unknown.map((k) => `"${k}"${didYouMean(k, TERMS_KEYS)}`).join(", ")}`,
+    );
+  if (missing.length) parts.push(`missing ${missing.join(", ")} (no term that changes money or dates has a default)`);
+  if (parts.length) return parts.join("; ");
+  const choice = errors.find((e) => e.keyword === "oneOf");
+  if (choice) return String((choice.parentSchema as { description: string }).description).replace(/^G/, "g");
+  // anyOf reports each branch's failure first: the anyOf error itself names the key best.
+  const value = errors.find((e) => e.keyword === "anyOf") ?? errors[0];
+  const key = value.instancePath.slice(1) || "entry";
+  const description = (TERMS_SCHEMA.properties[key] as { description?: string } | undefined)?.description;
+  const given = JSON.stringify(value.data);
+  if (value.keyword === "enum") return `${key} must be one of ${(value.schema as string[]).join(", ")}, not ${given}`;
+  return `${key} ${value.message ?? "is invalid"}, not ${given}${description ? ` (${description.replace(/\.$/, "")})` : ""}`;
+}
+
 /**
- * Turns one terms-file entry into LoanTerms. The borrower may be given by national id, which is turned into its
- * keyed reference here and never leaves this process.
+ * Turns one terms-file entry into LoanTerms, after checking it against the schema. The borrower may be given by
+ * national id, which is turned into its keyed reference here and never leaves this process.
  */
-export async function termsFromEntry(entry: unknown, ctx: TermsContext, where: string): Promise<LoanTerms> {
+export async function termsFromEntry(
+  entry: unknown,
+  ctx: TermsContext,
+  where: string,
+  validate: Validator = validator("entry"),
+): Promise<LoanTerms> {
   if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
     throw new InputError(`${where}: a loan is a JSON object`);
   }
+  if (!validate(entry)) throw new InputError(`${where}: ${schemaProblem(validate.errors ?? [])}`);
   const e = entry as Record<string, unknown>;
-  const at = (name: string) => `${where}.${name}`;
+  const at = (name: string) => `${where}: ${name}`;
   let ref;
   if (typeof e.borrowerNationalId === "string") {
     ref = borrowerRef(e.borrowerNationalId, parseAllianceKey(ctx.allianceKeyHex));
-  } else if (typeof e.borrowerRef === "string") {
-    try {
-      ref = toBorrowerRef(e.borrowerRef);
-    } catch {
-      throw new InputError(`${at("borrowerRef")} must be a 32-byte hex reference`);
-    }
   } else {
-    throw new InputError(`${where}: give borrowerNationalId (hashed locally) or borrowerRef`);
-  }
-  const kind = SCHEDULE_NAMES[String(e.schedule)];
-  if (kind === undefined) {
-    throw new InputError(`${at("schedule")} must be one of ${Object.keys(SCHEDULE_NAMES).join(", ")}`);
+    ref = toBorrowerRef(String(e.borrowerRef));
   }
   const docHash =
     typeof e.document === "string"
@@ -127,26 +176,93 @@ export async function termsFromEntry(entry: unknown, ctx: TermsContext, where: s
     platformRef: hashOf(e.platformRef, at("platformRef")),
     principal: parseAmount(e.principal, ctx.decimals, at("principal")),
     annualRateBps: integer(e.annualRateBps, at("annualRateBps")),
-    scheduleKind: kind,
-    installments: integer(e.installments ?? 1, at("installments")),
+    scheduleKind: SCHEDULE_NAMES[String(e.schedule)],
+    installments: integer(e.installments, at("installments")),
     period: parseDuration(e.period, at("period")),
-    gracePeriod: parseDuration(e.gracePeriod ?? 0, at("gracePeriod")),
-    lateFeeBps: integer(e.lateFeeBps ?? 0, at("lateFeeBps")),
+    gracePeriod: parseDuration(e.gracePeriod, at("gracePeriod")),
+    lateFeeBps: integer(e.lateFeeBps, at("lateFeeBps")),
     defaultThreshold: parseDuration(e.defaultThreshold, at("defaultThreshold")),
     fundingDeadline: parseTime(e.fundingDeadline, at("fundingDeadline"), ctx.now),
   };
 }
 
-/** Reads a terms file holding one loan or an array of loans. */
+/** Rows of RFC 4180 CSV text: quoted fields may hold commas, doubled quotes and line breaks. */
+export function parseCsv(text: string): { line: number; cells: string[] }[] {
+  const rows: { line: number; cells: string[] }[] = [];
+  let cells: string[] = [];
+  let cell = "";
+  let quoted = false;
+  let line = 1;
+  let rowLine = 1;
+  const endRow = () => {
+    cells.push(cell);
+    if (cells.length > 1 || cells[0] !== "") rows.push({ line: rowLine, cells });
+    cells = [];
+    cell = "";
+  };
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i];
+    // Physical lines are counted, so that a row's number is the line an editor shows it on.
+    const newline = c === "\n" || (c === "\r" && text[i + 1] !== "\n");
+    if (newline) line += 1;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i += 1;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"' && cell === "") quoted = true;
+    else if (c === ",") {
+      cells.push(cell);
+      cell = "";
+    } else if (newline) {
+      endRow();
+      rowLine = line;
+    } else if (c !== "\r") cell += c;
+  }
+  if (quoted) throw new InputError(`a quoted field opened on line ${rowLine} is never closed`);
+  if (cell !== "" || cells.length) endRow();
+  return rows;
+}
+
+/** CSV rows as entries keyed by the header row; empty cells are left out, as if the key were not given. */
+function csvEntries(text: string, path: string): { where: string; entry: Record<string, string> }[] {
+  const [header, ...rows] = parseCsv(text);
+  if (!header) throw new InputError(`${path} is empty: the first row names the keys`);
+  const keys = header.cells.map((k) => k.trim());
+  return rows.map(({ line, cells }) => {
+    if (cells.length !== keys.length)
+      throw new InputError(`${path} line ${line}: ${cells.length} cells, but the header names ${keys.length} keys`);
+    const entry: Record<string, string> = {};
+    keys.forEach((key, i) => {
+      if (cells[i].trim() !== "") entry[key] = cells[i].trim();
+    });
+    return { where: `${path} line ${line}`, entry };
+  });
+}
+
+/** Reads a terms file: JSON holding one loan or an array of loans, or CSV (by its .csv name) with a header row. */
 export async function readTermsFile(path: string, ctx: Omit<TermsContext, "baseDir">): Promise<LoanTerms[]> {
+  let text: string;
+  try {
+    // Spreadsheets often save UTF-8 with a byte-order mark, which would otherwise become part of the first key.
+    text = (await readFile(path, "utf8")).replace(/^\uFEFF/, "");
+  } catch (error) {
+    throw new InputError(`cannot read terms file ${path}: ${(error as Error).message.split("\n")[0]}`);
+  }
+  const baseDir = dirname(resolve(path));
+  if (extname(path).toLowerCase() === ".csv") {
+    const rows = csvEntries(text, path);
+    if (rows.length === 0) throw new InputError(`${path} holds no loans`);
+    return Promise.all(rows.map((r) => termsFromEntry(r.entry, { ...ctx, baseDir }, r.where, validator("csvRow"))));
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(path, "utf8"));
+    parsed = JSON.parse(text);
   } catch (error) {
     throw new InputError(`cannot read terms file ${path}: ${(error as Error).message.split("\n")[0]}`);
   }
   const entries = Array.isArray(parsed) ? parsed : [parsed];
   if (entries.length === 0) throw new InputError(`${path} holds no loans`);
-  const baseDir = dirname(resolve(path));
   return Promise.all(entries.map((entry, i) => termsFromEntry(entry, { ...ctx, baseDir }, `${path}[${i}]`)));
 }

@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { getBytes, isHexString } from "ethers";
-import { toBorrowerRef, type BorrowerRef } from "./ids.js";
+import { toBorrowerRef, toHash32, type BorrowerRef, type Hash32 } from "./ids.js";
 
 /** The alliance key must be at least as long as the HMAC-SHA256 output to give the reference its full strength. */
 export const MIN_ALLIANCE_KEY_BYTES = 32;
@@ -52,4 +52,19 @@ export function parseAllianceKey(hex: string | undefined): Uint8Array {
 export function borrowerRef(nationalId: string, allianceKey: Uint8Array): BorrowerRef {
   const mac = createHmac("sha256", allianceKey).update(normaliseNationalId(nationalId), "utf8").digest("hex");
   return toBorrowerRef("0x" + mac);
+}
+
+/** The message the alliance key's fingerprint is the HMAC of (versioned, so a new scheme cannot collide with it). */
+export const ALLIANCE_KEY_FINGERPRINT_MESSAGE = "LoanLedger alliance key fingerprint v1";
+
+/**
+ * The fingerprint governance publishes on chain (`AllianceRegistry.allianceKeyFingerprint()`):
+ * HMAC-SHA256(alliance key, "LoanLedger alliance key fingerprint v1"). It tells a member whether its key is the
+ * alliance's without revealing the key, and it is a different HMAC message than any normalised national id (which
+ * has no spaces), so it cannot be mistaken for a borrower reference.
+ */
+export function allianceKeyFingerprint(allianceKey: Uint8Array): Hash32 {
+  return toHash32(
+    "0x" + createHmac("sha256", allianceKey).update(ALLIANCE_KEY_FINGERPRINT_MESSAGE, "utf8").digest("hex"),
+  );
 }

@@ -21,7 +21,7 @@ import {
 } from "./ids.js";
 import { queryEvents } from "./ledger.js";
 import { toStruct, type LoanRegistryClient } from "./loans.js";
-import { ensureAllowanceFor } from "./token.js";
+import { transactPulling } from "./token.js";
 import { read, transact } from "./transact.js";
 import {
   ASSET_CLASS_NAMES,
@@ -198,8 +198,12 @@ export class CollateralClient {
       .filter((l) => l.status === LienStatus.Active || l.status === LienStatus.Enforcing)
       .sort((a, b) => a.priority - b.priority);
     const terms = await Promise.all(liens.map(async (l) => toStruct(await this.loans.terms(l.loanId))));
-    if (proceeds > 0n) await ensureAllowanceFor(this.contract, proceeds);
-    return transact(() => this.contract.dispose(assetId, terms, proceeds, buyerRef, saleDocHash));
+    const { receipt } = await transactPulling(this.contract, {
+      simulate: () => this.contract.dispose.staticCall(assetId, terms, proceeds, buyerRef, saleDocHash),
+      send: () => this.contract.dispose(assetId, terms, proceeds, buyerRef, saleDocHash),
+      limit: proceeds,
+    });
+    return receipt;
   }
 
   async withdraw(to: Address): Promise<ContractTransactionReceipt> {

@@ -9,7 +9,7 @@ import {
 } from "../../typechain-types/index.js";
 import { toAddress, type Address, type LoanId } from "./ids.js";
 import { toStruct, type LoanRegistryClient } from "./loans.js";
-import { ensureAllowanceFor } from "./token.js";
+import { transactPulling } from "./token.js";
 import { read, transact } from "./transact.js";
 
 export interface PolicyInfo {
@@ -38,8 +38,12 @@ export class InsuranceClient {
   }
 
   async depositCapital(amount: bigint): Promise<ContractTransactionReceipt> {
-    await ensureAllowanceFor(this.contract, amount);
-    return transact(() => this.contract.depositCapital(amount));
+    const { receipt } = await transactPulling(this.contract, {
+      simulate: () => this.contract.depositCapital.staticCall(amount),
+      send: () => this.contract.depositCapital(amount),
+      limit: amount,
+    });
+    return receipt;
   }
 
   withdrawCapital(amount: bigint, to: Address): Promise<ContractTransactionReceipt> {
@@ -96,8 +100,12 @@ export class ReserveClient {
   }
 
   async deposit(amount: bigint): Promise<ContractTransactionReceipt> {
-    await ensureAllowanceFor(this.contract, amount);
-    return transact(() => this.contract.deposit(amount));
+    const { receipt } = await transactPulling(this.contract, {
+      simulate: () => this.contract.deposit.staticCall(amount),
+      send: () => this.contract.deposit(amount),
+      limit: amount,
+    });
+    return receipt;
   }
 
   collect(platforms: readonly Address[]): Promise<ContractTransactionReceipt> {
@@ -170,9 +178,11 @@ export class WaterfallClient {
   /** Pays up to `amount` recovered on the loan; only what the loss has left is taken. */
   async recover(loanId: LoanId, amount: bigint): Promise<{ taken: bigint; receipt: ContractTransactionReceipt }> {
     const terms = toStruct(await this.loans.terms(loanId));
-    await ensureAllowanceFor(this.contract, amount);
-    const taken = await read(() => this.contract.recover.staticCall(terms, amount));
-    const receipt = await transact(() => this.contract.recover(terms, amount));
+    const { result: taken, receipt } = await transactPulling(this.contract, {
+      simulate: () => this.contract.recover.staticCall(terms, amount),
+      send: () => this.contract.recover(terms, amount),
+      limit: amount,
+    });
     return { taken, receipt };
   }
 

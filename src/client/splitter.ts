@@ -8,7 +8,7 @@ import { LoanLedgerError } from "./errors.js";
 import { toAddress, toLoanId, type Address, type LoanId } from "./ids.js";
 import { toStruct, type LoanRegistryClient } from "./loans.js";
 import { queryEvents } from "./ledger.js";
-import { ensureAllowance, settlementToken, signerAddress } from "./token.js";
+import { settlementToken, signerAddress, transactPulling } from "./token.js";
 import { read, transact } from "./transact.js";
 import type { FundingConfig, FundingPhase, LenderPosition, LoanBook, Split } from "./types.js";
 
@@ -77,8 +77,12 @@ export class SplitterClient {
 
   async fund(loanId: LoanId, amount: bigint): Promise<ContractTransactionReceipt> {
     const terms = toStruct(await this.loans.terms(loanId));
-    await this.approve(amount);
-    return transact(() => this.contract.fund(terms, amount));
+    const { receipt } = await transactPulling(this.contract, {
+      simulate: () => this.contract.fund.staticCall(terms, amount),
+      send: () => this.contract.fund(terms, amount),
+      limit: amount,
+    });
+    return receipt;
   }
 
   async cancelFunding(loanId: LoanId): Promise<ContractTransactionReceipt> {
@@ -100,8 +104,11 @@ export class SplitterClient {
   ): Promise<{ split: Split; installment: number; amount: bigint; receipt: ContractTransactionReceipt }> {
     const terms = toStruct(await this.loans.terms(loanId));
     const paying = amount ?? (await this.amountDue(loanId)).total;
-    await this.approve(paying);
-    const receipt = await transact(() => this.contract.repay(terms, paying));
+    const { receipt } = await transactPulling(this.contract, {
+      simulate: () => this.contract.repay.staticCall(terms, paying),
+      send: () => this.contract.repay(terms, paying),
+      limit: paying,
+    });
     const event = this.events(receipt, "RepaymentSplit")[0];
     if (!event) throw new LoanLedgerError(`repayment ${receipt.hash} emitted no RepaymentSplit`);
     return {
@@ -229,10 +236,6 @@ export class SplitterClient {
       if (owed.length > 0) results.push(await this.payout(loanId, owed));
     }
     return results;
-  }
-
-  private async approve(amount: bigint): Promise<void> {
-    await ensureAllowance(await this.token(), this.address, amount);
   }
 
   private signerAddress(): Promise<Address> {

@@ -1,6 +1,12 @@
-import type { ContractRunner } from "ethers";
+import {
+  formatUnits,
+  NonceManager,
+  type ContractRunner,
+  type ContractTransactionReceipt,
+  type ContractTransactionResponse,
+} from "ethers";
 import { SettlementToken__factory, type SettlementToken } from "../../typechain-types/index.js";
-import { LoanLedgerError } from "./errors.js";
+import { ContractError, LoanLedgerError, toLoanLedgerError } from "./errors.js";
 import { toAddress, type Address } from "./ids.js";
 import { read, transact } from "./transact.js";
 
@@ -16,22 +22,86 @@ export async function signerAddress(runner: ContractRunner): Promise<Address> {
   return toAddress(await signer.getAddress());
 }
 
-/**
- * Approves `contract` for `amount` of the settlement token it names (its `TOKEN()`), when the signer's current
- * allowance is short: what every client does before an action that pulls tokens.
- */
-export async function ensureAllowanceFor(
-  contract: { TOKEN(): Promise<string>; target: unknown; runner: ContractRunner | null },
-  amount: bigint,
-): Promise<void> {
-  if (!contract.runner) throw new LoanLedgerError("this action needs a signer");
-  const token = settlementToken(await read(() => contract.TOKEN()), contract.runner);
-  await ensureAllowance(token, toAddress(String(contract.target)), amount);
+/** A contract of the suite that pulls the settlement token it names. */
+export interface TokenPuller {
+  TOKEN(): Promise<string>;
+  target: unknown;
+  runner: ContractRunner | null;
 }
 
-/** Approves `spender` for `amount` of the token when the signer's current allowance is short. */
-export async function ensureAllowance(token: SettlementToken, spender: Address, amount: bigint): Promise<void> {
-  const owner = await signerAddress(token.runner!);
+/** An action that pulls settlement tokens from the signer, described so that it can be tried before it is sent. */
+export interface PullingAction<T> {
+  /** The action as a call (`staticCall`): it reverts as the transaction would, and returns its result. */
+  simulate: () => Promise<T>;
+  send: () => Promise<ContractTransactionResponse>;
+  /** The most the action may take: the amount the caller named. */
+  limit: bigint;
+}
+
+async function attempt<T>(call: () => Promise<T>): Promise<{ value: T } | { error: LoanLedgerError }> {
+  try {
+    return { value: await call() };
+  } catch (error) {
+    return { error: toLoanLedgerError(error) };
+  }
+}
+
+/** A nonce manager counted a transaction that was never sent (it failed while estimating gas): count again. */
+function forgetUnsentNonce(runner: ContractRunner): void {
+  if (runner instanceof NonceManager) runner.reset();
+}
+
+/**
+ * Runs an action that pulls settlement tokens without ever leaving an approval behind that it did not use. The action
+ * is tried first as a call: if it would fail for any reason other than the allowance, nothing is sent. If only the
+ * allowance is short, the signer's balance is checked, the allowance is raised by exactly what the action will take
+ * (the token's ERC20InsufficientAllowance names it; a token that does not say is approved for `limit`), the action is
+ * tried again, then sent; once it has taken its part, the allowance is what it was before. If it fails after the
+ * approval, the allowance is set back to what it was.
+ */
+export async function transactPulling<T>(
+  contract: TokenPuller,
+  action: PullingAction<T>,
+): Promise<{ result: T; receipt: ContractTransactionReceipt }> {
+  const runner = contract.runner;
+  if (!runner) throw new LoanLedgerError("this action needs a signer");
+  const first = await attempt(action.simulate);
+  if ("value" in first) return { result: first.value, receipt: await transact(action.send) };
+
+  const spender = toAddress(String(contract.target));
+  const token = settlementToken(await read(() => contract.TOKEN()), runner);
+  const owner = await signerAddress(runner);
+  const shortfall =
+    first.error instanceof ContractError &&
+    first.error.errorName === "ERC20InsufficientAllowance" &&
+    String(first.error.args[0]).toLowerCase() === spender.toLowerCase();
   const allowance = await read(() => token.allowance(owner, spender));
-  if (allowance < amount) await transact(() => token.approve(spender, amount));
+  // A known contract error other than the allowance is the action's own refusal; an unrecognised revert may be a
+  // token that words its allowance error differently, so it is retried with an allowance (and cleaned up after).
+  if (!shortfall && (first.error instanceof ContractError || allowance >= action.limit)) throw first.error;
+  const needed = shortfall ? BigInt((first.error as ContractError).args[2] as bigint) : action.limit;
+  if (needed > action.limit)
+    throw new LoanLedgerError(`the action would take ${needed} tokens, more than the ${action.limit} it was given`);
+  const balance = await read(() => token.balanceOf(owner));
+  if (balance < needed) {
+    const [decimals, symbol] = await Promise.all([read(() => token.decimals()), read(() => token.symbol())]);
+    throw new LoanLedgerError(
+      `${owner} holds ${formatUnits(balance, decimals)} ${symbol}, less than the ${formatUnits(needed, decimals)} ${symbol} this needs`,
+    );
+  }
+
+  // On top of what was approved before, so that afterwards the allowance is what the signer had left it.
+  await transact(() => token.approve(spender, allowance + needed));
+  const restore = async (error: LoanLedgerError): Promise<never> => {
+    forgetUnsentNonce(runner);
+    await transact(() => token.approve(spender, allowance));
+    throw error;
+  };
+  const second = await attempt(action.simulate);
+  if ("error" in second) return restore(second.error);
+  try {
+    return { result: second.value, receipt: await transact(action.send) };
+  } catch (error) {
+    return restore(toLoanLedgerError(error));
+  }
 }

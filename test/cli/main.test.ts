@@ -82,13 +82,16 @@ describe("loanledger CLI", function () {
 
   it("anchors a batch all or nothing, naming the bad item", async function () {
     const f = await loadFixture(deployAllianceFixture);
-    const bad = { ...loanEntry("CLI-3"), installments: 0 };
+    // The schema allows 400 installments; the registry's bounds do not.
+    const bad = { ...loanEntry("CLI-3"), installments: 400 };
+    const before = await f.loans.runner!.provider!.getBlockNumber();
     const result = await run(f, f.platformA, ["loan", "anchor", "--file", await termsFile([loanEntry("CLI-2"), bad])]);
     expect(result.code).to.equal(1);
     expect(result.err).to.equal(
-      "error: LoanRegistryBatchItemRejected: batch item 1 was rejected, nothing was anchored: " +
-        "LoanRegistryTermOutOfBounds: Installments is 0, outside [1, 360]",
+      "error: loan 2 of the file would be refused, so nothing was anchored: " +
+        "LoanRegistryTermOutOfBounds: Installments is 400, outside [1, 360]",
     );
+    expect(await f.loans.runner!.provider!.getBlockNumber()).to.equal(before);
   });
 
   it("reports a bad terms file in one line", async function () {

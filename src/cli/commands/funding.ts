@@ -60,18 +60,26 @@ export function planFunding(p: Parsed, print: Print): Command | undefined {
     return async (_p, ctx, io) => {
       const amount = parseAmount(amountText, ctx.decimals);
       const receipt = await ctx.splitter.fund(id, amount);
+      // The splitter takes at most what is left of the principal: say what it took, not what was asked.
+      const committed = receipt.logs
+        .filter((log) => log.address.toLowerCase() === ctx.splitter.address.toLowerCase())
+        .map((log) => ctx.splitter.contract.interface.parseLog(log))
+        .find((event) => event?.name === "Committed");
+      const taken = (committed?.args.amount as bigint | undefined) ?? amount;
       const book = await ctx.splitter.book(id);
       const fmt = (v: bigint) => formatUnits(v, ctx.decimals);
+      const filled = taken < amount ? ` (all that was left of the ${fmt(amount)} asked)` : "";
       print(
         io,
         {
           loanId: formatLoanId(id),
-          amount,
+          amount: taken,
+          asked: amount,
           committed: book.committed,
           phase: FUNDING_PHASE_NAMES[book.phase],
           tx: receipt.hash,
         },
-        `committed ${fmt(amount)} to loan ${shortLoanId(id)}: ${fmt(book.committed)} funded, ${FUNDING_PHASE_NAMES[book.phase]}`,
+        `committed ${fmt(taken)} ${ctx.symbol}${filled} to loan ${shortLoanId(id)}: ${fmt(book.committed)} funded, ${FUNDING_PHASE_NAMES[book.phase]}`,
       );
     };
   }

@@ -1,0 +1,172 @@
+/**
+ * The command table: each row is a command's words and its usage line, from which the help text and the flags the
+ * command accepts both derive, so that a flag the help does not show is refused.
+ */
+import { UsageError } from "./args.js";
+import { didYouMean } from "./suggest.js";
+
+interface Row {
+  /** "group action", or "group a|b|c" for actions that share a usage line. */
+  words: string;
+  /** Arguments and flags; a second line (after "\n") continues them. */
+  usage: string;
+  note?: string;
+}
+
+const ROWS: Row[] = [
+  { words: "member add", usage: "<address> --roles platform,insurer,auditor,custodian [--metadata <hash or text>]" },
+  { words: "member suspend|reinstate|expel", usage: "<address>" },
+  { words: "member list", usage: "" },
+  { words: "lender allow", usage: "<address> --kyc-expiry <date | unix seconds | +365d>" },
+  { words: "lender revoke", usage: "<address>" },
+  { words: "lender show", usage: "<address>" },
+  {
+    words: "loan anchor",
+    usage: "--file <terms.json | book.csv>",
+    note: "one loan or several (checked first, sent in batches that fit a block)",
+  },
+  { words: "loan show", usage: "<loan id>" },
+  { words: "loan history", usage: "<loan id>" },
+  { words: "loan schedule", usage: "<loan id> | --file <terms.json>" },
+  { words: "loan activate|cancel|late|default|recover|write-off", usage: "<loan id>" },
+  {
+    words: "loan repay",
+    usage: "<loan id> [amount]",
+    note: "through the splitter when it services the loan (default: what is due)",
+  },
+  { words: "loan amend", usage: "<loan id> --document <file>" },
+  {
+    words: "loan open-funding",
+    usage:
+      "<loan id> --payout <address> [--insurer <address>]\n[--platform-fee-bps N] [--premium-bps N] [--reserve-bps N]",
+  },
+  { words: "loan fund", usage: "<loan id> <amount>", note: "tried first; approves only what the funding takes" },
+  { words: "loan cancel-funding", usage: "<loan id>" },
+  { words: "loan due", usage: "<loan id>" },
+  { words: "loan lenders", usage: "<loan id>" },
+  { words: "loan payout", usage: "<loan id> [--lenders <address,...>]" },
+  { words: "loan claim", usage: "<loan id>... [--to <address>]" },
+  { words: "loan transfer-share", usage: "<loan id> <to address> <shares>" },
+  { words: "lender payouts", usage: "[address]" },
+  { words: "fees show", usage: "[address]" },
+  { words: "fees withdraw", usage: "[--to <address>]" },
+  { words: "keeper payouts", usage: "[--from-block N] [--watch <seconds>]" },
+  {
+    words: "collateral register",
+    usage:
+      "--class real-estate|vehicle|equipment|receivable --official-id <id> --owner <address>\n--value <amount> --appraisal <file>",
+  },
+  { words: "collateral show", usage: "<asset id> | --class <class> --official-id <id>" },
+  {
+    words: "collateral consent",
+    usage: "<asset id> <loan id> --secured <amount> [--priority N] [--deadline <time>]",
+    note: "(as the owner)",
+  },
+  {
+    words: "collateral pledge",
+    usage: "<asset id> <loan id> --secured <amount> [--priority N] [--consent <signature> --deadline <time>]",
+  },
+  {
+    words: "collateral release",
+    usage: "<asset id> [loan id]",
+    note: "every lien of a repaid or cancelled loan when no loan id is given",
+  },
+  { words: "collateral seize", usage: "<asset id> <loan id>" },
+  {
+    words: "collateral dispose",
+    usage: "<asset id> --proceeds <amount> --buyer <reference> --document <sale contract file>",
+  },
+  { words: "collateral withdraw", usage: "[--to <address>]" },
+  {
+    words: "loan settle",
+    usage: "<loan id>",
+    note: "the loss waterfall: insurance claim, then reserve compensation",
+  },
+  {
+    words: "loan recovery",
+    usage: "<loan id> <amount>",
+    note: "pays a recovery on a defaulted loan, shared pari passu once settled",
+  },
+  { words: "loan loss", usage: "<loan id>" },
+  { words: "reserve deposit", usage: "<amount>" },
+  {
+    words: "reserve collect",
+    usage: "[platform ...]",
+    note: "collects contributions from the splitter (default: every platform)",
+  },
+  { words: "reserve policy", usage: "[--coverage-bps N --cap-per-loan <amount> --quota-multiple-bps N]" },
+  { words: "reserve show", usage: "[platform]" },
+  { words: "insurance capital", usage: "<amount> [--withdraw] [--to <address>]" },
+  { words: "insurance write", usage: "<loan id> --coverage-bps N --term-end <time>" },
+  { words: "insurance release", usage: "<loan id>" },
+  { words: "insurance show", usage: "<loan id> | <insurer address>" },
+  { words: "borrower exposure|events", usage: "<borrower reference> | --national-id <id>" },
+  { words: "disclosure publish", usage: "--file <report.json> [--correction]" },
+  { words: "disclosure attest", usage: "--file <report.json> --version N" },
+  { words: "disclosure show", usage: "<platform> <YYYY-MM> [--version N]" },
+  {
+    words: "disclosure check",
+    usage: "<platform> <YYYY-MM>",
+    note: "exits 1 when the disclosure differs from the ledger",
+  },
+  {
+    words: "audit export",
+    usage: "--out <dir>",
+    note: "every loan's, asset's and member's history as JSON Lines, with the heads",
+  },
+  {
+    words: "audit verify",
+    usage: "[--loan <id>] [--from-export <dir> [--rpc <url>]] [--docs <dir>] [--out <dir>]",
+    note: "writes audit-report.json and .md; exits 1 on any finding; --rpc proves an export's heads at its block",
+  },
+];
+
+/** Flags every command takes. */
+export const GLOBAL_FLAGS = ["json", "help"];
+
+/** One row per command, by its two words ("loan fund"), with the flags its usage line names. */
+const COMMANDS = new Map<string, { row: Row; flags: Set<string> }>();
+for (const row of ROWS) {
+  const [group, actions] = row.words.split(" ");
+  const flags = new Set([...row.usage.matchAll(/--([a-z-]+)/g)].map((m) => m[1]));
+  for (const action of actions.split("|")) COMMANDS.set(`${group} ${action}`, { row, flags });
+}
+
+function line(row: Row): string {
+  const [first, ...rest] = `${row.words} ${row.usage}`.trimEnd().split("\n");
+  const lead = `  ${first}`;
+  const head = row.note ? `${lead.padEnd(Math.max(lead.length + 2, 43))}${row.note}` : lead;
+  const indent = " ".repeat(2 + row.words.indexOf(" ") + 1 + row.words.split(" ")[1].length + 1);
+  return [head, ...rest.map((r) => indent + r)].join("\n");
+}
+
+export const USAGE = [
+  "usage: loanledger <command> [--json]         loanledger --version",
+  ...ROWS.map(line),
+  "Settings come from the environment or .env: see .env.example. Amounts are in the settlement token's units.",
+].join("\n");
+
+/** The usage of the command `words` names, for `loanledger <command> --help`. */
+export function usageOf(words: readonly string[]): string | undefined {
+  const found = COMMANDS.get(words.slice(0, 2).join(" "));
+  return found && `usage: loanledger ${line(found.row).trimStart()}`;
+}
+
+/**
+ * Refuses an unknown command (with the closest one), and a flag that the command's usage line does not name: a flag
+ * given to the wrong command is a mistake, not something to ignore.
+ */
+export function checkCommand(words: readonly string[], flags: readonly string[]): void {
+  const key = words.slice(0, 2).join(" ");
+  const found = COMMANDS.get(key);
+  if (!found)
+    throw new UsageError(
+      `unknown command "${words.join(" ")}"${didYouMean(key, [...COMMANDS.keys()])}; run loanledger --help`,
+    );
+  const foreign = flags.filter((flag) => !GLOBAL_FLAGS.includes(flag) && !found.flags.has(flag));
+  if (foreign.length)
+    throw new UsageError(
+      `${foreign.map((f) => `--${f}`).join(", ")} ${foreign.length === 1 ? "does" : "do"} not belong to "${key}"; ` +
+        `its usage: loanledger ${line(found.row).trimStart().replace(/\s+/g, " ")}`,
+    );
+}
