@@ -273,15 +273,15 @@ describe("LoanRegistry", function () {
         .withArgs(1, inner);
     });
 
-    it("reverts for an empty batch and for one above 250 loans", async function () {
+    it("reverts for an empty batch and for one above 150 loans", async function () {
       const f = await loadFixture(deployAllianceFixture);
       await expect(f.loans.connect(f.platformA).anchorLoans([]))
         .to.be.revertedWithCustomError(f.loans, "LoanRegistryBatchSize")
-        .withArgs(0, 250);
+        .withArgs(0, 150);
       const terms = await termsFor(f.platformA);
-      await expect(f.loans.connect(f.platformA).anchorLoans(Array(251).fill(terms)))
+      await expect(f.loans.connect(f.platformA).anchorLoans(Array(151).fill(terms)))
         .to.be.revertedWithCustomError(f.loans, "LoanRegistryBatchSize")
-        .withArgs(251, 250);
+        .withArgs(151, 150);
     });
 
     for (const role of ["governance", "auditor", "lender", "outsider"] as const) {
