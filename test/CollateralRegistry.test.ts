@@ -72,8 +72,8 @@ async function pledgedFixture() {
   return f;
 }
 
-/** Loan A funded through the splitter by the lender, loan B disbursed by platform B off chain; both defaulted. */
-async function defaultedFixture() {
+/** Loan A of the pledged car, funded through the splitter by the lender (20 000) and a second lender (30 000). */
+async function fundedFixture() {
   const f = await loadFixture(pledgedFixture);
   const [lender2] = (await ethers.getSigners()).slice(10, 11);
   await f.alliance.connect(f.platformA).allowLender(lender2, (await time.latest()) + 365 * DAY);
@@ -92,6 +92,12 @@ async function defaultedFixture() {
     await f.token.connect(lender).approve(f.splitter, MaxUint256);
     await f.splitter.connect(lender).fund(f.loanA, amount);
   }
+  return { ...f, lender2 };
+}
+
+/** Loan A funded through the splitter, loan B disbursed by platform B off chain; both defaulted. */
+async function defaultedFixture() {
+  const f = await loadFixture(fundedFixture);
   await f.loans.connect(f.platformB).activateLoan(f.loanB);
   await time.increase(34 * DAY);
   for (const [platform, terms] of [
@@ -103,7 +109,7 @@ async function defaultedFixture() {
   await time.increase(90 * DAY);
   await f.loans.connect(f.platformA).markDefaulted(f.loanA);
   await f.loans.connect(f.platformB).markDefaulted(f.loanB);
-  return { ...f, lender2 };
+  return f;
 }
 
 async function seizedFixture() {
@@ -548,24 +554,8 @@ describe("CollateralRegistry", function () {
     });
 
     it("takes an expelled platform's book over end to end: the successor marks late, defaults, seizes, sells, and the lenders are paid", async function () {
-      const f = await loadFixture(pledgedFixture);
-      const [lender2] = (await ethers.getSigners()).slice(10, 11);
-      await f.alliance.connect(f.platformA).allowLender(lender2, (await time.latest()) + 365 * DAY);
-      await f.splitter.connect(f.platformA).openFunding(f.loanA, {
-        borrowerPayout: f.owner.address,
-        insurer: ethers.ZeroAddress,
-        platformFeeBps: 0,
-        premiumBps: 0,
-        reserveBps: 0,
-      });
-      for (const [lender, amount] of [
-        [f.lender, 20_000n * UNIT],
-        [lender2, 30_000n * UNIT],
-      ] as const) {
-        await f.token.mint(lender, amount);
-        await f.token.connect(lender).approve(f.splitter, MaxUint256);
-        await f.splitter.connect(lender).fund(f.loanA, amount);
-      }
+      const f = await loadFixture(fundedFixture);
+      const { lender2 } = f;
       // Platform A fails: governance expels it and names platform B its successor.
       await f.alliance.expelMember(f.platformA);
       await f.loans.appointSuccessor(f.platformA, f.platformB);

@@ -75,6 +75,25 @@ async function pledge(f: Fixture, terms: LoanTerms, secured: bigint, priority: n
   return f.collateral.connect(by).pledge(f.car, terms, secured, priority, deadline, sig.r, sig.yParityAndS);
 }
 
+/** Platform A's loan of 10 000 opened for funding with the insurer named at a 2% premium; the insurer deposits
+ * `capital`. */
+async function insuredLoan(f: Fixture, capital: bigint) {
+  const loan = await termsFor(f.platformA, { principal: 10_000n * UNIT });
+  await f.loans.connect(f.platformA).anchorLoan(loan);
+  await f.splitter.connect(f.platformA).openFunding(loan, {
+    borrowerPayout: f.owner.address,
+    ...NO_FEES,
+    insurer: f.insurer.address,
+    premiumBps: 200,
+  });
+  if (capital > 0n) {
+    await f.token.mint(f.insurer, capital);
+    await f.token.connect(f.insurer).approve(f.insurance, MaxUint256);
+    await f.insurance.connect(f.insurer).depositCapital(capital);
+  }
+  return loan;
+}
+
 /** Anchors `terms`, opens funding through the splitter and has the lender fund it in full: the loan is Active. */
 async function anchorAndFund(f: Fixture, terms: LoanTerms, config: Partial<typeof NO_FEES> = {}) {
   const platform = platformOf(f, terms);
@@ -276,17 +295,7 @@ describe("Member integrity: attacks on the issue-10 rules", function () {
       // Rule: a premium accrues only while cover exists. The insurer writes a short policy, releases it once its term
       // ends (its capital unlocked), and the splitter keeps paying it the premium on every repayment.
       const f = await loadFixture(attackFixture);
-      const loan = await termsFor(f.platformA, { principal: 10_000n * UNIT });
-      await f.loans.connect(f.platformA).anchorLoan(loan);
-      await f.splitter.connect(f.platformA).openFunding(loan, {
-        borrowerPayout: f.owner.address,
-        ...NO_FEES,
-        insurer: f.insurer.address,
-        premiumBps: 200,
-      });
-      await f.token.mint(f.insurer, 10_000n * UNIT);
-      await f.token.connect(f.insurer).approve(f.insurance, MaxUint256);
-      await f.insurance.connect(f.insurer).depositCapital(10_000n * UNIT);
+      const loan = await insuredLoan(f, 10_000n * UNIT);
       await f.insurance.connect(f.insurer).writePolicy(loan, 10_000, (await time.latest()) + 20 * DAY);
       await f.splitter.connect(f.lender).fund(loan, loan.principal);
 
@@ -305,14 +314,7 @@ describe("Member integrity: attacks on the issue-10 rules", function () {
 
     it("an insurer named on a loan that never wrote a policy collects no premium", async function () {
       const f = await loadFixture(attackFixture);
-      const loan = await termsFor(f.platformA, { principal: 10_000n * UNIT });
-      await f.loans.connect(f.platformA).anchorLoan(loan);
-      await f.splitter.connect(f.platformA).openFunding(loan, {
-        borrowerPayout: f.owner.address,
-        ...NO_FEES,
-        insurer: f.insurer.address,
-        premiumBps: 200,
-      });
+      const loan = await insuredLoan(f, 0n);
       await f.splitter.connect(f.lender).fund(loan, loan.principal);
       await time.increase(20 * DAY);
 
@@ -334,17 +336,7 @@ describe("Member integrity: attacks on the issue-10 rules", function () {
       // its capital. The lenders' claim is gone (and it would be even without the release: the default was declared
       // after the term ends, so payClaim pays nothing).
       const f = await loadFixture(attackFixture);
-      const loan = await termsFor(f.platformA, { principal: 10_000n * UNIT });
-      await f.loans.connect(f.platformA).anchorLoan(loan);
-      await f.splitter.connect(f.platformA).openFunding(loan, {
-        borrowerPayout: f.owner.address,
-        ...NO_FEES,
-        insurer: f.insurer.address,
-        premiumBps: 200,
-      });
-      await f.token.mint(f.insurer, 10_000n * UNIT);
-      await f.token.connect(f.insurer).approve(f.insurance, MaxUint256);
-      await f.insurance.connect(f.insurer).depositCapital(10_000n * UNIT);
+      const loan = await insuredLoan(f, 10_000n * UNIT);
       await f.splitter.connect(f.lender).fund(loan, loan.principal);
       const activatedAt = Number((await f.loans.loanState(loanIdOf(loan))).activatedAt);
       const termEnd = activatedAt + 130 * DAY;

@@ -14,6 +14,16 @@ async function documentFile(text: string): Promise<string> {
 }
 
 /** A car registered through the CLI by platform A for its owner, and a loan of platform A anchored. */
+/** The owner signs its consent to a 40 000 first lien, and platform A takes the lien with it, both through the CLI. */
+async function pledgeWithConsent(f: Awaited<ReturnType<typeof cliCollateralFixture>>) {
+  const consent = await run(f, f.owner, ["collateral", "consent", f.assetId, f.loanId, "--secured", "40000", "--json"]);
+  expect(consent.code, consent.err).to.equal(0);
+  const { signature, deadline } = JSON.parse(consent.out) as { signature: string; deadline: number };
+  const pledge = ["--secured", "40000", "--consent", signature, "--deadline", String(deadline)];
+  const pledged = await run(f, f.platformA, ["collateral", "pledge", f.assetId, f.loanId, ...pledge]);
+  expect(pledged.code, pledged.err).to.equal(0);
+}
+
 async function cliCollateralFixture() {
   const f = await deployAllianceFixture();
   const owner = (await ethers.getSigners())[7];
@@ -72,30 +82,7 @@ describe("loanledger CLI: collateral", function () {
 
   it("pledges with the owner's signed consent, then releases the lien once the loan is cancelled", async function () {
     const f = await loadFixture(cliCollateralFixture);
-    const consent = await run(f, f.owner, [
-      "collateral",
-      "consent",
-      f.assetId,
-      f.loanId,
-      "--secured",
-      "40000",
-      "--json",
-    ]);
-    expect(consent.code, consent.err).to.equal(0);
-    const { signature, deadline } = JSON.parse(consent.out) as { signature: string; deadline: number };
-    const pledged = await run(f, f.platformA, [
-      "collateral",
-      "pledge",
-      f.assetId,
-      f.loanId,
-      "--secured",
-      "40000",
-      "--consent",
-      signature,
-      "--deadline",
-      String(deadline),
-    ]);
-    expect(pledged.code, pledged.err).to.equal(0);
+    await pledgeWithConsent(f);
     expect((await run(f, f.auditor, ["collateral", "show", f.assetId])).out).to.include("Active");
 
     const early = await run(f, f.outsider, ["collateral", "release", f.assetId, f.loanId]);
@@ -110,19 +97,7 @@ describe("loanledger CLI: collateral", function () {
 
   it("seizes the car of a defaulted loan and disposes of it, printing where the proceeds went", async function () {
     const f = await loadFixture(cliCollateralFixture);
-    const consent = await run(f, f.owner, [
-      "collateral",
-      "consent",
-      f.assetId,
-      f.loanId,
-      "--secured",
-      "40000",
-      "--json",
-    ]);
-    const { signature, deadline } = JSON.parse(consent.out) as { signature: string; deadline: number };
-    const pledge = ["--secured", "40000", "--consent", signature, "--deadline", String(deadline)];
-    const pledged = await run(f, f.platformA, ["collateral", "pledge", f.assetId, f.loanId, ...pledge]);
-    expect(pledged.code, pledged.err).to.equal(0);
+    await pledgeWithConsent(f);
     await run(f, f.platformA, ["loan", "activate", f.loanId]);
     await time.increase(100 * DAY);
     await run(f, f.platformA, ["loan", "late", f.loanId]);
