@@ -57,6 +57,8 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
     mapping(uint256 assetId => address) private _seizedFrom;
     mapping(uint256 assetId => LoanId) private _enforcer;
     mapping(address account => uint256) private _kept;
+    /// @dev The rank each existing lien agreed a new loan's lien may take beside or ahead of it.
+    mapping(uint256 assetId => mapping(LoanId newLoan => mapping(LoanId lienLoan => uint8))) private _rankConsents;
 
     constructor(
         IAllianceRegistry alliance,
@@ -162,7 +164,66 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
         bytes32 r,
         bytes32 vs
     ) external {
+        _pledge(_registered(assetId), assetId, terms, securedAmount, priority, deadline, r, vs, true);
+    }
+
+    /// @inheritdoc ICollateralRegistry
+    function pledgeWithRankConsent(
+        uint256 assetId,
+        LoanTerms calldata terms,
+        uint256 securedAmount,
+        uint8 priority,
+        uint256 deadline,
+        bytes32 r,
+        bytes32 vs,
+        LoanTerms[] calldata liens
+    ) external {
         Asset storage asset = _registered(assetId);
+        LoanId loanId = computeLoanId(terms);
+        if (liens.length != asset.lienCount) {
+            revert CollateralRegistryLiensIncomplete(assetId, liens.length, asset.lienCount);
+        }
+        for (uint256 i; i < liens.length; ++i) {
+            LoanId lienLoan = computeLoanId(liens[i]);
+            Lien storage lien = _liens[assetId][lienLoan];
+            if (lien.status != LienStatus.Active)
+                revert CollateralRegistryWrongLienStatus(assetId, lienLoan, lien.status);
+            for (uint256 j; j < i; ++j) {
+                if (LoanId.unwrap(computeLoanId(liens[j])) == LoanId.unwrap(lienLoan)) {
+                    revert CollateralRegistryLiensIncomplete(assetId, i, asset.lienCount);
+                }
+            }
+            // Every lien the new one would rank with or ahead of must have agreed to exactly this rank.
+            if (lien.priority >= priority && _rankConsents[assetId][loanId][lienLoan] != priority) {
+                revert CollateralRegistryRankConsentMissing(assetId, lienLoan, loanId, priority);
+            }
+        }
+        _pledge(asset, assetId, terms, securedAmount, priority, deadline, r, vs, false);
+    }
+
+    /// @inheritdoc ICollateralRegistry
+    function consentToRank(uint256 assetId, LoanTerms calldata lienLoan, LoanId newLoanId, uint8 priority) external {
+        LoanId lienLoanId = computeLoanId(lienLoan);
+        LienStatus status = _liens[assetId][lienLoanId].status;
+        if (status != LienStatus.Active) revert CollateralRegistryWrongLienStatus(assetId, lienLoanId, status);
+        if (!LOANS.mayService(lienLoan, msg.sender)) revert CollateralRegistryUnauthorized(msg.sender);
+        _rankConsents[assetId][newLoanId][lienLoanId] = priority;
+        emit RankConsented(assetId, lienLoanId, newLoanId, priority);
+    }
+
+    /// @dev The pledge itself: the owner's consent, the lien's bounds and rank, and the registry's check of the
+    /// lienholder. `behindOnly`: the new lien must rank behind every lien the asset carries (no consents were shown).
+    function _pledge(
+        Asset storage asset,
+        uint256 assetId,
+        LoanTerms calldata terms,
+        uint256 securedAmount,
+        uint8 priority,
+        uint256 deadline,
+        bytes32 r,
+        bytes32 vs,
+        bool behindOnly
+    ) private {
         LoanId loanId = computeLoanId(terms);
         address owner = _ownerOf(assetId);
         uint32 nonce = asset.consentNonce;
@@ -180,6 +241,14 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
         if (securedAmount == 0 || securedAmount > type(uint96).max || priority == 0 || priority > MAX_PRIORITY) {
             revert CollateralRegistryInvalidLien(securedAmount, priority, MAX_PRIORITY);
         }
+        // A lien secures at most what its loan lends.
+        if (securedAmount > terms.principal) {
+            revert CollateralRegistrySecuredAbovePrincipal(assetId, securedAmount, terms.principal);
+        }
+        // The owner and a new lender cannot dilute or jump ahead of an existing lienholder without its consent.
+        if (behindOnly && asset.lienCount != 0 && priority <= asset.lastRank) {
+            revert CollateralRegistryRankTaken(assetId, priority, asset.lastRank);
+        }
         Lien storage lien = _liens[assetId][loanId];
         if (lien.status != LienStatus.None) revert CollateralRegistryLienExists(assetId, loanId, lien.status);
         if (asset.lienCount == MAX_LIENS) revert CollateralRegistryTooManyLiens(assetId, MAX_LIENS);
@@ -192,6 +261,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
             asset.firstPrioritySecured = uint96(firstLiens);
         }
         asset.lienCount += 1;
+        if (priority > asset.lastRank) asset.lastRank = priority;
         // The consent is used up, whoever gave it.
         asset.consentNonce = nonce + 1;
         // The lien check above bounded securedAmount to 96 bits; timestamps fit 40 bits until the year 36 812.
@@ -312,6 +382,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
         LoanId enforcing = _enforcer[assetId];
         asset.status = AssetStatus.Disposed;
         asset.lienCount = 0;
+        asset.lastRank = 0;
         asset.firstPrioritySecured = 0;
         delete _seizedFrom[assetId];
         _burn(assetId);
@@ -419,6 +490,8 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
     function _releaseLien(Asset storage asset, Lien storage lien) private {
         lien.status = LienStatus.Released;
         asset.lienCount -= 1;
+        // An asset free of liens starts its ranks afresh.
+        if (asset.lienCount == 0) asset.lastRank = 0;
         if (lien.priority == 1) asset.firstPrioritySecured -= lien.securedAmount;
     }
 

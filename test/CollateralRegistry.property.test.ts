@@ -106,6 +106,9 @@ const EXPECTED = new Set([
   "AllianceRegistryInvalidStatusTransition",
   // A payoff is refused while later installments are due: they are paid first.
   "LoanRegistryInstallmentsDue",
+  // A new lien ranks behind the asset's liens, and secures at most its loan's principal.
+  "CollateralRegistryRankTaken",
+  "CollateralRegistrySecuredAbovePrincipal",
 ]);
 
 async function attempt(step: () => Promise<unknown>): Promise<boolean> {

@@ -286,14 +286,63 @@ describe("CollateralRegistry", function () {
         .withArgs(loanIdOf(f.loanA), f.platformA.address);
     });
 
-    it("rejects first-priority liens stacked beyond the appraisal value", async function () {
+    it("rejects first-priority liens stacked beyond the appraisal value, even with the first lien's consent", async function () {
       const f = await loadFixture(collateralFixture);
+      const loanB = await termsFor(f.platformB, { principal: 60_000n * UNIT });
+      await f.loans.connect(f.platformB).anchorLoan(loanB);
       await pledgeByPlatform(f, f.loanA, 50_000n * UNIT, 1);
-      await expect(pledgeByPlatform(f, f.loanB, 30_000n * UNIT + 1n, 1))
+      await f.collateral.connect(f.platformA).consentToRank(f.car, f.loanA, loanIdOf(loanB), 1);
+      const c = await consent(f, loanB, 30_000n * UNIT + 1n, 1);
+      await expect(
+        f.collateral
+          .connect(f.platformB)
+          .pledgeWithRankConsent(f.car, loanB, 30_000n * UNIT + 1n, 1, c.deadline, c.r, c.vs, [f.loanA]),
+      )
         .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryFirstLiensExceedAppraisal")
         .withArgs(f.car, APPRAISAL + 1n, APPRAISAL);
       // A junior lien is not bounded by the appraisal.
-      await expect(pledgeByPlatform(f, f.loanB, 60_000n * UNIT, 2)).to.emit(f.collateral, "CollateralPledged");
+      await expect(pledgeByPlatform(f, loanB, 60_000n * UNIT, 2)).to.emit(f.collateral, "CollateralPledged");
+    });
+
+    it("ranks a new lien beside or ahead of existing ones only with the consent of each lien it joins or jumps", async function () {
+      const f = await loadFixture(collateralFixture);
+      await pledgeByPlatform(f, f.loanA, 20_000n * UNIT, 2);
+      const c = await consent(f, f.loanB, 10_000n * UNIT, 1);
+      const jump = () =>
+        f.collateral
+          .connect(f.platformB)
+          .pledgeWithRankConsent(f.car, f.loanB, 10_000n * UNIT, 1, c.deadline, c.r, c.vs, [f.loanA]);
+      await expect(jump())
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryRankConsentMissing")
+        .withArgs(f.car, loanIdOf(f.loanA), loanIdOf(f.loanB), 1);
+      // Only the jumped lien's servicer may agree, and only to the rank it names.
+      for (const caller of [f.platformB, f.owner, f.outsider]) {
+        await expect(f.collateral.connect(caller).consentToRank(f.car, f.loanA, loanIdOf(f.loanB), 1))
+          .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryUnauthorized")
+          .withArgs(caller.address);
+      }
+      await f.collateral.connect(f.platformA).consentToRank(f.car, f.loanA, loanIdOf(f.loanB), 2);
+      await expect(jump()).to.be.revertedWithCustomError(f.collateral, "CollateralRegistryRankConsentMissing");
+      await expect(f.collateral.connect(f.platformA).consentToRank(f.car, f.loanA, loanIdOf(f.loanB), 1))
+        .to.emit(f.collateral, "RankConsented")
+        .withArgs(f.car, loanIdOf(f.loanA), loanIdOf(f.loanB), 1);
+      // Every lien must be named, so that none is jumped unseen.
+      await expect(
+        f.collateral
+          .connect(f.platformB)
+          .pledgeWithRankConsent(f.car, f.loanB, 10_000n * UNIT, 1, c.deadline, c.r, c.vs, []),
+      ).to.be.revertedWithCustomError(f.collateral, "CollateralRegistryLiensIncomplete");
+      await expect(jump()).to.emit(f.collateral, "CollateralPledged");
+      expect((await f.collateral.assetOf(f.car)).lastRank).to.equal(2n);
+    });
+
+    it("starts ranks afresh once the asset is free of liens", async function () {
+      const f = await loadFixture(collateralFixture);
+      await pledgeByPlatform(f, f.loanB, 10_000n * UNIT, 3);
+      await f.loans.connect(f.platformB).cancelLoan(f.loanB);
+      await f.collateral.release(f.car, loanIdOf(f.loanB));
+      expect((await f.collateral.assetOf(f.car)).lastRank).to.equal(0n);
+      await expect(pledgeByPlatform(f, f.loanA, 10_000n * UNIT, 1)).to.emit(f.collateral, "CollateralPledged");
     });
 
     it("rejects a pledge without consent, or with a forged, replayed, expired or wrong-chain signature", async function () {

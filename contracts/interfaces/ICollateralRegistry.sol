@@ -56,6 +56,9 @@ struct Asset {
     /// @dev The owner's consent nonce for this asset: a consent signature names it; a pledge, a revocation and every
     /// change of owner bump it, so that an earlier owner's unused signatures never come back to life.
     uint32 consentNonce;
+    /// @dev The lowest rank (highest priority number) among the liens it carries: a new lien must rank behind it unless
+    /// the liens it would join or jump consent. Zero once the asset is free of liens.
+    uint8 lastRank;
     /// @dev The member that registered the asset: with custodians and governance, the only one that may revalue it.
     address registrar;
 }
@@ -75,8 +78,10 @@ struct Lien {
 /// the client so that the official id never reaches the chain). An asset is pledged to a loan only with its owner's
 /// consent and by the lienholder together: the loan's servicer (its platform or successor, an active platform member)
 /// sends the pledge with the owner's EIP-712 signature over (asset, loan, secured amount, priority, the asset's consent
-/// nonce, deadline): an ECDSA signature for a plain account, an ERC-1271 approval for a contract wallet. First-priority
-/// liens together never exceed the appraisal value. A pledged or seized asset cannot be transferred.
+/// nonce, deadline): an ECDSA signature for a plain account, an ERC-1271 approval for a contract wallet. A new lien
+/// ranks behind every lien the asset carries, unless each lien it would rank with or ahead of consents; a lien secures
+/// at most its loan's principal, and first-priority liens together never exceed the appraisal value. A pledged or seized
+/// asset cannot be transferred.
 ///
 /// Every lien can end. It is released by anyone once its loan is Repaid, Cancelled or Recovered; once its loan is
 /// WrittenOff its servicer enforces or waives it (and governance can always hand a loan to a servicer that will). When
@@ -140,6 +145,9 @@ interface ICollateralRegistry {
     /// @notice `amount` of a disposal went to lien `loanId`: to its lenders through the splitter, or to `recipient`.
     event DisposalAllocated(uint256 indexed assetId, LoanId indexed loanId, address recipient, uint256 amount);
     event ConsentsRevoked(uint256 indexed assetId, uint32 consentNonce);
+    /// @notice The servicer of the lien of `lienLoanId` agreed that a lien of `newLoanId` may take rank `priority`,
+    /// beside or ahead of it.
+    event RankConsented(uint256 indexed assetId, LoanId indexed lienLoanId, LoanId indexed newLoanId, uint8 priority);
     /// @notice The seized asset went back to `owner`: the loss of the loan that seized it was made whole otherwise.
     event SeizedAssetReturned(uint256 indexed assetId, LoanId indexed loanId, address indexed owner);
     /// @notice A payment to `account` failed and is kept for it to withdraw.
@@ -187,6 +195,13 @@ interface ICollateralRegistry {
     error CollateralRegistryLossNotMadeWhole(uint256 assetId, LoanId loanId, LoanStatus status);
     /// @notice A disposal must list every lien of the asset, `expected`, in priority order; it listed `given`.
     error CollateralRegistryLiensIncomplete(uint256 assetId, uint256 given, uint256 expected);
+    /// @notice A new lien at `priority` would rank with or ahead of the asset's liens, down to rank `lastRank`: it needs
+    /// their consent ({pledgeWithRankConsent}).
+    error CollateralRegistryRankTaken(uint256 assetId, uint8 priority, uint8 lastRank);
+    /// @notice The lien of `lienLoanId` did not agree that `newLoanId`'s lien may take rank `priority`.
+    error CollateralRegistryRankConsentMissing(uint256 assetId, LoanId lienLoanId, LoanId newLoanId, uint8 priority);
+    /// @notice A lien secures at most its loan's principal: `securedAmount` is above `principal`.
+    error CollateralRegistrySecuredAbovePrincipal(uint256 assetId, uint256 securedAmount, uint256 principal);
     /// @notice Nothing is kept for `account`.
     error CollateralRegistryNothingToWithdraw(address account);
 
@@ -229,6 +244,24 @@ interface ICollateralRegistry {
         bytes32 r,
         bytes32 vs
     ) external;
+
+    /// @notice Pledges as {pledge} does, at a rank beside or ahead of existing liens: `liens` are the terms of every
+    /// active lien of the asset (proven complete), and each one that the new lien would rank with or ahead of must have
+    /// agreed to exactly this rank ({consentToRank}).
+    function pledgeWithRankConsent(
+        uint256 assetId,
+        LoanTerms calldata terms,
+        uint256 securedAmount,
+        uint8 priority,
+        uint256 deadline,
+        bytes32 r,
+        bytes32 vs,
+        LoanTerms[] calldata liens
+    ) external;
+
+    /// @notice Agrees, as the servicer of the loan of `lienLoan` (which has an active lien on the asset), that a lien of
+    /// `newLoanId` may take rank `priority` beside or ahead of it.
+    function consentToRank(uint256 assetId, LoanTerms calldata lienLoan, LoanId newLoanId, uint8 priority) external;
 
     /// @notice Releases the lien of the loan of `loanId` once that loan is Repaid, Cancelled or Recovered. Anyone may
     /// call it.

@@ -173,6 +173,40 @@ export class CollateralClient {
     );
   }
 
+  /**
+   * Pledges beside or ahead of the asset's existing liens: each lien it would rank with or ahead of must have agreed
+   * ({@link consentToRank}); every active lien is named, so that none is jumped unseen.
+   */
+  async pledgeWithRankConsent(request: PledgeRequest, consent?: PledgeConsent): Promise<ContractTransactionReceipt> {
+    const terms = toStruct(await this.loans.terms(request.loanId));
+    const active = (await this.liens(request.assetId)).filter((l) => l.status === LienStatus.Active);
+    const liens = await Promise.all(active.map(async (l) => toStruct(await this.loans.terms(l.loanId))));
+    const signature = consent ? Signature.from(consent.signature) : undefined;
+    return transact(() =>
+      this.contract.pledgeWithRankConsent(
+        request.assetId,
+        terms,
+        request.securedAmount,
+        request.priority,
+        consent?.deadline ?? 0,
+        signature?.r ?? ZeroHash,
+        signature?.yParityAndS ?? ZeroHash,
+        liens,
+      ),
+    );
+  }
+
+  /** As the servicer of `lienLoanId`'s lien on the asset, agrees that `newLoanId`'s lien may take rank `priority`. */
+  async consentToRank(
+    assetId: AssetId,
+    lienLoanId: LoanId,
+    newLoanId: LoanId,
+    priority: number,
+  ): Promise<ContractTransactionReceipt> {
+    const terms = toStruct(await this.loans.terms(lienLoanId));
+    return transact(() => this.contract.consentToRank(assetId, terms, newLoanId, priority));
+  }
+
   release(assetId: AssetId, loanId: LoanId): Promise<ContractTransactionReceipt> {
     return transact(() => this.contract.release(assetId, loanId));
   }
@@ -230,6 +264,7 @@ export class CollateralClient {
       firstPrioritySecured: a.firstPrioritySecured,
       lienCount: Number(a.lienCount),
       consentNonce: Number(a.consentNonce),
+      lastRank: Number(a.lastRank),
     };
   }
 

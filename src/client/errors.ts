@@ -173,6 +173,13 @@ const EXPLANATIONS = {
   CollateralRegistryLiensIncomplete: (a: Args) =>
     `a disposal of ${asset(a[0])} lists every lien in priority order: ${a[2]} expected, ${a[1]} given or in order`,
   CollateralRegistryNothingToWithdraw: (a: Args) => `nothing is kept for ${a[0]}`,
+  CollateralRegistryRankTaken: (a: Args) =>
+    `a new lien on ${asset(a[0])} at priority ${a[1]} would rank with or ahead of its liens (down to priority ${a[2]}): ` +
+    `it takes their consent, or a priority behind them`,
+  CollateralRegistryRankConsentMissing: (a: Args) =>
+    `the lien of ${loan(a[1])} on ${asset(a[0])} has not agreed that ${loan(a[2])} may take priority ${a[3]}`,
+  CollateralRegistrySecuredAbovePrincipal: (a: Args) =>
+    `a lien on ${asset(a[0])} may secure at most its loan's principal ${a[2]}, not ${a[1]}`,
   CreditInsuranceNotInsurer: (a: Args) => `${a[0]} is not an active insurer member`,
   CreditInsuranceNotGovernance: (a: Args) => `${a[0]} is not governance, or the waterfall is already named`,
   CreditInsuranceNotWaterfall: (a: Args) => `${a[0]} is not the loss waterfall`,

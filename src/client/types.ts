@@ -248,6 +248,8 @@ export interface AssetInfo {
   firstPrioritySecured: bigint;
   lienCount: number;
   consentNonce: number;
+  /** A new lien must take a priority above this one, unless the liens it would join or jump agree. */
+  lastRank: number;
 }
 
 export interface LienInfo {

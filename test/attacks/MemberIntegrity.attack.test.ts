@@ -290,6 +290,47 @@ describe("Member integrity: attacks on the issue-10 rules", function () {
     });
   });
 
+  describe("liens and ranks", function () {
+    it("a competitor and the owner cannot add an equal-rank lien that dilutes an existing first lien", async function () {
+      // Rule: ranks cannot be diluted without the ranked lienholders' consent. Platform A holds a first lien of
+      // 40 000; the owner and platform B try to add another first lien of 40 000 (it fits the 80 000 appraisal). A
+      // sale of 40 000 would then pay loan A only 20 000.
+      const f = await loadFixture(attackFixture);
+      const loanA = await termsFor(f.platformA, { principal: 50_000n * UNIT });
+      const loanB = await termsFor(f.platformB, { principal: 50_000n * UNIT });
+      await f.loans.connect(f.platformA).anchorLoan(loanA);
+      await f.loans.connect(f.platformB).anchorLoan(loanB);
+      await pledge(f, loanA, 40_000n * UNIT, 1);
+
+      await expect(pledge(f, loanB, 40_000n * UNIT, 1))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryRankTaken")
+        .withArgs(f.car, 1, 1);
+    });
+
+    it("a competitor and the owner cannot put a lien ahead of an existing junior lien", async function () {
+      // Same rule, for a rank jump: A's second lien would be pushed behind B's new first lien without A's consent.
+      const f = await loadFixture(attackFixture);
+      const loanA = await termsFor(f.platformA, { principal: 50_000n * UNIT });
+      const loanB = await termsFor(f.platformB, { principal: 50_000n * UNIT });
+      await f.loans.connect(f.platformA).anchorLoan(loanA);
+      await f.loans.connect(f.platformB).anchorLoan(loanB);
+      await pledge(f, loanA, 40_000n * UNIT, 2);
+
+      await expect(pledge(f, loanB, 40_000n * UNIT, 1))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryRankTaken")
+        .withArgs(f.car, 1, 2);
+    });
+
+    it("an owner who is also a lender cannot secure a tiny loan of its own for more than that loan lends", async function () {
+      const f = await loadFixture(attackFixture);
+      const loanB = await termsFor(f.platformB, { principal: 1_000n * UNIT });
+      await f.loans.connect(f.platformB).anchorLoan(loanB);
+      await expect(pledge(f, loanB, 40_000n * UNIT, 1))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistrySecuredAbovePrincipal")
+        .withArgs(f.car, 40_000n * UNIT, 1_000n * UNIT);
+    });
+  });
+
   describe("fees buy something", function () {
     it("an insurer whose policy it released collects no further premium", async function () {
       // Rule: a premium accrues only while cover exists. The insurer writes a short policy, releases it once its term
