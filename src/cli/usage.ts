@@ -17,6 +17,11 @@ const ROWS: Row[] = [
   { words: "member add", usage: "<address> --roles platform,insurer,auditor,custodian [--metadata <hash or text>]" },
   { words: "member suspend|reinstate|expel", usage: "<address>" },
   { words: "member list", usage: "" },
+  {
+    words: "member successor",
+    usage: "<platform> <successor>",
+    note: "governance: names who takes over a suspended or expelled platform's loans",
+  },
   { words: "lender allow", usage: "<address> --kyc-expiry <date | unix seconds | +365d>" },
   { words: "lender revoke", usage: "<address>" },
   { words: "lender show", usage: "<address>" },
@@ -47,6 +52,11 @@ const ROWS: Row[] = [
   { words: "loan payout", usage: "<loan id> [--lenders <address,...>]" },
   { words: "loan claim", usage: "<loan id>... [--to <address>]" },
   { words: "loan transfer-share", usage: "<loan id> <to address> <shares>" },
+  {
+    words: "loan take-over",
+    usage: "<platform>",
+    note: "hands every loan of the platform still with it to its appointed successor (anyone may send it)",
+  },
   { words: "lender payouts", usage: "[address]" },
   { words: "fees show", usage: "[address]" },
   { words: "fees withdraw", usage: "[--to <address>]" },

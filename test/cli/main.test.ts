@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { id } from "ethers";
 import { DAY, deployAllianceFixture, loadFixture, time } from "../fixtures.js";
-import { loanEntry, run, termsFile } from "./helpers.js";
+import { anchorWithCli, loanEntry, run, termsFile } from "./helpers.js";
 
 describe("loanledger CLI", function () {
   it("admits a member and lists it, as governance", async function () {
@@ -31,6 +31,26 @@ describe("loanledger CLI", function () {
     const allowed = await run(f, f.platformA, ["lender", "allow", f.outsider.address, "--kyc-expiry", String(expiry)]);
     expect(allowed, allowed.err).to.have.property("code", 0);
     expect((await f.alliance.lenderOf(f.outsider)).kycExpiry).to.equal(expiry);
+  });
+
+  it("hands an expelled platform's book to the successor governance names, loan by loan", async function () {
+    const f = await loadFixture(deployAllianceFixture);
+    const first = await anchorWithCli(f, "S-1");
+    const second = await anchorWithCli(f, "S-2");
+    expect((await run(f, f.governance, ["member", "expel", f.platformA.address])).code).to.equal(0);
+    const refused = await run(f, f.platformB, ["member", "successor", f.platformA.address, f.platformB.address]);
+    expect(refused.err).to.match(/^error: LoanRegistryNotGovernance: /);
+    const named = await run(f, f.governance, ["member", "successor", f.platformA.address, f.platformB.address]);
+    expect(named.code, named.err).to.equal(0);
+    const taken = await run(f, f.outsider, ["loan", "take-over", f.platformA.address, "--json"]);
+    expect(taken.code, taken.err).to.equal(0);
+    expect((JSON.parse(taken.out) as { handedOver: string[] }).handedOver).to.have.length(2);
+    for (const loanId of [first, second]) {
+      const history = await run(f, f.auditor, ["loan", "history", loanId]);
+      expect(history.out).to.include(`servicing handed over from ${f.platformA.address} to ${f.platformB.address}`);
+    }
+    // Run again, it finds nothing left to hand over.
+    expect((await run(f, f.outsider, ["loan", "take-over", f.platformA.address])).out).to.match(/^handed 0 loan/);
   });
 
   it("prints one line naming the contract error, and exits 1, for a wrong role", async function () {

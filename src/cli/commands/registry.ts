@@ -131,6 +131,33 @@ export function planRegistry(p: Parsed, print: Print): Command | undefined {
       print(io, { account, action, tx: receipt.hash }, `${action === "expel" ? "expelled" : `${action}ed`} ${account}`);
     };
   }
+  if (group === "member" && action === "successor") {
+    const platform = address(arg(p.words, 2, "platform address"));
+    const successor = address(arg(p.words, 3, "successor address"));
+    return async (_p, ctx, io) => {
+      const receipt = await ctx.loans.appointSuccessor(platform, successor);
+      print(io, { platform, successor, tx: receipt.hash }, `${successor} will take over the loans of ${platform}`);
+    };
+  }
+  if (group === "loan" && action === "take-over") {
+    const platform = address(arg(p.words, 2, "platform address"));
+    return async (_p, ctx, io) => {
+      const loans = await ctx.loans.loansOf(platform);
+      const states = await Promise.all(loans.map((id) => ctx.loans.state(id)));
+      // A loan already handed over (to the successor, or elsewhere by governance) stays where it is.
+      const pending = loans.filter((_, i) => !states[i].handedOver);
+      const txs: string[] = [];
+      // 50 hand-overs (each a history fact) stay well inside any block.
+      for (let i = 0; i < pending.length; i += 50) {
+        txs.push((await ctx.loans.takeOverLoans(pending.slice(i, i + 50))).hash);
+      }
+      print(
+        io,
+        { platform, handedOver: pending.map(formatLoanId), txs },
+        `handed ${pending.length} loan(s) of ${platform} over to its successor`,
+      );
+    };
+  }
   if (group === "member" && action === "list") {
     return async (_p, ctx, io) => {
       const members = await ctx.alliance.members();
