@@ -180,8 +180,8 @@ contract LoanRegistry is ILoanRegistry {
         if (from == LoanStatus.Active) _setStatus(loanId, state, terms, LoanStatus.Late);
         uint256 principal = state.outstandingPrincipal;
         uint256 interest = _missedInterest(terms, state, principal);
-        // Both parts are below 2^128: principal fits 96 bits, interest is a fraction of it per period plus late interest
-        // bounded by a year at 100%.
+        // Both parts are below 2^128: principal fits 96 bits, and the interest and late interest of the missed
+        // installments, at most 100% a year each over at most 30 years, stay within a few thousand times it.
         _losses[loanId] = Loss({principal: uint128(principal), interest: uint128(interest)});
         _setStatus(loanId, state, terms, LoanStatus.Defaulted);
         uint40 at = uint40(block.timestamp);
