@@ -546,6 +546,24 @@ describe("LoanRegistry", function () {
       });
     }
 
+    it("records a lien only for a history writer, and only for the loan's active servicer", async function () {
+      const f = await loadFixture(withAnchoredLoanFixture);
+      await expect(f.loans.connect(f.platformA).recordLien(f.loanId, f.platformA, f.platformA, id("lien")))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotHistoryWriter")
+        .withArgs(f.platformA.address);
+      await expect(asSystem(f, f.loans, "recordLien", [f.loanId, f.platformA.address, f.platformB.address, id("lien")]))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotLienholder")
+        .withArgs(f.loanId, f.platformB.address);
+      await f.alliance.suspendMember(f.platformA);
+      await expect(asSystem(f, f.loans, "recordLien", [f.loanId, f.platformA.address, f.platformA.address, id("lien")]))
+        .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotLienholder")
+        .withArgs(f.loanId, f.platformA.address);
+      await f.alliance.reinstateMember(f.platformA);
+      await expect(
+        asSystem(f, f.loans, "recordLien", [f.loanId, f.platformA.address, f.platformA.address, id("lien")]),
+      ).to.emit(f.loans, "LoanHistoryExtended");
+    });
+
     it("reverts for a system contract whose powers do not include writing history", async function () {
       const f = await loadFixture(withAnchoredLoanFixture);
       await f.loans.setSystemPowers(f.system, 1);

@@ -951,6 +951,21 @@ describe("RepaymentSplitter", function () {
       );
     });
 
+    it("takes a loan's cover only from the credit insurance contract, which governance names once", async function () {
+      const f = await loadFixture(fundedFixture);
+      for (const caller of [f.insurer, f.platformA, f.governance]) {
+        await expect(f.splitter.connect(caller).setCover(f.loanId, 1n))
+          .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotInsurance")
+          .withArgs(caller.address);
+      }
+      await expect(f.splitter.connect(f.outsider).setInsurance(f.outsider))
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotGovernance")
+        .withArgs(f.outsider.address);
+      await expect(f.splitter.setInsurance(f.outsider))
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterInsuranceSet")
+        .withArgs(await f.insurance.getAddress());
+    });
+
     it("names the waterfall once, a contract, by governance", async function () {
       const f = await loadFixture(splitterFixture);
       await expect(f.splitter.connect(f.outsider).setWaterfall(f.outsider))
