@@ -16,6 +16,7 @@ import { InputError } from "./errors.js";
 import { formatLoanId, toAddress, toHash32, toLoanId } from "./ids.js";
 import { loanIdOf } from "./loans.js";
 import { isTransitionAllowed, LOAN_STATUS_NAMES, LoanStatus, type LoanTerms } from "./types.js";
+import { periodInterest } from "./schedule.js";
 
 export type CheckKind =
   | "manifest"
@@ -241,8 +242,13 @@ interface LoanState {
   head: string;
   status: LoanStatus;
   last?: Position;
-  /** The loan's latest RepaymentRecorded (its transaction and amount), and a split seen before it in its transaction. */
-  repayment?: { tx: string; amount: bigint };
+  /** The loan's latest RepaymentRecorded (its transaction, amount and the principal outstanding before it), and a
+   * split seen before it in its transaction. */
+  repayment?: { tx: string; amount: bigint; outstandingBefore: bigint };
+  /** Seconds between installments, from the anchored terms. */
+  period?: number;
+  /** The fee rates the splitter committed to when the loan opened for funding (bps a year). */
+  rates?: { platformFeeBps: bigint; premiumBps: bigint; reserveBps: bigint };
   pendingSplit?: { record: EventRecord; lenders: bigint };
   /** The money events of the loan's current transaction, for checks across one transaction's events. */
   tx: EventRecord[];
@@ -366,6 +372,7 @@ export class LedgerChecker {
     if (fact.kind === "Anchored") {
       state.anchored = true;
       state.status = LoanStatus.Funding;
+      if (record.terms?.period !== undefined) state.period = Number(record.terms.period);
       const hashed = record.terms ? idOfTerms(record.terms) : { error: "the entry carries no terms" };
       if ("error" in hashed) {
         found({
@@ -396,7 +403,11 @@ export class LedgerChecker {
     }
     if (fact.kind === "RepaymentRecorded") {
       state.summary.repayments += 1;
-      state.repayment = { tx: record.transactionHash, amount: fact.amount };
+      state.repayment = {
+        tx: record.transactionHash,
+        amount: fact.amount,
+        outstandingBefore: fact.outstandingAfter + fact.principal + fact.prepayment,
+      };
       const parts = fact.lateInterest + fact.interest + fact.principal + fact.prepayment;
       if (parts !== fact.amount) {
         found({
@@ -467,6 +478,15 @@ export class LedgerChecker {
       case "FundingCancelled":
         state.lendersIn += big(a.committed);
         break;
+      case "FundingOpened": {
+        const config = a.config as { [key: string]: Json };
+        state.rates = {
+          platformFeeBps: big(config.platformFeeBps),
+          premiumBps: big(config.premiumBps),
+          reserveBps: big(config.reserveBps),
+        };
+        break;
+      }
       case "PayoutsPushed":
         state.paidOut += big(a.paid);
         break;
@@ -485,6 +505,26 @@ export class LedgerChecker {
         ...where(record),
         message: `the lenders' part ${lenders} is not the ${recorded} the registry recorded`,
       });
+    }
+    // The fees are recomputed from what the chain committed to, not taken from the split: the rates of the funding
+    // configuration, the installment period, and the principal outstanding before the payment.
+    const outstanding = state.repayment?.outstandingBefore;
+    if (state.rates === undefined || state.period === undefined || outstanding === undefined) return;
+    const split = record.args.split as { [key: string]: Json };
+    const fee = (bps: bigint) => periodInterest(outstanding, Number(bps), state.period!);
+    const expected = {
+      platformFee: fee(state.rates.platformFeeBps),
+      premium: fee(state.rates.premiumBps),
+      reserve: fee(state.rates.reserveBps),
+    };
+    for (const [part, value] of Object.entries(expected)) {
+      if (big(split[part]) !== value) {
+        this.found(loanId, state, {
+          check: "split",
+          ...where(record),
+          message: `the ${part} of ${big(split[part])} is not the ${value} the committed rate charges on ${outstanding}`,
+        });
+      }
     }
   }
 

@@ -148,6 +148,27 @@ describe("audit export and verification", function () {
     expect(report.findings.every((x) => x.loanId === f.direct && x.entry === 4)).to.equal(true);
   });
 
+  it("names a repayment whose amount and platform fee were raised by the same wei: fees follow the committed rates", async function () {
+    const f = await loadFixture(ledgerFixture);
+    const dir = await tampered(
+      f,
+      (records) => records,
+      (ledger) => {
+        const money = ledger.money.map((r) => ({ ...r, args: { ...r.args } }));
+        const i = money.findIndex((r) => r.event === "RepaymentSplit");
+        const split = { ...(money[i].args.split as Record<string, string>) };
+        split.platformFee = String(BigInt(split.platformFee) + 1n);
+        money[i].args = { ...money[i].args, amount: String(BigInt(String(money[i].args.amount)) + 1n), split };
+        return { ...ledger, money };
+      },
+    );
+    const report = await verifyLedger(await readExport(dir));
+    expect(report.findings.map((x) => [x.check, x.loanId])).to.deep.include(["split", f.funded]);
+    expect(
+      report.findings.some((x) => /platformFee of \d+ is not the \d+ the committed rate charges/.test(x.message)),
+    ).to.equal(true);
+  });
+
   it("names the entries of a loan that were reordered", async function () {
     const f = await loadFixture(ledgerFixture);
     const dir = await tampered(f, (records) => {
