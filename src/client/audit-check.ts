@@ -17,6 +17,44 @@ import { formatLoanId, toAddress, toHash32, toLoanId } from "./ids.js";
 import { loanIdOf } from "./loans.js";
 import { isTransitionAllowed, LOAN_STATUS_NAMES, LoanStatus, type LoanTerms } from "./types.js";
 import { periodInterest } from "./schedule.js";
+import { AbiCoder, id as keccakText, keccak256 } from "ethers";
+
+const abi = AbiCoder.defaultAbiCoder();
+
+/**
+ * The fact hashes the money events of a transaction stand for, as the splitter and the loss waterfall write them into a
+ * loan's history (IRepaymentSplitter, ILossWaterfall): the funding configuration, each recovery received, a settlement,
+ * and each recovery shared after it.
+ */
+function moneyFactHashes(events: readonly EventRecord[]): Set<string> {
+  const hashes = new Set<string>();
+  for (const e of events) {
+    const a = e.args;
+    const n = (key: string) => BigInt(String(a[key]));
+    if (e.event === "FundingOpened") {
+      const c = a.config as { [key: string]: Json };
+      hashes.add(
+        keccak256(
+          abi.encode(
+            ["tuple(address,address,uint16,uint16,uint16)"],
+            [[c.borrowerPayout, c.insurer, c.platformFeeBps, c.premiumBps, c.reserveBps].map(String)],
+          ),
+        ),
+      );
+    } else if (e.event === "RecoveryReceived") {
+      hashes.add(
+        keccak256(abi.encode(["bytes32", "address", "uint256"], [keccakText("RecoveryReceived"), a.from, n("amount")])),
+      );
+    } else if (e.event === "LossSettled") {
+      const parts = [n("loss"), n("recoveredBefore"), n("insurerBore"), n("reserveBore"), n("lendersBore")];
+      hashes.add(keccak256(abi.encode(Array(5).fill("uint256"), parts)));
+    } else if (e.event === "RecoveryApplied") {
+      const parts = [n("amount"), n("toInsurer"), n("toReserve"), n("toLenders")];
+      hashes.add(keccak256(abi.encode(Array(4).fill("uint256"), parts)));
+    }
+  }
+  return hashes;
+}
 
 export type CheckKind =
   | "manifest"
@@ -28,7 +66,8 @@ export type CheckKind =
   | "split"
   | "document"
   | "payout"
-  | "compensation";
+  | "compensation"
+  | "fact";
 
 /** Every check the verifier runs, with what it establishes (the report lists them). */
 export const CHECKS: Record<CheckKind, string> = {
@@ -43,6 +82,7 @@ export const CHECKS: Record<CheckKind, string> = {
   document: "every document version's hash matches a file in the documents folder (when one is given)",
   payout: "no loan's lenders were paid more than came in for them",
   compensation: "every loss settlement paid the insurer's and the reserve's parts it states",
+  fact: "every fact the splitter or the loss waterfall added to a history is the hash of an event of its transaction",
 };
 
 /** Something that does not hold, with the loan and entry it is about. */
@@ -274,6 +314,8 @@ export interface CheckOptions {
   /** keccak256 of every file of the documents folder. */
   documents?: { hashes: ReadonlySet<string>; folder: string };
   now?: Date;
+  /** The splitter's and the loss waterfall's addresses, to check the facts they add to histories. */
+  writers?: { splitter?: string; waterfall?: string };
 }
 
 /**
@@ -369,6 +411,24 @@ export class LedgerChecker {
       });
     }
     state.head = record.head.toLowerCase();
+    const writers = this.options.writers;
+    const source = fact.kind === "External" ? fact.source.toLowerCase() : undefined;
+    if (
+      fact.kind === "External" &&
+      writers &&
+      (source === writers.splitter?.toLowerCase() || source === writers.waterfall?.toLowerCase())
+    ) {
+      // The splitter's and the waterfall's facts summarise their own events of the same transaction: recompute them.
+      const events = state.tx.filter((e) => e.transactionHash === record.transactionHash);
+      if (!moneyFactHashes(events).has(fact.factHash.toLowerCase())) {
+        found({
+          check: "fact",
+          entry,
+          ...where(record),
+          message: `entry ${entry}: the fact ${fact.factHash} of ${fact.source} is the hash of none of its events in that transaction`,
+        });
+      }
+    }
     if (fact.kind === "Anchored") {
       state.anchored = true;
       state.status = LoanStatus.Funding;
@@ -652,7 +712,8 @@ export function* inChainOrder(
  * and list of loans are checked against it.
  */
 export function checkLedger(ledger: LedgerExport, options: CheckOptions & { proof?: ChainProof } = {}): AuditReport {
-  const checker = new LedgerChecker(options);
+  const writers = { splitter: ledger.contracts?.RepaymentSplitter, waterfall: ledger.contracts?.LossWaterfall };
+  const checker = new LedgerChecker({ writers, ...options });
   for (const item of inChainOrder(ledger.loans, ledger.money)) {
     if ("loan" in item) checker.loan(item.loan);
     else checker.money(item.money);

@@ -194,7 +194,12 @@ export async function verifyExport(
 ): Promise<AuditReport> {
   const opened = await openExport(dir);
   const documents = await documentsOf(options.docsDir);
-  const checker = new LedgerChecker({ loanId: options.loanId, documents });
+  const contracts = opened.facts.contracts;
+  const checker = new LedgerChecker({
+    loanId: options.loanId,
+    documents,
+    writers: { splitter: contracts?.RepaymentSplitter, waterfall: contracts?.LossWaterfall },
+  });
   let records = 0;
   for await (const item of mergedInChainOrder(opened.loans(), opened.money())) {
     if ("loan" in item) checker.loan(item.loan);
@@ -219,7 +224,11 @@ export async function verifyChain(
   options: { fromBlock?: number; loanId?: string; docsDir?: string; progress?: Progress } = {},
 ): Promise<{ report: AuditReport; header: LedgerHeader }> {
   const documents = await documentsOf(options.docsDir);
-  const checker = new LedgerChecker({ loanId: options.loanId, documents });
+  const checker = new LedgerChecker({
+    loanId: options.loanId,
+    documents,
+    writers: { splitter: String(sources.splitter.target), waterfall: String(sources.waterfall.target) },
+  });
   const header = await readLedger(
     sources,
     {

@@ -169,6 +169,29 @@ describe("audit export and verification", function () {
     ).to.equal(true);
   });
 
+  it("names a funding configuration changed in the export: the splitter's fact in the history no longer matches", async function () {
+    const f = await loadFixture(ledgerFixture);
+    const dir = await tampered(
+      f,
+      (records) => records,
+      (ledger) => {
+        const money = ledger.money.map((r) =>
+          r.event === "FundingOpened"
+            ? {
+                ...r,
+                args: { ...r.args, config: { ...(r.args.config as Record<string, string>), platformFeeBps: "1" } },
+              }
+            : r,
+        );
+        return { ...ledger, money };
+      },
+    );
+    const report = await verifyLedger(await readExport(dir));
+    const facts = report.findings.filter((x) => x.check === "fact");
+    expect(facts.map((x) => x.loanId)).to.deep.equal([f.funded]);
+    expect(facts[0].message).to.match(/is the hash of none of its events in that transaction/);
+  });
+
   it("names the entries of a loan that were reordered", async function () {
     const f = await loadFixture(ledgerFixture);
     const dir = await tampered(f, (records) => {
