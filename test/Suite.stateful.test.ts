@@ -1,6 +1,14 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { id, MaxUint256, Signature, ZeroAddress, type ContractTransactionResponse, type Log } from "ethers";
+import {
+  id,
+  MaxUint256,
+  Signature,
+  ZeroAddress,
+  type ContractTransactionResponse,
+  type Interface,
+  type Log,
+} from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import {
   AssetClass,
@@ -218,6 +226,32 @@ async function send(m: Model, r: Real, tx: Promise<ContractTransactionResponse>)
   const receipt = (await (await tx).wait())!;
   const { f } = r;
   let pushedFor: string | undefined;
+  // 5. Every movement of money for a loan extends its history in the same transaction. (A commitment waiting in escrow,
+  // and the distribution to lenders of money already recorded, are not movements for the loan.)
+  const moved = new Set<string>();
+  const extended = new Set<string>();
+  const moneyEvents: [{ interface: Interface; target: unknown }, string[]][] = [
+    [f.splitter, ["RepaymentSplit", "RecoveryReceived", "Disbursed"]],
+    [f.collateral, ["DisposalAllocated"]],
+    [f.waterfall, ["RecoveryApplied", "LossSettled"]],
+    [f.reserve, ["Compensated", "ReserveReimbursed"]],
+    [f.insurance, ["ClaimPaid", "InsurerReimbursed"]],
+  ];
+  for (const log of receipt.logs as Log[]) {
+    if (log.address === f.loans.target) {
+      const e = f.loans.interface.parseLog(log);
+      if (e && e.fragment.inputs.some((input) => input.name === "head")) extended.add(String(e.args.loanId));
+    }
+    for (const [contract, names] of moneyEvents) {
+      if (log.address !== contract.target) continue;
+      const e = contract.interface.parseLog(log);
+      if (e && names.includes(e.name)) moved.add(String(e.args.loanId));
+    }
+  }
+  for (const loan of moved) {
+    if (!extended.has(loan)) throw new Error(`money moved for loan ${loan} without a fact in its history`);
+    m.touched.add(loan);
+  }
   for (const log of receipt.logs as Log[]) {
     const at = log.address.toLowerCase();
     if (at === String(f.reserve.target).toLowerCase()) {
