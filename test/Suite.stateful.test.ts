@@ -372,11 +372,12 @@ class Step implements fc.AsyncCommand<Model, Real> {
   }
 }
 
+/** Each command's name, in the order of `commands`, for weighting. */
 const NAMES: string[] = [];
-const step = <T>(name: string, arb: fc.Arbitrary<T>, act: (p: T, m: Model, r: Real) => Promise<void>) => (
-  NAMES.push(name),
-  arb.map((p) => new Step(`${name}(${fc.stringify(p)})`, (m, r) => act(p, m, r)))
-);
+function step<T>(name: string, arb: fc.Arbitrary<T>, act: (p: T, m: Model, r: Real) => Promise<void>) {
+  NAMES.push(name);
+  return arb.map((p) => new Step(`${name}(${fc.stringify(p)})`, (m, r) => act(p, m, r)));
+}
 
 const loanAt = (m: Model, i: number) => pick(m.loans, i);
 
