@@ -291,6 +291,11 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         uint256 lendersIn = book.lendersIn;
         uint256 committed = book.committed;
         uint256 closed;
+        // A loan cancelled before anyone committed owes nobody anything (and has no shares to divide by).
+        if (committed == 0) {
+            emit PayoutsPushed(loanId, msg.sender, lenders.length, 0, 0);
+            return (0, 0);
+        }
         for (uint256 i; i < lenders.length; ++i) {
             (uint256 amount, bool sent, bool closes) = _payOne(loanId, lenders[i], lendersIn, committed, closing);
             if (!sent) {
@@ -311,7 +316,8 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
             LoanId loanId = loanIds[i];
             LoanBook storage book = _books[loanId];
             FundingPhase phase = book.phase;
-            if (phase == FundingPhase.None || phase == FundingPhase.Funding) continue;
+            // A loan cancelled before anyone committed owes nothing (and has no shares to divide by).
+            if (phase == FundingPhase.None || phase == FundingPhase.Funding || book.committed == 0) continue;
             bool closing = phase != FundingPhase.Funded;
             Position storage position = _positions[loanId][msg.sender];
             Position memory before = position;

@@ -353,6 +353,28 @@ describe("RepaymentSplitter", function () {
   });
 
   describe("cancelling funding", function () {
+    it("owes nothing on a loan cancelled before anyone committed, without failing a claim or a payout", async function () {
+      // Found by the whole-suite stateful property: claim and payout divided by a loan's zero commitments.
+      const f = await loadFixture(fundedFixture);
+      const empty = await termsFor(f.platformA, { principal: 1_000n * UNIT });
+      await f.loans.connect(f.platformA).anchorLoan(empty);
+      await f.splitter.connect(f.platformA).openFunding(empty, f.config);
+      await f.splitter.connect(f.platformA).cancelFunding(empty);
+      await time.increase(30 * DAY);
+      await repayDue(f);
+      const owed = await f.splitter.owedTo(f.loanId, f.lender);
+      // A claim naming the empty loan beside a real one pays the real one.
+      await expect(f.splitter.connect(f.lender).claim([loanIdOf(empty), f.loanId], f.lender)).to.changeTokenBalance(
+        ethers,
+        f.token,
+        f.lender,
+        owed,
+      );
+      await expect(f.splitter.payout(loanIdOf(empty), [f.lender.address]))
+        .to.emit(f.splitter, "PayoutsPushed")
+        .withArgs(loanIdOf(empty), f.governance.address, 1, 0, 0);
+    });
+
     it("lets the platform cancel at any time and every lender take exactly its commitment back", async function () {
       const f = await loadFixture(openFixture);
       await f.splitter.connect(f.lenders[0]).fund(f.terms, COMMITMENTS[0]);
