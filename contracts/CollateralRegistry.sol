@@ -122,24 +122,13 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
             revert CollateralRegistryUnauthorized(msg.sender);
         }
         _requireAppraisal(appraisalValue, appraisalDocHash);
-        if (liens.length != asset.lienCount) {
-            revert CollateralRegistryLiensIncomplete(assetId, liens.length, asset.lienCount);
-        }
+        LoanId[] memory loanIds = _activeLiens(asset, assetId, liens);
         // The check above bounds the value to 96 bits.
         asset.appraisalValue = uint96(appraisalValue);
         emit CollateralRevalued(assetId, msg.sender, uint96(appraisalValue), appraisalDocHash);
         bytes32 fact = keccak256(abi.encode(CollateralFact.Revalued, assetId, appraisalValue, appraisalDocHash));
-        for (uint256 i; i < liens.length; ++i) {
-            LoanId loanId = computeLoanId(liens[i]);
-            LienStatus status = _liens[assetId][loanId].status;
-            // Distinct loans with an active lien, as many as the asset has: every lien is named exactly once.
-            if (status != LienStatus.Active) revert CollateralRegistryWrongLienStatus(assetId, loanId, status);
-            for (uint256 j; j < i; ++j) {
-                if (LoanId.unwrap(computeLoanId(liens[j])) == LoanId.unwrap(loanId)) {
-                    revert CollateralRegistryLiensIncomplete(assetId, i, asset.lienCount);
-                }
-            }
-            LOANS.extendHistory(loanId, fact);
+        for (uint256 i; i < loanIds.length; ++i) {
+            LOANS.extendHistory(loanIds[i], fact);
         }
     }
 
@@ -180,19 +169,10 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
     ) external {
         Asset storage asset = _registered(assetId);
         LoanId loanId = computeLoanId(terms);
-        if (liens.length != asset.lienCount) {
-            revert CollateralRegistryLiensIncomplete(assetId, liens.length, asset.lienCount);
-        }
-        for (uint256 i; i < liens.length; ++i) {
-            LoanId lienLoan = computeLoanId(liens[i]);
+        LoanId[] memory loanIds = _activeLiens(asset, assetId, liens);
+        for (uint256 i; i < loanIds.length; ++i) {
+            LoanId lienLoan = loanIds[i];
             Lien storage lien = _liens[assetId][lienLoan];
-            if (lien.status != LienStatus.Active)
-                revert CollateralRegistryWrongLienStatus(assetId, lienLoan, lien.status);
-            for (uint256 j; j < i; ++j) {
-                if (LoanId.unwrap(computeLoanId(liens[j])) == LoanId.unwrap(lienLoan)) {
-                    revert CollateralRegistryLiensIncomplete(assetId, i, asset.lienCount);
-                }
-            }
             // Every lien the new one would rank with or ahead of must have agreed to exactly this rank.
             if (lien.priority >= priority && _rankConsents[assetId][loanId][lienLoan] != priority) {
                 revert CollateralRegistryRankConsentMissing(assetId, lienLoan, loanId, priority);
@@ -485,6 +465,29 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
             _hashTypedDataV4(
                 keccak256(abi.encode(PLEDGE_TYPEHASH, assetId, loanId, securedAmount, priority, nonce, deadline))
             );
+    }
+
+    /// @dev Proves `liens` to be every active lien of the asset, each named once, and returns their loan ids.
+    function _activeLiens(
+        Asset storage asset,
+        uint256 assetId,
+        LoanTerms[] calldata liens
+    ) private view returns (LoanId[] memory loanIds) {
+        if (liens.length != asset.lienCount) {
+            revert CollateralRegistryLiensIncomplete(assetId, liens.length, asset.lienCount);
+        }
+        loanIds = new LoanId[](liens.length);
+        for (uint256 i; i < liens.length; ++i) {
+            LoanId loanId = computeLoanId(liens[i]);
+            LienStatus status = _liens[assetId][loanId].status;
+            if (status != LienStatus.Active) revert CollateralRegistryWrongLienStatus(assetId, loanId, status);
+            for (uint256 j; j < i; ++j) {
+                if (LoanId.unwrap(loanIds[j]) == LoanId.unwrap(loanId)) {
+                    revert CollateralRegistryLiensIncomplete(assetId, i, asset.lienCount);
+                }
+            }
+            loanIds[i] = loanId;
+        }
     }
 
     function _releaseLien(Asset storage asset, Lien storage lien) private {
