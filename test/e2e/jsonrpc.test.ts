@@ -44,10 +44,12 @@ interface Node {
   command?: string[];
 }
 
+// Ports derive from the process id so that two test runs on one machine (two worktrees, say) do not meet on one node.
+const PORT = 20000 + (process.pid % 10000) * 2;
 const NODES: Node[] = [
   {
     name: "hardhat node",
-    url: "http://127.0.0.1:18546",
+    url: `http://127.0.0.1:${PORT}`,
     command: [
       process.execPath,
       join(ROOT, "node_modules/hardhat/dist/src/cli.js"),
@@ -55,18 +57,18 @@ const NODES: Node[] = [
       "--hostname",
       "127.0.0.1",
       "--port",
-      "18546",
+      String(PORT),
     ],
   },
   {
     name: "anvil",
-    url: "http://127.0.0.1:18547",
+    url: `http://127.0.0.1:${PORT + 1}`,
     command: [
       join(ROOT, "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"),
       "--host",
       "127.0.0.1",
       "--port",
-      "18547",
+      String(PORT + 1),
       "--hardfork",
       "cancun",
     ],
