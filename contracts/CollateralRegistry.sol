@@ -7,7 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {TokenSweep} from "./base/TokenSweep.sol";
 import {
     IAllianceRegistry,
     Member,
@@ -15,10 +15,11 @@ import {
     ROLE_PLATFORM,
     ROLE_CUSTODIAN
 } from "./interfaces/IAllianceRegistry.sol";
-import {ILoanRegistry, LoanId, LoanStatus, LoanState, LoanTerms, computeLoanId} from "./interfaces/ILoanRegistry.sol";
-import {IRepaymentSplitter, FundingPhase} from "./interfaces/IRepaymentSplitter.sol";
+import {ILoanRegistry, LoanId, LoanStatus, LoanTerms, computeLoanId} from "./interfaces/ILoanRegistry.sol";
+import {IRepaymentSplitter} from "./interfaces/IRepaymentSplitter.sol";
 import {ILossWaterfall} from "./interfaces/ILossWaterfall.sol";
 import {ExactTransfer} from "./libraries/ExactTransfer.sol";
+import {CollateralSales} from "./libraries/CollateralSales.sol";
 import {
     ICollateralRegistry,
     AssetClass,
@@ -26,20 +27,23 @@ import {
     LienStatus,
     CollateralFact,
     Asset,
-    Lien
+    Lien,
+    SaleProposal
 } from "./interfaces/ICollateralRegistry.sol";
 
 /// @title CollateralRegistry
 /// @notice See {ICollateralRegistry}.
 /// @dev A registered asset is two fresh slots besides its ERC-721 mint; a lien is one slot, found by (asset, loan), so
 /// that a disposal takes the liens' terms as calldata and proves them complete against the asset's lien count.
-contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGuardTransient {
+contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
     using SafeERC20 for IERC20;
     using ExactTransfer for IERC20;
 
     /// @dev Bounds the disposal loop.
     uint8 public constant MAX_LIENS = 8;
     uint8 public constant MAX_PRIORITY = 8;
+    /// @dev Long enough for any lienholder to react, short enough that a seized asset is not held hostage.
+    uint32 public constant MAX_SALE_WINDOW = 90 days;
 
     bytes32 public constant PLEDGE_TYPEHASH = keccak256(
         "Pledge(uint256 assetId,uint256 loanId,uint256 securedAmount,uint8 priority,uint32 nonce,uint256 deadline)"
@@ -57,8 +61,16 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
     mapping(uint256 assetId => address) private _seizedFrom;
     mapping(uint256 assetId => LoanId) private _enforcer;
     mapping(address account => uint256) private _kept;
+    /// @dev The sum of `_kept`: all this registry owes between calls.
+    uint256 private _keptTotal;
     /// @dev The rank each existing lien agreed a new loan's lien may take beside or ahead of it.
     mapping(uint256 assetId => mapping(LoanId newLoan => mapping(LoanId lienLoan => uint8))) private _rankConsents;
+    mapping(uint256 assetId => SaleProposal) private _sales;
+    /// @dev What sales paid to the servicer of a loan serviced off the splitter, so that its liens together never take
+    /// more than the loss it recorded at default.
+    mapping(LoanId loanId => uint256) private _collectedOffSplitter;
+    uint32 private _saleWindow = 3 days;
+    uint16 private _saleHaircutBps = 2_000;
 
     constructor(
         IAllianceRegistry alliance,
@@ -337,48 +349,138 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
     }
 
     /// @inheritdoc ICollateralRegistry
-    function dispose(
+    function proposeSale(
         uint256 assetId,
-        LoanTerms[] calldata liens,
-        uint256 proceeds,
+        LoanTerms calldata enforcing,
+        uint256 price,
+        address buyer,
         bytes32 buyerRef,
         bytes32 saleDocHash
-    ) external nonReentrant {
+    ) external {
+        Asset storage asset = _assets[assetId];
+        if (asset.status != AssetStatus.Seized) revert CollateralRegistryWrongAssetStatus(assetId, asset.status);
+        LoanId loanId = computeLoanId(enforcing);
+        LoanId enforcer = _enforcer[assetId];
+        if (LoanId.unwrap(loanId) != LoanId.unwrap(enforcer)) {
+            revert CollateralRegistryNotEnforcingLoan(assetId, loanId, enforcer);
+        }
+        if (!LOANS.mayService(enforcing, msg.sender)) {
+            revert CollateralRegistryNotSeizingPlatform(assetId, msg.sender, LOANS.servicerOf(enforcing));
+        }
+        if (price > type(uint128).max) revert CollateralRegistryInvalidSale(price, buyerRef, saleDocHash);
+        // Fits: checked above; timestamps fit 40 bits until the year 36 812.
+        SaleProposal memory sale = SaleProposal({
+            price: uint128(price),
+            proposedAt: uint40(block.timestamp),
+            confirmed: false,
+            buyer: buyer,
+            proposer: msg.sender,
+            buyerRef: buyerRef,
+            saleDocHash: saleDocHash
+        });
+        CollateralSales.propose(_sales, assetId, loanId, sale, asset.appraisalValue, _saleWindow);
+    }
+
+    /// @inheritdoc ICollateralRegistry
+    function confirmSale(uint256 assetId, bytes32 proposalHash) external {
+        CollateralSales.confirm(_sales, ALLIANCE, assetId, proposalHash, msg.sender);
+    }
+
+    /// @inheritdoc ICollateralRegistry
+    function withdrawSale(uint256 assetId) external {
+        if (!ALLIANCE.isGovernance(msg.sender)) revert CollateralRegistryUnauthorized(msg.sender);
+        CollateralSales.proposed(_sales, assetId);
+        delete _sales[assetId];
+        emit SaleWithdrawn(assetId, msg.sender);
+    }
+
+    /// @inheritdoc ICollateralRegistry
+    function setSaleRules(uint32 window, uint16 haircutBps) external {
+        if (!ALLIANCE.isGovernance(msg.sender)) revert CollateralRegistryUnauthorized(msg.sender);
+        if (window > MAX_SALE_WINDOW || haircutBps > CollateralSales.BPS) {
+            revert CollateralRegistrySaleRulesOutOfRange(window, haircutBps, MAX_SALE_WINDOW);
+        }
+        _saleWindow = window;
+        _saleHaircutBps = haircutBps;
+        emit SaleRulesSet(window, haircutBps);
+    }
+
+    /// @inheritdoc ICollateralRegistry
+    function dispose(uint256 assetId, LoanTerms[] calldata liens) external nonReentrant {
         Asset storage asset = _assets[assetId];
         if (asset.status != AssetStatus.Seized) revert CollateralRegistryWrongAssetStatus(assetId, asset.status);
         if (liens.length != asset.lienCount)
             revert CollateralRegistryLiensIncomplete(assetId, liens.length, asset.lienCount);
-        (LoanId[] memory loanIds, uint256[] memory secured, uint8[] memory priorities, uint256 funded) = _dischargeAll(
-            assetId,
+        LoanId enforcing = _enforcer[assetId];
+        CollateralSales.Plan memory p = CollateralSales.plan(
+            _sales,
+            _liens,
+            _collectedOffSplitter,
+            CollateralSales.Context({
+                loans: LOANS,
+                splitter: SPLITTER,
+                waterfall: WATERFALL,
+                assetId: assetId,
+                enforcing: enforcing,
+                appraisalValue: asset.appraisalValue,
+                window: _saleWindow,
+                haircutBps: _saleHaircutBps,
+                seller: msg.sender
+            }),
             liens
         );
-        uint256[] memory allocated = _allocate(proceeds, secured, priorities);
-        uint256 surplus = proceeds;
-        for (uint256 i; i < allocated.length; ++i) {
-            surplus -= allocated[i];
-        }
 
         address owner = _seizedFrom[assetId];
-        LoanId enforcing = _enforcer[assetId];
-        asset.status = AssetStatus.Disposed;
-        asset.lienCount = 0;
-        asset.lastRank = 0;
-        asset.firstPrioritySecured = 0;
         delete _seizedFrom[assetId];
-        _burn(assetId);
-        emit CollateralDisposed(assetId, enforcing, proceeds, buyerRef, saleDocHash, surplus);
+        _handOver(asset, assetId, p);
+        SaleProposal memory sale = p.sale;
+        uint256 surplus = p.surplus;
+        emit CollateralDisposed(
+            assetId,
+            enforcing,
+            sale.price,
+            sale.buyerRef,
+            sale.saleDocHash,
+            surplus,
+            sale.buyer,
+            p.survivors
+        );
 
-        _pull(msg.sender, proceeds);
+        _pull(msg.sender, sale.price);
         for (uint256 i; i < liens.length; ++i) {
-            if (allocated[i] != 0) {
-                surplus += _payLien(assetId, loanIds[i], liens[i], allocated[i], funded & (1 << i) != 0);
-            }
+            uint256 amount = p.allocated[i];
+            if (amount != 0) surplus += _payLien(assetId, p.loanIds[i], liens[i], amount, p.funded & (1 << i) != 0);
             LOANS.extendHistory(
-                loanIds[i],
-                keccak256(abi.encode(CollateralFact.Disposed, assetId, proceeds, allocated[i], buyerRef, saleDocHash))
+                p.loanIds[i],
+                keccak256(
+                    abi.encode(
+                        CollateralFact.Disposed,
+                        assetId,
+                        uint256(sale.price),
+                        amount,
+                        sale.buyerRef,
+                        sale.saleDocHash
+                    )
+                )
             );
         }
         if (surplus != 0) _pay(owner, surplus);
+    }
+
+    /// @dev The sold asset goes to its buyer subject to the liens of the performing loans, which keep their ranks; with
+    /// no buyer on the ledger (and so no surviving lien) its token is burnt.
+    function _handOver(Asset storage asset, uint256 assetId, CollateralSales.Plan memory p) private {
+        asset.lienCount = p.survivors;
+        asset.lastRank = p.survivorsLastRank;
+        // Fits: the surviving first liens are some of the first liens, whose sum fits 96 bits.
+        asset.firstPrioritySecured = uint96(p.survivorsFirstSecured);
+        if (p.sale.buyer == address(0)) {
+            asset.status = AssetStatus.Disposed;
+            _burn(assetId);
+        } else {
+            asset.status = AssetStatus.Registered;
+            _update(p.sale.buyer, assetId, address(0));
+        }
     }
 
     /// @inheritdoc ICollateralRegistry
@@ -387,6 +489,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
         amount = _kept[msg.sender];
         if (amount == 0) revert CollateralRegistryNothingToWithdraw(msg.sender);
         _kept[msg.sender] = 0;
+        _keptTotal -= amount;
         emit Withdrawn(msg.sender, to, amount);
         TOKEN.safeTransfer(to, amount);
     }
@@ -413,6 +516,21 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
         uint256 deadline
     ) external view returns (bytes32) {
         return _consentDigest(assetId, loanId, securedAmount, priority, consentNonce, deadline);
+    }
+
+    /// @inheritdoc ICollateralRegistry
+    function saleOf(uint256 assetId) external view returns (SaleProposal memory) {
+        return _sales[assetId];
+    }
+
+    /// @inheritdoc ICollateralRegistry
+    function saleProposalHash(uint256 assetId) external view returns (bytes32) {
+        return CollateralSales.proposalHash(CollateralSales.proposed(_sales, assetId), assetId);
+    }
+
+    /// @inheritdoc ICollateralRegistry
+    function saleRules() external view returns (uint32 window, uint16 haircutBps) {
+        return (_saleWindow, _saleHaircutBps);
     }
 
     /// @inheritdoc ICollateralRegistry
@@ -498,90 +616,6 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
         if (lien.priority == 1) asset.firstPrioritySecured -= lien.securedAmount;
     }
 
-    /// @dev Proves `liens` to be every lien of the asset in priority order, and discharges them. A lien whose loan was
-    /// repaid or cancelled meanwhile is released instead and takes nothing. `funded` has bit i set when the splitter
-    /// funded lien i's loan.
-    function _dischargeAll(
-        uint256 assetId,
-        LoanTerms[] calldata liens
-    ) private returns (LoanId[] memory loanIds, uint256[] memory secured, uint8[] memory priorities, uint256 funded) {
-        loanIds = new LoanId[](liens.length);
-        secured = new uint256[](liens.length);
-        priorities = new uint8[](liens.length);
-        LoanId enforcing = _enforcer[assetId];
-        for (uint256 i; i < liens.length; ++i) {
-            LoanId loanId = computeLoanId(liens[i]);
-            Lien storage lien = _liens[assetId][loanId];
-            if (lien.status != LienStatus.Active && lien.status != LienStatus.Enforcing) {
-                revert CollateralRegistryWrongLienStatus(assetId, loanId, lien.status);
-            }
-            if (i != 0 && lien.priority < priorities[i - 1]) {
-                revert CollateralRegistryLiensIncomplete(assetId, i, liens.length);
-            }
-            if (LoanId.unwrap(loanId) == LoanId.unwrap(enforcing) && !LOANS.mayService(liens[i], msg.sender)) {
-                revert CollateralRegistryNotSeizingPlatform(assetId, msg.sender, LOANS.servicerOf(liens[i]));
-            }
-            loanIds[i] = loanId;
-            priorities[i] = lien.priority;
-            LoanStatus status = LOANS.loanState(loanId).status;
-            // A loan that owes nothing more (repaid, cancelled, or made whole after its default) takes nothing.
-            if (status == LoanStatus.Repaid || status == LoanStatus.Cancelled || status == LoanStatus.Recovered) {
-                lien.status = LienStatus.Released;
-            } else {
-                // A lien takes at most its secured amount, and no more than its loan's loss has left to recover.
-                secured[i] = lien.securedAmount;
-                if (SPLITTER.bookOf(loanId).phase == FundingPhase.Funded) {
-                    // Bit i: the splitter funded lien i's loan, so its share goes through the loss waterfall.
-                    funded |= 1 << i;
-                    uint256 recoverable = WATERFALL.recoverable(loanId);
-                    if (recoverable < secured[i]) secured[i] = recoverable;
-                }
-                lien.status = LienStatus.Discharged;
-            }
-        }
-    }
-
-    /// @dev The disposal waterfall: priority by priority, each lien up to its secured amount; a priority that cannot be
-    /// paid in full shares what is left pro rata to secured amounts, its last lien taking the rounding remainder.
-    function _allocate(
-        uint256 proceeds,
-        uint256[] memory secured,
-        uint8[] memory priorities
-    ) private pure returns (uint256[] memory allocated) {
-        allocated = new uint256[](secured.length);
-        uint256 remaining = proceeds;
-        uint256 start;
-        while (start < secured.length) {
-            uint256 end = start;
-            uint256 groupSecured;
-            while (end < secured.length && priorities[end] == priorities[start]) {
-                groupSecured += secured[end];
-                ++end;
-            }
-            if (remaining >= groupSecured) {
-                for (uint256 i = start; i < end; ++i) {
-                    allocated[i] = secured[i];
-                }
-                remaining -= groupSecured;
-            } else {
-                uint256 share = remaining;
-                for (uint256 i = start; i < end; ++i) {
-                    allocated[i] = (share * secured[i]) / groupSecured;
-                    remaining -= allocated[i];
-                }
-                // What flooring left goes to the group's last lien that secures anything.
-                for (uint256 i = end; i > start; --i) {
-                    if (secured[i - 1] != 0) {
-                        allocated[i - 1] += remaining;
-                        remaining = 0;
-                        break;
-                    }
-                }
-            }
-            start = end;
-        }
-    }
-
     function _pull(address from, uint256 amount) private {
         if (amount != 0) TOKEN.pullExact(from, amount);
     }
@@ -605,6 +639,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
         } else {
             // A loan serviced off the splitter is paid to its servicer, the successor once one took it over.
             address servicer = LOANS.servicerOf(terms);
+            _collectedOffSplitter[loanId] += amount;
             emit DisposalAllocated(assetId, loanId, servicer, amount);
             _pay(servicer, amount);
         }
@@ -614,7 +649,24 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, ReentrancyGu
     function _pay(address account, uint256 amount) private {
         if (!TOKEN.trySafeTransfer(account, amount)) {
             _kept[account] += amount;
+            _keptTotal += amount;
             emit PaymentKept(account, amount);
         }
+    }
+
+    // ---------------------------------------------------------------- mistaken tokens
+
+    function _sweepAlliance() internal view override returns (IAllianceRegistry) {
+        return ALLIANCE;
+    }
+
+    function _sweepReserve() internal view override returns (address) {
+        return SPLITTER.reserve();
+    }
+
+    /// @dev Between calls the registry holds only the failed payments it keeps for their recipients.
+    function _unowed(IERC20 token) internal view override returns (uint256) {
+        uint256 held = token.balanceOf(address(this));
+        return token == TOKEN ? held - _keptTotal : held;
     }
 }

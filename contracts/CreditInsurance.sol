@@ -4,7 +4,7 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {TokenSweep} from "./base/TokenSweep.sol";
 import {IAllianceRegistry, ROLE_INSURER} from "./interfaces/IAllianceRegistry.sol";
 import {ILoanRegistry, LoanId, LoanStatus, LoanTerms, LoanState, computeLoanId} from "./interfaces/ILoanRegistry.sol";
 import {IRepaymentSplitter, LoanBook} from "./interfaces/IRepaymentSplitter.sol";
@@ -13,7 +13,7 @@ import {ExactTransfer} from "./libraries/ExactTransfer.sol";
 
 /// @title CreditInsurance
 /// @notice See {ICreditInsurance}.
-contract CreditInsurance is ICreditInsurance, ReentrancyGuardTransient {
+contract CreditInsurance is ICreditInsurance, TokenSweep {
     using SafeERC20 for IERC20;
     using ExactTransfer for IERC20;
 
@@ -180,5 +180,20 @@ contract CreditInsurance is ICreditInsurance, ReentrancyGuardTransient {
 
     function _pull(uint256 amount) private {
         TOKEN.pullExact(msg.sender, amount);
+    }
+
+    // ---------------------------------------------------------------- mistaken tokens
+
+    function _sweepAlliance() internal view override returns (IAllianceRegistry) {
+        return ALLIANCE;
+    }
+
+    function _sweepReserve() internal view override returns (address) {
+        return SPLITTER.reserve();
+    }
+
+    /// @dev The settlement token here is the insurers' capital and premiums; any other token is owed to nobody.
+    function _unowed(IERC20 token) internal view override returns (uint256) {
+        return token == TOKEN ? 0 : token.balanceOf(address(this));
     }
 }

@@ -4,7 +4,7 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {TokenSweep} from "./base/TokenSweep.sol";
 import {IAllianceRegistry} from "./interfaces/IAllianceRegistry.sol";
 import {
     ILoanRegistry,
@@ -24,7 +24,7 @@ import {ExactTransfer} from "./libraries/ExactTransfer.sol";
 /// @title LossWaterfall
 /// @notice See {ILossWaterfall}.
 /// @dev A history writer; it pays the lenders through the splitter's `recover` and closes losses through its `closeLoss`.
-contract LossWaterfall is ILossWaterfall, ReentrancyGuardTransient {
+contract LossWaterfall is ILossWaterfall, TokenSweep {
     using SafeERC20 for IERC20;
     using ExactTransfer for IERC20;
 
@@ -55,15 +55,10 @@ contract LossWaterfall is ILossWaterfall, ReentrancyGuardTransient {
     /// @inheritdoc ILossWaterfall
     function recover(LoanTerms calldata terms, uint256 amount) external nonReentrant returns (uint256 taken) {
         LoanId loanId = computeLoanId(terms);
-        if (SPLITTER.bookOf(loanId).phase != FundingPhase.Funded) revert LossWaterfallNotFunded(loanId);
+        _requireOpenBook(loanId);
         LoanStatus status = LOANS.loanState(loanId).status;
-        if (status == LoanStatus.Active || status == LoanStatus.Late) {
-            // Not in default: no loss to share, the lenders take it all.
-            _pull(amount);
-            _toLenders(loanId, amount);
-            emit RecoveryApplied(loanId, msg.sender, amount, 0, 0, amount);
-            return amount;
-        }
+        // A performing loan has no loss to recover: money for it is a repayment, which runs the splitter's waterfall and
+        // reduces what its borrower owes; paid here it would reach its lenders twice.
         if (status != LoanStatus.Defaulted && status != LoanStatus.WrittenOff) {
             revert LossWaterfallWrongLoanStatus(loanId, status);
         }
@@ -96,7 +91,7 @@ contract LossWaterfall is ILossWaterfall, ReentrancyGuardTransient {
     /// @inheritdoc ILossWaterfall
     function settle(LoanTerms calldata terms) external nonReentrant {
         LoanId loanId = computeLoanId(terms);
-        if (SPLITTER.bookOf(loanId).phase != FundingPhase.Funded) revert LossWaterfallNotFunded(loanId);
+        _requireOpenBook(loanId);
         LoanState memory state = LOANS.loanState(loanId);
         if (state.status != LoanStatus.Defaulted) revert LossWaterfallWrongLoanStatus(loanId, state.status);
         _requirePlatformOrPublic(terms, loanId, state.statusSince);
@@ -138,7 +133,7 @@ contract LossWaterfall is ILossWaterfall, ReentrancyGuardTransient {
     /// @inheritdoc ILossWaterfall
     function recoverable(LoanId loanId) external view returns (uint256) {
         LoanStatus status = LOANS.loanState(loanId).status;
-        if (status != LoanStatus.Defaulted && status != LoanStatus.WrittenOff) return type(uint256).max;
+        if (status != LoanStatus.Defaulted && status != LoanStatus.WrittenOff) return 0;
         LossCase storage c = _cases[loanId];
         // A case not opened yet has recovered nothing: all of the recorded loss is left.
         return c.loss == 0 ? _recordedLoss(loanId) : _remaining(c);
@@ -147,6 +142,12 @@ contract LossWaterfall is ILossWaterfall, ReentrancyGuardTransient {
     /// @inheritdoc ILossWaterfall
     function caseOf(LoanId loanId) external view returns (LossCase memory) {
         return _cases[loanId];
+    }
+
+    /// @dev A loss is shared only on a loan the splitter funded whose book still takes money (not closed for good).
+    function _requireOpenBook(LoanId loanId) private view {
+        FundingPhase phase = SPLITTER.bookOf(loanId).phase;
+        if (phase != FundingPhase.Funded) revert LossWaterfallNotFunded(loanId, phase);
     }
 
     /// @dev The case of a defaulted loan, opened with the registry's recorded loss on first use.
@@ -215,5 +216,20 @@ contract LossWaterfall is ILossWaterfall, ReentrancyGuardTransient {
 
     function _min(uint256 a, uint256 b) private pure returns (uint256) {
         return a < b ? a : b;
+    }
+
+    // ---------------------------------------------------------------- mistaken tokens
+
+    function _sweepAlliance() internal view override returns (IAllianceRegistry) {
+        return ALLIANCE;
+    }
+
+    function _sweepReserve() internal view override returns (address) {
+        return address(RESERVE);
+    }
+
+    /// @dev The waterfall passes every token on within the call that brought it: whatever it holds is owed to nobody.
+    function _unowed(IERC20 token) internal view override returns (uint256) {
+        return token.balanceOf(address(this));
     }
 }

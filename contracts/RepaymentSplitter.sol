@@ -4,11 +4,19 @@ pragma solidity 0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {TokenSweep} from "./base/TokenSweep.sol";
 import {IAllianceRegistry, ROLE_PLATFORM, ROLE_INSURER} from "./interfaces/IAllianceRegistry.sol";
 import {LowLevelCall} from "@openzeppelin/contracts/utils/LowLevelCall.sol";
 import {Bytes} from "@openzeppelin/contracts/utils/Bytes.sol";
-import {ILoanRegistry, LoanId, LoanTerms, LoanState, PaymentDue, computeLoanId} from "./interfaces/ILoanRegistry.sol";
+import {
+    ILoanRegistry,
+    LoanId,
+    LoanStatus,
+    LoanTerms,
+    LoanState,
+    PaymentDue,
+    computeLoanId
+} from "./interfaces/ILoanRegistry.sol";
 import {
     IRepaymentSplitter,
     FundingPhase,
@@ -27,7 +35,7 @@ import {ExactTransfer} from "./libraries/ExactTransfer.sol";
 /// @dev Every function that moves tokens is `nonReentrant` (transient storage, so the guard costs little on the hot
 /// paths). Incoming transfers are measured before anything is booked, so that a short delivery is rejected; that is
 /// the one place where an interaction precedes the effects.
-contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
+contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
     using SafeERC20 for IERC20;
     using ExactTransfer for IERC20;
     using SafeCast for uint256;
@@ -425,6 +433,16 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IRepaymentSplitter
+    function closeWrittenOff(LoanId loanId) external onlyGovernance {
+        LoanBook storage book = _books[loanId];
+        if (book.phase != FundingPhase.Funded) revert RepaymentSplitterWrongPhase(loanId, book.phase);
+        LoanStatus status = LOANS.loanState(loanId).status;
+        if (status != LoanStatus.WrittenOff) revert RepaymentSplitterNotWrittenOff(loanId, status);
+        book.phase = FundingPhase.Closed;
+        emit BookClosed(loanId, msg.sender);
+    }
+
+    /// @inheritdoc IRepaymentSplitter
     function setMinCommitment(uint256 minCommitment_) external onlyGovernance {
         _minCommitment = minCommitment_;
         emit MinCommitmentSet(minCommitment_);
@@ -660,5 +678,21 @@ contract RepaymentSplitter is IRepaymentSplitter, ReentrancyGuardTransient {
         if (reserve_ == address(0)) revert RepaymentSplitterZeroAddress();
         _reserve = reserve_;
         emit ReserveSet(reserve_);
+    }
+
+    // ---------------------------------------------------------------- mistaken tokens
+
+    function _sweepAlliance() internal view override returns (IAllianceRegistry) {
+        return ALLIANCE;
+    }
+
+    function _sweepReserve() internal view override returns (address) {
+        return _reserve;
+    }
+
+    /// @dev Every token of the settlement token here is owed to some lender, platform, insurer or the reserve (the
+    /// splitter keeps no single total of it, so none of it is swept); any other token is owed to nobody.
+    function _unowed(IERC20 token) internal view override returns (uint256) {
+        return token == TOKEN ? 0 : token.balanceOf(address(this));
     }
 }

@@ -50,7 +50,7 @@ function documentHashOf(text: string) {
 }
 const { ethers, ignition, networkHelpers } = await network.create();
 const { time } = networkHelpers;
-const [governance, platformA, platformB, auditor, lender1, lender2, lender3, insurer, borrower, carOwner] =
+const [governance, platformA, platformB, auditor, lender1, lender2, lender3, insurer, borrower, carOwner, custodian] =
   await ethers.getSigners();
 const say = (line = "") => console.log(line);
 const amount = (v: bigint) => `${formatUnits(v, 18)} CNY`;
@@ -68,6 +68,7 @@ await governanceClient.admitMember(toAddress(platformA.address), ["Platform"], t
 await governanceClient.admitMember(toAddress(platformB.address), ["Platform"], toHash32(id("Platform B licence")));
 await governanceClient.admitMember(toAddress(auditor.address), ["Auditor"], toHash32(id("Audit firm licence")));
 await governanceClient.admitMember(toAddress(insurer.address), ["Insurer"], toHash32(id("Credit insurer licence")));
+await governanceClient.admitMember(toAddress(custodian.address), ["Custodian"], toHash32(id("Vehicle pound licence")));
 for (const m of await governanceClient.members()) say(`   member ${m.account}: ${m.roles.join(", ")} (${m.status})`);
 
 const asA = {
@@ -354,13 +355,21 @@ say(
   `   ${shortLoanId(carLoanId)} is ${LOAN_STATUS_NAMES[(await asB.state(carLoanId)).status]}; platform B seizes the car`,
 );
 const salePrice = 48_500n * 10n ** 18n;
-await token.mint(platformB, salePrice);
-await collateralAs(platformB).dispose(
-  car,
-  salePrice,
-  toHash32(id("auction lot 17")),
-  toHash32(id("car sale contract")),
+await collateralAs(platformB).proposeSale(car, {
+  price: salePrice,
+  buyerRef: toHash32(id("auction lot 17")),
+  saleDocHash: toHash32(id("car sale contract")),
+});
+const proposal = (await collateralAs(custodian).sale(car))!;
+await collateralAs(custodian).confirmSale(car, proposal.proposalHash);
+say(
+  `   platform B proposes to sell the car at auction for ${amount(salePrice)}, below the 80% of its appraisal it may ` +
+    `sell for alone: every lienholder sees the proposal for the sale window, and the vehicle pound (a custodian ` +
+    `member) confirms the price`,
 );
+await time.increaseTo(proposal.completesAt);
+await token.mint(platformB, salePrice);
+await collateralAs(platformB).dispose(car);
 const waterfallAs = new WaterfallClient(String(suite.waterfall.target), platformB, asB);
 await waterfallAs.settle(carLoanId);
 const lossCase = await waterfallAs.lossCase(carLoanId);

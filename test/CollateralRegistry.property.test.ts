@@ -14,7 +14,16 @@ import {
   toLoanLedgerError,
   type LoanTerms,
 } from "../src/client/index.js";
-import { ALLIANCE_KEY, DAY, deployAllianceFixture, ethers, loadFixture, termsFor, time } from "./fixtures.js";
+import {
+  ALLIANCE_KEY,
+  DAY,
+  deployAllianceFixture,
+  ethers,
+  loadFixture,
+  proposeSale,
+  termsFor,
+  time,
+} from "./fixtures.js";
 
 const UNIT = 10n ** 18n;
 const OFFICIAL_IDS = ["LSVAU2180N2183294", "WDD2050461F123456", "EQ-77-0042"];
@@ -22,7 +31,8 @@ const OFFICIAL_IDS = ["LSVAU2180N2183294", "WDD2050461F123456", "EQ-77-0042"];
 /** Three assets of one owner; four loans of two platforms, three of them Active and one still Funding. */
 async function propertyFixture() {
   const f = await deployAllianceFixture();
-  const owner = (await ethers.getSigners())[7];
+  const [owner, custodian] = (await ethers.getSigners()).slice(7, 9);
+  await f.alliance.admitMember(custodian, 8, id("custodian licence"));
   const assets = OFFICIAL_IDS.map((official) => assetKey(AssetClass.Vehicle, official, ALLIANCE_KEY));
   for (const [i, asset] of assets.entries()) {
     await f.collateral
@@ -40,7 +50,7 @@ async function propertyFixture() {
     await f.token.mint(platform, 10n ** 30n);
     await f.token.connect(platform).approve(f.collateral, MaxUint256);
   }
-  return { ...f, owner, assets, loanTerms: loans };
+  return { ...f, owner, custodian, assets, loanTerms: loans };
 }
 
 // Weighted so that sequences often get as far as seizure and disposal.
@@ -232,13 +242,15 @@ describe("CollateralRegistry (property)", function () {
             if (!(await f.loans.mayService(enforcing, platformOf(enforcing)))) continue;
             const seizer = platformOf(enforcing);
             const proceeds = BigInt(step.proceedsK) * 1_000n * UNIT + 3n;
+            // The liens of performing loans pass to a buyer with the asset; the custodian confirms any price.
+            await proposeSale(f.collateral, seizer, assetId, enforcing, proceeds, {
+              custodian: f.custodian,
+              buyer: f.owner.address,
+            });
             const receipt = await (
               await f.collateral.connect(seizer).dispose(
                 assetId,
                 liens.map((l) => l.terms),
-                proceeds,
-                id("buyer"),
-                id("sale"),
               )
             ).wait();
             // Conservation: the liens' allocations and the owner's surplus add up to the proceeds, to the wei.
@@ -312,7 +324,11 @@ describe("CollateralRegistry (property)", function () {
                 const seller = await servicer(enforcing.terms);
                 await f.token.mint(seller, 10n ** 24n);
                 await f.token.connect(seller).approve(f.collateral, MaxUint256);
-                await f.collateral.connect(seller).dispose(assetId, ordered, 10n ** 21n, id("buyer"), id("sale"));
+                await proposeSale(f.collateral, seller, assetId, enforcing.terms, 10n ** 21n, {
+                  custodian: f.custodian,
+                  buyer: f.owner.address,
+                });
+                await f.collateral.connect(seller).dispose(assetId, ordered);
               }
               continue;
             }

@@ -16,7 +16,16 @@ import {
   toHash32,
   type LoanTerms,
 } from "../src/client/index.js";
-import { ALLIANCE_KEY, DAY, deployAllianceFixture, ethers, loadFixture, termsFor, time } from "./fixtures.js";
+import {
+  ALLIANCE_KEY,
+  DAY,
+  deployAllianceFixture,
+  ethers,
+  loadFixture,
+  proposeSale as readySale,
+  termsFor,
+  time,
+} from "./fixtures.js";
 
 const UNIT = 10n ** 18n;
 const VIN = "LSVAU2180N2183294";
@@ -110,6 +119,32 @@ async function defaultedFixture() {
   await f.loans.connect(f.platformA).markDefaulted(f.loanA);
   await f.loans.connect(f.platformB).markDefaulted(f.loanB);
   return f;
+}
+
+/** Readies the sale of the car (or `asset`) as its seller, confirmed by the custodian unless told otherwise. */
+function proposeSale(
+  f: Fixture,
+  price: bigint,
+  {
+    seller = f.platformA,
+    enforcing = f.loanA,
+    asset = f.car,
+    collateral = f.collateral,
+    buyer = ethers.ZeroAddress,
+    confirm = true,
+  }: {
+    seller?: HardhatEthersSigner;
+    enforcing?: LoanTerms;
+    asset?: bigint;
+    collateral?: CollateralRegistry;
+    buyer?: string;
+    confirm?: boolean;
+  } = {},
+) {
+  return readySale(collateral, seller, asset, enforcing, price, {
+    buyer,
+    custodian: confirm ? f.custodian : undefined,
+  });
 }
 
 async function seizedFixture() {
@@ -598,8 +633,13 @@ describe("CollateralRegistry", function () {
       await f.token.mint(f.platformA, 100_000n * UNIT);
       await f.token.connect(f.platformA).approve(f.collateral, MaxUint256);
       await expect(
-        f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB], UNIT, id("buyer"), id("sale")),
+        f.collateral.connect(f.platformA).proposeSale(f.car, f.loanA, UNIT, ethers.ZeroAddress, id("b"), id("s")),
       ).to.be.revertedWithCustomError(f.collateral, "CollateralRegistryNotSeizingPlatform");
+      await proposeSale(f, UNIT, { seller: f.platformB });
+      await expect(f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB])).to.be.revertedWithCustomError(
+        f.collateral,
+        "CollateralRegistryNotSeizingPlatform",
+      );
     });
 
     it("takes an expelled platform's book over end to end: the successor marks late, defaults, seizes, sells, and the lenders are paid", async function () {
@@ -620,9 +660,13 @@ describe("CollateralRegistry", function () {
       const proceeds = 45_000n * UNIT;
       await f.token.mint(f.platformB, proceeds);
       await f.token.connect(f.platformB).approve(f.collateral, MaxUint256);
-      await expect(
-        f.collateral.connect(f.platformB).dispose(f.car, [f.loanA, f.loanB], proceeds, id("buyer"), id("sale")),
-      ).to.changeTokenBalance(ethers, f.token, f.owner, 5_000n * UNIT);
+      await proposeSale(f, proceeds, { seller: f.platformB });
+      await expect(f.collateral.connect(f.platformB).dispose(f.car, [f.loanA, f.loanB])).to.changeTokenBalance(
+        ethers,
+        f.token,
+        f.owner,
+        5_000n * UNIT,
+      );
       // Loan A's 40 000 lien is paid in full to its lenders, pro rata 2:3; the owner gets the rest.
       const owed = [
         await f.splitter.owedTo(loanIdOf(f.loanA), f.lender),
@@ -650,11 +694,18 @@ describe("CollateralRegistry", function () {
       const accounts = [f.platformA, f.splitter, f.platformB, f.owner];
       const before = await Promise.all(accounts.map((a) => f.token.balanceOf(a)));
       // Through the client, which finds the liens from the chain and orders them by priority.
-      await new CollateralClient(
+      const seller = new CollateralClient(
         String(f.collateral.target),
         f.platformA,
         new LoanRegistryClient(String(f.loans.target), f.platformA),
-      ).dispose(f.car, proceeds, toHash32(id("buyer reference")), toHash32(id("sale contract")));
+      );
+      await seller.proposeSale(f.car, {
+        price: proceeds,
+        buyerRef: toHash32(id("buyer reference")),
+        saleDocHash: toHash32(id("sale contract")),
+      });
+      await time.increaseTo((await seller.sale(f.car))!.completesAt);
+      await seller.dispose(f.car);
       const after = await Promise.all(accounts.map((a) => f.token.balanceOf(a)));
       expect(after.map((b, i) => b - before[i])).to.deep.equal([
         -proceeds,
@@ -682,9 +733,13 @@ describe("CollateralRegistry", function () {
     it("shares a shortfall within one priority pro rata, and leaves the owner nothing", async function () {
       const f = await loadFixture(seizedFixture);
       const proceeds = 30_000n * UNIT;
-      await expect(
-        f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB], proceeds, id("buyer"), id("sale")),
-      ).to.changeTokenBalances(ethers, f.token, [f.splitter, f.platformB, f.owner], [proceeds, 0n, 0n]);
+      await proposeSale(f, proceeds);
+      await expect(f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB])).to.changeTokenBalances(
+        ethers,
+        f.token,
+        [f.splitter, f.platformB, f.owner],
+        [proceeds, 0n, 0n],
+      );
     });
 
     it("keeps a payment that fails (a blocked owner) for its recipient to withdraw elsewhere", async function () {
@@ -699,12 +754,11 @@ describe("CollateralRegistry", function () {
         { platformFeeBps: 0, premiumBps: 0, reserveBps: 0 },
       ]);
       // The suite's waterfall is never reached here: the loan is funded off chain, not through this splitter.
-      const collateral = (await ethers.deployContract("CollateralRegistry", [
-        f.alliance,
-        f.loans,
-        splitter,
-        f.waterfall,
-      ])) as unknown as CollateralRegistry;
+      const collateral = (await ethers.deployContract(
+        "CollateralRegistry",
+        [f.alliance, f.loans, splitter, f.waterfall],
+        { libraries: { CollateralSales: await ethers.deployContract("CollateralSales") } },
+      )) as unknown as CollateralRegistry;
       await f.loans.setSystemPowers(splitter, 3);
       await f.loans.setSystemPowers(collateral, 2);
       const house = assetKey(AssetClass.RealEstate, "沪(2023)浦东新区不动产权第0123456号", ALLIANCE_KEY);
@@ -728,11 +782,18 @@ describe("CollateralRegistry", function () {
       await token.setBlocked(f.owner, true);
       await token.mint(f.platformB, 25_000n * UNIT);
       await token.connect(f.platformB).approve(collateral, MaxUint256);
-      await expect(collateral.connect(f.platformB).dispose(house, [f.loanB], 25_000n * UNIT, id("buyer"), id("sale")))
+      await proposeSale(f, 25_000n * UNIT, { seller: f.platformB, enforcing: f.loanB, asset: house, collateral });
+      await expect(collateral.connect(f.platformB).dispose(house, [f.loanB]))
         .to.emit(collateral, "PaymentKept")
         .withArgs(f.owner.address, 15_000n * UNIT);
       expect(await token.balanceOf(f.platformB)).to.equal(10_000n * UNIT);
       expect(await collateral.keptFor(f.owner)).to.equal(15_000n * UNIT);
+      // A token sent here by mistake can be swept to the reserve; what the registry keeps for the owner cannot.
+      await token.mint(collateral, 7n);
+      await expect(collateral.sweepMistakenTokens(token)).to.changeTokenBalance(ethers, token, f.governance, 7n);
+      await expect(collateral.sweepMistakenTokens(token))
+        .to.be.revertedWithCustomError(collateral, "TokenSweepNothingToSweep")
+        .withArgs(token.target);
       await expect(collateral.connect(f.owner).withdraw(f.buyer)).to.changeTokenBalance(
         ethers,
         token,
@@ -746,8 +807,8 @@ describe("CollateralRegistry", function () {
 
     it("must list every lien, in priority order, and be recorded by the seizing platform", async function () {
       const f = await loadFixture(seizedFixture);
-      const dispose = (liens: LoanTerms[], caller = f.platformA) =>
-        f.collateral.connect(caller).dispose(f.car, liens, UNIT, id("buyer"), id("sale"));
+      await proposeSale(f, UNIT);
+      const dispose = (liens: LoanTerms[], caller = f.platformA) => f.collateral.connect(caller).dispose(f.car, liens);
       await expect(dispose([f.loanA]))
         .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryLiensIncomplete")
         .withArgs(f.car, 1, 2);
@@ -768,23 +829,275 @@ describe("CollateralRegistry", function () {
 
     it("cannot dispose of an asset that is not seized, nor twice", async function () {
       const f = await loadFixture(defaultedFixture);
-      await expect(f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB], UNIT, id("buyer"), id("sale")))
+      await expect(f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB]))
         .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryWrongAssetStatus")
         .withArgs(f.car, AssetStatus.Registered);
       const s = await loadFixture(seizedFixture);
-      await s.collateral.connect(s.platformA).dispose(s.car, [s.loanA, s.loanB], UNIT, id("buyer"), id("sale"));
-      await expect(s.collateral.connect(s.platformA).dispose(s.car, [], UNIT, id("buyer"), id("sale")))
+      await proposeSale(s, UNIT);
+      await s.collateral.connect(s.platformA).dispose(s.car, [s.loanA, s.loanB]);
+      await expect(s.collateral.connect(s.platformA).dispose(s.car, []))
         .to.be.revertedWithCustomError(s.collateral, "CollateralRegistryWrongAssetStatus")
         .withArgs(s.car, AssetStatus.Disposed);
     });
 
     it("lets a sold asset be registered again for its new owner", async function () {
       const f = await loadFixture(seizedFixture);
-      await f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB], UNIT, id("buyer"), id("sale"));
+      await proposeSale(f, UNIT);
+      await f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB]);
       await f.collateral
         .connect(f.platformB)
         .registerCollateral(f.car, f.buyer, AssetClass.Vehicle, APPRAISAL, id("a2"));
       expect(await f.collateral.ownerOf(f.car)).to.equal(f.buyer.address);
+    });
+  });
+
+  describe("a sale pays the loans in loss, and nothing else", function () {
+    /** Loan A (funded through the splitter) defaulted and seized; loan B, disbursed off chain, only Late. */
+    async function performingJuniorFixture() {
+      const f = await loadFixture(fundedFixture);
+      await f.loans.connect(f.platformB).activateLoan(f.loanB);
+      await time.increase(124 * DAY);
+      await f.loans.connect(f.platformA).markLate(f.loanA);
+      await f.loans.connect(f.platformA).markDefaulted(f.loanA);
+      await f.loans.connect(f.platformB).markLate(f.loanB);
+      await f.collateral.connect(f.platformA).seize(f.car, f.loanA);
+      await f.token.mint(f.platformA, 1_000_000n * UNIT);
+      await f.token.connect(f.platformA).approve(f.collateral, MaxUint256);
+      return f;
+    }
+
+    it("leaves a performing loan's lien on the asset, which passes to the buyer: its lenders take nothing, its borrower still owes it all", async function () {
+      const f = await loadFixture(performingJuniorFixture);
+      const loanIdB = loanIdOf(f.loanB);
+      const owedB = (await f.loans.loanState(loanIdB)).outstandingPrincipal;
+      // Without a buyer on the ledger the surviving lien would have no asset to follow.
+      await proposeSale(f, 50_000n * UNIT);
+      await expect(f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB]))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryBuyerRequired")
+        .withArgs(f.car, 1);
+
+      // The buyer takes on loan B's 20 000 lien, so 48 000 (80% of the 60 000 left of the appraisal) needs nobody's
+      // confirmation.
+      await proposeSale(f, 48_000n * UNIT, { buyer: f.buyer.address, confirm: false });
+      const sale = f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB]);
+      await expect(sale)
+        .to.emit(f.collateral, "CollateralDisposed")
+        .withArgs(f.car, loanIdOf(f.loanA), 48_000n * UNIT, id("buyer"), id("sale"), 8_000n * UNIT, f.buyer.address, 1);
+      await expect(sale).to.changeTokenBalances(ethers, f.token, [f.platformB, f.owner], [0n, 8_000n * UNIT]);
+      expect(await f.collateral.ownerOf(f.car)).to.equal(f.buyer.address);
+      const asset = await f.collateral.assetOf(f.car);
+      expect([asset.status, asset.lienCount, asset.lastRank, asset.firstPrioritySecured]).to.deep.equal([
+        BigInt(AssetStatus.Registered),
+        1n,
+        2n,
+        0n,
+      ]);
+      expect((await f.collateral.lienOf(f.car, loanIdB)).status).to.equal(BigInt(LienStatus.Active));
+      expect((await f.loans.loanState(loanIdB)).outstandingPrincipal).to.equal(owedB);
+      expect((await f.clientFor(f.auditor).loans.history(loanIdB)).verified).to.equal(true);
+      // Should loan B default later, its servicer enforces its lien on the buyer's asset.
+      await time.increase(f.loanB.defaultThreshold);
+      await f.loans.connect(f.platformB).markDefaulted(f.loanB);
+      await expect(f.collateral.connect(f.platformB).seize(f.car, f.loanB))
+        .to.emit(f.collateral, "CollateralSeized")
+        .withArgs(f.car, loanIdB, f.platformB.address, f.buyer.address);
+    });
+
+    it("gives nothing to the lien of a loan still in Funding, which never lent, and releases it", async function () {
+      const f = await loadFixture(pledgedFixture);
+      // Loan A is disbursed off chain and defaults; loan B is still raising its funds.
+      await f.loans.connect(f.platformA).activateLoan(f.loanA);
+      await time.increase(124 * DAY);
+      await f.loans.connect(f.platformA).markLate(f.loanA);
+      await f.loans.connect(f.platformA).markDefaulted(f.loanA);
+      await f.collateral.connect(f.platformA).seize(f.car, f.loanA);
+      const price = 70_000n * UNIT;
+      await f.token.mint(f.platformA, price);
+      await f.token.connect(f.platformA).approve(f.collateral, MaxUint256);
+      await proposeSale(f, price);
+      await expect(f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB])).to.changeTokenBalances(
+        ethers,
+        f.token,
+        [f.platformA, f.platformB, f.owner],
+        [40_000n * UNIT - price, 0n, 30_000n * UNIT],
+      );
+      expect((await f.collateral.lienOf(f.car, loanIdOf(f.loanB))).status).to.equal(BigInt(LienStatus.Released));
+    });
+
+    it("pays a loan serviced off the splitter no more than the loss it recorded, across every asset that secures it", async function () {
+      const f = await loadFixture(collateralFixture);
+      const van = assetKey(AssetClass.Vehicle, "LFV2A21K6E3012345", ALLIANCE_KEY);
+      await f.collateral.connect(f.platformA).registerCollateral(van, f.owner, AssetClass.Vehicle, APPRAISAL, id("v"));
+      // Loan A (50 000) is secured for 40 000 by each of two vehicles.
+      const owner = ownerClient(f);
+      const platform = f.clientFor(f.platformA).collateral;
+      for (const assetId of [f.car, van]) {
+        const request = { assetId, loanId: loanIdOf(f.loanA), securedAmount: 40_000n * UNIT, priority: 1 };
+        await platform.pledge(request, await owner.consent(request, (await time.latest()) + DAY));
+      }
+      await f.loans.connect(f.platformA).activateLoan(f.loanA);
+      await time.increase(124 * DAY);
+      await f.loans.connect(f.platformA).markLate(f.loanA);
+      await f.loans.connect(f.platformA).markDefaulted(f.loanA);
+      const loss = await f.loans.lossOf(loanIdOf(f.loanA));
+      const recorded = loss.principal + loss.interest;
+      await f.token.mint(f.platformA, 200_000n * UNIT);
+      await f.token.connect(f.platformA).approve(f.collateral, MaxUint256);
+      const price = 70_000n * UNIT;
+      await f.collateral.connect(f.platformA).seize(f.car, f.loanA);
+      await proposeSale(f, price);
+      await expect(f.collateral.connect(f.platformA).dispose(f.car, [f.loanA])).to.changeTokenBalance(
+        ethers,
+        f.token,
+        f.owner,
+        price - 40_000n * UNIT,
+      );
+      await f.collateral.connect(f.platformA).seize(van, f.loanA);
+      await proposeSale(f, price, { asset: van });
+      // The second sale pays only what the loss has left; the owner gets the rest.
+      await expect(f.collateral.connect(f.platformA).dispose(van, [f.loanA])).to.changeTokenBalance(
+        ethers,
+        f.token,
+        f.owner,
+        price - (recorded - 40_000n * UNIT),
+      );
+    });
+  });
+
+  describe("sale proposals", function () {
+    it("are for the seizing loan's servicer only, on a seized asset, naming the sale document and buyer", async function () {
+      const f = await loadFixture(defaultedFixture);
+      const propose = (by: HardhatEthersSigner, terms = f.loanA, buyerRef = id("buyer"), doc = id("sale")) =>
+        f.collateral.connect(by).proposeSale(f.car, terms, UNIT, ethers.ZeroAddress, buyerRef, doc);
+      await expect(propose(f.platformA))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryWrongAssetStatus")
+        .withArgs(f.car, AssetStatus.Registered);
+      await f.collateral.connect(f.platformA).seize(f.car, f.loanA);
+      for (const by of [f.platformB, f.owner, f.custodian, f.outsider, f.governance]) {
+        await expect(propose(by))
+          .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryNotSeizingPlatform")
+          .withArgs(f.car, by.address, f.platformA.address);
+      }
+      await expect(propose(f.platformB, f.loanB))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryNotEnforcingLoan")
+        .withArgs(f.car, loanIdOf(f.loanB), loanIdOf(f.loanA));
+      for (const [buyerRef, doc] of [
+        [ethers.ZeroHash, id("sale")],
+        [id("buyer"), ethers.ZeroHash],
+      ]) {
+        await expect(propose(f.platformA, f.loanA, buyerRef, doc))
+          .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryInvalidSale")
+          .withArgs(UNIT, buyerRef, doc);
+      }
+      const [window] = await f.collateral.saleRules();
+      await expect(propose(f.platformA))
+        .to.emit(f.collateral, "SaleProposed")
+        .withArgs(
+          f.car,
+          loanIdOf(f.loanA),
+          f.platformA.address,
+          UNIT,
+          ethers.ZeroAddress,
+          id("buyer"),
+          id("sale"),
+          APPRAISAL,
+          (await time.latest()) + 1 + Number(window),
+        );
+    });
+
+    it("complete only once every lienholder had the window to see them, and a new proposal restarts it", async function () {
+      const f = await loadFixture(seizedFixture);
+      const price = 70_000n * UNIT;
+      await expect(f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB]))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryNoSaleProposed")
+        .withArgs(f.car);
+      await f.collateral.connect(f.platformA).proposeSale(f.car, f.loanA, price, ethers.ZeroAddress, id("b"), id("s"));
+      const [window] = await f.collateral.saleRules();
+      expect(window).to.equal(3 * DAY);
+      await time.increase(window - 10n);
+      await f.collateral.connect(f.platformA).proposeSale(f.car, f.loanA, price, ethers.ZeroAddress, id("b"), id("s"));
+      const proposedAt = BigInt(await time.latest());
+      await time.increase(window - 10n);
+      await expect(f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB]))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistrySaleWindowOpen")
+        .withArgs(f.car, proposedAt + window, (await time.latest()) + 1);
+      await time.increase(10);
+      await expect(f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB])).to.emit(
+        f.collateral,
+        "CollateralDisposed",
+      );
+      expect((await f.collateral.saleOf(f.car)).proposedAt).to.equal(0n);
+    });
+
+    it("below the appraisal floor need a custodian's confirmation of exactly that proposal, never the seller's own", async function () {
+      const f = await loadFixture(seizedFixture);
+      // The seller cannot record a sale for nothing and discharge the other platform's lien.
+      await proposeSale(f, 0n, { confirm: false });
+      await expect(f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB]))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistrySaleNeedsConfirmation")
+        .withArgs(f.car, 0n, (APPRAISAL * 8n) / 10n);
+      const hash = await f.collateral.saleProposalHash(f.car);
+      // Only a custodian member confirms, and not one that proposed the sale itself.
+      await f.alliance.setMemberRoles(f.platformA, 1 | 8);
+      for (const by of [f.platformA, f.platformB, f.owner, f.outsider, f.governance]) {
+        await expect(f.collateral.connect(by).confirmSale(f.car, hash))
+          .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryUnauthorized")
+          .withArgs(by.address);
+      }
+      await expect(f.collateral.connect(f.custodian).confirmSale(f.car, id("another proposal")))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryProposalChanged")
+        .withArgs(f.car, id("another proposal"), hash);
+      // A confirmation does not carry over to a proposal that replaced the one confirmed.
+      await f.collateral.connect(f.custodian).confirmSale(f.car, hash);
+      await f.collateral.connect(f.platformA).proposeSale(f.car, f.loanA, 1n, ethers.ZeroAddress, id("b"), id("s"));
+      expect((await f.collateral.saleOf(f.car)).confirmed).to.equal(false);
+      await proposeSale(f, 1n);
+      await expect(f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB]))
+        .to.emit(f.collateral, "CollateralDisposed")
+        .withArgs(f.car, loanIdOf(f.loanA), 1n, id("buyer"), id("sale"), 0n, ethers.ZeroAddress, 0);
+    });
+
+    it("follow rules governance sets within bounds, and governance alone may withdraw one", async function () {
+      const f = await loadFixture(seizedFixture);
+      for (const by of [f.platformA, f.custodian, f.outsider]) {
+        await expect(f.collateral.connect(by).setSaleRules(DAY, 1_000))
+          .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryUnauthorized")
+          .withArgs(by.address);
+      }
+      const max = await f.collateral.MAX_SALE_WINDOW();
+      for (const [window, haircut] of [
+        [max + 1n, 0n],
+        [0n, 10_001n],
+      ]) {
+        await expect(f.collateral.setSaleRules(window, haircut))
+          .to.be.revertedWithCustomError(f.collateral, "CollateralRegistrySaleRulesOutOfRange")
+          .withArgs(window, haircut, max);
+      }
+      await expect(f.collateral.setSaleRules(DAY, 5_000)).to.emit(f.collateral, "SaleRulesSet").withArgs(DAY, 5_000);
+      // With a 50% haircut, 40 000 of the 80 000 appraisal needs nobody's confirmation.
+      await proposeSale(f, 40_000n * UNIT, { confirm: false });
+      for (const by of [f.platformA, f.custodian, f.outsider]) {
+        await expect(f.collateral.connect(by).withdrawSale(f.car))
+          .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryUnauthorized")
+          .withArgs(by.address);
+      }
+      await expect(f.collateral.withdrawSale(f.car))
+        .to.emit(f.collateral, "SaleWithdrawn")
+        .withArgs(f.car, f.governance.address);
+      for (const action of [
+        f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB]),
+        f.collateral.connect(f.custodian).confirmSale(f.car, ethers.ZeroHash),
+        f.collateral.withdrawSale(f.car),
+      ]) {
+        await expect(action)
+          .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryNoSaleProposed")
+          .withArgs(f.car);
+      }
+      await proposeSale(f, 40_000n * UNIT, { confirm: false });
+      await expect(f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB])).to.emit(
+        f.collateral,
+        "CollateralDisposed",
+      );
     });
   });
 });

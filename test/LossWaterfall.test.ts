@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { id, MaxUint256 } from "ethers";
-import { loanIdOf, LoanStatus, Role, type LoanTerms } from "../src/client/index.js";
+import { FundingPhase, loanIdOf, LoanStatus, Role, type LoanTerms } from "../src/client/index.js";
 import { DAY, deployAllianceFixture, ethers, loadFixture, termsFor, time } from "./fixtures.js";
 import type { RiskReserveFund } from "../typechain-types/index.js";
 
@@ -121,7 +121,7 @@ describe("LossWaterfall", function () {
       const f = await loadFixture(lossFixture);
       await expect(f.waterfall.connect(f.platformA).settle(f.terms))
         .to.be.revertedWithCustomError(f.waterfall, "LossWaterfallNotFunded")
-        .withArgs(f.loanId);
+        .withArgs(f.loanId, FundingPhase.Funding);
       await f.splitter.connect(f.lender).fund(f.terms, 100_000n * UNIT);
       await expect(f.waterfall.connect(f.platformA).settle(f.terms))
         .to.be.revertedWithCustomError(f.waterfall, "LossWaterfallWrongLoanStatus")
@@ -199,6 +199,47 @@ describe("LossWaterfall", function () {
       await f.waterfall.connect(f.platformA).writeOff(f.terms);
       expect((await f.loans.loanState(f.loanId)).status).to.equal(BigInt(LoanStatus.WrittenOff));
       await expect(f.waterfall.connect(f.payer).recover(f.terms, UNIT)).to.emit(f.waterfall, "RecoveryApplied");
+    });
+  });
+
+  describe("closing a written-off loan's book", function () {
+    it("is governance's call on a written-off loan: no more recoveries, every position settles, the remainder goes to the reserve", async function () {
+      const f = await loadFixture(defaultedFixture);
+      await f.waterfall.connect(f.platformA).settle(f.terms);
+      for (const caller of [f.platformA, f.lender, f.outsider]) {
+        await expect(f.splitter.connect(caller).closeWrittenOff(f.loanId))
+          .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotGovernance")
+          .withArgs(caller.address);
+      }
+      await expect(f.splitter.closeWrittenOff(f.loanId))
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotWrittenOff")
+        .withArgs(f.loanId, LoanStatus.Defaulted);
+      await f.waterfall.connect(f.platformA).writeOff(f.terms);
+      // A late recovery of an odd amount leaves rounding between the two lenders' 40/60 shares.
+      await f.waterfall.connect(f.payer).recover(f.terms, 1_000n * UNIT + 7n);
+      await expect(f.splitter.closeWrittenOff(f.loanId))
+        .to.emit(f.splitter, "BookClosed")
+        .withArgs(f.loanId, f.governance.address);
+      await expect(f.splitter.closeWrittenOff(f.loanId))
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterWrongPhase")
+        .withArgs(f.loanId, FundingPhase.Closed);
+      await expect(f.waterfall.connect(f.payer).recover(f.terms, UNIT))
+        .to.be.revertedWithCustomError(f.waterfall, "LossWaterfallNotFunded")
+        .withArgs(f.loanId, FundingPhase.Closed);
+
+      const before = await f.splitter.bookOf(f.loanId);
+      const owedBefore = await f.splitter.remaindersOwed();
+      const lenders = [f.lender, f.lender2];
+      const balances = await Promise.all(lenders.map((l) => f.token.balanceOf(l)));
+      await f.splitter.payout(f.loanId, lenders);
+      const paid = (await Promise.all(lenders.map((l) => f.token.balanceOf(l)))).reduce(
+        (sum, b, i) => sum + b - balances[i],
+        0n,
+      );
+      const after = await f.splitter.bookOf(f.loanId);
+      expect([after.openPositions, after.lendersPaid]).to.deep.equal([0n, after.lendersIn]);
+      // Every wei the lenders were not paid went to the reserve's account.
+      expect((await f.splitter.remaindersOwed()) - owedBefore).to.equal(before.lendersIn - before.lendersPaid - paid);
     });
   });
 

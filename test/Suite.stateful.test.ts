@@ -790,13 +790,23 @@ async function dispose(m: Model, r: Real, assetId: bigint, proceeds: bigint) {
   liens.sort((a, b) => a.priority - b.priority);
   const enforcing = liens.find((l) => l.enforcing)!;
   const seller = await servicer(f, enforcing.terms);
+  // The borrower buys its asset back at the auction, subject to the liens of its performing loans, so that later
+  // steps can pledge it again; the custodian confirms whatever price the step chose.
+  await mayFail(m, r, "proposeSale", () =>
+    f.collateral
+      .connect(seller)
+      .proposeSale(assetId, enforcing.terms, proceeds, f.borrower.address, id("buyer"), id("sale")),
+  );
+  const proposed = await f.collateral.saleOf(assetId);
+  if (proposed.proposedAt === 0n) return;
+  await mayFail(m, r, "confirmSale", async () =>
+    f.collateral.connect(f.custodian).confirmSale(assetId, await f.collateral.saleProposalHash(assetId)),
+  );
+  await time.increase((await f.collateral.saleRules())[0]);
   await mayFail(m, r, "dispose", () =>
     f.collateral.connect(seller).dispose(
       assetId,
       liens.map((l) => l.terms),
-      proceeds,
-      id("buyer"),
-      id("sale"),
     ),
   );
   for (const l of liens) m.touched.add(String(l.id));

@@ -24,7 +24,7 @@ import type {
   SettlementToken,
   MockSystemContract,
 } from "../typechain-types/index.js";
-import { id } from "ethers";
+import { ZeroAddress, id } from "ethers";
 
 export const connection = await network.create();
 export const { ethers, networkHelpers, ignition } = connection;
@@ -159,4 +159,23 @@ export async function asSystem(
   args: readonly unknown[],
 ) {
   return f.system.execute(await target.getAddress(), target.interface.encodeFunctionData(method, args));
+}
+
+/**
+ * Readies a seized asset's sale as every disposal needs it: the servicer of the enforcing loan (`seller`) proposes it,
+ * `custodian` (when given) confirms it, and the lienholders' window passes. `buyer` takes the asset and the liens of
+ * performing loans with it (none: the token is burnt).
+ */
+export async function proposeSale(
+  collateral: CollateralRegistry,
+  seller: HardhatEthersSigner,
+  assetId: bigint,
+  enforcing: LoanTerms,
+  price: bigint,
+  { custodian, buyer = ZeroAddress }: { custodian?: HardhatEthersSigner; buyer?: string } = {},
+) {
+  await collateral.connect(seller).proposeSale(assetId, enforcing, price, buyer, id("buyer"), id("sale"));
+  if (custodian) await collateral.connect(custodian).confirmSale(assetId, await collateral.saleProposalHash(assetId));
+  const [window] = await collateral.saleRules();
+  await time.increase(window);
 }

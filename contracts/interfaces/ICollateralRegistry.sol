@@ -63,6 +63,23 @@ struct Asset {
     address registrar;
 }
 
+/// @notice The sale of a seized asset its servicer proposed: every lienholder sees it for the alliance's sale window
+/// before it can complete, and a price below the appraisal's floor needs a custodian member's confirmation.
+/// @dev Four slots.
+struct SaleProposal {
+    uint128 price;
+    uint40 proposedAt;
+    /// @dev A custodian member other than the proposer confirmed exactly this proposal.
+    bool confirmed;
+    /// @dev Who takes the asset (and the liens that survive the sale); zero when the buyer is off the ledger and no
+    /// lien survives, in which case the token is burnt.
+    address buyer;
+    address proposer;
+    /// @dev A reference to the buyer, never personal data.
+    bytes32 buyerRef;
+    bytes32 saleDocHash;
+}
+
 /// @notice A lien of a loan on an asset. One slot.
 struct Lien {
     uint96 securedAmount;
@@ -86,13 +103,20 @@ struct Lien {
 /// Every lien can end. It is released by anyone once its loan is Repaid, Cancelled or Recovered; once its loan is
 /// WrittenOff its servicer enforces or waives it (and governance can always hand a loan to a servicer that will). When
 /// its loan has Defaulted (or was written off), the loan's servicer may seize the asset; a seized asset whose enforcing
-/// loan was made whole some other way (Recovered) goes back to its owner by anyone's call. A disposal pays nothing to a
-/// lien whose loan owes nothing any more (Repaid, Cancelled, Recovered): it is released.
-/// After the sale the servicer records the disposal and pays the proceeds in: they go to the liens in priority order
-/// (liens of one priority pro rata to their secured amounts), each up to its secured amount and what its loan's loss has
-/// left to recover, and the surplus to the owner. A lien's share goes through the loss waterfall to its loan's lenders
-/// (pari passu with insurer and reserve once the loss is settled) when the loan was funded through the splitter,
-/// otherwise to its servicer; a payment that fails is kept for its recipient to withdraw.
+/// loan was made whole some other way (Recovered) goes back to its owner by anyone's call.
+///
+/// A sale is proposed before it happens: the servicer of the seizing loan proposes a price, a buyer and the sale
+/// document's hash; every lienholder sees the proposal (an event) for the alliance's sale window (governance sets it);
+/// a price below the appraisal floor (the appraisal less what the surviving liens secure, less the alliance's haircut)
+/// also needs the confirmation of a custodian member other than the proposer. Then the servicer completes the sale and
+/// pays the price in. Only loans in loss take from a sale: the liens of Defaulted and WrittenOff loans, in priority order
+/// (liens of one priority pro rata to their secured amounts), each up to its secured amount and what its loan still has
+/// to recover; the rest goes to the owner. A lien whose loan owes nothing any more (Repaid, Cancelled, Recovered) or
+/// never lent (Funding) is released and takes nothing. The lien of a performing loan (Active, Late) takes nothing either:
+/// it survives the sale, and the buyer takes the asset subject to it, so no money reaches a loan whose borrower still
+/// owes it. A lien's share goes through the loss waterfall to its loan's lenders (pari passu with insurer and reserve
+/// once the loss is settled) when the loan was funded through the splitter, otherwise to its servicer; a payment that
+/// fails is kept for its recipient to withdraw.
 ///
 /// Only the registrar of record (unless expelled), a custodian member or governance may revalue an asset; a revaluation
 /// names every loan the asset secures and extends each one's history.
@@ -133,15 +157,37 @@ interface ICollateralRegistry {
     );
     event LienReleased(uint256 indexed assetId, LoanId indexed loanId, address indexed by);
     event CollateralSeized(uint256 indexed assetId, LoanId indexed loanId, address indexed platform, address owner);
-    /// @notice The seized asset was sold for `proceeds` to `buyerRef` (a reference, never personal data).
+    /// @notice The seized asset was sold for `proceeds` to `buyerRef` (a reference, never personal data); `buyer` took
+    /// the token and `survivingLiens` liens of performing loans with it (zero buyer: the token was burnt).
     event CollateralDisposed(
         uint256 indexed assetId,
         LoanId indexed loanId,
         uint256 proceeds,
         bytes32 buyerRef,
         bytes32 saleDocHash,
-        uint256 ownerSurplus
+        uint256 ownerSurplus,
+        address buyer,
+        uint8 survivingLiens
     );
+    /// @notice The servicer of the seizing loan `loanId` proposes to sell the asset; it may complete from `completesAt`.
+    event SaleProposed(
+        uint256 indexed assetId,
+        LoanId indexed loanId,
+        address indexed proposer,
+        uint256 price,
+        address buyer,
+        bytes32 buyerRef,
+        bytes32 saleDocHash,
+        uint256 appraisalValue,
+        uint256 completesAt
+    );
+    /// @notice Custodian member `custodian` confirmed the proposal of hash `proposalHash`.
+    event SaleConfirmed(uint256 indexed assetId, address indexed custodian, bytes32 proposalHash);
+    /// @notice Governance withdrew the proposed sale.
+    event SaleWithdrawn(uint256 indexed assetId, address indexed by);
+    /// @notice Governance set the sale window (seconds) and the haircut below the appraisal (basis points) that a sale
+    /// may go without a custodian's confirmation.
+    event SaleRulesSet(uint32 window, uint16 haircutBps);
     /// @notice `amount` of a disposal went to lien `loanId`: to its lenders through the splitter, or to `recipient`.
     event DisposalAllocated(uint256 indexed assetId, LoanId indexed loanId, address recipient, uint256 amount);
     event ConsentsRevoked(uint256 indexed assetId, uint32 consentNonce);
@@ -204,6 +250,22 @@ interface ICollateralRegistry {
     error CollateralRegistrySecuredAbovePrincipal(uint256 assetId, uint256 securedAmount, uint256 principal);
     /// @notice Nothing is kept for `account`.
     error CollateralRegistryNothingToWithdraw(address account);
+    /// @notice A sale names its document and its buyer's reference, and a price that fits 128 bits.
+    error CollateralRegistryInvalidSale(uint256 price, bytes32 buyerRef, bytes32 saleDocHash);
+    /// @notice No sale of the asset is proposed.
+    error CollateralRegistryNoSaleProposed(uint256 assetId);
+    /// @notice The lienholders' window to see the proposed sale is still open.
+    error CollateralRegistrySaleWindowOpen(uint256 assetId, uint256 completesAt, uint256 nowTime);
+    /// @notice `price` is below the appraisal floor `floor`: a custodian member must confirm the sale first.
+    error CollateralRegistrySaleNeedsConfirmation(uint256 assetId, uint256 price, uint256 floor);
+    /// @notice The proposal changed since the confirmer read it (`expected`): it confirms nothing.
+    error CollateralRegistryProposalChanged(uint256 assetId, bytes32 expected, bytes32 actual);
+    /// @notice Liens of performing loans survive the sale, so the buyer must be an account that can hold the asset.
+    error CollateralRegistryBuyerRequired(uint256 assetId, uint256 survivingLiens);
+    /// @notice Governance's sale rules are out of range: a window of at most `maxWindow`, a haircut of at most 10 000.
+    error CollateralRegistrySaleRulesOutOfRange(uint256 window, uint256 haircutBps, uint256 maxWindow);
+    /// @notice The seizing loan's terms do not name the loan that seized the asset.
+    error CollateralRegistryNotEnforcingLoan(uint256 assetId, LoanId given, LoanId enforcing);
 
     // ---------------------------------------------------------------- assets
 
@@ -280,16 +342,34 @@ interface ICollateralRegistry {
     /// whole some other way. The enforcing lien is released; the others stay. Anyone may call it.
     function returnSeized(uint256 assetId) external;
 
-    /// @notice Records the sale of a seized asset and pays the `proceeds` (approved beforehand) through the waterfall.
-    /// `liens` are the terms of every loan with a lien on the asset, in priority order. The servicer of the seizing
-    /// loan only (its platform or successor: the successor holds the custody of an expelled platform's seizures).
-    function dispose(
+    /// @notice Proposes to sell the seized asset for `price` to `buyer` (zero: a buyer off the ledger; the token is then
+    /// burnt), referenced as `buyerRef`, under the sale document of hash `saleDocHash`. `enforcing` are the terms of the
+    /// loan that seized the asset; its servicer only. A new proposal replaces the previous one and restarts the window.
+    function proposeSale(
         uint256 assetId,
-        LoanTerms[] calldata liens,
-        uint256 proceeds,
+        LoanTerms calldata enforcing,
+        uint256 price,
+        address buyer,
         bytes32 buyerRef,
         bytes32 saleDocHash
     ) external;
+
+    /// @notice Confirms the proposed sale of hash `proposalHash` ({saleProposalHash}) as a custodian member other than
+    /// its proposer: what a price below the appraisal floor needs.
+    function confirmSale(uint256 assetId, bytes32 proposalHash) external;
+
+    /// @notice Withdraws the proposed sale. Governance only.
+    function withdrawSale(uint256 assetId) external;
+
+    /// @notice Sets the sale window (seconds, at most `MAX_SALE_WINDOW`) and the haircut below the appraisal floor
+    /// (basis points) that a sale may go without a custodian's confirmation. Governance only.
+    function setSaleRules(uint32 window, uint16 haircutBps) external;
+
+    /// @notice Completes the proposed sale once its window has passed, pulling the price (approved beforehand) and
+    /// paying it through the waterfall. `liens` are the terms of every loan with a lien on the asset, in priority order.
+    /// The servicer of the seizing loan only (its platform or successor: the successor holds the custody of an expelled
+    /// platform's seizures).
+    function dispose(uint256 assetId, LoanTerms[] calldata liens) external;
 
     /// @notice Pays the caller what was kept for it after a failed payment.
     function withdraw(address to) external returns (uint256 amount);
@@ -309,6 +389,16 @@ interface ICollateralRegistry {
         uint32 consentNonce,
         uint256 deadline
     ) external view returns (bytes32);
+
+    /// @notice The sale proposed for the asset (zero fields when none).
+    function saleOf(uint256 assetId) external view returns (SaleProposal memory);
+
+    /// @notice The hash a custodian confirms: keccak256(abi.encode(assetId, price, buyer, buyerRef, saleDocHash,
+    /// proposedAt)) of the current proposal.
+    function saleProposalHash(uint256 assetId) external view returns (bytes32);
+
+    /// @notice The sale window in seconds and the haircut in basis points.
+    function saleRules() external view returns (uint32 window, uint16 haircutBps);
 
     /// @notice What failed payments kept for `account`.
     function keptFor(address account) external view returns (uint256);

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {LoanId, LoanStatus, LoanTerms} from "./ILoanRegistry.sol";
+import {FundingPhase} from "./IRepaymentSplitter.sol";
 
 /// @notice A defaulted loan's loss and who bore and recovered what.
 struct LossCase {
@@ -49,7 +50,7 @@ interface ILossWaterfall {
         uint256 lendersBore
     );
 
-    error LossWaterfallNotFunded(LoanId loanId);
+    error LossWaterfallNotFunded(LoanId loanId, FundingPhase phase);
     /// @notice The loan is `status` in the registry, where this cannot be done.
     error LossWaterfallWrongLoanStatus(LoanId loanId, LoanStatus status);
     error LossWaterfallAlreadySettled(LoanId loanId);
@@ -59,8 +60,8 @@ interface ILossWaterfall {
     /// @notice Nothing of the loss is left to recover.
     error LossWaterfallNothingToRecover(LoanId loanId);
 
-    /// @notice Pays up to `amount` (approved beforehand) recovered on the loan; returns what it took. A loan that is not
-    /// in default passes it all to its lenders.
+    /// @notice Pays up to `amount` (approved beforehand) recovered on a Defaulted or WrittenOff loan; returns what it
+    /// took. A performing loan has no loss to recover: money for it is a repayment through the splitter.
     function recover(LoanTerms calldata terms, uint256 amount) external returns (uint256 taken);
 
     /// @notice Settles a Defaulted loan's loss: the insurance claim, then the reserve's compensation, to the lenders.
@@ -69,7 +70,7 @@ interface ILossWaterfall {
     /// @notice Writes off a settled loan in the registry (its platform, or anyone after the public delay).
     function writeOff(LoanTerms calldata terms) external;
 
-    /// @notice What a recovery on the loan can still take now: the rest of its loss when it is in default (unlimited
+    /// @notice What a recovery on the loan can still take now: the rest of its loss when it is in default (nothing
     /// otherwise), so that a disposal passes any excess on to the next lien and the owner.
     function recoverable(LoanId loanId) external view returns (uint256);
 

@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {LoanId, LoanTerms} from "./ILoanRegistry.sol";
+import {LoanId, LoanStatus, LoanTerms} from "./ILoanRegistry.sol";
 
 /// @notice Where a loan stands in the splitter. Funded covers Active, Late, Defaulted and WrittenOff in the loan
 /// registry (a written-off loan may still recover money through the loss waterfall); Recovered is a loss made whole, after
@@ -15,7 +15,10 @@ enum FundingPhase {
     Funded,
     Cancelled,
     Repaid,
-    Recovered
+    Recovered,
+    /// @dev A written-off loan whose recovery efforts governance declared ended: no more money arrives, so every
+    /// lender's position is final and the rounding remainder goes to the reserve.
+    Closed
 }
 
 /// @notice The waterfall step a fee rate is about.
@@ -132,6 +135,8 @@ interface IRepaymentSplitter {
     event ReserveCollected(address indexed platform, uint256 amount);
     event FeesWithdrawn(address indexed payee, address indexed to, uint256 amount);
     event RemainderSwept(LoanId indexed loanId, address indexed reserve, uint256 amount);
+    /// @notice Governance closed the book of written-off loan `loanId`: no more recoveries reach it.
+    event BookClosed(LoanId indexed loanId, address indexed by);
     event FeeCapsSet(FeeCaps caps);
     event ReserveSet(address indexed reserve);
     event WaterfallSet(address indexed waterfall);
@@ -164,6 +169,8 @@ interface IRepaymentSplitter {
     error RepaymentSplitterServicerExpelled(LoanId loanId, address servicer);
     /// @notice The loan is `phase` in the splitter, where this cannot be done.
     error RepaymentSplitterWrongPhase(LoanId loanId, FundingPhase phase);
+    /// @notice Only a WrittenOff loan's book can be closed; the loan is `status`.
+    error RepaymentSplitterNotWrittenOff(LoanId loanId, LoanStatus status);
     /// @notice A commitment of `amount` is below the alliance's minimum `minimum`, and does not complete the loan's
     /// funding either (`remaining` is left to fund).
     error RepaymentSplitterCommitmentTooSmall(LoanId loanId, uint256 amount, uint256 minimum, uint256 remaining);
@@ -260,6 +267,11 @@ interface IRepaymentSplitter {
     /// @notice Records that the loan's named insurer covers it until `coverEnd` (zero: no longer). The credit insurance
     /// contract only, when a policy is written, released or claimed.
     function setCover(LoanId loanId, uint40 coverEnd) external;
+
+    /// @notice Closes the book of a WrittenOff loan once its recovery efforts have ended: it takes no more recoveries,
+    /// each lender's next payout settles its position for good, and the rounding remainder then goes to the reserve.
+    /// Governance only.
+    function closeWrittenOff(LoanId loanId) external;
 
     /// @notice The least a commitment may be, unless it completes a loan's funding. Governance only.
     function setMinCommitment(uint256 minCommitment) external;

@@ -46,7 +46,10 @@ export default buildModule("LoanLedger", (m) => {
   const insurance = m.contract("CreditInsurance", [alliance, loans, splitter]);
   const reserve = m.contract("RiskReserveFund", [alliance, splitter, reservePolicy]);
   const waterfall = m.contract("LossWaterfall", [alliance, loans, splitter, insurance, reserve]);
-  const collateral = m.contract("CollateralRegistry", [alliance, loans, splitter, waterfall]);
+  const collateralSales = m.library("CollateralSales");
+  const collateral = m.contract("CollateralRegistry", [alliance, loans, splitter, waterfall], {
+    libraries: { CollateralSales: collateralSales },
+  });
   const disclosures = m.contract("DisclosureRegistry", [alliance]);
 
   // Each system contract gets only the powers it uses (POWER_FUNDING_DELEGATE = 1, POWER_HISTORY_WRITER = 2): the

@@ -52,6 +52,7 @@ export interface Parsed {
   deadline?: string;
   proceeds?: string;
   buyer?: string;
+  proposal?: string;
   coverageBps?: string;
   capPerLoan?: string;
   quotaMultipleBps?: string;
@@ -95,6 +96,7 @@ const OPTIONS = {
   deadline: { type: "string" },
   proceeds: { type: "string" },
   buyer: { type: "string" },
+  proposal: { type: "string" },
   "coverage-bps": { type: "string" },
   "cap-per-loan": { type: "string" },
   "quota-multiple-bps": { type: "string" },
@@ -155,6 +157,7 @@ export function parse(argv: string[]): Parsed {
       deadline: values.deadline,
       proceeds: values.proceeds,
       buyer: values.buyer,
+      proposal: values.proposal,
       coverageBps: values["coverage-bps"],
       capPerLoan: values["cap-per-loan"],
       quotaMultipleBps: values["quota-multiple-bps"],

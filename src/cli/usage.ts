@@ -83,9 +83,17 @@ const ROWS: Row[] = [
   },
   { words: "collateral seize", usage: "<asset id> <loan id>" },
   {
-    words: "collateral dispose",
-    usage: "<asset id> --proceeds <amount> --buyer <reference> --document <sale contract file>",
+    words: "collateral sell",
+    usage: "<asset id> --proceeds <amount> --buyer <reference> --document <sale contract file>\n[--to <buyer address>]",
+    note: "proposes the sale; lienholders see it for the sale window before it completes",
   },
+  { words: "collateral sale", usage: "<asset id>" },
+  {
+    words: "collateral confirm-sale",
+    usage: "<asset id> --proposal <hash>",
+    note: "(as a custodian) what a price below the appraisal floor needs",
+  },
+  { words: "collateral dispose", usage: "<asset id>", note: "completes the proposed sale and pays its price in" },
   { words: "collateral withdraw", usage: "[--to <address>]" },
   {
     words: "loan settle",

@@ -68,6 +68,23 @@ export const PLEDGE_TYPES = {
 };
 
 /** An owner's consent to one pledge: its signature and the deadline it names. */
+/** A proposed sale of a seized asset. */
+export interface SaleInfo {
+  price: bigint;
+  /** The account that takes the asset; undefined when the token is burnt. */
+  buyer?: Address;
+  buyerRef: Hash32;
+  saleDocHash: Hash32;
+  proposer: Address;
+  proposedAt: number;
+  /** From when the sale may complete: the lienholders' window ends. */
+  completesAt: number;
+  /** A custodian member confirmed it (what a price below the appraisal floor needs). */
+  confirmed: boolean;
+  /** What a custodian confirms. */
+  proposalHash: Hash32;
+}
+
 export interface PledgeConsent {
   signature: string;
   deadline: number;
@@ -221,21 +238,63 @@ export class CollateralClient {
     return transact(() => this.contract.seize(assetId, terms));
   }
 
-  /** Records the sale of a seized asset and pays `proceeds` in (approving the registry for them first). */
-  async dispose(
+  /**
+   * Proposes, as the servicer of the loan that seized the asset, to sell it for `price` to `buyerRef` under the sale
+   * document `saleDocHash`. `buyer` is the account that takes the asset (and the liens of performing loans that survive
+   * the sale); without one the token is burnt, which only a sale that leaves no lien behind may do.
+   */
+  async proposeSale(
     assetId: AssetId,
-    proceeds: bigint,
-    buyerRef: Hash32,
-    saleDocHash: Hash32,
+    sale: { price: bigint; buyerRef: Hash32; saleDocHash: Hash32; buyer?: Address },
   ): Promise<ContractTransactionReceipt> {
+    const enforcing = (await this.liens(assetId)).find((l) => l.status === LienStatus.Enforcing);
+    if (!enforcing) throw new InputError(`asset ${assetId.toString(16)} is not seized`);
+    const terms = toStruct(await this.loans.terms(enforcing.loanId));
+    return transact(() =>
+      this.contract.proposeSale(assetId, terms, sale.price, sale.buyer ?? ZeroAddress, sale.buyerRef, sale.saleDocHash),
+    );
+  }
+
+  /** The sale proposed for the asset, with the hash a custodian confirms; undefined when none is. */
+  async sale(assetId: AssetId): Promise<SaleInfo | undefined> {
+    const [s, [window]] = await Promise.all([
+      read(() => this.contract.saleOf(assetId)),
+      read(() => this.contract.saleRules()),
+    ]);
+    if (s.proposedAt === 0n) return undefined;
+    return {
+      price: s.price,
+      buyer: s.buyer === ZeroAddress ? undefined : toAddress(s.buyer),
+      buyerRef: toHash32(s.buyerRef),
+      saleDocHash: toHash32(s.saleDocHash),
+      proposer: toAddress(s.proposer),
+      proposedAt: Number(s.proposedAt),
+      completesAt: Number(s.proposedAt) + Number(window),
+      confirmed: s.confirmed,
+      proposalHash: toHash32(await read(() => this.contract.saleProposalHash(assetId))),
+    };
+  }
+
+  /**
+   * Confirms, as a custodian member, the proposal of hash `proposalHash` that it read: a proposal replaced meanwhile
+   * is not confirmed.
+   */
+  confirmSale(assetId: AssetId, proposalHash: Hash32): Promise<ContractTransactionReceipt> {
+    return transact(() => this.contract.confirmSale(assetId, proposalHash));
+  }
+
+  /** Completes the proposed sale once its window has passed, paying its price in (approving the registry first). */
+  async dispose(assetId: AssetId): Promise<ContractTransactionReceipt> {
+    const sale = await this.sale(assetId);
+    if (!sale) throw new InputError(`no sale of asset ${assetId.toString(16)} is proposed`);
     const liens = (await this.liens(assetId))
       .filter((l) => l.status === LienStatus.Active || l.status === LienStatus.Enforcing)
       .sort((a, b) => a.priority - b.priority);
     const terms = await Promise.all(liens.map(async (l) => toStruct(await this.loans.terms(l.loanId))));
     const { receipt } = await transactPulling(this.contract, {
-      simulate: () => this.contract.dispose.staticCall(assetId, terms, proceeds, buyerRef, saleDocHash),
-      send: () => this.contract.dispose(assetId, terms, proceeds, buyerRef, saleDocHash),
-      limit: proceeds,
+      simulate: () => this.contract.dispose.staticCall(assetId, terms),
+      send: () => this.contract.dispose(assetId, terms),
+      limit: sale.price,
     });
     return receipt;
   }

@@ -129,6 +129,8 @@ const EXPLANATIONS = {
     `${loan(a[0])}'s servicer ${a[1]} was expelled: the loan takes no more money (anyone may cancel it)`,
   RepaymentSplitterNotWaterfall: (a: Args) => `${a[0]} is not the loss waterfall`,
   RepaymentSplitterWaterfallSet: (a: Args) => `the splitter's loss waterfall is ${a[0]} already`,
+  RepaymentSplitterNotWrittenOff: (a: Args) =>
+    `${loan(a[0])} is ${status(a[1])}: only a written-off loan's book is closed (its recovery efforts ended)`,
   RepaymentSplitterWrongPhase: (a: Args) =>
     `${loan(a[0])} is ${phase(a[1])} in the splitter, where this cannot be done`,
   RepaymentSplitterCommitmentTooSmall: (a: Args) =>
@@ -180,6 +182,28 @@ const EXPLANATIONS = {
     `the lien of ${loan(a[1])} on ${asset(a[0])} has not agreed that ${loan(a[2])} may take priority ${a[3]}`,
   CollateralRegistrySecuredAbovePrincipal: (a: Args) =>
     `a lien on ${asset(a[0])} may secure at most its loan's principal ${a[2]}, not ${a[1]}`,
+  TokenSweepNotGovernance: (a: Args) => `${a[0]} is not alliance governance: only governance sweeps mistaken tokens`,
+  TokenSweepNothingToSweep: (a: Args) =>
+    `nothing of token ${a[0]} held here is owed to nobody (the settlement token held by the splitter and the ` +
+    `insurance is all owed)`,
+  CollateralRegistryInvalidSale: (a: Args) =>
+    `a sale names its sale document and its buyer's reference (neither may be empty), and a price below 2^128 ` +
+    `(got ${a[0]})`,
+  CollateralRegistryNoSaleProposed: (a: Args) => `no sale of ${asset(a[0])} is proposed`,
+  CollateralRegistrySaleWindowOpen: (a: Args) =>
+    `the lienholders' window to see the sale of ${asset(a[0])} is open until ${time(a[1])}; complete it then`,
+  CollateralRegistrySaleNeedsConfirmation: (a: Args) =>
+    `the price ${a[1]} for ${asset(a[0])} is below the appraisal floor ${a[2]}: a custodian member must confirm the ` +
+    `sale first (collateral confirm-sale)`,
+  CollateralRegistryProposalChanged: (a: Args) =>
+    `the proposed sale of ${asset(a[0])} changed (it is ${a[2]} now, not ${a[1]}): read it again before confirming`,
+  CollateralRegistryBuyerRequired: (a: Args) =>
+    `${a[1]} lien(s) of performing loans on ${asset(a[0])} survive the sale: name the buyer's account, which takes ` +
+    `the asset with them`,
+  CollateralRegistrySaleRulesOutOfRange: (a: Args) =>
+    `a sale window of ${a[0]} s and a haircut of ${a[1]} bps: the window is at most ${a[2]} s, the haircut 10000 bps`,
+  CollateralRegistryNotEnforcingLoan: (a: Args) =>
+    `${asset(a[0])} was seized by ${loan(a[2])}, not ${loan(a[1])}: its servicer sells it`,
   CreditInsuranceNotInsurer: (a: Args) => `${a[0]} is not an active insurer member`,
   CreditInsuranceNotGovernance: (a: Args) => `${a[0]} is not governance, or the waterfall is already named`,
   CreditInsuranceNotWaterfall: (a: Args) => `${a[0]} is not the loss waterfall`,
@@ -204,7 +228,8 @@ const EXPLANATIONS = {
   RiskReserveFundNotWaterfall: (a: Args) => `${a[0]} is not the loss waterfall`,
   RiskReserveFundZeroAmount: () => "the amount must be more than zero",
   RiskReserveFundInvalidPolicy: (a: Args) => `the reserve's coverage must be at most 10000 bps, not ${a[0]}`,
-  LossWaterfallNotFunded: (a: Args) => `${loan(a[0])} was not funded through the splitter`,
+  LossWaterfallNotFunded: (a: Args) =>
+    `${loan(a[0])} is ${phase(a[1])} in the splitter: losses are shared only on loans it funded whose book is open`,
   LossWaterfallWrongLoanStatus: (a: Args) => `${loan(a[0])} is ${status(a[1])}, where this cannot be done`,
   LossWaterfallAlreadySettled: (a: Args) => `${loan(a[0])}'s loss is already settled`,
   LossWaterfallNotSettled: (a: Args) => `${loan(a[0])}'s loss is not settled yet`,

@@ -170,7 +170,15 @@ export function maskFromRoles(roles: readonly RoleName[]): number {
 }
 
 /** Mirrors `FundingPhase` in IRepaymentSplitter.sol. */
-export const FundingPhase = { None: 0, Funding: 1, Funded: 2, Cancelled: 3, Repaid: 4, Recovered: 5 } as const;
+export const FundingPhase = {
+  None: 0,
+  Funding: 1,
+  Funded: 2,
+  Cancelled: 3,
+  Repaid: 4,
+  Recovered: 5,
+  Closed: 6,
+} as const;
 export type FundingPhase = (typeof FundingPhase)[keyof typeof FundingPhase];
 export const FUNDING_PHASE_NAMES = Object.keys(FundingPhase) as (keyof typeof FundingPhase)[];
 

@@ -16,6 +16,7 @@ import {
   deployAllianceFixture,
   ethers,
   loadFixture,
+  proposeSale,
   termsFor,
   time,
   type AllianceFixture,
@@ -259,7 +260,8 @@ describe("Member integrity: attacks on the issue-10 rules", function () {
       await f.token.mint(f.platformA, proceeds);
       await f.token.connect(f.platformA).approve(f.collateral, MaxUint256);
       const ownerBefore = await f.token.balanceOf(f.owner);
-      await f.collateral.connect(f.platformA).dispose(f.car, [loanA, loanC], proceeds, id("buyer"), id("sale"));
+      await proposeSale(f.collateral, f.platformA, f.car, loanA, proceeds, { custodian: f.custodian });
+      await f.collateral.connect(f.platformA).dispose(f.car, [loanA, loanC]);
       expect((await f.token.balanceOf(f.owner)) - ownerBefore).to.equal(25_000n * UNIT);
     });
   });

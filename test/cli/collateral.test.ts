@@ -26,7 +26,8 @@ async function pledgeWithConsent(f: Awaited<ReturnType<typeof cliCollateralFixtu
 
 async function cliCollateralFixture() {
   const f = await deployAllianceFixture();
-  const owner = (await ethers.getSigners())[7];
+  const [owner, custodian] = (await ethers.getSigners()).slice(7, 9);
+  await f.alliance.admitMember(custodian, 8, ethers.id("custodian licence"));
   const registered = await run(f, f.platformA, [
     "collateral",
     "register",
@@ -45,7 +46,7 @@ async function cliCollateralFixture() {
   expect(registered.code, registered.err).to.equal(0);
   const { assetId } = JSON.parse(registered.out) as { assetId: string };
   const loanId = await anchorWithCli(f, "C-1");
-  return { ...f, owner, assetId, loanId };
+  return { ...f, owner, custodian, assetId, loanId };
 }
 
 describe("loanledger CLI: collateral", function () {
@@ -106,9 +107,9 @@ describe("loanledger CLI: collateral", function () {
     expect(seized.code, seized.err).to.equal(0);
     await f.token.mint(f.platformA, 60_000n * 10n ** 18n);
     await f.token.connect(f.platformA).approve(f.collateral, MaxUint256);
-    const disposed = await run(f, f.platformA, [
+    const proposed = await run(f, f.platformA, [
       "collateral",
-      "dispose",
+      "sell",
       f.assetId,
       "--proceeds",
       "55000",
@@ -117,6 +118,28 @@ describe("loanledger CLI: collateral", function () {
       "--document",
       await documentFile("sale contract"),
     ]);
+    expect(proposed.code, proposed.err).to.equal(0);
+    expect(proposed.out).to.match(/^proposed to sell .* for 55000; it may complete from /);
+    // Too early, then too cheap: 55 000 is below 80% of the 80 000 appraisal, which a custodian must confirm.
+    const early = await run(f, f.platformA, ["collateral", "dispose", f.assetId]);
+    expect(early.err).to.match(/^error: CollateralRegistrySaleWindowOpen: the lienholders' window .* is open until/);
+    await time.increase(3 * DAY);
+    const cheap = await run(f, f.platformA, ["collateral", "dispose", f.assetId]);
+    expect(cheap.err).to.match(/below the appraisal floor \d+: a custodian member must confirm/);
+    const sale = JSON.parse((await run(f, f.outsider, ["collateral", "sale", f.assetId, "--json"])).out) as {
+      proposalHash: string;
+      confirmed: boolean;
+    };
+    expect(sale.confirmed).to.equal(false);
+    const confirmed = await run(f, f.custodian, [
+      "collateral",
+      "confirm-sale",
+      f.assetId,
+      "--proposal",
+      sale.proposalHash,
+    ]);
+    expect(confirmed.code, confirmed.err).to.equal(0);
+    const disposed = await run(f, f.platformA, ["collateral", "dispose", f.assetId]);
     expect(disposed.code, disposed.err).to.equal(0);
     expect(disposed.out)
       .to.include("40000.0 to " + f.platformA.address)

@@ -120,6 +120,8 @@ async function waitForNode(url: string): Promise<void> {
 
 for (const node of NODES) {
   describe(`end to end over JSON-RPC: ${node.name}`, function () {
+    // Starting a node and deploying the suite over JSON-RPC takes a while on a busy 2-core machine.
+    this.timeout(300_000);
     const url = node.url;
     let child: ChildProcess | undefined;
     let addresses: Record<string, string>;

@@ -16,7 +16,9 @@ import {
   LoanStatus,
   parseAllianceKey,
   toAssetId,
+  toHash32,
   type AssetClass,
+  type SaleInfo,
   type AssetId,
 } from "../../client/index.js";
 import { type CliContext } from "../context.js";
@@ -175,32 +177,87 @@ export function planCollateral(p: Parsed, print: Print): Command | undefined {
       );
     };
   }
-  if (action === "dispose") {
+  if (action === "sell") {
     const assetId = assetIdArg(arg(p.words, 2, "asset id"));
     const proceedsText = required(p.proceeds, "--proceeds");
-    const buyer = required(p.buyer, "--buyer");
+    const buyerRef = textHash(required(p.buyer, "--buyer"));
     const document = required(p.document, "--document");
+    const buyer = p.to ? address(p.to) : undefined;
     return async (_p, ctx, io) => {
-      const receipt = await ctx.collateral.dispose(
-        assetId,
-        parseAmount(proceedsText, ctx.decimals, "--proceeds"),
-        textHash(buyer),
-        await documentHash(document),
+      const price = parseAmount(proceedsText, ctx.decimals, "--proceeds");
+      const receipt = await ctx.collateral.proposeSale(assetId, {
+        price,
+        buyerRef,
+        saleDocHash: await documentHash(document),
+        buyer,
+      });
+      const sale = (await ctx.collateral.sale(assetId))!;
+      print(
+        io,
+        { assetId: formatAssetId(assetId), ...saleJson(sale), tx: receipt.hash },
+        `proposed to sell ${formatAssetId(assetId).slice(0, 10)}… for ${proceedsText}; it may complete from ` +
+          `${isoTime(sale.completesAt)} (proposal ${sale.proposalHash})`,
       );
+    };
+  }
+  if (action === "sale") {
+    const assetId = assetIdArg(arg(p.words, 2, "asset id"));
+    return async (_p, ctx, io) => {
+      const sale = await ctx.collateral.sale(assetId);
+      if (!sale) throw new LoanLedgerError(`no sale of asset ${formatAssetId(assetId).slice(0, 10)}… is proposed`);
+      const fmt = (v: bigint) => formatUnits(v, ctx.decimals);
+      print(
+        io,
+        { assetId: formatAssetId(assetId), ...saleJson(sale) },
+        [
+          `price:        ${fmt(sale.price)}`,
+          `buyer:        ${sale.buyer ?? "off the ledger (the token is burnt)"} (reference ${sale.buyerRef})`,
+          `sale document ${sale.saleDocHash}`,
+          `proposed by   ${sale.proposer} at ${isoTime(sale.proposedAt)}`,
+          `completes     from ${isoTime(sale.completesAt)}`,
+          `confirmed:    ${sale.confirmed ? "yes, by a custodian" : "no"}`,
+          `proposal:     ${sale.proposalHash}`,
+        ].join("\n"),
+      );
+    };
+  }
+  if (action === "confirm-sale") {
+    const assetId = assetIdArg(arg(p.words, 2, "asset id"));
+    const proposal = required(p.proposal, "--proposal");
+    if (!isHexString(proposal, 32)) throw new InputError("--proposal must be the 32-byte hash `collateral sale` shows");
+    return async (_p, ctx, io) => {
+      const receipt = await ctx.collateral.confirmSale(assetId, toHash32(proposal));
+      print(
+        io,
+        { assetId: formatAssetId(assetId), proposal, tx: receipt.hash },
+        `confirmed the sale of ${formatAssetId(assetId).slice(0, 10)}…`,
+      );
+    };
+  }
+  if (action === "dispose") {
+    const assetId = assetIdArg(arg(p.words, 2, "asset id"));
+    return async (_p, ctx, io) => {
+      const receipt = await ctx.collateral.dispose(assetId);
       const events = receipt.logs
         .filter((log) => log.address === ctx.collateral.address)
         .map((log) => ctx.collateral.contract.interface.parseLog(log))
         .filter((e) => e?.name === "DisposalAllocated" || e?.name === "CollateralDisposed");
       const fmt = (v: bigint) => formatUnits(v, ctx.decimals);
+      const disposed = events.find((e) => e?.name === "CollateralDisposed")!;
       const lines = events.map((e) =>
         e!.name === "DisposalAllocated"
           ? `  loan ${shortLoanId(toLoanId(e!.args.loanId as bigint))}: ${fmt(e!.args.amount as bigint)} to ${e!.args.recipient}`
           : `  owner: ${fmt(e!.args.ownerSurplus as bigint)}`,
       );
+      const surviving = Number(disposed.args.survivingLiens);
+      if (surviving !== 0) lines.push(`  ${surviving} lien(s) of performing loans pass to the buyer with the asset`);
       print(
         io,
         { assetId: formatAssetId(assetId), tx: receipt.hash },
-        [`disposed of ${formatAssetId(assetId).slice(0, 10)}… for ${proceedsText}:`, ...lines].join("\n"),
+        [
+          `disposed of ${formatAssetId(assetId).slice(0, 10)}… for ${fmt(disposed.args.proceeds as bigint)}:`,
+          ...lines,
+        ].join("\n"),
       );
     };
   }
@@ -218,4 +275,8 @@ export function planCollateral(p: Parsed, print: Print): Command | undefined {
     };
   }
   return undefined;
+}
+
+function saleJson(sale: SaleInfo) {
+  return { ...sale, price: sale.price, buyer: sale.buyer ?? null };
 }
