@@ -170,6 +170,7 @@ const EXPECTED = new Set([
   "RepaymentSplitterInsufficientShares",
   "RepaymentSplitterNotAllowedLender",
   "RepaymentSplitterZeroAmount",
+  "RepaymentSplitterNotWrittenOff",
   "AllianceRegistryUnknownLender",
   // Runs span years of loan time: a lender's KYC may lapse.
   "AllianceRegistryLenderKycExpired",
@@ -261,6 +262,10 @@ async function send(m: Model, r: Real, tx: Promise<ContractTransactionResponse>)
         m.reserveTracked += e.args.amount as bigint;
       if (e.name === "RemaindersCollected") m.reserveTracked += e.args.amount as bigint;
       if (e.name === "Compensated") m.reserveTracked -= e.args.paid as bigint;
+    } else if (at === String(f.collateral.target).toLowerCase() || at === String(f.waterfall.target).toLowerCase()) {
+      const e = f.collateral.interface.parseLog(log);
+      if (e?.name === "MistakenTokensSwept" && e.args.token === f.token.target)
+        m.reserveTracked += e.args.amount as bigint;
     } else if (at === String(f.splitter.target).toLowerCase()) {
       const e = f.splitter.interface.parseLog(log);
       if (!e) continue;
@@ -740,6 +745,25 @@ const commands = [
     const payee = [r.f.platformA, r.f.platformB, r.f.insurer][i];
     await mayFail(m, r, "withdrawFees", () => r.f.splitter.connect(payee).withdrawFees(payee));
   }),
+  // Governance closes a written-off loan's book (or tries, on a loan in another state): its remainder must still reach
+  // the reserve, and no recovery may reach it afterwards.
+  step("closeWrittenOff", fc.nat(), async (i, m, r) => {
+    const loan = await loanIn(m, r, i, LoanStatus.WrittenOff);
+    if (!loan) return;
+    await mayFail(m, r, "closeWrittenOff", () => r.f.splitter.connect(r.f.governance).closeWrittenOff(loan.id));
+  }),
+  // Someone sends settlement tokens to the collateral registry or the waterfall by mistake, and governance sweeps them
+  // to the reserve: whatever the registry keeps for failed payments must stay.
+  step(
+    "mistakeAndSweep",
+    fc.record({ at: fc.nat(1), amount: fc.bigInt({ min: 1n, max: 1_000n * UNIT }) }),
+    async (p, m, r) => {
+      const { f } = r;
+      const target = [f.collateral, f.waterfall][p.at];
+      await send(m, r, f.token.connect(f.payer).transfer(target, p.amount));
+      await send(m, r, target.connect(f.governance).sweepMistakenTokens(f.token));
+    },
+  ),
 ];
 
 /** Loans are opened, funded, repaid and left to age more often than the rest, so that runs reach default and loss. */
