@@ -16,7 +16,7 @@ import {
     ROLE_CUSTODIAN
 } from "./interfaces/IAllianceRegistry.sol";
 import {ILoanRegistry, LoanId, LoanStatus, LoanTerms, computeLoanId} from "./interfaces/ILoanRegistry.sol";
-import {IRepaymentSplitter} from "./interfaces/IRepaymentSplitter.sol";
+import {IRepaymentSplitter, FundingPhase} from "./interfaces/IRepaymentSplitter.sol";
 import {ILossWaterfall} from "./interfaces/ILossWaterfall.sol";
 import {ExactTransfer} from "./libraries/ExactTransfer.sol";
 import {CollateralSales} from "./libraries/CollateralSales.sol";
@@ -42,8 +42,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
     /// @dev Bounds the disposal loop.
     uint8 public constant MAX_LIENS = 8;
     uint8 public constant MAX_PRIORITY = 8;
-    /// @dev Long enough for any lienholder to react, short enough that a seized asset is not held hostage.
-    uint32 public constant MAX_SALE_WINDOW = 90 days;
+    uint32 public constant MAX_SALE_WINDOW = CollateralSales.MAX_WINDOW;
 
     bytes32 public constant PLEDGE_TYPEHASH = keccak256(
         "Pledge(uint256 assetId,uint256 loanId,uint256 securedAmount,uint8 priority,uint32 nonce,uint256 deadline)"
@@ -69,8 +68,9 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
     /// @dev What sales paid to the servicer of a loan serviced off the splitter, so that its liens together never take
     /// more than the loss it recorded at default.
     mapping(LoanId loanId => uint256) private _collectedOffSplitter;
-    uint32 private _saleWindow = 3 days;
-    uint16 private _saleHaircutBps = 2_000;
+    /// @dev Assets in custody per seizing loan: the splitter closes no book while its loan's collateral is being sold.
+    mapping(LoanId loanId => uint256) private _seizures;
+    CollateralSales.Rules private _saleRules = CollateralSales.Rules({window: 3 days, haircutBps: 2_000});
 
     constructor(
         IAllianceRegistry alliance,
@@ -135,6 +135,9 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
         }
         _requireAppraisal(appraisalValue, appraisalDocHash);
         LoanId[] memory loanIds = _activeLiens(asset, assetId, liens);
+        // Whoever services a loan the asset secures has a stake in its value (a lower appraisal lowers the floor of the
+        // sale it may run): an appraiser without one, or governance, revalues it then.
+        if (!ALLIANCE.isGovernance(msg.sender)) CollateralSales.requireNoStake(LOANS, liens, msg.sender);
         // The check above bounds the value to 96 bits.
         asset.appraisalValue = uint96(appraisalValue);
         emit CollateralRevalued(assetId, msg.sender, uint96(appraisalValue), appraisalDocHash);
@@ -319,11 +322,17 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
             revert CollateralRegistryLoanNotDefaulted(loanId, status);
         }
 
+        // Governance closed this loan's book: its recovery efforts ended, and its lien can only be waived.
+        if (SPLITTER.bookOf(loanId).phase == FundingPhase.Closed) revert CollateralRegistryBookClosed(loanId);
+
         address owner = _ownerOf(assetId);
         asset.status = AssetStatus.Seized;
         lien.status = LienStatus.Enforcing;
         _seizedFrom[assetId] = owner;
         _enforcer[assetId] = loanId;
+        _seizures[loanId] += 1;
+        // A sale proposed during an earlier custody is not this seizure's.
+        delete _sales[assetId];
         // Custody: the token moves to this registry without the owner's approval, which is the point of a lien.
         _update(address(this), assetId, address(0));
         emit CollateralSeized(assetId, loanId, msg.sender, owner);
@@ -341,6 +350,8 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
         address owner = _seizedFrom[assetId];
         asset.status = AssetStatus.Registered;
         delete _seizedFrom[assetId];
+        delete _sales[assetId];
+        _seizures[loanId] -= 1;
         _releaseLien(asset, _liens[assetId][loanId]);
         _update(owner, assetId, address(0));
         emit SeizedAssetReturned(assetId, loanId, owner);
@@ -359,26 +370,21 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
     ) external {
         Asset storage asset = _assets[assetId];
         if (asset.status != AssetStatus.Seized) revert CollateralRegistryWrongAssetStatus(assetId, asset.status);
-        LoanId loanId = computeLoanId(enforcing);
-        LoanId enforcer = _enforcer[assetId];
-        if (LoanId.unwrap(loanId) != LoanId.unwrap(enforcer)) {
-            revert CollateralRegistryNotEnforcingLoan(assetId, loanId, enforcer);
-        }
-        if (!LOANS.mayService(enforcing, msg.sender)) {
-            revert CollateralRegistryNotSeizingPlatform(assetId, msg.sender, LOANS.servicerOf(enforcing));
-        }
-        if (price > type(uint128).max) revert CollateralRegistryInvalidSale(price, buyerRef, saleDocHash);
-        // Fits: checked above; timestamps fit 40 bits until the year 36 812.
-        SaleProposal memory sale = SaleProposal({
-            price: uint128(price),
-            proposedAt: uint40(block.timestamp),
-            confirmed: false,
-            buyer: buyer,
-            proposer: msg.sender,
-            buyerRef: buyerRef,
-            saleDocHash: saleDocHash
-        });
-        CollateralSales.propose(_sales, assetId, loanId, sale, asset.appraisalValue, _saleWindow);
+        CollateralSales.propose(
+            _sales,
+            LOANS,
+            CollateralSales.Proposal({
+                assetId: assetId,
+                enforcer: _enforcer[assetId],
+                price: price,
+                buyer: buyer,
+                buyerRef: buyerRef,
+                saleDocHash: saleDocHash,
+                appraisalValue: asset.appraisalValue,
+                window: _saleRules.window
+            }),
+            enforcing
+        );
     }
 
     /// @inheritdoc ICollateralRegistry
@@ -388,21 +394,12 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
 
     /// @inheritdoc ICollateralRegistry
     function withdrawSale(uint256 assetId) external {
-        if (!ALLIANCE.isGovernance(msg.sender)) revert CollateralRegistryUnauthorized(msg.sender);
-        CollateralSales.proposed(_sales, assetId);
-        delete _sales[assetId];
-        emit SaleWithdrawn(assetId, msg.sender);
+        CollateralSales.withdraw(_sales, ALLIANCE, assetId);
     }
 
     /// @inheritdoc ICollateralRegistry
     function setSaleRules(uint32 window, uint16 haircutBps) external {
-        if (!ALLIANCE.isGovernance(msg.sender)) revert CollateralRegistryUnauthorized(msg.sender);
-        if (window > MAX_SALE_WINDOW || haircutBps > CollateralSales.BPS) {
-            revert CollateralRegistrySaleRulesOutOfRange(window, haircutBps, MAX_SALE_WINDOW);
-        }
-        _saleWindow = window;
-        _saleHaircutBps = haircutBps;
-        emit SaleRulesSet(window, haircutBps);
+        CollateralSales.setRules(_saleRules, ALLIANCE, window, haircutBps);
     }
 
     /// @inheritdoc ICollateralRegistry
@@ -417,14 +414,14 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
             _liens,
             _collectedOffSplitter,
             CollateralSales.Context({
+                alliance: ALLIANCE,
                 loans: LOANS,
                 splitter: SPLITTER,
                 waterfall: WATERFALL,
                 assetId: assetId,
                 enforcing: enforcing,
                 appraisalValue: asset.appraisalValue,
-                window: _saleWindow,
-                haircutBps: _saleHaircutBps,
+                haircutBps: _saleRules.haircutBps,
                 seller: msg.sender
             }),
             liens
@@ -432,6 +429,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
 
         address owner = _seizedFrom[assetId];
         delete _seizedFrom[assetId];
+        _seizures[enforcing] -= 1;
         _handOver(asset, assetId, p);
         SaleProposal memory sale = p.sale;
         uint256 surplus = p.surplus;
@@ -530,7 +528,12 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
 
     /// @inheritdoc ICollateralRegistry
     function saleRules() external view returns (uint32 window, uint16 haircutBps) {
-        return (_saleWindow, _saleHaircutBps);
+        return (_saleRules.window, _saleRules.haircutBps);
+    }
+
+    /// @inheritdoc ICollateralRegistry
+    function seizuresOf(LoanId loanId) external view returns (uint256) {
+        return _seizures[loanId];
     }
 
     /// @inheritdoc ICollateralRegistry

@@ -29,6 +29,7 @@ import {
 } from "./interfaces/IRepaymentSplitter.sol";
 import {ScheduleMath} from "./libraries/ScheduleMath.sol";
 import {ExactTransfer} from "./libraries/ExactTransfer.sol";
+import {ICollateralRegistry} from "./interfaces/ICollateralRegistry.sol";
 
 /// @title RepaymentSplitter
 /// @notice See {IRepaymentSplitter}.
@@ -49,6 +50,8 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
 
     FeeCaps private _caps;
     address private _reserve;
+    /// @dev The collateral registry, asked before a written-off book closes whether the loan's collateral is in custody.
+    address private _collateral;
     address private _waterfall;
     address private _insurance;
     uint256 private _minCommitment;
@@ -438,6 +441,10 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
         if (book.phase != FundingPhase.Funded) revert RepaymentSplitterWrongPhase(loanId, book.phase);
         LoanStatus status = LOANS.loanState(loanId).status;
         if (status != LoanStatus.WrittenOff) revert RepaymentSplitterNotWrittenOff(loanId, status);
+        // Collateral in custody for the loan is still to be sold for its lenders: the book stays open until then.
+        if (_collateral == address(0)) revert RepaymentSplitterZeroAddress();
+        uint256 seized = ICollateralRegistry(_collateral).seizuresOf(loanId);
+        if (seized != 0) revert RepaymentSplitterCollateralInCustody(loanId, seized);
         book.phase = FundingPhase.Closed;
         emit BookClosed(loanId, msg.sender);
     }
@@ -446,6 +453,14 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
     function setMinCommitment(uint256 minCommitment_) external onlyGovernance {
         _minCommitment = minCommitment_;
         emit MinCommitmentSet(minCommitment_);
+    }
+
+    /// @inheritdoc IRepaymentSplitter
+    function setCollateral(address collateral_) external onlyGovernance {
+        if (_collateral != address(0)) revert RepaymentSplitterCollateralSet(_collateral);
+        if (collateral_ == address(0)) revert RepaymentSplitterZeroAddress();
+        _collateral = collateral_;
+        emit CollateralSet(collateral_);
     }
 
     /// @inheritdoc IRepaymentSplitter

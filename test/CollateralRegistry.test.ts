@@ -1050,7 +1050,7 @@ describe("CollateralRegistry", function () {
       // A confirmation does not carry over to a proposal that replaced the one confirmed.
       await f.collateral.connect(f.custodian).confirmSale(f.car, hash);
       await f.collateral.connect(f.platformA).proposeSale(f.car, f.loanA, 1n, ethers.ZeroAddress, id("b"), id("s"));
-      expect((await f.collateral.saleOf(f.car)).confirmed).to.equal(false);
+      expect((await f.collateral.saleOf(f.car)).confirmer).to.equal(ethers.ZeroAddress);
       await proposeSale(f, 1n);
       await expect(f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB]))
         .to.emit(f.collateral, "CollateralDisposed")

@@ -65,16 +65,19 @@ struct Asset {
 
 /// @notice The sale of a seized asset its servicer proposed: every lienholder sees it for the alliance's sale window
 /// before it can complete, and a price below the appraisal's floor needs a custodian member's confirmation.
-/// @dev Four slots.
+/// @dev Six slots.
 struct SaleProposal {
     uint128 price;
     uint40 proposedAt;
-    /// @dev A custodian member other than the proposer confirmed exactly this proposal.
-    bool confirmed;
+    /// @dev The end of the window the proposal announced: a later change of the rules does not shorten it.
+    uint40 completesAt;
     /// @dev Who takes the asset (and the liens that survive the sale); zero when the buyer is off the ledger and no
     /// lien survives, in which case the token is burnt.
     address buyer;
     address proposer;
+    /// @dev The custodian member that confirmed exactly this proposal, or zero. A confirmation by the account that
+    /// completes the sale counts for nothing.
+    address confirmer;
     /// @dev A reference to the buyer, never personal data.
     bytes32 buyerRef;
     bytes32 saleDocHash;
@@ -264,6 +267,14 @@ interface ICollateralRegistry {
     error CollateralRegistryBuyerRequired(uint256 assetId, uint256 survivingLiens);
     /// @notice Governance's sale rules are out of range: a window of at most `maxWindow`, a haircut of at most 10 000.
     error CollateralRegistrySaleRulesOutOfRange(uint256 window, uint256 haircutBps, uint256 maxWindow);
+    /// @notice A disposal names every lien of the asset once, the seizing loan's among them; `loanId` is named twice or
+    /// the seizing loan `enforcing` is missing.
+    error CollateralRegistryLienNamedTwice(uint256 assetId, LoanId loanId);
+    /// @notice The servicer of `loanId`, whose lien takes from this sale, was expelled: a successor must take the loan
+    /// over first.
+    error CollateralRegistryServicerExpelled(LoanId loanId, address servicer);
+    /// @notice Governance closed the splitter book of `loanId`: its lien can only be waived.
+    error CollateralRegistryBookClosed(LoanId loanId);
     /// @notice The seizing loan's terms do not name the loan that seized the asset.
     error CollateralRegistryNotEnforcingLoan(uint256 assetId, LoanId given, LoanId enforcing);
 
@@ -399,6 +410,9 @@ interface ICollateralRegistry {
 
     /// @notice The sale window in seconds and the haircut in basis points.
     function saleRules() external view returns (uint32 window, uint16 haircutBps);
+
+    /// @notice How many assets are seized for the loan and not yet sold or returned.
+    function seizuresOf(LoanId loanId) external view returns (uint256);
 
     /// @notice What failed payments kept for `account`.
     function keptFor(address account) external view returns (uint256);

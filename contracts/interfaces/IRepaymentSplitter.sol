@@ -135,6 +135,7 @@ interface IRepaymentSplitter {
     event ReserveCollected(address indexed platform, uint256 amount);
     event FeesWithdrawn(address indexed payee, address indexed to, uint256 amount);
     event RemainderSwept(LoanId indexed loanId, address indexed reserve, uint256 amount);
+    event CollateralSet(address indexed collateral);
     /// @notice Governance closed the book of written-off loan `loanId`: no more recoveries reach it.
     event BookClosed(LoanId indexed loanId, address indexed by);
     event FeeCapsSet(FeeCaps caps);
@@ -169,6 +170,10 @@ interface IRepaymentSplitter {
     error RepaymentSplitterServicerExpelled(LoanId loanId, address servicer);
     /// @notice The loan is `phase` in the splitter, where this cannot be done.
     error RepaymentSplitterWrongPhase(LoanId loanId, FundingPhase phase);
+    /// @notice The collateral registry is named already, as `collateral`.
+    error RepaymentSplitterCollateralSet(address collateral);
+    /// @notice `seized` assets are in custody for the loan, still to be sold for its lenders: its book stays open.
+    error RepaymentSplitterCollateralInCustody(LoanId loanId, uint256 seized);
     /// @notice Only a WrittenOff loan's book can be closed; the loan is `status`.
     error RepaymentSplitterNotWrittenOff(LoanId loanId, LoanStatus status);
     /// @notice A commitment of `amount` is below the alliance's minimum `minimum`, and does not complete the loan's
@@ -268,9 +273,13 @@ interface IRepaymentSplitter {
     /// contract only, when a policy is written, released or claimed.
     function setCover(LoanId loanId, uint40 coverEnd) external;
 
+    /// @notice Names the collateral registry, once. Governance only.
+    function setCollateral(address collateral) external;
+
     /// @notice Closes the book of a WrittenOff loan once its recovery efforts have ended: it takes no more recoveries,
     /// each lender's next payout settles its position for good, and the rounding remainder then goes to the reserve.
-    /// Governance only.
+    /// Not while collateral of the loan is in custody (it is sold for the lenders first); a lien of a closed loan can
+    /// only be waived. Governance only.
     function closeWrittenOff(LoanId loanId) external;
 
     /// @notice The least a commitment may be, unless it completes a loan's funding. Governance only.

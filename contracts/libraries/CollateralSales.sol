@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-import {IAllianceRegistry, ROLE_CUSTODIAN} from "../interfaces/IAllianceRegistry.sol";
+import {IAllianceRegistry, MemberStatus, ROLE_CUSTODIAN} from "../interfaces/IAllianceRegistry.sol";
 import {
     ILoanRegistry,
     LoanId,
@@ -21,9 +21,19 @@ import {ICollateralRegistry, Lien, LienStatus, SaleProposal} from "../interfaces
 /// registry's events), so that the registry stays within the contract size limit.
 library CollateralSales {
     uint16 internal constant BPS = 10_000;
+    /// @dev Long enough for any lienholder to react, short enough that a seized asset is not held hostage.
+    uint32 internal constant MAX_WINDOW = 90 days;
+
+    /// @notice The alliance's sale rules: the window every lienholder sees a proposal for, and the haircut below the
+    /// appraisal floor a sale may go without a custodian's confirmation (basis points).
+    struct Rules {
+        uint32 window;
+        uint16 haircutBps;
+    }
 
     /// @notice What a disposal needs to know besides storage.
     struct Context {
+        IAllianceRegistry alliance;
         ILoanRegistry loans;
         IRepaymentSplitter splitter;
         ILossWaterfall waterfall;
@@ -31,7 +41,6 @@ library CollateralSales {
         /// @dev The loan whose lien seized the asset; only its servicer sells.
         LoanId enforcing;
         uint256 appraisalValue;
-        uint32 window;
         uint16 haircutBps;
         address seller;
     }
@@ -52,30 +61,105 @@ library CollateralSales {
         uint256 survivorsFirstSecured;
     }
 
-    /// @notice Records the proposed sale of `assetId` (the registry checked the asset, the loan and the caller).
+    /// @notice What a servicer proposes, and what the registry knows of the asset.
+    struct Proposal {
+        uint256 assetId;
+        /// @dev The loan whose lien seized the asset.
+        LoanId enforcer;
+        uint256 price;
+        address buyer;
+        bytes32 buyerRef;
+        bytes32 saleDocHash;
+        uint256 appraisalValue;
+        uint32 window;
+    }
+
+    /// @notice Records the proposed sale of a seized asset by the servicer of the loan of `enforcing`, which seized it
+    /// and is still in loss; it may complete once the current sale window has passed.
     function propose(
         mapping(uint256 assetId => SaleProposal) storage sales,
-        uint256 assetId,
-        LoanId loanId,
-        SaleProposal calldata sale,
-        uint256 appraisalValue,
-        uint32 window
+        ILoanRegistry loans,
+        Proposal calldata proposal,
+        LoanTerms calldata enforcing
     ) external {
-        if (sale.buyerRef == bytes32(0) || sale.saleDocHash == bytes32(0)) {
-            revert ICollateralRegistry.CollateralRegistryInvalidSale(sale.price, sale.buyerRef, sale.saleDocHash);
+        uint256 assetId = proposal.assetId;
+        LoanId loanId = computeLoanId(enforcing);
+        if (LoanId.unwrap(loanId) != LoanId.unwrap(proposal.enforcer)) {
+            revert ICollateralRegistry.CollateralRegistryNotEnforcingLoan(assetId, loanId, proposal.enforcer);
         }
-        sales[assetId] = sale;
+        if (!loans.mayService(enforcing, msg.sender)) {
+            revert ICollateralRegistry.CollateralRegistryNotSeizingPlatform(
+                assetId,
+                msg.sender,
+                loans.servicerOf(enforcing)
+            );
+        }
+        LoanStatus status = loans.loanState(loanId).status;
+        if (status != LoanStatus.Defaulted && status != LoanStatus.WrittenOff) {
+            revert ICollateralRegistry.CollateralRegistryLoanNotDefaulted(loanId, status);
+        }
+        if (
+            proposal.price > type(uint128).max || proposal.buyerRef == bytes32(0) || proposal.saleDocHash == bytes32(0)
+        ) {
+            revert ICollateralRegistry.CollateralRegistryInvalidSale(
+                proposal.price,
+                proposal.buyerRef,
+                proposal.saleDocHash
+            );
+        }
+        uint256 completesAt = block.timestamp + proposal.window;
+        // Fits: the price is checked above; timestamps fit 40 bits until the year 36 812.
+        sales[assetId] = SaleProposal({
+            price: uint128(proposal.price),
+            proposedAt: uint40(block.timestamp),
+            completesAt: uint40(completesAt),
+            buyer: proposal.buyer,
+            proposer: msg.sender,
+            confirmer: address(0),
+            buyerRef: proposal.buyerRef,
+            saleDocHash: proposal.saleDocHash
+        });
         emit ICollateralRegistry.SaleProposed(
             assetId,
             loanId,
-            sale.proposer,
-            sale.price,
-            sale.buyer,
-            sale.buyerRef,
-            sale.saleDocHash,
-            appraisalValue,
-            uint256(sale.proposedAt) + window
+            msg.sender,
+            proposal.price,
+            proposal.buyer,
+            proposal.buyerRef,
+            proposal.saleDocHash,
+            proposal.appraisalValue,
+            completesAt
         );
+    }
+
+    /// @notice Sets the sale rules. Governance only.
+    function setRules(Rules storage rules, IAllianceRegistry alliance, uint32 window, uint16 haircutBps) external {
+        if (!alliance.isGovernance(msg.sender)) revert ICollateralRegistry.CollateralRegistryUnauthorized(msg.sender);
+        if (window > MAX_WINDOW || haircutBps > BPS) {
+            revert ICollateralRegistry.CollateralRegistrySaleRulesOutOfRange(window, haircutBps, MAX_WINDOW);
+        }
+        rules.window = window;
+        rules.haircutBps = haircutBps;
+        emit ICollateralRegistry.SaleRulesSet(window, haircutBps);
+    }
+
+    /// @notice Withdraws the proposed sale of `assetId`. Governance only.
+    function withdraw(
+        mapping(uint256 assetId => SaleProposal) storage sales,
+        IAllianceRegistry alliance,
+        uint256 assetId
+    ) external {
+        if (!alliance.isGovernance(msg.sender)) revert ICollateralRegistry.CollateralRegistryUnauthorized(msg.sender);
+        proposed(sales, assetId);
+        delete sales[assetId];
+        emit ICollateralRegistry.SaleWithdrawn(assetId, msg.sender);
+    }
+
+    /// @notice Refuses `who` when it services any of the loans of `liens`: it has a stake in the asset's appraisal.
+    function requireNoStake(ILoanRegistry loans, LoanTerms[] calldata liens, address who) external view {
+        for (uint256 i; i < liens.length; ++i) {
+            if (loans.mayService(liens[i], who)) revert ICollateralRegistry.CollateralRegistryUnauthorized(who);
+        }
     }
 
     /// @notice Confirms the proposal of hash `expected` as custodian `by`, who must not be its proposer.
@@ -94,7 +178,7 @@ library CollateralSales {
         // A confirmation names the proposal it read, so a proposal replaced meanwhile is not confirmed by it.
         bytes32 actual = proposalHash(sale, assetId);
         if (actual != expected) revert ICollateralRegistry.CollateralRegistryProposalChanged(assetId, expected, actual);
-        sale.confirmed = true;
+        sale.confirmer = by;
         emit ICollateralRegistry.SaleConfirmed(assetId, by, expected);
     }
 
@@ -114,25 +198,24 @@ library CollateralSales {
         uint8[] memory priorities = new uint8[](liens.length);
         p.loanIds = new LoanId[](liens.length);
         uint256 survivorsOwed;
+        bool enforcingNamed;
         for (uint256 i; i < liens.length; ++i) {
             LoanId loanId = computeLoanId(liens[i]);
             Lien storage lien = liensOf[ctx.assetId][loanId];
             if (lien.status != LienStatus.Active && lien.status != LienStatus.Enforcing) {
                 revert ICollateralRegistry.CollateralRegistryWrongLienStatus(ctx.assetId, loanId, lien.status);
             }
+            _requireNamedOnce(p.loanIds, i, loanId, ctx.assetId);
             if (i != 0 && lien.priority < priorities[i - 1]) {
                 revert ICollateralRegistry.CollateralRegistryLiensIncomplete(ctx.assetId, i, liens.length);
             }
-            if (LoanId.unwrap(loanId) == LoanId.unwrap(ctx.enforcing) && !ctx.loans.mayService(liens[i], ctx.seller)) {
-                revert ICollateralRegistry.CollateralRegistryNotSeizingPlatform(
-                    ctx.assetId,
-                    ctx.seller,
-                    ctx.loans.servicerOf(liens[i])
-                );
+            LoanState memory state = ctx.loans.loanState(loanId);
+            if (LoanId.unwrap(loanId) == LoanId.unwrap(ctx.enforcing)) {
+                enforcingNamed = true;
+                _requireSeller(ctx, liens[i], loanId, state.status);
             }
             p.loanIds[i] = loanId;
             priorities[i] = lien.priority;
-            LoanState memory state = ctx.loans.loanState(loanId);
             if (state.status == LoanStatus.Active || state.status == LoanStatus.Late) {
                 // Its borrower still owes it all: paying its lenders now would pay them twice.
                 p.survivors += 1;
@@ -147,10 +230,7 @@ library CollateralSales {
                     p.funded |= 1 << i;
                     if (phase == FundingPhase.Funded) left = ctx.waterfall.recoverable(loanId);
                 } else {
-                    // Off the splitter: the loss recorded at default, less what sales already paid its servicer.
-                    Loss memory loss = ctx.loans.lossOf(loanId);
-                    left = uint256(loss.principal) + loss.interest;
-                    left -= Math.min(left, collectedOffSplitter[loanId]);
+                    left = _leftOffSplitter(collectedOffSplitter, ctx, liens[i], loanId);
                 }
                 takes[i] = Math.min(lien.securedAmount, left);
                 lien.status = LienStatus.Discharged;
@@ -158,12 +238,60 @@ library CollateralSales {
                 lien.status = LienStatus.Released;
             }
         }
+        if (!enforcingNamed) revert ICollateralRegistry.CollateralRegistryLienNamedTwice(ctx.assetId, ctx.enforcing);
         p.sale = settle(sales, ctx, survivorsOwed, p.survivors);
         p.allocated = allocate(p.sale.price, takes, priorities);
         p.surplus = p.sale.price;
         for (uint256 i; i < liens.length; ++i) {
             p.surplus -= p.allocated[i];
         }
+    }
+
+    /// @dev Each lien once: with the asset's lien count, that proves the list complete (a performing lien keeps its
+    /// status, so naming it twice would otherwise hide another lien).
+    function _requireNamedOnce(LoanId[] memory named, uint256 count, LoanId loanId, uint256 assetId) private pure {
+        for (uint256 j; j < count; ++j) {
+            if (LoanId.unwrap(named[j]) == LoanId.unwrap(loanId)) {
+                revert ICollateralRegistry.CollateralRegistryLienNamedTwice(assetId, loanId);
+            }
+        }
+    }
+
+    /// @dev Only the seizing loan's servicer sells, and only while that loan is in loss: a loss made whole meanwhile
+    /// (Recovered) gives the asset back to its owner instead.
+    function _requireSeller(
+        Context calldata ctx,
+        LoanTerms calldata enforcing,
+        LoanId loanId,
+        LoanStatus status
+    ) private view {
+        if (!ctx.loans.mayService(enforcing, ctx.seller)) {
+            revert ICollateralRegistry.CollateralRegistryNotSeizingPlatform(
+                ctx.assetId,
+                ctx.seller,
+                ctx.loans.servicerOf(enforcing)
+            );
+        }
+        if (status != LoanStatus.Defaulted && status != LoanStatus.WrittenOff) {
+            revert ICollateralRegistry.CollateralRegistryLoanNotDefaulted(loanId, status);
+        }
+    }
+
+    /// @dev What a loan off the splitter has left to take from sales: the loss recorded at default, less what sales
+    /// already paid its servicer, which must not be a member the alliance expelled (the share would go to it).
+    function _leftOffSplitter(
+        mapping(LoanId loanId => uint256) storage collectedOffSplitter,
+        Context calldata ctx,
+        LoanTerms calldata terms,
+        LoanId loanId
+    ) private view returns (uint256 left) {
+        address servicer = ctx.loans.servicerOf(terms);
+        if (ctx.alliance.memberOf(servicer).status == MemberStatus.Expelled) {
+            revert ICollateralRegistry.CollateralRegistryServicerExpelled(loanId, servicer);
+        }
+        Loss memory loss = ctx.loans.lossOf(loanId);
+        left = uint256(loss.principal) + loss.interest;
+        left -= Math.min(left, collectedOffSplitter[loanId]);
     }
 
     /// @notice Takes the proposal of `assetId` for completion: its window has passed, its price is at or above the
@@ -177,11 +305,11 @@ library CollateralSales {
     ) private returns (SaleProposal memory sale) {
         uint256 assetId = ctx.assetId;
         sale = proposed(sales, assetId);
-        uint256 completesAt = uint256(sale.proposedAt) + ctx.window;
-        if (block.timestamp < completesAt) {
-            revert ICollateralRegistry.CollateralRegistrySaleWindowOpen(assetId, completesAt, block.timestamp);
+        if (block.timestamp < sale.completesAt) {
+            revert ICollateralRegistry.CollateralRegistrySaleWindowOpen(assetId, sale.completesAt, block.timestamp);
         }
-        if (!sale.confirmed) {
+        // The seller's own confirmation (a successor that is also a custodian, say) counts for nothing.
+        if (sale.confirmer == address(0) || sale.confirmer == ctx.seller) {
             uint256 equity = ctx.appraisalValue > survivorsOwed ? ctx.appraisalValue - survivorsOwed : 0;
             uint256 floor = (equity * (BPS - ctx.haircutBps)) / BPS;
             if (sale.price < floor) {

@@ -61,6 +61,7 @@ export default buildModule("LoanLedger", (m) => {
   m.call(splitter, "setReserve", [reserve]);
   m.call(splitter, "setWaterfall", [waterfall]);
   m.call(splitter, "setInsurance", [insurance]);
+  m.call(splitter, "setCollateral", [collateral]);
   m.call(splitter, "setMinCommitment", [m.getParameter("minCommitment", 0n)]);
   m.call(insurance, "setWaterfall", [waterfall]);
   m.call(reserve, "setWaterfall", [waterfall]);

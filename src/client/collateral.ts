@@ -79,8 +79,11 @@ export interface SaleInfo {
   proposedAt: number;
   /** From when the sale may complete: the lienholders' window ends. */
   completesAt: number;
-  /** A custodian member confirmed it (what a price below the appraisal floor needs). */
-  confirmed: boolean;
+  /**
+   * The custodian member that confirmed it (what a price below the appraisal floor needs); a confirmation by the
+   * account that completes the sale counts for nothing.
+   */
+  confirmer?: Address;
   /** What a custodian confirms. */
   proposalHash: Hash32;
 }
@@ -257,10 +260,7 @@ export class CollateralClient {
 
   /** The sale proposed for the asset, with the hash a custodian confirms; undefined when none is. */
   async sale(assetId: AssetId): Promise<SaleInfo | undefined> {
-    const [s, [window]] = await Promise.all([
-      read(() => this.contract.saleOf(assetId)),
-      read(() => this.contract.saleRules()),
-    ]);
+    const s = await read(() => this.contract.saleOf(assetId));
     if (s.proposedAt === 0n) return undefined;
     return {
       price: s.price,
@@ -269,8 +269,8 @@ export class CollateralClient {
       saleDocHash: toHash32(s.saleDocHash),
       proposer: toAddress(s.proposer),
       proposedAt: Number(s.proposedAt),
-      completesAt: Number(s.proposedAt) + Number(window),
-      confirmed: s.confirmed,
+      completesAt: Number(s.completesAt),
+      confirmer: s.confirmer === ZeroAddress ? undefined : toAddress(s.confirmer),
       proposalHash: toHash32(await read(() => this.contract.saleProposalHash(assetId))),
     };
   }

@@ -202,6 +202,15 @@ const EXPLANATIONS = {
     `the asset with them`,
   CollateralRegistrySaleRulesOutOfRange: (a: Args) =>
     `a sale window of ${a[0]} s and a haircut of ${a[1]} bps: the window is at most ${a[2]} s, the haircut 10000 bps`,
+  CollateralRegistryLienNamedTwice: (a: Args) =>
+    `the liens given for ${asset(a[0])} name ${loan(a[1])} twice or leave the seizing loan out: name every lien once`,
+  CollateralRegistryServicerExpelled: (a: Args) =>
+    `${loan(a[0])} takes from this sale, but its servicer ${a[1]} was expelled: a successor must take the loan over first`,
+  CollateralRegistryBookClosed: (a: Args) =>
+    `governance closed ${loan(a[0])}'s book (its recovery efforts ended): its lien can only be waived`,
+  RepaymentSplitterCollateralSet: (a: Args) => `the splitter's collateral registry is ${a[0]} already`,
+  RepaymentSplitterCollateralInCustody: (a: Args) =>
+    `${a[1]} asset(s) are in custody for ${loan(a[0])}, still to be sold for its lenders: its book stays open`,
   CollateralRegistryNotEnforcingLoan: (a: Args) =>
     `${asset(a[0])} was seized by ${loan(a[2])}, not ${loan(a[1])}: its servicer sells it`,
   CreditInsuranceNotInsurer: (a: Args) => `${a[0]} is not an active insurer member`,

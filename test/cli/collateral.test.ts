@@ -128,9 +128,9 @@ describe("loanledger CLI: collateral", function () {
     expect(cheap.err).to.match(/below the appraisal floor \d+: a custodian member must confirm/);
     const sale = JSON.parse((await run(f, f.outsider, ["collateral", "sale", f.assetId, "--json"])).out) as {
       proposalHash: string;
-      confirmed: boolean;
+      confirmer: string | null;
     };
-    expect(sale.confirmed).to.equal(false);
+    expect(sale.confirmer).to.equal(null);
     const confirmed = await run(f, f.custodian, [
       "collateral",
       "confirm-sale",

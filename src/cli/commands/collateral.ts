@@ -215,7 +215,7 @@ export function planCollateral(p: Parsed, print: Print): Command | undefined {
           `sale document ${sale.saleDocHash}`,
           `proposed by   ${sale.proposer} at ${isoTime(sale.proposedAt)}`,
           `completes     from ${isoTime(sale.completesAt)}`,
-          `confirmed:    ${sale.confirmed ? "yes, by a custodian" : "no"}`,
+          `confirmed:    ${sale.confirmer ? `by custodian ${sale.confirmer}` : "no"}`,
           `proposal:     ${sale.proposalHash}`,
         ].join("\n"),
       );
@@ -278,5 +278,5 @@ export function planCollateral(p: Parsed, print: Print): Command | undefined {
 }
 
 function saleJson(sale: SaleInfo) {
-  return { ...sale, price: sale.price, buyer: sale.buyer ?? null };
+  return { ...sale, buyer: sale.buyer ?? null, confirmer: sale.confirmer ?? null };
 }
