@@ -21,6 +21,26 @@ import { AbiCoder, id as keccakText, keccak256 } from "ethers";
 
 const abi = AbiCoder.defaultAbiCoder();
 
+/** The fact a payout adds to its loan's history (IRepaymentSplitter): its batch of lenders, what it paid and skipped. */
+function payoutFactHash(e: EventRecord): string {
+  const a = e.args;
+  return keccak256(
+    abi.encode(
+      ["bytes32", "bytes32", "uint256", "uint256"],
+      [keccakText("PayoutsPushed"), keccak256(String(a.batch)), BigInt(String(a.paid)), BigInt(String(a.skipped))],
+    ),
+  );
+}
+
+/** The lenders a payout's batch names, 20 bytes each, in order (lower case). */
+function batchLenders(batch: Json | undefined): string[] | undefined {
+  const hex = String(batch ?? "");
+  if (!/^0x([0-9a-fA-F]{40})*$/.test(hex)) return undefined;
+  const lenders: string[] = [];
+  for (let i = 2; i < hex.length; i += 40) lenders.push("0x" + hex.slice(i, i + 40).toLowerCase());
+  return lenders;
+}
+
 /**
  * The fact hashes the money events of a transaction stand for, as the splitter and the loss waterfall write them into a
  * loan's history (IRepaymentSplitter, ILossWaterfall): the funding configuration, each recovery received, a settlement,
@@ -45,6 +65,8 @@ function moneyFactHashes(events: readonly EventRecord[]): Set<string> {
       hashes.add(
         keccak256(abi.encode(["bytes32", "address", "uint256"], [keccakText("RecoveryReceived"), a.from, n("amount")])),
       );
+    } else if (e.event === "PayoutsPushed") {
+      hashes.add(payoutFactHash(e));
     } else if (e.event === "LossSettled") {
       const parts = [n("loss"), n("recoveredBefore"), n("insurerBore"), n("reserveBore"), n("lendersBore")];
       hashes.add(keccak256(abi.encode(Array(5).fill("uint256"), parts)));
@@ -67,6 +89,7 @@ export type CheckKind =
   | "document"
   | "payout"
   | "compensation"
+  | "position"
   | "fact";
 
 /** Every check the verifier runs, with what it establishes (the report lists them). */
@@ -82,7 +105,14 @@ export const CHECKS: Record<CheckKind, string> = {
   document: "every document version's hash matches a file in the documents folder (when one is given)",
   payout: "no loan's lenders were paid more than came in for them",
   compensation: "every loss settlement paid the insurer's and the reserve's parts it states",
-  fact: "every fact the splitter or the loss waterfall added to a history is the hash of an event of its transaction",
+  position:
+    "every lender's position is replayed from the splitter's events (commitments, share transfers, payouts, claims, " +
+    "refunds): commitments add up to what was disbursed or refunded, a share transfer moves shares the seller holds, " +
+    "each lender a payout names and each claim gets exactly what its replayed position was owed, and a remainder is " +
+    "swept only once every position is settled",
+  fact:
+    "every fact the splitter or the loss waterfall added to a history is the hash of an event of its transaction " +
+    "(a payout's fact names its lenders), and every payout that moved money has its fact",
 };
 
 /** Something that does not hold, with the loan and entry it is about. */
@@ -292,9 +322,33 @@ interface LoanState {
   pendingSplit?: { record: EventRecord; lenders: bigint };
   /** The money events of the loan's current transaction, for checks across one transaction's events. */
   tx: EventRecord[];
+  /** Fact hashes the splitter added to the history in the loan's current transaction. */
+  txFacts: Set<string>;
   lendersIn: bigint;
   paidOut: bigint;
+  /** The lenders' positions, replayed from the splitter's events (allocated for loans funded through it). */
+  book?: LenderBook;
 }
+
+/** A lender's position, as the splitter keeps it: owed `lendersIn * shares / committed - debt`, never below zero. */
+interface LenderPosition {
+  shares: bigint;
+  debt: bigint;
+}
+
+/** A loan's lenders as the splitter's events tell them, replayed the way the splitter books them. */
+interface LenderBook {
+  committed: bigint;
+  positions: Map<string, LenderPosition>;
+  /** A remainder swept in the current transaction, judged once its payouts and claims have been replayed. */
+  sweep?: EventRecord;
+}
+
+/** Statuses in which the splitter's positions are final: a payout or claim settles them for good. */
+const CLOSING: ReadonlySet<LoanStatus> = new Set([LoanStatus.Cancelled, LoanStatus.Repaid, LoanStatus.Recovered]);
+
+const isOpen = (p: LenderPosition) => p.shares !== 0n || p.debt !== 0n;
+const lower = (v: Json | undefined) => String(v ?? "").toLowerCase();
 
 /** What the checker needs to know about the export beyond its records, once they have all been seen. */
 export interface LedgerFacts {
@@ -349,6 +403,7 @@ export class LedgerChecker {
         head: GENESIS_HEAD,
         status: LoanStatus.None,
         tx: [],
+        txFacts: new Set(),
         lendersIn: 0n,
         paidOut: 0n,
       };
@@ -420,6 +475,7 @@ export class LedgerChecker {
     ) {
       // The splitter's and the waterfall's facts summarise their own events of the same transaction: recompute them.
       const events = state.tx.filter((e) => e.transactionHash === record.transactionHash);
+      if (events.length) state.txFacts.add(fact.factHash.toLowerCase());
       if (!moneyFactHashes(events).has(fact.factHash.toLowerCase())) {
         found({
           check: "fact",
@@ -551,9 +607,150 @@ export class LedgerChecker {
         state.paidOut += big(a.paid);
         break;
       case "Claimed":
-      case "RemainderSwept":
         state.paidOut += big(a.amount);
         break;
+    }
+    if (record.contract === "RepaymentSplitter") this.replayPosition(loanId, state, record);
+  }
+
+  /**
+   * Replays the lenders' positions through one splitter event, the way the splitter books them, and names every
+   * address or amount that the replay contradicts.
+   */
+  private replayPosition(loanId: string, state: LoanState, record: EventRecord): void {
+    const a = record.args;
+    const found = (message: string) => this.found(loanId, state, { check: "position", ...where(record), message });
+    const book: LenderBook = (state.book ??= { committed: 0n, positions: new Map<string, LenderPosition>() });
+    const positionOf = (lender: string) => {
+      let position = book.positions.get(lender);
+      if (!position) book.positions.set(lender, (position = { shares: 0n, debt: 0n }));
+      return position;
+    };
+    const owed = (p: LenderPosition) => {
+      if (book.committed === 0n) return 0n;
+      const value = (state.lendersIn * p.shares) / book.committed - p.debt;
+      return value > 0n ? value : 0n;
+    };
+    const closing = CLOSING.has(state.status);
+    /** Marks `amount` paid to `p`, as the splitter's `_settle` does. */
+    const settle = (p: LenderPosition, amount: bigint) => {
+      if (closing) {
+        p.shares = 0n;
+        p.debt = 0n;
+      } else p.debt += amount;
+    };
+    switch (record.event) {
+      case "Committed": {
+        const amount = big(a.amount);
+        book.committed += amount;
+        positionOf(lower(a.lender)).shares += amount;
+        if (big(a.committed) !== book.committed) {
+          found(
+            `${a.lender} committed ${amount}, which brings the commitments to ${book.committed}, not the ${big(a.committed)} the event states`,
+          );
+        }
+        break;
+      }
+      case "Disbursed":
+      case "FundingCancelled": {
+        const stated = big(record.event === "Disbursed" ? a.amount : a.committed);
+        if (stated !== book.committed) {
+          found(`${record.event} states ${stated}, but the lenders' commitments add up to ${book.committed}`);
+        }
+        break;
+      }
+      case "ShareTransferred": {
+        const shares = big(a.shares);
+        const seller = positionOf(lower(a.from));
+        if (seller.shares < shares || book.committed === 0n) {
+          found(`${a.from} moved ${shares} shares to ${a.to}, but holds ${seller.shares}`);
+          break;
+        }
+        // The accrued payouts stay with the seller: its debt drops by their value rounded down, the buyer's grows by
+        // it rounded up (IRepaymentSplitter's transferShare).
+        const product = state.lendersIn * shares;
+        const down = product / book.committed;
+        const up = down + (product % book.committed === 0n ? 0n : 1n);
+        seller.shares -= shares;
+        seller.debt -= down;
+        const buyer = positionOf(lower(a.to));
+        buyer.shares += shares;
+        buyer.debt += up;
+        break;
+      }
+      case "Claimed": {
+        const lender = lower(a.lender);
+        const position = positionOf(lender);
+        const due = owed(position);
+        if (due !== big(a.amount)) {
+          found(`${a.lender} claimed ${big(a.amount)}, but its replayed position was owed ${due}`);
+        }
+        settle(position, due);
+        break;
+      }
+      case "PayoutsPushed":
+        this.replayPayout(record, state, book, { positionOf, owed, settle, closing, found });
+        break;
+      case "RemainderSwept":
+        // Swept inside a payout or claim, before that call's own event: judged once the transaction has been replayed.
+        book.sweep = record;
+        break;
+    }
+  }
+
+  /** A pushed payout: each lender of its batch gets what its replayed position was owed, unless its transfer failed. */
+  private replayPayout(
+    record: EventRecord,
+    state: LoanState,
+    book: LenderBook,
+    r: {
+      positionOf(lender: string): LenderPosition;
+      owed(p: LenderPosition): bigint;
+      settle(p: LenderPosition, amount: bigint): void;
+      closing: boolean;
+      found(message: string): void;
+    },
+  ): void {
+    const a = record.args;
+    const lenders = batchLenders(a.batch);
+    if (!lenders) {
+      r.found(`the payout's batch ${JSON.stringify(a.batch)} is not a list of 20-byte addresses`);
+      return;
+    }
+    if (BigInt(lenders.length) !== big(a.lenders)) {
+      r.found(`the payout says it named ${big(a.lenders)} lenders, but its batch names ${lenders.length}`);
+    }
+    // The transfers that failed, in the order the payout met them (each left its position as it was).
+    const skips = state.tx.filter((e) => e.event === "PayoutSkipped");
+    let next = 0;
+    let paid = 0n;
+    const got: string[] = [];
+    for (const lender of lenders) {
+      const position = r.positionOf(lender);
+      const due = r.owed(position);
+      if (due === 0n && !(r.closing && isOpen(position))) continue;
+      const skip = skips[next];
+      if (skip && lower(skip.args.lender) === lender) {
+        next += 1;
+        if (big(skip.args.amount) !== due) {
+          r.found(`the payout to ${lender} that failed states ${big(skip.args.amount)}, but it was owed ${due}`);
+        }
+        continue;
+      }
+      r.settle(position, due);
+      paid += due;
+      got.push(`${lender} ${due}`);
+    }
+    if (next !== skips.length || BigInt(next) !== big(a.skipped)) {
+      r.found(
+        `the payout skipped ${big(a.skipped)} lenders, but ${skips.length} failed transfers are recorded and ${next} of them match lenders of its batch`,
+      );
+    }
+    if (paid !== big(a.paid)) {
+      r.found(
+        `the payout paid ${big(a.paid)}, but the lenders its batch names were owed ${paid} by their replayed positions` +
+          (got.length ? ` (${got.join(", ")})` : ""),
+      );
     }
   }
 
@@ -591,7 +788,36 @@ export class LedgerChecker {
   /** Checks across the money events of one transaction of a loan: a loss settlement paid what it states. */
   private closeTransaction(loanId: string, state: LoanState): void {
     const tx = state.tx;
+    const facts = state.txFacts;
     state.tx = [];
+    state.txFacts = new Set();
+    for (const pushed of tx) {
+      // A payout that paid anyone is a fact of the loan's history (IRepaymentSplitter): one without it was not proven.
+      if (pushed.event !== "PayoutsPushed" || big(pushed.args.paid) === 0n) continue;
+      if (this.options.writers?.splitter && !facts.has(payoutFactHash(pushed).toLowerCase())) {
+        this.found(loanId, state, {
+          check: "fact",
+          ...where(pushed),
+          message: `the payout of ${big(pushed.args.paid)} has no fact in the loan's history in its transaction`,
+        });
+      }
+    }
+    const sweep = state.book?.sweep;
+    if (sweep && state.book) {
+      state.book.sweep = undefined;
+      const left = state.lendersIn - state.paidOut;
+      const open = [...state.book.positions].filter(([, p]) => isOpen(p)).map(([lender]) => lender);
+      if (big(sweep.args.amount) !== left || open.length) {
+        this.found(loanId, state, {
+          check: "position",
+          ...where(sweep),
+          message:
+            `a remainder of ${big(sweep.args.amount)} was swept, but ${left} was left for the lenders` +
+            (open.length ? ` and ${open.join(", ")} still held a position` : ""),
+        });
+      }
+      state.paidOut += big(sweep.args.amount);
+    }
     const settled = tx.find((r) => r.event === "LossSettled");
     if (!settled) return;
     const claim = tx.find((r) => r.event === "ClaimPaid");
