@@ -78,6 +78,92 @@ function moneyFactHashes(events: readonly EventRecord[]): Set<string> {
   return hashes;
 }
 
+/** `CollateralFact` in ICollateralRegistry: the tag of each fact the collateral registry adds to a loan's history. */
+const COLLATERAL_FACT = { Pledged: 0, Released: 1, Seized: 2, Disposed: 3, Revalued: 4, Returned: 5 } as const;
+
+/** The loan a record names, in the checker's form, when it names one. */
+function loanOf(record: EventRecord): string | undefined {
+  const raw = record.args.loanId;
+  return raw === undefined ? undefined : formatLoanId(toLoanId(String(raw)));
+}
+
+/**
+ * The fact `event` (a collateral registry event) stands for in the history of `loanId`, as ICollateralRegistry writes
+ * it, or undefined when it stands for none there. A revaluation stands for a fact in the history of every loan with a
+ * lien on the asset, a disposal for one in each lien's loan, with the part of the proceeds allocated to that loan (its
+ * DisposalAllocated of the same transaction, or nothing).
+ */
+function collateralFactOf(event: EventRecord, tx: readonly EventRecord[], loanId: string): string | undefined {
+  const a = event.args;
+  // The registry's other events (ERC-721 transfers, kept payments) stand for no fact.
+  if (a.assetId === undefined) return undefined;
+  const asset = BigInt(String(a.assetId));
+  const tagged = (kind: number) => keccak256(abi.encode(["uint8", "uint256"], [kind, asset]));
+  const names = loanOf(event) === loanId;
+  switch (event.event) {
+    case "CollateralPledged":
+      return names
+        ? keccak256(
+            abi.encode(
+              ["uint8", "uint256", "uint256", "uint8"],
+              [COLLATERAL_FACT.Pledged, asset, big(a.securedAmount), big(a.priority)],
+            ),
+          )
+        : undefined;
+    case "LienReleased":
+      return names ? tagged(COLLATERAL_FACT.Released) : undefined;
+    case "CollateralSeized":
+      return names ? tagged(COLLATERAL_FACT.Seized) : undefined;
+    case "SeizedAssetReturned":
+      return names ? tagged(COLLATERAL_FACT.Returned) : undefined;
+    case "CollateralRevalued":
+      return keccak256(
+        abi.encode(
+          ["uint8", "uint256", "uint256", "bytes32"],
+          [COLLATERAL_FACT.Revalued, asset, big(a.appraisalValue), String(a.appraisalDocHash)],
+        ),
+      );
+    case "CollateralDisposed": {
+      const allocation = tx.find(
+        (e) => e.event === "DisposalAllocated" && big(e.args.assetId) === asset && loanOf(e) === loanId,
+      );
+      return keccak256(
+        abi.encode(
+          ["uint8", "uint256", "uint256", "uint256", "bytes32", "bytes32"],
+          [
+            COLLATERAL_FACT.Disposed,
+            asset,
+            big(a.proceeds),
+            big(allocation?.args.amount),
+            String(a.buyerRef),
+            String(a.saleDocHash),
+          ],
+        ),
+      );
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** What `compute` gives, or undefined where a forged record cannot even be encoded (the finding names it then). */
+function factOrNothing(compute: () => string | undefined): string | undefined {
+  try {
+    return compute();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The collateral events that must each have a fact in the history of the loan they name. */
+const COLLATERAL_EVENTS_WITH_FACTS = new Set([
+  "CollateralPledged",
+  "LienReleased",
+  "CollateralSeized",
+  "SeizedAssetReturned",
+  "DisposalAllocated",
+]);
+
 export type CheckKind =
   | "manifest"
   | "terms"
@@ -90,6 +176,7 @@ export type CheckKind =
   | "payout"
   | "compensation"
   | "position"
+  | "collateral"
   | "fact";
 
 /** Every check the verifier runs, with what it establishes (the report lists them). */
@@ -110,6 +197,10 @@ export const CHECKS: Record<CheckKind, string> = {
     "refunds): commitments add up to what was disbursed or refunded, a share transfer moves shares the seller holds, " +
     "each lender a payout names and each claim gets exactly what its replayed position was owed, and a remainder is " +
     "swept only once every position is settled",
+  collateral:
+    "every fact the collateral registry added to a history is the hash of one of its events of that transaction (a " +
+    "pledge, release, seizure, return, revaluation, or a disposal with the loan's allocation), and every collateral " +
+    "event about a loan has its fact",
   fact:
     "every fact the splitter or the loss waterfall added to a history is the hash of an event of its transaction " +
     "(a payout's fact names its lenders), and every payout that moved money has its fact",
@@ -368,8 +459,8 @@ export interface CheckOptions {
   /** keccak256 of every file of the documents folder. */
   documents?: { hashes: ReadonlySet<string>; folder: string };
   now?: Date;
-  /** The splitter's and the loss waterfall's addresses, to check the facts they add to histories. */
-  writers?: { splitter?: string; waterfall?: string };
+  /** The splitter's, the loss waterfall's and the collateral registry's addresses, to check the facts they add. */
+  writers?: { splitter?: string; waterfall?: string; collateral?: string };
 }
 
 /**
@@ -382,6 +473,8 @@ export class LedgerChecker {
   private readonly loans = new Map<string, LoanState>();
   private readonly platforms: Record<string, PlatformSummary> = {};
   private entries = 0;
+  /** The collateral registry's events of the transaction being read, and the facts found for them ("loan|fact"). */
+  private assetTx?: { hash: string; events: EventRecord[]; facts: Set<string> };
 
   constructor(private readonly options: CheckOptions = {}) {}
 
@@ -485,6 +578,20 @@ export class LedgerChecker {
         });
       }
     }
+    if (fact.kind === "External" && writers?.collateral && source === writers.collateral.toLowerCase()) {
+      const tx = this.assetTx?.hash === record.transactionHash ? this.assetTx : undefined;
+      const hash = fact.factHash.toLowerCase();
+      if (tx?.events.some((e) => factOrNothing(() => collateralFactOf(e, tx.events, loanId)) === hash)) {
+        tx.facts.add(`${loanId}|${hash}`);
+      } else {
+        found({
+          check: "collateral",
+          entry,
+          ...where(record),
+          message: `entry ${entry}: the fact ${fact.factHash} of the collateral registry is the hash of none of its events in that transaction`,
+        });
+      }
+    }
     if (fact.kind === "Anchored") {
       state.anchored = true;
       state.status = LoanStatus.Funding;
@@ -556,6 +663,39 @@ export class LedgerChecker {
           message: `document version ${version} (${hash}) matches no file in ${documents.folder}`,
         });
       }
+    }
+  }
+
+  /** One collateral registry event (assets.jsonl), in chain order: kept until its transaction's facts are judged. */
+  asset(record: EventRecord): void {
+    if (this.assetTx?.hash !== record.transactionHash) {
+      this.closeAssetTransaction();
+      this.assetTx = { hash: record.transactionHash, events: [], facts: new Set() };
+    }
+    this.assetTx!.events.push(record);
+  }
+
+  /** Every collateral event of the transaction read last that concerns a loan must have its fact in that history. */
+  private closeAssetTransaction(): void {
+    const tx = this.assetTx;
+    this.assetTx = undefined;
+    if (!tx || !this.options.writers?.collateral) return;
+    for (const event of tx.events) {
+      const loanId = loanOf(event);
+      if (!loanId || !COLLATERAL_EVENTS_WITH_FACTS.has(event.event)) continue;
+      if (this.options.loanId && loanId !== this.options.loanId) continue;
+      const stands =
+        event.event === "DisposalAllocated"
+          ? tx.events.find((e) => e.event === "CollateralDisposed" && big(e.args.assetId) === big(event.args.assetId))
+          : event;
+      const hash = stands && factOrNothing(() => collateralFactOf(stands, tx.events, loanId));
+      if (hash && tx.facts.has(`${loanId}|${hash}`)) continue;
+      const state = this.loans.get(loanId) ?? this.stateOf(loanId, "unknown");
+      this.found(loanId, state, {
+        check: "collateral",
+        ...where(event),
+        message: `${event.event} of asset ${String(event.args.assetId)} has no fact in the loan's history in its transaction`,
+      });
     }
   }
 
@@ -838,6 +978,7 @@ export class LedgerChecker {
    */
   finish(facts: LedgerFacts, proof?: ChainProof): AuditReport {
     const { options } = this;
+    this.closeAssetTransaction();
     const findings: Finding[] = [];
     checkManifest(facts, findings);
     const proofHolds = proof ? checkProofBlock(facts, proof, findings) : false;
@@ -919,17 +1060,52 @@ export class LedgerChecker {
   }
 }
 
-/** Loan and money records of an export, merged into chain order (each list is in chain order already). */
+/** A record of the export with the file it comes from: what the checker takes, in chain order. */
+export type CheckedRecord = { loan: LoanRecord } | { money: EventRecord } | { asset: EventRecord };
+
+/** Hands `item` to the checker method for its file. */
+export function checkRecord(checker: LedgerChecker, item: CheckedRecord): void {
+  if ("loan" in item) checker.loan(item.loan);
+  else if ("money" in item) checker.money(item.money);
+  else checker.asset(item.asset);
+}
+
+/** The position of a checked record on chain. */
+export const positionOfRecord = (item: CheckedRecord): Position =>
+  "loan" in item ? item.loan : "money" in item ? item.money : item.asset;
+
+/** Loan, money and collateral records of an export, merged into chain order (each list is in chain order already). */
 export function* inChainOrder(
   loans: readonly LoanRecord[],
   money: readonly EventRecord[],
-): Generator<{ loan: LoanRecord } | { money: EventRecord }> {
-  let i = 0;
-  let j = 0;
-  while (i < loans.length || j < money.length) {
-    if (j >= money.length || (i < loans.length && byChainOrder(loans[i], money[j]) <= 0)) yield { loan: loans[i++] };
-    else yield { money: money[j++] };
+  assets: readonly EventRecord[] = [],
+): Generator<CheckedRecord> {
+  const lists: CheckedRecord[][] = [
+    loans.map((loan) => ({ loan })),
+    money.map((money) => ({ money })),
+    assets.map((asset) => ({ asset })),
+  ];
+  const at = [0, 0, 0];
+  for (;;) {
+    let next = -1;
+    for (let k = 0; k < lists.length; k += 1) {
+      if (at[k] >= lists[k].length) continue;
+      if (next < 0 || byChainOrder(positionOfRecord(lists[k][at[k]]), positionOfRecord(lists[next][at[next]])) < 0) {
+        next = k;
+      }
+    }
+    if (next < 0) return;
+    yield lists[next][at[next]++];
   }
+}
+
+/** The contracts whose facts the checker recomputes, from an export's list of contracts. */
+export function writersOf(contracts: Record<string, string> | undefined): NonNullable<CheckOptions["writers"]> {
+  return {
+    splitter: contracts?.RepaymentSplitter,
+    waterfall: contracts?.LossWaterfall,
+    collateral: contracts?.CollateralRegistry,
+  };
 }
 
 /**
@@ -938,11 +1114,7 @@ export function* inChainOrder(
  * and list of loans are checked against it.
  */
 export function checkLedger(ledger: LedgerExport, options: CheckOptions & { proof?: ChainProof } = {}): AuditReport {
-  const writers = { splitter: ledger.contracts?.RepaymentSplitter, waterfall: ledger.contracts?.LossWaterfall };
-  const checker = new LedgerChecker({ writers, ...options });
-  for (const item of inChainOrder(ledger.loans, ledger.money)) {
-    if ("loan" in item) checker.loan(item.loan);
-    else checker.money(item.money);
-  }
+  const checker = new LedgerChecker({ writers: writersOf(ledger.contracts), ...options });
+  for (const item of inChainOrder(ledger.loans, ledger.money, ledger.assets)) checkRecord(checker, item);
   return checker.finish(ledger, options.proof);
 }

@@ -6,7 +6,15 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { keccak256, ZeroHash, type Provider } from "ethers";
 import { LoanRegistry__factory, type LoanRegistry } from "../../typechain-types/index.js";
-import { checkLedger, LedgerChecker, type AuditReport, type ChainProof } from "./audit-check.js";
+import {
+  checkLedger,
+  checkRecord,
+  LedgerChecker,
+  writersOf,
+  type AuditReport,
+  type ChainProof,
+  type CheckedRecord,
+} from "./audit-check.js";
 import {
   byChainOrder,
   openExport,
@@ -16,6 +24,7 @@ import {
   type LedgerExport,
   type LedgerHeader,
   type LoanRecord,
+  type Position,
   type Progress,
 } from "./audit-export.js";
 import { InputError } from "./errors.js";
@@ -165,21 +174,27 @@ async function headsFromEvents(
   return heads;
 }
 
-/** Loan and money records merged into chain order, each stream being in chain order already. */
+/** Loan, money and collateral records merged into chain order, each stream being in chain order already. */
 async function* mergedInChainOrder(
   loans: AsyncIterator<LoanRecord>,
   money: AsyncIterator<EventRecord>,
-): AsyncGenerator<{ loan: LoanRecord } | { money: EventRecord }> {
-  let a = await loans.next();
-  let b = await money.next();
-  while (!a.done || !b.done) {
-    if (b.done || (!a.done && byChainOrder(a.value, b.value) <= 0)) {
-      yield { loan: a.value as LoanRecord };
-      a = await loans.next();
-    } else {
-      yield { money: b.value };
-      b = await money.next();
+  assets: AsyncIterator<EventRecord>,
+): AsyncGenerator<CheckedRecord> {
+  const streams: [AsyncIterator<LoanRecord | EventRecord>, (r: LoanRecord & EventRecord) => CheckedRecord][] = [
+    [loans, (loan) => ({ loan })],
+    [money, (money) => ({ money })],
+    [assets, (asset) => ({ asset })],
+  ];
+  const heads = await Promise.all(streams.map(([stream]) => stream.next()));
+  for (;;) {
+    let next = -1;
+    for (let k = 0; k < heads.length; k += 1) {
+      if (heads[k].done) continue;
+      if (next < 0 || byChainOrder(heads[k].value as Position, heads[next].value as Position) < 0) next = k;
     }
+    if (next < 0) return;
+    yield streams[next][1](heads[next].value as LoanRecord & EventRecord);
+    heads[next] = await streams[next][0].next();
   }
 }
 
@@ -194,19 +209,16 @@ export async function verifyExport(
 ): Promise<AuditReport> {
   const opened = await openExport(dir);
   const documents = await documentsOf(options.docsDir);
-  const contracts = opened.facts.contracts;
   const checker = new LedgerChecker({
     loanId: options.loanId,
     documents,
-    writers: { splitter: contracts?.RepaymentSplitter, waterfall: contracts?.LossWaterfall },
+    writers: writersOf(opened.facts.contracts),
   });
   let records = 0;
-  for await (const item of mergedInChainOrder(opened.loans(), opened.money())) {
-    if ("loan" in item) checker.loan(item.loan);
-    else checker.money(item.money);
+  for await (const item of mergedInChainOrder(opened.loans(), opened.money(), opened.assets())) {
+    checkRecord(checker, item);
     if (++records % 100_000 === 0) options.progress?.(records, 0, "records verified");
   }
-  for await (const _ of opened.assets());
   for await (const _ of opened.members());
   const proof = options.provider
     ? await proveExport(opened.facts, options.provider, {
@@ -227,13 +239,18 @@ export async function verifyChain(
   const checker = new LedgerChecker({
     loanId: options.loanId,
     documents,
-    writers: { splitter: String(sources.splitter.target), waterfall: String(sources.waterfall.target) },
+    writers: {
+      splitter: String(sources.splitter.target),
+      waterfall: String(sources.waterfall.target),
+      collateral: String(sources.collateral.target),
+    },
   });
   const header = await readLedger(
     sources,
     {
       loan: (record) => checker.loan(record),
-      event: (kind, record) => (kind === "money" ? checker.money(record) : undefined),
+      event: (kind, record) =>
+        kind === "money" ? checker.money(record) : kind === "assets" ? checker.asset(record) : undefined,
     },
     options.fromBlock ?? 0,
     options.progress,
