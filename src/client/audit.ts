@@ -35,6 +35,7 @@ import { HISTORY_EVENTS } from "./loans.js";
 export * from "./audit-export.js";
 export * from "./audit-check.js";
 export * from "./audit-report.js";
+export * from "./audit-attest.js";
 
 /** keccak256 of every file under `dir`: the document index a loan's document hashes are looked up in. */
 async function documentIndex(dir: string): Promise<Set<string>> {
