@@ -241,6 +241,11 @@ export interface ChainProof {
   heads: Record<string, string>;
   /** Every loan anchored on chain up to that block (undefined when only some loans are verified). */
   anchored?: string[];
+  /**
+   * For each loan funded through the splitter, its lenders in order of arrival and each one's position (shares, debt)
+   * at that block; undefined when the node keeps no state that old.
+   */
+  lenders?: Record<string, { lenders: string[]; positions: Record<string, { shares: string; debt: string }> }>;
 }
 
 /** Which heads the histories were checked against, and whether a chain vouched for them. */
@@ -269,6 +274,11 @@ export interface AuditReport {
   entries: number;
   platforms: Record<string, PlatformSummary>;
   heads: HeadsStatement;
+  /**
+   * Whether the lenders' positions replayed from the export were compared with the splitter's at the export's block
+   * ("chain", for `loans` loans), or rest on the export's events alone ("export").
+   */
+  positions: { source: "chain" | "export"; loans: number };
   /** The checks run, by name, with what each establishes. */
   checks: Partial<Record<CheckKind, string>>;
   findings: Finding[];
@@ -431,6 +441,8 @@ interface LenderPosition {
 interface LenderBook {
   committed: bigint;
   positions: Map<string, LenderPosition>;
+  /** Every account that ever took shares, in order of arrival, as the splitter lists them (`lendersOf`). */
+  listed: string[];
   /** A remainder swept in the current transaction, judged once its payouts and claims have been replayed. */
   sweep?: EventRecord;
 }
@@ -477,6 +489,42 @@ export class LedgerChecker {
   private assetTx?: { hash: string; events: EventRecord[]; facts: Set<string> };
 
   constructor(private readonly options: CheckOptions = {}) {}
+
+  /** The loans whose lenders' positions were replayed (those funded through the splitter). */
+  bookedLoans(): string[] {
+    return [...this.loans].filter(([, state]) => state.book).map(([loanId]) => loanId);
+  }
+
+  /** The replayed lenders and positions of each booked loan against the splitter's at the proof's block. */
+  private compareLenders(proof: ChainProof): void {
+    const chain = proof.lenders!;
+    for (const [loanId, state] of this.loans) {
+      if (this.options.loanId && loanId !== this.options.loanId) continue;
+      const onChain = chain[loanId];
+      const book = state.book;
+      if (!onChain || (!book && onChain.lenders.length === 0)) continue;
+      const found = (message: string) => this.found(loanId, state, { check: "position", message });
+      const listed = book?.listed ?? [];
+      const theirs = onChain.lenders.map((l) => l.toLowerCase());
+      if (theirs.join() !== listed.join()) {
+        found(
+          `at block ${proof.block.number} the splitter lists the lenders ${theirs.join(", ") || "(none)"}, but the export's ` +
+            `events give ${listed.join(", ") || "(none)"}: a lender was renamed, left out or invented`,
+        );
+        continue;
+      }
+      for (const lender of theirs) {
+        const mine = book!.positions.get(lender) ?? { shares: 0n, debt: 0n };
+        const stated = onChain.positions[lender];
+        if (!stated || BigInt(stated.shares) !== mine.shares || BigInt(stated.debt) !== mine.debt) {
+          found(
+            `at block ${proof.block.number} ${lender} holds ${stated?.shares ?? "?"} shares with debt ${stated?.debt ?? "?"}, ` +
+              `but the export's events give ${mine.shares} and ${mine.debt}`,
+          );
+        }
+      }
+    }
+  }
 
   /** The loans seen so far, in the order of their first record. */
   loanIds(): string[] {
@@ -760,11 +808,18 @@ export class LedgerChecker {
   private replayPosition(loanId: string, state: LoanState, record: EventRecord): void {
     const a = record.args;
     const found = (message: string) => this.found(loanId, state, { check: "position", ...where(record), message });
-    const book: LenderBook = (state.book ??= { committed: 0n, positions: new Map<string, LenderPosition>() });
+    const book: LenderBook = (state.book ??= {
+      committed: 0n,
+      positions: new Map<string, LenderPosition>(),
+      listed: [],
+    });
     const positionOf = (lender: string) => {
       let position = book.positions.get(lender);
       if (!position) book.positions.set(lender, (position = { shares: 0n, debt: 0n }));
       return position;
+    };
+    const list = (lender: string) => {
+      if (!book.listed.includes(lender)) book.listed.push(lender);
     };
     const owed = (p: LenderPosition) => {
       if (book.committed === 0n) return 0n;
@@ -784,6 +839,7 @@ export class LedgerChecker {
         const amount = big(a.amount);
         book.committed += amount;
         positionOf(lower(a.lender)).shares += amount;
+        list(lower(a.lender));
         if (big(a.committed) !== book.committed) {
           found(
             `${a.lender} committed ${amount}, which brings the commitments to ${book.committed}, not the ${big(a.committed)} the event states`,
@@ -816,6 +872,7 @@ export class LedgerChecker {
         const buyer = positionOf(lower(a.to));
         buyer.shares += shares;
         buyer.debt += up;
+        list(lower(a.to));
         break;
       }
       case "Claimed": {
@@ -1004,6 +1061,8 @@ export class LedgerChecker {
     }
     // Findings about whole files and the chain come first, then those of each loan's entries, then the rest.
     this.findings.unshift(...findings);
+    const positionsProven = Boolean(proof?.lenders && proofHolds);
+    if (positionsProven) this.compareLenders(proof!);
     if (options.loanId && !this.loans.has(options.loanId)) {
       throw new InputError(`loan ${options.loanId} is not in the ledger`);
     }
@@ -1053,6 +1112,10 @@ export class LedgerChecker {
       entries: this.entries,
       platforms: this.platforms,
       heads,
+      positions: {
+        source: positionsProven ? "chain" : "export",
+        loans: positionsProven ? Object.keys(proof!.lenders!).length : 0,
+      },
       checks,
       findings: this.findings,
       ok: this.findings.length === 0,

@@ -5,7 +5,12 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { keccak256, ZeroHash, type Provider } from "ethers";
-import { LoanRegistry__factory, type LoanRegistry } from "../../typechain-types/index.js";
+import {
+  LoanRegistry__factory,
+  RepaymentSplitter__factory,
+  type LoanRegistry,
+  type RepaymentSplitter,
+} from "../../typechain-types/index.js";
 import {
   checkLedger,
   checkRecord,
@@ -85,9 +90,18 @@ export async function verifyLedger(
  * Any node of the network can prove an export, long after it was taken, as long as it serves that block's state.
  */
 export async function proveExport(
-  exported: Pick<LedgerExport, "block" | "contracts" | "fromBlock" | "heads"> & { loans?: LoanRecord[] },
+  exported: Pick<LedgerExport, "block" | "contracts" | "fromBlock" | "heads"> & {
+    loans?: LoanRecord[];
+    money?: EventRecord[];
+  },
   provider: Provider,
-  options: LedgerReadOptions & { loanId?: string; ids?: readonly string[]; progress?: Progress } = {},
+  options: LedgerReadOptions & {
+    loanId?: string;
+    ids?: readonly string[];
+    /** The loans whose lenders' positions to read (by default those the export's money events open for funding). */
+    lenderLoans?: readonly string[];
+    progress?: Progress;
+  } = {},
 ): Promise<ChainProof> {
   const block = exported.block;
   const registryAddress = exported.contracts?.LoanRegistry;
@@ -123,7 +137,52 @@ export async function proveExport(
     const logs = await reader.logs({ address: registryAddress, topics: [topic] });
     anchored = logs.map((log) => formatLoanId(toLoanId(BigInt(log.topics[1]))));
   }
-  return { chainId: chainId.toString(), block: reader.block, registry: registryAddress, method, heads, anchored };
+  const funded =
+    options.lenderLoans ??
+    [
+      ...new Set(
+        (exported.money ?? [])
+          .filter((r) => r.event === "FundingOpened")
+          .map((r) => formatLoanId(toLoanId(String(r.args.loanId)))),
+      ),
+    ].filter((loanId) => !options.loanId || loanId === options.loanId);
+  const splitterAddress = exported.contracts?.RepaymentSplitter;
+  let lenders: ChainProof["lenders"];
+  if (splitterAddress && method === "historyHead") {
+    lenders = await lendersAt(reader, RepaymentSplitter__factory.connect(splitterAddress, provider), funded);
+  }
+  return {
+    chainId: chainId.toString(),
+    block: reader.block,
+    registry: registryAddress,
+    method,
+    heads,
+    anchored,
+    ...(lenders ? { lenders } : {}),
+  };
+}
+
+/** Each loan's lenders (in order of arrival) and their positions in the splitter at the reader's block. */
+async function lendersAt(
+  reader: LedgerReader,
+  splitter: RepaymentSplitter,
+  loanIds: readonly string[],
+): Promise<NonNullable<ChainProof["lenders"]>> {
+  const at = { blockTag: reader.blockTag };
+  const result: NonNullable<ChainProof["lenders"]> = {};
+  const one = async (loanId: string) => {
+    const count = await reader.call(() => splitter.lenderCount(loanId, at));
+    const lenders = (await reader.call(() => splitter.lendersOf(loanId, 0, count, at))).map(String);
+    const found = await Promise.all(lenders.map((l) => reader.call(() => splitter.positionOf(loanId, l, at))));
+    result[loanId] = {
+      lenders,
+      positions: Object.fromEntries(
+        lenders.map((l, k) => [l.toLowerCase(), { shares: String(found[k].shares), debt: String(found[k].debt) }]),
+      ),
+    };
+  };
+  for (let i = 0; i < loanIds.length; i += 50) await Promise.all(loanIds.slice(i, i + 50).map(one));
+  return result;
 }
 
 /** Failures of a call at an old block on a node that pruned that block's state. */
@@ -225,6 +284,7 @@ export async function verifyExport(
     ? await proveExport(opened.facts, options.provider, {
         loanId: options.loanId,
         ids: checker.loanIds(),
+        lenderLoans: checker.bookedLoans(),
         progress: options.progress,
       })
     : undefined;

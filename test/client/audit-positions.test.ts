@@ -195,6 +195,30 @@ describe("audit: every lender's position replayed", function () {
     expect(report.findings.map((x) => x.message).join("\n")).to.match(/brings the commitments to/);
   });
 
+  it("names a lender renamed consistently in every event, once the positions are proven at the export's block", async function () {
+    const f = await loadFixture(lendersFixture);
+    const lender2 = f.lenders[1].address;
+    const ledger = await forged(f, (money) => {
+      // lender2's commitment to the cancelled loan and its refund, both given to an outsider: the replay holds.
+      nth(money, f.cancelled, "Committed", 0).args.lender = f.outsider.address;
+      nth(money, f.cancelled, "Claimed", 0).args.lender = f.outsider.address;
+    });
+    const unproven = await verifyLedger(ledger);
+    expect(unproven.findings).to.deep.equal([]);
+    expect(unproven.positions).to.deep.equal({ source: "export", loans: 0 });
+
+    const proven = await verifyLedger(ledger, { proof: await proveExport(ledger, ethers.provider) });
+    expect(proven.positions).to.deep.equal({ source: "chain", loans: 2 });
+    expect(findingsOf(proven)).to.deep.equal([["position", f.cancelled]]);
+    expect(proven.findings[0].message).to.include(`the splitter lists the lenders ${lender2.toLowerCase()}`);
+    // The streamed verification, proven against the node, says the same.
+    const dir = await mkdtemp(join(tmpdir(), "loanledger-renamed-"));
+    await writeExport(dir, ledger);
+    expect(findingsOf(await verifyExport(dir, { provider: ethers.provider }))).to.deep.equal([
+      ["position", f.cancelled],
+    ]);
+  });
+
   it("names a share transfer from a lender that did not hold the shares", async function () {
     const f = await loadFixture(lendersFixture);
     const ledger = await forged(
