@@ -301,8 +301,8 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
         uint256 lendersIn = book.lendersIn;
         uint256 committed = book.committed;
         uint256 closed;
-        // A loan cancelled before anyone committed owes nobody anything (and has no shares to divide by).
         bytes memory batch = _newBatch(lenders.length);
+        // A loan cancelled before anyone committed owes nobody anything (and has no shares to divide by).
         if (committed == 0) {
             for (uint256 i; i < lenders.length; ++i) _putLender(batch, i, lenders[i]);
             emit PayoutsPushed(loanId, msg.sender, lenders.length, 0, 0, _closeBatch(batch, lenders.length));
