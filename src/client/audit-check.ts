@@ -917,8 +917,15 @@ export class LedgerChecker {
     if (BigInt(lenders.length) !== big(a.lenders)) {
       r.found(`the payout says it named ${big(a.lenders)} lenders, but its batch names ${lenders.length}`);
     }
-    // The transfers that failed, in the order the payout met them (each left its position as it was).
-    const skips = state.tx.filter((e) => e.event === "PayoutSkipped");
+    // The transfers that failed, in the order the payout met them (each left its position as it was): those after any
+    // earlier payout of the loan in the same transaction.
+    const after = Math.max(
+      -1,
+      ...state.tx.filter((e) => e.event === "PayoutsPushed" && e.logIndex < record.logIndex).map((e) => e.logIndex),
+    );
+    const skips = state.tx.filter(
+      (e) => e.event === "PayoutSkipped" && e.logIndex > after && e.logIndex < record.logIndex,
+    );
     let next = 0;
     let paid = 0n;
     const got: string[] = [];
