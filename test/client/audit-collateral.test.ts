@@ -23,7 +23,16 @@ import {
   type LedgerExport,
   type LoanTerms,
 } from "../../src/client/index.js";
-import { ALLIANCE_KEY, DAY, deployAllianceFixture, ethers, loadFixture, termsFor, time } from "../fixtures.js";
+import {
+  ALLIANCE_KEY,
+  DAY,
+  deployAllianceFixture,
+  ethers,
+  loadFixture,
+  proposeSale,
+  termsFor,
+  time,
+} from "../fixtures.js";
 
 const UNIT = 10n ** 18n;
 
@@ -46,8 +55,9 @@ async function collateralLedgerFixture() {
   const loanA = await termsFor(f.platformA, { principal: 50_000n * UNIT });
   const loanB = await termsFor(f.platformB, { principal: 20_000n * UNIT });
   const loanC = await termsFor(f.platformB, { principal: 100_000n * UNIT });
+  const loanD = await termsFor(f.platformB, { principal: 5_000n * UNIT });
   await f.loans.connect(f.platformA).anchorLoan(loanA);
-  await f.loans.connect(f.platformB).anchorLoans([loanB, loanC]);
+  await f.loans.connect(f.platformB).anchorLoans([loanB, loanC, loanD]);
 
   const owners = new CollateralClient(
     String(f.collateral.target),
@@ -66,6 +76,7 @@ async function collateralLedgerFixture() {
   };
   await pledge(car, loanA, 40_000n * UNIT, 1);
   await pledge(car, loanB, 20_000n * UNIT, 2);
+  await pledge(car, loanD, 5_000n * UNIT, 3);
   await pledge(flat, loanC, 100_000n * UNIT, 1);
   await f.loans.connect(f.platformB).cancelLoan(loanC);
   await f.collateral.connect(f.outsider).release(flat, loanIdOf(loanC));
@@ -86,7 +97,10 @@ async function collateralLedgerFixture() {
     await f.splitter.connect(lender).fund(loanA, amount);
   }
   await f.loans.connect(f.platformB).activateLoan(loanB);
-  await f.collateral.connect(custodian).revalue(car, 70_000n * UNIT, id("car, second appraisal"), [loanA, loanB]);
+  await f.loans.connect(f.platformB).activateLoan(loanD);
+  await f.collateral
+    .connect(custodian)
+    .revalue(car, 70_000n * UNIT, id("car, second appraisal"), [loanA, loanB, loanD]);
   await time.increase(34 * DAY);
   await f.loans.connect(f.platformA).markLate(loanA);
   await f.loans.connect(f.platformB).markLate(loanB);
@@ -96,7 +110,9 @@ async function collateralLedgerFixture() {
   await f.collateral.connect(f.platformA).seize(car, loanA);
   await f.token.mint(f.platformA, 65_000n * UNIT);
   await f.token.connect(f.platformA).approve(f.collateral, MaxUint256);
-  await f.collateral.connect(f.platformA).dispose(car, [loanA, loanB], 65_000n * UNIT, id("buyer"), id("sale"));
+  // Loan D still performs: its lien survives the sale, and the buyer takes the car with it.
+  await proposeSale(f.collateral, f.platformA, car, loanA, 65_000n * UNIT, { custodian, buyer: f.outsider.address });
+  await f.collateral.connect(f.platformA).dispose(car, [loanA, loanB, loanD]);
 
   const sources: AuditSources = {
     loans: f.clientFor(f.auditor).loans,
@@ -115,6 +131,7 @@ async function collateralLedgerFixture() {
     loanA: formatLoanId(loanIdOf(loanA)),
     loanB: formatLoanId(loanIdOf(loanB)),
     loanC: formatLoanId(loanIdOf(loanC)),
+    loanD: formatLoanId(loanIdOf(loanD)),
   };
 }
 
@@ -144,7 +161,15 @@ const findingsOf = (report: Awaited<ReturnType<typeof verifyLedger>>) =>
 /** The 1-based entry of `loanId`'s history whose fact the collateral registry added in `event`'s transaction. */
 function entryOf(ledger: LedgerExport, loanId: string, event: EventRecord): number {
   const history = ledger.loans.filter((r) => r.loanId === loanId);
-  return history.findIndex((r) => r.transactionHash === event.transactionHash && r.fact.kind === "External") + 1;
+  const registry = String(ledger.contracts?.CollateralRegistry).toLowerCase();
+  return (
+    history.findIndex(
+      (r) =>
+        r.transactionHash === event.transactionHash &&
+        r.fact.kind === "External" &&
+        String(r.fact.source).toLowerCase() === registry,
+    ) + 1
+  );
 }
 
 describe("audit: collateral facts checked against the collateral events", function () {
@@ -188,6 +213,7 @@ describe("audit: collateral facts checked against the collateral events", functi
     expect(findingsOf(await verifyLedger(revalued))).to.deep.equal([
       ["collateral", f.loanA, entryOf(revalued, f.loanA, revaluation)],
       ["collateral", f.loanB, entryOf(revalued, f.loanB, revaluation)],
+      ["collateral", f.loanD, entryOf(revalued, f.loanD, revaluation)],
     ]);
 
     const sold = await forged(f, (assets) => {
@@ -197,6 +223,21 @@ describe("audit: collateral facts checked against the collateral events", functi
     const report = await verifyLedger(sold);
     expect(report.findings.map((x) => [x.check, x.loanId])).to.deep.include(["collateral", f.loanB]);
     expect(report.findings.some((x) => x.loanId === f.loanA)).to.equal(false);
+  });
+
+  it("names every lien's loan, the surviving one too, when a sale's document is changed", async function () {
+    const f = await loadFixture(collateralLedgerFixture);
+    const ledger = await forged(f, (assets) => {
+      named(assets, "CollateralDisposed").args.saleDocHash = id("another sale contract");
+    });
+    const sale = named(ledger.assets, "CollateralDisposed");
+    // Every lien's loan records the sale, the surviving one too (with nothing allocated to it); the two allocations
+    // then have no fact of theirs either.
+    expect(findingsOf(await verifyLedger(ledger))).to.deep.equal([
+      ...[f.loanA, f.loanB, f.loanD].map((loanId) => ["collateral", loanId, entryOf(ledger, loanId, sale)]),
+      ["collateral", f.loanA, undefined],
+      ["collateral", f.loanB, undefined],
+    ]);
   });
 
   it("names a fact whose collateral event was dropped, and an event whose fact is missing", async function () {
