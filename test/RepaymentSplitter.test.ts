@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { AbiCoder, id, keccak256, MaxUint256, ZeroAddress } from "ethers";
+import { AbiCoder, id, keccak256, MaxUint256, solidityPacked, ZeroAddress } from "ethers";
 import { loanIdOf, LoanStatus, periodInterest, Role, SCHEDULE_KIND_NAMES, ScheduleKind } from "../src/client/index.js";
 import type { MockLender, MockToken, RepaymentSplitter } from "../typechain-types/index.js";
 import { DAY, deployAllianceFixture, ethers, loadFixture, networkHelpers, termsFor, time } from "./fixtures.js";
@@ -372,7 +372,7 @@ describe("RepaymentSplitter", function () {
       );
       await expect(f.splitter.payout(loanIdOf(empty), [f.lender.address]))
         .to.emit(f.splitter, "PayoutsPushed")
-        .withArgs(loanIdOf(empty), f.governance.address, 1, 0, 0);
+        .withArgs(loanIdOf(empty), f.governance.address, 1, 0, 0, f.lender.address.toLowerCase());
     });
 
     it("lets the platform cancel at any time and every lender take exactly its commitment back", async function () {
@@ -697,14 +697,31 @@ describe("RepaymentSplitter", function () {
       const addresses = f.lenders.map((l) => l.address);
       const tx = f.splitter.connect(f.outsider).payout(f.loanId, addresses);
       await expect(tx).to.changeTokenBalances(ethers, f.token, f.lenders, expected);
-      await expect(tx)
-        .to.emit(f.splitter, "PayoutsPushed")
-        .withArgs(f.loanId, f.outsider.address, 3, expected[0] + expected[1] + expected[2], 0);
+      // The event names the batch's lenders, 20 bytes each; what each got is its pro-rata part, replayable.
+      const batch = solidityPacked(["address", "address", "address"], addresses);
+      const paid = expected[0] + expected[1] + expected[2];
+      await expect(tx).to.emit(f.splitter, "PayoutsPushed").withArgs(f.loanId, f.outsider.address, 3, paid, 0, batch);
+      // The payout is a fact of the loan's history, so the history a chain proves fixes whom it paid.
+      const history = await f.clientFor(f.auditor).loans.history(f.loanId);
+      const fact = keccak256(
+        AbiCoder.defaultAbiCoder().encode(
+          ["bytes32", "bytes32", "uint256", "uint256"],
+          [id("PayoutsPushed"), keccak256(batch), paid, 0],
+        ),
+      );
+      expect(history.entries.at(-1)?.fact).to.include({
+        kind: "External",
+        source: await f.splitter.getAddress(),
+        factHash: fact,
+      });
+      const entries = history.entries.length;
+      // A batch that pays nobody changes nothing, and adds nothing to the history.
       await expect(f.splitter.payout(f.loanId, addresses)).to.changeTokenBalances(ethers, f.token, f.lenders, [
         0n,
         0n,
         0n,
       ]);
+      expect((await f.clientFor(f.auditor).loans.history(f.loanId)).entries).to.have.length(entries);
     });
 
     it("pays a lender listed twice in one batch only once", async function () {

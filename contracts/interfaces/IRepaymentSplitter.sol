@@ -114,6 +114,10 @@ struct Position {
 /// registry (its `RepaymentRecorded.amount` is the lenders' part: the payment less the three fees) in the same
 /// transaction as this contract's {RepaymentSplit}, so an auditor checks `amount = platformFee + premium + reserve +
 /// RepaymentRecorded.amount` per transaction.
+///
+/// Each payout that moves money or settles a position is an External fact too,
+/// `factHash = keccak256(abi.encode(keccak256("PayoutsPushed"), keccak256(batch), paid, skipped))` over its
+/// {PayoutsPushed} event, so that the history a chain proves also fixes which lenders each payout went to.
 interface IRepaymentSplitter {
     // ---------------------------------------------------------------- events
 
@@ -123,7 +127,18 @@ interface IRepaymentSplitter {
     event FundingCancelled(LoanId indexed loanId, address indexed by, uint256 committed);
     /// @notice `payer` paid `amount` for installment `installment`, split as `split`.
     event RepaymentSplit(LoanId indexed loanId, address indexed payer, uint16 installment, uint256 amount, Split split);
-    event PayoutsPushed(LoanId indexed loanId, address indexed keeper, uint256 lenders, uint256 paid, uint256 skipped);
+    /// @notice `keeper` pushed the loan's payouts to the `lenders` accounts of `batch` (each 20 bytes, in the order
+    /// given, as the call named them): `paid` in all, `skipped` of them failed (each has its {PayoutSkipped}). What
+    /// each lender got is not repeated: it is what the loan owed it, which an auditor replays from the lender's
+    /// commitments, share transfers, claims and earlier payouts; `paid` is their sum.
+    event PayoutsPushed(
+        LoanId indexed loanId,
+        address indexed keeper,
+        uint256 lenders,
+        uint256 paid,
+        uint256 skipped,
+        bytes batch
+    );
     /// @notice The transfer of `amount` to `lender` failed; the amount stays claimable.
     event PayoutSkipped(LoanId indexed loanId, address indexed lender, uint256 amount);
     event Claimed(LoanId indexed loanId, address indexed lender, address to, uint256 amount);

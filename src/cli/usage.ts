@@ -135,7 +135,17 @@ const ROWS: Row[] = [
   {
     words: "audit verify",
     usage: "[--loan <id>] [--from-export <dir> [--rpc <url>]] [--docs <dir>] [--out <dir>]",
-    note: "writes audit-report.json and .md; exits 1 on any finding; --rpc proves an export's heads at its block",
+    note: "writes audit-report.json, .md and .html; exits 1 on any finding; --rpc proves an export's heads at its block",
+  },
+  {
+    words: "audit attest",
+    usage: "<audit-report.json> [--out <file>]",
+    note: "an auditor member signs the report's and its export's digests (audit-attestation.json)",
+  },
+  {
+    words: "audit check-attestation",
+    usage: "<attestation.json> <audit-report.json> [--from-export <dir>]",
+    note: "exits 1 unless the signature, the report and the export's manifest match",
   },
 ];
 

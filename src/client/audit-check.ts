@@ -17,44 +17,16 @@ import { formatLoanId, toAddress, toHash32, toLoanId } from "./ids.js";
 import { loanIdOf } from "./loans.js";
 import { isTransitionAllowed, LOAN_STATUS_NAMES, LoanStatus, type LoanTerms } from "./types.js";
 import { periodInterest } from "./schedule.js";
-import { AbiCoder, id as keccakText, keccak256 } from "ethers";
-
-const abi = AbiCoder.defaultAbiCoder();
-
-/**
- * The fact hashes the money events of a transaction stand for, as the splitter and the loss waterfall write them into a
- * loan's history (IRepaymentSplitter, ILossWaterfall): the funding configuration, each recovery received, a settlement,
- * and each recovery shared after it.
- */
-function moneyFactHashes(events: readonly EventRecord[]): Set<string> {
-  const hashes = new Set<string>();
-  for (const e of events) {
-    const a = e.args;
-    const n = (key: string) => BigInt(String(a[key]));
-    if (e.event === "FundingOpened") {
-      const c = a.config as { [key: string]: Json };
-      hashes.add(
-        keccak256(
-          abi.encode(
-            ["tuple(address,address,uint16,uint16,uint16)"],
-            [[c.borrowerPayout, c.insurer, c.platformFeeBps, c.premiumBps, c.reserveBps].map(String)],
-          ),
-        ),
-      );
-    } else if (e.event === "RecoveryReceived") {
-      hashes.add(
-        keccak256(abi.encode(["bytes32", "address", "uint256"], [keccakText("RecoveryReceived"), a.from, n("amount")])),
-      );
-    } else if (e.event === "LossSettled") {
-      const parts = [n("loss"), n("recoveredBefore"), n("insurerBore"), n("reserveBore"), n("lendersBore")];
-      hashes.add(keccak256(abi.encode(Array(5).fill("uint256"), parts)));
-    } else if (e.event === "RecoveryApplied") {
-      const parts = [n("amount"), n("toInsurer"), n("toReserve"), n("toLenders")];
-      hashes.add(keccak256(abi.encode(Array(4).fill("uint256"), parts)));
-    }
-  }
-  return hashes;
-}
+import {
+  batchLenders,
+  big,
+  collateralFactOf,
+  COLLATERAL_EVENTS_WITH_FACTS,
+  factOrNothing,
+  loanOf,
+  moneyFactHashes,
+  payoutFactHash,
+} from "./audit-facts.js";
 
 export type CheckKind =
   | "manifest"
@@ -67,6 +39,8 @@ export type CheckKind =
   | "document"
   | "payout"
   | "compensation"
+  | "position"
+  | "collateral"
   | "fact";
 
 /** Every check the verifier runs, with what it establishes (the report lists them). */
@@ -82,7 +56,18 @@ export const CHECKS: Record<CheckKind, string> = {
   document: "every document version's hash matches a file in the documents folder (when one is given)",
   payout: "no loan's lenders were paid more than came in for them",
   compensation: "every loss settlement paid the insurer's and the reserve's parts it states",
-  fact: "every fact the splitter or the loss waterfall added to a history is the hash of an event of its transaction",
+  position:
+    "every lender's position is replayed from the splitter's events (commitments, share transfers, payouts, claims, " +
+    "refunds): commitments add up to what was disbursed or refunded, a share transfer moves shares the seller holds, " +
+    "each lender a payout names and each claim gets exactly what its replayed position was owed, and a remainder is " +
+    "swept only once every position is settled",
+  collateral:
+    "every fact the collateral registry added to a history is the hash of one of its events of that transaction (a " +
+    "pledge, release, seizure, return, revaluation, or a disposal with the loan's allocation), and every collateral " +
+    "event about a loan has its fact",
+  fact:
+    "every fact the splitter or the loss waterfall added to a history is the hash of an event of its transaction " +
+    "(a payout's fact names its lenders), and every payout that moved money has its fact",
 };
 
 /** Something that does not hold, with the loan and entry it is about. */
@@ -120,6 +105,11 @@ export interface ChainProof {
   heads: Record<string, string>;
   /** Every loan anchored on chain up to that block (undefined when only some loans are verified). */
   anchored?: string[];
+  /**
+   * For each loan funded through the splitter, its lenders in order of arrival and each one's position (shares, debt)
+   * at that block; undefined when the node keeps no state that old.
+   */
+  lenders?: Record<string, { lenders: string[]; positions: Record<string, { shares: string; debt: string }> }>;
 }
 
 /** Which heads the histories were checked against, and whether a chain vouched for them. */
@@ -148,13 +138,16 @@ export interface AuditReport {
   entries: number;
   platforms: Record<string, PlatformSummary>;
   heads: HeadsStatement;
+  /**
+   * Whether the lenders' positions replayed from the export were compared with the splitter's at the export's block
+   * ("chain", for `loans` loans), or rest on the export's events alone ("export").
+   */
+  positions: { source: "chain" | "export"; loans: number };
   /** The checks run, by name, with what each establishes. */
   checks: Partial<Record<CheckKind, string>>;
   findings: Finding[];
   ok: boolean;
 }
-
-const big = (v: Json | undefined) => BigInt(String(v ?? 0));
 
 /** The fact of an exported record, typed again (amounts back to bigint); undefined for a kind it does not know. */
 function factOf(record: LoanRecord): LoanFact | undefined {
@@ -292,9 +285,35 @@ interface LoanState {
   pendingSplit?: { record: EventRecord; lenders: bigint };
   /** The money events of the loan's current transaction, for checks across one transaction's events. */
   tx: EventRecord[];
+  /** Fact hashes the splitter added to the history in the loan's current transaction. */
+  txFacts: Set<string>;
   lendersIn: bigint;
   paidOut: bigint;
+  /** The lenders' positions, replayed from the splitter's events (allocated for loans funded through it). */
+  book?: LenderBook;
 }
+
+/** A lender's position, as the splitter keeps it: owed `lendersIn * shares / committed - debt`, never below zero. */
+interface LenderPosition {
+  shares: bigint;
+  debt: bigint;
+}
+
+/** A loan's lenders as the splitter's events tell them, replayed the way the splitter books them. */
+interface LenderBook {
+  committed: bigint;
+  positions: Map<string, LenderPosition>;
+  /** Every account that ever took shares, in order of arrival, as the splitter lists them (`lendersOf`). */
+  listed: string[];
+  /** A remainder swept in the current transaction, judged once its payouts and claims have been replayed. */
+  sweep?: EventRecord;
+}
+
+/** Statuses in which the splitter's positions are final: a payout or claim settles them for good. */
+const CLOSING: ReadonlySet<LoanStatus> = new Set([LoanStatus.Cancelled, LoanStatus.Repaid, LoanStatus.Recovered]);
+
+const isOpen = (p: LenderPosition) => p.shares !== 0n || p.debt !== 0n;
+const lower = (v: Json | undefined) => String(v ?? "").toLowerCase();
 
 /** What the checker needs to know about the export beyond its records, once they have all been seen. */
 export interface LedgerFacts {
@@ -314,8 +333,8 @@ export interface CheckOptions {
   /** keccak256 of every file of the documents folder. */
   documents?: { hashes: ReadonlySet<string>; folder: string };
   now?: Date;
-  /** The splitter's and the loss waterfall's addresses, to check the facts they add to histories. */
-  writers?: { splitter?: string; waterfall?: string };
+  /** The splitter's, the loss waterfall's and the collateral registry's addresses, to check the facts they add. */
+  writers?: { splitter?: string; waterfall?: string; collateral?: string };
 }
 
 /**
@@ -328,8 +347,46 @@ export class LedgerChecker {
   private readonly loans = new Map<string, LoanState>();
   private readonly platforms: Record<string, PlatformSummary> = {};
   private entries = 0;
+  /** The collateral registry's events of the transaction being read, and the facts found for them ("loan|fact"). */
+  private assetTx?: { hash: string; events: EventRecord[]; facts: Set<string> };
 
   constructor(private readonly options: CheckOptions = {}) {}
+
+  /** The loans whose lenders' positions were replayed (those funded through the splitter). */
+  bookedLoans(): string[] {
+    return [...this.loans].filter(([, state]) => state.book).map(([loanId]) => loanId);
+  }
+
+  /** The replayed lenders and positions of each booked loan against the splitter's at the proof's block. */
+  private compareLenders(proof: ChainProof): void {
+    const chain = proof.lenders!;
+    for (const [loanId, state] of this.loans) {
+      if (this.options.loanId && loanId !== this.options.loanId) continue;
+      const onChain = chain[loanId];
+      const book = state.book;
+      if (!onChain || (!book && onChain.lenders.length === 0)) continue;
+      const found = (message: string) => this.found(loanId, state, { check: "position", message });
+      const listed = book?.listed ?? [];
+      const theirs = onChain.lenders.map((l) => l.toLowerCase());
+      if (theirs.join() !== listed.join()) {
+        found(
+          `at block ${proof.block.number} the splitter lists the lenders ${theirs.join(", ") || "(none)"}, but the export's ` +
+            `events give ${listed.join(", ") || "(none)"}: a lender was renamed, left out or invented`,
+        );
+        continue;
+      }
+      for (const lender of theirs) {
+        const mine = book!.positions.get(lender) ?? { shares: 0n, debt: 0n };
+        const stated = onChain.positions[lender];
+        if (!stated || BigInt(stated.shares) !== mine.shares || BigInt(stated.debt) !== mine.debt) {
+          found(
+            `at block ${proof.block.number} ${lender} holds ${stated?.shares ?? "?"} shares with debt ${stated?.debt ?? "?"}, ` +
+              `but the export's events give ${mine.shares} and ${mine.debt}`,
+          );
+        }
+      }
+    }
+  }
 
   /** The loans seen so far, in the order of their first record. */
   loanIds(): string[] {
@@ -349,6 +406,7 @@ export class LedgerChecker {
         head: GENESIS_HEAD,
         status: LoanStatus.None,
         tx: [],
+        txFacts: new Set(),
         lendersIn: 0n,
         paidOut: 0n,
       };
@@ -420,12 +478,27 @@ export class LedgerChecker {
     ) {
       // The splitter's and the waterfall's facts summarise their own events of the same transaction: recompute them.
       const events = state.tx.filter((e) => e.transactionHash === record.transactionHash);
+      if (events.length) state.txFacts.add(fact.factHash.toLowerCase());
       if (!moneyFactHashes(events).has(fact.factHash.toLowerCase())) {
         found({
           check: "fact",
           entry,
           ...where(record),
           message: `entry ${entry}: the fact ${fact.factHash} of ${fact.source} is the hash of none of its events in that transaction`,
+        });
+      }
+    }
+    if (fact.kind === "External" && writers?.collateral && source === writers.collateral.toLowerCase()) {
+      const tx = this.assetTx?.hash === record.transactionHash ? this.assetTx : undefined;
+      const hash = fact.factHash.toLowerCase();
+      if (tx?.events.some((e) => factOrNothing(() => collateralFactOf(e, tx.events, loanId)) === hash)) {
+        tx.facts.add(`${loanId}|${hash}`);
+      } else {
+        found({
+          check: "collateral",
+          entry,
+          ...where(record),
+          message: `entry ${entry}: the fact ${fact.factHash} of the collateral registry is the hash of none of its events in that transaction`,
         });
       }
     }
@@ -503,6 +576,39 @@ export class LedgerChecker {
     }
   }
 
+  /** One collateral registry event (assets.jsonl), in chain order: kept until its transaction's facts are judged. */
+  asset(record: EventRecord): void {
+    if (this.assetTx?.hash !== record.transactionHash) {
+      this.closeAssetTransaction();
+      this.assetTx = { hash: record.transactionHash, events: [], facts: new Set() };
+    }
+    this.assetTx!.events.push(record);
+  }
+
+  /** Every collateral event of the transaction read last that concerns a loan must have its fact in that history. */
+  private closeAssetTransaction(): void {
+    const tx = this.assetTx;
+    this.assetTx = undefined;
+    if (!tx || !this.options.writers?.collateral) return;
+    for (const event of tx.events) {
+      const loanId = loanOf(event);
+      if (!loanId || !COLLATERAL_EVENTS_WITH_FACTS.has(event.event)) continue;
+      if (this.options.loanId && loanId !== this.options.loanId) continue;
+      const stands =
+        event.event === "DisposalAllocated"
+          ? tx.events.find((e) => e.event === "CollateralDisposed" && big(e.args.assetId) === big(event.args.assetId))
+          : event;
+      const hash = stands && factOrNothing(() => collateralFactOf(stands, tx.events, loanId));
+      if (hash && tx.facts.has(`${loanId}|${hash}`)) continue;
+      const state = this.loans.get(loanId) ?? this.stateOf(loanId, "unknown");
+      this.found(loanId, state, {
+        check: "collateral",
+        ...where(event),
+        message: `${event.event} of asset ${String(event.args.assetId)} has no fact in the loan's history in its transaction`,
+      });
+    }
+  }
+
   /** One money event (money.jsonl), in chain order: splits add up and match the registry, payouts are counted. */
   money(record: EventRecord): void {
     const raw = record.args.loanId;
@@ -551,9 +657,166 @@ export class LedgerChecker {
         state.paidOut += big(a.paid);
         break;
       case "Claimed":
-      case "RemainderSwept":
         state.paidOut += big(a.amount);
         break;
+    }
+    if (record.contract === "RepaymentSplitter") this.replayPosition(loanId, state, record);
+  }
+
+  /**
+   * Replays the lenders' positions through one splitter event, the way the splitter books them, and names every
+   * address or amount that the replay contradicts.
+   */
+  private replayPosition(loanId: string, state: LoanState, record: EventRecord): void {
+    const a = record.args;
+    const found = (message: string) => this.found(loanId, state, { check: "position", ...where(record), message });
+    const book: LenderBook = (state.book ??= {
+      committed: 0n,
+      positions: new Map<string, LenderPosition>(),
+      listed: [],
+    });
+    const positionOf = (lender: string) => {
+      let position = book.positions.get(lender);
+      if (!position) book.positions.set(lender, (position = { shares: 0n, debt: 0n }));
+      return position;
+    };
+    const list = (lender: string) => {
+      if (!book.listed.includes(lender)) book.listed.push(lender);
+    };
+    const owed = (p: LenderPosition) => {
+      if (book.committed === 0n) return 0n;
+      const value = (state.lendersIn * p.shares) / book.committed - p.debt;
+      return value > 0n ? value : 0n;
+    };
+    const closing = CLOSING.has(state.status);
+    /** Marks `amount` paid to `p`, as the splitter's `_settle` does. */
+    const settle = (p: LenderPosition, amount: bigint) => {
+      if (closing) {
+        p.shares = 0n;
+        p.debt = 0n;
+      } else p.debt += amount;
+    };
+    switch (record.event) {
+      case "Committed": {
+        const amount = big(a.amount);
+        book.committed += amount;
+        positionOf(lower(a.lender)).shares += amount;
+        list(lower(a.lender));
+        if (big(a.committed) !== book.committed) {
+          found(
+            `${a.lender} committed ${amount}, which brings the commitments to ${book.committed}, not the ${big(a.committed)} the event states`,
+          );
+        }
+        break;
+      }
+      case "Disbursed":
+      case "FundingCancelled": {
+        const stated = big(record.event === "Disbursed" ? a.amount : a.committed);
+        if (stated !== book.committed) {
+          found(`${record.event} states ${stated}, but the lenders' commitments add up to ${book.committed}`);
+        }
+        break;
+      }
+      case "ShareTransferred": {
+        const shares = big(a.shares);
+        const seller = positionOf(lower(a.from));
+        if (seller.shares < shares || book.committed === 0n) {
+          found(`${a.from} moved ${shares} shares to ${a.to}, but holds ${seller.shares}`);
+          break;
+        }
+        // The accrued payouts stay with the seller: its debt drops by their value rounded down, the buyer's grows by
+        // it rounded up (IRepaymentSplitter's transferShare).
+        const product = state.lendersIn * shares;
+        const down = product / book.committed;
+        const up = down + (product % book.committed === 0n ? 0n : 1n);
+        seller.shares -= shares;
+        seller.debt -= down;
+        const buyer = positionOf(lower(a.to));
+        buyer.shares += shares;
+        buyer.debt += up;
+        list(lower(a.to));
+        break;
+      }
+      case "Claimed": {
+        const lender = lower(a.lender);
+        const position = positionOf(lender);
+        const due = owed(position);
+        if (due !== big(a.amount)) {
+          found(`${a.lender} claimed ${big(a.amount)}, but its replayed position was owed ${due}`);
+        }
+        settle(position, due);
+        break;
+      }
+      case "PayoutsPushed":
+        this.replayPayout(record, state, book, { positionOf, owed, settle, closing, found });
+        break;
+      case "RemainderSwept":
+        // Swept inside a payout or claim, before that call's own event: judged once the transaction has been replayed.
+        book.sweep = record;
+        break;
+    }
+  }
+
+  /** A pushed payout: each lender of its batch gets what its replayed position was owed, unless its transfer failed. */
+  private replayPayout(
+    record: EventRecord,
+    state: LoanState,
+    book: LenderBook,
+    r: {
+      positionOf(lender: string): LenderPosition;
+      owed(p: LenderPosition): bigint;
+      settle(p: LenderPosition, amount: bigint): void;
+      closing: boolean;
+      found(message: string): void;
+    },
+  ): void {
+    const a = record.args;
+    const lenders = batchLenders(a.batch);
+    if (!lenders) {
+      r.found(`the payout's batch ${JSON.stringify(a.batch)} is not a list of 20-byte addresses`);
+      return;
+    }
+    if (BigInt(lenders.length) !== big(a.lenders)) {
+      r.found(`the payout says it named ${big(a.lenders)} lenders, but its batch names ${lenders.length}`);
+    }
+    // The transfers that failed, in the order the payout met them (each left its position as it was): those after any
+    // earlier payout of the loan in the same transaction.
+    const after = Math.max(
+      -1,
+      ...state.tx.filter((e) => e.event === "PayoutsPushed" && e.logIndex < record.logIndex).map((e) => e.logIndex),
+    );
+    const skips = state.tx.filter(
+      (e) => e.event === "PayoutSkipped" && e.logIndex > after && e.logIndex < record.logIndex,
+    );
+    let next = 0;
+    let paid = 0n;
+    const got: string[] = [];
+    for (const lender of lenders) {
+      const position = r.positionOf(lender);
+      const due = r.owed(position);
+      if (due === 0n && !(r.closing && isOpen(position))) continue;
+      const skip = skips[next];
+      if (skip && lower(skip.args.lender) === lender) {
+        next += 1;
+        if (big(skip.args.amount) !== due) {
+          r.found(`the payout to ${lender} that failed states ${big(skip.args.amount)}, but it was owed ${due}`);
+        }
+        continue;
+      }
+      r.settle(position, due);
+      paid += due;
+      got.push(`${lender} ${due}`);
+    }
+    if (next !== skips.length || BigInt(next) !== big(a.skipped)) {
+      r.found(
+        `the payout skipped ${big(a.skipped)} lenders, but ${skips.length} failed transfers are recorded and ${next} of them match lenders of its batch`,
+      );
+    }
+    if (paid !== big(a.paid)) {
+      r.found(
+        `the payout paid ${big(a.paid)}, but the lenders its batch names were owed ${paid} by their replayed positions` +
+          (got.length ? ` (${got.join(", ")})` : ""),
+      );
     }
   }
 
@@ -591,7 +854,36 @@ export class LedgerChecker {
   /** Checks across the money events of one transaction of a loan: a loss settlement paid what it states. */
   private closeTransaction(loanId: string, state: LoanState): void {
     const tx = state.tx;
+    const facts = state.txFacts;
     state.tx = [];
+    state.txFacts = new Set();
+    for (const pushed of tx) {
+      // A payout that paid anyone is a fact of the loan's history (IRepaymentSplitter): one without it was not proven.
+      if (pushed.event !== "PayoutsPushed" || big(pushed.args.paid) === 0n) continue;
+      if (this.options.writers?.splitter && !facts.has(payoutFactHash(pushed).toLowerCase())) {
+        this.found(loanId, state, {
+          check: "fact",
+          ...where(pushed),
+          message: `the payout of ${big(pushed.args.paid)} has no fact in the loan's history in its transaction`,
+        });
+      }
+    }
+    const sweep = state.book?.sweep;
+    if (sweep && state.book) {
+      state.book.sweep = undefined;
+      const left = state.lendersIn - state.paidOut;
+      const open = [...state.book.positions].filter(([, p]) => isOpen(p)).map(([lender]) => lender);
+      if (big(sweep.args.amount) !== left || open.length) {
+        this.found(loanId, state, {
+          check: "position",
+          ...where(sweep),
+          message:
+            `a remainder of ${big(sweep.args.amount)} was swept, but ${left} was left for the lenders` +
+            (open.length ? ` and ${open.join(", ")} still held a position` : ""),
+        });
+      }
+      state.paidOut += big(sweep.args.amount);
+    }
     const settled = tx.find((r) => r.event === "LossSettled");
     if (!settled) return;
     const claim = tx.find((r) => r.event === "ClaimPaid");
@@ -612,6 +904,7 @@ export class LedgerChecker {
    */
   finish(facts: LedgerFacts, proof?: ChainProof): AuditReport {
     const { options } = this;
+    this.closeAssetTransaction();
     const findings: Finding[] = [];
     checkManifest(facts, findings);
     const proofHolds = proof ? checkProofBlock(facts, proof, findings) : false;
@@ -637,6 +930,8 @@ export class LedgerChecker {
     }
     // Findings about whole files and the chain come first, then those of each loan's entries, then the rest.
     this.findings.unshift(...findings);
+    const positionsProven = Boolean(proof?.lenders && proofHolds);
+    if (positionsProven) this.compareLenders(proof!);
     if (options.loanId && !this.loans.has(options.loanId)) {
       throw new InputError(`loan ${options.loanId} is not in the ledger`);
     }
@@ -686,6 +981,10 @@ export class LedgerChecker {
       entries: this.entries,
       platforms: this.platforms,
       heads,
+      positions: {
+        source: positionsProven ? "chain" : "export",
+        loans: positionsProven ? Object.keys(proof!.lenders!).length : 0,
+      },
       checks,
       findings: this.findings,
       ok: this.findings.length === 0,
@@ -693,17 +992,52 @@ export class LedgerChecker {
   }
 }
 
-/** Loan and money records of an export, merged into chain order (each list is in chain order already). */
+/** A record of the export with the file it comes from: what the checker takes, in chain order. */
+export type CheckedRecord = { loan: LoanRecord } | { money: EventRecord } | { asset: EventRecord };
+
+/** Hands `item` to the checker method for its file. */
+export function checkRecord(checker: LedgerChecker, item: CheckedRecord): void {
+  if ("loan" in item) checker.loan(item.loan);
+  else if ("money" in item) checker.money(item.money);
+  else checker.asset(item.asset);
+}
+
+/** The position of a checked record on chain. */
+export const positionOfRecord = (item: CheckedRecord): Position =>
+  "loan" in item ? item.loan : "money" in item ? item.money : item.asset;
+
+/** Loan, money and collateral records of an export, merged into chain order (each list is in chain order already). */
 export function* inChainOrder(
   loans: readonly LoanRecord[],
   money: readonly EventRecord[],
-): Generator<{ loan: LoanRecord } | { money: EventRecord }> {
-  let i = 0;
-  let j = 0;
-  while (i < loans.length || j < money.length) {
-    if (j >= money.length || (i < loans.length && byChainOrder(loans[i], money[j]) <= 0)) yield { loan: loans[i++] };
-    else yield { money: money[j++] };
+  assets: readonly EventRecord[] = [],
+): Generator<CheckedRecord> {
+  const lists: CheckedRecord[][] = [
+    loans.map((loan) => ({ loan })),
+    money.map((money) => ({ money })),
+    assets.map((asset) => ({ asset })),
+  ];
+  const at = [0, 0, 0];
+  for (;;) {
+    let next = -1;
+    for (let k = 0; k < lists.length; k += 1) {
+      if (at[k] >= lists[k].length) continue;
+      if (next < 0 || byChainOrder(positionOfRecord(lists[k][at[k]]), positionOfRecord(lists[next][at[next]])) < 0) {
+        next = k;
+      }
+    }
+    if (next < 0) return;
+    yield lists[next][at[next]++];
   }
+}
+
+/** The contracts whose facts the checker recomputes, from an export's list of contracts. */
+export function writersOf(contracts: Record<string, string> | undefined): NonNullable<CheckOptions["writers"]> {
+  return {
+    splitter: contracts?.RepaymentSplitter,
+    waterfall: contracts?.LossWaterfall,
+    collateral: contracts?.CollateralRegistry,
+  };
 }
 
 /**
@@ -712,11 +1046,7 @@ export function* inChainOrder(
  * and list of loans are checked against it.
  */
 export function checkLedger(ledger: LedgerExport, options: CheckOptions & { proof?: ChainProof } = {}): AuditReport {
-  const writers = { splitter: ledger.contracts?.RepaymentSplitter, waterfall: ledger.contracts?.LossWaterfall };
-  const checker = new LedgerChecker({ writers, ...options });
-  for (const item of inChainOrder(ledger.loans, ledger.money)) {
-    if ("loan" in item) checker.loan(item.loan);
-    else checker.money(item.money);
-  }
+  const checker = new LedgerChecker({ writers: writersOf(ledger.contracts), ...options });
+  for (const item of inChainOrder(ledger.loans, ledger.money, ledger.assets)) checkRecord(checker, item);
   return checker.finish(ledger, options.proof);
 }

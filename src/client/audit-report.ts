@@ -1,4 +1,4 @@
-/** The auditor's report, rendered: JSON for machines, Markdown for people. */
+/** The auditor's report, rendered: JSON for machines, Markdown and a self-contained HTML page for people. */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { AuditReport } from "./audit-check.js";
@@ -74,10 +74,119 @@ export function reportMarkdown(report: AuditReport): string {
   return lines.join("\n");
 }
 
-/** Writes audit-report.json and audit-report.md into `dir`. */
+const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+/** Text as HTML: every value of a report may come from a forged export, so none is written unescaped. */
+const esc = (value: unknown) => String(value).replace(/[&<>"']/g, (c) => ESCAPES[c]);
+
+/** How many loans the HTML page lists one by one; the JSON report lists them all. */
+const HTML_LOANS = 1_000;
+
+/**
+ * The report as one HTML page with no outside resources (styles inline, no scripts), to read in a browser or print:
+ * the verdict, scope, heads, checks, platforms, findings and loans of the JSON report.
+ */
+export function reportHtml(report: AuditReport): string {
+  const proven = new Set(report.heads.proven);
+  const table = (head: string[], rows: unknown[][], numeric: number[] = []) =>
+    `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr></thead><tbody>` +
+    rows
+      .map(
+        (row) =>
+          `<tr>${row.map((cell, i) => `<td${numeric.includes(i) ? ' class="n"' : ""}>${esc(cell)}</td>`).join("")}</tr>`,
+      )
+      .join("") +
+    `</tbody></table>`;
+  const verdict = report.ok
+    ? report.heads.provenAt
+      ? "Every history is complete and unaltered."
+      : "Every history is consistent with the export's heads."
+    : "The ledger does not verify.";
+  const loans = report.loans.slice(0, HTML_LOANS);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>LoanLedger audit report, chain ${esc(report.chainId)}${report.block ? `, block ${esc(report.block.number)}` : ""}</title>
+<style>
+body { font: 15px/1.5 system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem; color: #1b1f24; }
+h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #d0d7de; }
+.verdict { padding: .75rem 1rem; border-radius: 6px; font-weight: 600; }
+.ok { background: #dafbe1; border: 1px solid #4ac26b; } .fail { background: #ffebe9; border: 1px solid #ff8182; }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0; }
+th, td { border: 1px solid #d0d7de; padding: .3rem .5rem; text-align: left; vertical-align: top; }
+th { background: #f6f8fa; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
+code, td { overflow-wrap: anywhere; } .attest { border: 2px dashed #8c959f; padding: 1rem; min-height: 6rem; }
+</style>
+</head>
+<body>
+<h1>LoanLedger audit report</h1>
+<p class="verdict ${report.ok ? "ok" : "fail"}">${esc(verdict)} ${esc(report.findings.length)} finding(s).</p>
+<h2>Scope</h2>
+${table(
+  ["", ""],
+  [
+    ["Chain", report.chainId],
+    ["As of block", report.block ? `${report.block.number} (${report.block.hash})` : "not stated"],
+    ["Verified at", report.verifiedAt],
+    ["Loans", report.loans.length],
+    ["Platforms", Object.keys(report.platforms).length],
+    ["History entries", report.entries],
+    ["Export manifest (SHA-256)", report.exportManifestSha256 ?? "no export verified"],
+  ],
+)}
+<p>${esc(headsSentence(report))}</p>
+<h2>Checks</h2>
+${table(
+  ["check", "what it establishes"],
+  Object.entries(report.checks).map(([check, what]) => [check, what]),
+)}
+<h2>Platforms</h2>
+${table(
+  ["platform", "loans", "entries", "repayments", "findings"],
+  Object.entries(report.platforms).map(([platform, s]) => [platform, s.loans, s.entries, s.repayments, s.findings]),
+  [1, 2, 3, 4],
+)}
+<h2>Findings</h2>
+${
+  report.findings.length
+    ? table(
+        ["check", "loan or file", "entry", "block / log", "what differs"],
+        report.findings.map((f) => [
+          f.check,
+          f.file ? `file ${f.file}` : (f.loanId ?? "-"),
+          f.entry ?? "",
+          f.blockNumber === undefined ? "" : `${f.blockNumber}${f.logIndex === undefined ? "" : ` / ${f.logIndex}`}`,
+          f.message,
+        ]),
+      )
+    : "<p>None.</p>"
+}
+<h2>Loans</h2>
+${table(
+  ["loan", "head"],
+  loans.map((loanId) => [
+    loanId,
+    proven.has(loanId) ? `proven at block ${report.heads.provenAt?.number}` : "from the export only",
+  ]),
+)}
+${report.loans.length > loans.length ? `<p>…and ${esc(report.loans.length - loans.length)} more loans, listed in audit-report.json.</p>` : ""}
+<h2>Attestation</h2>
+<p>An auditor attests this report by signing the SHA-256 of audit-report.json, with the export's manifest digest above,
+(<code>loanledger audit attest</code>); anyone checks the signature with <code>loanledger audit check-attestation</code>.</p>
+<div class="attest">Auditor, date, signature:</div>
+</body>
+</html>
+`;
+}
+
+/** Writes audit-report.json, audit-report.md and audit-report.html into `dir`. */
 export async function writeReport(dir: string, report: AuditReport): Promise<string[]> {
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "audit-report.json"), JSON.stringify(report, null, 2) + "\n");
-  await writeFile(join(dir, "audit-report.md"), reportMarkdown(report));
-  return [join(dir, "audit-report.json"), join(dir, "audit-report.md")];
+  const files = {
+    "audit-report.json": JSON.stringify(report, null, 2) + "\n",
+    "audit-report.md": reportMarkdown(report),
+    "audit-report.html": reportHtml(report),
+  };
+  for (const [file, text] of Object.entries(files)) await writeFile(join(dir, file), text);
+  return Object.keys(files).map((file) => join(dir, file));
 }

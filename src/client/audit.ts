@@ -5,8 +5,21 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { keccak256, ZeroHash, type Provider } from "ethers";
-import { LoanRegistry__factory, type LoanRegistry } from "../../typechain-types/index.js";
-import { checkLedger, LedgerChecker, type AuditReport, type ChainProof } from "./audit-check.js";
+import {
+  LoanRegistry__factory,
+  RepaymentSplitter__factory,
+  type LoanRegistry,
+  type RepaymentSplitter,
+} from "../../typechain-types/index.js";
+import {
+  checkLedger,
+  checkRecord,
+  LedgerChecker,
+  writersOf,
+  type AuditReport,
+  type ChainProof,
+  type CheckedRecord,
+} from "./audit-check.js";
 import {
   byChainOrder,
   openExport,
@@ -16,6 +29,7 @@ import {
   type LedgerExport,
   type LedgerHeader,
   type LoanRecord,
+  type Position,
   type Progress,
 } from "./audit-export.js";
 import { InputError } from "./errors.js";
@@ -26,6 +40,7 @@ import { HISTORY_EVENTS } from "./loans.js";
 export * from "./audit-export.js";
 export * from "./audit-check.js";
 export * from "./audit-report.js";
+export * from "./audit-attest.js";
 
 /** keccak256 of every file under `dir`: the document index a loan's document hashes are looked up in. */
 async function documentIndex(dir: string): Promise<Set<string>> {
@@ -75,9 +90,18 @@ export async function verifyLedger(
  * Any node of the network can prove an export, long after it was taken, as long as it serves that block's state.
  */
 export async function proveExport(
-  exported: Pick<LedgerExport, "block" | "contracts" | "fromBlock" | "heads"> & { loans?: LoanRecord[] },
+  exported: Pick<LedgerExport, "block" | "contracts" | "fromBlock" | "heads"> & {
+    loans?: LoanRecord[];
+    money?: EventRecord[];
+  },
   provider: Provider,
-  options: LedgerReadOptions & { loanId?: string; ids?: readonly string[]; progress?: Progress } = {},
+  options: LedgerReadOptions & {
+    loanId?: string;
+    ids?: readonly string[];
+    /** The loans whose lenders' positions to read (by default those the export's money events open for funding). */
+    lenderLoans?: readonly string[];
+    progress?: Progress;
+  } = {},
 ): Promise<ChainProof> {
   const block = exported.block;
   const registryAddress = exported.contracts?.LoanRegistry;
@@ -113,7 +137,52 @@ export async function proveExport(
     const logs = await reader.logs({ address: registryAddress, topics: [topic] });
     anchored = logs.map((log) => formatLoanId(toLoanId(BigInt(log.topics[1]))));
   }
-  return { chainId: chainId.toString(), block: reader.block, registry: registryAddress, method, heads, anchored };
+  const funded =
+    options.lenderLoans ??
+    [
+      ...new Set(
+        (exported.money ?? [])
+          .filter((r) => r.event === "FundingOpened")
+          .map((r) => formatLoanId(toLoanId(String(r.args.loanId)))),
+      ),
+    ].filter((loanId) => !options.loanId || loanId === options.loanId);
+  const splitterAddress = exported.contracts?.RepaymentSplitter;
+  let lenders: ChainProof["lenders"];
+  if (splitterAddress && method === "historyHead") {
+    lenders = await lendersAt(reader, RepaymentSplitter__factory.connect(splitterAddress, provider), funded);
+  }
+  return {
+    chainId: chainId.toString(),
+    block: reader.block,
+    registry: registryAddress,
+    method,
+    heads,
+    anchored,
+    ...(lenders ? { lenders } : {}),
+  };
+}
+
+/** Each loan's lenders (in order of arrival) and their positions in the splitter at the reader's block. */
+async function lendersAt(
+  reader: LedgerReader,
+  splitter: RepaymentSplitter,
+  loanIds: readonly string[],
+): Promise<NonNullable<ChainProof["lenders"]>> {
+  const at = { blockTag: reader.blockTag };
+  const result: NonNullable<ChainProof["lenders"]> = {};
+  const one = async (loanId: string) => {
+    const count = await reader.call(() => splitter.lenderCount(loanId, at));
+    const lenders = (await reader.call(() => splitter.lendersOf(loanId, 0, count, at))).map(String);
+    const found = await Promise.all(lenders.map((l) => reader.call(() => splitter.positionOf(loanId, l, at))));
+    result[loanId] = {
+      lenders,
+      positions: Object.fromEntries(
+        lenders.map((l, k) => [l.toLowerCase(), { shares: String(found[k].shares), debt: String(found[k].debt) }]),
+      ),
+    };
+  };
+  for (let i = 0; i < loanIds.length; i += 50) await Promise.all(loanIds.slice(i, i + 50).map(one));
+  return result;
 }
 
 /** Failures of a call at an old block on a node that pruned that block's state. */
@@ -165,21 +234,27 @@ async function headsFromEvents(
   return heads;
 }
 
-/** Loan and money records merged into chain order, each stream being in chain order already. */
+/** Loan, money and collateral records merged into chain order, each stream being in chain order already. */
 async function* mergedInChainOrder(
   loans: AsyncIterator<LoanRecord>,
   money: AsyncIterator<EventRecord>,
-): AsyncGenerator<{ loan: LoanRecord } | { money: EventRecord }> {
-  let a = await loans.next();
-  let b = await money.next();
-  while (!a.done || !b.done) {
-    if (b.done || (!a.done && byChainOrder(a.value, b.value) <= 0)) {
-      yield { loan: a.value as LoanRecord };
-      a = await loans.next();
-    } else {
-      yield { money: b.value };
-      b = await money.next();
+  assets: AsyncIterator<EventRecord>,
+): AsyncGenerator<CheckedRecord> {
+  const streams: [AsyncIterator<LoanRecord | EventRecord>, (r: LoanRecord & EventRecord) => CheckedRecord][] = [
+    [loans, (loan) => ({ loan })],
+    [money, (money) => ({ money })],
+    [assets, (asset) => ({ asset })],
+  ];
+  const heads = await Promise.all(streams.map(([stream]) => stream.next()));
+  for (;;) {
+    let next = -1;
+    for (let k = 0; k < heads.length; k += 1) {
+      if (heads[k].done) continue;
+      if (next < 0 || byChainOrder(heads[k].value as Position, heads[next].value as Position) < 0) next = k;
     }
+    if (next < 0) return;
+    yield streams[next][1](heads[next].value as LoanRecord & EventRecord);
+    heads[next] = await streams[next][0].next();
   }
 }
 
@@ -194,24 +269,22 @@ export async function verifyExport(
 ): Promise<AuditReport> {
   const opened = await openExport(dir);
   const documents = await documentsOf(options.docsDir);
-  const contracts = opened.facts.contracts;
   const checker = new LedgerChecker({
     loanId: options.loanId,
     documents,
-    writers: { splitter: contracts?.RepaymentSplitter, waterfall: contracts?.LossWaterfall },
+    writers: writersOf(opened.facts.contracts),
   });
   let records = 0;
-  for await (const item of mergedInChainOrder(opened.loans(), opened.money())) {
-    if ("loan" in item) checker.loan(item.loan);
-    else checker.money(item.money);
+  for await (const item of mergedInChainOrder(opened.loans(), opened.money(), opened.assets())) {
+    checkRecord(checker, item);
     if (++records % 100_000 === 0) options.progress?.(records, 0, "records verified");
   }
-  for await (const _ of opened.assets());
   for await (const _ of opened.members());
   const proof = options.provider
     ? await proveExport(opened.facts, options.provider, {
         loanId: options.loanId,
         ids: checker.loanIds(),
+        lenderLoans: checker.bookedLoans(),
         progress: options.progress,
       })
     : undefined;
@@ -227,13 +300,18 @@ export async function verifyChain(
   const checker = new LedgerChecker({
     loanId: options.loanId,
     documents,
-    writers: { splitter: String(sources.splitter.target), waterfall: String(sources.waterfall.target) },
+    writers: {
+      splitter: String(sources.splitter.target),
+      waterfall: String(sources.waterfall.target),
+      collateral: String(sources.collateral.target),
+    },
   });
   const header = await readLedger(
     sources,
     {
       loan: (record) => checker.loan(record),
-      event: (kind, record) => (kind === "money" ? checker.money(record) : undefined),
+      event: (kind, record) =>
+        kind === "money" ? checker.money(record) : kind === "assets" ? checker.asset(record) : undefined,
     },
     options.fromBlock ?? 0,
     options.progress,

@@ -1,6 +1,13 @@
-/** The auditor's export and verification. */
+/** The auditor's export, verification and attestation. */
+import { readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { JsonRpcProvider } from "ethers";
 import {
+  attestReport,
+  checkAttestation,
+  MANIFEST_FILE,
+  toAddress,
+  type Attestation,
   LoanLedgerError,
   InputError,
   shortLoanId,
@@ -72,7 +79,7 @@ export function planAudit(p: Parsed, print: Print): Command | undefined {
         }
       }
       const files = await writeReport(p.out ?? ".", report);
-      const summary = `${report.loans.length} loan(s), ${report.entries} history entries, ${report.findings.length} finding(s); report in ${files.join(" and ")}`;
+      const summary = `${report.loans.length} loan(s), ${report.entries} history entries, ${report.findings.length} finding(s); report in ${files.join(", ")}`;
       print(
         io,
         report,
@@ -93,5 +100,59 @@ export function planAudit(p: Parsed, print: Print): Command | undefined {
     verify.offline = fromExport !== undefined;
     return verify;
   }
+  if (action === "attest") {
+    const reportPath = required(p.words[2], "the report (audit-report.json)");
+    const out = p.out ?? join(dirname(reportPath), "audit-attestation.json");
+    return async (_p, ctx, io) => {
+      const auditor = toAddress(await ctx.signer.getAddress());
+      const member = await ctx.alliance.member(auditor);
+      if (member.status !== "Active" || !member.roles.includes("Auditor")) {
+        throw new InputError(`${auditor} is not an active auditor member of the alliance: it cannot attest a report`);
+      }
+      const attestation = await attestReport(ctx.signer, await readBytes(reportPath));
+      await writeFile(out, JSON.stringify(attestation, null, 2) + "\n");
+      print(
+        io,
+        { out, ...attestation },
+        `${auditor} attested report sha256 ${attestation.reportSha256} ` +
+          `(export manifest ${attestation.exportManifestSha256 ?? "none"}) in ${out}`,
+      );
+    };
+  }
+  if (action === "check-attestation") {
+    const attestationPath = required(p.words[2], "the attestation (audit-attestation.json)");
+    const reportPath = required(p.words[3], "the report (audit-report.json)");
+    const check: Command = async (_p, _ctx, io) => {
+      let attestation: Attestation;
+      try {
+        attestation = JSON.parse((await readBytes(attestationPath)).toString("utf8")) as Attestation;
+      } catch {
+        throw new InputError(`${attestationPath} is not an attestation (JSON)`);
+      }
+      const manifest = p.fromExport === undefined ? undefined : await readBytes(join(p.fromExport, MANIFEST_FILE));
+      const result = checkAttestation(attestation, await readBytes(reportPath), manifest);
+      print(
+        io,
+        result,
+        result.ok
+          ? `attestation holds: ${result.signer} signed report sha256 ${attestation.reportSha256}` +
+              (manifest ? ` of the export in ${p.fromExport}` : "") +
+              ` (${attestation.ok ? "verified" : "does not verify"}, ${attestation.findings} finding(s)); ` +
+              `check that ${result.signer} is an auditor of the alliance`
+          : [...result.problems, "the attestation does NOT hold"].join("\n"),
+      );
+      if (!result.ok) throw new LoanLedgerError(`the attestation does not hold: ${result.problems[0]}`);
+    };
+    check.offline = true;
+    return check;
+  }
   return undefined;
+}
+
+async function readBytes(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch {
+    throw new InputError(`cannot read ${path}`);
+  }
 }

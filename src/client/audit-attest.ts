@@ -1,0 +1,124 @@
+/**
+ * An auditor's attestation of a report: the auditor signs (EIP-191, its own key) a statement naming the SHA-256 of
+ * audit-report.json and of the verified export's manifest.json, the chain and block, and the verdict. Anyone holding
+ * the report (and the export) checks it: the digests are recomputed from the files, the statement from the report, and
+ * the signer recovered from the signature.
+ */
+import { createHash } from "node:crypto";
+import { verifyMessage, type Signer } from "ethers";
+import type { AuditReport } from "./audit-check.js";
+import { InputError } from "./errors.js";
+import { toAddress, type Address } from "./ids.js";
+
+export const ATTESTATION_FORMAT = "loanledger-audit-attestation/1";
+
+/** What an auditor signs, field by field; `statement` is the text of these fields that the signature is over. */
+export interface Attestation {
+  format: string;
+  auditor: Address;
+  /** SHA-256 (hex) of the audit-report.json bytes attested. */
+  reportSha256: string;
+  /** SHA-256 (hex) of the manifest.json of the export the report verified, or null for a report read from a chain. */
+  exportManifestSha256: string | null;
+  chainId: string;
+  block: { number: number; hash: string } | null;
+  ok: boolean;
+  findings: number;
+  statement: string;
+  /** EIP-191 signature of `statement` by `auditor`. */
+  signature: string;
+}
+
+const sha256 = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest("hex");
+
+function parseReport(reportBytes: Uint8Array): AuditReport {
+  try {
+    const report = JSON.parse(Buffer.from(reportBytes).toString("utf8")) as AuditReport;
+    if (typeof report.chainId !== "string" || !Array.isArray(report.findings)) throw new Error("not a report");
+    return report;
+  } catch {
+    throw new InputError("the file given as the report is not an audit-report.json");
+  }
+}
+
+/** The fields an attestation states about `reportBytes`, and the text that is signed. */
+function statementOf(reportBytes: Uint8Array, auditor: Address): Omit<Attestation, "signature"> {
+  const report = parseReport(reportBytes);
+  const fields = {
+    format: ATTESTATION_FORMAT,
+    auditor,
+    reportSha256: sha256(reportBytes),
+    exportManifestSha256: report.exportManifestSha256 ?? null,
+    chainId: report.chainId,
+    block: report.block ? { number: report.block.number, hash: report.block.hash } : null,
+    ok: report.ok,
+    findings: report.findings.length,
+  };
+  const statement = [
+    "LoanLedger audit attestation",
+    `auditor: ${fields.auditor}`,
+    `report: sha256 ${fields.reportSha256}`,
+    `export manifest: ${fields.exportManifestSha256 ? `sha256 ${fields.exportManifestSha256}` : "none (read from the chain)"}`,
+    `chain ${fields.chainId}, block ${fields.block ? `${fields.block.number} ${fields.block.hash}` : "not stated"}`,
+    `result: ${fields.ok ? "verified" : "does not verify"}, ${fields.findings} finding(s)`,
+  ].join("\n");
+  return { ...fields, statement };
+}
+
+/** Signs the report `reportBytes` (audit-report.json as written) with `signer`, the auditor's key. */
+export async function attestReport(signer: Signer, reportBytes: Uint8Array): Promise<Attestation> {
+  const auditor = toAddress(await signer.getAddress());
+  const fields = statementOf(reportBytes, auditor);
+  return { ...fields, signature: await signer.signMessage(fields.statement) };
+}
+
+/** The outcome of checking an attestation: who signed it, and everything that does not hold. */
+export interface AttestationCheck {
+  ok: boolean;
+  /** The account the signature recovers to, when it is a signature at all. */
+  signer: Address | null;
+  problems: string[];
+}
+
+/**
+ * Checks `attestation` against the report it names (`reportBytes`) and, when given, the export's manifest
+ * (`manifestBytes`): the signature recovers to the stated auditor, the statement is the report's, the report's digest
+ * is the attested one, and the manifest is the one the report verified.
+ */
+export function checkAttestation(
+  attestation: Attestation,
+  reportBytes: Uint8Array,
+  manifestBytes?: Uint8Array,
+): AttestationCheck {
+  const problems: string[] = [];
+  if (attestation.format !== ATTESTATION_FORMAT) {
+    problems.push(`the attestation is of format ${JSON.stringify(attestation.format)}, not ${ATTESTATION_FORMAT}`);
+  }
+  let signer: Address | null = null;
+  try {
+    signer = toAddress(verifyMessage(attestation.statement, attestation.signature));
+  } catch {
+    problems.push("the signature is not a signature of the statement");
+  }
+  if (signer && signer.toLowerCase() !== String(attestation.auditor).toLowerCase()) {
+    problems.push(`the statement was signed by ${signer}, not by the auditor ${attestation.auditor} it names`);
+  }
+  const expected = statementOf(reportBytes, toAddress(String(attestation.auditor)));
+  if (expected.reportSha256 !== attestation.reportSha256) {
+    problems.push(
+      `the report has SHA-256 ${expected.reportSha256}, not the ${attestation.reportSha256} attested: it is another report, or it was changed`,
+    );
+  }
+  if (expected.statement !== attestation.statement) {
+    problems.push("the signed statement is not the statement of this report");
+  }
+  if (manifestBytes) {
+    const manifest = sha256(manifestBytes);
+    if (manifest !== expected.exportManifestSha256) {
+      problems.push(
+        `the export's manifest.json has SHA-256 ${manifest}, but the report verified the export whose manifest is ${expected.exportManifestSha256 ?? "(none)"}`,
+      );
+    }
+  }
+  return { ok: problems.length === 0, signer, problems };
+}

@@ -1,0 +1,98 @@
+import { expect } from "chai";
+import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Attestation } from "../../src/client/index.js";
+import { DAY, deployAllianceFixture, loadFixture, time } from "../fixtures.js";
+import { anchorWithCli, run } from "./helpers.js";
+
+/** A loan anchored and repaid through the CLI, the chain exported, and the export verified into a report folder. */
+async function reportFixture() {
+  const f = await deployAllianceFixture();
+  const loanId = await anchorWithCli(f, "A-1");
+  await run(f, f.platformA, ["loan", "activate", loanId]);
+  await time.increase(30 * DAY);
+  const due = await f.loans.nextPayment(await f.clientFor(f.platformA).loans.terms(BigInt(loanId) as never));
+  await run(f, f.platformA, ["loan", "repay", loanId, String((due.principal + due.interest) / 10n ** 18n + 1n)]);
+  const dir = await mkdtemp(join(tmpdir(), "loanledger-cli-export-"));
+  expect((await run(f, f.auditor, ["audit", "export", "--out", dir])).code).to.equal(0);
+  const out = await mkdtemp(join(tmpdir(), "loanledger-report-"));
+  const verified = await run(f, f.auditor, ["audit", "verify", "--from-export", dir, "--out", out]);
+  expect(verified.code, verified.err).to.equal(0);
+  return { ...f, loanId, dir, out, report: join(out, "audit-report.json") };
+}
+
+describe("loanledger CLI: the audit report a person reads, and the auditor's attestation", function () {
+  it("writes a self-contained HTML report with the verdict, the scope, the checks and every loan", async function () {
+    const f = await loadFixture(reportFixture);
+    const html = await readFile(join(f.out, "audit-report.html"), "utf8");
+    expect(html).to.match(/^<!doctype html>/);
+    expect(html).to.include("Every history is consistent with the export&#39;s heads.");
+    expect(html).to.include(f.loanId);
+    expect(html).to.include("<th>what it establishes</th>");
+    // Self-contained: no script, no outside stylesheet, image or font.
+    expect(html).to.not.match(/<script|<link|src=|url\(/i);
+  });
+
+  it("escapes what an export says, so a forged value cannot inject markup into the page", async function () {
+    const { reportHtml } = await import("../../src/client/index.js");
+    const f = await loadFixture(reportFixture);
+    const report = JSON.parse(await readFile(f.report, "utf8")) as Parameters<typeof reportHtml>[0];
+    report.findings.push({ check: "history", loanId: "<script>alert(1)</script>", message: "<img src=x>" });
+    const html = reportHtml({ ...report, ok: false });
+    expect(html).to.include("&lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(html).to.not.include("<img src=x>");
+  });
+
+  it("lets an auditor attest the report, and anyone check the attestation against the report and the export", async function () {
+    const f = await loadFixture(reportFixture);
+    const attested = await run(f, f.auditor, ["audit", "attest", f.report]);
+    expect(attested.code, attested.err).to.equal(0);
+    const file = join(f.out, "audit-attestation.json");
+    const attestation = JSON.parse(await readFile(file, "utf8")) as Attestation;
+    expect(attestation).to.include({ auditor: f.auditor.address, ok: true, findings: 0 });
+    const manifest = await readFile(join(f.dir, "manifest.json"));
+    const { createHash } = await import("node:crypto");
+    expect(attestation.exportManifestSha256).to.equal(createHash("sha256").update(manifest).digest("hex"));
+
+    const checked = await run(f, f.outsider, ["audit", "check-attestation", file, f.report, "--from-export", f.dir]);
+    expect(checked.code, checked.err).to.equal(0);
+    expect(checked.out).to.match(new RegExp(`^attestation holds: ${f.auditor.address} signed report sha256`));
+  });
+
+  it("refuses an attestation by an account that is no auditor member", async function () {
+    const f = await loadFixture(reportFixture);
+    const refused = await run(f, f.platformA, ["audit", "attest", f.report]);
+    expect(refused.code).to.equal(1);
+    expect(refused.err).to.match(/is not an active auditor member of the alliance: it cannot attest a report/);
+  });
+
+  it("fails the check of an attestation whose report, export or signer was changed", async function () {
+    const f = await loadFixture(reportFixture);
+    expect((await run(f, f.auditor, ["audit", "attest", f.report])).code).to.equal(0);
+    const file = join(f.out, "audit-attestation.json");
+    const attestation = JSON.parse(await readFile(file, "utf8")) as Attestation;
+
+    // The report edited after it was attested (a finding removed, say): its digest no longer matches.
+    const edited = join(await mkdtemp(join(tmpdir(), "loanledger-edited-")), "audit-report.json");
+    await writeFile(edited, (await readFile(f.report, "utf8")).replace('"entries": ', '"entries": 1'));
+    const report = await run(f, f.outsider, ["audit", "check-attestation", file, edited]);
+    expect(report.code).to.equal(1);
+    expect(report.out).to.match(/the report has SHA-256 [0-9a-f]{64}, not the [0-9a-f]{64} attested/);
+
+    // Another export than the one the report verified.
+    const other = await mkdtemp(join(tmpdir(), "loanledger-other-"));
+    await cp(f.dir, other, { recursive: true });
+    await writeFile(join(other, "manifest.json"), (await readFile(join(other, "manifest.json"), "utf8")) + " ");
+    const exported = await run(f, f.outsider, ["audit", "check-attestation", file, f.report, "--from-export", other]);
+    expect(exported.code).to.equal(1);
+    expect(exported.out).to.match(/the export's manifest.json has SHA-256 [0-9a-f]{64}, but the report verified/);
+
+    // The attestation claiming another auditor than the key that signed it.
+    const claimed = join(f.out, "claimed.json");
+    await writeFile(claimed, JSON.stringify({ ...attestation, auditor: f.platformB.address }));
+    const signer = await run(f, f.outsider, ["audit", "check-attestation", claimed, f.report]);
+    expect(signer.code).to.equal(1);
+    expect(signer.out).to.include(`signed by ${f.auditor.address}, not by the auditor ${f.platformB.address}`);
+  });
+});
