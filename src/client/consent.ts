@@ -104,15 +104,18 @@ export interface TypedDataSigner {
 }
 
 /**
- * Signs `subject` with `signer`'s key, in the 64-byte compact form (ERC-2098) that the registry accepts for less gas.
+ * Signs `subject` with `signer`'s key, by default in the 64-byte compact form (ERC-2098) that the registry accepts for
+ * less gas; `compact: false` gives the 65-byte form, which a contract wallet's owners may need.
  */
 export async function signConsent(
   signer: TypedDataSigner,
   domain: TypedDataDomain,
   subject: ConsentSubject,
+  { compact = true }: { compact?: boolean } = {},
 ): Promise<SignedConsent> {
   const { types, message } = consentTypedData(subject);
-  const signature = Signature.from(await signer.signTypedData(domain, types, message)).compactSerialized;
+  const full = Signature.from(await signer.signTypedData(domain, types, message));
+  const signature = compact ? full.compactSerialized : full.serialized;
   return { subject, signer: toAddress(await signer.getAddress()), signature };
 }
 
