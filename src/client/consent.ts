@@ -191,3 +191,58 @@ export async function requireValidConsent(
     throw new InputError(`the platform's signature of the ${label} is not ${platform}'s`);
   }
 }
+
+/** A history fact that carries both parties' signatures, as an export holds it (fields as JSON strings). */
+interface ExportedFact {
+  kind?: unknown;
+  version?: unknown;
+  documentHash?: unknown;
+  borrower?: unknown;
+  platform?: unknown;
+  deadline?: unknown;
+  borrowerSignature?: unknown;
+  platformSignature?: unknown;
+}
+
+/**
+ * Reads from the chain, at `blockTag`, the ERC-1271 approvals of the signatures in `records` (a loan history export)
+ * that no key made: the keys the verifier accepts for contract wallets (CheckOptions.walletApprovals). A signature that
+ * no key made and no wallet approves is left out, and the verifier reports it.
+ */
+export async function readWalletApprovals(
+  provider: Provider,
+  domain: TypedDataDomain,
+  records: readonly { loanId: string; fact: ExportedFact }[],
+  blockTag?: number,
+): Promise<Set<string>> {
+  const approvals = new Set<string>();
+  const documents = new Map<string, string>();
+  for (const { loanId, fact } of records) {
+    if (fact.kind === "DocumentAmended") documents.set(`${loanId}:${String(fact.version)}`, String(fact.documentHash));
+    if (fact.kind !== "AgreementSigned" && fact.kind !== "AmendmentSigned") continue;
+    const id = BigInt(loanId) as LoanId;
+    const deadline = BigInt(String(fact.deadline));
+    const subject: ConsentSubject =
+      fact.kind === "AgreementSigned"
+        ? { kind: "agreement", loanId: id, deadline }
+        : {
+            kind: "amendment",
+            loanId: id,
+            version: Number(fact.version),
+            documentHash: (documents.get(`${loanId}:${String(fact.version)}`) ?? "0x") as Hash32,
+            deadline,
+          };
+    if (fact.kind === "AmendmentSigned" && !documents.has(`${loanId}:${String(fact.version)}`)) continue;
+    const digest = consentDigest(domain, subject);
+    for (const [signer, signature] of [
+      [fact.borrower, fact.borrowerSignature],
+      [fact.platform, fact.platformSignature],
+    ].map(([a, b]) => [toAddress(String(a)), String(b)] as const)) {
+      if (recoverSigner(digest, signature) === signer) continue;
+      if (await isValidConsent(provider, domain, subject, signer, signature, blockTag)) {
+        approvals.add(`${signer.toLowerCase()}:${digest}:${signature.toLowerCase()}`);
+      }
+    }
+  }
+  return approvals;
+}
