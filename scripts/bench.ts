@@ -103,7 +103,7 @@ async function signed(loanTerms: LoanTerms) {
   });
 }
 const single = await terms();
-report.anchorSignedLoan = await gasOf(consentFns.anchorSignedLoans([single], [await signed(single)]));
+report.anchorSignedLoan = await gasOf(consentFns.anchorSignedLoan(single, await signed(single)));
 const signedBook = await Promise.all(Array.from({ length: 100 }, () => terms()));
 const signedSigs = [];
 for (const t of signedBook) signedSigs.push(await signed(t));
