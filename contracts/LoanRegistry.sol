@@ -10,47 +10,25 @@ import {
     LoanState,
     BorrowerExposure,
     PaymentDue,
-    TermsField,
     CreditEvent,
     FactKind,
     AlliancePolicy,
     POWER_FUNDING_DELEGATE,
     POWER_HISTORY_WRITER,
     Loss,
-    computeLoanId
+    Consent
 } from "./interfaces/ILoanRegistry.sol";
-import {LowLevelCall} from "@openzeppelin/contracts/utils/LowLevelCall.sol";
+import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {ScheduleMath, ScheduleKind} from "./libraries/ScheduleMath.sol";
+import {LoanRegistryBase} from "./LoanRegistryBase.sol";
+import {LoanConsentModule} from "./LoanConsentModule.sol";
 
 /// @title LoanRegistry
-/// @notice See {ILoanRegistry}.
+/// @notice See {ILoanRegistry}; the functions of {ILoanConsent} are served at this address too, by the consent module.
 /// @dev Storage per loan is two fresh slots (state and history head) plus the borrower's exposure slot; the terms live
 /// in the `LoanAnchored` event and are proven against the id on every later call. The README's gas section explains
 /// the choice.
-contract LoanRegistry is ILoanRegistry {
-    // ---------------------------------------------------------------- bounds on terms
-
-    /// @dev Principal fits 96 bits, so that an exposure of 2^32 such loans still fits its 128-bit sum.
-    uint256 public constant MAX_PRINCIPAL = type(uint96).max;
-    /// @dev 100% a year: the alliance's policy caps are stricter; this bound only rejects nonsense.
-    uint256 public constant MAX_ANNUAL_RATE_BPS = 10_000;
-    uint256 public constant MAX_LATE_FEE_BPS = 10_000;
-    /// @dev 30 years of monthly installments.
-    uint256 public constant MAX_INSTALLMENTS = 360;
-    uint256 public constant MIN_PERIOD = 1 days;
-    /// @dev A bullet loan's single period is its whole term: up to five years.
-    uint256 public constant MAX_PERIOD = 1830 days;
-    uint256 public constant MAX_TERM = 30 * 365 days;
-    uint256 public constant MAX_GRACE_PERIOD = 30 days;
-    uint256 public constant MAX_DEFAULT_THRESHOLD = 365 days;
-    uint256 public constant MAX_FUNDING_WINDOW = 90 days;
-    /// @dev Governance may slow public late marks and defaults down, never switch them off.
-    uint256 public constant MAX_PUBLIC_DEFAULT_DELAY = 365 days;
-    /// @dev A batch must fit both a block (30M on the alliance's Besu genesis) and the per-transaction gas cap of 2^24
-    /// that newer forks (Osaka) impose: measured on a Cancun node, 150 loans with new borrowers take about 12.7M gas,
-    /// 76% of 2^24, leaving room for anchoring to grow.
-    uint256 public constant MAX_BATCH = 150;
-
+contract LoanRegistry is ILoanRegistry, LoanRegistryBase {
     /// @dev Bit `from * 16 + to` is set when the transition table allows `from` → `to`.
     uint256 private constant _TRANSITIONS =
         (1 << (uint256(LoanStatus.Funding) * 16 + uint256(LoanStatus.Active))) |
@@ -71,27 +49,24 @@ contract LoanRegistry is ILoanRegistry {
         uint256 outstandingAfter;
     }
 
-    /// @notice The alliance registry that says who may do what.
-    IAllianceRegistry public immutable ALLIANCE;
+    /// @notice The code that serves {ILoanConsent} on this registry's storage (created with it, so never another's).
+    address public immutable CONSENT_MODULE;
 
-    mapping(LoanId loanId => LoanState) private _states;
-    mapping(LoanId loanId => bytes32) private _heads;
-    mapping(bytes32 borrowerRef => BorrowerExposure) private _exposures;
-    mapping(LoanId loanId => Loss) private _losses;
-    /// @dev The funding delegate of a loan whose `servicingDelegated` is set.
-    mapping(LoanId loanId => address) private _delegates;
-    /// @dev The successor servicer of a loan whose `handedOver` is set.
-    mapping(LoanId loanId => address) private _servicers;
-    mapping(address platform => address) private _successors;
-    mapping(address account => uint8) private _systemPowers;
-    AlliancePolicy private _policy;
-
-    /// @dev Until governance says otherwise: no exposure limits, and a month's grace before anyone may declare a default.
-    uint32 public constant DEFAULT_PUBLIC_DEFAULT_DELAY = 30 days;
-
-    constructor(IAllianceRegistry alliance) {
-        ALLIANCE = alliance;
+    constructor(IAllianceRegistry alliance) LoanRegistryBase(alliance) {
         _policy.publicDefaultDelay = DEFAULT_PUBLIC_DEFAULT_DELAY;
+        // Its creation code is part of this constructor, not of the deployed code that the size limit counts.
+        CONSENT_MODULE = address(new LoanConsentModule(alliance));
+    }
+
+    /// @notice Serves {ILoanConsent}: runs the consent module's code on this registry's storage, as if it were this
+    /// contract's own (its events and errors are the registry's). Any other unknown call reverts there.
+    /// @dev It only forwards, to the module this contract created, which is what solhint's rule is about.
+    // solhint-disable-next-line no-complex-fallback
+    fallback() external {
+        bytes memory result = Address.functionDelegateCall(CONSENT_MODULE, msg.data);
+        assembly ("memory-safe") {
+            return(add(result, 32), mload(result))
+        }
     }
 
     // ---------------------------------------------------------------- origination
@@ -128,6 +103,8 @@ contract LoanRegistry is ILoanRegistry {
     function activateLoan(LoanTerms calldata terms) external {
         (LoanId loanId, LoanState storage state) = _servicedMoney(terms);
         _requireStatus(loanId, state.status, LoanStatus.Funding, LoanStatus.Active);
+        // A delegated loan was checked when its funding opened ({delegateServicing}).
+        if (!state.servicingDelegated) _requireConsent(loanId, state);
         if (block.timestamp > terms.fundingDeadline) {
             revert LoanRegistryFundingDeadlinePassed(loanId, terms.fundingDeadline, block.timestamp);
         }
@@ -256,6 +233,7 @@ contract LoanRegistry is ILoanRegistry {
         if (state.status != LoanStatus.Funding || state.servicingDelegated) {
             revert LoanRegistryCannotDelegate(loanId, state.status, state.servicingDelegated);
         }
+        _requireConsent(loanId, state);
         state.servicingDelegated = true;
         _delegates[loanId] = msg.sender;
         uint40 at = uint40(block.timestamp);
@@ -271,6 +249,13 @@ contract LoanRegistry is ILoanRegistry {
         }
         _policy = policy;
         emit AlliancePolicySet(policy);
+    }
+
+    /// @inheritdoc ILoanRegistry
+    function setConsentRequired(bool required) external {
+        _requireGovernance();
+        _consentRequired = required;
+        emit ConsentPolicySet(required);
     }
 
     /// @inheritdoc ILoanRegistry
@@ -335,17 +320,15 @@ contract LoanRegistry is ILoanRegistry {
     /// @inheritdoc ILoanRegistry
     function amendDocument(LoanTerms calldata terms, bytes32 documentHash) external {
         (LoanId loanId, LoanState storage state) = _serviced(terms);
-        if (_isFinal(state.status)) revert LoanRegistryLoanClosed(loanId, state.status);
-        if (documentHash == bytes32(0)) revert LoanRegistryMissingReference(TermsField.DocumentHash);
-
-        uint16 version = state.documentVersion + 1;
-        state.documentVersion = version;
-        uint40 at = uint40(block.timestamp);
-        bytes32 head = _extend(
-            loanId,
-            keccak256(abi.encode(FactKind.DocumentAmended, loanId, version, documentHash, at))
-        );
-        emit LoanDocumentAmended(loanId, version, documentHash, at, head);
+        LoanStatus status = state.status;
+        if (_isFinal(status)) revert LoanRegistryLoanClosed(loanId, status);
+        // A document the borrower agreed to (on chain or on paper) changes only with its signature; while the alliance
+        // requires consent, a funded loan's document does too.
+        Consent consent = state.consent;
+        if (consent != Consent.None || (status != LoanStatus.Funding && _consentRequired)) {
+            revert LoanRegistryConsentRequired(loanId, consent, status);
+        }
+        _amend(loanId, state, documentHash);
     }
 
     /// @inheritdoc ILoanRegistry
@@ -436,6 +419,11 @@ contract LoanRegistry is ILoanRegistry {
     }
 
     /// @inheritdoc ILoanRegistry
+    function consentRequired() external view returns (bool) {
+        return _consentRequired;
+    }
+
+    /// @inheritdoc ILoanRegistry
     function alliancePolicy() external view returns (AlliancePolicy memory) {
         return _policy;
     }
@@ -471,185 +459,20 @@ contract LoanRegistry is ILoanRegistry {
             );
     }
 
+    // ---------------------------------------------------------------- internals: consent
+
+    /// @dev While the alliance requires consent, a loan must carry it (on chain or on paper) before its money moves.
+    function _requireConsent(LoanId loanId, LoanState storage state) private view {
+        if (state.consent == Consent.None && _consentRequired) revert LoanRegistryConsentMissing(loanId);
+    }
+
     // ---------------------------------------------------------------- internals: origination
-
-    function _requireActivePlatform() private view {
-        if (!ALLIANCE.isActiveMember(msg.sender, ROLE_PLATFORM)) revert LoanRegistryNotActivePlatform(msg.sender);
-    }
-
-    function _loanId(LoanTerms calldata terms) private pure returns (LoanId) {
-        return computeLoanId(terms);
-    }
-
-    /// @dev Returns the ABI-encoded error that anchoring `terms` by `caller` would raise, or nothing. Returning the
-    /// error instead of reverting lets a batch name the item and lets {previewAnchor} answer without a transaction.
-    function _check(address caller, LoanTerms calldata t, LoanId loanId) private view returns (bytes memory) {
-        if (t.platform != caller)
-            return abi.encodeWithSelector(LoanRegistryPlatformMismatch.selector, caller, t.platform);
-        if (t.borrowerRef == bytes32(0)) return _missing(TermsField.BorrowerRef);
-        if (t.documentHash == bytes32(0)) return _missing(TermsField.DocumentHash);
-        if (t.principal == 0 || t.principal > MAX_PRINCIPAL) {
-            return _outOfBounds(TermsField.Principal, t.principal, 1, MAX_PRINCIPAL);
-        }
-        if (t.annualRateBps > MAX_ANNUAL_RATE_BPS) {
-            return _outOfBounds(TermsField.AnnualRate, t.annualRateBps, 0, MAX_ANNUAL_RATE_BPS);
-        }
-        if (t.scheduleKind > uint8(type(ScheduleKind).max)) {
-            return _outOfBounds(TermsField.ScheduleKind, t.scheduleKind, 0, uint8(type(ScheduleKind).max));
-        }
-        // A bullet loan has exactly one installment: its period is the whole term.
-        uint256 maxInstallments = t.scheduleKind == uint8(ScheduleKind.Bullet) ? 1 : MAX_INSTALLMENTS;
-        if (t.installments == 0 || t.installments > maxInstallments) {
-            return _outOfBounds(TermsField.Installments, t.installments, 1, maxInstallments);
-        }
-        if (t.period < MIN_PERIOD || t.period > MAX_PERIOD) {
-            return _outOfBounds(TermsField.Period, t.period, MIN_PERIOD, MAX_PERIOD);
-        }
-        if (uint256(t.period) * t.installments > MAX_TERM) {
-            return _outOfBounds(TermsField.Term, uint256(t.period) * t.installments, MIN_PERIOD, MAX_TERM);
-        }
-        if (t.gracePeriod > MAX_GRACE_PERIOD) {
-            return _outOfBounds(TermsField.GracePeriod, t.gracePeriod, 0, MAX_GRACE_PERIOD);
-        }
-        if (t.lateFeeBps > MAX_LATE_FEE_BPS)
-            return _outOfBounds(TermsField.LateFeeRate, t.lateFeeBps, 0, MAX_LATE_FEE_BPS);
-        // Default can only be declared after the grace period has passed.
-        if (t.defaultThreshold <= t.gracePeriod || t.defaultThreshold > MAX_DEFAULT_THRESHOLD) {
-            return
-                _outOfBounds(
-                    TermsField.DefaultThreshold,
-                    t.defaultThreshold,
-                    uint256(t.gracePeriod) + 1,
-                    MAX_DEFAULT_THRESHOLD
-                );
-        }
-        if (t.fundingDeadline <= block.timestamp || t.fundingDeadline > block.timestamp + MAX_FUNDING_WINDOW) {
-            return
-                _outOfBounds(
-                    TermsField.FundingDeadline,
-                    t.fundingDeadline,
-                    block.timestamp + 1,
-                    block.timestamp + MAX_FUNDING_WINDOW
-                );
-        }
-        if (_states[loanId].status != LoanStatus.None) {
-            return abi.encodeWithSelector(LoanRegistryLoanExists.selector, loanId);
-        }
-        return "";
-    }
-
-    /// @dev The alliance's limits on one borrower reference, given its exposure with the new loan counted. Anchoring
-    /// checks this in {_anchor}, where the exposure is at hand anyway.
-    function _exposureError(
-        bytes32 borrowerRef,
-        uint256 openLoans,
-        uint256 outstanding
-    ) private view returns (bytes memory) {
-        AlliancePolicy storage policy = _policy;
-        uint256 maxOpenLoans = policy.maxOpenLoans;
-        uint256 maxOutstanding = policy.maxOutstandingPrincipal;
-        if ((maxOpenLoans != 0 && openLoans > maxOpenLoans) || (maxOutstanding != 0 && outstanding > maxOutstanding)) {
-            return
-                abi.encodeWithSelector(
-                    LoanRegistryExposureLimit.selector,
-                    borrowerRef,
-                    openLoans,
-                    outstanding,
-                    maxOpenLoans,
-                    maxOutstanding
-                );
-        }
-        return "";
-    }
-
-    /// @param batchIndex the item's index in a batch, or `type(uint256).max` for a single loan.
-    function _anchor(LoanTerms calldata terms, LoanId loanId, uint256 batchIndex) private {
-        _states[loanId] = LoanState({
-            status: LoanStatus.Funding,
-            installmentsPaid: 0,
-            documentVersion: 1,
-            activatedAt: 0,
-            statusSince: uint40(block.timestamp),
-            // The terms check bounds the principal by MAX_PRINCIPAL, which fits 96 bits.
-            outstandingPrincipal: uint96(terms.principal),
-            servicingDelegated: false,
-            handedOver: false
-        });
-        BorrowerExposure storage exposure = _exposures[terms.borrowerRef];
-        uint128 outstanding = exposure.outstandingPrincipal + terms.principal;
-        uint32 openLoans = exposure.openLoans + 1;
-        exposure.outstandingPrincipal = outstanding;
-        exposure.openLoans = openLoans;
-        bytes memory limit = _exposureError(terms.borrowerRef, openLoans, outstanding);
-        if (limit.length != 0) {
-            if (batchIndex == type(uint256).max) _revertWith(limit);
-            revert LoanRegistryBatchItemRejected(batchIndex, limit);
-        }
-
-        uint40 at = uint40(block.timestamp);
-        // The first fact: the previous head is the genesis head, zero, so there is no need to read it.
-        bytes32 head = _chainHead(bytes32(0), keccak256(abi.encode(FactKind.Anchored, loanId, at)));
-        _heads[loanId] = head;
-        emit LoanAnchored(loanId, terms.platform, terms.borrowerRef, terms, at, head);
-    }
-
-    function _missing(TermsField field) private pure returns (bytes memory) {
-        return abi.encodeWithSelector(LoanRegistryMissingReference.selector, field);
-    }
-
-    function _outOfBounds(
-        TermsField field,
-        uint256 value,
-        uint256 min,
-        uint256 max
-    ) private pure returns (bytes memory) {
-        return abi.encodeWithSelector(LoanRegistryTermOutOfBounds.selector, field, value, min, max);
-    }
-
-    function _revertWith(bytes memory reason) private pure {
-        LowLevelCall.bubbleRevert(reason);
-    }
 
     function _requireHistoryWriter() private view {
         if (_systemPowers[msg.sender] & POWER_HISTORY_WRITER == 0) revert LoanRegistryNotHistoryWriter(msg.sender);
     }
 
-    function _requireGovernance() private view {
-        if (!ALLIANCE.isGovernance(msg.sender)) revert LoanRegistryNotGovernance(msg.sender);
-    }
-
     // ---------------------------------------------------------------- internals: servicing
-
-    /// @dev Proves `terms` against an anchored loan.
-    function _known(LoanTerms calldata terms) private view returns (LoanId loanId, LoanState storage state) {
-        loanId = _loanId(terms);
-        state = _states[loanId];
-        if (state.status == LoanStatus.None) revert LoanRegistryUnknownLoan(loanId);
-    }
-
-    /// @dev Proves `terms` against an anchored loan and checks that the caller services it now.
-    function _serviced(LoanTerms calldata terms) private view returns (LoanId loanId, LoanState storage state) {
-        (loanId, state) = _known(terms);
-        if (!_mayService(terms, loanId, state, msg.sender)) revert LoanRegistryUnauthorized(loanId, msg.sender);
-    }
-
-    function _servicerOf(
-        LoanTerms calldata terms,
-        LoanId loanId,
-        LoanState storage state
-    ) private view returns (address) {
-        return state.handedOver ? _servicers[loanId] : terms.platform;
-    }
-
-    /// @dev The loan's servicer, unless expelled (a suspended one keeps servicing: the alliance's standing rule).
-    function _mayService(
-        LoanTerms calldata terms,
-        LoanId loanId,
-        LoanState storage state,
-        address account
-    ) private view returns (bool) {
-        return account == _servicerOf(terms, loanId, state) && ALLIANCE.isServicingMember(account, ROLE_PLATFORM);
-    }
 
     /// @dev For the actions that move money or close a loss (activation, cancellation, repayment, recovery, write-off):
     /// the funding delegate once there is one, else the servicer.
@@ -691,14 +514,6 @@ contract LoanRegistry is ILoanRegistry {
     /// @dev Each lifecycle action starts from exactly one status of the transition table.
     function _requireStatus(LoanId loanId, LoanStatus from, LoanStatus expected, LoanStatus to) private pure {
         if (from != expected) revert LoanRegistryInvalidTransition(loanId, from, to);
-    }
-
-    function _isFinal(LoanStatus status) private pure returns (bool) {
-        return
-            status == LoanStatus.Repaid ||
-            status == LoanStatus.Recovered ||
-            status == LoanStatus.WrittenOff ||
-            status == LoanStatus.Cancelled;
     }
 
     function _nextDueDate(LoanTerms calldata terms, LoanState storage state) private view returns (uint256) {
@@ -855,15 +670,5 @@ contract LoanRegistry is ILoanRegistry {
             at,
             head
         );
-    }
-
-    function _extend(LoanId loanId, bytes32 factHash) private returns (bytes32 head) {
-        head = _chainHead(_heads[loanId], factHash);
-        _heads[loanId] = head;
-    }
-
-    /// @dev The one history-chain step: `head' = keccak256(abi.encode(previousHead, factHash))`.
-    function _chainHead(bytes32 previousHead, bytes32 factHash) private pure returns (bytes32) {
-        return keccak256(abi.encode(previousHead, factHash));
     }
 }

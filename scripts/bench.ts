@@ -11,7 +11,11 @@ import {
   assetKey,
   borrowerRef,
   CollateralClient,
+  consentDomain,
+  freshBorrowerKey,
   LoanRegistryClient,
+  signConsent,
+  toSignatures,
   loanIdOf,
   ScheduleKind,
   toAddress,
@@ -24,6 +28,8 @@ const REPAY_LENDERS = [1, 10, 100, 500];
 const TARGETS: Record<string, number> = {
   anchorLoan: 130_000,
   anchorLoanBatch100PerLoan: 85_000,
+  anchorSignedLoan: 145_000,
+  anchorSignedLoanBatch100PerLoan: 100_000,
   ...Object.fromEntries(REPAY_LENDERS.map((n) => [`repay_${n}`, 120_000])),
   payoutPerLender: 15_000,
   claim: 70_000,
@@ -74,6 +80,36 @@ await loans.anchorLoan(await terms());
 report.anchorLoan = await gasOf(loans.anchorLoan(await terms()));
 const book = await Promise.all(Array.from({ length: 100 }, () => terms()));
 report.anchorLoanBatch100PerLoan = Math.round((await gasOf(loans.anchorLoans(book))) / 100);
+
+// Signed beside unsigned: each loan's agreement signed by a fresh borrower key and by the platform.
+const domain = consentDomain((await ethers.provider.getNetwork()).chainId, toAddress(String(loans.target)));
+const consentFns = new LoanRegistryClient(String(loans.target), platform).consent;
+async function signed(loanTerms: LoanTerms) {
+  const subject = {
+    kind: "agreement" as const,
+    loanId: loanIdOf(loanTerms),
+    deadline: BigInt((await networkHelpers.time.latest()) + DAY),
+  };
+  const borrower = freshBorrowerKey();
+  const [b, p] = await Promise.all([
+    signConsent(borrower.wallet, domain, subject),
+    signConsent(platform, domain, subject),
+  ]);
+  return toSignatures({
+    borrower: borrower.address,
+    deadline: subject.deadline,
+    borrowerSignature: b.signature,
+    platformSignature: p.signature,
+  });
+}
+const single = await terms();
+report.anchorSignedLoan = await gasOf(consentFns.anchorSignedLoan(single, await signed(single)));
+const signedBook = await Promise.all(Array.from({ length: 100 }, () => terms()));
+const signedSigs = [];
+for (const t of signedBook) signedSigs.push(await signed(t));
+report.anchorSignedLoanBatch100PerLoan = Math.round(
+  (await gasOf(consentFns.anchorSignedLoans(signedBook, signedSigs))) / 100,
+);
 
 const lifecycleTerms = await terms();
 await loans.anchorLoan(lifecycleTerms);

@@ -4,7 +4,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { network } from "hardhat";
-import { formatUnits, id } from "ethers";
+import { formatUnits, id, Signature } from "ethers";
 import { deployLocalSuite } from "../deploy/local.js";
 import {
   AllianceClient,
@@ -34,6 +34,12 @@ import {
   toAddress,
   toHash32,
   allianceKeyFingerprint,
+  AGREEMENT_TYPES,
+  freshBorrowerKey,
+  loanIdOf,
+  readWalletApprovals,
+  signConsent,
+  type ConsentSignatures,
   type LoanId,
   type LoanTerms,
 } from "../src/client/index.js";
@@ -128,14 +134,47 @@ const book = [
   await terms(platformA, hua, ScheduleKind.EqualPrincipal, 6, 60_000n, "A-2026-0002"),
   await terms(platformA, hua, ScheduleKind.InterestOnly, 6, 30_000n, "A-2026-0003"),
 ];
-const { loanIds } = await asA.loans.anchorBatch(book);
+// Each borrower signs its agreement with a fresh key (its signing address would otherwise link its loans); the second
+// loan's borrower is a company whose multisig wallet (ERC-1271) signs, approved by its officer's key.
+const consentDomain = await asA.loans.consentDomain();
+const signingDeadline = BigInt((await time.latest()) + DAY);
+const officer = freshBorrowerKey().wallet;
+const companyWallet = await ethers.deployContract("MockContractWallet", [officer.address]);
+const borrowerKeys = book.map(() => freshBorrowerKey().wallet);
+const agreements: ConsentSignatures[] = [];
+for (const [i, t] of book.entries()) {
+  const subject = { kind: "agreement" as const, loanId: loanIdOf(t), deadline: signingDeadline };
+  const byPlatform = await signConsent(platformA, consentDomain, subject);
+  const byBorrower =
+    i === 1
+      ? {
+          signer: toAddress(await companyWallet.getAddress()),
+          signature: Signature.from(
+            await officer.signTypedData(consentDomain, AGREEMENT_TYPES, {
+              loanId: subject.loanId,
+              deadline: subject.deadline,
+            }),
+          ).serialized,
+        }
+      : await signConsent(borrowerKeys[i], consentDomain, subject);
+  agreements.push({
+    borrower: byBorrower.signer,
+    deadline: signingDeadline,
+    borrowerSignature: byBorrower.signature,
+    platformSignature: byPlatform.signature,
+  });
+}
+const { loanIds } = await asA.loans.anchorSignedBatch(toAddress(platformA.address), book, agreements);
 const bullet = await terms(platformB, ming, ScheduleKind.Bullet, 1, 20_000n, "B-2026-0001");
 const { loanId: bulletId } = await asB.anchor(bullet);
 const all: [LoanId, LoanTerms][] = [
   ...loanIds.map((lid, i) => [lid, book[i]] as [LoanId, LoanTerms]),
   [bulletId, bullet],
 ];
-say("4. Platform A anchored a loan book of three in one transaction, platform B one bullet loan:");
+say(
+  "4. Platform A anchored a loan book of three in one transaction, each signed by its borrower (one through a company's " +
+    "contract wallet) and by the platform; platform B one bullet loan, unsigned:",
+);
 for (const [lid, t] of all) {
   const rows = schedule(t);
   say(
@@ -167,8 +206,27 @@ await asA.loans.recordRepayment(annuityId, due.principal + due.interest + due.la
 say(
   `   paid with ${amount(due.lateInterest)} late interest: ${LOAN_STATUS_NAMES[(await asA.loans.state(annuityId)).status]} again`,
 );
-await asA.loans.amendDocument(annuityId, documentHashOf("repayment-date amendment, signed"));
-say("   the contract was amended: version 2 added, version 1 kept in the history");
+const amendedHash = documentHashOf("repayment-date amendment, signed");
+const amendment = {
+  kind: "amendment" as const,
+  loanId: annuityId,
+  version: (await asA.loans.state(annuityId)).documentVersion + 1,
+  documentHash: amendedHash,
+  deadline: BigInt((await time.latest()) + DAY),
+};
+const [amendedByBorrower, amendedByPlatform] = [
+  await signConsent(borrowerKeys[0], consentDomain, amendment),
+  await signConsent(platformA, consentDomain, amendment),
+];
+await asA.loans.amendSigned(annuityId, toAddress(platformA.address), amendedHash, {
+  borrower: amendedByBorrower.signer,
+  deadline: amendment.deadline,
+  borrowerSignature: amendedByBorrower.signature,
+  platformSignature: amendedByPlatform.signature,
+});
+say(
+  "   the contract was amended, co-signed by Ming's key for this loan and by the platform: version 2 added, version 1 kept",
+);
 const payoff = await asA.loans.nextPayment(annuityId);
 const outstanding = (await asA.loans.state(annuityId)).outstandingPrincipal;
 await time.increase(10 * DAY);
@@ -473,7 +531,13 @@ const ledger = await collectLedger({
 await writeExport(AUDIT_DIR, ledger);
 await mkdir(DOCS_DIR, { recursive: true });
 for (const [i, text] of documents.entries()) await writeFile(`${DOCS_DIR}/document-${i + 1}.txt`, text);
-const audit = await verifyLedger(ledger, { docsDir: DOCS_DIR });
+// The company wallet's signature is no key's: the auditor asks the wallet itself, at the export's block.
+const walletApprovals = await readWalletApprovals(ethers.provider, consentDomain, ledger.loans, ledger.block?.number);
+const audit = await verifyLedger(ledger, { docsDir: DOCS_DIR, walletApprovals });
+say(
+  `   consent: ${audit.consent.signed.length} loan(s) signed on chain, ${audit.consent.legacy.length} signed on paper, ` +
+    `${audit.consent.none.length} without the borrower's consent on chain`,
+);
 say(
   `\nExported the chain to ${AUDIT_DIR} and its ${documents.length} documents to ${DOCS_DIR}: ` +
     `${audit.loans.length} loans, ${audit.entries} history entries, ${audit.findings.length} finding(s). Check it with\n` +

@@ -380,6 +380,30 @@ describe("CollateralRegistry", function () {
       await expect(pledgeByPlatform(f, f.loanA, 10_000n * UNIT, 1)).to.emit(f.collateral, "CollateralPledged");
     });
 
+    it("accepts the consent of an owner that is a contract wallet (ERC-1271), and not once the wallet refuses", async function () {
+      const f = await loadFixture(collateralFixture);
+      // A company's multisig owns a second car; its signer (here the outsider's key) signs for it.
+      const wallet = await ethers.deployContract("MockContractWallet", [f.outsider.address]);
+      const truck = assetKey(AssetClass.Vehicle, "LFV2A21K7A4102856", ALLIANCE_KEY);
+      await f.collateral
+        .connect(f.platformA)
+        .registerCollateral(truck, wallet, AssetClass.Vehicle, APPRAISAL, id("truck appraisal"));
+      const secured = 10_000n * UNIT;
+      const signed = await ownerClient(f, f.outsider).consent(
+        { assetId: truck, loanId: loanIdOf(f.loanA), securedAmount: secured, priority: 1 },
+        (await time.latest()) + DAY,
+      );
+      const sig = Signature.from(signed.signature);
+      const pledge = () =>
+        f.collateral.connect(f.platformA).pledge(truck, f.loanA, secured, 1, signed.deadline, sig.r, sig.yParityAndS);
+      await wallet.setRefusing(true);
+      await expect(pledge())
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryInvalidConsent")
+        .withArgs(truck, await wallet.getAddress());
+      await wallet.setRefusing(false);
+      await expect(pledge()).to.emit(f.collateral, "CollateralPledged");
+    });
+
     it("rejects a pledge without consent, or with a forged, replayed, expired or wrong-chain signature", async function () {
       const f = await loadFixture(collateralFixture);
       const secured = 10_000n * UNIT;

@@ -1,8 +1,17 @@
 import { expect } from "chai";
-import { AbiCoder, id, ZeroHash } from "ethers";
+import { AbiCoder, id, Signature, ZeroHash } from "ethers";
 import {
+  AGREEMENT_TYPES,
   borrowerRef,
+  Consent,
   decodeRevertData,
+  freshBorrowerKey,
+  LoanRegistryClient,
+  signConsent,
+  toAddress,
+  toSignatures,
+  type ConsentSignatures,
+  type ConsentSubject,
   isTransitionAllowed,
   LIFECYCLE_ACTIONS,
   LOAN_STATUS_NAMES,
@@ -29,6 +38,7 @@ import {
   asSystem,
   type AllianceFixture,
 } from "./fixtures.js";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
 const field = (name: (typeof TERMS_FIELD_NAMES)[number]) => TERMS_FIELD_NAMES.indexOf(name);
 const statusName = (s: LoanStatus) => LOAN_STATUS_NAMES[s];
@@ -1130,5 +1140,359 @@ describe("LoanRegistry", function () {
     });
     expect(await f.loans.loanIdOf(terms)).to.equal(loanIdOf(terms));
     expect(AbiCoder.defaultAbiCoder().encode(["uint256"], [loanIdOf(terms)])).to.have.length(66);
+  });
+
+  // ---------------------------------------------------------------- consent
+
+  describe("consent: agreements and amendments signed by borrower and platform", function () {
+    type Signer = Parameters<typeof signConsent>[0];
+    const deadlineIn = async (seconds: number) => BigInt((await time.latest()) + seconds);
+
+    /** Both parties' signatures of `subject` in the registry's own domain (or `domain` when given). */
+    async function cosign(
+      f: AllianceFixture,
+      subject: ConsentSubject,
+      borrower: Signer,
+      platform: Signer = f.platformA,
+      domain?: Awaited<ReturnType<LoanRegistryClient["consentDomain"]>>,
+    ): Promise<ConsentSignatures> {
+      const d = domain ?? (await f.clientFor(f.platformA).loans.consentDomain());
+      const [b, p] = await Promise.all([signConsent(borrower, d, subject), signConsent(platform, d, subject)]);
+      return {
+        borrower: b.signer,
+        deadline: subject.deadline,
+        borrowerSignature: b.signature,
+        platformSignature: p.signature,
+      };
+    }
+
+    async function agreement(f: AllianceFixture, terms: LoanTerms, borrower: Signer, platform?: Signer) {
+      const subject = { kind: "agreement" as const, loanId: loanIdOf(terms), deadline: await deadlineIn(DAY) };
+      return cosign(f, subject, borrower, platform);
+    }
+
+    const consentOf = (f: AllianceFixture, signer: HardhatEthersSigner) =>
+      new LoanRegistryClient(String(f.loans.target), signer).consent;
+
+    /** Platform A's loan anchored with both signatures, under the consent policy. */
+    async function withSignedLoanFixture() {
+      const f = await deployAllianceFixture();
+      await f.loans.connect(f.governance).setConsentRequired(true);
+      const terms = await termsFor(f.platformA);
+      const borrower = freshBorrowerKey().wallet;
+      const signatures = await agreement(f, terms, borrower);
+      await consentOf(f, f.platformA).anchorSignedLoans([terms], [toSignatures(signatures)]);
+      return { ...f, terms, loanId: loanIdOf(terms), borrower, signatures };
+    }
+
+    async function withContractWalletFixture() {
+      const f = await deployAllianceFixture();
+      const owner = freshBorrowerKey().wallet;
+      const wallet = await ethers.deployContract("MockContractWallet", [owner.address]);
+      return { ...f, owner, wallet };
+    }
+
+    describe("anchorSignedLoans", function () {
+      it("anchors with both signatures, records them as a fact after the anchoring, and marks the consent Signed", async function () {
+        const f = await loadFixture(withSignedLoanFixture);
+        const { loans } = f.clientFor(f.auditor);
+        expect((await loans.state(f.loanId)).consent).to.equal(Consent.Signed);
+        const history = await loans.history(f.loanId);
+        expect(history.verified).to.equal(true);
+        expect(history.entries.map((e) => e.fact.kind)).to.deep.equal(["Anchored", "AgreementSigned"]);
+        expect(history.entries[1].fact).to.include({
+          borrower: f.signatures.borrower,
+          platform: toAddress(f.platformA.address),
+          borrowerSignature: f.signatures.borrowerSignature,
+          platformSignature: f.signatures.platformSignature,
+        });
+      });
+
+      it("accepts a borrower's contract wallet that approves, and refuses one that refuses", async function () {
+        const f = await loadFixture(withContractWalletFixture);
+        const walletAddress = toAddress(await f.wallet.getAddress());
+        const terms = await termsFor(f.platformA);
+        // The wallet's owner signs (in the 65-byte form the wallet reads); the wallet (ERC-1271) vouches for it.
+        const signed = await agreement(f, terms, f.owner);
+        const full = Signature.from(
+          await f.owner.signTypedData(await f.clientFor(f.platformA).loans.consentDomain(), AGREEMENT_TYPES, {
+            loanId: loanIdOf(terms),
+            deadline: signed.deadline,
+          }),
+        ).serialized;
+        const signatures = { ...signed, borrower: walletAddress, borrowerSignature: full };
+        const consent = consentOf(f, f.platformA);
+        await f.wallet.setRefusing(true);
+        await expect(consent.anchorSignedLoans([terms], [toSignatures(signatures)]))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryBatchItemRejected")
+          .withArgs(
+            0,
+            f.loans.interface.encodeErrorResult("LoanRegistryInvalidSignature", [loanIdOf(terms), walletAddress]),
+          );
+        await f.wallet.setRefusing(false);
+        await consent.anchorSignedLoans([terms], [toSignatures(signatures)]);
+        expect((await f.loans.loanState(loanIdOf(terms))).consent).to.equal(Consent.Signed);
+      });
+
+      it("rejects a signature for another loan, another chain or another registry, naming the item", async function () {
+        const f = await loadFixture(deployAllianceFixture);
+        const borrower = freshBorrowerKey().wallet;
+        const [good, other] = [await termsFor(f.platformA), await termsFor(f.platformA)];
+        const domain = await f.clientFor(f.platformA).loans.consentDomain();
+        const subject = { kind: "agreement" as const, loanId: loanIdOf(good), deadline: await deadlineIn(DAY) };
+        const cases = {
+          "another loan": await cosign(f, { ...subject, loanId: loanIdOf(other) }, borrower),
+          "another chain": await cosign(f, subject, borrower, f.platformA, { ...domain, chainId: 1n }),
+          "another registry": await cosign(f, subject, borrower, f.platformA, {
+            ...domain,
+            verifyingContract: f.outsider.address,
+          }),
+        };
+        const consent = consentOf(f, f.platformA);
+        for (const [what, bad] of Object.entries(cases)) {
+          const reason = f.loans.interface.encodeErrorResult("LoanRegistryInvalidSignature", [
+            loanIdOf(good),
+            bad.borrower,
+          ]);
+          await expect(
+            consent.anchorSignedLoans(
+              [other, good],
+              [toSignatures(await agreement(f, other, borrower)), toSignatures(bad)],
+            ),
+            what,
+          )
+            .to.be.revertedWithCustomError(f.loans, "LoanRegistryBatchItemRejected")
+            .withArgs(1, reason);
+          // The preview explains it without a transaction.
+          expect(await consent.previewSignedAnchor(f.platformA, good, toSignatures(bad)), what).to.equal(reason);
+        }
+        expect(
+          await consent.previewSignedAnchor(f.platformA, good, toSignatures(await agreement(f, good, borrower))),
+        ).to.equal("0x");
+      });
+
+      it("rejects a borrower signature without the platform's, and a platform signing as its own borrower", async function () {
+        const f = await loadFixture(deployAllianceFixture);
+        const terms = await termsFor(f.platformA);
+        const loanId = loanIdOf(terms);
+        const borrower = freshBorrowerKey().wallet;
+        const signed = await agreement(f, terms, borrower);
+        const consent = consentOf(f, f.platformA);
+        for (const platformSignature of ["0x", signed.borrowerSignature]) {
+          await expect(consent.anchorSignedLoans([terms], [toSignatures({ ...signed, platformSignature })]))
+            .to.be.revertedWithCustomError(f.loans, "LoanRegistryBatchItemRejected")
+            .withArgs(
+              0,
+              f.loans.interface.encodeErrorResult("LoanRegistryInvalidSignature", [loanId, f.platformA.address]),
+            );
+        }
+        const selfSigned = await agreement(f, terms, f.platformA);
+        await expect(consent.anchorSignedLoans([terms], [toSignatures(selfSigned)]))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryBatchItemRejected")
+          .withArgs(
+            0,
+            f.loans.interface.encodeErrorResult("LoanRegistryBorrowerIsPlatform", [loanId, f.platformA.address]),
+          );
+      });
+
+      it("rejects signatures past their deadline", async function () {
+        const f = await loadFixture(deployAllianceFixture);
+        const terms = await termsFor(f.platformA);
+        const signed = await agreement(f, terms, freshBorrowerKey().wallet);
+        await time.increase(2 * DAY);
+        const tx = consentOf(f, f.platformA).anchorSignedLoans([terms], [toSignatures(signed)]);
+        await expect(tx).to.be.revertedWithCustomError(f.loans, "LoanRegistryBatchItemRejected");
+        const reason = await consentOf(f, f.platformA).previewSignedAnchor(f.platformA, terms, toSignatures(signed));
+        expect(decodeRevertData(reason)?.errorName).to.equal("LoanRegistryConsentExpired");
+      });
+
+      it("needs one set of signatures per loan, an active platform, and the module only through the registry", async function () {
+        const f = await loadFixture(deployAllianceFixture);
+        const terms = await termsFor(f.platformA);
+        const signed = toSignatures(await agreement(f, terms, freshBorrowerKey().wallet));
+        await expect(consentOf(f, f.platformA).anchorSignedLoans([terms], [signed, signed]))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryBatchLengthMismatch")
+          .withArgs(1, 2);
+        for (const role of ["governance", "auditor", "lender", "outsider"] as const) {
+          await expect(consentOf(f, f[role]).anchorSignedLoans([terms], [signed]))
+            .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotActivePlatform")
+            .withArgs(f[role].address);
+          await expect(consentOf(f, f[role]).anchorLegacyLoans([terms]))
+            .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotActivePlatform")
+            .withArgs(f[role].address);
+        }
+        const module = await ethers.getContractAt("LoanConsentModule", await f.loans.CONSENT_MODULE());
+        await expect(module.connect(f.platformA).anchorSignedLoans([terms], [signed])).to.be.revertedWithCustomError(
+          module,
+          "LoanConsentModuleNotDelegated",
+        );
+      });
+    });
+
+    describe("the consent policy", function () {
+      it("is governance's to set", async function () {
+        const f = await loadFixture(deployAllianceFixture);
+        for (const role of ["platformA", "auditor", "outsider"] as const) {
+          await expect(f.loans.connect(f[role]).setConsentRequired(true))
+            .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotGovernance")
+            .withArgs(f[role].address);
+        }
+        await expect(f.loans.connect(f.governance).setConsentRequired(true))
+          .to.emit(f.loans, "ConsentPolicySet")
+          .withArgs(true);
+        expect(await f.loans.consentRequired()).to.equal(true);
+      });
+
+      it("keeps an unsigned loan from opening funding or activating until both parties sign it", async function () {
+        const f = await loadFixture(withAnchoredLoanFixture);
+        await f.loans.connect(f.governance).setConsentRequired(true);
+        await expect(asSystem(f, f.loans, "delegateServicing", [f.terms]))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryConsentMissing")
+          .withArgs(f.loanId);
+        await expect(f.loans.connect(f.platformA).activateLoan(f.terms))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryConsentMissing")
+          .withArgs(f.loanId);
+        const signed = await agreement(f, f.terms, freshBorrowerKey().wallet);
+        await expect(consentOf(f, f.platformA).signAgreement(f.terms, toSignatures(signed))).to.emit(
+          f.loans,
+          "LoanAgreementSigned",
+        );
+        await expect(asSystem(f, f.loans, "delegateServicing", [f.terms])).to.emit(f.loans, "LoanServicingDelegated");
+      });
+
+      it("lets a legacy book signed on paper fund, with a distinct fact in each loan's history", async function () {
+        const f = await loadFixture(deployAllianceFixture);
+        await f.loans.connect(f.governance).setConsentRequired(true);
+        const book = [await termsFor(f.platformA), await termsFor(f.platformA)];
+        await expect(consentOf(f, f.platformA).anchorLegacyLoans(book)).to.emit(f.loans, "LegacyAgreementRecorded");
+        const { loans } = f.clientFor(f.auditor);
+        for (const terms of book) {
+          const loanId = loanIdOf(terms);
+          expect((await loans.state(loanId)).consent).to.equal(Consent.Legacy);
+          const history = await loans.history(loanId);
+          expect(history.verified).to.equal(true);
+          expect(history.entries.map((e) => e.fact.kind)).to.deep.equal(["Anchored", "LegacyAgreement"]);
+        }
+        await asSystem(f, f.loans, "delegateServicing", [book[0]]);
+        // A legacy book's document changes with on-chain signatures only.
+        await expect(f.loans.connect(f.platformA).amendDocument(book[1], id("new")))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryConsentRequired")
+          .withArgs(loanIdOf(book[1]), Consent.Legacy, LoanStatus.Funding);
+      });
+    });
+
+    describe("signAgreement", function () {
+      it("is for the loan's servicer only", async function () {
+        const f = await loadFixture(withAnchoredLoanFixture);
+        for (const role of ["platformB", "auditor", "outsider"] as const) {
+          const signed = await agreement(f, f.terms, freshBorrowerKey().wallet, f[role]);
+          await expect(consentOf(f, f[role]).signAgreement(f.terms, toSignatures(signed)))
+            .to.be.revertedWithCustomError(f.loans, "LoanRegistryUnauthorized")
+            .withArgs(f.loanId, f[role].address);
+        }
+      });
+
+      for (const status of ALL_STATUSES.filter((s) => s !== LoanStatus.Funding)) {
+        it(`reverts from ${statusName(status)}`, async function () {
+          const f = await loadFixture(withAnchoredLoanFixture);
+          await driveTo(f, f.terms, status);
+          const signed = await agreement(f, f.terms, freshBorrowerKey().wallet);
+          await expect(consentOf(f, f.platformA).signAgreement(f.terms, toSignatures(signed)))
+            .to.be.revertedWithCustomError(f.loans, "LoanRegistryCannotSignAgreement")
+            .withArgs(f.loanId, status, 1, Consent.None);
+        });
+      }
+
+      it("reverts once signed, and after the document changed (an amendment is signed instead)", async function () {
+        const f = await loadFixture(withSignedLoanFixture);
+        await expect(consentOf(f, f.platformA).signAgreement(f.terms, toSignatures(f.signatures)))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryCannotSignAgreement")
+          .withArgs(f.loanId, LoanStatus.Funding, 1, Consent.Signed);
+        const g = await loadFixture(withAnchoredLoanFixture);
+        await g.loans.connect(g.platformA).amendDocument(g.terms, id("v2"));
+        const signed = await agreement(g, g.terms, freshBorrowerKey().wallet);
+        await expect(consentOf(g, g.platformA).signAgreement(g.terms, toSignatures(signed)))
+          .to.be.revertedWithCustomError(g.loans, "LoanRegistryCannotSignAgreement")
+          .withArgs(g.loanId, LoanStatus.Funding, 2, Consent.None);
+      });
+    });
+
+    describe("amendDocumentSigned", function () {
+      async function amendment(f: Awaited<ReturnType<typeof withSignedLoanFixture>>, version: number, doc: string) {
+        const subject = {
+          kind: "amendment" as const,
+          loanId: f.loanId,
+          version,
+          documentHash: toHash32(id(doc)),
+          deadline: await deadlineIn(DAY),
+        };
+        return cosign(f, subject, f.borrower);
+      }
+
+      it("adds a version signed by both, once: the old version stays and the signature cannot be replayed", async function () {
+        const f = await loadFixture(withSignedLoanFixture);
+        await asSystem(f, f.loans, "delegateServicing", [f.terms]);
+        await asSystem(f, f.loans, "activateLoan", [f.terms]);
+        const signed = await amendment(f, 2, "v2");
+        const consent = consentOf(f, f.platformA);
+        await expect(consent.amendDocumentSigned(f.terms, id("v2"), toSignatures(signed)))
+          .to.emit(f.loans, "LoanAmendmentSigned")
+          .and.to.emit(f.loans, "LoanDocumentAmended");
+        // Replayed, it would make version 3, which it does not name.
+        await expect(consent.amendDocumentSigned(f.terms, id("v2"), toSignatures(signed)))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryInvalidSignature")
+          .withArgs(f.loanId, f.signatures.borrower);
+        const history = await f.clientFor(f.auditor).loans.history(f.loanId);
+        expect(history.verified).to.equal(true);
+        const kinds = history.entries.map((e) => e.fact.kind);
+        expect(kinds.slice(-2)).to.deep.equal(["DocumentAmended", "AmendmentSigned"]);
+        expect(kinds[0]).to.equal("Anchored");
+      });
+
+      it("is the only way to change a funded or signed loan's document", async function () {
+        const f = await loadFixture(withSignedLoanFixture);
+        await expect(f.loans.connect(f.platformA).amendDocument(f.terms, id("v2")))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryConsentRequired")
+          .withArgs(f.loanId, Consent.Signed, LoanStatus.Funding);
+        // Under the policy an unsigned loan's document changes unsigned only before funding.
+        const g = await loadFixture(withAnchoredLoanFixture);
+        await driveTo(g, g.terms, LoanStatus.Active);
+        await g.loans.connect(g.governance).setConsentRequired(true);
+        await expect(g.loans.connect(g.platformA).amendDocument(g.terms, id("v2")))
+          .to.be.revertedWithCustomError(g.loans, "LoanRegistryConsentRequired")
+          .withArgs(g.loanId, Consent.None, LoanStatus.Active);
+      });
+
+      it("re-asks the borrower before funding: a signature of the agreement does not sign a new document", async function () {
+        const f = await loadFixture(withSignedLoanFixture);
+        const byPlatformOnly = { ...(await amendment(f, 2, "v2")) };
+        byPlatformOnly.borrowerSignature = byPlatformOnly.platformSignature;
+        await expect(consentOf(f, f.platformA).amendDocumentSigned(f.terms, id("v2"), toSignatures(byPlatformOnly)))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryInvalidSignature")
+          .withArgs(f.loanId, f.signatures.borrower);
+      });
+
+      it("is for the loan's servicer only", async function () {
+        const f = await loadFixture(withSignedLoanFixture);
+        const signed = await amendment(f, 2, "v2");
+        for (const role of ["platformB", "auditor", "outsider"] as const) {
+          await expect(consentOf(f, f[role]).amendDocumentSigned(f.terms, id("v2"), toSignatures(signed)))
+            .to.be.revertedWithCustomError(f.loans, "LoanRegistryUnauthorized")
+            .withArgs(f.loanId, f[role].address);
+        }
+      });
+
+      for (const status of [LoanStatus.Repaid, LoanStatus.Recovered, LoanStatus.WrittenOff, LoanStatus.Cancelled]) {
+        it(`reverts from ${statusName(status)}, a closed loan`, async function () {
+          const f = await loadFixture(withSignedLoanFixture);
+          await driveTo(f, f.terms, status);
+          await expect(
+            consentOf(f, f.platformA).amendDocumentSigned(f.terms, id("v2"), toSignatures(await amendment(f, 2, "v2"))),
+          )
+            .to.be.revertedWithCustomError(f.loans, "LoanRegistryLoanClosed")
+            .withArgs(f.loanId, status);
+        });
+      }
+    });
   });
 });

@@ -59,7 +59,36 @@ enum FactKind {
     External,
     ServicingDelegated,
     LossRecorded,
-    ServicerChanged
+    ServicerChanged,
+    AgreementSigned,
+    AmendmentSigned,
+    LegacyAgreement
+}
+
+/// @notice How the borrower agreed to a loan's current contract document, as the ledger knows it.
+enum Consent {
+    /// @dev Nothing on chain: a loan anchored without signatures, or whose document changed without them.
+    None,
+    /// @dev The borrower and the servicing platform signed it on chain ({ILoanRegistry-LoanAgreement},
+    /// {ILoanRegistry-LoanAmendment}).
+    Signed,
+    /// @dev Signed on paper before the book was imported: the platform says so, and the history records that it did.
+    Legacy
+}
+
+/// @notice The two signatures of a loan's agreement or amendment (EIP-712 typed data of the loan registry's domain).
+/// @dev Each signature is an ECDSA signature of an externally owned account (65 bytes, or 64 in ERC-2098's compact
+/// form, which costs less gas), or whatever an ERC-1271 contract wallet (a company's multisig, a custodian) accepts for
+/// the digest.
+struct Signatures {
+    /// @dev The borrower's signing address for this loan. Not personal data, but it links every loan it signs: use a
+    /// fresh key per loan.
+    address borrower;
+    /// @dev The last second at which the signatures may be used.
+    uint256 deadline;
+    bytes borrowerSignature;
+    /// @dev By the platform that anchors (the terms' platform), or for an amendment by the loan's servicer.
+    bytes platformSignature;
 }
 
 /// @dev Powers of the suite's system contracts over loans, combined as a bitmask ({ILoanRegistry-setSystemPowers}).
@@ -99,8 +128,9 @@ struct LoanTerms {
 
 /// @notice The mutable state of a loan.
 /// @dev One slot: status (8) | installmentsPaid (16) | documentVersion (16) | activatedAt (40) | statusSince (40) |
-/// outstandingPrincipal (96) | servicingDelegated (8) | handedOver (8). The principal of any loan fits 96 bits
-/// (`MAX_PRINCIPAL`), so its outstanding part does too.
+/// outstandingPrincipal (96) | servicingDelegated (8) | handedOver (8) | consent (8). The principal of any loan fits
+/// 96 bits (`MAX_PRINCIPAL`), so its outstanding part does too. The consent lives here, in the slot anchoring writes
+/// anyway, so that recording it costs no storage of its own.
 struct LoanState {
     LoanStatus status;
     /// @dev Installments settled so far; the next one due is `installmentsPaid + 1`.
@@ -117,6 +147,8 @@ struct LoanState {
     bool servicingDelegated;
     /// @dev Set when governance handed the loan over to a successor servicer ({ILoanRegistry-servicerOf}).
     bool handedOver;
+    /// @dev How the borrower agreed to the current document.
+    Consent consent;
 }
 
 /// @notice A borrower reference's exposure across every platform of the alliance.
@@ -192,6 +224,29 @@ struct PaymentDue {
 ///     ServicingDelegated: keccak256(abi.encode(FactKind.ServicingDelegated, loanId, servicer, at))
 ///     LossRecorded:      keccak256(abi.encode(FactKind.LossRecorded, loanId, principal, interest, at))
 ///     ServicerChanged:   keccak256(abi.encode(FactKind.ServicerChanged, loanId, from, to, at))
+///     AgreementSigned:   keccak256(abi.encode(FactKind.AgreementSigned, loanId, borrower, platform, deadline,
+///                                             keccak256(borrowerSignature), keccak256(platformSignature), at))
+///     AmendmentSigned:   keccak256(abi.encode(FactKind.AmendmentSigned, loanId, version, borrower, platform,
+///                                             deadline, keccak256(borrowerSignature), keccak256(platformSignature), at))
+///     LegacyAgreement:   keccak256(abi.encode(FactKind.LegacyAgreement, loanId, at))
+///
+/// Consent. The borrower and the platform sign EIP-712 typed data of this registry's domain (name "LoanLedger Loans",
+/// version "1", the chain id and this contract's address, so a signature is good for one registry on one chain):
+///
+///     LoanAgreement(uint256 loanId,uint256 deadline)
+///     LoanAmendment(uint256 loanId,uint16 version,bytes32 documentHash,uint256 deadline)
+///
+/// The loan id commits to every term and to the first document's hash, so an agreement signature covers them all; an
+/// amendment names the version it creates, so it applies once. Either party may be an externally owned account or an
+/// ERC-1271 contract wallet. The functions that take signatures are {ILoanConsent}'s, served at this registry's address.
+/// Governance may require consent ({setConsentRequired}): a loan without it (anchored unsigned, or whose document
+/// changed unsigned) cannot then open funding or be activated until it is signed ({ILoanConsent-signAgreement},
+/// {ILoanConsent-amendDocumentSigned}); a book signed on paper is imported with {ILoanConsent-anchorLegacyLoans}, whose
+/// distinct fact tells an auditor which loans carry no on-chain consent.
+///
+/// @dev Warning: the registry does not keep the borrower's signing address (a slot per loan would cost 22 100 gas,
+/// more than a batch's whole budget for consent), so it cannot itself refuse an amendment signed by a key other than
+/// the agreement's: each signer is in the history, the client refuses such an amendment and the verifier reports it.
 ///
 /// Cross-platform exposure and credit events per borrower reference are kept for every member to read.
 /// @dev On a permissioned chain read access is governed by the nodes, so the views are open to any caller.
@@ -238,6 +293,34 @@ interface ILoanRegistry {
     event SystemPowersSet(address indexed account, uint8 powers);
     /// @notice Loan `loanId` passed from servicer `from` to `to`.
     event LoanServicerChanged(LoanId indexed loanId, address indexed from, address indexed to, uint40 at, bytes32 head);
+    /// @notice `borrower` and `platform` signed the agreement of loan `loanId` ({Consent-Signed}).
+    event LoanAgreementSigned(
+        LoanId indexed loanId,
+        address indexed borrower,
+        address platform,
+        uint256 deadline,
+        bytes borrowerSignature,
+        bytes platformSignature,
+        uint40 at,
+        bytes32 head
+    );
+    /// @notice `borrower` and the servicer `platform` signed document version `version` of loan `loanId` (its
+    /// `LoanDocumentAmended` fact comes just before).
+    event LoanAmendmentSigned(
+        LoanId indexed loanId,
+        uint16 version,
+        address indexed borrower,
+        address platform,
+        uint256 deadline,
+        bytes borrowerSignature,
+        bytes platformSignature,
+        uint40 at,
+        bytes32 head
+    );
+    /// @notice Loan `loanId` was imported from a book signed on paper: its agreement carries no on-chain consent.
+    event LegacyAgreementRecorded(LoanId indexed loanId, uint40 at, bytes32 head);
+    /// @notice Governance required (or stopped requiring) signed consent before a loan opens funding.
+    event ConsentPolicySet(bool required);
     /// @notice A credit event for `borrowerRef` on loan `loanId` of `platform`.
     event CreditEventRecorded(
         bytes32 indexed borrowerRef,
@@ -321,6 +404,23 @@ interface ILoanRegistry {
     error LoanRegistryInvalidSuccessor(address platform, address successor);
     /// @notice No successor was appointed for `platform`, the originator of `loanId`, or the loan already has it.
     error LoanRegistryNoSuccessor(LoanId loanId, address platform);
+    /// @notice The signatures for `loanId` could be used until `deadline`; it is `nowTime`.
+    error LoanRegistryConsentExpired(LoanId loanId, uint256 deadline, uint256 nowTime);
+    /// @notice `signer`'s signature of loan `loanId`'s agreement or amendment is not valid (another loan, version,
+    /// document, chain or registry, another key, or a contract wallet that refuses it).
+    error LoanRegistryInvalidSignature(LoanId loanId, address signer);
+    /// @notice The borrower's signing address `borrower` is the platform's own: a platform cannot consent for its borrower.
+    error LoanRegistryBorrowerIsPlatform(LoanId loanId, address borrower);
+    /// @notice The alliance requires signed consent, and loan `loanId` has none: it cannot open funding or be activated.
+    error LoanRegistryConsentMissing(LoanId loanId);
+    /// @notice The loan's document (consent `consent`, status `status`) changes only with the borrower's and the
+    /// platform's signatures ({ILoanConsent-amendDocumentSigned}).
+    error LoanRegistryConsentRequired(LoanId loanId, Consent consent, LoanStatus status);
+    /// @notice An agreement is signed while the loan is Funding, on its first document, and once; the loan is `status`
+    /// at version `documentVersion` with consent `consent`.
+    error LoanRegistryCannotSignAgreement(LoanId loanId, LoanStatus status, uint16 documentVersion, Consent consent);
+    /// @notice A batch needs one set of signatures per loan: `terms` loans, `signatures` sets.
+    error LoanRegistryBatchLengthMismatch(uint256 terms, uint256 signatures);
 
     // ---------------------------------------------------------------- origination
 
@@ -372,7 +472,9 @@ interface ILoanRegistry {
         uint256 amount
     ) external returns (PaymentDue memory due, uint256 prepayment, uint256 outstandingAfter);
 
-    /// @notice Adds contract document version `documentHash` (an amendment). Earlier versions stay in the history.
+    /// @notice Adds contract document version `documentHash` (an amendment) without signatures. Earlier versions stay in
+    /// the history. Only for a loan whose borrower never consented on chain or on paper (consent None), and, while the
+    /// alliance requires consent, only before funding (the loan then needs signatures before it can fund).
     function amendDocument(LoanTerms calldata terms, bytes32 documentHash) external;
 
     /// @notice Funding loan: the calling funding delegate takes over activation, cancellation, repayments and the
@@ -391,6 +493,13 @@ interface ILoanRegistry {
 
     /// @notice Sets the alliance's exposure limits and public delay (at most a year). Governance only.
     function setAlliancePolicy(AlliancePolicy calldata policy) external;
+
+    /// @notice Requires (or stops requiring) signed consent ({Consent-Signed} or {Consent-Legacy}) before a loan opens
+    /// funding or is activated. Governance only.
+    function setConsentRequired(bool required) external;
+
+    /// @notice Whether the alliance requires consent before funding.
+    function consentRequired() external view returns (bool);
 
     /// @notice Gives system contract `account` exactly the powers `powers` (a bitmask of `POWER_*`; zero takes them all
     /// away). Governance only, and to contracts only: no plain account, which can sign whatever it likes, may ever

@@ -62,6 +62,8 @@ export interface Parsed {
   correction: boolean;
   version?: string;
   out?: string;
+  /** Signature files (comma-separated): a borrower's consent to an agreement or amendment. */
+  signatures?: string;
   loan?: string;
   fromExport?: string;
   docs?: string;
@@ -106,6 +108,7 @@ const OPTIONS = {
   correction: { type: "boolean", default: false },
   version: { type: "string" },
   out: { type: "string" },
+  signatures: { type: "string" },
   loan: { type: "string" },
   "from-export": { type: "string" },
   docs: { type: "string" },
@@ -166,6 +169,7 @@ export function parse(argv: string[]): Parsed {
       nationalId: values["national-id"],
       correction: values.correction ?? false,
       version: values.version,
+      signatures: values.signatures,
       out: values.out,
       loan: values.loan,
       fromExport: values["from-export"],

@@ -9,6 +9,7 @@ import {
 import { parse, printer, UsageError, type Command, type Parsed } from "./args.js";
 import { planAudit } from "./commands/audit.js";
 import { planCollateral } from "./commands/collateral.js";
+import { planConsent } from "./commands/consent.js";
 import { planDisclosure } from "./commands/disclosure.js";
 import { planFunding } from "./commands/funding.js";
 import { planRegistry } from "./commands/registry.js";
@@ -22,6 +23,7 @@ import { checkCommand, USAGE, usageOf } from "./usage.js";
 function plan(p: Parsed): Command {
   const print = printer(p);
   const command =
+    planConsent(p, print) ??
     planRegistry(p, print) ??
     planFunding(p, print) ??
     planCollateral(p, print) ??

@@ -27,8 +27,13 @@ const ROWS: Row[] = [
   { words: "lender show", usage: "<address>" },
   {
     words: "loan anchor",
-    usage: "--file <terms.json | book.csv>",
-    note: "one loan or several (checked first, sent in batches that fit a block)",
+    usage: "--file <terms.json | book.csv> [--signatures <borrower signature file,...>]",
+    note: "one loan or several (checked first, sent in batches that fit a block); with the borrowers' signature files, each agreement co-signed by the platform's key",
+  },
+  {
+    words: "loan sign",
+    usage: "<loan id> --out <signature.json> [--document <file>] [--deadline <date | +7d>]",
+    note: "the borrower signs the loan's agreement (or, with --document, its next amendment) with its key: use a fresh key per loan",
   },
   { words: "loan show", usage: "<loan id>" },
   { words: "loan history", usage: "<loan id>" },
@@ -39,7 +44,11 @@ const ROWS: Row[] = [
     usage: "<loan id> [amount]",
     note: "through the splitter when it services the loan (default: what is due)",
   },
-  { words: "loan amend", usage: "<loan id> --document <file>" },
+  {
+    words: "loan amend",
+    usage: "<loan id> --document <file> [--signatures <borrower signature file>]",
+    note: "a signed or funded loan's document changes only with the borrower's signature, co-signed by the platform's key",
+  },
   {
     words: "loan open-funding",
     usage:

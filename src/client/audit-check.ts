@@ -13,7 +13,7 @@ import {
 } from "./audit-export.js";
 import { factHash, GENESIS_HEAD, nextHead, type LoanFact } from "./history.js";
 import { InputError } from "./errors.js";
-import { formatLoanId, toAddress, toHash32, toLoanId } from "./ids.js";
+import { formatLoanId, toAddress, toHash32, toLoanId, type Address, type Hash32 } from "./ids.js";
 import { loanIdOf } from "./loans.js";
 import { isTransitionAllowed, LOAN_STATUS_NAMES, LoanStatus, type LoanTerms } from "./types.js";
 import { periodInterest } from "./schedule.js";
@@ -27,6 +27,8 @@ import {
   moneyFactHashes,
   payoutFactHash,
 } from "./audit-facts.js";
+import { type TypedDataDomain } from "ethers";
+import { consentDigest, consentDomain, recoverSigner, type ConsentSubject } from "./consent.js";
 
 export type CheckKind =
   | "manifest"
@@ -41,7 +43,8 @@ export type CheckKind =
   | "compensation"
   | "position"
   | "collateral"
-  | "fact";
+  | "fact"
+  | "consent";
 
 /** Every check the verifier runs, with what it establishes (the report lists them). */
 export const CHECKS: Record<CheckKind, string> = {
@@ -68,6 +71,8 @@ export const CHECKS: Record<CheckKind, string> = {
   fact:
     "every fact the splitter or the loss waterfall added to a history is the hash of an event of its transaction " +
     "(a payout's fact names its lenders), and every payout that moved money has its fact",
+  consent:
+    "every signature of every agreement and amendment is its signer's (a key's, or an ERC-1271 wallet's proven approval), each amendment is signed by the agreement's borrower key, and the report names the loans without on-chain consent",
 };
 
 /** Something that does not hold, with the loan and entry it is about. */
@@ -145,6 +150,8 @@ export interface AuditReport {
   positions: { source: "chain" | "export"; loans: number };
   /** The checks run, by name, with what each establishes. */
   checks: Partial<Record<CheckKind, string>>;
+  /** How each loan's borrower agreed to its current document: on chain, on paper (a legacy import), or not recorded. */
+  consent: { signed: string[]; legacy: string[]; none: string[] };
   findings: Finding[];
   ok: boolean;
 }
@@ -185,6 +192,22 @@ function factOf(record: LoanRecord): LoanFact | undefined {
       return { kind: "LossRecorded", principal: big(f.principal), interest: big(f.interest), at };
     case "Anchored":
       return { kind: "Anchored", at };
+    case "AgreementSigned":
+    case "AmendmentSigned": {
+      const signed = {
+        borrower: toAddress(String(f.borrower)),
+        platform: toAddress(String(f.platform)),
+        deadline: big(f.deadline),
+        borrowerSignature: String(f.borrowerSignature),
+        platformSignature: String(f.platformSignature),
+        at,
+      };
+      return f.kind === "AgreementSigned"
+        ? { kind: "AgreementSigned", ...signed }
+        : { kind: "AmendmentSigned", version: Number(f.version), ...signed };
+    }
+    case "LegacyAgreement":
+      return { kind: "LegacyAgreement", at };
     default:
       return undefined;
   }
@@ -291,6 +314,20 @@ interface LoanState {
   paidOut: bigint;
   /** The lenders' positions, replayed from the splitter's events (allocated for loans funded through it). */
   book?: LenderBook;
+  consent: "signed" | "legacy" | "none";
+  /** The borrower key of the loan's agreement (or first signed amendment). */
+  borrower?: string;
+  /** The last document version and its hash, for the amendment signature that follows it. */
+  document?: { version: number; documentHash: Hash32 };
+  /** Signatures to check once the chain and the registry are known ({LedgerChecker-finish}). */
+  signatures: {
+    entry: number;
+    at: ReturnType<typeof where>;
+    subject: ConsentSubject;
+    signer: Address;
+    signature: string;
+    role: string;
+  }[];
 }
 
 /** A lender's position, as the splitter keeps it: owed `lendersIn * shares / committed - debt`, never below zero. */
@@ -333,6 +370,11 @@ export interface CheckOptions {
   /** keccak256 of every file of the documents folder. */
   documents?: { hashes: ReadonlySet<string>; folder: string };
   now?: Date;
+  /**
+   * Contract wallets' ERC-1271 approvals read from the chain, as `signer:digest:signature` (lower case): a signature
+   * that no key made is accepted only when its wallet's approval is here.
+   */
+  walletApprovals?: ReadonlySet<string>;
   /** The splitter's, the loss waterfall's and the collateral registry's addresses, to check the facts they add. */
   writers?: { splitter?: string; waterfall?: string; collateral?: string };
 }
@@ -409,6 +451,8 @@ export class LedgerChecker {
         txFacts: new Set(),
         lendersIn: 0n,
         paidOut: 0n,
+        consent: "none",
+        signatures: [],
       };
       this.loans.set(loanId, state);
     }
@@ -418,6 +462,75 @@ export class LedgerChecker {
   private found(loanId: string, state: LoanState, finding: Omit<Finding, "loanId" | "platform">): void {
     this.findings.push({ loanId, platform: state.platform, ...finding });
     state.summary.findings += 1;
+  }
+
+  /** Follows a loan's consent, and keeps each signature to check once the registry's domain is known. */
+  private consentFact(loanId: string, state: LoanState, record: LoanRecord, entry: number, fact: LoanFact): void {
+    const at = where(record);
+    if (fact.kind === "DocumentAmended") {
+      state.document = { version: fact.version, documentHash: fact.documentHash };
+      // A changed document carries consent only once its amendment signature follows.
+      state.consent = "none";
+    } else if (fact.kind === "LegacyAgreement") {
+      state.consent = "legacy";
+    } else if (fact.kind === "AgreementSigned" || fact.kind === "AmendmentSigned") {
+      let subject: ConsentSubject;
+      if (fact.kind === "AgreementSigned") {
+        subject = { kind: "agreement", loanId: toLoanId(loanId), deadline: fact.deadline };
+      } else {
+        if (state.document?.version !== fact.version) {
+          this.found(loanId, state, {
+            check: "consent",
+            entry,
+            ...at,
+            message: `entry ${entry} signs document version ${fact.version}, which the entry before it does not add`,
+          });
+          return;
+        }
+        subject = {
+          kind: "amendment",
+          loanId: toLoanId(loanId),
+          version: fact.version,
+          documentHash: state.document.documentHash,
+          deadline: fact.deadline,
+        };
+      }
+      if (state.borrower && state.borrower !== fact.borrower.toLowerCase()) {
+        this.found(loanId, state, {
+          check: "consent",
+          entry,
+          ...at,
+          message: `entry ${entry} is signed by borrower key ${fact.borrower}, not ${state.borrower}, which signed before: the borrower's consent is not proven`,
+        });
+      }
+      state.borrower ??= fact.borrower.toLowerCase();
+      state.consent = "signed";
+      state.signatures.push(
+        { entry, at, subject, signer: fact.borrower, signature: fact.borrowerSignature, role: "borrower" },
+        { entry, at, subject, signer: fact.platform, signature: fact.platformSignature, role: "platform" },
+      );
+    }
+  }
+
+  /** Every kept signature of `state`'s loan, in the registry's domain. */
+  private checkSignatures(loanId: string, state: LoanState, domain: TypedDataDomain | undefined): void {
+    for (const s of state.signatures) {
+      const digest = domain ? consentDigest(domain, s.subject) : undefined;
+      const approved =
+        digest !== undefined &&
+        (recoverSigner(digest, s.signature) === s.signer ||
+          this.options.walletApprovals?.has(`${s.signer.toLowerCase()}:${digest}:${s.signature.toLowerCase()}`));
+      if (!approved) {
+        this.found(loanId, state, {
+          check: "consent",
+          entry: s.entry,
+          ...s.at,
+          message: domain
+            ? `entry ${s.entry}: the ${s.role}'s signature is not ${s.signer}'s (not its key's, and no approval of a contract wallet at that address was proven)`
+            : `entry ${s.entry}: the export names no loan registry, so the ${s.role}'s signature cannot be checked`,
+        });
+      }
+    }
   }
 
   /** One entry of a loan's history (loans.jsonl), in chain order. */
@@ -502,6 +615,7 @@ export class LedgerChecker {
         });
       }
     }
+    this.consentFact(loanId, state, record, entry, fact);
     if (fact.kind === "Anchored") {
       state.anchored = true;
       state.status = LoanStatus.Funding;
@@ -935,6 +1049,9 @@ export class LedgerChecker {
     if (options.loanId && !this.loans.has(options.loanId)) {
       throw new InputError(`loan ${options.loanId} is not in the ledger`);
     }
+    const registry = proof?.registry ?? facts.contracts?.LoanRegistry;
+    const domain = registry ? consentDomain(BigInt(facts.chainId), toAddress(registry)) : undefined;
+    const consent: AuditReport["consent"] = { signed: [], legacy: [], none: [] };
     for (const [loanId, state] of this.loans) {
       const found = (finding: Omit<Finding, "loanId" | "platform">) => this.found(loanId, state, finding);
       this.closeTransaction(loanId, state);
@@ -960,6 +1077,8 @@ export class LedgerChecker {
           message: `the last entry's head ${state.head} is not the ${headsProvenAt ? `chain's head at block ${headsProvenAt.number}` : "head the export states"} ${onChain}: entries are missing at the end, or the heads were rewritten`,
         });
       }
+      this.checkSignatures(loanId, state, domain);
+      consent[state.consent].push(loanId);
       if (state.paidOut > state.lendersIn) {
         found({
           check: "payout",
@@ -986,6 +1105,7 @@ export class LedgerChecker {
         loans: positionsProven ? Object.keys(proof!.lenders!).length : 0,
       },
       checks,
+      consent,
       findings: this.findings,
       ok: this.findings.length === 0,
     };

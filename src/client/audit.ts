@@ -73,13 +73,25 @@ async function documentsOf(docsDir: string | undefined) {
  */
 export async function verifyLedger(
   ledger: LedgerExport,
-  options: { loanId?: string; docsDir?: string; proof?: ChainProof; progress?: Progress } = {},
+  options: {
+    loanId?: string;
+    docsDir?: string;
+    proof?: ChainProof;
+    progress?: Progress;
+    /** Contract wallets' approvals read from the chain ({readWalletApprovals}). */
+    walletApprovals?: ReadonlySet<string>;
+  } = {},
 ): Promise<AuditReport> {
   if (options.loanId && !ledger.loans.some((r) => r.loanId === options.loanId)) {
     throw new InputError(`loan ${options.loanId} is not in the ledger`);
   }
   const documents = await documentsOf(options.docsDir);
-  const report = checkLedger(ledger, { loanId: options.loanId, documents, proof: options.proof });
+  const report = checkLedger(ledger, {
+    loanId: options.loanId,
+    documents,
+    proof: options.proof,
+    walletApprovals: options.walletApprovals,
+  });
   options.progress?.(report.loans.length, report.loans.length, "loans verified");
   return report;
 }

@@ -13,6 +13,7 @@ import {
 import { formatLoanId, toLoanId } from "./ids.js";
 import {
   ASSET_STATUS_NAMES,
+  CONSENT_NAMES,
   FEE_KIND_NAMES,
   LIEN_STATUS_NAMES,
   FUNDING_PHASE_NAMES,
@@ -108,6 +109,22 @@ const EXPLANATIONS = {
   LoanRegistryNoSuccessor: (a: Args) =>
     `${loan(a[0])} cannot pass to a successor of ${a[1]}: none was appointed, the platform is active again, the ` +
     `successor is no longer an active platform, or the loan was handed over already`,
+  LoanRegistryConsentExpired: (a: Args) =>
+    `the signatures of ${loan(a[0])} could be used until ${time(a[1])}; it is ${time(a[2])}: sign again`,
+  LoanRegistryInvalidSignature: (a: Args) =>
+    `${a[1]}'s signature of ${loan(a[0])} is not valid (another loan, version, document, chain or registry, another ` +
+    `key, or a contract wallet that refuses it)`,
+  LoanRegistryBorrowerIsPlatform: (a: Args) =>
+    `the borrower's signing address of ${loan(a[0])} is the platform's own (${a[1]}): the borrower signs with its own key`,
+  LoanRegistryConsentMissing: (a: Args) =>
+    `${loan(a[0])} carries no consent, which the alliance requires before funding: the borrower and the platform sign it first`,
+  LoanRegistryConsentRequired: (a: Args) =>
+    `the document of ${loan(a[0])} (consent ${CONSENT_NAMES[Number(a[1])] ?? a[1]}, ${status(a[2])}) changes only ` +
+    `with the borrower's and the platform's signatures (loan amend)`,
+  LoanRegistryCannotSignAgreement: (a: Args) =>
+    `the agreement of ${loan(a[0])} is signed while Funding, on its first document, once; it is ${status(a[1])} at ` +
+    `version ${a[2]} with consent ${CONSENT_NAMES[Number(a[3])] ?? a[3]}`,
+  LoanRegistryBatchLengthMismatch: (a: Args) => `${a[0]} loans but ${a[1]} sets of signatures`,
   LoanRegistryExposureLimit: (a: Args) =>
     `borrower ${String(a[0]).slice(0, 10)}… would have ${a[1]} open loans and ${a[2]} outstanding across the alliance, ` +
     `beyond its limits (${a[3]} loans, ${a[4]} principal; 0 is no limit)`,

@@ -21,10 +21,33 @@ export type LoanFact =
   | { kind: "External"; source: Address; factHash: Hash32; at: number }
   | { kind: "ServicingDelegated"; servicer: Address; at: number }
   | { kind: "LossRecorded"; principal: bigint; interest: bigint; at: number }
-  | { kind: "ServicerChanged"; from: Address; to: Address; at: number };
+  | { kind: "ServicerChanged"; from: Address; to: Address; at: number }
+  | {
+      kind: "AgreementSigned";
+      borrower: Address;
+      platform: Address;
+      deadline: bigint;
+      borrowerSignature: string;
+      platformSignature: string;
+      at: number;
+    }
+  | {
+      kind: "AmendmentSigned";
+      version: number;
+      borrower: Address;
+      platform: Address;
+      deadline: bigint;
+      borrowerSignature: string;
+      platformSignature: string;
+      at: number;
+    }
+  | { kind: "LegacyAgreement"; at: number };
 
-/** The static ABI types a fact's fields take: each encodes as one 32-byte word. */
-type Word = "uint8" | "uint16" | "uint40" | "uint256" | "address" | "bytes32";
+/**
+ * The static ABI types a fact's fields take: each encodes as one 32-byte word. `bytes` stands for a signature, which a
+ * fact holds as its keccak256 hash.
+ */
+type Word = "uint8" | "uint16" | "uint40" | "uint256" | "address" | "bytes32" | "bytes";
 type Layout = {
   [K in LoanFact["kind"]]: readonly (readonly [Exclude<keyof Extract<LoanFact, { kind: K }>, "kind">, Word])[];
 };
@@ -74,6 +97,24 @@ export const FACT_FIELDS = {
     ["to", "address"],
     ["at", "uint40"],
   ],
+  AgreementSigned: [
+    ["borrower", "address"],
+    ["platform", "address"],
+    ["deadline", "uint256"],
+    ["borrowerSignature", "bytes"],
+    ["platformSignature", "bytes"],
+    ["at", "uint40"],
+  ],
+  AmendmentSigned: [
+    ["version", "uint16"],
+    ["borrower", "address"],
+    ["platform", "address"],
+    ["deadline", "uint256"],
+    ["borrowerSignature", "bytes"],
+    ["platformSignature", "bytes"],
+    ["at", "uint40"],
+  ],
+  LegacyAgreement: [["at", "uint40"]],
 } as const satisfies Layout;
 
 const BITS = { uint8: 8n, uint16: 16n, uint40: 40n, uint256: 256n } as const;
@@ -84,6 +125,11 @@ const HEX_WORD = { address: /^0x[0-9a-fA-F]{40}$/, bytes32: /^0x[0-9a-fA-F]{64}$
  * another: writing them directly spares parsing ABI type strings for every entry of every history.
  */
 function word(value: unknown, type: Word): string {
+  if (type === "bytes") {
+    const hex = String(value);
+    if (!/^0x([0-9a-fA-F]{2})*$/.test(hex)) throw new RangeError(`${hex} is not bytes`);
+    return keccak256(Buffer.from(hex.slice(2), "hex")).slice(2);
+  }
   if (type === "address" || type === "bytes32") {
     const hex = String(value);
     if (!HEX_WORD[type].test(hex)) throw new RangeError(`${hex} is not an ${type}`);

@@ -5,6 +5,7 @@ export * from "./borrower.js";
 export * from "./history.js";
 export * from "./alliance.js";
 export * from "./loans.js";
+export * from "./consent.js";
 export * from "./splitter.js";
 export * from "./collateral.js";
 export * from "./disclosure.js";

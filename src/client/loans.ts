@@ -7,9 +7,14 @@ import {
   type Log,
   type Result,
 } from "ethers";
-import { LoanRegistry__factory, type LoanRegistry } from "../../typechain-types/index.js";
+import {
+  ILoanConsent__factory,
+  LoanRegistry__factory,
+  type ILoanConsent,
+  type LoanRegistry,
+} from "../../typechain-types/index.js";
 import type { LoanTermsStruct } from "../../typechain-types/LoanRegistry.js";
-import { decodeRevertData, LoanLedgerError, type ContractError } from "./errors.js";
+import { decodeRevertData, InputError, LoanLedgerError, type ContractError } from "./errors.js";
 import { replayHeads, type LoanFact } from "./history.js";
 import { LedgerReader, queryEvents } from "./ledger.js";
 import {
@@ -23,9 +28,11 @@ import {
   type LoanId,
 } from "./ids.js";
 import { read, transact } from "./transact.js";
+import { consentDomain, requireValidConsent, type ConsentSignatures, type ConsentSubject } from "./consent.js";
 import type {
   AlliancePolicy,
   BorrowerExposure,
+  Consent,
   CreditEvent,
   Loan,
   LossRecord,
@@ -44,6 +51,16 @@ const TERMS_TUPLE =
 /** The id the registry gives `terms`: keccak256 of their ABI encoding. */
 export function loanIdOf(terms: LoanTerms): LoanId {
   return toLoanId(BigInt(keccak256(AbiCoder.defaultAbiCoder().encode([TERMS_TUPLE], [toStruct(terms)]))));
+}
+
+/** Signatures as the registry takes them. */
+export function toSignatures(s: ConsentSignatures) {
+  return {
+    borrower: s.borrower,
+    deadline: s.deadline,
+    borrowerSignature: s.borrowerSignature,
+    platformSignature: s.platformSignature,
+  };
 }
 
 /** The terms as the contracts take them. */
@@ -115,11 +132,16 @@ export const HISTORY_EVENTS = [
   "LoanServicingDelegated",
   "LoanServicerChanged",
   "LossRecorded",
+  "LoanAgreementSigned",
+  "LoanAmendmentSigned",
+  "LegacyAgreementRecorded",
 ] as const;
 
 /** Typed access to the LoanRegistry. Methods that act on a loan take its id and look its terms up on chain. */
 export class LoanRegistryClient {
   readonly contract: LoanRegistry;
+  /** The registry's functions that take signatures, served at the same address. */
+  readonly consent: ILoanConsent;
   private readonly termsCache = new Map<LoanId, LoanTerms>();
 
   /** @param fromBlock the registry's deployment block, where event searches start. */
@@ -129,6 +151,7 @@ export class LoanRegistryClient {
     private readonly fromBlock = 0,
   ) {
     this.contract = LoanRegistry__factory.connect(address, runner);
+    this.consent = ILoanConsent__factory.connect(address, runner);
   }
 
   get address(): Address {
@@ -158,6 +181,149 @@ export class LoanRegistryClient {
     const decoded = decodeRevertData(reason);
     if (!decoded) throw new LoanLedgerError(`unrecognised validation result ${reason}`);
     return decoded;
+  }
+
+  /** The EIP-712 domain of this registry on its chain: what every consent signature names. */
+  async consentDomain() {
+    const provider = this.contract.runner?.provider;
+    if (!provider) throw new LoanLedgerError("the client's runner has no provider to read the chain id from");
+    return consentDomain((await provider.getNetwork()).chainId, this.address);
+  }
+
+  /**
+   * Anchors a loan book with each loan's agreement signed by its borrower and by `platform` (the sender). Every
+   * signature is checked first, as the registry will check it, so that a bad one is named before anything is sent.
+   */
+  async anchorSignedBatch(
+    platform: Address,
+    terms: readonly LoanTerms[],
+    signatures: readonly ConsentSignatures[],
+  ): Promise<{ loanIds: LoanId[]; receipt: ContractTransactionReceipt }> {
+    if (terms.length !== signatures.length) {
+      throw new InputError(`${terms.length} loans but ${signatures.length} sets of signatures`);
+    }
+    const domain = await this.consentDomain();
+    const now = await this.now();
+    for (const [i, t] of terms.entries()) {
+      const subject: ConsentSubject = { kind: "agreement", loanId: loanIdOf(t), deadline: signatures[i].deadline };
+      try {
+        await requireValidConsent(
+          this.contract.runner?.provider ?? undefined,
+          domain,
+          subject,
+          signatures[i],
+          platform,
+          now,
+        );
+      } catch (error) {
+        throw new InputError(`loan ${i + 1} of ${terms.length}: ${(error as Error).message}`);
+      }
+    }
+    const receipt = await transact(() =>
+      this.consent.anchorSignedLoans(terms.map(toStruct), signatures.map(toSignatures)),
+    );
+    const loanIds = this.anchoredIds(receipt);
+    loanIds.forEach((id, i) => this.termsCache.set(id, terms[i]));
+    return { loanIds, receipt };
+  }
+
+  /** Anchors one loan with its signed agreement (see {anchorSignedBatch}). */
+  async anchorSigned(
+    platform: Address,
+    terms: LoanTerms,
+    signatures: ConsentSignatures,
+  ): Promise<{ loanId: LoanId; receipt: ContractTransactionReceipt }> {
+    const { loanIds, receipt } = await this.anchorSignedBatch(platform, [terms], [signatures]);
+    return { loanId: loanIds[0], receipt };
+  }
+
+  /** Imports a book signed on paper: each loan's history records that its consent is not on chain. */
+  async anchorLegacyBatch(
+    terms: readonly LoanTerms[],
+  ): Promise<{ loanIds: LoanId[]; receipt: ContractTransactionReceipt }> {
+    const receipt = await transact(() => this.consent.anchorLegacyLoans(terms.map(toStruct)));
+    const loanIds = this.anchoredIds(receipt);
+    loanIds.forEach((id, i) => this.termsCache.set(id, terms[i]));
+    return { loanIds, receipt };
+  }
+
+  /** Records the signed agreement of a loan anchored without it (Funding, first document), checked before sending. */
+  async signAgreement(loanId: LoanId, servicer: Address, signatures: ConsentSignatures) {
+    const subject: ConsentSubject = { kind: "agreement", loanId, deadline: signatures.deadline };
+    await this.requireConsent(subject, signatures, servicer);
+    return this.act(loanId, (t) => this.consent.signAgreement(t, toSignatures(signatures)));
+  }
+
+  /**
+   * Adds document version `documentHash` signed by the borrower and the servicer. Besides checking both signatures,
+   * refuses a borrower key other than the one that signed the loan's agreement or last amendment: the registry does not
+   * keep that address, so this check (and the verifier's) is what holds a borrower to one key per loan.
+   */
+  async amendSigned(loanId: LoanId, servicer: Address, documentHash: Hash32, signatures: ConsentSignatures) {
+    const state = await this.state(loanId);
+    const subject: ConsentSubject = {
+      kind: "amendment",
+      loanId,
+      version: state.documentVersion + 1,
+      documentHash,
+      deadline: signatures.deadline,
+    };
+    const known = await this.borrowerSigner(loanId);
+    if (known !== undefined && known !== signatures.borrower) {
+      throw new InputError(`the loan's borrower signs with ${known}, not ${signatures.borrower}`);
+    }
+    await this.requireConsent(subject, signatures, servicer);
+    return this.act(loanId, (t) => this.consent.amendDocumentSigned(t, documentHash, toSignatures(signatures)));
+  }
+
+  /** The borrower's signing address of the loan's last signed agreement or amendment, if any. */
+  async borrowerSigner(loanId: LoanId): Promise<Address | undefined> {
+    const facts = (await this.history(loanId)).entries.map((e) => e.fact);
+    for (const fact of facts.reverse()) {
+      if (fact.kind === "AgreementSigned" || fact.kind === "AmendmentSigned") return fact.borrower;
+    }
+    return undefined;
+  }
+
+  /** The error anchoring `terms` with `signatures` by `caller` would raise now, or undefined if it would succeed. */
+  async previewSignedAnchor(
+    caller: Address,
+    terms: LoanTerms,
+    signatures: ConsentSignatures,
+  ): Promise<ContractError | undefined> {
+    const reason = await read(() =>
+      this.consent.previewSignedAnchor(caller, toStruct(terms), toSignatures(signatures)),
+    );
+    if (reason === "0x") return undefined;
+    const decoded = decodeRevertData(reason);
+    if (!decoded) throw new LoanLedgerError(`unrecognised validation result ${reason}`);
+    return decoded;
+  }
+
+  /** Governance: requires (or stops requiring) consent before a loan opens funding. */
+  setConsentRequired(required: boolean): Promise<ContractTransactionReceipt> {
+    return transact(() => this.contract.setConsentRequired(required));
+  }
+
+  consentRequired(): Promise<boolean> {
+    return read(() => this.contract.consentRequired());
+  }
+
+  private async requireConsent(subject: ConsentSubject, signatures: ConsentSignatures, platform: Address) {
+    await requireValidConsent(
+      this.contract.runner?.provider ?? undefined,
+      await this.consentDomain(),
+      subject,
+      signatures,
+      platform,
+      await this.now(),
+    );
+  }
+
+  /** The latest block's time: what the registry compares deadlines with. */
+  private async now(): Promise<number> {
+    const block = await this.contract.runner?.provider?.getBlock("latest");
+    return block?.timestamp ?? Math.floor(Date.now() / 1000);
   }
 
   activate(loanId: LoanId) {
@@ -227,6 +393,7 @@ export class LoanRegistryClient {
       outstandingPrincipal: s.outstandingPrincipal,
       servicingDelegated: s.servicingDelegated,
       handedOver: s.handedOver,
+      consent: Number(s.consent) as Consent,
     };
   }
 
@@ -394,6 +561,32 @@ export class LoanRegistryClient {
         break;
       case "LoanServicerChanged":
         fact = { kind: "ServicerChanged", from: toAddress(a.from), to: toAddress(a.to), at: Number(a.at) };
+        break;
+      case "LoanAgreementSigned":
+        fact = {
+          kind: "AgreementSigned",
+          borrower: toAddress(a.borrower),
+          platform: toAddress(a.platform),
+          deadline: a.deadline,
+          borrowerSignature: a.borrowerSignature,
+          platformSignature: a.platformSignature,
+          at: Number(a.at),
+        };
+        break;
+      case "LoanAmendmentSigned":
+        fact = {
+          kind: "AmendmentSigned",
+          version: Number(a.version),
+          borrower: toAddress(a.borrower),
+          platform: toAddress(a.platform),
+          deadline: a.deadline,
+          borrowerSignature: a.borrowerSignature,
+          platformSignature: a.platformSignature,
+          at: Number(a.at),
+        };
+        break;
+      case "LegacyAgreementRecorded":
+        fact = { kind: "LegacyAgreement", at: Number(a.at) };
         break;
       default:
         throw new LoanLedgerError(`unexpected event ${parsed.name}`);

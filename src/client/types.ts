@@ -15,6 +15,11 @@ export const LoanStatus = {
 export type LoanStatus = (typeof LoanStatus)[keyof typeof LoanStatus];
 export const LOAN_STATUS_NAMES = Object.keys(LoanStatus) as (keyof typeof LoanStatus)[];
 
+/** Mirrors `Consent` in ILoanRegistry.sol. */
+export const Consent = { None: 0, Signed: 1, Legacy: 2 } as const;
+export type Consent = (typeof Consent)[keyof typeof Consent];
+export const CONSENT_NAMES = Object.keys(Consent) as (keyof typeof Consent)[];
+
 /** Mirrors `ScheduleKind` in ScheduleMath.sol. */
 export const ScheduleKind = { EqualInstallment: 0, EqualPrincipal: 1, InterestOnly: 2, Bullet: 3 } as const;
 export type ScheduleKind = (typeof ScheduleKind)[keyof typeof ScheduleKind];
@@ -58,6 +63,9 @@ export const FactKind = {
   ServicingDelegated: 5,
   LossRecorded: 6,
   ServicerChanged: 7,
+  AgreementSigned: 8,
+  AmendmentSigned: 9,
+  LegacyAgreement: 10,
 } as const;
 export type FactKind = (typeof FactKind)[keyof typeof FactKind];
 
@@ -120,6 +128,8 @@ export interface LoanState {
   servicingDelegated: boolean;
   /** Governance handed the loan over to a successor servicer. */
   handedOver: boolean;
+  /** How the borrower agreed to the current document: on chain, on paper (a legacy import), or not recorded. */
+  consent: Consent;
 }
 
 export interface Loan {

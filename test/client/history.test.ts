@@ -22,6 +22,8 @@ const valueOf = (type: string) => {
     return fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => toAddress("0x" + Buffer.from(b).toString("hex")));
   if (type === "bytes32")
     return fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => toHash32("0x" + Buffer.from(b).toString("hex")));
+  // A signature: any length, as an ERC-1271 wallet may take.
+  if (type === "bytes") return fc.uint8Array({ maxLength: 200 }).map((b) => "0x" + Buffer.from(b).toString("hex"));
   const max = MAX[type as keyof typeof MAX];
   const n = fc.bigInt({ min: 0n, max });
   return type === "uint256" ? n : n.map((v) => Number(v));
@@ -45,10 +47,15 @@ describe("history facts", function () {
       fc.property(fc.bigInt({ min: 1n, max: MAX.uint256 }), anyFact, (id, fact) => {
         const fields = FACT_FIELDS[fact.kind];
         const values = fact as unknown as Record<string, unknown>;
+        // A signature enters its fact as keccak256(signature), the contracts' `keccak256(signatures.borrowerSignature)`.
         const reference = keccak256(
           coder.encode(
-            ["uint8", "uint256", ...fields.map(([, type]) => type)],
-            [FactKind[fact.kind], id, ...fields.map(([name]) => values[name])],
+            ["uint8", "uint256", ...fields.map(([, type]) => (type === "bytes" ? "bytes32" : type))],
+            [
+              FactKind[fact.kind],
+              id,
+              ...fields.map(([name, type]) => (type === "bytes" ? keccak256(values[name] as string) : values[name])),
+            ],
           ),
         );
         expect(factHash(toLoanId(id), fact)).to.equal(reference);

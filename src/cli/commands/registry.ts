@@ -268,6 +268,12 @@ export function planRegistry(p: Parsed, print: Print): Command | undefined {
             return `loss recorded: principal ${formatUnits(f.principal, ctx.decimals)}, interest ${formatUnits(f.interest, ctx.decimals)}`;
           case "ServicerChanged":
             return `servicing handed over from ${f.from} to ${f.to}`;
+          case "AgreementSigned":
+            return `agreement signed by borrower ${f.borrower} and platform ${f.platform}`;
+          case "AmendmentSigned":
+            return `document v${f.version} signed by borrower ${f.borrower} and platform ${f.platform}`;
+          case "LegacyAgreement":
+            return "agreement signed on paper (legacy import): no on-chain consent";
         }
       };
       const text = [

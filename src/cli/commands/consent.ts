@@ -1,0 +1,191 @@
+/**
+ * Consent on the command line: a borrower signs a loan's agreement or amendment into a signature file (`loan sign`), and
+ * the platform anchors or amends with those files (`loan anchor --signatures`, `loan amend --signatures`), adding its
+ * own signature with its key.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import {
+  InputError,
+  formatLoanId,
+  loanIdOf,
+  shortLoanId,
+  signConsent,
+  toAddress,
+  toHash32,
+  toLoanId,
+  type ConsentSignatures,
+  type ConsentSubject,
+  type LoanId,
+  type TypedDataSigner,
+} from "../../client/index.js";
+import { type CliContext } from "../context.js";
+import { arg, loanIdArg, required, type Command, type Parsed, type Print } from "../args.js";
+import { documentHash, parseTime, readTermsFile } from "../terms-file.js";
+
+const FORMAT = "loanledger-consent/1";
+
+/** A signature file: one party's signature of one agreement or amendment, and the registry it is for. */
+interface SignatureFile {
+  format: typeof FORMAT;
+  chainId: string;
+  registry: string;
+  subject: {
+    kind: "agreement" | "amendment";
+    loanId: string;
+    version?: number;
+    documentHash?: string;
+    deadline: string;
+  };
+  signer: string;
+  signature: string;
+}
+
+async function latest(ctx: CliContext): Promise<number> {
+  const block = await ctx.signer.provider?.getBlock("latest");
+  return block?.timestamp ?? Math.floor(Date.now() / 1000);
+}
+
+async function readSignatureFile(path: string): Promise<SignatureFile> {
+  let parsed: SignatureFile;
+  try {
+    parsed = JSON.parse(await readFile(path, "utf8")) as SignatureFile;
+  } catch (error) {
+    throw new InputError(`cannot read signature file ${path}: ${(error as Error).message.split("\n")[0]}`);
+  }
+  if (parsed?.format !== FORMAT || !parsed.subject || typeof parsed.signature !== "string") {
+    throw new InputError(`${path} is not a signature file (${FORMAT})`);
+  }
+  return parsed;
+}
+
+/** The borrower's signature files by loan id, each checked to be for this chain and registry. */
+async function borrowerSignatures(ctx: CliContext, paths: string): Promise<Map<LoanId, SignatureFile>> {
+  const { chainId, verifyingContract } = await ctx.loans.consentDomain();
+  const byLoan = new Map<LoanId, SignatureFile>();
+  for (const path of paths.split(",").filter(Boolean)) {
+    const file = await readSignatureFile(path);
+    if (BigInt(file.chainId) !== BigInt(String(chainId)) || toAddress(file.registry) !== verifyingContract) {
+      throw new InputError(`${path} is for registry ${file.registry} on chain ${file.chainId}, not this one`);
+    }
+    byLoan.set(toLoanId(file.subject.loanId), file);
+  }
+  return byLoan;
+}
+
+/** Both parties' signatures: the borrower's from its file, the platform's made now with the CLI's key. */
+async function cosigned(ctx: CliContext, subject: ConsentSubject, borrower: SignatureFile): Promise<ConsentSignatures> {
+  const mine = await signConsent(ctx.signer as unknown as TypedDataSigner, await ctx.loans.consentDomain(), subject);
+  return {
+    borrower: toAddress(borrower.signer),
+    deadline: subject.deadline,
+    borrowerSignature: borrower.signature,
+    platformSignature: mine.signature,
+  };
+}
+
+export function planConsent(p: Parsed, print: Print): Command | undefined {
+  const [group, action] = p.words;
+  if (group !== "loan") return undefined;
+
+  if (action === "sign") {
+    const id = loanIdArg(arg(p.words, 2, "loan id"));
+    const out = required(p.out, "--out");
+    return async (_p, ctx, io) => {
+      const domain = await ctx.loans.consentDomain();
+      const deadline = BigInt(parseTime(p.deadline ?? "+7d", "--deadline", await latest(ctx)));
+      let subject: ConsentSubject;
+      if (p.document === undefined) {
+        subject = { kind: "agreement", loanId: id, deadline };
+      } else {
+        const version = (await ctx.loans.state(id)).documentVersion + 1;
+        subject = { kind: "amendment", loanId: id, version, documentHash: await documentHash(p.document), deadline };
+      }
+      const signed = await signConsent(ctx.signer as unknown as TypedDataSigner, domain, subject);
+      const file: SignatureFile = {
+        format: FORMAT,
+        chainId: String(domain.chainId),
+        registry: String(domain.verifyingContract),
+        subject: {
+          kind: subject.kind,
+          loanId: formatLoanId(id),
+          ...(subject.kind === "amendment" ? { version: subject.version, documentHash: subject.documentHash } : {}),
+          deadline: String(deadline),
+        },
+        signer: signed.signer,
+        signature: signed.signature,
+      };
+      await writeFile(out, JSON.stringify(file, null, 2) + "\n");
+      print(
+        io,
+        file,
+        `${signed.signer} signed the ${subject.kind} of loan ${shortLoanId(id)} until ${deadline}: ${out}\n` +
+          "(a fresh key per loan keeps a borrower's loans from being linked by its signing address)",
+      );
+    };
+  }
+
+  if (action === "anchor" && p.signatures !== undefined) {
+    const file = required(p.file, "--file");
+    const paths = p.signatures;
+    return async (_p, ctx, io) => {
+      const platform = toAddress(await ctx.signer.getAddress());
+      const terms = await readTermsFile(file, {
+        platform,
+        now: await latest(ctx),
+        decimals: ctx.decimals,
+        allianceKeyHex: ctx.allianceKeyHex,
+      });
+      const files = await borrowerSignatures(ctx, paths);
+      const signatures: ConsentSignatures[] = [];
+      for (const [i, t] of terms.entries()) {
+        const loanId = loanIdOf(t);
+        const borrower = files.get(loanId);
+        if (!borrower || borrower.subject.kind !== "agreement") {
+          throw new InputError(`loan ${i + 1} of ${file} (${shortLoanId(loanId)}) has no borrower signature file`);
+        }
+        signatures.push(
+          await cosigned(ctx, { kind: "agreement", loanId, deadline: BigInt(borrower.subject.deadline) }, borrower),
+        );
+      }
+      const { loanIds } = await ctx.loans.anchorSignedBatch(platform, terms, signatures);
+      const ids = loanIds.map(formatLoanId);
+      print(
+        io,
+        { loanIds: ids },
+        ids.map((id) => `anchored loan ${id}, signed by its borrower and the platform`).join("\n"),
+      );
+    };
+  }
+
+  if (action === "amend" && p.signatures !== undefined) {
+    const id = loanIdArg(arg(p.words, 2, "loan id"));
+    const path = required(p.document, "--document");
+    const paths = p.signatures;
+    return async (_p, ctx, io) => {
+      const hash = await documentHash(path);
+      const borrower = (await borrowerSignatures(ctx, paths)).get(id);
+      if (!borrower || borrower.subject.kind !== "amendment") {
+        throw new InputError(`no borrower signature file of an amendment of loan ${shortLoanId(id)}`);
+      }
+      if (toHash32(String(borrower.subject.documentHash)) !== hash) {
+        throw new InputError(`the borrower signed document ${borrower.subject.documentHash}, not ${path} (${hash})`);
+      }
+      const version = (await ctx.loans.state(id)).documentVersion + 1;
+      const subject: ConsentSubject = {
+        kind: "amendment",
+        loanId: id,
+        version,
+        documentHash: hash,
+        deadline: BigInt(borrower.subject.deadline),
+      };
+      const platform = toAddress(await ctx.signer.getAddress());
+      const receipt = await ctx.loans.amendSigned(id, platform, hash, await cosigned(ctx, subject, borrower));
+      print(
+        io,
+        { loanId: formatLoanId(id), version, documentHash: hash, borrower: borrower.signer, tx: receipt.hash },
+        `loan ${shortLoanId(id)} document v${version} ${hash}, signed by borrower ${borrower.signer} and the platform`,
+      );
+    };
+  }
+  return undefined;
+}

@@ -1,0 +1,110 @@
+import { expect } from "chai";
+import { id } from "ethers";
+import {
+  collectLedger,
+  freshBorrowerKey,
+  loanIdOf,
+  readWalletApprovals,
+  signConsent,
+  toAddress,
+  toHash32,
+  verifyLedger,
+  type AuditSources,
+  type ConsentSignatures,
+  type ConsentSubject,
+  type LoanRecord,
+} from "../../src/client/index.js";
+import { DAY, deployAllianceFixture, ethers, expectRejection, loadFixture, termsFor, time } from "../fixtures.js";
+
+describe("consent (client and verifier)", function () {
+  /** Three loans of platform A: signed by a key, signed through a contract wallet then amended, and legacy. */
+  async function consentLedgerFixture() {
+    const f = await deployAllianceFixture();
+    const { loans } = f.clientFor(f.platformA);
+    const platform = toAddress(f.platformA.address);
+    const domain = await loans.consentDomain();
+    const deadline = BigInt((await time.latest()) + DAY);
+    const [byKey, byWallet, legacy] = [
+      await termsFor(f.platformA),
+      await termsFor(f.platformA),
+      await termsFor(f.platformA),
+    ];
+    const borrower = freshBorrowerKey().wallet;
+    const officer = freshBorrowerKey().wallet;
+    const wallet = await ethers.deployContract("MockContractWallet", [officer.address]);
+    const sign = async (subject: ConsentSubject, signer: typeof borrower, as?: string): Promise<ConsentSignatures> => {
+      const b = await signConsent(signer, domain, subject, { compact: as === undefined });
+      const p = await signConsent(f.platformA, domain, subject);
+      return {
+        borrower: as ? toAddress(as) : b.signer,
+        deadline,
+        borrowerSignature: b.signature,
+        platformSignature: p.signature,
+      };
+    };
+    const agreement = (terms: typeof byKey) => ({ kind: "agreement" as const, loanId: loanIdOf(terms), deadline });
+    await loans.anchorSignedBatch(
+      platform,
+      [byKey, byWallet],
+      [await sign(agreement(byKey), borrower), await sign(agreement(byWallet), officer, await wallet.getAddress())],
+    );
+    await loans.anchorLegacyBatch([legacy]);
+    const documentHash = toHash32(id("amended"));
+    const amendment = { kind: "amendment" as const, loanId: loanIdOf(byKey), version: 2, documentHash, deadline };
+    // The client holds the borrower to the agreement's key.
+    const other = freshBorrowerKey().wallet;
+    await expectRejection(
+      loans.amendSigned(loanIdOf(byKey), platform, documentHash, await sign(amendment, other)),
+      /signs with/,
+    );
+    await loans.amendSigned(loanIdOf(byKey), platform, documentHash, await sign(amendment, borrower));
+    const sources: AuditSources = {
+      loans: f.clientFor(f.auditor).loans,
+      alliance: f.alliance,
+      splitter: f.splitter,
+      collateral: f.collateral,
+      insurance: f.insurance,
+      reserve: f.reserve,
+      waterfall: f.waterfall,
+    };
+    const ledger = await collectLedger(sources);
+    return { ...f, ledger, domain, byKey, byWallet, legacy };
+  }
+
+  it("verifies every signature, proving the contract wallet's against the chain, and reports consent per loan", async function () {
+    const f = await loadFixture(consentLedgerFixture);
+    const walletApprovals = await readWalletApprovals(
+      ethers.provider,
+      f.domain,
+      f.ledger.loans,
+      f.ledger.block?.number,
+    );
+    const report = await verifyLedger(f.ledger, { walletApprovals });
+    expect(report.findings).to.deep.equal([]);
+    const ids = (t: typeof f.byKey) => report.loans.find((l) => BigInt(l) === loanIdOf(t));
+    expect(report.consent.signed).to.have.members([ids(f.byKey), ids(f.byWallet)]);
+    expect(report.consent.legacy).to.deep.equal([ids(f.legacy)]);
+    // Without the wallet's approval from the chain, its signature is unproven: a finding.
+    const offline = await verifyLedger(f.ledger);
+    expect(offline.findings.map((x) => x.check)).to.deep.equal(["consent"]);
+  });
+
+  it("reports a forged signature in an export", async function () {
+    const f = await loadFixture(consentLedgerFixture);
+    const forged = structuredClone(f.ledger);
+    const record = forged.loans.find((r: LoanRecord) => r.fact.kind === "AmendmentSigned")!;
+    // Another key's signature, made to look like the borrower's.
+    const impostor = freshBorrowerKey().wallet;
+    const subject = {
+      kind: "amendment" as const,
+      loanId: loanIdOf(f.byKey),
+      version: 2,
+      documentHash: toHash32(id("amended")),
+      deadline: BigInt(String(record.fact.deadline)),
+    };
+    record.fact.borrowerSignature = (await signConsent(impostor, f.domain, subject)).signature;
+    const report = await verifyLedger(forged);
+    const consent = report.findings.filter((x) => x.check === "consent");
+    expect(consent.some((x) => /borrower's signature is not/.test(x.message))).to.equal(true);
+  });
+});
