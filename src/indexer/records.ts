@@ -1,0 +1,116 @@
+/**
+ * The suite's logs decoded into the records the auditor's export uses (LoanRecord for a history fact, EventRecord for
+ * every other event), so that what the index stores is what the verifier checks.
+ */
+import { Interface, type Log } from "ethers";
+import type {
+  AllianceRegistry,
+  CollateralRegistry,
+  CreditInsurance,
+  DisclosureRegistry,
+  LossWaterfall,
+  RepaymentSplitter,
+  RiskReserveFund,
+} from "../../typechain-types/index.js";
+import {
+  formatLoanId,
+  HISTORY_EVENTS,
+  type EventRecord,
+  type Json,
+  type LoanRecord,
+  type LoanRegistryClient,
+} from "../client/index.js";
+
+/** The suite's contracts an index follows, and the settlement token whose transfers out of the splitter it keeps. */
+export interface IndexSources {
+  loans: LoanRegistryClient;
+  alliance: AllianceRegistry;
+  splitter: RepaymentSplitter;
+  collateral: CollateralRegistry;
+  insurance: CreditInsurance;
+  reserve: RiskReserveFund;
+  waterfall: LossWaterfall;
+  disclosures: DisclosureRegistry;
+  /** The settlement token's address: its transfers out of the splitter are the lenders' payouts. */
+  token: string;
+}
+
+/** One decoded log: a history fact of a loan, or any other event of the suite. */
+export type IndexedRecord = { kind: "history"; record: LoanRecord } | { kind: "event"; record: EventRecord };
+
+const TRANSFER = new Interface(["event Transfer(address indexed from, address indexed to, uint256 value)"]);
+
+function toJson(value: unknown): Json {
+  if (typeof value === "bigint") return value.toString();
+  if (Array.isArray(value)) return value.map(toJson);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJson(v)]));
+  }
+  return value as Json;
+}
+
+/** Decodes the suite's logs; the log filters an index reads with. */
+export class RecordDecoder {
+  private readonly byAddress: Map<string, { name: string; iface: Interface }>;
+  private readonly historyTopics: Set<string>;
+  readonly contracts: Record<string, string>;
+  private readonly token: string;
+  private readonly splitterTopic: string;
+
+  constructor(private readonly sources: IndexSources) {
+    const registry = sources.loans.contract;
+    const named: [string, { target: unknown; interface: Interface }][] = [
+      ["AllianceRegistry", sources.alliance],
+      ["LoanRegistry", registry],
+      ["RepaymentSplitter", sources.splitter],
+      ["CollateralRegistry", sources.collateral],
+      ["CreditInsurance", sources.insurance],
+      ["RiskReserveFund", sources.reserve],
+      ["LossWaterfall", sources.waterfall],
+      ["DisclosureRegistry", sources.disclosures],
+    ];
+    this.contracts = { ...Object.fromEntries(named.map(([name, c]) => [name, String(c.target)])), Token: sources.token };
+    this.byAddress = new Map(named.map(([name, c]) => [String(c.target).toLowerCase(), { name, iface: c.interface }]));
+    this.historyTopics = new Set(HISTORY_EVENTS.map((name) => registry.interface.getEvent(name).topicHash));
+    this.token = sources.token.toLowerCase();
+    this.splitterTopic = "0x" + String(sources.splitter.target).slice(2).toLowerCase().padStart(64, "0");
+  }
+
+  /** The two log filters of a block range: every suite event, and the token's transfers out of the splitter. */
+  filters(): { address: string | string[]; topics?: (string | null)[] }[] {
+    return [
+      { address: [...this.byAddress.keys()] },
+      { address: this.token, topics: [TRANSFER.getEvent("Transfer")!.topicHash, this.splitterTopic] },
+    ];
+  }
+
+  decode(log: Log): IndexedRecord | undefined {
+    const address = log.address.toLowerCase();
+    const position = { blockNumber: log.blockNumber, transactionHash: log.transactionHash, logIndex: log.index };
+    if (address === this.token) {
+      const parsed = TRANSFER.parseLog(log);
+      if (!parsed) return undefined;
+      const args = toJson(parsed.args.toObject(true)) as { [key: string]: Json };
+      return { kind: "event", record: { contract: "Token", event: "Transfer", args, ...position } };
+    }
+    const source = this.byAddress.get(address);
+    if (!source) return undefined;
+    if (source.name === "LoanRegistry" && this.historyTopics.has(log.topics[0])) {
+      const entry = this.sources.loans.parseHistoryLog(log);
+      return {
+        kind: "history",
+        record: {
+          loanId: formatLoanId(entry.loanId),
+          fact: toJson(entry.fact) as { [key: string]: Json },
+          head: entry.head,
+          ...(entry.terms ? { terms: toJson(entry.terms) as { [key: string]: Json } } : {}),
+          ...position,
+        },
+      };
+    }
+    const parsed = source.iface.parseLog(log);
+    if (!parsed) return undefined;
+    const args = toJson(parsed.args.toObject(true)) as { [key: string]: Json };
+    return { kind: "event", record: { contract: source.name, event: parsed.name, args, ...position } };
+  }
+}
