@@ -124,7 +124,9 @@ export class Indexer {
       for (const block of headers) {
         // Logs and headers read a moment apart must describe one chain.
         if (block.hash.toLowerCase() !== hashes.get(block.number)?.toLowerCase()) {
-          throw new ChainChangedError(`block ${block.number} changed while it was read: the chain was reorganised or reset`);
+          throw new ChainChangedError(
+            `block ${block.number} changed while it was read: the chain was reorganised or reset`,
+          );
         }
         const records = byBlock.get(block.number)!;
         this.store.commitBlock(block, records);

@@ -2,23 +2,30 @@
  * The suite's logs decoded into the records the auditor's export uses (LoanRecord for a history fact, EventRecord for
  * every other event), so that what the index stores is what the verifier checks.
  */
-import { Interface, type Log } from "ethers";
-import type {
-  AllianceRegistry,
-  CollateralRegistry,
-  CreditInsurance,
-  DisclosureRegistry,
-  LossWaterfall,
-  RepaymentSplitter,
-  RiskReserveFund,
+import { Interface, type ContractRunner, type Log } from "ethers";
+import {
+  AllianceRegistry__factory,
+  CollateralRegistry__factory,
+  CreditInsurance__factory,
+  DisclosureRegistry__factory,
+  LossWaterfall__factory,
+  RepaymentSplitter__factory,
+  RiskReserveFund__factory,
+  type AllianceRegistry,
+  type CollateralRegistry,
+  type CreditInsurance,
+  type DisclosureRegistry,
+  type LossWaterfall,
+  type RepaymentSplitter,
+  type RiskReserveFund,
 } from "../../typechain-types/index.js";
 import {
   formatLoanId,
   HISTORY_EVENTS,
+  LoanRegistryClient,
   type EventRecord,
   type Json,
   type LoanRecord,
-  type LoanRegistryClient,
 } from "../client/index.js";
 
 /** The suite's contracts an index follows, and the settlement token whose transfers out of the splitter it keeps. */
@@ -33,6 +40,28 @@ export interface IndexSources {
   disclosures: DisclosureRegistry;
   /** The settlement token's address: its transfers out of the splitter are the lenders' payouts. */
   token: string;
+}
+
+/** The index's sources for the suite at these addresses (as an Ignition deployment or the settings name them). */
+export function indexSourcesAt(
+  at: Record<
+    "loans" | "alliance" | "splitter" | "collateral" | "insurance" | "reserve" | "waterfall" | "disclosures" | "token",
+    string
+  >,
+  runner: ContractRunner,
+  fromBlock = 0,
+): IndexSources {
+  return {
+    loans: new LoanRegistryClient(at.loans, runner, fromBlock),
+    alliance: AllianceRegistry__factory.connect(at.alliance, runner),
+    splitter: RepaymentSplitter__factory.connect(at.splitter, runner),
+    collateral: CollateralRegistry__factory.connect(at.collateral, runner),
+    insurance: CreditInsurance__factory.connect(at.insurance, runner),
+    reserve: RiskReserveFund__factory.connect(at.reserve, runner),
+    waterfall: LossWaterfall__factory.connect(at.waterfall, runner),
+    disclosures: DisclosureRegistry__factory.connect(at.disclosures, runner),
+    token: at.token,
+  };
 }
 
 /** One decoded log: a history fact of a loan, or any other event of the suite. */
@@ -69,7 +98,10 @@ export class RecordDecoder {
       ["LossWaterfall", sources.waterfall],
       ["DisclosureRegistry", sources.disclosures],
     ];
-    this.contracts = { ...Object.fromEntries(named.map(([name, c]) => [name, String(c.target)])), Token: sources.token };
+    this.contracts = {
+      ...Object.fromEntries(named.map(([name, c]) => [name, String(c.target)])),
+      Token: sources.token,
+    };
     this.byAddress = new Map(named.map(([name, c]) => [String(c.target).toLowerCase(), { name, iface: c.interface }]));
     this.historyTopics = new Set(HISTORY_EVENTS.map((name) => registry.interface.getEvent(name).topicHash));
     this.token = sources.token.toLowerCase();

@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS events (
   event TEXT NOT NULL, loan_id TEXT, record TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (block, log_index)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS events_loan ON events (loan_id, block, log_index) WHERE loan_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_tx ON events (tx);
 CREATE TABLE IF NOT EXISTS loans (
   loan_id TEXT PRIMARY KEY, platform TEXT NOT NULL, servicer TEXT NOT NULL, borrower_ref TEXT NOT NULL,
   document_hash TEXT NOT NULL, document_version INTEGER NOT NULL, principal TEXT NOT NULL,
@@ -186,7 +187,11 @@ export class SqliteStore implements IndexStore {
   }
 
   private setMeta(key: string, value: string): void {
-    this.run("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value);
+    this.run(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      key,
+      value,
+    );
   }
 
   state(): IndexState | undefined {
@@ -222,7 +227,12 @@ export class SqliteStore implements IndexStore {
 
   commitBlock(block: IndexedBlock, records: readonly IndexedRecord[]): void {
     this.transaction(() => {
-      this.run("INSERT INTO blocks (number, hash, timestamp) VALUES (?, ?, ?)", block.number, block.hash, block.timestamp);
+      this.run(
+        "INSERT INTO blocks (number, hash, timestamp) VALUES (?, ?, ?)",
+        block.number,
+        block.hash,
+        block.timestamp,
+      );
       const payoutTxs = new Map<string, string>();
       for (const { record } of records) {
         if ("event" in record && record.event === "PayoutsPushed") {
@@ -232,7 +242,8 @@ export class SqliteStore implements IndexStore {
       for (const item of records) {
         const r = item.record;
         const loanId = "loanId" in r ? r.loanId : r.args.loanId !== undefined ? String(r.args.loanId) : null;
-        const { contract, event } = item.kind === "history" ? { contract: "LoanRegistry", event: String(r.fact?.kind) } : (r as EventRecord);
+        const { contract, event } =
+          item.kind === "history" ? { contract: "LoanRegistry", event: String(item.record.fact.kind) } : item.record;
         this.run(
           "INSERT INTO events (block, log_index, tx, kind, contract, event, loan_id, record, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
           r.blockNumber,
@@ -408,17 +419,17 @@ export class SqliteStore implements IndexStore {
       case "FundingOpened": {
         const config = a.config as { [key: string]: Json };
         const insurer = lower(config.insurer);
-        this.run(
-          "UPDATE loans SET insurer = ? WHERE loan_id = ?",
-          /^0x0+$/.test(insurer) ? null : insurer,
-          loanId,
-        );
+        this.run("UPDATE loans SET insurer = ? WHERE loan_id = ?", /^0x0+$/.test(insurer) ? null : insurer, loanId);
         break;
       }
       case "Committed": {
         const lender = lower(a.lender);
         const p = this.position(loanId, lender);
-        this.putPosition(loanId, lender, { ...p, shares: add(p.shares, a.amount), committed: add(p.committed, a.amount) });
+        this.putPosition(loanId, lender, {
+          ...p,
+          shares: add(p.shares, a.amount),
+          committed: add(p.committed, a.amount),
+        });
         this.run("UPDATE loans SET committed = ? WHERE loan_id = ?", String(a.committed), loanId);
         break;
       }
@@ -435,11 +446,17 @@ export class SqliteStore implements IndexStore {
       }
       case "RepaymentSplit": {
         const s = a.split as { [key: string]: Json };
-        const lenders = BigInt(String(s.lateInterest)) + BigInt(String(s.interest)) + BigInt(String(s.principal)) + BigInt(String(s.prepayment));
+        const lenders =
+          BigInt(String(s.lateInterest)) +
+          BigInt(String(s.interest)) +
+          BigInt(String(s.principal)) +
+          BigInt(String(s.prepayment));
         const loan = this.get("SELECT lenders_in, insurer, platform FROM loans WHERE loan_id = ?", loanId);
         this.run("UPDATE loans SET lenders_in = ? WHERE loan_id = ?", add(loan?.lenders_in, lenders), loanId);
-        if (loan?.insurer && BigInt(String(s.premium)) > 0n) this.bump("insurers", "insurer", String(loan.insurer), "premiums", s.premium);
-        if (loan && BigInt(String(s.reserve)) > 0n) this.bump("reserve", "platform", String(loan.platform), "accrued", s.reserve);
+        if (loan?.insurer && BigInt(String(s.premium)) > 0n)
+          this.bump("insurers", "insurer", String(loan.insurer), "premiums", s.premium);
+        if (loan && BigInt(String(s.reserve)) > 0n)
+          this.bump("reserve", "platform", String(loan.platform), "accrued", s.reserve);
         break;
       }
       case "RecoveryReceived":
@@ -503,10 +520,17 @@ export class SqliteStore implements IndexStore {
         break;
       case "CollateralDisposed":
         this.run("UPDATE assets SET status = 'Disposed' WHERE asset_id = ?", String(a.assetId));
-        this.run("UPDATE liens SET status = 'Discharged' WHERE asset_id = ? AND status IN ('Active', 'Enforcing')", String(a.assetId));
+        this.run(
+          "UPDATE liens SET status = 'Discharged' WHERE asset_id = ? AND status IN ('Active', 'Enforcing')",
+          String(a.assetId),
+        );
         break;
       case "DisposalAllocated": {
-        const lien = this.get("SELECT allocated FROM liens WHERE asset_id = ? AND loan_id = ?", String(a.assetId), loanId);
+        const lien = this.get(
+          "SELECT allocated FROM liens WHERE asset_id = ? AND loan_id = ?",
+          String(a.assetId),
+          loanId,
+        );
         if (lien) {
           this.run(
             "UPDATE liens SET allocated = ? WHERE asset_id = ? AND loan_id = ?",
@@ -645,9 +669,17 @@ export class SqliteStore implements IndexStore {
   }
 
   eventsOf(loanId: string): StoredEvent[] {
+    return this.storedEvents("loan_id", loanId);
+  }
+
+  eventsInTx(transactionHash: string): StoredEvent[] {
+    return this.storedEvents("tx", transactionHash);
+  }
+
+  private storedEvents(column: "loan_id" | "tx", value: string): StoredEvent[] {
     return this.all(
-      "SELECT kind, record, at FROM events WHERE loan_id = ? ORDER BY block, log_index",
-      loanId.toLowerCase(),
+      `SELECT kind, record, at FROM events WHERE ${column} = ? ORDER BY block, log_index`,
+      value.toLowerCase(),
     ).map((r) => ({
       kind: String(r.kind) as StoredEvent["kind"],
       record: JSON.parse(String(r.record)) as LoanRecord | EventRecord,
@@ -801,6 +833,12 @@ export class SqliteStore implements IndexStore {
 
   platforms(): string[] {
     return this.all("SELECT DISTINCT platform FROM loans ORDER BY platform").map((r) => String(r.platform));
+  }
+
+  lenders(limit: number): string[] {
+    return this.all("SELECT DISTINCT lender FROM positions ORDER BY lender LIMIT ?", limit).map((r) =>
+      String(r.lender),
+    );
   }
 
   dueLoans(from: number, to: number, platform?: string): LoanRow[] {

@@ -190,6 +190,8 @@ export interface IndexStore {
   loan(loanId: string): LoanRow | undefined;
   /** The loan's history facts and every other event naming it, in chain order. */
   eventsOf(loanId: string): StoredEvent[];
+  /** Every event of one transaction, in order. */
+  eventsInTx(transactionHash: string): StoredEvent[];
   positionsOf(lender: string): PositionRow[];
   positionsIn(loanId: string): PositionRow[];
   payoutsTo(lender: string): PayoutRow[];
@@ -200,6 +202,8 @@ export interface IndexStore {
   reserve(): ReserveRow[];
   insurers(): InsurerRow[];
   platforms(): string[];
+  /** Accounts that hold or held a share of a loan, up to `limit`. */
+  lenders(limit: number): string[];
   /** Loans whose next installment falls due in [from, to], and every late loan. */
   dueLoans(from: number, to: number, platform?: string): LoanRow[];
   /** Loans still in funding, with what was committed so far. */

@@ -190,14 +190,20 @@ describe("Indexer", function () {
       await new Indexer(store, ethers.provider, f.sources).sync();
       // Someone with access to the database file edits an amount of a repayment.
       const db = new (await import("node:sqlite")).DatabaseSync(store.path);
-      const row = db.prepare("SELECT block, log_index, record FROM events WHERE event = 'RepaymentRecorded' AND loan_id = ?").get(f.direct) as {
+      const row = db
+        .prepare("SELECT block, log_index, record FROM events WHERE event = 'RepaymentRecorded' AND loan_id = ?")
+        .get(f.direct) as {
         block: number;
         log_index: number;
         record: string;
       };
       const record = JSON.parse(row.record);
       record.fact.amount = (BigInt(record.fact.amount) + 1n).toString();
-      db.prepare("UPDATE events SET record = ? WHERE block = ? AND log_index = ?").run(JSON.stringify(record), row.block, row.log_index);
+      db.prepare("UPDATE events SET record = ? WHERE block = ? AND log_index = ?").run(
+        JSON.stringify(record),
+        row.block,
+        row.log_index,
+      );
       db.close();
       const proof = await new LoanProver(store, ethers.provider).prove(f.direct);
       expect(proof.proven).to.equal(false);
