@@ -4,7 +4,8 @@
  * block, never in the middle of one.
  */
 import { statSync } from "node:fs";
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { createRequire } from "node:module";
+import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import type { EventRecord, Json, LoanRecord } from "../client/index.js";
 import { LoanStatus } from "../client/index.js";
 import type { IndexedRecord } from "./records.js";
@@ -154,7 +155,10 @@ export class SqliteStore implements IndexStore {
   private readonly statements = new Map<string, ReturnType<DatabaseSync["prepare"]>>();
 
   constructor(readonly path: string) {
-    this.db = new DatabaseSync(path);
+    // Loaded on first use, not at import: node:sqlite prints an ExperimentalWarning when loaded, and every CLI command
+    // imports this module through `serve`.
+    const sqlite = createRequire(import.meta.url)("node:sqlite") as typeof import("node:sqlite");
+    this.db = new sqlite.DatabaseSync(path);
     // WAL lets the portal read while the indexer writes; NORMAL sync is still crash-safe at each commit under WAL.
     this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;");
     this.db.exec(SCHEMA);
