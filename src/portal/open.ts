@@ -17,6 +17,8 @@ export interface PortalOptions {
   /** Empty the index and index again from the deployment block. */
   rebuild?: boolean;
   syncIntervalMs?: number;
+  /** Follow the chain (the default); false serves the index as it is, without asking the node for new blocks. */
+  follow?: boolean;
   /** The last audit report to show (audit-report.json written by `loanledger audit verify --out`). */
   auditReport?: string;
   /** A built front-end; built into cache/portal/ when not given. */
@@ -49,7 +51,8 @@ export async function openPortal(options: PortalOptions): Promise<RunningPortal>
       host: options.host,
       port: options.port,
       staticDir,
-      syncIntervalMs: options.syncIntervalMs,
+      syncIntervalMs: options.follow === false ? 0 : options.syncIntervalMs,
+      follow: options.follow,
       onSync: options.onSync,
     });
     const url = await server.start();

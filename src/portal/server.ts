@@ -34,6 +34,8 @@ export interface ServeOptions {
   staticDir: string;
   /** How often the indexer looks for new blocks. Default 2 000 ms; 0 never (the index is served as it is). */
   syncIntervalMs?: number;
+  /** False serves the index as it is: no sync at start nor later. */
+  follow?: boolean;
   onSync?: IndexProgress;
 }
 
@@ -53,8 +55,10 @@ export class PortalServer {
 
   /** Brings the index to the head once, then listens; resolves with the URL it serves. */
   async start(): Promise<string> {
-    await this.sync();
-    if (this.syncError) throw new ChainChangedError(this.syncError);
+    if (this.options.follow !== false) {
+      await this.sync();
+      if (this.syncError) throw new ChainChangedError(this.syncError);
+    }
     this.server = createServer((request, response) => {
       this.respond(request, response).catch((error: unknown) => {
         if (!response.headersSent) response.writeHead(500, { "content-type": "application/json" });
