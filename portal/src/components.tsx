@@ -103,7 +103,7 @@ export function BarChart({ title, bars }: { title: string; bars: Bar[] }) {
       <svg
         role="img"
         aria-label={`${title}: ${bars.map((b) => `${b.label} ${b.text}`).join("; ")}`}
-        viewBox={`0 0 400 ${height}`}
+        viewBox={`0 0 520 ${height}`}
         width="100%"
       >
         {bars.map((b, i) => {
@@ -117,11 +117,11 @@ export function BarChart({ title, bars }: { title: string; bars: Bar[] }) {
                 x="110"
                 y="3"
                 height="18"
-                width={Math.max(width * 170, b.value > 0n ? 1 : 0)}
+                width={Math.max(width * 220, b.value > 0n ? 1 : 0)}
                 class="chart-bar"
                 rx="2"
               />
-              <text x={114 + width * 170} y="16" class="chart-value">
+              <text x={114 + width * 220} y="16" class="chart-value">
                 {b.text}
               </text>
             </g>

@@ -4,7 +4,7 @@
  * to go on when the chain it indexed is no longer the node's (a development node that was reset, or another network).
  */
 import type { Log, Provider } from "ethers";
-import { forEachBlockRange, LoanLedgerError, type LedgerReadOptions } from "../client/index.js";
+import { forEachBlockRange, isTransient, LoanLedgerError, type LedgerReadOptions } from "../client/index.js";
 import { RecordDecoder, type IndexedRecord, type IndexSources } from "./records.js";
 import type { IndexedBlock, IndexStore } from "./store.js";
 
@@ -43,7 +43,17 @@ export class Indexer {
   }
 
   private async header(number: number): Promise<IndexedBlock> {
-    const block = await this.provider.getBlock(number);
+    let block;
+    // Retried like a log query: a node that is busy or briefly unreachable must not stop the index.
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        block = await this.provider.getBlock(number);
+        break;
+      } catch (error) {
+        if (!isTransient(error) || attempt >= 4) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+      }
+    }
     if (!block?.hash) throw new LoanLedgerError(`the node has no block ${number}`);
     return { number, hash: block.hash, timestamp: block.timestamp };
   }
@@ -118,9 +128,16 @@ export class Indexer {
       list.push(record);
       hashes.set(log.blockNumber, log.blockHash);
     }
-    const numbers = [...byBlock.keys()];
-    for (let i = 0; i < numbers.length; i += HEADER_BATCH) {
-      const headers = await Promise.all(numbers.slice(i, i + HEADER_BATCH).map((n) => this.header(n)));
+    // A block's time is in every history fact it holds (the registry stamps each fact with block.timestamp, and the fact
+    // is hashed into the loan's head): only blocks without one need their header asked for.
+    const times = new Map<number, number>();
+    for (const [number, records] of byBlock) {
+      const fact = records.find((r) => r.kind === "history");
+      if (fact?.kind === "history") times.set(number, Number(fact.record.fact.at));
+    }
+    const missing = [...byBlock.keys()].filter((n) => !times.has(n));
+    for (let i = 0; i < missing.length; i += HEADER_BATCH) {
+      const headers = await Promise.all(missing.slice(i, i + HEADER_BATCH).map((n) => this.header(n)));
       for (const block of headers) {
         // Logs and headers read a moment apart must describe one chain.
         if (block.hash.toLowerCase() !== hashes.get(block.number)?.toLowerCase()) {
@@ -128,11 +145,13 @@ export class Indexer {
             `block ${block.number} changed while it was read: the chain was reorganised or reset`,
           );
         }
-        const records = byBlock.get(block.number)!;
-        this.store.commitBlock(block, records);
-        result.events += records.length;
-        result.blocks += 1;
+        times.set(block.number, block.timestamp);
       }
+    }
+    for (const [number, records] of byBlock) {
+      this.store.commitBlock({ number, hash: hashes.get(number)!, timestamp: times.get(number)! }, records);
+      result.events += records.length;
+      result.blocks += 1;
     }
     if (this.store.state()?.last?.number !== toBlock) this.store.commitUpTo(await this.header(toBlock));
   }

@@ -13,6 +13,8 @@ import {
   SplitterClient,
   toAddress,
   toLoanId,
+  verifyChain,
+  writeReport,
   type Address,
 } from "../../src/client/index.js";
 import { indexSourcesAt } from "../../src/indexer/index.js";
@@ -72,6 +74,10 @@ describe("Portal (Chromium)", function () {
     splitter = new SplitterClient(suite.splitter, provider, loans);
     const token = SettlementToken__factory.connect(suite.token, provider);
     decimals = Number(await token.decimals());
+    // The auditor's last report, as `loanledger audit verify --out` writes it, for the auditor's page to show.
+    const sources = indexSourcesAt(suite, provider);
+    const { report } = await verifyChain({ ...sources, loans });
+    await writeReport(dir, report);
     portal = await openPortal({
       provider,
       sources: indexSourcesAt(suite, provider),
@@ -80,6 +86,7 @@ describe("Portal (Chromium)", function () {
       port: 0,
       staticDir,
       syncIntervalMs: 0,
+      auditReport: join(dir, "audit-report.json"),
     });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
     // The page's own CSP forbids eval; the test's waits and probes are evaluated in it, so only they bypass it.
@@ -170,7 +177,13 @@ describe("Portal (Chromium)", function () {
     await shot("auditor-loan");
 
     await go("#/auditor");
-    expect(await page.locator("main").textContent()).to.contain("agrees with the ledger");
+    const text = await page.locator("main").textContent();
+    expect(text).to.contain("agrees with the ledger");
+    expect(text).to.match(
+      new RegExp(
+        `Verified .*: ${ids.length} loans, \\d+ history entries, 0 finding\\(s\\); heads proven against the chain at block`,
+      ),
+    );
   });
 
   it("shows a platform its book by status, as the chain's loan states add up", async function () {
