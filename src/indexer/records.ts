@@ -22,6 +22,7 @@ import {
 import {
   formatLoanId,
   HISTORY_EVENTS,
+  toJson,
   LoanRegistryClient,
   type EventRecord,
   type Json,
@@ -68,15 +69,6 @@ export function indexSourcesAt(
 export type IndexedRecord = { kind: "history"; record: LoanRecord } | { kind: "event"; record: EventRecord };
 
 const TRANSFER = new Interface(["event Transfer(address indexed from, address indexed to, uint256 value)"]);
-
-function toJson(value: unknown): Json {
-  if (typeof value === "bigint") return value.toString();
-  if (Array.isArray(value)) return value.map(toJson);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJson(v)]));
-  }
-  return value as Json;
-}
 
 /** Decodes the suite's logs; the log filters an index reads with. */
 export class RecordDecoder {

@@ -5,6 +5,7 @@ import { dirname } from "node:path";
 import { InputError, LoanLedgerError } from "../../client/index.js";
 import { openPortal } from "../../portal/index.js";
 import { wholeNumber, type Command, type Parsed, type Print } from "../args.js";
+import { auditSources } from "./audit.js";
 
 /** Where `loanledger audit verify` leaves its report when run from the project (the portal shows the last one). */
 const AUDIT_REPORTS = ["audit-report.json", "audit-out/audit-report.json"];
@@ -23,17 +24,7 @@ export function planServe(p: Parsed, print: Print): Command | undefined {
     const token = String((await ctx.splitter.token()).target);
     const portal = await openPortal({
       provider,
-      sources: {
-        loans: ctx.loans,
-        alliance: ctx.alliance.contract,
-        splitter: ctx.splitter.contract,
-        collateral: ctx.collateral.contract,
-        insurance: ctx.insurance.contract,
-        reserve: ctx.reserve.contract,
-        waterfall: ctx.waterfall.contract,
-        disclosures: ctx.disclosures.contract,
-        token,
-      },
+      sources: { ...auditSources(ctx), disclosures: ctx.disclosures.contract, token },
       token: { decimals: ctx.decimals, symbol: ctx.symbol },
       db,
       fromBlock: ctx.fromBlock,
