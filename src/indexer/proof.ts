@@ -5,7 +5,7 @@
  */
 import type { Provider } from "ethers";
 import { LoanRegistry__factory } from "../../typechain-types/index.js";
-import { checkLedger, type EventRecord, type LoanRecord } from "../client/index.js";
+import { byChainOrder, checkLedger, type EventRecord, type LoanRecord } from "../client/index.js";
 import type { IndexStore } from "./store.js";
 
 export interface LoanProof {
@@ -59,11 +59,26 @@ export class LoanProver {
     } catch (error) {
       return unproven(`the node could not be asked: ${(error as Error).message.split("\n")[0]}`);
     }
-    const events = this.store.eventsOf(loanId);
-    const loans = events.filter((e) => e.kind === "history").map((e) => e.record as LoanRecord);
-    const money = events
-      .filter((e) => e.kind === "event" && isMoney((e.record as EventRecord).contract))
-      .map((e) => e.record as EventRecord);
+    // The checks compare each fact with the events of its own transaction (a collateral fact with the collateral
+    // registry's events, which do not all name the loan): every event of those transactions is handed over, sorted
+    // as the export sorts them, and the checker judges this loan's alone.
+    const seen = new Set<string>();
+    const loans: LoanRecord[] = [];
+    const money: EventRecord[] = [];
+    const assets: EventRecord[] = [];
+    const transactions = new Set(this.store.eventsOf(loanId).map((e) => e.record.transactionHash));
+    for (const tx of transactions) {
+      for (const { kind, record } of this.store.eventsInTx(tx)) {
+        const key = `${record.blockNumber}:${record.logIndex}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        if (kind === "history") {
+          if ((record as LoanRecord).loanId === loanId) loans.push(record as LoanRecord);
+        } else if ((record as EventRecord).contract === "CollateralRegistry") assets.push(record as EventRecord);
+        else if (isMoney((record as EventRecord).contract)) money.push(record as EventRecord);
+      }
+    }
+    for (const list of [loans, money, assets]) list.sort(byChainOrder);
     const block = { number: last.number, hash: last.hash };
     const report = checkLedger(
       {
@@ -72,7 +87,7 @@ export class LoanProver {
         contracts: state.contracts,
         loans,
         money,
-        assets: [],
+        assets,
         members: [],
         heads: { [loanId]: loan.head },
       },

@@ -175,6 +175,15 @@ describe("Portal (Chromium)", function () {
     expect(await amountIn("[data-testid=outstanding]")).to.equal(state.outstandingPrincipal);
     expect(await page.locator("[data-testid=status]").textContent()).to.equal(LOAN_STATUS_NAMES[state.status]);
     await shot("auditor-loan");
+    // Every loan of the story is proven, whatever its life: repaid, funded by lenders, defaulted with its collateral
+    // sold, cancelled, handed over to a successor.
+    for (const id of ids) {
+      const page = (await (await fetch(`${portal!.url}/api/loans/${formatLoanId(id)}`)).json()) as {
+        proof: { proven: boolean; findings: string[] };
+      };
+      expect(page.proof.findings, formatLoanId(id)).to.deep.equal([]);
+      expect(page.proof.proven).to.equal(true);
+    }
 
     await go("#/auditor");
     const text = await page.locator("main").textContent();
