@@ -11,18 +11,13 @@ import {
   LossWaterfall__factory,
   RepaymentSplitter__factory,
   RiskReserveFund__factory,
-  type AllianceRegistry,
-  type CollateralRegistry,
-  type CreditInsurance,
   type DisclosureRegistry,
-  type LossWaterfall,
-  type RepaymentSplitter,
-  type RiskReserveFund,
 } from "../../typechain-types/index.js";
 import {
   formatLoanId,
   HISTORY_EVENTS,
   toJson,
+  type AuditSources,
   LoanRegistryClient,
   type EventRecord,
   type Json,
@@ -30,14 +25,7 @@ import {
 } from "../client/index.js";
 
 /** The suite's contracts an index follows, and the settlement token whose transfers out of the splitter it keeps. */
-export interface IndexSources {
-  loans: LoanRegistryClient;
-  alliance: AllianceRegistry;
-  splitter: RepaymentSplitter;
-  collateral: CollateralRegistry;
-  insurance: CreditInsurance;
-  reserve: RiskReserveFund;
-  waterfall: LossWaterfall;
+export interface IndexSources extends AuditSources {
   disclosures: DisclosureRegistry;
   /** The settlement token's address: its transfers out of the splitter are the lenders' payouts. */
   token: string;
