@@ -5,7 +5,15 @@
  */
 import type { Provider } from "ethers";
 import { LoanRegistry__factory } from "../../typechain-types/index.js";
-import { byChainOrder, checkLedger, type EventRecord, type LoanRecord } from "../client/index.js";
+import {
+  byChainOrder,
+  checkLedger,
+  consentDomain,
+  readWalletApprovals,
+  toAddress,
+  type EventRecord,
+  type LoanRecord,
+} from "../client/index.js";
 import type { IndexStore } from "./store.js";
 
 export interface LoanProof {
@@ -80,6 +88,14 @@ export class LoanProver {
     }
     for (const list of [loans, money, assets]) list.sort(byChainOrder);
     const block = { number: last.number, hash: last.hash };
+    // A borrower or platform that signed through a contract wallet is proven by the wallet's approval at the block.
+    let walletApprovals: Set<string>;
+    try {
+      const domain = consentDomain(BigInt(state.chainId), toAddress(registryAddress));
+      walletApprovals = await readWalletApprovals(this.provider, domain, loans, last.number);
+    } catch (error) {
+      return unproven(`the node could not be asked: ${(error as Error).message.split("\n")[0]}`);
+    }
     const report = checkLedger(
       {
         chainId: state.chainId,
@@ -93,6 +109,7 @@ export class LoanProver {
       },
       {
         loanId,
+        walletApprovals,
         proof: {
           chainId: state.chainId,
           block: { number: last.number, hash: nodeBlock?.hash ?? "(no such block)" },
