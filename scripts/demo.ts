@@ -62,7 +62,8 @@ const say = (line = "") => console.log(line);
 const amount = (v: bigint) => `${formatUnits(v, 18)} CNY`;
 
 say("LoanLedger demo: an alliance of two lending platforms on one ledger\n");
-const suite = await deployLocalSuite(ignition);
+// On a node, a deployment id of its own keeps Ignition from reusing the record of an earlier node's deployment.
+const suite = await deployLocalSuite(ignition, process.env.LOANLEDGER_DEPLOYMENT_ID);
 const { alliance: allianceContract, loans: loansContract, splitter: splitterContract, token } = suite;
 const governanceClient = new AllianceClient(String(allianceContract.target), governance);
 say(

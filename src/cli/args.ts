@@ -68,6 +68,10 @@ export interface Parsed {
   fromExport?: string;
   docs?: string;
   rpc?: string;
+  db?: string;
+  host?: string;
+  port?: string;
+  rebuild: boolean;
   help: boolean;
 }
 
@@ -113,6 +117,10 @@ const OPTIONS = {
   "from-export": { type: "string" },
   docs: { type: "string" },
   rpc: { type: "string" },
+  db: { type: "string" },
+  host: { type: "string" },
+  port: { type: "string" },
+  rebuild: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -175,6 +183,10 @@ export function parse(argv: string[]): Parsed {
       fromExport: values["from-export"],
       docs: values.docs,
       rpc: values.rpc,
+      db: values.db,
+      host: values.host,
+      port: values.port,
+      rebuild: values.rebuild ?? false,
     };
   } catch (error) {
     throw new UsageError((error as Error).message.split(". ")[0]);

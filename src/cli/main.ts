@@ -14,6 +14,7 @@ import { planDisclosure } from "./commands/disclosure.js";
 import { planFunding } from "./commands/funding.js";
 import { planRegistry } from "./commands/registry.js";
 import { planRisk } from "./commands/risk.js";
+import { planServe } from "./commands/serve.js";
 import { contextFromEnv, type CliContext, type ContextFactory } from "./context.js";
 import { processIo, toJson, type CliIo } from "./output.js";
 import { NodeUnreachableError, SettingsError } from "./startup.js";
@@ -29,7 +30,8 @@ function plan(p: Parsed): Command {
     planCollateral(p, print) ??
     planRisk(p, print) ??
     planDisclosure(p, print) ??
-    planAudit(p, print);
+    planAudit(p, print) ??
+    planServe(p, print);
   if (command) return command;
   throw new UsageError(`unknown command "${p.words.join(" ")}"; run loanledger --help`);
 }

@@ -156,24 +156,30 @@ const ROWS: Row[] = [
     usage: "<attestation.json> <audit-report.json> [--from-export <dir>]",
     note: "exits 1 unless the signature, the report and the export's manifest match",
   },
+  {
+    words: "serve",
+    usage: "[--db <file>] [--host <address>] [--port N] [--rebuild]",
+    note: "indexes the chain and serves the read-only web portal (127.0.0.1:8080)",
+  },
 ];
 
 /** Flags every command takes. */
 export const GLOBAL_FLAGS = ["json", "help"];
 
-/** One row per command, by its two words ("loan fund"), with the flags its usage line names. */
+/** One row per command, by its words ("loan fund", or one word: "serve"), with the flags its usage line names. */
 const COMMANDS = new Map<string, { row: Row; flags: Set<string> }>();
 for (const row of ROWS) {
   const [group, actions] = row.words.split(" ");
   const flags = new Set([...row.usage.matchAll(/--([a-z-]+)/g)].map((m) => m[1]));
-  for (const action of actions.split("|")) COMMANDS.set(`${group} ${action}`, { row, flags });
+  if (actions === undefined) COMMANDS.set(group, { row, flags });
+  else for (const action of actions.split("|")) COMMANDS.set(`${group} ${action}`, { row, flags });
 }
 
 function line(row: Row): string {
   const [first, ...rest] = `${row.words} ${row.usage}`.trimEnd().split("\n");
   const lead = `  ${first}`;
   const head = row.note ? `${lead.padEnd(Math.max(lead.length + 2, 43))}${row.note}` : lead;
-  const indent = " ".repeat(2 + row.words.indexOf(" ") + 1 + row.words.split(" ")[1].length + 1);
+  const indent = " ".repeat(2 + row.words.length + 1);
   return [head, ...rest.map((r) => indent + r)].join("\n");
 }
 

@@ -98,7 +98,8 @@ export interface AuditSources {
 
 export type Progress = (done: number, total: number, what: string) => void;
 
-function toJson(value: unknown): Json {
+/** A decoded event's value as JSON: amounts as decimal strings. */
+export function toJson(value: unknown): Json {
   if (typeof value === "bigint") return value.toString();
   if (Array.isArray(value)) return value.map(toJson);
   if (value !== null && typeof value === "object") {

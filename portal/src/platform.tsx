@@ -1,0 +1,243 @@
+/** The platform's view: its book by status, loans due and late, funding progress, the reserve and the insurers. */
+import { useApi, type PlatformPage as Data, type Status } from "./api.js";
+import { Amount, BarChart, Id, LoanLink, Loading, Table, Time } from "./components.js";
+import { formatAmount } from "./format.js";
+
+export function PlatformPage({ status, platform }: { status: Status; platform?: string }) {
+  const { data, error } = useApi<Data>(`/api/platform${platform ? `?platform=${platform}` : ""}`);
+  return (
+    <section>
+      <h1>Platform</h1>
+      <form class="inline" onSubmit={(e) => e.preventDefault()}>
+        <label for="platform-select">Platform</label>
+        <select
+          id="platform-select"
+          value={platform ?? ""}
+          onChange={(e) => {
+            const value = (e.target as HTMLSelectElement).value;
+            window.location.hash = value ? `#/platform/${value}` : "#/platform";
+          }}
+        >
+          <option value="">the whole alliance</option>
+          {status.platforms.map((p) => (
+            <option key={p} value={p}>
+              {p}
+            </option>
+          ))}
+        </select>
+      </form>
+      {!data ? <Loading error={error} what="the book" /> : <PlatformBody data={data} status={status} />}
+    </section>
+  );
+}
+
+function PlatformBody({ data, status }: { data: Data; status: Status }) {
+  const token = status.token;
+  const byStatus = new Map<number, { loans: number; principal: bigint; outstanding: bigint }>();
+  for (const row of data.book) {
+    const group = byStatus.get(row.status) ?? { loans: 0, principal: 0n, outstanding: 0n };
+    group.loans += row.loans;
+    group.principal += BigInt(row.principal);
+    group.outstanding += BigInt(row.outstanding);
+    byStatus.set(row.status, group);
+  }
+  const statuses = [...byStatus.entries()].sort(([a], [b]) => a - b);
+  return (
+    <>
+      <h2>Book by status</h2>
+      <BarChart
+        title="Principal by loan status"
+        bars={statuses.map(([s, g]) => ({
+          label: status.statuses[s],
+          value: g.principal,
+          text: `${formatAmount(g.principal.toString(), token)} (${g.loans})`,
+        }))}
+      />
+      <Table caption="Book by status">
+        <thead>
+          <tr>
+            <th scope="col">Status</th>
+            <th scope="col" class="num">
+              Loans
+            </th>
+            <th scope="col" class="num">
+              Principal
+            </th>
+            <th scope="col" class="num">
+              Outstanding
+            </th>
+          </tr>
+        </thead>
+        <tbody data-testid="book">
+          {statuses.map(([s, g]) => (
+            <tr key={s} data-status={status.statuses[s]}>
+              <th scope="row">{status.statuses[s]}</th>
+              <td class="num">{g.loans.toLocaleString()}</td>
+              <td class="num">
+                <Amount value={g.principal.toString()} token={token} />
+              </td>
+              <td class="num">
+                <Amount value={g.outstanding.toString()} token={token} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </Table>
+
+      <h2>Due in the next 30 days, and late</h2>
+      {data.due.length === 0 ? (
+        <p>No loan falls due in the next 30 days, and none is late.</p>
+      ) : (
+        <Table caption="Loans due and late">
+          <thead>
+            <tr>
+              <th scope="col">Loan</th>
+              <th scope="col">Status</th>
+              <th scope="col">Next due</th>
+              <th scope="col" class="num">
+                Outstanding
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.due.map((loan) => (
+              <tr key={loan.loanId} class={loan.status === 3 ? "differs" : undefined}>
+                <td>
+                  <LoanLink loanId={loan.loanId} />
+                </td>
+                <td>{status.statuses[loan.status]}</td>
+                <td>
+                  <Time at={loan.nextDueAt} date />
+                </td>
+                <td class="num">
+                  <Amount value={loan.outstanding} token={token} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </Table>
+      )}
+
+      <h2>Funding progress</h2>
+      {data.funding.length === 0 ? (
+        <p>No loan is in funding.</p>
+      ) : (
+        <Table caption="Loans in funding">
+          <thead>
+            <tr>
+              <th scope="col">Loan</th>
+              <th scope="col">Progress</th>
+              <th scope="col" class="num">
+                Committed
+              </th>
+              <th scope="col" class="num">
+                Principal
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.funding.map((loan) => {
+              const done = Number((BigInt(loan.committed) * 1000n) / BigInt(loan.principal)) / 10;
+              return (
+                <tr key={loan.loanId}>
+                  <td>
+                    <LoanLink loanId={loan.loanId} />
+                  </td>
+                  <td>
+                    <progress max={100} value={done} aria-label={`${done} % funded`} /> {done} %
+                  </td>
+                  <td class="num">
+                    <Amount value={loan.committed} token={token} />
+                  </td>
+                  <td class="num">
+                    <Amount value={loan.principal} token={token} />
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </Table>
+      )}
+
+      <h2>Alliance risk reserve</h2>
+      <Table caption="Risk reserve by platform">
+        <thead>
+          <tr>
+            <th scope="col">Platform</th>
+            <th scope="col" class="num">
+              Accrued
+            </th>
+            <th scope="col" class="num">
+              Collected
+            </th>
+            <th scope="col" class="num">
+              Deposited
+            </th>
+            <th scope="col" class="num">
+              Compensation paid
+            </th>
+            <th scope="col" class="num">
+              Reimbursed
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {data.reserve.map((r) => (
+            <tr key={r.platform}>
+              <td>
+                <Id value={r.platform} label="platform" />
+              </td>
+              {[r.accrued, r.collected, r.deposited, r.compensated, r.reimbursed].map((v, i) => (
+                <td class="num" key={i}>
+                  <Amount value={v} token={token} />
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </Table>
+
+      <h2>Insurers</h2>
+      <Table caption="Credit insurers">
+        <thead>
+          <tr>
+            <th scope="col">Insurer</th>
+            <th scope="col" class="num">
+              Policies
+            </th>
+            <th scope="col" class="num">
+              Capital in
+            </th>
+            <th scope="col" class="num">
+              Capital out
+            </th>
+            <th scope="col" class="num">
+              Premiums
+            </th>
+            <th scope="col" class="num">
+              Claims paid
+            </th>
+            <th scope="col" class="num">
+              Reimbursed
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {data.insurers.map((r) => (
+            <tr key={r.insurer}>
+              <td>
+                <Id value={r.insurer} label="insurer" />
+              </td>
+              <td class="num">{r.policies}</td>
+              {[r.capitalIn, r.capitalOut, r.premiums, r.claimsPaid, r.reimbursed].map((v, i) => (
+                <td class="num" key={i}>
+                  <Amount value={v} token={token} />
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </Table>
+    </>
+  );
+}

@@ -1,0 +1,52 @@
+/** `loanledger serve`: the indexer and the read-only portal, until interrupted. */
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import { InputError, LoanLedgerError } from "../../client/index.js";
+import { openPortal } from "../../portal/index.js";
+import { wholeNumber, type Command, type Parsed, type Print } from "../args.js";
+import { auditSources } from "./audit.js";
+
+/** Where `loanledger audit verify` leaves its report when run from the project (the portal shows the last one). */
+const AUDIT_REPORTS = ["audit-report.json", "audit-out/audit-report.json"];
+
+export function planServe(p: Parsed, print: Print): Command | undefined {
+  if (p.words[0] !== "serve") return undefined;
+  const port = wholeNumber(p.port, "--port", 8_080, 65_535);
+  const host = p.host ?? "127.0.0.1";
+  if (!/^[0-9a-zA-Z.:[\]-]+$/.test(host)) throw new InputError(`--host must be an address to listen on, not ${host}`);
+  return async (_p, ctx, io) => {
+    const provider = ctx.signer.provider;
+    if (!provider) throw new LoanLedgerError("the settings give no node to read from");
+    const chainId = (await provider.getNetwork()).chainId;
+    const db = p.db ?? `cache/index-chain-${chainId}.sqlite`;
+    await mkdir(dirname(db), { recursive: true });
+    const token = String((await ctx.splitter.token()).target);
+    const portal = await openPortal({
+      provider,
+      sources: { ...auditSources(ctx), disclosures: ctx.disclosures.contract, token },
+      token: { decimals: ctx.decimals, symbol: ctx.symbol },
+      db,
+      fromBlock: ctx.fromBlock,
+      host,
+      port,
+      rebuild: p.rebuild,
+      auditReport: AUDIT_REPORTS.find((file) => existsSync(file)),
+      onSync: (block, head, events) => {
+        if (head - block > 10_000 || events > 0) io.err(`progress: indexed to block ${block} of ${head}`);
+      },
+    });
+    const { events, loans } = portal.store.counts();
+    print(
+      io,
+      { url: portal.url, db, block: portal.store.state()?.last ?? null, events, loans },
+      `serving the portal at ${portal.url} (index ${db}: ${loans} loans, ${events} events, to block ` +
+        `${portal.store.state()?.last?.number}); Ctrl-C stops it`,
+    );
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    await portal.close();
+  };
+}

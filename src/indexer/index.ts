@@ -1,0 +1,5 @@
+export * from "./records.js";
+export * from "./store.js";
+export * from "./sqlite.js";
+export * from "./indexer.js";
+export * from "./proof.js";

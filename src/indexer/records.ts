@@ -1,0 +1,128 @@
+/**
+ * The suite's logs decoded into the records the auditor's export uses (LoanRecord for a history fact, EventRecord for
+ * every other event), so that what the index stores is what the verifier checks.
+ */
+import { Interface, type ContractRunner, type Log } from "ethers";
+import {
+  AllianceRegistry__factory,
+  CollateralRegistry__factory,
+  CreditInsurance__factory,
+  DisclosureRegistry__factory,
+  LossWaterfall__factory,
+  RepaymentSplitter__factory,
+  RiskReserveFund__factory,
+  type DisclosureRegistry,
+} from "../../typechain-types/index.js";
+import {
+  formatLoanId,
+  HISTORY_EVENTS,
+  toJson,
+  type AuditSources,
+  LoanRegistryClient,
+  type EventRecord,
+  type Json,
+  type LoanRecord,
+} from "../client/index.js";
+
+/** The suite's contracts an index follows, and the settlement token whose transfers out of the splitter it keeps. */
+export interface IndexSources extends AuditSources {
+  disclosures: DisclosureRegistry;
+  /** The settlement token's address: its transfers out of the splitter are the lenders' payouts. */
+  token: string;
+}
+
+/** The index's sources for the suite at these addresses (as an Ignition deployment or the settings name them). */
+export function indexSourcesAt(
+  at: Record<
+    "loans" | "alliance" | "splitter" | "collateral" | "insurance" | "reserve" | "waterfall" | "disclosures" | "token",
+    string
+  >,
+  runner: ContractRunner,
+  fromBlock = 0,
+): IndexSources {
+  return {
+    loans: new LoanRegistryClient(at.loans, runner, fromBlock),
+    alliance: AllianceRegistry__factory.connect(at.alliance, runner),
+    splitter: RepaymentSplitter__factory.connect(at.splitter, runner),
+    collateral: CollateralRegistry__factory.connect(at.collateral, runner),
+    insurance: CreditInsurance__factory.connect(at.insurance, runner),
+    reserve: RiskReserveFund__factory.connect(at.reserve, runner),
+    waterfall: LossWaterfall__factory.connect(at.waterfall, runner),
+    disclosures: DisclosureRegistry__factory.connect(at.disclosures, runner),
+    token: at.token,
+  };
+}
+
+/** One decoded log: a history fact of a loan, or any other event of the suite. */
+export type IndexedRecord = { kind: "history"; record: LoanRecord } | { kind: "event"; record: EventRecord };
+
+const TRANSFER = new Interface(["event Transfer(address indexed from, address indexed to, uint256 value)"]);
+
+/** Decodes the suite's logs; the log filters an index reads with. */
+export class RecordDecoder {
+  private readonly byAddress: Map<string, { name: string; iface: Interface }>;
+  private readonly historyTopics: Set<string>;
+  readonly contracts: Record<string, string>;
+  private readonly token: string;
+  private readonly splitterTopic: string;
+
+  constructor(private readonly sources: IndexSources) {
+    const registry = sources.loans.contract;
+    const named: [string, { target: unknown; interface: Interface }][] = [
+      ["AllianceRegistry", sources.alliance],
+      ["LoanRegistry", registry],
+      ["RepaymentSplitter", sources.splitter],
+      ["CollateralRegistry", sources.collateral],
+      ["CreditInsurance", sources.insurance],
+      ["RiskReserveFund", sources.reserve],
+      ["LossWaterfall", sources.waterfall],
+      ["DisclosureRegistry", sources.disclosures],
+    ];
+    this.contracts = {
+      ...Object.fromEntries(named.map(([name, c]) => [name, String(c.target)])),
+      Token: sources.token,
+    };
+    this.byAddress = new Map(named.map(([name, c]) => [String(c.target).toLowerCase(), { name, iface: c.interface }]));
+    this.historyTopics = new Set(HISTORY_EVENTS.map((name) => registry.interface.getEvent(name).topicHash));
+    this.token = sources.token.toLowerCase();
+    this.splitterTopic = "0x" + String(sources.splitter.target).slice(2).toLowerCase().padStart(64, "0");
+  }
+
+  /** The two log filters of a block range: every suite event, and the token's transfers out of the splitter. */
+  filters(): { address: string | string[]; topics?: (string | null)[] }[] {
+    return [
+      { address: [...this.byAddress.keys()] },
+      { address: this.token, topics: [TRANSFER.getEvent("Transfer")!.topicHash, this.splitterTopic] },
+    ];
+  }
+
+  decode(log: Log): IndexedRecord | undefined {
+    const address = log.address.toLowerCase();
+    const position = { blockNumber: log.blockNumber, transactionHash: log.transactionHash, logIndex: log.index };
+    if (address === this.token) {
+      const parsed = TRANSFER.parseLog(log);
+      if (!parsed) return undefined;
+      const args = toJson(parsed.args.toObject(true)) as { [key: string]: Json };
+      return { kind: "event", record: { contract: "Token", event: "Transfer", args, ...position } };
+    }
+    const source = this.byAddress.get(address);
+    if (!source) return undefined;
+    if (source.name === "LoanRegistry" && this.historyTopics.has(log.topics[0])) {
+      const entry = this.sources.loans.parseHistoryLog(log);
+      return {
+        kind: "history",
+        record: {
+          loanId: formatLoanId(entry.loanId),
+          fact: toJson(entry.fact) as { [key: string]: Json },
+          head: entry.head,
+          ...(entry.terms ? { terms: toJson(entry.terms) as { [key: string]: Json } } : {}),
+          ...position,
+        },
+      };
+    }
+    const parsed = source.iface.parseLog(log);
+    if (!parsed) return undefined;
+    const args = toJson(parsed.args.toObject(true)) as { [key: string]: Json };
+    return { kind: "event", record: { contract: source.name, event: parsed.name, args, ...position } };
+  }
+}

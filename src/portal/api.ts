@@ -1,0 +1,362 @@
+/**
+ * The portal's read-only API: each view's data from the index (through {IndexStore}), with the few figures only the
+ * chain knows (what a lender can claim now, the next installment, a disclosure's ledger figures) read from a node at
+ * the index's last block, so that a page's figures all describe one block.
+ */
+import { readFile } from "node:fs/promises";
+import type { Provider } from "ethers";
+import { LoanRegistry__factory, RepaymentSplitter__factory } from "../../typechain-types/index.js";
+import {
+  DisclosureClient,
+  InputError,
+  KEY_FIGURE_NAMES,
+  LedgerReader,
+  LoanRegistryClient,
+  LOAN_STATUS_NAMES,
+  SCHEDULE_KIND_NAMES,
+  SplitterClient,
+  toAddress,
+  toStruct,
+  type AuditReport,
+  type EventRecord,
+  type KeyFigures,
+  type LoanRecord,
+  type LoanTerms,
+} from "../client/index.js";
+import {
+  LOAN_SORTS,
+  type IndexStore,
+  type LoanProver,
+  type LoanQuery,
+  type LoanRow,
+  type LoanSort,
+} from "../indexer/index.js";
+
+export interface TokenInfo {
+  decimals: number;
+  symbol: string;
+}
+
+/** An answer of the API: JSON, or a file to download. */
+export type ApiResponse =
+  { status: number; json: unknown } | { status: number; text: string; contentType: string; filename?: string };
+
+const ok = (json: unknown): ApiResponse => ({ status: 200, json });
+const notFound = (message: string): ApiResponse => ({ status: 404, json: { error: message } });
+const badRequest = (message: string): ApiResponse => ({ status: 400, json: { error: message } });
+
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+const LOAN_ID = /^0x[0-9a-fA-F]{64}$/;
+const HASH = /^0x[0-9a-fA-F]{64}$/;
+
+function whole(value: string | null, name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (value === null || value === "") return undefined;
+  if (!/^\d+$/.test(value) || Number(value) > max) throw new InputError(`${name} must be a whole number`);
+  return Number(value);
+}
+
+/** The history of a loan as the timeline shows it: each fact with its entry number, transaction and time. */
+function timeline(events: ReturnType<IndexStore["eventsOf"]>) {
+  let entry = 0;
+  return events.map(({ kind, record, at }) => {
+    const base = {
+      blockNumber: record.blockNumber,
+      transactionHash: record.transactionHash,
+      logIndex: record.logIndex,
+      at,
+    };
+    if (kind === "history") {
+      const r = record as LoanRecord;
+      entry += 1;
+      const { loanId } = r;
+      return { ...base, entry, loanId, source: "LoanRegistry", kind: String(r.fact.kind), fact: r.fact, head: r.head };
+    }
+    const r = record as EventRecord;
+    const loanId =
+      r.args.loanId === undefined ? null : "0x" + BigInt(String(r.args.loanId)).toString(16).padStart(64, "0");
+    return { ...base, entry: null, loanId, source: r.contract, kind: r.event, fact: r.args, head: null };
+  });
+}
+
+export class PortalApi {
+  private readonly figures = new Map<string, Promise<KeyFigures | null>>();
+
+  constructor(
+    private readonly store: IndexStore,
+    private readonly provider: Provider,
+    private readonly prover: LoanProver,
+    private readonly token: TokenInfo,
+    private readonly options: { health?: () => { syncError: string | null }; auditReport?: string } = {},
+  ) {}
+
+  private contracts(): Record<string, string> {
+    return this.store.state()?.contracts ?? {};
+  }
+
+  private blockTag(): number | undefined {
+    return this.store.state()?.last?.number;
+  }
+
+  /** Routes a GET of `path` with `query`; never throws for bad input (answers 400). */
+  async handle(path: string, query: URLSearchParams): Promise<ApiResponse> {
+    try {
+      const parts = path.split("/").filter(Boolean);
+      if (parts[0] !== "api") return notFound(`no such resource ${path}`);
+      const [, resource, key, sub] = parts;
+      switch (resource) {
+        case "status":
+          return ok(this.status());
+        case "loans":
+          if (key === undefined) return ok(this.loans(query));
+          if (!LOAN_ID.test(key)) return badRequest(`not a loan id: ${key}`);
+          return await this.loan(key.toLowerCase());
+        case "lenders":
+          if (!key || !ADDRESS.test(key)) return badRequest(`not an address: ${key}`);
+          return sub === "statement.csv" ? this.statement(key.toLowerCase()) : ok(await this.lender(key.toLowerCase()));
+        case "platform":
+          return ok(this.platform(query.get("platform") || undefined, whole(query.get("now"), "now")));
+        case "disclosures":
+          return ok(await this.disclosures());
+        case "audit-report":
+          return ok(await this.auditReport());
+        case "tx":
+          if (!key || !HASH.test(key)) return badRequest(`not a transaction hash: ${key}`);
+          return ok({ transactionHash: key, events: timeline(this.store.eventsInTx(key.toLowerCase())) });
+        default:
+          return notFound(`no such resource ${path}`);
+      }
+    } catch (error) {
+      if (error instanceof InputError) return badRequest(error.message);
+      throw error;
+    }
+  }
+
+  status() {
+    const state = this.store.state();
+    return {
+      chainId: state?.chainId ?? null,
+      contracts: state?.contracts ?? {},
+      block: state?.last ?? null,
+      token: this.token,
+      platforms: this.store.platforms(),
+      lenders: this.store.lenders(100),
+      statuses: LOAN_STATUS_NAMES,
+      schedules: SCHEDULE_KIND_NAMES,
+      syncError: this.options.health?.().syncError ?? null,
+    };
+  }
+
+  loans(query: URLSearchParams) {
+    const sort = query.get("sort") ?? "anchoredAt";
+    if (!(LOAN_SORTS as readonly string[]).includes(sort)) throw new InputError(`cannot sort by ${sort}`);
+    const direction = query.get("dir") === "asc" ? "asc" : "desc";
+    const platform = query.get("platform") || undefined;
+    if (platform !== undefined && !ADDRESS.test(platform)) throw new InputError(`not an address: ${platform}`);
+    const idPrefix = query.get("id") || undefined;
+    if (idPrefix !== undefined && !/^0x[0-9a-fA-F]{0,64}$/.test(idPrefix)) {
+      throw new InputError(`a loan id is 0x and hex digits, not ${idPrefix}`);
+    }
+    const q: LoanQuery = {
+      platform,
+      status: whole(query.get("status"), "status", LOAN_STATUS_NAMES.length - 1),
+      from: whole(query.get("from"), "from"),
+      to: whole(query.get("to"), "to"),
+      idPrefix,
+      sort: sort as LoanSort,
+      direction,
+      offset: whole(query.get("offset"), "offset"),
+      limit: whole(query.get("limit"), "limit", 200),
+    };
+    const { total, rows } = this.store.loans(q);
+    return { total, offset: q.offset ?? 0, rows: rows.map(({ terms: _terms, ...row }) => row) };
+  }
+
+  private async loan(loanId: string): Promise<ApiResponse> {
+    const loan = this.store.loan(loanId);
+    if (!loan) return notFound(`loan ${loanId} is not in the index`);
+    const [proof, next] = await Promise.all([this.prover.prove(loanId), this.nextPayment(loan)]);
+    const history = timeline(this.store.eventsOf(loanId));
+    const documents = history
+      .filter((h) => h.kind === "DocumentAmended")
+      .map((h) => ({
+        version: Number(h.fact.version),
+        hash: String(h.fact.documentHash),
+        transactionHash: h.transactionHash,
+        at: h.at,
+      }));
+    const anchored = history.find((h) => h.kind === "Anchored");
+    documents.unshift({
+      version: 1,
+      hash: String(loan.terms.documentHash),
+      transactionHash: anchored?.transactionHash ?? "",
+      at: anchored?.at ?? loan.anchoredAt,
+    });
+    return ok({
+      loan,
+      next,
+      history,
+      documents,
+      positions: this.store.positionsIn(loanId),
+      liens: this.store.liensOf(loanId),
+      loss: this.store.lossOf(loanId) ?? null,
+      proof,
+    });
+  }
+
+  /** The next installment as the registry quotes it at the index's block, for an active or late loan. */
+  private async nextPayment(loan: LoanRow) {
+    if (loan.nextDueAt === null) return null;
+    try {
+      const registry = LoanRegistry__factory.connect(this.contracts().LoanRegistry, this.provider);
+      const terms = { ...loan.terms } as unknown as LoanTerms;
+      const due = await registry.nextPayment(toStruct(terms), { blockTag: this.blockTag() });
+      const amount = due.principal + due.interest + due.lateInterest;
+      return { dueDate: Number(due.dueDate), installment: Number(due.installment), amount: amount.toString() };
+    } catch {
+      return { dueDate: loan.nextDueAt, installment: loan.installmentsPaid + 1, amount: null };
+    }
+  }
+
+  async lender(lender: string) {
+    const splitter = RepaymentSplitter__factory.connect(this.contracts().RepaymentSplitter, this.provider);
+    const blockTag = this.blockTag();
+    const positions = await Promise.all(
+      this.store.positionsOf(lender).map(async (p) => {
+        const loan = this.store.loan(p.loanId);
+        const [claimable, next] = await Promise.all([
+          splitter.owedTo(p.loanId, lender, { blockTag }).then(String, () => null),
+          loan ? this.nextPayment(loan) : null,
+        ]);
+        const committed = BigInt(loan?.committed ?? "0");
+        const shares = BigInt(p.shares);
+        const yourPart = (amount: string | null) =>
+          amount === null || committed === 0n ? null : ((BigInt(amount) * shares) / committed).toString();
+        return {
+          ...p,
+          platform: loan?.platform ?? null,
+          status: loan?.status ?? null,
+          principal: loan?.principal ?? null,
+          outstanding: loan?.outstanding ?? null,
+          loanCommitted: loan?.committed ?? null,
+          shareBps: committed === 0n ? 0 : Number((shares * 10_000n) / committed),
+          outstandingPart: yourPart(loan?.outstanding ?? null),
+          claimable,
+          next: next && { ...next, yourPart: yourPart(next.amount) },
+        };
+      }),
+    );
+    return { lender, block: this.store.state()?.last ?? null, positions, payouts: this.store.payoutsTo(lender) };
+  }
+
+  /** The last audit report's summary, when one was written where the portal was told to look. */
+  async auditReport() {
+    const file = this.options.auditReport;
+    if (!file) return null;
+    let report: AuditReport;
+    try {
+      report = JSON.parse(await readFile(file, "utf8")) as AuditReport;
+    } catch {
+      return null;
+    }
+    return {
+      verifiedAt: report.verifiedAt,
+      loans: report.loans.length,
+      entries: report.entries,
+      findings: report.findings.slice(0, 50).map((f) => ({ check: f.check, loanId: f.loanId, message: f.message })),
+      ok: report.ok,
+      provenAt: report.heads.provenAt,
+      file,
+    };
+  }
+
+  /** The lender's statement: every payout and claim, with its transaction, as CSV. */
+  statement(lender: string): ApiResponse {
+    const { decimals, symbol } = this.token;
+    const rows = [
+      ["time (UTC)", "loan", "kind", `amount (${symbol})`, "amount (smallest unit)", "block", "transaction"],
+    ];
+    for (const p of this.store.payoutsTo(lender)) {
+      rows.push([
+        new Date(p.at * 1000).toISOString(),
+        p.loanId,
+        p.kind,
+        units(p.amount, decimals),
+        p.amount,
+        String(p.blockNumber),
+        p.transactionHash,
+      ]);
+    }
+    const text = rows.map((r) => r.map(csvField).join(",")).join("\r\n") + "\r\n";
+    return { status: 200, text, contentType: "text/csv; charset=utf-8", filename: `statement-${lender}.csv` };
+  }
+
+  platform(platform?: string, now = Math.floor(Date.now() / 1000)) {
+    if (platform !== undefined && !ADDRESS.test(platform)) throw new InputError(`not an address: ${platform}`);
+    const strip = (rows: LoanRow[]) => rows.map(({ terms: _terms, ...row }) => row);
+    return {
+      platform: platform ?? null,
+      book: this.store.book(platform),
+      due: strip(this.store.dueLoans(now, now + 30 * 86_400, platform)),
+      funding: strip(this.store.funding(platform)),
+      reserve: this.store.reserve(),
+      insurers: this.store.insurers(),
+    };
+  }
+
+  /** Every published disclosure beside the ledger's figures for its platform and month, at the index's block. */
+  async disclosures() {
+    const rows = this.store.disclosures();
+    return Promise.all(
+      rows.map(async (d) => {
+        const period = `${Math.floor(d.period / 100)}-${String(d.period % 100).padStart(2, "0")}`;
+        const ledger = await this.ledgerFigures(d.platform, period);
+        const differences = ledger
+          ? KEY_FIGURE_NAMES.filter((name) => String(d.figures[name]) !== String(ledger[name]))
+          : [];
+        return {
+          ...d,
+          periodText: period,
+          ledger: ledger && Object.fromEntries(KEY_FIGURE_NAMES.map((n) => [n, String(ledger[n])])),
+          differences,
+        };
+      }),
+    );
+  }
+
+  private ledgerFigures(platform: string, period: string): Promise<KeyFigures | null> {
+    const last = this.store.state()?.last;
+    const key = `${platform}:${period}@${last?.number}`;
+    let figures = this.figures.get(key);
+    if (!figures) {
+      const contracts = this.contracts();
+      const fromBlock = this.store.state()?.fromBlock ?? 0;
+      const loans = new LoanRegistryClient(contracts.LoanRegistry, this.provider, fromBlock);
+      const splitter = new SplitterClient(contracts.RepaymentSplitter, this.provider, loans, fromBlock);
+      const sources = { loans, splitter, insurance: contracts.CreditInsurance };
+      const disclosures = new DisclosureClient(contracts.DisclosureRegistry, this.provider, sources, fromBlock);
+      figures = (async () => {
+        try {
+          const reader = await LedgerReader.pin(this.provider, { at: last?.number, fromBlock });
+          return await disclosures.ledgerFigures(toAddress(platform), period, reader);
+        } catch {
+          return null;
+        }
+      })();
+      this.figures.set(key, figures);
+    }
+    return figures;
+  }
+}
+
+/** An amount in the token's units, exactly (no float on the way). */
+export function units(amount: string, decimals: number): string {
+  const negative = amount.startsWith("-");
+  const digits = (negative ? amount.slice(1) : amount).padStart(decimals + 1, "0");
+  const whole = digits.slice(0, digits.length - decimals);
+  const fraction = decimals ? digits.slice(-decimals).replace(/0+$/, "") : "";
+  return `${negative ? "-" : ""}${whole}${fraction ? `.${fraction}` : ""}`;
+}
+
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}

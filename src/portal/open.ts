@@ -1,0 +1,75 @@
+/** Everything `loanledger serve` starts, from a provider and the suite's contracts: index, proofs, API and server. */
+import type { Provider } from "ethers";
+import { Indexer, LoanProver, SqliteStore, type IndexProgress, type IndexSources } from "../indexer/index.js";
+import { PortalApi, type TokenInfo } from "./api.js";
+import { buildPortal } from "./build.js";
+import { PortalServer } from "./server.js";
+
+export interface PortalOptions {
+  provider: Provider;
+  sources: IndexSources;
+  token: TokenInfo;
+  /** The SQLite file of the index (created when missing). */
+  db: string;
+  fromBlock?: number;
+  host?: string;
+  port?: number;
+  /** Empty the index and index again from the deployment block. */
+  rebuild?: boolean;
+  syncIntervalMs?: number;
+  /** Follow the chain (the default); false serves the index as it is, without asking the node for new blocks. */
+  follow?: boolean;
+  /** The last audit report to show (audit-report.json written by `loanledger audit verify --out`). */
+  auditReport?: string;
+  /** A built front-end; built into cache/portal/ when not given. */
+  staticDir?: string;
+  onSync?: IndexProgress;
+}
+
+export interface RunningPortal {
+  url: string;
+  store: SqliteStore;
+  indexer: Indexer;
+  server: PortalServer;
+  api: PortalApi;
+  close(): Promise<void>;
+}
+
+export async function openPortal(options: PortalOptions): Promise<RunningPortal> {
+  const staticDir = options.staticDir ?? (await buildPortal());
+  const store = new SqliteStore(options.db);
+  try {
+    const indexer = new Indexer(store, options.provider, options.sources, { fromBlock: options.fromBlock });
+    if (options.rebuild) store.clear();
+    const prover = new LoanProver(store, options.provider);
+    let server: PortalServer | undefined;
+    const api = new PortalApi(store, options.provider, prover, options.token, {
+      health: () => ({ syncError: server?.syncError ?? null }),
+      auditReport: options.auditReport,
+    });
+    server = new PortalServer(indexer, api, {
+      host: options.host,
+      port: options.port,
+      staticDir,
+      syncIntervalMs: options.follow === false ? 0 : options.syncIntervalMs,
+      follow: options.follow,
+      onSync: options.onSync,
+    });
+    const url = await server.start();
+    const running = server;
+    return {
+      url,
+      store,
+      indexer,
+      server: running,
+      api,
+      async close() {
+        await running.stop();
+        store.close();
+      },
+    };
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+}

@@ -1,0 +1,249 @@
+import { expect } from "chai";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { JsonRpcProvider, parseUnits } from "ethers";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { SettlementToken__factory } from "../../typechain-types/index.js";
+import {
+  formatLoanId,
+  LOAN_STATUS_NAMES,
+  LoanRegistryClient,
+  SplitterClient,
+  toAddress,
+  toLoanId,
+  verifyChain,
+  writeReport,
+  type Address,
+  type AuditReport,
+} from "../../src/client/index.js";
+import { indexSourcesAt } from "../../src/indexer/index.js";
+import {
+  buildPortal,
+  openPortal,
+  runDemoOn,
+  startLocalNode,
+  type DeployedSuite,
+  type LocalNode,
+  type RunningPortal,
+} from "../../src/portal/index.js";
+
+/**
+ * The portal in a real browser: a local node the demo's story ran on, indexed and served on 127.0.0.1 (a free port),
+ * driven in Debian's Chromium through playwright-core. A lender, an auditor and a platform go through their pages, and
+ * every figure checked is compared with what the client reads from the chain itself. Screenshots go to
+ * PORTAL_SCREENSHOTS (default reports/portal-screenshots; the README's are made with PORTAL_SCREENSHOTS=docs/portal).
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SHOTS = process.env.PORTAL_SCREENSHOTS ?? "reports/portal-screenshots";
+
+describe("Portal (Chromium)", function () {
+  this.timeout(240_000);
+  let node: LocalNode | undefined;
+  let provider: JsonRpcProvider;
+  let portal: RunningPortal | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let dir: string;
+  let suite: DeployedSuite;
+  let loans: LoanRegistryClient;
+  let splitter: SplitterClient;
+  let decimals: number;
+  let report: AuditReport;
+
+  /** The exact amount an element's title carries (every digit, "1234.5 LLST"), in the token's smallest unit. */
+  const amountIn = async (selector: string) => {
+    const title = await page.locator(selector).locator(".amount").first().getAttribute("title");
+    return parseUnits(String(title).split(" ")[0], decimals);
+  };
+  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `no Chromium at ${CHROMIUM}: install it with "apt-get install -y chromium" (the README's set-up does)`,
+      );
+    }
+    dir = await mkdtemp(join(tmpdir(), "loanledger-portal-test-"));
+    await mkdir(SHOTS, { recursive: true });
+    const [staticDir, started] = await Promise.all([buildPortal(join(dir, "site"), true), startLocalNode()]);
+    node = started;
+    suite = await runDemoOn(node.url);
+    // No cache of answers: the changed-chain test asks for a block again right after the node replaced it.
+    provider = new JsonRpcProvider(node.url, undefined, { batchStallTime: 0, staticNetwork: true, cacheTimeout: -1 });
+    loans = new LoanRegistryClient(suite.loans, provider);
+    splitter = new SplitterClient(suite.splitter, provider, loans);
+    const token = SettlementToken__factory.connect(suite.token, provider);
+    decimals = Number(await token.decimals());
+    // The auditor's last report, as `loanledger audit verify --out` writes it, for the auditor's page to show.
+    const sources = indexSourcesAt(suite, provider);
+    report = (await verifyChain({ ...sources, loans })).report;
+    await writeReport(dir, report);
+    portal = await openPortal({
+      provider,
+      sources: indexSourcesAt(suite, provider),
+      token: { decimals, symbol: await token.symbol() },
+      db: join(dir, "index.db"),
+      port: 0,
+      staticDir,
+      syncIntervalMs: 0,
+      auditReport: join(dir, "audit-report.json"),
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    // The page's own CSP forbids eval; the test's waits and probes are evaluated in it, so only they bypass it.
+    page = await browser.newPage({
+      viewport: { width: 1280, height: 900 },
+      locale: "en-US",
+      timezoneId: "Asia/Shanghai",
+      bypassCSP: true,
+    });
+  });
+
+  after(async function () {
+    await browser?.close();
+    await portal?.close();
+    provider?.destroy();
+    await node?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const go = async (hash: string) => {
+    await page.goto(`${portal!.url}/${hash}`);
+    await settled();
+  };
+  /** Every part of the page has loaded (no "Loading …" left). */
+  const settled = () => page.waitForFunction('!document.querySelector("main .loading")');
+
+  it("serves only reads, only on 127.0.0.1", async function () {
+    expect(new URL(portal!.url).hostname).to.equal("127.0.0.1");
+    const response = await fetch(`${portal!.url}/api/status`, { method: "POST" });
+    expect(response.status).to.equal(405);
+  });
+
+  it("shows a lender its positions, payouts, monthly chart and statement as the chain has them", async function () {
+    const lender = toAddress(portal!.store.lenders(1)[0]);
+    const onChain = await splitter.positionsOf(lender);
+    await go(`#/lender/${lender}`);
+    const rows = page.locator("table").first().locator("tbody tr");
+    await rows.first().waitFor();
+    expect(await rows.count()).to.equal(onChain.length);
+    for (const position of onChain) {
+      const row = `tr[data-loan="${formatLoanId(position.loanId)}"]`;
+      expect(await amountIn(`${row} [data-testid=claimable]`)).to.equal(position.owed);
+    }
+    // What the lender received is every token the splitter sent it: payouts pushed and claims.
+    const token = SettlementToken__factory.connect(suite.token, provider);
+    const transfers = await token.queryFilter(token.filters.Transfer(suite.splitter, lender));
+    const received = transfers.reduce((sum, t) => sum + t.args.value, 0n);
+    expect(await amountIn("[data-testid=received-total]")).to.equal(received);
+    expect(await page.locator("figure.chart svg[role=img] rect").count()).to.be.greaterThan(0);
+    expect(await page.locator("text=Download statement (CSV)").count()).to.equal(1);
+    const csv = await (await fetch(`${portal!.url}/api/lenders/${lender}/statement.csv`)).text();
+    const lines = csv.trim().split("\r\n");
+    expect(lines.length - 1).to.equal(transfers.length);
+    const total = lines.slice(1).reduce((sum, line) => sum + BigInt(line.split(",")[4]), 0n);
+    expect(total).to.equal(received);
+    await shot("lender");
+  });
+
+  it("lets an auditor browse, sort and filter loans and open a proven, decoded history", async function () {
+    const anchored = await loans.contract.queryFilter(loans.contract.filters.LoanAnchored());
+    const ids = anchored.map((e) => toLoanId(e.args.loanId));
+    const states = await Promise.all(ids.map((id) => loans.state(id)));
+    const terms = await Promise.all(ids.map((id) => loans.terms(id)));
+    await go("#/auditor?sort=principal&dir=desc");
+    expect(await page.locator("caption").first().textContent()).to.contain(`Loans: ${ids.length} found`);
+    const biggest = terms.reduce((max, t) => (t.principal > max ? t.principal : max), 0n);
+    expect(await amountIn("table tbody tr:first-child td:nth-child(5)")).to.equal(biggest);
+
+    // Filtering by status through the form, as a person would.
+    const defaulted = states.filter((s) => s.status === 5).length;
+    await page.getByLabel("Status", { exact: true }).selectOption({ label: "Defaulted" });
+    await page.waitForURL(/status=5/);
+    await settled();
+    expect(await page.locator("caption").first().textContent()).to.contain(`Loans: ${defaulted} found`);
+    await shot("auditor-browser");
+
+    // The loan with the longest history: its page is proven at the index's block, and shows every fact decoded.
+    const histories = await Promise.all(ids.map((id) => loans.history(id)));
+    const longest = histories.reduce((a, b) => (b.entries.length > a.entries.length ? b : a));
+    const loanId = formatLoanId(longest.loanId);
+    await go(`#/loan/${loanId}`);
+    const block = portal!.store.state()!.last!.number;
+    expect(await page.locator("[data-testid=proof]").textContent()).to.contain(`Proven at block ${block}`);
+    expect(await page.locator("[data-testid=timeline] li.fact").count()).to.equal(longest.entries.length);
+    const state = await loans.state(longest.loanId);
+    expect(await amountIn("[data-testid=outstanding]")).to.equal(state.outstandingPrincipal);
+    expect(await page.locator("[data-testid=status]").textContent()).to.equal(LOAN_STATUS_NAMES[state.status]);
+    await shot("auditor-loan");
+    // Every loan of the story is proven, whatever its life: repaid, funded by lenders, defaulted with its collateral
+    // sold, cancelled, handed over to a successor.
+    for (const id of ids) {
+      const page = (await (await fetch(`${portal!.url}/api/loans/${formatLoanId(id)}`)).json()) as {
+        proof: { proven: boolean; findings: string[] };
+      };
+      expect(page.proof.findings, formatLoanId(id)).to.deep.equal([]);
+      expect(page.proof.proven).to.equal(true);
+    }
+
+    await go("#/auditor");
+    const text = await page.locator("main").textContent();
+    expect(text).to.contain("agrees with the ledger");
+    // The last audit report, as it says: its verdict, scope, findings and the block its heads were proven at.
+    const verdict = report.ok ? "Verified" : "Failed";
+    expect(text).to.match(new RegExp(`${verdict} .*: ${report.loans.length} loans, ${report.entries} history entries`));
+    expect(text).to.contain(`${report.findings.length} finding(s); heads proven against the chain at block`);
+  });
+
+  it("shows a platform its book by status, as the chain's loan states add up", async function () {
+    const anchored = await loans.contract.queryFilter(loans.contract.filters.LoanAnchored());
+    const platform = anchored[0].args.platform.toLowerCase() as Address;
+    const mine = anchored.filter((e) => e.args.platform.toLowerCase() === platform).map((e) => toLoanId(e.args.loanId));
+    const states = await Promise.all(mine.map((id) => loans.state(id)));
+    await go(`#/platform/${platform}`);
+    const counts = new Map<string, { loans: number; outstanding: bigint }>();
+    for (const s of states) {
+      const name = LOAN_STATUS_NAMES[s.status];
+      const c = counts.get(name) ?? { loans: 0, outstanding: 0n };
+      counts.set(name, { loans: c.loans + 1, outstanding: c.outstanding + s.outstandingPrincipal });
+    }
+    const rows = page.locator("[data-testid=book] tr");
+    expect(await rows.count()).to.equal(counts.size);
+    for (const [name, c] of counts) {
+      const row = `[data-testid=book] tr[data-status=${name}]`;
+      expect(Number(await page.locator(`${row} td`).first().textContent())).to.equal(c.loans);
+      expect(await amountIn(`${row} td:nth-child(4)`)).to.equal(c.outstanding);
+    }
+    expect(await page.locator("figure.chart").count()).to.equal(1);
+    await shot("platform");
+  });
+
+  it("stays usable on a narrow screen: nothing wider than the screen but the tables, which scroll", async function () {
+    await page.setViewportSize({ width: 375, height: 800 });
+    await go("#/auditor");
+    const overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth");
+    expect(overflow).to.be.at.most(0);
+    // Every form control has a name a screen reader can announce.
+    const unnamed = await page.evaluate(`[...document.querySelectorAll("input, select, button")].filter(
+      (e) => !e.labels?.length && !e.getAttribute("aria-label") && !e.textContent.trim()).length`);
+    expect(unnamed).to.equal(0);
+    await shot("auditor-narrow");
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it("says so on every page when the node's chain is no longer the one indexed", async function () {
+    // The index commits one more block; then the node goes back before it and mines another block in its place.
+    const snapshot = await provider.send("evm_snapshot", []);
+    await provider.send("evm_mine", []);
+    await portal!.server.sync();
+    expect(portal!.server.syncError).to.equal(null);
+    await provider.send("evm_revert", [snapshot]);
+    await provider.send("evm_increaseTime", [3_600]);
+    await provider.send("evm_mine", []);
+    await portal!.server.sync();
+    expect(portal!.server.syncError).to.match(/chain was reset or replaced/);
+    await go("#/platform");
+    expect(await page.locator(".banner[role=alert]").textContent()).to.contain("stopped following the chain");
+  });
+});
