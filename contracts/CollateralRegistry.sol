@@ -137,7 +137,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
         LoanId[] memory loanIds = _activeLiens(asset, assetId, liens);
         // Whoever services a loan the asset secures has a stake in its value (a lower appraisal lowers the floor of the
         // sale it may run): an appraiser without one, or governance, revalues it then.
-        if (!ALLIANCE.isGovernance(msg.sender)) CollateralSales.requireNoStake(LOANS, liens, msg.sender);
+        if (!ALLIANCE.isGovernance(msg.sender)) CollateralSales.requireNoStake(address(LOANS), liens, msg.sender);
         // The check above bounds the value to 96 bits.
         asset.appraisalValue = uint96(appraisalValue);
         emit CollateralRevalued(assetId, msg.sender, uint96(appraisalValue), appraisalDocHash);
@@ -372,7 +372,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
         if (asset.status != AssetStatus.Seized) revert CollateralRegistryWrongAssetStatus(assetId, asset.status);
         CollateralSales.propose(
             _sales,
-            LOANS,
+            address(LOANS),
             CollateralSales.Proposal({
                 assetId: assetId,
                 enforcer: _enforcer[assetId],
@@ -389,17 +389,17 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
 
     /// @inheritdoc ICollateralRegistry
     function confirmSale(uint256 assetId, bytes32 proposalHash) external {
-        CollateralSales.confirm(_sales, ALLIANCE, assetId, proposalHash, msg.sender);
+        CollateralSales.confirm(_sales, address(ALLIANCE), assetId, proposalHash, msg.sender);
     }
 
     /// @inheritdoc ICollateralRegistry
     function withdrawSale(uint256 assetId) external {
-        CollateralSales.withdraw(_sales, ALLIANCE, assetId);
+        CollateralSales.withdraw(_sales, address(ALLIANCE), assetId);
     }
 
     /// @inheritdoc ICollateralRegistry
     function setSaleRules(uint32 window, uint16 haircutBps) external {
-        CollateralSales.setRules(_saleRules, ALLIANCE, window, haircutBps);
+        CollateralSales.setRules(_saleRules, address(ALLIANCE), window, haircutBps);
     }
 
     /// @inheritdoc ICollateralRegistry

@@ -542,7 +542,9 @@ say(
 say(
   `\nExported the chain to ${AUDIT_DIR} and its ${documents.length} documents to ${DOCS_DIR}: ` +
     `${audit.loans.length} loans, ${audit.entries} history entries, ${audit.findings.length} finding(s). Check it with\n` +
-    `  npx loanledger audit verify --from-export ${AUDIT_DIR} --docs ${DOCS_DIR} --out audit-out`,
+    `  npx loanledger audit verify --from-export ${AUDIT_DIR} --docs ${DOCS_DIR} --out audit-out --rpc <node>\n` +
+    `   (a node of this chain proves the heads and asks the company's wallet for its approval; offline, with no --rpc, ` +
+    `that wallet's signature is reported as not proven)`,
 );
 if (!audit.ok) process.exitCode = 1;
 if (!ok) process.exitCode = 1;

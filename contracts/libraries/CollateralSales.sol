@@ -18,7 +18,8 @@ import {ICollateralRegistry, Lien, LienStatus, SaleProposal} from "../interfaces
 
 /// @title The sale rules of seized collateral: proposal, window, confirmation and the disposal waterfall
 /// @notice A linked library of the collateral registry (its functions run in the registry's storage and emit the
-/// registry's events), so that the registry stays within the contract size limit.
+/// registry's events), so that the registry stays within the contract size limit. Its external functions take contracts
+/// as plain addresses: a contract type in a library's ABI is not an ABI type, and tools (ethers among them) refuse it.
 library CollateralSales {
     uint16 internal constant BPS = 10_000;
     /// @dev Long enough for any lienholder to react, short enough that a seized asset is not held hostage.
@@ -78,10 +79,11 @@ library CollateralSales {
     /// and is still in loss; it may complete once the current sale window has passed.
     function propose(
         mapping(uint256 assetId => SaleProposal) storage sales,
-        ILoanRegistry loans,
+        address loansAddress,
         Proposal calldata proposal,
         LoanTerms calldata enforcing
     ) external {
+        ILoanRegistry loans = ILoanRegistry(loansAddress);
         uint256 assetId = proposal.assetId;
         LoanId loanId = computeLoanId(enforcing);
         if (LoanId.unwrap(loanId) != LoanId.unwrap(proposal.enforcer)) {
@@ -133,7 +135,8 @@ library CollateralSales {
     }
 
     /// @notice Sets the sale rules. Governance only.
-    function setRules(Rules storage rules, IAllianceRegistry alliance, uint32 window, uint16 haircutBps) external {
+    function setRules(Rules storage rules, address allianceAddress, uint32 window, uint16 haircutBps) external {
+        IAllianceRegistry alliance = IAllianceRegistry(allianceAddress);
         if (!alliance.isGovernance(msg.sender)) revert ICollateralRegistry.CollateralRegistryUnauthorized(msg.sender);
         if (window > MAX_WINDOW || haircutBps > BPS) {
             revert ICollateralRegistry.CollateralRegistrySaleRulesOutOfRange(window, haircutBps, MAX_WINDOW);
@@ -146,9 +149,10 @@ library CollateralSales {
     /// @notice Withdraws the proposed sale of `assetId`. Governance only.
     function withdraw(
         mapping(uint256 assetId => SaleProposal) storage sales,
-        IAllianceRegistry alliance,
+        address allianceAddress,
         uint256 assetId
     ) external {
+        IAllianceRegistry alliance = IAllianceRegistry(allianceAddress);
         if (!alliance.isGovernance(msg.sender)) revert ICollateralRegistry.CollateralRegistryUnauthorized(msg.sender);
         proposed(sales, assetId);
         delete sales[assetId];
@@ -156,7 +160,8 @@ library CollateralSales {
     }
 
     /// @notice Refuses `who` when it services any of the loans of `liens`: it has a stake in the asset's appraisal.
-    function requireNoStake(ILoanRegistry loans, LoanTerms[] calldata liens, address who) external view {
+    function requireNoStake(address loansAddress, LoanTerms[] calldata liens, address who) external view {
+        ILoanRegistry loans = ILoanRegistry(loansAddress);
         for (uint256 i; i < liens.length; ++i) {
             if (loans.mayService(liens[i], who)) revert ICollateralRegistry.CollateralRegistryUnauthorized(who);
         }
@@ -165,11 +170,12 @@ library CollateralSales {
     /// @notice Confirms the proposal of hash `expected` as custodian `by`, who must not be its proposer.
     function confirm(
         mapping(uint256 assetId => SaleProposal) storage sales,
-        IAllianceRegistry alliance,
+        address allianceAddress,
         uint256 assetId,
         bytes32 expected,
         address by
     ) external {
+        IAllianceRegistry alliance = IAllianceRegistry(allianceAddress);
         SaleProposal storage sale = proposed(sales, assetId);
         // The seller cannot vouch for its own price, whatever other roles it holds.
         if (!alliance.isActiveMember(by, ROLE_CUSTODIAN) || by == sale.proposer) {

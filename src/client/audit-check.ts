@@ -1,7 +1,9 @@
 /**
  * The auditor's checks: pure functions of an export (and, when one was read, of what a chain says at the export's
- * block). Nothing here reads a chain or a file; the reader (audit-export.ts) and the renderers (audit-report.ts) do.
+ * block). Nothing here reads a file, and only {LedgerChecker.proveWalletSignatures} asks a chain (contract wallets, for
+ * their approval of a signature); the reader (audit-export.ts) and the renderers (audit-report.ts) do the rest.
  */
+import type { Provider } from "ethers";
 import {
   byChainOrder,
   type BlockRef,
@@ -28,7 +30,7 @@ import {
   payoutFactHash,
 } from "./audit-facts.js";
 import { type TypedDataDomain } from "ethers";
-import { consentDigest, consentDomain, recoverSigner, type ConsentSubject } from "./consent.js";
+import { consentDigest, consentDomain, isValidConsent, recoverSigner, type ConsentSubject } from "./consent.js";
 
 export type CheckKind =
   | "manifest"
@@ -392,7 +394,27 @@ export class LedgerChecker {
   /** The collateral registry's events of the transaction being read, and the facts found for them ("loan|fact"). */
   private assetTx?: { hash: string; events: EventRecord[]; facts: Set<string> };
 
+  /** Contract wallets' approvals proven by {proveWalletSignatures}, beside those the options brought. */
+  private readonly walletApprovals = new Set<string>();
+
   constructor(private readonly options: CheckOptions = {}) {}
+
+  /**
+   * Asks each contract wallet, at `blockTag`, whether it approves the signatures it is named for that no key made, so
+   * that a borrower or platform that signed through a contract wallet is proven (call before {finish}).
+   */
+  async proveWalletSignatures(provider: Provider, chainId: bigint, registry: string, blockTag?: number): Promise<void> {
+    const domain = consentDomain(chainId, toAddress(registry));
+    for (const state of this.loans.values()) {
+      for (const s of state.signatures) {
+        const digest = consentDigest(domain, s.subject);
+        if (recoverSigner(digest, s.signature) === s.signer) continue;
+        if (await isValidConsent(provider, domain, s.subject, toAddress(s.signer), s.signature, blockTag)) {
+          this.walletApprovals.add(`${s.signer.toLowerCase()}:${digest}:${s.signature.toLowerCase()}`);
+        }
+      }
+    }
+  }
 
   /** The loans whose lenders' positions were replayed (those funded through the splitter). */
   bookedLoans(): string[] {
@@ -519,7 +541,9 @@ export class LedgerChecker {
       const approved =
         digest !== undefined &&
         (recoverSigner(digest, s.signature) === s.signer ||
-          this.options.walletApprovals?.has(`${s.signer.toLowerCase()}:${digest}:${s.signature.toLowerCase()}`));
+          [this.options.walletApprovals, this.walletApprovals].some((approvals) =>
+            approvals?.has(`${s.signer.toLowerCase()}:${digest}:${s.signature.toLowerCase()}`),
+          ));
       if (!approved) {
         this.found(loanId, state, {
           check: "consent",

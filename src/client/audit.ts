@@ -300,6 +300,15 @@ export async function verifyExport(
         progress: options.progress,
       })
     : undefined;
+  const registry = proof?.registry ?? opened.facts.contracts?.LoanRegistry;
+  if (options.provider && registry) {
+    await checker.proveWalletSignatures(
+      options.provider,
+      BigInt(opened.facts.chainId),
+      registry,
+      opened.facts.block?.number,
+    );
+  }
   return checker.finish(opened.facts, proof);
 }
 
@@ -328,5 +337,10 @@ export async function verifyChain(
     options.fromBlock ?? 0,
     options.progress,
   );
+  const provider = sources.splitter.runner?.provider;
+  const registry = header.contracts.LoanRegistry;
+  if (provider && registry) {
+    await checker.proveWalletSignatures(provider, BigInt(header.chainId), registry, header.block.number);
+  }
   return { report: checker.finish(header), header };
 }

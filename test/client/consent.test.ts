@@ -1,5 +1,8 @@
 import { expect } from "chai";
 import { id } from "ethers";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   collectLedger,
   freshBorrowerKey,
@@ -8,7 +11,10 @@ import {
   signConsent,
   toAddress,
   toHash32,
+  verifyChain,
+  verifyExport,
   verifyLedger,
+  writeExport,
   type AuditSources,
   type ConsentSignatures,
   type ConsentSubject,
@@ -68,7 +74,7 @@ describe("consent (client and verifier)", function () {
       waterfall: f.waterfall,
     };
     const ledger = await collectLedger(sources);
-    return { ...f, ledger, domain, byKey, byWallet, legacy };
+    return { ...f, ledger, sources, domain, byKey, byWallet, legacy };
   }
 
   it("verifies every signature, proving the contract wallet's against the chain, and reports consent per loan", async function () {
@@ -87,6 +93,17 @@ describe("consent (client and verifier)", function () {
     // Without the wallet's approval from the chain, its signature is unproven: a finding.
     const offline = await verifyLedger(f.ledger);
     expect(offline.findings.map((x) => x.check)).to.deep.equal(["consent"]);
+  });
+
+  it("proves the contract wallet's signature when it verifies the chain itself, or an export with a node at hand", async function () {
+    const f = await loadFixture(consentLedgerFixture);
+    const { report } = await verifyChain(f.sources);
+    expect(report.findings).to.deep.equal([]);
+    const dir = await mkdtemp(join(tmpdir(), "loanledger-consent-"));
+    await writeExport(dir, f.ledger);
+    expect((await verifyExport(dir, { provider: ethers.provider })).findings).to.deep.equal([]);
+    // Offline nobody can ask the wallet: its signature is reported as not proven.
+    expect((await verifyExport(dir)).findings.map((x) => x.check)).to.deep.equal(["consent"]);
   });
 
   it("reports a forged signature in an export", async function () {
