@@ -8,6 +8,7 @@ import {
 } from "../client/index.js";
 import { parse, printer, UsageError, type Command, type Parsed } from "./args.js";
 import { planAudit } from "./commands/audit.js";
+import { planBook } from "./commands/book.js";
 import { planCollateral } from "./commands/collateral.js";
 import { planConsent } from "./commands/consent.js";
 import { planDisclosure } from "./commands/disclosure.js";
@@ -31,7 +32,8 @@ function plan(p: Parsed): Command {
     planRisk(p, print) ??
     planDisclosure(p, print) ??
     planAudit(p, print) ??
-    planServe(p, print);
+    planServe(p, print) ??
+    planBook(p, print);
   if (command) return command;
   throw new UsageError(`unknown command "${p.words.join(" ")}"; run loanledger --help`);
 }

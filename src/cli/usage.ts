@@ -35,6 +35,11 @@ const ROWS: Row[] = [
     usage: "<loan id> --out <signature.json> [--document <file>] [--deadline <date | +7d>]",
     note: "the borrower signs the loan's agreement (or, with --document, its next amendment) with its key: use a fresh key per loan",
   },
+  {
+    words: "loan import",
+    usage: "<book.csv | book.jsonl> [--dry-run] [--journal <file>]",
+    note: "anchors what is not anchored yet, by platformRef; resumes from its journal",
+  },
   { words: "loan show", usage: "<loan id>" },
   { words: "loan history", usage: "<loan id>" },
   { words: "loan schedule", usage: "<loan id> | --file <terms.json>" },
