@@ -40,6 +40,12 @@ const ROWS: Row[] = [
     usage: "<book.csv | book.jsonl> [--dry-run] [--journal <file>]",
     note: "anchors what is not anchored yet, by platformRef; resumes from its journal",
   },
+  { words: "loan find", usage: "--ref <platform reference> [--platform <address>]" },
+  {
+    words: "loan list",
+    usage: "--status funding|due|late [--platform <address>] [--offset N] [--limit N]",
+    note: "due: Active with an installment fallen due and unpaid",
+  },
   { words: "loan show", usage: "<loan id>" },
   { words: "loan history", usage: "<loan id>" },
   { words: "loan schedule", usage: "<loan id> | --file <terms.json>" },
@@ -75,6 +81,11 @@ const ROWS: Row[] = [
   { words: "fees show", usage: "[address]" },
   { words: "fees withdraw", usage: "[--to <address>]" },
   { words: "keeper payouts", usage: "[--from-block N] [--watch <seconds>]" },
+  {
+    words: "keeper overdue",
+    usage: "[--platform <address>] [--dry-run]",
+    note: "marks overdue loans late, and defaulted past their threshold (anyone, after the public delay)",
+  },
   {
     words: "collateral register",
     usage:

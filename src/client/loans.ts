@@ -178,6 +178,8 @@ export interface AnchoredLoan {
   platformRef: Hash32;
   blockNumber: number;
   transactionHash: Hash32;
+  /** The event itself, for {LoanRegistryClient.termsOf}. */
+  log: Log;
 }
 
 /** Typed access to the LoanRegistry. Methods that act on a loan take its id and look its terms up on chain. */
@@ -474,21 +476,17 @@ export class LoanRegistryClient {
   }
 
   /**
-   * Every loan anchored by `platform` (by any platform when none is given), by the platform's own reference (its terms'
-   * `platformRef`), from the `LoanAnchored` events up to the reader's block. The contract lets two loans share a
-   * reference, so each reference maps to every loan that carries it, in chain order.
-   *
-   * No event indexes the reference: `LoanAnchored` already indexes three topics (loan id, platform, borrower), and a
-   * second event with the reference as a topic would cost every anchor gas that the batch target cannot spare. So the
-   * platform's anchoring events are read (the platform is a topic) and the reference is taken from the event data.
+   * Every loan anchored by `platform` (by any platform when none is given), in chain order, from the `LoanAnchored`
+   * events up to the reader's block (the latest by default). Reads the raw logs and takes what it needs from their
+   * topics and fixed places in the data, so that a book of 100 000 loans is listed in seconds; {termsOf} decodes the
+   * terms of the few a caller needs.
    */
-  async anchoredByReference(platform?: Address, reader?: LedgerReader): Promise<Map<Hash32, AnchoredLoan[]>> {
+  async anchoredLoans(platform?: Address, reader?: LedgerReader): Promise<AnchoredLoan[]> {
     const provider = this.contract.runner?.provider;
     if (!provider) throw new LoanLedgerError("the client's runner has no provider to read events from");
     const at = reader ?? (await LedgerReader.pin(provider, { fromBlock: this.fromBlock }));
     const topic = this.contract.interface.getEvent("LoanAnchored").topicHash;
-    const byRef = new Map<Hash32, AnchoredLoan[]>();
-    const word = (data: string, index: number) => "0x" + data.slice(2 + 64 * index, 2 + 64 * (index + 1));
+    const loans: AnchoredLoan[] = [];
     await at.eachRange(
       {
         address: this.contract.target as string,
@@ -496,22 +494,48 @@ export class LoanRegistryClient {
       },
       (logs) => {
         for (const log of logs) {
-          // Every member of LoanTerms is static, so the tuple is encoded in place at the head of the data: the reference
-          // is its fourth word. Slicing it out is what keeps a book of 100 000 loans quick to look up.
-          const platformRef = toHash32(word(log.data, 3));
-          const found: AnchoredLoan = {
+          loans.push({
             loanId: toLoanId(BigInt(log.topics[1])),
             platform: toAddress(dataSlice(log.topics[2], 12)),
-            platformRef,
+            // Every member of LoanTerms is static, so the tuple is encoded in place at the head of the data: the
+            // reference is its fourth word.
+            platformRef: toHash32(dataSlice(log.data, 3 * 32, 4 * 32)),
             blockNumber: log.blockNumber,
             transactionHash: toHash32(log.transactionHash),
-          };
-          const list = byRef.get(platformRef);
-          if (list) list.push(found);
-          else byRef.set(platformRef, [found]);
+            log,
+          });
         }
       },
     );
+    return loans;
+  }
+
+  /** The terms of a loan {anchoredLoans} listed, decoded from its event (and remembered for later calls). */
+  termsOf(anchored: AnchoredLoan): LoanTerms {
+    let terms = this.termsCache.get(anchored.loanId);
+    if (!terms) {
+      terms = this.parseHistoryLog(anchored.log).terms;
+      if (!terms) throw new LoanLedgerError(`log ${anchored.transactionHash}:${anchored.log.index} anchors no loan`);
+      this.termsCache.set(anchored.loanId, terms);
+    }
+    return terms;
+  }
+
+  /**
+   * The loans of {anchoredLoans} by the platform's own reference (its terms' `platformRef`). The contract lets two loans
+   * share a reference, so each reference maps to every loan that carries it, in chain order.
+   *
+   * No event indexes the reference: `LoanAnchored` already indexes three topics (loan id, platform, borrower), and a
+   * second event with the reference as a topic would cost every anchor gas that the batch target cannot spare. So the
+   * platform's anchoring events are read (the platform is a topic) and the reference is taken from the event data.
+   */
+  async anchoredByReference(platform?: Address, reader?: LedgerReader): Promise<Map<Hash32, AnchoredLoan[]>> {
+    const byRef = new Map<Hash32, AnchoredLoan[]>();
+    for (const loan of await this.anchoredLoans(platform, reader)) {
+      const list = byRef.get(loan.platformRef);
+      if (list) list.push(loan);
+      else byRef.set(loan.platformRef, [loan]);
+    }
     return byRef;
   }
 

@@ -3,6 +3,11 @@ import { resolve } from "node:path";
 import {
   ContractError,
   InputError,
+  LOAN_STATUS_NAMES,
+  LoanStatus,
+  toStruct,
+  type AnchoredLoan,
+  type LoanState,
   LedgerReader,
   LoanLedgerError,
   formatLoanId,
@@ -16,11 +21,11 @@ import {
   type LoanTerms,
 } from "../../client/index.js";
 import { batchGasBudget, splitByGas } from "../../client/transact.js";
-import { address, arg, latestTime, type Command, type Parsed, type Print } from "../args.js";
+import { address, arg, latestTime, required, wholeNumber, type Command, type Parsed, type Print } from "../args.js";
 import { type CliContext } from "../context.js";
 import { ImportJournal, type JournalLoan } from "../journal.js";
-import { formatAmount, table, type CliIo } from "../output.js";
-import { readBook, type BookRow } from "../terms-file.js";
+import { formatAmount, isoTime, table, type CliIo } from "../output.js";
+import { readBook, textHash, type BookRow } from "../terms-file.js";
 
 /** A row the import will send: its place in the file, its terms and the id they give. */
 interface Pending {
@@ -316,9 +321,221 @@ async function anchorPending(
   return sent;
 }
 
+/** `f` over `items`, `CHUNK` at a time: each chunk travels to the node as a few JSON-RPC batches. */
+async function inChunks<T, R>(items: readonly T[], f: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += PREVIEW_CHUNK)
+    results.push(...(await Promise.all(items.slice(i, i + PREVIEW_CHUNK).map(f))));
+  return results;
+}
+
+/** The platform a command is about: --platform, or else the account the CLI acts as. */
+async function platformOf(p: Parsed, ctx: CliContext): Promise<Address> {
+  return address(p.platform ?? (await ctx.signer.getAddress()));
+}
+
+/** An open loan with its terms and state, and the due date of its next installment. */
+interface OpenLoan {
+  anchored: AnchoredLoan;
+  terms: LoanTerms;
+  state: LoanState;
+  /** When the next installment falls due (unix seconds). */
+  dueDate: number;
+}
+
+/** The Active and Late loans among `loans`, with their next due dates (as the registry computes them). */
+async function openLoans(ctx: CliContext, loans: readonly AnchoredLoan[]): Promise<OpenLoan[]> {
+  const states = await inChunks(loans, (loan) => ctx.loans.state(loan.loanId));
+  const open: OpenLoan[] = [];
+  loans.forEach((anchored, i) => {
+    const state = states[i];
+    if (state.status !== LoanStatus.Active && state.status !== LoanStatus.Late) return;
+    const terms = ctx.loans.termsOf(anchored);
+    open.push({ anchored, terms, state, dueDate: state.activatedAt + (state.installmentsPaid + 1) * terms.period });
+  });
+  return open;
+}
+
+const LIST_STATUSES = ["funding", "due", "late"] as const;
+
+/** `loan list --status funding|due|late`: a platform's loans in that state, a page at a time. */
+function listLoans(p: Parsed, print: Print): Command {
+  const status = p.status as (typeof LIST_STATUSES)[number] | undefined;
+  if (!status || !LIST_STATUSES.includes(status))
+    throw new InputError(`--status must be one of ${LIST_STATUSES.join(", ")}`);
+  const offset = wholeNumber(p.offset, "--offset", 0, Number.MAX_SAFE_INTEGER);
+  const limit = wholeNumber(p.limit, "--limit", 50, 10_000);
+  return async (_p, ctx, io) => {
+    const platform = await platformOf(p, ctx);
+    const now = await latestTime(ctx);
+    const loans = await ctx.loans.anchoredLoans(platform);
+    let rows: { anchored: AnchoredLoan; terms: LoanTerms; state: LoanState; dueDate?: number; due?: bigint }[];
+    if (status === "funding") {
+      const states = await inChunks(loans, (loan) => ctx.loans.state(loan.loanId));
+      rows = loans
+        .map((anchored, i) => ({ anchored, state: states[i] }))
+        .filter((r) => r.state.status === LoanStatus.Funding)
+        .map((r) => ({ ...r, terms: ctx.loans.termsOf(r.anchored) }));
+    } else {
+      // Due: Active with an installment fallen due and unpaid (within its grace period or past it, not yet marked late).
+      rows = (await openLoans(ctx, loans)).filter((l) =>
+        status === "late"
+          ? l.state.status === LoanStatus.Late
+          : l.state.status === LoanStatus.Active && l.dueDate <= now,
+      );
+    }
+    const page = rows.slice(offset, offset + limit);
+    if (status !== "funding")
+      await inChunks(page, async (row) => {
+        const next = await ctx.loans.nextPayment(row.anchored.loanId);
+        row.dueDate = next.dueDate;
+        row.due = next.principal + next.interest + next.lateInterest;
+      });
+    const amount = (v: bigint) => formatAmount(v, ctx.decimals, ctx.symbol);
+    const json = {
+      platform,
+      status,
+      total: rows.length,
+      offset,
+      limit,
+      loans: page.map((r) => ({
+        loanId: formatLoanId(r.anchored.loanId),
+        platformRef: r.anchored.platformRef,
+        status: LOAN_STATUS_NAMES[r.state.status],
+        principal: r.terms.principal,
+        outstandingPrincipal: r.state.outstandingPrincipal,
+        ...(status === "funding" ? { fundingDeadline: r.terms.fundingDeadline } : { dueDate: r.dueDate, due: r.due }),
+      })),
+    };
+    const shown = page.length ? `${offset + 1}–${offset + page.length}` : "none";
+    const more = offset + page.length < rows.length ? ` (--offset ${offset + page.length} for more)` : "";
+    const text = [
+      table(
+        status === "funding"
+          ? ["loan id", "principal", "funding deadline"]
+          : ["loan id", "outstanding", "due date", "due now"],
+        page.map((r) =>
+          status === "funding"
+            ? [formatLoanId(r.anchored.loanId), amount(r.terms.principal), isoTime(r.terms.fundingDeadline)]
+            : [
+                formatLoanId(r.anchored.loanId),
+                amount(r.state.outstandingPrincipal),
+                isoTime(r.dueDate!),
+                amount(r.due!),
+              ],
+        ),
+        { right: status === "funding" ? [1] : [1, 3] },
+      ),
+      `${status} loans of ${platform}: ${shown} of ${rows.length}${more}`,
+    ].join("\n");
+    print(io, json, text);
+  };
+}
+
+/** `loan find --ref <reference>`: the loan(s) a platform anchored under its own reference. */
+function findLoan(p: Parsed, print: Print): Command {
+  const reference = required(p.ref, "--ref");
+  const ref = textHash(reference);
+  return async (_p, ctx, io) => {
+    const platform = await platformOf(p, ctx);
+    const found = (await ctx.loans.anchoredByReference(platform)).get(ref) ?? [];
+    if (found.length === 0)
+      throw new InputError(`${platform} anchored no loan with the reference "${reference}" (${ref})`);
+    const loans = await Promise.all(found.map((a) => ctx.loans.loan(a.loanId)));
+    const amount = (v: bigint) => formatAmount(v, ctx.decimals, ctx.symbol);
+    print(
+      io,
+      found.map((a, i) => ({
+        loanId: formatLoanId(a.loanId),
+        platform: a.platform,
+        platformRef: a.platformRef,
+        status: LOAN_STATUS_NAMES[loans[i].state.status],
+        principal: loans[i].terms.principal,
+        outstandingPrincipal: loans[i].state.outstandingPrincipal,
+        block: a.blockNumber,
+        tx: a.transactionHash,
+      })),
+      table(
+        ["loan id", "status", "principal", "outstanding", "anchored in"],
+        found.map((a, i) => [
+          formatLoanId(a.loanId),
+          LOAN_STATUS_NAMES[loans[i].state.status],
+          amount(loans[i].terms.principal),
+          amount(loans[i].state.outstandingPrincipal),
+          `block ${a.blockNumber}, ${a.transactionHash}`,
+        ]),
+        { right: [2, 3] },
+      ),
+    );
+  };
+}
+
+/**
+ * `keeper overdue`: marks every overdue loan Late, and Defaulted once past its default threshold, as the registry
+ * allows the caller: a loan's servicer as soon as it is eligible, anyone else once the alliance's public delay has
+ * passed too (so that no silent platform can hide a loss). The registry decides: each action is tried before it is
+ * sent, and a loan not yet eligible for this caller is reported with the reason.
+ */
+function keeperOverdue(p: Parsed, print: Print): Command {
+  const dryRun = p.dryRun;
+  return async (_p, ctx, io) => {
+    const platform = p.platform === undefined ? undefined : address(p.platform);
+    const now = await latestTime(ctx);
+    const open = await openLoans(ctx, await ctx.loans.anchoredLoans(platform));
+    const overdue = open.filter((l) => now > l.dueDate + l.terms.gracePeriod);
+    const contract = ctx.loans.contract;
+    const done: { loanId: string; action: "late" | "defaulted"; tx?: string }[] = [];
+    const waiting: { loanId: string; reason: string }[] = [];
+    for (const loan of overdue) {
+      const id = formatLoanId(loan.anchored.loanId);
+      const struct = toStruct(loan.terms);
+      let action: "late" | "defaulted" | undefined;
+      let reason = "";
+      for (const [name, call] of [
+        ["defaulted", () => contract.markDefaulted.staticCall(struct)],
+        ["late", () => contract.markLate.staticCall(struct)],
+      ] as const) {
+        if (name === "late" && loan.state.status === LoanStatus.Late) break;
+        try {
+          await call();
+          action = name;
+          break;
+        } catch (error) {
+          // The reason of the nearest step is the one to report: why an Active loan cannot be marked late yet.
+          reason = toLoanLedgerError(error).message;
+        }
+      }
+      if (!action) {
+        waiting.push({ loanId: id, reason });
+        continue;
+      }
+      const receipt = dryRun
+        ? undefined
+        : await (action === "defaulted"
+            ? ctx.loans.markDefaulted(loan.anchored.loanId)
+            : ctx.loans.markLate(loan.anchored.loanId));
+      done.push({ loanId: id, action, tx: receipt?.hash });
+    }
+    const verb = (a: string) => (dryRun ? `would mark ${a}` : `marked ${a}`);
+    print(
+      io,
+      { checked: open.length, overdue: overdue.length, dryRun, actions: done, notYet: waiting },
+      [
+        ...done.map((d) => `${verb(d.action)}: loan ${d.loanId}`),
+        ...waiting.map((w) => `not yet: loan ${w.loanId}: ${w.reason}`),
+        `${open.length} open loan(s) checked, ${overdue.length} overdue: ${done.length} ${dryRun ? "to mark" : "marked"}, ` +
+          `${waiting.length} not yet`,
+      ].join("\n"),
+    );
+  };
+}
+
 /** The loan book's commands. */
 export function planBook(p: Parsed, print: Print): Command | undefined {
   const [group, action] = p.words;
   if (group === "loan" && action === "import") return importBook(p, print);
+  if (group === "loan" && action === "find") return findLoan(p, print);
+  if (group === "loan" && action === "list") return listLoans(p, print);
+  if (group === "keeper" && action === "overdue") return keeperOverdue(p, print);
   return undefined;
 }
