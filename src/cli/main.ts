@@ -18,6 +18,7 @@ import { planRisk } from "./commands/risk.js";
 import { planServe } from "./commands/serve.js";
 import { contextFromEnv, type CliContext, type ContextFactory } from "./context.js";
 import { processIo, toJson, type CliIo } from "./output.js";
+import { expandLoanIds, shortLoanIdPlaces } from "./id-prefix.js";
 import { NodeUnreachableError, SettingsError } from "./startup.js";
 import { checkCommand, USAGE, usageOf } from "./usage.js";
 
@@ -96,8 +97,15 @@ export async function main(
       return 0;
     }
     checkCommand(parsed.words, parsed.flags);
+    // A loan id shortened as tables print it stands for the one anchored loan it matches: looked up before planning.
+    let ctx: CliContext | undefined;
+    const short = shortLoanIdPlaces(parsed.words);
+    if (short.length) {
+      ctx = await context();
+      parsed.words = await expandLoanIds(parsed.words, short, ctx);
+    }
     const command = plan(parsed);
-    await command(parsed, command.offline ? (undefined as unknown as CliContext) : await context(), io);
+    await command(parsed, command.offline ? (undefined as unknown as CliContext) : (ctx ?? (await context())), io);
     return 0;
   } catch (error) {
     report(io, error, json);

@@ -56,20 +56,23 @@ export function table(headers: string[], rows: Cell[][], options: { right?: read
 }
 
 /**
- * An amount of the settlement token as people read it: whole units with thousands separators, `places` decimals (the
- * currency's minor unit, 2 by default) rounded half up, and the token's symbol: 1234567.891 → "1,234,567.89 CNY".
- * Tables show this; `--json` keeps the exact amount in the token's smallest unit.
+ * An amount of the settlement token as people read it: whole units with thousands separators, at least `places`
+ * decimals (the currency's minor unit, 2 by default) and more only where the amount has them (nothing is rounded
+ * away), and the token's symbol: 1234567.891 → "1,234,567.891 CNY", 50000 → "50,000.00 CNY". Tables and messages
+ * show this; `--json` keeps the exact amount in the token's smallest unit.
  */
 export function formatAmount(value: bigint, decimals: number, symbol: string, places = 2): string {
-  const shown = Math.min(places, decimals);
   const negative = value < 0n;
-  let units = negative ? -value : value;
-  const drop = 10n ** BigInt(decimals - shown);
-  units = (units + drop / 2n) / drop;
-  const scale = 10n ** BigInt(shown);
-  const whole = (units / scale).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  const fraction = shown ? "." + (units % scale).toString().padStart(shown, "0") : "";
-  return `${negative ? "-" : ""}${whole}${fraction}${symbol ? ` ${symbol}` : ""}`;
+  const digits = (negative ? -value : value).toString().padStart(decimals + 1, "0");
+  const whole = digits.slice(0, digits.length - decimals).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  let fraction = digits.slice(digits.length - decimals).replace(/0+$/, "");
+  fraction = fraction.padEnd(Math.min(places, decimals), "0");
+  return `${negative ? "-" : ""}${whole}${fraction ? `.${fraction}` : ""}${symbol ? ` ${symbol}` : ""}`;
+}
+
+/** {formatAmount} in the settlement token the context found. */
+export function money(token: { decimals: number; symbol: string }, value: bigint): string {
+  return formatAmount(value, token.decimals, token.symbol);
 }
 
 export function isoTime(seconds: number): string {

@@ -229,3 +229,19 @@ export function checkCommand(words: readonly string[], flags: readonly string[])
         `its usage: loanledger ${line(found.row).trimStart().replace(/\s+/g, " ")}`,
     );
 }
+
+/**
+ * The places of `<loan id>` arguments among the command's words (2 is the first word after "loan show"), and whether
+ * the last one repeats (`<loan id>...`), read from the command's usage line.
+ */
+export function loanIdPlaces(words: readonly string[]): { at: number; repeats: boolean }[] {
+  const found = COMMANDS.get(words.slice(0, 2).join(" "));
+  if (!found) return [];
+  // Positional arguments come before the first flag or alternative.
+  const positional = found.row.usage.split(/ \| | \[?--/)[0];
+  const places: { at: number; repeats: boolean }[] = [];
+  [...positional.matchAll(/<([^>]+)>(\.\.\.)?|\[([^\]]+)\]/g)].forEach((token, i) => {
+    if ((token[1] ?? token[3]) === "loan id") places.push({ at: 2 + i, repeats: token[2] !== undefined });
+  });
+  return places;
+}

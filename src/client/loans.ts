@@ -44,10 +44,17 @@ import type {
   ScheduleKind,
 } from "./types.js";
 
-/** One ABI word: an unsigned integer of `bits` bits, or a 20- or 32-byte hex value, as 64 hex digits. */
+/**
+ * One ABI word of `bits` bits, as 64 hex digits: an integer (a decimal string is the integer it writes, as ethers reads
+ * it), or a 0x-prefixed 20- or 32-byte value.
+ */
 function word(value: bigint | number | string, bits: number): string {
-  const hex = typeof value === "string" ? value.slice(2).toLowerCase() : value.toString(16);
-  if (hex.length * 4 > bits || (typeof value !== "string" && value < 0) || !/^[0-9a-f]*$/.test(hex))
+  let hex: string | undefined;
+  if (typeof value === "string" && /^0x[0-9a-fA-F]*$/.test(value)) hex = value.slice(2).toLowerCase();
+  else if (typeof value === "string" && /^[0-9]+$/.test(value)) hex = BigInt(value).toString(16);
+  else if (typeof value === "bigint" || (typeof value === "number" && Number.isSafeInteger(value)))
+    hex = value < 0 ? undefined : value.toString(16);
+  if (hex === undefined || hex.replace(/^0+/, "").length * 4 > bits)
     throw new RangeError(`${String(value)} does not fit ${bits} bits`);
   return hex.padStart(64, "0");
 }

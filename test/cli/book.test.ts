@@ -36,7 +36,7 @@ describe("loanledger loan find, loan list, keeper overdue", function () {
       const ids = await importBook(f, 3);
       const found = await run(f, f.platformA, ["loan", "find", "--ref", "REF-2"]);
       expect(found.code, found.err).to.equal(0);
-      expect(found.out).to.include(ids.get("REF-2")!).and.include("Funding").and.include("1,234,567.89 ");
+      expect(found.out).to.include(ids.get("REF-2")!).and.include("Funding").and.include("1,234,567.891 LLST");
       // An auditor names the platform.
       const audited = await run(f, f.auditor, ["loan", "find", "--ref", "REF-3", "--platform", f.platformA.address]);
       expect(audited.out).to.include(ids.get("REF-3")!);
@@ -44,6 +44,29 @@ describe("loanledger loan find, loan list, keeper overdue", function () {
       expect(missing.code).to.equal(1);
       expect(missing.err).to.equal(
         `error: ${f.platformB.address} anchored no loan with the reference "REF-2" (${id("REF-2")})`,
+      );
+    });
+  });
+
+  describe("shortened loan ids", function () {
+    it("accepts a unique beginning of a loan id, or the short form tables print, and refuses an ambiguous one", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const ids = [...(await importBook(f, 20)).values()];
+      const full = ids[1];
+      for (const short of [full.slice(0, 14), `${full.slice(0, 6)}…${full.slice(-4)}`]) {
+        const shown = await run(f, f.auditor, ["loan", "show", short]);
+        expect(shown.code, shown.err).to.equal(0);
+        expect(shown.out).to.include(full);
+      }
+      // Twenty ids, sixteen possible first digits: some digit begins two of them at least.
+      const digit = [..."0123456789abcdef"].find((d) => ids.filter((id) => id[2] === d).length > 1)!;
+      const count = ids.filter((id) => id[2] === digit).length;
+      expect((await run(f, f.auditor, ["loan", "show", `0x${digit}`])).err).to.equal(
+        `error: 0x${digit} matches ${count} loan ids: give more of its digits`,
+      );
+      const none = `0x${(BigInt(full.slice(0, 14)) ^ 1n).toString(16).padStart(12, "0")}`;
+      expect((await run(f, f.auditor, ["loan", "show", none])).err).to.equal(
+        `error: no anchored loan id matches ${none}`,
       );
     });
   });
@@ -71,7 +94,7 @@ describe("loanledger loan find, loan list, keeper overdue", function () {
       expect(lines[2]).to.include(ids.get("REF-4")!);
       expect(lines[0]).to.match(/^loan id +outstanding +due date +due now$/);
       // The outstanding column is right-aligned under its header.
-      const amount = /1,234,567\.89 \w+/.exec(lines[2])!;
+      const amount = /1,234,567\.891 \w+/.exec(lines[2])!;
       expect(amount.index + amount[0].length).to.equal(lines[0].indexOf("outstanding") + "outstanding".length);
       expect(lines.at(-1)).to.equal(`due loans of ${f.platformA.address}: 2–2 of 2`);
     });
