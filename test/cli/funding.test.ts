@@ -35,7 +35,9 @@ async function fundedFixture() {
     "25",
   ]);
   expect(opened.code, opened.err).to.equal(0);
-  expect((await run(f, f.lender, ["loan", "fund", f.loanId, "20000"])).out).to.include("20,000.00 LLST funded, Funding");
+  expect((await run(f, f.lender, ["loan", "fund", f.loanId, "20000"])).out).to.include(
+    "20,000.00 LLST funded, Funding",
+  );
   const last = await run(f, f.lender2, ["loan", "fund", f.loanId, "30000"]);
   expect(last.out).to.include("50,000.00 LLST funded, Funded");
   return f;

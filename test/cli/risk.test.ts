@@ -98,7 +98,9 @@ describe("loanledger CLI: loss waterfall, reserve, insurance, borrowers, disclos
       f.insurer.address,
     ]);
     // 25 000 of the 100 000 backs the first policy; after this withdrawal 15 000 is free.
-    expect((await run(f, f.insurer, ["insurance", "capital", "60000", "--withdraw"])).out).to.include("15,000.00 LLST free");
+    expect((await run(f, f.insurer, ["insurance", "capital", "60000", "--withdraw"])).out).to.include(
+      "15,000.00 LLST free",
+    );
     const result = await run(f, f.insurer, [
       "insurance",
       "write",
