@@ -81,6 +81,8 @@ export interface Parsed {
   offset?: string;
   limit?: string;
   platform?: string;
+  /** The key profile to act as. */
+  from?: string;
 }
 
 const OPTIONS = {
@@ -138,6 +140,7 @@ const OPTIONS = {
   offset: { type: "string" },
   limit: { type: "string" },
   platform: { type: "string" },
+  from: { type: "string" },
 } as const;
 
 export function parse(argv: string[]): Parsed {
@@ -210,6 +213,7 @@ export function parse(argv: string[]): Parsed {
       offset: values.offset,
       limit: values.limit,
       platform: values.platform,
+      from: values.from,
     };
   } catch (error) {
     throw new UsageError((error as Error).message.split(". ")[0]);

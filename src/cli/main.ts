@@ -17,6 +17,7 @@ import { planRegistry } from "./commands/registry.js";
 import { planRisk } from "./commands/risk.js";
 import { planServe } from "./commands/serve.js";
 import { contextFromEnv, type CliContext, type ContextFactory } from "./context.js";
+export { findEnvFile } from "./context.js";
 import { processIo, toJson, type CliIo } from "./output.js";
 import { expandLoanIds, shortLoanIdPlaces } from "./id-prefix.js";
 import { NodeUnreachableError, SettingsError } from "./startup.js";
@@ -101,11 +102,15 @@ export async function main(
     let ctx: CliContext | undefined;
     const short = shortLoanIdPlaces(parsed.words);
     if (short.length) {
-      ctx = await context();
+      ctx = await context({ profile: parsed.from });
       parsed.words = await expandLoanIds(parsed.words, short, ctx);
     }
     const command = plan(parsed);
-    await command(parsed, command.offline ? (undefined as unknown as CliContext) : (ctx ?? (await context())), io);
+    await command(
+      parsed,
+      command.offline ? (undefined as unknown as CliContext) : (ctx ?? (await context({ profile: parsed.from }))),
+      io,
+    );
     return 0;
   } catch (error) {
     report(io, error, json);

@@ -180,7 +180,7 @@ const ROWS: Row[] = [
 ];
 
 /** Flags every command takes. */
-export const GLOBAL_FLAGS = ["json", "help"];
+export const GLOBAL_FLAGS = ["json", "help", "from"];
 
 /** One row per command, by its words ("loan fund", or one word: "serve"), with the flags its usage line names. */
 const COMMANDS = new Map<string, { row: Row; flags: Set<string> }>();
@@ -200,9 +200,11 @@ function line(row: Row): string {
 }
 
 export const USAGE = [
-  "usage: loanledger <command> [--json]         loanledger --version",
+  "usage: loanledger <command> [--json] [--from <key profile>]         loanledger --version",
   ...ROWS.map(line),
-  "Settings come from the environment or .env: see .env.example. Amounts are in the settlement token's units.",
+  "Settings come from the environment or the nearest .env at or above this folder: see .env.example. Without a signing",
+  "key the CLI only reads (as LOANLEDGER_ACCOUNT); --from <name> acts with LOANLEDGER_PRIVATE_KEY_<NAME>. Amounts are in",
+  "the settlement token's units.",
 ].join("\n");
 
 /** The usage of the command `words` names, for `loanledger <command> --help`. */
