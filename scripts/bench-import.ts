@@ -134,7 +134,7 @@ try {
     .filter((l) => l.includes('"loanId"'));
   console.log(
     `loan import of ${count} loans: ${(count / first.s).toFixed(1)} loans/s (${first.s.toFixed(1)} s for the ` +
-      `whole command, start-up, checks and previews included; ${summary.transactions.length} transactions; ` +
+      `whole command, start-up, checks and reading the book and the chain included; ${summary.transactions.length} transactions; ` +
       `${journal.length} loans in the journal)`,
   );
   const again = await exec(cli, platformEnv);
