@@ -192,57 +192,76 @@ describe("loanledger loan import", function () {
     expect(gas[0]).to.be.greaterThan(3_000_000n);
   });
 
-  it("resumes after the process was killed mid-import, without a duplicate or a gap", async function () {
-    this.timeout(300_000);
-    const f = await loadFixture(deployAllianceFixture);
-    const count = 1_500;
-    const file = await book(Array.from({ length: count }, (_, i) => row(i + 1)));
-    const server = await serveJsonRpc();
-    try {
-      const env = { ...process.env, ...envFor(f, server.url, DEV_KEYS[1]) };
-      const child = spawn(process.execPath, [join(process.cwd(), "bin/loanledger.mjs"), "loan", "import", file], {
-        env,
-        stdio: "ignore",
-      });
-      const exited = new Promise<NodeJS.Signals | null>((done) => child.on("exit", (_code, signal) => done(signal)));
-      // Killed (as a crash would stop it) once its journal shows two batches anchored.
-      await new Promise<void>((done, fail) => {
-        const poll = setInterval(() => {
-          if (!existsSync(`${file}.journal.jsonl`)) return;
-          const batches = new Set(journalOf(file).map((l) => (l.loanId ? l.batch : undefined)));
-          if (batches.size >= 3) {
-            clearInterval(poll);
-            child.kill("SIGKILL");
-            done();
-          }
-        }, 10);
-        child.on("exit", () => {
-          clearInterval(poll);
-          fail(new Error("the import finished before it could be killed"));
+  for (const [signal, how] of [
+    ["SIGKILL", "the process was killed (a crash)"],
+    ["SIGINT", "Ctrl-C (it stops after the batch in flight)"],
+  ] as const) {
+    it(`resumes after ${how} mid-import, without a duplicate or a gap`, async function () {
+      this.timeout(300_000);
+      const f = await loadFixture(deployAllianceFixture);
+      const count = 1_500;
+      const file = await book(Array.from({ length: count }, (_, i) => row(i + 1)));
+      const server = await serveJsonRpc();
+      try {
+        const env = { ...process.env, ...envFor(f, server.url, DEV_KEYS[1]) };
+        const child = spawn(process.execPath, [join(process.cwd(), "bin/loanledger.mjs"), "loan", "import", file], {
+          env,
+          stdio: ["ignore", "ignore", "pipe"],
         });
-      });
-      expect(await exited).to.equal("SIGKILL");
-      const before = journalOf(file).filter((l) => l.loanId).length;
-      expect(before).to.be.within(1, count - 1);
+        let err = "";
+        child.stderr.on("data", (d) => (err += String(d)));
+        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+          child.on("close", (code, signal) => done({ code, signal })),
+        );
+        // Stopped once its journal shows two batches anchored.
+        await new Promise<void>((done, fail) => {
+          const poll = setInterval(() => {
+            if (!existsSync(`${file}.journal.jsonl`)) return;
+            const batches = new Set(journalOf(file).map((l) => (l.loanId ? l.batch : undefined)));
+            if (batches.size >= 3) {
+              clearInterval(poll);
+              child.kill(signal);
+              done();
+            }
+          }, 10);
+          child.on("exit", () => {
+            clearInterval(poll);
+            fail(new Error("the import finished before it could be stopped"));
+          });
+        });
+        const { code, signal: killedBy } = await exited;
+        if (signal === "SIGKILL") expect(killedBy).to.equal("SIGKILL");
+        else {
+          expect(code).to.equal(1);
+          expect(err).to.match(/interrupted after \d+ of 1500 loans: run the same command again to resume/);
+          // Nothing was left in flight: every batch written to the journal was seen mined.
+          const lines = journalOf(file);
+          const sentBatches = new Set(lines.filter((l) => l.sending).map((l) => l.batch));
+          const minedBatches = new Set(lines.filter((l) => l.loanId).map((l) => l.batch));
+          expect([...sentBatches]).to.deep.equal([...minedBatches]);
+        }
+        const before = journalOf(file).filter((l) => l.loanId).length;
+        expect(before).to.be.within(1, count - 1);
 
-      const resumed = await run(f, f.platformA, ["loan", "import", file, "--json"]);
-      expect(resumed.code, resumed.err).to.equal(0);
-      const summary = JSON.parse(resumed.out) as { anchored: number; skipped: number };
-      expect(summary.anchored + summary.skipped).to.equal(count);
-      const refs = await anchoredRefs(f);
-      expect(refs.size).to.equal(count);
-      expect(
-        [...refs.values()].every((n) => n === 1),
-        "no reference anchored twice",
-      ).to.equal(true);
-      const journaled = new Set(
-        journalOf(file)
-          .filter((l) => l.loanId)
-          .map((l) => l.ref),
-      );
-      expect(journaled.size).to.equal(count);
-    } finally {
-      await server.close();
-    }
-  });
+        const resumed = await run(f, f.platformA, ["loan", "import", file, "--json"]);
+        expect(resumed.code, resumed.err).to.equal(0);
+        const summary = JSON.parse(resumed.out) as { anchored: number; skipped: number };
+        expect(summary.anchored + summary.skipped).to.equal(count);
+        const refs = await anchoredRefs(f);
+        expect(refs.size).to.equal(count);
+        expect(
+          [...refs.values()].every((n) => n === 1),
+          "no reference anchored twice",
+        ).to.equal(true);
+        const journaled = new Set(
+          journalOf(file)
+            .filter((l) => l.loanId)
+            .map((l) => l.ref),
+        );
+        expect(journaled.size).to.equal(count);
+      } finally {
+        await server.close();
+      }
+    });
+  }
 });
