@@ -189,6 +189,9 @@ export interface AnchoredLoan {
   log: Log;
 }
 
+/** About how many anchoring events one log query of {LoanRegistryClient.anchoredLoans} asks for (some 5 MB of JSON). */
+const ANCHORED_LOGS_PER_QUERY = 5_000;
+
 /** Typed access to the LoanRegistry. Methods that act on a loan take its id and look its terms up on chain. */
 export class LoanRegistryClient {
   readonly contract: LoanRegistry;
@@ -493,27 +496,35 @@ export class LoanRegistryClient {
     if (!provider) throw new LoanLedgerError("the client's runner has no provider to read events from");
     const at = reader ?? (await LedgerReader.pin(provider, { fromBlock: this.fromBlock }));
     const topic = this.contract.interface.getEvent("LoanAnchored").topicHash;
+    const filter = {
+      address: this.contract.target as string,
+      topics: [topic, null, platform ? zeroPadValue(platform, 32) : null],
+    };
     const loans: AnchoredLoan[] = [];
-    await at.eachRange(
-      {
-        address: this.contract.target as string,
-        topics: [topic, null, platform ? zeroPadValue(platform, 32) : null],
-      },
-      (logs) => {
-        for (const log of logs) {
-          loans.push({
-            loanId: toLoanId(BigInt(log.topics[1])),
-            platform: toAddress(dataSlice(log.topics[2], 12)),
-            // Every member of LoanTerms is static, so the tuple is encoded in place at the head of the data: the
-            // reference is its fourth word.
-            platformRef: toHash32(dataSlice(log.data, 3 * 32, 4 * 32)),
-            blockNumber: log.blockNumber,
-            transactionHash: toHash32(log.transactionHash),
-            log,
-          });
-        }
-      },
-    );
+    // A book anchored in batches puts a hundred loans or more in a block, about a kilobyte of JSON each: the ranges are
+    // sized to what the last one returned, so that no answer grows to hundreds of megabytes (one range of a
+    // 100 000-loan book was), and grow again where the chain is sparse.
+    let span = 64;
+    for (let from = at.fromBlock; from <= at.block.number;) {
+      const to = Math.min(at.block.number, from + span - 1);
+      const logs = await at.logs(filter, { fromBlock: from, toBlock: to });
+      from = to + 1;
+      if (logs.length > ANCHORED_LOGS_PER_QUERY)
+        span = Math.max(1, Math.floor((span * ANCHORED_LOGS_PER_QUERY) / logs.length));
+      else if (logs.length < ANCHORED_LOGS_PER_QUERY / 4) span = Math.min(span * 2, 2_000);
+      for (const log of logs) {
+        loans.push({
+          loanId: toLoanId(BigInt(log.topics[1])),
+          platform: toAddress(dataSlice(log.topics[2], 12)),
+          // Every member of LoanTerms is static, so the tuple is encoded in place at the head of the data: the
+          // reference is its fourth word.
+          platformRef: toHash32(dataSlice(log.data, 3 * 32, 4 * 32)),
+          blockNumber: log.blockNumber,
+          transactionHash: toHash32(log.transactionHash),
+          log,
+        });
+      }
+    }
     return loans;
   }
 
