@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import "dotenv/config";
+import { config } from "dotenv";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 // Two folders below the root, as src/cli/main.ts is, so that the sources' relative paths (schemas/) still resolve.
@@ -50,5 +50,8 @@ try {
   register();
   entry = new URL("../src/cli/main.ts", import.meta.url).href;
 }
-const { main } = await import(entry);
+const { main, findEnvFile } = await import(entry);
+// The nearest .env at or above the current folder; what the environment already holds wins.
+const envFile = findEnvFile(process.cwd());
+if (envFile) config({ path: envFile, quiet: true });
 process.exitCode = await main(process.argv.slice(2));

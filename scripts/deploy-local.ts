@@ -3,6 +3,7 @@
  * accounts in LOANLEDGER_FUND (comma-separated), publishes the fingerprint of LOANLEDGER_ALLIANCE_KEY when set, and prints the contracts' addresses as one line of JSON, in the
  * LOANLEDGER_* variable names the CLI reads. Used by the JSON-RPC end-to-end tests; handy for a local node too.
  */
+import { appendFileSync } from "node:fs";
 import { network } from "hardhat";
 import { deployLocalSuite } from "../deploy/local.js";
 import { allianceKeyFingerprint, parseAllianceKey } from "../src/client/index.js";
@@ -21,16 +22,23 @@ if (process.env.LOANLEDGER_ALLIANCE_KEY) {
 for (const account of (process.env.LOANLEDGER_FUND ?? "").split(",").filter(Boolean)) {
   await (await suite.token.mint(account, 10n ** 24n)).wait();
 }
-console.log(
-  JSON.stringify({
-    LOANLEDGER_ALLIANCE_REGISTRY: String(suite.alliance.target),
-    LOANLEDGER_LOAN_REGISTRY: String(suite.loans.target),
-    LOANLEDGER_SPLITTER: String(suite.splitter.target),
-    LOANLEDGER_COLLATERAL: String(suite.collateral.target),
-    LOANLEDGER_INSURANCE: String(suite.insurance.target),
-    LOANLEDGER_RESERVE: String(suite.reserve.target),
-    LOANLEDGER_WATERFALL: String(suite.waterfall.target),
-    LOANLEDGER_DISCLOSURES: String(suite.disclosures.target),
-    LOANLEDGER_TOKEN: String(suite.token.target),
-  }),
-);
+const addresses = {
+  LOANLEDGER_ALLIANCE_REGISTRY: String(suite.alliance.target),
+  LOANLEDGER_LOAN_REGISTRY: String(suite.loans.target),
+  LOANLEDGER_SPLITTER: String(suite.splitter.target),
+  LOANLEDGER_COLLATERAL: String(suite.collateral.target),
+  LOANLEDGER_INSURANCE: String(suite.insurance.target),
+  LOANLEDGER_RESERVE: String(suite.reserve.target),
+  LOANLEDGER_WATERFALL: String(suite.waterfall.target),
+  LOANLEDGER_DISCLOSURES: String(suite.disclosures.target),
+  LOANLEDGER_TOKEN: String(suite.token.target),
+};
+console.log(JSON.stringify(addresses));
+// LOANLEDGER_ENV_OUT=.env appends the addresses as the settings the CLI reads (README: "Your own node, end to end").
+if (process.env.LOANLEDGER_ENV_OUT)
+  appendFileSync(
+    process.env.LOANLEDGER_ENV_OUT,
+    Object.entries(addresses)
+      .map(([name, value]) => `${name}=${value}\n`)
+      .join(""),
+  );

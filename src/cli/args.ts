@@ -73,6 +73,16 @@ export interface Parsed {
   port?: string;
   rebuild: boolean;
   help: boolean;
+  // loan import, find, list and keeper
+  dryRun: boolean;
+  journal?: string;
+  ref?: string;
+  status?: string;
+  offset?: string;
+  limit?: string;
+  platform?: string;
+  /** The key profile to act as. */
+  from?: string;
 }
 
 const OPTIONS = {
@@ -122,6 +132,15 @@ const OPTIONS = {
   port: { type: "string" },
   rebuild: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
+  // loan import, find, list and keeper
+  "dry-run": { type: "boolean", default: false },
+  journal: { type: "string" },
+  ref: { type: "string" },
+  status: { type: "string" },
+  offset: { type: "string" },
+  limit: { type: "string" },
+  platform: { type: "string" },
+  from: { type: "string" },
 } as const;
 
 export function parse(argv: string[]): Parsed {
@@ -187,6 +206,14 @@ export function parse(argv: string[]): Parsed {
       host: values.host,
       port: values.port,
       rebuild: values.rebuild ?? false,
+      dryRun: values["dry-run"] ?? false,
+      journal: values.journal,
+      ref: values.ref,
+      status: values.status,
+      offset: values.offset,
+      limit: values.limit,
+      platform: values.platform,
+      from: values.from,
     };
   } catch (error) {
     throw new UsageError((error as Error).message.split(". ")[0]);

@@ -1,6 +1,22 @@
+import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import { JsonRpcProvider, Network, NonceManager, Wallet, type Signer } from "ethers";
+import { dirname, join, resolve } from "node:path";
+import {
+  FetchRequest,
+  getAddress,
+  makeError,
+  isAddress,
+  JsonRpcProvider,
+  Network,
+  NonceManager,
+  VoidSigner,
+  Wallet,
+  ZeroAddress,
+  type FetchGetUrlFunc,
+  type Provider,
+  type Signer,
+  type TransactionResponse,
+} from "ethers";
 import {
   AllianceClient,
   CollateralClient,
@@ -42,7 +58,58 @@ export interface CliContext {
   allianceKeyHex: string | undefined;
 }
 
-export type ContextFactory = () => Promise<CliContext>;
+/** What the command line says about the context: the key profile to act as (`--from <profile>`). */
+export interface ContextOptions {
+  profile?: string;
+}
+
+export type ContextFactory = (options?: ContextOptions) => Promise<CliContext>;
+
+/**
+ * The signer of a read-only CLI (no key in the settings): it reads, simulates and estimates as `address` (an auditor's
+ * or a lender's account, or nobody), and refuses to send with the sentence that says which setting to add.
+ */
+export class ReadOnlySigner extends VoidSigner {
+  override signTransaction(): Promise<string> {
+    throw new SettingsError(
+      "this command sends a transaction, and no signing key is set: set LOANLEDGER_PRIVATE_KEY, or a key profile " +
+        "LOANLEDGER_PRIVATE_KEY_<NAME> and --from <name> (reading needs no key)",
+    );
+  }
+  override sendTransaction(): Promise<TransactionResponse> {
+    return this.signTransaction().then(() => {
+      throw new Error("unreachable");
+    });
+  }
+  override signMessage(): Promise<string> {
+    return this.signTransaction();
+  }
+  override signTypedData(): Promise<string> {
+    return this.signTransaction();
+  }
+  override connect(provider: Provider | null): ReadOnlySigner {
+    return new ReadOnlySigner(this.address, provider);
+  }
+}
+
+/** The variable that holds the key of `profile`: `--from lender-2` reads LOANLEDGER_PRIVATE_KEY_LENDER_2. */
+export function profileVariable(profile: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(profile))
+    throw new SettingsError(`--from takes a profile name (letters, digits, - and _), not ${JSON.stringify(profile)}`);
+  return `LOANLEDGER_PRIVATE_KEY_${profile.toUpperCase().replace(/-/g, "_")}`;
+}
+
+/**
+ * The nearest `.env` at or above `dir` (the CLI may run from any folder of a project), or undefined. Settings already
+ * in the environment win over the file's.
+ */
+export function findEnvFile(dir: string): string | undefined {
+  for (let at = resolve(dir); ; at = dirname(at)) {
+    const candidate = join(at, ".env");
+    if (existsSync(candidate)) return candidate;
+    if (dirname(at) === at) return undefined;
+  }
+}
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
@@ -96,12 +163,47 @@ function isLocal(url: string): boolean {
 }
 
 /**
+ * Sends a JSON-RPC request with Node's fetch. ethers' own HTTP client grows a response body by copying all of it at
+ * every chunk that arrives, which is quadratic: the log query that answers with the 100 000 anchoring events of a large
+ * book (about 100 MB) took minutes and ran out of memory. fetch reads a body in one piece.
+ */
+const readWhole: FetchGetUrlFunc = async (req, signal) => {
+  const controller = new AbortController();
+  signal?.addListener(() => controller.abort());
+  const timer = setTimeout(() => controller.abort(), req.timeout);
+  try {
+    const response = await fetch(req.url, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body ?? undefined,
+      signal: controller.signal,
+    });
+    const body = new Uint8Array(await response.arrayBuffer());
+    return {
+      statusCode: response.status,
+      statusMessage: response.statusText,
+      headers: Object.fromEntries(response.headers),
+      body: body.length ? body : null,
+    };
+  } catch (error) {
+    // A request cut off by its timeout is what the ledger reader retries: the code ethers' own client gives it.
+    if (controller.signal.aborted)
+      throw makeError("request timeout", "TIMEOUT", { operation: `${req.method} ${req.url}`, reason: "timeout" });
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+/**
  * A provider that does not wait: no 10 ms pause before each request batch, no chain-id request before each call
  * (the chain id was checked once at start-up and a network does not change it), and on a local node receipts
  * polled every 50 ms rather than every 4 s. A remote network is polled every second, about half a QBFT block.
  */
 export function fastProvider(url: string, chainId: bigint): JsonRpcProvider {
-  return new JsonRpcProvider(url, Network.from(chainId), {
+  const request = new FetchRequest(url);
+  request.getUrlFunc = readWhole;
+  return new JsonRpcProvider(request, Network.from(chainId), {
     staticNetwork: true,
     batchStallTime: 0,
     pollingInterval: isLocal(url) ? 50 : 1_000,
@@ -114,14 +216,24 @@ export function fastProvider(url: string, chainId: bigint): JsonRpcProvider {
  * expected contract of one deployment, and the alliance key is the alliance's.
  */
 export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): ContextFactory {
-  return async () => {
+  return async (options = {}) => {
     const url = required(env, "LOANLEDGER_RPC_URL");
-    let wallet: Wallet;
+    // The key: a profile's (--from), or the default one; without any, the CLI reads as LOANLEDGER_ACCOUNT (or nobody).
+    const keyVariable = options.profile === undefined ? "LOANLEDGER_PRIVATE_KEY" : profileVariable(options.profile);
+    const key = env[keyVariable];
+    if (options.profile !== undefined && !key)
+      throw new SettingsError(`--from ${options.profile}: ${keyVariable} is not set: add the profile's key to .env`);
+    let wallet: Wallet | undefined;
     try {
-      wallet = new Wallet(required(env, "LOANLEDGER_PRIVATE_KEY"));
-    } catch (error) {
-      if (error instanceof SettingsError) throw error;
-      throw new SettingsError("LOANLEDGER_PRIVATE_KEY is not a valid private key: set the 0x-prefixed hex key");
+      wallet = key ? new Wallet(key) : undefined;
+    } catch {
+      throw new SettingsError(`${keyVariable} is not a valid private key: set the 0x-prefixed hex key`);
+    }
+    let viewer = ZeroAddress;
+    if (!wallet && env.LOANLEDGER_ACCOUNT) {
+      if (!isAddress(env.LOANLEDGER_ACCOUNT))
+        throw new SettingsError(`LOANLEDGER_ACCOUNT is not an address: ${env.LOANLEDGER_ACCOUNT}`);
+      viewer = getAddress(env.LOANLEDGER_ACCOUNT);
     }
     const chainId = await nodeChainId(url);
     if (env.LOANLEDGER_CHAIN_ID && String(chainId) !== env.LOANLEDGER_CHAIN_ID.trim())
@@ -141,7 +253,8 @@ export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): ContextFac
     const fromBlock = Number(env.LOANLEDGER_FROM_BLOCK ?? 0);
     // A command may send several transactions in a row (an approval, then the action): the nonce manager counts them
     // itself rather than asking a node that may not have caught up.
-    return contextFor(new NonceManager(wallet.connect(provider)), at, fromBlock, {
+    const signer = wallet ? new NonceManager(wallet.connect(provider)) : new ReadOnlySigner(viewer, provider);
+    return contextFor(signer, at, fromBlock, {
       allianceKeyHex: env.LOANLEDGER_ALLIANCE_KEY,
       token,
     });

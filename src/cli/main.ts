@@ -8,6 +8,7 @@ import {
 } from "../client/index.js";
 import { parse, printer, UsageError, type Command, type Parsed } from "./args.js";
 import { planAudit } from "./commands/audit.js";
+import { planBook } from "./commands/book.js";
 import { planCollateral } from "./commands/collateral.js";
 import { planConsent } from "./commands/consent.js";
 import { planDisclosure } from "./commands/disclosure.js";
@@ -16,7 +17,9 @@ import { planRegistry } from "./commands/registry.js";
 import { planRisk } from "./commands/risk.js";
 import { planServe } from "./commands/serve.js";
 import { contextFromEnv, type CliContext, type ContextFactory } from "./context.js";
+export { findEnvFile } from "./context.js";
 import { processIo, toJson, type CliIo } from "./output.js";
+import { expandLoanIds, shortLoanIdPlaces } from "./id-prefix.js";
 import { NodeUnreachableError, SettingsError } from "./startup.js";
 import { checkCommand, USAGE, usageOf } from "./usage.js";
 
@@ -31,7 +34,8 @@ function plan(p: Parsed): Command {
     planRisk(p, print) ??
     planDisclosure(p, print) ??
     planAudit(p, print) ??
-    planServe(p, print);
+    planServe(p, print) ??
+    planBook(p, print);
   if (command) return command;
   throw new UsageError(`unknown command "${p.words.join(" ")}"; run loanledger --help`);
 }
@@ -94,8 +98,19 @@ export async function main(
       return 0;
     }
     checkCommand(parsed.words, parsed.flags);
+    // A loan id shortened as tables print it stands for the one anchored loan it matches: looked up before planning.
+    let ctx: CliContext | undefined;
+    const short = shortLoanIdPlaces(parsed.words);
+    if (short.length) {
+      ctx = await context({ profile: parsed.from });
+      parsed.words = await expandLoanIds(parsed.words, short, ctx);
+    }
     const command = plan(parsed);
-    await command(parsed, command.offline ? (undefined as unknown as CliContext) : await context(), io);
+    await command(
+      parsed,
+      command.offline ? (undefined as unknown as CliContext) : (ctx ?? (await context({ profile: parsed.from }))),
+      io,
+    );
     return 0;
   } catch (error) {
     report(io, error, json);

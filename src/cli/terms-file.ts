@@ -241,6 +241,86 @@ function csvEntries(text: string, path: string): { where: string; entry: Record<
   });
 }
 
+/** One row of a loan book: where it is in the file, the platform's own reference as written, its terms or its fault. */
+export interface BookRow {
+  /** The line the row starts on, as an editor shows it. */
+  line: number;
+  /** The platform's reference as the file writes it ("" when the row gives none). */
+  reference: string;
+  terms?: LoanTerms;
+  /** What is wrong with the row (its terms are then missing). */
+  problem?: string;
+}
+
+/**
+ * Reads a loan book for `loan import`: CSV with a header row, or JSON Lines (one loan object a line). Unlike
+ * {readTermsFile} it does not stop at the first bad row: every row comes back, with its terms or with what is wrong
+ * with it, so that a dry run can name every bad row. A reference given twice is a fault of the later row, because the
+ * import is idempotent by reference and would skip it silently.
+ */
+export async function readBook(path: string, ctx: Omit<TermsContext, "baseDir">): Promise<BookRow[]> {
+  let text: string;
+  try {
+    text = (await readFile(path, "utf8")).replace(/^\uFEFF/, "");
+  } catch (error) {
+    throw new InputError(`cannot read loan book ${path}: ${(error as Error).message.split("\n")[0]}`);
+  }
+  const kind = extname(path).toLowerCase();
+  const entries: { line: number; entry?: unknown; problem?: string }[] = [];
+  if (kind === ".csv") {
+    const [header, ...rows] = parseCsv(text);
+    if (!header) throw new InputError(`${path} is empty: the first row names the keys`);
+    const keys = header.cells.map((k) => k.trim());
+    for (const { line, cells } of rows) {
+      if (cells.length !== keys.length) {
+        entries.push({ line, problem: `${cells.length} cells, but the header names ${keys.length} keys` });
+        continue;
+      }
+      const entry: Record<string, string> = {};
+      keys.forEach((key, i) => {
+        if (cells[i].trim() !== "") entry[key] = cells[i].trim();
+      });
+      entries.push({ line, entry });
+    }
+  } else if (kind === ".jsonl" || kind === ".ndjson") {
+    text.split(/\r?\n/).forEach((raw, i) => {
+      if (raw.trim() === "") return;
+      try {
+        entries.push({ line: i + 1, entry: JSON.parse(raw) as unknown });
+      } catch (error) {
+        entries.push({ line: i + 1, problem: `not JSON: ${(error as Error).message.split("\n")[0]}` });
+      }
+    });
+  } else {
+    throw new InputError(`${path}: a loan book is CSV (.csv) or JSON Lines (.jsonl), one loan a row`);
+  }
+  if (entries.length === 0) throw new InputError(`${path} holds no loans`);
+  const validate = validator(kind === ".csv" ? "csvRow" : "entry");
+  const full = { ...ctx, baseDir: dirname(resolve(path)) };
+  const rows = await Promise.all(
+    entries.map(async ({ line, entry, problem }): Promise<BookRow> => {
+      const given = (entry as { platformRef?: unknown } | undefined)?.platformRef;
+      const reference = typeof given === "string" ? given : given === undefined ? "" : String(given);
+      if (problem !== undefined) return { line, reference, problem };
+      const where = `${path} line ${line}`;
+      try {
+        return { line, reference, terms: await termsFromEntry(entry, full, where, validate) };
+      } catch (error) {
+        if (!(error instanceof InputError)) throw error;
+        return { line, reference, problem: error.message.replace(`${where}: `, "") };
+      }
+    }),
+  );
+  const firstLine = new Map<string, number>();
+  for (const row of rows) {
+    if (!row.terms) continue;
+    const earlier = firstLine.get(row.terms.platformRef);
+    if (earlier === undefined) firstLine.set(row.terms.platformRef, row.line);
+    else [row.terms, row.problem] = [undefined, `platformRef "${row.reference}" is on line ${earlier} too`];
+  }
+  return rows;
+}
+
 /** Reads a terms file: JSON holding one loan or an array of loans, or CSV (by its .csv name) with a header row. */
 export async function readTermsFile(path: string, ctx: Omit<TermsContext, "baseDir">): Promise<LoanTerms[]> {
   let text: string;

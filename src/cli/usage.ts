@@ -35,6 +35,17 @@ const ROWS: Row[] = [
     usage: "<loan id> --out <signature.json> [--document <file>] [--deadline <date | +7d>]",
     note: "the borrower signs the loan's agreement (or, with --document, its next amendment) with its key: use a fresh key per loan",
   },
+  {
+    words: "loan import",
+    usage: "<book.csv | book.jsonl> [--dry-run] [--journal <file>]",
+    note: "anchors what is not anchored yet, by platformRef; resumes from its journal",
+  },
+  { words: "loan find", usage: "--ref <platform reference> [--platform <address>]" },
+  {
+    words: "loan list",
+    usage: "--status funding|due|late [--platform <address>] [--offset N] [--limit N]",
+    note: "due: Active with an installment fallen due and unpaid",
+  },
   { words: "loan show", usage: "<loan id>" },
   { words: "loan history", usage: "<loan id>" },
   { words: "loan schedule", usage: "<loan id> | --file <terms.json>" },
@@ -70,6 +81,11 @@ const ROWS: Row[] = [
   { words: "fees show", usage: "[address]" },
   { words: "fees withdraw", usage: "[--to <address>]" },
   { words: "keeper payouts", usage: "[--from-block N] [--watch <seconds>]" },
+  {
+    words: "keeper overdue",
+    usage: "[--platform <address>] [--dry-run]",
+    note: "marks overdue loans late, and defaulted past their threshold (anyone, after the public delay)",
+  },
   {
     words: "collateral register",
     usage:
@@ -164,7 +180,7 @@ const ROWS: Row[] = [
 ];
 
 /** Flags every command takes. */
-export const GLOBAL_FLAGS = ["json", "help"];
+export const GLOBAL_FLAGS = ["json", "help", "from"];
 
 /** One row per command, by its words ("loan fund", or one word: "serve"), with the flags its usage line names. */
 const COMMANDS = new Map<string, { row: Row; flags: Set<string> }>();
@@ -184,9 +200,11 @@ function line(row: Row): string {
 }
 
 export const USAGE = [
-  "usage: loanledger <command> [--json]         loanledger --version",
+  "usage: loanledger <command> [--json] [--from <key profile>]         loanledger --version",
   ...ROWS.map(line),
-  "Settings come from the environment or .env: see .env.example. Amounts are in the settlement token's units.",
+  "Settings come from the environment or the nearest .env at or above this folder: see .env.example. Without a signing",
+  "key the CLI only reads (as LOANLEDGER_ACCOUNT); --from <name> acts with LOANLEDGER_PRIVATE_KEY_<NAME>. Amounts are in",
+  "the settlement token's units.",
 ].join("\n");
 
 /** The usage of the command `words` names, for `loanledger <command> --help`. */
@@ -212,4 +230,20 @@ export function checkCommand(words: readonly string[], flags: readonly string[])
       `${foreign.map((f) => `--${f}`).join(", ")} ${foreign.length === 1 ? "does" : "do"} not belong to "${key}"; ` +
         `its usage: loanledger ${line(found.row).trimStart().replace(/\s+/g, " ")}`,
     );
+}
+
+/**
+ * The places of `<loan id>` arguments among the command's words (2 is the first word after "loan show"), and whether
+ * the last one repeats (`<loan id>...`), read from the command's usage line.
+ */
+export function loanIdPlaces(words: readonly string[]): { at: number; repeats: boolean }[] {
+  const found = COMMANDS.get(words.slice(0, 2).join(" "));
+  if (!found) return [];
+  // Positional arguments come before the first flag or alternative.
+  const positional = found.row.usage.split(/ \| | \[?--/)[0];
+  const places: { at: number; repeats: boolean }[] = [];
+  [...positional.matchAll(/<([^>]+)>(\.\.\.)?|\[([^\]]+)\]/g)].forEach((token, i) => {
+    if ((token[1] ?? token[3]) === "loan id") places.push({ at: 2 + i, repeats: token[2] !== undefined });
+  });
+  return places;
 }

@@ -119,7 +119,7 @@ describe("loanledger CLI: collateral", function () {
       await documentFile("sale contract"),
     ]);
     expect(proposed.code, proposed.err).to.equal(0);
-    expect(proposed.out).to.match(/^proposed to sell .* for 55000; it may complete from /);
+    expect(proposed.out).to.match(/^proposed to sell .* for 55,000\.00 LLST; it may complete from /);
     // Too early, then too cheap: 55 000 is below 80% of the 80 000 appraisal, which a custodian must confirm.
     const early = await run(f, f.platformA, ["collateral", "dispose", f.assetId]);
     expect(early.err).to.match(/^error: CollateralRegistrySaleWindowOpen: the lienholders' window .* is open until/);
@@ -142,8 +142,9 @@ describe("loanledger CLI: collateral", function () {
     const disposed = await run(f, f.platformA, ["collateral", "dispose", f.assetId]);
     expect(disposed.code, disposed.err).to.equal(0);
     expect(disposed.out)
-      .to.include("40000.0 to " + f.platformA.address)
-      .and.include("owner: 15000.0");
+      .to.include("40,000.00 LLST to " + f.platformA.address)
+      .and.include("owner: 15,000.00 LLST")
+      .and.match(/^disposed of 0x[0-9a-f]{8}… for 55,000.00 LLST:/);
     expect((await f.collateral.lienOf(f.assetId, toLoanId(f.loanId))).status).to.equal(4n);
   });
 

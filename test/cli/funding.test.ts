@@ -35,9 +35,11 @@ async function fundedFixture() {
     "25",
   ]);
   expect(opened.code, opened.err).to.equal(0);
-  expect((await run(f, f.lender, ["loan", "fund", f.loanId, "20000"])).out).to.include("20000.0 funded, Funding");
+  expect((await run(f, f.lender, ["loan", "fund", f.loanId, "20000"])).out).to.include(
+    "20,000.00 LLST funded, Funding",
+  );
   const last = await run(f, f.lender2, ["loan", "fund", f.loanId, "30000"]);
-  expect(last.out).to.include("50000.0 funded, Funded");
+  expect(last.out).to.include("50,000.00 LLST funded, Funded");
   return f;
 }
 
@@ -65,7 +67,7 @@ describe("loanledger CLI: funding, repayments and payouts", function () {
     const before = await f.token.balanceOf(f.lender);
     const keeper = await run(f, f.outsider, ["keeper", "payouts"]);
     expect(keeper.code, keeper.err).to.equal(0);
-    expect(keeper.out).to.match(/paid [\d.]+ to lenders/);
+    expect(keeper.out).to.match(/paid [\d,.]+ LLST to lenders/);
     expect(await f.token.balanceOf(f.lender)).to.equal(before + owedNow);
     expect((await run(f, f.outsider, ["keeper", "payouts"])).out).to.equal("no payouts pending");
   });
@@ -75,13 +77,13 @@ describe("loanledger CLI: funding, repayments and payouts", function () {
     await time.increase(30 * DAY);
     await run(f, f.borrower, ["loan", "repay", f.loanId]);
     const claimed = await run(f, f.lender, ["loan", "claim", f.loanId, "--to", f.outsider.address]);
-    expect(claimed.out).to.match(/^claimed [\d.]+ from 1 loan/);
+    expect(claimed.out).to.match(/^claimed [\d,.]+ LLST from 1 loan/);
     const moved = await run(f, f.lender, ["loan", "transfer-share", f.loanId, f.lender2.address, "10000"]);
     expect(moved.code, moved.err).to.equal(0);
     const positions = await f.splitter.positionOf(toLoanId(f.loanId), f.lender2);
     expect(positions.shares).to.equal(40_000n * UNIT);
     const fees = await run(f, f.platformA, ["fees", "show"]);
-    expect(fees.out).to.match(/has [1-9][\d.]* in fees/);
+    expect(fees.out).to.match(/has [1-9][\d,.]* LLST in fees/);
     expect((await run(f, f.platformA, ["fees", "withdraw"])).out).to.match(/^withdrew [1-9]/);
   });
 

@@ -91,7 +91,7 @@ describe("loanledger CLI", function () {
     const [loanId] = (JSON.parse(anchored.out) as { loanIds: string[] }).loanIds;
 
     const shown = await run(f, f.platformA, ["loan", "show", loanId]);
-    expect(shown.out).to.include("Funding").and.include("50000.0");
+    expect(shown.out).to.include("Funding").and.include("50,000.00 LLST");
     const plan = await run(f, f.platformA, ["loan", "schedule", loanId, "--json"]);
     expect(JSON.parse(plan.out)).to.have.length(6);
     expect((await run(f, f.platformA, ["loan", "activate", loanId])).out).to.include("is now Active");

@@ -34,7 +34,7 @@ async function defaultedFixture() {
     "50",
   ]);
   expect((await run(f, insurer, ["insurance", "capital", "100000"])).out).to.match(
-    /^capital 100000.0, of which 100000.0 free/,
+    /^capital 100,000.00 LLST, of which 100,000.00 LLST free/,
   );
   const written = await run(f, insurer, [
     "insurance",
@@ -68,18 +68,18 @@ describe("loanledger CLI: loss waterfall, reserve, insurance, borrowers, disclos
       .to.match(/insurer\s+2[\d.]+/)
       .and.match(/reserve\s+[1-9][\d.]*/);
     const shown = await run(f, f.auditor, ["insurance", "show", f.loanId]);
-    expect(shown.out).to.match(/^Claimed policy by 0x[0-9a-fA-F]{40}: 50% cover up to 25000.0/);
+    expect(shown.out).to.match(/^Claimed policy by 0x[0-9a-fA-F]{40}: 50% cover up to 25,000.00 LLST/);
     const reserve = await run(f, f.auditor, ["reserve", "show", f.platformA.address]);
     expect(reserve.out).to.include("compensation received");
     const recovered = await run(f, f.platformA, ["loan", "recovery", f.loanId, "1000"]);
     expect(recovered.code, recovered.err).to.equal(0);
-    expect(recovered.out).to.include("took 1000.0");
+    expect(recovered.out).to.include("took 1,000.00 LLST");
   });
 
   it("shows a borrower's exposure and credit events across platforms, from a national id hashed locally", async function () {
     const f = await loadFixture(defaultedFixture);
     const exposure = await run(f, f.platformB, ["borrower", "exposure", "--national-id", NATIONAL_IDS[1]]);
-    expect(exposure.out).to.match(/1 open loan\(s\), 4\d{4}\.\d+ outstanding; late 1, cured 0, defaulted 1/);
+    expect(exposure.out).to.match(/1 open loan\(s\), 4\d,\d{3}\.\d+ LLST outstanding; late 1, cured 0, defaulted 1/);
     const events = await run(f, f.platformB, ["borrower", "events", "--national-id", NATIONAL_IDS[1], "--json"]);
     expect(events.err).to.equal("");
     expect((JSON.parse(events.out) as unknown[]).length).to.equal(2);
@@ -98,7 +98,9 @@ describe("loanledger CLI: loss waterfall, reserve, insurance, borrowers, disclos
       f.insurer.address,
     ]);
     // 25 000 of the 100 000 backs the first policy; after this withdrawal 15 000 is free.
-    expect((await run(f, f.insurer, ["insurance", "capital", "60000", "--withdraw"])).out).to.include("15000.0 free");
+    expect((await run(f, f.insurer, ["insurance", "capital", "60000", "--withdraw"])).out).to.include(
+      "15,000.00 LLST free",
+    );
     const result = await run(f, f.insurer, [
       "insurance",
       "write",

@@ -136,7 +136,7 @@ describe("loanledger CLI: mistakes stop before any transaction", function () {
       );
       const funded = await runWithEnv(envFor(f, rpc.url, LENDER), ["loan", "fund", f.loanId, "1000"]);
       expect(funded.code, funded.err).to.equal(0);
-      expect(funded.out).to.match(/^committed 1000\.0 LLST to loan/);
+      expect(funded.out).to.match(/^committed 1,000\.00 LLST to loan/);
       expect((await f.splitter.positionOf(f.loanId, f.lender)).shares).to.equal(1000n * UNIT);
     });
 
@@ -272,7 +272,7 @@ describe("loanledger CLI: mistakes stop before any transaction", function () {
       const result = await run(f, f.lender, ["loan", "fund", f.loanId, "60000"]);
       expect(result.code, result.err).to.equal(0);
       expect(result.out).to.match(
-        /^committed 50000\.0 LLST \(all that was left of the 60000\.0 asked\) to loan .*: 50000\.0 funded, Funded$/,
+        /^committed 50,000\.00 LLST \(all that was left of the 60,000\.00 LLST asked\) to loan .*: 50,000\.00 LLST funded, Funded$/,
       );
       const approvals = await f.token.queryFilter(
         f.token.filters.Approval(f.lender.address, String(f.splitter.target)),

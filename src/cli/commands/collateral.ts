@@ -1,5 +1,5 @@
 /** Collateral: registration, consent, liens, seizure and disposal. */
-import { formatUnits, isHexString } from "ethers";
+import { isHexString } from "ethers";
 import {
   InputError,
   LoanLedgerError,
@@ -22,7 +22,7 @@ import {
   type AssetId,
 } from "../../client/index.js";
 import { type CliContext } from "../context.js";
-import { isoTime, table } from "../output.js";
+import { isoTime, table, money } from "../output.js";
 import { documentHash, parseAmount, parseTime, textHash } from "../terms-file.js";
 import {
   type Parsed,
@@ -89,7 +89,7 @@ export function planCollateral(p: Parsed, print: Print): Command | undefined {
     return async (_p, ctx, io) => {
       const assetId = assetFrom(p, ctx);
       const [asset, liens] = await Promise.all([ctx.collateral.asset(assetId), ctx.collateral.liens(assetId)]);
-      const fmt = (v: bigint) => formatUnits(v, ctx.decimals);
+      const fmt = (v: bigint) => money(ctx, v);
       const rows: [string, string][] = [
         ["asset", formatAssetId(assetId)],
         ["class", ASSET_CLASS_WORDS[asset.assetClass]],
@@ -195,7 +195,7 @@ export function planCollateral(p: Parsed, print: Print): Command | undefined {
       print(
         io,
         { assetId: formatAssetId(assetId), ...saleJson(sale), tx: receipt.hash },
-        `proposed to sell ${formatAssetId(assetId).slice(0, 10)}… for ${proceedsText}; it may complete from ` +
+        `proposed to sell ${formatAssetId(assetId).slice(0, 10)}… for ${money(ctx, price)}; it may complete from ` +
           `${isoTime(sale.completesAt)} (proposal ${sale.proposalHash})`,
       );
     };
@@ -205,7 +205,7 @@ export function planCollateral(p: Parsed, print: Print): Command | undefined {
     return async (_p, ctx, io) => {
       const sale = await ctx.collateral.sale(assetId);
       if (!sale) throw new LoanLedgerError(`no sale of asset ${formatAssetId(assetId).slice(0, 10)}… is proposed`);
-      const fmt = (v: bigint) => formatUnits(v, ctx.decimals);
+      const fmt = (v: bigint) => money(ctx, v);
       print(
         io,
         { assetId: formatAssetId(assetId), ...saleJson(sale) },
@@ -242,7 +242,7 @@ export function planCollateral(p: Parsed, print: Print): Command | undefined {
         .filter((log) => log.address === ctx.collateral.address)
         .map((log) => ctx.collateral.contract.interface.parseLog(log))
         .filter((e) => e?.name === "DisposalAllocated" || e?.name === "CollateralDisposed");
-      const fmt = (v: bigint) => formatUnits(v, ctx.decimals);
+      const fmt = (v: bigint) => money(ctx, v);
       const disposed = events.find((e) => e?.name === "CollateralDisposed")!;
       const lines = events.map((e) =>
         e!.name === "DisposalAllocated"
@@ -267,11 +267,7 @@ export function planCollateral(p: Parsed, print: Print): Command | undefined {
       const who = to ?? toAddress(await ctx.signer.getAddress());
       const amount = await ctx.collateral.kept(toAddress(await ctx.signer.getAddress()));
       const receipt = await ctx.collateral.withdraw(who);
-      print(
-        io,
-        { amount, tx: receipt.hash },
-        `withdrew ${formatUnits(amount, ctx.decimals)} kept after a failed payment`,
-      );
+      print(io, { amount, tx: receipt.hash }, `withdrew ${money(ctx, amount)} kept after a failed payment`);
     };
   }
   return undefined;

@@ -1,7 +1,6 @@
 /** The unified disclosures. */
-import { formatUnits } from "ethers";
 import { LoanLedgerError, KEY_FIGURE_NAMES, periodNumber, reportHash, validateReport } from "../../client/index.js";
-import { isoTime, table } from "../output.js";
+import { isoTime, table, money } from "../output.js";
 import { type Parsed, arg, address, wholeNumber, type Command, required, readJson, type Print } from "../args.js";
 
 export function planDisclosure(p: Parsed, print: Print): Command | undefined {
@@ -35,7 +34,7 @@ export function planDisclosure(p: Parsed, print: Print): Command | undefined {
     periodNumber(period);
     const version = p.version === undefined ? undefined : wholeNumber(p.version, "--version", 1, 65_535);
     return async (_p, ctx, io) => {
-      const fmtValue = (v: bigint | number) => (typeof v === "bigint" ? formatUnits(v, ctx.decimals) : String(v));
+      const fmtValue = (v: bigint | number) => (typeof v === "bigint" ? money(ctx, v) : String(v));
       if (action === "show") {
         const report = await ctx.disclosures.report(platform, period, version);
         print(

@@ -1,5 +1,5 @@
 /** Funding, repayments through the splitter, payouts, claims, fees and the keeper. */
-import { formatUnits, ZeroAddress } from "ethers";
+import { ZeroAddress } from "ethers";
 import {
   InputError,
   shortLoanId,
@@ -10,7 +10,7 @@ import {
   type PayoutResult,
   type Split,
 } from "../../client/index.js";
-import { table } from "../output.js";
+import { table, money } from "../output.js";
 import { parseAmount } from "../terms-file.js";
 import { type Parsed, arg, address, loanIdArg, wholeNumber, type Command, type Print } from "../args.js";
 
@@ -26,6 +26,7 @@ export function splitTable(split: Split, fmt: (v: bigint) => string): string {
       ["principal", fmt(split.principal)],
       ["prepayment", fmt(split.prepayment)],
     ],
+    { right: [1] },
   );
 }
 
@@ -67,7 +68,7 @@ export function planFunding(p: Parsed, print: Print): Command | undefined {
         .find((event) => event?.name === "Committed");
       const taken = (committed?.args.amount as bigint | undefined) ?? amount;
       const book = await ctx.splitter.book(id);
-      const fmt = (v: bigint) => formatUnits(v, ctx.decimals);
+      const fmt = (v: bigint) => money(ctx, v);
       const filled = taken < amount ? ` (all that was left of the ${fmt(amount)} asked)` : "";
       print(
         io,
@@ -79,7 +80,7 @@ export function planFunding(p: Parsed, print: Print): Command | undefined {
           phase: FUNDING_PHASE_NAMES[book.phase],
           tx: receipt.hash,
         },
-        `committed ${fmt(taken)} ${ctx.symbol}${filled} to loan ${shortLoanId(id)}: ${fmt(book.committed)} funded, ${FUNDING_PHASE_NAMES[book.phase]}`,
+        `committed ${fmt(taken)}${filled} to loan ${shortLoanId(id)}: ${fmt(book.committed)} funded, ${FUNDING_PHASE_NAMES[book.phase]}`,
       );
     };
   }
@@ -98,7 +99,7 @@ export function planFunding(p: Parsed, print: Print): Command | undefined {
     const id = loanIdArg(arg(p.words, 2, "loan id"));
     return async (_p, ctx, io) => {
       const { due, total } = await ctx.splitter.amountDue(id);
-      const fmt = (v: bigint) => formatUnits(v, ctx.decimals);
+      const fmt = (v: bigint) => money(ctx, v);
       print(io, { loanId: formatLoanId(id), due, total }, `${splitTable(due, fmt)}\ntotal due now: ${fmt(total)}`);
     };
   }
@@ -107,13 +108,14 @@ export function planFunding(p: Parsed, print: Print): Command | undefined {
     return async (_p, ctx, io) => {
       const lenders = await ctx.splitter.lenders(id);
       const positions = await Promise.all(lenders.map((l) => ctx.splitter.position(id, l)));
-      const fmt = (v: bigint) => formatUnits(v, ctx.decimals);
+      const fmt = (v: bigint) => money(ctx, v);
       print(
         io,
         positions,
         table(
           ["lender", "shares", "owed now"],
           positions.map((q) => [q.lender, fmt(q.shares), fmt(q.owed)]),
+          { right: [1, 2] },
         ),
       );
     };
@@ -123,7 +125,7 @@ export function planFunding(p: Parsed, print: Print): Command | undefined {
     const lenders = p.lenders?.split(",").map((a) => address(a.trim()));
     return async (_p, ctx, io) => {
       const result = await ctx.splitter.payout(id, lenders);
-      const fmt = (v: bigint) => formatUnits(v, ctx.decimals);
+      const fmt = (v: bigint) => money(ctx, v);
       print(
         io,
         {
@@ -145,7 +147,7 @@ export function planFunding(p: Parsed, print: Print): Command | undefined {
       print(
         io,
         { loanIds: ids.map(formatLoanId), amount, tx: receipt.hash },
-        `claimed ${formatUnits(amount, ctx.decimals)} from ${ids.length} loan(s)`,
+        `claimed ${money(ctx, amount)} from ${ids.length} loan(s)`,
       );
     };
   }
@@ -169,7 +171,7 @@ export function planFunding(p: Parsed, print: Print): Command | undefined {
     return async (_p, ctx, io) => {
       const who = lender ?? toAddress(await ctx.signer.getAddress());
       const positions = await ctx.splitter.positionsOf(who);
-      const fmt = (v: bigint) => formatUnits(v, ctx.decimals);
+      const fmt = (v: bigint) => money(ctx, v);
       const total = positions.reduce((sum, q) => sum + q.owed, 0n);
       print(
         io,
@@ -187,21 +189,21 @@ export function planFunding(p: Parsed, print: Print): Command | undefined {
     return async (_p, ctx, io) => {
       const who = payee ?? toAddress(await ctx.signer.getAddress());
       const owed = await ctx.splitter.feesOwed(who);
-      print(io, { payee: who, owed }, `${who} has ${formatUnits(owed, ctx.decimals)} in fees to withdraw`);
+      print(io, { payee: who, owed }, `${who} has ${money(ctx, owed)} in fees to withdraw`);
     };
   }
   if (group === "fees" && action === "withdraw") {
     const to = p.to ? address(p.to) : undefined;
     return async (_p, ctx, io) => {
       const { amount, receipt } = await ctx.splitter.withdrawFees(to);
-      print(io, { amount, tx: receipt.hash }, `withdrew ${formatUnits(amount, ctx.decimals)} in fees`);
+      print(io, { amount, tx: receipt.hash }, `withdrew ${money(ctx, amount)} in fees`);
     };
   }
   if (group === "keeper" && action === "payouts") {
     const fromBlock = p.fromBlock === undefined ? undefined : wholeNumber(p.fromBlock, "--from-block", 0, 2 ** 53);
     const watch = p.watch === undefined ? undefined : wholeNumber(p.watch, "--watch", 1, 86_400);
     return async (_p, ctx, io) => {
-      const fmt = (v: bigint) => formatUnits(v, ctx.decimals);
+      const fmt = (v: bigint) => money(ctx, v);
       let since = fromBlock;
       for (;;) {
         const head = (await ctx.signer.provider?.getBlockNumber()) ?? 0;

@@ -1,5 +1,4 @@
 /** Members, lenders and loans in the registry. */
-import { formatUnits } from "ethers";
 import {
   ContractError,
   InputError,
@@ -17,7 +16,7 @@ import {
 } from "../../client/index.js";
 import { batchGasBudget, splitByGas } from "../../client/transact.js";
 import { type CliContext } from "../context.js";
-import { isoTime, table } from "../output.js";
+import { isoTime, table, money } from "../output.js";
 import { documentHash, parseAmount, parseTime, readTermsFile } from "../terms-file.js";
 import {
   type Parsed,
@@ -221,7 +220,7 @@ export function planRegistry(p: Parsed, print: Print): Command | undefined {
     return async (_p, ctx, io) => {
       const loan = await ctx.loans.loan(id);
       const { terms, state } = loan;
-      const amount = (v: bigint) => formatUnits(v, ctx.decimals);
+      const amount = (v: bigint) => money(ctx, v);
       const rows: [string, string][] = [
         ["loan", formatLoanId(id)],
         ["status", LOAN_STATUS_NAMES[state.status]],
@@ -255,7 +254,7 @@ export function planRegistry(p: Parsed, print: Print): Command | undefined {
           case "StatusChanged":
             return `${LOAN_STATUS_NAMES[f.from]} → ${LOAN_STATUS_NAMES[f.to]}`;
           case "RepaymentRecorded":
-            return `installment ${f.installment}: paid ${formatUnits(f.amount, ctx.decimals)}, principal ${formatUnits(f.principal + f.prepayment, ctx.decimals)}`;
+            return `installment ${f.installment}: paid ${money(ctx, f.amount)}, principal ${money(ctx, f.principal + f.prepayment)}`;
           case "DocumentAmended":
             return `document v${f.version} ${f.documentHash}`;
           case "External":
@@ -265,7 +264,7 @@ export function planRegistry(p: Parsed, print: Print): Command | undefined {
           case "ServicingDelegated":
             return `money path delegated to ${f.servicer}`;
           case "LossRecorded":
-            return `loss recorded: principal ${formatUnits(f.principal, ctx.decimals)}, interest ${formatUnits(f.interest, ctx.decimals)}`;
+            return `loss recorded: principal ${money(ctx, f.principal)}, interest ${money(ctx, f.interest)}`;
           case "ServicerChanged":
             return `servicing handed over from ${f.from} to ${f.to}`;
           case "AgreementSigned":
@@ -311,7 +310,7 @@ export function planRegistry(p: Parsed, print: Print): Command | undefined {
             })
           )[0];
       const rows = schedule(terms);
-      const amount = (v: bigint) => formatUnits(v, ctx.decimals);
+      const amount = (v: bigint) => money(ctx, v);
       print(
         io,
         rows,
@@ -325,6 +324,7 @@ export function planRegistry(p: Parsed, print: Print): Command | undefined {
             amount(r.total),
             amount(r.balanceAfter),
           ]),
+          { right: [0, 1, 2, 3, 4, 5] },
         ),
       );
     };
@@ -346,7 +346,7 @@ export function planRegistry(p: Parsed, print: Print): Command | undefined {
     const amountText = p.words[3];
     return async (_p, ctx, io) => {
       const amount = amountText === undefined ? undefined : parseAmount(amountText, ctx.decimals);
-      const fmt = (v: bigint) => formatUnits(v, ctx.decimals);
+      const fmt = (v: bigint) => money(ctx, v);
       if (!(await ctx.loans.state(id)).servicingDelegated) {
         if (amount === undefined) throw new InputError("missing <amount>: this loan's platform records repayments");
         const receipt = await ctx.loans.recordRepayment(id, amount);

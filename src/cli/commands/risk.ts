@@ -1,5 +1,4 @@
 /** Defaults and the loss waterfall, the reserve, insurance and borrowers' records. */
-import { formatUnits } from "ethers";
 import {
   InputError,
   shortLoanId,
@@ -13,7 +12,7 @@ import {
   type LossCaseInfo,
 } from "../../client/index.js";
 import { type CliContext } from "../context.js";
-import { isoTime, table } from "../output.js";
+import { isoTime, table, money } from "../output.js";
 import { parseAmount, parseTime } from "../terms-file.js";
 import {
   type Parsed,
@@ -40,7 +39,7 @@ export function borrowerFrom(p: Parsed, ctx: CliContext): BorrowerRef {
 /** Loss waterfall, reserve, insurance and borrowers' cross-platform record. */
 export function planRisk(p: Parsed, print: Print): Command | undefined {
   const [group, action] = p.words;
-  const fmtOf = (ctx: CliContext) => (v: bigint) => formatUnits(v, ctx.decimals);
+  const fmtOf = (ctx: CliContext) => (v: bigint) => money(ctx, v);
   const caseLines = (c: LossCaseInfo, fmt: (v: bigint) => string) =>
     table(
       ["part", "bore", "recovered"],
@@ -123,7 +122,7 @@ export function planRisk(p: Parsed, print: Print): Command | undefined {
           io,
           policy,
           `reserve covers ${policy.coverageBps / 100}% of a loss after collateral and insurance, at most ` +
-            `${formatUnits(policy.capPerLoan, ctx.decimals)} a loan and ${policy.quotaMultipleBps / 10_000}× a platform's contributions`,
+            `${money(ctx, policy.capPerLoan)} a loan and ${policy.quotaMultipleBps / 10_000}× a platform's contributions`,
         );
       };
     }
@@ -167,7 +166,7 @@ export function planRisk(p: Parsed, print: Print): Command | undefined {
         print(
           io,
           { ...capital, tx: receipt.hash },
-          `capital ${formatUnits(capital.capital, ctx.decimals)}, of which ${formatUnits(capital.free, ctx.decimals)} free`,
+          `capital ${money(ctx, capital.capital)}, of which ${money(ctx, capital.free)} free`,
         );
       };
     }
@@ -223,7 +222,7 @@ export function planRisk(p: Parsed, print: Print): Command | undefined {
         print(
           io,
           e,
-          `${ref.slice(0, 18)}…: ${e.openLoans} open loan(s), ${formatUnits(e.outstandingPrincipal, ctx.decimals)} outstanding; ` +
+          `${ref.slice(0, 18)}…: ${e.openLoans} open loan(s), ${money(ctx, e.outstandingPrincipal)} outstanding; ` +
             `late ${e.lateEvents}, cured ${e.curedEvents}, defaulted ${e.defaultEvents}, written off ${e.writeOffEvents}`,
         );
         return;

@@ -1,0 +1,84 @@
+import { expect } from "chai";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { findEnvFile } from "../../src/cli/context.js";
+import { deployAllianceFixture, loadFixture } from "../fixtures.js";
+import { DEV_KEYS, envFor, runWithEnv, serveJsonRpc } from "./helpers.js";
+
+describe("loanledger CLI: keys and settings", function () {
+  let rpc: Awaited<ReturnType<typeof serveJsonRpc>>;
+  before(async function () {
+    rpc = await serveJsonRpc();
+  });
+  after(async function () {
+    await rpc.close();
+  });
+
+  /** `f`'s settings without any signing key. */
+  const readOnly = (f: Awaited<ReturnType<typeof deployAllianceFixture>>) => {
+    const env = envFor(f, rpc.url, DEV_KEYS[0]);
+    delete env.LOANLEDGER_PRIVATE_KEY;
+    return env;
+  };
+
+  describe("read-only use", function () {
+    it("reads without a signing key, as LOANLEDGER_ACCOUNT", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const members = await runWithEnv(readOnly(f), ["member", "list", "--json"]);
+      expect(members.code, members.err).to.equal(0);
+      expect(JSON.parse(members.out)).to.have.length.above(2);
+      const lender = await runWithEnv({ ...readOnly(f), LOANLEDGER_ACCOUNT: f.lender.address }, ["lender", "payouts"]);
+      expect(lender.code, lender.err).to.equal(0);
+    });
+
+    it("refuses to send, in one sentence naming the settings, before anything is signed", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const result = await runWithEnv(readOnly(f), ["member", "suspend", f.platformB.address]);
+      expect(result.code).to.equal(1);
+      expect(result.err).to.equal(
+        "error: this command sends a transaction, and no signing key is set: set LOANLEDGER_PRIVATE_KEY, or a key " +
+          "profile LOANLEDGER_PRIVATE_KEY_<NAME> and --from <name> (reading needs no key)",
+      );
+      expect((await f.alliance.memberOf(f.platformB)).status).to.equal(1n);
+    });
+
+    it("refuses a LOANLEDGER_ACCOUNT that is not an address", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const result = await runWithEnv({ ...readOnly(f), LOANLEDGER_ACCOUNT: "lender" }, ["member", "list"]);
+      expect(result.err).to.equal("error: LOANLEDGER_ACCOUNT is not an address: lender");
+    });
+  });
+
+  describe("--from <profile>", function () {
+    it("acts with the profile's key", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const env = { ...readOnly(f), LOANLEDGER_PRIVATE_KEY_GOVERNANCE: DEV_KEYS[0] };
+      const suspended = await runWithEnv(env, ["member", "suspend", f.platformB.address, "--from", "governance"]);
+      expect(suspended.code, suspended.err).to.equal(0);
+      expect((await f.alliance.memberOf(f.platformB)).status).to.equal(2n);
+    });
+
+    it("names the variable a missing profile needs, and refuses a name that is not one", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      expect((await runWithEnv(readOnly(f), ["member", "list", "--from", "lender-2"])).err).to.equal(
+        "error: --from lender-2: LOANLEDGER_PRIVATE_KEY_LENDER_2 is not set: add the profile's key to .env",
+      );
+      expect((await runWithEnv(readOnly(f), ["member", "list", "--from", "../key"])).err).to.equal(
+        'error: --from takes a profile name (letters, digits, - and _), not "../key"',
+      );
+    });
+  });
+
+  describe(".env", function () {
+    it("is the nearest one at or above the current folder", async function () {
+      const root = await mkdtemp(join(tmpdir(), "loanledger-env-"));
+      const deep = join(root, "books", "2026", "11");
+      await mkdir(deep, { recursive: true });
+      await writeFile(join(root, ".env"), "LOANLEDGER_RPC_URL=http://127.0.0.1:1\n");
+      expect(findEnvFile(deep)).to.equal(join(root, ".env"));
+      await writeFile(join(root, "books", ".env"), "LOANLEDGER_RPC_URL=http://127.0.0.1:2\n");
+      expect(findEnvFile(deep)).to.equal(join(root, "books", ".env"));
+    });
+  });
+});
