@@ -5,9 +5,8 @@ import {LoanId, LoanTerms, Signatures} from "./ILoanRegistry.sol";
 
 /// @title Loan consent: agreements and amendments signed by the borrower and sent by the platform
 /// @notice The loan registry's functions that take the borrower's signature; the platform (or servicer) consents by
-/// sending them (the typed data, the facts they record and the consent
-/// policy are specified in {ILoanRegistry}). They are served at the registry's own address, by its consent module, and
-/// their events and errors are the registry's.
+/// sending them (the typed data, the facts they record and the consent policy are specified in {ILoanRegistry}). They
+/// are served at the registry's own address, by its consent module, and their events and errors are the registry's.
 interface ILoanConsent {
     /// @notice Anchors one loan as {anchorLoan} does, with its agreement signed by the borrower before
     /// `signatures.deadline` and agreed by the platform, the caller (only the terms' platform may anchor): the history
