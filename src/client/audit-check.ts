@@ -402,7 +402,7 @@ export class LedgerChecker {
 
   /**
    * Asks each contract wallet, at `blockTag`, whether it approves the signatures it is named for that no key made, so
-   * that a borrower or platform that signed through a contract wallet is proven (call before {finish}).
+   * that a borrower that signed through a contract wallet is proven (call before {finish}).
    */
   async proveWalletSignatures(provider: Provider, chainId: bigint, registry: string, blockTag?: number): Promise<void> {
     const domain = consentDomain(chainId, toAddress(registry));
