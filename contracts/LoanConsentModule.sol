@@ -154,8 +154,8 @@ contract LoanConsentModule is ILoanConsent, LoanRegistryBase {
         return LoanConsent.amendmentDigest(loanId, version, documentHash, deadline);
     }
 
-    /// @notice Records the `AgreementSigned` fact of loan `loanId`, signed by `signatures.borrower` and `platform`, in
-    /// its history, and emits {ILoanRegistry-LoanAgreementSigned}.
+    /// @notice Records the `AgreementSigned` fact of loan `loanId`, signed by `signatures.borrower` and agreed by
+    /// `platform`, the transaction's sender, in its history, and emits {ILoanRegistry-LoanAgreementSigned}.
     function _recordAgreement(LoanId loanId, address platform, Signatures calldata signatures) private {
         uint40 at = uint40(block.timestamp);
         bytes32 fact = keccak256(
@@ -166,7 +166,6 @@ contract LoanConsentModule is ILoanConsent, LoanRegistryBase {
                 platform,
                 signatures.deadline,
                 keccak256(signatures.borrowerSignature),
-                keccak256(signatures.platformSignature),
                 at
             )
         );
@@ -177,14 +176,14 @@ contract LoanConsentModule is ILoanConsent, LoanRegistryBase {
             platform,
             signatures.deadline,
             signatures.borrowerSignature,
-            signatures.platformSignature,
             at,
             head
         );
     }
 
     /// @notice Records the `AmendmentSigned` fact of document version `version` of loan `loanId`, signed by
-    /// `signatures.borrower` and `platform`, in its history, and emits {ILoanRegistry-LoanAmendmentSigned}.
+    /// `signatures.borrower` and agreed by `platform`, the servicer that sent it, in its history, and emits
+    /// {ILoanRegistry-LoanAmendmentSigned}.
     function _recordAmendment(LoanId loanId, uint16 version, address platform, Signatures calldata signatures) private {
         uint40 at = uint40(block.timestamp);
         bytes32 fact = keccak256(
@@ -196,7 +195,6 @@ contract LoanConsentModule is ILoanConsent, LoanRegistryBase {
                 platform,
                 signatures.deadline,
                 keccak256(signatures.borrowerSignature),
-                keccak256(signatures.platformSignature),
                 at
             )
         );
@@ -208,7 +206,6 @@ contract LoanConsentModule is ILoanConsent, LoanRegistryBase {
             platform,
             signatures.deadline,
             signatures.borrowerSignature,
-            signatures.platformSignature,
             at,
             head
         );

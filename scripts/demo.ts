@@ -145,7 +145,6 @@ const borrowerKeys = book.map(() => freshBorrowerKey().wallet);
 const agreements: ConsentSignatures[] = [];
 for (const [i, t] of book.entries()) {
   const subject = { kind: "agreement" as const, loanId: loanIdOf(t), deadline: signingDeadline };
-  const byPlatform = await signConsent(platformA, consentDomain, subject);
   const byBorrower =
     i === 1
       ? {
@@ -162,7 +161,6 @@ for (const [i, t] of book.entries()) {
     borrower: byBorrower.signer,
     deadline: signingDeadline,
     borrowerSignature: byBorrower.signature,
-    platformSignature: byPlatform.signature,
   });
 }
 const { loanIds } = await asA.loans.anchorSignedBatch(toAddress(platformA.address), book, agreements);
@@ -174,7 +172,7 @@ const all: [LoanId, LoanTerms][] = [
 ];
 say(
   "4. Platform A anchored a loan book of three in one transaction, each signed by its borrower (one through a company's " +
-    "contract wallet) and by the platform; platform B one bullet loan, unsigned:",
+    "contract wallet) and agreed by the platform, which sent it; platform B one bullet loan, unsigned:",
 );
 for (const [lid, t] of all) {
   const rows = schedule(t);
@@ -215,18 +213,14 @@ const amendment = {
   documentHash: amendedHash,
   deadline: BigInt((await time.latest()) + DAY),
 };
-const [amendedByBorrower, amendedByPlatform] = [
-  await signConsent(borrowerKeys[0], consentDomain, amendment),
-  await signConsent(platformA, consentDomain, amendment),
-];
+const amendedByBorrower = await signConsent(borrowerKeys[0], consentDomain, amendment);
 await asA.loans.amendSigned(annuityId, toAddress(platformA.address), amendedHash, {
   borrower: amendedByBorrower.signer,
   deadline: amendment.deadline,
   borrowerSignature: amendedByBorrower.signature,
-  platformSignature: amendedByPlatform.signature,
 });
 say(
-  "   the contract was amended, co-signed by Ming's key for this loan and by the platform: version 2 added, version 1 kept",
+  "   the contract was amended, signed by Ming's key for this loan and sent by the platform: version 2 added, version 1 kept",
 );
 const payoff = await asA.loans.nextPayment(annuityId);
 const outstanding = (await asA.loans.state(annuityId)).outstandingPrincipal;

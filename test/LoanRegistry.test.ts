@@ -1144,37 +1144,31 @@ describe("LoanRegistry", function () {
 
   // ---------------------------------------------------------------- consent
 
-  describe("consent: agreements and amendments signed by borrower and platform", function () {
+  describe("consent: agreements and amendments signed by the borrower and sent by the platform", function () {
     type Signer = Parameters<typeof signConsent>[0];
     const deadlineIn = async (seconds: number) => BigInt((await time.latest()) + seconds);
 
-    /** Both parties' signatures of `subject` in the registry's own domain (or `domain` when given). */
-    async function cosign(
+    /** The borrower's signature of `subject` in the registry's own domain (or `domain` when given). */
+    async function signedBy(
       f: AllianceFixture,
       subject: ConsentSubject,
       borrower: Signer,
-      platform: Signer = f.platformA,
       domain?: Awaited<ReturnType<LoanRegistryClient["consentDomain"]>>,
     ): Promise<ConsentSignatures> {
       const d = domain ?? (await f.clientFor(f.platformA).loans.consentDomain());
-      const [b, p] = await Promise.all([signConsent(borrower, d, subject), signConsent(platform, d, subject)]);
-      return {
-        borrower: b.signer,
-        deadline: subject.deadline,
-        borrowerSignature: b.signature,
-        platformSignature: p.signature,
-      };
+      const b = await signConsent(borrower, d, subject);
+      return { borrower: b.signer, deadline: subject.deadline, borrowerSignature: b.signature };
     }
 
-    async function agreement(f: AllianceFixture, terms: LoanTerms, borrower: Signer, platform?: Signer) {
+    async function agreement(f: AllianceFixture, terms: LoanTerms, borrower: Signer) {
       const subject = { kind: "agreement" as const, loanId: loanIdOf(terms), deadline: await deadlineIn(DAY) };
-      return cosign(f, subject, borrower, platform);
+      return signedBy(f, subject, borrower);
     }
 
     const consentOf = (f: AllianceFixture, signer: HardhatEthersSigner) =>
       new LoanRegistryClient(String(f.loans.target), signer).consent;
 
-    /** Platform A's loan anchored with both signatures, under the consent policy. */
+    /** Platform A's loan anchored with its borrower's signature, under the consent policy. */
     async function withSignedLoanFixture() {
       const f = await deployAllianceFixture();
       await f.loans.connect(f.governance).setConsentRequired(true);
@@ -1193,7 +1187,7 @@ describe("LoanRegistry", function () {
     }
 
     describe("anchorSignedLoans", function () {
-      it("anchors with both signatures, records them as a fact after the anchoring, and marks the consent Signed", async function () {
+      it("anchors with the borrower's signature, records it and the sending platform as a fact after the anchoring, and marks the consent Signed", async function () {
         const f = await loadFixture(withSignedLoanFixture);
         const { loans } = f.clientFor(f.auditor);
         expect((await loans.state(f.loanId)).consent).to.equal(Consent.Signed);
@@ -1204,8 +1198,8 @@ describe("LoanRegistry", function () {
           borrower: f.signatures.borrower,
           platform: toAddress(f.platformA.address),
           borrowerSignature: f.signatures.borrowerSignature,
-          platformSignature: f.signatures.platformSignature,
         });
+        expect(history.entries[1].fact).to.not.have.property("platformSignature");
       });
 
       it("accepts a borrower's contract wallet that approves, and refuses one that refuses", async function () {
@@ -1241,9 +1235,9 @@ describe("LoanRegistry", function () {
         const domain = await f.clientFor(f.platformA).loans.consentDomain();
         const subject = { kind: "agreement" as const, loanId: loanIdOf(good), deadline: await deadlineIn(DAY) };
         const cases = {
-          "another loan": await cosign(f, { ...subject, loanId: loanIdOf(other) }, borrower),
-          "another chain": await cosign(f, subject, borrower, f.platformA, { ...domain, chainId: 1n }),
-          "another registry": await cosign(f, subject, borrower, f.platformA, {
+          "another loan": await signedBy(f, { ...subject, loanId: loanIdOf(other) }, borrower),
+          "another chain": await signedBy(f, subject, borrower, { ...domain, chainId: 1n }),
+          "another registry": await signedBy(f, subject, borrower, {
             ...domain,
             verifyingContract: f.outsider.address,
           }),
@@ -1271,21 +1265,37 @@ describe("LoanRegistry", function () {
         ).to.equal("0x");
       });
 
-      it("rejects a borrower signature without the platform's, and a platform signing as its own borrower", async function () {
+      it("takes the platform's consent from its own transaction only: anyone else sending a borrower's signature is refused", async function () {
         const f = await loadFixture(deployAllianceFixture);
         const terms = await termsFor(f.platformA);
         const loanId = loanIdOf(terms);
-        const borrower = freshBorrowerKey().wallet;
-        const signed = await agreement(f, terms, borrower);
-        const consent = consentOf(f, f.platformA);
-        for (const platformSignature of ["0x", signed.borrowerSignature]) {
-          await expect(consent.anchorSignedLoans([terms], [toSignatures({ ...signed, platformSignature })]))
-            .to.be.revertedWithCustomError(f.loans, "LoanRegistryBatchItemRejected")
-            .withArgs(
-              0,
-              f.loans.interface.encodeErrorResult("LoanRegistryInvalidSignature", [loanId, f.platformA.address]),
-            );
+        const signed = toSignatures(await agreement(f, terms, freshBorrowerKey().wallet));
+        // Another active platform holding a valid borrower signature cannot anchor platform A's loan, alone or in a batch.
+        const mismatch = f.loans.interface.encodeErrorResult("LoanRegistryPlatformMismatch", [
+          f.platformB.address,
+          f.platformA.address,
+        ]);
+        await expect(consentOf(f, f.platformB).anchorSignedLoan(terms, signed))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryPlatformMismatch")
+          .withArgs(f.platformB.address, f.platformA.address);
+        await expect(consentOf(f, f.platformB).anchorSignedLoans([terms], [signed]))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryBatchItemRejected")
+          .withArgs(0, mismatch);
+        expect(await consentOf(f, f.platformB).previewSignedAnchor(f.platformB, terms, signed)).to.equal(mismatch);
+        // Nor can anyone who is not an active platform, the borrower's own key included.
+        for (const sender of [f.outsider, f.auditor]) {
+          await expect(consentOf(f, sender).anchorSignedLoan(terms, signed))
+            .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotActivePlatform")
+            .withArgs(sender.address);
         }
+        expect((await f.loans.loanState(loanId)).status).to.equal(LoanStatus.None);
+      });
+
+      it("rejects a platform signing as its own borrower", async function () {
+        const f = await loadFixture(deployAllianceFixture);
+        const terms = await termsFor(f.platformA);
+        const loanId = loanIdOf(terms);
+        const consent = consentOf(f, f.platformA);
         const selfSigned = await agreement(f, terms, f.platformA);
         await expect(consent.anchorSignedLoans([terms], [toSignatures(selfSigned)]))
           .to.be.revertedWithCustomError(f.loans, "LoanRegistryBatchItemRejected")
@@ -1306,7 +1316,7 @@ describe("LoanRegistry", function () {
         expect(decodeRevertData(reason)?.errorName).to.equal("LoanRegistryConsentExpired");
       });
 
-      it("needs one set of signatures per loan, an active platform, and the module only through the registry", async function () {
+      it("needs one borrower signature per loan, an active platform, and the module only through the registry", async function () {
         const f = await loadFixture(deployAllianceFixture);
         const terms = await termsFor(f.platformA);
         const signed = toSignatures(await agreement(f, terms, freshBorrowerKey().wallet));
@@ -1343,7 +1353,7 @@ describe("LoanRegistry", function () {
         expect(await f.loans.consentRequired()).to.equal(true);
       });
 
-      it("keeps an unsigned loan from opening funding or activating until both parties sign it", async function () {
+      it("keeps an unsigned loan from opening funding or activating until its borrower signs and the platform sends it", async function () {
         const f = await loadFixture(withAnchoredLoanFixture);
         await f.loans.connect(f.governance).setConsentRequired(true);
         await expect(asSystem(f, f.loans, "delegateServicing", [f.terms]))
@@ -1385,7 +1395,7 @@ describe("LoanRegistry", function () {
       it("is for the loan's servicer only", async function () {
         const f = await loadFixture(withAnchoredLoanFixture);
         for (const role of ["platformB", "auditor", "outsider"] as const) {
-          const signed = await agreement(f, f.terms, freshBorrowerKey().wallet, f[role]);
+          const signed = await agreement(f, f.terms, freshBorrowerKey().wallet);
           await expect(consentOf(f, f[role]).signAgreement(f.terms, toSignatures(signed)))
             .to.be.revertedWithCustomError(f.loans, "LoanRegistryUnauthorized")
             .withArgs(f.loanId, f[role].address);
@@ -1426,10 +1436,10 @@ describe("LoanRegistry", function () {
           documentHash: toHash32(id(doc)),
           deadline: await deadlineIn(DAY),
         };
-        return cosign(f, subject, f.borrower);
+        return signedBy(f, subject, f.borrower);
       }
 
-      it("adds a version signed by both, once: the old version stays and the signature cannot be replayed", async function () {
+      it("adds a version signed by the borrower and sent by the servicer, once: the old version stays and the signature cannot be replayed", async function () {
         const f = await loadFixture(withSignedLoanFixture);
         await asSystem(f, f.loans, "delegateServicing", [f.terms]);
         await asSystem(f, f.loans, "activateLoan", [f.terms]);
@@ -1465,9 +1475,11 @@ describe("LoanRegistry", function () {
 
       it("re-asks the borrower before funding: a signature of the agreement does not sign a new document", async function () {
         const f = await loadFixture(withSignedLoanFixture);
-        const byPlatformOnly = { ...(await amendment(f, 2, "v2")) };
-        byPlatformOnly.borrowerSignature = byPlatformOnly.platformSignature;
-        await expect(consentOf(f, f.platformA).amendDocumentSigned(f.terms, id("v2"), toSignatures(byPlatformOnly)))
+        const withAgreementSignature = { ...(await amendment(f, 2, "v2")) };
+        withAgreementSignature.borrowerSignature = f.signatures.borrowerSignature;
+        await expect(
+          consentOf(f, f.platformA).amendDocumentSigned(f.terms, id("v2"), toSignatures(withAgreementSignature)),
+        )
           .to.be.revertedWithCustomError(f.loans, "LoanRegistryInvalidSignature")
           .withArgs(f.loanId, f.signatures.borrower);
       });

@@ -3,13 +3,14 @@ pragma solidity 0.8.28;
 
 import {LoanId, LoanTerms, Signatures} from "./ILoanRegistry.sol";
 
-/// @title Loan consent: agreements and amendments signed by the borrower and the platform
-/// @notice The loan registry's functions that take signatures (the typed data, the facts they record and the consent
-/// policy are specified in {ILoanRegistry}). They are served at the registry's own address, by its consent module, and
-/// their events and errors are the registry's.
+/// @title Loan consent: agreements and amendments signed by the borrower and sent by the platform
+/// @notice The loan registry's functions that take the borrower's signature; the platform (or servicer) consents by
+/// sending them (the typed data, the facts they record and the consent policy are specified in {ILoanRegistry}). They
+/// are served at the registry's own address, by its consent module, and their events and errors are the registry's.
 interface ILoanConsent {
-    /// @notice Anchors one loan as {anchorLoan} does, with its agreement signed by the borrower and by the platform
-    /// (the caller) before `signatures.deadline`: the history records both signatures and the loan's consent is Signed.
+    /// @notice Anchors one loan as {anchorLoan} does, with its agreement signed by the borrower before
+    /// `signatures.deadline` and agreed by the platform, the caller (only the terms' platform may anchor): the history
+    /// records the borrower's signature and the caller as the consenting platform, and the loan's consent is Signed.
     function anchorSignedLoan(
         LoanTerms calldata terms,
         Signatures calldata signatures
@@ -27,12 +28,12 @@ interface ILoanConsent {
     /// borrower signed on chain.
     function anchorLegacyLoans(LoanTerms[] calldata terms) external returns (LoanId[] memory loanIds);
 
-    /// @notice Records the borrower's and the servicer's (the caller's) signatures of the agreement of a loan anchored
-    /// without them, while it is Funding and on its first document. Its servicer only.
+    /// @notice Records the borrower's signature of the agreement of a loan anchored without it, and the servicer (the
+    /// caller) as the consenting platform, while it is Funding and on its first document. Its servicer only.
     function signAgreement(LoanTerms calldata terms, Signatures calldata signatures) external;
 
-    /// @notice Adds contract document version `documentHash`, signed by the borrower and by the servicer (the caller)
-    /// as a `LoanAmendment` of the version it creates, so that a signature applies once. Any open loan (not Repaid,
+    /// @notice Adds contract document version `documentHash`, signed by the borrower as a `LoanAmendment` of the version
+    /// it creates (so that a signature applies once) and agreed by the servicer, the caller. Any open loan (not Repaid,
     /// Recovered, WrittenOff or Cancelled); before funding this is how a changed document is signed again. The loan's
     /// consent becomes Signed; earlier versions and their signatures stay in the history.
     function amendDocumentSigned(
@@ -42,17 +43,18 @@ interface ILoanConsent {
     ) external;
 
     /// @notice The error {anchorSignedLoan} would raise for `terms` and `signatures` if `caller` anchored them now (empty
-    /// when it would succeed): the terms as {previewAnchor}, then the signatures.
+    /// when it would succeed): the terms as {previewAnchor} (so a caller other than the terms' platform is refused: it
+    /// cannot consent for the platform), then the borrower's signature.
     function previewSignedAnchor(
         address caller,
         LoanTerms calldata terms,
         Signatures calldata signatures
     ) external view returns (bytes memory reason);
 
-    /// @notice The EIP-712 digest the borrower and the platform sign for loan `loanId`'s agreement.
+    /// @notice The EIP-712 digest the borrower signs for loan `loanId`'s agreement.
     function agreementDigest(LoanId loanId, uint256 deadline) external view returns (bytes32);
 
-    /// @notice The EIP-712 digest the borrower and the servicer sign for document version `version` of loan `loanId`.
+    /// @notice The EIP-712 digest the borrower signs for document version `version` of loan `loanId`.
     function amendmentDigest(
         LoanId loanId,
         uint16 version,

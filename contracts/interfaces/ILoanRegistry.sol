@@ -76,19 +76,20 @@ enum Consent {
     Legacy
 }
 
-/// @notice The two signatures of a loan's agreement or amendment (EIP-712 typed data of the loan registry's domain).
-/// @dev Each signature is an ECDSA signature of an externally owned account (65 bytes, or 64 in ERC-2098's compact
-/// form, which costs less gas), or whatever an ERC-1271 contract wallet (a company's multisig, a custodian) accepts for
-/// the digest.
+/// @notice The borrower's signature of a loan's agreement or amendment (EIP-712 typed data of the loan registry's
+/// domain). The other party, the platform that anchors (the terms' platform) or the servicer that amends, consents by
+/// sending the transaction: every function that takes these requires that sender, so a signature of its own would prove
+/// nothing more, and the history fact records it as the consenting platform.
+/// @dev The signature is an ECDSA signature of an externally owned account (65 bytes, or 64 in ERC-2098's compact form,
+/// which costs less gas), or whatever an ERC-1271 contract wallet (a company's multisig, a custodian) accepts for the
+/// digest.
 struct Signatures {
     /// @dev The borrower's signing address for this loan. Not personal data, but it links every loan it signs: use a
     /// fresh key per loan.
     address borrower;
-    /// @dev The last second at which the signatures may be used.
+    /// @dev The last second at which the signature may be used.
     uint256 deadline;
     bytes borrowerSignature;
-    /// @dev By the platform that anchors (the terms' platform), or for an amendment by the loan's servicer.
-    bytes platformSignature;
 }
 
 /// @dev Powers of the suite's system contracts over loans, combined as a bitmask ({ILoanRegistry-setSystemPowers}).
@@ -225,20 +226,23 @@ struct PaymentDue {
 ///     LossRecorded:      keccak256(abi.encode(FactKind.LossRecorded, loanId, principal, interest, at))
 ///     ServicerChanged:   keccak256(abi.encode(FactKind.ServicerChanged, loanId, from, to, at))
 ///     AgreementSigned:   keccak256(abi.encode(FactKind.AgreementSigned, loanId, borrower, platform, deadline,
-///                                             keccak256(borrowerSignature), keccak256(platformSignature), at))
+///                                             keccak256(borrowerSignature), at))
 ///     AmendmentSigned:   keccak256(abi.encode(FactKind.AmendmentSigned, loanId, version, borrower, platform,
-///                                             deadline, keccak256(borrowerSignature), keccak256(platformSignature), at))
+///                                             deadline, keccak256(borrowerSignature), at))
 ///     LegacyAgreement:   keccak256(abi.encode(FactKind.LegacyAgreement, loanId, at))
 ///
-/// Consent. The borrower and the platform sign EIP-712 typed data of this registry's domain (name "LoanLedger Loans",
-/// version "1", the chain id and this contract's address, so a signature is good for one registry on one chain):
+/// Consent. The borrower signs EIP-712 typed data of this registry's domain (name "LoanLedger Loans", version "1", the
+/// chain id and this contract's address, so a signature is good for one registry on one chain):
 ///
 ///     LoanAgreement(uint256 loanId,uint256 deadline)
 ///     LoanAmendment(uint256 loanId,uint16 version,bytes32 documentHash,uint256 deadline)
 ///
 /// The loan id commits to every term and to the first document's hash, so an agreement signature covers them all; an
-/// amendment names the version it creates, so it applies once. Either party may be an externally owned account or an
-/// ERC-1271 contract wallet. The functions that take signatures are {ILoanConsent}'s, served at this registry's address.
+/// amendment names the version it creates, so it applies once. The borrower may be an externally owned account or an
+/// ERC-1271 contract wallet. The platform consents by sending the transaction, as a servicer's own transaction is its
+/// consent to a pledge: only the terms' platform may anchor and only the loan's servicer may sign or amend, and the fact
+/// names that sender as `platform`. The functions that take signatures are {ILoanConsent}'s, served at this registry's
+/// address.
 /// Governance may require consent ({setConsentRequired}): a loan without it (anchored unsigned, or whose document
 /// changed unsigned) cannot then open funding or be activated until it is signed ({ILoanConsent-signAgreement},
 /// {ILoanConsent-amendDocumentSigned}); a book signed on paper is imported with {ILoanConsent-anchorLegacyLoans}, whose
@@ -293,19 +297,19 @@ interface ILoanRegistry {
     event SystemPowersSet(address indexed account, uint8 powers);
     /// @notice Loan `loanId` passed from servicer `from` to `to`.
     event LoanServicerChanged(LoanId indexed loanId, address indexed from, address indexed to, uint40 at, bytes32 head);
-    /// @notice `borrower` and `platform` signed the agreement of loan `loanId` ({Consent-Signed}).
+    /// @notice `borrower` signed the agreement of loan `loanId` and `platform` agreed by sending the transaction
+    /// ({Consent-Signed}).
     event LoanAgreementSigned(
         LoanId indexed loanId,
         address indexed borrower,
         address platform,
         uint256 deadline,
         bytes borrowerSignature,
-        bytes platformSignature,
         uint40 at,
         bytes32 head
     );
-    /// @notice `borrower` and the servicer `platform` signed document version `version` of loan `loanId` (its
-    /// `LoanDocumentAmended` fact comes just before).
+    /// @notice `borrower` signed document version `version` of loan `loanId` and its servicer `platform` agreed by
+    /// sending the transaction (the `LoanDocumentAmended` fact comes just before).
     event LoanAmendmentSigned(
         LoanId indexed loanId,
         uint16 version,
@@ -313,7 +317,6 @@ interface ILoanRegistry {
         address platform,
         uint256 deadline,
         bytes borrowerSignature,
-        bytes platformSignature,
         uint40 at,
         bytes32 head
     );
@@ -404,7 +407,7 @@ interface ILoanRegistry {
     error LoanRegistryInvalidSuccessor(address platform, address successor);
     /// @notice No successor was appointed for `platform`, the originator of `loanId`, or the loan already has it.
     error LoanRegistryNoSuccessor(LoanId loanId, address platform);
-    /// @notice The signatures for `loanId` could be used until `deadline`; it is `nowTime`.
+    /// @notice The borrower's signature for `loanId` could be used until `deadline`; it is `nowTime`.
     error LoanRegistryConsentExpired(LoanId loanId, uint256 deadline, uint256 nowTime);
     /// @notice `signer`'s signature of loan `loanId`'s agreement or amendment is not valid (another loan, version,
     /// document, chain or registry, another key, or a contract wallet that refuses it).
@@ -413,13 +416,13 @@ interface ILoanRegistry {
     error LoanRegistryBorrowerIsPlatform(LoanId loanId, address borrower);
     /// @notice The alliance requires signed consent, and loan `loanId` has none: it cannot open funding or be activated.
     error LoanRegistryConsentMissing(LoanId loanId);
-    /// @notice The loan's document (consent `consent`, status `status`) changes only with the borrower's and the
-    /// platform's signatures ({ILoanConsent-amendDocumentSigned}).
+    /// @notice The loan's document (consent `consent`, status `status`) changes only with the borrower's signature, sent
+    /// by the servicer ({ILoanConsent-amendDocumentSigned}).
     error LoanRegistryConsentRequired(LoanId loanId, Consent consent, LoanStatus status);
     /// @notice An agreement is signed while the loan is Funding, on its first document, and once; the loan is `status`
     /// at version `documentVersion` with consent `consent`.
     error LoanRegistryCannotSignAgreement(LoanId loanId, LoanStatus status, uint16 documentVersion, Consent consent);
-    /// @notice A batch needs one set of signatures per loan: `terms` loans, `signatures` sets.
+    /// @notice A batch needs one borrower signature per loan: `terms` loans, `signatures` signatures.
     error LoanRegistryBatchLengthMismatch(uint256 terms, uint256 signatures);
 
     // ---------------------------------------------------------------- origination

@@ -6,7 +6,7 @@ import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/Messa
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {ILoanRegistry, LoanId, Signatures} from "../interfaces/ILoanRegistry.sol";
 
-/// @title LoanConsent: the EIP-712 typed data a borrower and a platform sign, and the check of their signatures
+/// @title LoanConsent: the EIP-712 typed data a borrower signs, and the check of its signature
 /// @notice See {ILoanRegistry} for the typed data. Used by the consent module, whose code runs by delegatecall in the
 /// registry's context: `address(this)` is the registry, and the domain names it.
 /// @dev The domain is recomputed per call (about 200 gas) rather than cached as OpenZeppelin's `EIP712` does, because
@@ -38,9 +38,11 @@ library LoanConsent {
         return _digest(keccak256(abi.encode(_AMENDMENT_TYPEHASH, loanId, version, documentHash, deadline)));
     }
 
-    /// @notice The error that `signatures` of `digest` by their borrower and by `platform` raise for loan `loanId`, or
-    /// nothing. Returned rather than raised so that a batch can name its item and a preview can answer without a
-    /// transaction.
+    /// @notice The error that the borrower's signature of `digest` in `signatures` raises for loan `loanId` when
+    /// `platform` sends it, or nothing. Returned rather than raised so that a batch can name its item and a preview can
+    /// answer without a transaction.
+    /// @dev `platform` is the transaction's sender, which every caller has already required to be the terms' platform
+    /// or the loan's servicer: its transaction is its consent, so it signs nothing. It must not be the borrower too.
     function consentError(
         LoanId loanId,
         bytes32 digest,
@@ -62,9 +64,6 @@ library LoanConsent {
         }
         if (!isValidSignature(borrower, digest, signatures.borrowerSignature)) {
             return abi.encodeWithSelector(ILoanRegistry.LoanRegistryInvalidSignature.selector, loanId, borrower);
-        }
-        if (!isValidSignature(platform, digest, signatures.platformSignature)) {
-            return abi.encodeWithSelector(ILoanRegistry.LoanRegistryInvalidSignature.selector, loanId, platform);
         }
         return "";
     }

@@ -28,7 +28,7 @@ const ROWS: Row[] = [
   {
     words: "loan anchor",
     usage: "--file <terms.json | book.csv> [--signatures <borrower signature file,...>]",
-    note: "one loan or several (checked first, sent in batches that fit a block); with the borrowers' signature files, each agreement co-signed by the platform's key",
+    note: "one loan or several (checked first, sent in batches that fit a block); with the borrowers' signature files, each agreement sent (so agreed) by the platform's key",
   },
   {
     words: "loan sign",
@@ -58,7 +58,7 @@ const ROWS: Row[] = [
   {
     words: "loan amend",
     usage: "<loan id> --document <file> [--signatures <borrower signature file>]",
-    note: "a signed or funded loan's document changes only with the borrower's signature, co-signed by the platform's key",
+    note: "a signed or funded loan's document changes only with the borrower's signature, sent (so agreed) by the servicer's key",
   },
   {
     words: "loan open-funding",

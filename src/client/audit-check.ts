@@ -201,7 +201,6 @@ function factOf(record: LoanRecord): LoanFact | undefined {
         platform: toAddress(String(f.platform)),
         deadline: big(f.deadline),
         borrowerSignature: String(f.borrowerSignature),
-        platformSignature: String(f.platformSignature),
         at,
       };
       return f.kind === "AgreementSigned"
@@ -319,6 +318,8 @@ interface LoanState {
   consent: "signed" | "legacy" | "none";
   /** The borrower key of the loan's agreement (or first signed amendment). */
   borrower?: string;
+  /** The loan's servicer once another platform took it over (before that, the terms' platform). */
+  servicer?: string;
   /** The last document version and its hash, for the amendment signature that follows it. */
   document?: { version: number; documentHash: Hash32 };
   /** Signatures to check once the chain and the registry are known ({LedgerChecker-finish}). */
@@ -401,7 +402,7 @@ export class LedgerChecker {
 
   /**
    * Asks each contract wallet, at `blockTag`, whether it approves the signatures it is named for that no key made, so
-   * that a borrower or platform that signed through a contract wallet is proven (call before {finish}).
+   * that a borrower that signed through a contract wallet is proven (call before {finish}).
    */
   async proveWalletSignatures(provider: Provider, chainId: bigint, registry: string, blockTag?: number): Promise<void> {
     const domain = consentDomain(chainId, toAddress(registry));
@@ -489,7 +490,9 @@ export class LedgerChecker {
   /** Follows a loan's consent, and keeps each signature to check once the registry's domain is known. */
   private consentFact(loanId: string, state: LoanState, record: LoanRecord, entry: number, fact: LoanFact): void {
     const at = where(record);
-    if (fact.kind === "DocumentAmended") {
+    if (fact.kind === "ServicerChanged") {
+      state.servicer = fact.to.toLowerCase();
+    } else if (fact.kind === "DocumentAmended") {
       state.document = { version: fact.version, documentHash: fact.documentHash };
       // A changed document carries consent only once its amendment signature follows.
       state.consent = "none";
@@ -525,12 +528,27 @@ export class LedgerChecker {
           message: `entry ${entry} is signed by borrower key ${fact.borrower}, not ${state.borrower}, which signed before: the borrower's consent is not proven`,
         });
       }
+      // The platform consents by sending the transaction, which the registry allows only the terms' platform (or the
+      // loan's servicer after a takeover): the fact, proven by the history chain, names that sender.
+      const servicer = state.servicer ?? state.platform.toLowerCase();
+      if (fact.platform.toLowerCase() !== servicer) {
+        this.found(loanId, state, {
+          check: "consent",
+          entry,
+          ...at,
+          message: `entry ${entry} was sent by ${fact.platform}, not the loan's platform ${servicer}: the platform's consent is not proven`,
+        });
+      }
       state.borrower ??= fact.borrower.toLowerCase();
       state.consent = "signed";
-      state.signatures.push(
-        { entry, at, subject, signer: fact.borrower, signature: fact.borrowerSignature, role: "borrower" },
-        { entry, at, subject, signer: fact.platform, signature: fact.platformSignature, role: "platform" },
-      );
+      state.signatures.push({
+        entry,
+        at,
+        subject,
+        signer: fact.borrower,
+        signature: fact.borrowerSignature,
+        role: "borrower",
+      });
     }
   }
 

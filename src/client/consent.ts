@@ -1,6 +1,7 @@
 /**
- * Consent: the EIP-712 typed data a borrower and a platform sign for a loan's agreement or amendment (ILoanRegistry),
- * signing it, and checking a signature before anything is sent, for plain accounts and ERC-1271 contract wallets alike.
+ * Consent: the EIP-712 typed data a borrower signs for a loan's agreement or amendment (ILoanRegistry), signing it, and
+ * checking a signature before anything is sent, for plain accounts and ERC-1271 contract wallets alike. The platform
+ * signs nothing: it consents by sending the transaction, which only the terms' platform (or the loan's servicer) may.
  */
 import {
   Contract,
@@ -41,13 +42,15 @@ export type ConsentSubject =
   | { kind: "agreement"; loanId: LoanId; deadline: bigint }
   | { kind: "amendment"; loanId: LoanId; version: number; documentHash: Hash32; deadline: bigint };
 
-/** The two signatures a signed anchoring or amendment carries (the `Signatures` struct of ILoanRegistry). */
+/**
+ * The borrower's signature a signed anchoring or amendment carries (the `Signatures` struct of ILoanRegistry); the
+ * platform's consent is the transaction it sends.
+ */
 export interface ConsentSignatures {
   /** The borrower's signing address for this loan (an account, or a contract wallet). */
   borrower: Address;
   deadline: bigint;
   borrowerSignature: string;
-  platformSignature: string;
 }
 
 /** One party's signature of a subject, as a signature file holds it. */
@@ -168,7 +171,10 @@ export async function isValidConsent(
   }
 }
 
-/** Refuses signatures the registry would refuse, naming which one, before a transaction is sent. */
+/**
+ * Refuses a borrower signature the registry would refuse, before `platform` (the account that will send the
+ * transaction, whose sending is its consent) sends it.
+ */
 export async function requireValidConsent(
   provider: Provider | undefined,
   domain: TypedDataDomain,
@@ -179,7 +185,7 @@ export async function requireValidConsent(
 ): Promise<void> {
   const label = subject.kind === "agreement" ? "agreement" : `amendment to version ${subject.version}`;
   if (BigInt(now) > signatures.deadline) {
-    throw new InputError(`the ${label} signatures expired at ${signatures.deadline} (it is ${now})`);
+    throw new InputError(`the borrower's signature of the ${label} expired at ${signatures.deadline} (it is ${now})`);
   }
   if (signatures.borrower === platform) {
     throw new InputError(`the borrower's signing address ${signatures.borrower} is the platform's own`);
@@ -187,12 +193,9 @@ export async function requireValidConsent(
   if (!(await isValidConsent(provider, domain, subject, signatures.borrower, signatures.borrowerSignature))) {
     throw new InputError(`the borrower's signature of the ${label} is not ${signatures.borrower}'s`);
   }
-  if (!(await isValidConsent(provider, domain, subject, platform, signatures.platformSignature))) {
-    throw new InputError(`the platform's signature of the ${label} is not ${platform}'s`);
-  }
 }
 
-/** A history fact that carries both parties' signatures, as an export holds it (fields as JSON strings). */
+/** A history fact that carries the borrower's signature, as an export holds it (fields as JSON strings). */
 interface ExportedFact {
   kind?: unknown;
   version?: unknown;
@@ -201,7 +204,6 @@ interface ExportedFact {
   platform?: unknown;
   deadline?: unknown;
   borrowerSignature?: unknown;
-  platformSignature?: unknown;
 }
 
 /**
@@ -234,14 +236,11 @@ export async function readWalletApprovals(
           };
     if (fact.kind === "AmendmentSigned" && !documents.has(`${loanId}:${String(fact.version)}`)) continue;
     const digest = consentDigest(domain, subject);
-    for (const [signer, signature] of [
-      [fact.borrower, fact.borrowerSignature],
-      [fact.platform, fact.platformSignature],
-    ].map(([a, b]) => [toAddress(String(a)), String(b)] as const)) {
-      if (recoverSigner(digest, signature) === signer) continue;
-      if (await isValidConsent(provider, domain, subject, signer, signature, blockTag)) {
-        approvals.add(`${signer.toLowerCase()}:${digest}:${signature.toLowerCase()}`);
-      }
+    const signer = toAddress(String(fact.borrower));
+    const signature = String(fact.borrowerSignature);
+    if (recoverSigner(digest, signature) === signer) continue;
+    if (await isValidConsent(provider, domain, subject, signer, signature, blockTag)) {
+      approvals.add(`${signer.toLowerCase()}:${digest}:${signature.toLowerCase()}`);
     }
   }
   return approvals;

@@ -117,14 +117,14 @@ const EXPLANATIONS = {
   LoanRegistryBorrowerIsPlatform: (a: Args) =>
     `the borrower's signing address of ${loan(a[0])} is the platform's own (${a[1]}): the borrower signs with its own key`,
   LoanRegistryConsentMissing: (a: Args) =>
-    `${loan(a[0])} carries no consent, which the alliance requires before funding: the borrower and the platform sign it first`,
+    `${loan(a[0])} carries no consent, which the alliance requires before funding: the borrower signs it and the platform sends it first`,
   LoanRegistryConsentRequired: (a: Args) =>
     `the document of ${loan(a[0])} (consent ${CONSENT_NAMES[Number(a[1])] ?? a[1]}, ${status(a[2])}) changes only ` +
-    `with the borrower's and the platform's signatures (loan amend)`,
+    `with the borrower's signature, sent by the servicer (loan amend)`,
   LoanRegistryCannotSignAgreement: (a: Args) =>
     `the agreement of ${loan(a[0])} is signed while Funding, on its first document, once; it is ${status(a[1])} at ` +
     `version ${a[2]} with consent ${CONSENT_NAMES[Number(a[3])] ?? a[3]}`,
-  LoanRegistryBatchLengthMismatch: (a: Args) => `${a[0]} loans but ${a[1]} sets of signatures`,
+  LoanRegistryBatchLengthMismatch: (a: Args) => `${a[0]} loans but ${a[1]} borrower signatures`,
   LoanRegistryExposureLimit: (a: Args) =>
     `borrower ${String(a[0]).slice(0, 10)}… would have ${a[1]} open loans and ${a[2]} outstanding across the alliance, ` +
     `beyond its limits (${a[3]} loans, ${a[4]} principal; 0 is no limit)`,

@@ -28,7 +28,6 @@ export type LoanFact =
       platform: Address;
       deadline: bigint;
       borrowerSignature: string;
-      platformSignature: string;
       at: number;
     }
   | {
@@ -38,7 +37,6 @@ export type LoanFact =
       platform: Address;
       deadline: bigint;
       borrowerSignature: string;
-      platformSignature: string;
       at: number;
     }
   | { kind: "LegacyAgreement"; at: number };
@@ -102,7 +100,6 @@ export const FACT_FIELDS = {
     ["platform", "address"],
     ["deadline", "uint256"],
     ["borrowerSignature", "bytes"],
-    ["platformSignature", "bytes"],
     ["at", "uint40"],
   ],
   AmendmentSigned: [
@@ -111,7 +108,6 @@ export const FACT_FIELDS = {
     ["platform", "address"],
     ["deadline", "uint256"],
     ["borrowerSignature", "bytes"],
-    ["platformSignature", "bytes"],
     ["at", "uint40"],
   ],
   LegacyAgreement: [["at", "uint40"]],

@@ -93,7 +93,6 @@ export function toSignatures(s: ConsentSignatures) {
     borrower: s.borrower,
     deadline: s.deadline,
     borrowerSignature: s.borrowerSignature,
-    platformSignature: s.platformSignature,
   };
 }
 
@@ -246,8 +245,9 @@ export class LoanRegistryClient {
   }
 
   /**
-   * Anchors a loan book with each loan's agreement signed by its borrower and by `platform` (the sender). Every
-   * signature is checked first, as the registry will check it, so that a bad one is named before anything is sent.
+   * Anchors a loan book with each loan's agreement signed by its borrower and agreed by `platform`, the sender (its
+   * transaction is its consent). Every signature is checked first, as the registry will check it, so that a bad one is
+   * named before anything is sent.
    */
   async anchorSignedBatch(
     platform: Address,
@@ -255,7 +255,7 @@ export class LoanRegistryClient {
     signatures: readonly ConsentSignatures[],
   ): Promise<{ loanIds: LoanId[]; receipt: ContractTransactionReceipt }> {
     if (terms.length !== signatures.length) {
-      throw new InputError(`${terms.length} loans but ${signatures.length} sets of signatures`);
+      throw new InputError(`${terms.length} loans but ${signatures.length} borrower signatures`);
     }
     const domain = await this.consentDomain();
     const now = await this.now();
@@ -310,8 +310,8 @@ export class LoanRegistryClient {
   }
 
   /**
-   * Adds document version `documentHash` signed by the borrower and the servicer. Besides checking both signatures,
-   * refuses a borrower key other than the one that signed the loan's agreement or last amendment: the registry does not
+   * Adds document version `documentHash` signed by the borrower and agreed by the servicer, the sender. Besides checking
+   * the signature, refuses a borrower key other than the one that signed the loan's agreement or last amendment: the registry does not
    * keep that address, so this check (and the verifier's) is what holds a borrower to one key per loan.
    */
   async amendSigned(loanId: LoanId, servicer: Address, documentHash: Hash32, signatures: ConsentSignatures) {
@@ -696,7 +696,6 @@ export class LoanRegistryClient {
           platform: toAddress(a.platform),
           deadline: a.deadline,
           borrowerSignature: a.borrowerSignature,
-          platformSignature: a.platformSignature,
           at: Number(a.at),
         };
         break;
@@ -708,7 +707,6 @@ export class LoanRegistryClient {
           platform: toAddress(a.platform),
           deadline: a.deadline,
           borrowerSignature: a.borrowerSignature,
-          platformSignature: a.platformSignature,
           at: Number(a.at),
         };
         break;

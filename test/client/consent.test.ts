@@ -40,13 +40,7 @@ describe("consent (client and verifier)", function () {
     const wallet = await ethers.deployContract("MockContractWallet", [officer.address]);
     const sign = async (subject: ConsentSubject, signer: typeof borrower, as?: string): Promise<ConsentSignatures> => {
       const b = await signConsent(signer, domain, subject, { compact: as === undefined });
-      const p = await signConsent(f.platformA, domain, subject);
-      return {
-        borrower: as ? toAddress(as) : b.signer,
-        deadline,
-        borrowerSignature: b.signature,
-        platformSignature: p.signature,
-      };
+      return { borrower: as ? toAddress(as) : b.signer, deadline, borrowerSignature: b.signature };
     };
     const agreement = (terms: typeof byKey) => ({ kind: "agreement" as const, loanId: loanIdOf(terms), deadline });
     await loans.anchorSignedBatch(
@@ -123,5 +117,23 @@ describe("consent (client and verifier)", function () {
     const report = await verifyLedger(forged);
     const consent = report.findings.filter((x) => x.check === "consent");
     expect(consent.some((x) => /borrower's signature is not/.test(x.message))).to.equal(true);
+  });
+
+  it("proves the platform's consent by the sender the fact names, and reports another sender in an export", async function () {
+    const f = await loadFixture(consentLedgerFixture);
+    const signed = f.ledger.loans.filter((r: LoanRecord) => r.fact.kind === "AgreementSigned");
+    expect(signed.map((r: LoanRecord) => toAddress(String(r.fact.platform)))).to.deep.equal([
+      toAddress(f.platformA.address),
+      toAddress(f.platformA.address),
+    ]);
+    const forged = structuredClone(f.ledger);
+    const record = forged.loans.find((r: LoanRecord) => r.fact.kind === "AgreementSigned")!;
+    // The agreement made to look sent by another platform, which may not anchor platform A's loans.
+    record.fact.platform = f.platformB.address;
+    const report = await verifyLedger(forged);
+    const consent = report.findings.filter((x) => x.check === "consent");
+    expect(consent.map((x) => x.message)).to.satisfy((messages: string[]) =>
+      messages.some((m) => m.includes(`sent by ${f.platformB.address}`) && /platform's consent is not proven/.test(m)),
+    );
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Consent on the command line: a borrower signs a loan's agreement or amendment into a signature file (`loan sign`), and
- * the platform anchors or amends with those files (`loan anchor --signatures`, `loan amend --signatures`), adding its
- * own signature with its key.
+ * the platform anchors or amends with those files (`loan anchor --signatures`, `loan amend --signatures`): sending the
+ * transaction with its own key is its consent, so it signs nothing itself.
  */
 import { readFile, writeFile } from "node:fs/promises";
 import {
@@ -72,15 +72,9 @@ async function borrowerSignatures(ctx: CliContext, paths: string): Promise<Map<L
   return byLoan;
 }
 
-/** Both parties' signatures: the borrower's from its file, the platform's made now with the CLI's key. */
-async function cosigned(ctx: CliContext, subject: ConsentSubject, borrower: SignatureFile): Promise<ConsentSignatures> {
-  const mine = await signConsent(ctx.signer as unknown as TypedDataSigner, await ctx.loans.consentDomain(), subject);
-  return {
-    borrower: toAddress(borrower.signer),
-    deadline: subject.deadline,
-    borrowerSignature: borrower.signature,
-    platformSignature: mine.signature,
-  };
+/** The borrower's signature of `subject` from its file; the platform's consent is the transaction the CLI sends. */
+function signedBy(subject: ConsentSubject, borrower: SignatureFile): ConsentSignatures {
+  return { borrower: toAddress(borrower.signer), deadline: subject.deadline, borrowerSignature: borrower.signature };
 }
 
 export function planConsent(p: Parsed, print: Print): Command | undefined {
@@ -143,16 +137,14 @@ export function planConsent(p: Parsed, print: Print): Command | undefined {
         if (!borrower || borrower.subject.kind !== "agreement") {
           throw new InputError(`loan ${i + 1} of ${file} (${shortLoanId(loanId)}) has no borrower signature file`);
         }
-        signatures.push(
-          await cosigned(ctx, { kind: "agreement", loanId, deadline: BigInt(borrower.subject.deadline) }, borrower),
-        );
+        signatures.push(signedBy({ kind: "agreement", loanId, deadline: BigInt(borrower.subject.deadline) }, borrower));
       }
       const { loanIds } = await ctx.loans.anchorSignedBatch(platform, terms, signatures);
       const ids = loanIds.map(formatLoanId);
       print(
         io,
         { loanIds: ids },
-        ids.map((id) => `anchored loan ${id}, signed by its borrower and the platform`).join("\n"),
+        ids.map((id) => `anchored loan ${id}, signed by its borrower and sent by the platform`).join("\n"),
       );
     };
   }
@@ -179,11 +171,11 @@ export function planConsent(p: Parsed, print: Print): Command | undefined {
         deadline: BigInt(borrower.subject.deadline),
       };
       const platform = toAddress(await ctx.signer.getAddress());
-      const receipt = await ctx.loans.amendSigned(id, platform, hash, await cosigned(ctx, subject, borrower));
+      const receipt = await ctx.loans.amendSigned(id, platform, hash, signedBy(subject, borrower));
       print(
         io,
         { loanId: formatLoanId(id), version, documentHash: hash, borrower: borrower.signer, tx: receipt.hash },
-        `loan ${shortLoanId(id)} document v${version} ${hash}, signed by borrower ${borrower.signer} and the platform`,
+        `loan ${shortLoanId(id)} document v${version} ${hash}, signed by borrower ${borrower.signer} and sent by the platform`,
       );
     };
   }
