@@ -204,6 +204,11 @@ const EXPECTED = new Set([
   "CollateralRegistryUnauthorized",
   "CollateralRegistryLossNotMadeWhole",
   "CollateralRegistryNothingToWithdraw",
+  // A closed book's lien is only waived; a sale waits for an expelled servicer's successor; a book stays open while its
+  // collateral is in custody.
+  "CollateralRegistryBookClosed",
+  "CollateralRegistryServicerExpelled",
+  "RepaymentSplitterCollateralInCustody",
   "RiskReserveFundNotPlatform",
 ]);
 
