@@ -4,10 +4,11 @@ import {
   useApi,
   type AuditReportSummary,
   type Disclosure,
-  type Loan,
+  type LoanList,
   type LoanPage,
   type Status,
   type TimelineItem,
+  type TransactionPage,
 } from "./api.js";
 import { Amount, Id, LoanLink, Loading, Table, Time, TxLink } from "./components.js";
 import { formatAmount, percent, type Token } from "./format.js";
@@ -126,7 +127,7 @@ function LoanBrowser({ status, query }: { status: Status; query: URLSearchParams
   api.set("dir", dir);
   api.set("offset", String((page - 1) * PAGE));
   api.set("limit", String(PAGE));
-  const { data, error } = useApi<{ total: number; rows: Loan[] }>(`/api/loans?${api.toString()}`);
+  const { data, error } = useApi<LoanList>(`/api/loans?${api.toString()}`);
   const pages = data ? Math.max(Math.ceil(data.total / PAGE), 1) : 1;
   return (
     <>
@@ -608,7 +609,7 @@ export function LoanView({ status, loanId }: { status: Status; loanId: string })
 }
 
 export function TxView({ status, hash }: { status: Status; hash: string }) {
-  const { data, error } = useApi<{ events: TimelineItem[] }>(`/api/tx/${hash}`);
+  const { data, error } = useApi<TransactionPage>(`/api/tx/${hash}`);
   return (
     <section>
       <h1>

@@ -1,9 +1,7 @@
 /** How the portal writes amounts, dates and ids: in the viewer's locale and time zone. */
+import type { Token } from "../../src/portal/wire.js";
 
-export interface Token {
-  decimals: number;
-  symbol: string;
-}
+export type { Token };
 
 /** An amount in the token's smallest unit (a decimal string) as people read it: separators, two decimals, symbol. */
 export function formatAmount(amount: string | null | undefined, token: Token, digits = 2): string {

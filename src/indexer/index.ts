@@ -1,4 +1,5 @@
 export * from "./records.js";
+export * from "./rows.js";
 export * from "./store.js";
 export * from "./sqlite.js";
 export * from "./indexer.js";

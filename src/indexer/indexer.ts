@@ -6,7 +6,8 @@
 import type { Log, Provider } from "ethers";
 import { forEachBlockRange, isTransient, LoanLedgerError, type LedgerReadOptions } from "../client/index.js";
 import { RecordDecoder, type IndexedRecord, type IndexSources } from "./records.js";
-import type { IndexedBlock, IndexStore } from "./store.js";
+import type { IndexedBlock } from "./rows.js";
+import type { IndexStore } from "./store.js";
 
 /** The node's chain is not the one the index holds: its data must not be mixed with the index's. */
 export class ChainChangedError extends LoanLedgerError {

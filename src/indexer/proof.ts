@@ -14,20 +14,8 @@ import {
   type EventRecord,
   type LoanRecord,
 } from "../client/index.js";
+import type { LoanProof } from "./rows.js";
 import type { IndexStore } from "./store.js";
-
-export interface LoanProof {
-  loanId: string;
-  proven: boolean;
-  /** The block the head was read at (the index's last committed block). */
-  block: { number: number; hash: string } | null;
-  /** The loan's head on chain at that block. */
-  chainHead: string | null;
-  /** The head the indexed history ends in. */
-  indexHead: string | null;
-  /** What did not hold, as the verifier words it (empty when proven). */
-  findings: string[];
-}
 
 /** Proves loans' indexed histories against a node; a proof is kept until the index moves to another block. */
 export class LoanProver {

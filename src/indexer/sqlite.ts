@@ -15,7 +15,6 @@ import type {
   DisclosureRow,
   IndexedBlock,
   IndexState,
-  IndexStore,
   InsurerRow,
   LienRow,
   LoanQuery,
@@ -25,8 +24,8 @@ import type {
   PayoutRow,
   PositionRow,
   ReserveRow,
-  StoredEvent,
-} from "./store.js";
+} from "./rows.js";
+import type { IndexStore, StoredEvent } from "./store.js";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

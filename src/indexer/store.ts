@@ -7,162 +7,20 @@
  */
 import type { EventRecord, LoanRecord } from "../client/index.js";
 import type { IndexedRecord } from "./records.js";
-
-/** A block as the index committed it. */
-export interface IndexedBlock {
-  number: number;
-  hash: string;
-  /** Seconds since the epoch. */
-  timestamp: number;
-}
-
-/** Which chain and contracts an index follows, and how far it has committed. */
-export interface IndexState {
-  chainId: string;
-  contracts: Record<string, string>;
-  fromBlock: number;
-  /** The last block whose events are all committed (fromBlock - 1 before the first). */
-  last: IndexedBlock | null;
-}
-
-export type SortDirection = "asc" | "desc";
-export const LOAN_SORTS = ["anchoredAt", "principal", "outstanding", "status", "platform", "nextDueAt"] as const;
-export type LoanSort = (typeof LOAN_SORTS)[number];
-
-export interface LoanQuery {
-  platform?: string;
-  status?: number;
-  /** Anchored at or after / before (seconds). */
-  from?: number;
-  to?: number;
-  /** A prefix of the loan id (0x…). */
-  idPrefix?: string;
-  sort?: LoanSort;
-  direction?: SortDirection;
-  offset?: number;
-  limit?: number;
-}
-
-/** A loan as the index derives it from its events. */
-export interface LoanRow {
-  loanId: string;
-  platform: string;
-  servicer: string;
-  borrowerRef: string;
-  documentHash: string;
-  documentVersion: number;
-  principal: string;
-  annualRateBps: number;
-  scheduleKind: number;
-  installments: number;
-  period: number;
-  status: number;
-  anchoredAt: number;
-  activatedAt: number | null;
-  installmentsPaid: number;
-  /** When the next installment falls due (activation + (paid + 1) × period), for an active or late loan. */
-  nextDueAt: number | null;
-  outstanding: string;
-  repaid: string;
-  committed: string;
-  lendersIn: string;
-  insurer: string | null;
-  funded: boolean;
-  entries: number;
-  head: string;
-  terms: Record<string, string | number>;
-}
-
-export interface PositionRow {
-  loanId: string;
-  lender: string;
-  shares: string;
-  committed: string;
-  received: string;
-}
-
-export interface PayoutRow {
-  loanId: string;
-  lender: string;
-  to: string;
-  amount: string;
-  kind: "payout" | "claim";
-  blockNumber: number;
-  transactionHash: string;
-  at: number;
-}
-
-export interface AssetRow {
-  assetId: string;
-  owner: string;
-  registrar: string;
-  assetClass: number;
-  appraisalValue: string;
-  documentHash: string;
-  status: string;
-}
-
-export interface LienRow {
-  assetId: string;
-  loanId: string;
-  securedAmount: string;
-  priority: number;
-  status: string;
-  allocated: string;
-  asset: AssetRow | null;
-}
-
-export interface LossRow {
-  loanId: string;
-  loss: string;
-  recoveredBefore: string;
-  insurerBore: string;
-  reserveBore: string;
-  lendersBore: string;
-  recovered: string;
-  toInsurer: string;
-  toReserve: string;
-  toLenders: string;
-  transactionHash: string;
-}
-
-export interface DisclosureRow {
-  platform: string;
-  period: number;
-  version: number;
-  contentHash: string;
-  figures: Record<string, string | number>;
-  publishedAt: number;
-  attestedBy: string | null;
-  transactionHash: string;
-}
-
-export interface ReserveRow {
-  platform: string;
-  accrued: string;
-  collected: string;
-  deposited: string;
-  compensated: string;
-  reimbursed: string;
-}
-
-export interface InsurerRow {
-  insurer: string;
-  capitalIn: string;
-  capitalOut: string;
-  premiums: string;
-  claimsPaid: string;
-  reimbursed: string;
-  policies: number;
-}
-
-export interface BookRow {
-  platform: string;
-  status: number;
-  loans: number;
-  principal: string;
-  outstanding: string;
-}
+import type {
+  IndexedBlock,
+  IndexState,
+  LoanQuery,
+  LoanRow,
+  PositionRow,
+  PayoutRow,
+  LienRow,
+  LossRow,
+  DisclosureRow,
+  ReserveRow,
+  InsurerRow,
+  BookRow,
+} from "./rows.js";
 
 /** An event of the suite as the index stored it, with its block's time. */
 export interface StoredEvent {

@@ -31,11 +31,22 @@ import {
   type LoanRow,
   type LoanSort,
 } from "../indexer/index.js";
+import type {
+  AuditReportSummary,
+  Disclosure,
+  LenderPage,
+  LoanList,
+  LoanPage,
+  NextPayment,
+  PlatformPage,
+  Status,
+  TimelineItem,
+  Token,
+  TransactionPage,
+} from "./wire.js";
 
-export interface TokenInfo {
-  decimals: number;
-  symbol: string;
-}
+/** The token as amounts are shown (the portal's {Token}). */
+export type TokenInfo = Token;
 
 /** An answer of the API: JSON, or a file to download. */
 export type ApiResponse =
@@ -56,7 +67,7 @@ function whole(value: string | null, name: string, max = Number.MAX_SAFE_INTEGER
 }
 
 /** The history of a loan as the timeline shows it: each fact with its entry number, transaction and time. */
-function timeline(events: ReturnType<IndexStore["eventsOf"]>) {
+function timeline(events: ReturnType<IndexStore["eventsOf"]>): TimelineItem[] {
   let entry = 0;
   return events.map(({ kind, record, at }) => {
     const base = {
@@ -121,7 +132,10 @@ export class PortalApi {
           return ok(await this.auditReport());
         case "tx":
           if (!key || !HASH.test(key)) return badRequest(`not a transaction hash: ${key}`);
-          return ok({ transactionHash: key, events: timeline(this.store.eventsInTx(key.toLowerCase())) });
+          return ok({
+            transactionHash: key,
+            events: timeline(this.store.eventsInTx(key.toLowerCase())),
+          } satisfies TransactionPage);
         default:
           return notFound(`no such resource ${path}`);
       }
@@ -131,7 +145,7 @@ export class PortalApi {
     }
   }
 
-  status() {
+  status(): Status {
     const state = this.store.state();
     return {
       chainId: state?.chainId ?? null,
@@ -146,7 +160,7 @@ export class PortalApi {
     };
   }
 
-  loans(query: URLSearchParams) {
+  loans(query: URLSearchParams): LoanList {
     const sort = query.get("sort") ?? "anchoredAt";
     if (!(LOAN_SORTS as readonly string[]).includes(sort)) throw new InputError(`cannot sort by ${sort}`);
     const direction = query.get("dir") === "asc" ? "asc" : "desc";
@@ -200,11 +214,11 @@ export class PortalApi {
       liens: this.store.liensOf(loanId),
       loss: this.store.lossOf(loanId) ?? null,
       proof,
-    });
+    } satisfies LoanPage);
   }
 
   /** The next installment as the registry quotes it at the index's block, for an active or late loan. */
-  private async nextPayment(loan: LoanRow) {
+  private async nextPayment(loan: LoanRow): Promise<NextPayment | null> {
     if (loan.nextDueAt === null) return null;
     try {
       const registry = LoanRegistry__factory.connect(this.contracts().LoanRegistry, this.provider);
@@ -217,7 +231,7 @@ export class PortalApi {
     }
   }
 
-  async lender(lender: string) {
+  async lender(lender: string): Promise<LenderPage> {
     const splitter = RepaymentSplitter__factory.connect(this.contracts().RepaymentSplitter, this.provider);
     const blockTag = this.blockTag();
     const positions = await Promise.all(
@@ -249,7 +263,7 @@ export class PortalApi {
   }
 
   /** The last audit report's summary, when one was written where the portal was told to look. */
-  async auditReport() {
+  async auditReport(): Promise<AuditReportSummary | null> {
     const file = this.options.auditReport;
     if (!file) return null;
     let report: AuditReport;
@@ -290,7 +304,7 @@ export class PortalApi {
     return { status: 200, text, contentType: "text/csv; charset=utf-8", filename: `statement-${lender}.csv` };
   }
 
-  platform(platform?: string, now = Math.floor(Date.now() / 1000)) {
+  platform(platform?: string, now = Math.floor(Date.now() / 1000)): PlatformPage {
     if (platform !== undefined && !ADDRESS.test(platform)) throw new InputError(`not an address: ${platform}`);
     const strip = (rows: LoanRow[]) => rows.map(({ terms: _terms, ...row }) => row);
     return {
@@ -304,7 +318,7 @@ export class PortalApi {
   }
 
   /** Every published disclosure beside the ledger's figures for its platform and month, at the index's block. */
-  async disclosures() {
+  async disclosures(): Promise<Disclosure[]> {
     const rows = this.store.disclosures();
     return Promise.all(
       rows.map(async (d) => {

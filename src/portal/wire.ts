@@ -1,0 +1,142 @@
+/**
+ * The JSON the portal's API answers, one type per resource: the server (api.ts) is checked against these, and the
+ * front end (portal/src/api.ts) reads them, so the two cannot drift apart. Plain data only: no imports but the index's
+ * row types, which are plain data too.
+ */
+import type {
+  AssetRow,
+  BookRow,
+  DisclosureRow,
+  IndexedBlock,
+  InsurerRow,
+  LienRow,
+  LoanProof,
+  LoanRow,
+  LossRow,
+  PayoutRow,
+  PositionRow,
+  ReserveRow,
+} from "../indexer/rows.js";
+
+export type { AssetRow, LienRow, LossRow };
+
+/** The settlement token, as amounts are shown. */
+export interface Token {
+  decimals: number;
+  symbol: string;
+}
+
+/** GET /api/status: what the index follows and how far it is. */
+export interface Status {
+  chainId: string | null;
+  contracts: Record<string, string>;
+  block: IndexedBlock | null;
+  token: Token;
+  platforms: string[];
+  lenders: string[];
+  statuses: string[];
+  schedules: string[];
+  syncError: string | null;
+}
+
+/** A loan in a list: its row without the terms. */
+export type Loan = Omit<LoanRow, "terms">;
+
+/** GET /api/loans: one page of loans. */
+export interface LoanList {
+  total: number;
+  offset: number;
+  rows: Loan[];
+}
+
+/** One event of a loan's timeline: a history entry of the registry (numbered) or another contract's event. */
+export interface TimelineItem {
+  blockNumber: number;
+  transactionHash: string;
+  logIndex: number;
+  at: number;
+  entry: number | null;
+  loanId: string | null;
+  source: string;
+  kind: string;
+  fact: Record<string, unknown>;
+  head: string | null;
+}
+
+export type Proof = LoanProof;
+export type Position = PositionRow;
+export type Payout = PayoutRow;
+
+/** The next installment as the registry quotes it; the amount is null when the node could not be asked. */
+export interface NextPayment {
+  dueDate: number;
+  installment: number;
+  amount: string | null;
+}
+
+/** GET /api/loans/:id */
+export interface LoanPage {
+  loan: LoanRow;
+  next: NextPayment | null;
+  history: TimelineItem[];
+  documents: { version: number; hash: string; transactionHash: string; at: number }[];
+  positions: Position[];
+  liens: LienRow[];
+  loss: LossRow | null;
+  proof: Proof;
+}
+
+/** A lender's position with what it means in money: its part of what is outstanding, claimable and due next. */
+export interface LenderPosition extends Position {
+  platform: string | null;
+  status: number | null;
+  principal: string | null;
+  outstanding: string | null;
+  loanCommitted: string | null;
+  shareBps: number;
+  outstandingPart: string | null;
+  claimable: string | null;
+  next: (NextPayment & { yourPart: string | null }) | null;
+}
+
+/** GET /api/lenders/:address */
+export interface LenderPage {
+  lender: string;
+  block: IndexedBlock | null;
+  positions: LenderPosition[];
+  payouts: Payout[];
+}
+
+/** GET /api/platform */
+export interface PlatformPage {
+  platform: string | null;
+  book: BookRow[];
+  due: Loan[];
+  funding: Loan[];
+  reserve: ReserveRow[];
+  insurers: InsurerRow[];
+}
+
+/** A published disclosure beside the ledger's own figures for its platform and month. */
+export interface Disclosure extends DisclosureRow {
+  periodText: string;
+  ledger: Record<string, string> | null;
+  differences: string[];
+}
+
+/** GET /api/audit-report: the last audit report's summary, or null. */
+export interface AuditReportSummary {
+  verifiedAt: string;
+  loans: number;
+  entries: number;
+  findings: { check: string; loanId?: string; message: string }[];
+  ok: boolean;
+  provenAt: { number: number; hash: string } | null;
+  file: string;
+}
+
+/** GET /api/tx/:hash */
+export interface TransactionPage {
+  transactionHash: string;
+  events: TimelineItem[];
+}
