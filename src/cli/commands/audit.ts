@@ -5,6 +5,7 @@ import { JsonRpcProvider } from "ethers";
 import {
   attestReport,
   checkAttestation,
+  checkAttestedExport,
   MANIFEST_FILE,
   toAddress,
   type Attestation,
@@ -130,7 +131,12 @@ export function planAudit(p: Parsed, print: Print): Command | undefined {
         throw new InputError(`${attestationPath} is not an attestation (JSON)`);
       }
       const manifest = p.fromExport === undefined ? undefined : await readBytes(join(p.fromExport, MANIFEST_FILE));
-      const result = checkAttestation(attestation, await readBytes(reportPath), manifest);
+      const reportBytes = await readBytes(reportPath);
+      // With the export, every file it holds is checked against the attested manifest, not the manifest alone.
+      const result =
+        p.fromExport === undefined
+          ? checkAttestation(attestation, reportBytes)
+          : await checkAttestedExport(attestation, reportBytes, p.fromExport);
       print(
         io,
         result,
