@@ -49,7 +49,7 @@ function sourcesOf(f: Awaited<ReturnType<typeof deployAllianceFixture>>): AuditS
 
 /**
  * A loan funded by two lenders and repaid in full (fees to the platform and the reserve, a claim on the way, a payout at
- * the end), the platform withdrawing its fees; a second loan whose funding was cancelled and whose commitments were
+ * the end), the platform withdrawing its fees; before it, a loan whose funding was cancelled and whose commitments were
  * refunded by one payout. Exported at the end.
  */
 async function forgeryFixture() {
@@ -69,13 +69,16 @@ async function forgeryFixture() {
   };
   const repaid = await termsFor(f.platformA, { principal: 9_000n * UNIT, installments: 3 });
   const cancelled = await termsFor(f.platformA, { principal: 10_000n * UNIT });
-  await f.loans.connect(f.platformA).anchorLoans([repaid, cancelled]);
-  for (const terms of [repaid, cancelled]) await f.splitter.connect(f.platformA).openFunding(terms, config);
-
+  await f.loans.connect(f.platformA).anchorLoan(cancelled);
+  await f.splitter.connect(f.platformA).openFunding(cancelled, config);
   await f.splitter.connect(f.lender).fund(cancelled, 7_000n * UNIT);
   await f.splitter.connect(lender2).fund(cancelled, 2_000n * UNIT);
   await f.splitter.connect(f.platformA).cancelFunding(cancelled);
   await f.splitter.payout(loanIdOf(cancelled), [f.lender.address, lender2.address]);
+
+  // The second loan is anchored in a later block than the first.
+  await f.loans.connect(f.platformA).anchorLoan(repaid);
+  await f.splitter.connect(f.platformA).openFunding(repaid, config);
 
   await f.splitter.connect(f.lender).fund(repaid, 6_000n * UNIT);
   await f.splitter.connect(lender2).fund(repaid, 3_000n * UNIT);
@@ -211,6 +214,20 @@ describe("Audit forgery: an export edited with every digest consistent, proven a
     const report = await proven(dir);
     expect(report.ok, "an entry's block position is taken from the export unproven").to.equal(false);
     expect(report.findings.map((x) => x.loanId)).to.include(f.repaid);
+  });
+
+  it("names a loan left out with its head by an export that says it starts after the loan was anchored", async function () {
+    const f = await loadFixture(forgeryFixture);
+    const dir = await forge(f, (ledger) => {
+      // The manifest's first block is raised past the cancelled loan's whole life, and the loan is left out.
+      ledger.fromBlock = ledger.loans.find((r) => r.loanId === f.repaid && r.fact.kind === "Anchored")!.blockNumber;
+      ledger.loans = ledger.loans.filter((r) => r.loanId !== f.cancelled);
+      ledger.money = ledger.money.filter((r) => r.args.loanId === undefined || loanOf(r) !== f.cancelled);
+      delete ledger.heads[f.cancelled];
+    });
+    const report = await proven(dir);
+    expect(report.ok, "a loan anchored before the export's stated first block disappears unseen").to.equal(false);
+    expect(report.findings.map((x) => x.loanId)).to.include(f.cancelled);
   });
 
   it("does not switch off the fact checks when the manifest leaves the splitter out (a fee raised at its rate and in every split)", async function () {
@@ -393,6 +410,17 @@ describe("Audit of honest ledgers: nothing honest fails", function () {
     expect(about(proven, f.handedOver), "an export proven against the chain").to.deep.equal([]);
   });
 
+  it("verifies an alliance with no loans yet, from the chain and from its export", async function () {
+    const f = await loadFixture(deployAllianceFixture);
+    const out = await mkdtemp(join(tmpdir(), "loanledger-empty-"));
+    const chain = await run(f, f.auditor, ["audit", "verify", "--out", out]);
+    expect(chain.code, chain.out + chain.err).to.equal(0);
+    const dir = await mkdtemp(join(tmpdir(), "loanledger-empty-export-"));
+    expect((await run(f, f.auditor, ["audit", "export", "--out", dir])).code).to.equal(0);
+    const exported = await run(f, f.auditor, ["audit", "verify", "--from-export", dir, "--out", out]);
+    expect(exported.code, exported.out + exported.err).to.equal(0);
+  });
+
   it("exits 0 from `audit verify` on the whole honest ledger", async function () {
     const f = await loadFixture(honestFixture);
     const out = await mkdtemp(join(tmpdir(), "loanledger-honest-report-"));
@@ -458,5 +486,53 @@ describe("Audit forgery through the CLI: the manifest and the attestation", func
     ]);
     expect(checked.code, `a changed export is said to be the attested one: ${checked.out}`).to.equal(1);
     expect(checked.out).to.match(/money\.jsonl/);
+  });
+});
+
+describe("Disclosure check of an honest disclosure", function () {
+  it("agrees with a disclosure of the month a loan was repaid and its lenders paid out, figured from the chain's state", async function () {
+    const f = await loadFixture(forgeryFixture);
+    const latest = await ethers.provider.getBlock("latest");
+    const period = new Date(latest!.timestamp * 1000).toISOString().slice(0, 7);
+    const inPeriod = async (blockNumber: number) =>
+      new Date((await ethers.provider.getBlock(blockNumber))!.timestamp * 1000).toISOString().slice(0, 7) === period;
+    let loansOriginated = 0;
+    let volume = 0n;
+    for (const log of await f.loans.queryFilter(f.loans.filters.LoanAnchored())) {
+      if (!(await inPeriod(log.blockNumber))) continue;
+      loansOriginated += 1;
+      volume += log.args.terms.principal;
+    }
+    let reserve = 0n;
+    for (const log of await f.splitter.queryFilter(f.splitter.filters.RepaymentSplit())) {
+      if (await inPeriod(log.blockNumber)) reserve += log.args.split.reserve;
+    }
+    // Every loan of the platform is repaid or cancelled, and every lender's position settled: nobody holds a share.
+    const holders = new Set<string>();
+    for (const loanId of [f.repaid, f.cancelled]) {
+      for (const lender of [f.lender.address, f.lender2.address]) {
+        if ((await f.splitter.positionOf(loanId, lender)).shares > 0n) holders.add(lender);
+      }
+      expect((await f.loans.loanState(loanId)).outstandingPrincipal === 0n || loanId === f.cancelled).to.equal(true);
+    }
+    const report = {
+      schemaVersion: 1,
+      platform: f.platformA.address,
+      period,
+      loansOriginated,
+      volume: String(volume),
+      outstandingPrincipal: "0",
+      overdueRateBps: 0,
+      badDebtRateBps: 0,
+      borrowers: 0,
+      lenders: holders.size,
+      reserve: { contributed: String(reserve) },
+      insurance: { claimsPaid: "0" },
+    };
+    const file = join(await mkdtemp(join(tmpdir(), "loanledger-disclosure-")), "report.json");
+    await writeFile(file, JSON.stringify(report));
+    expect((await run(f, f.platformA, ["disclosure", "publish", "--file", file])).code).to.equal(0);
+    const checked = await run(f, f.auditor, ["disclosure", "check", f.platformA.address, period]);
+    expect(checked.code, checked.out).to.equal(0);
   });
 });
