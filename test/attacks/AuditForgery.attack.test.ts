@@ -429,6 +429,34 @@ describe("Audit of honest ledgers: nothing honest fails", function () {
   });
 });
 
+describe("Audit forgery: the loss waterfall's money, proven against the chain", function () {
+  /** The honest ledger's export rewritten by `change`, proven against the node: the findings about the insured loan. */
+  async function forgedInsured(f: HonestFixture, change: (money: EventRecord[]) => void) {
+    const ledger = await collectLedger(sourcesOf(f));
+    change(ledger.money);
+    const dir = await mkdtemp(join(tmpdir(), "loanledger-forged-loss-"));
+    await writeExport(dir, ledger);
+    return about(await proven(dir), f.insured);
+  }
+
+  it("names an insurance claim attributed to another insurer", async function () {
+    const f = await loadFixture(honestFixture);
+    const findings = await forgedInsured(f, (money) => {
+      nth(money, "ClaimPaid", f.insured).args.insurer = f.outsider.address;
+    });
+    expect(findings, "a claim paid by another insurer verifies clean").to.not.deep.equal([]);
+  });
+
+  it("names a recovery whose insurer's part was changed", async function () {
+    const f = await loadFixture(honestFixture);
+    const findings = await forgedInsured(f, (money) => {
+      const reimbursed = nth(money, "InsurerReimbursed", f.insured);
+      reimbursed.args.amount = String(BigInt(String(reimbursed.args.amount)) / 2n);
+    });
+    expect(findings, "half a recovery's insurer part verifies clean").to.not.deep.equal([]);
+  });
+});
+
 describe("Audit forgery through the CLI: the manifest and the attestation", function () {
   it("refuses an export whose manifest names another suite than the alliance's it is set up for, even when proven", async function () {
     const f = await loadFixture(forgeryFixture);
