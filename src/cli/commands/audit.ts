@@ -18,6 +18,7 @@ import {
   headsSentence,
   verifyChain,
   verifyExport,
+  suiteAddressesOf,
   writeReport,
   type AuditSources,
 } from "../../client/index.js";
@@ -74,7 +75,9 @@ export function planAudit(p: Parsed, print: Print): Command | undefined {
         // From an export, the check needs no chain, unless it is to be proven against one (--rpc).
         const provider = rpc === undefined ? undefined : new JsonRpcProvider(rpc, undefined, { batchStallTime: 0 });
         try {
-          report = await verifyExport(fromExport, { ...options, provider });
+          // Proven against the chain, the export must be of the deployment this CLI is set up for.
+          const deployment = provider && suiteAddressesOf(auditSources(ctx));
+          report = await verifyExport(fromExport, { ...options, provider, deployment });
         } finally {
           provider?.destroy();
         }
@@ -98,7 +101,7 @@ export function planAudit(p: Parsed, print: Print): Command | undefined {
       );
       if (!report.ok) throw new LoanLedgerError(`the ledger does not verify: ${report.findings.length} finding(s)`);
     };
-    verify.offline = fromExport !== undefined;
+    verify.offline = fromExport !== undefined && rpc === undefined;
     return verify;
   }
   if (action === "attest") {
