@@ -135,8 +135,7 @@ function sourcesAt(at: SuiteAddresses, provider: Provider): AuditSources {
  * log2(blocks) calls). Undefined when the node keeps no state that old.
  */
 async function creationBlock(reader: LedgerReader, address: string): Promise<number | undefined> {
-  const hasCode = async (block: number) =>
-    (await reader.call(() => reader.provider.getCode(address, block))) !== "0x";
+  const hasCode = async (block: number) => (await reader.call(() => reader.provider.getCode(address, block))) !== "0x";
   try {
     if (!(await hasCode(reader.block.number))) {
       throw new InputError(`there is no contract at ${address} at block ${reader.block.number}`);
@@ -174,7 +173,10 @@ async function suiteOnChain(reader: LedgerReader, registryAddress: string, from:
   }
   const powers = new Map<string, bigint>();
   const powersSet = registry.interface.getEvent("SystemPowersSet");
-  for (const log of await reader.logs({ address: registryAddress, topics: [powersSet.topicHash] }, { fromBlock: from })) {
+  for (const log of await reader.logs(
+    { address: registryAddress, topics: [powersSet.topicHash] },
+    { fromBlock: from },
+  )) {
     const parsed = registry.interface.parseLog(log)!;
     powers.set(String(parsed.args.account), BigInt(parsed.args.powers));
   }
@@ -269,7 +271,9 @@ export async function suiteToProve(
   } else {
     const registry = manifest.LoanRegistry;
     if (!registry) {
-      throw new InputError("the export's manifest names no loan registry and no deployment is set: it cannot be proven");
+      throw new InputError(
+        "the export's manifest names no loan registry and no deployment is set: it cannot be proven",
+      );
     }
     const created = await creationBlock(reader, registry);
     contracts = await suiteOnChain(reader, registry, created ?? 0);
@@ -411,7 +415,11 @@ class FileComparison {
         continue;
       }
       const loanId = loanIdOf(this.kind, chain);
-      const where = { blockNumber: chain.blockNumber, transactionHash: chain.transactionHash, logIndex: chain.logIndex };
+      const where = {
+        blockNumber: chain.blockNumber,
+        transactionHash: chain.transactionHash,
+        logIndex: chain.logIndex,
+      };
       if (!next || byChainOrder(position!, chain) > 0) {
         this.differ(loanId, {
           ...(entry ? { entry } : {}),
@@ -459,6 +467,7 @@ export interface FilesProof {
   fromBlock: number;
   findings: Finding[];
   files: Record<Kind, { records: number; differences: number }>;
+  heads: { records: number; differences: number };
 }
 
 /**
@@ -468,7 +477,7 @@ export interface FilesProof {
  */
 export async function proveFiles(
   dir: string,
-  facts: Pick<LedgerFacts, "block">,
+  facts: Pick<LedgerFacts, "block" | "heads">,
   suite: ProvenSuite,
   provider: Provider,
   options: LedgerReadOptions & { loanId?: string; progress?: Progress } = {},
@@ -484,16 +493,22 @@ export async function proveFiles(
       (finding) => findings.push({ check: "proof", file: RECORD_FILES[kind], ...finding }),
       wanted,
     );
-  const files = { loans: compare("loans"), money: compare("money"), assets: compare("assets"), members: compare("members") };
-  const entries = new Map<string, number>();
+  const files = {
+    loans: compare("loans"),
+    money: compare("money"),
+    assets: compare("assets"),
+    members: compare("members"),
+  };
+  /** Per loan: its entries on chain so far, and the head of the last one. */
+  const loans = new Map<string, { entries: number; head: string }>();
   let header: LedgerHeader;
   try {
     header = await readLedger(
       sourcesAt(suite.contracts, provider),
       {
         loan: (record) => {
-          const entry = (entries.get(record.loanId) ?? 0) + 1;
-          entries.set(record.loanId, entry);
+          const entry = (loans.get(record.loanId)?.entries ?? 0) + 1;
+          loans.set(record.loanId, { entries: entry, head: record.head });
           return files.loans.meet(record, entry);
         },
         event: (kind, record) => files[kind].meet(record, undefined),
@@ -508,6 +523,8 @@ export async function proveFiles(
     throw error;
   }
   for (const file of Object.values(files)) await file.finish();
+  const heads = compareHeads(facts.heads, loans, wanted);
+  findings.push(...heads.findings);
   return {
     block: header.block,
     fromBlock: suite.firstBlock,
@@ -515,10 +532,42 @@ export async function proveFiles(
     files: Object.fromEntries(
       Object.entries(files).map(([kind, file]) => [kind, { records: file.records, differences: file.differences }]),
     ) as FilesProof["files"],
+    heads: { records: Object.keys(facts.heads).length, differences: heads.findings.length },
   };
 }
 
+/**
+ * heads.json against the chain: each loan's head is its last history event's up to the block (so this holds on a node
+ * that keeps no old state too), and the file names every loan the chain has, and no other.
+ */
+function compareHeads(
+  stated: Record<string, string>,
+  chain: ReadonlyMap<string, { entries: number; head: string }>,
+  wanted: (loanId: string) => boolean,
+): { findings: Finding[] } {
+  const findings: Finding[] = [];
+  const differ = (loanId: string, message: string) => {
+    if (wanted(loanId)) findings.push({ check: "proof", file: HEADS_FILE, loanId, message });
+  };
+  for (const [loanId, { entries, head }] of chain) {
+    const mine = stated[loanId];
+    if (mine === undefined) differ(loanId, `${HEADS_FILE} leaves out the loan, whose head on chain is ${head}`);
+    else if (!same(mine, head)) {
+      differ(loanId, `${HEADS_FILE} gives the head ${mine}, but the chain's, after its ${entries} entries, is ${head}`);
+    }
+  }
+  for (const loanId of Object.keys(stated)) {
+    if (!chain.has(loanId)) differ(loanId, `${HEADS_FILE} names a loan that has no history on chain`);
+  }
+  return { findings };
+}
+
 const HEADS_NOT_PROVEN = "taken from the export: no chain vouches for them";
+const NO_NODE = "no node was given to prove the export against (audit verify --from-export <dir> --rpc <url>)";
+/** Why the records of an export whose heads alone were proven ({proveExport}) are not proven. */
+export const PROOF_OF_HEADS_ONLY =
+  "only the heads and the lenders' positions were compared with the chain, not the records (verifyExport with a " +
+  "provider compares them)";
 
 /**
  * Completes a report of an export proven against the chain (see {suiteToProve}, {proveFiles}): its scope from the
@@ -552,7 +601,16 @@ export function stateProven(report: AuditReport, suite: ProvenSuite, proof: File
           (differences ? `${differences} difference(s)` : "all the chain's, none left out"),
       };
     }),
-    headsStatement(report),
+    {
+      ...headsStatement(report),
+      source: "chain",
+      provenAt,
+      fromBlock: proof.fromBlock,
+      differences: proof.heads.differences,
+      how:
+        `every loan's head compared with the last history event of the loan on chain up to block ${provenAt.number}` +
+        (report.heads.provenAt ? `, and with the registry's own head there` : ""),
+    },
     {
       file: MANIFEST_FILE,
       source: "chain",
@@ -597,6 +655,7 @@ function headsStatement(report: AuditReport): FileStatement {
 export function stateUnproven(
   report: AuditReport,
   facts: Pick<LedgerFacts, "contracts" | "block"> & { fromBlock?: number; manifest?: { files?: object } },
+  notProvenBecause = NO_NODE,
 ): AuditReport {
   const manifest = facts.contracts ?? {};
   report.scope = {
@@ -619,8 +678,9 @@ export function stateUnproven(
     })),
     headsStatement(report),
   ];
-  report.notRun.proof = "no node was given to prove the export against (audit verify --from-export <dir> --rpc <url>)";
-  const missing = SUITE_CONTRACTS.filter((name) => !manifest[name]);
+  report.notRun.proof = notProvenBecause;
+  // Without a manifest at all, the checker's one finding says so.
+  const missing = facts.contracts ? SUITE_CONTRACTS.filter((name) => !manifest[name]) : [];
   report.findings.unshift(
     ...missing.map((name) => ({
       check: "manifest" as CheckKind,
@@ -633,18 +693,34 @@ export function stateUnproven(
 }
 
 /** Completes a report of a ledger read from the chain itself: its scope is what was read. */
-export function stateRead(report: AuditReport, header: Pick<LedgerHeader, "fromBlock" | "contracts">): AuditReport {
+export function stateRead(
+  report: AuditReport,
+  header: Partial<Pick<LedgerHeader, "fromBlock" | "contracts">>,
+): AuditReport {
   report.scope = {
     block: report.block,
-    fromBlock: header.fromBlock,
+    fromBlock: header.fromBlock ?? 0,
     fromBlockSource: "setting",
-    contracts: header.contracts,
+    contracts: header.contracts ?? {},
     contractsSource: "deployment",
   };
   return report;
 }
 
-/** One sentence per export file on whether the chain vouched for it, for a person to read. */
+/** The report's files as table rows: file, proven or not (and how), records, differences. */
+export function fileRows(report: AuditReport): string[][] {
+  return (report.files ?? []).map((f) => [
+    f.file,
+    f.source === "chain"
+      ? `proven at block ${f.provenAt?.number}${f.fromBlock !== null ? ` from block ${f.fromBlock}` : ""}`
+      : "from the export only",
+    String(f.records),
+    String(f.differences),
+    f.how,
+  ]);
+}
+
+/** The scope, then one sentence per export file on whether the chain vouched for it, for a person to read. */
 export function filesSentences(report: AuditReport): string[] {
   const scope = report.scope;
   const lines: string[] = [];
@@ -659,9 +735,11 @@ export function filesSentences(report: AuditReport): string[] {
             export: "the export's own word, not proven",
           }[scope.fromBlockSource]
         }); contracts ${
-          { deployment: "of the configured deployment", chain: "as the chain names them", export: "as the export names them, not proven" }[
-            scope.contractsSource
-          ]
+          {
+            deployment: "of the configured deployment",
+            chain: "as the chain names them",
+            export: "as the export names them, not proven",
+          }[scope.contractsSource]
         }.`,
     );
   }
@@ -670,6 +748,5 @@ export function filesSentences(report: AuditReport): string[] {
       `${f.file}: ${f.source === "chain" ? `proven against the chain at block ${f.provenAt?.number}` : "from the export only"} (${f.records} record(s)): ${f.how}.`,
     );
   }
-  for (const [check, why] of Object.entries(report.notRun ?? {})) lines.push(`Not run: ${check}: ${why}.`);
   return lines;
 }

@@ -32,7 +32,15 @@ import {
   type Position,
   type Progress,
 } from "./audit-export.js";
-import { proveFiles, stateProven, stateRead, stateUnproven, suiteToProve, type SuiteAddresses } from "./audit-prove.js";
+import {
+  PROOF_OF_HEADS_ONLY,
+  proveFiles,
+  stateProven,
+  stateRead,
+  stateUnproven,
+  suiteToProve,
+  type SuiteAddresses,
+} from "./audit-prove.js";
 import { InputError } from "./errors.js";
 import { formatLoanId, toLoanId } from "./ids.js";
 import { isStateUnavailable, LedgerReader, type LedgerReadOptions } from "./ledger.js";
@@ -95,7 +103,9 @@ export async function verifyLedger(
     walletApprovals: options.walletApprovals,
   });
   options.progress?.(report.loans.length, report.loans.length, "loans verified");
-  return report;
+  // ---- what the report can say of each file (audit-prove.ts): records read from a chain, or taken from an export
+  if (ledger.headsProvenAt && !ledger.digests) return stateRead(report, ledger);
+  return stateUnproven(report, ledger, options.proof ? PROOF_OF_HEADS_ONLY : undefined);
 }
 
 /**

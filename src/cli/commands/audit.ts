@@ -16,6 +16,7 @@ import {
   formatLoanId,
   exportLedger,
   headsSentence,
+  filesSentences,
   verifyChain,
   verifyExport,
   suiteAddressesOf,
@@ -84,11 +85,15 @@ export function planAudit(p: Parsed, print: Print): Command | undefined {
       }
       const files = await writeReport(p.out ?? ".", report);
       const summary = `${report.loans.length} loan(s), ${report.entries} history entries, ${report.findings.length} finding(s); report in ${files.join(", ")}`;
+      const provenance = [
+        ...filesSentences(report),
+        ...Object.entries(report.notRun).map(([check, why]) => `Not run: ${check}: ${why}.`),
+      ];
       print(
         io,
         report,
         report.ok
-          ? `verified ${summary}\n${headsSentence(report)}`
+          ? [`verified ${summary}`, headsSentence(report), ...provenance].join("\n")
           : [
               ...report.findings.map(
                 (f) =>
@@ -97,6 +102,7 @@ export function planAudit(p: Parsed, print: Print): Command | undefined {
               ),
               `FAILED ${summary}`,
               headsSentence(report),
+              ...provenance,
             ].join("\n"),
       );
       if (!report.ok) throw new LoanLedgerError(`the ledger does not verify: ${report.findings.length} finding(s)`);
