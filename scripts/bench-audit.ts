@@ -280,7 +280,7 @@ async function chainBench(): Promise<void> {
       `  verifying the export (no chain):   ${offline.seconds.toFixed(2)} s (target < ${TARGET_SECONDS} s), ` +
       `peak ${offline.peakMiB === undefined ? "not measured (no /usr/bin/time)" : `${offline.peakMiB.toFixed(0)} MiB (target < ${TARGET_MIB} MiB)`}, ` +
       `${offline.findings} finding(s), by \`loanledger audit verify --from-export\` in its own process\n` +
-      `  proving its heads at its block:    ${seconds(t4, t5)} s, ${proven.findings.length} finding(s), ` +
+      `  proving every file at its block:   ${seconds(t4, t5)} s, ${proven.findings.length} finding(s), ` +
       `${proven.heads.proven.length} head(s) proven\n` +
       `  disclosure figures for ${period}:  ${seconds(t6, t7)} s (${figures.loansOriginated} loans originated)\n` +
       `  peak memory (this process, with the chain): ${peak.toFixed(0)} MiB`,

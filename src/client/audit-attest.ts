@@ -5,8 +5,12 @@
  * the signer recovered from the signature.
  */
 import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { basename, join } from "node:path";
 import { verifyMessage, type Signer } from "ethers";
 import type { AuditReport } from "./audit-check.js";
+import { MANIFEST_FILE, type Manifest } from "./audit-export.js";
 import { InputError } from "./errors.js";
 import { toAddress, type Address } from "./ids.js";
 
@@ -121,4 +125,53 @@ export function checkAttestation(
     }
   }
   return { ok: problems.length === 0, signer, problems };
+}
+
+/** SHA-256 (hex) of the file at `path`, read as a stream, or undefined when there is no such file. */
+async function fileSha256(path: string): Promise<string | undefined> {
+  const hash = createHash("sha256");
+  try {
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  } catch {
+    return undefined;
+  }
+  return hash.digest("hex");
+}
+
+/**
+ * {checkAttestation} against the export in `dir` as it is now: its manifest must be the one the report verified, and
+ * every file the manifest lists must still have the digest it states. The manifest alone proves nothing about files
+ * that were changed beside it after the report was attested.
+ */
+export async function checkAttestedExport(
+  attestation: Attestation,
+  reportBytes: Uint8Array,
+  dir: string,
+): Promise<AttestationCheck> {
+  let manifestBytes: Buffer;
+  try {
+    manifestBytes = await readFile(join(dir, MANIFEST_FILE));
+  } catch {
+    throw new InputError(`cannot read ${join(dir, MANIFEST_FILE)}`);
+  }
+  const result = checkAttestation(attestation, reportBytes, manifestBytes);
+  const problems = [...result.problems];
+  let files: Manifest["files"] = {};
+  try {
+    files = (JSON.parse(manifestBytes.toString("utf8")) as Manifest).files ?? {};
+  } catch {
+    problems.push(`the export's ${MANIFEST_FILE} is not JSON`);
+  }
+  for (const [file, stated] of Object.entries(files)) {
+    // A manifest names files of its own folder only: anything else would have the check read outside the export.
+    const actual = basename(file) === file ? await fileSha256(join(dir, file)) : undefined;
+    if (actual === undefined) {
+      problems.push(`the export has no ${file}, which its manifest lists`);
+    } else if (actual !== String(stated?.sha256).toLowerCase()) {
+      problems.push(
+        `the export's ${file} has SHA-256 ${actual}, not the ${String(stated?.sha256)} its manifest states: it was changed after the export the report verified`,
+      );
+    }
+  }
+  return { ok: problems.length === 0, signer: result.signer, problems };
 }

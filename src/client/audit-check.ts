@@ -30,6 +30,7 @@ import {
   payoutFactHash,
 } from "./audit-facts.js";
 import { type TypedDataDomain } from "ethers";
+import type { AuditScope, FileStatement } from "./audit-prove.js";
 import { consentDigest, consentDomain, isValidConsent, recoverSigner, type ConsentSubject } from "./consent.js";
 
 export type CheckKind =
@@ -46,7 +47,9 @@ export type CheckKind =
   | "position"
   | "collateral"
   | "fact"
-  | "consent";
+  | "consent"
+  | "funding"
+  | "proof";
 
 /** Every check the verifier runs, with what it establishes (the report lists them). */
 export const CHECKS: Record<CheckKind, string> = {
@@ -57,10 +60,17 @@ export const CHECKS: Record<CheckKind, string> = {
   order: "every loan's entries are in chain order",
   transition: "every status change is allowed by the transition table, from the status the loan was in",
   repayment: "every repayment's parts add up to its amount",
-  split: "every split adds up to the amount paid, and its lenders' part is what the registry recorded",
+  split:
+    "every split adds up to the amount paid, its late interest, interest, principal and prepayment are what the " +
+    "registry recorded, and its fees are what the committed rates charge",
   document: "every document version's hash matches a file in the documents folder (when one is given)",
   payout: "no loan's lenders were paid more than came in for them",
-  compensation: "every loss settlement paid the insurer's and the reserve's parts it states",
+  compensation:
+    "every loss settlement paid the insurer's and the reserve's parts it states, every claim was paid by the insurer " +
+    "the funding configuration names, and every recovery reimbursed the insurer, the reserve and the lenders the " +
+    "parts the loss waterfall recorded",
+  funding:
+    "every disbursement paid the loan's principal to the borrower payout account its funding configuration names",
   position:
     "every lender's position is replayed from the splitter's events (commitments, share transfers, payouts, claims, " +
     "refunds): commitments add up to what was disbursed or refunded, a share transfer moves shares the seller holds, " +
@@ -75,6 +85,9 @@ export const CHECKS: Record<CheckKind, string> = {
     "(a payout's fact names its lenders), and every payout that moved money has its fact",
   consent:
     "every signature of every agreement and amendment is its signer's (a key's, or an ERC-1271 wallet's proven approval), each amendment is signed by the agreement's borrower key, and the report names the loans without on-chain consent",
+  proof:
+    "every record of every export file is the chain's, read again at the export's block from the first block of the " +
+    "suite's contracts, which come from the chain or the configured deployment, never from the manifest alone",
 };
 
 /** Something that does not hold, with the loan and entry it is about. */
@@ -86,6 +99,8 @@ export interface Finding {
   entry?: number;
   /** The export file, when the finding is about one. */
   file?: string;
+  /** 1-based line of `file`, when the finding is about one record of it. */
+  line?: number;
   blockNumber?: number;
   transactionHash?: string;
   logIndex?: number;
@@ -117,6 +132,22 @@ export interface ChainProof {
    * at that block; undefined when the node keeps no state that old.
    */
   lenders?: Record<string, { lenders: string[]; positions: Record<string, { shares: string; debt: string }> }>;
+}
+
+/** The checks `options` leaves no means to run, with why. */
+function checksNotRun(options: CheckOptions): Partial<Record<CheckKind, string>> {
+  const notRun: Partial<Record<CheckKind, string>> = {};
+  const unknown = (names: [string, string | undefined][]) =>
+    names.filter(([, address]) => !address).map(([name]) => name);
+  const w = options.writers ?? {};
+  if (!options.documents) notRun.document = "no documents folder was given";
+  const money = unknown([
+    ["RepaymentSplitter", w.splitter],
+    ["LossWaterfall", w.waterfall],
+  ]);
+  if (money.length) notRun.fact = `the address of ${money.join(" and ")} is not known, so its facts cannot be told`;
+  if (!w.collateral) notRun.collateral = "the address of CollateralRegistry is not known, so its facts cannot be told";
+  return notRun;
 }
 
 /** Which heads the histories were checked against, and whether a chain vouched for them. */
@@ -152,6 +183,12 @@ export interface AuditReport {
   positions: { source: "chain" | "export"; loans: number };
   /** The checks run, by name, with what each establishes. */
   checks: Partial<Record<CheckKind, string>>;
+  /** The checks that could not run, by name, with why: none of them passed. */
+  notRun: Partial<Record<CheckKind, string>>;
+  /** What the report covers: the blocks read, and where the contracts and the first block come from. */
+  scope?: AuditScope;
+  /** Per export file: proven against the chain (at which block, from which first block) or taken from the export. */
+  files?: FileStatement[];
   /** How each loan's borrower agreed to its current document: on chain, on paper (a legacy import), or not recorded. */
   consent: { signed: string[]; legacy: string[]; none: string[] };
   findings: Finding[];
@@ -301,7 +338,18 @@ interface LoanState {
   last?: Position;
   /** The loan's latest RepaymentRecorded (its transaction, amount and the principal outstanding before it), and a
    * split seen before it in its transaction. */
-  repayment?: { tx: string; amount: bigint; outstandingBefore: bigint };
+  repayment?: {
+    tx: string;
+    amount: bigint;
+    outstandingBefore: bigint;
+    fact: Extract<LoanFact, { kind: "RepaymentRecorded" }>;
+  };
+  /** The principal of the anchored terms. */
+  principal?: bigint;
+  /** Whom the funding configuration names: the borrower's payout account and the insurer (lower case). */
+  funding?: { borrowerPayout: string; insurer: string };
+  /** Governance closed the splitter's book of the written-off loan (BookClosed): its positions are final. */
+  bookClosed?: boolean;
   /** Seconds between installments, from the anchored terms. */
   period?: number;
   /** The fee rates the splitter committed to when the loan opened for funding (bps a year). */
@@ -643,6 +691,15 @@ export class LedgerChecker {
         });
       }
     }
+    const known = [writers?.splitter, writers?.waterfall, writers?.collateral];
+    if (source !== undefined && known.every(Boolean) && !known.some((w) => w!.toLowerCase() === source)) {
+      found({
+        check: "fact",
+        entry,
+        ...where(record),
+        message: `entry ${entry}: a fact of ${source}, which is none of the suite's history writers (the splitter, the loss waterfall, the collateral registry)`,
+      });
+    }
     if (fact.kind === "External" && writers?.collateral && source === writers.collateral.toLowerCase()) {
       const tx = this.assetTx?.hash === record.transactionHash ? this.assetTx : undefined;
       const hash = fact.factHash.toLowerCase();
@@ -662,6 +719,7 @@ export class LedgerChecker {
       state.anchored = true;
       state.status = LoanStatus.Funding;
       if (record.terms?.period !== undefined) state.period = Number(record.terms.period);
+      if (record.terms?.principal !== undefined) state.principal = big(record.terms.principal);
       const hashed = record.terms ? idOfTerms(record.terms) : { error: "the entry carries no terms" };
       if ("error" in hashed) {
         found({
@@ -696,6 +754,7 @@ export class LedgerChecker {
         tx: record.transactionHash,
         amount: fact.amount,
         outstandingBefore: fact.outstandingAfter + fact.principal + fact.prepayment,
+        fact,
       };
       const parts = fact.lateInterest + fact.interest + fact.principal + fact.prepayment;
       if (parts !== fact.amount) {
@@ -750,10 +809,16 @@ export class LedgerChecker {
       const loanId = loanOf(event);
       if (!loanId || !COLLATERAL_EVENTS_WITH_FACTS.has(event.event)) continue;
       if (this.options.loanId && loanId !== this.options.loanId) continue;
+      const sameAsset = (e: EventRecord, name: string) =>
+        e.event === name && big(e.args.assetId) === big(event.args.assetId) && loanOf(e) === loanId;
+      // A disposal's allocation stands for the disposal's fact; a lien released as its seized asset goes back to the
+      // owner (returnSeized) for the one Returned fact of that transaction.
       const stands =
         event.event === "DisposalAllocated"
           ? tx.events.find((e) => e.event === "CollateralDisposed" && big(e.args.assetId) === big(event.args.assetId))
-          : event;
+          : event.event === "LienReleased"
+            ? (tx.events.find((e) => sameAsset(e, "SeizedAssetReturned")) ?? event)
+            : event;
       const hash = stands && factOrNothing(() => collateralFactOf(stands, tx.events, loanId));
       if (hash && tx.facts.has(`${loanId}|${hash}`)) continue;
       const state = this.loans.get(loanId) ?? this.stateOf(loanId, "unknown");
@@ -807,8 +872,24 @@ export class LedgerChecker {
           premiumBps: big(config.premiumBps),
           reserveBps: big(config.reserveBps),
         };
+        state.funding = { borrowerPayout: lower(config.borrowerPayout), insurer: lower(config.insurer) };
         break;
       }
+      case "Disbursed":
+        this.checkDisbursement(loanId, state, record);
+        break;
+      case "BookClosed":
+        state.bookClosed = true;
+        break;
+      case "ClaimPaid":
+        if (state.funding && lower(a.insurer) !== state.funding.insurer) {
+          this.found(loanId, state, {
+            check: "compensation",
+            ...where(record),
+            message: `the claim was paid by ${String(a.insurer)}, but the funding configuration names the insurer ${state.funding.insurer}`,
+          });
+        }
+        break;
       case "PayoutsPushed":
         state.paidOut += big(a.paid);
         break;
@@ -844,7 +925,7 @@ export class LedgerChecker {
       const value = (state.lendersIn * p.shares) / book.committed - p.debt;
       return value > 0n ? value : 0n;
     };
-    const closing = CLOSING.has(state.status);
+    const closing = CLOSING.has(state.status) || Boolean(state.bookClosed);
     /** Marks `amount` paid to `p`, as the splitter's `_settle` does. */
     const settle = (p: LenderPosition, amount: bigint) => {
       if (closing) {
@@ -976,6 +1057,20 @@ export class LedgerChecker {
     }
   }
 
+  /** A disbursement pays the whole principal to the payout account the funding configuration committed to. */
+  private checkDisbursement(loanId: string, state: LoanState, record: EventRecord): void {
+    const a = record.args;
+    const found = (message: string) => this.found(loanId, state, { check: "funding", ...where(record), message });
+    if (state.funding && lower(a.borrowerPayout) !== state.funding.borrowerPayout) {
+      found(
+        `the principal was disbursed to ${String(a.borrowerPayout)}, but the funding configuration names the borrower payout account ${state.funding.borrowerPayout}`,
+      );
+    }
+    if (state.principal !== undefined && big(a.amount) !== state.principal) {
+      found(`${big(a.amount)} was disbursed, but the loan's principal is ${state.principal}`);
+    }
+  }
+
   private compareSplit(loanId: string, state: LoanState, record: EventRecord, lenders: bigint): void {
     const recorded = state.repayment?.amount;
     if (recorded !== undefined && recorded !== lenders) {
@@ -984,6 +1079,25 @@ export class LedgerChecker {
         ...where(record),
         message: `the lenders' part ${lenders} is not the ${recorded} the registry recorded`,
       });
+    }
+    // The splitter copies each part of the lenders' share from the registry's record of the same payment.
+    const fact = state.repayment?.fact;
+    const parts = record.args.split as { [key: string]: Json };
+    if (fact && big(record.args.installment) !== BigInt(fact.installment)) {
+      this.found(loanId, state, {
+        check: "split",
+        ...where(record),
+        message: `the split is for installment ${big(record.args.installment)}, but the registry recorded installment ${fact.installment}`,
+      });
+    }
+    for (const part of ["lateInterest", "interest", "principal", "prepayment"] as const) {
+      if (fact && big(parts[part]) !== fact[part]) {
+        this.found(loanId, state, {
+          check: "split",
+          ...where(record),
+          message: `the split's ${part} of ${big(parts[part])} is not the ${fact[part]} the registry recorded for this payment`,
+        });
+      }
     }
     // The fees are recomputed from what the chain committed to, not taken from the split: the rates of the funding
     // configuration, the installment period, and the principal outstanding before the payment.
@@ -1002,6 +1116,38 @@ export class LedgerChecker {
           check: "split",
           ...where(record),
           message: `the ${part} of ${big(split[part])} is not the ${value} the committed rate charges on ${outstanding}`,
+        });
+      }
+    }
+  }
+
+  /** A recovery paid the insurer, the reserve and the lenders the parts the waterfall recorded (RecoveryApplied). */
+  private checkRecoveryParts(loanId: string, state: LoanState, tx: readonly EventRecord[]): void {
+    const ordered = [...tx].sort((a, b) => a.logIndex - b.logIndex);
+    // Each recovery's payments follow its RecoveryApplied, before the next recovery or a settlement's first event.
+    const ends = new Set(["RecoveryApplied", "ClaimPaid", "Compensated", "CompensationDeclined", "LossSettled"]);
+    ordered.forEach((applied, k) => {
+      if (applied.event !== "RecoveryApplied") return;
+      const next = ordered.findIndex((r, j) => j > k && ends.has(r.event));
+      const own = ordered.slice(k + 1, next < 0 ? undefined : next);
+      this.checkRecovery(loanId, state, applied, own);
+    });
+  }
+
+  private checkRecovery(loanId: string, state: LoanState, applied: EventRecord, own: readonly EventRecord[]): void {
+    const paid = (event: string) =>
+      own.filter((r) => r.event === event).reduce((sum, r) => sum + big(r.args.amount), 0n);
+    const parts: [string, string, string][] = [
+      ["toInsurer", "InsurerReimbursed", "the insurer"],
+      ["toReserve", "ReserveReimbursed", "the reserve"],
+      ["toLenders", "RecoveryReceived", "the lenders"],
+    ];
+    for (const [part, event, whom] of parts) {
+      if (paid(event) !== big(applied.args[part])) {
+        this.found(loanId, state, {
+          check: "compensation",
+          ...where(applied),
+          message: `the recovery gives ${whom} ${big(applied.args[part])}, but its ${event} events pay ${paid(event)}`,
         });
       }
     }
@@ -1040,6 +1186,7 @@ export class LedgerChecker {
       }
       state.paidOut += big(sweep.args.amount);
     }
+    this.checkRecoveryParts(loanId, state, tx);
     const settled = tx.find((r) => r.event === "LossSettled");
     if (!settled) return;
     const claim = tx.find((r) => r.event === "ClaimPaid");
@@ -1128,9 +1275,11 @@ export class LedgerChecker {
         });
       }
     }
+    const notRun = checksNotRun(options);
+    // Whether the records are the chain's is for the caller to say: it proved them, read them, or could not.
     const checks = Object.fromEntries(
       (Object.keys(CHECKS) as CheckKind[])
-        .filter((check) => check !== "document" || options.documents)
+        .filter((check) => !(check in notRun) && check !== "proof")
         .map((check) => [check, CHECKS[check]]),
     );
     return {
@@ -1147,6 +1296,7 @@ export class LedgerChecker {
         loans: positionsProven ? Object.keys(proof!.lenders!).length : 0,
       },
       checks,
+      notRun,
       consent,
       findings: this.findings,
       ok: this.findings.length === 0,

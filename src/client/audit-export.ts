@@ -152,7 +152,11 @@ export async function readLedger(
   sink: LedgerSink,
   fromBlock = 0,
   progress?: Progress,
-  options: LedgerReadOptions & { at?: number | "latest" } = {},
+  options: LedgerReadOptions & {
+    at?: number | "latest";
+    /** false: read no history head (a proof re-reading the records compares heads by their own means). */
+    heads?: boolean;
+  } = {},
 ): Promise<LedgerHeader> {
   const registry = sources.loans.contract;
   const provider = registry.runner?.provider;
@@ -207,7 +211,7 @@ export async function readLedger(
   });
 
   const heads: Record<string, string> = {};
-  const list = [...ids];
+  const list = options.heads === false ? [] : [...ids];
   for (let i = 0; i < list.length; i += HEAD_BATCH) {
     const batch = list.slice(i, i + HEAD_BATCH);
     const found = await Promise.all(
@@ -260,8 +264,15 @@ export async function exportLedger(
 // ---------------------------------------------------------------- the export on disk
 
 export const EXPORT_FORMAT = "loanledger-audit-export/1";
-const FILES = { loans: "loans.jsonl", money: "money.jsonl", assets: "assets.jsonl", members: "members.jsonl" } as const;
-const HEADS_FILE = "heads.json";
+/** The export's record files, by the kind of record each holds. */
+export const RECORD_FILES = {
+  loans: "loans.jsonl",
+  money: "money.jsonl",
+  assets: "assets.jsonl",
+  members: "members.jsonl",
+} as const;
+const FILES = RECORD_FILES;
+export const HEADS_FILE = "heads.json";
 export const MANIFEST_FILE = "manifest.json";
 
 /** What an export holds and where it comes from. Its own digest is what an auditor's attestation names. */
@@ -401,6 +412,15 @@ export async function writeExport(dir: string, ledger: LedgerExport): Promise<st
  * last line has been read.
  */
 export async function* recordsOf<T>(dir: string, file: string, digests: Record<string, string>): AsyncGenerator<T> {
+  for await (const { record } of numberedRecordsOf<T>(dir, file, digests)) yield record;
+}
+
+/** The records of a JSON Lines file as {recordsOf} reads them, each with its 1-based line number in the file. */
+export async function* numberedRecordsOf<T>(
+  dir: string,
+  file: string,
+  digests: Record<string, string> = {},
+): AsyncGenerator<{ line: number; record: T }> {
   const hash = createHash("sha256");
   const input = createReadStream(join(dir, file));
   try {
@@ -425,7 +445,7 @@ export async function* recordsOf<T>(dir: string, file: string, digests: Record<s
       input.destroy();
       throw new InputError(`${file} line ${n} is not JSON`);
     }
-    yield record;
+    yield { line: n, record };
   }
   digests[file] = hash.digest("hex");
 }

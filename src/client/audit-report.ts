@@ -2,6 +2,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { AuditReport } from "./audit-check.js";
+import { fileRows, filesSentences } from "./audit-prove.js";
 
 /** One sentence on which heads the histories were checked against, and whether a chain vouched for them. */
 export function headsSentence(report: AuditReport): string {
@@ -43,9 +44,14 @@ export function reportMarkdown(report: AuditReport): string {
     ...(report.exportManifestSha256
       ? [`Export verified: manifest.json with SHA-256 ${report.exportManifestSha256}.`, ""]
       : []),
+    // ---- scope and files, proven or not (audit-prove.ts)
+    ...filesSentences(report).map((line) => `- ${line}`),
+    "",
+    // ----
     "## Checks",
     "",
     ...Object.entries(report.checks).map(([check, what]) => `- **${check}**: ${what}`),
+    ...Object.entries(report.notRun ?? {}).map(([check, why]) => `- **${check}**: NOT RUN: ${why}`),
     "",
     "| platform | loans | entries | repayments | findings |",
     "| --- | ---: | ---: | ---: | ---: |",
@@ -135,10 +141,16 @@ ${table(
   ],
 )}
 <p>${esc(headsSentence(report))}</p>
+${report.scope ? `<p>${esc(filesSentences(report)[0])}</p>` : ""}
+<h2>Files</h2>
+${report.files?.length ? table(["file", "proven", "records", "differences", "how"], fileRows(report), [2, 3]) : "<p>No export: the ledger was read from the chain.</p>"}
 <h2>Checks</h2>
 ${table(
   ["check", "what it establishes"],
-  Object.entries(report.checks).map(([check, what]) => [check, what]),
+  [
+    ...Object.entries(report.checks).map(([check, what]) => [check, what]),
+    ...Object.entries(report.notRun ?? {}).map(([check, why]) => [check, `NOT RUN: ${why}`]),
+  ],
 )}
 <h2>Platforms</h2>
 ${table(

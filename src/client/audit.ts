@@ -32,15 +32,25 @@ import {
   type Position,
   type Progress,
 } from "./audit-export.js";
+import {
+  PROOF_OF_HEADS_ONLY,
+  proveFiles,
+  stateProven,
+  stateRead,
+  stateUnproven,
+  suiteToProve,
+  type SuiteAddresses,
+} from "./audit-prove.js";
 import { InputError } from "./errors.js";
 import { formatLoanId, toLoanId } from "./ids.js";
-import { LedgerReader, type LedgerReadOptions } from "./ledger.js";
+import { isStateUnavailable, LedgerReader, type LedgerReadOptions } from "./ledger.js";
 import { HISTORY_EVENTS } from "./loans.js";
 
 export * from "./audit-export.js";
 export * from "./audit-check.js";
 export * from "./audit-report.js";
 export * from "./audit-attest.js";
+export * from "./audit-prove.js";
 
 /** keccak256 of every file under `dir`: the document index a loan's document hashes are looked up in. */
 async function documentIndex(dir: string): Promise<Set<string>> {
@@ -93,7 +103,9 @@ export async function verifyLedger(
     walletApprovals: options.walletApprovals,
   });
   options.progress?.(report.loans.length, report.loans.length, "loans verified");
-  return report;
+  // ---- what the report can say of each file (audit-prove.ts): records read from a chain, or taken from an export
+  if (ledger.headsProvenAt && !ledger.digests) return stateRead(report, ledger);
+  return stateUnproven(report, ledger, options.proof ? PROOF_OF_HEADS_ONLY : undefined);
 }
 
 /**
@@ -197,15 +209,6 @@ async function lendersAt(
   return result;
 }
 
-/** Failures of a call at an old block on a node that pruned that block's state. */
-const STATE_UNAVAILABLE =
-  /missing trie node|world ?state (is )?not available|state (is )?not available|historical state|pruned/i;
-
-function isStateUnavailable(error: unknown): boolean {
-  const e = error as { message?: unknown; shortMessage?: unknown; info?: unknown; error?: unknown } | undefined;
-  return STATE_UNAVAILABLE.test([e?.message, e?.shortMessage, JSON.stringify(e?.info ?? e?.error ?? "")].join(" "));
-}
-
 /** Every loan's `historyHead` at the reader's block, 100 calls at a time. */
 async function headsByCall(
   reader: LedgerReader,
@@ -277,14 +280,27 @@ async function* mergedInChainOrder(
  */
 export async function verifyExport(
   dir: string,
-  options: { loanId?: string; docsDir?: string; provider?: Provider; progress?: Progress } = {},
+  options: {
+    loanId?: string;
+    docsDir?: string;
+    provider?: Provider;
+    progress?: Progress;
+    /** The auditor's configured deployment: a proven export naming other contracts is refused. */
+    deployment?: SuiteAddresses;
+  } = {},
 ): Promise<AuditReport> {
   const opened = await openExport(dir);
+  // ---- proof mode (audit-prove.ts): the suite and the first block from the chain or the deployment, not the manifest
+  const suite = options.provider
+    ? await suiteToProve(opened.facts, options.provider, { deployment: options.deployment })
+    : undefined;
+  const facts = suite ? { ...opened.facts, contracts: suite.contracts, fromBlock: suite.firstBlock } : opened.facts;
+  // ----
   const documents = await documentsOf(options.docsDir);
   const checker = new LedgerChecker({
     loanId: options.loanId,
     documents,
-    writers: writersOf(opened.facts.contracts),
+    writers: writersOf(facts.contracts),
   });
   let records = 0;
   for await (const item of mergedInChainOrder(opened.loans(), opened.money(), opened.assets())) {
@@ -293,14 +309,14 @@ export async function verifyExport(
   }
   for await (const _ of opened.members());
   const proof = options.provider
-    ? await proveExport(opened.facts, options.provider, {
+    ? await proveExport(facts, options.provider, {
         loanId: options.loanId,
         ids: checker.loanIds(),
         lenderLoans: checker.bookedLoans(),
         progress: options.progress,
       })
     : undefined;
-  const registry = proof?.registry ?? opened.facts.contracts?.LoanRegistry;
+  const registry = proof?.registry ?? facts.contracts?.LoanRegistry;
   if (options.provider && registry) {
     await checker.proveWalletSignatures(
       options.provider,
@@ -309,7 +325,14 @@ export async function verifyExport(
       opened.facts.block?.number,
     );
   }
-  return checker.finish(opened.facts, proof);
+  const report = checker.finish(opened.facts, proof);
+  // ---- proof mode (audit-prove.ts): every file compared with the chain's records, and each file's statement
+  if (!suite) return stateUnproven(report, opened.facts);
+  const files = await proveFiles(dir, opened.facts, suite, options.provider!, {
+    loanId: options.loanId,
+    progress: options.progress,
+  });
+  return stateProven(report, suite, files);
 }
 
 /** Verifies the ledger on the chain as it is read, at one block (see {readLedger}); its heads are proven there. */
@@ -342,5 +365,5 @@ export async function verifyChain(
   if (provider && registry) {
     await checker.proveWalletSignatures(provider, BigInt(header.chainId), registry, header.block.number);
   }
-  return { report: checker.finish(header), header };
+  return { report: stateRead(checker.finish(header), header), header };
 }

@@ -230,7 +230,19 @@ export class DisclosureClient {
     const insurance = CreditInsurance__factory.connect(this.sources.insurance, this.runner);
     const sources = [
       [registry, ["LoanAnchored", "LoanStatusChanged", "RepaymentRecorded"]],
-      [splitter, ["Committed", "ShareTransferred", "FundingCancelled", "RepaymentSplit"]],
+      [
+        splitter,
+        [
+          "Committed",
+          "ShareTransferred",
+          "FundingCancelled",
+          "RepaymentSplit",
+          "Claimed",
+          "PayoutSkipped",
+          "PayoutsPushed",
+          "BookClosed",
+        ],
+      ],
       [insurance, ["ClaimPaid"]],
     ] as const;
     const byAddress = new Map<string, { interface: Interface }>(
@@ -248,7 +260,12 @@ export class DisclosureClient {
       status: LoanStatus;
       outstanding: bigint;
       cancelled: boolean;
+      /** Governance closed the written-off loan's book in the splitter. */
+      bookClosed: boolean;
+      /** Lenders (lower case) keyed to their shares; a position settled on a closed book holds none. */
       shares: Map<string, bigint>;
+      /** The lenders whose payout transfer failed in the transaction read last (they keep their shares). */
+      skipped?: { tx: string; lenders: Set<string> };
     }
     const mine = new Map<bigint, LoanReplay>();
     const figures: KeyFigures = {
@@ -279,6 +296,7 @@ export class DisclosureClient {
           status: LoanStatus.Funding,
           outstanding: principal,
           cancelled: false,
+          bookClosed: false,
           shares: new Map(),
         });
         if (inPeriod) {
@@ -289,6 +307,10 @@ export class DisclosureClient {
       }
       const loan = mine.get(loanId);
       if (!loan) continue;
+      // As the splitter books it (IRepaymentSplitter): once a loan is repaid, recovered, cancelled or its book closed,
+      // a payout or claim settles a lender's position for good, and the lender holds no share of it any more.
+      const closing =
+        loan.cancelled || loan.bookClosed || loan.status === LoanStatus.Repaid || loan.status === LoanStatus.Recovered;
       switch (parsed.name) {
         case "LoanStatusChanged":
           loan.status = Number(a.to) as LoanStatus;
@@ -297,12 +319,12 @@ export class DisclosureClient {
           loan.outstanding = a.outstandingAfter as bigint;
           break;
         case "Committed": {
-          const lender = String(a.lender);
+          const lender = String(a.lender).toLowerCase();
           loan.shares.set(lender, (loan.shares.get(lender) ?? 0n) + (a.amount as bigint));
           break;
         }
         case "ShareTransferred": {
-          const [from, to] = [String(a.from), String(a.to)];
+          const [from, to] = [String(a.from).toLowerCase(), String(a.to).toLowerCase()];
           loan.shares.set(from, (loan.shares.get(from) ?? 0n) - (a.shares as bigint));
           loan.shares.set(to, (loan.shares.get(to) ?? 0n) + (a.shares as bigint));
           break;
@@ -310,6 +332,27 @@ export class DisclosureClient {
         case "FundingCancelled":
           loan.cancelled = true;
           break;
+        case "BookClosed":
+          loan.bookClosed = true;
+          break;
+        case "Claimed":
+          if (closing) loan.shares.set(String(a.lender).toLowerCase(), 0n);
+          break;
+        case "PayoutSkipped":
+          if (loan.skipped?.tx !== log.transactionHash) loan.skipped = { tx: log.transactionHash, lenders: new Set() };
+          loan.skipped.lenders.add(String(a.lender).toLowerCase());
+          break;
+        case "PayoutsPushed": {
+          if (!closing) break;
+          const skipped = loan.skipped?.tx === log.transactionHash ? loan.skipped.lenders : new Set<string>();
+          // The batch names its lenders at 20 bytes each, in order.
+          const batch = String(a.batch).slice(2).toLowerCase();
+          for (let i = 0; i + 40 <= batch.length; i += 40) {
+            const lender = "0x" + batch.slice(i, i + 40);
+            if (!skipped.has(lender)) loan.shares.set(lender, 0n);
+          }
+          break;
+        }
         case "RepaymentSplit":
           if (inPeriod) figures.reserveContributed += (a.split as { reserve: bigint }).reserve;
           break;

@@ -71,6 +71,16 @@ export function isTransient(error: unknown): boolean {
   return THROTTLED.test(message) || (!RANGE_REFUSED.test(message) && TRANSIENT.test(message));
 }
 
+/** Failures of a call at an old block on a node that pruned that block's state. */
+const STATE_UNAVAILABLE =
+  /missing trie node|world ?state (is )?not available|state (is )?not available|historical state|pruned/i;
+
+/** Whether a call failed because the node keeps no state that old (Besu's Bonsai storage keeps 512 blocks). */
+export function isStateUnavailable(error: unknown): boolean {
+  const e = error as { message?: unknown; shortMessage?: unknown; info?: unknown; error?: unknown } | undefined;
+  return STATE_UNAVAILABLE.test([e?.message, e?.shortMessage, JSON.stringify(e?.info ?? e?.error ?? "")].join(" "));
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**

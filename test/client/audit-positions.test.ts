@@ -174,7 +174,11 @@ describe("audit: every lender's position replayed", function () {
       });
     });
     const unchecked = { ...ledger, contracts: { ...ledger.contracts, RepaymentSplitter: "" } };
-    expect((await verifyLedger(unchecked)).findings).to.deep.equal([]);
+    // Without the splitter the fact check cannot run: the report says so, and names the manifest's gap.
+    const report = await verifyLedger(unchecked);
+    expect(report.findings.map((x) => [x.check, x.file])).to.deep.equal([["manifest", "manifest.json"]]);
+    expect(report.notRun.fact).to.include("RepaymentSplitter");
+    expect(report.checks).to.not.have.property("fact");
     // A failure the export states with another amount than the lender was owed is named.
     const [skip] = unchecked.money.filter((r) => r.event === "PayoutSkipped");
     skip.args.amount = String(owed - 1n);
@@ -242,12 +246,18 @@ describe("audit: every lender's position replayed", function () {
     expect(proven.positions).to.deep.equal({ source: "chain", loans: 2 });
     expect(findingsOf(proven)).to.deep.equal([["position", f.cancelled]]);
     expect(proven.findings[0].message).to.include(`the splitter lists the lenders ${lender2.toLowerCase()}`);
-    // The streamed verification, proven against the node, says the same.
+    // The streamed verification, proven against the node, says the same, and names both rewritten records.
     const dir = await mkdtemp(join(tmpdir(), "loanledger-renamed-"));
     await writeExport(dir, ledger);
-    expect(findingsOf(await verifyExport(dir, { provider: ethers.provider }))).to.deep.equal([
+    const streamed = await verifyExport(dir, { provider: ethers.provider });
+    expect(findingsOf(streamed)).to.deep.equal([
+      ["proof", f.cancelled],
+      ["proof", f.cancelled],
       ["position", f.cancelled],
     ]);
+    expect(streamed.findings.slice(0, 2).map((x) => x.message)).to.satisfy((messages: string[]) =>
+      messages.every((m) => m.includes(`args.lender is "${f.outsider.address}" in the export, "${lender2}" on chain`)),
+    );
   });
 
   it("names a share transfer from a lender that did not hold the shares", async function () {

@@ -5,6 +5,7 @@ import { JsonRpcProvider } from "ethers";
 import {
   attestReport,
   checkAttestation,
+  checkAttestedExport,
   MANIFEST_FILE,
   toAddress,
   type Attestation,
@@ -15,8 +16,10 @@ import {
   formatLoanId,
   exportLedger,
   headsSentence,
+  filesSentences,
   verifyChain,
   verifyExport,
+  suiteAddressesOf,
   writeReport,
   type AuditSources,
 } from "../../client/index.js";
@@ -73,18 +76,24 @@ export function planAudit(p: Parsed, print: Print): Command | undefined {
         // From an export, the check needs no chain, unless it is to be proven against one (--rpc).
         const provider = rpc === undefined ? undefined : new JsonRpcProvider(rpc, undefined, { batchStallTime: 0 });
         try {
-          report = await verifyExport(fromExport, { ...options, provider });
+          // Proven against the chain, the export must be of the deployment this CLI is set up for.
+          const deployment = provider && suiteAddressesOf(auditSources(ctx));
+          report = await verifyExport(fromExport, { ...options, provider, deployment });
         } finally {
           provider?.destroy();
         }
       }
       const files = await writeReport(p.out ?? ".", report);
       const summary = `${report.loans.length} loan(s), ${report.entries} history entries, ${report.findings.length} finding(s); report in ${files.join(", ")}`;
+      const provenance = [
+        ...filesSentences(report),
+        ...Object.entries(report.notRun).map(([check, why]) => `Not run: ${check}: ${why}.`),
+      ];
       print(
         io,
         report,
         report.ok
-          ? `verified ${summary}\n${headsSentence(report)}`
+          ? [`verified ${summary}`, headsSentence(report), ...provenance].join("\n")
           : [
               ...report.findings.map(
                 (f) =>
@@ -93,11 +102,12 @@ export function planAudit(p: Parsed, print: Print): Command | undefined {
               ),
               `FAILED ${summary}`,
               headsSentence(report),
+              ...provenance,
             ].join("\n"),
       );
       if (!report.ok) throw new LoanLedgerError(`the ledger does not verify: ${report.findings.length} finding(s)`);
     };
-    verify.offline = fromExport !== undefined;
+    verify.offline = fromExport !== undefined && rpc === undefined;
     return verify;
   }
   if (action === "attest") {
@@ -130,7 +140,12 @@ export function planAudit(p: Parsed, print: Print): Command | undefined {
         throw new InputError(`${attestationPath} is not an attestation (JSON)`);
       }
       const manifest = p.fromExport === undefined ? undefined : await readBytes(join(p.fromExport, MANIFEST_FILE));
-      const result = checkAttestation(attestation, await readBytes(reportPath), manifest);
+      const reportBytes = await readBytes(reportPath);
+      // With the export, every file it holds is checked against the attested manifest, not the manifest alone.
+      const result =
+        p.fromExport === undefined
+          ? checkAttestation(attestation, reportBytes)
+          : await checkAttestedExport(attestation, reportBytes, p.fromExport);
       print(
         io,
         result,
