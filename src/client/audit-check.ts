@@ -31,6 +31,7 @@ import {
 } from "./audit-facts.js";
 import { type TypedDataDomain } from "ethers";
 import { consentDigest, consentDomain, isValidConsent, recoverSigner, type ConsentSubject } from "./consent.js";
+import { BalanceReplay, type Reconciliation, type TokenBalances } from "./audit-balances.js";
 
 export type CheckKind =
   | "manifest"
@@ -46,7 +47,8 @@ export type CheckKind =
   | "position"
   | "collateral"
   | "fact"
-  | "consent";
+  | "consent"
+  | "balance";
 
 /** Every check the verifier runs, with what it establishes (the report lists them). */
 export const CHECKS: Record<CheckKind, string> = {
@@ -75,6 +77,10 @@ export const CHECKS: Record<CheckKind, string> = {
     "(a payout's fact names its lenders), and every payout that moved money has its fact",
   consent:
     "every signature of every agreement and amendment is its signer's (a key's, or an ERC-1271 wallet's proven approval), each amendment is signed by the agreement's borrower key, and the report names the loans without on-chain consent",
+  balance:
+    "every contract of the suite holds, at the export's block, exactly the settlement tokens its replayed history " +
+    "says it holds (what is owed to lenders, platforms, insurers and the reserve, capital, kept payments); any " +
+    "difference is named with the contract, the amounts and whether it is unexplained or missing",
 };
 
 /** Something that does not hold, with the loan and entry it is about. */
@@ -89,6 +95,8 @@ export interface Finding {
   blockNumber?: number;
   transactionHash?: string;
   logIndex?: number;
+  /** A balance that does not reconcile: the contract, what its history says it holds, what it holds, the difference. */
+  balance?: { contract: string; address: string; expected: string; actual: string; difference: string };
   message: string;
 }
 
@@ -117,6 +125,8 @@ export interface ChainProof {
    * at that block; undefined when the node keeps no state that old.
    */
   lenders?: Record<string, { lenders: string[]; positions: Record<string, { shares: string; debt: string }> }>;
+  /** The settlement token's balance of each contract at that block; undefined when the node keeps no state that old. */
+  balances?: TokenBalances;
 }
 
 /** Which heads the histories were checked against, and whether a chain vouched for them. */
@@ -154,6 +164,8 @@ export interface AuditReport {
   checks: Partial<Record<CheckKind, string>>;
   /** How each loan's borrower agreed to its current document: on chain, on paper (a legacy import), or not recorded. */
   consent: { signed: string[]; legacy: string[]; none: string[] };
+  /** Each contract's settlement-token balance at the block against its replayed history (audit-balances.ts). */
+  balances: Reconciliation;
   findings: Finding[];
   ok: boolean;
 }
@@ -365,6 +377,7 @@ export interface LedgerFacts {
   manifest?: LedgerExport["manifest"];
   manifestSha256?: string;
   digests?: Record<string, string>;
+  balances?: TokenBalances;
 }
 
 export interface CheckOptions {
@@ -397,6 +410,9 @@ export class LedgerChecker {
 
   /** Contract wallets' approvals proven by {proveWalletSignatures}, beside those the options brought. */
   private readonly walletApprovals = new Set<string>();
+
+  /** The suite's money events summed, for the totals to reconcile with the contracts' balances. */
+  private readonly balanceReplay = new BalanceReplay();
 
   constructor(private readonly options: CheckOptions = {}) {}
 
@@ -451,6 +467,21 @@ export class LedgerChecker {
         }
       }
     }
+  }
+
+  /**
+   * The totals of the whole ledger against each contract's balance at the block (a node's, with a proof that holds);
+   * a verification of one loan reconciles nothing.
+   */
+  private reconcileBalances(facts: LedgerFacts, proof: ChainProof | undefined): Reconciliation {
+    const contracts = facts.contracts ?? {};
+    const { reconciliation, findings } = this.options.loanId
+      ? this.balanceReplay.reconcile(contracts, undefined, undefined)
+      : this.balanceReplay.reconcile(contracts, facts.balances, proof?.balances, Boolean(facts.headsProvenAt));
+    for (const { message, ...balance } of findings) {
+      this.findings.push({ check: "balance", balance, message });
+    }
+    return reconciliation;
   }
 
   /** The loans seen so far, in the order of their first record. */
@@ -734,6 +765,7 @@ export class LedgerChecker {
 
   /** One collateral registry event (assets.jsonl), in chain order: kept until its transaction's facts are judged. */
   asset(record: EventRecord): void {
+    this.balanceReplay.event(record);
     if (this.assetTx?.hash !== record.transactionHash) {
       this.closeAssetTransaction();
       this.assetTx = { hash: record.transactionHash, events: [], facts: new Set() };
@@ -767,6 +799,7 @@ export class LedgerChecker {
 
   /** One money event (money.jsonl), in chain order: splits add up and match the registry, payouts are counted. */
   money(record: EventRecord): void {
+    this.balanceReplay.event(record);
     const raw = record.args.loanId;
     if (raw === undefined) return;
     const loanId = formatLoanId(toLoanId(String(raw)));
@@ -1128,9 +1161,11 @@ export class LedgerChecker {
         });
       }
     }
+    const balances = this.reconcileBalances(facts, proofHolds ? proof : undefined);
     const checks = Object.fromEntries(
       (Object.keys(CHECKS) as CheckKind[])
         .filter((check) => check !== "document" || options.documents)
+        .filter((check) => check !== "balance" || balances.source !== "none")
         .map((check) => [check, CHECKS[check]]),
     );
     return {
@@ -1148,6 +1183,7 @@ export class LedgerChecker {
       },
       checks,
       consent,
+      balances,
       findings: this.findings,
       ok: this.findings.length === 0,
     };

@@ -15,6 +15,7 @@ import {
   formatLoanId,
   exportLedger,
   headsSentence,
+  balancesSentence,
   verifyChain,
   verifyExport,
   writeReport,
@@ -84,15 +85,16 @@ export function planAudit(p: Parsed, print: Print): Command | undefined {
         io,
         report,
         report.ok
-          ? `verified ${summary}\n${headsSentence(report)}`
+          ? `verified ${summary}\n${headsSentence(report)}\n${balancesSentence(report)}`
           : [
               ...report.findings.map(
                 (f) =>
-                  `${f.check}: ${f.file ? `file ${f.file}` : `loan ${f.loanId ? shortLoanId(toLoanId(f.loanId)) : "-"}`}` +
+                  `${f.check}: ${f.file ? `file ${f.file}` : f.balance ? `contract ${f.balance.contract}` : `loan ${f.loanId ? shortLoanId(toLoanId(f.loanId)) : "-"}`}` +
                   `${f.entry ? ` entry ${f.entry}` : ""}: ${f.message}`,
               ),
               `FAILED ${summary}`,
               headsSentence(report),
+              balancesSentence(report),
             ].join("\n"),
       );
       if (!report.ok) throw new LoanLedgerError(`the ledger does not verify: ${report.findings.length} finding(s)`);
