@@ -328,6 +328,8 @@ interface LoanState {
   /** The lenders' positions, replayed from the splitter's events (allocated for loans funded through it). */
   book?: LenderBook;
   consent: "signed" | "legacy" | "none";
+  /** Governance closed the written-off loan's book (BookClosed): its positions are final, like a repaid loan's. */
+  bookClosed?: boolean;
   /** The borrower key of the loan's agreement (or first signed amendment). */
   borrower?: string;
   /** The loan's servicer once another platform took it over (before that, the terms' platform). */
@@ -845,6 +847,9 @@ export class LedgerChecker {
       case "PayoutsPushed":
         state.paidOut += big(a.paid);
         break;
+      case "BookClosed":
+        state.bookClosed = true;
+        break;
       case "Claimed":
         state.paidOut += big(a.amount);
         break;
@@ -877,7 +882,7 @@ export class LedgerChecker {
       const value = (state.lendersIn * p.shares) / book.committed - p.debt;
       return value > 0n ? value : 0n;
     };
-    const closing = CLOSING.has(state.status);
+    const closing = CLOSING.has(state.status) || state.bookClosed === true;
     /** Marks `amount` paid to `p`, as the splitter's `_settle` does. */
     const settle = (p: LenderPosition, amount: bigint) => {
       if (closing) {
