@@ -309,7 +309,15 @@ export class BalanceReplay {
         });
       }
       if (stated === undefined) {
-        lines.push({ contract, address, expected: should.toString(), actual: null, difference: null, status: "unknown", parts });
+        lines.push({
+          contract,
+          address,
+          expected: should.toString(),
+          actual: null,
+          difference: null,
+          status: "unknown",
+          parts,
+        });
         continue;
       }
       const actual = BigInt(stated);

@@ -366,7 +366,8 @@ export class ExportWriter implements LedgerSink {
 
   /** Closes the files and writes heads.json and the manifest naming each file's digest. */
   async close(
-    header: Omit<LedgerHeader, "headsProvenAt" | "block" | "fromBlock" | "contracts" | "balances"> & Partial<LedgerHeader>,
+    header: Omit<LedgerHeader, "headsProvenAt" | "block" | "fromBlock" | "contracts" | "balances"> &
+      Partial<LedgerHeader>,
   ): Promise<Manifest> {
     const files: Manifest["files"] = {};
     for (const [kind, file] of Object.entries(FILES) as [keyof typeof FILES, string][]) {

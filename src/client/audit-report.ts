@@ -187,7 +187,15 @@ ${table(
 ${
   report.balances && report.balances.source !== "none"
     ? table(
-        ["contract", "address", "expected (from the history)", "actual (at the block)", "difference", "status", "parts"],
+        [
+          "contract",
+          "address",
+          "expected (from the history)",
+          "actual (at the block)",
+          "difference",
+          "status",
+          "parts",
+        ],
         report.balances.contracts.map((l) => [
           l.contract,
           l.address,

@@ -41,7 +41,8 @@ async function suiteLedgerFixture() {
   await f.insurance.connect(insurer).depositCapital(200_000n * UNIT);
   await f.insurance.connect(insurer).withdrawCapital(1_000n * UNIT, insurer);
   const p = await f.reserve.policy();
-  await f.reserve.setPolicy({ ...p.toObject(), minLoanAge: 0, minInstallmentsPaid: 0 });
+  const { coverageBps, capPerLoan, quotaMultipleBps } = p;
+  await f.reserve.setPolicy({ coverageBps, capPerLoan, quotaMultipleBps, minLoanAge: 0, minInstallmentsPaid: 0 });
   await f.reserve.connect(f.platformA).deposit(20_000n * UNIT);
 
   const insured = await termsFor(f.platformA, { principal: 100_000n * UNIT });
