@@ -308,6 +308,17 @@ export class BalanceReplay {
             `${proven.block} is ${stated ?? "(none)"}: the recorded balance was edited`,
         });
       }
+      if (stated === undefined && balances && !proven) {
+        // A balance left out of the export would hide whatever its contract's history no longer explains.
+        findings.push({
+          contract,
+          address,
+          expected: should.toString(),
+          actual: "(none)",
+          difference: "?",
+          message: `the export records balances at block ${balances.block}, but none for ${contract}: its total is not reconciled`,
+        });
+      }
       if (stated === undefined) {
         lines.push({
           contract,

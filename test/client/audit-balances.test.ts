@@ -193,7 +193,7 @@ describe("audit: totals reconciled to the contracts' token balances", function (
     });
   });
 
-  it("finds a recorded balance that was edited, and names the edit once a node proves the export", async function () {
+  it("finds a recorded balance that was edited or left out, and names the edit once a node proves the export", async function () {
     const f = await loadFixture(suiteLedgerFixture);
     const edited = await withManifest(f, (m) => {
       m.balances!.balances.RiskReserveFund = String(BigInt(m.balances!.balances.RiskReserveFund) + 1_000n);
@@ -201,6 +201,14 @@ describe("audit: totals reconciled to the contracts' token balances", function (
     const taken = await verifyExport(edited);
     expect(balanceFindings(taken)).to.deep.equal([["RiskReserveFund", "1000"]]);
     expect(taken.findings[0].message).to.match(/as the export records it/);
+
+    const dropped = await verifyExport(
+      await withManifest(f, (m) => {
+        delete m.balances!.balances.CreditInsurance;
+      }),
+    );
+    expect(balanceFindings(dropped)).to.deep.equal([["CreditInsurance", "?"]]);
+    expect(dropped.findings[0].message).to.match(/none for CreditInsurance: its total is not reconciled/);
 
     const proven = await verifyExport(edited, { provider: ethers.provider });
     expect(proven.findings.map((x) => x.check)).to.deep.equal(["balance"]);
