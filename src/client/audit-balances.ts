@@ -234,6 +234,12 @@ function field(args: { [key: string]: Json }, path: string): Json | undefined {
   return value;
 }
 
+/** A recorded balance as an amount, or undefined when it is none (an export may be forged in any way). */
+function balanceOf(value: unknown): bigint | undefined {
+  if (typeof value !== "string" || !/^\d+$/.test(value)) return undefined;
+  return BigInt(value);
+}
+
 const eq = (a: string | undefined, b: string | undefined) =>
   a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
 
@@ -286,16 +292,28 @@ export class BalanceReplay {
     recorded: TokenBalances | undefined,
     proven: TokenBalances | undefined,
     readHere = false,
+    /** The export's block, which the recorded balances must be of. */
+    block?: number,
   ): { reconciliation: Reconciliation; findings: BalanceFinding[] } {
     const findings: BalanceFinding[] = [];
     const balances = proven ?? recorded;
+    if (recorded && block !== undefined && recorded.block !== block) {
+      findings.push({
+        contract: "(all)",
+        address: "",
+        expected: String(block),
+        actual: String(recorded.block),
+        difference: "?",
+        message: `the export records balances read at block ${recorded.block}, not at its own block ${block}`,
+      });
+    }
     const expected = this.expected(contracts, balances?.token);
     const lines: BalanceLine[] = [];
     for (const [contract, address] of Object.entries(contracts)) {
       const parts = expected.get(contract) ?? [];
       const should = parts.reduce((total, p) => total + BigInt(p.amount), 0n);
-      const stated = balances?.balances[contract];
-      const taken = recorded?.balances[contract];
+      const stated = balanceOf(balances?.balances[contract])?.toString();
+      const taken = balanceOf(recorded?.balances[contract])?.toString();
       if (proven && recorded && taken !== stated) {
         findings.push({
           contract,
@@ -316,7 +334,7 @@ export class BalanceReplay {
           expected: should.toString(),
           actual: "(none)",
           difference: "?",
-          message: `the export records balances at block ${balances.block}, but none for ${contract}: its total is not reconciled`,
+          message: `the export records balances at block ${balances.block}, but no amount for ${contract}: its total is not reconciled`,
         });
       }
       if (stated === undefined) {

@@ -479,7 +479,13 @@ export class LedgerChecker {
     const contracts = facts.contracts ?? {};
     const { reconciliation, findings } = this.options.loanId
       ? this.balanceReplay.reconcile(contracts, undefined, undefined)
-      : this.balanceReplay.reconcile(contracts, facts.balances, proof?.balances, Boolean(facts.headsProvenAt));
+      : this.balanceReplay.reconcile(
+          contracts,
+          facts.balances,
+          proof?.balances,
+          Boolean(facts.headsProvenAt),
+          facts.block?.number,
+        );
     for (const { message, ...balance } of findings) {
       this.findings.push({ check: "balance", balance, message });
     }

@@ -208,7 +208,18 @@ describe("audit: totals reconciled to the contracts' token balances", function (
       }),
     );
     expect(balanceFindings(dropped)).to.deep.equal([["CreditInsurance", "?"]]);
-    expect(dropped.findings[0].message).to.match(/none for CreditInsurance: its total is not reconciled/);
+    expect(dropped.findings[0].message).to.match(/no amount for CreditInsurance: its total is not reconciled/);
+    const garbled = await verifyExport(
+      await withManifest(f, (m) => {
+        m.balances!.balances.CreditInsurance = "lots";
+        m.balances!.block -= 1;
+      }),
+    );
+    expect(balanceFindings(garbled)).to.deep.equal([
+      ["(all)", "?"],
+      ["CreditInsurance", "?"],
+    ]);
+    expect(garbled.findings[0].message).to.match(/records balances read at block \d+, not at its own block \d+/);
 
     const proven = await verifyExport(edited, { provider: ethers.provider });
     expect(proven.findings.map((x) => x.check)).to.deep.equal(["balance"]);
