@@ -3,7 +3,7 @@ pragma solidity 0.8.28;
 
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IAllianceRegistry, ROLE_PLATFORM, ROLE_AUDITOR} from "./interfaces/IAllianceRegistry.sol";
-import {IDisclosureRegistry, KeyFigures, Report} from "./interfaces/IDisclosureRegistry.sol";
+import {IDisclosureRegistry, AuditAttestation, KeyFigures, Report} from "./interfaces/IDisclosureRegistry.sol";
 
 /// @title DisclosureRegistry
 /// @notice See {IDisclosureRegistry}.
@@ -15,6 +15,7 @@ contract DisclosureRegistry is IDisclosureRegistry {
 
     mapping(address platform => mapping(uint32 period => Report[])) private _reports;
     mapping(bytes32 key => bool) private _attested;
+    mapping(bytes32 reportSha256 => mapping(address auditor => AuditAttestation)) private _audits;
 
     constructor(IAllianceRegistry alliance) {
         ALLIANCE = alliance;
@@ -44,6 +45,30 @@ contract DisclosureRegistry is IDisclosureRegistry {
         if (_attested[key]) revert DisclosureRegistryAlreadyAttested(platform, period, version, msg.sender);
         _attested[key] = true;
         emit ReportAttested(platform, period, version, msg.sender);
+    }
+
+    /// @inheritdoc IDisclosureRegistry
+    function attestAudit(bytes32 reportSha256, bytes32 manifestSha256, uint64 exportBlock) external {
+        if (!ALLIANCE.isActiveMember(msg.sender, ROLE_AUDITOR)) revert DisclosureRegistryNotAuditor(msg.sender);
+        if (reportSha256 == bytes32(0) || exportBlock > block.number) {
+            revert DisclosureRegistryInvalidAuditReport(reportSha256, exportBlock, block.number);
+        }
+        AuditAttestation storage attestation = _audits[reportSha256][msg.sender];
+        if (attestation.attestedBlock != 0) {
+            revert DisclosureRegistryAuditAlreadyAttested(reportSha256, msg.sender, attestation.attestedBlock);
+        }
+        attestation.manifestSha256 = manifestSha256;
+        attestation.exportBlock = exportBlock;
+        // Block numbers fit 64 bits and timestamps 40 bits for longer than any chain will run; block 0 (genesis) holds
+        // no transactions, so a recorded attestation's block is never zero.
+        attestation.attestedBlock = uint64(block.number);
+        attestation.attestedAt = uint40(block.timestamp);
+        emit AuditReportAttested(reportSha256, msg.sender, manifestSha256, exportBlock);
+    }
+
+    /// @inheritdoc IDisclosureRegistry
+    function auditAttestationOf(bytes32 reportSha256, address auditor) external view returns (AuditAttestation memory) {
+        return _audits[reportSha256][auditor];
     }
 
     /// @inheritdoc IDisclosureRegistry

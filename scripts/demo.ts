@@ -18,6 +18,7 @@ import {
   shortLoanId,
   collectLedger,
   verifyLedger,
+  balancesSentence,
   writeExport,
   AssetClass,
   assetKey,
@@ -533,6 +534,7 @@ say(
   `   consent: ${audit.consent.signed.length} loan(s) signed on chain, ${audit.consent.legacy.length} signed on paper, ` +
     `${audit.consent.none.length} without the borrower's consent on chain`,
 );
+say(`   ${balancesSentence(audit)}`);
 say(
   `\nExported the chain to ${AUDIT_DIR} and its ${documents.length} documents to ${DOCS_DIR}: ` +
     `${audit.loans.length} loans, ${audit.entries} history entries, ${audit.findings.length} finding(s). Check it with\n` +

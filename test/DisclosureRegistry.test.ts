@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { id } from "ethers";
+import { createHash } from "node:crypto";
+import { id, ZeroHash } from "ethers";
 import {
   canonicalJson,
   DisclosureClient,
@@ -7,12 +8,13 @@ import {
   LoanRegistryClient,
   reportFromFigures,
   reportHash,
+  Role,
   SplitterClient,
   toAddress,
   validateReport,
   type KeyFigures,
 } from "../src/client/index.js";
-import { DAY, deployAllianceFixture, expectRejection, loadFixture, termsFor, time } from "./fixtures.js";
+import { DAY, deployAllianceFixture, ethers, expectRejection, loadFixture, termsFor, time } from "./fixtures.js";
 
 const UNIT = 10n ** 18n;
 
@@ -173,6 +175,101 @@ describe("DisclosureRegistry", function () {
       ]);
       await f.client.publish(reportFrom(platform, f.period, ledger), true);
       expect(await f.client.check(platform, f.period)).to.deep.equal([]);
+    });
+  });
+
+  describe("attestAudit", function () {
+    const report = createHash("sha256").update("audit-report.json bytes").digest();
+    const manifest = createHash("sha256").update("manifest.json bytes").digest();
+
+    /** Every account that is not an active auditor member: each other role, a lender, an outsider, governance, and
+     * auditors that were suspended or expelled. */
+    async function wrongRolesFixture() {
+      const f = await deployAllianceFixture();
+      const [insurer, custodian, suspended, expelled, allButAuditor] = (await ethers.getSigners()).slice(7, 12);
+      await f.alliance.admitMember(insurer, Role.Insurer, id("insurer"));
+      await f.alliance.admitMember(custodian, Role.Custodian, id("custodian"));
+      await f.alliance.admitMember(allButAuditor, Role.Platform | Role.Insurer | Role.Custodian, id("all but"));
+      for (const auditor of [suspended, expelled]) await f.alliance.admitMember(auditor, Role.Auditor, id("auditor"));
+      await f.alliance.suspendMember(suspended);
+      await f.alliance.expelMember(expelled);
+      const wrong = {
+        governance: f.governance,
+        platform: f.platformA,
+        insurer,
+        custodian,
+        "platform, insurer and custodian": allButAuditor,
+        lender: f.lender,
+        outsider: f.outsider,
+        "suspended auditor": suspended,
+        "expelled auditor": expelled,
+      };
+      return { ...f, wrong, suspended };
+    }
+
+    it("records the report's digest, its export's manifest digest and block for the auditor that sent it", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const exportBlock = await ethers.provider.getBlockNumber();
+      await expect(f.disclosures.connect(f.auditor).attestAudit(report, manifest, exportBlock))
+        .to.emit(f.disclosures, "AuditReportAttested")
+        .withArgs(report, f.auditor.address, manifest, exportBlock);
+      const recorded = await f.disclosures.auditAttestationOf(report, f.auditor);
+      expect(recorded.manifestSha256).to.equal("0x" + manifest.toString("hex"));
+      expect(recorded.exportBlock).to.equal(BigInt(exportBlock));
+      expect(recorded.attestedBlock).to.equal(BigInt(await ethers.provider.getBlockNumber()));
+      expect(recorded.attestedAt).to.equal(BigInt(await time.latest()));
+      // Nobody else attested it.
+      expect((await f.disclosures.auditAttestationOf(report, f.platformA)).attestedBlock).to.equal(0n);
+    });
+
+    it("lets several auditors attest the same report, and a report read from a chain without a manifest", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const [second] = (await ethers.getSigners()).slice(7, 8);
+      await f.alliance.admitMember(second, Role.Auditor, id("second auditor"));
+      await f.disclosures.connect(f.auditor).attestAudit(report, manifest, 1);
+      await expect(f.disclosures.connect(second).attestAudit(report, ZeroHash, 1))
+        .to.emit(f.disclosures, "AuditReportAttested")
+        .withArgs(report, second.address, ZeroHash, 1);
+    });
+
+    it("reverts when the auditor attested the report already, naming the block it did", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      await f.disclosures.connect(f.auditor).attestAudit(report, manifest, 1);
+      const at = await ethers.provider.getBlockNumber();
+      await expect(f.disclosures.connect(f.auditor).attestAudit(report, ZeroHash, 2))
+        .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryAuditAlreadyAttested")
+        .withArgs(report, f.auditor.address, at);
+    });
+
+    it("reverts for a zero digest, and for a block that does not exist yet", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const next = (await ethers.provider.getBlockNumber()) + 1;
+      await expect(f.disclosures.connect(f.auditor).attestAudit(ZeroHash, manifest, 1))
+        .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryInvalidAuditReport")
+        .withArgs(ZeroHash, 1, next);
+      await expect(f.disclosures.connect(f.auditor).attestAudit(report, manifest, next + 1))
+        .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryInvalidAuditReport")
+        .withArgs(report, next + 1, next);
+      // The block the transaction lands in is the latest that may be audited.
+      await expect(f.disclosures.connect(f.auditor).attestAudit(report, manifest, next)).to.emit(
+        f.disclosures,
+        "AuditReportAttested",
+      );
+    });
+
+    it("reverts for every account that is not an active auditor member", async function () {
+      const f = await loadFixture(wrongRolesFixture);
+      for (const [role, caller] of Object.entries(f.wrong)) {
+        await expect(f.disclosures.connect(caller).attestAudit(report, manifest, 1), role)
+          .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryNotAuditor")
+          .withArgs(caller.address);
+      }
+      // Reinstated, the suspended auditor may attest again.
+      await f.alliance.reinstateMember(f.suspended);
+      await expect(f.disclosures.connect(f.suspended).attestAudit(report, manifest, 1)).to.emit(
+        f.disclosures,
+        "AuditReportAttested",
+      );
     });
   });
 });

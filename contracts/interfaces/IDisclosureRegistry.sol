@@ -23,10 +23,26 @@ struct Report {
     KeyFigures figures;
 }
 
-/// @title The alliance's unified disclosures
+/// @notice An auditor's on-chain attestation of an audit report (audit-report.json), by the report's SHA-256.
+/// @dev Two slots: manifestSha256 (256); exportBlock (64) | attestedBlock (64) | attestedAt (40).
+struct AuditAttestation {
+    /// @dev SHA-256 of the manifest.json of the export the report verified; zero for a report read from a chain.
+    bytes32 manifestSha256;
+    /// @dev The block the audited ledger was read at (the export's block).
+    uint64 exportBlock;
+    /// @dev The block and time of the attestation; zero while the auditor has not attested the report.
+    uint64 attestedBlock;
+    uint40 attestedAt;
+}
+
+/// @title The alliance's unified disclosures and auditors' attestations
 /// @notice A platform publishes, per period (a month, written YYYYMM), the content hash of its report in the unified
 /// format and its key figures; one report per period, and corrections only as new versions, which keep the earlier
 /// ones. Auditor members attest a version by naming its content hash, which proves they attest what they read.
+///
+/// Auditor members also attest the audit reports they sign (the verifier's audit-report.json) by the report's SHA-256,
+/// with the SHA-256 of the verified export's manifest.json and the block the ledger was read at: anyone holding the
+/// report recomputes its digest and finds here who attested it, and when. The report itself stays off chain.
 interface IDisclosureRegistry {
     event ReportPublished(
         address indexed platform,
@@ -36,6 +52,14 @@ interface IDisclosureRegistry {
         Report report
     );
     event ReportAttested(address indexed platform, uint32 indexed period, uint16 version, address indexed auditor);
+    /// @notice Auditor `auditor` attested the audit report of SHA-256 `reportSha256`, which verified the export whose
+    /// manifest.json has SHA-256 `manifestSha256` (zero: read from a chain), as of block `exportBlock`.
+    event AuditReportAttested(
+        bytes32 indexed reportSha256,
+        address indexed auditor,
+        bytes32 manifestSha256,
+        uint64 exportBlock
+    );
 
     error DisclosureRegistryNotPlatform(address caller);
     error DisclosureRegistryNotAuditor(address caller);
@@ -50,6 +74,11 @@ interface IDisclosureRegistry {
     /// @notice Version `version` of the period's report does not exist, or its content hash is not `contentHash`.
     error DisclosureRegistryUnknownReport(address platform, uint32 period, uint16 version, bytes32 contentHash);
     error DisclosureRegistryAlreadyAttested(address platform, uint32 period, uint16 version, address auditor);
+    /// @notice `auditor` attested the audit report `reportSha256` already, at block `attestedBlock`.
+    error DisclosureRegistryAuditAlreadyAttested(bytes32 reportSha256, address auditor, uint256 attestedBlock);
+    /// @notice An audit report's digest must not be zero, and the ledger it audits must have been read at a block that
+    /// exists (`exportBlock` is not after the current block `current`).
+    error DisclosureRegistryInvalidAuditReport(bytes32 reportSha256, uint256 exportBlock, uint256 current);
 
     /// @notice Publishes the period's first report. Active platform members, for themselves.
     function publish(uint32 period, uint16 schemaVersion, bytes32 contentHash, KeyFigures calldata figures) external;
@@ -60,6 +89,14 @@ interface IDisclosureRegistry {
     /// @notice Attests version `version` of `platform`'s report for `period`, whose content hash is `contentHash`.
     /// Active auditor members only.
     function attest(address platform, uint32 period, uint16 version, bytes32 contentHash) external;
+
+    /// @notice Attests the audit report of SHA-256 `reportSha256`, which verified the export whose manifest.json has
+    /// SHA-256 `manifestSha256` (zero for a report read straight from a chain) as of block `exportBlock`. Active
+    /// auditor members only, once per report and auditor; several auditors may attest the same report.
+    function attestAudit(bytes32 reportSha256, bytes32 manifestSha256, uint64 exportBlock) external;
+
+    /// @notice `auditor`'s attestation of the audit report `reportSha256` (`attestedBlock` zero: none).
+    function auditAttestationOf(bytes32 reportSha256, address auditor) external view returns (AuditAttestation memory);
 
     function versionsOf(address platform, uint32 period) external view returns (uint256);
 

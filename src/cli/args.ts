@@ -68,6 +68,8 @@ export interface Parsed {
   fromExport?: string;
   docs?: string;
   rpc?: string;
+  /** audit attest and check-attestation: on chain, in the disclosure registry. */
+  onChain: boolean;
   db?: string;
   host?: string;
   port?: string;
@@ -127,6 +129,7 @@ const OPTIONS = {
   "from-export": { type: "string" },
   docs: { type: "string" },
   rpc: { type: "string" },
+  "on-chain": { type: "boolean", default: false },
   db: { type: "string" },
   host: { type: "string" },
   port: { type: "string" },
@@ -202,6 +205,7 @@ export function parse(argv: string[]): Parsed {
       fromExport: values["from-export"],
       docs: values.docs,
       rpc: values.rpc,
+      onChain: values["on-chain"] ?? false,
       db: values.db,
       host: values.host,
       port: values.port,

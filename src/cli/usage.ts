@@ -164,13 +164,13 @@ const ROWS: Row[] = [
   },
   {
     words: "audit attest",
-    usage: "<audit-report.json> [--out <file>]",
-    note: "an auditor member signs the report's and its export's digests (audit-attestation.json)",
+    usage: "<audit-report.json> [--out <file>] [--on-chain]",
+    note: "an auditor member signs the report's and its export's digests (audit-attestation.json); --on-chain records them in the disclosure registry",
   },
   {
     words: "audit check-attestation",
-    usage: "<attestation.json> <audit-report.json> [--from-export <dir>]",
-    note: "exits 1 unless the signature, the report and the export's manifest match",
+    usage: "<attestation.json> <audit-report.json> [--from-export <dir>] [--on-chain]",
+    note: "exits 1 unless the signature, the report and the export's manifest match (and, with --on-chain, the auditor attested it on chain)",
   },
   {
     words: "serve",

@@ -3,16 +3,23 @@
  * audit-report.json and of the verified export's manifest.json, the chain and block, and the verdict. Anyone holding
  * the report (and the export) checks it: the digests are recomputed from the files, the statement from the report, and
  * the signer recovered from the signature.
+ *
+ * An auditor member may also put the attestation on chain, by hash: the disclosure registry records the report's
+ * SHA-256 with the manifest's and the export's block, for the auditor that sent it ({attestOnChain}); anyone then
+ * finds who attested a report, and at which block ({onChainAttestations}, {checkOnChain}).
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { verifyMessage, type Signer } from "ethers";
+import { verifyMessage, ZeroHash, type ContractTransactionReceipt, type Signer } from "ethers";
+import type { DisclosureRegistry } from "../../typechain-types/index.js";
 import type { AuditReport } from "./audit-check.js";
 import { MANIFEST_FILE, type Manifest } from "./audit-export.js";
 import { InputError } from "./errors.js";
 import { toAddress, type Address } from "./ids.js";
+import { LedgerReader, type LedgerReadOptions } from "./ledger.js";
+import { transact } from "./transact.js";
 
 export const ATTESTATION_FORMAT = "loanledger-audit-attestation/1";
 
@@ -174,4 +181,125 @@ export async function checkAttestedExport(
     }
   }
   return { ok: problems.length === 0, signer: result.signer, problems };
+}
+
+// ---------------------------------------------------------------- on chain
+
+/** An auditor's attestation of an audit report as the disclosure registry recorded it ({AuditReportAttested}). */
+export interface OnChainAttestation {
+  auditor: Address;
+  /** SHA-256 (hex, no 0x) of the attested audit-report.json. */
+  reportSha256: string;
+  /** SHA-256 (hex, no 0x) of the verified export's manifest.json, or null for a report read from a chain. */
+  exportManifestSha256: string | null;
+  /** The block the audited ledger was read at, as the auditor stated it (0: the report states none). */
+  exportBlock: number;
+  /** Where the attestation was recorded. */
+  blockNumber: number;
+  transactionHash: string;
+}
+
+const asBytes32 = (hex: string) => "0x" + hex.toLowerCase();
+const asHex = (bytes32: string) => bytes32.slice(2).toLowerCase();
+
+/**
+ * Records `attestation` on chain in the disclosure registry `registry` (connected to the auditor's signer): the report's
+ * SHA-256, its export's manifest SHA-256 and the export's block. The registry takes it from active auditor members only,
+ * once per report and auditor.
+ */
+export async function attestOnChain(
+  registry: DisclosureRegistry,
+  attestation: Pick<Attestation, "reportSha256" | "exportManifestSha256" | "block">,
+): Promise<{ receipt: ContractTransactionReceipt; onChain: OnChainAttestation }> {
+  if (!/^[0-9a-f]{64}$/.test(attestation.reportSha256)) {
+    throw new InputError(`the attestation's report digest ${attestation.reportSha256} is not a SHA-256`);
+  }
+  const manifest = attestation.exportManifestSha256;
+  if (manifest !== null && !/^[0-9a-f]{64}$/.test(manifest)) {
+    throw new InputError(`the attestation's manifest digest ${manifest} is not a SHA-256`);
+  }
+  const exportBlock = attestation.block?.number ?? 0;
+  const receipt = await transact(() =>
+    registry.attestAudit(
+      asBytes32(attestation.reportSha256),
+      manifest === null ? ZeroHash : asBytes32(manifest),
+      exportBlock,
+    ),
+  );
+  const event = registry.interface.getEvent("AuditReportAttested");
+  const log = receipt.logs.find((l) => l.topics[0] === event.topicHash);
+  const parsed = log ? registry.interface.parseLog(log) : null;
+  if (!log || !parsed) throw new InputError("the registry recorded the attestation without its event");
+  return { receipt, onChain: fromEvent(parsed.args.toObject(), log.blockNumber, log.transactionHash) };
+}
+
+function fromEvent(args: Record<string, unknown>, blockNumber: number, transactionHash: string): OnChainAttestation {
+  const manifest = String(args.manifestSha256);
+  return {
+    auditor: toAddress(String(args.auditor)),
+    reportSha256: asHex(String(args.reportSha256)),
+    exportManifestSha256: manifest === ZeroHash ? null : asHex(manifest),
+    exportBlock: Number(args.exportBlock),
+    blockNumber,
+    transactionHash,
+  };
+}
+
+/** Every on-chain attestation of the report of SHA-256 `reportSha256`, in chain order (read in bounded block ranges). */
+export async function onChainAttestations(
+  registry: DisclosureRegistry,
+  reportSha256: string,
+  options: LedgerReadOptions & { fromBlock?: number } = {},
+): Promise<OnChainAttestation[]> {
+  const provider = registry.runner?.provider;
+  if (!provider) throw new InputError("the disclosure registry client has no provider to read events from");
+  const reader = await LedgerReader.pin(provider, options);
+  const events = await reader.events(registry, registry.filters.AuditReportAttested(asBytes32(reportSha256)));
+  return events.map((e) => {
+    const { auditor, reportSha256: report, manifestSha256, exportBlock } = e.args;
+    return fromEvent({ auditor, reportSha256: report, manifestSha256, exportBlock }, e.blockNumber, e.transactionHash);
+  });
+}
+
+/** Whether `attestation`'s auditor put it on chain, as `found` (the report's on-chain attestations) tells. */
+export interface OnChainCheck {
+  ok: boolean;
+  /** The auditor's own on-chain attestation of the report, when there is one. */
+  recorded: OnChainAttestation | null;
+  /** Every auditor that attested the report on chain, the attestation's auditor included. */
+  attestedBy: OnChainAttestation[];
+  problems: string[];
+}
+
+/**
+ * Checks that the auditor of `attestation` attested its report on chain (among `found`, the report's on-chain
+ * attestations) and stated there the same export manifest and block as the signed attestation.
+ */
+export function checkOnChain(
+  attestation: Pick<Attestation, "auditor" | "reportSha256" | "exportManifestSha256" | "block">,
+  found: readonly OnChainAttestation[],
+): OnChainCheck {
+  const problems: string[] = [];
+  const attestedBy = found.filter((a) => a.reportSha256 === attestation.reportSha256.toLowerCase());
+  const recorded = attestedBy.find((a) => a.auditor.toLowerCase() === String(attestation.auditor).toLowerCase());
+  if (!recorded) {
+    problems.push(
+      `${attestation.auditor} has not attested report sha256 ${attestation.reportSha256} on chain` +
+        (attestedBy.length ? ` (${attestedBy.map((a) => a.auditor).join(", ")} did)` : ""),
+    );
+  } else {
+    if (recorded.exportManifestSha256 !== (attestation.exportManifestSha256 ?? null)) {
+      problems.push(
+        `on chain, ${recorded.auditor} attested the report with export manifest ${recorded.exportManifestSha256 ?? "none"}, ` +
+          `not the ${attestation.exportManifestSha256 ?? "none"} the signed attestation names`,
+      );
+    }
+    if (recorded.exportBlock !== (attestation.block?.number ?? 0)) {
+      problems.push(
+        `on chain, ${recorded.auditor} attested the report as of block ${recorded.exportBlock}, ` +
+          `not the block ${attestation.block?.number ?? 0} the signed attestation names`,
+      );
+    }
+  }
+  return { ok: problems.length === 0, recorded: recorded ?? null, attestedBy, problems };
 }

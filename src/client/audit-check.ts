@@ -32,6 +32,7 @@ import {
 import { type TypedDataDomain } from "ethers";
 import type { AuditScope, FileStatement } from "./audit-prove.js";
 import { consentDigest, consentDomain, isValidConsent, recoverSigner, type ConsentSubject } from "./consent.js";
+import { BalanceReplay, type Reconciliation, type TokenBalances } from "./audit-balances.js";
 
 export type CheckKind =
   | "manifest"
@@ -49,7 +50,8 @@ export type CheckKind =
   | "fact"
   | "consent"
   | "funding"
-  | "proof";
+  | "proof"
+  | "balance";
 
 /** Every check the verifier runs, with what it establishes (the report lists them). */
 export const CHECKS: Record<CheckKind, string> = {
@@ -88,6 +90,10 @@ export const CHECKS: Record<CheckKind, string> = {
   proof:
     "every record of every export file is the chain's, read again at the export's block from the first block of the " +
     "suite's contracts, which come from the chain or the configured deployment, never from the manifest alone",
+  balance:
+    "every contract of the suite holds, at the export's block, exactly the settlement tokens its replayed history " +
+    "says it holds (what is owed to lenders, platforms, insurers and the reserve, capital, kept payments); any " +
+    "difference is named with the contract, the amounts and whether it is unexplained or missing",
 };
 
 /** Something that does not hold, with the loan and entry it is about. */
@@ -104,6 +110,8 @@ export interface Finding {
   blockNumber?: number;
   transactionHash?: string;
   logIndex?: number;
+  /** A balance that does not reconcile: the contract, what its history says it holds, what it holds, the difference. */
+  balance?: { contract: string; address: string; expected: string; actual: string; difference: string };
   message: string;
 }
 
@@ -132,6 +140,8 @@ export interface ChainProof {
    * at that block; undefined when the node keeps no state that old.
    */
   lenders?: Record<string, { lenders: string[]; positions: Record<string, { shares: string; debt: string }> }>;
+  /** The settlement token's balance of each contract at that block; undefined when the node keeps no state that old. */
+  balances?: TokenBalances;
 }
 
 /** The checks `options` leaves no means to run, with why. */
@@ -191,6 +201,8 @@ export interface AuditReport {
   files?: FileStatement[];
   /** How each loan's borrower agreed to its current document: on chain, on paper (a legacy import), or not recorded. */
   consent: { signed: string[]; legacy: string[]; none: string[] };
+  /** Each contract's settlement-token balance at the block against its replayed history (audit-balances.ts). */
+  balances: Reconciliation;
   findings: Finding[];
   ok: boolean;
 }
@@ -413,6 +425,7 @@ export interface LedgerFacts {
   manifest?: LedgerExport["manifest"];
   manifestSha256?: string;
   digests?: Record<string, string>;
+  balances?: TokenBalances;
 }
 
 export interface CheckOptions {
@@ -445,6 +458,9 @@ export class LedgerChecker {
 
   /** Contract wallets' approvals proven by {proveWalletSignatures}, beside those the options brought. */
   private readonly walletApprovals = new Set<string>();
+
+  /** The suite's money events summed, for the totals to reconcile with the contracts' balances. */
+  private readonly balanceReplay = new BalanceReplay();
 
   constructor(private readonly options: CheckOptions = {}) {}
 
@@ -499,6 +515,27 @@ export class LedgerChecker {
         }
       }
     }
+  }
+
+  /**
+   * The totals of the whole ledger against each contract's balance at the block (a node's, with a proof that holds);
+   * a verification of one loan reconciles nothing.
+   */
+  private reconcileBalances(facts: LedgerFacts, proof: ChainProof | undefined): Reconciliation {
+    const contracts = facts.contracts ?? {};
+    const { reconciliation, findings } = this.options.loanId
+      ? this.balanceReplay.reconcile(contracts, undefined, undefined)
+      : this.balanceReplay.reconcile(
+          contracts,
+          facts.balances,
+          proof?.balances,
+          Boolean(facts.headsProvenAt),
+          facts.block?.number,
+        );
+    for (const { message, ...balance } of findings) {
+      this.findings.push({ check: "balance", balance, message });
+    }
+    return reconciliation;
   }
 
   /** The loans seen so far, in the order of their first record. */
@@ -793,6 +830,7 @@ export class LedgerChecker {
 
   /** One collateral registry event (assets.jsonl), in chain order: kept until its transaction's facts are judged. */
   asset(record: EventRecord): void {
+    this.balanceReplay.event(record);
     if (this.assetTx?.hash !== record.transactionHash) {
       this.closeAssetTransaction();
       this.assetTx = { hash: record.transactionHash, events: [], facts: new Set() };
@@ -832,6 +870,7 @@ export class LedgerChecker {
 
   /** One money event (money.jsonl), in chain order: splits add up and match the registry, payouts are counted. */
   money(record: EventRecord): void {
+    this.balanceReplay.event(record);
     const raw = record.args.loanId;
     if (raw === undefined) return;
     const loanId = formatLoanId(toLoanId(String(raw)));
@@ -1276,10 +1315,12 @@ export class LedgerChecker {
       }
     }
     const notRun = checksNotRun(options);
+    const balances = this.reconcileBalances(facts, proofHolds ? proof : undefined);
     // Whether the records are the chain's is for the caller to say: it proved them, read them, or could not.
     const checks = Object.fromEntries(
       (Object.keys(CHECKS) as CheckKind[])
         .filter((check) => !(check in notRun) && check !== "proof")
+        .filter((check) => check !== "balance" || balances.source !== "none")
         .map((check) => [check, CHECKS[check]]),
     );
     return {
@@ -1298,6 +1339,7 @@ export class LedgerChecker {
       checks,
       notRun,
       consent,
+      balances,
       findings: this.findings,
       ok: this.findings.length === 0,
     };

@@ -22,6 +22,7 @@ import type {
 import { InputError, LoanLedgerError } from "./errors.js";
 import { formatLoanId } from "./ids.js";
 import { LedgerReader, type LedgerReadOptions } from "./ledger.js";
+import { readBalances, type TokenBalances } from "./audit-balances.js";
 import { HISTORY_EVENTS, type LoanRegistryClient } from "./loans.js";
 
 /** A JSON value: what the export files hold (amounts as decimal strings). */
@@ -73,6 +74,8 @@ export interface LedgerExport {
   members: EventRecord[];
   /** The history head of every loan at `block`: read from the chain, or taken from an export's heads.json. */
   heads: Record<string, string>;
+  /** The settlement token's balance of each contract at `block` (the manifest records it). */
+  balances?: TokenBalances;
   /**
    * The block at which this process read `heads` from a chain itself. Only reading a chain sets it (never a file), so a
    * report can say which heads were proven and which were only taken from an export.
@@ -140,6 +143,8 @@ export interface LedgerHeader {
   contracts: Record<string, string>;
   heads: Record<string, string>;
   headsProvenAt: BlockRef;
+  /** The settlement token's balance of each contract, read at `block`. */
+  balances: TokenBalances;
 }
 
 /**
@@ -220,8 +225,19 @@ export async function readLedger(
     batch.forEach((loanId, k) => (heads[loanId] = found[k]));
     if (list.length >= 1_000) progress?.(Math.min(i + HEAD_BATCH, list.length), list.length, "history heads");
   }
+  // Totals are reconciled to what each contract holds at the same block (audit-balances.ts).
+  const token = String(await reader.call(() => sources.splitter.TOKEN({ blockTag: reader.blockTag })));
+  const balances = await readBalances(provider, token, contracts, reader.blockTag, (read) => reader.call(read));
   await reader.confirmPin();
-  return { chainId: chainId.toString(), block: reader.block, fromBlock, contracts, heads, headsProvenAt: reader.block };
+  return {
+    chainId: chainId.toString(),
+    block: reader.block,
+    fromBlock,
+    contracts,
+    heads,
+    headsProvenAt: reader.block,
+    balances,
+  };
 }
 
 /** Reads the whole ledger from the chain into memory, as of one block (see {readLedger}). */
@@ -283,6 +299,8 @@ export interface Manifest {
   block: BlockRef | null;
   fromBlock: number | null;
   contracts: Record<string, string>;
+  /** The settlement token's balance of each contract at `block` (absent from exports of earlier versions). */
+  balances?: TokenBalances;
   /** Every file of the export but the manifest: its SHA-256 digest (hex), size and number of records. */
   files: Record<string, { sha256: string; bytes: number; records: number }>;
 }
@@ -359,7 +377,8 @@ export class ExportWriter implements LedgerSink {
 
   /** Closes the files and writes heads.json and the manifest naming each file's digest. */
   async close(
-    header: Omit<LedgerHeader, "headsProvenAt" | "block" | "fromBlock" | "contracts"> & Partial<LedgerHeader>,
+    header: Omit<LedgerHeader, "headsProvenAt" | "block" | "fromBlock" | "contracts" | "balances"> &
+      Partial<LedgerHeader>,
   ): Promise<Manifest> {
     const files: Manifest["files"] = {};
     for (const [kind, file] of Object.entries(FILES) as [keyof typeof FILES, string][]) {
@@ -380,6 +399,7 @@ export class ExportWriter implements LedgerSink {
       block: header.block ?? null,
       fromBlock: header.fromBlock ?? null,
       contracts: header.contracts ?? {},
+      ...(header.balances ? { balances: header.balances } : {}),
       files,
     };
     await writeFile(join(this.dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + "\n");
@@ -491,6 +511,7 @@ export async function openExport(dir: string): Promise<OpenedExport> {
       ...(m?.block ? { block: m.block } : {}),
       ...(m?.fromBlock != null ? { fromBlock: m.fromBlock } : {}),
       ...(m ? { contracts: m.contracts, manifest: m, manifestSha256: manifest.sha256 } : {}),
+      ...(m?.balances ? { balances: m.balances } : {}),
       heads: heads.value.heads ?? {},
       digests,
     },

@@ -1,7 +1,7 @@
 /** The auditor's report, rendered: JSON for machines, Markdown and a self-contained HTML page for people. */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { AuditReport } from "./audit-check.js";
+import type { AuditReport, Finding } from "./audit-check.js";
 import { fileRows, filesSentences } from "./audit-prove.js";
 
 /** One sentence on which heads the histories were checked against, and whether a chain vouched for them. */
@@ -23,6 +23,29 @@ export function headsSentence(report: AuditReport): string {
   );
 }
 
+/** One sentence on the totals: whether every contract's balance reconciles, and where the balances come from. */
+export function balancesSentence(report: AuditReport): string {
+  const b = report.balances;
+  if (!b || b.source === "none") {
+    return "Totals NOT reconciled: the export records no token balances (prove it against a node with `--rpc <url>`).";
+  }
+  const off = b.contracts.filter((line) => line.status !== "reconciled");
+  const where =
+    b.source === "chain"
+      ? `read from the chain at block ${b.block}`
+      : `taken from the export at block ${b.block}, NOT proven against a chain (prove them with \`--rpc <url>\`)`;
+  return (
+    (off.length === 0
+      ? `Totals reconciled to the wei with the settlement-token balances of ${b.contracts.length} contract(s), `
+      : `Totals do NOT reconcile for ${off.map((line) => `${line.contract} (${line.status}, ${line.difference ?? "no balance"})`).join(", ")}; balances `) +
+    `${where}.`
+  );
+}
+
+/** Where a finding is: the file, the contract whose balance differs, or the loan. */
+const subjectOf = (f: Finding) =>
+  f.file ? `file ${f.file}` : f.balance ? `contract ${f.balance.contract}` : `loan ${f.loanId ?? "-"}`;
+
 /** The report as Markdown: scope, checks, a summary per platform, the findings, and each loan's head status. */
 export function reportMarkdown(report: AuditReport): string {
   const proven = new Set(report.heads.proven);
@@ -40,6 +63,8 @@ export function reportMarkdown(report: AuditReport): string {
         : "**The ledger does not verify.**"),
     "",
     headsSentence(report),
+    "",
+    balancesSentence(report),
     "",
     ...(report.exportManifestSha256
       ? [`Export verified: manifest.json with SHA-256 ${report.exportManifestSha256}.`, ""]
@@ -59,12 +84,15 @@ export function reportMarkdown(report: AuditReport): string {
       ([platform, s]) => `| ${platform} | ${s.loans} | ${s.entries} | ${s.repayments} | ${s.findings} |`,
     ),
     "",
+    "## Balances",
+    "",
+    ...balancesMarkdown(report),
     "## Findings",
     "",
     ...(report.findings.length
       ? report.findings.map(
           (f) =>
-            `- **${f.check}** ${f.file ? `file ${f.file}` : `loan ${f.loanId ?? "-"}`}${f.entry ? `, entry ${f.entry}` : ""}` +
+            `- **${f.check}** ${subjectOf(f)}${f.entry ? `, entry ${f.entry}` : ""}` +
             `${f.blockNumber !== undefined ? ` (block ${f.blockNumber}${f.logIndex !== undefined ? `, log ${f.logIndex}` : ""})` : ""}: ${f.message}`,
         )
       : ["None."]),
@@ -78,6 +106,25 @@ export function reportMarkdown(report: AuditReport): string {
     "",
   ];
   return lines.join("\n");
+}
+
+/** The reconciliation as a Markdown table, with each contract's parts below it. */
+function balancesMarkdown(report: AuditReport): string[] {
+  const b = report.balances;
+  if (!b || b.source === "none") return ["Not reconciled: no balances are known.", ""];
+  return [
+    `Settlement token ${b.token}, block ${b.block} (${b.source === "chain" ? "read from the chain" : "as the export records it"}).`,
+    "",
+    "| contract | expected | actual | difference | status |",
+    "| --- | ---: | ---: | ---: | --- |",
+    ...b.contracts.map(
+      (l) => `| ${l.contract} | ${l.expected} | ${l.actual ?? "-"} | ${l.difference ?? "-"} | ${l.status} |`,
+    ),
+    "",
+    ...b.contracts
+      .filter((l) => l.parts.length)
+      .flatMap((l) => [`${l.contract}:`, ...l.parts.map((p) => `- ${p.part}: ${p.amount}`), ""]),
+  ];
 }
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
@@ -144,6 +191,33 @@ ${table(
 ${report.scope ? `<p>${esc(filesSentences(report)[0])}</p>` : ""}
 <h2>Files</h2>
 ${report.files?.length ? table(["file", "proven", "records", "differences", "how"], fileRows(report), [2, 3]) : "<p>No export: the ledger was read from the chain.</p>"}
+<h2>Balances</h2>
+<p>${esc(balancesSentence(report))}</p>
+${
+  report.balances && report.balances.source !== "none"
+    ? table(
+        [
+          "contract",
+          "address",
+          "expected (from the history)",
+          "actual (at the block)",
+          "difference",
+          "status",
+          "parts",
+        ],
+        report.balances.contracts.map((l) => [
+          l.contract,
+          l.address,
+          l.expected,
+          l.actual ?? "-",
+          l.difference ?? "-",
+          l.status,
+          l.parts.map((p) => `${p.part}: ${p.amount}`).join("; ") || "holds nothing",
+        ]),
+        [2, 3, 4],
+      )
+    : ""
+}
 <h2>Checks</h2>
 ${table(
   ["check", "what it establishes"],
@@ -165,7 +239,7 @@ ${
         ["check", "loan or file", "entry", "block / log", "what differs"],
         report.findings.map((f) => [
           f.check,
-          f.file ? `file ${f.file}` : (f.loanId ?? "-"),
+          f.file ? `file ${f.file}` : f.balance ? `contract ${f.balance.contract}` : (f.loanId ?? "-"),
           f.entry ?? "",
           f.blockNumber === undefined ? "" : `${f.blockNumber}${f.logIndex === undefined ? "" : ` / ${f.logIndex}`}`,
           f.message,
@@ -183,8 +257,10 @@ ${table(
 )}
 ${report.loans.length > loans.length ? `<p>…and ${esc(report.loans.length - loans.length)} more loans, listed in audit-report.json.</p>` : ""}
 <h2>Attestation</h2>
-<p>An auditor attests this report by signing the SHA-256 of audit-report.json, with the export's manifest digest above,
-(<code>loanledger audit attest</code>); anyone checks the signature with <code>loanledger audit check-attestation</code>.</p>
+<p>An auditor attests this report by signing the SHA-256 of audit-report.json, with the export's manifest digest above
+(<code>loanledger audit attest</code>), and may record that digest on chain in the alliance's disclosure registry
+(<code>loanledger audit attest --on-chain</code>); anyone checks the signature, and whether and by whom the report was
+attested on chain, with <code>loanledger audit check-attestation</code>.</p>
 <div class="attest">Auditor, date, signature:</div>
 </body>
 </html>

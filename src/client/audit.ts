@@ -45,12 +45,14 @@ import { InputError } from "./errors.js";
 import { formatLoanId, toLoanId } from "./ids.js";
 import { isStateUnavailable, LedgerReader, type LedgerReadOptions } from "./ledger.js";
 import { HISTORY_EVENTS } from "./loans.js";
+import { readBalances, type TokenBalances } from "./audit-balances.js";
 
 export * from "./audit-export.js";
 export * from "./audit-check.js";
 export * from "./audit-report.js";
 export * from "./audit-attest.js";
 export * from "./audit-prove.js";
+export * from "./audit-balances.js";
 
 /** keccak256 of every file under `dir`: the document index a loan's document hashes are looked up in. */
 async function documentIndex(dir: string): Promise<Set<string>> {
@@ -114,7 +116,7 @@ export async function verifyLedger(
  * Any node of the network can prove an export, long after it was taken, as long as it serves that block's state.
  */
 export async function proveExport(
-  exported: Pick<LedgerExport, "block" | "contracts" | "fromBlock" | "heads"> & {
+  exported: Pick<LedgerExport, "block" | "contracts" | "fromBlock" | "heads" | "balances"> & {
     loans?: LoanRecord[];
     money?: EventRecord[];
   },
@@ -175,6 +177,14 @@ export async function proveExport(
   if (splitterAddress && method === "historyHead") {
     lenders = await lendersAt(reader, RepaymentSplitter__factory.connect(splitterAddress, provider), funded);
   }
+  let balances: TokenBalances | undefined;
+  if (splitterAddress && method === "historyHead" && !options.loanId) {
+    const splitter = RepaymentSplitter__factory.connect(splitterAddress, provider);
+    const token = String(await reader.call(() => splitter.TOKEN({ blockTag: reader.blockTag })));
+    balances = await readBalances(provider, token, exported.contracts ?? {}, reader.blockTag, (read) =>
+      reader.call(read),
+    );
+  }
   return {
     chainId: chainId.toString(),
     block: reader.block,
@@ -183,6 +193,7 @@ export async function proveExport(
     heads,
     anchored,
     ...(lenders ? { lenders } : {}),
+    ...(balances ? { balances } : {}),
   };
 }
 

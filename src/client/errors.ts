@@ -272,6 +272,10 @@ const EXPLANATIONS = {
     `${a[0]} has no version ${a[2]} for ${a[1]} with that content hash (is it the document you read?)`,
   DisclosureRegistryAlreadyAttested: (a: Args) =>
     `${a[3]} already attested version ${a[2]} of ${a[0]}'s report for ${a[1]}`,
+  DisclosureRegistryAuditAlreadyAttested: (a: Args) =>
+    `${a[1]} already attested the audit report ${a[0]} on chain, at block ${a[2]}`,
+  DisclosureRegistryInvalidAuditReport: (a: Args) =>
+    `an audit report is attested by its SHA-256 (not zero) as of a block that exists: block ${a[1]} is after the current block ${a[2]}, or the digest is zero`,
   ERC721NonexistentToken: (a: Args) => `${asset(a[0])} has no token (never registered, or disposed)`,
   SafeERC20FailedOperation: (a: Args) => `the token ${a[0]} refused the transfer`,
   ERC20InsufficientBalance: (a: Args) => `${a[0]} holds ${a[1]} tokens, fewer than the ${a[2]} needed`,

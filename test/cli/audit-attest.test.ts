@@ -2,8 +2,9 @@ import { expect } from "chai";
 import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Attestation } from "../../src/client/index.js";
-import { DAY, deployAllianceFixture, loadFixture, time } from "../fixtures.js";
+import { id } from "ethers";
+import { checkOnChain, Role, toAddress, type Attestation, type OnChainAttestation } from "../../src/client/index.js";
+import { DAY, deployAllianceFixture, ethers, loadFixture, time } from "../fixtures.js";
 import { anchorWithCli, run } from "./helpers.js";
 
 /** A loan anchored and repaid through the CLI, the chain exported, and the export verified into a report folder. */
@@ -94,5 +95,92 @@ describe("loanledger CLI: the audit report a person reads, and the auditor's att
     const signer = await run(f, f.outsider, ["audit", "check-attestation", claimed, f.report]);
     expect(signer.code).to.equal(1);
     expect(signer.out).to.include(`signed by ${f.auditor.address}, not by the auditor ${f.platformB.address}`);
+  });
+
+  it("puts the attestation on chain by hash, and the check says by whom and at which block", async function () {
+    const f = await loadFixture(reportFixture);
+    const attested = await run(f, f.auditor, ["audit", "attest", f.report, "--on-chain", "--json"]);
+    expect(attested.code, attested.err).to.equal(0);
+    const printed = JSON.parse(attested.out) as Attestation & { onChain: OnChainAttestation };
+    expect(printed.onChain).to.include({
+      auditor: f.auditor.address,
+      reportSha256: printed.reportSha256,
+      exportManifestSha256: printed.exportManifestSha256,
+      exportBlock: printed.block!.number,
+    });
+    const recorded = await f.disclosures.auditAttestationOf("0x" + printed.reportSha256, f.auditor);
+    expect(recorded.attestedBlock).to.equal(BigInt(printed.onChain.blockNumber));
+
+    const file = join(f.out, "audit-attestation.json");
+    const args = ["audit", "check-attestation", file, f.report, "--from-export", f.dir, "--on-chain"];
+    const checked = await run(f, f.outsider, args);
+    expect(checked.code, checked.err).to.equal(0);
+    expect(checked.out).to.include(
+      `attested on chain by ${f.auditor.address} at block ${printed.onChain.blockNumber}, an active auditor member then`,
+    );
+
+    // Once is enough: a second attestation of the same report by the same auditor is refused, with the reason.
+    const again = await run(f, f.auditor, ["audit", "attest", f.report, "--on-chain"]);
+    expect(again.code).to.equal(1);
+    expect(again.err).to.match(
+      /DisclosureRegistryAuditAlreadyAttested: .* already attested the audit report .* at block \d+/,
+    );
+  });
+
+  it("fails the on-chain check of an attestation that was only signed, naming who did attest the report on chain", async function () {
+    const f = await loadFixture(reportFixture);
+    expect((await run(f, f.auditor, ["audit", "attest", f.report])).code).to.equal(0);
+    const file = join(f.out, "audit-attestation.json");
+    const offChain = await run(f, f.outsider, ["audit", "check-attestation", file, f.report, "--on-chain"]);
+    expect(offChain.code).to.equal(1);
+    expect(offChain.out).to.include(`${f.auditor.address} has not attested report sha256`);
+
+    // Another auditor attests it on chain: the check names that auditor, and still fails for the signed one.
+    const [second] = (await ethers.getSigners()).slice(7, 8);
+    await f.alliance.admitMember(second, Role.Auditor, id("second auditor"));
+    expect(
+      (await run(f, second, ["audit", "attest", f.report, "--on-chain", "--out", join(f.out, "b.json")])).code,
+    ).to.equal(0);
+    const other = await run(f, f.outsider, ["audit", "check-attestation", file, f.report, "--on-chain"]);
+    expect(other.code).to.equal(1);
+    expect(other.out).to.include(`(${second.address} did)`);
+  });
+
+  it("refuses to put an attestation on chain for an account that is no auditor member, before anything is sent", async function () {
+    const f = await loadFixture(reportFixture);
+    const refused = await run(f, f.platformA, ["audit", "attest", f.report, "--on-chain"]);
+    expect(refused.code).to.equal(1);
+    expect(refused.err).to.match(/is not an active auditor member of the alliance/);
+    const { createHash } = await import("node:crypto");
+    const digest =
+      "0x" +
+      createHash("sha256")
+        .update(await readFile(f.report))
+        .digest("hex");
+    expect((await f.disclosures.auditAttestationOf(digest, f.platformA)).attestedBlock).to.equal(0n);
+  });
+});
+
+describe("checkOnChain", function () {
+  const attestation = {
+    auditor: toAddress("0x" + "11".repeat(20)),
+    reportSha256: "ab".repeat(32),
+    exportManifestSha256: "cd".repeat(32),
+    block: { number: 42, hash: "0x" + "ef".repeat(32) },
+  };
+  const onChain = { ...attestation, exportBlock: 42, blockNumber: 50, transactionHash: "0x" + "01".repeat(32) };
+
+  it("holds when the auditor recorded the same manifest and block on chain", function () {
+    const result = checkOnChain(attestation, [onChain]);
+    expect(result).to.include({ ok: true, recorded: onChain });
+  });
+
+  it("names an on-chain attestation of another export or another block than the signed one", function () {
+    const result = checkOnChain(attestation, [{ ...onChain, exportManifestSha256: null, exportBlock: 41 }]);
+    expect(result.ok).to.equal(false);
+    expect(result.problems).to.deep.equal([
+      `on chain, ${attestation.auditor} attested the report with export manifest none, not the ${"cd".repeat(32)} the signed attestation names`,
+      `on chain, ${attestation.auditor} attested the report as of block 41, not the block 42 the signed attestation names`,
+    ]);
   });
 });

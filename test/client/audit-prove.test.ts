@@ -291,7 +291,13 @@ describe("audit: what the chain committed to, checked without a node", function 
       const reimbursed = first(ledger.money, "InsurerReimbursed", f.insured);
       reimbursed.args.amount = String(BigInt(String(reimbursed.args.amount)) - 1n);
     });
-    expect(findings.map((x) => [x.check, x.loanId])).to.deep.equal([["compensation", f.insured]]);
+    expect(findings.map((x) => [x.check, x.loanId ?? x.balance?.contract])).to.deep.equal([
+      ["compensation", f.insured],
+      // The wei the forger took from the insurer's reimbursement is then missing from its balance and left over in
+      // the waterfall, which holds nothing between calls.
+      ["balance", "CreditInsurance"],
+      ["balance", "LossWaterfall"],
+    ]);
     expect(findings[0].message).to.match(
       /the recovery gives the insurer \d+, but its InsurerReimbursed events pay \d+/,
     );

@@ -3,9 +3,13 @@ import { readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { JsonRpcProvider } from "ethers";
 import {
+  attestOnChain,
   attestReport,
   checkAttestation,
   checkAttestedExport,
+  checkOnChain,
+  onChainAttestations,
+  type OnChainAttestation,
   MANIFEST_FILE,
   toAddress,
   type Attestation,
@@ -16,6 +20,7 @@ import {
   formatLoanId,
   exportLedger,
   headsSentence,
+  balancesSentence,
   filesSentences,
   verifyChain,
   verifyExport,
@@ -93,15 +98,16 @@ export function planAudit(p: Parsed, print: Print): Command | undefined {
         io,
         report,
         report.ok
-          ? [`verified ${summary}`, headsSentence(report), ...provenance].join("\n")
+          ? [`verified ${summary}`, headsSentence(report), balancesSentence(report), ...provenance].join("\n")
           : [
               ...report.findings.map(
                 (f) =>
-                  `${f.check}: ${f.file ? `file ${f.file}` : `loan ${f.loanId ? shortLoanId(toLoanId(f.loanId)) : "-"}`}` +
+                  `${f.check}: ${f.file ? `file ${f.file}` : f.balance ? `contract ${f.balance.contract}` : `loan ${f.loanId ? shortLoanId(toLoanId(f.loanId)) : "-"}`}` +
                   `${f.entry ? ` entry ${f.entry}` : ""}: ${f.message}`,
               ),
               `FAILED ${summary}`,
               headsSentence(report),
+              balancesSentence(report),
               ...provenance,
             ].join("\n"),
       );
@@ -121,18 +127,22 @@ export function planAudit(p: Parsed, print: Print): Command | undefined {
       }
       const attestation = await attestReport(ctx.signer, await readBytes(reportPath));
       await writeFile(out, JSON.stringify(attestation, null, 2) + "\n");
+      const onChain = p.onChain ? (await attestOnChain(ctx.disclosures.contract, attestation)).onChain : undefined;
       print(
         io,
-        { out, ...attestation },
+        { out, ...attestation, ...(onChain ? { onChain } : {}) },
         `${auditor} attested report sha256 ${attestation.reportSha256} ` +
-          `(export manifest ${attestation.exportManifestSha256 ?? "none"}) in ${out}`,
+          `(export manifest ${attestation.exportManifestSha256 ?? "none"}) in ${out}` +
+          (onChain
+            ? `; recorded on chain in the disclosure registry at block ${onChain.blockNumber} (${onChain.transactionHash})`
+            : ""),
       );
     };
   }
   if (action === "check-attestation") {
     const attestationPath = required(p.words[2], "the attestation (audit-attestation.json)");
     const reportPath = required(p.words[3], "the report (audit-report.json)");
-    const check: Command = async (_p, _ctx, io) => {
+    const check: Command = async (_p, ctx, io) => {
       let attestation: Attestation;
       try {
         attestation = JSON.parse((await readBytes(attestationPath)).toString("utf8")) as Attestation;
@@ -142,23 +152,35 @@ export function planAudit(p: Parsed, print: Print): Command | undefined {
       const manifest = p.fromExport === undefined ? undefined : await readBytes(join(p.fromExport, MANIFEST_FILE));
       const reportBytes = await readBytes(reportPath);
       // With the export, every file it holds is checked against the attested manifest, not the manifest alone.
-      const result =
+      const signed =
         p.fromExport === undefined
           ? checkAttestation(attestation, reportBytes)
           : await checkAttestedExport(attestation, reportBytes, p.fromExport);
+      // On chain, the registry says who attested the report, and only active auditor members could.
+      const onChain = p.onChain
+        ? checkOnChain(
+            attestation,
+            await onChainAttestations(ctx.disclosures.contract, attestation.reportSha256, { fromBlock: ctx.fromBlock }),
+          )
+        : undefined;
+      const problems = [...signed.problems, ...(onChain?.problems ?? [])];
+      const result = { ...signed, ok: problems.length === 0, problems, ...(onChain ? { onChain } : {}) };
+      const who = (a: OnChainAttestation) => `${a.auditor} at block ${a.blockNumber}`;
       print(
         io,
         result,
         result.ok
-          ? `attestation holds: ${result.signer} signed report sha256 ${attestation.reportSha256}` +
+          ? `attestation holds: ${signed.signer} signed report sha256 ${attestation.reportSha256}` +
               (manifest ? ` of the export in ${p.fromExport}` : "") +
               ` (${attestation.ok ? "verified" : "does not verify"}, ${attestation.findings} finding(s)); ` +
-              `check that ${result.signer} is an auditor of the alliance`
-          : [...result.problems, "the attestation does NOT hold"].join("\n"),
+              (onChain
+                ? `attested on chain by ${onChain.attestedBy.map(who).join(", ")}, an active auditor member then`
+                : `check that ${signed.signer} is an auditor of the alliance (or check with --on-chain)`)
+          : [...problems, "the attestation does NOT hold"].join("\n"),
       );
-      if (!result.ok) throw new LoanLedgerError(`the attestation does not hold: ${result.problems[0]}`);
+      if (!result.ok) throw new LoanLedgerError(`the attestation does not hold: ${problems[0]}`);
     };
-    check.offline = true;
+    check.offline = !p.onChain;
     return check;
   }
   return undefined;
