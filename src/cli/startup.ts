@@ -152,12 +152,12 @@ export async function checkDeployment(
   // A contract found only through another one's reference is checked now.
   for (const key of SUITE_KEYS.filter((k) => !at[k] && resolved[k])) {
     found[key] = await probe(provider, key, resolved[key]!);
-    if (!found[key] && key === "token")
+    const { name, identity } = SUITE[key];
+    if (!found[key])
       throw new SettingsError(
-        `the splitter's settlement token ${resolved.token} does not answer decimals() and symbol(): the deployment ` +
-          "points at a token that is not an ERC-20; redeploy with the custodian bank's token address",
+        `the ${name} ${resolved[key]} (${sources[key]}) does not answer ${identity.map((v) => `${v}()`).join(", ")}: ` +
+          `the deployment points at a contract that is not a ${name}; redeploy with the right address`,
       );
-    if (!found[key]) throw await notThere(key, resolved[key]!);
   }
   const missing = SUITE_KEYS.filter((key) => !resolved[key]);
   if (missing.length) throw new LoanLedgerError(`no address for ${missing.map((key) => SUITE[key].name).join(", ")}`);

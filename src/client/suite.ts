@@ -277,7 +277,10 @@ export class Suite {
 
   /** The suite an Ignition deployment recorded in `file` (a `deployed_addresses.json`). */
   static async fromRecord(file: string, runner: ContractRunner, options: SuiteOptions = {}): Promise<Suite> {
-    const { found, missing } = addressesInRecord(await readDeploymentRecord(file));
+    const record = await readDeploymentRecord(file).catch((error: Error) => {
+      throw new LoanLedgerError(`no deployment record at ${file} (${error.message.split("\n")[0]}): deploy first`);
+    });
+    const { found, missing } = addressesInRecord(record);
     if (missing.length)
       throw new LoanLedgerError(`${file} has no ${missing.map((key) => SUITE[key].name).join(", ")}: redeploy`);
     return Suite.open(found, runner, options);
@@ -354,7 +357,7 @@ export function addressesInRecord(record: Record<string, string>): {
 } {
   const found: Partial<Record<SuiteKey, string>> = {};
   for (const key of SUITE_KEYS) if (record[SUITE[key].record]) found[key] = record[SUITE[key].record];
-  const missing = SUITE_KEYS.filter((key) => !found[key] && !(SUITE[key] as { optional?: true }).optional);
+  const missing = SUITE_KEYS.filter((key) => !found[key] && !isOptional(key));
   return { found, missing };
 }
 

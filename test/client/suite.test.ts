@@ -81,7 +81,10 @@ describe("Suite", function () {
       const suite = await Suite.fromChain(31337n, ethers.provider, { folder, fromBlock: 5 });
       expect(suite.addresses).to.deep.equal(f.suite.addresses);
       expect(suite.fromBlock).to.equal(5);
-      await expectRejection(Suite.fromChain(1n, ethers.provider, { folder }), /chain-1/);
+      await expectRejection(
+        Suite.fromChain(1n, ethers.provider, { folder }),
+        /^no deployment record at .*chain-1\/deployed_addresses\.json \(ENOENT.*\): deploy first$/,
+      );
     });
 
     it("names every contract a record lacks", async function () {
