@@ -11,7 +11,7 @@ import {
   SUITE,
   SUITE_KEYS,
   toAddress,
-  type SuiteAddresses,
+  type DeploymentAddresses,
   type SuiteKey,
 } from "../client/index.js";
 
@@ -112,7 +112,7 @@ export async function checkDeployment(
   at: Addresses,
   sources: AddressSources,
   allianceKeyHex: string | undefined,
-): Promise<{ addresses: SuiteAddresses; token: TokenInfo }> {
+): Promise<{ addresses: DeploymentAddresses; token: TokenInfo }> {
   sources = { ...sources };
   const given = SUITE_KEYS.filter((key) => at[key]);
   const answers = await Promise.all(given.map((key) => probe(provider, key, at[key]!)));
@@ -171,7 +171,9 @@ export async function checkDeployment(
           `${published.slice(0, 10)}… governance published): set the alliance key your alliance gave you`,
       );
   }
-  const addresses = Object.fromEntries(SUITE_KEYS.map((key) => [key, toAddress(resolved[key]!)])) as SuiteAddresses;
+  const addresses = Object.fromEntries(
+    SUITE_KEYS.map((key) => [key, toAddress(resolved[key]!)]),
+  ) as DeploymentAddresses;
   const token = found.token!;
   return { addresses, token: { address: addresses.token, decimals: Number(token.decimals), symbol: token.symbol } };
 }

@@ -32,7 +32,7 @@ import { SplitterClient } from "./splitter.js";
 import { settlementToken } from "./token.js";
 
 /** One contract of the suite: how a deployment names it, how to reach it, and how to recognise it on a chain. */
-export interface SuiteContract<C, L> {
+export interface SuiteRow<C, L> {
   /** The Solidity contract's name, also its name in an audit export's manifest. */
   name: string;
   /** Its key in an Ignition deployment record (`deployed_addresses.json`): `<module>#<contract>`. */
@@ -56,7 +56,7 @@ export interface SuiteContract<C, L> {
   optional?: true;
 }
 
-function contract<C, L>(row: SuiteContract<C, L>): SuiteContract<C, L> {
+function contract<C, L>(row: SuiteRow<C, L>): SuiteRow<C, L> {
   return row;
 }
 
@@ -179,7 +179,7 @@ export type SuiteKey = keyof Table;
 /** Every key of the table, in its order. */
 export const SUITE_KEYS = Object.keys(SUITE) as SuiteKey[];
 /** The address of every contract of a deployment. */
-export type SuiteAddresses = Record<SuiteKey, Address>;
+export type DeploymentAddresses = Record<SuiteKey, Address>;
 /** The typed (TypeChain) contract of every key. */
 export type SuiteContracts = { readonly [K in SuiteKey]: ReturnType<Table[K]["factory"]["connect"]> };
 /** The client of every key. */
@@ -223,7 +223,7 @@ export class Suite {
   readonly readOptions: LedgerReadOptions;
 
   private constructor(
-    readonly addresses: Readonly<SuiteAddresses>,
+    readonly addresses: Readonly<DeploymentAddresses>,
     readonly runner: ContractRunner,
     private readonly options: SuiteOptions,
   ) {
@@ -241,7 +241,7 @@ export class Suite {
         if (!address) throw new LoanLedgerError(`no address for the suite's ${SUITE[key].name}`);
         return [key, toAddress(address)];
       }),
-    ) as SuiteAddresses;
+    ) as DeploymentAddresses;
     return new Suite(checked, runner, options);
   }
 
@@ -361,7 +361,7 @@ export function addressesInRecord(record: Record<string, string>): {
   return { found, missing };
 }
 
-/** True for a contract a deployment may leave out (see {SuiteContract.optional}). */
+/** True for a contract a deployment may leave out (see {SuiteRow.optional}). */
 export function isOptional(key: SuiteKey): boolean {
   return (SUITE[key] as { optional?: true }).optional === true;
 }

@@ -13,7 +13,7 @@ import {
   SUITE,
   SUITE_KEYS,
   toAddress,
-  type SuiteAddresses,
+  type DeploymentAddresses,
 } from "../client/index.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -80,7 +80,7 @@ export async function startLocalNode(): Promise<LocalNode> {
 }
 
 /** The suite's addresses (and the settlement token's) that an Ignition deployment recorded. */
-export type DeployedSuite = SuiteAddresses;
+export type DeployedSuite = DeploymentAddresses;
 
 /**
  * Runs the demo's story (scripts/demo.ts) against the node at `url`, under its own Ignition deployment id, and returns
