@@ -29,12 +29,9 @@ import {
   nextHead,
   type LoanFact,
   type LoanId,
-  DisclosureClient,
   exportLedger,
   verifyChain,
   verifyExport,
-  LoanRegistryClient,
-  SplitterClient,
   schedule,
   ScheduleKind,
   toAddress,
@@ -154,7 +151,8 @@ async function chainBench(): Promise<void> {
 
   const { ethers, ignition, networkHelpers } = await network.create();
   const [, platform, auditor, payer, borrower, lenderA, lenderB] = await ethers.getSigners();
-  const suite = await deployLocalSuite(ignition);
+  const deployed = await deployLocalSuite(ignition);
+  const suite = deployed.contracts;
   await suite.alliance.admitMember(platform, 1, id("bench platform"));
   const loans = suite.loans.connect(platform);
   const splitter = suite.splitter;
@@ -226,16 +224,8 @@ async function chainBench(): Promise<void> {
       `splitter, two lenders each, paid out twice) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
 
-  const auditorClient = new LoanRegistryClient(String(suite.loans.target), auditor);
-  const sources = {
-    loans: auditorClient,
-    alliance: suite.alliance,
-    splitter: suite.splitter,
-    collateral: suite.collateral,
-    insurance: suite.insurance,
-    reserve: suite.reserve,
-    waterfall: suite.waterfall,
-  };
+  const asAuditor = deployed.connect(auditor);
+  const sources = asAuditor.auditSources;
   const dir = await mkdtemp(join(tmpdir(), "loanledger-bench-audit-"));
   const seconds = (from: number, to: number) => ((to - from) / 1000).toFixed(2);
 
@@ -259,11 +249,7 @@ async function chainBench(): Promise<void> {
   const t5 = performance.now();
 
   // The platform's month as `disclosure check` computes it.
-  const disclosures = new DisclosureClient(String(suite.disclosures.target), auditor, {
-    loans: auditorClient,
-    splitter: new SplitterClient(String(suite.splitter.target), auditor, auditorClient),
-    insurance: String(suite.insurance.target),
-  });
+  const disclosures = asAuditor.clients.disclosures;
   // The month the book was originated in: originations, activations and the first repayments.
   const period = new Date((deadline - 30 * DAY) * 1000).toISOString().slice(0, 7);
   const t6 = performance.now();

@@ -11,8 +11,12 @@
  *
  *   git worktree add --detach /tmp/before <commit> && ln -s "$PWD/node_modules" "$PWD/typechain-types" /tmp/before/
  *   BENCH_CLI_COMPARE=/tmp/before/bin/loanledger.mjs npm run bench:cli
+ *
+ * BENCH_CLI_STARTUP_ONLY=1 times the start-up alone. Where GNU time is installed, the CPU time of each start-up is
+ * printed beside its wall-clock time: on a shared machine the CPU time is the steadier figure.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { id, JsonRpcProvider, NonceManager, Wallet } from "ethers";
@@ -34,6 +38,10 @@ const BOOK = Number(process.env.BENCH_BOOK ?? 3000);
 const STARTUP_RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 9);
 const CLI_ENTRY = join(ROOT, "bin/loanledger.mjs");
 const COMPARE_ENTRY = process.env.BENCH_CLI_COMPARE;
+/** BENCH_CLI_STARTUP_ONLY=1 times only the CLI's start-up (no anchoring, no gas by batch size). */
+const STARTUP_ONLY = process.env.BENCH_CLI_STARTUP_ONLY === "1";
+/** GNU time, to measure the CPU a start-up takes: on a shared machine, its wall-clock time is mostly the others' load. */
+const GNU_TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
 /** The well-known development accounts of `hardhat node` (never use them on a real network). */
 const GOVERNANCE = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 const PLATFORM = [
@@ -70,10 +78,22 @@ async function waitForNode(url: string): Promise<void> {
   throw new Error(`no node answered at ${url}`);
 }
 
-function run(command: string[], env: NodeJS.ProcessEnv): { code: number; out: string; err: string; ms: number } {
+function run(
+  command: string[],
+  env: NodeJS.ProcessEnv,
+): { code: number; out: string; err: string; ms: number; cpuMs?: number } {
+  const timed = GNU_TIME ? [GNU_TIME, "-f", "cpu %U %S", ...command] : command;
   const started = performance.now();
-  const r = spawnSync(command[0], command.slice(1), { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8" });
-  return { code: r.status ?? -1, out: r.stdout.trim(), err: r.stderr.trim(), ms: performance.now() - started };
+  const r = spawnSync(timed[0], timed.slice(1), { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8" });
+  const ms = performance.now() - started;
+  let err = r.stderr.trim();
+  let cpuMs: number | undefined;
+  const cpu = GNU_TIME ? /(?:^|\n)cpu ([\d.]+) ([\d.]+)$/.exec(err) : null;
+  if (cpu) {
+    cpuMs = (Number(cpu[1]) + Number(cpu[2])) * 1000;
+    err = err.slice(0, cpu.index).trim();
+  }
+  return { code: r.status ?? -1, out: r.stdout.trim(), err, ms, cpuMs };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -129,79 +149,86 @@ try {
   });
   let next = 0;
 
-  // Single anchors, one transaction each, as `loanledger loan anchor` sends them.
-  await ctx.loans.anchor(loan(next++)); // warm-up
-  let started = performance.now();
-  for (let i = 0; i < SINGLES; i += 1) await ctx.loans.anchor(loan(next++));
-  const singles = SINGLES / ((performance.now() - started) / 1000);
-  console.log(`single anchors through the client: ${singles.toFixed(1)}/s (${SINGLES} loans; target ≥ 50/s)`);
-  // The same through a provider with ethers' defaults (10 ms batch wait, chain id asked again, 4 s polling), as the CLI
-  // had before, right after, so that both see the same load on the machine.
-  const plain = new JsonRpcProvider(url);
-  const plainLoans = new LoanRegistryClient(ctx.loans.address, new NonceManager(new Wallet(PLATFORM[1], plain)));
-  const PLAIN = Math.max(1, Math.floor(SINGLES / 5));
-  started = performance.now();
-  for (let i = 0; i < PLAIN; i += 1) await plainLoans.anchor(loan(next++));
-  const plainRate = PLAIN / ((performance.now() - started) / 1000);
-  plain.destroy();
-  // The platform's own nonce manager did not see those transactions: it asks the node again.
-  (ctx.signer as NonceManager).reset();
-  console.log(`single anchors through a provider with ethers' defaults: ${plainRate.toFixed(1)}/s (${PLAIN} loans)`);
+  if (!STARTUP_ONLY) {
+    // Single anchors, one transaction each, as `loanledger loan anchor` sends them.
+    await ctx.loans.anchor(loan(next++)); // warm-up
+    let started = performance.now();
+    for (let i = 0; i < SINGLES; i += 1) await ctx.loans.anchor(loan(next++));
+    const singles = SINGLES / ((performance.now() - started) / 1000);
+    console.log(`single anchors through the client: ${singles.toFixed(1)}/s (${SINGLES} loans; target ≥ 50/s)`);
+    // The same through a provider with ethers' defaults (10 ms batch wait, chain id asked again, 4 s polling), as the CLI
+    // had before, right after, so that both see the same load on the machine.
+    const plain = new JsonRpcProvider(url);
+    const plainLoans = new LoanRegistryClient(ctx.loans.address, new NonceManager(new Wallet(PLATFORM[1], plain)));
+    const PLAIN = Math.max(1, Math.floor(SINGLES / 5));
+    started = performance.now();
+    for (let i = 0; i < PLAIN; i += 1) await plainLoans.anchor(loan(next++));
+    const plainRate = PLAIN / ((performance.now() - started) / 1000);
+    plain.destroy();
+    // The platform's own nonce manager did not see those transactions: it asks the node again.
+    (ctx.signer as NonceManager).reset();
+    console.log(`single anchors through a provider with ethers' defaults: ${plainRate.toFixed(1)}/s (${PLAIN} loans)`);
 
-  // A book in batches sized by gas estimate, as `loanledger loan anchor` sends a file of many loans.
-  const book = Array.from({ length: BOOK }, () => loan(next++));
-  started = performance.now();
-  await anchorInBatches(ctx, book);
-  const batched = BOOK / ((performance.now() - started) / 1000);
-  const budget = await batchGasBudget(provider);
-  console.log(
-    `batched anchors through the client: ${batched.toFixed(1)} loans/s (${BOOK} loans, batches up to ` +
-      `${await ctx.loans.contract.MAX_BATCH()} loans within ${budget} gas; target ≥ 250 loans/s)`,
-  );
+    // A book in batches sized by gas estimate, as `loanledger loan anchor` sends a file of many loans.
+    const book = Array.from({ length: BOOK }, () => loan(next++));
+    started = performance.now();
+    await anchorInBatches(ctx, book);
+    const batched = BOOK / ((performance.now() - started) / 1000);
+    const budget = await batchGasBudget(provider);
+    console.log(
+      `batched anchors through the client: ${batched.toFixed(1)} loans/s (${BOOK} loans, batches up to ` +
+        `${await ctx.loans.contract.MAX_BATCH()} loans within ${budget} gas; target ≥ 250 loans/s)`,
+    );
 
-  // Gas of one batch by its size, each loan with a new borrower (the dearest case).
-  const sizes = [1, 10, 50, 100, 150, 180, 200];
-  const gas: [number, bigint][] = [];
-  for (const size of sizes) {
-    const receipt = await ctx.loans.anchorBatch(Array.from({ length: size }, () => loan(next++)));
-    gas.push([size, receipt.receipt.gasUsed]);
+    // Gas of one batch by its size, each loan with a new borrower (the dearest case), up to the largest batch the
+    // registry accepts.
+    const maxBatch = Number(await ctx.loans.contract.MAX_BATCH());
+    const sizes = [1, 10, 50, 100, 150, 180, 200].filter((size) => size <= maxBatch);
+    const gas: [number, bigint][] = [];
+    for (const size of sizes) {
+      const receipt = await ctx.loans.anchorBatch(Array.from({ length: size }, () => loan(next++)));
+      gas.push([size, receipt.receipt.gasUsed]);
+    }
+    const [smallN, smallGas] = gas[1];
+    const [bigN, bigGas] = gas[gas.length - 1];
+    const perLoan = (bigGas - smallGas) / BigInt(bigN - smallN);
+    const base = bigGas - perLoan * BigInt(bigN);
+    const fits = (cap: bigint) => Number((cap - base) / perLoan);
+    console.log(`batch gas by size: ${gas.map(([n, g]) => `${n}: ${g}`).join(", ")}`);
+    console.log(
+      `about ${perLoan} gas a loan plus ${base}: at most ${fits(TRANSACTION_GAS_CAP)} loans fit 2^24 gas, ` +
+        `${fits((TRANSACTION_GAS_CAP * 9n) / 10n)} with a tenth to spare; 250 loans would need ${base + perLoan * 250n}`,
+    );
+    // The unsized batch the contract allows today, sent as one transaction.
+    try {
+      const receipt = await ctx.loans.anchorBatch(Array.from({ length: maxBatch }, () => loan(next++)));
+      console.log(`one batch of MAX_BATCH = ${maxBatch} loans used ${receipt.receipt.gasUsed} gas on this Cancun node`);
+    } catch (error) {
+      console.log(`one batch of MAX_BATCH = ${maxBatch} loans failed: ${(error as Error).message.split("\n")[0]}`);
+    }
   }
-  const [smallN, smallGas] = gas[1];
-  const [bigN, bigGas] = gas[gas.length - 1];
-  const perLoan = (bigGas - smallGas) / BigInt(bigN - smallN);
-  const base = bigGas - perLoan * BigInt(bigN);
-  const fits = (cap: bigint) => Number((cap - base) / perLoan);
-  console.log(`batch gas by size: ${gas.map(([n, g]) => `${n}: ${g}`).join(", ")}`);
-  console.log(
-    `about ${perLoan} gas a loan plus ${base}: at most ${fits(TRANSACTION_GAS_CAP)} loans fit 2^24 gas, ` +
-      `${fits((TRANSACTION_GAS_CAP * 9n) / 10n)} with a tenth to spare; 250 loans would need ${base + perLoan * 250n}`,
-  );
-  // The unsized batch the contract allows today, sent as one transaction.
-  const maxBatch = Number(await ctx.loans.contract.MAX_BATCH());
-  try {
-    const receipt = await ctx.loans.anchorBatch(Array.from({ length: maxBatch }, () => loan(next++)));
-    console.log(`one batch of MAX_BATCH = ${maxBatch} loans used ${receipt.receipt.gasUsed} gas on this Cancun node`);
-  } catch (error) {
-    console.log(`one batch of MAX_BATCH = ${maxBatch} loans failed: ${(error as Error).message.split("\n")[0]}`);
-  }
-
   // CLI start-up: the whole process, as a shell runs it, for a command without a chain and for one with the checks.
   const cliEnv = { ...env, LOANLEDGER_PRIVATE_KEY: PLATFORM[1] };
   const entries = COMPARE_ENTRY ? [COMPARE_ENTRY, CLI_ENTRY] : [CLI_ENTRY];
+  // Each entry once untimed: it compiles its bundle when its sources changed since the last run.
+  for (const entry of entries) run([process.execPath, entry, "--help"], cliEnv);
   // `--help` needs no chain; `member list` runs the start-up checks and one read.
   for (const argv of [["--help"], ["member", "list"]]) {
-    const times = new Map(entries.map((entry) => [entry, [] as number[]]));
+    const times = new Map(entries.map((entry) => [entry, { wall: [] as number[], cpu: [] as number[] }]));
     for (let i = 0; i < STARTUP_RUNS; i += 1) {
       for (const entry of entries) {
         const r = run([process.execPath, entry, ...argv], cliEnv);
         if (r.code !== 0) throw new Error(`${entry} ${argv.join(" ")} failed: ${r.err}`);
-        times.get(entry)!.push(r.ms);
+        times.get(entry)!.wall.push(r.ms);
+        if (r.cpuMs !== undefined) times.get(entry)!.cpu.push(r.cpuMs);
       }
     }
-    for (const [entry, ms] of times)
+    for (const [entry, { wall, cpu }] of times)
       console.log(
-        `CLI start-up, loanledger ${argv.join(" ")}: median ${median(ms).toFixed(0)} ms, best ${Math.min(...ms).toFixed(0)} ms ` +
-          `(${STARTUP_RUNS} runs of ${entry})`,
+        `CLI start-up, loanledger ${argv.join(" ")}: median ${median(wall).toFixed(0)} ms, best ` +
+          `${Math.min(...wall).toFixed(0)} ms` +
+          (cpu.length ? `, CPU median ${median(cpu).toFixed(0)} ms, best ${Math.min(...cpu).toFixed(0)} ms` : "") +
+          ` (${STARTUP_RUNS} runs of ${entry})`,
       );
   }
 } finally {

@@ -5,8 +5,16 @@
  */
 import { id } from "ethers";
 import type { network } from "hardhat";
-import { deployLocalSuite, type LocalSuite } from "../deploy/local.js";
-import { borrowerRef, schedule, ScheduleKind, toAddress, toHash32, type LoanTerms } from "../src/client/index.js";
+import { deployLocalSuite } from "../deploy/local.js";
+import {
+  borrowerRef,
+  schedule,
+  ScheduleKind,
+  toAddress,
+  toHash32,
+  type LoanTerms,
+  type Suite,
+} from "../src/client/index.js";
 
 type Connection = Awaited<ReturnType<typeof network.create>>;
 
@@ -17,11 +25,11 @@ export async function buildBenchLedger(
   { ethers, ignition, networkHelpers }: Pick<Connection, "ethers" | "ignition" | "networkHelpers">,
   loans: number,
   deploymentId?: string,
-): Promise<{ suite: LocalSuite; book: LoanTerms[]; deadline: number; seconds: number }> {
+): Promise<{ suite: Suite; book: LoanTerms[]; deadline: number; seconds: number }> {
   const [, platform] = await ethers.getSigners();
   const suite = await deployLocalSuite(ignition, deploymentId);
-  await (await suite.alliance.admitMember(platform, 1, id("bench platform"))).wait();
-  const registry = suite.loans.connect(platform);
+  await (await suite.contracts.alliance.admitMember(platform, 1, id("bench platform"))).wait();
+  const registry = suite.contracts.loans.connect(platform);
 
   const key = new Uint8Array(32).fill(3);
   const deadline = (await networkHelpers.time.latest()) + 30 * DAY;

@@ -76,17 +76,7 @@ try {
     `built ${LOANS} loans with 12 repayments each on hardhat node in ${seconds.toFixed(1)} s (${head} blocks)`,
   );
 
-  const addresses = {
-    loans: String(suite.loans.target),
-    alliance: String(suite.alliance.target),
-    splitter: String(suite.splitter.target),
-    collateral: String(suite.collateral.target),
-    insurance: String(suite.insurance.target),
-    reserve: String(suite.reserve.target),
-    waterfall: String(suite.waterfall.target),
-    disclosures: String(suite.disclosures.target),
-    token: String(suite.token.target),
-  };
+  const { addresses } = suite;
   const chainDb = join(dir, "chain.sqlite");
   const store = new SqliteStore(chainDb);
   const indexer = new Indexer(store, provider, indexSourcesAt(addresses, provider));

@@ -10,10 +10,8 @@ import {
   AssetClass,
   assetKey,
   borrowerRef,
-  CollateralClient,
   consentDomain,
   freshBorrowerKey,
-  LoanRegistryClient,
   signConsent,
   toSignatures,
   loanIdOf,
@@ -39,7 +37,8 @@ const TARGETS: Record<string, number> = {
 
 const { ethers, ignition, networkHelpers } = await network.create();
 const [governance, platform, insurer, payer, assetOwner] = await ethers.getSigners();
-const suite = await deployLocalSuite(ignition);
+const deployed = await deployLocalSuite(ignition);
+const suite = deployed.contracts;
 const { alliance, token } = suite;
 const loans = suite.loans.connect(platform);
 const splitter = suite.splitter;
@@ -83,7 +82,7 @@ report.anchorLoanBatch100PerLoan = Math.round((await gasOf(loans.anchorLoans(boo
 
 // Signed beside unsigned: each loan's agreement signed by a fresh borrower key and sent (so agreed) by the platform.
 const domain = consentDomain((await ethers.provider.getNetwork()).chainId, toAddress(String(loans.target)));
-const consentFns = new LoanRegistryClient(String(loans.target), platform).consent;
+const consentFns = deployed.connect(platform).clients.loans.consent;
 async function signed(loanTerms: LoanTerms) {
   const subject = {
     kind: "agreement" as const,
@@ -184,11 +183,7 @@ report.registerCollateral = await gasOf(
 );
 const securedTerms = await terms();
 await loans.anchorLoan(securedTerms);
-const ownerClient = new CollateralClient(
-  String(collateral.target),
-  assetOwner,
-  new LoanRegistryClient(String(loans.target), assetOwner),
-);
+const ownerClient = deployed.connect(assetOwner).clients.collateral;
 const request = { assetId: vehicle, loanId: loanIdOf(securedTerms), securedAmount: 50_000n * UNIT, priority: 1 };
 const consent = await ownerClient.consent(request, (await networkHelpers.time.latest()) + DAY);
 // As the platform sends it: with the owner's consent signature, in its 64-byte form.

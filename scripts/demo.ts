@@ -7,11 +7,9 @@ import { network } from "hardhat";
 import { formatUnits, id, Signature } from "ethers";
 import { deployLocalSuite } from "../deploy/local.js";
 import {
-  AllianceClient,
   borrowerRef,
   formatLoanId,
   LOAN_STATUS_NAMES,
-  LoanRegistryClient,
   SCHEDULE_KIND_NAMES,
   schedule,
   ScheduleKind,
@@ -22,16 +20,10 @@ import {
   writeExport,
   AssetClass,
   assetKey,
-  CollateralClient,
   formatAssetId,
   LIEN_STATUS_NAMES,
-  DisclosureClient,
   reportFromFigures,
-  InsuranceClient,
-  ReserveClient,
-  SplitterClient,
   splitTotal,
-  WaterfallClient,
   toAddress,
   toHash32,
   allianceKeyFingerprint,
@@ -65,8 +57,10 @@ const amount = (v: bigint) => `${formatUnits(v, 18)} CNY`;
 say("LoanLedger demo: an alliance of two lending platforms on one ledger\n");
 // On a node, a deployment id of its own keeps Ignition from reusing the record of an earlier node's deployment.
 const suite = await deployLocalSuite(ignition, process.env.LOANLEDGER_DEPLOYMENT_ID);
-const { alliance: allianceContract, loans: loansContract, splitter: splitterContract, token } = suite;
-const governanceClient = new AllianceClient(String(allianceContract.target), governance);
+const { alliance: allianceContract, loans: loansContract, splitter: splitterContract, token } = suite.contracts;
+/** The suite's clients acting as `signer`. */
+const as = (signer: typeof governance) => suite.connect(signer).clients;
+const governanceClient = as(governance).alliance;
 say(
   `1. Deployed AllianceRegistry at ${allianceContract.target}, LoanRegistry at ${loansContract.target} and the ` +
     `RepaymentSplitter at ${splitterContract.target}, settling in a stand-in deposit token at ${token.target}`,
@@ -79,12 +73,9 @@ await governanceClient.admitMember(toAddress(insurer.address), ["Insurer"], toHa
 await governanceClient.admitMember(toAddress(custodian.address), ["Custodian"], toHash32(id("Vehicle pound licence")));
 for (const m of await governanceClient.members()) say(`   member ${m.account}: ${m.roles.join(", ")} (${m.status})`);
 
-const asA = {
-  alliance: new AllianceClient(String(allianceContract.target), platformA),
-  loans: new LoanRegistryClient(String(loansContract.target), platformA),
-};
-const asB = new LoanRegistryClient(String(loansContract.target), platformB);
-const asAuditor = new LoanRegistryClient(String(loansContract.target), auditor);
+const asA = as(platformA);
+const asB = as(platformB).loans;
+const asAuditor = as(auditor).loans;
 const kycUntil = (await time.latest()) + 365 * DAY;
 await asA.alliance.allowLender(toAddress(lender1.address), kycUntil);
 await asA.alliance.allowLender(toAddress(lender2.address), kycUntil);
@@ -241,12 +232,7 @@ say(
 say("7. Platform B's loan to Hua is funded by three lenders through the splitter, and repays them automatically:");
 const funded = await terms(platformB, hua, ScheduleKind.EqualInstallment, 12, 90_000n, "B-2026-0002");
 const { loanId: fundedId } = await asB.anchor(funded);
-const splitterAs = (signer: typeof governance) =>
-  new SplitterClient(
-    String(splitterContract.target),
-    signer,
-    new LoanRegistryClient(String(loansContract.target), signer),
-  );
+const splitterAs = (signer: typeof governance) => as(signer).splitter;
 await splitterAs(platformB).openFunding(fundedId, {
   borrowerPayout: toAddress(borrower.address),
   insurer: toAddress(insurer.address),
@@ -255,7 +241,7 @@ await splitterAs(platformB).openFunding(fundedId, {
   reserveBps: 25,
 });
 // The insurer covers the loan: a premium reaches it only while its policy does.
-const insuranceAs = new InsuranceClient(String(suite.insurance.target), insurer, asB);
+const insuranceAs = as(insurer).insurance;
 await token.mint(insurer, 200_000n * 10n ** 18n);
 await insuranceAs.depositCapital(100_000n * 10n ** 18n);
 await insuranceAs.writePolicy(fundedId, 3_000, (await time.latest()) + 2 * 365 * DAY);
@@ -319,12 +305,7 @@ if (conserved !== paidIn) process.exitCode = 1;
 all.push([fundedId, funded]);
 
 say("8. Collateral: a mortgage whose lien follows the loan to repayment, and a car seized and sold on default:");
-const collateralAs = (signer: typeof governance) =>
-  new CollateralClient(
-    String(suite.collateral.target),
-    signer,
-    new LoanRegistryClient(String(loansContract.target), signer),
-  );
+const collateralAs = (signer: typeof governance) => as(signer).collateral;
 const flat = assetKey(AssetClass.RealEstate, "京(2024)朝阳区不动产权第0001234号", allianceKey);
 await collateralAs(platformB).register(
   flat,
@@ -383,7 +364,7 @@ await splitterAs(platformB).openFunding(carLoanId, {
 });
 await insuranceAs.depositCapital(100_000n * 10n ** 18n);
 await insuranceAs.writePolicy(carLoanId, 5_000, (await time.latest()) + 365 * DAY);
-const reserveAs = new ReserveClient(String(suite.reserve.target), platformB);
+const reserveAs = as(platformB).reserve;
 await token.mint(platformB, 20_000n * 10n ** 18n);
 await reserveAs.deposit(20_000n * 10n ** 18n);
 const carBefore = await Promise.all([lender1, lender2].map(balanceOf));
@@ -424,7 +405,7 @@ say(
 await time.increaseTo(proposal.completesAt);
 await token.mint(platformB, salePrice);
 await collateralAs(platformB).dispose(car);
-const waterfallAs = new WaterfallClient(String(suite.waterfall.target), platformB, asB);
+const waterfallAs = as(platformB).waterfall;
 await waterfallAs.settle(carLoanId);
 const lossCase = await waterfallAs.lossCase(carLoanId);
 await keeper.pushPendingPayouts();
@@ -447,12 +428,7 @@ say(
 );
 
 say("9. Platform B discloses its month in the unified format; the auditor checks it against the ledger and attests:");
-const disclosureAs = (signer: typeof governance) =>
-  new DisclosureClient(String(suite.disclosures.target), signer, {
-    loans: new LoanRegistryClient(String(loansContract.target), signer),
-    splitter: splitterAs(signer),
-    insurance: String(suite.insurance.target),
-  });
+const disclosureAs = (signer: typeof governance) => as(signer).disclosures;
 const period = new Date((await time.latest()) * 1000).toISOString().slice(0, 7);
 const figures = await disclosureAs(platformB).ledgerFigures(toAddress(platformB.address), period);
 const report = reportFromFigures(toAddress(platformB.address), period, figures);
@@ -482,7 +458,7 @@ say(
 
 say("11. Platform A fails: governance expels it and hands its book to platform B, and a lender declares a default:");
 await governanceClient.expelMember(toAddress(platformA.address));
-const asGovernance = new LoanRegistryClient(String(loansContract.target), governance);
+const asGovernance = as(governance).loans;
 await asGovernance.appointSuccessor(toAddress(platformA.address), toAddress(platformB.address));
 const bookOfA = await asB.loansOf(toAddress(platformA.address));
 // Anyone may carry out the appointment loan by loan; each hand-over is a fact in that loan's history.
@@ -495,7 +471,7 @@ const nextDue = silentState.activatedAt + (silentState.installmentsPaid + 1) * s
 const { publicDefaultDelay } = await asB.alliancePolicy();
 const publicAt = nextDue + silentTerms.defaultThreshold + publicDefaultDelay;
 if ((await time.latest()) < publicAt) await time.increaseTo(publicAt);
-const asLender = new LoanRegistryClient(String(loansContract.target), lender1);
+const asLender = as(lender1).loans;
 await asLender.markDefaulted(silent);
 const loss = await asLender.lossOf(silent);
 say(
@@ -515,15 +491,7 @@ for (const [lid] of all) {
 say(ok ? "\nEvery history is complete and unaltered." : "\nA history did not verify.");
 
 // The auditor's archive: the chain's export and the documents, for `loanledger audit verify --from-export`.
-const ledger = await collectLedger({
-  loans: asAuditor,
-  alliance: allianceContract,
-  splitter: splitterContract,
-  collateral: suite.collateral,
-  insurance: suite.insurance,
-  reserve: suite.reserve,
-  waterfall: suite.waterfall,
-});
+const ledger = await collectLedger(suite.connect(auditor).auditSources);
 await writeExport(AUDIT_DIR, ledger);
 await mkdir(DOCS_DIR, { recursive: true });
 for (const [i, text] of documents.entries()) await writeFile(`${DOCS_DIR}/document-${i + 1}.txt`, text);

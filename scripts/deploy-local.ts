@@ -13,26 +13,17 @@ const { ignition } = await network.create(process.env.LOANLEDGER_DEPLOY_NETWORK 
 // A fresh deployment record each run: Ignition would otherwise reuse the addresses recorded for this chain id by an
 // earlier node that is gone.
 const suite = await deployLocalSuite(ignition, `local-${Date.now()}`);
+const { alliance, token } = suite.contracts;
 // With the alliance key in the environment, governance (the deployer) publishes its fingerprint: the CLI then refuses
 // any other key at start-up.
 if (process.env.LOANLEDGER_ALLIANCE_KEY) {
   const fingerprint = allianceKeyFingerprint(parseAllianceKey(process.env.LOANLEDGER_ALLIANCE_KEY));
-  await (await suite.alliance.setAllianceKeyFingerprint(fingerprint)).wait();
+  await (await alliance.setAllianceKeyFingerprint(fingerprint)).wait();
 }
 for (const account of (process.env.LOANLEDGER_FUND ?? "").split(",").filter(Boolean)) {
-  await (await suite.token.mint(account, 10n ** 24n)).wait();
+  await (await token.mint(account, 10n ** 24n)).wait();
 }
-const addresses = {
-  LOANLEDGER_ALLIANCE_REGISTRY: String(suite.alliance.target),
-  LOANLEDGER_LOAN_REGISTRY: String(suite.loans.target),
-  LOANLEDGER_SPLITTER: String(suite.splitter.target),
-  LOANLEDGER_COLLATERAL: String(suite.collateral.target),
-  LOANLEDGER_INSURANCE: String(suite.insurance.target),
-  LOANLEDGER_RESERVE: String(suite.reserve.target),
-  LOANLEDGER_WATERFALL: String(suite.waterfall.target),
-  LOANLEDGER_DISCLOSURES: String(suite.disclosures.target),
-  LOANLEDGER_TOKEN: String(suite.token.target),
-};
+const addresses = suite.settings();
 console.log(JSON.stringify(addresses));
 // LOANLEDGER_ENV_OUT=.env appends the addresses as the settings the CLI reads (README: "Your own node, end to end").
 if (process.env.LOANLEDGER_ENV_OUT)

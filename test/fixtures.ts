@@ -2,28 +2,16 @@ import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { deployLocalSuite } from "../deploy/local.js";
 import {
-  AllianceClient,
   borrowerRef,
-  CollateralClient,
-  LoanRegistryClient,
   ScheduleKind,
-  SplitterClient,
   toAddress,
   toHash32,
   type LoanTerms,
+  type Suite,
+  type SuiteClients,
+  type SuiteContracts,
 } from "../src/client/index.js";
-import type {
-  AllianceRegistry,
-  CollateralRegistry,
-  CreditInsurance,
-  DisclosureRegistry,
-  LossWaterfall,
-  RiskReserveFund,
-  LoanRegistry,
-  RepaymentSplitter,
-  SettlementToken,
-  MockSystemContract,
-} from "../typechain-types/index.js";
+import type { CollateralRegistry, MockSystemContract } from "../typechain-types/index.js";
 import { ZeroAddress, id } from "ethers";
 
 export const connection = await network.create();
@@ -36,16 +24,10 @@ export const ALLIANCE_KEY = new Uint8Array(32).fill(7);
 /** Valid PRC resident identity numbers (check characters correct), used only to derive references in tests. */
 export const NATIONAL_IDS = ["11010519491231002X", "440524188001010014", "110101199003074477"];
 
-export interface AllianceFixture {
-  alliance: AllianceRegistry;
-  loans: LoanRegistry;
-  splitter: RepaymentSplitter;
-  collateral: CollateralRegistry;
-  insurance: CreditInsurance;
-  reserve: RiskReserveFund;
-  waterfall: LossWaterfall;
-  disclosures: DisclosureRegistry;
-  token: SettlementToken;
+/** The suite's typed contracts (`alliance`, `loans`, …, `token`), each sending as governance, and the actors. */
+export interface AllianceFixture extends SuiteContracts {
+  /** The deployment as governance sees it: `f.suite.connect(signer)` sees it as another account. */
+  suite: Suite;
   governance: HardhatEthersSigner;
   platformA: HardhatEthersSigner;
   platformB: HardhatEthersSigner;
@@ -55,19 +37,15 @@ export interface AllianceFixture {
   /** A contract holding every system power over loans (funding delegate and history writer), acting through
    * `execute`: no plain account may hold one. */
   system: MockSystemContract;
-  clientFor: (signer: HardhatEthersSigner) => {
-    alliance: AllianceClient;
-    loans: LoanRegistryClient;
-    splitter: SplitterClient;
-    collateral: CollateralClient;
-  };
+  /** The suite's clients acting as `signer`. */
+  clientFor: (signer: HardhatEthersSigner) => SuiteClients;
 }
 
 /** The suite deployed by its Ignition module, with two platforms, an auditor, a lender and a system contract. */
 export async function deployAllianceFixture(): Promise<AllianceFixture> {
   const [governance, platformA, platformB, auditor, lender, outsider] = await ethers.getSigners();
-  const { alliance, loans, splitter, collateral, insurance, reserve, waterfall, disclosures, token } =
-    await deployLocalSuite(ignition);
+  const suite = await deployLocalSuite(ignition);
+  const { alliance, loans } = suite.contracts;
 
   await alliance.admitMember(platformA, 1, id("platform A licence"));
   await alliance.admitMember(platformB, 1, id("platform B licence"));
@@ -77,25 +55,9 @@ export async function deployAllianceFixture(): Promise<AllianceFixture> {
   const kycExpiry = (await time.latest()) + 365 * DAY;
   await alliance.connect(platformA).allowLender(lender, kycExpiry);
 
-  const clientFor = (signer: HardhatEthersSigner) => {
-    const loansClient = new LoanRegistryClient(String(loans.target), signer);
-    return {
-      alliance: new AllianceClient(String(alliance.target), signer),
-      loans: loansClient,
-      splitter: new SplitterClient(String(splitter.target), signer, loansClient),
-      collateral: new CollateralClient(String(collateral.target), signer, loansClient),
-    };
-  };
   return {
-    alliance,
-    loans,
-    splitter,
-    collateral,
-    insurance,
-    reserve,
-    waterfall,
-    disclosures,
-    token,
+    ...suite.contracts,
+    suite,
     governance,
     platformA,
     platformB,
@@ -103,7 +65,7 @@ export async function deployAllianceFixture(): Promise<AllianceFixture> {
     lender,
     outsider,
     system,
-    clientFor,
+    clientFor: (signer) => suite.connect(signer).clients,
   };
 }
 

@@ -1,5 +1,4 @@
 import { existsSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import {
   FetchRequest,
@@ -18,37 +17,33 @@ import {
   type TransactionResponse,
 } from "ethers";
 import {
-  AllianceClient,
-  CollateralClient,
-  DisclosureClient,
-  InsuranceClient,
-  LoanRegistryClient,
-  ReserveClient,
-  SplitterClient,
-  WaterfallClient,
+  deploymentRecordFile,
+  deploymentRecords,
+  isOptional,
+  readDeploymentRecord,
+  addressesInRecord,
+  Suite,
+  SUITE,
+  SUITE_KEYS,
+  type SuiteClients,
+  type SuiteKey,
 } from "../client/index.js";
 import {
   checkDeployment,
   nodeChainId,
-  CONTRACTS,
   SettingsError,
   type AddressSources,
   type Addresses,
-  type ContractKey,
   type TokenInfo,
 } from "./startup.js";
 
-/** What every command needs: who signs, the contracts, and how amounts are written. */
-export interface CliContext {
+/**
+ * What every command needs: who signs, the suite (its clients, each built on first use, are also the context's own
+ * properties: `ctx.loans`, `ctx.splitter`, …), and how amounts are written.
+ */
+export interface CliContext extends SuiteClients {
   signer: Signer;
-  alliance: AllianceClient;
-  loans: LoanRegistryClient;
-  splitter: SplitterClient;
-  collateral: CollateralClient;
-  insurance: InsuranceClient;
-  reserve: ReserveClient;
-  waterfall: WaterfallClient;
-  disclosures: DisclosureClient;
+  suite: Suite;
   /** Block of the suite's deployment, where event searches start. */
   fromBlock: number;
   /** Decimals of the settlement token, read from the token itself (never from a setting). */
@@ -117,40 +112,39 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
-/** Addresses from the environment, or else from the Ignition deployment record of the connected chain. */
+/**
+ * Addresses from the environment, or else from the Ignition deployment record of the connected chain (a setting still
+ * overrides the record's address). The token may be left out: the start-up checks take the splitter's.
+ */
 async function addresses(env: NodeJS.ProcessEnv, chainId: bigint): Promise<{ at: Addresses; sources: AddressSources }> {
-  const keys = Object.keys(CONTRACTS) as ContractKey[];
-  const fromEnv = keys.filter((key) => env[CONTRACTS[key][1]]);
-  if (fromEnv.length === keys.length) {
-    return {
-      at: Object.fromEntries(keys.map((key) => [key, env[CONTRACTS[key][1]]!])) as Addresses,
-      sources: Object.fromEntries(keys.map((key) => [key, CONTRACTS[key][1]])) as AddressSources,
-    };
+  const fromEnv = (key: SuiteKey) => env[SUITE[key].env] || undefined;
+  const sources = {} as AddressSources;
+  const name = (origin: string) => {
+    for (const key of SUITE_KEYS) sources[key] = fromEnv(key) ? SUITE[key].env : origin;
+  };
+  if (SUITE_KEYS.every((key) => fromEnv(key) || isOptional(key))) {
+    name("not set");
+    return { at: Object.fromEntries(SUITE_KEYS.map((key) => [key, fromEnv(key)])) as Addresses, sources };
   }
-  const folder = resolve(env.LOANLEDGER_DEPLOYMENTS || "deploy/deployments");
-  const file = join(folder, `chain-${chainId}`, "deployed_addresses.json");
+  const folder = env.LOANLEDGER_DEPLOYMENTS || "deploy/deployments";
+  const file = deploymentRecordFile(chainId, folder);
   let record: Record<string, string>;
   try {
-    record = JSON.parse(await readFile(file, "utf8")) as Record<string, string>;
+    record = await readDeploymentRecord(file);
   } catch {
-    const others = (await readdir(folder).catch(() => [] as string[])).filter((name) => name.startsWith("chain-"));
+    const others = (await deploymentRecords(folder)).filter((name) => name.startsWith("chain-"));
     const hint = others.length
-      ? `; ${folder} has records for ${others.join(", ")}: is LOANLEDGER_RPC_URL the deployment's network?`
+      ? `; ${resolve(folder)} has records for ${others.join(", ")}: is LOANLEDGER_RPC_URL the deployment's network?`
       : ": deploy first, or set every LOANLEDGER_* contract address";
     throw new SettingsError(`the node is chain ${chainId} and there is no deployment record for it${hint}`);
   }
-  const found = Object.fromEntries(
-    keys.map((key) => [key, env[CONTRACTS[key][1]] || record[`LoanLedger#${CONTRACTS[key][0]}`]]),
-  ) as Record<ContractKey, string | undefined>;
-  const missing = keys.filter((key) => !found[key]).map((key) => CONTRACTS[key][0]);
+  const { found } = addressesInRecord(record);
+  const at = Object.fromEntries(SUITE_KEYS.map((key) => [key, fromEnv(key) || found[key]])) as Addresses;
+  const missing = SUITE_KEYS.filter((key) => !at[key] && !isOptional(key)).map((key) => SUITE[key].name);
   if (missing.length)
     throw new SettingsError(`${file} has no ${missing.join(", ")}: redeploy, or set the LOANLEDGER_* addresses`);
-  return {
-    at: found as Addresses,
-    sources: Object.fromEntries(
-      keys.map((key) => [key, env[CONTRACTS[key][1]] ? CONTRACTS[key][1] : `from ${file}`]),
-    ) as AddressSources,
-  };
+  name(`from ${file}`);
+  return { at, sources };
 }
 
 /** True for a node on this machine, where blocks are mined the moment a transaction arrives. */
@@ -243,7 +237,7 @@ export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): ContextFac
       );
     const provider = fastProvider(url, chainId);
     const { at, sources } = await addresses(env, chainId);
-    const token = await checkDeployment(provider, at, sources, env.LOANLEDGER_ALLIANCE_KEY);
+    const { addresses: checked, token } = await checkDeployment(provider, at, sources, env.LOANLEDGER_ALLIANCE_KEY);
     const stale = env.LOANLEDGER_AMOUNT_DECIMALS;
     if (stale && Number(stale) !== token.decimals)
       throw new SettingsError(
@@ -254,7 +248,7 @@ export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): ContextFac
     // A command may send several transactions in a row (an approval, then the action): the nonce manager counts them
     // itself rather than asking a node that may not have caught up.
     const signer = wallet ? new NonceManager(wallet.connect(provider)) : new ReadOnlySigner(viewer, provider);
-    return contextFor(signer, at, fromBlock, {
+    return contextFor(Suite.at(checked, signer, { fromBlock }), {
       allianceKeyHex: env.LOANLEDGER_ALLIANCE_KEY,
       token,
     });
@@ -262,36 +256,30 @@ export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): ContextFac
 }
 
 /**
- * Every client for `signer`, over the contracts at `at`. The settlement token's decimals and symbol are read from the
- * splitter's token unless the start-up checks already did.
+ * The context of `suite`'s signer. Each client is built when a command first uses it. The settlement token's decimals
+ * and symbol are read from the token unless the start-up checks already did.
  */
 export async function contextFor(
-  signer: Signer,
-  at: Addresses,
-  fromBlock: number,
+  suite: Suite,
   settings: { allianceKeyHex: string | undefined; token?: Pick<TokenInfo, "decimals" | "symbol"> },
 ): Promise<CliContext> {
-  const loans = new LoanRegistryClient(at.loans, signer, fromBlock);
-  const splitter = new SplitterClient(at.splitter, signer, loans, fromBlock);
+  const signer = suite.runner as Signer;
+  if (typeof signer.getAddress !== "function")
+    throw new SettingsError("the CLI's suite needs a signer (or a read-only one)");
   let token = settings.token;
   if (!token) {
-    const contract = await splitter.token();
+    const contract = suite.contracts.token;
     const [decimals, symbol] = await Promise.all([contract.decimals(), contract.symbol()]);
     token = { decimals: Number(decimals), symbol };
   }
-  return {
+  const ctx = {
     signer,
-    alliance: new AllianceClient(at.alliance, signer),
-    loans,
-    splitter,
-    collateral: new CollateralClient(at.collateral, signer, loans, fromBlock),
-    insurance: new InsuranceClient(at.insurance, signer, loans),
-    reserve: new ReserveClient(at.reserve, signer),
-    waterfall: new WaterfallClient(at.waterfall, signer, loans),
-    disclosures: new DisclosureClient(at.disclosures, signer, { loans, splitter, insurance: at.insurance }, fromBlock),
-    fromBlock,
+    suite,
+    fromBlock: suite.fromBlock,
     decimals: token.decimals,
     symbol: token.symbol,
     allianceKeyHex: settings.allianceKeyHex,
   };
+  for (const key of SUITE_KEYS) Object.defineProperty(ctx, key, { enumerable: true, get: () => suite.clients[key] });
+  return ctx as CliContext;
 }

@@ -2,19 +2,18 @@
  * Start-up checks: before a command sends anything, the CLI makes sure it talks to the right node, the right
  * contracts and the right token, with the alliance's own key. Each failed check is one sentence that says what to fix.
  */
-import { ZeroHash, type ContractRunner } from "ethers";
+import { Interface, ZeroHash, type Provider } from "ethers";
 import {
-  AllianceRegistry__factory,
-  CollateralRegistry__factory,
-  CreditInsurance__factory,
-  DisclosureRegistry__factory,
-  LoanRegistry__factory,
-  LossWaterfall__factory,
-  RepaymentSplitter__factory,
-  RiskReserveFund__factory,
-  SettlementToken__factory,
-} from "../../typechain-types/index.js";
-import { allianceKeyFingerprint, LoanLedgerError, parseAllianceKey } from "../client/index.js";
+  allianceKeyFingerprint,
+  isOptional,
+  LoanLedgerError,
+  parseAllianceKey,
+  SUITE,
+  SUITE_KEYS,
+  toAddress,
+  type DeploymentAddresses,
+  type SuiteKey,
+} from "../client/index.js";
 
 /** A setting, the node or the deployment is not what the CLI needs; the message says which setting to fix. */
 export class SettingsError extends LoanLedgerError {
@@ -26,19 +25,8 @@ export class NodeUnreachableError extends SettingsError {
   override readonly name = "NodeUnreachableError";
 }
 
-/** Each contract: its name in the Ignition deployment record, and the variable that can override its address. */
-export const CONTRACTS = {
-  alliance: ["AllianceRegistry", "LOANLEDGER_ALLIANCE_REGISTRY"],
-  loans: ["LoanRegistry", "LOANLEDGER_LOAN_REGISTRY"],
-  splitter: ["RepaymentSplitter", "LOANLEDGER_SPLITTER"],
-  collateral: ["CollateralRegistry", "LOANLEDGER_COLLATERAL"],
-  insurance: ["CreditInsurance", "LOANLEDGER_INSURANCE"],
-  reserve: ["RiskReserveFund", "LOANLEDGER_RESERVE"],
-  waterfall: ["LossWaterfall", "LOANLEDGER_WATERFALL"],
-  disclosures: ["DisclosureRegistry", "LOANLEDGER_DISCLOSURES"],
-} as const;
-export type ContractKey = keyof typeof CONTRACTS;
-export type Addresses = Record<ContractKey, string>;
+/** The suite's contracts as the settings give them: every one but an optional one (the token) has an address. */
+export type Addresses = Partial<Record<SuiteKey, string>>;
 
 /** How long the node may take to answer the first request before the CLI gives up on it. */
 const NODE_TIMEOUT_MS = 10_000;
@@ -69,7 +57,7 @@ export async function nodeChainId(url: string): Promise<bigint> {
 }
 
 /** Where a contract's address came from, to name in a message: its variable, or the deployment record. */
-export type AddressSources = Record<ContractKey, string>;
+export type AddressSources = Record<SuiteKey, string>;
 
 /** The settlement token as the start-up checks found it. */
 export interface TokenInfo {
@@ -80,114 +68,101 @@ export interface TokenInfo {
 
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
+/** For each contract, an interface of only the views the checks ask it: parsing a whole ABI costs more than a check. */
+const probeInterfaces = new Map<SuiteKey, Interface>();
+function probeViews(key: SuiteKey): { iface: Interface; views: string[] } {
+  const row = SUITE[key];
+  const views: string[] = [...row.identity, ...Object.keys(row.wiring)];
+  let iface = probeInterfaces.get(key);
+  if (!iface) {
+    const abi = row.factory.abi as readonly { type: string; name?: string }[];
+    iface = new Interface(abi.filter((f) => f.type === "function" && views.includes(f.name!)) as never);
+    probeInterfaces.set(key, iface);
+  }
+  return { iface, views };
+}
+
+/**
+ * Asks the contract `key` at `address` every view of its kind (see SUITE's identity and wiring), all at once so that
+ * they travel to the node in one batch. Undefined when any view does not answer as that contract's would.
+ */
+async function probe(provider: Provider, key: SuiteKey, address: string): Promise<Record<string, string> | undefined> {
+  const { iface, views } = probeViews(key);
+  try {
+    const pairs = await Promise.all(
+      views.map(async (view) => {
+        const data = await provider.call({ to: address, data: iface.encodeFunctionData(view) });
+        return [view, String(iface.decodeFunctionResult(view, data)[0])] as const;
+      }),
+    );
+    return Object.fromEntries(pairs);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Checks that every address holds the contract the CLI expects, all from one deployment (each contract's wired
  * references point at the others), that the settlement token answers, and that the alliance key, when set, matches
- * the fingerprint governance published. Reads only; returns the token's decimals and symbol.
+ * the fingerprint governance published. Reads only; returns every address (the token's as the splitter names it when
+ * the settings do not) and the token's decimals and symbol.
  */
 export async function checkDeployment(
-  runner: ContractRunner,
+  provider: Provider,
   at: Addresses,
   sources: AddressSources,
   allianceKeyHex: string | undefined,
-): Promise<TokenInfo> {
-  const alliance = AllianceRegistry__factory.connect(at.alliance, runner);
-  const loans = LoanRegistry__factory.connect(at.loans, runner);
-  const splitter = RepaymentSplitter__factory.connect(at.splitter, runner);
-  const collateral = CollateralRegistry__factory.connect(at.collateral, runner);
-  const insurance = CreditInsurance__factory.connect(at.insurance, runner);
-  const reserve = RiskReserveFund__factory.connect(at.reserve, runner);
-  const waterfall = LossWaterfall__factory.connect(at.waterfall, runner);
-  const disclosures = DisclosureRegistry__factory.connect(at.disclosures, runner);
-
-  // Views only a contract of that kind has, and the addresses it was deployed with; all asked at once, so that they
-  // travel to the node as one batch.
-  const probes: Record<ContractKey, Record<string, () => Promise<unknown>>> = {
-    alliance: { fingerprint: () => alliance.allianceKeyFingerprint(), members: () => alliance.memberCount() },
-    loans: { alliance: () => loans.ALLIANCE(), maxBatch: () => loans.MAX_BATCH() },
-    splitter: { alliance: () => splitter.ALLIANCE(), loans: () => splitter.LOANS(), token: () => splitter.TOKEN() },
-    collateral: {
-      alliance: () => collateral.ALLIANCE(),
-      loans: () => collateral.LOANS(),
-      splitter: () => collateral.SPLITTER(),
-      waterfall: () => collateral.WATERFALL(),
-      token: () => collateral.TOKEN(),
-    },
-    insurance: {
-      alliance: () => insurance.ALLIANCE(),
-      loans: () => insurance.LOANS(),
-      splitter: () => insurance.SPLITTER(),
-      token: () => insurance.TOKEN(),
-    },
-    reserve: { alliance: () => reserve.ALLIANCE(), splitter: () => reserve.SPLITTER(), token: () => reserve.TOKEN() },
-    waterfall: {
-      alliance: () => waterfall.ALLIANCE(),
-      loans: () => waterfall.LOANS(),
-      splitter: () => waterfall.SPLITTER(),
-      insurance: () => waterfall.INSURANCE(),
-      reserve: () => waterfall.RESERVE(),
-      token: () => waterfall.TOKEN(),
-    },
-    disclosures: { alliance: () => disclosures.ALLIANCE() },
-  };
-  const keys = Object.keys(CONTRACTS) as ContractKey[];
-  const answers = await Promise.all(
-    keys.map((key) =>
-      Promise.all(Object.entries(probes[key]).map(async ([view, call]) => [view, String(await call())] as const))
-        .then((pairs) => Object.fromEntries(pairs))
-        .catch(() => undefined),
-    ),
-  );
-  const found = Object.fromEntries(keys.map((key, i) => [key, answers[i]])) as Record<
-    ContractKey,
-    Record<string, string> | undefined
+): Promise<{ addresses: DeploymentAddresses; token: TokenInfo }> {
+  sources = { ...sources };
+  const given = SUITE_KEYS.filter((key) => at[key]);
+  const answers = await Promise.all(given.map((key) => probe(provider, key, at[key]!)));
+  const found = Object.fromEntries(given.map((key, i) => [key, answers[i]])) as Partial<
+    Record<SuiteKey, Record<string, string> | undefined>
   >;
-
-  for (const key of keys) {
-    if (found[key]) continue;
-    const [name] = CONTRACTS[key];
-    const code = await runner.provider?.getCode(at[key]).catch(() => "0x");
+  const notThere = async (key: SuiteKey, address: string) => {
+    const { name } = SUITE[key];
+    const code = await provider.getCode(address).catch(() => "0x");
     const what = code === "0x" ? "holds no contract" : `holds a contract that is not a LoanLedger ${name}`;
-    throw new SettingsError(
-      `${at[key]} (${sources[key]}) ${what} on this chain: set it to the ${name} of this network's deployment`,
+    return new SettingsError(
+      `${address} (${sources[key]}) ${what} on this chain: set it to the ${name} of this network's deployment`,
     );
-  }
+  };
+  for (const key of given) if (!found[key]) throw await notThere(key, at[key]!);
 
-  // Wiring: every reference a contract holds must be the configured address of that contract.
-  let token: string | undefined;
-  for (const key of keys) {
-    for (const [ref, value] of Object.entries(found[key]!)) {
-      if (ref === "token") {
-        token ??= value;
-        if (!same(token, value))
-          throw new SettingsError(
-            `${CONTRACTS[key][0]} settles in token ${value} but the splitter in ${token}: ` +
-              "the configured addresses come from different deployments; take them all from one deployment record",
-          );
+  // Wiring: every reference a contract holds must be the configured address of that contract. A contract the settings
+  // may leave out (the token) is what the first reference to it names, and every other reference must agree.
+  const resolved: Addresses = { ...at };
+  for (const key of given) {
+    for (const [view, target] of Object.entries<string | undefined>(SUITE[key].wiring)) {
+      const value = found[key]![view];
+      const wanted = target as SuiteKey;
+      if (!resolved[wanted] && isOptional(wanted)) {
+        resolved[wanted] = value;
+        sources[wanted] = `named by the ${SUITE[key].name}`;
         continue;
       }
-      if (!(ref in CONTRACTS) || same(value, at[ref as ContractKey])) continue;
-      const [name] = CONTRACTS[ref as ContractKey];
+      if (!resolved[wanted] || same(value, resolved[wanted])) continue;
       throw new SettingsError(
-        `${CONTRACTS[key][0]} at ${at[key]} belongs to a deployment whose ${name} is ${value}, not ${at[ref as ContractKey]} ` +
-          `(${sources[ref as ContractKey]}): take every address from one deployment record`,
+        `${SUITE[key].name} at ${at[key]} belongs to a deployment whose ${SUITE[wanted].name} is ${value}, not ` +
+          `${resolved[wanted]} (${sources[wanted]}): take every address from one deployment record`,
       );
     }
   }
 
-  const settlement = SettlementToken__factory.connect(token!, runner);
-  let decimals: number;
-  let symbol: string;
-  try {
-    [decimals, symbol] = await Promise.all([settlement.decimals().then(Number), settlement.symbol()]);
-  } catch {
-    throw new SettingsError(
-      `the splitter's settlement token ${token} does not answer decimals() and symbol(): the deployment points at a ` +
-        "token that is not an ERC-20; redeploy with the custodian bank's token address",
-    );
+  // A contract found only through another one's reference is checked now.
+  for (const key of SUITE_KEYS.filter((k) => !at[k] && resolved[k])) {
+    found[key] = await probe(provider, key, resolved[key]!);
+    const { name, identity } = SUITE[key];
+    if (!found[key])
+      throw new SettingsError(
+        `the ${name} ${resolved[key]} (${sources[key]}) does not answer ${identity.map((v) => `${v}()`).join(", ")}: ` +
+          `the deployment points at a contract that is not a ${name}; redeploy with the right address`,
+      );
   }
+  const missing = SUITE_KEYS.filter((key) => !resolved[key]);
+  if (missing.length) throw new LoanLedgerError(`no address for ${missing.map((key) => SUITE[key].name).join(", ")}`);
 
-  const published = found.alliance!.fingerprint;
+  const published = found.alliance!.allianceKeyFingerprint;
   if (allianceKeyHex && published !== ZeroHash) {
     const mine = allianceKeyFingerprint(parseAllianceKey(allianceKeyHex));
     if (!same(mine, published))
@@ -196,5 +171,9 @@ export async function checkDeployment(
           `${published.slice(0, 10)}… governance published): set the alliance key your alliance gave you`,
       );
   }
-  return { address: token!, decimals, symbol };
+  const addresses = Object.fromEntries(
+    SUITE_KEYS.map((key) => [key, toAddress(resolved[key]!)]),
+  ) as DeploymentAddresses;
+  const token = found.token!;
+  return { addresses, token: { address: addresses.token, decimals: Number(token.decimals), symbol: token.symbol } };
 }

@@ -10,7 +10,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { Transform } from "node:stream";
-import type { Contract, Interface, Log } from "ethers";
+import type { Interface, Log } from "ethers";
 import type {
   AllianceRegistry,
   CollateralRegistry,
@@ -24,6 +24,7 @@ import { formatLoanId } from "./ids.js";
 import { LedgerReader, type LedgerReadOptions } from "./ledger.js";
 import { readBalances, type TokenBalances } from "./audit-balances.js";
 import { HISTORY_EVENTS, type LoanRegistryClient } from "./loans.js";
+import { auditedContracts } from "./suite.js";
 
 /** A JSON value: what the export files hold (amounts as decimal strings). */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -169,15 +170,7 @@ export async function readLedger(
   const reader = await LedgerReader.pin(provider, { ...options, fromBlock });
   const { chainId } = await reader.call(() => provider.getNetwork());
 
-  const named: [string, { target: Contract["target"]; interface: Interface }][] = [
-    ["AllianceRegistry", sources.alliance],
-    ["LoanRegistry", registry],
-    ["RepaymentSplitter", sources.splitter],
-    ["CollateralRegistry", sources.collateral],
-    ["CreditInsurance", sources.insurance],
-    ["RiskReserveFund", sources.reserve],
-    ["LossWaterfall", sources.waterfall],
-  ];
+  const named = auditedContracts(sources);
   const contracts = Object.fromEntries(named.map(([name, c]) => [name, String(c.target)]));
   const byAddress = new Map(named.map(([name, c]) => [String(c.target).toLowerCase(), { name, contract: c }]));
   const historyTopics = new Set<string>(HISTORY_EVENTS.map((name) => registry.interface.getEvent(name).topicHash));

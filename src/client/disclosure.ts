@@ -65,13 +65,14 @@ export interface FigureDifference {
   ledger: bigint | number;
 }
 
-const schema = JSON.parse(
-  readFileSync(new URL("../../schemas/disclosure-v1.schema.json", import.meta.url), "utf8"),
-) as object;
-const validator = new Ajv2020({ allErrors: true, strict: true }).compile(schema);
+let validator: ReturnType<Ajv2020["compile"]> | undefined;
 
 /** Checks `value` against the unified format and returns it typed, or throws an InputError naming every problem. */
 export function validateReport(value: unknown): DisclosureReport {
+  // Compiled on first use: a command that handles no report does not pay for it at start-up.
+  validator ??= new Ajv2020({ allErrors: true, strict: true }).compile(
+    JSON.parse(readFileSync(new URL("../../schemas/disclosure-v1.schema.json", import.meta.url), "utf8")) as object,
+  );
   if (validator(value)) return value as DisclosureReport;
   const problems = (validator.errors ?? []).map((e) => `${e.instancePath || "the report"} ${e.message}`);
   throw new InputError(`the report does not follow the disclosure format: ${problems.join("; ")}`);

@@ -12,5 +12,6 @@ export * from "./disclosure.js";
 export * from "./risk.js";
 export * from "./ledger.js";
 export * from "./audit.js";
+export * from "./suite.js";
 export * as scheduleMath from "./schedule.js";
 export { schedule, lateInterest, levelPayment, periodInterest, type ScheduledInstallment } from "./schedule.js";

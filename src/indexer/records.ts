@@ -3,22 +3,16 @@
  * every other event), so that what the index stores is what the verifier checks.
  */
 import { Interface, type ContractRunner, type Log } from "ethers";
+import type { DisclosureRegistry } from "../../typechain-types/index.js";
 import {
-  AllianceRegistry__factory,
-  CollateralRegistry__factory,
-  CreditInsurance__factory,
-  DisclosureRegistry__factory,
-  LossWaterfall__factory,
-  RepaymentSplitter__factory,
-  RiskReserveFund__factory,
-  type DisclosureRegistry,
-} from "../../typechain-types/index.js";
-import {
+  auditedContracts,
   formatLoanId,
   HISTORY_EVENTS,
+  Suite,
+  SUITE,
   toJson,
   type AuditSources,
-  LoanRegistryClient,
+  type SuiteKey,
   type EventRecord,
   type Json,
   type LoanRecord,
@@ -32,25 +26,9 @@ export interface IndexSources extends AuditSources {
 }
 
 /** The index's sources for the suite at these addresses (as an Ignition deployment or the settings name them). */
-export function indexSourcesAt(
-  at: Record<
-    "loans" | "alliance" | "splitter" | "collateral" | "insurance" | "reserve" | "waterfall" | "disclosures" | "token",
-    string
-  >,
-  runner: ContractRunner,
-  fromBlock = 0,
-): IndexSources {
-  return {
-    loans: new LoanRegistryClient(at.loans, runner, fromBlock),
-    alliance: AllianceRegistry__factory.connect(at.alliance, runner),
-    splitter: RepaymentSplitter__factory.connect(at.splitter, runner),
-    collateral: CollateralRegistry__factory.connect(at.collateral, runner),
-    insurance: CreditInsurance__factory.connect(at.insurance, runner),
-    reserve: RiskReserveFund__factory.connect(at.reserve, runner),
-    waterfall: LossWaterfall__factory.connect(at.waterfall, runner),
-    disclosures: DisclosureRegistry__factory.connect(at.disclosures, runner),
-    token: at.token,
-  };
+export function indexSourcesAt(at: Record<SuiteKey, string>, runner: ContractRunner, fromBlock = 0): IndexSources {
+  const suite = Suite.at(at, runner, { fromBlock });
+  return { ...suite.auditSources, disclosures: suite.contracts.disclosures, token: suite.addresses.token };
 }
 
 /** One decoded log: a history fact of a loan, or any other event of the suite. */
@@ -68,16 +46,7 @@ export class RecordDecoder {
 
   constructor(private readonly sources: IndexSources) {
     const registry = sources.loans.contract;
-    const named: [string, { target: unknown; interface: Interface }][] = [
-      ["AllianceRegistry", sources.alliance],
-      ["LoanRegistry", registry],
-      ["RepaymentSplitter", sources.splitter],
-      ["CollateralRegistry", sources.collateral],
-      ["CreditInsurance", sources.insurance],
-      ["RiskReserveFund", sources.reserve],
-      ["LossWaterfall", sources.waterfall],
-      ["DisclosureRegistry", sources.disclosures],
-    ];
+    const named = [...auditedContracts(sources), [SUITE.disclosures.name, sources.disclosures] as const];
     this.contracts = {
       ...Object.fromEntries(named.map(([name, c]) => [name, String(c.target)])),
       Token: sources.token,

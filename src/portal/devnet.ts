@@ -3,10 +3,18 @@
  * over JSON-RPC, and the addresses of the suite it deployed. Used by `npm run portal` and the portal's browser tests.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFile, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import {
+  addressesInRecord,
+  readDeploymentRecord,
+  SUITE,
+  SUITE_KEYS,
+  toAddress,
+  type DeploymentAddresses,
+} from "../client/index.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const HARDHAT = join(ROOT, "node_modules/hardhat/dist/src/cli.js");
@@ -72,17 +80,7 @@ export async function startLocalNode(): Promise<LocalNode> {
 }
 
 /** The suite's addresses (and the settlement token's) that an Ignition deployment recorded. */
-export interface DeployedSuite {
-  loans: string;
-  alliance: string;
-  splitter: string;
-  collateral: string;
-  insurance: string;
-  reserve: string;
-  waterfall: string;
-  disclosures: string;
-  token: string;
-}
+export type DeployedSuite = DeploymentAddresses;
 
 /**
  * Runs the demo's story (scripts/demo.ts) against the node at `url`, under its own Ignition deployment id, and returns
@@ -105,26 +103,11 @@ export async function runDemoOn(url: string, log?: (line: string) => void): Prom
   const folder = join(ROOT, "deploy", "deployments", deploymentId);
   try {
     if (code !== 0) throw new Error(`the demo failed on ${url} (exit ${code}):\n${output.slice(-2_000)}`);
-    const record = JSON.parse(await readFile(join(folder, "deployed_addresses.json"), "utf8")) as Record<
-      string,
-      string
-    >;
-    const at = (name: string) => {
-      const address = record[name];
-      if (!address) throw new Error(`the demo's deployment recorded no ${name}`);
-      return address;
-    };
-    return {
-      loans: at("LoanLedger#LoanRegistry"),
-      alliance: at("LoanLedger#AllianceRegistry"),
-      splitter: at("LoanLedger#RepaymentSplitter"),
-      collateral: at("LoanLedger#CollateralRegistry"),
-      insurance: at("LoanLedger#CreditInsurance"),
-      reserve: at("LoanLedger#RiskReserveFund"),
-      waterfall: at("LoanLedger#LossWaterfall"),
-      disclosures: at("LoanLedger#DisclosureRegistry"),
-      token: at("SettlementToken#SettlementToken"),
-    };
+    const { found } = addressesInRecord(await readDeploymentRecord(join(folder, "deployed_addresses.json")));
+    // The demo deploys the stand-in token too: every address, the token's included, is in its record.
+    const absent = SUITE_KEYS.filter((key) => !found[key]).map((key) => SUITE[key].record);
+    if (absent.length) throw new Error(`the demo's deployment recorded no ${absent.join(", ")}`);
+    return Object.fromEntries(SUITE_KEYS.map((key) => [key, toAddress(found[key]!)])) as DeployedSuite;
   } finally {
     await rm(folder, { recursive: true, force: true });
   }

@@ -13,17 +13,7 @@ export async function run(f: AllianceFixture, signer: AllianceFixture["governanc
   const out: string[] = [];
   const err: string[] = [];
   const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l) };
-  const at = {
-    alliance: String(f.alliance.target),
-    loans: String(f.loans.target),
-    splitter: String(f.splitter.target),
-    collateral: String(f.collateral.target),
-    insurance: String(f.insurance.target),
-    reserve: String(f.reserve.target),
-    waterfall: String(f.waterfall.target),
-    disclosures: String(f.disclosures.target),
-  };
-  const context = async (): Promise<CliContext> => contextFor(signer, at, 0, { allianceKeyHex: KEY_HEX });
+  const context = async (): Promise<CliContext> => contextFor(f.suite.connect(signer), { allianceKeyHex: KEY_HEX });
   const code = await main(argv, io, context);
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
@@ -101,14 +91,7 @@ export function envFor(f: AllianceFixture, url: string, key: string): NodeJS.Pro
     LOANLEDGER_RPC_URL: url,
     LOANLEDGER_PRIVATE_KEY: key,
     LOANLEDGER_ALLIANCE_KEY: KEY_HEX,
-    LOANLEDGER_ALLIANCE_REGISTRY: String(f.alliance.target),
-    LOANLEDGER_LOAN_REGISTRY: String(f.loans.target),
-    LOANLEDGER_SPLITTER: String(f.splitter.target),
-    LOANLEDGER_COLLATERAL: String(f.collateral.target),
-    LOANLEDGER_INSURANCE: String(f.insurance.target),
-    LOANLEDGER_RESERVE: String(f.reserve.target),
-    LOANLEDGER_WATERFALL: String(f.waterfall.target),
-    LOANLEDGER_DISCLOSURES: String(f.disclosures.target),
+    ...f.suite.settings(),
   };
 }
 

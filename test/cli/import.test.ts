@@ -158,22 +158,12 @@ describe("loanledger loan import", function () {
     const suite = await deployLocalSuite(small.ignition);
     await small.networkHelpers.setBlockGasLimit(4_000_000);
     const [governance, platform] = await small.ethers.getSigners();
-    await suite.alliance.connect(governance).admitMember(platform, 1, id("small-node platform"));
-    const at = {
-      alliance: String(suite.alliance.target),
-      loans: String(suite.loans.target),
-      splitter: String(suite.splitter.target),
-      collateral: String(suite.collateral.target),
-      insurance: String(suite.insurance.target),
-      reserve: String(suite.reserve.target),
-      waterfall: String(suite.waterfall.target),
-      disclosures: String(suite.disclosures.target),
-    };
+    await suite.contracts.alliance.connect(governance).admitMember(platform, 1, id("small-node platform"));
     const file = await book(Array.from({ length: 120 }, (_, i) => row(i + 1)));
     const out: string[] = [];
     const io: CliIo = { out: (l) => out.push(l), err: (l) => out.push(l) };
     const code = await main(["loan", "import", file, "--json"], io, () =>
-      contextFor(platform, at, 0, { allianceKeyHex: KEY_HEX }),
+      contextFor(suite.connect(platform), { allianceKeyHex: KEY_HEX }),
     );
     expect(code, out.join("\n")).to.equal(0);
     const { transactions, anchored } = JSON.parse(out.join("\n")) as { transactions: string[]; anchored: number };

@@ -107,7 +107,7 @@ describe("loanledger CLI: mistakes stop before any transaction", function () {
       const other = await deployLocalSuite(ignition, `other-${Date.now()}`);
       await refused(
         f,
-        { LOANLEDGER_WATERFALL: String(other.waterfall.target) },
+        { LOANLEDGER_WATERFALL: other.addresses.waterfall },
         /belongs to a deployment whose .* take every address from one deployment record$/,
       );
     });

@@ -15,7 +15,6 @@ import {
   verifyExport,
   verifyLedger,
   writeExport,
-  type AuditSources,
   type ConsentSignatures,
   type ConsentSubject,
   type LoanRecord,
@@ -58,15 +57,7 @@ describe("consent (client and verifier)", function () {
       /signs with/,
     );
     await loans.amendSigned(loanIdOf(byKey), platform, documentHash, await sign(amendment, borrower));
-    const sources: AuditSources = {
-      loans: f.clientFor(f.auditor).loans,
-      alliance: f.alliance,
-      splitter: f.splitter,
-      collateral: f.collateral,
-      insurance: f.insurance,
-      reserve: f.reserve,
-      waterfall: f.waterfall,
-    };
+    const sources = f.suite.connect(f.auditor).auditSources;
     const ledger = await collectLedger(sources);
     return { ...f, ledger, sources, domain, byKey, byWallet, legacy };
   }

@@ -159,15 +159,7 @@ describe("the ledger reader", function () {
     it("exports the whole ledger, which then verifies", async function () {
       const f = await loadFixture(chainFixture);
       const { provider } = rangeLimitedProvider(10);
-      const ledger = await collectLedger({
-        loans: new LoanRegistryClient(String(f.loans.target), provider),
-        alliance: f.alliance.connect(provider),
-        splitter: f.splitter.connect(provider),
-        collateral: f.collateral.connect(provider),
-        insurance: f.insurance.connect(provider),
-        reserve: f.reserve.connect(provider),
-        waterfall: f.waterfall.connect(provider),
-      });
+      const ledger = await collectLedger(f.suite.connect(provider).auditSources);
       expect(ledger.loans).to.have.length(2);
       expect(ledger.members.length).to.be.greaterThan(3);
       expect((await verifyLedger(ledger)).ok).to.equal(true);

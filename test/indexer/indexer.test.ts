@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MaxUint256 } from "ethers";
 import { formatLoanId, loanIdOf, LoanStatus } from "../../src/client/index.js";
-import { ChainChangedError, Indexer, LoanProver, SqliteStore, type IndexSources } from "../../src/indexer/index.js";
+import { ChainChangedError, Indexer, LoanProver, SqliteStore, indexSourcesAt } from "../../src/indexer/index.js";
 import { DAY, deployAllianceFixture, ethers, loadFixture, networkHelpers, termsFor, time } from "../fixtures.js";
 
 const UNIT = 10n ** 18n;
@@ -38,17 +38,7 @@ async function indexedLedgerFixture() {
     await f.splitter.connect(f.platformB).repay(funded, total);
   }
   await f.splitter.payout(loanIdOf(funded), [f.lender.address]);
-  const sources: IndexSources = {
-    loans: f.clientFor(f.auditor).loans,
-    alliance: f.alliance,
-    splitter: f.splitter,
-    collateral: f.collateral,
-    insurance: f.insurance,
-    reserve: f.reserve,
-    waterfall: f.waterfall,
-    disclosures: f.disclosures,
-    token: String(f.token.target),
-  };
+  const sources = indexSourcesAt(f.suite.addresses, f.auditor);
   return {
     ...f,
     sources,

@@ -33,15 +33,7 @@ import { type CliIo } from "../output.js";
 import { type Parsed, loanIdArg, type Command, required, type Print } from "../args.js";
 
 export function auditSources(ctx: CliContext): AuditSources {
-  return {
-    loans: ctx.loans,
-    alliance: ctx.alliance.contract,
-    splitter: ctx.splitter.contract,
-    collateral: ctx.collateral.contract,
-    insurance: ctx.insurance.contract,
-    reserve: ctx.reserve.contract,
-    waterfall: ctx.waterfall.contract,
-  };
+  return ctx.suite.auditSources;
 }
 
 /** The auditor's export and verification. */
