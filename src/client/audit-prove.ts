@@ -37,6 +37,7 @@ import { InputError, LoanLedgerError } from "./errors.js";
 import { formatLoanId, toLoanId } from "./ids.js";
 import { isStateUnavailable, LedgerReader, type LedgerReadOptions } from "./ledger.js";
 import { LoanRegistryClient } from "./loans.js";
+import { auditedContracts, SUITE, SUITE_KEYS } from "./suite.js";
 
 /** The suite's contracts whose events make up the ledger, by the names an export's manifest gives them. */
 export const SUITE_CONTRACTS = [
@@ -49,6 +50,14 @@ export const SUITE_CONTRACTS = [
   "LossWaterfall",
 ] as const;
 export type SuiteContract = (typeof SUITE_CONTRACTS)[number];
+// The names are spelled out for their types; the suite's table decides which contracts an export holds.
+{
+  const exported = SUITE_KEYS.filter((key) => SUITE[key].exported).map((key) => SUITE[key].name);
+  if (exported.join() !== SUITE_CONTRACTS.join())
+    throw new Error(
+      `SUITE_CONTRACTS (${SUITE_CONTRACTS.join()}) is not the suite's exported contracts (${exported.join()})`,
+    );
+}
 export type SuiteAddresses = Record<SuiteContract, string>;
 
 /** What a report covers, and where its bounds come from. */
@@ -106,15 +115,9 @@ const same = (a: string | undefined, b: string | undefined) =>
 
 /** The contracts of `sources`, by the names an export gives them. */
 export function suiteAddressesOf(sources: AuditSources): SuiteAddresses {
-  return {
-    AllianceRegistry: String(sources.alliance.target),
-    LoanRegistry: String(sources.loans.contract.target),
-    RepaymentSplitter: String(sources.splitter.target),
-    CollateralRegistry: String(sources.collateral.target),
-    CreditInsurance: String(sources.insurance.target),
-    RiskReserveFund: String(sources.reserve.target),
-    LossWaterfall: String(sources.waterfall.target),
-  };
+  return Object.fromEntries(
+    auditedContracts(sources).map(([name, contract]) => [name, String(contract.target)]),
+  ) as SuiteAddresses;
 }
 
 /** Clients of the contracts at `at`, reading through `provider`. */
