@@ -25,6 +25,7 @@ import { address, arg, latestTime, wholeNumber } from "../args.js";
 import { keeper, loan } from "../nouns/index.js";
 import { plan, type Command, type Input, type Plan, type Print } from "../table.js";
 import { type CliContext } from "../context.js";
+import { loanStates } from "../loan-states.js";
 import { reason } from "../reason.js";
 import { ImportJournal, type JournalLoan } from "../journal.js";
 import { formatAmount, isoTime, table, type CliIo } from "../output.js";
@@ -348,7 +349,10 @@ interface OpenLoan {
 
 /** The Active and Late loans among `loans`, with their next due dates (as the registry computes them). */
 async function openLoans(ctx: CliContext, loans: readonly AnchoredLoan[]): Promise<OpenLoan[]> {
-  const states = await inChunks(loans, (loan) => ctx.loans.state(loan.loanId));
+  const states = await loanStates(
+    ctx,
+    loans.map((loan) => loan.loanId),
+  );
   const open: OpenLoan[] = [];
   loans.forEach((anchored, i) => {
     const state = states[i];
@@ -370,7 +374,10 @@ function listLoans(p: Input<typeof loan.list>, print: Print): Command {
     const loans = await ctx.loans.anchoredLoans(platform);
     let rows: { anchored: AnchoredLoan; terms: LoanTerms; state: LoanState; dueDate?: number; due?: bigint }[];
     if (status === "funding") {
-      const states = await inChunks(loans, (loan) => ctx.loans.state(loan.loanId));
+      const states = await loanStates(
+        ctx,
+        loans.map((loan) => loan.loanId),
+      );
       rows = loans
         .map((anchored, i) => ({ anchored, state: states[i] }))
         .filter((r) => r.state.status === LoanStatus.Funding)

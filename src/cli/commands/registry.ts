@@ -16,6 +16,7 @@ import {
 } from "../../client/index.js";
 import { batchGasBudget, splitByGas } from "../../client/transact.js";
 import { type CliContext } from "../context.js";
+import { loanStates } from "../loan-states.js";
 import { reason } from "../reason.js";
 import { isoTime, table, money } from "../output.js";
 import { documentHash, parseAmount, parseTime, readTermsFile } from "../terms-file.js";
@@ -135,7 +136,7 @@ export const plans: Record<string, Plan> = {
     const platform = address(arg(p.words, 2, "platform address"));
     return async (_p, ctx, io) => {
       const loans = await ctx.loans.loansOf(platform);
-      const states = await Promise.all(loans.map((id) => ctx.loans.state(id)));
+      const states = await loanStates(ctx, loans);
       // A loan already handed over (to the successor, or elsewhere by governance) stays where it is.
       const pending = loans.filter((_, i) => !states[i].handedOver);
       const txs: string[] = [];
