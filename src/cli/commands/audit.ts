@@ -38,14 +38,14 @@ export function auditSources(ctx: CliContext): AuditSources {
   return ctx.suite.auditSources;
 }
 
-/** The auditor's export and verification. */
 const progress = (io: CliIo) => (done: number, total: number, what: string) => {
   if (total >= 1_000 || total === 0) io.err(`progress: ${done}${total ? `/${total}` : ""} ${what}`);
 };
 
+/** The auditor's export, verification and attestation. */
 export const plans: Record<string, Plan> = {
   "audit export": plan(audit.export, (p, print) => {
-    const out = required(p.out, "--out");
+    const out = p.out;
     return async (_p, ctx, io) => {
       const { header, files, manifest } = await exportLedger(auditSources(ctx), out, ctx.fromBlock, progress(io));
       const records = (file: string) => manifest.files[file]?.records ?? 0;

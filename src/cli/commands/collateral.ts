@@ -55,10 +55,10 @@ export function assetFrom(
 export const plans: Record<string, Plan> = {
   "collateral register": plan(collateral.register, (p, print) => {
     const assetClass = assetClassArg(p.class);
-    const officialId = required(p.officialId, "--official-id");
-    const owner = address(required(p.owner, "--owner"));
-    const valueText = required(p.value, "--value");
-    const appraisal = required(p.appraisal, "--appraisal");
+    const officialId = p.officialId;
+    const owner = address(p.owner);
+    const valueText = p.value;
+    const appraisal = p.appraisal;
     return async (_p, ctx, io) => {
       const assetId = assetKey(assetClass, officialId, parseAllianceKey(ctx.allianceKeyHex));
       const receipt = await ctx.collateral.register(
@@ -106,7 +106,7 @@ export const plans: Record<string, Plan> = {
     const action = p.words[1];
     const assetId = assetIdArg(arg(p.words, 2, "asset id"));
     const loanId = loanIdArg(arg(p.words, 3, "loan id"));
-    const securedText = required(p.secured, "--secured");
+    const securedText = p.secured;
     const priority = wholeNumber(p.priority, "--priority", 1, 255);
     const consent = p.consent;
     if (consent !== undefined && !isHexString(consent, 65))
@@ -170,9 +170,9 @@ export const plans: Record<string, Plan> = {
   }),
   "collateral sell": plan(collateral.sell, (p, print) => {
     const assetId = assetIdArg(arg(p.words, 2, "asset id"));
-    const proceedsText = required(p.proceeds, "--proceeds");
-    const buyerRef = textHash(required(p.buyer, "--buyer"));
-    const document = required(p.document, "--document");
+    const proceedsText = p.proceeds;
+    const buyerRef = textHash(p.buyer);
+    const document = p.document;
     const buyer = p.to ? address(p.to) : undefined;
     return async (_p, ctx, io) => {
       const price = parseAmount(proceedsText, ctx.decimals, "--proceeds");
@@ -214,7 +214,7 @@ export const plans: Record<string, Plan> = {
   }),
   "collateral confirm-sale": plan(collateral["confirm-sale"], (p, print) => {
     const assetId = assetIdArg(arg(p.words, 2, "asset id"));
-    const proposal = required(p.proposal, "--proposal");
+    const proposal = p.proposal;
     if (!isHexString(proposal, 32)) throw new InputError("--proposal must be the 32-byte hash `collateral sale` shows");
     return async (_p, ctx, io) => {
       const receipt = await ctx.collateral.confirmSale(assetId, toHash32(proposal));

@@ -19,7 +19,7 @@ import {
   type TypedDataSigner,
 } from "../../client/index.js";
 import { type CliContext } from "../context.js";
-import { arg, loanIdArg, required } from "../args.js";
+import { arg, loanIdArg } from "../args.js";
 import { loan } from "../nouns/index.js";
 import { plan, type Command, type Input, type Plan, type Print } from "../table.js";
 import { documentHash, parseTime, readTermsFile } from "../terms-file.js";
@@ -82,7 +82,7 @@ function signedBy(subject: ConsentSubject, borrower: SignatureFile): ConsentSign
 export const plans: Record<string, Plan> = {
   "loan sign": plan(loan.sign, (p, print) => {
     const id = loanIdArg(arg(p.words, 2, "loan id"));
-    const out = required(p.out, "--out");
+    const out = p.out;
     return async (_p, ctx, io) => {
       const domain = await ctx.loans.consentDomain();
       const deadline = BigInt(parseTime(p.deadline ?? "+7d", "--deadline", await latest(ctx)));
@@ -120,7 +120,7 @@ export const plans: Record<string, Plan> = {
 
 /** `loan anchor --signatures`: the platform anchors loans its borrowers signed; sending them is its consent. */
 export function anchorSigned(p: Input<typeof loan.anchor>, paths: string, print: Print): Command {
-  const file = required(p.file, "--file");
+  const file = p.file;
   return async (_p, ctx, io) => {
     const platform = toAddress(await ctx.signer.getAddress());
     const terms = await readTermsFile(file, {
@@ -152,7 +152,7 @@ export function anchorSigned(p: Input<typeof loan.anchor>, paths: string, print:
 /** `loan amend --signatures`: an amendment the borrower signed, sent (so agreed) by the servicer. */
 export function amendSigned(p: Input<typeof loan.amend>, paths: string, print: Print): Command {
   const id = loanIdArg(arg(p.words, 2, "loan id"));
-  const path = required(p.document, "--document");
+  const path = p.document;
   return async (_p, ctx, io) => {
     const hash = await documentHash(path);
     const borrower = (await borrowerSignatures(ctx, paths)).get(id);

@@ -43,7 +43,6 @@ const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 export const plans: Record<string, Plan> = {
   "loan open-funding": plan(loan["open-funding"], (p, print) => {
     const id = loanIdArg(arg(p.words, 2, "loan id"));
-    if (!p.payout) throw new InputError("--payout <borrower payout address> is required");
     const config: FundingConfig = {
       borrowerPayout: address(p.payout),
       insurer: p.insurer ? address(p.insurer) : toAddress(ZeroAddress),

@@ -166,7 +166,6 @@ export const plans: Record<string, Plan> = {
   }),
   "lender allow": plan(lender.allow, (p, print) => {
     const lender = address(arg(p.words, 2, "address"));
-    if (!p.kycExpiry) throw new InputError("--kyc-expiry is required");
     const expiry = p.kycExpiry;
     return async (_p, ctx, io) => {
       const until = parseTime(expiry, "--kyc-expiry", await latestTime(ctx));
@@ -194,7 +193,6 @@ export const plans: Record<string, Plan> = {
   }),
   "loan anchor": plan(loan.anchor, (p, print) => {
     if (p.signatures !== undefined) return anchorSigned(p, p.signatures, print);
-    if (!p.file) throw new InputError("--file is required");
     const file = p.file;
     return async (_p, ctx, io) => {
       const platform = address(await ctx.signer.getAddress());
@@ -388,7 +386,6 @@ export const plans: Record<string, Plan> = {
   "loan amend": plan(loan.amend, (p, print) => {
     if (p.signatures !== undefined) return amendSigned(p, p.signatures, print);
     const id = loanIdArg(arg(p.words, 2, "loan id"));
-    if (!p.document) throw new InputError("--document is required");
     const path = p.document;
     return async (_p, ctx, io) => {
       const hash = await documentHash(path);

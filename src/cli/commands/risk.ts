@@ -14,7 +14,7 @@ import {
 import { type CliContext } from "../context.js";
 import { isoTime, table, money } from "../output.js";
 import { parseAmount, parseTime } from "../terms-file.js";
-import { arg, address, loanIdArg, wholeNumber, latestTime, required } from "../args.js";
+import { arg, address, loanIdArg, wholeNumber, latestTime } from "../args.js";
 import { borrower, insurance, loan, reserve } from "../nouns/index.js";
 import { plan, planEach, type Plan } from "../table.js";
 
@@ -158,8 +158,8 @@ export const plans: Record<string, Plan> = {
   }),
   "insurance write": plan(insurance.write, (p, print) => {
     const id = loanIdArg(arg(p.words, 2, "loan id"));
-    const coverage = wholeNumber(required(p.coverageBps, "--coverage-bps"), "--coverage-bps", 0, 10_000);
-    const termEnd = required(p.termEnd, "--term-end");
+    const coverage = wholeNumber(p.coverageBps, "--coverage-bps", 0, 10_000);
+    const termEnd = p.termEnd;
     return async (_p, ctx, io) => {
       const end = parseTime(termEnd, "--term-end", await latestTime(ctx));
       const receipt = await ctx.insurance.writePolicy(id, coverage, end);
