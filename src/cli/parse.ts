@@ -140,11 +140,6 @@ export interface Selected {
   input: Input;
 }
 
-function commandArgument(arg: string): string {
-  // The table writes arguments as the usage shows them; commander reads the same syntax.
-  return arg;
-}
-
 function program(write: (text: string) => void, select: (chosen: Selected) => void): CliCommand {
   const root = new CliCommand("loanledger")
     .exitOverride()
@@ -166,7 +161,8 @@ function program(write: (text: string) => void, select: (chosen: Selected) => vo
     }
     const command = parent.command(action ?? noun) as CliCommand;
     command.words = words;
-    for (const arg of row.args ?? []) command.argument(commandArgument(arg));
+    // The table writes arguments as the usage shows them, which is commander's own syntax.
+    for (const arg of row.args ?? []) command.argument(arg);
     for (const [name, flag] of Object.entries(row.flags ?? {}))
       command.option(`--${name}${flag.value ? " <value>" : ""}`, flag.help);
     command.action(() => {
