@@ -23,6 +23,7 @@ import { join } from "node:path";
 import { id, JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { contextFromEnv } from "../src/cli/context.js";
 import { anchorInBatches } from "../src/cli/commands/registry.js";
+import { loanStates, STATE_BATCH } from "../src/cli/loan-states.js";
 import {
   borrowerRef,
   LoanRegistryClient,
@@ -180,6 +181,24 @@ try {
     console.log(
       `batched anchors through the client: ${batched.toFixed(1)} loans/s (${BOOK} loans, batches up to ` +
         `${await ctx.loans.contract.MAX_BATCH()} loans within ${budget} gas; target ≥ 250 loans/s)`,
+    );
+
+    // What `loan list` and `keeper overdue` spend their time on over that book: the platform's anchoring events, then
+    // every loan's state, read in JSON-RPC batches (as the CLI does) and, for comparison, one contract call each.
+    let at = performance.now();
+    const anchoredBook = await ctx.loans.anchoredLoans(toAddress(PLATFORM[0]));
+    const eventsMs = performance.now() - at;
+    const bookIds = anchoredBook.map((l) => l.loanId);
+    at = performance.now();
+    await loanStates(ctx, bookIds);
+    const batchedMs = performance.now() - at;
+    at = performance.now();
+    for (let i = 0; i < bookIds.length; i += 500)
+      await Promise.all(bookIds.slice(i, i + 500).map((loanId) => ctx.loans.state(loanId)));
+    const oneByOneMs = performance.now() - at;
+    console.log(
+      `reading a book of ${bookIds.length} loans: anchoring events ${eventsMs.toFixed(0)} ms; states in JSON-RPC ` +
+        `batches of ${STATE_BATCH} ${batchedMs.toFixed(0)} ms, one contract call each ${oneByOneMs.toFixed(0)} ms`,
     );
 
     // Gas of one batch by its size, each loan with a new borrower (the dearest case), up to the largest batch the
