@@ -3,7 +3,7 @@ import { JsonRpcProvider, Wallet, type JsonRpcPayload } from "ethers";
 import { contextFor } from "../../src/cli/context.js";
 import { loanStates } from "../../src/cli/loan-states.js";
 import { toLoanId } from "../../src/client/index.js";
-import { deployAllianceFixture, loadFixture, type AllianceFixture } from "../fixtures.js";
+import { deployAllianceFixture, loadFixture } from "../fixtures.js";
 import { anchorWithCli, DEV_KEYS, KEY_HEX, run, serveJsonRpc } from "./helpers.js";
 
 /** A provider that remembers every request it sends to the node. */
@@ -24,7 +24,7 @@ describe("CLI loan states of a book", function () {
     const rpc = await serveJsonRpc();
     const provider = new RecordingProvider(rpc.url, undefined, { staticNetwork: true, batchMaxCount: 1 });
     try {
-      const ctx = await contextFor(new Wallet(DEV_KEYS[1], provider), addresses(f), 0, { allianceKeyHex: KEY_HEX });
+      const ctx = await contextFor(f.suite.connect(new Wallet(DEV_KEYS[1], provider)), { allianceKeyHex: KEY_HEX });
       provider.sent.length = 0;
       const states = await loanStates(ctx, ids, 2);
       const batches = provider.sent.filter((requests) => requests.every((r) => r.method === "eth_call"));
@@ -43,21 +43,7 @@ describe("CLI loan states of a book", function () {
   it("reads the same states through a provider without JSON-RPC batches", async function () {
     const f = await loadFixture(deployAllianceFixture);
     const id = toLoanId(await anchorWithCli(f, "B-6"));
-    const ctx = await contextFor(f.platformA, addresses(f), 0, { allianceKeyHex: KEY_HEX });
+    const ctx = await contextFor(f.suite.connect(f.platformA), { allianceKeyHex: KEY_HEX });
     expect(await loanStates(ctx, [id, id])).to.deep.equal([await ctx.loans.state(id), await ctx.loans.state(id)]);
   });
 });
-
-/** The fixture's contracts, as the CLI's context takes them. */
-function addresses(f: AllianceFixture) {
-  return {
-    alliance: String(f.alliance.target),
-    loans: String(f.loans.target),
-    splitter: String(f.splitter.target),
-    collateral: String(f.collateral.target),
-    insurance: String(f.insurance.target),
-    reserve: String(f.reserve.target),
-    waterfall: String(f.waterfall.target),
-    disclosures: String(f.disclosures.target),
-  };
-}
