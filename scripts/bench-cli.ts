@@ -2,11 +2,12 @@
  * CLI and client speed on a local node: starts `hardhat node` on 127.0.0.1 (pinned to Cancun by hardhat.config.ts),
  * deploys the suite, then through the CLI's own context (its provider, its start-up checks) times single anchors
  * (target ≥ 50/s) and a loan book anchored in gas-sized batches (target ≥ 250 loans/s); measures the gas of a batch by
- * its size to size MAX_BATCH under the 2^24 per-transaction cap; and times the CLI's start-up for one command.
+ * its size to size MAX_BATCH under the 2^24 per-transaction cap; and times the CLI's start-up for one command, and
+ * `loan list` and `keeper overdue` over that book (each reads the state of every loan the platform anchored).
  *
  *   npm run bench:cli
  *
- * To compare start-up with another checkout (say the commit before a change), give its entry file: both are then run
+ * To compare the CLI with another checkout (say the commit before a change), give its entry file: both are then run
  * in turn, so that both see the same load on the machine.
  *
  *   git worktree add --detach /tmp/before <commit> && ln -s "$PWD/node_modules" "$PWD/typechain-types" /tmp/before/
@@ -22,6 +23,7 @@ import { join } from "node:path";
 import { id, JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { contextFromEnv } from "../src/cli/context.js";
 import { anchorInBatches } from "../src/cli/commands/registry.js";
+import { loanStates, STATE_BATCH } from "../src/cli/loan-states.js";
 import {
   borrowerRef,
   LoanRegistryClient,
@@ -36,6 +38,7 @@ const ROOT = process.cwd();
 const SINGLES = Number(process.env.BENCH_SINGLES ?? 300);
 const BOOK = Number(process.env.BENCH_BOOK ?? 3000);
 const STARTUP_RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 9);
+const BOOK_RUNS = Number(process.env.BENCH_BOOK_RUNS ?? 3);
 const CLI_ENTRY = join(ROOT, "bin/loanledger.mjs");
 const COMPARE_ENTRY = process.env.BENCH_CLI_COMPARE;
 /** BENCH_CLI_STARTUP_ONLY=1 times only the CLI's start-up (no anchoring, no gas by batch size). */
@@ -180,6 +183,24 @@ try {
         `${await ctx.loans.contract.MAX_BATCH()} loans within ${budget} gas; target ≥ 250 loans/s)`,
     );
 
+    // What `loan list` and `keeper overdue` spend their time on over that book: the platform's anchoring events, then
+    // every loan's state, read in JSON-RPC batches (as the CLI does) and, for comparison, one contract call each.
+    let at = performance.now();
+    const anchoredBook = await ctx.loans.anchoredLoans(toAddress(PLATFORM[0]));
+    const eventsMs = performance.now() - at;
+    const bookIds = anchoredBook.map((l) => l.loanId);
+    at = performance.now();
+    await loanStates(ctx, bookIds);
+    const batchedMs = performance.now() - at;
+    at = performance.now();
+    for (let i = 0; i < bookIds.length; i += 500)
+      await Promise.all(bookIds.slice(i, i + 500).map((loanId) => ctx.loans.state(loanId)));
+    const oneByOneMs = performance.now() - at;
+    console.log(
+      `reading a book of ${bookIds.length} loans: anchoring events ${eventsMs.toFixed(0)} ms; states in JSON-RPC ` +
+        `batches of ${STATE_BATCH} ${batchedMs.toFixed(0)} ms, one contract call each ${oneByOneMs.toFixed(0)} ms`,
+    );
+
     // Gas of one batch by its size, each loan with a new borrower (the dearest case), up to the largest batch the
     // registry accepts.
     const maxBatch = Number(await ctx.loans.contract.MAX_BATCH());
@@ -212,10 +233,22 @@ try {
   const entries = COMPARE_ENTRY ? [COMPARE_ENTRY, CLI_ENTRY] : [CLI_ENTRY];
   // Each entry once untimed: it compiles its bundle when its sources changed since the last run.
   for (const entry of entries) run([process.execPath, entry, "--help"], cliEnv);
-  // `--help` needs no chain; `member list` runs the start-up checks and one read.
-  for (const argv of [["--help"], ["member", "list"]]) {
+  // `--help` needs no chain; `member list` runs the start-up checks and one read; `loan list` and `keeper overdue`
+  // read the state of every loan of the book (all of them Funding: the list shows 10, the keeper finds none overdue).
+  const anchoredLoans = (await ctx.loans.anchoredLoans(toAddress(PLATFORM[0]))).length;
+  const commands: [string[], number][] = [
+    [["--help"], STARTUP_RUNS],
+    [["member", "list"], STARTUP_RUNS],
+  ];
+  if (!STARTUP_ONLY)
+    commands.push(
+      [["loan", "list", "--status", "funding", "--limit", "10"], BOOK_RUNS],
+      [["keeper", "overdue", "--dry-run"], BOOK_RUNS],
+    );
+  for (const [argv, runs] of commands) {
     const times = new Map(entries.map((entry) => [entry, { wall: [] as number[], cpu: [] as number[] }]));
-    for (let i = 0; i < STARTUP_RUNS; i += 1) {
+    const over = argv[0] === "loan" || argv[0] === "keeper" ? ` over ${anchoredLoans} anchored loans` : "";
+    for (let i = 0; i < runs; i += 1) {
       for (const entry of entries) {
         const r = run([process.execPath, entry, ...argv], cliEnv);
         if (r.code !== 0) throw new Error(`${entry} ${argv.join(" ")} failed: ${r.err}`);
@@ -225,10 +258,10 @@ try {
     }
     for (const [entry, { wall, cpu }] of times)
       console.log(
-        `CLI start-up, loanledger ${argv.join(" ")}: median ${median(wall).toFixed(0)} ms, best ` +
+        `CLI, loanledger ${argv.join(" ")}${over}: median ${median(wall).toFixed(0)} ms, best ` +
           `${Math.min(...wall).toFixed(0)} ms` +
           (cpu.length ? `, CPU median ${median(cpu).toFixed(0)} ms, best ${Math.min(...cpu).toFixed(0)} ms` : "") +
-          ` (${STARTUP_RUNS} runs of ${entry})`,
+          ` (${runs} runs of ${entry})`,
       );
   }
 } finally {

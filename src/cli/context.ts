@@ -1,5 +1,4 @@
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { resolve } from "node:path";
 import {
   FetchRequest,
   getAddress,
@@ -94,17 +93,7 @@ export function profileVariable(profile: string): string {
   return `LOANLEDGER_PRIVATE_KEY_${profile.toUpperCase().replace(/-/g, "_")}`;
 }
 
-/**
- * The nearest `.env` at or above `dir` (the CLI may run from any folder of a project), or undefined. Settings already
- * in the environment win over the file's.
- */
-export function findEnvFile(dir: string): string | undefined {
-  for (let at = resolve(dir); ; at = dirname(at)) {
-    const candidate = join(at, ".env");
-    if (existsSync(candidate)) return candidate;
-    if (dirname(at) === at) return undefined;
-  }
-}
+export { findEnvFile } from "./env-file.js";
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];

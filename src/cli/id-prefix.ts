@@ -4,15 +4,25 @@
  */
 import { formatLoanId, InputError } from "../client/index.js";
 import type { CliContext } from "./context.js";
-import { loanIdPlaces } from "./usage.js";
+import type { Row } from "./table.js";
 
 /** "0x" and 1 to 63 hex digits, or a beginning and an end joined by "…" or "...". */
 const SHORT = /^(0x[0-9a-fA-F]{1,63})(?:(?:…|\.\.\.)([0-9a-fA-F]{1,60}))?$/;
 
+/**
+ * The places of the command's `<loan id>` arguments among its words (2 is the first word after "loan show"), the last
+ * one repeating when the row says so (`<loan id...>`).
+ */
+function loanIdPlaces(row: Row): { at: number; repeats: boolean }[] {
+  return (row.args ?? []).flatMap((arg, i) =>
+    /^[<[]loan id(\.\.\.)?[>\]]$/.test(arg) ? [{ at: 2 + i, repeats: arg.includes("...") }] : [],
+  );
+}
+
 /** The places among `words` that hold a shortened loan id. */
-export function shortLoanIdPlaces(words: readonly string[]): number[] {
+export function shortLoanIdPlaces(row: Row, words: readonly string[]): number[] {
   const places: number[] = [];
-  for (const { at, repeats } of loanIdPlaces(words)) {
+  for (const { at, repeats } of loanIdPlaces(row)) {
     for (let i = at; i < (repeats ? words.length : at + 1); i += 1) {
       const word = words[i];
       if (word !== undefined && SHORT.test(word) && !/^0x[0-9a-fA-F]{64}$/.test(word)) places.push(i);

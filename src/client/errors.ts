@@ -33,6 +33,14 @@ export class InputError extends LoanLedgerError {
 }
 
 type Args = readonly unknown[];
+
+/**
+ * Writes an amount of the settlement token. The client writes the exact integer (the token's smallest unit); a caller
+ * that knows the token writes it as people read it (the CLI: currency code, minor unit, separators).
+ */
+export type AmountFormat = (value: bigint) => string;
+const exact: AmountFormat = (value) => String(value);
+type Explain = (args: Args, amount: AmountFormat) => string;
 const status = (v: unknown) => LOAN_STATUS_NAMES[Number(v)] ?? `status ${String(v)}`;
 const memberStatus = (v: unknown) => MEMBER_STATUS_NAMES[Number(v)] ?? `status ${String(v)}`;
 const field = (v: unknown) => TERMS_FIELD_NAMES[Number(v)] ?? `field ${String(v)}`;
@@ -72,7 +80,10 @@ const EXPLANATIONS = {
   AccessControlInvalidDefaultAdmin: (a: Args) => `${a[0]} cannot become governance`,
   LoanRegistryNotActivePlatform: (a: Args) => `${a[0]} is not an active platform member and cannot originate loans`,
   LoanRegistryPlatformMismatch: (a: Args) => `the terms name platform ${a[1]} but ${a[0]} anchors them`,
-  LoanRegistryTermOutOfBounds: (a: Args) => `${field(a[0])} is ${a[1]}, outside [${a[2]}, ${a[3]}]`,
+  LoanRegistryTermOutOfBounds: (a: Args, amount: AmountFormat) => {
+    const value = field(a[0]) === "Principal" ? (v: unknown) => amount(v as bigint) : String;
+    return `${field(a[0])} is ${value(a[1])}, outside [${value(a[2])}, ${value(a[3])}]`;
+  },
   LoanRegistryMissingReference: (a: Args) => `${field(a[0])} must not be zero`,
   LoanRegistryLoanExists: (a: Args) => `${loan(a[0])} was anchored before`,
   LoanRegistryBatchSize: (a: Args) => `a batch holds 1 to ${a[1]} loans, not ${a[0]}`,
@@ -85,12 +96,13 @@ const EXPLANATIONS = {
   LoanRegistryFundingDeadlinePassed: (a: Args) => `${loan(a[0])}'s funding deadline ${time(a[1])} has passed`,
   LoanRegistryNotOverdue: (a: Args) => `${loan(a[0])} is not overdue: its grace period ends ${time(a[1])}`,
   LoanRegistryDefaultThresholdNotReached: (a: Args) => `${loan(a[0])} can be declared defaulted from ${time(a[1])}`,
-  LoanRegistryPaymentBelowInstallment: (a: Args) =>
-    `${loan(a[0])}: payment ${a[1]} does not settle the next installment, which needs ${a[2]}`,
-  LoanRegistryPaymentExceedsBalance: (a: Args) => `${loan(a[0])}: payment ${a[1]} exceeds the payable ${a[2]}`,
-  LoanRegistryInstallmentsDue: (a: Args) =>
+  LoanRegistryPaymentBelowInstallment: (a: Args, amount: AmountFormat) =>
+    `${loan(a[0])}: payment ${amount(a[1] as bigint)} does not settle the next installment, which needs ${amount(a[2] as bigint)}`,
+  LoanRegistryPaymentExceedsBalance: (a: Args, amount: AmountFormat) =>
+    `${loan(a[0])}: payment ${amount(a[1] as bigint)} exceeds the payable ${amount(a[2] as bigint)}`,
+  LoanRegistryInstallmentsDue: (a: Args, amount: AmountFormat) =>
     `${loan(a[0])}: installment ${a[1]} fell due ${time(a[2])} too, and due installments are paid before any ` +
-    `prepayment: pay ${a[3]} now, then the next installment`,
+    `prepayment: pay ${amount(a[3] as bigint)} now, then the next installment`,
   LoanRegistryNotFundingDelegate: (a: Args) => `${a[0]} is not a funding delegate (a system contract governance names)`,
   LoanRegistryNotHistoryWriter: (a: Args) => `${a[0]} is not a history writer (a system contract governance names)`,
   LoanRegistryInvalidSystemPowers: (a: Args) =>
@@ -125,9 +137,9 @@ const EXPLANATIONS = {
     `the agreement of ${loan(a[0])} is signed while Funding, on its first document, once; it is ${status(a[1])} at ` +
     `version ${a[2]} with consent ${CONSENT_NAMES[Number(a[3])] ?? a[3]}`,
   LoanRegistryBatchLengthMismatch: (a: Args) => `${a[0]} loans but ${a[1]} borrower signatures`,
-  LoanRegistryExposureLimit: (a: Args) =>
-    `borrower ${String(a[0]).slice(0, 10)}… would have ${a[1]} open loans and ${a[2]} outstanding across the alliance, ` +
-    `beyond its limits (${a[3]} loans, ${a[4]} principal; 0 is no limit)`,
+  LoanRegistryExposureLimit: (a: Args, amount: AmountFormat) =>
+    `borrower ${String(a[0]).slice(0, 10)}… would have ${a[1]} open loans and ${amount(a[2] as bigint)} outstanding ` +
+    `across the alliance, beyond its limits (${a[3]} loans, ${amount(a[4] as bigint)} principal; 0 is no limit)`,
   LoanRegistryNotGovernance: (a: Args) => `${a[0]} is not alliance governance`,
   LoanRegistryNotYetPublic: (a: Args) => `only ${loan(a[0])}'s servicer may do this now; anyone may from ${time(a[1])}`,
   LoanRegistryCannotDelegate: (a: Args) =>
@@ -150,35 +162,41 @@ const EXPLANATIONS = {
     `${loan(a[0])} is ${status(a[1])}: only a written-off loan's book is closed (its recovery efforts ended)`,
   RepaymentSplitterWrongPhase: (a: Args) =>
     `${loan(a[0])} is ${phase(a[1])} in the splitter, where this cannot be done`,
-  RepaymentSplitterCommitmentTooSmall: (a: Args) =>
-    `${loan(a[0])}: a commitment of ${a[1]} is below the minimum ${a[2]} and does not complete the ${a[3]} still to fund`,
+  RepaymentSplitterCommitmentTooSmall: (a: Args, amount: AmountFormat) =>
+    `${loan(a[0])}: a commitment of ${amount(a[1] as bigint)} is below the minimum ${amount(a[2] as bigint)} and does ` +
+    `not complete the ${amount(a[3] as bigint)} still to fund`,
   RepaymentSplitterFundingDeadlinePassed: (a: Args) => `${loan(a[0])}'s funding closed at ${time(a[1])}`,
   RepaymentSplitterFundingStillOpen: (a: Args) =>
     `${loan(a[0])}'s funding is open until ${time(a[1])}; before then only its servicer may cancel`,
-  ExactTransferShortfall: (a: Args) =>
-    `the token ${a[0]} delivered ${a[2]} of the ${a[1]} sent (fee-on-transfer tokens are not supported)`,
-  RepaymentSplitterPaymentBelowDue: (a: Args) =>
-    `${loan(a[0])}: payment ${a[1]} does not cover the next installment with its fees, ${a[2]}`,
-  RepaymentSplitterPaymentExceedsDue: (a: Args) => `${loan(a[0])}: payment ${a[1]} exceeds the payable ${a[2]}`,
-  RepaymentSplitterInsufficientShares: (a: Args) => `${a[1]} holds ${a[2]} shares of ${loan(a[0])}, fewer than ${a[3]}`,
+  ExactTransferShortfall: (a: Args, amount: AmountFormat) =>
+    `the token ${a[0]} delivered ${amount(a[2] as bigint)} of the ${amount(a[1] as bigint)} sent (fee-on-transfer ` +
+    `tokens are not supported)`,
+  RepaymentSplitterPaymentBelowDue: (a: Args, amount: AmountFormat) =>
+    `${loan(a[0])}: payment ${amount(a[1] as bigint)} does not cover the next installment with its fees, ` +
+    `${amount(a[2] as bigint)}`,
+  RepaymentSplitterPaymentExceedsDue: (a: Args, amount: AmountFormat) =>
+    `${loan(a[0])}: payment ${amount(a[1] as bigint)} exceeds the payable ${amount(a[2] as bigint)}`,
+  RepaymentSplitterInsufficientShares: (a: Args, amount: AmountFormat) =>
+    `${a[1]} holds ${amount(a[2] as bigint)} of shares in ${loan(a[0])}, fewer than ${amount(a[3] as bigint)}`,
   RepaymentSplitterNothingToClaim: (a: Args) => `nothing is owed to ${a[0]}`,
   CollateralRegistryZeroAddress: () => "the zero address cannot own collateral or receive a payment",
   CollateralRegistryUnauthorized: (a: Args) => `${a[0]} lacks the role or position this needs`,
   CollateralRegistryAlreadyRegistered: (a: Args) => `${asset(a[0])} is already registered (by whichever platform)`,
   CollateralRegistryUnknownAsset: (a: Args) => `${asset(a[0])} is not registered`,
-  CollateralRegistryInvalidAppraisal: (a: Args) =>
-    `an appraisal needs a positive value that fits 96 bits and a document hash (got ${a[0]}, ${a[1]})`,
+  CollateralRegistryInvalidAppraisal: (a: Args, amount: AmountFormat) =>
+    `an appraisal needs a positive value that fits 96 bits and a document hash (got ${amount(a[0] as bigint)}, ${a[1]})`,
   CollateralRegistryWrongAssetStatus: (a: Args) => `${asset(a[0])} is ${assetStatus(a[1])}, where this cannot be done`,
   CollateralRegistryPledgedAsset: (a: Args) => `${asset(a[0])} carries liens or is seized, and cannot be transferred`,
   CollateralRegistryInvalidConsent: (a: Args) =>
     `the consent is not ${a[1]}'s signature over this pledge of ${asset(a[0])}`,
   CollateralRegistryConsentExpired: (a: Args) => `the consent to pledge ${asset(a[0])} expired at ${time(a[1])}`,
-  CollateralRegistryInvalidLien: (a: Args) =>
-    `a lien secures a positive amount (got ${a[0]}) at a priority from 1 to ${a[2]} (got ${a[1]})`,
+  CollateralRegistryInvalidLien: (a: Args, amount: AmountFormat) =>
+    `a lien secures a positive amount (got ${amount(a[0] as bigint)}) at a priority from 1 to ${a[2]} (got ${a[1]})`,
   CollateralRegistryLienExists: (a: Args) => `${loan(a[1])} already has a lien (${lienStatus(a[2])}) on ${asset(a[0])}`,
   CollateralRegistryTooManyLiens: (a: Args) => `${asset(a[0])} carries the most liens it may, ${a[1]}`,
-  CollateralRegistryFirstLiensExceedAppraisal: (a: Args) =>
-    `first-priority liens on ${asset(a[0])} would secure ${a[1]}, above its appraisal value ${a[2]}`,
+  CollateralRegistryFirstLiensExceedAppraisal: (a: Args, amount: AmountFormat) =>
+    `first-priority liens on ${asset(a[0])} would secure ${amount(a[1] as bigint)}, above its appraisal value ` +
+    `${amount(a[2] as bigint)}`,
   CollateralRegistryWrongLienStatus: (a: Args) => `the lien of ${loan(a[1])} on ${asset(a[0])} is ${lienStatus(a[2])}`,
   CollateralRegistryLoanNotClosed: (a: Args) =>
     `${loan(a[0])} is ${status(a[1])}; its lien is released once Repaid, Cancelled or Recovered, or waived by its ` +
@@ -197,21 +215,21 @@ const EXPLANATIONS = {
     `it takes their consent, or a priority behind them`,
   CollateralRegistryRankConsentMissing: (a: Args) =>
     `the lien of ${loan(a[1])} on ${asset(a[0])} has not agreed that ${loan(a[2])} may take priority ${a[3]}`,
-  CollateralRegistrySecuredAbovePrincipal: (a: Args) =>
-    `a lien on ${asset(a[0])} may secure at most its loan's principal ${a[2]}, not ${a[1]}`,
+  CollateralRegistrySecuredAbovePrincipal: (a: Args, amount: AmountFormat) =>
+    `a lien on ${asset(a[0])} may secure at most its loan's principal ${amount(a[2] as bigint)}, not ${amount(a[1] as bigint)}`,
   TokenSweepNotGovernance: (a: Args) => `${a[0]} is not alliance governance: only governance sweeps mistaken tokens`,
   TokenSweepNothingToSweep: (a: Args) =>
     `nothing of token ${a[0]} held here is owed to nobody (the settlement token held by the splitter and the ` +
     `insurance is all owed)`,
-  CollateralRegistryInvalidSale: (a: Args) =>
+  CollateralRegistryInvalidSale: (a: Args, amount: AmountFormat) =>
     `a sale names its sale document and its buyer's reference (neither may be empty), and a price below 2^128 ` +
-    `(got ${a[0]})`,
+    `(got ${amount(a[0] as bigint)})`,
   CollateralRegistryNoSaleProposed: (a: Args) => `no sale of ${asset(a[0])} is proposed`,
   CollateralRegistrySaleWindowOpen: (a: Args) =>
     `the lienholders' window to see the sale of ${asset(a[0])} is open until ${time(a[1])}; complete it then`,
-  CollateralRegistrySaleNeedsConfirmation: (a: Args) =>
-    `the price ${a[1]} for ${asset(a[0])} is below the appraisal floor ${a[2]}: a custodian member must confirm the ` +
-    `sale first (collateral confirm-sale)`,
+  CollateralRegistrySaleNeedsConfirmation: (a: Args, amount: AmountFormat) =>
+    `the price ${amount(a[1] as bigint)} for ${asset(a[0])} is below the appraisal floor ${amount(a[2] as bigint)}: a ` +
+    `custodian member must confirm the sale first (collateral confirm-sale)`,
   CollateralRegistryProposalChanged: (a: Args) =>
     `the proposed sale of ${asset(a[0])} changed (it is ${a[2]} now, not ${a[1]}): read it again before confirming`,
   CollateralRegistryBuyerRequired: (a: Args) =>
@@ -234,10 +252,12 @@ const EXPLANATIONS = {
   CreditInsuranceNotGovernance: (a: Args) => `${a[0]} is not governance, or the waterfall is already named`,
   CreditInsuranceNotWaterfall: (a: Args) => `${a[0]} is not the loss waterfall`,
   CreditInsuranceZeroAmount: () => "the amount must be more than zero",
-  CreditInsuranceUnderCapitalised: (a: Args) =>
-    `insurer ${a[0]} has ${a[1]} of free capital, less than the policy's maximum claim ${a[2]}`,
-  CreditInsuranceCapitalLocked: (a: Args) =>
-    `insurer ${a[0]} can withdraw at most ${a[2]} (asked ${a[1]}); the rest backs policies`,
+  CreditInsuranceUnderCapitalised: (a: Args, amount: AmountFormat) =>
+    `insurer ${a[0]} has ${amount(a[1] as bigint)} of free capital, less than the policy's maximum claim ` +
+    `${amount(a[2] as bigint)}`,
+  CreditInsuranceCapitalLocked: (a: Args, amount: AmountFormat) =>
+    `insurer ${a[0]} can withdraw at most ${amount(a[2] as bigint)} (asked ${amount(a[1] as bigint)}); the rest backs ` +
+    `policies`,
   CreditInsuranceNotNamedInsurer: (a: Args) => `${loan(a[0])} names ${a[1]} as its insurer, not ${a[2]}`,
   CreditInsuranceInvalidPolicy: (a: Args) =>
     `coverage must be 1 to 10000 bps (got ${a[0]}) and the term end in the future`,
@@ -278,9 +298,11 @@ const EXPLANATIONS = {
     `an audit report is attested by its SHA-256 (not zero) as of a block that exists: block ${a[1]} is after the current block ${a[2]}, or the digest is zero`,
   ERC721NonexistentToken: (a: Args) => `${asset(a[0])} has no token (never registered, or disposed)`,
   SafeERC20FailedOperation: (a: Args) => `the token ${a[0]} refused the transfer`,
-  ERC20InsufficientBalance: (a: Args) => `${a[0]} holds ${a[1]} tokens, fewer than the ${a[2]} needed`,
-  ERC20InsufficientAllowance: (a: Args) => `the splitter may take ${a[1]} tokens, fewer than the ${a[2]} needed`,
-} satisfies Record<string, (args: Args) => string>;
+  ERC20InsufficientBalance: (a: Args, amount: AmountFormat) =>
+    `${a[0]} holds ${amount(a[1] as bigint)}, fewer than the ${amount(a[2] as bigint)} needed`,
+  ERC20InsufficientAllowance: (a: Args, amount: AmountFormat) =>
+    `the splitter may take ${amount(a[1] as bigint)}, fewer than the ${amount(a[2] as bigint)} needed`,
+} satisfies Record<string, Explain>;
 
 export type ContractErrorName = keyof typeof EXPLANATIONS;
 
@@ -293,9 +315,18 @@ export class ContractError extends LoanLedgerError {
     /** For a rejected batch item: the item's own error. */
     override readonly cause?: ContractError,
   ) {
-    const detail = cause ? `: ${cause.message}` : "";
-    super(`${errorName}: ${EXPLANATIONS[errorName](args)}${detail}`);
+    super(explain(errorName, args, cause, exact));
   }
+
+  /** The message, with the token amounts it carries written by `amount` (and the raw integers kept in `args`). */
+  describe(amount: AmountFormat): string {
+    return explain(this.errorName, this.args, this.cause, amount);
+  }
+}
+
+function explain(name: ContractErrorName, args: Args, cause: ContractError | undefined, amount: AmountFormat): string {
+  const detail = cause ? `: ${cause.describe(amount)}` : "";
+  return `${name}: ${(EXPLANATIONS[name] as Explain)(args, amount)}${detail}`;
 }
 
 /** A transaction reverted without an error this client knows. */

@@ -124,6 +124,31 @@ interface TermsResult {
   fundingDeadline: bigint;
 }
 
+/** A loan's state as the registry's `loanState` returns it, in the client's types (for readers that batch the call). */
+export function toLoanState(s: {
+  status: bigint;
+  installmentsPaid: bigint;
+  documentVersion: bigint;
+  activatedAt: bigint;
+  statusSince: bigint;
+  outstandingPrincipal: bigint;
+  servicingDelegated: boolean;
+  handedOver: boolean;
+  consent: bigint;
+}): LoanState {
+  return {
+    status: Number(s.status) as LoanStatus,
+    installmentsPaid: Number(s.installmentsPaid),
+    documentVersion: Number(s.documentVersion),
+    activatedAt: Number(s.activatedAt),
+    statusSince: Number(s.statusSince),
+    outstandingPrincipal: s.outstandingPrincipal,
+    servicingDelegated: s.servicingDelegated,
+    handedOver: s.handedOver,
+    consent: Number(s.consent) as Consent,
+  };
+}
+
 function fromStruct(t: TermsResult): LoanTerms {
   return {
     platform: toAddress(t.platform),
@@ -438,18 +463,7 @@ export class LoanRegistryClient {
   }
 
   async state(loanId: LoanId): Promise<LoanState> {
-    const s = await read(() => this.contract.loanState(loanId));
-    return {
-      status: Number(s.status) as LoanStatus,
-      installmentsPaid: Number(s.installmentsPaid),
-      documentVersion: Number(s.documentVersion),
-      activatedAt: Number(s.activatedAt),
-      statusSince: Number(s.statusSince),
-      outstandingPrincipal: s.outstandingPrincipal,
-      servicingDelegated: s.servicingDelegated,
-      handedOver: s.handedOver,
-      consent: Number(s.consent) as Consent,
-    };
+    return toLoanState(await read(() => this.contract.loanState(loanId)));
   }
 
   /** The loan's servicer: the successor it was handed over to, or its originating platform. */

@@ -125,7 +125,10 @@ describe("loanledger CLI: collateral", function () {
     expect(early.err).to.match(/^error: CollateralRegistrySaleWindowOpen: the lienholders' window .* is open until/);
     await time.increase(3 * DAY);
     const cheap = await run(f, f.platformA, ["collateral", "dispose", f.assetId]);
-    expect(cheap.err).to.match(/below the appraisal floor \d+: a custodian member must confirm/);
+    // The price and the floor in the token's units, as the proposal printed them.
+    expect(cheap.err).to.match(
+      /the price 55,000\.00 LLST for .* is below the appraisal floor 64,000\.00 LLST: a custodian member must confirm/,
+    );
     const sale = JSON.parse((await run(f, f.outsider, ["collateral", "sale", f.assetId, "--json"])).out) as {
       proposalHash: string;
       confirmer: string | null;

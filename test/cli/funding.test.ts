@@ -103,7 +103,15 @@ describe("loanledger CLI: funding, repayments and payouts", function () {
     const short = await run(funded, funded.borrower, ["loan", "repay", funded.loanId, "1"]);
     expect(short.code).to.equal(1);
     expect(short.err.split("\n")).to.have.length(1);
-    expect(short.err).to.match(/^error: RepaymentSplitterPaymentBelowDue: .* does not cover the next installment/);
+    expect(short.err, short.err).to.match(
+      /^error: RepaymentSplitterPaymentBelowDue: .*: payment 1\.00 LLST does not cover the next installment with its fees, [\d,]+\.\d{2,18} LLST$/,
+    );
+    // Under --json the message reads the same, and the error's values stay exact, in the token's smallest unit.
+    const json = await run(funded, funded.borrower, ["loan", "repay", funded.loanId, "1", "--json"]);
+    const { error } = JSON.parse(json.err) as { error: { message: string; args: string[] } };
+    expect(error.message).to.match(/payment 1\.00 LLST does not cover/);
+    expect(error.args[1]).to.equal(String(10n ** 18n));
+    expect(BigInt(error.args[2])).to.be.greaterThan(10n ** 18n);
 
     const rate = await run(f, f.platformA, [
       "loan",

@@ -112,7 +112,8 @@ describe("loanledger CLI: loss waterfall, reserve, insurance, borrowers, disclos
     ]);
     expect(result.code).to.equal(1);
     expect(result.err).to.match(
-      /^error: CreditInsuranceUnderCapitalised: insurer 0x[0-9a-fA-F]{40} has [\d]+ of free capital/,
+      // In the token's units, as the rest of the CLI writes amounts: never in the token's smallest unit.
+      /^error: CreditInsuranceUnderCapitalised: insurer 0x[0-9a-fA-F]{40} has 15,000\.00 LLST of free capital, less than the policy's maximum claim [\d,]+\.\d{2,18} LLST$/,
     );
   });
 

@@ -394,7 +394,9 @@ describe("loanledger CLI: mistakes stop before any transaction", function () {
     it("refuses an unknown flag, naming the flag that was meant", async function () {
       const f = await loadFixture(deployAllianceFixture);
       const result = await run(f, f.platformA, ["loan", "anchor", "--fille", "terms.json"]);
-      expect(result.err).to.equal('error: unknown flag --fille (did you mean "--file"?); run loanledger --help');
+      expect(result.err).to.equal(
+        'error: unknown flag --fille (did you mean "--file"?); run loanledger loan anchor --help',
+      );
     });
 
     it("refuses a flag that belongs to another command", async function () {
@@ -403,8 +405,8 @@ describe("loanledger CLI: mistakes stop before any transaction", function () {
       const result = await run(f, f.lender, ["loan", "fund", f.loanId, "1000", "--kyc-expiry", "+1d"]);
       expect(result.code).to.equal(1);
       expect(result.err).to.equal(
-        'error: --kyc-expiry does not belong to "loan fund"; its usage: loanledger loan fund <loan id> <amount> ' +
-          "tried first; approves only what the funding takes",
+        'error: --kyc-expiry does not belong to "loan fund" (it is a flag of lender allow); ' +
+          "its usage: loanledger loan fund <loan id> <amount>",
       );
       expect(await blockNumber()).to.equal(before);
     });

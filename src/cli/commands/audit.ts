@@ -30,21 +30,22 @@ import {
 } from "../../client/index.js";
 import { type CliContext } from "../context.js";
 import { type CliIo } from "../output.js";
-import { type Parsed, loanIdArg, type Command, required, type Print } from "../args.js";
+import { loanIdArg, required } from "../args.js";
+import { audit } from "../nouns/index.js";
+import { plan, type Command, type Plan } from "../table.js";
 
 export function auditSources(ctx: CliContext): AuditSources {
   return ctx.suite.auditSources;
 }
 
-/** The auditor's export and verification. */
-export function planAudit(p: Parsed, print: Print): Command | undefined {
-  const [group, action] = p.words;
-  if (group !== "audit") return undefined;
-  const progress = (io: CliIo) => (done: number, total: number, what: string) => {
-    if (total >= 1_000 || total === 0) io.err(`progress: ${done}${total ? `/${total}` : ""} ${what}`);
-  };
-  if (action === "export") {
-    const out = required(p.out, "--out");
+const progress = (io: CliIo) => (done: number, total: number, what: string) => {
+  if (total >= 1_000 || total === 0) io.err(`progress: ${done}${total ? `/${total}` : ""} ${what}`);
+};
+
+/** The auditor's export, verification and attestation. */
+export const plans: Record<string, Plan> = {
+  "audit export": plan(audit.export, (p, print) => {
+    const out = p.out;
     return async (_p, ctx, io) => {
       const { header, files, manifest } = await exportLedger(auditSources(ctx), out, ctx.fromBlock, progress(io));
       const records = (file: string) => manifest.files[file]?.records ?? 0;
@@ -57,8 +58,8 @@ export function planAudit(p: Parsed, print: Print): Command | undefined {
           `${header.block.number} (${header.block.hash}) to ${out}`,
       );
     };
-  }
-  if (action === "verify") {
+  }),
+  "audit verify": plan(audit.verify, (p, print) => {
     const loan = p.loan === undefined ? undefined : formatLoanId(loanIdArg(p.loan));
     const { fromExport, rpc } = p;
     if (rpc !== undefined && fromExport === undefined) {
@@ -107,8 +108,8 @@ export function planAudit(p: Parsed, print: Print): Command | undefined {
     };
     verify.offline = fromExport !== undefined && rpc === undefined;
     return verify;
-  }
-  if (action === "attest") {
+  }),
+  "audit attest": plan(audit.attest, (p, print) => {
     const reportPath = required(p.words[2], "the report (audit-report.json)");
     const out = p.out ?? join(dirname(reportPath), "audit-attestation.json");
     return async (_p, ctx, io) => {
@@ -130,8 +131,8 @@ export function planAudit(p: Parsed, print: Print): Command | undefined {
             : ""),
       );
     };
-  }
-  if (action === "check-attestation") {
+  }),
+  "audit check-attestation": plan(audit["check-attestation"], (p, print) => {
     const attestationPath = required(p.words[2], "the attestation (audit-attestation.json)");
     const reportPath = required(p.words[3], "the report (audit-report.json)");
     const check: Command = async (_p, ctx, io) => {
@@ -174,9 +175,8 @@ export function planAudit(p: Parsed, print: Print): Command | undefined {
     };
     check.offline = !p.onChain;
     return check;
-  }
-  return undefined;
-}
+  }),
+};
 
 async function readBytes(path: string): Promise<Buffer> {
   try {

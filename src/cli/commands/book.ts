@@ -21,8 +21,12 @@ import {
   type LoanTerms,
 } from "../../client/index.js";
 import { batchGasBudget, splitByGas } from "../../client/transact.js";
-import { address, arg, latestTime, required, wholeNumber, type Command, type Parsed, type Print } from "../args.js";
+import { address, arg, latestTime, wholeNumber } from "../args.js";
+import { keeper, loan } from "../nouns/index.js";
+import { plan, type Command, type Input, type Plan, type Print } from "../table.js";
 import { type CliContext } from "../context.js";
+import { loanStates } from "../loan-states.js";
+import { reason } from "../reason.js";
 import { ImportJournal, type JournalLoan } from "../journal.js";
 import { formatAmount, isoTime, table, type CliIo } from "../output.js";
 import { readBook, textHash, type BookRow } from "../terms-file.js";
@@ -59,7 +63,7 @@ async function previews(ctx: CliContext, platform: Address, pending: readonly Pe
  * a journal beside the book (or at --journal) so that it resumes after an interruption without a duplicate or a gap.
  * With --dry-run it sends nothing and writes nothing: it reports every bad row and the registry's preview of each loan.
  */
-function importBook(p: Parsed, print: Print): Command {
+function importBook(p: Input<typeof loan.import>, print: Print): Command {
   const file = arg(p.words, 2, "book.csv | book.jsonl");
   const journalPath = resolve(p.journal ?? `${file}.journal.jsonl`);
   const dryRun = p.dryRun;
@@ -168,7 +172,7 @@ function reportDryRun(
       : skip
         ? { action: "skip", problem: undefined, loanId: skip.loanId, tx: skip.tx }
         : refusal
-          ? { action: "refused", problem: refusal.message, loanId: formatLoanId(idAt.get(row.line)!) }
+          ? { action: "refused", problem: reason(refusal, ctx), loanId: formatLoanId(idAt.get(row.line)!) }
           : { action: "anchor", problem: undefined, loanId: formatLoanId(idAt.get(row.line)!) };
     return { line: row.line, ref: row.reference, principal: row.terms?.principal, ...outcome };
   });
@@ -238,16 +242,16 @@ async function anchorPending(
           try {
             return await ctx.signer.estimateGas({ to, data: calldata(batch) });
           } catch (error) {
-            const reason = toLoanLedgerError(error);
-            if (reason instanceof ContractError && reason.errorName === "LoanRegistryBatchItemRejected") {
-              const item = batch[Number(reason.args[0])] ?? window[offset];
+            const refused = toLoanLedgerError(error);
+            if (refused instanceof ContractError && refused.errorName === "LoanRegistryBatchItemRejected") {
+              const item = batch[Number(refused.args[0])] ?? window[offset];
               throw new InputError(
                 `${file} line ${item.row.line} (${item.row.reference}) would be refused: ` +
-                  `${reason.cause?.message ?? reason.message}; the ${done} loan(s) before it are anchored and in ` +
+                  `${reason(refused.cause ?? refused, ctx)}; the ${done} loan(s) before it are anchored and in ` +
                   `the journal: fix the row and run the import again`,
               );
             }
-            throw reason;
+            throw refused;
           }
         },
         budget,
@@ -276,7 +280,7 @@ async function anchorPending(
         } catch (error) {
           throw new LoanLedgerError(
             `the batch of ${file} lines ${batch.items[0].row.line}–${batch.items.at(-1)!.row.line} failed ` +
-              `(${toLoanLedgerError(error).message.split("\n")[0]}); the ${done} loan(s) before it are anchored: ` +
+              `(${reason(error, ctx)}); the ${done} loan(s) before it are anchored: ` +
               "run the import again to resume",
           );
         }
@@ -330,7 +334,7 @@ async function inChunks<T, R>(items: readonly T[], f: (item: T) => Promise<R>): 
 }
 
 /** The platform a command is about: --platform, or else the account the CLI acts as. */
-async function platformOf(p: Parsed, ctx: CliContext): Promise<Address> {
+async function platformOf(p: { platform?: string }, ctx: CliContext): Promise<Address> {
   return address(p.platform ?? (await ctx.signer.getAddress()));
 }
 
@@ -345,7 +349,10 @@ interface OpenLoan {
 
 /** The Active and Late loans among `loans`, with their next due dates (as the registry computes them). */
 async function openLoans(ctx: CliContext, loans: readonly AnchoredLoan[]): Promise<OpenLoan[]> {
-  const states = await inChunks(loans, (loan) => ctx.loans.state(loan.loanId));
+  const states = await loanStates(
+    ctx,
+    loans.map((loan) => loan.loanId),
+  );
   const open: OpenLoan[] = [];
   loans.forEach((anchored, i) => {
     const state = states[i];
@@ -356,13 +363,9 @@ async function openLoans(ctx: CliContext, loans: readonly AnchoredLoan[]): Promi
   return open;
 }
 
-const LIST_STATUSES = ["funding", "due", "late"] as const;
-
 /** `loan list --status funding|due|late`: a platform's loans in that state, a page at a time. */
-function listLoans(p: Parsed, print: Print): Command {
-  const status = p.status as (typeof LIST_STATUSES)[number] | undefined;
-  if (!status || !LIST_STATUSES.includes(status))
-    throw new InputError(`--status must be one of ${LIST_STATUSES.join(", ")}`);
+function listLoans(p: Input<typeof loan.list>, print: Print): Command {
+  const status = p.status;
   const offset = wholeNumber(p.offset, "--offset", 0, Number.MAX_SAFE_INTEGER);
   const limit = wholeNumber(p.limit, "--limit", 50, 10_000);
   return async (_p, ctx, io) => {
@@ -371,7 +374,10 @@ function listLoans(p: Parsed, print: Print): Command {
     const loans = await ctx.loans.anchoredLoans(platform);
     let rows: { anchored: AnchoredLoan; terms: LoanTerms; state: LoanState; dueDate?: number; due?: bigint }[];
     if (status === "funding") {
-      const states = await inChunks(loans, (loan) => ctx.loans.state(loan.loanId));
+      const states = await loanStates(
+        ctx,
+        loans.map((loan) => loan.loanId),
+      );
       rows = loans
         .map((anchored, i) => ({ anchored, state: states[i] }))
         .filter((r) => r.state.status === LoanStatus.Funding)
@@ -433,8 +439,8 @@ function listLoans(p: Parsed, print: Print): Command {
 }
 
 /** `loan find --ref <reference>`: the loan(s) a platform anchored under its own reference. */
-function findLoan(p: Parsed, print: Print): Command {
-  const reference = required(p.ref, "--ref");
+function findLoan(p: Input<typeof loan.find>, print: Print): Command {
+  const reference = p.ref;
   const ref = textHash(reference);
   return async (_p, ctx, io) => {
     const platform = await platformOf(p, ctx);
@@ -476,7 +482,7 @@ function findLoan(p: Parsed, print: Print): Command {
  * passed too (so that no silent platform can hide a loss). The registry decides: each action is tried before it is
  * sent, and a loan not yet eligible for this caller is reported with the reason.
  */
-function keeperOverdue(p: Parsed, print: Print): Command {
+function keeperOverdue(p: Input<typeof keeper.overdue>, print: Print): Command {
   const dryRun = p.dryRun;
   return async (_p, ctx, io) => {
     const platform = p.platform === undefined ? undefined : address(p.platform);
@@ -490,7 +496,7 @@ function keeperOverdue(p: Parsed, print: Print): Command {
       const id = formatLoanId(loan.anchored.loanId);
       const struct = toStruct(loan.terms);
       let action: "late" | "defaulted" | undefined;
-      let reason = "";
+      let why = "";
       for (const [name, call] of [
         ["defaulted", () => contract.markDefaulted.staticCall(struct)],
         ["late", () => contract.markLate.staticCall(struct)],
@@ -502,11 +508,11 @@ function keeperOverdue(p: Parsed, print: Print): Command {
           break;
         } catch (error) {
           // The reason of the nearest step is the one to report: why an Active loan cannot be marked late yet.
-          reason = toLoanLedgerError(error).message;
+          why = reason(error, ctx);
         }
       }
       if (!action) {
-        waiting.push({ loanId: id, reason });
+        waiting.push({ loanId: id, reason: why });
         continue;
       }
       const receipt = dryRun
@@ -531,11 +537,9 @@ function keeperOverdue(p: Parsed, print: Print): Command {
 }
 
 /** The loan book's commands. */
-export function planBook(p: Parsed, print: Print): Command | undefined {
-  const [group, action] = p.words;
-  if (group === "loan" && action === "import") return importBook(p, print);
-  if (group === "loan" && action === "find") return findLoan(p, print);
-  if (group === "loan" && action === "list") return listLoans(p, print);
-  if (group === "keeper" && action === "overdue") return keeperOverdue(p, print);
-  return undefined;
-}
+export const plans: Record<string, Plan> = {
+  "loan import": plan(loan.import, importBook),
+  "loan find": plan(loan.find, findLoan),
+  "loan list": plan(loan.list, listLoans),
+  "keeper overdue": plan(keeper.overdue, keeperOverdue),
+};

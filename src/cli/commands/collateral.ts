@@ -7,7 +7,6 @@ import {
   toAddress,
   toLoanId,
   formatLoanId,
-  ASSET_CLASS_NAMES,
   ASSET_STATUS_NAMES,
   assetKey,
   formatAssetId,
@@ -24,19 +23,9 @@ import {
 import { type CliContext } from "../context.js";
 import { isoTime, table, money } from "../output.js";
 import { documentHash, parseAmount, parseTime, textHash } from "../terms-file.js";
-import {
-  type Parsed,
-  arg,
-  address,
-  loanIdArg,
-  wholeNumber,
-  latestTime,
-  type Command,
-  required,
-  type Print,
-} from "../args.js";
-
-const ASSET_CLASS_WORDS = ASSET_CLASS_NAMES.map((name) => name.replace(/([a-z])([A-Z])/g, "$1-$2").toLowerCase());
+import { arg, address, loanIdArg, wholeNumber, latestTime, required } from "../args.js";
+import { ASSET_CLASS_WORDS, collateral } from "../nouns/collateral.js";
+import { plan, planEach, type Plan } from "../table.js";
 
 export function assetClassArg(value: string | undefined): AssetClass {
   const index = ASSET_CLASS_WORDS.indexOf((value ?? "").toLowerCase());
@@ -53,22 +42,23 @@ export function assetIdArg(value: string): AssetId {
 }
 
 /** The asset id from `<asset id>`, or from --class and --official-id hashed under the alliance key. */
-export function assetFrom(p: Parsed, ctx: CliContext): AssetId {
+export function assetFrom(
+  p: { words: readonly string[]; officialId?: string; class?: string },
+  ctx: CliContext,
+): AssetId {
   if (p.words[2] !== undefined) return assetIdArg(p.words[2]);
   if (!p.officialId) throw new InputError("give an <asset id> or --class and --official-id");
-  return assetKey(assetClassArg(p.assetClass), p.officialId, parseAllianceKey(ctx.allianceKeyHex));
+  return assetKey(assetClassArg(p.class), p.officialId, parseAllianceKey(ctx.allianceKeyHex));
 }
 
 /** Collateral: registration, consent, liens, seizure and disposal. */
-export function planCollateral(p: Parsed, print: Print): Command | undefined {
-  const [group, action] = p.words;
-  if (group !== "collateral") return undefined;
-  if (action === "register") {
-    const assetClass = assetClassArg(p.assetClass);
-    const officialId = required(p.officialId, "--official-id");
-    const owner = address(required(p.owner, "--owner"));
-    const valueText = required(p.value, "--value");
-    const appraisal = required(p.appraisal, "--appraisal");
+export const plans: Record<string, Plan> = {
+  "collateral register": plan(collateral.register, (p, print) => {
+    const assetClass = assetClassArg(p.class);
+    const officialId = p.officialId;
+    const owner = address(p.owner);
+    const valueText = p.value;
+    const appraisal = p.appraisal;
     return async (_p, ctx, io) => {
       const assetId = assetKey(assetClass, officialId, parseAllianceKey(ctx.allianceKeyHex));
       const receipt = await ctx.collateral.register(
@@ -84,8 +74,8 @@ export function planCollateral(p: Parsed, print: Print): Command | undefined {
         `registered ${ASSET_CLASS_WORDS[assetClass]} ${formatAssetId(assetId)} for ${owner}`,
       );
     };
-  }
-  if (action === "show") {
+  }),
+  "collateral show": plan(collateral.show, (p, print) => {
     return async (_p, ctx, io) => {
       const assetId = assetFrom(p, ctx);
       const [asset, liens] = await Promise.all([ctx.collateral.asset(assetId), ctx.collateral.liens(assetId)]);
@@ -111,11 +101,12 @@ export function planCollateral(p: Parsed, print: Print): Command | undefined {
         `${table(["field", "value"], rows)}\n${lienRows.length ? table(["loan", "priority", "secured", "lien"], lienRows) : "no liens"}`,
       );
     };
-  }
-  if (action === "consent" || action === "pledge") {
+  }),
+  ...planEach(["collateral consent", "collateral pledge"], collateral.pledge, (p, print) => {
+    const action = p.words[1];
     const assetId = assetIdArg(arg(p.words, 2, "asset id"));
     const loanId = loanIdArg(arg(p.words, 3, "loan id"));
-    const securedText = required(p.secured, "--secured");
+    const securedText = p.secured;
     const priority = wholeNumber(p.priority, "--priority", 1, 255);
     const consent = p.consent;
     if (consent !== undefined && !isHexString(consent, 65))
@@ -140,8 +131,8 @@ export function planCollateral(p: Parsed, print: Print): Command | undefined {
         `pledged ${formatAssetId(assetId).slice(0, 10)}… to loan ${shortLoanId(loanId)} at priority ${priority}`,
       );
     };
-  }
-  if (action === "release") {
+  }),
+  "collateral release": plan(collateral.release, (p, print) => {
     const assetId = assetIdArg(arg(p.words, 2, "asset id"));
     const loanText = p.words[3];
     const only = loanText === undefined ? undefined : loanIdArg(loanText);
@@ -164,8 +155,8 @@ export function planCollateral(p: Parsed, print: Print): Command | undefined {
         targets.map((l) => `released the lien of loan ${shortLoanId(l)}`).join("\n"),
       );
     };
-  }
-  if (action === "seize") {
+  }),
+  "collateral seize": plan(collateral.seize, (p, print) => {
     const assetId = assetIdArg(arg(p.words, 2, "asset id"));
     const loanId = loanIdArg(arg(p.words, 3, "loan id"));
     return async (_p, ctx, io) => {
@@ -176,12 +167,12 @@ export function planCollateral(p: Parsed, print: Print): Command | undefined {
         `seized ${formatAssetId(assetId).slice(0, 10)}… for loan ${shortLoanId(loanId)}`,
       );
     };
-  }
-  if (action === "sell") {
+  }),
+  "collateral sell": plan(collateral.sell, (p, print) => {
     const assetId = assetIdArg(arg(p.words, 2, "asset id"));
-    const proceedsText = required(p.proceeds, "--proceeds");
-    const buyerRef = textHash(required(p.buyer, "--buyer"));
-    const document = required(p.document, "--document");
+    const proceedsText = p.proceeds;
+    const buyerRef = textHash(p.buyer);
+    const document = p.document;
     const buyer = p.to ? address(p.to) : undefined;
     return async (_p, ctx, io) => {
       const price = parseAmount(proceedsText, ctx.decimals, "--proceeds");
@@ -199,8 +190,8 @@ export function planCollateral(p: Parsed, print: Print): Command | undefined {
           `${isoTime(sale.completesAt)} (proposal ${sale.proposalHash})`,
       );
     };
-  }
-  if (action === "sale") {
+  }),
+  "collateral sale": plan(collateral.sale, (p, print) => {
     const assetId = assetIdArg(arg(p.words, 2, "asset id"));
     return async (_p, ctx, io) => {
       const sale = await ctx.collateral.sale(assetId);
@@ -220,10 +211,10 @@ export function planCollateral(p: Parsed, print: Print): Command | undefined {
         ].join("\n"),
       );
     };
-  }
-  if (action === "confirm-sale") {
+  }),
+  "collateral confirm-sale": plan(collateral["confirm-sale"], (p, print) => {
     const assetId = assetIdArg(arg(p.words, 2, "asset id"));
-    const proposal = required(p.proposal, "--proposal");
+    const proposal = p.proposal;
     if (!isHexString(proposal, 32)) throw new InputError("--proposal must be the 32-byte hash `collateral sale` shows");
     return async (_p, ctx, io) => {
       const receipt = await ctx.collateral.confirmSale(assetId, toHash32(proposal));
@@ -233,8 +224,8 @@ export function planCollateral(p: Parsed, print: Print): Command | undefined {
         `confirmed the sale of ${formatAssetId(assetId).slice(0, 10)}…`,
       );
     };
-  }
-  if (action === "dispose") {
+  }),
+  "collateral dispose": plan(collateral.dispose, (p, print) => {
     const assetId = assetIdArg(arg(p.words, 2, "asset id"));
     return async (_p, ctx, io) => {
       const receipt = await ctx.collateral.dispose(assetId);
@@ -260,8 +251,8 @@ export function planCollateral(p: Parsed, print: Print): Command | undefined {
         ].join("\n"),
       );
     };
-  }
-  if (action === "withdraw") {
+  }),
+  "collateral withdraw": plan(collateral.withdraw, (p, print) => {
     const to = p.to ? address(p.to) : undefined;
     return async (_p, ctx, io) => {
       const who = to ?? toAddress(await ctx.signer.getAddress());
@@ -269,9 +260,8 @@ export function planCollateral(p: Parsed, print: Print): Command | undefined {
       const receipt = await ctx.collateral.withdraw(who);
       print(io, { amount, tx: receipt.hash }, `withdrew ${money(ctx, amount)} kept after a failed payment`);
     };
-  }
-  return undefined;
-}
+  }),
+};
 
 function saleJson(sale: SaleInfo) {
   return { ...sale, buyer: sale.buyer ?? null, confirmer: sale.confirmer ?? null };

@@ -19,7 +19,9 @@ import {
   type TypedDataSigner,
 } from "../../client/index.js";
 import { type CliContext } from "../context.js";
-import { arg, loanIdArg, required, type Command, type Parsed, type Print } from "../args.js";
+import { arg, loanIdArg } from "../args.js";
+import { loan } from "../nouns/index.js";
+import { plan, type Command, type Input, type Plan, type Print } from "../table.js";
 import { documentHash, parseTime, readTermsFile } from "../terms-file.js";
 
 const FORMAT = "loanledger-consent/1";
@@ -77,13 +79,10 @@ function signedBy(subject: ConsentSubject, borrower: SignatureFile): ConsentSign
   return { borrower: toAddress(borrower.signer), deadline: subject.deadline, borrowerSignature: borrower.signature };
 }
 
-export function planConsent(p: Parsed, print: Print): Command | undefined {
-  const [group, action] = p.words;
-  if (group !== "loan") return undefined;
-
-  if (action === "sign") {
+export const plans: Record<string, Plan> = {
+  "loan sign": plan(loan.sign, (p, print) => {
     const id = loanIdArg(arg(p.words, 2, "loan id"));
-    const out = required(p.out, "--out");
+    const out = p.out;
     return async (_p, ctx, io) => {
       const domain = await ctx.loans.consentDomain();
       const deadline = BigInt(parseTime(p.deadline ?? "+7d", "--deadline", await latest(ctx)));
@@ -116,68 +115,67 @@ export function planConsent(p: Parsed, print: Print): Command | undefined {
           "(a fresh key per loan keeps a borrower's loans from being linked by its signing address)",
       );
     };
-  }
+  }),
+};
 
-  if (action === "anchor" && p.signatures !== undefined) {
-    const file = required(p.file, "--file");
-    const paths = p.signatures;
-    return async (_p, ctx, io) => {
-      const platform = toAddress(await ctx.signer.getAddress());
-      const terms = await readTermsFile(file, {
-        platform,
-        now: await latest(ctx),
-        decimals: ctx.decimals,
-        allianceKeyHex: ctx.allianceKeyHex,
-      });
-      const files = await borrowerSignatures(ctx, paths);
-      const signatures: ConsentSignatures[] = [];
-      for (const [i, t] of terms.entries()) {
-        const loanId = loanIdOf(t);
-        const borrower = files.get(loanId);
-        if (!borrower || borrower.subject.kind !== "agreement") {
-          throw new InputError(`loan ${i + 1} of ${file} (${shortLoanId(loanId)}) has no borrower signature file`);
-        }
-        signatures.push(signedBy({ kind: "agreement", loanId, deadline: BigInt(borrower.subject.deadline) }, borrower));
+/** `loan anchor --signatures`: the platform anchors loans its borrowers signed; sending them is its consent. */
+export function anchorSigned(p: Input<typeof loan.anchor>, paths: string, print: Print): Command {
+  const file = p.file;
+  return async (_p, ctx, io) => {
+    const platform = toAddress(await ctx.signer.getAddress());
+    const terms = await readTermsFile(file, {
+      platform,
+      now: await latest(ctx),
+      decimals: ctx.decimals,
+      allianceKeyHex: ctx.allianceKeyHex,
+    });
+    const files = await borrowerSignatures(ctx, paths);
+    const signatures: ConsentSignatures[] = [];
+    for (const [i, t] of terms.entries()) {
+      const loanId = loanIdOf(t);
+      const borrower = files.get(loanId);
+      if (!borrower || borrower.subject.kind !== "agreement") {
+        throw new InputError(`loan ${i + 1} of ${file} (${shortLoanId(loanId)}) has no borrower signature file`);
       }
-      const { loanIds } = await ctx.loans.anchorSignedBatch(platform, terms, signatures);
-      const ids = loanIds.map(formatLoanId);
-      print(
-        io,
-        { loanIds: ids },
-        ids.map((id) => `anchored loan ${id}, signed by its borrower and sent by the platform`).join("\n"),
-      );
-    };
-  }
+      signatures.push(signedBy({ kind: "agreement", loanId, deadline: BigInt(borrower.subject.deadline) }, borrower));
+    }
+    const { loanIds } = await ctx.loans.anchorSignedBatch(platform, terms, signatures);
+    const ids = loanIds.map(formatLoanId);
+    print(
+      io,
+      { loanIds: ids },
+      ids.map((id) => `anchored loan ${id}, signed by its borrower and sent by the platform`).join("\n"),
+    );
+  };
+}
 
-  if (action === "amend" && p.signatures !== undefined) {
-    const id = loanIdArg(arg(p.words, 2, "loan id"));
-    const path = required(p.document, "--document");
-    const paths = p.signatures;
-    return async (_p, ctx, io) => {
-      const hash = await documentHash(path);
-      const borrower = (await borrowerSignatures(ctx, paths)).get(id);
-      if (!borrower || borrower.subject.kind !== "amendment") {
-        throw new InputError(`no borrower signature file of an amendment of loan ${shortLoanId(id)}`);
-      }
-      if (toHash32(String(borrower.subject.documentHash)) !== hash) {
-        throw new InputError(`the borrower signed document ${borrower.subject.documentHash}, not ${path} (${hash})`);
-      }
-      const version = (await ctx.loans.state(id)).documentVersion + 1;
-      const subject: ConsentSubject = {
-        kind: "amendment",
-        loanId: id,
-        version,
-        documentHash: hash,
-        deadline: BigInt(borrower.subject.deadline),
-      };
-      const platform = toAddress(await ctx.signer.getAddress());
-      const receipt = await ctx.loans.amendSigned(id, platform, hash, signedBy(subject, borrower));
-      print(
-        io,
-        { loanId: formatLoanId(id), version, documentHash: hash, borrower: borrower.signer, tx: receipt.hash },
-        `loan ${shortLoanId(id)} document v${version} ${hash}, signed by borrower ${borrower.signer} and sent by the platform`,
-      );
+/** `loan amend --signatures`: an amendment the borrower signed, sent (so agreed) by the servicer. */
+export function amendSigned(p: Input<typeof loan.amend>, paths: string, print: Print): Command {
+  const id = loanIdArg(arg(p.words, 2, "loan id"));
+  const path = p.document;
+  return async (_p, ctx, io) => {
+    const hash = await documentHash(path);
+    const borrower = (await borrowerSignatures(ctx, paths)).get(id);
+    if (!borrower || borrower.subject.kind !== "amendment") {
+      throw new InputError(`no borrower signature file of an amendment of loan ${shortLoanId(id)}`);
+    }
+    if (toHash32(String(borrower.subject.documentHash)) !== hash) {
+      throw new InputError(`the borrower signed document ${borrower.subject.documentHash}, not ${path} (${hash})`);
+    }
+    const version = (await ctx.loans.state(id)).documentVersion + 1;
+    const subject: ConsentSubject = {
+      kind: "amendment",
+      loanId: id,
+      version,
+      documentHash: hash,
+      deadline: BigInt(borrower.subject.deadline),
     };
-  }
-  return undefined;
+    const platform = toAddress(await ctx.signer.getAddress());
+    const receipt = await ctx.loans.amendSigned(id, platform, hash, signedBy(subject, borrower));
+    print(
+      io,
+      { loanId: formatLoanId(id), version, documentHash: hash, borrower: borrower.signer, tx: receipt.hash },
+      `loan ${shortLoanId(id)} document v${version} ${hash}, signed by borrower ${borrower.signer} and sent by the platform`,
+    );
+  };
 }

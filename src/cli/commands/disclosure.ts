@@ -1,34 +1,34 @@
 /** The unified disclosures. */
 import { LoanLedgerError, KEY_FIGURE_NAMES, periodNumber, reportHash, validateReport } from "../../client/index.js";
 import { isoTime, table, money } from "../output.js";
-import { type Parsed, arg, address, wholeNumber, type Command, required, readJson, type Print } from "../args.js";
+import { arg, address, wholeNumber, readJson } from "../args.js";
+import { disclosure } from "../nouns/index.js";
+import { plan, planEach, type Plan } from "../table.js";
 
-export function planDisclosure(p: Parsed, print: Print): Command | undefined {
-  const [group, action] = p.words;
-  if (group !== "disclosure") return undefined;
-  if (action === "publish" || action === "attest") {
-    const file = required(p.file, "--file");
-    const version = action === "attest" ? wholeNumber(required(p.version, "--version"), "--version", 1, 65_535) : 0;
+export const plans: Record<string, Plan> = {
+  "disclosure publish": plan(disclosure.publish, (p, print) => async (_p, ctx, io) => {
+    const report = validateReport(await readJson(p.file));
+    const { version, receipt } = await ctx.disclosures.publish(report, p.correction);
+    print(
+      io,
+      { version, contentHash: reportHash(report), tx: receipt.hash },
+      `published version ${version} of the report for ${report.period}, content hash ${reportHash(report)}`,
+    );
+  }),
+  "disclosure attest": plan(disclosure.attest, (p, print) => {
+    const version = wholeNumber(p.version, "--version", 1, 65_535);
     return async (_p, ctx, io) => {
-      const report = validateReport(await readJson(file));
-      if (action === "attest") {
-        const receipt = await ctx.disclosures.attest(report, version);
-        print(
-          io,
-          { contentHash: reportHash(report), tx: receipt.hash },
-          `attested version ${version} of ${report.platform}'s report for ${report.period}`,
-        );
-        return;
-      }
-      const { version: published, receipt } = await ctx.disclosures.publish(report, p.correction);
+      const report = validateReport(await readJson(p.file));
+      const receipt = await ctx.disclosures.attest(report, version);
       print(
         io,
-        { version: published, contentHash: reportHash(report), tx: receipt.hash },
-        `published version ${published} of the report for ${report.period}, content hash ${reportHash(report)}`,
+        { contentHash: reportHash(report), tx: receipt.hash },
+        `attested version ${version} of ${report.platform}'s report for ${report.period}`,
       );
     };
-  }
-  if (action === "show" || action === "check") {
+  }),
+  ...planEach(["disclosure show", "disclosure check"], disclosure.show, (p, print) => {
+    const action = p.words[1];
     const platform = address(arg(p.words, 2, "platform"));
     const period = arg(p.words, 3, "YYYY-MM");
     periodNumber(period);
@@ -65,6 +65,5 @@ export function planDisclosure(p: Parsed, print: Print): Command | undefined {
         );
       }
     };
-  }
-  return undefined;
-}
+  }),
+};

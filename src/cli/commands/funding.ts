@@ -12,7 +12,9 @@ import {
 } from "../../client/index.js";
 import { table, money } from "../output.js";
 import { parseAmount } from "../terms-file.js";
-import { type Parsed, arg, address, loanIdArg, wholeNumber, type Command, type Print } from "../args.js";
+import { arg, address, loanIdArg, wholeNumber } from "../args.js";
+import { fees, keeper, lender, loan } from "../nouns/index.js";
+import { plan, type Plan } from "../table.js";
 
 export function splitTable(split: Split, fmt: (v: bigint) => string): string {
   return table(
@@ -38,11 +40,9 @@ export function payoutLine(r: PayoutResult, fmt: (v: bigint) => string): string 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /** Funding, payouts, claims, fees and the keeper: the splitter's commands. */
-export function planFunding(p: Parsed, print: Print): Command | undefined {
-  const [group, action] = p.words;
-  if (group === "loan" && action === "open-funding") {
+export const plans: Record<string, Plan> = {
+  "loan open-funding": plan(loan["open-funding"], (p, print) => {
     const id = loanIdArg(arg(p.words, 2, "loan id"));
-    if (!p.payout) throw new InputError("--payout <borrower payout address> is required");
     const config: FundingConfig = {
       borrowerPayout: address(p.payout),
       insurer: p.insurer ? address(p.insurer) : toAddress(ZeroAddress),
@@ -54,8 +54,8 @@ export function planFunding(p: Parsed, print: Print): Command | undefined {
       const receipt = await ctx.splitter.openFunding(id, config);
       print(io, { loanId: formatLoanId(id), config, tx: receipt.hash }, `loan ${shortLoanId(id)} is open for funding`);
     };
-  }
-  if (group === "loan" && action === "fund") {
+  }),
+  "loan fund": plan(loan.fund, (p, print) => {
     const id = loanIdArg(arg(p.words, 2, "loan id"));
     const amountText = arg(p.words, 3, "amount");
     return async (_p, ctx, io) => {
@@ -83,8 +83,8 @@ export function planFunding(p: Parsed, print: Print): Command | undefined {
         `committed ${fmt(taken)}${filled} to loan ${shortLoanId(id)}: ${fmt(book.committed)} funded, ${FUNDING_PHASE_NAMES[book.phase]}`,
       );
     };
-  }
-  if (group === "loan" && action === "cancel-funding") {
+  }),
+  "loan cancel-funding": plan(loan["cancel-funding"], (p, print) => {
     const id = loanIdArg(arg(p.words, 2, "loan id"));
     return async (_p, ctx, io) => {
       const receipt = await ctx.splitter.cancelFunding(id);
@@ -94,16 +94,16 @@ export function planFunding(p: Parsed, print: Print): Command | undefined {
         `funding of loan ${shortLoanId(id)} cancelled; lenders can take their commitments back`,
       );
     };
-  }
-  if (group === "loan" && action === "due") {
+  }),
+  "loan due": plan(loan.due, (p, print) => {
     const id = loanIdArg(arg(p.words, 2, "loan id"));
     return async (_p, ctx, io) => {
       const { due, total } = await ctx.splitter.amountDue(id);
       const fmt = (v: bigint) => money(ctx, v);
       print(io, { loanId: formatLoanId(id), due, total }, `${splitTable(due, fmt)}\ntotal due now: ${fmt(total)}`);
     };
-  }
-  if (group === "loan" && action === "lenders") {
+  }),
+  "loan lenders": plan(loan.lenders, (p, print) => {
     const id = loanIdArg(arg(p.words, 2, "loan id"));
     return async (_p, ctx, io) => {
       const lenders = await ctx.splitter.lenders(id);
@@ -119,8 +119,8 @@ export function planFunding(p: Parsed, print: Print): Command | undefined {
         ),
       );
     };
-  }
-  if (group === "loan" && action === "payout") {
+  }),
+  "loan payout": plan(loan.payout, (p, print) => {
     const id = loanIdArg(arg(p.words, 2, "loan id"));
     const lenders = p.lenders?.split(",").map((a) => address(a.trim()));
     return async (_p, ctx, io) => {
@@ -137,8 +137,8 @@ export function planFunding(p: Parsed, print: Print): Command | undefined {
         payoutLine(result, fmt),
       );
     };
-  }
-  if (group === "loan" && action === "claim") {
+  }),
+  "loan claim": plan(loan.claim, (p, print) => {
     const ids = p.words.slice(2).map(loanIdArg);
     if (ids.length === 0) throw new InputError("missing <loan id>; run loanledger --help");
     const to = p.to ? address(p.to) : undefined;
@@ -150,8 +150,8 @@ export function planFunding(p: Parsed, print: Print): Command | undefined {
         `claimed ${money(ctx, amount)} from ${ids.length} loan(s)`,
       );
     };
-  }
-  if (group === "loan" && action === "transfer-share") {
+  }),
+  "loan transfer-share": plan(loan["transfer-share"], (p, print) => {
     const id = loanIdArg(arg(p.words, 2, "loan id"));
     const to = address(arg(p.words, 3, "to address"));
     const sharesText = arg(p.words, 4, "shares");
@@ -164,8 +164,8 @@ export function planFunding(p: Parsed, print: Print): Command | undefined {
         `moved ${sharesText} shares of loan ${shortLoanId(id)} to ${to}; payouts accrued so far stay yours`,
       );
     };
-  }
-  if (group === "lender" && action === "payouts") {
+  }),
+  "lender payouts": plan(lender.payouts, (p, print) => {
     const lenderText = p.words[2];
     const lender = lenderText ? address(lenderText) : undefined;
     return async (_p, ctx, io) => {
@@ -182,8 +182,8 @@ export function planFunding(p: Parsed, print: Print): Command | undefined {
         )}\n${who} is owed ${fmt(total)} in all`,
       );
     };
-  }
-  if (group === "fees" && action === "show") {
+  }),
+  "fees show": plan(fees.show, (p, print) => {
     const payeeText = p.words[2];
     const payee = payeeText ? address(payeeText) : undefined;
     return async (_p, ctx, io) => {
@@ -191,15 +191,15 @@ export function planFunding(p: Parsed, print: Print): Command | undefined {
       const owed = await ctx.splitter.feesOwed(who);
       print(io, { payee: who, owed }, `${who} has ${money(ctx, owed)} in fees to withdraw`);
     };
-  }
-  if (group === "fees" && action === "withdraw") {
+  }),
+  "fees withdraw": plan(fees.withdraw, (p, print) => {
     const to = p.to ? address(p.to) : undefined;
     return async (_p, ctx, io) => {
       const { amount, receipt } = await ctx.splitter.withdrawFees(to);
       print(io, { amount, tx: receipt.hash }, `withdrew ${money(ctx, amount)} in fees`);
     };
-  }
-  if (group === "keeper" && action === "payouts") {
+  }),
+  "keeper payouts": plan(keeper.payouts, (p, print) => {
     const fromBlock = p.fromBlock === undefined ? undefined : wholeNumber(p.fromBlock, "--from-block", 0, 2 ** 53);
     const watch = p.watch === undefined ? undefined : wholeNumber(p.watch, "--watch", 1, 86_400);
     return async (_p, ctx, io) => {
@@ -219,6 +219,5 @@ export function planFunding(p: Parsed, print: Print): Command | undefined {
         await sleep(watch * 1000);
       }
     };
-  }
-  return undefined;
-}
+  }),
+};

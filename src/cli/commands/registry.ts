@@ -16,19 +16,14 @@ import {
 } from "../../client/index.js";
 import { batchGasBudget, splitByGas } from "../../client/transact.js";
 import { type CliContext } from "../context.js";
+import { loanStates } from "../loan-states.js";
+import { reason } from "../reason.js";
 import { isoTime, table, money } from "../output.js";
 import { documentHash, parseAmount, parseTime, readTermsFile } from "../terms-file.js";
-import {
-  type Parsed,
-  arg,
-  address,
-  loanIdArg,
-  roles,
-  metadataHash,
-  latestTime,
-  type Command,
-  type Print,
-} from "../args.js";
+import { arg, address, loanIdArg, roles, metadataHash, latestTime } from "../args.js";
+import { lender, loan, member } from "../nouns/index.js";
+import { plan, planEach, type Plan } from "../table.js";
+import { amendSigned, anchorSigned } from "./consent.js";
 import { splitTable } from "./funding.js";
 
 const LIFECYCLE: Record<string, (ctx: CliContext, id: LoanId) => Promise<unknown>> = {
@@ -68,14 +63,14 @@ export async function anchorInBatches(ctx: CliContext, terms: readonly LoanTerms
       try {
         return await ctx.signer.estimateGas({ to, data: encoded(batch, offset) });
       } catch (error) {
-        const reason = toLoanLedgerError(error);
-        if (reason instanceof ContractError && reason.errorName === "LoanRegistryBatchItemRejected") {
-          const item = offset + Number(reason.args[0]);
+        const refused = toLoanLedgerError(error);
+        if (refused instanceof ContractError && refused.errorName === "LoanRegistryBatchItemRejected") {
+          const item = offset + Number(refused.args[0]);
           throw new InputError(
-            `loan ${item + 1} of the file would be refused, so nothing was anchored: ${reason.cause?.message ?? reason.message}`,
+            `loan ${item + 1} of the file would be refused, so nothing was anchored: ${reason(refused.cause ?? refused, ctx)}`,
           );
         }
-        throw reason;
+        throw refused;
       }
     },
     budget,
@@ -93,12 +88,11 @@ export async function anchorInBatches(ctx: CliContext, terms: readonly LoanTerms
       for (const log of receipt.logs)
         if (log.topics[0] === anchoredTopic) anchored.push(toLoanId(BigInt(log.topics[1])));
     } catch (error) {
-      const reason = toLoanLedgerError(error);
       const before = anchored.length
         ? `the ${anchored.length} before them are anchored: ${anchored.map(formatLoanId).join(", ")}`
         : "nothing was anchored";
       throw new LoanLedgerError(
-        `loans ${batch.offset + 1} to ${batch.offset + batch.items.length} were refused (${reason.message.split("\n")[0]}); ${before}`,
+        `loans ${batch.offset + 1} to ${batch.offset + batch.items.length} were refused (${reason(error, ctx)}); ${before}`,
       );
     }
   }
@@ -106,10 +100,9 @@ export async function anchorInBatches(ctx: CliContext, terms: readonly LoanTerms
 }
 
 /** Members, lenders and the loan registry's own commands. */
-export function planRegistry(p: Parsed, print: Print): Command | undefined {
-  const [group, action] = p.words;
 
-  if (group === "member" && action === "add") {
+export const plans: Record<string, Plan> = {
+  "member add": plan(member.add, (p, print) => {
     const account = address(arg(p.words, 2, "address"));
     const wanted = roles(p.roles);
     const hash = metadataHash(p.metadata);
@@ -117,8 +110,9 @@ export function planRegistry(p: Parsed, print: Print): Command | undefined {
       const receipt = await ctx.alliance.admitMember(account, wanted, hash);
       print(io, { account, roles: wanted, tx: receipt.hash }, `admitted ${account} as ${wanted.join(", ")}`);
     };
-  }
-  if (group === "member" && ["suspend", "reinstate", "expel"].includes(action)) {
+  }),
+  ...planEach(["member suspend", "member reinstate", "member expel"], member.suspend, (p, print) => {
+    const action = p.words[1];
     const account = address(arg(p.words, 2, "address"));
     return async (_p, ctx, io) => {
       const send = {
@@ -129,20 +123,20 @@ export function planRegistry(p: Parsed, print: Print): Command | undefined {
       const receipt = await send(account);
       print(io, { account, action, tx: receipt.hash }, `${action === "expel" ? "expelled" : `${action}ed`} ${account}`);
     };
-  }
-  if (group === "member" && action === "successor") {
+  }),
+  "member successor": plan(member.successor, (p, print) => {
     const platform = address(arg(p.words, 2, "platform address"));
     const successor = address(arg(p.words, 3, "successor address"));
     return async (_p, ctx, io) => {
       const receipt = await ctx.loans.appointSuccessor(platform, successor);
       print(io, { platform, successor, tx: receipt.hash }, `${successor} will take over the loans of ${platform}`);
     };
-  }
-  if (group === "loan" && action === "take-over") {
+  }),
+  "loan take-over": plan(loan["take-over"], (p, print) => {
     const platform = address(arg(p.words, 2, "platform address"));
     return async (_p, ctx, io) => {
       const loans = await ctx.loans.loansOf(platform);
-      const states = await Promise.all(loans.map((id) => ctx.loans.state(id)));
+      const states = await loanStates(ctx, loans);
       // A loan already handed over (to the successor, or elsewhere by governance) stays where it is.
       const pending = loans.filter((_, i) => !states[i].handedOver);
       const txs: string[] = [];
@@ -156,8 +150,8 @@ export function planRegistry(p: Parsed, print: Print): Command | undefined {
         `handed ${pending.length} loan(s) of ${platform} over to its successor`,
       );
     };
-  }
-  if (group === "member" && action === "list") {
+  }),
+  "member list": plan(member.list, (_p, print) => {
     return async (_p, ctx, io) => {
       const members = await ctx.alliance.members();
       print(
@@ -169,25 +163,24 @@ export function planRegistry(p: Parsed, print: Print): Command | undefined {
         ),
       );
     };
-  }
-  if (group === "lender" && action === "allow") {
+  }),
+  "lender allow": plan(lender.allow, (p, print) => {
     const lender = address(arg(p.words, 2, "address"));
-    if (!p.kycExpiry) throw new InputError("--kyc-expiry is required");
     const expiry = p.kycExpiry;
     return async (_p, ctx, io) => {
       const until = parseTime(expiry, "--kyc-expiry", await latestTime(ctx));
       const receipt = await ctx.alliance.allowLender(lender, until);
       print(io, { lender, kycExpiry: until, tx: receipt.hash }, `allowed lender ${lender} until ${isoTime(until)}`);
     };
-  }
-  if (group === "lender" && action === "revoke") {
+  }),
+  "lender revoke": plan(lender.revoke, (p, print) => {
     const lender = address(arg(p.words, 2, "address"));
     return async (_p, ctx, io) => {
       const receipt = await ctx.alliance.revokeLender(lender);
       print(io, { lender, tx: receipt.hash }, `revoked lender ${lender}`);
     };
-  }
-  if (group === "lender" && action === "show") {
+  }),
+  "lender show": plan(lender.show, (p, print) => {
     const lender = address(arg(p.words, 2, "address"));
     return async (_p, ctx, io) => {
       const info = await ctx.alliance.lender(lender);
@@ -197,9 +190,9 @@ export function planRegistry(p: Parsed, print: Print): Command | undefined {
         `${lender}: ${info.allowed ? "allowed" : "not allowed"} until ${isoTime(info.kycExpiry)}, KYC by ${info.kycProvider}`,
       );
     };
-  }
-  if (group === "loan" && action === "anchor") {
-    if (!p.file) throw new InputError("--file is required");
+  }),
+  "loan anchor": plan(loan.anchor, (p, print) => {
+    if (p.signatures !== undefined) return anchorSigned(p, p.signatures, print);
     const file = p.file;
     return async (_p, ctx, io) => {
       const platform = address(await ctx.signer.getAddress());
@@ -214,8 +207,8 @@ export function planRegistry(p: Parsed, print: Print): Command | undefined {
       const ids = loanIds.map(formatLoanId);
       print(io, { loanIds: ids }, ids.map((id) => `anchored loan ${id}`).join("\n"));
     };
-  }
-  if (group === "loan" && action === "show") {
+  }),
+  "loan show": plan(loan.show, (p, print) => {
     const id = loanIdArg(arg(p.words, 2, "loan id"));
     return async (_p, ctx, io) => {
       const loan = await ctx.loans.loan(id);
@@ -244,8 +237,8 @@ export function planRegistry(p: Parsed, print: Print): Command | undefined {
         table(["field", "value"], rows),
       );
     };
-  }
-  if (group === "loan" && action === "history") {
+  }),
+  "loan history": plan(loan.history, (p, print) => {
     const id = loanIdArg(arg(p.words, 2, "loan id"));
     return async (_p, ctx, io) => {
       const history = await ctx.loans.history(id);
@@ -292,8 +285,8 @@ export function planRegistry(p: Parsed, print: Print): Command | undefined {
       if (!history.verified)
         throw new LoanLedgerError(`the history of loan ${formatLoanId(id)} does not match its on-chain head`);
     };
-  }
-  if (group === "loan" && action === "schedule") {
+  }),
+  "loan schedule": plan(loan.schedule, (p, print) => {
     const idText = p.words[2];
     if (!idText && !p.file) throw new InputError("give a <loan id> or --file <terms.json>");
     const id = idText ? loanIdArg(idText) : undefined;
@@ -328,20 +321,25 @@ export function planRegistry(p: Parsed, print: Print): Command | undefined {
         ),
       );
     };
-  }
-  if (group === "loan" && action in LIFECYCLE) {
-    const id = loanIdArg(arg(p.words, 2, "loan id"));
-    return async (_p, ctx, io) => {
-      const receipt = (await LIFECYCLE[action](ctx, id)) as { hash: string };
-      const state = await ctx.loans.state(id);
-      print(
-        io,
-        { loanId: formatLoanId(id), status: LOAN_STATUS_NAMES[state.status], tx: receipt.hash },
-        `loan ${shortLoanId(id)} is now ${LOAN_STATUS_NAMES[state.status]}`,
-      );
-    };
-  }
-  if (group === "loan" && action === "repay") {
+  }),
+  ...planEach(
+    Object.keys(LIFECYCLE).map((action) => `loan ${action}`),
+    loan.activate,
+    (p, print) => {
+      const action = p.words[1];
+      const id = loanIdArg(arg(p.words, 2, "loan id"));
+      return async (_p, ctx, io) => {
+        const receipt = (await LIFECYCLE[action](ctx, id)) as { hash: string };
+        const state = await ctx.loans.state(id);
+        print(
+          io,
+          { loanId: formatLoanId(id), status: LOAN_STATUS_NAMES[state.status], tx: receipt.hash },
+          `loan ${shortLoanId(id)} is now ${LOAN_STATUS_NAMES[state.status]}`,
+        );
+      };
+    },
+  ),
+  "loan repay": plan(loan.repay, (p, print) => {
     const id = loanIdArg(arg(p.words, 2, "loan id"));
     const amountText = p.words[3];
     return async (_p, ctx, io) => {
@@ -384,10 +382,10 @@ export function planRegistry(p: Parsed, print: Print): Command | undefined {
         ].join("\n"),
       );
     };
-  }
-  if (group === "loan" && action === "amend") {
+  }),
+  "loan amend": plan(loan.amend, (p, print) => {
+    if (p.signatures !== undefined) return amendSigned(p, p.signatures, print);
     const id = loanIdArg(arg(p.words, 2, "loan id"));
-    if (!p.document) throw new InputError("--document is required");
     const path = p.document;
     return async (_p, ctx, io) => {
       const hash = await documentHash(path);
@@ -399,6 +397,5 @@ export function planRegistry(p: Parsed, print: Print): Command | undefined {
         `loan ${shortLoanId(id)} document v${state.documentVersion} ${hash}`,
       );
     };
-  }
-  return undefined;
-}
+  }),
+};

@@ -4,14 +4,15 @@ import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { InputError, LoanLedgerError } from "../../client/index.js";
 import { openPortal } from "../../portal/index.js";
-import { wholeNumber, type Command, type Parsed, type Print } from "../args.js";
+import { wholeNumber } from "../args.js";
+import { serve } from "../nouns/index.js";
+import { plan, type Command, type Input, type Plan, type Print } from "../table.js";
 import { auditSources } from "./audit.js";
 
 /** Where `loanledger audit verify` leaves its report when run from the project (the portal shows the last one). */
 const AUDIT_REPORTS = ["audit-report.json", "audit-out/audit-report.json"];
 
-export function planServe(p: Parsed, print: Print): Command | undefined {
-  if (p.words[0] !== "serve") return undefined;
+function planServe(p: Input<(typeof serve)[""]>, print: Print): Command {
   const port = wholeNumber(p.port, "--port", 8_080, 65_535);
   const host = p.host ?? "127.0.0.1";
   if (!/^[0-9a-zA-Z.:[\]-]+$/.test(host)) throw new InputError(`--host must be an address to listen on, not ${host}`);
@@ -50,3 +51,5 @@ export function planServe(p: Parsed, print: Print): Command | undefined {
     await portal.close();
   };
 }
+
+export const plans: Record<string, Plan> = { serve: plan(serve[""], planServe) };

@@ -1,0 +1,66 @@
+/** Runs a parsed command: expands shortened loan ids, plans it, builds the chain context it needs, reports failures. */
+import {
+  BorrowerReferenceError,
+  ContractError,
+  InputError,
+  toLoanLedgerError,
+  UnknownRevertError,
+} from "../client/index.js";
+import { printer } from "./args.js";
+import { contextFromEnv, type CliContext, type ContextFactory } from "./context.js";
+import { expandLoanIds, shortLoanIdPlaces } from "./id-prefix.js";
+import { type CliIo } from "./output.js";
+import type { Selected } from "./parse.js";
+import { PLAN_MODULES } from "./plans.js";
+import { reason } from "./reason.js";
+import { NodeUnreachableError, SettingsError } from "./startup.js";
+import { UsageError } from "./table.js";
+
+/**
+ * Stable codes for errors under --json, by what the user must fix: the command line, an input, a setting, the node, or
+ * what the contracts refused.
+ */
+export function errorCode(error: unknown): string {
+  if (error instanceof UsageError) return "USAGE";
+  if (error instanceof NodeUnreachableError) return "NODE_UNREACHABLE";
+  if (error instanceof SettingsError) return "SETTINGS";
+  if (error instanceof InputError || error instanceof BorrowerReferenceError) return "INVALID_INPUT";
+  if (error instanceof ContractError) return "CONTRACT_ERROR";
+  if (error instanceof UnknownRevertError) return "REVERTED";
+  return "FAILED";
+}
+
+function report(io: CliIo, thrown: unknown, json: boolean, ctx: CliContext | undefined): void {
+  const error = thrown instanceof UsageError ? thrown : toLoanLedgerError(thrown);
+  const message = thrown instanceof UsageError ? thrown.message : reason(error, ctx);
+  if (!json) {
+    io.err(`error: ${message}`);
+    return;
+  }
+  const detail =
+    error instanceof ContractError ? { contractError: error.errorName, args: error.args.map(String) } : undefined;
+  io.err(JSON.stringify({ error: { code: errorCode(thrown), message, ...detail } }));
+}
+
+/** Runs the command `selected` names and returns its exit code, reporting a failure in one line. */
+export async function run(
+  { words, row, input }: Selected,
+  io: CliIo,
+  context: ContextFactory = contextFromEnv(),
+): Promise<number> {
+  let ctx: CliContext | undefined;
+  const connect = async () => (ctx ??= await context({ profile: input.from }));
+  try {
+    let p = input;
+    // A loan id shortened as tables print it stands for the one anchored loan it matches: looked up before planning.
+    const short = shortLoanIdPlaces(row, p.words);
+    if (short.length) p = { ...p, words: await expandLoanIds(p.words, short, await connect()) };
+    const plan = (await PLAN_MODULES[row.in]()).plans[words];
+    const command = plan(p, printer(p));
+    await command(p, command.offline ? (undefined as unknown as CliContext) : await connect(), io);
+    return 0;
+  } catch (error) {
+    report(io, error, input.json, ctx);
+    return 1;
+  }
+}
