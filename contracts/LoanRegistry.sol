@@ -357,7 +357,7 @@ contract LoanRegistry is ILoanRegistry, LoanRegistryBase {
 
     function _recordExternal(LoanId loanId, bytes32 factHash) private {
         uint40 at = uint40(block.timestamp);
-        bytes32 head = _extend(loanId, HistoryFacts.external_(loanId, msg.sender, factHash, at));
+        bytes32 head = _extend(loanId, HistoryFacts.externalFact(loanId, msg.sender, factHash, at));
         emit LoanHistoryExtended(loanId, msg.sender, factHash, at, head);
     }
 

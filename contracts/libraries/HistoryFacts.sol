@@ -66,7 +66,7 @@ library HistoryFacts {
     }
 
     /// @dev A history writer's fact `factHash` (one of the writer facts below), as the registry records it.
-    function external_(LoanId loanId, address source, bytes32 factHash, uint40 at) internal pure returns (bytes32) {
+    function externalFact(LoanId loanId, address source, bytes32 factHash, uint40 at) internal pure returns (bytes32) {
         return keccak256(abi.encode(FactKind.External, loanId, source, factHash, at));
     }
 
