@@ -11,11 +11,19 @@ import {FundingConfig} from "../interfaces/IRepaymentSplitter.sol";
 /// `factHash` it passes to {ILoanRegistry-extendHistory} or {ILoanRegistry-recordLien}, which the registry wraps in an
 /// External fact naming the loan, the writer and the time. {ILoanRegistry} documents every encoding; the client
 /// (src/client/history.ts) mirrors them from one table.
-/// @dev Internal functions only: they inline into each contract, so the library is never deployed.
+/// @dev Internal functions only: they inline into each contract, so the library is never deployed. The steps every
+/// extension takes (the chain step, the External fact) and the pledge's fact are hashed in scratch memory past the free
+/// memory pointer, which `abi.encode` would allocate for good: the same words, some 20 gas less each, which keeps the
+/// pledge within its 90 000 gas target. Their narrow arguments are masked, as assembly cannot rely on clean upper bits.
 library HistoryFacts {
     /// @dev The one history-chain step: `head' = keccak256(abi.encode(previousHead, factHash))`.
-    function chain(bytes32 previousHead, bytes32 factHash) internal pure returns (bytes32) {
-        return keccak256(abi.encode(previousHead, factHash));
+    function chain(bytes32 previousHead, bytes32 factHash) internal pure returns (bytes32 head) {
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, previousHead)
+            mstore(add(p, 0x20), factHash)
+            head := keccak256(p, 0x40)
+        }
     }
 
     // ---------------------------------------------------------------- the registry's facts
@@ -66,8 +74,24 @@ library HistoryFacts {
     }
 
     /// @dev A history writer's fact `factHash` (one of the writer facts below), as the registry records it.
-    function externalFact(LoanId loanId, address source, bytes32 factHash, uint40 at) internal pure returns (bytes32) {
-        return keccak256(abi.encode(FactKind.External, loanId, source, factHash, at));
+    function externalFact(
+        LoanId loanId,
+        address source,
+        bytes32 factHash,
+        uint40 at
+    ) internal pure returns (bytes32 fact) {
+        // keccak256(abi.encode(FactKind.External, loanId, source, factHash, at))
+        uint256 kind = uint256(FactKind.External);
+        uint256 id = LoanId.unwrap(loanId);
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, kind)
+            mstore(add(p, 0x20), id)
+            mstore(add(p, 0x40), and(source, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(p, 0x60), factHash)
+            mstore(add(p, 0x80), and(at, 0xffffffffff))
+            fact := keccak256(p, 0xa0)
+        }
     }
 
     function servicingDelegated(LoanId loanId, address servicer, uint40 at) internal pure returns (bytes32) {
@@ -180,8 +204,21 @@ library HistoryFacts {
 
     // ---------------------------------------------------------------- the collateral registry's facts
 
-    function collateralPledged(uint256 assetId, uint256 securedAmount, uint8 priority) internal pure returns (bytes32) {
-        return keccak256(abi.encode(FactKind.CollateralPledged, assetId, securedAmount, priority));
+    function collateralPledged(
+        uint256 assetId,
+        uint256 securedAmount,
+        uint8 priority
+    ) internal pure returns (bytes32 fact) {
+        // keccak256(abi.encode(FactKind.CollateralPledged, assetId, securedAmount, priority))
+        uint256 kind = uint256(FactKind.CollateralPledged);
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, kind)
+            mstore(add(p, 0x20), assetId)
+            mstore(add(p, 0x40), securedAmount)
+            mstore(add(p, 0x60), and(priority, 0xff))
+            fact := keccak256(p, 0x80)
+        }
     }
 
     function lienReleased(uint256 assetId) internal pure returns (bytes32) {

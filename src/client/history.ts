@@ -400,10 +400,14 @@ function decodeValue(value: unknown, type: Word): unknown {
   switch (type) {
     case "uint8":
     case "uint16":
-    case "uint40":
-    case "status": {
+    case "uint40": {
       if (value === undefined || value === null) throw new RangeError(`a ${type} is missing`);
       return Number(value);
+    }
+    case "status": {
+      const status = Number(value);
+      if (!Number.isInteger(status) || !(status in LOAN_STATUS_NAMES)) throw new RangeError(`${value} is no status`);
+      return status;
     }
     case "uint256":
       if (value === undefined || value === null) throw new RangeError("an amount is missing");
@@ -429,8 +433,10 @@ function decode<T>(kind: string, fields: Fields, values: Readonly<Record<string,
  * know; a RangeError for a value its field cannot hold.
  */
 export function decodeLoanFact(kindOrEvent: string, values: Readonly<Record<string, unknown>>): LoanFact | undefined {
-  const kind =
-    kindOrEvent in REGISTRY_FACTS ? (kindOrEvent as keyof RegistryFacts) : REGISTRY_BY_EVENT.get(kindOrEvent);
+  // Own keys only: an exported kind such as "toString" is no fact.
+  const kind = Object.hasOwn(REGISTRY_FACTS, kindOrEvent)
+    ? (kindOrEvent as keyof RegistryFacts)
+    : REGISTRY_BY_EVENT.get(kindOrEvent);
   return kind === undefined ? undefined : decode<LoanFact>(kind, REGISTRY_FACTS[kind].fields, values);
 }
 

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { AbiCoder, keccak256 } from "ethers";
 import {
+  decodeLoanFact,
   describeFact,
   FACT_FIELDS,
   FactKind,
@@ -129,6 +130,15 @@ describe("history facts", function () {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("decode a fact from its event or its export by the table, refusing a kind or status it does not know", function () {
+    const values = { source: "0x" + "ab".repeat(20), factHash: "0x" + "cd".repeat(32), at: "7" };
+    expect(decodeLoanFact("LoanHistoryExtended", values)).to.deep.equal(decodeLoanFact("External", values));
+    expect(decodeLoanFact("External", values)).to.deep.include({ kind: "External", at: 7 });
+    expect(decodeLoanFact("toString", values)).to.equal(undefined);
+    expect(decodeLoanFact("CollateralPledged", values)).to.equal(undefined);
+    expect(() => decodeLoanFact("StatusChanged", { from: 9, to: 1, at: 0 })).to.throw(RangeError, /no status/);
   });
 
   it("number the kinds as FactKind does in ILoanRegistry.sol: the registry's 0 to 10, the writers' 11 to 21", function () {
