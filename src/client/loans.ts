@@ -18,7 +18,6 @@ import type { LoanTermsStruct } from "../../typechain-types/LoanRegistry.js";
 import { decodeRevertData, InputError, LoanLedgerError, type ContractError } from "./errors.js";
 import { decodeLoanFact, type LoanFact, type WriterFact } from "./history.js";
 import type { Finding } from "./audit-check.js";
-import { verifyLoan } from "./audit.js";
 import { LedgerReader, queryEvents } from "./ledger.js";
 import {
   toAddress,
@@ -623,6 +622,9 @@ export class LoanRegistryClient {
    * ({verifyLoan}): against the on-chain head, and every writer's fact against the events it summarises.
    */
   async history(loanId: LoanId): Promise<LoanHistory> {
+    // The verifier builds on this client (and the suite's table on both): imported when first asked, so that loading
+    // the client does not load the verifier in a cycle that would reach the table before it is initialised.
+    const { verifyLoan } = await import("./audit.js");
     return verifyLoan(this, loanId, { fromBlock: this.fromBlock });
   }
 
