@@ -7,6 +7,8 @@
 import { keccak256, ZeroHash } from "ethers";
 import type { EventRecord, Json } from "./audit-export.js";
 import { formatLoanId, toAddress, toHash32, toLoanId, type Address, type Hash32, type LoanId } from "./ids.js";
+// How `loan history` writes an amount: the CLI passes its token formatter, as it does to explain an error.
+import type { AmountFormat } from "./errors.js";
 import { LOAN_STATUS_NAMES, type LoanStatus } from "./types.js";
 
 /**
@@ -29,9 +31,6 @@ type ValueOf<W extends Word> = W extends "uint8" | "uint16" | "uint40"
           ? LoanStatus
           : string;
 type ValuesOf<F extends Fields> = { [E in F[number] as E[0]]: ValueOf<E[1]> };
-
-/** How `loan history` writes an amount (the CLI passes its token formatter). */
-export type AmountFormat = (amount: bigint) => string;
 
 /** One fact the registry records itself, with the event that records it. */
 interface RegistryRow<F extends Fields, E extends string = string> {
