@@ -20,12 +20,12 @@ import {IRepaymentSplitter, FundingPhase} from "./interfaces/IRepaymentSplitter.
 import {ILossWaterfall} from "./interfaces/ILossWaterfall.sol";
 import {ExactTransfer} from "./libraries/ExactTransfer.sol";
 import {CollateralSales} from "./libraries/CollateralSales.sol";
+import {HistoryFacts} from "./libraries/HistoryFacts.sol";
 import {
     ICollateralRegistry,
     AssetClass,
     AssetStatus,
     LienStatus,
-    CollateralFact,
     Asset,
     Lien,
     SaleProposal
@@ -141,7 +141,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
         // The check above bounds the value to 96 bits.
         asset.appraisalValue = uint96(appraisalValue);
         emit CollateralRevalued(assetId, msg.sender, uint96(appraisalValue), appraisalDocHash);
-        bytes32 fact = keccak256(abi.encode(CollateralFact.Revalued, assetId, appraisalValue, appraisalDocHash));
+        bytes32 fact = HistoryFacts.collateralRevalued(assetId, appraisalValue, appraisalDocHash);
         for (uint256 i; i < loanIds.length; ++i) {
             LOANS.extendHistory(loanIds[i], fact);
         }
@@ -273,7 +273,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
             loanId,
             terms.platform,
             msg.sender,
-            keccak256(abi.encode(CollateralFact.Pledged, assetId, securedAmount, priority))
+            HistoryFacts.collateralPledged(assetId, securedAmount, priority)
         );
     }
 
@@ -306,7 +306,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
     function _release(Asset storage asset, Lien storage lien, uint256 assetId, LoanId loanId) private {
         _releaseLien(asset, lien);
         emit LienReleased(assetId, loanId, msg.sender);
-        LOANS.extendHistory(loanId, keccak256(abi.encode(CollateralFact.Released, assetId)));
+        LOANS.extendHistory(loanId, HistoryFacts.lienReleased(assetId));
     }
 
     /// @inheritdoc ICollateralRegistry
@@ -336,7 +336,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
         // Custody: the token moves to this registry without the owner's approval, which is the point of a lien.
         _update(address(this), assetId, address(0));
         emit CollateralSeized(assetId, loanId, msg.sender, owner);
-        LOANS.extendHistory(loanId, keccak256(abi.encode(CollateralFact.Seized, assetId)));
+        LOANS.extendHistory(loanId, HistoryFacts.collateralSeized(assetId));
     }
 
     /// @inheritdoc ICollateralRegistry
@@ -356,7 +356,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
         _update(owner, assetId, address(0));
         emit SeizedAssetReturned(assetId, loanId, owner);
         emit LienReleased(assetId, loanId, msg.sender);
-        LOANS.extendHistory(loanId, keccak256(abi.encode(CollateralFact.Returned, assetId)));
+        LOANS.extendHistory(loanId, HistoryFacts.seizedAssetReturned(assetId));
     }
 
     /// @inheritdoc ICollateralRegistry
@@ -450,16 +450,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
             if (amount != 0) surplus += _payLien(assetId, p.loanIds[i], liens[i], amount, p.funded & (1 << i) != 0);
             LOANS.extendHistory(
                 p.loanIds[i],
-                keccak256(
-                    abi.encode(
-                        CollateralFact.Disposed,
-                        assetId,
-                        uint256(sale.price),
-                        amount,
-                        sale.buyerRef,
-                        sale.saleDocHash
-                    )
-                )
+                HistoryFacts.collateralDisposed(assetId, uint256(sale.price), amount, sale.buyerRef, sale.saleDocHash)
             );
         }
         if (surplus != 0) _pay(owner, surplus);

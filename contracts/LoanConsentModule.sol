@@ -8,12 +8,12 @@ import {
     LoanStatus,
     LoanTerms,
     LoanState,
-    FactKind,
     Consent,
     Signatures
 } from "./interfaces/ILoanRegistry.sol";
 import {ILoanConsent} from "./interfaces/ILoanConsent.sol";
 import {LoanConsent} from "./libraries/LoanConsent.sol";
+import {HistoryFacts} from "./libraries/HistoryFacts.sol";
 import {LoanRegistryBase} from "./LoanRegistryBase.sol";
 
 /// @title LoanConsentModule
@@ -89,7 +89,7 @@ contract LoanConsentModule is ILoanConsent, LoanRegistryBase {
             _anchor(terms[i], loanId, i);
             _states[loanId].consent = Consent.Legacy;
             uint40 at = uint40(block.timestamp);
-            bytes32 head = _extend(loanId, keccak256(abi.encode(FactKind.LegacyAgreement, loanId, at)));
+            bytes32 head = _extend(loanId, HistoryFacts.legacyAgreement(loanId, at));
             emit ILoanRegistry.LegacyAgreementRecorded(loanId, at, head);
             loanIds[i] = loanId;
         }
@@ -158,16 +158,13 @@ contract LoanConsentModule is ILoanConsent, LoanRegistryBase {
     /// `platform`, the transaction's sender, in its history, and emits {ILoanRegistry-LoanAgreementSigned}.
     function _recordAgreement(LoanId loanId, address platform, Signatures calldata signatures) private {
         uint40 at = uint40(block.timestamp);
-        bytes32 fact = keccak256(
-            abi.encode(
-                FactKind.AgreementSigned,
-                loanId,
-                signatures.borrower,
-                platform,
-                signatures.deadline,
-                keccak256(signatures.borrowerSignature),
-                at
-            )
+        bytes32 fact = HistoryFacts.agreementSigned(
+            loanId,
+            signatures.borrower,
+            platform,
+            signatures.deadline,
+            signatures.borrowerSignature,
+            at
         );
         bytes32 head = _extend(loanId, fact);
         emit ILoanRegistry.LoanAgreementSigned(
@@ -186,17 +183,14 @@ contract LoanConsentModule is ILoanConsent, LoanRegistryBase {
     /// {ILoanRegistry-LoanAmendmentSigned}.
     function _recordAmendment(LoanId loanId, uint16 version, address platform, Signatures calldata signatures) private {
         uint40 at = uint40(block.timestamp);
-        bytes32 fact = keccak256(
-            abi.encode(
-                FactKind.AmendmentSigned,
-                loanId,
-                version,
-                signatures.borrower,
-                platform,
-                signatures.deadline,
-                keccak256(signatures.borrowerSignature),
-                at
-            )
+        bytes32 fact = HistoryFacts.amendmentSigned(
+            loanId,
+            version,
+            signatures.borrower,
+            platform,
+            signatures.deadline,
+            signatures.borrowerSignature,
+            at
         );
         bytes32 head = _extend(loanId, fact);
         emit ILoanRegistry.LoanAmendmentSigned(

@@ -11,7 +11,6 @@ import {
     BorrowerExposure,
     PaymentDue,
     CreditEvent,
-    FactKind,
     AlliancePolicy,
     POWER_FUNDING_DELEGATE,
     POWER_HISTORY_WRITER,
@@ -20,6 +19,7 @@ import {
 } from "./interfaces/ILoanRegistry.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {ScheduleMath, ScheduleKind} from "./libraries/ScheduleMath.sol";
+import {HistoryFacts} from "./libraries/HistoryFacts.sol";
 import {LoanRegistryBase} from "./LoanRegistryBase.sol";
 import {LoanConsentModule} from "./LoanConsentModule.sol";
 
@@ -162,7 +162,7 @@ contract LoanRegistry is ILoanRegistry, LoanRegistryBase {
         _losses[loanId] = Loss({principal: uint128(principal), interest: uint128(interest)});
         _setStatus(loanId, state, terms, LoanStatus.Defaulted);
         uint40 at = uint40(block.timestamp);
-        bytes32 head = _extend(loanId, keccak256(abi.encode(FactKind.LossRecorded, loanId, principal, interest, at)));
+        bytes32 head = _extend(loanId, HistoryFacts.lossRecorded(loanId, principal, interest, at));
         emit LossRecorded(loanId, principal, interest, at, head);
     }
 
@@ -237,7 +237,7 @@ contract LoanRegistry is ILoanRegistry, LoanRegistryBase {
         state.servicingDelegated = true;
         _delegates[loanId] = msg.sender;
         uint40 at = uint40(block.timestamp);
-        bytes32 head = _extend(loanId, keccak256(abi.encode(FactKind.ServicingDelegated, loanId, msg.sender, at)));
+        bytes32 head = _extend(loanId, HistoryFacts.servicingDelegated(loanId, msg.sender, at));
         emit LoanServicingDelegated(loanId, msg.sender, at, head);
     }
 
@@ -357,7 +357,7 @@ contract LoanRegistry is ILoanRegistry, LoanRegistryBase {
 
     function _recordExternal(LoanId loanId, bytes32 factHash) private {
         uint40 at = uint40(block.timestamp);
-        bytes32 head = _extend(loanId, keccak256(abi.encode(FactKind.External, loanId, msg.sender, factHash, at)));
+        bytes32 head = _extend(loanId, HistoryFacts.externalFact(loanId, msg.sender, factHash, at));
         emit LoanHistoryExtended(loanId, msg.sender, factHash, at, head);
     }
 
@@ -504,10 +504,7 @@ contract LoanRegistry is ILoanRegistry, LoanRegistryBase {
         state.handedOver = true;
         _servicers[loanId] = successor;
         uint40 at = uint40(block.timestamp);
-        bytes32 head = _extend(
-            loanId,
-            keccak256(abi.encode(FactKind.ServicerChanged, loanId, previous, successor, at))
-        );
+        bytes32 head = _extend(loanId, HistoryFacts.servicerChanged(loanId, previous, successor, at));
         emit LoanServicerChanged(loanId, previous, successor, at, head);
     }
 
@@ -634,7 +631,7 @@ contract LoanRegistry is ILoanRegistry, LoanRegistryBase {
             if (to == LoanStatus.Cancelled) state.outstandingPrincipal = 0;
         }
 
-        bytes32 head = _extend(loanId, keccak256(abi.encode(FactKind.StatusChanged, loanId, from, to, at)));
+        bytes32 head = _extend(loanId, HistoryFacts.statusChanged(loanId, from, to, at));
         emit LoanStatusChanged(loanId, from, to, at, head);
         if (hasCreditEvent) emit CreditEventRecorded(terms.borrowerRef, loanId, terms.platform, creditEvent, at);
     }
@@ -643,19 +640,16 @@ contract LoanRegistry is ILoanRegistry, LoanRegistryBase {
         uint40 at = uint40(block.timestamp);
         bytes32 head = _extend(
             loanId,
-            keccak256(
-                abi.encode(
-                    FactKind.RepaymentRecorded,
-                    loanId,
-                    r.due.installment,
-                    r.amount,
-                    r.due.lateInterest,
-                    r.due.interest,
-                    r.due.principal,
-                    r.prepayment,
-                    r.outstandingAfter,
-                    at
-                )
+            HistoryFacts.repaymentRecorded(
+                loanId,
+                r.due.installment,
+                r.amount,
+                r.due.lateInterest,
+                r.due.interest,
+                r.due.principal,
+                r.prepayment,
+                r.outstandingAfter,
+                at
             )
         );
         emit RepaymentRecorded(

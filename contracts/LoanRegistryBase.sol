@@ -10,13 +10,13 @@ import {
     LoanState,
     BorrowerExposure,
     TermsField,
-    FactKind,
     AlliancePolicy,
     Loss,
     computeLoanId
 } from "./interfaces/ILoanRegistry.sol";
 import {LowLevelCall} from "@openzeppelin/contracts/utils/LowLevelCall.sol";
 import {ScheduleKind} from "./libraries/ScheduleMath.sol";
+import {HistoryFacts} from "./libraries/HistoryFacts.sol";
 
 /// @title LoanRegistryBase: the loan registry's storage, bounds and the rules its two code units share
 /// @notice The registry ({LoanRegistry}) and its consent module ({LoanConsentModule}) run on this one storage layout:
@@ -189,7 +189,7 @@ abstract contract LoanRegistryBase {
 
         uint40 at = uint40(block.timestamp);
         // The first fact: the previous head is the genesis head, zero, so there is no need to read it.
-        bytes32 head = _chainHead(bytes32(0), keccak256(abi.encode(FactKind.Anchored, loanId, at)));
+        bytes32 head = HistoryFacts.chain(bytes32(0), HistoryFacts.anchored(loanId, at));
         _heads[loanId] = head;
         emit ILoanRegistry.LoanAnchored(loanId, terms.platform, terms.borrowerRef, terms, at, head);
     }
@@ -256,13 +256,8 @@ abstract contract LoanRegistryBase {
     }
 
     function _extend(LoanId loanId, bytes32 factHash) internal returns (bytes32 head) {
-        head = _chainHead(_heads[loanId], factHash);
+        head = HistoryFacts.chain(_heads[loanId], factHash);
         _heads[loanId] = head;
-    }
-
-    /// @dev The one history-chain step: `head' = keccak256(abi.encode(previousHead, factHash))`.
-    function _chainHead(bytes32 previousHead, bytes32 factHash) internal pure returns (bytes32) {
-        return keccak256(abi.encode(previousHead, factHash));
     }
 
     function _amend(LoanId loanId, LoanState storage state, bytes32 documentHash) internal {
@@ -270,10 +265,7 @@ abstract contract LoanRegistryBase {
         uint16 version = state.documentVersion + 1;
         state.documentVersion = version;
         uint40 at = uint40(block.timestamp);
-        bytes32 head = _extend(
-            loanId,
-            keccak256(abi.encode(FactKind.DocumentAmended, loanId, version, documentHash, at))
-        );
+        bytes32 head = _extend(loanId, HistoryFacts.documentAmended(loanId, version, documentHash, at));
         emit ILoanRegistry.LoanDocumentAmended(loanId, version, documentHash, at, head);
     }
 }

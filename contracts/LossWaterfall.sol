@@ -20,6 +20,7 @@ import {ICreditInsurance} from "./interfaces/ICreditInsurance.sol";
 import {IRiskReserveFund} from "./interfaces/IRiskReserveFund.sol";
 import {ILossWaterfall, LossCase} from "./interfaces/ILossWaterfall.sol";
 import {ExactTransfer} from "./libraries/ExactTransfer.sol";
+import {HistoryFacts} from "./libraries/HistoryFacts.sol";
 
 /// @title LossWaterfall
 /// @notice See {ILossWaterfall}.
@@ -84,7 +85,8 @@ contract LossWaterfall is ILossWaterfall, TokenSweep {
             RESERVE.reimburse(loanId, terms.platform, toReserve);
         }
         if (toLenders != 0) _toLenders(loanId, toLenders);
-        if (c.settled) LOANS.extendHistory(loanId, keccak256(abi.encode(taken, toInsurer, toReserve, toLenders)));
+        if (c.settled)
+            LOANS.extendHistory(loanId, HistoryFacts.recoveryApplied(taken, toInsurer, toReserve, toLenders));
         if (whole && status == LoanStatus.Defaulted) SPLITTER.closeLoss(terms, false);
     }
 
@@ -118,7 +120,7 @@ contract LossWaterfall is ILossWaterfall, TokenSweep {
         if (claim + compensation != 0) _toLenders(loanId, claim + compensation);
         LOANS.extendHistory(
             loanId,
-            keccak256(abi.encode(c.loss, c.recoveredBefore, claim, compensation, uint256(c.lendersBore)))
+            HistoryFacts.lossSettled(c.loss, c.recoveredBefore, claim, compensation, c.lendersBore)
         );
     }
 

@@ -29,6 +29,7 @@ import {
 } from "./interfaces/IRepaymentSplitter.sol";
 import {ScheduleMath} from "./libraries/ScheduleMath.sol";
 import {ExactTransfer} from "./libraries/ExactTransfer.sol";
+import {HistoryFacts} from "./libraries/HistoryFacts.sol";
 import {ICollateralRegistry} from "./interfaces/ICollateralRegistry.sol";
 
 /// @title RepaymentSplitter
@@ -40,11 +41,6 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
     using SafeERC20 for IERC20;
     using ExactTransfer for IERC20;
     using SafeCast for uint256;
-
-    /// @dev Tags the recovery facts this contract adds to loan histories (see {IRepaymentSplitter}).
-    bytes32 private constant RECOVERY_FACT = keccak256("RecoveryReceived");
-    /// @dev Tags the payout facts this contract adds to loan histories (see {IRepaymentSplitter}).
-    bytes32 private constant PAYOUT_FACT = keccak256("PayoutsPushed");
 
     IAllianceRegistry public immutable ALLIANCE;
     ILoanRegistry public immutable LOANS;
@@ -124,7 +120,7 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
 
         // Reverts unless the loan is Funding and not yet delegated; records the hand-over in the loan's history.
         LOANS.delegateServicing(terms);
-        LOANS.extendHistory(loanId, keccak256(abi.encode(config)));
+        LOANS.extendHistory(loanId, HistoryFacts.fundingOpened(config));
     }
 
     /// @inheritdoc IRepaymentSplitter
@@ -272,7 +268,7 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
         _pull(msg.sender, amount);
         book.lendersIn += amount.toUint128();
         emit RecoveryReceived(loanId, msg.sender, amount);
-        LOANS.extendHistory(loanId, keccak256(abi.encode(RECOVERY_FACT, msg.sender, amount)));
+        LOANS.extendHistory(loanId, HistoryFacts.recoveryReceived(msg.sender, amount));
     }
 
     /// @inheritdoc IRepaymentSplitter
@@ -327,7 +323,7 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
         emit PayoutsPushed(loanId, msg.sender, lenders.length, paid, skipped, batch);
         // A batch that neither paid nor settled anyone changed nothing, and is no fact of the loan.
         if (paid != 0 || closed != 0) {
-            LOANS.extendHistory(loanId, keccak256(abi.encode(PAYOUT_FACT, keccak256(batch), paid, skipped)));
+            LOANS.extendHistory(loanId, HistoryFacts.payoutsPushed(batch, paid, skipped));
         }
     }
 

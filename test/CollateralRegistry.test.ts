@@ -639,6 +639,10 @@ describe("CollateralRegistry", function () {
         .to.emit(f.collateral, "SeizedAssetReturned")
         .withArgs(f.car, loanIdOf(f.loanA), f.owner.address);
       expect(await f.collateral.ownerOf(f.car)).to.equal(f.owner.address);
+      // The return (which releases the lien too) is one fact of the loan's history, proven against its event.
+      const history = await f.clientFor(f.auditor).loans.history(loanIdOf(f.loanA));
+      expect(history.entries.at(-1)?.writerFact).to.deep.equal({ kind: "SeizedAssetReturned", assetId: f.car });
+      expect(history.findings).to.deep.equal([]);
       const asset = await f.collateral.assetOf(f.car);
       expect([asset.status, asset.lienCount]).to.deep.equal([BigInt(AssetStatus.Registered), 1n]);
       // Loan B's lien stays: its platform may still enforce it.

@@ -1,6 +1,14 @@
 import { expect } from "chai";
 import { AbiCoder, id, keccak256, MaxUint256, solidityPacked, ZeroAddress } from "ethers";
-import { loanIdOf, LoanStatus, periodInterest, Role, SCHEDULE_KIND_NAMES, ScheduleKind } from "../src/client/index.js";
+import {
+  FactKind,
+  loanIdOf,
+  LoanStatus,
+  periodInterest,
+  Role,
+  SCHEDULE_KIND_NAMES,
+  ScheduleKind,
+} from "../src/client/index.js";
 import type { MockLender, MockToken, RepaymentSplitter } from "../typechain-types/index.js";
 import { DAY, deployAllianceFixture, ethers, loadFixture, networkHelpers, termsFor, time } from "./fixtures.js";
 
@@ -705,8 +713,8 @@ describe("RepaymentSplitter", function () {
       const history = await f.clientFor(f.auditor).loans.history(f.loanId);
       const fact = keccak256(
         AbiCoder.defaultAbiCoder().encode(
-          ["bytes32", "bytes32", "uint256", "uint256"],
-          [id("PayoutsPushed"), keccak256(batch), paid, 0],
+          ["uint8", "bytes32", "uint256", "uint256"],
+          [FactKind.PayoutsPushed, keccak256(batch), paid, 0],
         ),
       );
       expect(history.entries.at(-1)?.fact).to.include({
@@ -714,6 +722,9 @@ describe("RepaymentSplitter", function () {
         source: await f.splitter.getAddress(),
         factHash: fact,
       });
+      // The verifier proves it against the payout's event, and `loan history` says what it was.
+      expect(history.entries.at(-1)?.writerFact).to.deep.equal({ kind: "PayoutsPushed", batch, paid, skipped: 0n });
+      expect(history.verified).to.equal(true);
       const entries = history.entries.length;
       // A batch that pays nobody changes nothing, and adds nothing to the history.
       await expect(f.splitter.payout(f.loanId, addresses)).to.changeTokenBalances(ethers, f.token, f.lenders, [
@@ -974,8 +985,8 @@ describe("RepaymentSplitter", function () {
       const history = await f.clientFor(f.auditor).loans.history(f.loanId);
       const recovery = keccak256(
         AbiCoder.defaultAbiCoder().encode(
-          ["bytes32", "address", "uint256"],
-          [id("RecoveryReceived"), waterfall.address, UNIT],
+          ["uint8", "address", "uint256"],
+          [FactKind.RecoveryReceived, waterfall.address, UNIT],
         ),
       );
       expect(history.entries.at(-1)?.fact).to.include({

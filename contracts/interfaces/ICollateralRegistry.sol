@@ -30,16 +30,6 @@ enum LienStatus {
     Discharged
 }
 
-/// @notice The facts about an asset that extend a loan's history (as External facts of the collateral registry).
-enum CollateralFact {
-    Pledged,
-    Released,
-    Seized,
-    Disposed,
-    Revalued,
-    Returned
-}
-
 /// @notice A registered asset.
 /// @dev Two slots: the first is read and written by every pledge, so the per-asset consent nonce lives there too; the
 /// second names the registrar of record. The appraisal document's hash lives in the registration and revaluation
@@ -124,16 +114,9 @@ struct Lien {
 /// Only the registrar of record (unless expelled), a custodian member or governance may revalue an asset; a revaluation
 /// names every loan the asset secures and extends each one's history.
 ///
-/// Facts that concern a loan extend its history as External facts of this contract, with factHash =
-///
-///     Pledged:  keccak256(abi.encode(CollateralFact.Pledged, assetId, securedAmount, priority))
-///     Released: keccak256(abi.encode(CollateralFact.Released, assetId))
-///     Seized:   keccak256(abi.encode(CollateralFact.Seized, assetId))
-///     Disposed: keccak256(abi.encode(CollateralFact.Disposed, assetId, proceeds, allocated, buyerRef, saleDocHash))
-///     Revalued: keccak256(abi.encode(CollateralFact.Revalued, assetId, appraisalValue, appraisalDocHash))
-///     Returned: keccak256(abi.encode(CollateralFact.Returned, assetId))
-///
-/// where `allocated` is the part of the proceeds that went to that loan.
+/// Facts that concern a loan (a pledge, a release, a seizure, a sale, a revaluation, the return of a seized asset) extend
+/// its history as External facts of this contract, each tagged by its {FactKind} and named for the event it summarises:
+/// {ILoanRegistry} gives their encodings.
 interface ICollateralRegistry {
     // ---------------------------------------------------------------- events
 

@@ -50,7 +50,9 @@ enum CreditEvent {
     WrittenOff
 }
 
-/// @notice The kinds of fact that extend a loan's history chain (see {ILoanRegistry} for each fact's encoding).
+/// @notice The kinds of fact a loan's history can get, each hash tagged by its kind in the first word (see
+/// {ILoanRegistry} for each fact's encoding, and {HistoryFacts}, which hashes them all). The registry records the first
+/// eleven itself; the rest are the facts of its history writers, which it records as External facts.
 enum FactKind {
     Anchored,
     StatusChanged,
@@ -62,7 +64,21 @@ enum FactKind {
     ServicerChanged,
     AgreementSigned,
     AmendmentSigned,
-    LegacyAgreement
+    LegacyAgreement,
+    // The repayment splitter's facts.
+    FundingOpened,
+    RecoveryReceived,
+    PayoutsPushed,
+    // The loss waterfall's facts.
+    LossSettled,
+    RecoveryApplied,
+    // The collateral registry's facts.
+    CollateralPledged,
+    LienReleased,
+    CollateralSeized,
+    CollateralDisposed,
+    CollateralRevalued,
+    SeizedAssetReturned
 }
 
 /// @notice How the borrower agreed to a loan's current contract document, as the ledger knows it.
@@ -230,6 +246,32 @@ struct PaymentDue {
 ///     AmendmentSigned:   keccak256(abi.encode(FactKind.AmendmentSigned, loanId, version, borrower, platform,
 ///                                             deadline, keccak256(borrowerSignature), at))
 ///     LegacyAgreement:   keccak256(abi.encode(FactKind.LegacyAgreement, loanId, at))
+///
+/// An External fact's `factHash` is the writer's own fact, tagged by its kind too, so that no two facts of different
+/// kinds (the registry's or any writer's) can hash alike. Each summarises the writer's event of the same name, emitted
+/// in the same transaction:
+///
+///     the repayment splitter ({IRepaymentSplitter}):
+///     FundingOpened:       keccak256(abi.encode(FactKind.FundingOpened, config))
+///     RecoveryReceived:    keccak256(abi.encode(FactKind.RecoveryReceived, from, amount))
+///     PayoutsPushed:       keccak256(abi.encode(FactKind.PayoutsPushed, keccak256(batch), paid, skipped))
+///     the loss waterfall ({ILossWaterfall}):
+///     LossSettled:         keccak256(abi.encode(FactKind.LossSettled, loss, recoveredBefore, insurerBore, reserveBore,
+///                                               lendersBore))
+///     RecoveryApplied:     keccak256(abi.encode(FactKind.RecoveryApplied, amount, toInsurer, toReserve, toLenders))
+///     the collateral registry ({ICollateralRegistry}):
+///     CollateralPledged:   keccak256(abi.encode(FactKind.CollateralPledged, assetId, securedAmount, priority))
+///     LienReleased:        keccak256(abi.encode(FactKind.LienReleased, assetId))
+///     CollateralSeized:    keccak256(abi.encode(FactKind.CollateralSeized, assetId))
+///     CollateralDisposed:  keccak256(abi.encode(FactKind.CollateralDisposed, assetId, proceeds, allocated, buyerRef,
+///                                               saleDocHash))
+///     CollateralRevalued:  keccak256(abi.encode(FactKind.CollateralRevalued, assetId, appraisalValue,
+///                                               appraisalDocHash))
+///     SeizedAssetReturned: keccak256(abi.encode(FactKind.SeizedAssetReturned, assetId))
+///
+/// where `allocated` is the part of a sale's proceeds that went to that loan (its `DisposalAllocated`, or zero); a
+/// revaluation adds its fact to every loan the asset secures, a sale to each loan with a lien on it. The return of a
+/// seized asset also releases its lien, and records only the SeizedAssetReturned fact.
 ///
 /// Consent. The borrower signs EIP-712 typed data of this registry's domain (name "LoanLedger Loans", version "1", the
 /// chain id and this contract's address, so a signature is good for one registry on one chain):

@@ -30,8 +30,8 @@ struct LossCase {
 /// Settlement is for the loan's servicer (its platform or successor, never an expelled member), and for anyone once the
 /// alliance's public-default delay has passed since the default, so that a failed platform cannot stall it. The
 /// waterfall closes losses in the registry through the splitter, the loan's funding delegate. Settlement extends the loan's history as an External fact of
-/// this contract, `keccak256(abi.encode(loss, recoveredBefore, insurerBore, reserveBore, lendersBore))`; each recovery
-/// after it, `keccak256(abi.encode(amount, toInsurer, toReserve, toLenders))`.
+/// this contract (LossSettled), and so does each recovery after it (RecoveryApplied): {ILoanRegistry} gives their
+/// encodings, tagged by their {FactKind}.
 interface ILossWaterfall {
     event RecoveryApplied(
         LoanId indexed loanId,

@@ -106,18 +106,16 @@ struct Position {
 /// the rounding remainder goes to the reserve: every wei that enters leaves to a named party.
 ///
 /// History: opening a loan for funding delegates its servicing in the loan registry and records the configuration as
-/// an External fact from this contract, `factHash = keccak256(abi.encode(config))`. Every recovery it receives for the
-/// loan's lenders (collateral proceeds, insurance claims, reserve compensation, late payments through the loss
-/// waterfall, on a loan in default or not) is an External fact too,
-/// `factHash = keccak256(abi.encode(keccak256("RecoveryReceived"), from, amount))`, so that no money reaches a loan
-/// without its history showing it. Each repayment is recorded by the
-/// registry (its `RepaymentRecorded.amount` is the lenders' part: the payment less the three fees) in the same
-/// transaction as this contract's {RepaymentSplit}, so an auditor checks `amount = platformFee + premium + reserve +
-/// RepaymentRecorded.amount` per transaction.
+/// an External fact from this contract (FundingOpened). Every recovery it receives for the loan's lenders (collateral
+/// proceeds, insurance claims, reserve compensation, late payments through the loss waterfall, on a loan in default or
+/// not) is an External fact too (RecoveryReceived), so that no money reaches a loan without its history showing it.
+/// Each repayment is recorded by the registry (its `RepaymentRecorded.amount` is the lenders' part: the payment less the
+/// three fees) in the same transaction as this contract's {RepaymentSplit}, so an auditor checks `amount = platformFee +
+/// premium + reserve + RepaymentRecorded.amount` per transaction.
 ///
-/// Each payout that moves money or settles a position is an External fact too,
-/// `factHash = keccak256(abi.encode(keccak256("PayoutsPushed"), keccak256(batch), paid, skipped))` over its
-/// {PayoutsPushed} event, so that the history a chain proves also fixes which lenders each payout went to.
+/// Each payout that moves money or settles a position is an External fact too (PayoutsPushed, over the hash of its
+/// batch), so that the history a chain proves also fixes which lenders each payout went to. {ILoanRegistry} gives the
+/// encoding of each fact, tagged by its {FactKind}.
 interface IRepaymentSplitter {
     // ---------------------------------------------------------------- events
 

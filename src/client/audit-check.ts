@@ -6,6 +6,7 @@
 import type { Provider } from "ethers";
 import {
   byChainOrder,
+  positionOfRecord,
   type BlockRef,
   type EventRecord,
   type Json,
@@ -13,22 +14,22 @@ import {
   type LoanRecord,
   type Position,
 } from "./audit-export.js";
-import { factHash, GENESIS_HEAD, nextHead, type LoanFact } from "./history.js";
+import {
+  decodeLoanFact,
+  factHash,
+  GENESIS_HEAD,
+  nextHead,
+  type LoanFact,
+  WRITER_NAMES,
+  type WriterFact,
+  type WriterName,
+} from "./history.js";
 import { InputError } from "./errors.js";
 import { formatLoanId, toAddress, toHash32, toLoanId, type Address, type Hash32 } from "./ids.js";
 import { loanIdOf } from "./loans.js";
 import { isTransitionAllowed, LOAN_STATUS_NAMES, LoanStatus, type LoanTerms } from "./types.js";
 import { periodInterest } from "./schedule.js";
-import {
-  batchLenders,
-  big,
-  collateralFactOf,
-  COLLATERAL_EVENTS_WITH_FACTS,
-  factOrNothing,
-  loanOf,
-  moneyFactHashes,
-  payoutFactHash,
-} from "./audit-facts.js";
+import { batchLenders, big, WriterTransaction } from "./audit-facts.js";
 import { type TypedDataDomain } from "ethers";
 import type { AuditScope, FileStatement } from "./audit-prove.js";
 import { consentDigest, consentDomain, isValidConsent, recoverSigner, type ConsentSubject } from "./consent.js";
@@ -83,8 +84,10 @@ export const CHECKS: Record<CheckKind, string> = {
     "pledge, release, seizure, return, revaluation, or a disposal with the loan's allocation), and every collateral " +
     "event about a loan has its fact",
   fact:
-    "every fact the splitter or the loss waterfall added to a history is the hash of an event of its transaction " +
-    "(a payout's fact names its lenders), and every payout that moved money has its fact",
+    "every fact the splitter or the loss waterfall added to a history is the hash, tagged by its kind, of one of its " +
+    "events of that transaction (a funding configuration, a recovery received, a payout naming its lenders, a loss " +
+    "settlement, a recovery shared); every such event that must have a fact has it; and a fact added by a contract " +
+    "that is none of the suite's history writers is named",
   consent:
     "every signature of every agreement and amendment is its signer's (a key's, or an ERC-1271 wallet's proven approval), each amendment is signed by the agreement's borrower key, and the report names the loans without on-chain consent",
   proof:
@@ -152,11 +155,12 @@ function checksNotRun(options: CheckOptions): Partial<Record<CheckKind, string>>
   const w = options.writers ?? {};
   if (!options.documents) notRun.document = "no documents folder was given";
   const money = unknown([
-    ["RepaymentSplitter", w.splitter],
-    ["LossWaterfall", w.waterfall],
+    ["RepaymentSplitter", w.RepaymentSplitter],
+    ["LossWaterfall", w.LossWaterfall],
   ]);
   if (money.length) notRun.fact = `the address of ${money.join(" and ")} is not known, so its facts cannot be told`;
-  if (!w.collateral) notRun.collateral = "the address of CollateralRegistry is not known, so its facts cannot be told";
+  if (!w.CollateralRegistry)
+    notRun.collateral = "the address of CollateralRegistry is not known, so its facts cannot be told";
   return notRun;
 }
 
@@ -210,57 +214,7 @@ export interface AuditReport {
 /** The fact of an exported record, typed again (amounts back to bigint); undefined for a kind it does not know. */
 function factOf(record: LoanRecord): LoanFact | undefined {
   const f = record.fact;
-  const at = Number(f.at);
-  switch (f.kind) {
-    case "StatusChanged":
-      return { kind: "StatusChanged", from: Number(f.from) as LoanStatus, to: Number(f.to) as LoanStatus, at };
-    case "RepaymentRecorded":
-      return {
-        kind: "RepaymentRecorded",
-        installment: Number(f.installment),
-        amount: big(f.amount),
-        lateInterest: big(f.lateInterest),
-        interest: big(f.interest),
-        principal: big(f.principal),
-        prepayment: big(f.prepayment),
-        outstandingAfter: big(f.outstandingAfter),
-        at,
-      };
-    case "DocumentAmended":
-      return {
-        kind: "DocumentAmended",
-        version: Number(f.version),
-        documentHash: toHash32(String(f.documentHash)),
-        at,
-      };
-    case "External":
-      return { kind: "External", source: toAddress(String(f.source)), factHash: toHash32(String(f.factHash)), at };
-    case "ServicingDelegated":
-      return { kind: "ServicingDelegated", servicer: toAddress(String(f.servicer)), at };
-    case "ServicerChanged":
-      return { kind: "ServicerChanged", from: toAddress(String(f.from)), to: toAddress(String(f.to)), at };
-    case "LossRecorded":
-      return { kind: "LossRecorded", principal: big(f.principal), interest: big(f.interest), at };
-    case "Anchored":
-      return { kind: "Anchored", at };
-    case "AgreementSigned":
-    case "AmendmentSigned": {
-      const signed = {
-        borrower: toAddress(String(f.borrower)),
-        platform: toAddress(String(f.platform)),
-        deadline: big(f.deadline),
-        borrowerSignature: String(f.borrowerSignature),
-        at,
-      };
-      return f.kind === "AgreementSigned"
-        ? { kind: "AgreementSigned", ...signed }
-        : { kind: "AmendmentSigned", version: Number(f.version), ...signed };
-    }
-    case "LegacyAgreement":
-      return { kind: "LegacyAgreement", at };
-    default:
-      return undefined;
-  }
+  return f && typeof f.kind === "string" ? decodeLoanFact(f.kind, f) : undefined;
 }
 
 /** The id the exported terms hash to, or why they cannot be hashed. */
@@ -369,8 +323,6 @@ interface LoanState {
   pendingSplit?: { record: EventRecord; lenders: bigint };
   /** The money events of the loan's current transaction, for checks across one transaction's events. */
   tx: EventRecord[];
-  /** Fact hashes the splitter added to the history in the loan's current transaction. */
-  txFacts: Set<string>;
   lendersIn: bigint;
   paidOut: bigint;
   /** The lenders' positions, replayed from the splitter's events (allocated for loans funded through it). */
@@ -439,8 +391,25 @@ export interface CheckOptions {
    * that no key made is accepted only when its wallet's approval is here.
    */
   walletApprovals?: ReadonlySet<string>;
-  /** The splitter's, the loss waterfall's and the collateral registry's addresses, to check the facts they add. */
-  writers?: { splitter?: string; waterfall?: string; collateral?: string };
+  /**
+   * The history writers' addresses (the splitter's, the loss waterfall's, the collateral registry's), to check the facts
+   * they add; an External fact of any other source is named as unverifiable.
+   */
+  writers?: Partial<Record<WriterName, string>>;
+  /** Told about every entry checked: its fact, the head it replays to, and the writer's fact an External fact is. */
+  onEntry?(loanId: string, entry: CheckedEntry): void;
+}
+
+/** One entry of a loan's history as the checker read it. */
+export interface CheckedEntry {
+  /** 1-based position in the loan's history. */
+  entry: number;
+  /** Undefined when the entry cannot be decoded. */
+  fact?: LoanFact;
+  /** The head replayed from the entry before it and this fact (empty when the fact cannot be hashed). */
+  replayedHead: string;
+  /** For an External fact: the writer's fact it was proven to be, from the writer's events of its transaction. */
+  writerFact?: WriterFact;
 }
 
 /**
@@ -453,8 +422,8 @@ export class LedgerChecker {
   private readonly loans = new Map<string, LoanState>();
   private readonly platforms: Record<string, PlatformSummary> = {};
   private entries = 0;
-  /** The collateral registry's events of the transaction being read, and the facts found for them ("loan|fact"). */
-  private assetTx?: { hash: string; events: EventRecord[]; facts: Set<string> };
+  /** The history writers' events of the transaction being read, and the facts found for them. */
+  private writerTx?: WriterTransaction;
 
   /** Contract wallets' approvals proven by {proveWalletSignatures}, beside those the options brought. */
   private readonly walletApprovals = new Set<string>();
@@ -556,7 +525,6 @@ export class LedgerChecker {
         head: GENESIS_HEAD,
         status: LoanStatus.None,
         tx: [],
-        txFacts: new Set(),
         lendersIn: 0n,
         paidOut: 0n,
         consent: "none",
@@ -683,6 +651,7 @@ export class LedgerChecker {
       replayed = `: ${(error as Error).message.split("\n")[0]}`;
     }
     if (!fact) {
+      this.options.onEntry?.(loanId, { entry, replayedHead: "" });
       found({
         check: "history",
         entry,
@@ -709,48 +678,8 @@ export class LedgerChecker {
       });
     }
     state.head = record.head.toLowerCase();
-    const writers = this.options.writers;
-    const source = fact.kind === "External" ? fact.source.toLowerCase() : undefined;
-    if (
-      fact.kind === "External" &&
-      writers &&
-      (source === writers.splitter?.toLowerCase() || source === writers.waterfall?.toLowerCase())
-    ) {
-      // The splitter's and the waterfall's facts summarise their own events of the same transaction: recompute them.
-      const events = state.tx.filter((e) => e.transactionHash === record.transactionHash);
-      if (events.length) state.txFacts.add(fact.factHash.toLowerCase());
-      if (!moneyFactHashes(events).has(fact.factHash.toLowerCase())) {
-        found({
-          check: "fact",
-          entry,
-          ...where(record),
-          message: `entry ${entry}: the fact ${fact.factHash} of ${fact.source} is the hash of none of its events in that transaction`,
-        });
-      }
-    }
-    const known = [writers?.splitter, writers?.waterfall, writers?.collateral];
-    if (source !== undefined && known.every(Boolean) && !known.some((w) => w!.toLowerCase() === source)) {
-      found({
-        check: "fact",
-        entry,
-        ...where(record),
-        message: `entry ${entry}: a fact of ${source}, which is none of the suite's history writers (the splitter, the loss waterfall, the collateral registry)`,
-      });
-    }
-    if (fact.kind === "External" && writers?.collateral && source === writers.collateral.toLowerCase()) {
-      const tx = this.assetTx?.hash === record.transactionHash ? this.assetTx : undefined;
-      const hash = fact.factHash.toLowerCase();
-      if (tx?.events.some((e) => factOrNothing(() => collateralFactOf(e, tx.events, loanId)) === hash)) {
-        tx.facts.add(`${loanId}|${hash}`);
-      } else {
-        found({
-          check: "collateral",
-          entry,
-          ...where(record),
-          message: `entry ${entry}: the fact ${fact.factHash} of the collateral registry is the hash of none of its events in that transaction`,
-        });
-      }
-    }
+    const writerFact = fact.kind === "External" ? this.proveWriterFact(loanId, state, record, entry, fact) : undefined;
+    this.options.onEntry?.(loanId, { entry, fact, replayedHead: replayed, writerFact });
     this.consentFact(loanId, state, record, entry, fact);
     if (fact.kind === "Anchored") {
       state.anchored = true;
@@ -828,42 +757,87 @@ export class LedgerChecker {
     }
   }
 
-  /** One collateral registry event (assets.jsonl), in chain order: kept until its transaction's facts are judged. */
-  asset(record: EventRecord): void {
-    this.balanceReplay.event(record);
-    if (this.assetTx?.hash !== record.transactionHash) {
-      this.closeAssetTransaction();
-      this.assetTx = { hash: record.transactionHash, events: [], facts: new Set() };
+  /**
+   * An External fact: the writer's fact it stands for, recomputed from the writer's events of its transaction (which
+   * come before it on chain), or a finding naming the entry when none of them hashes to it.
+   */
+  private proveWriterFact(
+    loanId: string,
+    state: LoanState,
+    record: LoanRecord,
+    entry: number,
+    fact: Extract<LoanFact, { kind: "External" }>,
+  ): WriterFact | undefined {
+    const writers = this.options.writers;
+    // An export that names no writer (one made without its manifest) cannot say whose facts these are.
+    if (!writers || !Object.values(writers).some(Boolean)) return undefined;
+    const source = fact.source.toLowerCase();
+    const writer = (Object.keys(writers) as WriterName[]).find((name) => writers[name]?.toLowerCase() === source);
+    if (!writer) {
+      // Only once every writer is named is a fact of any other source one that nothing can check.
+      if (Object.keys(WRITER_NAMES).some((name) => !writers[name as WriterName])) return undefined;
+      this.found(loanId, state, {
+        check: "fact",
+        entry,
+        ...where(record),
+        message: `entry ${entry}: a fact of ${source}, which is none of the suite's history writers (the splitter, the loss waterfall, the collateral registry), so nothing it summarises can be checked`,
+      });
+      return undefined;
     }
-    this.assetTx!.events.push(record);
+    const tx = this.writerTx?.hash === record.transactionHash ? this.writerTx : undefined;
+    const proven = tx?.prove(loanId, writer, fact.factHash);
+    if (!proven) {
+      this.found(loanId, state, {
+        check: writer === "CollateralRegistry" ? "collateral" : "fact",
+        entry,
+        ...where(record),
+        message:
+          writer === "CollateralRegistry"
+            ? `entry ${entry}: the fact ${fact.factHash} of the collateral registry is the hash of none of its events in that transaction`
+            : `entry ${entry}: the fact ${fact.factHash} of ${fact.source} is the hash of none of its events in that transaction`,
+      });
+    }
+    return proven;
   }
 
-  /** Every collateral event of the transaction read last that concerns a loan must have its fact in that history. */
-  private closeAssetTransaction(): void {
-    const tx = this.assetTx;
-    this.assetTx = undefined;
-    if (!tx || !this.options.writers?.collateral) return;
-    for (const event of tx.events) {
-      const loanId = loanOf(event);
-      if (!loanId || !COLLATERAL_EVENTS_WITH_FACTS.has(event.event)) continue;
+  /**
+   * One event of a history writer, in chain order: kept until its transaction's facts are judged. The verifier feeds
+   * every money and collateral event here; a one-loan history only the writers' events of its External facts'
+   * transactions.
+   */
+  writerEvent(record: EventRecord): void {
+    if (this.writerTx?.hash !== record.transactionHash) {
+      this.closeWriterTransaction();
+      this.writerTx = new WriterTransaction(record.transactionHash);
+    }
+    this.writerTx!.events.push(record);
+  }
+
+  /** One collateral registry event (assets.jsonl), in chain order. */
+  asset(record: EventRecord): void {
+    this.balanceReplay.event(record);
+    this.writerEvent(record);
+  }
+
+  /** Every writer event of the transaction read last that concerns a loan must have its fact in that history. */
+  private closeWriterTransaction(): void {
+    const tx = this.writerTx;
+    this.writerTx = undefined;
+    const writers = this.options.writers;
+    if (!tx || !writers) return;
+    for (const { event, loanId } of tx.missing()) {
+      if (!writers[event.contract as WriterName]) continue;
       if (this.options.loanId && loanId !== this.options.loanId) continue;
-      const sameAsset = (e: EventRecord, name: string) =>
-        e.event === name && big(e.args.assetId) === big(event.args.assetId) && loanOf(e) === loanId;
-      // A disposal's allocation stands for the disposal's fact; a lien released as its seized asset goes back to the
-      // owner (returnSeized) for the one Returned fact of that transaction.
-      const stands =
-        event.event === "DisposalAllocated"
-          ? tx.events.find((e) => e.event === "CollateralDisposed" && big(e.args.assetId) === big(event.args.assetId))
-          : event.event === "LienReleased"
-            ? (tx.events.find((e) => sameAsset(e, "SeizedAssetReturned")) ?? event)
-            : event;
-      const hash = stands && factOrNothing(() => collateralFactOf(stands, tx.events, loanId));
-      if (hash && tx.facts.has(`${loanId}|${hash}`)) continue;
       const state = this.loans.get(loanId) ?? this.stateOf(loanId, "unknown");
+      const collateral = event.contract === "CollateralRegistry";
       this.found(loanId, state, {
-        check: "collateral",
+        check: collateral ? "collateral" : "fact",
         ...where(event),
-        message: `${event.event} of asset ${String(event.args.assetId)} has no fact in the loan's history in its transaction`,
+        message: collateral
+          ? `${event.event} of asset ${String(event.args.assetId)} has no fact in the loan's history in its transaction`
+          : event.event === "PayoutsPushed"
+            ? `the payout of ${big(event.args.paid)} has no fact in the loan's history in its transaction`
+            : `${event.event} has no fact in the loan's history in its transaction`,
       });
     }
   }
@@ -871,6 +845,7 @@ export class LedgerChecker {
   /** One money event (money.jsonl), in chain order: splits add up and match the registry, payouts are counted. */
   money(record: EventRecord): void {
     this.balanceReplay.event(record);
+    this.writerEvent(record);
     const raw = record.args.loanId;
     if (raw === undefined) return;
     const loanId = formatLoanId(toLoanId(String(raw)));
@@ -1195,20 +1170,7 @@ export class LedgerChecker {
   /** Checks across the money events of one transaction of a loan: a loss settlement paid what it states. */
   private closeTransaction(loanId: string, state: LoanState): void {
     const tx = state.tx;
-    const facts = state.txFacts;
     state.tx = [];
-    state.txFacts = new Set();
-    for (const pushed of tx) {
-      // A payout that paid anyone is a fact of the loan's history (IRepaymentSplitter): one without it was not proven.
-      if (pushed.event !== "PayoutsPushed" || big(pushed.args.paid) === 0n) continue;
-      if (this.options.writers?.splitter && !facts.has(payoutFactHash(pushed).toLowerCase())) {
-        this.found(loanId, state, {
-          check: "fact",
-          ...where(pushed),
-          message: `the payout of ${big(pushed.args.paid)} has no fact in the loan's history in its transaction`,
-        });
-      }
-    }
     const sweep = state.book?.sweep;
     if (sweep && state.book) {
       state.book.sweep = undefined;
@@ -1246,7 +1208,7 @@ export class LedgerChecker {
    */
   finish(facts: LedgerFacts, proof?: ChainProof): AuditReport {
     const { options } = this;
-    this.closeAssetTransaction();
+    this.closeWriterTransaction();
     const findings: Finding[] = [];
     checkManifest(facts, findings);
     const proofHolds = proof ? checkProofBlock(facts, proof, findings) : false;
@@ -1356,10 +1318,6 @@ export function checkRecord(checker: LedgerChecker, item: CheckedRecord): void {
   else checker.asset(item.asset);
 }
 
-/** The position of a checked record on chain. */
-export const positionOfRecord = (item: CheckedRecord): Position =>
-  "loan" in item ? item.loan : "money" in item ? item.money : item.asset;
-
 /** Loan, money and collateral records of an export, merged into chain order (each list is in chain order already). */
 export function* inChainOrder(
   loans: readonly LoanRecord[],
@@ -1388,9 +1346,9 @@ export function* inChainOrder(
 /** The contracts whose facts the checker recomputes, from an export's list of contracts. */
 export function writersOf(contracts: Record<string, string> | undefined): NonNullable<CheckOptions["writers"]> {
   return {
-    splitter: contracts?.RepaymentSplitter,
-    waterfall: contracts?.LossWaterfall,
-    collateral: contracts?.CollateralRegistry,
+    RepaymentSplitter: contracts?.RepaymentSplitter,
+    LossWaterfall: contracts?.LossWaterfall,
+    CollateralRegistry: contracts?.CollateralRegistry,
   };
 }
 

@@ -10,20 +10,25 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { Transform } from "node:stream";
-import type { Interface, Log } from "ethers";
-import type {
-  AllianceRegistry,
-  CollateralRegistry,
-  CreditInsurance,
-  LossWaterfall,
-  RepaymentSplitter,
-  RiskReserveFund,
+import { toBeHex, type Interface, type Log } from "ethers";
+import {
+  CollateralRegistry__factory,
+  LossWaterfall__factory,
+  RepaymentSplitter__factory,
+  type AllianceRegistry,
+  type CollateralRegistry,
+  type CreditInsurance,
+  type LossWaterfall,
+  type RepaymentSplitter,
+  type RiskReserveFund,
 } from "../../typechain-types/index.js";
+import type { CheckedRecord } from "./audit-check.js";
 import { InputError, LoanLedgerError } from "./errors.js";
-import { formatLoanId } from "./ids.js";
+import { formatLoanId, type LoanId } from "./ids.js";
 import { LedgerReader, type LedgerReadOptions } from "./ledger.js";
 import { readBalances, type TokenBalances } from "./audit-balances.js";
-import { HISTORY_EVENTS, type LoanRegistryClient } from "./loans.js";
+import { HISTORY_EVENTS, type WriterName } from "./history.js";
+import type { LoanRegistryClient } from "./loans.js";
 import { auditedContracts } from "./suite.js";
 
 /** A JSON value: what the export files hold (amounts as decimal strings). */
@@ -185,18 +190,9 @@ export async function readLedger(
       if (!source) continue;
       if (source.name === "LoanRegistry") {
         if (!historyTopics.has(log.topics[0])) continue;
-        const entry = sources.loans.parseHistoryLog(log);
-        const loanId = formatLoanId(entry.loanId);
-        ids.add(loanId);
-        await sink.loan({
-          loanId,
-          fact: toJson(entry.fact) as { [key: string]: Json },
-          head: entry.head,
-          ...(entry.terms ? { terms: toJson(entry.terms) as { [key: string]: Json } } : {}),
-          blockNumber: entry.blockNumber,
-          transactionHash: entry.transactionHash,
-          logIndex: entry.logIndex,
-        });
+        const record = loanRecordOf(sources.loans, log);
+        ids.add(record.loanId);
+        await sink.loan(record);
         continue;
       }
       const record = eventRecord(source.contract, source.name, log);
@@ -232,6 +228,110 @@ export async function readLedger(
     balances,
   };
 }
+
+/** A registry history event as an exported loan record. */
+export function loanRecordOf(loans: LoanRegistryClient, log: Log): LoanRecord {
+  const entry = loans.parseHistoryLog(log);
+  return {
+    loanId: formatLoanId(entry.loanId),
+    fact: toJson(entry.fact) as { [key: string]: Json },
+    head: entry.head,
+    ...(entry.terms ? { terms: toJson(entry.terms) as { [key: string]: Json } } : {}),
+    blockNumber: entry.blockNumber,
+    transactionHash: entry.transactionHash,
+    logIndex: entry.logIndex,
+  };
+}
+
+/** The history writers' interfaces, by name: what a writer's events are decoded with. */
+const WRITER_INTERFACES: readonly [WriterName, Interface][] = [
+  ["RepaymentSplitter", RepaymentSplitter__factory.createInterface()],
+  ["LossWaterfall", LossWaterfall__factory.createInterface()],
+  ["CollateralRegistry", CollateralRegistry__factory.createInterface()],
+];
+
+/** One loan's ledger, read at one block: what the verifier needs to check that loan alone. */
+export interface LoanLedger {
+  /** No balances: they reconcile a whole book, not one loan. */
+  header: Omit<LedgerHeader, "balances">;
+  /** The loan's history entries and, for each External fact, its writer's events of that transaction, in chain order. */
+  records: CheckedRecord[];
+  /** The writers of the loan's External facts, as their events name them. */
+  writers: Partial<Record<WriterName, string>>;
+}
+
+/**
+ * Reads one loan's history as of one block (the latest by default), its head there, and for every External fact the
+ * events its writer emitted in that transaction: the facts a writer adds summarise those events. A writer is known by
+ * the events it emits (the registry lets only the writers governance named add facts).
+ */
+export async function readLoanLedger(
+  loans: LoanRegistryClient,
+  loanId: LoanId,
+  options: LedgerReadOptions & { at?: number | "latest"; fromBlock?: number } = {},
+): Promise<LoanLedger> {
+  const registry = loans.contract;
+  const provider = registry.runner?.provider;
+  if (!provider) throw new LoanLedgerError("the client's runner has no provider to read events from");
+  const reader = await LedgerReader.pin(provider, options);
+  const topics = HISTORY_EVENTS.map((name) => registry.interface.getEvent(name).topicHash);
+  const [{ chainId }, logs, head] = await Promise.all([
+    reader.call(() => provider.getNetwork()),
+    reader.logs({ address: String(registry.target), topics: [topics, toBeHex(loanId, 32)] }),
+    reader.call(() => registry.historyHead(loanId, { blockTag: reader.blockTag })),
+  ]);
+  logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
+  const entries = logs.map((log) => loanRecordOf(loans, log));
+
+  // The writers' events of each External fact's transaction: one log query per writer and block.
+  const wanted = new Map<string, { source: string; block: number; txs: Set<string> }>();
+  for (const record of entries) {
+    if (record.fact.kind !== "External") continue;
+    const source = String(record.fact.source).toLowerCase();
+    const key = `${source}@${record.blockNumber}`;
+    const query = wanted.get(key) ?? { source, block: record.blockNumber, txs: new Set<string>() };
+    query.txs.add(record.transactionHash);
+    wanted.set(key, query);
+  }
+  const writers: Partial<Record<WriterName, string>> = {};
+  const events: EventRecord[] = [];
+  for (const { source, block, txs } of wanted.values()) {
+    const found = await reader.logs({ address: source }, { fromBlock: block, toBlock: block });
+    for (const log of found) {
+      if (!txs.has(log.transactionHash)) continue;
+      for (const [name, iface] of WRITER_INTERFACES) {
+        const record = eventRecord({ interface: iface }, name, log);
+        if (!record) continue;
+        writers[name] ??= source;
+        events.push(record);
+        break;
+      }
+    }
+  }
+  const records: CheckedRecord[] = [
+    ...entries.map((loan) => ({ loan })),
+    ...events.map((event) => (event.contract === "CollateralRegistry" ? { asset: event } : { money: event })),
+  ];
+  records.sort((a, b) => byChainOrder(positionOfRecord(a), positionOfRecord(b)));
+  await reader.confirmPin();
+  const id = formatLoanId(loanId);
+  return {
+    header: {
+      chainId: chainId.toString(),
+      block: reader.block,
+      fromBlock: reader.fromBlock,
+      contracts: { LoanRegistry: String(registry.target), ...writers },
+      heads: { [id]: head },
+      headsProvenAt: reader.block,
+    },
+    records,
+    writers,
+  };
+}
+
+/** The position of a checked record on chain. */
+export const positionOfRecord = (item: CheckedRecord): Position =>
+  "loan" in item ? item.loan : "money" in item ? item.money : item.asset;
 
 /** Reads the whole ledger from the chain into memory, as of one block (see {readLedger}). */
 export async function collectLedger(

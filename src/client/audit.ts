@@ -18,12 +18,14 @@ import {
   writersOf,
   type AuditReport,
   type ChainProof,
+  type CheckedEntry,
   type CheckedRecord,
 } from "./audit-check.js";
 import {
   byChainOrder,
   openExport,
   readLedger,
+  readLoanLedger,
   type AuditSources,
   type EventRecord,
   type LedgerExport,
@@ -42,9 +44,10 @@ import {
   type SuiteAddresses,
 } from "./audit-prove.js";
 import { InputError } from "./errors.js";
-import { formatLoanId, toLoanId } from "./ids.js";
+import { formatLoanId, toHash32, toLoanId, type LoanId } from "./ids.js";
 import { isStateUnavailable, LedgerReader, type LedgerReadOptions } from "./ledger.js";
-import { HISTORY_EVENTS } from "./loans.js";
+import { decodeLoanFact, HISTORY_EVENTS } from "./history.js";
+import type { HistoryEntry, LoanHistory, LoanRegistryClient } from "./loans.js";
 import { readBalances, type TokenBalances } from "./audit-balances.js";
 
 export * from "./audit-export.js";
@@ -356,9 +359,9 @@ export async function verifyChain(
     loanId: options.loanId,
     documents,
     writers: {
-      splitter: String(sources.splitter.target),
-      waterfall: String(sources.waterfall.target),
-      collateral: String(sources.collateral.target),
+      RepaymentSplitter: String(sources.splitter.target),
+      LossWaterfall: String(sources.waterfall.target),
+      CollateralRegistry: String(sources.collateral.target),
     },
   });
   const header = await readLedger(
@@ -377,4 +380,69 @@ export async function verifyChain(
     await checker.proveWalletSignatures(provider, BigInt(header.chainId), registry, header.block.number);
   }
   return { report: stateRead(checker.finish(header), header), header };
+}
+
+/**
+ * Verifies one loan as the auditor's verifier does, on the chain as of one block: its history read ({readLoanLedger}),
+ * checked by the verifier's own checks ({LedgerChecker}, for that loan) and reported entry by entry, each External
+ * fact with the writer's fact it was proven to be. `loan history` and {LoanRegistryClient.history} are this.
+ */
+export async function verifyLoan(
+  loans: LoanRegistryClient,
+  loanId: LoanId,
+  options: LedgerReadOptions & { at?: number | "latest"; fromBlock?: number } = {},
+): Promise<LoanHistory> {
+  const ledger = await readLoanLedger(loans, loanId, options);
+  const id = formatLoanId(loanId);
+  const onChainHead = toHash32(ledger.header.heads[id]);
+  const loanRecords = ledger.records.flatMap((item) => ("loan" in item ? [item.loan] : []));
+  if (loanRecords.length === 0) {
+    return {
+      loanId,
+      entries: [],
+      onChainHead,
+      block: ledger.header.block.number,
+      findings: [{ check: "history", loanId: id, message: `loan ${id} has no history on chain` }],
+      verified: false,
+    };
+  }
+  const checked: CheckedEntry[] = [];
+  const checker = new LedgerChecker({
+    loanId: id,
+    writers: ledger.writers,
+    onEntry: (_, entry) => void checked.push(entry),
+  });
+  // Only the writers' events of the loan's own transactions were read: they prove its External facts, while the
+  // money checks across a whole book (positions, splits, payouts) are the full verification's.
+  for (const item of ledger.records) {
+    if ("loan" in item) checker.loan(item.loan);
+    else checker.writerEvent("money" in item ? item.money : item.asset);
+  }
+  const provider = loans.contract.runner?.provider;
+  if (provider) {
+    await checker.proveWalletSignatures(
+      provider,
+      BigInt(ledger.header.chainId),
+      loans.address,
+      ledger.header.block.number,
+    );
+  }
+  const report = checker.finish(ledger.header);
+  const entries: HistoryEntry[] = loanRecords.map((record, i) => ({
+    fact: checked[i].fact ?? decodeLoanFact(String(record.fact.kind), record.fact)!,
+    blockNumber: record.blockNumber,
+    transactionHash: toHash32(record.transactionHash),
+    logIndex: record.logIndex,
+    head: toHash32(record.head),
+    replayedHead: toHash32(checked[i].replayedHead),
+    ...(checked[i].writerFact ? { writerFact: checked[i].writerFact } : {}),
+  }));
+  return {
+    loanId,
+    entries,
+    onChainHead,
+    block: ledger.header.block.number,
+    findings: report.findings,
+    verified: report.ok,
+  };
 }

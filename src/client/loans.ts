@@ -16,7 +16,8 @@ import {
 } from "../../typechain-types/index.js";
 import type { LoanTermsStruct } from "../../typechain-types/LoanRegistry.js";
 import { decodeRevertData, InputError, LoanLedgerError, type ContractError } from "./errors.js";
-import { replayHeads, type LoanFact } from "./history.js";
+import { decodeLoanFact, type LoanFact, type WriterFact } from "./history.js";
+import type { Finding } from "./audit-check.js";
 import { LedgerReader, queryEvents } from "./ledger.js";
 import {
   toAddress,
@@ -177,30 +178,21 @@ export interface HistoryEntry {
   head: Hash32;
   /** The head recomputed from the genesis head and every fact up to this one. */
   replayedHead: Hash32;
+  /** For an External fact: the writer's fact it was proven to be, from the writer's events of its transaction. */
+  writerFact?: WriterFact;
 }
 
 export interface LoanHistory {
   loanId: LoanId;
   entries: HistoryEntry[];
   onChainHead: Hash32;
-  /** True when every event's head equals the replayed head and the last one equals the on-chain head. */
+  /** The block the history and the head were read at. */
+  block: number;
+  /** What the verifier's checks of one loan found (heads, order, transitions, terms, consent, writers' facts). */
+  findings: Finding[];
+  /** True when the checks found nothing: every head replays, the last is the on-chain head, and every fact holds. */
   verified: boolean;
 }
-
-/** The registry events that record history facts (each carries the new head). */
-export const HISTORY_EVENTS = [
-  "LoanAnchored",
-  "LoanStatusChanged",
-  "RepaymentRecorded",
-  "LoanDocumentAmended",
-  "LoanHistoryExtended",
-  "LoanServicingDelegated",
-  "LoanServicerChanged",
-  "LossRecorded",
-  "LoanAgreementSigned",
-  "LoanAmendmentSigned",
-  "LegacyAgreementRecorded",
-] as const;
 
 /** Where a loan was anchored, as its `LoanAnchored` event says, with the platform's reference from its terms. */
 export interface AnchoredLoan {
@@ -625,30 +617,15 @@ export class LoanRegistryClient {
     };
   }
 
-  /** Rebuilds the loan's history from its events and checks it against the on-chain head. */
+  /**
+   * Rebuilds the loan's history from its events, at one block, and checks it as the auditor's verifier checks one loan
+   * ({verifyLoan}): against the on-chain head, and every writer's fact against the events it summarises.
+   */
   async history(loanId: LoanId): Promise<LoanHistory> {
-    const iface = this.contract.interface;
-    const runner = this.contract.runner;
-    const provider = runner?.provider;
-    if (!provider) throw new LoanLedgerError("the client's runner has no provider to read events from");
-    const topics = HISTORY_EVENTS.map((name) => iface.getEvent(name).topicHash);
-    // The events and the head as of one block, so that a fact recorded meanwhile cannot make them disagree.
-    const reader = await LedgerReader.pin(provider, { fromBlock: this.fromBlock });
-    const [logs, onChainHead] = await Promise.all([
-      reader.logs({ address: this.contract.target as string, topics: [topics, toBeHex(loanId, 32)] }),
-      reader.call(() => this.contract.historyHead(loanId, { blockTag: reader.blockTag })),
-    ]);
-    logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
-    const parsed = logs.map((log) => this.parseHistoryLog(log));
-    const replayed = replayHeads(
-      loanId,
-      parsed.map((p) => p.fact),
-    );
-    const entries = parsed.map((p, i) => ({ ...p, replayedHead: replayed[i] }));
-    const head = toHash32(onChainHead);
-    const verified =
-      entries.length > 0 && entries.every((e) => e.head === e.replayedHead) && entries.at(-1)?.replayedHead === head;
-    return { loanId, entries, onChainHead: head, verified };
+    // The verifier builds on this client (and the suite's table on both): imported when first asked, so that loading
+    // the client does not load the verifier in a cycle that would reach the table before it is initialised.
+    const { verifyLoan } = await import("./audit.js");
+    return verifyLoan(this, loanId, { fromBlock: this.fromBlock });
   }
 
   /** One history event of the registry as a history entry (without its replayed head). */
@@ -657,79 +634,8 @@ export class LoanRegistryClient {
     if (!parsed) throw new LoanLedgerError(`unrecognised log ${log.transactionHash}:${log.index}`);
     // Result is an Array, so names like `at` would resolve to Array methods: read the fields as a plain object.
     const a = parsed.args.toObject();
-    let fact: LoanFact;
-    switch (parsed.name) {
-      case "LoanAnchored":
-        fact = { kind: "Anchored", at: Number(a.at) };
-        break;
-      case "LoanStatusChanged":
-        fact = {
-          kind: "StatusChanged",
-          from: Number(a.from) as LoanStatus,
-          to: Number(a.to) as LoanStatus,
-          at: Number(a.at),
-        };
-        break;
-      case "RepaymentRecorded":
-        fact = {
-          kind: "RepaymentRecorded",
-          installment: Number(a.installment),
-          amount: a.amount,
-          lateInterest: a.lateInterest,
-          interest: a.interest,
-          principal: a.principal,
-          prepayment: a.prepayment,
-          outstandingAfter: a.outstandingAfter,
-          at: Number(a.at),
-        };
-        break;
-      case "LoanDocumentAmended":
-        fact = {
-          kind: "DocumentAmended",
-          version: Number(a.version),
-          documentHash: toHash32(a.documentHash),
-          at: Number(a.at),
-        };
-        break;
-      case "LoanHistoryExtended":
-        fact = { kind: "External", source: toAddress(a.source), factHash: toHash32(a.factHash), at: Number(a.at) };
-        break;
-      case "LossRecorded":
-        fact = { kind: "LossRecorded", principal: a.principal, interest: a.interest, at: Number(a.at) };
-        break;
-      case "LoanServicingDelegated":
-        fact = { kind: "ServicingDelegated", servicer: toAddress(a.servicer), at: Number(a.at) };
-        break;
-      case "LoanServicerChanged":
-        fact = { kind: "ServicerChanged", from: toAddress(a.from), to: toAddress(a.to), at: Number(a.at) };
-        break;
-      case "LoanAgreementSigned":
-        fact = {
-          kind: "AgreementSigned",
-          borrower: toAddress(a.borrower),
-          platform: toAddress(a.platform),
-          deadline: a.deadline,
-          borrowerSignature: a.borrowerSignature,
-          at: Number(a.at),
-        };
-        break;
-      case "LoanAmendmentSigned":
-        fact = {
-          kind: "AmendmentSigned",
-          version: Number(a.version),
-          borrower: toAddress(a.borrower),
-          platform: toAddress(a.platform),
-          deadline: a.deadline,
-          borrowerSignature: a.borrowerSignature,
-          at: Number(a.at),
-        };
-        break;
-      case "LegacyAgreementRecorded":
-        fact = { kind: "LegacyAgreement", at: Number(a.at) };
-        break;
-      default:
-        throw new LoanLedgerError(`unexpected event ${parsed.name}`);
-    }
+    const fact = decodeLoanFact(parsed.name, a);
+    if (!fact) throw new LoanLedgerError(`unexpected event ${parsed.name}`);
     return {
       loanId: toLoanId(a.loanId as bigint),
       ...(parsed.name === "LoanAnchored" ? { terms: fromStruct(a.terms as TermsResult) } : {}),

@@ -35,7 +35,7 @@ export const Role = { Platform: 1, Insurer: 2, Auditor: 4, Custodian: 8 } as con
 export type RoleName = keyof typeof Role;
 export const ROLE_NAMES = Object.keys(Role) as RoleName[];
 
-/** Mirrors `TermsField`, `CreditEvent` and `FactKind` in ILoanRegistry.sol. */
+/** Mirrors `TermsField` and `CreditEvent` in ILoanRegistry.sol (`FactKind` is mirrored by history.ts's table). */
 export const TERMS_FIELD_NAMES = [
   "Platform",
   "BorrowerRef",
@@ -54,20 +54,6 @@ export const TERMS_FIELD_NAMES = [
 export const CreditEvent = { Late: 0, Cured: 1, Defaulted: 2, Recovered: 3, WrittenOff: 4 } as const;
 export type CreditEvent = (typeof CreditEvent)[keyof typeof CreditEvent];
 export const CREDIT_EVENT_NAMES = Object.keys(CreditEvent) as (keyof typeof CreditEvent)[];
-export const FactKind = {
-  Anchored: 0,
-  StatusChanged: 1,
-  RepaymentRecorded: 2,
-  DocumentAmended: 3,
-  External: 4,
-  ServicingDelegated: 5,
-  LossRecorded: 6,
-  ServicerChanged: 7,
-  AgreementSigned: 8,
-  AmendmentSigned: 9,
-  LegacyAgreement: 10,
-} as const;
-export type FactKind = (typeof FactKind)[keyof typeof FactKind];
 
 /**
  * The transition table of ILoanRegistry, as data. Tests check it against the contract's `isTransitionAllowed` for

@@ -2,6 +2,7 @@
 import {
   ContractError,
   InputError,
+  describeFact,
   LOAN_STATUS_NAMES,
   toLoanId,
   toLoanLedgerError,
@@ -242,44 +243,19 @@ export const plans: Record<string, Plan> = {
     const id = loanIdArg(arg(p.words, 2, "loan id"));
     return async (_p, ctx, io) => {
       const history = await ctx.loans.history(id);
-      const describe = (f: (typeof history.entries)[number]["fact"]) => {
-        switch (f.kind) {
-          case "StatusChanged":
-            return `${LOAN_STATUS_NAMES[f.from]} → ${LOAN_STATUS_NAMES[f.to]}`;
-          case "RepaymentRecorded":
-            return `installment ${f.installment}: paid ${money(ctx, f.amount)}, principal ${money(ctx, f.principal + f.prepayment)}`;
-          case "DocumentAmended":
-            return `document v${f.version} ${f.documentHash}`;
-          case "External":
-            return `fact ${f.factHash} by ${f.source}`;
-          case "Anchored":
-            return "anchored";
-          case "ServicingDelegated":
-            return `money path delegated to ${f.servicer}`;
-          case "LossRecorded":
-            return `loss recorded: principal ${money(ctx, f.principal)}, interest ${money(ctx, f.interest)}`;
-          case "ServicerChanged":
-            return `servicing handed over from ${f.from} to ${f.to}`;
-          case "AgreementSigned":
-            return `agreement signed by borrower ${f.borrower} and platform ${f.platform}`;
-          case "AmendmentSigned":
-            return `document v${f.version} signed by borrower ${f.borrower} and platform ${f.platform}`;
-          case "LegacyAgreement":
-            return "agreement signed on paper (legacy import): no on-chain consent";
-        }
-      };
       const text = [
         table(
           ["#", "time", "fact", "block", "head ok"],
           history.entries.map((e, i) => [
             i + 1,
             isoTime(e.fact.at),
-            describe(e.fact),
+            describeFact(e.fact, e.writerFact, (amount) => money(ctx, amount)),
             e.blockNumber,
             e.head === e.replayedHead ? "yes" : "NO",
           ]),
         ),
         `history of ${shortLoanId(id)} ${history.verified ? "matches" : "DOES NOT match"} the on-chain head ${history.onChainHead}`,
+        ...history.findings.map((f) => `${f.entry ? `entry ${f.entry}: ` : ""}${f.message}`),
       ].join("\n");
       print(io, history, text);
       if (!history.verified)
