@@ -8,6 +8,7 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from "node:fs";
 import type { Provider } from "ethers";
 import { InputError } from "../client/index.js";
+import { mined } from "../client/transact.js";
 
 const FORMAT = "loanledger-import/1";
 
@@ -120,16 +121,16 @@ export class ImportJournal {
    * that the chain, read afterwards, shows everything the stopped import did. Returns how many were found mined.
    */
   async settle(provider: Provider): Promise<number> {
-    let mined = 0;
+    let landed = 0;
     for (const batch of this.batches.values()) {
       if (!batch.tx) continue;
       const known = await provider.getTransaction(batch.tx);
       if (!known) continue; // never reached the node: nothing of it is on chain
-      const receipt = await known.wait().catch(() => undefined);
-      if (receipt?.status === 1) mined += 1;
+      const receipt = await mined(known).catch(() => undefined);
+      if (receipt?.status === 1) landed += 1;
     }
     this.batches.clear();
-    return mined;
+    return landed;
   }
 
   /** Before a batch is sent: the references it carries. */

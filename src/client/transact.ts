@@ -1,4 +1,10 @@
-import type { ContractTransactionReceipt, ContractTransactionResponse, Provider } from "ethers";
+import type {
+  ContractTransactionReceipt,
+  ContractTransactionResponse,
+  Provider,
+  TransactionReceipt,
+  TransactionResponse,
+} from "ethers";
 import { ContractError, LoanLedgerError, toLoanLedgerError } from "./errors.js";
 
 /**
@@ -7,12 +13,37 @@ import { ContractError, LoanLedgerError, toLoanLedgerError } from "./errors.js";
  */
 export async function transact(send: () => Promise<ContractTransactionResponse>): Promise<ContractTransactionReceipt> {
   try {
-    const response = await send();
-    const receipt = await response.wait();
+    const receipt = await mined(await send());
     if (!receipt) throw new Error("the transaction was dropped");
-    return receipt;
+    return receipt as ContractTransactionReceipt;
   } catch (error) {
     throw toLoanLedgerError(error);
+  }
+}
+
+/**
+ * The receipt of `response` once mined, as `response.wait()` gives it (a reverted transaction throws), or null.
+ *
+ * ethers' wait() checks for the receipt once, then waits for the next block its poller sees; the poller's first read of
+ * the block number counts as already seen. A transaction mined between the two (an automining node such as anvil mines
+ * just after answering the send) is then only noticed at the next block, which an idle node never makes: the wait
+ * never ends. Asking for the receipt ourselves as well ends it.
+ */
+export async function mined(response: TransactionResponse): Promise<TransactionReceipt | null> {
+  let waiting = true;
+  const polled = (async () => {
+    for (let delay = 50; waiting; delay = Math.min(delay * 2, 2_000)) {
+      // Unreferenced: once the wait is over, a pending poll must not keep the process alive.
+      await new Promise((resolve) => setTimeout(resolve, delay).unref());
+      if (waiting && (await response.provider.getTransactionReceipt(response.hash).catch(() => null))) return;
+    }
+    return new Promise<never>(() => {});
+  })();
+  try {
+    // Once the receipt is there, wait() returns it at its first check, with its own status check.
+    return await Promise.race([response.wait(), polled.then(() => response.wait())]);
+  } finally {
+    waiting = false;
   }
 }
 

@@ -20,7 +20,7 @@ import {
   type LoanId,
   type LoanTerms,
 } from "../../client/index.js";
-import { batchGasBudget, splitByGas } from "../../client/transact.js";
+import { batchGasBudget, mined, splitByGas } from "../../client/transact.js";
 import { address, arg, latestTime, wholeNumber } from "../args.js";
 import { keeper, loan } from "../nouns/index.js";
 import { plan, type Command, type Input, type Plan, type Print } from "../table.js";
@@ -276,7 +276,7 @@ async function anchorPending(
         journal.sent(number, response.hash);
         let receipt;
         try {
-          receipt = await response.wait();
+          receipt = await mined(response);
         } catch (error) {
           throw new LoanLedgerError(
             `the batch of ${file} lines ${batch.items[0].row.line}–${batch.items.at(-1)!.row.line} failed ` +

@@ -15,7 +15,7 @@ import {
   formatLoanId,
   type LoanId,
 } from "../../client/index.js";
-import { batchGasBudget, splitByGas } from "../../client/transact.js";
+import { batchGasBudget, mined, splitByGas } from "../../client/transact.js";
 import { type CliContext } from "../context.js";
 import { loanStates } from "../loan-states.js";
 import { reason } from "../reason.js";
@@ -84,7 +84,7 @@ export async function anchorInBatches(ctx: CliContext, terms: readonly LoanTerms
       // Each batch was estimated while planning; a tenth more covers state that moved since, within the cap.
       const gasLimit = (batch.gas * 11n) / 10n < (budget * 10n) / 9n ? (batch.gas * 11n) / 10n : (budget * 10n) / 9n;
       const sent = await ctx.signer.sendTransaction({ to, data: encoded(batch.items, batch.offset), gasLimit });
-      const receipt = await sent.wait();
+      const receipt = await mined(sent);
       if (!receipt) throw new LoanLedgerError("the transaction was dropped");
       for (const log of receipt.logs)
         if (log.topics[0] === anchoredTopic) anchored.push(toLoanId(BigInt(log.topics[1])));
