@@ -7,7 +7,8 @@ import {
   UnknownRevertError,
 } from "../client/index.js";
 import { printer } from "./args.js";
-import { contextFromEnv, type CliContext, type ContextFactory } from "./context.js";
+import { ZeroAddress } from "ethers";
+import { contextFromEnv, ReadOnlySigner, type CliContext, type ContextFactory } from "./context.js";
 import { expandLoanIds, shortLoanIdPlaces } from "./id-prefix.js";
 import { type CliIo } from "./output.js";
 import type { Selected } from "./parse.js";
@@ -32,7 +33,14 @@ export function errorCode(error: unknown): string {
 
 function report(io: CliIo, thrown: unknown, json: boolean, ctx: CliContext | undefined): void {
   const error = thrown instanceof UsageError ? thrown : toLoanLedgerError(thrown);
-  const message = thrown instanceof UsageError ? thrown.message : reason(error, ctx);
+  // Without a key or LOANLEDGER_ACCOUNT, a command is simulated as the zero address, whose refusal (not a lender, not a
+  // member) would read as if the chain refused the user: the reason says so.
+  const nobody = ctx?.signer instanceof ReadOnlySigner && ctx.signer.address === ZeroAddress;
+  const asNobody =
+    nobody && error instanceof ContractError
+      ? " (no signing key is set, so this was tried as nobody: give --from <profile>)"
+      : "";
+  const message = thrown instanceof UsageError ? thrown.message : reason(error, ctx) + asNobody;
   if (!json) {
     io.err(`error: ${message}`);
     return;

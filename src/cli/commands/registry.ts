@@ -21,7 +21,7 @@ import { loanStates } from "../loan-states.js";
 import { reason } from "../reason.js";
 import { isoTime, table, money } from "../output.js";
 import { documentHash, parseAmount, parseTime, readTermsFile } from "../terms-file.js";
-import { arg, address, loanIdArg, roles, metadataHash, latestTime } from "../args.js";
+import { actingAs, arg, address, loanIdArg, roles, metadataHash, latestTime } from "../args.js";
 import { lender, loan, member } from "../nouns/index.js";
 import { plan, planEach, type Plan } from "../table.js";
 import { amendSigned, anchorSigned } from "./consent.js";
@@ -196,7 +196,7 @@ export const plans: Record<string, Plan> = {
     if (p.signatures !== undefined) return anchorSigned(p, p.signatures, print);
     const file = p.file;
     return async (_p, ctx, io) => {
-      const platform = address(await ctx.signer.getAddress());
+      const platform = await actingAs(ctx);
       const terms = await readTermsFile(file, {
         platform,
         now: await latestTime(ctx),
