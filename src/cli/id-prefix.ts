@@ -19,13 +19,18 @@ function loanIdPlaces(row: Row): { at: number; repeats: boolean }[] {
   );
 }
 
+/** Whether `word` is a loan id shortened as tables print it (a full id is not). */
+export function isShortLoanId(word: string): boolean {
+  return SHORT.test(word) && !/^0x[0-9a-fA-F]{64}$/.test(word);
+}
+
 /** The places among `words` that hold a shortened loan id. */
 export function shortLoanIdPlaces(row: Row, words: readonly string[]): number[] {
   const places: number[] = [];
   for (const { at, repeats } of loanIdPlaces(row)) {
     for (let i = at; i < (repeats ? words.length : at + 1); i += 1) {
       const word = words[i];
-      if (word !== undefined && SHORT.test(word) && !/^0x[0-9a-fA-F]{64}$/.test(word)) places.push(i);
+      if (word !== undefined && isShortLoanId(word)) places.push(i);
     }
   }
   return places;

@@ -9,7 +9,7 @@ import {
 import { printer } from "./args.js";
 import { ZeroAddress } from "ethers";
 import { contextFromEnv, ReadOnlySigner, type CliContext, type ContextFactory } from "./context.js";
-import { expandLoanIds, shortLoanIdPlaces } from "./id-prefix.js";
+import { expandLoanIds, isShortLoanId, shortLoanIdPlaces } from "./id-prefix.js";
 import { type CliIo } from "./output.js";
 import type { Selected } from "./parse.js";
 import { PLAN_MODULES } from "./plans.js";
@@ -63,6 +63,10 @@ export async function run(
     // A loan id shortened as tables print it stands for the one anchored loan it matches: looked up before planning.
     const short = shortLoanIdPlaces(row, p.words);
     if (short.length) p = { ...p, words: await expandLoanIds(p.words, short, await connect()) };
+    // A loan id given as a flag (`audit verify --loan`) is expanded the same way.
+    const loanFlag = (p as { loan?: unknown }).loan;
+    if (typeof loanFlag === "string" && isShortLoanId(loanFlag))
+      p = { ...p, loan: (await expandLoanIds([loanFlag], [0], await connect()))[0] } as typeof p;
     const plan = (await PLAN_MODULES[row.in]()).plans[words];
     const command = plan(p, printer(p));
     await command(p, command.offline ? (undefined as unknown as CliContext) : await connect(), io);
