@@ -87,7 +87,10 @@ class CliCommand extends Command {
       );
     }
     const own = [...Object.keys(row?.flags ?? {}), ...Object.keys(GLOBAL_FLAGS), "help"];
-    const hint = didYouMean(name, own) || didYouMean(name, ALL_FLAGS);
+    // `--json=1` names a switch of this command: suggesting the same name back would explain nothing.
+    if (flag.includes("=") && own.includes(name)) throw new UsageError(`--${name} takes no value; ${this.helpHint}`);
+    const other = (known: readonly string[]) => known.filter((k) => k !== name);
+    const hint = didYouMean(name, other(own)) || didYouMean(name, other(ALL_FLAGS));
     const written = flag.startsWith("--") ? `--${name}` : flag;
     throw new UsageError(`unknown flag ${written}${hint.replace('"', '"--')}; ${this.helpHint}`);
   }
