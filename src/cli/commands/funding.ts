@@ -202,6 +202,8 @@ export const plans: Record<string, Plan> = {
   "keeper payouts": plan(keeper.payouts, (p, print) => {
     const fromBlock = p.fromBlock === undefined ? undefined : wholeNumber(p.fromBlock, "--from-block", 0, 2 ** 53);
     const watch = p.watch === undefined ? undefined : wholeNumber(p.watch, "--watch", 1, 86_400);
+    // No pause between rounds would poll the node as fast as it answers, printing without end.
+    if (watch === 0) throw new InputError("--watch takes the seconds between rounds: at least 1");
     return async (_p, ctx, io) => {
       const fmt = (v: bigint) => money(ctx, v);
       let since = fromBlock;
