@@ -109,6 +109,9 @@ describe("loanledger CLI", function () {
     const history = await run(f, f.auditor, ["loan", "history", loanId]);
     expect(history.code).to.equal(0);
     expect(history.out).to.include("matches the on-chain head");
+    // The same hex form as loan anchor --json printed it, not the id as a number.
+    const json = await run(f, f.auditor, ["loan", "history", loanId, "--json"]);
+    expect(JSON.parse(json.out)).to.include({ loanId, verified: true });
   });
 
   it("anchors a batch all or nothing, naming the bad item", async function () {

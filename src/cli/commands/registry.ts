@@ -257,7 +257,8 @@ export const plans: Record<string, Plan> = {
         `history of ${shortLoanId(id)} ${history.verified ? "matches" : "DOES NOT match"} the on-chain head ${history.onChainHead}`,
         ...history.findings.map((f) => `${f.entry ? `entry ${f.entry}: ` : ""}${f.message}`),
       ].join("\n");
-      print(io, history, text);
+      // The client keeps the id as a number; --json writes it as every other output does.
+      print(io, { ...history, loanId: formatLoanId(id) }, text);
       if (!history.verified)
         throw new LoanLedgerError(`the history of loan ${formatLoanId(id)} does not match its on-chain head`);
     };
