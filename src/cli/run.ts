@@ -37,7 +37,7 @@ function report(io: CliIo, thrown: unknown, json: boolean, ctx: CliContext | und
   // member) would read as if the chain refused the user: the reason says so.
   const nobody = ctx?.signer instanceof ReadOnlySigner && ctx.signer.address === ZeroAddress;
   const asNobody =
-    nobody && error instanceof ContractError
+    nobody && error instanceof ContractError && error.args.some((a) => a === ZeroAddress)
       ? " (no signing key is set, so this was tried as nobody: give --from <profile>)"
       : "";
   const message = thrown instanceof UsageError ? thrown.message : reason(error, ctx) + asNobody;

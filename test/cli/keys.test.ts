@@ -4,12 +4,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findEnvFile } from "../../src/cli/context.js";
 import { deployAllianceFixture, loadFixture } from "../fixtures.js";
-import { anchorWithCli, DEV_KEYS, envFor, runWithEnv, serveJsonRpc } from "./helpers.js";
+import { anchorWithCli, DEV_KEYS, envFor, run, runWithEnv, serveJsonRpc } from "./helpers.js";
 
-/** A loan anchored through the CLI and not yet open for funding. */
-async function anchoredFixture() {
+/** A loan anchored through the CLI and open for funding. */
+async function fundingFixture() {
   const f = await deployAllianceFixture();
-  return { ...f, loanId: await anchorWithCli(f, "K-1") };
+  const loanId = await anchorWithCli(f, "K-1");
+  const opened = await run(f, f.platformA, ["loan", "open-funding", loanId, "--payout", f.outsider.address]);
+  if (opened.code !== 0) throw new Error(opened.err);
+  return { ...f, loanId };
 }
 
 describe("loanledger CLI: keys and settings", function () {
@@ -70,15 +73,23 @@ describe("loanledger CLI: keys and settings", function () {
     });
 
     it("says a refusal came from trying a transaction as nobody, not as the user", async function () {
-      const f = await loadFixture(anchoredFixture);
+      const f = await loadFixture(fundingFixture);
       const fund = ["loan", "fund", f.loanId, "1"];
       const result = await runWithEnv(readOnly(f), fund);
       expect(result.code).to.equal(1);
-      expect(result.err).to.match(/^error: RepaymentSplitterWrongPhase: .*\)$/);
-      expect(result.err).to.contain("(no signing key is set, so this was tried as nobody: give --from <profile>)");
-      const asLender = await runWithEnv({ ...readOnly(f), LOANLEDGER_ACCOUNT: f.lender.address }, fund);
-      expect(asLender.err).to.match(/^error: RepaymentSplitterWrongPhase: /);
-      expect(asLender.err).not.to.contain("nobody");
+      expect(result.err).to.equal(
+        "error: AllianceRegistryUnknownLender: 0x0000000000000000000000000000000000000000 is not on the lender " +
+          "allowlist (no signing key is set, so this was tried as nobody: give --from <profile>)",
+      );
+      // A refusal that is not about the caller is left as it is.
+      const due = await runWithEnv(readOnly(f), ["loan", "due", `0x${"ab".repeat(32)}`]);
+      expect(due.code).to.equal(1);
+      expect(due.err)
+        .to.match(/^error: /)
+        .and.not.contain("nobody");
+      const asOutsider = await runWithEnv({ ...readOnly(f), LOANLEDGER_ACCOUNT: f.outsider.address }, fund);
+      expect(asOutsider.err).to.match(/^error: AllianceRegistryUnknownLender: 0x[0-9a-fA-F]{40} is not/);
+      expect(asOutsider.err).not.to.contain("nobody");
     });
 
     it("refuses a LOANLEDGER_ACCOUNT that is not an address", async function () {
