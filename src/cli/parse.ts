@@ -212,6 +212,16 @@ function checkFlags(words: string, row: Row, input: Input): void {
  * and throws a {UsageError} for anything the table does not allow.
  */
 export function parseCommandLine(argv: readonly string[], write: (text: string) => void): Selected | "help" {
+  // Commander answers `lonn --help` with the whole usage and success: a mistyped command is refused first.
+  const [first = "-", second = "-"] = argv;
+  if ((argv.includes("--help") || argv.includes("-h")) && !first.startsWith("-")) {
+    const noun = [...COMMANDS.keys()].some((k) => k.startsWith(`${first} `));
+    const words = noun && !second.startsWith("-") ? `${first} ${second}` : first;
+    if (!COMMANDS.has(words) && !(noun && words === first))
+      throw new UsageError(
+        `unknown command "${words}"${didYouMean(words, [...COMMANDS.keys()])}; run loanledger --help`,
+      );
+  }
   let chosen: Selected | undefined;
   try {
     program(write, (selected) => (chosen = selected)).parse(argv, { from: "user" });
