@@ -1,9 +1,19 @@
 /** The checks of arguments that commands share, before anything is sent. */
 import { readFile } from "node:fs/promises";
-import { ZeroHash } from "ethers";
-import { InputError, ROLE_NAMES, toAddress, toHash32, toLoanId, type LoanId, type RoleName } from "../client/index.js";
+import { ZeroAddress, ZeroHash } from "ethers";
+import {
+  InputError,
+  ROLE_NAMES,
+  toAddress,
+  toHash32,
+  toLoanId,
+  type Address,
+  type LoanId,
+  type RoleName,
+} from "../client/index.js";
 import { type CliContext } from "./context.js";
 import { toJson } from "./output.js";
+import { SettingsError } from "./startup.js";
 import { UsageError, type Print } from "./table.js";
 import { textHash } from "./terms-file.js";
 
@@ -53,6 +63,19 @@ export function metadataHash(value: string | undefined) {
 export async function latestTime(ctx: CliContext): Promise<number> {
   const block = await ctx.signer.provider?.getBlock("latest");
   return block?.timestamp ?? Math.floor(Date.now() / 1000);
+}
+
+/**
+ * The account the CLI acts or reads as. Without a signing key or LOANLEDGER_ACCOUNT it is nobody (the zero address),
+ * whose payouts, fees and loans are silently none: refused instead, naming what to give (`instead`, a flag or argument).
+ */
+export async function actingAs(ctx: CliContext, instead?: string): Promise<Address> {
+  const me = toAddress(await ctx.signer.getAddress());
+  if (me !== ZeroAddress) return me;
+  throw new SettingsError(
+    `no account to act or read as: give ${instead ? `${instead}, or ` : ""}--from <profile> (its key ` +
+      "LOANLEDGER_PRIVATE_KEY_<PROFILE>), or set LOANLEDGER_ACCOUNT",
+  );
 }
 
 export function required<T>(value: T | undefined, flag: string): T {

@@ -13,19 +13,28 @@ const SHORT = /^(0x[0-9a-fA-F]{1,63})(?:(?:…|\.\.\.)([0-9a-fA-F]{1,60}))?$/;
  * The places of the command's `<loan id>` arguments among its words (2 is the first word after "loan show"), the last
  * one repeating when the row says so (`<loan id...>`).
  */
-function loanIdPlaces(row: Row): { at: number; repeats: boolean }[] {
+function loanIdPlaces(row: Row): { at: number; repeats: boolean; orAddress: boolean }[] {
   return (row.args ?? []).flatMap((arg, i) =>
-    /^[<[]loan id(\.\.\.)?[>\]]$/.test(arg) ? [{ at: 2 + i, repeats: arg.includes("...") }] : [],
+    /^[<[]loan id( or [a-z ]*address)?(\.\.\.)?[>\]]$/.test(arg)
+      ? [{ at: 2 + i, repeats: arg.includes("..."), orAddress: arg.includes(" or ") }]
+      : [],
   );
+}
+
+/** Whether `word` is a loan id shortened as tables print it (a full id is not). */
+export function isShortLoanId(word: string): boolean {
+  return SHORT.test(word) && !/^0x[0-9a-fA-F]{64}$/.test(word);
 }
 
 /** The places among `words` that hold a shortened loan id. */
 export function shortLoanIdPlaces(row: Row, words: readonly string[]): number[] {
   const places: number[] = [];
-  for (const { at, repeats } of loanIdPlaces(row)) {
+  for (const { at, repeats, orAddress } of loanIdPlaces(row)) {
     for (let i = at; i < (repeats ? words.length : at + 1); i += 1) {
       const word = words[i];
-      if (word !== undefined && SHORT.test(word) && !/^0x[0-9a-fA-F]{64}$/.test(word)) places.push(i);
+      // `insurance show` takes a loan id or an address: an address is not a loan id's beginning.
+      const anAddress = orAddress && /^0x[0-9a-fA-F]{40}$/.test(word ?? "");
+      if (word !== undefined && isShortLoanId(word) && !anAddress) places.push(i);
     }
   }
   return places;

@@ -30,6 +30,8 @@ export async function main(argv: string[], io: CliIo = processIo, context?: Cont
       return 0;
     }
     if (rest.length === 0) {
+      // Under --json, a script reads stderr for the error: the usage is for people.
+      if (json) throw new UsageError("no command given; run loanledger --help");
       io.out(USAGE);
       return 1;
     }

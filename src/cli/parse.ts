@@ -87,7 +87,10 @@ class CliCommand extends Command {
       );
     }
     const own = [...Object.keys(row?.flags ?? {}), ...Object.keys(GLOBAL_FLAGS), "help"];
-    const hint = didYouMean(name, own) || didYouMean(name, ALL_FLAGS);
+    // `--json=1` names a switch of this command: suggesting the same name back would explain nothing.
+    if (flag.includes("=") && own.includes(name)) throw new UsageError(`--${name} takes no value; ${this.helpHint}`);
+    const other = (known: readonly string[]) => known.filter((k) => k !== name);
+    const hint = didYouMean(name, other(own)) || didYouMean(name, other(ALL_FLAGS));
     const written = flag.startsWith("--") ? `--${name}` : flag;
     throw new UsageError(`unknown flag ${written}${hint.replace('"', '"--')}; ${this.helpHint}`);
   }
@@ -209,6 +212,16 @@ function checkFlags(words: string, row: Row, input: Input): void {
  * and throws a {UsageError} for anything the table does not allow.
  */
 export function parseCommandLine(argv: readonly string[], write: (text: string) => void): Selected | "help" {
+  // Commander answers `lonn --help` with the whole usage and success: a mistyped command is refused first.
+  const [first = "-", second = "-"] = argv;
+  if ((argv.includes("--help") || argv.includes("-h")) && !first.startsWith("-")) {
+    const noun = [...COMMANDS.keys()].some((k) => k.startsWith(`${first} `));
+    const words = noun && !second.startsWith("-") ? `${first} ${second}` : first;
+    if (!COMMANDS.has(words) && !(noun && words === first))
+      throw new UsageError(
+        `unknown command "${words}"${didYouMean(words, [...COMMANDS.keys()])}; run loanledger --help`,
+      );
+  }
   let chosen: Selected | undefined;
   try {
     program(write, (selected) => (chosen = selected)).parse(argv, { from: "user" });

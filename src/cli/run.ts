@@ -7,8 +7,9 @@ import {
   UnknownRevertError,
 } from "../client/index.js";
 import { printer } from "./args.js";
-import { contextFromEnv, type CliContext, type ContextFactory } from "./context.js";
-import { expandLoanIds, shortLoanIdPlaces } from "./id-prefix.js";
+import { ZeroAddress } from "ethers";
+import { contextFromEnv, ReadOnlySigner, type CliContext, type ContextFactory } from "./context.js";
+import { expandLoanIds, isShortLoanId, shortLoanIdPlaces } from "./id-prefix.js";
 import { type CliIo } from "./output.js";
 import type { Selected } from "./parse.js";
 import { PLAN_MODULES } from "./plans.js";
@@ -32,7 +33,14 @@ export function errorCode(error: unknown): string {
 
 function report(io: CliIo, thrown: unknown, json: boolean, ctx: CliContext | undefined): void {
   const error = thrown instanceof UsageError ? thrown : toLoanLedgerError(thrown);
-  const message = thrown instanceof UsageError ? thrown.message : reason(error, ctx);
+  // Without a key or LOANLEDGER_ACCOUNT, a command is simulated as the zero address, whose refusal (not a lender, not a
+  // member) would read as if the chain refused the user: the reason says so.
+  const nobody = ctx?.signer instanceof ReadOnlySigner && ctx.signer.address === ZeroAddress;
+  const asNobody =
+    nobody && error instanceof ContractError && error.args.some((a) => a === ZeroAddress)
+      ? " (no signing key is set, so this was tried as nobody: give --from <profile>)"
+      : "";
+  const message = thrown instanceof UsageError ? thrown.message : reason(error, ctx) + asNobody;
   if (!json) {
     io.err(`error: ${message}`);
     return;
@@ -55,6 +63,10 @@ export async function run(
     // A loan id shortened as tables print it stands for the one anchored loan it matches: looked up before planning.
     const short = shortLoanIdPlaces(row, p.words);
     if (short.length) p = { ...p, words: await expandLoanIds(p.words, short, await connect()) };
+    // A loan id given as a flag (`audit verify --loan`) is expanded the same way.
+    const loanFlag = (p as { loan?: unknown }).loan;
+    if (typeof loanFlag === "string" && isShortLoanId(loanFlag))
+      p = { ...p, loan: (await expandLoanIds([loanFlag], [0], await connect()))[0] } as typeof p;
     const plan = (await PLAN_MODULES[row.in]()).plans[words];
     const command = plan(p, printer(p));
     await command(p, command.offline ? (undefined as unknown as CliContext) : await connect(), io);

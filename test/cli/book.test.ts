@@ -69,6 +69,17 @@ describe("loanledger loan find, loan list, keeper overdue", function () {
         `error: no anchored loan id matches ${none}`,
       );
     });
+
+    it("accepts them in a flag that takes a loan id, as audit verify --loan", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const full = [...(await importBook(f, 2)).values()][0];
+      const out = await mkdtemp(join(tmpdir(), "loanledger-audit-"));
+      for (const short of [full.slice(0, 14), `${full.slice(0, 6)}…${full.slice(-4)}`]) {
+        const verified = await run(f, f.auditor, ["audit", "verify", "--loan", short, "--out", out, "--json"]);
+        expect(verified.code, verified.err).to.equal(0);
+        expect(verified.out).to.include(full);
+      }
+    });
   });
 
   describe("loan list", function () {

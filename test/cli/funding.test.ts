@@ -70,6 +70,11 @@ describe("loanledger CLI: funding, repayments and payouts", function () {
     expect(keeper.out).to.match(/paid [\d,.]+ LLST to lenders/);
     expect(await f.token.balanceOf(f.lender)).to.equal(before + owedNow);
     expect((await run(f, f.outsider, ["keeper", "payouts"])).out).to.equal("no payouts pending");
+    expect(await run(f, f.outsider, ["keeper", "payouts", "--watch", "0"])).to.deep.equal({
+      code: 1,
+      out: "",
+      err: "error: --watch takes the seconds between rounds: at least 1",
+    });
   });
 
   it("lets a lender claim, sell half its share, and a payee withdraw its fees", async function () {

@@ -4,7 +4,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findEnvFile } from "../../src/cli/context.js";
 import { deployAllianceFixture, loadFixture } from "../fixtures.js";
-import { DEV_KEYS, envFor, runWithEnv, serveJsonRpc } from "./helpers.js";
+import { anchorWithCli, DEV_KEYS, envFor, run, runWithEnv, serveJsonRpc } from "./helpers.js";
+
+/** A loan anchored through the CLI and open for funding. */
+async function fundingFixture() {
+  const f = await deployAllianceFixture();
+  const loanId = await anchorWithCli(f, "K-1");
+  const opened = await run(f, f.platformA, ["loan", "open-funding", loanId, "--payout", f.outsider.address]);
+  if (opened.code !== 0) throw new Error(opened.err);
+  return { ...f, loanId };
+}
 
 describe("loanledger CLI: keys and settings", function () {
   let rpc: Awaited<ReturnType<typeof serveJsonRpc>>;
@@ -41,6 +50,46 @@ describe("loanledger CLI: keys and settings", function () {
           "profile LOANLEDGER_PRIVATE_KEY_<NAME> and --from <name> (reading needs no key)",
       );
       expect((await f.alliance.memberOf(f.platformB)).status).to.equal(1n);
+    });
+
+    it("refuses to answer for nobody where a command defaults to the account it acts as", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const sentence = (instead: string) =>
+        `no account to act or read as: give ${instead}--from <profile> (its key LOANLEDGER_PRIVATE_KEY_<PROFILE>), ` +
+        "or set LOANLEDGER_ACCOUNT";
+      const cases: [string[], string][] = [
+        [["lender", "payouts"], "the lender's <address>, or "],
+        [["fees", "show"], "the payee's <address>, or "],
+        [["loan", "list", "--status", "funding"], "--platform <address>, or "],
+        [["loan", "find", "--ref", "LN-1"], "--platform <address>, or "],
+      ];
+      for (const [argv, instead] of cases) {
+        const result = await runWithEnv(readOnly(f), [...argv, "--json"]);
+        expect(result.code, argv.join(" ")).to.equal(1);
+        expect(JSON.parse(result.err)).to.deep.equal({ error: { code: "SETTINGS", message: sentence(instead) } });
+      }
+      const named = await runWithEnv(readOnly(f), ["lender", "payouts", f.lender.address]);
+      expect(named.code, named.err).to.equal(0);
+    });
+
+    it("says a refusal came from trying a transaction as nobody, not as the user", async function () {
+      const f = await loadFixture(fundingFixture);
+      const fund = ["loan", "fund", f.loanId, "1"];
+      const result = await runWithEnv(readOnly(f), fund);
+      expect(result.code).to.equal(1);
+      expect(result.err).to.equal(
+        "error: AllianceRegistryUnknownLender: 0x0000000000000000000000000000000000000000 is not on the lender " +
+          "allowlist (no signing key is set, so this was tried as nobody: give --from <profile>)",
+      );
+      // A refusal that is not about the caller is left as it is.
+      const due = await runWithEnv(readOnly(f), ["loan", "due", `0x${"ab".repeat(32)}`]);
+      expect(due.code).to.equal(1);
+      expect(due.err)
+        .to.match(/^error: /)
+        .and.not.contain("nobody");
+      const asOutsider = await runWithEnv({ ...readOnly(f), LOANLEDGER_ACCOUNT: f.outsider.address }, fund);
+      expect(asOutsider.err).to.match(/^error: AllianceRegistryUnknownLender: 0x[0-9a-fA-F]{40} is not/);
+      expect(asOutsider.err).not.to.contain("nobody");
     });
 
     it("refuses a LOANLEDGER_ACCOUNT that is not an address", async function () {

@@ -61,6 +61,17 @@ describe("loanledger CLI", function () {
     expect(result.err).to.match(/^error: AccessControlUnauthorizedAccount: 0x[0-9a-fA-F]{40} lacks the role/);
   });
 
+  it("answers --json without a command with a JSON error on stderr, not the usage", async function () {
+    const f = await loadFixture(deployAllianceFixture);
+    const result = await run(f, f.governance, ["--json"]);
+    expect(result).to.deep.equal({
+      code: 1,
+      out: "",
+      err: JSON.stringify({ error: { code: "USAGE", message: "no command given; run loanledger --help" } }),
+    });
+    expect((await run(f, f.governance, [])).out).to.match(/^usage: loanledger /);
+  });
+
   it("rejects bad arguments before touching the chain", async function () {
     const f = await loadFixture(deployAllianceFixture);
     for (const argv of [
@@ -98,6 +109,9 @@ describe("loanledger CLI", function () {
     const history = await run(f, f.auditor, ["loan", "history", loanId]);
     expect(history.code).to.equal(0);
     expect(history.out).to.include("matches the on-chain head");
+    // The same hex form as loan anchor --json printed it, not the id as a number.
+    const json = await run(f, f.auditor, ["loan", "history", loanId, "--json"]);
+    expect(JSON.parse(json.out)).to.include({ loanId, verified: true });
   });
 
   it("anchors a batch all or nothing, naming the bad item", async function () {

@@ -87,6 +87,10 @@ describe("the command table", function () {
       [["member", "list", "--dry-run"], '--dry-run does not belong to "member list" (it is a flag of loan import,'],
       [["member", "list", "--bogus"], "unknown flag --bogus; run loanledger member list --help"],
       [["--bogus"], "unknown flag --bogus; run loanledger --help"],
+      [["loan", "show", "0x1", "--json=1"], "--json takes no value; run loanledger loan show --help"],
+      [["loan", "--version"], "unknown flag --version; run loanledger loan --help"],
+      [["lonn", "--help"], 'unknown command "lonn"; run loanledger --help'],
+      [["loan", "fnd", "--help"], 'unknown command "loan fnd" (did you mean "loan find"?); run loanledger --help'],
     ];
     for (const [argv, reason] of cases) {
       const { refused } = parse(argv);

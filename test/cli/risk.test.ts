@@ -76,6 +76,18 @@ describe("loanledger CLI: loss waterfall, reserve, insurance, borrowers, disclos
     expect(recovered.out).to.include("took 1,000.00 LLST");
   });
 
+  it("shows a policy by a shortened loan id, and an insurer's capital by its address", async function () {
+    const f = await loadFixture(defaultedFixture);
+    for (const short of [f.loanId.slice(0, 14), `${f.loanId.slice(0, 6)}…${f.loanId.slice(-4)}`]) {
+      const shown = await run(f, f.auditor, ["insurance", "show", short]);
+      expect(shown.code, shown.err).to.equal(0);
+      expect(shown.out).to.match(/^Active policy by 0x[0-9a-fA-F]{40}: 50% cover up to 25,000.00 LLST/);
+    }
+    const capital = await run(f, f.auditor, ["insurance", "show", f.insurer.address]);
+    expect(capital.code, capital.err).to.equal(0);
+    expect(capital.out).to.match(/^capital 100,[\d,.]+ LLST: /);
+  });
+
   it("shows a borrower's exposure and credit events across platforms, from a national id hashed locally", async function () {
     const f = await loadFixture(defaultedFixture);
     const exposure = await run(f, f.platformB, ["borrower", "exposure", "--national-id", NATIONAL_IDS[1]]);

@@ -21,7 +21,7 @@ import {
   type LoanTerms,
 } from "../../client/index.js";
 import { batchGasBudget, mined, splitByGas } from "../../client/transact.js";
-import { address, arg, latestTime, wholeNumber } from "../args.js";
+import { actingAs, address, arg, latestTime, wholeNumber } from "../args.js";
 import { keeper, loan } from "../nouns/index.js";
 import { plan, type Command, type Input, type Plan, type Print } from "../table.js";
 import { type CliContext } from "../context.js";
@@ -70,7 +70,7 @@ function importBook(p: Input<typeof loan.import>, print: Print): Command {
   return async (_p, ctx, io) => {
     const provider = ctx.signer.provider;
     if (!provider) throw new LoanLedgerError("the signer has no provider");
-    const platform = address(await ctx.signer.getAddress());
+    const platform = await actingAs(ctx);
     const chainId = String((await provider.getNetwork()).chainId);
     const journal = ImportJournal.open(
       journalPath,
@@ -335,7 +335,7 @@ async function inChunks<T, R>(items: readonly T[], f: (item: T) => Promise<R>): 
 
 /** The platform a command is about: --platform, or else the account the CLI acts as. */
 async function platformOf(p: { platform?: string }, ctx: CliContext): Promise<Address> {
-  return address(p.platform ?? (await ctx.signer.getAddress()));
+  return p.platform ? address(p.platform) : actingAs(ctx, "--platform <address>");
 }
 
 /** An open loan with its terms and state, and the due date of its next installment. */

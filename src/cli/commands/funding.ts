@@ -12,7 +12,7 @@ import {
 } from "../../client/index.js";
 import { table, money } from "../output.js";
 import { parseAmount } from "../terms-file.js";
-import { arg, address, loanIdArg, wholeNumber } from "../args.js";
+import { actingAs, arg, address, loanIdArg, wholeNumber } from "../args.js";
 import { fees, keeper, lender, loan } from "../nouns/index.js";
 import { plan, type Plan } from "../table.js";
 
@@ -169,7 +169,7 @@ export const plans: Record<string, Plan> = {
     const lenderText = p.words[2];
     const lender = lenderText ? address(lenderText) : undefined;
     return async (_p, ctx, io) => {
-      const who = lender ?? toAddress(await ctx.signer.getAddress());
+      const who = lender ?? (await actingAs(ctx, "the lender's <address>"));
       const positions = await ctx.splitter.positionsOf(who);
       const fmt = (v: bigint) => money(ctx, v);
       const total = positions.reduce((sum, q) => sum + q.owed, 0n);
@@ -187,7 +187,7 @@ export const plans: Record<string, Plan> = {
     const payeeText = p.words[2];
     const payee = payeeText ? address(payeeText) : undefined;
     return async (_p, ctx, io) => {
-      const who = payee ?? toAddress(await ctx.signer.getAddress());
+      const who = payee ?? (await actingAs(ctx, "the payee's <address>"));
       const owed = await ctx.splitter.feesOwed(who);
       print(io, { payee: who, owed }, `${who} has ${money(ctx, owed)} in fees to withdraw`);
     };
@@ -202,6 +202,8 @@ export const plans: Record<string, Plan> = {
   "keeper payouts": plan(keeper.payouts, (p, print) => {
     const fromBlock = p.fromBlock === undefined ? undefined : wholeNumber(p.fromBlock, "--from-block", 0, 2 ** 53);
     const watch = p.watch === undefined ? undefined : wholeNumber(p.watch, "--watch", 1, 86_400);
+    // No pause between rounds would poll the node as fast as it answers, printing without end.
+    if (watch === 0) throw new InputError("--watch takes the seconds between rounds: at least 1");
     return async (_p, ctx, io) => {
       const fmt = (v: bigint) => money(ctx, v);
       let since = fromBlock;

@@ -21,7 +21,7 @@ import { loanStates } from "../loan-states.js";
 import { reason } from "../reason.js";
 import { isoTime, table, money } from "../output.js";
 import { documentHash, parseAmount, parseTime, readTermsFile } from "../terms-file.js";
-import { arg, address, loanIdArg, roles, metadataHash, latestTime } from "../args.js";
+import { actingAs, arg, address, loanIdArg, roles, metadataHash, latestTime } from "../args.js";
 import { lender, loan, member } from "../nouns/index.js";
 import { plan, planEach, type Plan } from "../table.js";
 import { amendSigned, anchorSigned } from "./consent.js";
@@ -196,7 +196,7 @@ export const plans: Record<string, Plan> = {
     if (p.signatures !== undefined) return anchorSigned(p, p.signatures, print);
     const file = p.file;
     return async (_p, ctx, io) => {
-      const platform = address(await ctx.signer.getAddress());
+      const platform = await actingAs(ctx);
       const terms = await readTermsFile(file, {
         platform,
         now: await latestTime(ctx),
@@ -257,7 +257,8 @@ export const plans: Record<string, Plan> = {
         `history of ${shortLoanId(id)} ${history.verified ? "matches" : "DOES NOT match"} the on-chain head ${history.onChainHead}`,
         ...history.findings.map((f) => `${f.entry ? `entry ${f.entry}: ` : ""}${f.message}`),
       ].join("\n");
-      print(io, history, text);
+      // The client keeps the id as a number; --json writes it as every other output does.
+      print(io, { ...history, loanId: formatLoanId(id) }, text);
       if (!history.verified)
         throw new LoanLedgerError(`the history of loan ${formatLoanId(id)} does not match its on-chain head`);
     };
