@@ -179,9 +179,10 @@ const readWhole: FetchGetUrlFunc = async (req, signal) => {
 };
 
 /**
- * A provider that does not wait: no 10 ms pause before each request batch, no chain-id request before each call
- * (the chain id was checked once at start-up and a network does not change it), and on a local node receipts
- * polled every 50 ms rather than every 4 s. A remote network is polled every second, about half a QBFT block.
+ * A provider that does not wait and does not remember: no 10 ms pause before each request batch, no cached answers,
+ * no chain-id request before each call (the chain id was checked once at start-up and a network does not change it),
+ * and on a local node receipts polled every 50 ms rather than every 4 s. A remote network is polled every second,
+ * about half a QBFT block.
  */
 export function fastProvider(url: string, chainId: bigint): JsonRpcProvider {
   const request = new FetchRequest(url);
@@ -189,6 +190,8 @@ export function fastProvider(url: string, chainId: bigint): JsonRpcProvider {
   return new JsonRpcProvider(request, Network.from(chainId), {
     staticNetwork: true,
     batchStallTime: 0,
+    // No answer from a cache: a nonce manager that counts again after an unsent transaction must read the node's count.
+    cacheTimeout: -1,
     pollingInterval: isLocal(url) ? 50 : 1_000,
   });
 }

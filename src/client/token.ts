@@ -46,9 +46,17 @@ async function attempt<T>(call: () => Promise<T>): Promise<{ value: T } | { erro
   }
 }
 
-/** A nonce manager counted a transaction that was never sent (it failed while estimating gas): count again. */
+/**
+ * A nonce manager counted a transaction that was never sent (it failed while estimating gas): count again. The next
+ * send then asks the node for the account's count, which a provider must not answer from a cache (the CLI's does not).
+ */
 function forgetUnsentNonce(runner: ContractRunner): void {
   if (runner instanceof NonceManager) runner.reset();
+}
+
+/** Whether a failed send reached the chain (it was mined and reverted), so its nonce is used. */
+function mined(error: unknown): boolean {
+  return typeof error === "object" && error !== null && "receipt" in error && Boolean(error.receipt);
 }
 
 /**
@@ -93,15 +101,16 @@ export async function transactPulling<T>(
   // On top of what was approved before, so that afterwards the allowance is what the signer had left it.
   await transact(() => token.approve(spender, allowance + needed));
   const restore = async (error: LoanLedgerError): Promise<never> => {
-    forgetUnsentNonce(runner);
     await transact(() => token.approve(spender, allowance));
     throw error;
   };
+  // A refused try is a call: it uses no nonce, so the account's count stays as the approval left it.
   const second = await attempt(action.simulate);
   if ("error" in second) return restore(second.error);
   try {
     return { result: second.value, receipt: await transact(action.send) };
   } catch (error) {
+    if (!mined(error)) forgetUnsentNonce(runner);
     return restore(toLoanLedgerError(error));
   }
 }

@@ -222,6 +222,26 @@ for (const node of NODES) {
       ]);
       expect(await ok("lender", ["loan", "fund", loanId, "12000"])).to.include("Funded");
 
+      // A repayment the splitter refuses leaves no approval behind, and says why in the token's units: the approval the
+      // CLI made to try it is set back with the next nonce of the account, however quickly the refusal comes.
+      const allowance = async () =>
+        BigInt(
+          (await rpc(url, "eth_call", [
+            {
+              to: addresses.LOANLEDGER_TOKEN,
+              data:
+                "0xdd62ed3e" +
+                ACCOUNTS.lender[0].slice(2).toLowerCase().padStart(64, "0") +
+                addresses.LOANLEDGER_SPLITTER.slice(2).toLowerCase().padStart(64, "0"),
+            },
+            "latest",
+          ])) as string,
+        );
+      const tooMuch = await cli("lender", ["loan", "repay", loanId, "20000"]);
+      expect(tooMuch.code, tooMuch.err).to.equal(1);
+      expect(tooMuch.err).to.match(/RepaymentSplitterPaymentExceedsDue.*20,000/);
+      expect(await allowance()).to.equal(0n);
+
       for (let installment = 1; installment <= 3; installment += 1) {
         await advance(30 * 86_400);
         expect(await ok("borrower", ["loan", "repay", loanId])).to.include(`installment ${installment}`);
