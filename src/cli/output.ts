@@ -56,18 +56,26 @@ export function table(headers: string[], rows: Cell[][], options: { right?: read
 }
 
 /**
- * An amount of the settlement token as people read it: whole units with thousands separators, at least `places`
- * decimals (the currency's minor unit, 2 by default) and more only where the amount has them (nothing is rounded
- * away), and the token's symbol: 1234567.891 → "1,234,567.891 CNY", 50000 → "50,000.00 CNY". Tables and messages
- * show this; `--json` keeps the exact amount in the token's smallest unit.
+ * An amount of the settlement token as people read it: whole units with thousands separators, `places` decimals (the
+ * currency's minor unit, 2 by default) and the token's symbol: 1234567.5 → "1,234,567.50 CNY". An amount with more
+ * digits than that is rounded half up and marked "≈" (1234567.891 → "≈1,234,567.89 CNY"), so that a reader never takes
+ * a rounded figure for an exact one: a wei still owed reads "≈0.00", not "0.00". Tables and messages show this;
+ * `--json` keeps the exact amount in the token's smallest unit.
  */
 export function formatAmount(value: bigint, decimals: number, symbol: string, places = 2): string {
   const negative = value < 0n;
-  const digits = (negative ? -value : value).toString().padStart(decimals + 1, "0");
-  const whole = digits.slice(0, digits.length - decimals).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  let fraction = digits.slice(digits.length - decimals).replace(/0+$/, "");
-  fraction = fraction.padEnd(Math.min(places, decimals), "0");
-  return `${negative ? "-" : ""}${whole}${fraction ? `.${fraction}` : ""}${symbol ? ` ${symbol}` : ""}`;
+  const magnitude = negative ? -value : value;
+  const shown = Math.min(places, decimals);
+  const step = 10n ** BigInt(decimals - shown);
+  const rounded = (magnitude + step / 2n) / step;
+  const digits = rounded.toString().padStart(shown + 1, "0");
+  const whole = digits.slice(0, digits.length - shown).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  const fraction = digits.slice(digits.length - shown);
+  const exact = rounded * step === magnitude;
+  return (
+    `${exact ? "" : "≈"}${negative && rounded > 0n ? "-" : ""}${whole}${fraction ? `.${fraction}` : ""}` +
+    `${symbol ? ` ${symbol}` : ""}`
+  );
 }
 
 /** {formatAmount} in the settlement token the context found. */

@@ -36,7 +36,7 @@ describe("loanledger loan find, loan list, keeper overdue", function () {
       const ids = await importBook(f, 3);
       const found = await run(f, f.platformA, ["loan", "find", "--ref", "REF-2"]);
       expect(found.code, found.err).to.equal(0);
-      expect(found.out).to.include(ids.get("REF-2")!).and.include("Funding").and.include("1,234,567.891 LLST");
+      expect(found.out).to.include(ids.get("REF-2")!).and.include("Funding").and.include("≈1,234,567.89 LLST");
       // An auditor names the platform.
       const audited = await run(f, f.auditor, ["loan", "find", "--ref", "REF-3", "--platform", f.platformA.address]);
       expect(audited.out).to.include(ids.get("REF-3")!);
@@ -105,7 +105,7 @@ describe("loanledger loan find, loan list, keeper overdue", function () {
       expect(lines[2]).to.include(ids.get("REF-4")!);
       expect(lines[0]).to.match(/^loan id +outstanding +due date +due now$/);
       // The outstanding column is right-aligned under its header.
-      const amount = /1,234,567\.891 \w+/.exec(lines[2])!;
+      const amount = /≈1,234,567\.89 \w+/.exec(lines[2])!;
       expect(amount.index + amount[0].length).to.equal(lines[0].indexOf("outstanding") + "outstanding".length);
       expect(lines.at(-1)).to.equal(`due loans of ${f.platformA.address}: 2–2 of 2`);
     });

@@ -10,9 +10,13 @@ describe("CLI output", function () {
       expect(formatAmount(-1_000n * 10n ** 6n, 6, "USDC")).to.equal("-1,000.00 USDC");
     });
 
-    it("never rounds money away: decimals beyond the minor unit are shown", function () {
-      expect(formatAmount(1n, 18, "CNY")).to.equal("0.000000000000000001 CNY");
-      expect(formatAmount(1_234_567_891n * 10n ** 15n, 18, "")).to.equal("1,234,567.891");
+    it("rounds beyond the minor unit half up, and marks a rounded figure so that it is never read as exact", function () {
+      expect(formatAmount(1n, 18, "CNY")).to.equal("≈0.00 CNY");
+      expect(formatAmount(1_234_567_891n * 10n ** 15n, 18, "")).to.equal("≈1,234,567.89");
+      expect(formatAmount(1_234_567_895n * 10n ** 15n, 18, "CNY")).to.equal("≈1,234,567.90 CNY");
+      expect(formatAmount(-1_234_567_891n * 10n ** 15n, 18, "CNY")).to.equal("≈-1,234,567.89 CNY");
+      expect(formatAmount(-1n, 18, "CNY")).to.equal("≈0.00 CNY");
+      expect(formatAmount(999_999_999_999_999_999n, 18, "CNY")).to.equal("≈1.00 CNY");
     });
 
     it("follows a token with fewer decimals than the minor unit", function () {

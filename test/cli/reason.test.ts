@@ -26,7 +26,7 @@ describe("CLI failure reasons", function () {
     ]);
     expect(reason(balance, LLST)).to.equal(
       "ERC20InsufficientBalance: 0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65 holds 0.00 LLST, fewer than the " +
-        "0.000000000000000001 LLST needed",
+        "≈0.00 LLST needed",
     );
   });
 
@@ -44,7 +44,7 @@ describe("CLI failure reasons", function () {
     );
     const principal = new ContractError("LoanRegistryTermOutOfBounds", [3n, 0n, 1n, 10n ** 30n]);
     expect(reason(principal, LLST)).to.equal(
-      "LoanRegistryTermOutOfBounds: Principal is 0.00 LLST, outside [0.000000000000000001 LLST, 1,000,000,000,000.00 LLST]",
+      "LoanRegistryTermOutOfBounds: Principal is 0.00 LLST, outside [≈0.00 LLST, 1,000,000,000,000.00 LLST]",
     );
     const installments = new ContractError("LoanRegistryTermOutOfBounds", [6n, 400n, 1n, 360n]);
     expect(reason(installments, LLST)).to.equal("LoanRegistryTermOutOfBounds: Installments is 400, outside [1, 360]");
