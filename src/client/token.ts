@@ -88,15 +88,16 @@ export async function transactPulling<T>(
   // token that words its allowance error differently, so it is retried with an allowance (and cleaned up after).
   if (!shortfall && (first.error instanceof ContractError || allowance >= action.limit)) throw first.error;
   const needed = shortfall ? BigInt((first.error as ContractError).args[2] as bigint) : action.limit;
-  if (needed > action.limit)
-    throw new LoanLedgerError(`the action would take ${needed} tokens, more than the ${action.limit} it was given`);
-  const balance = await read(() => token.balanceOf(owner));
-  if (balance < needed) {
+  if (needed > action.limit) {
     const [decimals, symbol] = await Promise.all([read(() => token.decimals()), read(() => token.symbol())]);
     throw new LoanLedgerError(
-      `${owner} holds ${formatUnits(balance, decimals)} ${symbol}, less than the ${formatUnits(needed, decimals)} ${symbol} this needs`,
+      `the action would take ${formatUnits(needed, decimals)} ${symbol}, more than the ` +
+        `${formatUnits(action.limit, decimals)} ${symbol} it was given`,
     );
   }
+  const balance = await read(() => token.balanceOf(owner));
+  // The token's own refusal, as it would come had the action been sent: callers write its amounts as they write money.
+  if (balance < needed) throw new ContractError("ERC20InsufficientBalance", [owner, balance, needed]);
 
   // On top of what was approved before, so that afterwards the allowance is what the signer had left it.
   await transact(() => token.approve(spender, allowance + needed));

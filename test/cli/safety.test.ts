@@ -286,8 +286,16 @@ describe("loanledger CLI: mistakes stop before any transaction", function () {
       await f.alliance.connect(f.platformA).allowLender(f.auditor, (await time.latest()) + 30 * DAY);
       const nonce = await ethers.provider.getTransactionCount(f.auditor);
       const poor = await run(f, f.auditor, ["loan", "fund", f.loanId, "1000"]);
-      expect(poor.err).to.equal(`error: ${f.auditor.address} holds 0.0 LLST, less than the 1000.0 LLST this needs`);
+      expect(poor.err).to.equal(
+        `error: ERC20InsufficientBalance: ${f.auditor.address} holds 0.00 LLST, fewer than the 1,000.00 LLST needed`,
+      );
       expect(await ethers.provider.getTransactionCount(f.auditor)).to.equal(nonce);
+      // Under --json, the token's error by name, with its exact amounts.
+      const { error } = JSON.parse((await run(f, f.auditor, ["loan", "fund", f.loanId, "1000", "--json"])).err) as {
+        error: { code: string; contractError: string; args: string[] };
+      };
+      expect(error).to.deep.include({ code: "CONTRACT_ERROR", contractError: "ERC20InsufficientBalance" });
+      expect(error.args).to.deep.equal([f.auditor.address, "0", String(1000n * UNIT)]);
     });
 
     it("a funding approves exactly what it takes, so no allowance is left after it", async function () {
