@@ -243,6 +243,24 @@ describe("loanledger CLI: mistakes stop before any transaction", function () {
       expect(await blockNumber()).to.equal(before);
     });
 
+    it("refuses to anchor a file again: with a relative deadline its loans would be anchored a second time", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const file = await termsFile([loanEntry("AGAIN-1"), loanEntry("AGAIN-2")]);
+      const first = await run(f, f.platformA, ["loan", "anchor", "--file", file, "--json"]);
+      expect(first.code, first.err).to.equal(0);
+      const [loanId] = (JSON.parse(first.out) as { loanIds: string[] }).loanIds;
+      await time.increase(60); // "+7d" now falls on another second: the same rows make other loan ids
+      const before = await blockNumber();
+      const again = await run(f, f.platformA, ["loan", "anchor", "--file", file]);
+      expect(again.code).to.equal(1);
+      expect(again.err).to.equal(
+        `error: loan 1 of ${file} (and 1 more of its loans) has a platformRef this platform anchored already, as loan ` +
+          `${loanId}: anchoring it again would make a second loan; \`loan import ${file}\` anchors only what is not ` +
+          "anchored yet",
+      );
+      expect(await blockNumber()).to.equal(before);
+    });
+
     it("publishes the schema it checks against", function () {
       const schema = JSON.parse(readFileSync("schemas/loan-terms-v1.schema.json", "utf8")) as {
         additionalProperties: boolean;

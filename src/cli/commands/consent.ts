@@ -18,6 +18,7 @@ import {
   type LoanId,
   type TypedDataSigner,
 } from "../../client/index.js";
+import { refuseAnchoredAgain } from "../anchored-again.js";
 import { type CliContext } from "../context.js";
 import { arg, loanIdArg } from "../args.js";
 import { loan } from "../nouns/index.js";
@@ -129,6 +130,7 @@ export function anchorSigned(p: Input<typeof loan.anchor>, paths: string, print:
       decimals: ctx.decimals,
       allianceKeyHex: ctx.allianceKeyHex,
     });
+    await refuseAnchoredAgain(ctx, platform, terms, file);
     const files = await borrowerSignatures(ctx, paths);
     const signatures: ConsentSignatures[] = [];
     for (const [i, t] of terms.entries()) {

@@ -24,6 +24,7 @@ import { documentHash, parseAmount, parseTime, readTermsFile } from "../terms-fi
 import { actingAs, arg, address, loanIdArg, roles, metadataHash, latestTime } from "../args.js";
 import { lender, loan, member } from "../nouns/index.js";
 import { plan, planEach, type Plan } from "../table.js";
+import { refuseAnchoredAgain } from "../anchored-again.js";
 import { amendSigned, anchorSigned } from "./consent.js";
 import { splitTable } from "./funding.js";
 
@@ -203,6 +204,7 @@ export const plans: Record<string, Plan> = {
         decimals: ctx.decimals,
         allianceKeyHex: ctx.allianceKeyHex,
       });
+      await refuseAnchoredAgain(ctx, platform, terms, file);
       const loanIds =
         terms.length === 1 ? [(await ctx.loans.anchor(terms[0])).loanId] : await anchorInBatches(ctx, terms);
       const ids = loanIds.map(formatLoanId);
