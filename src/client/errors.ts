@@ -161,7 +161,9 @@ const EXPLANATIONS = {
   RepaymentSplitterNotWrittenOff: (a: Args) =>
     `${loan(a[0])} is ${status(a[1])}: only a written-off loan's book is closed (its recovery efforts ended)`,
   RepaymentSplitterWrongPhase: (a: Args) =>
-    `${loan(a[0])} is ${phase(a[1])} in the splitter, where this cannot be done`,
+    Number(a[1]) === 0
+      ? `${loan(a[0])} is not open for funding in the splitter (its servicer opens it: loan open-funding)`
+      : `${loan(a[0])} is ${phase(a[1])} in the splitter, where this cannot be done`,
   RepaymentSplitterCommitmentTooSmall: (a: Args, amount: AmountFormat) =>
     `${loan(a[0])}: a commitment of ${amount(a[1] as bigint)} is below the minimum ${amount(a[2] as bigint)} and does ` +
     `not complete the ${amount(a[3] as bigint)} still to fund`,

@@ -7,6 +7,15 @@ const UNIT = 10n ** 18n;
 const LOAN = toLoanId(0xabcn);
 
 describe("CLI failure reasons", function () {
+  it("says a loan is not open for funding yet, rather than naming the splitter's empty phase", function () {
+    expect(reason(new ContractError("RepaymentSplitterWrongPhase", [LOAN, 0n]), LLST)).to.match(
+      /is not open for funding in the splitter \(its servicer opens it: loan open-funding\)$/,
+    );
+    expect(reason(new ContractError("RepaymentSplitterWrongPhase", [LOAN, 4n]), LLST)).to.match(
+      /is Repaid in the splitter, where this cannot be done$/,
+    );
+  });
+
   it("writes a contract error's token amounts in the token's units, never in its smallest unit", function () {
     const tooSmall = new ContractError("RepaymentSplitterCommitmentTooSmall", [
       LOAN,
