@@ -46,7 +46,7 @@ function report(io: CliIo, thrown: unknown, json: boolean, ctx: CliContext | und
     return;
   }
   const detail =
-    error instanceof ContractError ? { contractError: error.errorName, args: error.args.map(String) } : undefined;
+    error instanceof ContractError ? { contractError: error.errorName, args: error.jsonArgs() } : undefined;
   io.err(JSON.stringify({ error: { code: errorCode(thrown), message, ...detail } }));
 }
 

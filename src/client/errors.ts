@@ -320,6 +320,17 @@ export class ContractError extends LoanLedgerError {
     super(explain(errorName, args, cause, exact));
   }
 
+  /**
+   * The arguments as JSON strings: amounts as exact integers in the token's smallest unit, and loan ids in the hex form
+   * used everywhere else (the ABI has them as plain integers).
+   */
+  jsonArgs(): string[] {
+    const ids = loanIdArgs.get(this.errorName);
+    return this.args.map((value, i) =>
+      ids?.has(i) && typeof value === "bigint" ? formatLoanId(toLoanId(value)) : String(value),
+    );
+  }
+
   /** The message, with the token amounts it carries written by `amount` (and the raw integers kept in `args`). */
   describe(amount: AmountFormat): string {
     return explain(this.errorName, this.args, this.cause, amount);
@@ -354,6 +365,14 @@ const errorFragments = new Map(
     .map((fragment) => [fragment.name, fragment]),
 );
 const errorInterface = new Interface([...errorFragments.values()]);
+
+/** For each error, the positions of its arguments that are loan ids (`LoanId` in Solidity, a uint256 in the ABI). */
+const loanIdArgs = new Map(
+  [...errorFragments.values()].map((fragment) => [
+    fragment.name,
+    new Set(fragment.inputs.flatMap((input, i) => (input.internalType === "LoanId" ? [i] : []))),
+  ]),
+);
 
 function isKnown(name: string): name is ContractErrorName {
   return Object.hasOwn(EXPLANATIONS, name);

@@ -7,6 +7,16 @@ const UNIT = 10n ** 18n;
 const LOAN = toLoanId(0xabcn);
 
 describe("CLI failure reasons", function () {
+  it("gives a contract error's loan ids in their hex form under --json, and its amounts exact", function () {
+    const error = new ContractError("RepaymentSplitterCommitmentTooSmall", [LOAN, UNIT / 2n, 1_000n * UNIT, 0n]);
+    expect(error.jsonArgs()).to.deep.equal([
+      "0x" + "abc".padStart(64, "0"),
+      String(UNIT / 2n),
+      String(1_000n * UNIT),
+      "0",
+    ]);
+  });
+
   it("says a loan is not open for funding yet, rather than naming the splitter's empty phase", function () {
     expect(reason(new ContractError("RepaymentSplitterWrongPhase", [LOAN, 0n]), LLST)).to.match(
       /is not open for funding in the splitter \(its servicer opens it: loan open-funding\)$/,
