@@ -1,6 +1,21 @@
 /** A terms file read again must not anchor its loans again. */
 import { formatLoanId, InputError, type Address, type LoanTerms } from "../client/index.js";
+import { actingAs, latestTime } from "./args.js";
 import type { CliContext } from "./context.js";
+import { readTermsFile } from "./terms-file.js";
+
+/** The loans of terms file `file` for the acting platform to anchor: read, checked, and none anchored already. */
+export async function termsToAnchor(ctx: CliContext, file: string): Promise<{ platform: Address; terms: LoanTerms[] }> {
+  const platform = await actingAs(ctx);
+  const terms = await readTermsFile(file, {
+    platform,
+    now: await latestTime(ctx),
+    decimals: ctx.decimals,
+    allianceKeyHex: ctx.allianceKeyHex,
+  });
+  await refuseAnchoredAgain(ctx, platform, terms, file);
+  return { platform, terms };
+}
 
 /**
  * Refuses terms whose platform reference `platform` has anchored already, before anything is sent. A terms file with a

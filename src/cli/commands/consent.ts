@@ -18,12 +18,12 @@ import {
   type LoanId,
   type TypedDataSigner,
 } from "../../client/index.js";
-import { refuseAnchoredAgain } from "../anchored-again.js";
+import { termsToAnchor } from "../anchored-again.js";
 import { type CliContext } from "../context.js";
-import { arg, loanIdArg } from "../args.js";
+import { arg, latestTime, loanIdArg } from "../args.js";
 import { loan } from "../nouns/index.js";
 import { plan, type Command, type Input, type Plan, type Print } from "../table.js";
-import { documentHash, parseTime, readTermsFile } from "../terms-file.js";
+import { documentHash, parseTime } from "../terms-file.js";
 
 const FORMAT = "loanledger-consent/1";
 
@@ -41,11 +41,6 @@ interface SignatureFile {
   };
   signer: string;
   signature: string;
-}
-
-async function latest(ctx: CliContext): Promise<number> {
-  const block = await ctx.signer.provider?.getBlock("latest");
-  return block?.timestamp ?? Math.floor(Date.now() / 1000);
 }
 
 async function readSignatureFile(path: string): Promise<SignatureFile> {
@@ -86,7 +81,7 @@ export const plans: Record<string, Plan> = {
     const out = p.out;
     return async (_p, ctx, io) => {
       const domain = await ctx.loans.consentDomain();
-      const deadline = BigInt(parseTime(p.deadline ?? "+7d", "--deadline", await latest(ctx)));
+      const deadline = BigInt(parseTime(p.deadline ?? "+7d", "--deadline", await latestTime(ctx)));
       let subject: ConsentSubject;
       if (p.document === undefined) {
         subject = { kind: "agreement", loanId: id, deadline };
@@ -123,14 +118,7 @@ export const plans: Record<string, Plan> = {
 export function anchorSigned(p: Input<typeof loan.anchor>, paths: string, print: Print): Command {
   const file = p.file;
   return async (_p, ctx, io) => {
-    const platform = toAddress(await ctx.signer.getAddress());
-    const terms = await readTermsFile(file, {
-      platform,
-      now: await latest(ctx),
-      decimals: ctx.decimals,
-      allianceKeyHex: ctx.allianceKeyHex,
-    });
-    await refuseAnchoredAgain(ctx, platform, terms, file);
+    const { platform, terms } = await termsToAnchor(ctx, file);
     const files = await borrowerSignatures(ctx, paths);
     const signatures: ConsentSignatures[] = [];
     for (const [i, t] of terms.entries()) {

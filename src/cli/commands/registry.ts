@@ -21,10 +21,10 @@ import { loanStates } from "../loan-states.js";
 import { reason } from "../reason.js";
 import { isoTime, table, money } from "../output.js";
 import { documentHash, parseAmount, parseTime, readTermsFile } from "../terms-file.js";
-import { actingAs, arg, address, loanIdArg, roles, metadataHash, latestTime } from "../args.js";
+import { arg, address, loanIdArg, roles, metadataHash, latestTime } from "../args.js";
 import { lender, loan, member } from "../nouns/index.js";
 import { plan, planEach, type Plan } from "../table.js";
-import { refuseAnchoredAgain } from "../anchored-again.js";
+import { termsToAnchor } from "../anchored-again.js";
 import { amendSigned, anchorSigned } from "./consent.js";
 import { splitTable } from "./funding.js";
 
@@ -197,14 +197,7 @@ export const plans: Record<string, Plan> = {
     if (p.signatures !== undefined) return anchorSigned(p, p.signatures, print);
     const file = p.file;
     return async (_p, ctx, io) => {
-      const platform = await actingAs(ctx);
-      const terms = await readTermsFile(file, {
-        platform,
-        now: await latestTime(ctx),
-        decimals: ctx.decimals,
-        allianceKeyHex: ctx.allianceKeyHex,
-      });
-      await refuseAnchoredAgain(ctx, platform, terms, file);
+      const { terms } = await termsToAnchor(ctx, file);
       const loanIds =
         terms.length === 1 ? [(await ctx.loans.anchor(terms[0])).loanId] : await anchorInBatches(ctx, terms);
       const ids = loanIds.map(formatLoanId);
