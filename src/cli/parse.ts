@@ -212,6 +212,15 @@ function checkFlags(words: string, row: Row, input: Input): void {
  * and throws a {UsageError} for anything the table does not allow.
  */
 export function parseCommandLine(argv: readonly string[], write: (text: string) => void): Selected | "help" {
+  // Commander keeps the last of a flag given twice: `--from lender ... --from platform` would act as the platform.
+  const given = new Set<string>();
+  for (const arg of argv) {
+    if (arg === "--") break;
+    const flag = /^--([a-z][a-z0-9-]*)/.exec(arg)?.[1];
+    if (flag === undefined) continue;
+    if (given.has(flag)) throw new UsageError(`--${flag} is given twice: give it once`);
+    given.add(flag);
+  }
   // Commander answers `lonn --help` with the whole usage and success: a mistyped command is refused first.
   const [first = "-", second = "-"] = argv;
   if ((argv.includes("--help") || argv.includes("-h")) && !first.startsWith("-")) {

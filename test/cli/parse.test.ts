@@ -91,6 +91,8 @@ describe("the command table", function () {
       [["loan", "--version"], "unknown flag --version; run loanledger loan --help"],
       [["lonn", "--help"], 'unknown command "lonn"; run loanledger --help'],
       [["loan", "fnd", "--help"], 'unknown command "loan fnd" (did you mean "loan find"?); run loanledger --help'],
+      [["loan", "fund", "0x1", "2", "--from", "lender", "--from", "platform"], "--from is given twice: give it once"],
+      [["--json", "loan", "show", "0x1", "--json"], "--json is given twice: give it once"],
     ];
     for (const [argv, reason] of cases) {
       const { refused } = parse(argv);
