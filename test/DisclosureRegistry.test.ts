@@ -232,6 +232,21 @@ describe("DisclosureRegistry", function () {
         .withArgs(report, second.address, ZeroHash, 1);
     });
 
+    it("keeps an attestation as it was when its auditor is expelled or another auditor attests the same report", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const [second] = (await ethers.getSigners()).slice(7, 8);
+      await f.alliance.admitMember(second, Role.Auditor, id("second auditor"));
+      await f.disclosures.connect(f.auditor).attestAudit(report, manifest, 1);
+      const before = await f.disclosures.auditAttestationOf(report, f.auditor);
+      // Another auditor's different statement of the same report is its own record, not a rewrite of the first.
+      await f.disclosures.connect(second).attestAudit(report, ZeroHash, 2);
+      await f.alliance.expelMember(f.auditor);
+      expect(await f.disclosures.auditAttestationOf(report, f.auditor)).to.deep.equal(before);
+      await expect(f.disclosures.connect(f.auditor).attestAudit(manifest, report, 1))
+        .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryNotAuditor")
+        .withArgs(f.auditor.address);
+    });
+
     it("reverts when the auditor attested the report already, naming the block it did", async function () {
       const f = await loadFixture(deployAllianceFixture);
       await f.disclosures.connect(f.auditor).attestAudit(report, manifest, 1);
