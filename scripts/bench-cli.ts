@@ -18,7 +18,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { id, JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { contextFromEnv } from "../src/cli/context.js";
@@ -33,6 +32,7 @@ import {
   type LoanTerms,
 } from "../src/client/index.js";
 import { batchGasBudget, TRANSACTION_GAS_CAP } from "../src/client/transact.js";
+import { freePort, waitForNode } from "../src/portal/devnet.js";
 
 const ROOT = process.cwd();
 const SINGLES = Number(process.env.BENCH_SINGLES ?? 300);
@@ -52,34 +52,6 @@ const PLATFORM = [
   "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
 ];
 const DAY = 86_400;
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
-
-async function waitForNode(url: string): Promise<void> {
-  for (let attempt = 0; attempt < 300; attempt += 1) {
-    try {
-      const response = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      });
-      if (response.ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((done) => setTimeout(done, 200));
-  }
-  throw new Error(`no node answered at ${url}`);
-}
 
 function run(
   command: string[],

@@ -10,12 +10,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, readFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { id } from "ethers";
 import { contextFromEnv } from "../src/cli/context.js";
 import { toAddress, toHash32 } from "../src/client/index.js";
+import { freePort, waitForNode } from "../src/portal/devnet.js";
 
 const ROOT = process.cwd();
 const HARDHAT = join(ROOT, "node_modules/hardhat/dist/src/cli.js");
@@ -32,34 +32,6 @@ function loansWanted(): number {
   const value = flag >= 0 ? process.argv[flag + 1] : (process.env.BENCH_LOANS ?? "100000");
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new Error(`--loans takes a whole number, not ${value}`);
   return Number(value);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
-
-async function waitForNode(url: string): Promise<void> {
-  for (let attempt = 0; attempt < 300; attempt += 1) {
-    try {
-      const response = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      });
-      if (response.ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((done) => setTimeout(done, 200));
-  }
-  throw new Error(`no node answered at ${url}`);
 }
 
 /** Runs a command to its end; resolves to its output and how long it took. */

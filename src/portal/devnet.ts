@@ -44,6 +44,15 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
+/** Waits until a node answers JSON-RPC at `url` (a minute at most), or throws. */
+export async function waitForNode(url: string): Promise<void> {
+  for (let attempt = 0; attempt < 300; attempt += 1) {
+    if (await answers(url)) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`no node answered at ${url}`);
+}
+
 export interface LocalNode {
   url: string;
   process: ChildProcess;
