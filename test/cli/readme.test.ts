@@ -2,8 +2,8 @@ import { expect } from "chai";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
+import { freePort } from "../../src/portal/devnet.js";
 
 /**
  * The README's "Your own node, end to end" section, run as it is written: its shell block is read from the README and
@@ -18,17 +18,6 @@ function ownNodeBlock(): string {
   const section = /<!-- own-node:begin -->\s*```sh\n([\s\S]*?)```\s*<!-- own-node:end -->/.exec(readme);
   if (!section) throw new Error("the README has no own-node block between its markers");
   return section[1];
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
 }
 
 describe("README: your own node, end to end", function () {
