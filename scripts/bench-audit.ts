@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { id } from "ethers";
 import { deployLocalSuite } from "../deploy/local.js";
+import { BENCH_INSTALLMENTS, benchBook } from "./bench-ledger.js";
 import {
   borrowerRef,
   ExportWriter,
@@ -41,7 +42,7 @@ import {
 } from "../src/client/index.js";
 
 const LOANS = Number(process.env.AUDIT_BENCH_LOANS ?? 10_000);
-const INSTALLMENTS = 12;
+const INSTALLMENTS = BENCH_INSTALLMENTS;
 const TARGET_SECONDS = 60;
 const TARGET_MIB = 2_048;
 /** Every this many loans, one is funded through the splitter rather than serviced by the registry alone. */
@@ -175,23 +176,8 @@ async function chainBench(): Promise<void> {
     reserveBps: 50,
   };
 
-  const key = new Uint8Array(32).fill(3);
   const deadline = (await networkHelpers.time.latest()) + 30 * DAY;
-  const book: LoanTerms[] = Array.from({ length: LOANS }, (_, i) => ({
-    platform: toAddress(platform.address),
-    borrowerRef: borrowerRef(`AUDIT${String(i % 50).padStart(6, "0")}`, key),
-    documentHash: toHash32(id(`document ${i}`)),
-    platformRef: toHash32(id(`audit loan ${i}`)),
-    principal: 12_000n * 10n ** 18n,
-    annualRateBps: 900,
-    scheduleKind: ScheduleKind.EqualPrincipal,
-    installments: INSTALLMENTS,
-    period: 30 * DAY,
-    gracePeriod: 3 * DAY,
-    lateFeeBps: 1_500,
-    defaultThreshold: 90 * DAY,
-    fundingDeadline: deadline,
-  }));
+  const book = benchBook(toAddress(platform.address), LOANS, deadline);
 
   const started = Date.now();
   const funded = (i: number) => i % FUNDED_EVERY === 0;

@@ -12,6 +12,7 @@ import {
   ScheduleKind,
   toAddress,
   toHash32,
+  type Address,
   type LoanTerms,
   type Suite,
 } from "../src/client/index.js";
@@ -21,20 +22,14 @@ type Connection = Awaited<ReturnType<typeof network.create>>;
 export const BENCH_INSTALLMENTS = 12;
 const DAY = 86_400;
 
-export async function buildBenchLedger(
-  { ethers, ignition, networkHelpers }: Pick<Connection, "ethers" | "ignition" | "networkHelpers">,
-  loans: number,
-  deploymentId?: string,
-): Promise<{ suite: Suite; book: LoanTerms[]; deadline: number; seconds: number }> {
-  const [, platform] = await ethers.getSigners();
-  const suite = await deployLocalSuite(ignition, deploymentId);
-  await (await suite.contracts.alliance.admitMember(platform, 1, id("bench platform"))).wait();
-  const registry = suite.contracts.loans.connect(platform);
-
+/**
+ * The benchmarks' book of `count` equal-principal loans of 12 000 tokens by `platform`, 50 borrowers among them, each
+ * with its own document and platform reference, open for funding until `deadline`.
+ */
+export function benchBook(platform: Address, count: number, deadline: number): LoanTerms[] {
   const key = new Uint8Array(32).fill(3);
-  const deadline = (await networkHelpers.time.latest()) + 30 * DAY;
-  const book: LoanTerms[] = Array.from({ length: loans }, (_, i) => ({
-    platform: toAddress(platform.address),
+  return Array.from({ length: count }, (_, i) => ({
+    platform,
     borrowerRef: borrowerRef(`AUDIT${String(i % 50).padStart(6, "0")}`, key),
     documentHash: toHash32(id(`document ${i}`)),
     platformRef: toHash32(id(`audit loan ${i}`)),
@@ -48,6 +43,20 @@ export async function buildBenchLedger(
     defaultThreshold: 90 * DAY,
     fundingDeadline: deadline,
   }));
+}
+
+export async function buildBenchLedger(
+  { ethers, ignition, networkHelpers }: Pick<Connection, "ethers" | "ignition" | "networkHelpers">,
+  loans: number,
+  deploymentId?: string,
+): Promise<{ suite: Suite; book: LoanTerms[]; deadline: number; seconds: number }> {
+  const [, platform] = await ethers.getSigners();
+  const suite = await deployLocalSuite(ignition, deploymentId);
+  await (await suite.contracts.alliance.admitMember(platform, 1, id("bench platform"))).wait();
+  const registry = suite.contracts.loans.connect(platform);
+
+  const deadline = (await networkHelpers.time.latest()) + 30 * DAY;
+  const book = benchBook(toAddress(platform.address), loans, deadline);
 
   const started = Date.now();
   for (let i = 0; i < loans; i += 100) await (await registry.anchorLoans(book.slice(i, i + 100))).wait();
