@@ -39,6 +39,7 @@ contract AllianceRegistry is IAllianceRegistry, AccessControlDefaultAdminRules {
             status: MemberStatus.Active,
             // Timestamps fit 40 bits until the year 36 812.
             since: uint40(block.timestamp),
+            reinstatements: 0,
             metadataHash: metadataHash
         });
         _memberList.push(account);
@@ -77,6 +78,7 @@ contract AllianceRegistry is IAllianceRegistry, AccessControlDefaultAdminRules {
     /// @inheritdoc IAllianceRegistry
     function reinstateMember(address account) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _moveStatus(account, MemberStatus.Suspended, MemberStatus.Suspended, MemberStatus.Active);
+        _members[account].reinstatements += 1;
     }
 
     /// @inheritdoc IAllianceRegistry

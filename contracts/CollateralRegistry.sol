@@ -20,6 +20,7 @@ import {IRepaymentSplitter, FundingPhase} from "./interfaces/IRepaymentSplitter.
 import {ILossWaterfall} from "./interfaces/ILossWaterfall.sol";
 import {ExactTransfer} from "./libraries/ExactTransfer.sol";
 import {CollateralSales} from "./libraries/CollateralSales.sol";
+import {CollateralLiens} from "./libraries/CollateralLiens.sol";
 import {HistoryFacts} from "./libraries/HistoryFacts.sol";
 import {
     ICollateralRegistry,
@@ -126,25 +127,16 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
         bytes32 appraisalDocHash,
         LoanTerms[] calldata liens
     ) external {
-        Asset storage asset = _registered(assetId);
-        // An appraisal decides how much first-rank credit an asset carries and what a sale may fetch: the registrar of
-        // record, a custodian or governance answer for it, not any platform with a stake in the asset's loans.
-        bool registrar = msg.sender == asset.registrar && ALLIANCE.memberOf(msg.sender).status != MemberStatus.Expelled;
-        if (!registrar && !ALLIANCE.isActiveMember(msg.sender, ROLE_CUSTODIAN) && !ALLIANCE.isGovernance(msg.sender)) {
-            revert CollateralRegistryUnauthorized(msg.sender);
-        }
-        _requireAppraisal(appraisalValue, appraisalDocHash);
-        LoanId[] memory loanIds = _activeLiens(asset, assetId, liens);
-        // Whoever services a loan the asset secures has a stake in its value (a lower appraisal lowers the floor of the
-        // sale it may run): an appraiser without one, or governance, revalues it then.
-        if (!ALLIANCE.isGovernance(msg.sender)) CollateralSales.requireNoStake(address(LOANS), liens, msg.sender);
-        // The check above bounds the value to 96 bits.
-        asset.appraisalValue = uint96(appraisalValue);
-        emit CollateralRevalued(assetId, msg.sender, uint96(appraisalValue), appraisalDocHash);
-        bytes32 fact = HistoryFacts.collateralRevalued(assetId, appraisalValue, appraisalDocHash);
-        for (uint256 i; i < loanIds.length; ++i) {
-            LOANS.extendHistory(loanIds[i], fact);
-        }
+        CollateralLiens.revalue(
+            _registered(assetId),
+            _liens,
+            address(ALLIANCE),
+            address(LOANS),
+            assetId,
+            appraisalValue,
+            appraisalDocHash,
+            liens
+        );
     }
 
     /// @inheritdoc ICollateralRegistry
@@ -184,26 +176,22 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
     ) external {
         Asset storage asset = _registered(assetId);
         LoanId loanId = computeLoanId(terms);
-        LoanId[] memory loanIds = _activeLiens(asset, assetId, liens);
-        for (uint256 i; i < loanIds.length; ++i) {
-            LoanId lienLoan = loanIds[i];
-            Lien storage lien = _liens[assetId][lienLoan];
-            // Every lien the new one would rank with or ahead of must have agreed to exactly this rank.
-            if (lien.priority >= priority && _rankConsents[assetId][loanId][lienLoan] != priority) {
-                revert CollateralRegistryRankConsentMissing(assetId, lienLoan, loanId, priority);
-            }
-        }
+        CollateralLiens.requireRankConsents(_rankConsents, _liens, assetId, asset.lienCount, loanId, priority, liens);
         _pledge(asset, assetId, terms, securedAmount, priority, deadline, r, vs, false);
     }
 
     /// @inheritdoc ICollateralRegistry
     function consentToRank(uint256 assetId, LoanTerms calldata lienLoan, LoanId newLoanId, uint8 priority) external {
-        LoanId lienLoanId = computeLoanId(lienLoan);
-        LienStatus status = _liens[assetId][lienLoanId].status;
-        if (status != LienStatus.Active) revert CollateralRegistryWrongLienStatus(assetId, lienLoanId, status);
-        if (!LOANS.mayService(lienLoan, msg.sender)) revert CollateralRegistryUnauthorized(msg.sender);
-        _rankConsents[assetId][newLoanId][lienLoanId] = priority;
-        emit RankConsented(assetId, lienLoanId, newLoanId, priority);
+        CollateralLiens.consentToRank(
+            _rankConsents,
+            _liens,
+            address(ALLIANCE),
+            address(LOANS),
+            assetId,
+            lienLoan,
+            newLoanId,
+            priority
+        );
     }
 
     /// @dev The pledge itself: the owner's consent, the lien's bounds and rank, and the registry's check of the
@@ -577,29 +565,6 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
             _hashTypedDataV4(
                 keccak256(abi.encode(PLEDGE_TYPEHASH, assetId, loanId, securedAmount, priority, nonce, deadline))
             );
-    }
-
-    /// @dev Proves `liens` to be every active lien of the asset, each named once, and returns their loan ids.
-    function _activeLiens(
-        Asset storage asset,
-        uint256 assetId,
-        LoanTerms[] calldata liens
-    ) private view returns (LoanId[] memory loanIds) {
-        if (liens.length != asset.lienCount) {
-            revert CollateralRegistryLiensIncomplete(assetId, liens.length, asset.lienCount);
-        }
-        loanIds = new LoanId[](liens.length);
-        for (uint256 i; i < liens.length; ++i) {
-            LoanId loanId = computeLoanId(liens[i]);
-            LienStatus status = _liens[assetId][loanId].status;
-            if (status != LienStatus.Active) revert CollateralRegistryWrongLienStatus(assetId, loanId, status);
-            for (uint256 j; j < i; ++j) {
-                if (LoanId.unwrap(loanIds[j]) == LoanId.unwrap(loanId)) {
-                    revert CollateralRegistryLiensIncomplete(assetId, i, asset.lienCount);
-                }
-            }
-            loanIds[i] = loanId;
-        }
     }
 
     function _releaseLien(Asset storage asset, Lien storage lien) private {

@@ -92,7 +92,7 @@ contract CreditInsurance is ICreditInsurance, TokenSweep {
             reimbursed: 0
         });
         emit PolicyWritten(loanId, msg.sender, coverageBps, termEnd, maxClaim);
-        SPLITTER.setCover(loanId, termEnd);
+        SPLITTER.setCover(loanId, termEnd, coverageBps);
     }
 
     /// @inheritdoc ICreditInsurance
@@ -121,7 +121,7 @@ contract CreditInsurance is ICreditInsurance, TokenSweep {
         policy.status = PolicyStatus.Released;
         _capital[policy.insurer].locked -= policy.maxClaim;
         emit PolicyReleased(loanId, policy.insurer);
-        SPLITTER.setCover(loanId, 0);
+        SPLITTER.setCover(loanId, 0, 0);
     }
 
     /// @inheritdoc ICreditInsurance

@@ -50,7 +50,7 @@ contract DisclosureRegistry is IDisclosureRegistry {
     /// @inheritdoc IDisclosureRegistry
     function attestAudit(bytes32 reportSha256, bytes32 manifestSha256, uint64 exportBlock) external {
         if (!ALLIANCE.isActiveMember(msg.sender, ROLE_AUDITOR)) revert DisclosureRegistryNotAuditor(msg.sender);
-        if (reportSha256 == bytes32(0) || exportBlock > block.number) {
+        if (reportSha256 == bytes32(0) || exportBlock == 0 || exportBlock >= block.number) {
             revert DisclosureRegistryInvalidAuditReport(reportSha256, exportBlock, block.number);
         }
         AuditAttestation storage attestation = _audits[reportSha256][msg.sender];

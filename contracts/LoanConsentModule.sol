@@ -14,28 +14,13 @@ import {
 import {ILoanConsent} from "./interfaces/ILoanConsent.sol";
 import {LoanConsent} from "./libraries/LoanConsent.sol";
 import {HistoryFacts} from "./libraries/HistoryFacts.sol";
-import {LoanRegistryBase} from "./LoanRegistryBase.sol";
+import {LoanRegistryModule} from "./LoanRegistryBase.sol";
 
 /// @title LoanConsentModule
 /// @notice See {ILoanConsent}. The registry creates this module and runs its code by delegatecall for every function of
-/// {ILoanConsent}, on the registry's own storage: the registry and the module are one contract to every caller, split
-/// in two because together they exceed the 24 576-byte code size limit.
-/// @dev Called directly, the module would work on its own empty storage, which nobody reads; it refuses instead.
-contract LoanConsentModule is ILoanConsent, LoanRegistryBase {
-    /// @dev The module's own address: a call where `address(this)` is this one did not come through the registry.
-    address private immutable _SELF;
-
-    /// @notice Called directly rather than through the registry.
-    error LoanConsentModuleNotDelegated();
-
-    modifier onlyDelegated() {
-        if (address(this) == _SELF) revert LoanConsentModuleNotDelegated();
-        _;
-    }
-
-    constructor(IAllianceRegistry alliance) LoanRegistryBase(alliance) {
-        _SELF = address(this);
-    }
+/// {ILoanConsent}, on the registry's own storage ({LoanRegistryModule}).
+contract LoanConsentModule is ILoanConsent, LoanRegistryModule {
+    constructor(IAllianceRegistry alliance) LoanRegistryModule(alliance) {}
 
     /// @inheritdoc ILoanConsent
     function anchorSignedLoan(
@@ -78,6 +63,11 @@ contract LoanConsentModule is ILoanConsent, LoanRegistryBase {
     /// @inheritdoc ILoanConsent
     function anchorLegacyLoans(LoanTerms[] calldata terms) external onlyDelegated returns (LoanId[] memory loanIds) {
         _requireActivePlatform();
+        // Paper consent is the platform's word alone: only a book governance agreed to import, until its cut-off.
+        uint40 until = _legacyImportUntil[msg.sender];
+        if (block.timestamp > until) {
+            revert ILoanRegistry.LoanRegistryLegacyImportClosed(msg.sender, until, block.timestamp);
+        }
         uint256 size = terms.length;
         if (size == 0 || size > MAX_BATCH) revert ILoanRegistry.LoanRegistryBatchSize(size, MAX_BATCH);
 
@@ -93,6 +83,18 @@ contract LoanConsentModule is ILoanConsent, LoanRegistryBase {
             emit ILoanRegistry.LegacyAgreementRecorded(loanId, at, head);
             loanIds[i] = loanId;
         }
+    }
+
+    /// @inheritdoc ILoanConsent
+    function allowLegacyImport(address platform, uint40 until) external onlyDelegated {
+        _requireGovernance();
+        _legacyImportUntil[platform] = until;
+        emit ILoanRegistry.LegacyImportAllowed(platform, until);
+    }
+
+    /// @inheritdoc ILoanConsent
+    function legacyImportUntil(address platform) external view onlyDelegated returns (uint40) {
+        return _legacyImportUntil[platform];
     }
 
     /// @inheritdoc ILoanConsent
@@ -133,14 +135,14 @@ contract LoanConsentModule is ILoanConsent, LoanRegistryBase {
         address caller,
         LoanTerms calldata terms,
         Signatures calldata signatures
-    ) external view returns (bytes memory reason) {
+    ) external view onlyDelegated returns (bytes memory reason) {
         reason = ILoanRegistry(address(this)).previewAnchor(caller, terms);
         if (reason.length != 0) return reason;
         return LoanConsent.agreementError(_loanId(terms), caller, signatures);
     }
 
     /// @inheritdoc ILoanConsent
-    function agreementDigest(LoanId loanId, uint256 deadline) external view returns (bytes32) {
+    function agreementDigest(LoanId loanId, uint256 deadline) external view onlyDelegated returns (bytes32) {
         return LoanConsent.agreementDigest(loanId, deadline);
     }
 
@@ -150,7 +152,7 @@ contract LoanConsentModule is ILoanConsent, LoanRegistryBase {
         uint16 version,
         bytes32 documentHash,
         uint256 deadline
-    ) external view returns (bytes32) {
+    ) external view onlyDelegated returns (bytes32) {
         return LoanConsent.amendmentDigest(loanId, version, documentHash, deadline);
     }
 

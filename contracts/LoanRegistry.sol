@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: UNLICENSED
 pragma solidity 0.8.28;
 
-import {IAllianceRegistry, MemberStatus, ROLE_PLATFORM} from "./interfaces/IAllianceRegistry.sol";
+import {IAllianceRegistry, Member, MemberStatus, ROLE_PLATFORM} from "./interfaces/IAllianceRegistry.sol";
 import {
     ILoanRegistry,
     LoanId,
@@ -15,13 +15,17 @@ import {
     POWER_FUNDING_DELEGATE,
     POWER_HISTORY_WRITER,
     Loss,
-    Consent
+    Consent,
+    Appointment,
+    AppointmentStatus
 } from "./interfaces/ILoanRegistry.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {ScheduleMath, ScheduleKind} from "./libraries/ScheduleMath.sol";
 import {HistoryFacts} from "./libraries/HistoryFacts.sol";
 import {LoanRegistryBase} from "./LoanRegistryBase.sol";
 import {LoanConsentModule} from "./LoanConsentModule.sol";
+import {LoanSuccessionModule} from "./LoanSuccessionModule.sol";
+import {ILoanSuccession} from "./interfaces/ILoanSuccession.sol";
 
 /// @title LoanRegistry
 /// @notice See {ILoanRegistry}; the functions of {ILoanConsent} are served at this address too, by the consent module.
@@ -39,7 +43,8 @@ contract LoanRegistry is ILoanRegistry, LoanRegistryBase {
             (1 << (uint256(LoanStatus.Late) * 16 + uint256(LoanStatus.Repaid))) |
             (1 << (uint256(LoanStatus.Late) * 16 + uint256(LoanStatus.Defaulted))) |
             (1 << (uint256(LoanStatus.Defaulted) * 16 + uint256(LoanStatus.Recovered))) |
-            (1 << (uint256(LoanStatus.Defaulted) * 16 + uint256(LoanStatus.WrittenOff)));
+            (1 << (uint256(LoanStatus.Defaulted) * 16 + uint256(LoanStatus.WrittenOff))) |
+            (1 << (uint256(LoanStatus.WrittenOff) * 16 + uint256(LoanStatus.Recovered)));
 
     /// @dev A recorded repayment, gathered in memory to keep the stack shallow.
     struct RepaymentRecord {
@@ -51,19 +56,33 @@ contract LoanRegistry is ILoanRegistry, LoanRegistryBase {
 
     /// @notice The code that serves {ILoanConsent} on this registry's storage (created with it, so never another's).
     address public immutable CONSENT_MODULE;
+    /// @notice The code that serves {ILoanSuccession} on this registry's storage (created with it, too).
+    address public immutable SUCCESSION_MODULE;
 
     constructor(IAllianceRegistry alliance) LoanRegistryBase(alliance) {
         _policy.publicDefaultDelay = DEFAULT_PUBLIC_DEFAULT_DELAY;
-        // Its creation code is part of this constructor, not of the deployed code that the size limit counts.
+        // Their creation code is part of this constructor, not of the deployed code that the size limit counts.
         CONSENT_MODULE = address(new LoanConsentModule(alliance));
+        SUCCESSION_MODULE = address(new LoanSuccessionModule(alliance));
     }
 
-    /// @notice Serves {ILoanConsent}: runs the consent module's code on this registry's storage, as if it were this
-    /// contract's own (its events and errors are the registry's). Any other unknown call reverts there.
-    /// @dev It only forwards, to the module this contract created, which is what solhint's rule is about.
+    /// @notice Serves {ILoanSuccession} and {ILoanConsent}: runs the module's code on this registry's storage, as if it
+    /// were this contract's own (its events and errors are the registry's). Any other unknown call reverts in the
+    /// consent module.
+    /// @dev It only forwards, to the modules this contract created, which is what solhint's rule is about. Succession is
+    /// rare and consent is on the anchoring path, so the succession selectors are the ones compared.
     // solhint-disable-next-line no-complex-fallback
     fallback() external {
-        bytes memory result = Address.functionDelegateCall(CONSENT_MODULE, msg.data);
+        bytes4 selector = msg.sig;
+        address module = selector == ILoanSuccession.takeOverLoans.selector ||
+            selector == ILoanSuccession.appointSuccessor.selector ||
+            selector == ILoanSuccession.withdrawSuccessor.selector ||
+            selector == ILoanSuccession.transferServicing.selector ||
+            selector == ILoanSuccession.successorOf.selector ||
+            selector == ILoanSuccession.appointmentOf.selector
+            ? SUCCESSION_MODULE
+            : CONSENT_MODULE;
+        bytes memory result = Address.functionDelegateCall(module, msg.data);
         assembly ("memory-safe") {
             return(add(result, 32), mload(result))
         }
@@ -104,7 +123,7 @@ contract LoanRegistry is ILoanRegistry, LoanRegistryBase {
         (LoanId loanId, LoanState storage state) = _servicedMoney(terms);
         _requireStatus(loanId, state.status, LoanStatus.Funding, LoanStatus.Active);
         // A delegated loan was checked when its funding opened ({delegateServicing}).
-        if (!state.servicingDelegated) _requireConsent(loanId, state);
+        if (!state.servicingDelegated) _requireConsent(loanId, state, false);
         if (block.timestamp > terms.fundingDeadline) {
             revert LoanRegistryFundingDeadlinePassed(loanId, terms.fundingDeadline, block.timestamp);
         }
@@ -169,7 +188,10 @@ contract LoanRegistry is ILoanRegistry, LoanRegistryBase {
     /// @inheritdoc ILoanRegistry
     function markRecovered(LoanTerms calldata terms) external {
         (LoanId loanId, LoanState storage state) = _servicedMoney(terms);
-        _requireStatus(loanId, state.status, LoanStatus.Defaulted, LoanStatus.Recovered);
+        // A written-off loss recovered in full is made whole as a defaulted one is.
+        if (state.status != LoanStatus.WrittenOff) {
+            _requireStatus(loanId, state.status, LoanStatus.Defaulted, LoanStatus.Recovered);
+        }
         _setStatus(loanId, state, terms, LoanStatus.Recovered);
     }
 
@@ -233,7 +255,7 @@ contract LoanRegistry is ILoanRegistry, LoanRegistryBase {
         if (state.status != LoanStatus.Funding || state.servicingDelegated) {
             revert LoanRegistryCannotDelegate(loanId, state.status, state.servicingDelegated);
         }
-        _requireConsent(loanId, state);
+        _requireConsent(loanId, state, true);
         state.servicingDelegated = true;
         _delegates[loanId] = msg.sender;
         uint40 at = uint40(block.timestamp);
@@ -266,55 +288,6 @@ contract LoanRegistry is ILoanRegistry, LoanRegistryBase {
         }
         _systemPowers[account] = powers;
         emit SystemPowersSet(account, powers);
-    }
-
-    // ---------------------------------------------------------------- succession
-
-    /// @inheritdoc ILoanRegistry
-    function appointSuccessor(address platform, address successor) external {
-        _requireGovernance();
-        MemberStatus standing = ALLIANCE.memberOf(platform).status;
-        bool failing =
-            (standing == MemberStatus.Suspended || standing == MemberStatus.Expelled) &&
-                ALLIANCE.memberOf(platform).roles & ROLE_PLATFORM != 0;
-        if (!failing || successor == platform || !ALLIANCE.isActiveMember(successor, ROLE_PLATFORM)) {
-            revert LoanRegistryInvalidSuccessor(platform, successor);
-        }
-        _successors[platform] = successor;
-        emit SuccessorAppointed(platform, successor);
-    }
-
-    /// @inheritdoc ILoanRegistry
-    function takeOverLoans(LoanTerms[] calldata terms) external {
-        for (uint256 i; i < terms.length; ++i) {
-            (LoanId loanId, LoanState storage state) = _known(terms[i]);
-            address platform = terms[i].platform;
-            address successor = _successors[platform];
-            // The appointment is carried out only while it still stands: the platform still failing (a reinstated one
-            // keeps its book), the successor still active, and the loan still with its platform (a transfer governance
-            // made since is not undone).
-            if (
-                successor == address(0) ||
-                state.handedOver ||
-                ALLIANCE.isActiveMember(platform, ROLE_PLATFORM) ||
-                !ALLIANCE.isActiveMember(successor, ROLE_PLATFORM)
-            ) revert LoanRegistryNoSuccessor(loanId, platform);
-            _handOver(terms[i], loanId, state, successor);
-        }
-    }
-
-    /// @inheritdoc ILoanRegistry
-    function transferServicing(LoanTerms[] calldata terms, address successor) external {
-        _requireGovernance();
-        if (!ALLIANCE.isActiveMember(successor, ROLE_PLATFORM))
-            revert LoanRegistryInvalidSuccessor(address(0), successor);
-        for (uint256 i; i < terms.length; ++i) {
-            (LoanId loanId, LoanState storage state) = _known(terms[i]);
-            if (_servicerOf(terms[i], loanId, state) == successor) {
-                revert LoanRegistryInvalidSuccessor(terms[i].platform, successor);
-            }
-            _handOver(terms[i], loanId, state, successor);
-        }
     }
 
     /// @inheritdoc ILoanRegistry
@@ -406,11 +379,6 @@ contract LoanRegistry is ILoanRegistry, LoanRegistryBase {
     }
 
     /// @inheritdoc ILoanRegistry
-    function successorOf(address platform) external view returns (address) {
-        return _successors[platform];
-    }
-
-    /// @inheritdoc ILoanRegistry
     function nextPayment(LoanTerms calldata terms) external view returns (PaymentDue memory) {
         LoanId loanId = _loanId(terms);
         LoanState storage state = _states[loanId];
@@ -461,9 +429,14 @@ contract LoanRegistry is ILoanRegistry, LoanRegistryBase {
 
     // ---------------------------------------------------------------- internals: consent
 
-    /// @dev While the alliance requires consent, a loan must carry it (on chain or on paper) before its money moves.
-    function _requireConsent(LoanId loanId, LoanState storage state) private view {
-        if (state.consent == Consent.None && _consentRequired) revert LoanRegistryConsentMissing(loanId);
+    /// @dev While the alliance requires consent, a loan must carry it before its money moves: signed on chain to open
+    /// funding on the ledger (`onLedger`), where paper consent would be a side door for new unsigned loans; signed on
+    /// chain or on paper to be activated off the ledger's money path, as an imported book is.
+    function _requireConsent(LoanId loanId, LoanState storage state, bool onLedger) private view {
+        if (!_consentRequired) return;
+        Consent consent = state.consent;
+        if (consent == Consent.None) revert LoanRegistryConsentMissing(loanId);
+        if (onLedger && consent == Consent.Legacy) revert LoanRegistryLegacyLoanFunding(loanId);
     }
 
     // ---------------------------------------------------------------- internals: origination
@@ -497,15 +470,6 @@ contract LoanRegistry is ILoanRegistry, LoanRegistryBase {
         if (_mayService(terms, loanId, state, msg.sender)) return;
         uint256 publicAt = eligibleAt + _policy.publicDefaultDelay;
         if (block.timestamp < publicAt) revert LoanRegistryNotYetPublic(loanId, publicAt, block.timestamp);
-    }
-
-    function _handOver(LoanTerms calldata terms, LoanId loanId, LoanState storage state, address successor) private {
-        address previous = _servicerOf(terms, loanId, state);
-        state.handedOver = true;
-        _servicers[loanId] = successor;
-        uint40 at = uint40(block.timestamp);
-        bytes32 head = _extend(loanId, HistoryFacts.servicerChanged(loanId, previous, successor, at));
-        emit LoanServicerChanged(loanId, previous, successor, at, head);
     }
 
     /// @dev Each lifecycle action starts from exactly one status of the transition table.
@@ -623,7 +587,8 @@ contract LoanRegistry is ILoanRegistry, LoanRegistryBase {
         } else {
             hasCreditEvent = false;
         }
-        if (_isFinal(to)) {
+        // A written-off loan left the exposure when it was written off; made whole later, it does not leave it twice.
+        if (_isFinal(to) && from != LoanStatus.WrittenOff) {
             // A closed loan leaves the exposure. The loan keeps its outstanding principal on record as the loss,
             // except a cancelled one, which never disbursed anything.
             exposure.outstandingPrincipal -= state.outstandingPrincipal;

@@ -12,6 +12,7 @@ import {
     TermsField,
     AlliancePolicy,
     Loss,
+    Appointment,
     computeLoanId
 } from "./interfaces/ILoanRegistry.sol";
 import {LowLevelCall} from "@openzeppelin/contracts/utils/LowLevelCall.sol";
@@ -59,12 +60,14 @@ abstract contract LoanRegistryBase {
     mapping(LoanId loanId => address) internal _delegates;
     /// @dev The successor servicer of a loan whose `handedOver` is set.
     mapping(LoanId loanId => address) internal _servicers;
-    mapping(address platform => address) internal _successors;
+    mapping(address platform => Appointment) internal _appointments;
     mapping(address account => uint8) internal _systemPowers;
     AlliancePolicy internal _policy;
     /// @dev Read only where funding opens or a loan is activated, never while anchoring, so that the unsigned path pays
     /// nothing for it.
     bool internal _consentRequired;
+    /// @dev Until when governance allows each platform to import a book signed on paper (zero: never).
+    mapping(address platform => uint40) internal _legacyImportUntil;
 
     /// @dev Until governance says otherwise: no exposure limits, and a month's grace before anyone may declare a default.
     uint32 public constant DEFAULT_PUBLIC_DEFAULT_DELAY = 30 days;
@@ -267,5 +270,28 @@ abstract contract LoanRegistryBase {
         uint40 at = uint40(block.timestamp);
         bytes32 head = _extend(loanId, HistoryFacts.documentAmended(loanId, version, documentHash, at));
         emit ILoanRegistry.LoanDocumentAmended(loanId, version, documentHash, at, head);
+    }
+}
+
+/// @title LoanRegistryModule: code the loan registry runs by delegatecall on its own storage
+/// @notice The registry and its modules are one contract to every caller: the registry's fallback runs a module's code
+/// in its own context, so a module's events and errors are the registry's. Modules split the registry by responsibility
+/// (consent, succession) because together they exceed the 24 576-byte code size limit.
+/// @dev Called directly, a module would work on its own empty storage, which nobody reads, and a digest it computed
+/// would name the module as the verifying contract, which no registry accepts: every function refuses such a call.
+abstract contract LoanRegistryModule is LoanRegistryBase {
+    /// @dev The module's own address: a call where `address(this)` is this one did not come through the registry.
+    address private immutable _SELF;
+
+    /// @notice Called directly rather than through the registry.
+    error LoanRegistryModuleNotDelegated();
+
+    modifier onlyDelegated() {
+        if (address(this) == _SELF) revert LoanRegistryModuleNotDelegated();
+        _;
+    }
+
+    constructor(IAllianceRegistry alliance) LoanRegistryBase(alliance) {
+        _SELF = address(this);
     }
 }

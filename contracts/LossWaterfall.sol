@@ -87,7 +87,8 @@ contract LossWaterfall is ILossWaterfall, TokenSweep {
         if (toLenders != 0) _toLenders(loanId, toLenders);
         if (c.settled)
             LOANS.extendHistory(loanId, HistoryFacts.recoveryApplied(taken, toInsurer, toReserve, toLenders));
-        if (whole && status == LoanStatus.Defaulted) SPLITTER.closeLoss(terms, false);
+        // Made whole, whether written off meanwhile or not: the loan is Recovered and its collateral goes back.
+        if (whole) SPLITTER.closeLoss(terms, false);
     }
 
     /// @inheritdoc ILossWaterfall
@@ -104,13 +105,14 @@ contract LossWaterfall is ILossWaterfall, TokenSweep {
         uint256 netLoss = uint256(c.loss) - c.recoveredBefore;
         uint256 firstMissedDue = uint256(state.activatedAt) + uint256(state.installmentsPaid + 1) * terms.period;
         uint256 claim = INSURANCE.payClaim(loanId, netLoss, firstMissedDue);
-        // Seasoning: how long the loan ran before it defaulted, and how many installments it paid.
+        // Seasoning: how long the loan performed (from disbursement to its first missed due date, which no member can
+        // move, unlike the declaration of default), and how many installments paid their reserve contribution.
         uint256 compensation = RESERVE.compensate(
             loanId,
             terms.platform,
             netLoss - claim,
-            uint256(state.statusSince) - state.activatedAt,
-            state.installmentsPaid
+            firstMissedDue - state.activatedAt,
+            SPLITTER.bookOf(loanId).contributions
         );
         // Claim and compensation are parts of the net loss, itself at most the loss, a uint128.
         c.insurerBore = uint128(claim);

@@ -228,18 +228,28 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
         split.principal = due.principal;
         split.prepayment = prepayment;
 
-        // A premium buys cover: without a policy covering the loan now, it goes to the lenders, who bear the risk.
         uint256 toLenders = applied - fees;
-        if (split.premium != 0 && block.timestamp > book.coverEnd) {
-            toLenders += split.premium;
-            emit PremiumToLenders(loanId, split.premium);
-        } else if (split.premium != 0) {
-            _fees[book.insurer] += split.premium;
+        if (split.premium != 0) {
+            // A premium buys cover, and only what it covers: the covered share of an installment the policy's term
+            // covers (by due date, whenever it is paid) goes to the insurer, the rest to the lenders, who bear the
+            // rest of the risk.
+            uint256 toInsurer = due.dueDate <= book.coverEnd
+                ? (split.premium * book.coverageBps) / ScheduleMath.BPS
+                : 0;
+            if (toInsurer != 0) _fees[book.insurer] += toInsurer;
+            if (toInsurer != split.premium) {
+                toLenders += split.premium - toInsurer;
+                emit PremiumToLenders(loanId, split.premium - toInsurer);
+            }
         }
         book.lendersIn += toLenders.toUint128();
         // The platform fee pays for servicing: it follows the loan to a successor.
         _fees[state.handedOver ? LOANS.servicerOf(terms) : terms.platform] += split.platformFee;
-        if (split.reserve != 0) _reserveOwed[terms.platform] += split.reserve;
+        if (split.reserve != 0) {
+            _reserveOwed[terms.platform] += split.reserve;
+            // At most one a recorded installment, and installments number at most 360.
+            book.contributions += 1;
+        }
         if (outstandingAfter == 0) book.phase = FundingPhase.Repaid;
         emit RepaymentSplit(loanId, msg.sender, due.installment, applied, split);
         if (applied < amount) TOKEN.safeTransfer(msg.sender, amount - applied);
@@ -436,10 +446,12 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
     }
 
     /// @inheritdoc IRepaymentSplitter
-    function setCover(LoanId loanId, uint40 coverEnd) external {
+    function setCover(LoanId loanId, uint40 coverEnd, uint16 coverageBps) external {
         if (msg.sender != _insurance) revert RepaymentSplitterNotInsurance(msg.sender);
-        _books[loanId].coverEnd = coverEnd;
-        emit CoverSet(loanId, coverEnd);
+        LoanBook storage book = _books[loanId];
+        book.coverEnd = coverEnd;
+        book.coverageBps = coverageBps;
+        emit CoverSet(loanId, coverEnd, coverageBps);
     }
 
     /// @inheritdoc IRepaymentSplitter

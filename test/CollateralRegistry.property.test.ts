@@ -296,9 +296,9 @@ describe("CollateralRegistry (property)", function () {
         // Every lien can end: from wherever the steps left the suite, each asset reaches Free or Disposed by legal
         // moves of the parties (governance names a successor for an expelled platform, servicers act, time passes).
         if (Number((await f.alliance.memberOf(f.platformB)).status) === 3) {
-          await f.loans.appointSuccessor(f.platformB, f.platformA);
+          await f.succession.appointSuccessor(f.platformB, f.platformA);
           const handedOver = f.loanTerms.filter((t) => t.platform === f.platformB.address);
-          await f.loans.connect(f.outsider).takeOverLoans(handedOver);
+          await f.succession.connect(f.outsider).takeOverLoans(handedOver);
         }
         const servicer = async (t: LoanTerms) =>
           (await f.loans.servicerOf(t)) === f.platformA.address ? f.platformA : f.platformB;

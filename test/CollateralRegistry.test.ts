@@ -655,8 +655,8 @@ describe("CollateralRegistry", function () {
       await expect(f.collateral.connect(f.platformA).seize(f.car, f.loanA))
         .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryUnauthorized")
         .withArgs(f.platformA.address);
-      await f.loans.appointSuccessor(f.platformA, f.platformB);
-      await f.loans.connect(f.outsider).takeOverLoans([f.loanA]);
+      await f.succession.appointSuccessor(f.platformA, f.platformB);
+      await f.succession.connect(f.outsider).takeOverLoans([f.loanA]);
       await f.collateral.connect(f.platformB).seize(f.car, f.loanA);
       await f.token.mint(f.platformA, 100_000n * UNIT);
       await f.token.connect(f.platformA).approve(f.collateral, MaxUint256);
@@ -675,7 +675,7 @@ describe("CollateralRegistry", function () {
       const { lender2 } = f;
       // Platform A fails: governance expels it and names platform B its successor.
       await f.alliance.expelMember(f.platformA);
-      await f.loans.appointSuccessor(f.platformA, f.platformB);
+      await f.succession.appointSuccessor(f.platformA, f.platformB);
       await f.clientFor(f.outsider).loans.takeOverLoans([loanIdOf(f.loanA)]);
 
       await time.increase(f.loanA.period + f.loanA.gracePeriod + 1);
@@ -785,7 +785,12 @@ describe("CollateralRegistry", function () {
       const collateral = (await ethers.deployContract(
         "CollateralRegistry",
         [f.alliance, f.loans, splitter, f.waterfall],
-        { libraries: { CollateralSales: await ethers.deployContract("CollateralSales") } },
+        {
+          libraries: {
+            CollateralSales: await ethers.deployContract("CollateralSales"),
+            CollateralLiens: await ethers.deployContract("CollateralLiens"),
+          },
+        },
       )) as unknown as CollateralRegistry;
       await f.loans.setSystemPowers(splitter, 3);
       await f.loans.setSystemPowers(collateral, 2);
@@ -931,7 +936,7 @@ describe("CollateralRegistry", function () {
         .withArgs(f.car, loanIdB, f.platformB.address, f.buyer.address);
     });
 
-    it("gives nothing to the lien of a loan still in Funding, which never lent, and releases it", async function () {
+    it("gives nothing to the lien of a loan still in Funding, which may yet lend: it survives the sale", async function () {
       const f = await loadFixture(pledgedFixture);
       // Loan A is disbursed off chain and defaults; loan B is still raising its funds.
       await f.loans.connect(f.platformA).activateLoan(f.loanA);
@@ -942,14 +947,21 @@ describe("CollateralRegistry", function () {
       const price = 70_000n * UNIT;
       await f.token.mint(f.platformA, price);
       await f.token.connect(f.platformA).approve(f.collateral, MaxUint256);
+      // A sale that burns the asset would wipe loan B's lien: it needs a buyer who takes the asset subject to it.
       await proposeSale(f, price);
+      await expect(f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB]))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryBuyerRequired")
+        .withArgs(f.car, 1);
+      await proposeSale(f, price, { buyer: f.buyer.address });
       await expect(f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB])).to.changeTokenBalances(
         ethers,
         f.token,
         [f.platformA, f.platformB, f.owner],
         [40_000n * UNIT - price, 0n, 30_000n * UNIT],
       );
-      expect((await f.collateral.lienOf(f.car, loanIdOf(f.loanB))).status).to.equal(BigInt(LienStatus.Released));
+      expect((await f.collateral.lienOf(f.car, loanIdOf(f.loanB))).status).to.equal(BigInt(LienStatus.Active));
+      expect(await f.collateral.ownerOf(f.car)).to.equal(f.buyer.address);
+      expect((await f.collateral.assetOf(f.car)).lienCount).to.equal(1n);
     });
 
     it("pays a loan serviced off the splitter no more than the loss it recorded, across every asset that secures it", async function () {

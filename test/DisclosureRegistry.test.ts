@@ -256,17 +256,23 @@ describe("DisclosureRegistry", function () {
         .withArgs(report, f.auditor.address, at);
     });
 
-    it("reverts for a zero digest, and for a block that does not exist yet", async function () {
+    it("reverts for a zero digest, for genesis, and for a block that is not settled yet", async function () {
       const f = await loadFixture(deployAllianceFixture);
       const next = (await ethers.provider.getBlockNumber()) + 1;
-      await expect(f.disclosures.connect(f.auditor).attestAudit(ZeroHash, manifest, 1))
-        .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryInvalidAuditReport")
-        .withArgs(ZeroHash, 1, next);
-      await expect(f.disclosures.connect(f.auditor).attestAudit(report, manifest, next + 1))
-        .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryInvalidAuditReport")
-        .withArgs(report, next + 1, next);
-      // The block the transaction lands in is the latest that may be audited.
-      await expect(f.disclosures.connect(f.auditor).attestAudit(report, manifest, next)).to.emit(
+      for (const [digest, block] of [
+        [ZeroHash, 1],
+        // Genesis holds no transaction, so no suite: nothing there to audit.
+        [report, 0],
+        // The block the attestation lands in is not final while it is being mined, and later ones do not exist.
+        [report, next],
+        [report, next + 1],
+      ] as const) {
+        await expect(f.disclosures.connect(f.auditor).attestAudit(digest, manifest, block))
+          .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryInvalidAuditReport")
+          .withArgs(digest, block, next);
+      }
+      // The block before the one the transaction lands in is the latest that may be audited.
+      await expect(f.disclosures.connect(f.auditor).attestAudit(report, manifest, next - 1)).to.emit(
         f.disclosures,
         "AuditReportAttested",
       );

@@ -33,6 +33,7 @@ import {
   ethers,
   loadFixture,
   NATIONAL_IDS,
+  pinNextBlock,
   termsFor,
   time,
   asSystem,
@@ -318,10 +319,11 @@ describe("LoanRegistry", function () {
   });
 
   describe("lifecycle actions, from every state", function () {
-    for (const { action, from, to } of LIFECYCLE_ACTIONS) {
+    for (const { action, from: starts, to } of LIFECYCLE_ACTIONS) {
       for (const status of ALL_STATUSES) {
         // A default may also start from Active: the loan then passes through Late (see "member integrity").
-        if (status === from || (action === "markDefaulted" && status === LoanStatus.Active)) continue;
+        if ((starts as readonly LoanStatus[]).includes(status)) continue;
+        if (action === "markDefaulted" && status === LoanStatus.Active) continue;
         it(`${action} reverts for a loan that is ${statusName(status)}`, async function () {
           const f = await loadFixture(withAnchoredLoanFixture);
           await driveTo(f, f.terms, status);
@@ -330,18 +332,21 @@ describe("LoanRegistry", function () {
             .withArgs(f.loanId, status, to);
         });
       }
-      it(`${action} moves a loan from ${statusName(from)} to ${statusName(to)}`, async function () {
-        const f = await loadFixture(withAnchoredLoanFixture);
-        await driveTo(f, f.terms, from);
-        // The guards of time: late after the grace period, defaulted after the threshold.
-        if (action === "markLate") await time.increase(f.terms.period + f.terms.gracePeriod + 1);
-        if (action === "markDefaulted") await time.increase(f.terms.defaultThreshold);
-        const loans = f.loans.connect(f.platformA);
-        await expect(loans[action](f.terms))
-          .to.emit(loans, "LoanStatusChanged")
-          .withArgs(f.loanId, from, to, await time.latest().then((t) => t + 1), (h: string) => h.length === 66);
-        expect((await loans.loanState(f.loanId)).status).to.equal(to);
-      });
+      for (const from of starts) {
+        it(`${action} moves a loan from ${statusName(from)} to ${statusName(to)}`, async function () {
+          const f = await loadFixture(withAnchoredLoanFixture);
+          await driveTo(f, f.terms, from);
+          // The guards of time: late after the grace period, defaulted after the threshold.
+          if (action === "markLate") await time.increase(f.terms.period + f.terms.gracePeriod + 1);
+          if (action === "markDefaulted") await time.increase(f.terms.defaultThreshold);
+          const loans = f.loans.connect(f.platformA);
+          const at = await pinNextBlock();
+          await expect(loans[action](f.terms))
+            .to.emit(loans, "LoanStatusChanged")
+            .withArgs(f.loanId, from, to, at, (h: string) => h.length === 66);
+          expect((await loans.loanState(f.loanId)).status).to.equal(to);
+        });
+      }
     }
 
     for (const status of ALL_STATUSES) {
@@ -1010,8 +1015,8 @@ describe("LoanRegistry", function () {
             if (standing === "suspended") await f.alliance.suspendMember(f.platformA);
             if (standing === "expelled" || standing === "successor") await f.alliance.expelMember(f.platformA);
             if (standing === "successor") {
-              await f.loans.appointSuccessor(f.platformA, f.platformB);
-              await f.loans.takeOverLoans([f.terms]);
+              await f.succession.appointSuccessor(f.platformA, f.platformB);
+              await f.succession.takeOverLoans([f.terms]);
               actor = f.platformB;
             }
             const loans = f.loans.connect(actor);
@@ -1042,33 +1047,33 @@ describe("LoanRegistry", function () {
       const f = await loadFixture(withAnchoredLoanFixture);
       await f.loans.connect(f.platformA).activateLoan(f.terms);
       await f.alliance.expelMember(f.platformA);
-      await f.loans.appointSuccessor(f.platformA, f.platformB);
+      await f.succession.appointSuccessor(f.platformA, f.platformB);
       return f;
     }
 
     it("appoints a successor for a suspended or expelled platform only, by governance only", async function () {
       const f = await loadFixture(withAnchoredLoanFixture);
-      await expect(f.loans.appointSuccessor(f.platformA, f.platformB))
+      await expect(f.succession.appointSuccessor(f.platformA, f.platformB))
         .to.be.revertedWithCustomError(f.loans, "LoanRegistryInvalidSuccessor")
         .withArgs(f.platformA.address, f.platformB.address);
       await f.alliance.suspendMember(f.platformA);
-      await expect(f.loans.connect(f.platformB).appointSuccessor(f.platformA, f.platformB))
+      await expect(f.succession.connect(f.platformB).appointSuccessor(f.platformA, f.platformB))
         .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotGovernance")
         .withArgs(f.platformB.address);
       for (const successor of [f.platformA, f.auditor, f.outsider]) {
-        await expect(f.loans.appointSuccessor(f.platformA, successor))
+        await expect(f.succession.appointSuccessor(f.platformA, successor))
           .to.be.revertedWithCustomError(f.loans, "LoanRegistryInvalidSuccessor")
           .withArgs(f.platformA.address, successor.address);
       }
-      await expect(f.loans.appointSuccessor(f.platformA, f.platformB))
+      await expect(f.succession.appointSuccessor(f.platformA, f.platformB))
         .to.emit(f.loans, "SuccessorAppointed")
         .withArgs(f.platformA.address, f.platformB.address);
-      expect(await f.loans.successorOf(f.platformA)).to.equal(f.platformB.address);
+      expect(await f.succession.successorOf(f.platformA)).to.equal(f.platformB.address);
     });
 
     it("hands each loan over with a fact in its history, after which the successor services it", async function () {
       const f = await loadFixture(appointedFixture);
-      await expect(f.loans.connect(f.outsider).takeOverLoans([f.terms]))
+      await expect(f.succession.connect(f.outsider).takeOverLoans([f.terms]))
         .to.emit(f.loans, "LoanServicerChanged")
         .withArgs(
           f.loanId,
@@ -1086,7 +1091,7 @@ describe("LoanRegistry", function () {
         to: f.platformB.address,
       });
       expect(history.verified).to.equal(true);
-      await expect(f.loans.takeOverLoans([f.terms]))
+      await expect(f.succession.takeOverLoans([f.terms]))
         .to.be.revertedWithCustomError(f.loans, "LoanRegistryNoSuccessor")
         .withArgs(f.loanId, f.platformA.address);
 
@@ -1106,23 +1111,23 @@ describe("LoanRegistry", function () {
 
     it("takes over no loan without an appointment", async function () {
       const f = await loadFixture(withAnchoredLoanFixture);
-      await expect(f.loans.takeOverLoans([f.terms]))
+      await expect(f.succession.takeOverLoans([f.terms]))
         .to.be.revertedWithCustomError(f.loans, "LoanRegistryNoSuccessor")
         .withArgs(f.loanId, f.platformA.address);
     });
 
     it("lets governance transfer a list of loans to an active platform, whatever their platform's standing", async function () {
       const f = await loadFixture(withAnchoredLoanFixture);
-      await expect(f.loans.connect(f.platformB).transferServicing([f.terms], f.platformB))
+      await expect(f.succession.connect(f.platformB).transferServicing([f.terms], f.platformB))
         .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotGovernance")
         .withArgs(f.platformB.address);
-      await expect(f.loans.transferServicing([f.terms], f.auditor))
+      await expect(f.succession.transferServicing([f.terms], f.auditor))
         .to.be.revertedWithCustomError(f.loans, "LoanRegistryInvalidSuccessor")
         .withArgs(ethers.ZeroAddress, f.auditor.address);
-      await expect(f.loans.transferServicing([f.terms], f.platformA))
+      await expect(f.succession.transferServicing([f.terms], f.platformA))
         .to.be.revertedWithCustomError(f.loans, "LoanRegistryInvalidSuccessor")
         .withArgs(f.platformA.address, f.platformA.address);
-      await f.loans.transferServicing([f.terms], f.platformB);
+      await f.succession.transferServicing([f.terms], f.platformB);
       expect(await f.loans.servicerOf(f.terms)).to.equal(f.platformB.address);
       await f.loans.connect(f.platformB).activateLoan(f.terms);
       await expect(f.loans.connect(f.platformA).amendDocument(f.terms, id("v2")))
@@ -1334,7 +1339,7 @@ describe("LoanRegistry", function () {
         const module = await ethers.getContractAt("LoanConsentModule", await f.loans.CONSENT_MODULE());
         await expect(module.connect(f.platformA).anchorSignedLoans([terms], [signed])).to.be.revertedWithCustomError(
           module,
-          "LoanConsentModuleNotDelegated",
+          "LoanRegistryModuleNotDelegated",
         );
       });
     });
@@ -1370,9 +1375,10 @@ describe("LoanRegistry", function () {
         await expect(asSystem(f, f.loans, "delegateServicing", [f.terms])).to.emit(f.loans, "LoanServicingDelegated");
       });
 
-      it("lets a legacy book signed on paper fund, with a distinct fact in each loan's history", async function () {
+      it("imports a legacy book signed on paper with a distinct fact in each loan's history", async function () {
         const f = await loadFixture(deployAllianceFixture);
         await f.loans.connect(f.governance).setConsentRequired(true);
+        await consentOf(f, f.governance).allowLegacyImport(f.platformA, (await time.latest()) + DAY);
         const book = [await termsFor(f.platformA), await termsFor(f.platformA)];
         await expect(consentOf(f, f.platformA).anchorLegacyLoans(book)).to.emit(f.loans, "LegacyAgreementRecorded");
         const { loans } = f.clientFor(f.auditor);
@@ -1383,11 +1389,60 @@ describe("LoanRegistry", function () {
           expect(history.verified).to.equal(true);
           expect(history.entries.map((e) => e.fact.kind)).to.deep.equal(["Anchored", "LegacyAgreement"]);
         }
-        await asSystem(f, f.loans, "delegateServicing", [book[0]]);
+        // A book financed off the ledger is activated by its servicer, as it was before the import.
+        await f.loans.connect(f.platformA).activateLoan(book[0]);
         // A legacy book's document changes with on-chain signatures only.
         await expect(f.loans.connect(f.platformA).amendDocument(book[1], id("new")))
           .to.be.revertedWithCustomError(f.loans, "LoanRegistryConsentRequired")
           .withArgs(loanIdOf(book[1]), Consent.Legacy, LoanStatus.Funding);
+      });
+
+      it("lets a legacy loan open funding on the ledger only once its borrower signed it, while consent is required", async function () {
+        const f = await loadFixture(deployAllianceFixture);
+        await f.loans.connect(f.governance).setConsentRequired(true);
+        await consentOf(f, f.governance).allowLegacyImport(f.platformA, (await time.latest()) + DAY);
+        const terms = await termsFor(f.platformA);
+        await consentOf(f, f.platformA).anchorLegacyLoans([terms]);
+        await expect(asSystem(f, f.loans, "delegateServicing", [terms]))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryLegacyLoanFunding")
+          .withArgs(loanIdOf(terms));
+        const signed = await agreement(f, terms, freshBorrowerKey().wallet);
+        await consentOf(f, f.platformA).signAgreement(terms, toSignatures(signed));
+        await expect(asSystem(f, f.loans, "delegateServicing", [terms])).to.emit(f.loans, "LoanServicingDelegated");
+      });
+
+      it("imports a legacy book only for a platform governance allowed, until its cut-off", async function () {
+        const f = await loadFixture(deployAllianceFixture);
+        const book = [await termsFor(f.platformA)];
+        let now = await pinNextBlock();
+        await expect(consentOf(f, f.platformA).anchorLegacyLoans(book))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryLegacyImportClosed")
+          .withArgs(f.platformA.address, 0, now);
+        const until = now + DAY;
+        await expect(consentOf(f, f.governance).allowLegacyImport(f.platformA, until))
+          .to.emit(f.loans, "LegacyImportAllowed")
+          .withArgs(f.platformA.address, until);
+        expect(await consentOf(f, f.auditor).legacyImportUntil(f.platformA)).to.equal(BigInt(until));
+        // Another platform's allowance is its own.
+        await expect(consentOf(f, f.platformB).anchorLegacyLoans([await termsFor(f.platformB)]))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryLegacyImportClosed");
+        await time.increaseTo(until);
+        await pinNextBlock(until + 1);
+        await expect(consentOf(f, f.platformA).anchorLegacyLoans(book))
+          .to.be.revertedWithCustomError(f.loans, "LoanRegistryLegacyImportClosed")
+          .withArgs(f.platformA.address, until, until + 1);
+        now = await pinNextBlock();
+        await consentOf(f, f.governance).allowLegacyImport(f.platformA, now + DAY);
+        await expect(consentOf(f, f.platformA).anchorLegacyLoans(book)).to.emit(f.loans, "LegacyAgreementRecorded");
+      });
+
+      it("takes the legacy allowance from governance only", async function () {
+        const f = await loadFixture(deployAllianceFixture);
+        for (const role of ["platformA", "platformB", "auditor", "lender", "outsider"] as const) {
+          await expect(consentOf(f, f[role]).allowLegacyImport(f.platformA, (await time.latest()) + DAY))
+            .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotGovernance")
+            .withArgs(f[role].address);
+        }
       });
     });
 

@@ -499,8 +499,8 @@ describe("RepaymentSplitter", function () {
     it("pays the platform fee to the successor once the loan was handed over", async function () {
       const f = await loadFixture(fundedFixture);
       await f.alliance.expelMember(f.platformA);
-      await f.loans.appointSuccessor(f.platformA, f.platformB);
-      await f.loans.takeOverLoans([f.terms]);
+      await f.succession.appointSuccessor(f.platformA, f.platformB);
+      await f.succession.takeOverLoans([f.terms]);
       await time.increase(30 * DAY);
       const before = await f.splitter.feesOwed(f.platformB);
       await repayDue(f);
@@ -1004,7 +1004,7 @@ describe("RepaymentSplitter", function () {
     it("takes a loan's cover only from the credit insurance contract, which governance names once", async function () {
       const f = await loadFixture(fundedFixture);
       for (const caller of [f.insurer, f.platformA, f.governance]) {
-        await expect(f.splitter.connect(caller).setCover(f.loanId, 1n))
+        await expect(f.splitter.connect(caller).setCover(f.loanId, 1n, 10_000))
           .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNotInsurance")
           .withArgs(caller.address);
       }

@@ -790,14 +790,14 @@ async function expelAndSucceed(m: Model, r: Real) {
   if (!m.expelled) {
     if (!(await mayFail(m, r, "expelB", () => f.alliance.expelMember(f.platformB)))) return;
     m.expelled = true;
-    await send(m, r, f.loans.appointSuccessor(f.platformB, f.platformA));
+    await send(m, r, f.succession.appointSuccessor(f.platformB, f.platformA));
   }
   const bLoans = [];
   for (const loan of m.loans) {
     if (loan.terms.platform === f.platformB.address && (await f.loans.servicerOf(loan.terms)) === f.platformB.address)
       bLoans.push(loan.terms);
   }
-  if (bLoans.length) await send(m, r, f.loans.connect(f.outsider).takeOverLoans(bLoans));
+  if (bLoans.length) await send(m, r, f.succession.connect(f.outsider).takeOverLoans(bLoans));
 }
 
 /** The enforcing lien's servicer sells a seized asset; every live lien is discharged in rank order. */

@@ -11,7 +11,12 @@ import {
   type SuiteClients,
   type SuiteContracts,
 } from "../src/client/index.js";
-import type { CollateralRegistry, MockSystemContract } from "../typechain-types/index.js";
+import {
+  ILoanSuccession__factory,
+  type CollateralRegistry,
+  type ILoanSuccession,
+  type MockSystemContract,
+} from "../typechain-types/index.js";
 import { ZeroAddress, id } from "ethers";
 
 export const connection = await network.create();
@@ -28,6 +33,8 @@ export const NATIONAL_IDS = ["11010519491231002X", "440524188001010014", "110101
 export interface AllianceFixture extends SuiteContracts {
   /** The deployment as governance sees it: `f.suite.connect(signer)` sees it as another account. */
   suite: Suite;
+  /** The loan registry's succession functions ({ILoanSuccession}, served at its address), sending as governance. */
+  succession: ILoanSuccession;
   governance: HardhatEthersSigner;
   platformA: HardhatEthersSigner;
   platformB: HardhatEthersSigner;
@@ -58,6 +65,7 @@ export async function deployAllianceFixture(): Promise<AllianceFixture> {
   return {
     ...suite.contracts,
     suite,
+    succession: ILoanSuccession__factory.connect(await loans.getAddress(), governance),
     governance,
     platformA,
     platformB,
@@ -67,6 +75,17 @@ export async function deployAllianceFixture(): Promise<AllianceFixture> {
     system,
     clientFor: (signer) => suite.connect(signer).clients,
   };
+}
+
+/**
+ * Pins the next block's time (by default one second after the latest block) and returns it. Use it before every
+ * transaction whose `block.timestamp` an assertion names: left alone, the node stamps the next block with the later of
+ * the latest block's time plus one and its own clock, which a loaded machine moves on by more than a second.
+ */
+export async function pinNextBlock(at?: number): Promise<number> {
+  const t = at ?? (await time.latest()) + 1;
+  await time.setNextBlockTimestamp(t);
+  return t;
 }
 
 let salt = 0;

@@ -17,13 +17,17 @@ enum MemberStatus {
 }
 
 /// @notice A member of the alliance.
-/// @dev Slot 0: roles (8) | status (8) | since (40); slot 1: metadataHash.
+/// @dev Slot 0: roles (8) | status (8) | since (40) | reinstatements (32); slot 1: metadataHash.
 struct Member {
     /// @dev Bitmask of `ROLE_*` constants above.
     uint8 roles;
     MemberStatus status;
     /// @dev Time of the last status change.
     uint40 since;
+    /// @dev How many times governance reinstated the member. Whatever was decided about a failing member's business
+    /// (a successor named for its book) holds only until its next reinstatement: the count tells which standing a
+    /// decision was made in.
+    uint32 reinstatements;
     /// @dev Hash of the member's off-chain profile document (licence, legal entity). Never personal data.
     bytes32 metadataHash;
 }
@@ -119,7 +123,8 @@ interface IAllianceRegistry {
     /// @notice Active → Suspended. Governance only. The member stops originating; its loans keep being serviced.
     function suspendMember(address account) external;
 
-    /// @notice Suspended → Active. Governance only.
+    /// @notice Suspended → Active. Governance only. Counts one more reinstatement ({Member-reinstatements}): a successor
+    /// appointed for the member's book while it was suspended no longer stands.
     function reinstateMember(address account) external;
 
     /// @notice Active or Suspended → Expelled, for good. Governance only.

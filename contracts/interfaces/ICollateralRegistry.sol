@@ -104,10 +104,12 @@ struct Lien {
 /// also needs the confirmation of a custodian member other than the proposer. Then the servicer completes the sale and
 /// pays the price in. Only loans in loss take from a sale: the liens of Defaulted and WrittenOff loans, in priority order
 /// (liens of one priority pro rata to their secured amounts), each up to its secured amount and what its loan still has
-/// to recover; the rest goes to the owner. A lien whose loan owes nothing any more (Repaid, Cancelled, Recovered) or
-/// never lent (Funding) is released and takes nothing. The lien of a performing loan (Active, Late) takes nothing either:
-/// it survives the sale, and the buyer takes the asset subject to it, so no money reaches a loan whose borrower still
-/// owes it. A lien's share goes through the loss waterfall to its loan's lenders (pari passu with insurer and reserve
+/// to recover; the rest goes to the owner. A lien whose loan owes nothing any more and never will (Repaid, Cancelled,
+/// Recovered) is released and takes nothing. The lien of a loan that is still owed or can still disburse (Active, Late,
+/// and Funding: its lenders may still complete it, secured by this lien) takes nothing either: it survives the sale,
+/// counts against the sale's floor, and the buyer takes the asset subject to it, so no money reaches a loan whose
+/// borrower still owes it and no loan disburses unsecured. A custodian's confirmation counts only while the custodian
+/// is an active custodian member. A lien's share goes through the loss waterfall to its loan's lenders (pari passu with insurer and reserve
 /// once the loss is settled) when the loan was funded through the splitter, otherwise to its servicer; a payment that
 /// fails is kept for its recipient to withdraw.
 ///
@@ -316,7 +318,8 @@ interface ICollateralRegistry {
     ) external;
 
     /// @notice Agrees, as the servicer of the loan of `lienLoan` (which has an active lien on the asset), that a lien of
-    /// `newLoanId` may take rank `priority` beside or ahead of it.
+    /// `newLoanId` may take rank `priority` beside or ahead of it. While that loan is in loss (Defaulted, WrittenOff)
+    /// its lien is what its lenders recover from, so only governance may agree for it.
     function consentToRank(uint256 assetId, LoanTerms calldata lienLoan, LoanId newLoanId, uint8 priority) external;
 
     /// @notice Releases the lien of the loan of `loanId` once that loan is Repaid, Cancelled or Recovered. Anyone may

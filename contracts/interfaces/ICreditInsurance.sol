@@ -33,8 +33,10 @@ struct InsurerCapital {
 
 /// @title Credit insurance written by insurer members on individual loans
 /// @notice An insurer deposits capital, then writes a policy on a loan it was named for when the loan was opened for
-/// funding (its premium arrives through the repayment waterfall, and only while the policy covers the loan: without
-/// cover the premium goes to the lenders). A policy covers any default whose first missed due date falls within its
+/// funding. Its premium arrives through the repayment waterfall, and only for the cover it buys: of each installment
+/// whose due date falls within the policy's term the insurer earns `premium × coverageBps / 10 000`, and the lenders,
+/// who bear the rest of the risk, the rest (all of it without cover), so a 1 bps policy written late earns 1 bps of the
+/// premium. A policy covers any default whose first missed due date falls within its
 /// term, whenever the default is declared; its capital cannot be released while an installment due within the term is
 /// unpaid. The policy locks `principal × coverage` of the
 /// insurer's capital, so an insurer without enough free capital cannot write it. When the loan defaults, the loss

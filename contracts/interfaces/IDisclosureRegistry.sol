@@ -77,10 +77,12 @@ interface IDisclosureRegistry {
     /// @notice `auditor` attested the audit report `reportSha256` already, at block `attestedBlock`.
     error DisclosureRegistryAuditAlreadyAttested(bytes32 reportSha256, address auditor, uint256 attestedBlock);
     /// @notice An audit report's digest must not be zero, and the ledger it audits must have been read at a block that
-    /// exists (`exportBlock` is not after the current block `current`).
+    /// holds the suite and is settled: after genesis (block 0 holds no transaction) and before the current block
+    /// `current`, whose state is not final until it is mined.
     error DisclosureRegistryInvalidAuditReport(bytes32 reportSha256, uint256 exportBlock, uint256 current);
 
-    /// @notice Publishes the period's first report. Active platform members, for themselves.
+    /// @notice Publishes the period's first report. Platform members, for themselves, active or suspended: reporting is
+    /// servicing, which a suspended platform keeps doing (the alliance's standing rule); an expelled one does not.
     function publish(uint32 period, uint16 schemaVersion, bytes32 contentHash, KeyFigures calldata figures) external;
 
     /// @notice Publishes a correction: a new version of the period's report; earlier versions stay.

@@ -25,8 +25,15 @@ interface ILoanConsent {
 
     /// @notice Imports a book signed on paper: each loan is anchored as by {anchorLoans}, its consent is Legacy, and its
     /// history records a `LegacyAgreement` fact right after it was anchored, so no auditor mistakes it for a loan the
-    /// borrower signed on chain.
+    /// borrower signed on chain. Only a platform governance allowed, until its cut-off ({allowLegacyImport}).
     function anchorLegacyLoans(LoanTerms[] calldata terms) external returns (LoanId[] memory loanIds);
+
+    /// @notice Allows `platform` to import a book signed on paper until `until` (zero withdraws the allowance; a time in
+    /// the past closes it). Governance only.
+    function allowLegacyImport(address platform, uint40 until) external;
+
+    /// @notice Until when `platform` may import a book signed on paper (zero: it may not).
+    function legacyImportUntil(address platform) external view returns (uint40);
 
     /// @notice Records the borrower's signature of the agreement of a loan anchored without it, and the servicer (the
     /// caller) as the consenting platform, while it is Funding and on its first document. Its servicer only.
@@ -51,7 +58,8 @@ interface ILoanConsent {
         Signatures calldata signatures
     ) external view returns (bytes memory reason);
 
-    /// @notice The EIP-712 digest the borrower signs for loan `loanId`'s agreement.
+    /// @notice The EIP-712 digest the borrower signs for loan `loanId`'s agreement. Like every function here it answers
+    /// only at the registry's address: the digest names the registry as the verifying contract.
     function agreementDigest(LoanId loanId, uint256 deadline) external view returns (bytes32);
 
     /// @notice The EIP-712 digest the borrower signs for document version `version` of loan `loanId`.

@@ -199,6 +199,28 @@ struct Loss {
     uint128 interest;
 }
 
+/// @notice Where governance's appointment of a successor for a failing platform's book stands (the table is in
+/// {ILoanRegistry}).
+enum AppointmentStatus {
+    None,
+    /// @dev Made while the platform was suspended or expelled, and the platform was not reinstated since: its loans
+    /// pass to the successor by {ILoanSuccession-takeOverLoans}.
+    Standing,
+    /// @dev The platform was reinstated after the appointment: it serves its own book again, and the appointment
+    /// reaches none of its loans, those it anchors later least of all.
+    Lapsed
+}
+
+/// @notice Governance's appointment of `successor` for a failing platform's book.
+/// @dev One slot: successor (160) | reinstatements (32) | appointedAt (40).
+struct Appointment {
+    address successor;
+    /// @dev The platform's reinstatement count ({Member-reinstatements}) when the appointment was made: a
+    /// reinstatement since then ends it.
+    uint32 reinstatements;
+    uint40 appointedAt;
+}
+
 /// @notice The next installment of a loan, as it stands at the time of the call.
 struct PaymentDue {
     uint16 installment;
@@ -215,11 +237,16 @@ struct PaymentDue {
 ///     Active    → Late | Repaid
 ///     Late      → Active (cured by a repayment that brings it up to date) | Repaid | Defaulted
 ///     Defaulted → Recovered | WrittenOff
-///     Repaid, Recovered, WrittenOff, Cancelled: final
+///     WrittenOff → Recovered (a loss recovered in full after it was written off)
+///     Repaid, Recovered, Cancelled: final
+///
+/// A written-off loan is closed (it leaves its borrower's exposure) but its loss can still be recovered: once it is
+/// recovered in full the loan becomes Recovered with the same facts and credit event as a defaulted loan made whole,
+/// and its collateral goes back as for one.
 ///
 /// Who acts on a loan:
 /// - Its **servicer** ({servicerOf}): the originating platform, or the successor governance handed the loan over to
-///   ({appointSuccessor}, {transferServicing}); never an expelled member (the alliance registry's standing rule). The
+///   ({ILoanSuccession}); never an expelled member (the alliance registry's standing rule). The
 ///   servicer marks the loan late and defaulted, amends its document, holds its liens and runs their disposal.
 /// - Its **funding delegate** ({delegateOf}), once one took the money path over: only that contract activates,
 ///   cancels, records repayments, or closes the loss (Recovered, WrittenOff). A loan without one has its servicer do it.
@@ -227,6 +254,9 @@ struct PaymentDue {
 ///   `gracePeriod + publicDefaultDelay` after the missed due date, a default from `defaultThreshold + publicDefaultDelay`
 ///   after it (from Active too: the loan then passes through Late, with the same facts as when its servicer acts), and
 ///   a cancellation of a Funding loan once its funding deadline has passed or its servicer was expelled.
+///
+/// Succession: governance hands a failing platform's book to a successor ({ILoanSuccession}, served at this
+/// registry's address).
 ///
 /// Every fact about a loan extends its history chain, `head = keccak256(abi.encode(previousHead, factHash))` starting
 /// from zero, and every event that records a fact carries the new head, so an auditor can prove an off-chain copy of
@@ -287,8 +317,23 @@ struct PaymentDue {
 /// address.
 /// Governance may require consent ({setConsentRequired}): a loan without it (anchored unsigned, or whose document
 /// changed unsigned) cannot then open funding or be activated until it is signed ({ILoanConsent-signAgreement},
-/// {ILoanConsent-amendDocumentSigned}); a book signed on paper is imported with {ILoanConsent-anchorLegacyLoans}, whose
-/// distinct fact tells an auditor which loans carry no on-chain consent.
+/// {ILoanConsent-amendDocumentSigned}). A book signed on paper is imported with {ILoanConsent-anchorLegacyLoans}, whose
+/// distinct fact tells an auditor which loans carry no on-chain consent; it is a side door, so it is bounded: only a
+/// platform governance allowed, until the cut-off governance set ({ILoanConsent-allowLegacyImport}), and while consent
+/// is required a legacy loan (financed off the ledger, serviced by its platform) never opens funding on the ledger.
+///
+///     consent  action                  who                      to
+///     ───────  ──────────────────────  ───────────────────────  ──────
+///     (none)   anchorLoan(s)           active platform          None
+///     (none)   anchorSignedLoan(s)     active platform+borrower Signed
+///     (none)   anchorLegacyLoans       allowed platform, cut-off Legacy
+///     None     signAgreement           servicer+borrower, Funding, version 1   Signed
+///     Legacy   signAgreement           servicer+borrower, Funding, version 1   Signed
+///     any      amendDocumentSigned     servicer+borrower, open  Signed
+///     None     amendDocument           servicer, open (Funding only while required)  None
+///     Signed, Legacy  amendDocument    refused
+///     opening funding (delegateServicing) while consent is required: Signed only
+///     activation off the ledger's money path while consent is required: Signed or Legacy
 ///
 /// @dev Warning: the registry does not keep the borrower's signing address (a slot per loan would cost 22 100 gas,
 /// more than a batch's whole budget for consent), so it cannot itself refuse an amendment signed by a key other than
@@ -333,8 +378,13 @@ interface ILoanRegistry {
     event AlliancePolicySet(AlliancePolicy policy);
     /// @notice Funding delegate `servicer` took over activation, cancellation and repayments of `loanId`.
     event LoanServicingDelegated(LoanId indexed loanId, address indexed servicer, uint40 at, bytes32 head);
-    /// @notice Governance named `successor` to take over the loans of `platform` ({takeOverLoans} applies it per loan).
+    /// @notice Governance named `successor` to take over the loans of `platform` ({ILoanSuccession-takeOverLoans} applies it per loan).
     event SuccessorAppointed(address indexed platform, address indexed successor);
+    /// @notice Governance withdrew its appointment of `successor` for the loans of `platform`.
+    event SuccessorWithdrawn(address indexed platform, address indexed successor);
+    /// @notice Governance allowed `platform` to import a book signed on paper ({ILoanConsent-anchorLegacyLoans}) until
+    /// `until` (zero: not at all).
+    event LegacyImportAllowed(address indexed platform, uint40 until);
     /// @notice Governance gave system contract `account` the powers `powers` (a bitmask of `POWER_*`).
     event SystemPowersSet(address indexed account, uint8 powers);
     /// @notice Loan `loanId` passed from servicer `from` to `to`.
@@ -449,6 +499,11 @@ interface ILoanRegistry {
     error LoanRegistryInvalidSuccessor(address platform, address successor);
     /// @notice No successor was appointed for `platform`, the originator of `loanId`, or the loan already has it.
     error LoanRegistryNoSuccessor(LoanId loanId, address platform);
+    /// @notice Governance appointed no successor for `platform`'s loans (or withdrew it).
+    error LoanRegistryNoAppointment(address platform);
+    /// @notice `platform` may import a book signed on paper only until `until` (zero: governance never allowed it);
+    /// it is `nowTime`.
+    error LoanRegistryLegacyImportClosed(address platform, uint256 until, uint256 nowTime);
     /// @notice The borrower's signature for `loanId` could be used until `deadline`; it is `nowTime`.
     error LoanRegistryConsentExpired(LoanId loanId, uint256 deadline, uint256 nowTime);
     /// @notice `signer`'s signature of loan `loanId`'s agreement or amendment is not valid (another loan, version,
@@ -458,6 +513,9 @@ interface ILoanRegistry {
     error LoanRegistryBorrowerIsPlatform(LoanId loanId, address borrower);
     /// @notice The alliance requires signed consent, and loan `loanId` has none: it cannot open funding or be activated.
     error LoanRegistryConsentMissing(LoanId loanId);
+    /// @notice Loan `loanId` was imported with paper consent: while the alliance requires consent it cannot open funding
+    /// on the ledger (a signed agreement, {ILoanConsent-signAgreement}, lets it).
+    error LoanRegistryLegacyLoanFunding(LoanId loanId);
     /// @notice The loan's document (consent `consent`, status `status`) changes only with the borrower's signature, sent
     /// by the servicer ({ILoanConsent-amendDocumentSigned}).
     error LoanRegistryConsentRequired(LoanId loanId, Consent consent, LoanStatus status);
@@ -498,7 +556,8 @@ interface ILoanRegistry {
     /// every installment missed by then, as the schedule charges them) and a Defaulted credit event.
     function markDefaulted(LoanTerms calldata terms) external;
 
-    /// @notice Defaulted → Recovered: the loss was recovered in full. Closes the loan's exposure.
+    /// @notice Defaulted or WrittenOff → Recovered: the loss was recovered in full. Closes the loan's exposure (a
+    /// written-off loan's was closed already).
     function markRecovered(LoanTerms calldata terms) external;
 
     /// @notice Defaulted → WrittenOff: nothing more will be recovered. Closes the loan's exposure.
@@ -539,8 +598,9 @@ interface ILoanRegistry {
     /// @notice Sets the alliance's exposure limits and public delay (at most a year). Governance only.
     function setAlliancePolicy(AlliancePolicy calldata policy) external;
 
-    /// @notice Requires (or stops requiring) signed consent ({Consent-Signed} or {Consent-Legacy}) before a loan opens
-    /// funding or is activated. Governance only.
+    /// @notice Requires (or stops requiring) the borrower's consent before a loan's money moves: a loan opens funding on
+    /// the ledger only when signed on chain ({Consent-Signed}), and a loan serviced off the ledger's money path is
+    /// activated only when signed on chain or on paper ({Consent-Legacy}). Governance only.
     function setConsentRequired(bool required) external;
 
     /// @notice Whether the alliance requires consent before funding.
@@ -553,23 +613,6 @@ interface ILoanRegistry {
 
     /// @notice The powers of system contract `account` (a bitmask of `POWER_*`).
     function systemPowersOf(address account) external view returns (uint8);
-
-    // ---------------------------------------------------------------- succession (governance)
-
-    /// @notice Names `successor`, an active platform, to take over every loan of `platform`, a suspended or expelled
-    /// platform (a later appointment replaces an earlier one). Each loan passes to it by {takeOverLoans}, which records
-    /// the hand-over in the loan's history. Governance only.
-    function appointSuccessor(address platform, address successor) external;
-
-    /// @notice Hands each loan of `terms` over to the successor appointed for its platform. Anyone may call it (the
-    /// decision was governance's), but only while that platform is still suspended or expelled, only to a successor that
-    /// is still an active platform, and only for loans still with their platform (a loan governance transferred
-    /// elsewhere stays there); each loan's history records the hand-over.
-    function takeOverLoans(LoanTerms[] calldata terms) external;
-
-    /// @notice Hands the loans of `terms` over to `successor`, an active platform, whatever their platform's standing
-    /// (a portfolio transfer, or a successor for part of a book). Governance only.
-    function transferServicing(LoanTerms[] calldata terms, address successor) external;
 
     // ---------------------------------------------------------------- views
 
@@ -600,8 +643,6 @@ interface ILoanRegistry {
     /// @notice The funding delegate that took the loan's money path over (zero if none).
     function delegateOf(LoanId loanId) external view returns (address);
 
-    /// @notice The successor appointed for `platform`'s loans (zero if none).
-    function successorOf(address platform) external view returns (address);
 
     /// @notice The next installment of an Active or Late loan, with late interest as of now.
     function nextPayment(LoanTerms calldata terms) external view returns (PaymentDue memory);

@@ -25,7 +25,8 @@ struct LossCase {
 /// `coverage × what is left`, and the reserve's compensation, `coverage × what is left after that` within its caps; the
 /// lenders bear the rest. After settlement every recovery (late payments, later disposals) is shared pari passu: the
 /// insurer, the reserve and the lenders each receive in proportion to the part of the loss each bore, and nobody beyond
-/// what it bore; money beyond the whole loss is not taken. A loan whose loss is recovered in full is marked Recovered.
+/// what it bore; money beyond the whole loss is not taken. A loan whose loss is recovered in full is marked Recovered,
+/// also when it was written off before: its collateral then goes back as for a defaulted loan made whole.
 ///
 /// Settlement is for the loan's servicer (its platform or successor, never an expelled member), and for anyone once the
 /// alliance's public-default delay has passed since the default, so that a failed platform cannot stall it. The

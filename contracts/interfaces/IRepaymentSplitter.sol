@@ -60,7 +60,8 @@ struct Split {
 
 /// @notice A loan's money in the splitter.
 /// @dev Four slots, laid out for the hot paths: a repayment reads the first and updates the second, which funding
-/// already made non-zero. `committed` is the total of lenders' shares: while Funding it grows to the principal, and it
+/// already made non-zero (so the policy's coverage and the count of contributions, which a repayment reads or writes,
+/// sit there too). `committed` is the total of lenders' shares: while Funding it grows to the principal, and it
 /// is the divisor of every pro-rata entitlement. `lendersIn` is everything that ever arrived for the lenders
 /// (repayments, or the commitments themselves once a loan is cancelled); `lendersPaid` is what left to them.
 /// `openPositions` counts the positions that hold shares or have payouts to settle; once a repaid or cancelled loan has
@@ -71,11 +72,17 @@ struct LoanBook {
     uint16 premiumBps;
     uint16 reserveBps;
     FundingPhase phase;
-    /// @dev Until when the named insurer's policy covers the loan (zero: no cover). The premium accrues to the insurer
-    /// only while it does; otherwise it goes to the lenders, who bear the uninsured risk.
+    /// @dev The last due date the named insurer's policy covers (zero: no cover). The premium of an installment due
+    /// later goes to the lenders, who bear the uninsured risk.
     uint40 coverEnd;
     uint128 lendersIn;
     uint96 committed;
+    /// @dev The share of the loss the policy covers (basis points, zero: no cover): the insurer earns this share of each
+    /// covered installment's premium, and the lenders the rest.
+    uint16 coverageBps;
+    /// @dev Installments whose risk-reserve contribution was paid: the reserve compensates only loans that paid into it
+    /// ({IRiskReserveFund}).
+    uint16 contributions;
     address borrowerPayout;
     uint32 openPositions;
     uint128 lendersPaid;
@@ -98,8 +105,12 @@ struct Position {
 /// Anyone may repay a funded loan. Each payment is applied in this order: late interest, platform fee, insurance
 /// premium, risk-reserve contribution, interest, scheduled principal, prepayment. It must cover at least the next
 /// installment with its fees. The fees accrue to the platform, the insurer and (per platform) the reserve, who withdraw
-/// them; the rest
-/// is the lenders', tracked per share so that a repayment costs the same for 1 or 500 lenders.
+/// them; the rest is the lenders', tracked per share so that a repayment costs the same for 1 or 500 lenders.
+///
+/// A premium buys cover, and only the cover it buys: the insurer earns `premium × coverageBps / 10 000` of an
+/// installment whose due date its policy covers (rounded down), and the lenders, who bear the rest of the risk, the
+/// rest of the premium. An installment is routed by its due date, not by when it is paid, so a late payment of a covered
+/// installment pays the insurer and an early one of an uncovered installment does not.
 ///
 /// Payouts are pushed by anyone to a batch of lenders; a lender whose transfer fails is skipped and keeps its payout,
 /// which it can claim itself (to any address) at any time. Once a repaid or cancelled loan's lenders have all been paid,
@@ -156,9 +167,11 @@ interface IRepaymentSplitter {
     event WaterfallSet(address indexed waterfall);
     event MinCommitmentSet(uint256 minCommitment);
     event InsuranceSet(address indexed insurance);
-    /// @notice The loan's policy now covers it until `coverEnd` (zero: no longer).
-    event CoverSet(LoanId indexed loanId, uint40 coverEnd);
-    /// @notice The premium part of a repayment, `amount`, went to the lenders: no policy covered the loan.
+    /// @notice The loan's policy now covers `coverageBps` of its loss for installments due until `coverEnd` (zero: no
+    /// longer).
+    event CoverSet(LoanId indexed loanId, uint40 coverEnd, uint16 coverageBps);
+    /// @notice `amount` of a repayment's premium went to the lenders: the premium beyond what the policy covers (all of
+    /// it when no policy covers the installment).
     event PremiumToLenders(LoanId indexed loanId, uint256 amount);
 
     // ---------------------------------------------------------------- errors
@@ -282,9 +295,9 @@ interface IRepaymentSplitter {
     /// @notice Names the credit insurance contract, once. Governance only.
     function setInsurance(address insurance) external;
 
-    /// @notice Records that the loan's named insurer covers it until `coverEnd` (zero: no longer). The credit insurance
-    /// contract only, when a policy is written, released or claimed.
-    function setCover(LoanId loanId, uint40 coverEnd) external;
+    /// @notice Records that the loan's named insurer covers `coverageBps` of its loss for installments due until
+    /// `coverEnd` (zero: no longer). The credit insurance contract only, when a policy is written or released.
+    function setCover(LoanId loanId, uint40 coverEnd, uint16 coverageBps) external;
 
     /// @notice Names the collateral registry, once. Governance only.
     function setCollateral(address collateral) external;

@@ -14,9 +14,11 @@ struct ReservePolicy {
     /// @dev A platform's loans may hold at most `contributed × quotaMultipleBps / 10 000 + deposited` of unreimbursed
     /// compensation: contributions its borrowers actually paid are multiplied, direct deposits count once.
     uint32 quotaMultipleBps;
-    /// @dev Seconds between disbursement and default below which a loan is not compensated (it is not seasoned).
+    /// @dev Seconds between disbursement and the first missed due date below which a loan is not compensated (it did not
+    /// perform long enough to be seasoned).
     uint32 minLoanAge;
-    /// @dev Installments a loan must have repaid before it defaulted to be compensated.
+    /// @dev Installments a loan must have repaid with their risk-reserve contribution before it defaulted to be
+    /// compensated: a loan that paid nothing into the fund takes nothing out of it.
     uint16 minInstallmentsPaid;
 }
 
@@ -37,8 +39,10 @@ struct PlatformPosition {
 /// after collateral and insurance: `coverage × that loss`, at most the per-loan cap, the platform's remaining quota and
 /// the fund's balance, paid to the lenders. Later recoveries reimburse the fund, up to what it paid.
 ///
-/// The fund is the other platforms' money too, so it compensates only seasoned loans (disbursed at least `minLoanAge`
-/// before the default, with at least `minInstallmentsPaid` installments repaid), and a platform's quota grows from the
+/// The fund is the other platforms' money too, so it compensates only seasoned loans (performing for at least
+/// `minLoanAge` from disbursement to the first missed due date, a time its platform cannot stretch by declaring the
+/// default late, with at least `minInstallmentsPaid` installments repaid with their reserve contribution), and a
+/// platform's quota grows from the
 /// contributions its borrowers actually paid (times the quota multiple) while its direct deposits count once: a
 /// platform that lends to itself on a fresh loan and defaults it takes nothing out of the others' money.
 interface IRiskReserveFund {
@@ -47,8 +51,8 @@ interface IRiskReserveFund {
     event RemaindersCollected(uint256 amount);
     event Deposited(address indexed platform, uint256 amount);
     event Compensated(LoanId indexed loanId, address indexed platform, uint256 netLoss, uint256 paid);
-    /// @notice The loan was not seasoned (disbursed `loanAge` seconds before its default, `installmentsPaid` paid): the
-    /// reserve paid nothing.
+    /// @notice The loan was not seasoned (it performed `loanAge` seconds from disbursement to its first missed due date,
+    /// and `installmentsPaid` installments paid their reserve contribution): the reserve paid nothing.
     event CompensationDeclined(
         LoanId indexed loanId,
         address indexed platform,
@@ -74,8 +78,8 @@ interface IRiskReserveFund {
     function deposit(uint256 amount) external;
 
     /// @notice Pays the compensation for `netLoss` on `platform`'s loan to the loss waterfall (the caller): nothing for
-    /// a loan that defaulted `loanAge` seconds after disbursement with `installmentsPaid` repaid, when that is below the
-    /// policy's seasoning.
+    /// a loan that performed `loanAge` seconds (disbursement to first missed due date) with `installmentsPaid`
+    /// installments that paid their reserve contribution, when that is below the policy's seasoning.
     function compensate(
         LoanId loanId,
         address platform,

@@ -159,14 +159,6 @@ library CollateralSales {
         emit ICollateralRegistry.SaleWithdrawn(assetId, msg.sender);
     }
 
-    /// @notice Refuses `who` when it services any of the loans of `liens`: it has a stake in the asset's appraisal.
-    function requireNoStake(address loansAddress, LoanTerms[] calldata liens, address who) external view {
-        ILoanRegistry loans = ILoanRegistry(loansAddress);
-        for (uint256 i; i < liens.length; ++i) {
-            if (loans.mayService(liens[i], who)) revert ICollateralRegistry.CollateralRegistryUnauthorized(who);
-        }
-    }
-
     /// @notice Confirms the proposal of hash `expected` as custodian `by`, who must not be its proposer.
     function confirm(
         mapping(uint256 assetId => SaleProposal) storage sales,
@@ -189,10 +181,10 @@ library CollateralSales {
     }
 
     /// @notice Proves `liens` to be every lien of the asset in priority order, settles each, takes the proposed sale
-    /// ({settle}) and divides its price. A lien whose loan owes nothing (Repaid, Cancelled, Recovered) or never lent
-    /// (Funding) is released and takes nothing; a performing loan's lien (Active, Late) survives the sale and takes
-    /// nothing; a loan in loss (Defaulted, WrittenOff) has its lien discharged, taking at most its secured amount and
-    /// what its loan has left to recover.
+    /// ({settle}) and divides its price. A lien whose loan owes nothing and never will (Repaid, Cancelled, Recovered) is
+    /// released and takes nothing; the lien of a loan that is still owed or can still disburse (Active, Late, and
+    /// Funding, whose lenders may yet complete it) survives the sale and takes nothing; a loan in loss (Defaulted,
+    /// WrittenOff) has its lien discharged, taking at most its secured amount and what its loan has left to recover.
     function plan(
         mapping(uint256 assetId => SaleProposal) storage sales,
         mapping(uint256 assetId => mapping(LoanId loanId => Lien)) storage liensOf,
@@ -222,8 +214,11 @@ library CollateralSales {
             }
             p.loanIds[i] = loanId;
             priorities[i] = lien.priority;
-            if (state.status == LoanStatus.Active || state.status == LoanStatus.Late) {
-                // Its borrower still owes it all: paying its lenders now would pay them twice.
+            if (
+                state.status == LoanStatus.Active || state.status == LoanStatus.Late || state.status == LoanStatus.Funding
+            ) {
+                // Its borrower still owes it all (or its lenders may still lend it, secured by this lien): paying its
+                // lenders now would pay them twice, and releasing it would let the loan disburse unsecured.
                 p.survivors += 1;
                 if (lien.priority > p.survivorsLastRank) p.survivorsLastRank = lien.priority;
                 if (lien.priority == 1) p.survivorsFirstSecured += lien.securedAmount;
@@ -314,8 +309,14 @@ library CollateralSales {
         if (block.timestamp < sale.completesAt) {
             revert ICollateralRegistry.CollateralRegistrySaleWindowOpen(assetId, sale.completesAt, block.timestamp);
         }
-        // The seller's own confirmation (a successor that is also a custodian, say) counts for nothing.
-        if (sale.confirmer == address(0) || sale.confirmer == ctx.seller) {
+        // The seller's own confirmation (a successor that is also a custodian, say) counts for nothing, and so does one
+        // by a custodian no longer active: a confirmation lasts as long as the standing that gave it weight.
+        address confirmer = sale.confirmer;
+        if (
+            confirmer == address(0) ||
+            confirmer == ctx.seller ||
+            !ctx.alliance.isActiveMember(confirmer, ROLE_CUSTODIAN)
+        ) {
             uint256 equity = ctx.appraisalValue > survivorsOwed ? ctx.appraisalValue - survivorsOwed : 0;
             uint256 floor = (equity * (BPS - ctx.haircutBps)) / BPS;
             if (sale.price < floor) {

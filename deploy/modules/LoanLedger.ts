@@ -47,8 +47,9 @@ export default buildModule("LoanLedger", (m) => {
   const reserve = m.contract("RiskReserveFund", [alliance, splitter, reservePolicy]);
   const waterfall = m.contract("LossWaterfall", [alliance, loans, splitter, insurance, reserve]);
   const collateralSales = m.library("CollateralSales");
+  const collateralLiens = m.library("CollateralLiens");
   const collateral = m.contract("CollateralRegistry", [alliance, loans, splitter, waterfall], {
-    libraries: { CollateralSales: collateralSales },
+    libraries: { CollateralSales: collateralSales, CollateralLiens: collateralLiens },
   });
   const disclosures = m.contract("DisclosureRegistry", [alliance]);
 

@@ -219,6 +219,10 @@ export async function attestOnChain(
     throw new InputError(`the attestation's manifest digest ${manifest} is not a SHA-256`);
   }
   const exportBlock = attestation.block?.number ?? 0;
+  // The registry takes only a settled block that holds a ledger: not genesis, not the block being mined.
+  if (exportBlock === 0) {
+    throw new InputError("the report names no block the ledger was read at, so there is nothing to attest on chain");
+  }
   const receipt = await transact(() =>
     registry.attestAudit(
       asBytes32(attestation.reportSha256),

@@ -2,6 +2,7 @@ import {
   dataSlice,
   keccak256,
   zeroPadValue,
+  ZeroAddress,
   toBeHex,
   type ContractRunner,
   type ContractTransactionReceipt,
@@ -10,8 +11,10 @@ import {
 } from "ethers";
 import {
   ILoanConsent__factory,
+  ILoanSuccession__factory,
   LoanRegistry__factory,
   type ILoanConsent,
+  type ILoanSuccession,
   type LoanRegistry,
 } from "../../typechain-types/index.js";
 import type { LoanTermsStruct } from "../../typechain-types/LoanRegistry.js";
@@ -213,6 +216,8 @@ export class LoanRegistryClient {
   readonly contract: LoanRegistry;
   /** The registry's functions that take signatures, served at the same address. */
   readonly consent: ILoanConsent;
+  /** The registry's functions that hand loans to successors, served at the same address. */
+  readonly succession: ILoanSuccession;
   private readonly termsCache = new Map<LoanId, LoanTerms>();
 
   /** @param fromBlock the registry's deployment block, where event searches start. */
@@ -223,6 +228,7 @@ export class LoanRegistryClient {
   ) {
     this.contract = LoanRegistry__factory.connect(address, runner);
     this.consent = ILoanConsent__factory.connect(address, runner);
+    this.succession = ILoanSuccession__factory.connect(address, runner);
   }
 
   get address(): Address {
@@ -317,6 +323,17 @@ export class LoanRegistryClient {
     const loanIds = this.anchoredIds(receipt);
     loanIds.forEach((id, i) => this.termsCache.set(id, terms[i]));
     return { loanIds, receipt };
+  }
+
+  /** Governance: allows `platform` to import a book signed on paper until `until` (unix seconds; 0 withdraws it). */
+  allowLegacyImport(platform: Address, until: number): Promise<ContractTransactionReceipt> {
+    return transact(() => this.consent.allowLegacyImport(platform, until));
+  }
+
+  /** Until when `platform` may import a book signed on paper (unix seconds), or null when it may not. */
+  async legacyImportUntil(platform: Address): Promise<number | null> {
+    const until = Number(await read(() => this.consent.legacyImportUntil(platform)));
+    return until === 0 ? null : until;
   }
 
   /** Records the signed agreement of a loan anchored without it (Funding, first document), checked before sending. */
@@ -466,19 +483,30 @@ export class LoanRegistryClient {
 
   /** Governance: names `successor` to take over every loan of the suspended or expelled `platform`. */
   appointSuccessor(platform: Address, successor: Address): Promise<ContractTransactionReceipt> {
-    return transact(() => this.contract.appointSuccessor(platform, successor));
+    return transact(() => this.succession.appointSuccessor(platform, successor));
+  }
+
+  /** Governance: withdraws the appointment of a successor for `platform`'s loans. */
+  withdrawSuccessor(platform: Address): Promise<ContractTransactionReceipt> {
+    return transact(() => this.succession.withdrawSuccessor(platform));
+  }
+
+  /** The successor whose appointment for `platform`'s loans stands now, or null. */
+  async successorOf(platform: Address): Promise<Address | null> {
+    const successor = await read(() => this.succession.successorOf(platform));
+    return successor === ZeroAddress ? null : toAddress(successor);
   }
 
   /** Hands each loan over to the successor appointed for its platform (anyone may send it). */
   async takeOverLoans(loanIds: readonly LoanId[]): Promise<ContractTransactionReceipt> {
     const terms = await Promise.all(loanIds.map((id) => this.terms(id)));
-    return transact(() => this.contract.takeOverLoans(terms.map(toStruct)));
+    return transact(() => this.succession.takeOverLoans(terms.map(toStruct)));
   }
 
   /** Governance: hands these loans over to `successor`, whatever their platform's standing. */
   async transferServicing(loanIds: readonly LoanId[], successor: Address): Promise<ContractTransactionReceipt> {
     const terms = await Promise.all(loanIds.map((id) => this.terms(id)));
-    return transact(() => this.contract.transferServicing(terms.map(toStruct), successor));
+    return transact(() => this.succession.transferServicing(terms.map(toStruct), successor));
   }
 
   /** Every loan `platform` anchored, in order. */

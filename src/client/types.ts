@@ -67,7 +67,7 @@ export const TRANSITIONS: Readonly<Record<LoanStatus, readonly LoanStatus[]>> = 
   [LoanStatus.Repaid]: [],
   [LoanStatus.Defaulted]: [LoanStatus.Recovered, LoanStatus.WrittenOff],
   [LoanStatus.Recovered]: [],
-  [LoanStatus.WrittenOff]: [],
+  [LoanStatus.WrittenOff]: [LoanStatus.Recovered],
   [LoanStatus.Cancelled]: [],
 };
 
@@ -75,14 +75,17 @@ export function isTransitionAllowed(from: LoanStatus, to: LoanStatus): boolean {
   return TRANSITIONS[from].includes(to);
 }
 
-/** The lifecycle actions of the registry: each starts from exactly one status. */
+/**
+ * The lifecycle actions of the registry and the statuses each starts from (a default from Active also passes through
+ * Late; a written-off loss recovered in full is made whole as a defaulted one is).
+ */
 export const LIFECYCLE_ACTIONS = [
-  { action: "activateLoan", from: LoanStatus.Funding, to: LoanStatus.Active },
-  { action: "cancelLoan", from: LoanStatus.Funding, to: LoanStatus.Cancelled },
-  { action: "markLate", from: LoanStatus.Active, to: LoanStatus.Late },
-  { action: "markDefaulted", from: LoanStatus.Late, to: LoanStatus.Defaulted },
-  { action: "markRecovered", from: LoanStatus.Defaulted, to: LoanStatus.Recovered },
-  { action: "writeOff", from: LoanStatus.Defaulted, to: LoanStatus.WrittenOff },
+  { action: "activateLoan", from: [LoanStatus.Funding], to: LoanStatus.Active },
+  { action: "cancelLoan", from: [LoanStatus.Funding], to: LoanStatus.Cancelled },
+  { action: "markLate", from: [LoanStatus.Active], to: LoanStatus.Late },
+  { action: "markDefaulted", from: [LoanStatus.Late], to: LoanStatus.Defaulted },
+  { action: "markRecovered", from: [LoanStatus.Defaulted, LoanStatus.WrittenOff], to: LoanStatus.Recovered },
+  { action: "writeOff", from: [LoanStatus.Defaulted], to: LoanStatus.WrittenOff },
 ] as const;
 export type LifecycleAction = (typeof LIFECYCLE_ACTIONS)[number]["action"];
 
@@ -237,6 +240,10 @@ export const ASSET_STATUS_NAMES = Object.keys(AssetStatus) as (keyof typeof Asse
 export const LienStatus = { None: 0, Active: 1, Released: 2, Enforcing: 3, Discharged: 4 } as const;
 export type LienStatus = (typeof LienStatus)[keyof typeof LienStatus];
 export const LIEN_STATUS_NAMES = Object.keys(LienStatus) as (keyof typeof LienStatus)[];
+
+/** Where governance's appointment of a successor for a failing platform's book stands (ILoanSuccession's table). */
+export const AppointmentStatus = { None: 0, Standing: 1, Lapsed: 2 } as const;
+export type AppointmentStatus = (typeof AppointmentStatus)[keyof typeof AppointmentStatus];
 
 export interface AssetInfo {
   assetId: AssetId;

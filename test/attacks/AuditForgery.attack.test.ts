@@ -337,8 +337,8 @@ async function honestFixture() {
   await f.splitter.payout(loanIdOf(writtenOff), lenders);
   await repay(handedOver);
   await f.alliance.expelMember(f.platformB);
-  await f.loans.appointSuccessor(f.platformB, f.platformA);
-  await f.loans.connect(f.platformA).takeOverLoans([handedOver]);
+  await f.succession.appointSuccessor(f.platformB, f.platformA);
+  await f.succession.connect(f.platformA).takeOverLoans([handedOver]);
   await f.loans.connect(f.platformA).amendDocument(handedOver, id("amended by the successor"));
   await time.increase(30 * DAY);
   await repay(handedOver);

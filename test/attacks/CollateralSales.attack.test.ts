@@ -297,8 +297,8 @@ describe("Collateral sales: attacks on the issue-11 sale rules", function () {
         .connect(f.platformA)
         .proposeSale(f.car, e, 10_000n * UNIT, ZeroAddress, id("buyer"), id("sale"));
       await f.alliance.expelMember(f.platformA);
-      await f.loans.appointSuccessor(f.platformA, platformC);
-      await f.loans.takeOverLoans([e]);
+      await f.succession.appointSuccessor(f.platformA, platformC);
+      await f.succession.takeOverLoans([e]);
 
       await f.collateral
         .connect(platformC)

@@ -118,13 +118,13 @@ describe("Member integrity: attacks on the issue-10 rules", function () {
       // business. Governance's appointment was about the failing platform's book at the time, not its future business.
       const f = await loadFixture(attackFixture);
       await f.alliance.suspendMember(f.platformA);
-      await f.loans.appointSuccessor(f.platformA, f.platformB);
+      await f.succession.appointSuccessor(f.platformA, f.platformB);
       await f.alliance.reinstateMember(f.platformA);
 
       const fresh = await termsFor(f.platformA);
       await f.loans.connect(f.platformA).anchorLoan(fresh);
       // Platform B, a competitor, takes the reinstated platform's brand-new loan (and with it its platform fees).
-      await expect(f.loans.connect(f.platformB).takeOverLoans([fresh])).to.be.revert(ethers);
+      await expect(f.succession.connect(f.platformB).takeOverLoans([fresh])).to.be.revert(ethers);
       expect(await f.loans.servicerOf(fresh)).to.equal(f.platformA.address);
     });
 
@@ -137,10 +137,10 @@ describe("Member integrity: attacks on the issue-10 rules", function () {
       const x = await termsFor(f.platformA);
       await f.loans.connect(f.platformA).anchorLoan(x);
       await f.alliance.expelMember(f.platformA);
-      await f.loans.appointSuccessor(f.platformA, f.platformB);
-      await f.loans.transferServicing([x], platformC);
+      await f.succession.appointSuccessor(f.platformA, f.platformB);
+      await f.succession.transferServicing([x], platformC);
 
-      await expect(f.loans.connect(f.platformB).takeOverLoans([x])).to.be.revert(ethers);
+      await expect(f.succession.connect(f.platformB).takeOverLoans([x])).to.be.revert(ethers);
       expect(await f.loans.servicerOf(x)).to.equal(platformC.address);
     });
 
@@ -151,10 +151,10 @@ describe("Member integrity: attacks on the issue-10 rules", function () {
       const x = await termsFor(f.platformA);
       await anchorAndFund(f, x, { platformFeeBps: 100 });
       await f.alliance.expelMember(f.platformA);
-      await f.loans.appointSuccessor(f.platformA, f.platformB);
+      await f.succession.appointSuccessor(f.platformA, f.platformB);
       await f.alliance.expelMember(f.platformB);
 
-      await expect(f.loans.connect(f.outsider).takeOverLoans([x])).to.be.revert(ethers);
+      await expect(f.succession.connect(f.outsider).takeOverLoans([x])).to.be.revert(ethers);
       expect(await f.loans.servicerOf(x)).to.not.equal(f.platformB.address);
     });
   });
@@ -179,8 +179,8 @@ describe("Member integrity: attacks on the issue-10 rules", function () {
       const loan = await termsFor(f.platformA, { principal: 10_000n * UNIT });
       await anchorAndFund(f, loan);
       await f.alliance.expelMember(f.platformA);
-      await f.loans.appointSuccessor(f.platformA, f.platformB);
-      await f.loans.takeOverLoans([loan]);
+      await f.succession.appointSuccessor(f.platformA, f.platformB);
+      await f.succession.takeOverLoans([loan]);
       const [platformC] = (await ethers.getSigners()).slice(12, 13);
       await f.alliance.admitMember(platformC, 1, id("platform C licence"));
       await f.alliance.connect(platformC).allowLender(f.platformB, (await time.latest()) + 365 * DAY);
@@ -199,8 +199,8 @@ describe("Member integrity: attacks on the issue-10 rules", function () {
       await f.loans.connect(f.platformA).anchorLoan(loan);
       await f.splitter.connect(f.platformA).openFunding(loan, { borrowerPayout: f.platformB.address, ...NO_FEES });
       await f.alliance.expelMember(f.platformA);
-      await f.loans.appointSuccessor(f.platformA, f.platformB);
-      await f.loans.takeOverLoans([loan]);
+      await f.succession.appointSuccessor(f.platformA, f.platformB);
+      await f.succession.takeOverLoans([loan]);
 
       await expect(f.splitter.connect(f.lender).fund(loan, loan.principal)).to.be.revert(ethers);
     });

@@ -32,6 +32,9 @@ async function defaultedFixture() {
     insurer.address,
     "--premium-bps",
     "50",
+    // The reserve compensates only a loan that paid into it.
+    "--reserve-bps",
+    "30",
   ]);
   expect((await run(f, insurer, ["insurance", "capital", "100000"])).out).to.match(
     /^capital 100,000.00 LLST, of which 100,000.00 LLST free/,

@@ -47,6 +47,7 @@ describe("consent (client and verifier)", function () {
       [byKey, byWallet],
       [await sign(agreement(byKey), borrower), await sign(agreement(byWallet), officer, await wallet.getAddress())],
     );
+    await f.clientFor(f.governance).loans.allowLegacyImport(platform, (await time.latest()) + DAY);
     await loans.anchorLegacyBatch([legacy]);
     const documentHash = toHash32(id("amended"));
     const amendment = { kind: "amendment" as const, loanId: loanIdOf(byKey), version: 2, documentHash, deadline };

@@ -109,7 +109,7 @@ async function everyFactFixture() {
   const due = await clientB.nextPayment(loanIdOf(loanB));
   await f.loans.connect(f.platformB).recordRepayment(loanB, due.principal + due.interest);
   await f.loans.connect(f.platformB).amendDocument(loanB, id("loan B, amendment 1"));
-  await f.loans.transferServicing([loanB], f.platformA);
+  await f.succession.transferServicing([loanB], f.platformA);
 
   await time.increase(34 * DAY);
   await f.loans.connect(f.platformA).markLate(loanA);
