@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: UNLICENSED
+// SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
 import {IAllianceRegistry, Member, MemberStatus, ROLE_PLATFORM} from "./interfaces/IAllianceRegistry.sol";
@@ -74,14 +74,15 @@ contract LoanRegistry is ILoanRegistry, LoanRegistryBase {
     // solhint-disable-next-line no-complex-fallback
     fallback() external {
         bytes4 selector = msg.sig;
-        address module = selector == ILoanSuccession.takeOverLoans.selector ||
+        address module =
+            selector == ILoanSuccession.takeOverLoans.selector ||
             selector == ILoanSuccession.appointSuccessor.selector ||
             selector == ILoanSuccession.withdrawSuccessor.selector ||
             selector == ILoanSuccession.transferServicing.selector ||
             selector == ILoanSuccession.successorOf.selector ||
             selector == ILoanSuccession.appointmentOf.selector
-            ? SUCCESSION_MODULE
-            : CONSENT_MODULE;
+                ? SUCCESSION_MODULE
+                : CONSENT_MODULE;
         bytes memory result = Address.functionDelegateCall(module, msg.data);
         assembly ("memory-safe") {
             return(add(result, 32), mload(result))

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: UNLICENSED
+// SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
@@ -233,9 +233,8 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
             // A premium buys cover, and only what it covers: the covered share of an installment the policy's term
             // covers (by due date, whenever it is paid) goes to the insurer, the rest to the lenders, who bear the
             // rest of the risk.
-            uint256 toInsurer = due.dueDate <= book.coverEnd
-                ? (split.premium * book.coverageBps) / ScheduleMath.BPS
-                : 0;
+            uint256 toInsurer =
+                due.dueDate <= book.coverEnd ? (split.premium * book.coverageBps) / ScheduleMath.BPS : 0;
             if (toInsurer != 0) _fees[book.insurer] += toInsurer;
             if (toInsurer != split.premium) {
                 toLenders += split.premium - toInsurer;

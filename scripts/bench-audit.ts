@@ -21,7 +21,6 @@ import { deployLocalSuite } from "../deploy/local.js";
 import { BENCH_INSTALLMENTS, benchBook } from "./bench-ledger.js";
 import {
   borrowerRef,
-  ExportWriter,
   factHash,
   formatLoanId,
   GENESIS_HEAD,
@@ -30,16 +29,13 @@ import {
   nextHead,
   type LoanFact,
   type LoanId,
-  exportLedger,
-  verifyChain,
-  verifyExport,
   schedule,
   ScheduleKind,
-  SUITE_CONTRACTS,
   toAddress,
   toHash32,
   type LoanTerms,
 } from "../src/client/index.js";
+import { ExportWriter, exportLedger, verifyChain, verifyExport, SUITE_CONTRACTS } from "../src/audit/index.js";
 
 const LOANS = Number(process.env.AUDIT_BENCH_LOANS ?? 10_000);
 const INSTALLMENTS = BENCH_INSTALLMENTS;

@@ -21,7 +21,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { id, JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { contextFromEnv } from "../src/cli/context.js";
-import { anchorInBatches } from "../src/cli/commands/registry.js";
+import { anchorInBatches } from "../src/cli/anchor-batches.js";
 import { loanStates, STATE_BATCH } from "../src/cli/loan-states.js";
 import {
   borrowerRef,

@@ -14,10 +14,6 @@ import {
   schedule,
   ScheduleKind,
   shortLoanId,
-  collectLedger,
-  verifyLedger,
-  balancesSentence,
-  writeExport,
   AssetClass,
   assetKey,
   formatAssetId,
@@ -36,6 +32,7 @@ import {
   type LoanId,
   type LoanTerms,
 } from "../src/client/index.js";
+import { collectLedger, verifyLedger, balancesSentence, writeExport, loanHistory } from "../src/audit/index.js";
 
 const DAY = 86_400;
 /** Where the demo leaves its chain's audit export and the signed documents its loans anchor the hashes of. */
@@ -482,7 +479,7 @@ say(
 say("12. The auditor rebuilds every loan's history from the chain and checks it against the on-chain head:");
 let ok = true;
 for (const [lid] of all) {
-  const history = await asAuditor.history(lid);
+  const history = await loanHistory(asAuditor, lid);
   ok &&= history.verified;
   say(
     `   ${formatLoanId(lid).slice(0, 18)}… ${String(history.entries.length).padStart(2)} facts, head ${history.onChainHead.slice(0, 18)}… ${history.verified ? "verified" : "MISMATCH"}`,

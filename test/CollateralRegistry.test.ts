@@ -26,6 +26,7 @@ import {
   termsFor,
   time,
 } from "./fixtures.js";
+import { loanHistory } from "../src/audit/index.js";
 
 const UNIT = 10n ** 18n;
 const VIN = "LSVAU2180N2183294";
@@ -257,7 +258,7 @@ describe("CollateralRegistry", function () {
         .withArgs(f.car, 1, 2);
       await ownerClient(f, f.custodian).revalue(f.car, 60_000n * UNIT, toHash32(id("lower appraisal")));
       for (const terms of [f.loanA, f.loanB]) {
-        const history = await f.clientFor(f.auditor).loans.history(loanIdOf(terms));
+        const history = await loanHistory(f.clientFor(f.auditor).loans, loanIdOf(terms));
         expect(history.entries.at(-1)?.fact).to.include({ kind: "External", source: f.collateral.target });
         expect(history.verified).to.equal(true);
       }
@@ -273,7 +274,7 @@ describe("CollateralRegistry", function () {
       const lien = await f.collateral.lienOf(f.car, loanIdOf(f.loanA));
       expect(lien.status).to.equal(BigInt(LienStatus.Active));
       expect((await f.collateral.assetOf(f.car)).firstPrioritySecured).to.equal(40_000n * UNIT);
-      const history = await f.clientFor(f.auditor).loans.history(loanIdOf(f.loanA));
+      const history = await loanHistory(f.clientFor(f.auditor).loans, loanIdOf(f.loanA));
       expect(history.entries.at(-1)?.fact).to.include({ kind: "External", source: f.collateral.target });
       expect(history.verified).to.equal(true);
     });
@@ -640,7 +641,7 @@ describe("CollateralRegistry", function () {
         .withArgs(f.car, loanIdOf(f.loanA), f.owner.address);
       expect(await f.collateral.ownerOf(f.car)).to.equal(f.owner.address);
       // The return (which releases the lien too) is one fact of the loan's history, proven against its event.
-      const history = await f.clientFor(f.auditor).loans.history(loanIdOf(f.loanA));
+      const history = await loanHistory(f.clientFor(f.auditor).loans, loanIdOf(f.loanA));
       expect(history.entries.at(-1)?.writerFact).to.deep.equal({ kind: "SeizedAssetReturned", assetId: f.car });
       expect(history.findings).to.deep.equal([]);
       const asset = await f.collateral.assetOf(f.car);
@@ -707,7 +708,7 @@ describe("CollateralRegistry", function () {
         [f.lender, lender2],
         owed,
       );
-      const history = await f.clientFor(f.auditor).loans.history(loanIdOf(f.loanA));
+      const history = await loanHistory(f.clientFor(f.auditor).loans, loanIdOf(f.loanA));
       expect(history.entries.map((e) => e.fact.kind)).to.include("ServicerChanged");
       expect(history.verified).to.equal(true);
     });
@@ -754,7 +755,7 @@ describe("CollateralRegistry", function () {
       await expect(f.collateral.ownerOf(f.car)).to.be.revertedWithCustomError(f.collateral, "ERC721NonexistentToken");
       for (const terms of [f.loanA, f.loanB]) {
         expect((await f.collateral.lienOf(f.car, loanIdOf(terms))).status).to.equal(BigInt(LienStatus.Discharged));
-        expect((await f.clientFor(f.auditor).loans.history(loanIdOf(terms))).verified).to.equal(true);
+        expect((await loanHistory(f.clientFor(f.auditor).loans, loanIdOf(terms))).verified).to.equal(true);
       }
     });
 
@@ -927,7 +928,7 @@ describe("CollateralRegistry", function () {
       ]);
       expect((await f.collateral.lienOf(f.car, loanIdB)).status).to.equal(BigInt(LienStatus.Active));
       expect((await f.loans.loanState(loanIdB)).outstandingPrincipal).to.equal(owedB);
-      expect((await f.clientFor(f.auditor).loans.history(loanIdB)).verified).to.equal(true);
+      expect((await loanHistory(f.clientFor(f.auditor).loans, loanIdB)).verified).to.equal(true);
       // Should loan B default later, its servicer enforces its lien on the buyer's asset.
       await time.increase(f.loanB.defaultThreshold);
       await f.loans.connect(f.platformB).markDefaulted(f.loanB);

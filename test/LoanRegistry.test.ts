@@ -40,6 +40,7 @@ import {
   type AllianceFixture,
 } from "./fixtures.js";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { loanHistory } from "../src/audit/index.js";
 
 const field = (name: (typeof TERMS_FIELD_NAMES)[number]) => TERMS_FIELD_NAMES.indexOf(name);
 const statusName = (s: LoanStatus) => LOAN_STATUS_NAMES[s];
@@ -527,7 +528,7 @@ describe("LoanRegistry", function () {
       await loans.amendDocument(f.loanId, toHash32(id("amendment 1")));
       await loans.amendDocument(f.loanId, toHash32(id("amendment 2")));
       expect((await loans.state(f.loanId)).documentVersion).to.equal(3);
-      const history = await loans.history(f.loanId);
+      const history = await loanHistory(loans, f.loanId);
       const versions = history.entries.flatMap((e) => (e.fact.kind === "DocumentAmended" ? [e.fact] : []));
       expect(versions.map((v) => [v.version, v.documentHash])).to.deep.equal([
         [2, id("amendment 1")],
@@ -547,7 +548,7 @@ describe("LoanRegistry", function () {
     it("records a history writer's fact in the chain", async function () {
       const f = await loadFixture(withAnchoredLoanFixture);
       await asSystem(f, f.loans, "extendHistory", [f.loanId, id("collateral pledged")]);
-      const history = await f.clientFor(f.auditor).loans.history(f.loanId);
+      const history = await loanHistory(f.clientFor(f.auditor).loans, f.loanId);
       expect(history.entries.at(-1)?.fact).to.include({ kind: "External", source: await f.system.getAddress() });
       expect(history.verified).to.equal(true);
     });
@@ -615,7 +616,7 @@ describe("LoanRegistry", function () {
       expect(loss.principal).to.equal(f.terms.principal);
       // Late interest grew by at most a day between the quote and the block.
       expect(loss.interest).to.be.at.least(due.interest + due.lateInterest);
-      expect((await f.clientFor(f.auditor).loans.history(f.loanId)).verified).to.equal(true);
+      expect((await loanHistory(f.clientFor(f.auditor).loans, f.loanId)).verified).to.equal(true);
     });
 
     for (const role of ["governance", "platformB", "auditor", "lender", "outsider"] as const) {
@@ -682,7 +683,7 @@ describe("LoanRegistry", function () {
       await expect(asSystem(f, f.loans, "delegateServicing", [f.terms])).to.emit(f.loans, "LoanServicingDelegated");
       expect((await f.loans.loanState(f.loanId)).servicingDelegated).to.equal(true);
       expect(await f.loans.delegateOf(f.loanId)).to.equal(system);
-      const history = await f.clientFor(f.auditor).loans.history(f.loanId);
+      const history = await loanHistory(f.clientFor(f.auditor).loans, f.loanId);
       expect(history.entries.at(-1)?.fact).to.include({ kind: "ServicingDelegated", servicer: system });
       expect(history.verified).to.equal(true);
       await expect(asSystem(f, f.loans, "delegateServicing", [f.terms]))
@@ -726,7 +727,7 @@ describe("LoanRegistry", function () {
     it("replays a full life to the on-chain head, and a changed fact does not", async function () {
       const f = await loadFixture(withAnchoredLoanFixture);
       await driveTo(f, f.terms, LoanStatus.WrittenOff);
-      const history = await f.clientFor(f.auditor).loans.history(f.loanId);
+      const history = await loanHistory(f.clientFor(f.auditor).loans, f.loanId);
       expect(history.entries.map((e) => e.fact.kind)).to.deep.equal([
         "Anchored",
         "StatusChanged",
@@ -806,7 +807,7 @@ describe("LoanRegistry", function () {
       await f.loans.connect(f.platformA).markDefaulted(twin);
 
       const kinds = async (loanId: LoanId) =>
-        (await f.clientFor(f.auditor).loans.history(loanId)).entries.map((e) =>
+        (await loanHistory(f.clientFor(f.auditor).loans, loanId)).entries.map((e) =>
           e.fact.kind === "StatusChanged" ? `${statusName(e.fact.from)}→${statusName(e.fact.to)}` : e.fact.kind,
         );
       expect(await kinds(f.loanId)).to.deep.equal(await kinds(loanIdOf(twin)));
@@ -820,7 +821,7 @@ describe("LoanRegistry", function () {
       const exposure = await f.loans.exposureOf(f.terms.borrowerRef);
       expect([exposure.lateEvents, exposure.defaultEvents]).to.deep.equal([1n, 1n]);
       expect((await f.loans.lossOf(f.loanId)).principal).to.equal(f.terms.principal);
-      expect((await f.clientFor(f.auditor).loans.history(f.loanId)).verified).to.equal(true);
+      expect((await loanHistory(f.clientFor(f.auditor).loans, f.loanId)).verified).to.equal(true);
     });
 
     it("lets a lender default an expelled platform's loan after the public delay, and the expelled platform never", async function () {
@@ -898,7 +899,7 @@ describe("LoanRegistry", function () {
       due.lateInterest + due.interest + due.principal;
     /** Interest and late interest the history records as paid. */
     async function chargesPaid(f: AllianceFixture, loanId: LoanId) {
-      const history = await f.clientFor(f.auditor).loans.history(loanId);
+      const history = await loanHistory(f.clientFor(f.auditor).loans, loanId);
       return history.entries.reduce(
         (sum, e) => (e.fact.kind === "RepaymentRecorded" ? sum + e.fact.interest + e.fact.lateInterest : sum),
         0n,
@@ -1084,7 +1085,7 @@ describe("LoanRegistry", function () {
         );
       expect(await f.loans.servicerOf(f.terms)).to.equal(f.platformB.address);
       expect((await f.loans.loanState(f.loanId)).handedOver).to.equal(true);
-      const history = await f.clientFor(f.auditor).loans.history(f.loanId);
+      const history = await loanHistory(f.clientFor(f.auditor).loans, f.loanId);
       expect(history.entries.at(-1)?.fact).to.include({
         kind: "ServicerChanged",
         from: f.platformA.address,
@@ -1196,7 +1197,7 @@ describe("LoanRegistry", function () {
         const f = await loadFixture(withSignedLoanFixture);
         const { loans } = f.clientFor(f.auditor);
         expect((await loans.state(f.loanId)).consent).to.equal(Consent.Signed);
-        const history = await loans.history(f.loanId);
+        const history = await loanHistory(loans, f.loanId);
         expect(history.verified).to.equal(true);
         expect(history.entries.map((e) => e.fact.kind)).to.deep.equal(["Anchored", "AgreementSigned"]);
         expect(history.entries[1].fact).to.include({
@@ -1385,7 +1386,7 @@ describe("LoanRegistry", function () {
         for (const terms of book) {
           const loanId = loanIdOf(terms);
           expect((await loans.state(loanId)).consent).to.equal(Consent.Legacy);
-          const history = await loans.history(loanId);
+          const history = await loanHistory(loans, loanId);
           expect(history.verified).to.equal(true);
           expect(history.entries.map((e) => e.fact.kind)).to.deep.equal(["Anchored", "LegacyAgreement"]);
         }
@@ -1424,8 +1425,9 @@ describe("LoanRegistry", function () {
           .withArgs(f.platformA.address, until);
         expect(await consentOf(f, f.auditor).legacyImportUntil(f.platformA)).to.equal(BigInt(until));
         // Another platform's allowance is its own.
-        await expect(consentOf(f, f.platformB).anchorLegacyLoans([await termsFor(f.platformB)]))
-          .to.be.revertedWithCustomError(f.loans, "LoanRegistryLegacyImportClosed");
+        await expect(
+          consentOf(f, f.platformB).anchorLegacyLoans([await termsFor(f.platformB)]),
+        ).to.be.revertedWithCustomError(f.loans, "LoanRegistryLegacyImportClosed");
         await time.increaseTo(until);
         await pinNextBlock(until + 1);
         await expect(consentOf(f, f.platformA).anchorLegacyLoans(book))
@@ -1507,7 +1509,7 @@ describe("LoanRegistry", function () {
         await expect(consent.amendDocumentSigned(f.terms, id("v2"), toSignatures(signed)))
           .to.be.revertedWithCustomError(f.loans, "LoanRegistryInvalidSignature")
           .withArgs(f.loanId, f.signatures.borrower);
-        const history = await f.clientFor(f.auditor).loans.history(f.loanId);
+        const history = await loanHistory(f.clientFor(f.auditor).loans, f.loanId);
         expect(history.verified).to.equal(true);
         const kinds = history.entries.map((e) => e.fact.kind);
         expect(kinds.slice(-2)).to.deep.equal(["DocumentAmended", "AmendmentSigned"]);

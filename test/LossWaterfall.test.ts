@@ -4,6 +4,7 @@ import { id, MaxUint256 } from "ethers";
 import { FundingPhase, loanIdOf, LoanStatus, Role, type LoanTerms } from "../src/client/index.js";
 import { DAY, deployAllianceFixture, ethers, loadFixture, termsFor, time } from "./fixtures.js";
 import type { RiskReserveFund } from "../typechain-types/index.js";
+import { loanHistory } from "../src/audit/index.js";
 
 const UNIT = 10n ** 18n;
 const BPS = 10_000n;
@@ -85,7 +86,7 @@ describe("LossWaterfall", function () {
       expect((await f.insurance.capitalOf(f.insurer)).capital).to.equal(200_000n * UNIT - claim);
       expect((await f.insurance.capitalOf(f.insurer)).locked).to.equal(0n);
       expect((await f.reserve.positionOf(f.platformA)).compensated).to.equal(compensation);
-      expect((await f.clientFor(f.auditor).loans.history(f.loanId)).verified).to.equal(true);
+      expect((await loanHistory(f.clientFor(f.auditor).loans, f.loanId)).verified).to.equal(true);
     });
 
     it("counts what was recovered before settlement (collateral proceeds) against the loss first", async function () {

@@ -11,6 +11,7 @@ import {
 } from "../src/client/index.js";
 import type { MockLender, MockToken, RepaymentSplitter } from "../typechain-types/index.js";
 import { DAY, deployAllianceFixture, ethers, loadFixture, networkHelpers, termsFor, time } from "./fixtures.js";
+import { loanHistory } from "../src/audit/index.js";
 
 const UNIT = 10n ** 18n;
 /** Mirrors `FundingPhase` and `FeeKind` in IRepaymentSplitter.sol. */
@@ -149,7 +150,7 @@ describe("RepaymentSplitter", function () {
       expect(book.phase).to.equal(Phase.Funding);
       expect(book.borrowerPayout).to.equal(f.config.borrowerPayout);
       expect((await f.loans.loanState(f.loanId)).servicingDelegated).to.equal(true);
-      const history = await f.clientFor(f.auditor).loans.history(f.loanId);
+      const history = await loanHistory(f.clientFor(f.auditor).loans, f.loanId);
       expect(history.verified).to.equal(true);
       expect(history.entries.map((e) => e.fact.kind)).to.deep.equal(["Anchored", "ServicingDelegated", "External"]);
     });
@@ -710,7 +711,7 @@ describe("RepaymentSplitter", function () {
       const paid = expected[0] + expected[1] + expected[2];
       await expect(tx).to.emit(f.splitter, "PayoutsPushed").withArgs(f.loanId, f.outsider.address, 3, paid, 0, batch);
       // The payout is a fact of the loan's history, so the history a chain proves fixes whom it paid.
-      const history = await f.clientFor(f.auditor).loans.history(f.loanId);
+      const history = await loanHistory(f.clientFor(f.auditor).loans, f.loanId);
       const fact = keccak256(
         AbiCoder.defaultAbiCoder().encode(
           ["uint8", "bytes32", "uint256", "uint256"],
@@ -732,7 +733,7 @@ describe("RepaymentSplitter", function () {
         0n,
         0n,
       ]);
-      expect((await f.clientFor(f.auditor).loans.history(f.loanId)).entries).to.have.length(entries);
+      expect((await loanHistory(f.clientFor(f.auditor).loans, f.loanId)).entries).to.have.length(entries);
     });
 
     it("pays a lender listed twice in one batch only once", async function () {
@@ -982,7 +983,7 @@ describe("RepaymentSplitter", function () {
         .withArgs(f.loanId, waterfall.address, UNIT);
       expect((await f.splitter.bookOf(f.loanId)).lendersIn).to.equal(UNIT);
       // The money that reached the loan is a fact of its history, even on a loan that is not in default.
-      const history = await f.clientFor(f.auditor).loans.history(f.loanId);
+      const history = await loanHistory(f.clientFor(f.auditor).loans, f.loanId);
       const recovery = keccak256(
         AbiCoder.defaultAbiCoder().encode(
           ["uint8", "address", "uint256"],

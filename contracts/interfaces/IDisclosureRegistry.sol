@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: UNLICENSED
+// SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
 /// @notice The key figures of a periodic disclosure, as the unified format (schemas/disclosure-v1.schema.json) defines

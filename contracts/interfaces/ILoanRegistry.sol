@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: UNLICENSED
+// SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
 /// @notice A loan's id: `uint256(keccak256(abi.encode(terms)))`, so the id itself commits to the anchored terms and
@@ -642,7 +642,6 @@ interface ILoanRegistry {
 
     /// @notice The funding delegate that took the loan's money path over (zero if none).
     function delegateOf(LoanId loanId) external view returns (address);
-
 
     /// @notice The next installment of an Active or Late loan, with late interest as of now.
     function nextPayment(LoanTerms calldata terms) external view returns (PaymentDue memory);

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: UNLICENSED
+// SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
 import {IAllianceRegistry, MemberStatus, ROLE_CUSTODIAN} from "../interfaces/IAllianceRegistry.sol";
@@ -33,9 +33,10 @@ library CollateralLiens {
         }
         LoanStatus loanStatus = loans.loanState(lienLoanId).status;
         bool inLoss = loanStatus == LoanStatus.Defaulted || loanStatus == LoanStatus.WrittenOff;
-        bool agrees = inLoss
-            ? IAllianceRegistry(allianceAddress).isGovernance(msg.sender)
-            : loans.mayService(lienLoan, msg.sender);
+        bool agrees =
+            inLoss
+                ? IAllianceRegistry(allianceAddress).isGovernance(msg.sender)
+                : loans.mayService(lienLoan, msg.sender);
         if (!agrees) revert ICollateralRegistry.CollateralRegistryUnauthorized(msg.sender);
         rankConsents[assetId][newLoanId][lienLoanId] = priority;
         emit ICollateralRegistry.RankConsented(assetId, lienLoanId, newLoanId, priority);
@@ -55,7 +56,9 @@ library CollateralLiens {
         LoanId[] memory loanIds = activeLiens(liens, assetId, lienCount, liensTerms);
         for (uint256 i; i < loanIds.length; ++i) {
             LoanId lienLoan = loanIds[i];
-            if (liens[assetId][lienLoan].priority >= priority && rankConsents[assetId][newLoanId][lienLoan] != priority) {
+            if (
+                liens[assetId][lienLoan].priority >= priority && rankConsents[assetId][newLoanId][lienLoan] != priority
+            ) {
                 revert ICollateralRegistry.CollateralRegistryRankConsentMissing(assetId, lienLoan, newLoanId, priority);
             }
         }

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: UNLICENSED
+// SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
@@ -215,7 +215,9 @@ library CollateralSales {
             p.loanIds[i] = loanId;
             priorities[i] = lien.priority;
             if (
-                state.status == LoanStatus.Active || state.status == LoanStatus.Late || state.status == LoanStatus.Funding
+                state.status == LoanStatus.Active ||
+                state.status == LoanStatus.Late ||
+                state.status == LoanStatus.Funding
             ) {
                 // Its borrower still owes it all (or its lenders may still lend it, secured by this lien): paying its
                 // lenders now would pay them twice, and releasing it would let the loan disburse unsecured.

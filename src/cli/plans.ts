@@ -2,7 +2,7 @@
  * Where each command's plan lives. Each module is imported only when one of its commands runs, so that a command loads
  * only what it uses (the audit, the portal and the import each bring modules no other command needs).
  */
-import type { Plan } from "./table.js";
+import type { Plan, PlanModule } from "./table.js";
 
 export const PLAN_MODULES = {
   registry: () => import("./commands/registry.js"),
@@ -14,6 +14,4 @@ export const PLAN_MODULES = {
   disclosure: () => import("./commands/disclosure.js"),
   audit: () => import("./commands/audit.js"),
   serve: () => import("./commands/serve.js"),
-} satisfies Record<string, () => Promise<{ plans: Readonly<Record<string, Plan>> }>>;
-
-export type PlanModule = keyof typeof PLAN_MODULES;
+} satisfies Record<PlanModule, () => Promise<{ plans: Readonly<Record<string, Plan>> }>>;

@@ -8,7 +8,10 @@
  */
 import type { CliContext } from "./context.js";
 import type { CliIo } from "./output.js";
-import type { PlanModule } from "./plans.js";
+
+/** The modules that plan commands (src/cli/commands/<module>.ts), which src/cli/plans.ts loads when one runs. */
+export type PlanModule =
+  "registry" | "consent" | "book" | "funding" | "collateral" | "risk" | "disclosure" | "audit" | "serve";
 
 /** The command line itself is wrong: an unknown command or flag, a flag of another command, a missing argument. */
 export class UsageError extends Error {

@@ -5,7 +5,7 @@
  * from it, so a new fact is one row here beside its Solidity function.
  */
 import { keccak256, ZeroHash } from "ethers";
-import type { EventRecord, Json } from "./audit-export.js";
+import type { EventRecord, Json } from "../records/index.js";
 import { formatLoanId, toAddress, toHash32, toLoanId, type Address, type Hash32, type LoanId } from "./ids.js";
 // How `loan history` writes an amount: the CLI passes its token formatter, as it does to explain an error.
 import type { AmountFormat } from "./errors.js";

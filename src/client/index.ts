@@ -11,7 +11,7 @@ export * from "./collateral.js";
 export * from "./disclosure.js";
 export * from "./risk.js";
 export * from "./ledger.js";
-export * from "./audit.js";
+export * from "../records/index.js";
 export * from "./suite.js";
 export * as scheduleMath from "./schedule.js";
 export { schedule, lateInterest, levelPayment, periodInterest, type ScheduledInstallment } from "./schedule.js";

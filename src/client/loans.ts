@@ -19,8 +19,7 @@ import {
 } from "../../typechain-types/index.js";
 import type { LoanTermsStruct } from "../../typechain-types/LoanRegistry.js";
 import { decodeRevertData, InputError, LoanLedgerError, type ContractError } from "./errors.js";
-import { decodeLoanFact, type LoanFact, type WriterFact } from "./history.js";
-import type { Finding } from "./audit-check.js";
+import { decodeLoanFact, HISTORY_EVENTS, type LoanFact, type WriterFact } from "./history.js";
 import { LedgerReader, queryEvents } from "./ledger.js";
 import {
   toAddress,
@@ -185,18 +184,6 @@ export interface HistoryEntry {
   writerFact?: WriterFact;
 }
 
-export interface LoanHistory {
-  loanId: LoanId;
-  entries: HistoryEntry[];
-  onChainHead: Hash32;
-  /** The block the history and the head were read at. */
-  block: number;
-  /** What the verifier's checks of one loan found (heads, order, transitions, terms, consent, writers' facts). */
-  findings: Finding[];
-  /** True when the checks found nothing: every head replays, the last is the on-chain head, and every fact holds. */
-  verified: boolean;
-}
-
 /** Where a loan was anchored, as its `LoanAnchored` event says, with the platform's reference from its terms. */
 export interface AnchoredLoan {
   loanId: LoanId;
@@ -224,7 +211,7 @@ export class LoanRegistryClient {
   constructor(
     address: string,
     runner: ContractRunner,
-    private readonly fromBlock = 0,
+    readonly fromBlock = 0,
   ) {
     this.contract = LoanRegistry__factory.connect(address, runner);
     this.consent = ILoanConsent__factory.connect(address, runner);
@@ -367,7 +354,7 @@ export class LoanRegistryClient {
 
   /** The borrower's signing address of the loan's last signed agreement or amendment, if any. */
   async borrowerSigner(loanId: LoanId): Promise<Address | undefined> {
-    const facts = (await this.history(loanId)).entries.map((e) => e.fact);
+    const facts = (await this.historyEntries(loanId)).map((e) => e.fact);
     for (const fact of facts.reverse()) {
       if (fact.kind === "AgreementSigned" || fact.kind === "AmendmentSigned") return fact.borrower;
     }
@@ -646,14 +633,18 @@ export class LoanRegistryClient {
   }
 
   /**
-   * Rebuilds the loan's history from its events, at one block, and checks it as the auditor's verifier checks one loan
-   * ({verifyLoan}): against the on-chain head, and every writer's fact against the events it summarises.
+   * The loan's history as the registry's events record it, decoded but not verified, in chain order at one block. The
+   * auditor's verifier ({loanHistory} in src/audit) checks it against the on-chain head and the writers' events.
    */
-  async history(loanId: LoanId): Promise<LoanHistory> {
-    // The verifier builds on this client (and the suite's table on both): imported when first asked, so that loading
-    // the client does not load the verifier in a cycle that would reach the table before it is initialised.
-    const { verifyLoan } = await import("./audit.js");
-    return verifyLoan(this, loanId, { fromBlock: this.fromBlock });
+  async historyEntries(loanId: LoanId): Promise<(Omit<HistoryEntry, "replayedHead"> & { loanId: LoanId })[]> {
+    const provider = this.contract.runner?.provider;
+    if (!provider) throw new LoanLedgerError("the client's runner has no provider to read events from");
+    const reader = await LedgerReader.pin(provider, { fromBlock: this.fromBlock });
+    const topics = HISTORY_EVENTS.map((name) => this.contract.interface.getEvent(name).topicHash);
+    const logs = await reader.logs({ address: String(this.contract.target), topics: [topics, toBeHex(loanId, 32)] });
+    logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
+    await reader.confirmPin();
+    return logs.map((log) => this.parseHistoryLog(log));
   }
 
   /** One history event of the registry as a history entry (without its replayed head). */

@@ -17,10 +17,15 @@ import {
   RepaymentSplitter__factory,
   RiskReserveFund__factory,
   SettlementToken__factory,
+  type AllianceRegistry,
+  type CollateralRegistry,
+  type CreditInsurance,
+  type LossWaterfall,
+  type RepaymentSplitter,
+  type RiskReserveFund,
   type SettlementToken,
 } from "../../typechain-types/index.js";
 import { AllianceClient } from "./alliance.js";
-import type { AuditSources } from "./audit-export.js";
 import { CollateralClient } from "./collateral.js";
 import { DisclosureClient } from "./disclosure.js";
 import { LoanLedgerError } from "./errors.js";
@@ -30,6 +35,17 @@ import { LoanRegistryClient } from "./loans.js";
 import { InsuranceClient, ReserveClient, WaterfallClient } from "./risk.js";
 import { SplitterClient } from "./splitter.js";
 import { settlementToken } from "./token.js";
+
+/** The contracts an export reads. */
+export interface AuditSources {
+  loans: LoanRegistryClient;
+  alliance: AllianceRegistry;
+  splitter: RepaymentSplitter;
+  collateral: CollateralRegistry;
+  insurance: CreditInsurance;
+  reserve: RiskReserveFund;
+  waterfall: LossWaterfall;
+}
 
 /** One contract of the suite: how a deployment names it, how to reach it, and how to recognise it on a chain. */
 export interface SuiteRow<C, L> {

@@ -7,13 +7,13 @@ import type { Provider } from "ethers";
 import { LoanRegistry__factory } from "../../typechain-types/index.js";
 import {
   byChainOrder,
-  checkLedger,
   consentDomain,
   readWalletApprovals,
   toAddress,
   type EventRecord,
   type LoanRecord,
 } from "../client/index.js";
+import { checkLedger } from "../audit/index.js";
 import type { LoanProof } from "./rows.js";
 import type { IndexStore } from "./store.js";
 

@@ -17,12 +17,12 @@ import {
   SplitterClient,
   toAddress,
   toStruct,
-  type AuditReport,
   type EventRecord,
   type KeyFigures,
   type LoanRecord,
   type LoanTerms,
 } from "../client/index.js";
+import { type AuditReport } from "../audit/index.js";
 import {
   LOAN_SORTS,
   type IndexStore,

@@ -7,22 +7,24 @@ import {
   AssetClass,
   assetKey,
   CollateralClient,
-  collectLedger,
   formatLoanId,
   loanIdOf,
   LoanRegistryClient,
   periodInterest,
-  readExport,
   toLoanId,
+  type AuditSources,
+  type EventRecord,
+  type LoanTerms,
+} from "../../src/client/index.js";
+import {
+  collectLedger,
+  readExport,
   verifyChain,
   verifyExport,
   writeExport,
   type AuditReport,
-  type AuditSources,
-  type EventRecord,
   type LedgerExport,
-  type LoanTerms,
-} from "../../src/client/index.js";
+} from "../../src/audit/index.js";
 import { ALLIANCE_KEY, DAY, deployAllianceFixture, ethers, loadFixture, termsFor, time } from "../fixtures.js";
 import { run, serveJsonRpc } from "../cli/helpers.js";
 

@@ -12,15 +12,7 @@ import {
 } from "../../src/client/index.js";
 import { LoanConsentModule__factory, LoanSuccessionModule__factory } from "../../typechain-types/index.js";
 import { DAY, loadFixture, pinNextBlock, proposeSale, termsFor, time } from "../fixtures.js";
-import {
-  anchorAndFund,
-  defaultLoan,
-  membersFixture,
-  NO_FEES,
-  pledge,
-  UNIT,
-  type MembersFixture,
-} from "./helpers.js";
+import { anchorAndFund, defaultLoan, membersFixture, NO_FEES, pledge, UNIT, type MembersFixture } from "./helpers.js";
 
 /**
  * The outside review of the newest mechanisms (succession, sales, seasoning, premiums, consent): each rule tried as the
@@ -153,8 +145,16 @@ describe("The newest mechanisms hold against members (issue 20)", function () {
 
     it("counts a funding loan's lien against the sale's floor, as a performing loan's", async function () {
       const f = await loadFixture(membersFixture);
-      const senior = await termsFor(f.platformA, { principal: 40_000n * UNIT, fundingDeadline: (await time.latest()) + 60 * DAY });
-      const junior = await termsFor(f.platformB, { principal: 20_000n * UNIT, period: DAY, gracePeriod: 0, defaultThreshold: DAY });
+      const senior = await termsFor(f.platformA, {
+        principal: 40_000n * UNIT,
+        fundingDeadline: (await time.latest()) + 60 * DAY,
+      });
+      const junior = await termsFor(f.platformB, {
+        principal: 20_000n * UNIT,
+        period: DAY,
+        gracePeriod: 0,
+        defaultThreshold: DAY,
+      });
       await f.loans.connect(f.platformA).anchorLoan(senior);
       await pledge(f, senior, 40_000n * UNIT, 1);
       await f.loans.connect(f.platformB).anchorLoan(junior);
@@ -335,9 +335,7 @@ describe("The newest mechanisms hold against members (issue 20)", function () {
       // Allowed to import its paper book, the platform still cannot raise money on the ledger with it.
       await consent(f.governance).allowLegacyImport(f.platformA, (await time.latest()) + DAY);
       await consent(f.platformA).anchorLegacyLoans([fresh]);
-      await expect(
-        f.splitter.connect(f.platformA).openFunding(fresh, { borrowerPayout: f.owner.address, ...NO_FEES }),
-      )
+      await expect(f.splitter.connect(f.platformA).openFunding(fresh, { borrowerPayout: f.owner.address, ...NO_FEES }))
         .to.be.revertedWithCustomError(f.loans, "LoanRegistryLegacyLoanFunding")
         .withArgs(loanIdOf(fresh));
     });

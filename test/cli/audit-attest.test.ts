@@ -3,7 +3,8 @@ import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { id } from "ethers";
-import { checkOnChain, Role, toAddress, type Attestation, type OnChainAttestation } from "../../src/client/index.js";
+import { Role, toAddress } from "../../src/client/index.js";
+import { checkOnChain, type Attestation, type OnChainAttestation } from "../../src/audit/index.js";
 import { DAY, deployAllianceFixture, ethers, loadFixture, time } from "../fixtures.js";
 import { anchorWithCli, run } from "./helpers.js";
 
@@ -36,7 +37,7 @@ describe("loanledger CLI: the audit report a person reads, and the auditor's att
   });
 
   it("escapes what an export says, so a forged value cannot inject markup into the page", async function () {
-    const { reportHtml } = await import("../../src/client/index.js");
+    const { reportHtml } = await import("../../src/audit/index.js");
     const f = await loadFixture(reportFixture);
     const report = JSON.parse(await readFile(f.report, "utf8")) as Parameters<typeof reportHtml>[0];
     report.findings.push({ check: "history", loanId: "<script>alert(1)</script>", message: "<img src=x>" });

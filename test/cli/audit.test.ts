@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { readExport, writeExport } from "../../src/client/index.js";
+import { readExport, writeExport } from "../../src/audit/index.js";
 import { connection, DAY, deployAllianceFixture, loadFixture, time } from "../fixtures.js";
 import { anchorWithCli, run } from "./helpers.js";
 

@@ -4,21 +4,17 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  collectLedger,
   freshBorrowerKey,
   loanIdOf,
   readWalletApprovals,
   signConsent,
   toAddress,
   toHash32,
-  verifyChain,
-  verifyExport,
-  verifyLedger,
-  writeExport,
   type ConsentSignatures,
   type ConsentSubject,
   type LoanRecord,
 } from "../../src/client/index.js";
+import { collectLedger, verifyChain, verifyExport, verifyLedger, writeExport } from "../../src/audit/index.js";
 import { DAY, deployAllianceFixture, ethers, expectRejection, loadFixture, termsFor, time } from "../fixtures.js";
 
 describe("consent (client and verifier)", function () {

@@ -3,8 +3,6 @@ import { id, MaxUint256, Signature } from "ethers";
 import {
   AssetClass,
   assetKey,
-  checkLedger,
-  collectLedger,
   CollateralClient,
   decodeLoanFact,
   describeFact,
@@ -19,11 +17,10 @@ import {
   writerFactHash,
   type AssetId,
   type AuditSources,
-  type LedgerExport,
-  type LoanHistory,
   type LoanTerms,
   type WriterFact,
 } from "../../src/client/index.js";
+import { checkLedger, collectLedger, type LedgerExport, type LoanHistory, loanHistory } from "../../src/audit/index.js";
 import { run } from "../cli/helpers.js";
 import {
   ALLIANCE_KEY,
@@ -144,7 +141,7 @@ type Fixture = Awaited<ReturnType<typeof everyFactFixture>>;
 
 async function histories(f: Fixture): Promise<LoanHistory[]> {
   const auditor = f.clientFor(f.auditor).loans;
-  return Promise.all(f.loanIds.map((loanId) => auditor.history(loanId)));
+  return Promise.all(f.loanIds.map((loanId) => loanHistory(auditor, loanId)));
 }
 
 /**

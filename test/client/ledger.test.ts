@@ -1,7 +1,6 @@
 import { expect } from "chai";
 import type { Filter, Log, Provider } from "ethers";
 import {
-  collectLedger,
   inBlockRanges,
   isRangeRefusal,
   isTransient,
@@ -9,8 +8,8 @@ import {
   loanIdOf,
   LoanLedgerError,
   LoanRegistryClient,
-  verifyLedger,
 } from "../../src/client/index.js";
+import { collectLedger, verifyLedger, loanHistory } from "../../src/audit/index.js";
 import { deployAllianceFixture, ethers, expectRejection, loadFixture, termsFor } from "../fixtures.js";
 
 /** Records each range asked for; fails as `fail` says. */
@@ -149,7 +148,7 @@ describe("the ledger reader", function () {
       const f = await loadFixture(chainFixture);
       const { provider, counts } = rangeLimitedProvider(10);
       const client = new LoanRegistryClient(String(f.loans.target), provider);
-      const history = await client.history(f.loanId);
+      const history = await loanHistory(client, f.loanId);
       expect(history.verified).to.equal(true);
       expect(history.entries.map((e) => e.fact.kind)).to.deep.equal(["Anchored", "StatusChanged"]);
       expect((await client.terms(f.loanId)).platform).to.equal(f.platformA.address);

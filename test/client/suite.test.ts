@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import {
   auditedContracts,
-  collectLedger,
   deploymentRecordFile,
   LoanRegistryClient,
   Suite,
@@ -13,6 +12,7 @@ import {
   toAddress,
   type SuiteKey,
 } from "../../src/client/index.js";
+import { collectLedger } from "../../src/audit/index.js";
 import LoanLedgerModule from "../../deploy/modules/LoanLedger.js";
 import SettlementTokenModule from "../../deploy/modules/SettlementToken.js";
 import { DAY, deployAllianceFixture, ethers, expectRejection, loadFixture, time } from "../fixtures.js";

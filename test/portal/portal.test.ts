@@ -13,11 +13,9 @@ import {
   SplitterClient,
   toAddress,
   toLoanId,
-  verifyChain,
-  writeReport,
   type Address,
-  type AuditReport,
 } from "../../src/client/index.js";
+import { verifyChain, writeReport, type AuditReport, loanHistory } from "../../src/audit/index.js";
 import { indexSourcesAt } from "../../src/indexer/index.js";
 import {
   buildPortal,
@@ -166,7 +164,7 @@ describe("Portal (Chromium)", function () {
     await shot("auditor-browser");
 
     // The loan with the longest history: its page is proven at the index's block, and shows every fact decoded.
-    const histories = await Promise.all(ids.map((id) => loans.history(id)));
+    const histories = await Promise.all(ids.map((id) => loanHistory(loans, id)));
     const longest = histories.reduce((a, b) => (b.entries.length > a.entries.length ? b : a));
     const loanId = formatLoanId(longest.loanId);
     await go(`#/loan/${loanId}`);

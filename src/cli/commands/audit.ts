@@ -2,6 +2,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { JsonRpcProvider } from "ethers";
+import { toAddress, LoanLedgerError, InputError, shortLoanId, toLoanId, formatLoanId } from "../../client/index.js";
 import {
   attestOnChain,
   attestReport,
@@ -11,13 +12,7 @@ import {
   onChainAttestations,
   type OnChainAttestation,
   MANIFEST_FILE,
-  toAddress,
   type Attestation,
-  LoanLedgerError,
-  InputError,
-  shortLoanId,
-  toLoanId,
-  formatLoanId,
   exportLedger,
   headsSentence,
   balancesSentence,
@@ -26,17 +21,11 @@ import {
   verifyExport,
   suiteAddressesOf,
   writeReport,
-  type AuditSources,
-} from "../../client/index.js";
-import { type CliContext } from "../context.js";
+} from "../../audit/index.js";
 import { type CliIo } from "../output.js";
 import { loanIdArg, required } from "../args.js";
-import { audit } from "../nouns/index.js";
+import { audit } from "../nouns/audit.js";
 import { plan, type Command, type Plan } from "../table.js";
-
-export function auditSources(ctx: CliContext): AuditSources {
-  return ctx.suite.auditSources;
-}
 
 const progress = (io: CliIo) => (done: number, total: number, what: string) => {
   if (total >= 1_000 || total === 0) io.err(`progress: ${done}${total ? `/${total}` : ""} ${what}`);
@@ -47,7 +36,7 @@ export const plans: Record<string, Plan> = {
   "audit export": plan(audit.export, (p, print) => {
     const out = p.out;
     return async (_p, ctx, io) => {
-      const { header, files, manifest } = await exportLedger(auditSources(ctx), out, ctx.fromBlock, progress(io));
+      const { header, files, manifest } = await exportLedger(ctx.suite.auditSources, out, ctx.fromBlock, progress(io));
       const records = (file: string) => manifest.files[file]?.records ?? 0;
       const loans = Object.keys(header.heads).length;
       print(
@@ -69,13 +58,13 @@ export const plans: Record<string, Plan> = {
       const options = { loanId: loan, docsDir: p.docs, progress: progress(io) };
       let report;
       if (fromExport === undefined) {
-        report = (await verifyChain(auditSources(ctx), { ...options, fromBlock: ctx.fromBlock })).report;
+        report = (await verifyChain(ctx.suite.auditSources, { ...options, fromBlock: ctx.fromBlock })).report;
       } else {
         // From an export, the check needs no chain, unless it is to be proven against one (--rpc).
         const provider = rpc === undefined ? undefined : new JsonRpcProvider(rpc, undefined, { batchStallTime: 0 });
         try {
           // Proven against the chain, the export must be of the deployment this CLI is set up for.
-          const deployment = provider && suiteAddressesOf(auditSources(ctx));
+          const deployment = provider && suiteAddressesOf(ctx.suite.auditSources);
           report = await verifyExport(fromExport, { ...options, provider, deployment });
         } finally {
           provider?.destroy();

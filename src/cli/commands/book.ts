@@ -22,7 +22,8 @@ import {
 } from "../../client/index.js";
 import { batchGasBudget, mined, splitByGas } from "../../client/transact.js";
 import { actingAs, address, arg, latestTime, wholeNumber } from "../args.js";
-import { keeper, loan } from "../nouns/index.js";
+import { keeper } from "../nouns/keeper.js";
+import { loan } from "../nouns/loan.js";
 import { plan, type Command, type Input, type Plan, type Print } from "../table.js";
 import { type CliContext } from "../context.js";
 import { loanStates } from "../loan-states.js";

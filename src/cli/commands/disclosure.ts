@@ -2,7 +2,7 @@
 import { LoanLedgerError, KEY_FIGURE_NAMES, periodNumber, reportHash, validateReport } from "../../client/index.js";
 import { isoTime, table, money } from "../output.js";
 import { arg, address, wholeNumber, readJson } from "../args.js";
-import { disclosure } from "../nouns/index.js";
+import { disclosure } from "../nouns/disclosure.js";
 import { plan, planEach, type Plan } from "../table.js";
 
 export const plans: Record<string, Plan> = {

@@ -7,35 +7,16 @@ import {
   formatLoanId,
   FUNDING_PHASE_NAMES,
   type FundingConfig,
-  type PayoutResult,
-  type Split,
 } from "../../client/index.js";
 import { table, money } from "../output.js";
+import { payoutLine, splitTable } from "../splits.js";
 import { parseAmount } from "../terms-file.js";
 import { actingAs, arg, address, loanIdArg, wholeNumber } from "../args.js";
-import { fees, keeper, lender, loan } from "../nouns/index.js";
+import { fees } from "../nouns/fees.js";
+import { keeper } from "../nouns/keeper.js";
+import { lender } from "../nouns/lender.js";
+import { loan } from "../nouns/loan.js";
 import { plan, type Plan } from "../table.js";
-
-export function splitTable(split: Split, fmt: (v: bigint) => string): string {
-  return table(
-    ["part", "amount"],
-    [
-      ["late interest", fmt(split.lateInterest)],
-      ["platform fee", fmt(split.platformFee)],
-      ["insurance premium", fmt(split.premium)],
-      ["reserve contribution", fmt(split.reserve)],
-      ["interest", fmt(split.interest)],
-      ["principal", fmt(split.principal)],
-      ["prepayment", fmt(split.prepayment)],
-    ],
-    { right: [1] },
-  );
-}
-
-export function payoutLine(r: PayoutResult, fmt: (v: bigint) => string): string {
-  const skipped = r.skipped.length ? `; skipped (payout kept claimable): ${r.skipped.join(", ")}` : "";
-  return `loan ${shortLoanId(r.loanId)}: paid ${fmt(r.paid)} to lenders${skipped}`;
-}
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 

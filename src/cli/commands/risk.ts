@@ -15,7 +15,10 @@ import { type CliContext } from "../context.js";
 import { isoTime, table, money } from "../output.js";
 import { parseAmount, parseTime } from "../terms-file.js";
 import { arg, address, loanIdArg, wholeNumber, latestTime } from "../args.js";
-import { borrower, insurance, loan, reserve } from "../nouns/index.js";
+import { borrower } from "../nouns/borrower.js";
+import { insurance } from "../nouns/insurance.js";
+import { loan } from "../nouns/loan.js";
+import { reserve } from "../nouns/reserve.js";
 import { plan, planEach, type Plan } from "../table.js";
 
 export function borrowerFrom(p: { words: readonly string[]; nationalId?: string }, ctx: CliContext): BorrowerRef {

@@ -5,9 +5,8 @@ import { dirname } from "node:path";
 import { InputError, LoanLedgerError } from "../../client/index.js";
 import { openPortal } from "../../portal/index.js";
 import { wholeNumber } from "../args.js";
-import { serve } from "../nouns/index.js";
+import { serve } from "../nouns/serve.js";
 import { plan, type Command, type Input, type Plan, type Print } from "../table.js";
-import { auditSources } from "./audit.js";
 
 /** Where `loanledger audit verify` leaves its report when run from the project (the portal shows the last one). */
 const AUDIT_REPORTS = ["audit-report.json", "audit-out/audit-report.json"];
@@ -25,7 +24,7 @@ function planServe(p: Input<(typeof serve)[""]>, print: Print): Command {
     const token = String((await ctx.splitter.token()).target);
     const portal = await openPortal({
       provider,
-      sources: { ...auditSources(ctx), disclosures: ctx.disclosures.contract, token },
+      sources: { ...ctx.suite.auditSources, disclosures: ctx.disclosures.contract, token },
       token: { decimals: ctx.decimals, symbol: ctx.symbol },
       db,
       fromBlock: ctx.fromBlock,

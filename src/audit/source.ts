@@ -15,55 +15,24 @@ import {
   CollateralRegistry__factory,
   LossWaterfall__factory,
   RepaymentSplitter__factory,
-  type AllianceRegistry,
-  type CollateralRegistry,
-  type CreditInsurance,
-  type LossWaterfall,
-  type RepaymentSplitter,
-  type RiskReserveFund,
 } from "../../typechain-types/index.js";
-import type { CheckedRecord } from "./audit-check.js";
-import { InputError, LoanLedgerError } from "./errors.js";
-import { formatLoanId, type LoanId } from "./ids.js";
-import { LedgerReader, type LedgerReadOptions } from "./ledger.js";
-import { readBalances, type TokenBalances } from "./audit-balances.js";
-import { HISTORY_EVENTS, type WriterName } from "./history.js";
-import type { LoanRegistryClient } from "./loans.js";
-import { auditedContracts } from "./suite.js";
-
-/** A JSON value: what the export files hold (amounts as decimal strings). */
-export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-
-/** Where an event sits on chain. */
-export interface Position {
-  blockNumber: number;
-  transactionHash: string;
-  logIndex: number;
-}
-
-/** One fact of a loan's history, as exported (loans.jsonl). */
-export interface LoanRecord extends Position {
-  loanId: string;
-  fact: { [key: string]: Json };
-  head: string;
-  /** With the Anchored fact: the terms. */
-  terms?: { [key: string]: Json };
-}
-
-/** Any other event, as exported (money.jsonl, assets.jsonl, members.jsonl). */
-export interface EventRecord extends Position {
-  contract: string;
-  event: string;
-  args: { [key: string]: Json };
-}
-
-/** A block as the export names it. */
-export interface BlockRef {
-  number: number;
-  hash: string;
-  /** Seconds since the epoch. */
-  timestamp?: number;
-}
+import { InputError, LoanLedgerError } from "../client/errors.js";
+import { formatLoanId, type LoanId } from "../client/ids.js";
+import { LedgerReader, type LedgerReadOptions } from "../client/ledger.js";
+import { readBalances, type TokenBalances } from "./balances.js";
+import { HISTORY_EVENTS, type WriterName } from "../client/history.js";
+import type { LoanRegistryClient } from "../client/loans.js";
+import { auditedContracts, type AuditSources } from "../client/suite.js";
+import {
+  byChainOrder,
+  positionOfRecord,
+  toJson,
+  type BlockRef,
+  type CheckedRecord,
+  type EventRecord,
+  type Json,
+  type LoanRecord,
+} from "../records/index.js";
 
 /** A chain's ledger as an auditor archives it. */
 export interface LedgerExport {
@@ -94,28 +63,7 @@ export interface LedgerExport {
   digests?: Record<string, string>;
 }
 
-/** The contracts an export reads. */
-export interface AuditSources {
-  loans: LoanRegistryClient;
-  alliance: AllianceRegistry;
-  splitter: RepaymentSplitter;
-  collateral: CollateralRegistry;
-  insurance: CreditInsurance;
-  reserve: RiskReserveFund;
-  waterfall: LossWaterfall;
-}
-
 export type Progress = (done: number, total: number, what: string) => void;
-
-/** A decoded event's value as JSON: amounts as decimal strings. */
-export function toJson(value: unknown): Json {
-  if (typeof value === "bigint") return value.toString();
-  if (Array.isArray(value)) return value.map(toJson);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJson(v)]));
-  }
-  return value as Json;
-}
 
 function eventRecord(contract: { interface: Interface }, name: string, log: Log): EventRecord | undefined {
   const parsed = contract.interface.parseLog(log);
@@ -129,8 +77,6 @@ function eventRecord(contract: { interface: Interface }, name: string, log: Log)
     logIndex: log.index,
   };
 }
-
-export const byChainOrder = (a: Position, b: Position) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex;
 
 /** How many `historyHead` calls are in flight at once. */
 const HEAD_BATCH = 100;
@@ -214,7 +160,7 @@ export async function readLedger(
     batch.forEach((loanId, k) => (heads[loanId] = found[k]));
     if (list.length >= 1_000) progress?.(Math.min(i + HEAD_BATCH, list.length), list.length, "history heads");
   }
-  // Totals are reconciled to what each contract holds at the same block (audit-balances.ts).
+  // Totals are reconciled to what each contract holds at the same block (balances.ts).
   const token = String(await reader.call(() => sources.splitter.TOKEN({ blockTag: reader.blockTag })));
   const balances = await readBalances(provider, token, contracts, reader.blockTag, (read) => reader.call(read));
   await reader.confirmPin();
@@ -328,10 +274,6 @@ export async function readLoanLedger(
     writers,
   };
 }
-
-/** The position of a checked record on chain. */
-export const positionOfRecord = (item: CheckedRecord): Position =>
-  "loan" in item ? item.loan : "money" in item ? item.money : item.asset;
 
 /** Reads the whole ledger from the chain into memory, as of one block (see {readLedger}). */
 export async function collectLedger(

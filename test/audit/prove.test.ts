@@ -4,22 +4,24 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { id, MaxUint256, ZeroAddress } from "ethers";
 import {
-  collectLedger,
   formatLoanId,
   InputError,
   loanIdOf,
+  toLoanId,
+  type AuditSources,
+  type EventRecord,
+} from "../../src/client/index.js";
+import {
+  collectLedger,
   readExport,
   suiteAddressesOf,
-  toLoanId,
   verifyChain,
   verifyExport,
   verifyLedger,
   writeExport,
   type AuditReport,
-  type AuditSources,
-  type EventRecord,
   type LedgerExport,
-} from "../../src/client/index.js";
+} from "../../src/audit/index.js";
 import {
   asSystem,
   DAY,

@@ -1,6 +1,6 @@
 /**
- * The auditor's verification: reading the ledger (audit-export.ts, over the ledger reader), checking it (audit-check.ts,
- * pure) and reporting it (audit-report.ts). This module joins them where a check needs files or a chain.
+ * The auditor's verification: reading the ledger (source.ts, over the ledger reader), checking it (check.ts,
+ * pure) and reporting it (report.ts). This module joins them where a check needs files or a chain.
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -19,43 +19,32 @@ import {
   type AuditReport,
   type ChainProof,
   type CheckedEntry,
-  type CheckedRecord,
-} from "./audit-check.js";
+  type Finding,
+} from "./check.js";
 import {
-  byChainOrder,
   openExport,
   readLedger,
   readLoanLedger,
-  type AuditSources,
-  type EventRecord,
   type LedgerExport,
   type LedgerHeader,
+  type Progress,
+} from "./source.js";
+import { PROOF_OF_HEADS_ONLY, proveFiles, stateProven, stateRead, stateUnproven, suiteToProve } from "./prove.js";
+import { InputError } from "../client/errors.js";
+import { formatLoanId, toHash32, toLoanId, type Hash32, type LoanId } from "../client/ids.js";
+import { isStateUnavailable, LedgerReader, type LedgerReadOptions } from "../client/ledger.js";
+import { decodeLoanFact, HISTORY_EVENTS } from "../client/history.js";
+import type { HistoryEntry, LoanRegistryClient } from "../client/loans.js";
+import { readBalances, type TokenBalances } from "./balances.js";
+import {
+  type CheckedRecord,
+  byChainOrder,
+  type EventRecord,
   type LoanRecord,
   type Position,
-  type Progress,
-} from "./audit-export.js";
-import {
-  PROOF_OF_HEADS_ONLY,
-  proveFiles,
-  stateProven,
-  stateRead,
-  stateUnproven,
-  suiteToProve,
-  type SuiteAddresses,
-} from "./audit-prove.js";
-import { InputError } from "./errors.js";
-import { formatLoanId, toHash32, toLoanId, type LoanId } from "./ids.js";
-import { isStateUnavailable, LedgerReader, type LedgerReadOptions } from "./ledger.js";
-import { decodeLoanFact, HISTORY_EVENTS } from "./history.js";
-import type { HistoryEntry, LoanHistory, LoanRegistryClient } from "./loans.js";
-import { readBalances, type TokenBalances } from "./audit-balances.js";
-
-export * from "./audit-export.js";
-export * from "./audit-check.js";
-export * from "./audit-report.js";
-export * from "./audit-attest.js";
-export * from "./audit-prove.js";
-export * from "./audit-balances.js";
+} from "../records/index.js";
+import type { AuditSources } from "../client/suite.js";
+import type { SuiteAddresses } from "./scope.js";
 
 /** keccak256 of every file under `dir`: the document index a loan's document hashes are looked up in. */
 async function documentIndex(dir: string): Promise<Set<string>> {
@@ -108,7 +97,7 @@ export async function verifyLedger(
     walletApprovals: options.walletApprovals,
   });
   options.progress?.(report.loans.length, report.loans.length, "loans verified");
-  // ---- what the report can say of each file (audit-prove.ts): records read from a chain, or taken from an export
+  // ---- what the report can say of each file (prove.ts): records read from a chain, or taken from an export
   if (ledger.headsProvenAt && !ledger.digests) return stateRead(report, ledger);
   return stateUnproven(report, ledger, options.proof ? PROOF_OF_HEADS_ONLY : undefined);
 }
@@ -304,7 +293,7 @@ export async function verifyExport(
   } = {},
 ): Promise<AuditReport> {
   const opened = await openExport(dir);
-  // ---- proof mode (audit-prove.ts): the suite and the first block from the chain or the deployment, not the manifest
+  // ---- proof mode (prove.ts): the suite and the first block from the chain or the deployment, not the manifest
   const suite = options.provider
     ? await suiteToProve(opened.facts, options.provider, { deployment: options.deployment })
     : undefined;
@@ -340,7 +329,7 @@ export async function verifyExport(
     );
   }
   const report = checker.finish(opened.facts, proof);
-  // ---- proof mode (audit-prove.ts): every file compared with the chain's records, and each file's statement
+  // ---- proof mode (prove.ts): every file compared with the chain's records, and each file's statement
   if (!suite) return stateUnproven(report, opened.facts);
   const files = await proveFiles(dir, opened.facts, suite, options.provider!, {
     loanId: options.loanId,
@@ -382,10 +371,28 @@ export async function verifyChain(
   return { report: stateRead(checker.finish(header), header), header };
 }
 
+/** A loan's history as the auditor's verifier checks it: what `loan history` prints. */
+export interface LoanHistory {
+  loanId: LoanId;
+  entries: HistoryEntry[];
+  onChainHead: Hash32;
+  /** The block the history and the head were read at. */
+  block: number;
+  /** What the verifier's checks of one loan found (heads, order, transitions, terms, consent, writers' facts). */
+  findings: Finding[];
+  /** True when the checks found nothing: every head replays, the last is the on-chain head, and every fact holds. */
+  verified: boolean;
+}
+
+/** The loan's history, rebuilt from its events at one block and checked as {verifyLoan} checks one loan. */
+export function loanHistory(loans: LoanRegistryClient, loanId: LoanId): Promise<LoanHistory> {
+  return verifyLoan(loans, loanId, { fromBlock: loans.fromBlock });
+}
+
 /**
  * Verifies one loan as the auditor's verifier does, on the chain as of one block: its history read ({readLoanLedger}),
  * checked by the verifier's own checks ({LedgerChecker}, for that loan) and reported entry by entry, each External
- * fact with the writer's fact it was proven to be. `loan history` and {LoanRegistryClient.history} are this.
+ * fact with the writer's fact it was proven to be. `loan history` and {loanHistory} are this.
  */
 export async function verifyLoan(
   loans: LoanRegistryClient,

@@ -5,24 +5,26 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keccak256, MaxUint256, toUtf8Bytes, type Provider } from "ethers";
 import {
+  formatLoanId,
+  loanIdOf,
+  LoanRegistryClient,
+  toHash32,
+  toLoanId,
+  type AuditSources,
+  type LoanRecord,
+} from "../../src/client/index.js";
+import {
   collectLedger,
   exportLedger,
   verifyChain,
   verifyExport,
-  formatLoanId,
-  loanIdOf,
-  LoanRegistryClient,
   proveExport,
   readExport,
-  toHash32,
-  toLoanId,
   verifyLedger,
   writeExport,
-  type AuditSources,
   type LedgerExport,
-  type LoanRecord,
   type Manifest,
-} from "../../src/client/index.js";
+} from "../../src/audit/index.js";
 import { DAY, deployAllianceFixture, ethers, loadFixture, termsFor, time } from "../fixtures.js";
 
 const UNIT = 10n ** 18n;

@@ -1,19 +1,10 @@
 /**
  * The auditor's checks: pure functions of an export (and, when one was read, of what a chain says at the export's
  * block). Nothing here reads a file, and only {LedgerChecker.proveWalletSignatures} asks a chain (contract wallets, for
- * their approval of a signature); the reader (audit-export.ts) and the renderers (audit-report.ts) do the rest.
+ * their approval of a signature); the reader (source.ts) and the renderers (report.ts) do the rest.
  */
 import type { Provider } from "ethers";
-import {
-  byChainOrder,
-  positionOfRecord,
-  type BlockRef,
-  type EventRecord,
-  type Json,
-  type LedgerExport,
-  type LoanRecord,
-  type Position,
-} from "./audit-export.js";
+import { type LedgerExport } from "./source.js";
 import {
   decodeLoanFact,
   factHash,
@@ -23,17 +14,27 @@ import {
   WRITER_NAMES,
   type WriterFact,
   type WriterName,
-} from "./history.js";
-import { InputError } from "./errors.js";
-import { formatLoanId, toAddress, toHash32, toLoanId, type Address, type Hash32 } from "./ids.js";
-import { loanIdOf } from "./loans.js";
-import { isTransitionAllowed, LOAN_STATUS_NAMES, LoanStatus, type LoanTerms } from "./types.js";
-import { periodInterest } from "./schedule.js";
-import { batchLenders, big, WriterTransaction } from "./audit-facts.js";
+} from "../client/history.js";
+import { InputError } from "../client/errors.js";
+import { formatLoanId, toAddress, toHash32, toLoanId, type Address, type Hash32 } from "../client/ids.js";
+import { loanIdOf } from "../client/loans.js";
+import { isTransitionAllowed, LOAN_STATUS_NAMES, LoanStatus, type LoanTerms } from "../client/types.js";
+import { periodInterest } from "../client/schedule.js";
+import { batchLenders, big, WriterTransaction } from "./facts.js";
 import { type TypedDataDomain } from "ethers";
-import type { AuditScope, FileStatement } from "./audit-prove.js";
-import { consentDigest, consentDomain, isValidConsent, recoverSigner, type ConsentSubject } from "./consent.js";
-import { BalanceReplay, type Reconciliation, type TokenBalances } from "./audit-balances.js";
+import { consentDigest, consentDomain, isValidConsent, recoverSigner, type ConsentSubject } from "../client/consent.js";
+import { BalanceReplay, type Reconciliation, type TokenBalances } from "./balances.js";
+import {
+  byChainOrder,
+  positionOfRecord,
+  type BlockRef,
+  type CheckedRecord,
+  type EventRecord,
+  type Json,
+  type LoanRecord,
+  type Position,
+} from "../records/index.js";
+import type { AuditScope, FileStatement } from "./scope.js";
 
 export type CheckKind =
   | "manifest"
@@ -205,7 +206,7 @@ export interface AuditReport {
   files?: FileStatement[];
   /** How each loan's borrower agreed to its current document: on chain, on paper (a legacy import), or not recorded. */
   consent: { signed: string[]; legacy: string[]; none: string[] };
-  /** Each contract's settlement-token balance at the block against its replayed history (audit-balances.ts). */
+  /** Each contract's settlement-token balance at the block against its replayed history (balances.ts). */
   balances: Reconciliation;
   findings: Finding[];
   ok: boolean;
@@ -1307,9 +1308,6 @@ export class LedgerChecker {
     };
   }
 }
-
-/** A record of the export with the file it comes from: what the checker takes, in chain order. */
-export type CheckedRecord = { loan: LoanRecord } | { money: EventRecord } | { asset: EventRecord };
 
 /** Hands `item` to the checker method for its file. */
 export function checkRecord(checker: LedgerChecker, item: CheckedRecord): void {

@@ -3,20 +3,18 @@ import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { id, MaxUint256, ZeroAddress } from "ethers";
+import { loanIdOf, Role, type AuditSources } from "../../src/client/index.js";
 import {
   exportLedger,
-  loanIdOf,
   readExport,
   reportHtml,
   reportMarkdown,
-  Role,
   verifyChain,
   verifyExport,
   writeExport,
   type AuditReport,
-  type AuditSources,
   type Manifest,
-} from "../../src/client/index.js";
+} from "../../src/audit/index.js";
 import { DAY, deployAllianceFixture, ethers, loadFixture, termsFor, time } from "../fixtures.js";
 
 const UNIT = 10n ** 18n;

@@ -14,12 +14,12 @@ import { readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { verifyMessage, ZeroHash, type ContractTransactionReceipt, type Signer } from "ethers";
 import type { DisclosureRegistry } from "../../typechain-types/index.js";
-import type { AuditReport } from "./audit-check.js";
-import { MANIFEST_FILE, type Manifest } from "./audit-export.js";
-import { InputError } from "./errors.js";
-import { toAddress, type Address } from "./ids.js";
-import { LedgerReader, type LedgerReadOptions } from "./ledger.js";
-import { transact } from "./transact.js";
+import type { AuditReport } from "./check.js";
+import { MANIFEST_FILE, type Manifest } from "./source.js";
+import { InputError } from "../client/errors.js";
+import { toAddress, type Address } from "../client/ids.js";
+import { LedgerReader, type LedgerReadOptions } from "../client/ledger.js";
+import { transact } from "../client/transact.js";
 
 export const ATTESTATION_FORMAT = "loanledger-audit-attestation/1";
 

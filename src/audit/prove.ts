@@ -15,83 +15,32 @@ import {
   RepaymentSplitter__factory,
   RiskReserveFund__factory,
 } from "../../typechain-types/index.js";
-import type { AuditReport, CheckKind, Finding, LedgerFacts } from "./audit-check.js";
-import { CHECKS } from "./audit-check.js";
+import type { AuditReport, CheckKind, Finding, LedgerFacts } from "./check.js";
+import { CHECKS } from "./check.js";
 import {
-  byChainOrder,
   HEADS_FILE,
   MANIFEST_FILE,
   numberedRecordsOf,
   readLedger,
   RECORD_FILES,
-  type AuditSources,
+  type LedgerHeader,
+  type Progress,
+} from "./source.js";
+import { InputError, LoanLedgerError } from "../client/errors.js";
+import { formatLoanId, toLoanId } from "../client/ids.js";
+import { isStateUnavailable, LedgerReader, type LedgerReadOptions } from "../client/ledger.js";
+import { LoanRegistryClient } from "../client/loans.js";
+import { auditedContracts } from "../client/suite.js";
+import { SUITE_CONTRACTS, type FileStatement, type SuiteAddresses } from "./scope.js";
+import {
+  byChainOrder,
   type BlockRef,
   type EventRecord,
   type Json,
-  type LedgerHeader,
   type LoanRecord,
   type Position,
-  type Progress,
-} from "./audit-export.js";
-import { InputError, LoanLedgerError } from "./errors.js";
-import { formatLoanId, toLoanId } from "./ids.js";
-import { isStateUnavailable, LedgerReader, type LedgerReadOptions } from "./ledger.js";
-import { LoanRegistryClient } from "./loans.js";
-import { auditedContracts, SUITE, SUITE_KEYS } from "./suite.js";
-
-/** The suite's contracts whose events make up the ledger, by the names an export's manifest gives them. */
-export const SUITE_CONTRACTS = [
-  "AllianceRegistry",
-  "LoanRegistry",
-  "RepaymentSplitter",
-  "CollateralRegistry",
-  "CreditInsurance",
-  "RiskReserveFund",
-  "LossWaterfall",
-] as const;
-export type SuiteContract = (typeof SUITE_CONTRACTS)[number];
-// The names are spelled out for their types; the suite's table decides which contracts an export holds.
-{
-  const exported = SUITE_KEYS.filter((key) => SUITE[key].exported).map((key) => SUITE[key].name);
-  if (exported.join() !== SUITE_CONTRACTS.join())
-    throw new Error(
-      `SUITE_CONTRACTS (${SUITE_CONTRACTS.join()}) is not the suite's exported contracts (${exported.join()})`,
-    );
-}
-export type SuiteAddresses = Record<SuiteContract, string>;
-
-/** What a report covers, and where its bounds come from. */
-export interface AuditScope {
-  /** The block the ledger is as of. */
-  block: BlockRef | null;
-  /** The first block read. */
-  fromBlock: number | null;
-  /**
-   * "chain": the block the first of the suite's contracts was created in, found on the chain ("genesis" when the node
-   * keeps no state to find it, so everything from block 0 was read); "setting": the reader's configured first block;
-   * "export": the manifest's, proven by nothing.
-   */
-  fromBlockSource: "chain" | "genesis" | "setting" | "export";
-  contracts: Partial<Record<SuiteContract, string>>;
-  /** "deployment": the auditor's configured deployment; "chain": read from the chain, starting at the loan registry the
-   * manifest names; "export": the manifest's, proven by nothing. */
-  contractsSource: "deployment" | "chain" | "export";
-}
-
-/** One export file: whether the chain vouched for it, and how. */
-export interface FileStatement {
-  file: string;
-  source: "chain" | "export";
-  /** The block the chain was read at to prove the file. */
-  provenAt: BlockRef | null;
-  /** The first block of that reading. */
-  fromBlock: number | null;
-  /** The file's records (lines), as read. */
-  records: number;
-  /** Records that differ from the chain's, are not on it, or are left out. */
-  differences: number;
-  how: string;
-}
+} from "../records/index.js";
+import type { AuditSources } from "../client/suite.js";
 
 /** The suite an export is proven against. */
 export interface ProvenSuite {

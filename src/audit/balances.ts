@@ -25,7 +25,7 @@
  * (tokens sent straight to the contract); whatever it lacks is missing.
  */
 import { Contract, type Provider } from "ethers";
-import type { EventRecord, Json } from "./audit-export.js";
+import type { EventRecord, Json } from "../records/index.js";
 
 /** The settlement token's balance of each contract of the suite at one block, as an export records it. */
 export interface TokenBalances {

@@ -1,8 +1,8 @@
 /** The auditor's report, rendered: JSON for machines, Markdown and a self-contained HTML page for people. */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { AuditReport, Finding } from "./audit-check.js";
-import { fileRows, filesSentences } from "./audit-prove.js";
+import type { AuditReport, Finding } from "./check.js";
+import { fileRows, filesSentences } from "./prove.js";
 
 /** One sentence on which heads the histories were checked against, and whether a chain vouched for them. */
 export function headsSentence(report: AuditReport): string {
@@ -69,7 +69,7 @@ export function reportMarkdown(report: AuditReport): string {
     ...(report.exportManifestSha256
       ? [`Export verified: manifest.json with SHA-256 ${report.exportManifestSha256}.`, ""]
       : []),
-    // ---- scope and files, proven or not (audit-prove.ts)
+    // ---- scope and files, proven or not (prove.ts)
     ...filesSentences(report).map((line) => `- ${line}`),
     "",
     // ----

@@ -1,12 +1,20 @@
 /**
  * The history writers' facts of one transaction: which of its events (the splitter's, the loss waterfall's, the
  * collateral registry's) stand for which External fact of which loan, as history.ts's table says, and which events
- * were left without their fact. The checker (audit-check.ts) keeps one of these for the transaction being read.
+ * were left without their fact. The checker (check.ts) keeps one of these for the transaction being read.
  */
-import type { EventRecord } from "./audit-export.js";
-import { big, loanOf, needsFact, writerFactHash, writerFactOf, type WriterFact, type WriterName } from "./history.js";
+import {
+  big,
+  loanOf,
+  needsFact,
+  writerFactHash,
+  writerFactOf,
+  type WriterFact,
+  type WriterName,
+} from "../client/history.js";
+import type { EventRecord } from "../records/index.js";
 
-export { batchLenders, big, loanOf } from "./history.js";
+export { batchLenders, big, loanOf } from "../client/history.js";
 
 /** What `compute` gives, or undefined where a forged record cannot even be encoded (the finding names it then). */
 export function factOrNothing<T>(compute: () => T | undefined): T | undefined {

@@ -3,20 +3,16 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MaxUint256, ZeroAddress } from "ethers";
+import { formatLoanId, loanIdOf, toLoanId, type AuditSources, type EventRecord } from "../../src/client/index.js";
 import {
   collectLedger,
-  formatLoanId,
-  loanIdOf,
   proveExport,
   readExport,
-  toLoanId,
   verifyExport,
   verifyLedger,
   writeExport,
-  type AuditSources,
-  type EventRecord,
   type LedgerExport,
-} from "../../src/client/index.js";
+} from "../../src/audit/index.js";
 import { DAY, deployAllianceFixture, ethers, loadFixture, termsFor, time } from "../fixtures.js";
 
 const UNIT = 10n ** 18n;
