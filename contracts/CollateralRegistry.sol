@@ -15,7 +15,7 @@ import {
     ROLE_PLATFORM,
     ROLE_CUSTODIAN
 } from "./interfaces/IAllianceRegistry.sol";
-import {ILoanRegistry, LoanId, LoanStatus, LoanTerms, computeLoanId} from "./interfaces/ILoanRegistry.sol";
+import {ILoanRegistry, LoanId, LoanStatus, LoanTerms, Loss, computeLoanId} from "./interfaces/ILoanRegistry.sol";
 import {IRepaymentSplitter, FundingPhase} from "./interfaces/IRepaymentSplitter.sol";
 import {ILossWaterfall} from "./interfaces/ILossWaterfall.sol";
 import {ExactTransfer} from "./libraries/ExactTransfer.sol";
@@ -64,7 +64,8 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
     /// @dev The sum of `_kept`: all this registry owes between calls.
     uint256 private _keptTotal;
     /// @dev The rank each existing lien agreed a new loan's lien may take beside or ahead of it.
-    mapping(uint256 assetId => mapping(LoanId newLoan => mapping(LoanId lienLoan => uint8))) private _rankConsents;
+    mapping(uint256 assetId => mapping(LoanId newLoan => mapping(LoanId lienLoan => CollateralLiens.RankConsent)))
+        private _rankConsents;
     mapping(uint256 assetId => SaleProposal) private _sales;
     /// @dev What sales paid to the servicer of a loan serviced off the splitter, so that its liens together never take
     /// more than the loss it recorded at default.
@@ -176,7 +177,16 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
     ) external {
         Asset storage asset = _registered(assetId);
         LoanId loanId = computeLoanId(terms);
-        CollateralLiens.requireRankConsents(_rankConsents, _liens, assetId, asset.lienCount, loanId, priority, liens);
+        CollateralLiens.requireRankConsents(
+            _rankConsents,
+            _liens,
+            address(LOANS),
+            assetId,
+            asset.lienCount,
+            loanId,
+            priority,
+            liens
+        );
         _pledge(asset, assetId, terms, securedAmount, priority, deadline, r, vs, false);
     }
 
@@ -272,9 +282,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
         Lien storage lien = _liens[assetId][loanId];
         if (lien.status != LienStatus.Active) revert CollateralRegistryWrongLienStatus(assetId, loanId, lien.status);
         LoanStatus status = LOANS.loanState(loanId).status;
-        if (status != LoanStatus.Repaid && status != LoanStatus.Cancelled && status != LoanStatus.Recovered) {
-            revert CollateralRegistryLoanNotClosed(loanId, status);
-        }
+        if (!_owesNothing(loanId, status)) revert CollateralRegistryLoanNotClosed(loanId, status);
         _release(asset, lien, assetId, loanId);
     }
 
@@ -312,6 +320,8 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
 
         // Governance closed this loan's book: its recovery efforts ended, and its lien can only be waived.
         if (SPLITTER.bookOf(loanId).phase == FundingPhase.Closed) revert CollateralRegistryBookClosed(loanId);
+        // A loss other sales paid in full takes no more of the owner's assets.
+        if (_offSplitterLossPaid(loanId)) revert CollateralRegistryLossPaid(loanId);
 
         address owner = _ownerOf(assetId);
         asset.status = AssetStatus.Seized;
@@ -333,7 +343,8 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
         if (asset.status != AssetStatus.Seized) revert CollateralRegistryWrongAssetStatus(assetId, asset.status);
         LoanId loanId = _enforcer[assetId];
         LoanStatus status = LOANS.loanState(loanId).status;
-        if (status != LoanStatus.Recovered) revert CollateralRegistryLossNotMadeWhole(assetId, loanId, status);
+        // The seizing loan is in loss or made whole: owing nothing, it is made whole.
+        if (!_owesNothing(loanId, status)) revert CollateralRegistryLossNotMadeWhole(assetId, loanId, status);
 
         address owner = _seizedFrom[assetId];
         asset.status = AssetStatus.Registered;
@@ -565,6 +576,22 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
             _hashTypedDataV4(
                 keccak256(abi.encode(PLEDGE_TYPEHASH, assetId, loanId, securedAmount, priority, nonce, deadline))
             );
+    }
+
+    /// @dev Whether the loan of `loanId` (now `status`) owes nothing and never will: repaid, cancelled, recovered, or a
+    /// loss serviced off the splitter that sales paid in full, whatever status its servicer left it in.
+    function _owesNothing(LoanId loanId, LoanStatus status) private view returns (bool) {
+        if (status == LoanStatus.Repaid || status == LoanStatus.Cancelled || status == LoanStatus.Recovered) return true;
+        return (status == LoanStatus.Defaulted || status == LoanStatus.WrittenOff) && _offSplitterLossPaid(loanId);
+    }
+
+    /// @dev Whether sales paid the servicer of a loan funded off the splitter its whole recorded loss (a splitter
+    /// loan's loss made whole is marked Recovered by the loss waterfall instead). Only such a loan collects here.
+    function _offSplitterLossPaid(LoanId loanId) private view returns (bool) {
+        uint256 collected = _collectedOffSplitter[loanId];
+        if (collected == 0) return false;
+        Loss memory loss = LOANS.lossOf(loanId);
+        return collected >= uint256(loss.principal) + loss.interest;
     }
 
     function _releaseLien(Asset storage asset, Lien storage lien) private {

@@ -937,7 +937,7 @@ describe("CollateralRegistry", function () {
         .withArgs(f.car, loanIdB, f.platformB.address, f.buyer.address);
     });
 
-    it("gives nothing to the lien of a loan still in Funding, which may yet lend: it survives the sale", async function () {
+    it("waits while a lien's loan is still in Funding, which may yet lend; once it is cancelled, sells without it", async function () {
       const f = await loadFixture(pledgedFixture);
       // Loan A is disbursed off chain and defaults; loan B is still raising its funds.
       await f.loans.connect(f.platformA).activateLoan(f.loanA);
@@ -948,21 +948,19 @@ describe("CollateralRegistry", function () {
       const price = 70_000n * UNIT;
       await f.token.mint(f.platformA, price);
       await f.token.connect(f.platformA).approve(f.collateral, MaxUint256);
-      // A sale that burns the asset would wipe loan B's lien: it needs a buyer who takes the asset subject to it.
       await proposeSale(f, price);
       await expect(f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB]))
-        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryBuyerRequired")
-        .withArgs(f.car, 1);
-      await proposeSale(f, price, { buyer: f.buyer.address });
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryLoanInFunding")
+        .withArgs(f.car, loanIdOf(f.loanB), f.loanB.fundingDeadline);
+      // Its funding deadline passed long ago: anyone cancels it, and the sale releases its lien.
+      await f.loans.connect(f.outsider).cancelLoan(f.loanB);
       await expect(f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB])).to.changeTokenBalances(
         ethers,
         f.token,
         [f.platformA, f.platformB, f.owner],
         [40_000n * UNIT - price, 0n, 30_000n * UNIT],
       );
-      expect((await f.collateral.lienOf(f.car, loanIdOf(f.loanB))).status).to.equal(BigInt(LienStatus.Active));
-      expect(await f.collateral.ownerOf(f.car)).to.equal(f.buyer.address);
-      expect((await f.collateral.assetOf(f.car)).lienCount).to.equal(1n);
+      expect((await f.collateral.lienOf(f.car, loanIdOf(f.loanB))).status).to.equal(BigInt(LienStatus.Released));
     });
 
     it("pays a loan serviced off the splitter no more than the loss it recorded, across every asset that secures it", async function () {

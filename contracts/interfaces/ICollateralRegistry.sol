@@ -93,10 +93,40 @@ struct Lien {
 /// at most its loan's principal, and first-priority liens together never exceed the appraisal value. A pledged or seized
 /// asset cannot be transferred.
 ///
-/// Every lien can end. It is released by anyone once its loan is Repaid, Cancelled or Recovered; once its loan is
-/// WrittenOff its servicer enforces or waives it (and governance can always hand a loan to a servicer that will). When
-/// its loan has Defaulted (or was written off), the loan's servicer may seize the asset; a seized asset whose enforcing
-/// loan was made whole some other way (Recovered) goes back to its owner by anyone's call.
+/// Every lien can end. It is released by anyone once its loan owes nothing: Repaid, Cancelled or Recovered, or a loan
+/// serviced off the splitter whose recorded loss earlier sales paid in full (whatever status its servicer left it in);
+/// once its loan is WrittenOff its servicer enforces or waives it (and governance can always hand a loan to a servicer
+/// that will). When its loan has Defaulted (or was written off), the loan's servicer may seize the asset, unless its
+/// loss was paid in full that way; a seized asset whose enforcing loan was made whole some other way goes back to its
+/// owner by anyone's call.
+///
+/// The lien's state machine ({LienStatus}; the asset's is {AssetStatus}):
+///
+///     lien       action                   who                        condition                        to
+///     (none)     pledge                   loan's servicer + owner    loan Funding/Active/Late,        Active
+///                pledgeWithRankConsent                               rank behind, or consents given
+///     Active     release                  anyone                     loan owes nothing                Released
+///     Active     waive                    loan's servicer            loan WrittenOff                  Released
+///     Active     seize                    loan's servicer            loan Defaulted/WrittenOff,       Enforcing
+///                                                                    book open, loss not paid
+///     Active     dispose (another lien)   seizing loan's servicer    loan Active/Late                 Active
+///                                                                    (survives, buyer takes it)
+///     Active     dispose (another lien)   seizing loan's servicer    loan owes nothing                Released
+///     Active     dispose (another lien)   seizing loan's servicer    loan Defaulted/WrittenOff        Discharged
+///     Active     dispose (another lien)   seizing loan's servicer    loan Funding                     refused
+///     Enforcing  returnSeized             anyone                     loan owes nothing                Released
+///     Enforcing  dispose                  seizing loan's servicer    window passed, floor or          Discharged
+///                                                                    confirmation, no lien Funding
+///     Released, Discharged: final (the same loan never pledges the same asset again)
+///
+///     asset       action          to                  asset       action        to
+///     (none)      register        Registered          Seized      returnSeized  Registered (owner)
+///     Disposed    register        Registered          Seized      dispose       Registered (buyer) | Disposed
+///     Registered  seize           Seized              Registered  transfer      refused while it carries liens
+///
+/// A sale proposal's ({SaleProposal}): none → proposed (proposeSale, the seizing loan's servicer; a new one replaces
+/// it and restarts the window) → confirmed (confirmSale, an active custodian other than the proposer) → none
+/// (dispose completes it, withdrawSale by governance, returnSeized or a new seizure drops it).
 ///
 /// A sale is proposed before it happens: the servicer of the seizing loan proposes a price, a buyer and the sale
 /// document's hash; every lienholder sees the proposal (an event) for the alliance's sale window (governance sets it);
@@ -105,11 +135,13 @@ struct Lien {
 /// pays the price in. Only loans in loss take from a sale: the liens of Defaulted and WrittenOff loans, in priority order
 /// (liens of one priority pro rata to their secured amounts), each up to its secured amount and what its loan still has
 /// to recover; the rest goes to the owner. A lien whose loan owes nothing any more and never will (Repaid, Cancelled,
-/// Recovered) is released and takes nothing. The lien of a loan that is still owed or can still disburse (Active, Late,
-/// and Funding: its lenders may still complete it, secured by this lien) takes nothing either: it survives the sale,
-/// counts against the sale's floor, and the buyer takes the asset subject to it, so no money reaches a loan whose
-/// borrower still owes it and no loan disburses unsecured. A custodian's confirmation counts only while the custodian
-/// is an active custodian member. A lien's share goes through the loss waterfall to its loan's lenders (pari passu with insurer and reserve
+/// Recovered) is released and takes nothing. The lien of a loan still owed (Active, Late) takes nothing either: it
+/// survives the sale, counts against the sale's floor, and the buyer takes the asset subject to it, so no money reaches
+/// a loan whose borrower still owes it. No sale completes while a lien of the asset belongs to a loan still in Funding:
+/// its lenders may yet disburse against it, and what it will secure is not known (counted in full it would zero the
+/// floor, counted as nothing the buyer would pay for an asset it does not get free); the wait ends when that loan
+/// funds, or at its funding deadline, when anyone may cancel it and release its lien. A custodian's confirmation counts
+/// only while the custodian is an active custodian member, and never when it is the buyer's or the seller's. A lien's share goes through the loss waterfall to its loan's lenders (pari passu with insurer and reserve
 /// once the loss is settled) when the loan was funded through the splitter, otherwise to its servicer; a payment that
 /// fails is kept for its recipient to withdraw.
 ///
@@ -260,6 +292,12 @@ interface ICollateralRegistry {
     error CollateralRegistryServicerExpelled(LoanId loanId, address servicer);
     /// @notice Governance closed the splitter book of `loanId`: its lien can only be waived.
     error CollateralRegistryBookClosed(LoanId loanId);
+    /// @notice The lien of `loanId` belongs to a loan still in Funding: no sale completes until it funds or is
+    /// cancelled, which anyone may do after its funding deadline `fundingDeadline`.
+    error CollateralRegistryLoanInFunding(uint256 assetId, LoanId loanId, uint256 fundingDeadline);
+    /// @notice The loss of `loanId`, a loan serviced off the splitter, was paid in full by earlier sales: its liens
+    /// enforce nothing more, and anyone may release them.
+    error CollateralRegistryLossPaid(LoanId loanId);
     /// @notice The seizing loan's terms do not name the loan that seized the asset.
     error CollateralRegistryNotEnforcingLoan(uint256 assetId, LoanId given, LoanId enforcing);
 
@@ -322,8 +360,8 @@ interface ICollateralRegistry {
     /// its lien is what its lenders recover from, so only governance may agree for it.
     function consentToRank(uint256 assetId, LoanTerms calldata lienLoan, LoanId newLoanId, uint8 priority) external;
 
-    /// @notice Releases the lien of the loan of `loanId` once that loan is Repaid, Cancelled or Recovered. Anyone may
-    /// call it.
+    /// @notice Releases the lien of the loan of `loanId` once that loan owes nothing (Repaid, Cancelled, Recovered, or
+    /// a loss serviced off the splitter that sales paid in full). Anyone may call it.
     function release(uint256 assetId, LoanId loanId) external;
 
     /// @notice Releases the lien of the WrittenOff loan of `terms` without enforcing it. That loan's servicer only: an
@@ -335,8 +373,9 @@ interface ICollateralRegistry {
     /// `terms`. That loan's servicer only (its platform or successor, never an expelled member).
     function seize(uint256 assetId, LoanTerms calldata terms) external;
 
-    /// @notice Gives a seized asset back to its owner once the loan that seized it is Recovered: its loss was made
-    /// whole some other way. The enforcing lien is released; the others stay. Anyone may call it.
+    /// @notice Gives a seized asset back to its owner once the loan that seized it owes nothing: Recovered, or a loan
+    /// serviced off the splitter whose loss other sales paid in full. The enforcing lien is released; the others stay.
+    /// Anyone may call it.
     function returnSeized(uint256 assetId) external;
 
     /// @notice Proposes to sell the seized asset for `price` to `buyer` (zero: a buyer off the ledger; the token is then

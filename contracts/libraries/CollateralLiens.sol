@@ -2,7 +2,14 @@
 pragma solidity 0.8.28;
 
 import {IAllianceRegistry, MemberStatus, ROLE_CUSTODIAN} from "../interfaces/IAllianceRegistry.sol";
-import {ILoanRegistry, LoanId, LoanStatus, LoanTerms, computeLoanId} from "../interfaces/ILoanRegistry.sol";
+import {
+    ILoanRegistry,
+    LoanId,
+    LoanState,
+    LoanStatus,
+    LoanTerms,
+    computeLoanId
+} from "../interfaces/ILoanRegistry.sol";
 import {ICollateralRegistry, Asset, Lien, LienStatus} from "../interfaces/ICollateralRegistry.sol";
 import {HistoryFacts} from "./HistoryFacts.sol";
 
@@ -12,11 +19,20 @@ import {HistoryFacts} from "./HistoryFacts.sol";
 /// holds protects the lienholders already on an asset from the owner, a new lender and the asset's appraiser, and runs
 /// rarely. Contracts are passed as plain addresses: a contract type in a library's ABI is not an ABI type.
 library CollateralLiens {
+    /// @notice A lien's agreement that a new loan's lien may take `priority` beside or ahead of it, and whether
+    /// governance gave it (the only consent that counts for a loan in loss).
+    /// @dev One slot: priority (8) | byGovernance (8).
+    struct RankConsent {
+        uint8 priority;
+        bool byGovernance;
+    }
+
     /// @notice Records that the lien of the loan of `lienLoan` on `assetId` agrees that a lien of `newLoanId` may take
     /// rank `priority` beside or ahead of it: its servicer's word while the loan performs or funds, governance's once
-    /// it is in loss (its lenders recover from that rank, and its servicer cannot give it away).
+    /// it is in loss (Defaulted, WrittenOff, or overdue past its default threshold, whether or not its servicer has
+    /// declared it): its lenders recover from that rank, and its servicer cannot give it away.
     function consentToRank(
-        mapping(uint256 assetId => mapping(LoanId newLoan => mapping(LoanId lienLoan => uint8))) storage rankConsents,
+        mapping(uint256 assetId => mapping(LoanId newLoan => mapping(LoanId lienLoan => RankConsent))) storage rankConsents,
         mapping(uint256 assetId => mapping(LoanId loanId => Lien)) storage liens,
         address allianceAddress,
         address loansAddress,
@@ -31,22 +47,22 @@ library CollateralLiens {
         if (status != LienStatus.Active) {
             revert ICollateralRegistry.CollateralRegistryWrongLienStatus(assetId, lienLoanId, status);
         }
-        LoanStatus loanStatus = loans.loanState(lienLoanId).status;
-        bool inLoss = loanStatus == LoanStatus.Defaulted || loanStatus == LoanStatus.WrittenOff;
-        bool agrees =
-            inLoss
-                ? IAllianceRegistry(allianceAddress).isGovernance(msg.sender)
-                : loans.mayService(lienLoan, msg.sender);
+        bool inLoss = _inLoss(lienLoan, loans.loanState(lienLoanId));
+        bool agrees = inLoss
+            ? IAllianceRegistry(allianceAddress).isGovernance(msg.sender)
+            : loans.mayService(lienLoan, msg.sender);
         if (!agrees) revert ICollateralRegistry.CollateralRegistryUnauthorized(msg.sender);
-        rankConsents[assetId][newLoanId][lienLoanId] = priority;
+        rankConsents[assetId][newLoanId][lienLoanId] = RankConsent({priority: priority, byGovernance: inLoss});
         emit ICollateralRegistry.RankConsented(assetId, lienLoanId, newLoanId, priority);
     }
 
     /// @notice Proves `liensTerms` to be every active lien of the asset and requires each one that a new lien of
-    /// `newLoanId` at `priority` would rank with or ahead of to have agreed to exactly that rank.
+    /// `newLoanId` at `priority` would rank with or ahead of to have agreed to exactly that rank, by governance when
+    /// its loan is in loss now.
     function requireRankConsents(
-        mapping(uint256 assetId => mapping(LoanId newLoan => mapping(LoanId lienLoan => uint8))) storage rankConsents,
+        mapping(uint256 assetId => mapping(LoanId newLoan => mapping(LoanId lienLoan => RankConsent))) storage rankConsents,
         mapping(uint256 assetId => mapping(LoanId loanId => Lien)) storage liens,
+        address loansAddress,
         uint256 assetId,
         uint256 lienCount,
         LoanId newLoanId,
@@ -56,9 +72,13 @@ library CollateralLiens {
         LoanId[] memory loanIds = activeLiens(liens, assetId, lienCount, liensTerms);
         for (uint256 i; i < loanIds.length; ++i) {
             LoanId lienLoan = loanIds[i];
-            if (
-                liens[assetId][lienLoan].priority >= priority && rankConsents[assetId][newLoanId][lienLoan] != priority
-            ) {
+            if (liens[assetId][lienLoan].priority < priority) continue;
+            RankConsent storage consent = rankConsents[assetId][newLoanId][lienLoan];
+            // A consent counts as long as its cause: a servicer's word for a loan that has since fallen into loss no
+            // longer binds that loan's lenders; only governance's does.
+            bool counts = consent.priority == priority &&
+                (consent.byGovernance || !_inLoss(liensTerms[i], ILoanRegistry(loansAddress).loanState(lienLoan)));
+            if (!counts) {
                 revert ICollateralRegistry.CollateralRegistryRankConsentMissing(assetId, lienLoan, newLoanId, priority);
             }
         }
@@ -129,5 +149,14 @@ library CollateralLiens {
             }
             loanIds[i] = loanId;
         }
+    }
+
+    /// @dev Whether the loan of `terms` is in loss: Defaulted or WrittenOff, or Active or Late past the point where its
+    /// default may be declared (its servicer could otherwise act in the gap before it declares it).
+    function _inLoss(LoanTerms calldata terms, LoanState memory state) private view returns (bool) {
+        if (state.status == LoanStatus.Defaulted || state.status == LoanStatus.WrittenOff) return true;
+        if (state.status != LoanStatus.Active && state.status != LoanStatus.Late) return false;
+        uint256 nextDue = uint256(state.activatedAt) + uint256(state.installmentsPaid + 1) * terms.period;
+        return block.timestamp >= nextDue + terms.defaultThreshold;
     }
 }

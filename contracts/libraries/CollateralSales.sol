@@ -182,9 +182,10 @@ library CollateralSales {
 
     /// @notice Proves `liens` to be every lien of the asset in priority order, settles each, takes the proposed sale
     /// ({settle}) and divides its price. A lien whose loan owes nothing and never will (Repaid, Cancelled, Recovered) is
-    /// released and takes nothing; the lien of a loan that is still owed or can still disburse (Active, Late, and
-    /// Funding, whose lenders may yet complete it) survives the sale and takes nothing; a loan in loss (Defaulted,
-    /// WrittenOff) has its lien discharged, taking at most its secured amount and what its loan has left to recover.
+    /// released and takes nothing; the lien of a loan still owed (Active, Late) survives the sale and takes nothing; a
+    /// loan in loss (Defaulted, WrittenOff) has its lien discharged, taking at most its secured amount and what its loan
+    /// has left to recover. While a lien's loan is still in Funding the sale waits: no sale wipes a lien its loan may
+    /// yet disburse against.
     function plan(
         mapping(uint256 assetId => SaleProposal) storage sales,
         mapping(uint256 assetId => mapping(LoanId loanId => Lien)) storage liensOf,
@@ -214,13 +215,18 @@ library CollateralSales {
             }
             p.loanIds[i] = loanId;
             priorities[i] = lien.priority;
-            if (
-                state.status == LoanStatus.Active ||
-                state.status == LoanStatus.Late ||
-                state.status == LoanStatus.Funding
-            ) {
-                // Its borrower still owes it all (or its lenders may still lend it, secured by this lien): paying its
-                // lenders now would pay them twice, and releasing it would let the loan disburse unsecured.
+            if (state.status == LoanStatus.Funding) {
+                // Its lenders may still lend against this lien, so no sale may wipe it; and what it will secure is
+                // not known yet (counted in full, a loan that never funds would zero the floor; counted as nothing,
+                // the buyer would pay for an asset it does not get free): the sale waits until the loan funds or, at
+                // its funding deadline at the latest, anyone cancels it and releases the lien.
+                revert ICollateralRegistry.CollateralRegistryLoanInFunding(
+                    ctx.assetId,
+                    loanId,
+                    liens[i].fundingDeadline
+                );
+            } else if (state.status == LoanStatus.Active || state.status == LoanStatus.Late) {
+                // Its borrower still owes it all: paying its lenders now would pay them twice.
                 p.survivors += 1;
                 if (lien.priority > p.survivorsLastRank) p.survivorsLastRank = lien.priority;
                 if (lien.priority == 1) p.survivorsFirstSecured += lien.securedAmount;
@@ -311,12 +317,14 @@ library CollateralSales {
         if (block.timestamp < sale.completesAt) {
             revert ICollateralRegistry.CollateralRegistrySaleWindowOpen(assetId, sale.completesAt, block.timestamp);
         }
-        // The seller's own confirmation (a successor that is also a custodian, say) counts for nothing, and so does one
-        // by a custodian no longer active: a confirmation lasts as long as the standing that gave it weight.
+        // The seller's own confirmation (a successor that is also a custodian, say) counts for nothing, nor does the
+        // buyer's, nor one by a custodian no longer active: a confirmation lasts as long as the standing that gave it
+        // weight, and comes from nobody with a stake in the price.
         address confirmer = sale.confirmer;
         if (
             confirmer == address(0) ||
             confirmer == ctx.seller ||
+            confirmer == sale.buyer ||
             !ctx.alliance.isActiveMember(confirmer, ROLE_CUSTODIAN)
         ) {
             uint256 equity = ctx.appraisalValue > survivorsOwed ? ctx.appraisalValue - survivorsOwed : 0;

@@ -494,8 +494,12 @@ export class SqliteStore implements IndexStore {
       }
       case "RecoveryReceived":
       case "PremiumToLenders": {
-        const loan = this.get("SELECT lenders_in FROM loans WHERE loan_id = ?", loanId);
+        const loan = this.get("SELECT lenders_in, insurer FROM loans WHERE loan_id = ?", loanId);
         this.run("UPDATE loans SET lenders_in = ? WHERE loan_id = ?", add(loan?.lenders_in, a.amount), loanId);
+        // The part of a premium its policy did not cover went to the lenders, not to the insurer its split named.
+        if (r.event === "PremiumToLenders" && loan?.insurer) {
+          this.bump("insurers", "insurer", String(loan.insurer), "premiums", -BigInt(String(a.amount)));
+        }
         break;
       }
       case "Claimed":

@@ -1,8 +1,14 @@
 import { expect } from "chai";
-import { id, ZeroAddress } from "ethers";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { id, Signature, ZeroAddress } from "ethers";
 import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
 import {
   AppointmentStatus,
+  AssetClass,
+  assetKey,
+  CollateralClient,
   CreditEvent,
   loanIdOf,
   LoanRegistryClient,
@@ -11,7 +17,8 @@ import {
   type LoanTerms,
 } from "../../src/client/index.js";
 import { LoanConsentModule__factory, LoanSuccessionModule__factory } from "../../typechain-types/index.js";
-import { DAY, loadFixture, pinNextBlock, proposeSale, termsFor, time } from "../fixtures.js";
+import { Indexer, indexSourcesAt, SqliteStore } from "../../src/indexer/index.js";
+import { ALLIANCE_KEY, DAY, ethers, loadFixture, pinNextBlock, proposeSale, termsFor, time } from "../fixtures.js";
 import { anchorAndFund, defaultLoan, membersFixture, NO_FEES, pledge, UNIT, type MembersFixture } from "./helpers.js";
 
 /**
@@ -98,13 +105,15 @@ describe("The newest mechanisms hold against members (issue 20)", function () {
   });
 
   describe("rule 2: a loan in funding is alive, and no sale wipes its lien", function () {
-    it("a junior lienholder's sale keeps the first lien of a loan still raising its funds; that loan then disburses secured", async function () {
-      const f = await loadFixture(membersFixture);
+    /**
+     * The car: platform A's loan still raising its funds holds the first lien (40 000); platform B's short loan, second,
+     * defaults within that funding window and B seizes the car.
+     */
+    async function juniorSeizure(f: MembersFixture, seniorPrincipal = 40_000n * UNIT) {
       const senior = await termsFor(f.platformA, {
-        principal: 40_000n * UNIT,
+        principal: seniorPrincipal,
         fundingDeadline: (await time.latest()) + 60 * DAY,
       });
-      // A short loan of platform B that defaults within the senior loan's funding window.
       const junior = await termsFor(f.platformB, {
         principal: 20_000n * UNIT,
         period: DAY,
@@ -112,63 +121,55 @@ describe("The newest mechanisms hold against members (issue 20)", function () {
         defaultThreshold: DAY,
       });
       await f.loans.connect(f.platformA).anchorLoan(senior);
-      await pledge(f, senior, 40_000n * UNIT, 1);
+      await pledge(f, senior, seniorPrincipal, 1);
       await f.loans.connect(f.platformB).anchorLoan(junior);
       await pledge(f, junior, 20_000n * UNIT, 2);
       await f.loans.connect(f.platformB).activateLoan(junior);
       await time.increase(2 * DAY + 1);
       await f.loans.connect(f.platformB).markDefaulted(junior);
       await f.collateral.connect(f.platformB).seize(f.car, junior);
+      return { senior, junior };
+    }
+
+    it("refuses a junior lienholder's sale while the first lien's loan raises its funds; once funded, its lien survives", async function () {
+      const f = await loadFixture(membersFixture);
+      const { senior, junior } = await juniorSeizure(f);
       const price = 60_000n * UNIT;
-      // Burning the asset would wipe the senior lien: the sale needs a buyer who takes the asset subject to it.
-      await proposeSale(f.collateral, f.platformB, f.car, junior, price, { custodian: f.custodian });
-      await expect(f.collateral.connect(f.platformB).dispose(f.car, [senior, junior]))
-        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryBuyerRequired")
-        .withArgs(f.car, 1);
       await proposeSale(f.collateral, f.platformB, f.car, junior, price, {
         custodian: f.custodian,
         buyer: f.buyer.address,
       });
       await expect(f.collateral.connect(f.platformB).dispose(f.car, [senior, junior]))
-        .to.emit(f.collateral, "DisposalAllocated")
-        .withArgs(f.car, loanIdOf(junior), f.platformB.address, anyValue);
-      const lien = await f.collateral.lienOf(f.car, loanIdOf(senior));
-      expect(lien.status).to.equal(BigInt(LienStatus.Active));
-      expect(await f.collateral.ownerOf(f.car)).to.equal(f.buyer.address);
-      expect((await f.collateral.assetOf(f.car)).firstPrioritySecured).to.equal(40_000n * UNIT);
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryLoanInFunding")
+        .withArgs(f.car, loanIdOf(senior), senior.fundingDeadline);
       // The senior loan completes its funding: its lenders' money goes out against a lien that still stands.
       await f.splitter.connect(f.platformA).openFunding(senior, { borrowerPayout: f.owner.address, ...NO_FEES });
       await f.splitter.connect(f.lender).fund(senior, senior.principal);
-      expect((await f.loans.loanState(loanIdOf(senior))).status).to.equal(BigInt(LoanStatus.Active));
+      await expect(f.collateral.connect(f.platformB).dispose(f.car, [senior, junior]))
+        .to.emit(f.collateral, "DisposalAllocated")
+        .withArgs(f.car, loanIdOf(junior), f.platformB.address, anyValue);
       expect((await f.collateral.lienOf(f.car, loanIdOf(senior))).status).to.equal(BigInt(LienStatus.Active));
+      expect(await f.collateral.ownerOf(f.car)).to.equal(f.buyer.address);
+      expect((await f.collateral.assetOf(f.car)).firstPrioritySecured).to.equal(40_000n * UNIT);
     });
 
-    it("counts a funding loan's lien against the sale's floor, as a performing loan's", async function () {
+    it("a seller cannot zero its sale's floor with the lien of a loan that never funds", async function () {
+      // The owner signs a lien for a sham loan of the whole appraisal; counted against the floor it would let the
+      // seller sell the car for a token. The sale waits instead, and the sham, unfunded at its deadline, is cancelled
+      // by anyone: its lien takes nothing and counts for nothing, and the floor is the full equity again.
       const f = await loadFixture(membersFixture);
-      const senior = await termsFor(f.platformA, {
-        principal: 40_000n * UNIT,
-        fundingDeadline: (await time.latest()) + 60 * DAY,
-      });
-      const junior = await termsFor(f.platformB, {
-        principal: 20_000n * UNIT,
-        period: DAY,
-        gracePeriod: 0,
-        defaultThreshold: DAY,
-      });
-      await f.loans.connect(f.platformA).anchorLoan(senior);
-      await pledge(f, senior, 40_000n * UNIT, 1);
-      await f.loans.connect(f.platformB).anchorLoan(junior);
-      await pledge(f, junior, 20_000n * UNIT, 2);
-      await f.loans.connect(f.platformB).activateLoan(junior);
-      await time.increase(2 * DAY + 1);
-      await f.loans.connect(f.platformB).markDefaulted(junior);
-      await f.collateral.connect(f.platformB).seize(f.car, junior);
-      // The floor: (appraisal 80 000 − 40 000 the surviving lien secures) × (1 − 20% haircut) = 32 000.
-      const floor = 32_000n * UNIT;
-      await proposeSale(f.collateral, f.platformB, f.car, junior, floor - 1n, { buyer: f.buyer.address });
-      await expect(f.collateral.connect(f.platformB).dispose(f.car, [senior, junior]))
+      const { senior: sham, junior } = await juniorSeizure(f, 80_000n * UNIT);
+      await proposeSale(f.collateral, f.platformB, f.car, junior, UNIT, { buyer: f.owner.address });
+      await expect(f.collateral.connect(f.platformB).dispose(f.car, [sham, junior])).to.be.revertedWithCustomError(
+        f.collateral,
+        "CollateralRegistryLoanInFunding",
+      );
+      await time.increaseTo(sham.fundingDeadline + 1);
+      await f.loans.connect(f.outsider).cancelLoan(sham);
+      // The floor: 80 000 × (1 − 20% haircut) = 64 000.
+      await expect(f.collateral.connect(f.platformB).dispose(f.car, [sham, junior]))
         .to.be.revertedWithCustomError(f.collateral, "CollateralRegistrySaleNeedsConfirmation")
-        .withArgs(f.car, floor - 1n, floor);
+        .withArgs(f.car, UNIT, 64_000n * UNIT);
     });
   });
 
@@ -215,6 +216,32 @@ describe("The newest mechanisms hold against members (issue 20)", function () {
       await f.loans.connect(f.platformA).markRecovered(loan);
       expect((await f.loans.loanState(loanIdOf(loan))).status).to.equal(BigInt(LoanStatus.Recovered));
       expect((await f.loans.exposureOf(loan.borrowerRef)).openLoans).to.equal(0n);
+    });
+  });
+
+  describe("rule 3, by its class: a loss paid in full frees its collateral whatever state the loan reached", function () {
+    it("leaves the owner's other collateral alone once one sale paid a loan serviced off the ledger in full", async function () {
+      const f = await loadFixture(membersFixture);
+      const truck = assetKey(AssetClass.Vehicle, "LFV2A21K0N4123456", ALLIANCE_KEY);
+      await f.collateral
+        .connect(f.platformA)
+        .registerCollateral(truck, f.owner, AssetClass.Vehicle, 80_000n * UNIT, id("truck appraisal"));
+      // Interest-free and no late fee: the recorded loss is exactly the 40 000 principal.
+      const loan = await termsFor(f.platformA, { principal: 40_000n * UNIT, annualRateBps: 0, lateFeeBps: 0 });
+      await f.loans.connect(f.platformA).anchorLoan(loan);
+      await pledge(f, loan, 40_000n * UNIT, 1);
+      await pledge({ ...f, car: truck }, loan, 40_000n * UNIT, 1);
+      await f.loans.connect(f.platformA).activateLoan(loan);
+      await defaultLoan(f, loan);
+      await f.collateral.connect(f.platformA).seize(f.car, loan);
+      await proposeSale(f.collateral, f.platformA, f.car, loan, 40_000n * UNIT, { custodian: f.custodian });
+      await f.collateral.connect(f.platformA).dispose(f.car, [loan]);
+      // The platform was paid the whole loss: the truck is not taken, and anyone frees it.
+      await expect(f.collateral.connect(f.platformA).seize(truck, loan))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryLossPaid")
+        .withArgs(loanIdOf(loan));
+      await f.collateral.connect(f.outsider).release(truck, loanIdOf(loan));
+      expect((await f.collateral.assetOf(truck)).lienCount).to.equal(0n);
     });
   });
 
@@ -322,6 +349,38 @@ describe("The newest mechanisms hold against members (issue 20)", function () {
     });
   });
 
+  describe("rule 5, as the index shows it", function () {
+    let dir: string;
+    let store: SqliteStore | undefined;
+    beforeEach(async function () {
+      dir = await mkdtemp(join(tmpdir(), "loanledger-premium-"));
+    });
+    afterEach(async function () {
+      store?.close();
+      store = undefined;
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it("credits an insurer in the index with the premium it earned, not the whole premium of a partly covered installment", async function () {
+      const f = await loadFixture(membersFixture);
+      const loan = await termsFor(f.platformA, { principal: 100_000n * UNIT });
+      await anchorAndFund(f, loan, { insurer: f.insurer.address, premiumBps: 200 });
+      await f.token.mint(f.insurer, 200_000n * UNIT);
+      await f.token.connect(f.insurer).approve(f.insurance, 200_000n * UNIT);
+      await f.insurance.connect(f.insurer).depositCapital(200_000n * UNIT);
+      // A quarter of the loss covered: the insurer earns a quarter of each covered premium, the lenders the rest.
+      await f.insurance.connect(f.insurer).writePolicy(loan, 2_500, (await time.latest()) + 365 * DAY);
+      await time.increase(loan.period);
+      await payNext(f, loan);
+      const earned = await f.splitter.feesOwed(f.insurer);
+      expect(earned).to.be.greaterThan(0n);
+      store = new SqliteStore(join(dir, "index.db"));
+      await new Indexer(store, ethers.provider, indexSourcesAt(f.suite.addresses, f.auditor)).sync();
+      const row = store.insurers().find((r) => r.insurer === f.insurer.address.toLowerCase());
+      expect(row?.premiums).to.equal(earned.toString());
+    });
+  });
+
   describe("rule 6: the consent policy has no side door", function () {
     it("refuses brand-new unsigned loans passed off as a legacy book, and a legacy loan's funding on the ledger", async function () {
       const f = await loadFixture(membersFixture);
@@ -356,6 +415,71 @@ describe("The newest mechanisms hold against members (issue 20)", function () {
       await expect(f.collateral.consentToRank(f.car, defaulted, loanIdOf(newcomer), 1)).to.emit(
         f.collateral,
         "RankConsented",
+      );
+    });
+
+    it("lets no servicer's rank consent outlive its loan's fall into loss, declared or not", async function () {
+      const f = await loadFixture(membersFixture);
+      const loan = await termsFor(f.platformA, { principal: 40_000n * UNIT });
+      await anchorAndFund(f, loan, {}, { amount: 40_000n * UNIT, priority: 1 });
+      // Overdue past its default threshold: in default in all but the mark, which its servicer holds back.
+      await time.increase(loan.period + loan.gracePeriod + 1);
+      await f.loans.connect(f.platformA).markLate(loan);
+      await time.increase(loan.defaultThreshold);
+      const newcomer = await termsFor(f.platformA, {
+        principal: 30_000n * UNIT,
+        fundingDeadline: (await time.latest()) + 60 * DAY,
+      });
+      await expect(f.collateral.connect(f.platformA).consentToRank(f.car, loan, loanIdOf(newcomer), 1))
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryUnauthorized")
+        .withArgs(f.platformA.address);
+    });
+
+    it("drops a servicer's rank consent once its loan falls into loss before the new lien is pledged", async function () {
+      const f = await loadFixture(membersFixture);
+      const loan = await termsFor(f.platformA, { principal: 40_000n * UNIT });
+      await anchorAndFund(f, loan, {}, { amount: 40_000n * UNIT, priority: 1 });
+      const newcomer = await termsFor(f.platformA, {
+        principal: 30_000n * UNIT,
+        fundingDeadline: (await time.latest()) + 60 * DAY,
+      });
+      await f.loans.connect(f.platformA).anchorLoan(newcomer);
+      // Given while the loan performed, then the loan defaults.
+      await f.collateral.connect(f.platformA).consentToRank(f.car, loan, loanIdOf(newcomer), 1);
+      await defaultLoan(f, loan);
+      const request = { assetId: f.car, loanId: loanIdOf(newcomer), securedAmount: 30_000n * UNIT, priority: 1 };
+      const owner = new CollateralClient(
+        String(f.collateral.target),
+        f.owner,
+        new LoanRegistryClient(String(f.loans.target), f.owner),
+      );
+      const deadline = (await time.latest()) + DAY;
+      const sig = Signature.from((await owner.consent(request, deadline)).signature);
+      const pledgeAhead = () =>
+        f.collateral
+          .connect(f.platformA)
+          .pledgeWithRankConsent(f.car, newcomer, request.securedAmount, 1, deadline, sig.r, sig.yParityAndS, [loan]);
+      await expect(pledgeAhead())
+        .to.be.revertedWithCustomError(f.collateral, "CollateralRegistryRankConsentMissing")
+        .withArgs(f.car, loanIdOf(loan), loanIdOf(newcomer), 1);
+      // Governance's consent, given for the loan in loss, counts.
+      await f.collateral.consentToRank(f.car, loan, loanIdOf(newcomer), 1);
+      await expect(pledgeAhead()).to.emit(f.collateral, "CollateralPledged");
+    });
+
+    it("counts no sale confirmation by the custodian that buys the asset", async function () {
+      const f = await loadFixture(membersFixture);
+      const loan = await termsFor(f.platformA, { principal: 40_000n * UNIT });
+      await anchorAndFund(f, loan, {}, { amount: 40_000n * UNIT, priority: 1 });
+      await defaultLoan(f, loan);
+      await f.collateral.connect(f.platformA).seize(f.car, loan);
+      await proposeSale(f.collateral, f.platformA, f.car, loan, 1_000n * UNIT, {
+        custodian: f.custodian,
+        buyer: f.custodian.address,
+      });
+      await expect(f.collateral.connect(f.platformA).dispose(f.car, [loan])).to.be.revertedWithCustomError(
+        f.collateral,
+        "CollateralRegistrySaleNeedsConfirmation",
       );
     });
 
