@@ -44,6 +44,17 @@ struct InsurerCapital {
 /// later recoveries reimburse the insurer, up to what it paid. A policy whose loan was repaid, cancelled or recovered in
 /// full (Recovered counts as closed: the loss was made whole before any claim), or whose term ended without a default,
 /// is released and its capital freed.
+///
+/// A policy's state machine ({PolicyStatus}):
+///
+///     from      action         who                          condition                                   to
+///     None      writePolicy    the insurer the loan named   loan Funding or Active, free capital        Active
+///     Active    releasePolicy  anyone                       loan Repaid, Cancelled or Recovered, or     Released
+///                                                           term ended with every installment due
+///                                                           within it paid (a Funding loan has none)
+///     Active    payClaim       the loss waterfall           at settlement of the loan's default         Claimed
+///     Active    writePolicy    anyone                                                                   refused
+///     Claimed, Released: final (no action applies)
 interface ICreditInsurance {
     event CapitalDeposited(address indexed insurer, uint256 amount);
     event CapitalWithdrawn(address indexed insurer, address to, uint256 amount);

@@ -322,18 +322,22 @@ struct PaymentDue {
 /// platform governance allowed, until the cut-off governance set ({ILoanConsent-allowLegacyImport}), and while consent
 /// is required a legacy loan (financed off the ledger, serviced by its platform) never opens funding on the ledger.
 ///
-///     consent  action                  who                      to
-///     ───────  ──────────────────────  ───────────────────────  ──────
-///     (none)   anchorLoan(s)           active platform          None
-///     (none)   anchorSignedLoan(s)     active platform+borrower Signed
-///     (none)   anchorLegacyLoans       allowed platform, cut-off Legacy
-///     None     signAgreement           servicer+borrower, Funding, version 1   Signed
-///     Legacy   signAgreement           servicer+borrower, Funding, version 1   Signed
-///     any      amendDocumentSigned     servicer+borrower, open  Signed
-///     None     amendDocument           servicer, open (Funding only while required)  None
-///     Signed, Legacy  amendDocument    refused
-///     opening funding (delegateServicing) while consent is required: Signed only
-///     activation off the ledger's money path while consent is required: Signed or Legacy
+/// The consent record of a loan ({Consent}) is a state machine too:
+///
+///     from     action               who                               condition                        to
+///     (none)   anchorLoan(s)        active platform (the terms')                                       None
+///     (none)   anchorSignedLoan(s)  active platform, borrower signs                                    Signed
+///     (none)   anchorLegacyLoans    active platform                   governance's allowance, cut-off  Legacy
+///     None     signAgreement        servicer, borrower signs          Funding, document version 1      Signed
+///     Legacy   signAgreement        servicer, borrower signs          Funding, document version 1      Signed
+///     Signed   signAgreement        servicer                                                           refused
+///     any      amendDocumentSigned  servicer, borrower signs          loan not closed                  Signed
+///     None     amendDocument        servicer                          not closed; Funding if required  None
+///     Signed   amendDocument        servicer                                                           refused
+///     Legacy   amendDocument        servicer                                                           refused
+///
+/// While consent is required, opening funding on the ledger ({delegateServicing}) takes Signed, and activating a loan
+/// off the ledger's money path takes Signed or Legacy; every other caller is refused as for any servicing action.
 ///
 /// @dev Warning: the registry does not keep the borrower's signing address (a slot per loan would cost 22 100 gas,
 /// more than a batch's whole budget for consent), so it cannot itself refuse an amendment signed by a key other than
