@@ -233,7 +233,8 @@ describe("CollateralRegistry (property)", function () {
               const lien = await f.collateral.lienOf(assetId, loanId);
               const status = Number(lien.status);
               if (status === LienStatus.Active || status === LienStatus.Enforcing) {
-                liens.push({ terms: f.loanTerms[i], priority: Number(lien.priority), enforcing: status === 3 });
+                const funding = Number((await f.loans.loanState(loanId)).status) === LoanStatus.Funding;
+                liens.push({ terms: f.loanTerms[i], priority: Number(lien.priority), enforcing: status === 3, funding });
               }
             }
             liens.sort((a, b) => a.priority - b.priority);
@@ -247,12 +248,16 @@ describe("CollateralRegistry (property)", function () {
               custodian: f.custodian,
               buyer: f.owner.address,
             });
-            const receipt = await (
-              await f.collateral.connect(seizer).dispose(
-                assetId,
-                liens.map((l) => l.terms),
-              )
-            ).wait();
+            const sale = f.collateral.connect(seizer).dispose(
+              assetId,
+              liens.map((l) => l.terms),
+            );
+            if (liens.some((l) => l.funding)) {
+              // A loan still in funding may yet disburse against its lien: no sale wipes it.
+              await expect(sale).to.be.revertedWithCustomError(f.collateral, "CollateralRegistryLoanInFunding");
+              continue;
+            }
+            const receipt = await (await sale).wait();
             // Conservation: the liens' allocations and the owner's surplus add up to the proceeds, to the wei.
             const parsed = receipt!.logs
               .filter((log) => log.address === f.collateral.target)
@@ -317,8 +322,12 @@ describe("CollateralRegistry (property)", function () {
             }
             if (status === AssetStatus.Seized) {
               const enforcing = liens.find((l) => l.lien === LienStatus.Enforcing)!;
+              const funding = liens.find((l) => l.loan === LoanStatus.Funding);
               if (enforcing.loan === LoanStatus.Recovered) {
                 await f.collateral.connect(f.outsider).returnSeized(assetId);
+              } else if (funding) {
+                // The sale waits for a loan in funding; its servicer cancels it (at its deadline, anyone could).
+                await f.loans.connect(await servicer(funding.terms)).cancelLoan(funding.terms);
               } else {
                 const ordered = [...liens].sort((x, y) => x.priority - y.priority).map((l) => l.terms);
                 const seller = await servicer(enforcing.terms);
