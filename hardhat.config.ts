@@ -31,7 +31,15 @@ export default defineConfig({
   paths: { ignition: "deploy" },
   typechain: { outDir: "typechain-types" },
   test: {
-    solidity: { fuzz: { runs: 256 } },
+    solidity: {
+      fuzz: { runs: 256 },
+      // The whole-suite invariant campaign (test/Suite.invariant.t.sol): short here, long with `npm run fuzz -- --solidity`.
+      invariant: {
+        runs: Number(process.env.INVARIANT_RUNS ?? 48),
+        depth: Number(process.env.INVARIANT_DEPTH ?? 150),
+        failOnRevert: false,
+      },
+    },
     mocha: { timeout: 120_000 },
   },
   networks: {
