@@ -22,6 +22,7 @@ import {
   deployAllianceFixture,
   ethers,
   loadFixture,
+  pinNextBlock,
   proposeSale as readySale,
   termsFor,
   time,
@@ -1029,6 +1030,7 @@ describe("CollateralRegistry", function () {
           .withArgs(UNIT, buyerRef, doc);
       }
       const [window] = await f.collateral.saleRules();
+      const at = await pinNextBlock();
       await expect(propose(f.platformA))
         .to.emit(f.collateral, "SaleProposed")
         .withArgs(
@@ -1040,7 +1042,7 @@ describe("CollateralRegistry", function () {
           id("buyer"),
           id("sale"),
           APPRAISAL,
-          (await time.latest()) + 1 + Number(window),
+          at + Number(window),
         );
     });
 
@@ -1056,11 +1058,12 @@ describe("CollateralRegistry", function () {
       await time.increase(window - 10n);
       await f.collateral.connect(f.platformA).proposeSale(f.car, f.loanA, price, ethers.ZeroAddress, id("b"), id("s"));
       const proposedAt = BigInt(await time.latest());
-      await time.increase(window - 10n);
+      // The last second of the window, then its end: the first second a sale may complete.
+      await pinNextBlock(Number(proposedAt + window) - 1);
       await expect(f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB]))
         .to.be.revertedWithCustomError(f.collateral, "CollateralRegistrySaleWindowOpen")
-        .withArgs(f.car, proposedAt + window, (await time.latest()) + 1);
-      await time.increase(10);
+        .withArgs(f.car, proposedAt + window, proposedAt + window - 1n);
+      await pinNextBlock(Number(proposedAt + window));
       await expect(f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB])).to.emit(
         f.collateral,
         "CollateralDisposed",

@@ -434,10 +434,10 @@ describe("LoanRegistry", function () {
   describe("time guards", function () {
     it("activateLoan reverts once the funding deadline has passed; cancelLoan still works", async function () {
       const f = await loadFixture(withAnchoredLoanFixture);
-      await time.increaseTo(f.terms.fundingDeadline + 1);
+      await pinNextBlock(f.terms.fundingDeadline + 1);
       await expect(f.loans.connect(f.platformA).activateLoan(f.terms))
         .to.be.revertedWithCustomError(f.loans, "LoanRegistryFundingDeadlinePassed")
-        .withArgs(f.loanId, f.terms.fundingDeadline, f.terms.fundingDeadline + 2);
+        .withArgs(f.loanId, f.terms.fundingDeadline, f.terms.fundingDeadline + 1);
       await f.loans.connect(f.platformA).cancelLoan(f.terms);
       const exposure = await f.loans.exposureOf(f.terms.borrowerRef);
       expect(exposure.openLoans).to.equal(0);
@@ -459,9 +459,11 @@ describe("LoanRegistry", function () {
       await driveTo(f, f.terms, LoanStatus.Late);
       const state = await f.loans.loanState(f.loanId);
       const eligibleAt = Number(state.activatedAt) + f.terms.period + f.terms.defaultThreshold;
+      // One second short of the threshold.
+      await pinNextBlock(eligibleAt - 1);
       await expect(f.loans.connect(f.platformA).markDefaulted(f.terms))
         .to.be.revertedWithCustomError(f.loans, "LoanRegistryDefaultThresholdNotReached")
-        .withArgs(f.loanId, eligibleAt, (await time.latest()) + 1);
+        .withArgs(f.loanId, eligibleAt, eligibleAt - 1);
     });
   });
 
