@@ -581,7 +581,8 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
     /// @dev Whether the loan of `loanId` (now `status`) owes nothing and never will: repaid, cancelled, recovered, or a
     /// loss serviced off the splitter that sales paid in full, whatever status its servicer left it in.
     function _owesNothing(LoanId loanId, LoanStatus status) private view returns (bool) {
-        if (status == LoanStatus.Repaid || status == LoanStatus.Cancelled || status == LoanStatus.Recovered) return true;
+        if (status == LoanStatus.Repaid || status == LoanStatus.Cancelled || status == LoanStatus.Recovered)
+            return true;
         return (status == LoanStatus.Defaulted || status == LoanStatus.WrittenOff) && _offSplitterLossPaid(loanId);
     }
 

@@ -234,7 +234,12 @@ describe("CollateralRegistry (property)", function () {
               const status = Number(lien.status);
               if (status === LienStatus.Active || status === LienStatus.Enforcing) {
                 const funding = Number((await f.loans.loanState(loanId)).status) === LoanStatus.Funding;
-                liens.push({ terms: f.loanTerms[i], priority: Number(lien.priority), enforcing: status === 3, funding });
+                liens.push({
+                  terms: f.loanTerms[i],
+                  priority: Number(lien.priority),
+                  enforcing: status === 3,
+                  funding,
+                });
               }
             }
             liens.sort((a, b) => a.priority - b.priority);

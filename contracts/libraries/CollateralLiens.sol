@@ -2,14 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IAllianceRegistry, MemberStatus, ROLE_CUSTODIAN} from "../interfaces/IAllianceRegistry.sol";
-import {
-    ILoanRegistry,
-    LoanId,
-    LoanState,
-    LoanStatus,
-    LoanTerms,
-    computeLoanId
-} from "../interfaces/ILoanRegistry.sol";
+import {ILoanRegistry, LoanId, LoanState, LoanStatus, LoanTerms, computeLoanId} from "../interfaces/ILoanRegistry.sol";
 import {ICollateralRegistry, Asset, Lien, LienStatus} from "../interfaces/ICollateralRegistry.sol";
 import {HistoryFacts} from "./HistoryFacts.sol";
 
@@ -48,9 +41,10 @@ library CollateralLiens {
             revert ICollateralRegistry.CollateralRegistryWrongLienStatus(assetId, lienLoanId, status);
         }
         bool inLoss = _inLoss(lienLoan, loans.loanState(lienLoanId));
-        bool agrees = inLoss
-            ? IAllianceRegistry(allianceAddress).isGovernance(msg.sender)
-            : loans.mayService(lienLoan, msg.sender);
+        bool agrees =
+            inLoss
+                ? IAllianceRegistry(allianceAddress).isGovernance(msg.sender)
+                : loans.mayService(lienLoan, msg.sender);
         if (!agrees) revert ICollateralRegistry.CollateralRegistryUnauthorized(msg.sender);
         rankConsents[assetId][newLoanId][lienLoanId] = RankConsent({priority: priority, byGovernance: inLoss});
         emit ICollateralRegistry.RankConsented(assetId, lienLoanId, newLoanId, priority);
@@ -76,8 +70,9 @@ library CollateralLiens {
             RankConsent storage consent = rankConsents[assetId][newLoanId][lienLoan];
             // A consent counts as long as its cause: a servicer's word for a loan that has since fallen into loss no
             // longer binds that loan's lenders; only governance's does.
-            bool counts = consent.priority == priority &&
-                (consent.byGovernance || !_inLoss(liensTerms[i], ILoanRegistry(loansAddress).loanState(lienLoan)));
+            bool counts =
+                consent.priority == priority &&
+                    (consent.byGovernance || !_inLoss(liensTerms[i], ILoanRegistry(loansAddress).loanState(lienLoan)));
             if (!counts) {
                 revert ICollateralRegistry.CollateralRegistryRankConsentMissing(assetId, lienLoan, newLoanId, priority);
             }
