@@ -42,7 +42,20 @@ export function parseTime(value: unknown, name: string, now: number): number {
   const ms = typeof value === "string" ? Date.parse(value) : NaN;
   if (Number.isNaN(ms))
     throw new InputError(`${name} must be a date, unix seconds or "+7d", not ${JSON.stringify(value)}`);
+  requireCalendarDate(value as string, name);
   return Math.floor(ms / 1000);
+}
+
+/** Refuses a day the calendar does not have: `Date.parse` rolls 2027-02-30 over to 2 March without a word. */
+function requireCalendarDate(value: string, name: string): void {
+  const match = /^\s*(\d{4})-(\d{2})-(\d{2})/.exec(value);
+  if (!match) return;
+  const [year, month, day] = match.slice(1).map(Number);
+  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > days) {
+    const why = month < 1 || month > 12 ? "there is no month " + month : `${match[1]}-${match[2]} has ${days} days`;
+    throw new InputError(`${name} is not a date: ${match[0].trim()} does not exist (${why})`);
+  }
 }
 
 export function parseAmount(value: unknown, decimals: number, name = "amount"): bigint {

@@ -53,6 +53,19 @@ describe("loanledger CLI", function () {
     expect((await run(f, f.outsider, ["loan", "take-over", f.platformA.address])).out).to.match(/^handed 0 loan/);
   });
 
+  it("refuses to take over the loans of an account that is not a platform, or of one without a standing successor", async function () {
+    const f = await loadFixture(deployAllianceFixture);
+    const stranger = await run(f, f.outsider, ["loan", "take-over", f.outsider.address]);
+    expect(stranger).to.include({ code: 1, out: "" });
+    expect(stranger.err).to.equal(`error: ${f.outsider.address} is not a platform of the alliance`);
+    const unnamed = await run(f, f.outsider, ["loan", "take-over", f.platformB.address]);
+    expect(unnamed.code).to.equal(1);
+    expect(unnamed.err).to.equal(
+      `error: ${f.platformB.address} has no standing successor (it is active): governance appoints one with ` +
+        "`loanledger member successor`",
+    );
+  });
+
   it("prints one line naming the contract error, and exits 1, for a wrong role", async function () {
     const f = await loadFixture(deployAllianceFixture);
     const result = await run(f, f.platformA, ["member", "suspend", f.platformB.address]);

@@ -613,7 +613,7 @@ contract CustodianHandler is Actor {
 contract GovernanceHandler is Actor {
     constructor(World world) Actor(world) {}
 
-    function _platform(uint256 seed) internal view returns (address) {
+    function _platform(uint256 seed) internal pure returns (address) {
         return seed % 2 == 0 ? PLATFORM_A : PLATFORM_B;
     }
 

@@ -71,6 +71,15 @@ export const plans: Record<string, Plan> = {
   "loan take-over": plan(loan["take-over"], (p, print) => {
     const platform = address(arg(p.words, 2, "platform address"));
     return async (_p, ctx, io) => {
+      // Nothing to hand over is a mistake in the command, not a success: say which.
+      const standing = await ctx.alliance.member(platform);
+      if (!standing.roles.includes("Platform")) throw new InputError(`${platform} is not a platform of the alliance`);
+      if ((await ctx.loans.successorOf(platform)) === null) {
+        throw new InputError(
+          `${platform} has no standing successor (it is ${standing.status.toLowerCase()}): governance appoints one with ` +
+            "`loanledger member successor`",
+        );
+      }
       const loans = await ctx.loans.loansOf(platform);
       const states = await loanStates(ctx, loans);
       // A loan already handed over (to the successor, or elsewhere by governance) stays where it is.
