@@ -13,9 +13,9 @@ const PRC_ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const PRC_ID_CHECK = "10X98765432";
 
 /**
- * The canonical form of a national id: upper case, without spaces, hyphens, dots or slashes. An 18-character PRC
- * resident identity number must also carry a valid ISO 7064 MOD 11-2 check character, so that a mistyped id is
- * caught here rather than producing the reference of nobody.
+ * The canonical form of a national id: upper case, without spaces, hyphens, dots or slashes. A PRC resident identity
+ * number must also have its 18 characters, a birth date that exists and a valid ISO 7064 MOD 11-2 check character, so
+ * that a mistyped id is caught here rather than producing the reference of nobody.
  */
 export function normaliseNationalId(raw: string): string {
   const id = raw
@@ -25,7 +25,17 @@ export function normaliseNationalId(raw: string): string {
   if (!/^[0-9A-Z]{6,32}$/.test(id)) {
     throw new BorrowerReferenceError("a national id has 6 to 32 letters and digits after normalisation");
   }
-  if (/^\d{17}[\dX]$/.test(id)) {
+  // Digits only (a final X allowed) from 9 characters up is a PRC resident identity number, which has 18 (GB 11643):
+  // one with digits dropped or added would be the reference of nobody, or of somebody else.
+  if (/^\d{8,}[\dX]$/.test(id)) {
+    if (id.length !== 18) {
+      throw new BorrowerReferenceError(`a resident identity number has 18 characters, this one ${id.length}`);
+    }
+    const [year, month, day] = [id.slice(6, 10), id.slice(10, 12), id.slice(12, 14)].map(Number);
+    const born = new Date(Date.UTC(year, month - 1, day));
+    if (year < 1900 || born.getUTCMonth() !== month - 1 || born.getUTCDate() !== day || born.getTime() > Date.now()) {
+      throw new BorrowerReferenceError(`the resident identity number's birth date ${id.slice(6, 14)} is not a date`);
+    }
     const sum = PRC_ID_WEIGHTS.reduce((acc, weight, i) => acc + weight * Number(id[i]), 0);
     if (PRC_ID_CHECK[sum % 11] !== id[17]) {
       throw new BorrowerReferenceError("the resident identity number's check character is wrong");

@@ -20,6 +20,20 @@ describe("borrower reference", function () {
     expect(() => normaliseNationalId("110105194912310021")).to.throw(BorrowerReferenceError, "check character");
   });
 
+  it("rejects a resident identity number with digits dropped, or whose birth date does not exist", function () {
+    // 11010519491231002X, two digits dropped: once the reference of another borrower.
+    expect(() => normaliseNationalId("110105194912312X")).to.throw(
+      BorrowerReferenceError,
+      "18 characters, this one 16",
+    );
+    expect(() => normaliseNationalId("1101051949123100211")).to.throw(BorrowerReferenceError, "this one 19");
+    // 30 February, with a check character computed for it.
+    expect(() => normaliseNationalId("110105194902300013")).to.throw(BorrowerReferenceError, "19490230 is not a date");
+    expect(normaliseNationalId("1101 0519 4912 31002x")).to.equal("11010519491231002X");
+    // Other kinds of id carry letters, and stay as they are.
+    expect(normaliseNationalId("E12345678")).to.equal("E12345678");
+  });
+
   it("refuses a missing or short alliance key", function () {
     expect(() => parseAllianceKey(undefined)).to.throw(BorrowerReferenceError, "not set");
     expect(() => parseAllianceKey("0x" + "11".repeat(16))).to.throw(BorrowerReferenceError, "at least 32 bytes");
