@@ -33,7 +33,7 @@ export function normaliseNationalId(raw: string): string {
     }
     const [year, month, day] = [id.slice(6, 10), id.slice(10, 12), id.slice(12, 14)].map(Number);
     const born = new Date(Date.UTC(year, month - 1, day));
-    if (year < 1900 || born.getUTCMonth() !== month - 1 || born.getUTCDate() !== day || born.getTime() > Date.now()) {
+    if (year < 1800 || born.getUTCMonth() !== month - 1 || born.getUTCDate() !== day || born.getTime() > Date.now()) {
       throw new BorrowerReferenceError(`the resident identity number's birth date ${id.slice(6, 14)} is not a date`);
     }
     const sum = PRC_ID_WEIGHTS.reduce((acc, weight, i) => acc + weight * Number(id[i]), 0);

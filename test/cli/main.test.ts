@@ -118,6 +118,16 @@ describe("loanledger CLI", function () {
     expect(shown.out).to.include("Funding").and.include("50,000.00 LLST");
     const plan = await run(f, f.platformA, ["loan", "schedule", loanId, "--json"]);
     expect(JSON.parse(plan.out)).to.have.length(6);
+    // A file of several loans shows each of them, not the first alone.
+    const book = await termsFile([loanEntry("CLI-2"), loanEntry("CLI-3")]);
+    const both = await run(f, f.platformA, ["loan", "schedule", "--file", book]);
+    expect(both.code, both.err).to.equal(0);
+    expect(both.out)
+      .to.match(/^loan 1 of 2: 0x[0-9a-f]{64}\n/)
+      .and.match(/\n\nloan 2 of 2: 0x[0-9a-f]{64}\n/);
+    const bothJson = JSON.parse((await run(f, f.platformA, ["loan", "schedule", "--file", book, "--json"])).out);
+    expect(bothJson).to.have.length(2);
+    expect(bothJson[1].rows).to.have.length(6);
     expect((await run(f, f.platformA, ["loan", "activate", loanId])).out).to.include("is now Active");
     const history = await run(f, f.auditor, ["loan", "history", loanId]);
     expect(history.code).to.equal(0);

@@ -8,6 +8,7 @@ import {
   schedule,
   shortLoanId,
   formatLoanId,
+  loanIdOf,
   type LoanId,
 } from "../../client/index.js";
 import { type CliContext } from "../context.js";
@@ -209,34 +210,37 @@ export const plans: Record<string, Plan> = {
     const id = idText ? loanIdArg(idText) : undefined;
     const file = p.file;
     return async (_p, ctx, io) => {
-      const terms = id
-        ? await ctx.loans.terms(id)
-        : (
-            await readTermsFile(file!, {
-              platform: address(await ctx.signer.getAddress()),
-              now: await latestTime(ctx),
-              decimals: ctx.decimals,
-              allianceKeyHex: ctx.allianceKeyHex,
-            })
-          )[0];
-      const rows = schedule(terms);
+      const all = id
+        ? [await ctx.loans.terms(id)]
+        : await readTermsFile(file!, {
+            platform: address(await ctx.signer.getAddress()),
+            now: await latestTime(ctx),
+            decimals: ctx.decimals,
+            allianceKeyHex: ctx.allianceKeyHex,
+          });
       const amount = (v: bigint) => money(ctx, v);
-      print(
-        io,
-        rows,
-        table(
-          ["#", "due after (days)", "principal", "interest", "total", "balance after"],
-          rows.map((r) => [
-            r.k,
-            r.dueAfter / 86_400,
-            amount(r.principal),
-            amount(r.interest),
-            amount(r.total),
-            amount(r.balanceAfter),
-          ]),
-          { right: [0, 1, 2, 3, 4, 5] },
-        ),
-      );
+      const schedules = all.map((terms) => ({ loanId: formatLoanId(loanIdOf(terms)), rows: schedule(terms) }));
+      const text = schedules.map(({ loanId, rows }, i) => {
+        // A file of several loans shows each, named by the id it will have once anchored.
+        const heading = schedules.length > 1 ? `loan ${i + 1} of ${schedules.length}: ${loanId}\n` : "";
+        return (
+          heading +
+          table(
+            ["#", "due after (days)", "principal", "interest", "total", "balance after"],
+            rows.map((r) => [
+              r.k,
+              r.dueAfter / 86_400,
+              amount(r.principal),
+              amount(r.interest),
+              amount(r.total),
+              amount(r.balanceAfter),
+            ]),
+            { right: [0, 1, 2, 3, 4, 5] },
+          )
+        );
+      });
+      // One loan's JSON is its rows, as it always was; several loans', one entry each.
+      print(io, schedules.length === 1 ? schedules[0].rows : schedules, text.join("\n\n"));
     };
   }),
   ...planEach(
