@@ -263,6 +263,8 @@ export interface BookRow {
   terms?: LoanTerms;
   /** What is wrong with the row (its terms are then missing). */
   problem?: string;
+  /** Whether its funding deadline counts from the import ("+7d"): another run gives it another deadline. */
+  relativeDeadline?: boolean;
 }
 
 /**
@@ -317,7 +319,9 @@ export async function readBook(path: string, ctx: Omit<TermsContext, "baseDir">)
       if (problem !== undefined) return { line, reference, problem };
       const where = `${path} line ${line}`;
       try {
-        return { line, reference, terms: await termsFromEntry(entry, full, where, validate) };
+        const deadline = (entry as { fundingDeadline?: unknown }).fundingDeadline;
+        const relativeDeadline = typeof deadline === "string" && deadline.trim().startsWith("+");
+        return { line, reference, relativeDeadline, terms: await termsFromEntry(entry, full, where, validate) };
       } catch (error) {
         if (!(error instanceof InputError)) throw error;
         return { line, reference, problem: error.message.replace(`${where}: `, "") };

@@ -152,6 +152,24 @@ describe("loanledger loan import", function () {
     expect(found.map((l) => l.ref)).to.deep.equal(["BOOK-1", "BOOK-2"]);
   });
 
+  it("refuses a reference already anchored with other terms, naming the reference and each term that differs", async function () {
+    const f = await loadFixture(deployAllianceFixture);
+    const file = await book([row(1), row(2)]);
+    expect((await run(f, f.platformA, ["loan", "import", file])).code).to.equal(0);
+    // The book now says another principal and rate for BOOK-2 than the ledger has.
+    const changed = await book([row(1), row(2).replace(",12000.50,900,", ",15000,950,"), row(3)]);
+    for (const dryRun of [["--dry-run"], []]) {
+      const result = await run(f, f.platformA, ["loan", "import", changed, ...dryRun]);
+      expect(result.code).to.equal(1);
+      expect(result.err + result.out).to.include(
+        'reference "BOOK-2" is anchored already with other terms (principal: book 15,000.00 LLST, ledger 12,000.50 LLST; ' +
+          "annualRateBps: book 950, ledger 900)",
+      );
+    }
+    // Nothing was sent: BOOK-3 waits for the book to be put right.
+    expect(Object.fromEntries(await anchoredRefs(f))).to.deep.equal({ [id("BOOK-1")]: 1, [id("BOOK-2")]: 1 });
+  });
+
   it("sizes batches to the node's block gas limit by estimate", async function () {
     // A node whose blocks hold 4M gas (set once the suite is deployed): a batch of 150 loans (about 12.7M) cannot fit.
     const small = await network.create();

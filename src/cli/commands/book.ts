@@ -29,7 +29,7 @@ import { type CliContext } from "../context.js";
 import { loanStates } from "../loan-states.js";
 import { reason } from "../reason.js";
 import { ImportJournal, type JournalLoan } from "../journal.js";
-import { formatAmount, isoTime, table, type CliIo } from "../output.js";
+import { formatAmount, isoTime, money, table, type CliIo } from "../output.js";
 import { readBook, textHash, type BookRow } from "../terms-file.js";
 
 /** A row the import will send: its place in the file, its terms and the id they give. */
@@ -99,7 +99,16 @@ function importBook(p: Input<typeof loan.import>, print: Print): Command {
       for (const row of rows) {
         if (!row.terms) continue;
         const anchored = onChain.get(row.terms.platformRef)?.[0];
-        if (anchored) {
+        // The book and the ledger disagree on this loan: skipping it would hide that, anchoring it again is refused. A
+        // deadline counted from the import ("+7d") differs from run to run, and is no disagreement.
+        const differ =
+          anchored && anchored.loanId !== loanIdOf(row.terms)
+            ? differences(ctx, row.terms, await ctx.loans.terms(anchored.loanId), row.relativeDeadline === true)
+            : "";
+        if (differ) {
+          row.problem = `reference "${row.reference}" is anchored already with other terms (${differ})`;
+          bad.push(row);
+        } else if (anchored) {
           found.push({
             ref: row.reference,
             loanId: formatLoanId(anchored.loanId),
@@ -150,6 +159,20 @@ function importBook(p: Input<typeof loan.import>, print: Print): Command {
       journal.close();
     }
   };
+}
+
+/** The terms a book row and its anchored loan differ in, for a person: `principal: book 12,000.00, ledger 10,000.00`. */
+function differences(ctx: CliContext, book: LoanTerms, ledger: LoanTerms, relativeDeadline: boolean): string {
+  const shown = (key: keyof LoanTerms, value: LoanTerms[keyof LoanTerms]) =>
+    key === "principal"
+      ? money(ctx, value as bigint)
+      : key === "fundingDeadline"
+        ? isoTime(value as number)
+        : String(value);
+  return (Object.keys(book) as (keyof LoanTerms)[])
+    .filter((key) => String(book[key]) !== String(ledger[key]) && !(relativeDeadline && key === "fundingDeadline"))
+    .map((key) => `${key}: book ${shown(key, book[key])}, ledger ${shown(key, ledger[key])}`)
+    .join("; ");
 }
 
 function reportDryRun(
