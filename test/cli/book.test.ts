@@ -46,6 +46,17 @@ describe("loanledger loan find, loan list, keeper overdue", function () {
         `error: ${f.platformB.address} anchored no loan with the reference "REF-2" (${id("REF-2")})`,
       );
     });
+
+    it("prints the loan id alone for a script with --id-only, and exits 1 with nothing on stdout when there is none", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const ids = await importBook(f, 2);
+      expect(await run(f, f.platformA, ["loan", "find", "--ref", "REF-2", "--id-only"])).to.include({
+        code: 0,
+        out: ids.get("REF-2")!,
+      });
+      const missing = await run(f, f.platformB, ["loan", "find", "--ref", "REF-2", "--id-only"]);
+      expect(missing).to.include({ code: 1, out: "" });
+    });
   });
 
   describe("shortened loan ids", function () {

@@ -34,11 +34,15 @@ interface JournalLine {
   batch?: number;
   sending?: string[];
 }
-const journalOf = (file: string) =>
-  readFileSync(`${file}.journal.jsonl`, "utf8")
+/** The journal's complete lines: one the import is still appending (a test polls while it runs) is not read yet. */
+const journalOf = (file: string) => {
+  const text = readFileSync(`${file}.journal.jsonl`, "utf8");
+  return text
+    .slice(0, text.lastIndexOf("\n") + 1)
     .split("\n")
     .filter(Boolean)
     .map((l) => JSON.parse(l) as JournalLine);
+};
 
 /** Every platform reference the registry anchored for `f`'s platform A, with how many loans carry it. */
 async function anchoredRefs(f: AllianceFixture): Promise<Map<string, number>> {
@@ -224,12 +228,18 @@ describe("loanledger loan import", function () {
         // Stopped once its journal shows two batches anchored.
         await new Promise<void>((done, fail) => {
           const poll = setInterval(() => {
-            if (!existsSync(`${file}.journal.jsonl`)) return;
-            const batches = new Set(journalOf(file).map((l) => (l.loanId ? l.batch : undefined)));
-            if (batches.size >= 3) {
+            try {
+              if (!existsSync(`${file}.journal.jsonl`)) return;
+              const batches = new Set(journalOf(file).map((l) => (l.loanId ? l.batch : undefined)));
+              if (batches.size >= 3) {
+                clearInterval(poll);
+                child.kill(signal);
+                done();
+              }
+            } catch (error) {
+              // A failure here fails this test, not the whole run from a timer.
               clearInterval(poll);
-              child.kill(signal);
-              done();
+              fail(error as Error);
             }
           }, 10);
           child.on("exit", () => {

@@ -471,6 +471,16 @@ function findLoan(p: Input<typeof loan.find>, print: Print): Command {
     const found = (await ctx.loans.anchoredByReference(platform)).get(ref) ?? [];
     if (found.length === 0)
       throw new InputError(`${platform} anchored no loan with the reference "${reference}" (${ref})`);
+    if (p.idOnly) {
+      // For `LOAN=$(loanledger loan find … --id-only)`: one id or a refusal, never a list to pick from.
+      if (found.length > 1) {
+        throw new InputError(
+          `${found.length} loans carry the reference "${reference}": run loan find without --id-only to see them`,
+        );
+      }
+      io.out(formatLoanId(found[0].loanId));
+      return;
+    }
     const loans = await Promise.all(found.map((a) => ctx.loans.loan(a.loanId)));
     const amount = (v: bigint) => formatAmount(v, ctx.decimals, ctx.symbol);
     print(

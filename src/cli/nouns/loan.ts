@@ -44,9 +44,12 @@ export const loan = noun({
     flags: {
       ref: { value: "<platform reference>", required: true, help: "the platform's own reference of the loan" },
       platform: { value: "<address>", help: "the platform that anchored it (default: the account the CLI acts as)" },
+      "id-only": {
+        help: "print the loan id alone, for a script: exit 1 when no loan, or several, carry the reference",
+      },
     },
     summary: "the loan(s) a platform anchored under its own reference",
-    example: "loan find --ref LN-2026-00042",
+    example: ["loan find --ref LN-2026-00042", "loan find --ref LN-2026-00042 --id-only"],
     in: "book",
   },
   list: {
