@@ -147,6 +147,20 @@ abstract contract Actor {
         return loans.servicerOf(terms);
     }
 
+    /// @dev Marks an Active or Late loan late, then defaulted, as `who` (each as far as the registry allows `who`).
+    function _markOverdue(address who, uint256 loanSeed) internal {
+        (bool found, , LoanTerms memory terms) = _loanIn(loanSeed, 12);
+        if (!found) return;
+        VM.prank(who);
+        try loans.markLate(terms) {
+            w.did("late");
+        } catch {}
+        VM.prank(who);
+        try loans.markDefaulted(terms) {
+            w.did("default");
+        } catch {}
+    }
+
     /// @dev Settles as `who`, checking that the reserve compensated only a seasoned loan (rule 4).
     function _settleAs(address who, uint256 index, LoanTerms memory terms) internal {
         LoanId loanId = w.loanId(index);
@@ -282,16 +296,7 @@ contract PlatformHandler is Actor {
 
     /// @notice Marks an overdue loan late, and defaulted once its threshold passed.
     function markOverdue(uint256 loanSeed) external passesTime {
-        (bool found, , LoanTerms memory terms) = _loanIn(loanSeed, 12);
-        if (!found) return;
-        VM.prank(me);
-        try loans.markLate(terms) {
-            w.did("late");
-        } catch {}
-        VM.prank(me);
-        try loans.markDefaulted(terms) {
-            w.did("default");
-        } catch {}
+        _markOverdue(me, loanSeed);
     }
 
     function settle(uint256 loanSeed) external passesTime {
@@ -673,13 +678,9 @@ contract OutsiderHandler is Actor {
         VM.warp(block.timestamp + 1 hours + (seed % 40 days));
     }
 
-    function markDefaulted(uint256 loanSeed) external passesTime {
-        (bool found, , LoanTerms memory terms) = _loanIn(loanSeed, 12);
-        if (!found) return;
-        VM.prank(OUTSIDER);
-        try loans.markDefaulted(terms) {
-            w.did("default");
-        } catch {}
+    /// @notice Marks an overdue loan late or defaulted once the alliance's public delay let anyone do it.
+    function markOverdue(uint256 loanSeed) external passesTime {
+        _markOverdue(OUTSIDER, loanSeed);
     }
 
     function cancel(uint256 loanSeed) external passesTime {
