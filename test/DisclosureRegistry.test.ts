@@ -293,4 +293,120 @@ describe("DisclosureRegistry", function () {
       );
     });
   });
+
+  describe("operations reports (schema version 2)", function () {
+    const digest = id("figures");
+
+    it("publishes a month's report hash and figures digest as a version, and corrections as later versions", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const asA = f.disclosures.connect(f.platformA);
+      await expect(asA.publishOperations(202706, id("report v1"), digest, false))
+        .to.emit(f.disclosures, "OperationsReportPublished")
+        .withArgs(f.platformA.address, 202706, 1, id("report v1"), digest);
+      const first = await f.disclosures.reportOf(f.platformA, 202706, 1);
+      expect(first.schemaVersion).to.equal(2);
+      expect(first.contentHash).to.equal(id("report v1"));
+      expect(await f.disclosures.figuresDigestOf(f.platformA, 202706, 1)).to.equal(digest);
+      await expect(asA.publishOperations(202706, id("report v2"), digest, false))
+        .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryAlreadyPublished")
+        .withArgs(f.platformA.address, 202706, 1);
+      await asA.publishOperations(202706, id("report v2"), id("figures v2"), true);
+      expect(await f.disclosures.versionsOf(f.platformA, 202706)).to.equal(2);
+      expect(await f.disclosures.figuresDigestOf(f.platformA, 202706, 2)).to.equal(id("figures v2"));
+      expect(await f.disclosures.figuresDigestOf(f.platformA, 202706, 1)).to.equal(digest);
+      await expect(asA.publishOperations(202707, id("r"), digest, true))
+        .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryNothingToCorrect")
+        .withArgs(f.platformA.address, 202707);
+      // An auditor attests a version by the hash of the document it read, as for any report.
+      await expect(f.disclosures.connect(f.auditor).attest(f.platformA, 202706, 2, id("report v2"))).to.emit(
+        f.disclosures,
+        "ReportAttested",
+      );
+      await expect(f.disclosures.connect(f.auditor).attest(f.platformA, 202706, 2, id("report v1")))
+        .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryUnknownReport")
+        .withArgs(f.platformA.address, 202706, 2, id("report v1"));
+    });
+
+    it("is refused to anyone but a servicing platform, and without a hash, a digest or a valid month", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const [expelled] = (await ethers.getSigners()).slice(12, 13);
+      await f.alliance.admitMember(expelled, Role.Platform, id("platform"));
+      await f.alliance.expelMember(expelled);
+      for (const caller of [f.auditor, f.outsider, f.governance, expelled]) {
+        await expect(f.disclosures.connect(caller).publishOperations(202706, id("r"), digest, false))
+          .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryNotPlatform")
+          .withArgs(caller.address);
+      }
+      const asA = f.disclosures.connect(f.platformA);
+      await expect(asA.publishOperations(202706, id("r"), ZeroHash, false))
+        .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryMissingFiguresDigest")
+        .withArgs(f.platformA.address, 202706);
+      await expect(asA.publishOperations(202706, ZeroHash, digest, false))
+        .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryInvalidReport")
+        .withArgs(ZeroHash, 2, 2);
+      await expect(asA.publishOperations(202700, id("r"), digest, false))
+        .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryInvalidPeriod")
+        .withArgs(202700);
+      // The key-figure form stays version 1: a version-2 report cannot be published without its digest.
+      const none = {
+        loansOriginated: 0,
+        volume: 0n,
+        outstandingPrincipal: 0n,
+        overdueRateBps: 0,
+        badDebtRateBps: 0,
+        borrowers: 0,
+        lenders: 0,
+        reserveContributed: 0n,
+        insuranceClaimsPaid: 0n,
+      };
+      await expect(asA.publish(202706, 2, id("r"), none))
+        .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryInvalidReport")
+        .withArgs(id("r"), 2, 1);
+      // A suspended platform keeps reporting: reporting is servicing.
+      await f.alliance.suspendMember(f.platformB);
+      await expect(f.disclosures.connect(f.platformB).publishOperations(202706, id("r"), digest, false)).to.emit(
+        f.disclosures,
+        "OperationsReportPublished",
+      );
+    });
+  });
+
+  describe("related parties", function () {
+    it("records a platform's declarations and withdrawals of borrower references and accounts", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const asA = f.disclosures.connect(f.platformA);
+      const ref = id("borrower ref");
+      await expect(asA.declareRelatedParties([ref], [f.lender.address], true))
+        .to.emit(f.disclosures, "RelatedBorrowerDeclared")
+        .withArgs(f.platformA.address, ref, true)
+        .and.to.emit(f.disclosures, "RelatedAccountDeclared")
+        .withArgs(f.platformA.address, f.lender.address, true);
+      expect(await f.disclosures.isRelatedBorrower(f.platformA, ref)).to.equal(true);
+      expect(await f.disclosures.isRelatedAccount(f.platformA, f.lender)).to.equal(true);
+      // Another platform's declarations are its own.
+      expect(await f.disclosures.isRelatedAccount(f.platformB, f.lender)).to.equal(false);
+      await asA.declareRelatedParties([], [f.lender.address], false);
+      expect(await f.disclosures.isRelatedAccount(f.platformA, f.lender)).to.equal(false);
+      expect(await f.disclosures.isRelatedBorrower(f.platformA, ref)).to.equal(true);
+    });
+
+    it("refuses an empty declaration, a zero entry, and anyone but a servicing platform", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const asA = f.disclosures.connect(f.platformA);
+      await expect(asA.declareRelatedParties([], [], true))
+        .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryInvalidRelatedParty")
+        .withArgs(0, 0);
+      await expect(asA.declareRelatedParties([id("a"), ZeroHash], [], true))
+        .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryInvalidRelatedParty")
+        .withArgs(1, 0);
+      await expect(asA.declareRelatedParties([], [f.lender.address, ethers.ZeroAddress], true))
+        .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryInvalidRelatedParty")
+        .withArgs(0, 1);
+      for (const caller of [f.auditor, f.outsider, f.governance, f.lender]) {
+        await expect(f.disclosures.connect(caller).declareRelatedParties([id("a")], [], true))
+          .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryNotPlatform")
+          .withArgs(caller.address);
+      }
+    });
+  });
 });

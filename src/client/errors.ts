@@ -286,7 +286,11 @@ const EXPLANATIONS = {
   DisclosureRegistryNotPlatform: (a: Args) => `${a[0]} is not an active platform member`,
   DisclosureRegistryNotAuditor: (a: Args) => `${a[0]} is not an active auditor member`,
   DisclosureRegistryInvalidPeriod: (a: Args) => `${a[0]} is not a period (YYYYMM)`,
-  DisclosureRegistryInvalidReport: (a: Args) => `a report needs a content hash and a schema version from 1 to ${a[2]}`,
+  DisclosureRegistryInvalidReport: (a: Args) =>
+    `this report needs a content hash and schema version ${a[2]}, not ${a[1]}`,
+  DisclosureRegistryMissingFiguresDigest: (a: Args) => `an operations report needs the digest of its figures`,
+  DisclosureRegistryInvalidRelatedParty: () =>
+    `a related-party declaration names at least one borrower reference or account, none of them zero`,
   DisclosureRegistryAlreadyPublished: (a: Args) =>
     `${a[0]} already published ${a[2]} version(s) for ${a[1]}: publish a correction instead`,
   DisclosureRegistryNothingToCorrect: (a: Args) => `${a[0]} published no report for ${a[1]} to correct`,
