@@ -18,7 +18,7 @@ import {
   assetKey,
   formatAssetId,
   LIEN_STATUS_NAMES,
-  reportFromFigures,
+  operations,
   splitTotal,
   toAddress,
   toHash32,
@@ -33,11 +33,14 @@ import {
   type LoanTerms,
 } from "../src/client/index.js";
 import { collectLedger, verifyLedger, balancesSentence, writeExport, loanHistory } from "../src/audit/index.js";
+import { nodeOperationsSource } from "../src/indexer/index.js";
 
 const DAY = 86_400;
 /** Where the demo leaves its chain's audit export and the signed documents its loans anchor the hashes of. */
 const AUDIT_DIR = "audit-out/demo";
 const DOCS_DIR = "audit-out/demo-docs";
+/** Where the demo leaves the alliance's operations report for its last month, in every format. */
+const REPORT_DIR = "reports/operations";
 /** The "signed documents": the demo anchors the keccak256 of each text and writes the text out as the file. */
 const documents: string[] = [];
 function documentHashOf(text: string) {
@@ -80,6 +83,9 @@ await asA.alliance.allowLender(toAddress(lender3.address), kycUntil);
 say(
   `2. Platform A did KYC on three lenders and allowlisted them until ${new Date(kycUntil * 1000).toISOString().slice(0, 10)}`,
 );
+// Lender 3 is platform B's shareholder: the loans it funds are related-party loans in B's operations report.
+await as(platformB).disclosures.declareRelatedParties([], [toAddress(lender3.address)]);
+say("   platform B declares lender 3 (its shareholder) a related party, on the ledger");
 
 // The alliance key is shared by members off chain; the demo derives one for itself.
 const allianceKey = new Uint8Array(32).fill(42);
@@ -424,20 +430,58 @@ say(
     `defaulted ${record.defaultEvents} time(s)`,
 );
 
-say("9. Platform B discloses its month in the unified format; the auditor checks it against the ledger and attests:");
+say("9. The alliance's monthly operations report, computed from the ledger; platform B publishes its month:");
 const disclosureAs = (signer: typeof governance) => as(signer).disclosures;
-const period = new Date((await time.latest()) * 1000).toISOString().slice(0, 7);
-const figures = await disclosureAs(platformB).ledgerFigures(toAddress(platformB.address), period);
-const report = reportFromFigures(toAddress(platformB.address), period, figures);
-const { version } = await disclosureAs(platformB).publish(report);
-const differences = await disclosureAs(auditor).check(toAddress(platformB.address), period);
-await disclosureAs(auditor).attest(report, version);
-say(
-  `   ${period}: outstanding ${amount(figures.outstandingPrincipal)}, overdue ${figures.overdueRateBps / 100}%, ` +
-    `bad debt ${figures.badDebtRateBps / 100}%, insurance claims ${amount(figures.insuranceClaimsPaid)}; ` +
-    `${differences.length === 0 ? "the ledger agrees, and the auditor attests version " + version : "MISMATCH"}`,
+const reportSource = nodeOperationsSource(
+  ethers.provider,
+  { ...suite.connect(auditor).auditSources, disclosures: suite.contracts.disclosures, token: String(token.target) },
+  suite.fromBlock,
 );
-if (differences.length) process.exitCode = 1;
+const timeZone = operations.DEFAULT_TIME_ZONE;
+const month = operations.addMonths(operations.monthOf(await time.latest(), timeZone), -1);
+const reportContext = async (platform?: string) => {
+  const { months, head } = await operations.readOperations(reportSource, { month, timeZone });
+  return operations.buildReport(months, {
+    timeZone,
+    chainId: String((await ethers.provider.getNetwork()).chainId),
+    registry: String(loansContract.target),
+    token: { symbol: await token.symbol(), decimals: Number(await token.decimals()) },
+    block: head.block,
+    blockTime: head.time,
+    platform,
+  });
+};
+const allianceReport = await reportContext();
+await mkdir(REPORT_DIR, { recursive: true });
+const reportFiles = {
+  json: JSON.stringify(allianceReport, null, 2) + "\n",
+  csv: operations.reportCsv(allianceReport),
+  "xbrl.json": JSON.stringify(operations.reportXbrl(allianceReport), null, 2) + "\n",
+  html: operations.reportHtml(allianceReport),
+};
+for (const [extension, text] of Object.entries(reportFiles)) {
+  await writeFile(`${REPORT_DIR}/operations-report-${month}.${extension}`, text);
+}
+const a = allianceReport.alliance.figures;
+say(
+  `   ${month} (${timeZone}): ${a.loansLentCount} loans lent, ${amount(BigInt(a.outstandingPrincipal!))} outstanding, ` +
+    `overdue ${Number(a.overdueRateAmountBps) / 100}% by amount, bad debt ${Number(a.badDebtRateBps) / 100}%; ` +
+    `written to ${REPORT_DIR}/ as JSON, CSV, xBRL-JSON and HTML`,
+);
+const reportOfB = await reportContext(platformB.address.toLowerCase());
+const { version } = await disclosureAs(platformB).publishOperations(reportOfB);
+const published = await disclosureAs(auditor).operationsReport(toAddress(platformB.address), month);
+const check = operations.checkOperations(published, await reportContext(platformB.address.toLowerCase()), reportOfB);
+if (check.agrees) await disclosureAs(auditor).attestOperations(reportOfB, version);
+const b = reportOfB.platforms[0].figures;
+say(
+  `   platform B's related-party loans: ${b.relatedPartyLentCount} lent, ${amount(BigInt(b.relatedPartyOutstandingPrincipal!))} outstanding`,
+);
+say(
+  `   platform B published version ${version} (its report's hash and its figures' digest); ` +
+    `${check.agrees ? "the auditor recomputes the month from the ledger, finds the same figures and attests it" : "MISMATCH: " + (check.problem ?? check.differences.map((d) => d.figure).join(", "))}`,
+);
+if (!check.agrees) process.exitCode = 1;
 
 say("10. Governance suspends platform A: it can no longer originate, but keeps servicing its loans:");
 await governanceClient.suspendMember(toAddress(platformA.address));

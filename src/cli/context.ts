@@ -26,6 +26,7 @@ import {
   SUITE_KEYS,
   type SuiteClients,
   type SuiteKey,
+  operations,
 } from "../client/index.js";
 import {
   checkDeployment,
@@ -50,6 +51,8 @@ export interface CliContext extends SuiteClients {
   /** The settlement token's symbol, printed beside amounts. */
   symbol: string;
   allianceKeyHex: string | undefined;
+  /** The alliance's time zone (an IANA name): months begin and end there (LOANLEDGER_TIME_ZONE, Asia/Shanghai). */
+  timeZone: string;
 }
 
 /** What the command line says about the context: the key profile to act as (`--from <profile>`). */
@@ -243,6 +246,7 @@ export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): ContextFac
     return contextFor(Suite.at(checked, signer, { fromBlock }), {
       allianceKeyHex: env.LOANLEDGER_ALLIANCE_KEY,
       token,
+      timeZone: env.LOANLEDGER_TIME_ZONE,
     });
   };
 }
@@ -253,7 +257,11 @@ export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): ContextFac
  */
 export async function contextFor(
   suite: Suite,
-  settings: { allianceKeyHex: string | undefined; token?: Pick<TokenInfo, "decimals" | "symbol"> },
+  settings: {
+    allianceKeyHex: string | undefined;
+    token?: Pick<TokenInfo, "decimals" | "symbol">;
+    timeZone?: string;
+  },
 ): Promise<CliContext> {
   const signer = suite.runner as Signer;
   if (typeof signer.getAddress !== "function")
@@ -271,6 +279,7 @@ export async function contextFor(
     decimals: token.decimals,
     symbol: token.symbol,
     allianceKeyHex: settings.allianceKeyHex,
+    timeZone: settings.timeZone?.trim() || operations.DEFAULT_TIME_ZONE,
   };
   for (const key of SUITE_KEYS) Object.defineProperty(ctx, key, { enumerable: true, get: () => suite.clients[key] });
   return ctx as CliContext;

@@ -12,6 +12,7 @@ export const PLAN_MODULES = {
   collateral: () => import("./commands/collateral.js"),
   risk: () => import("./commands/risk.js"),
   disclosure: () => import("./commands/disclosure.js"),
+  report: () => import("./commands/report.js"),
   audit: () => import("./commands/audit.js"),
   serve: () => import("./commands/serve.js"),
 } satisfies Record<PlanModule, () => Promise<{ plans: Readonly<Record<string, Plan>> }>>;

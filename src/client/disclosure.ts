@@ -6,8 +6,10 @@ import {
   DisclosureRegistry__factory,
   type DisclosureRegistry,
 } from "../../typechain-types/index.js";
+import { canonicalJson } from "./canonical.js";
 import { InputError, LoanLedgerError } from "./errors.js";
-import { toHash32, type Address, type Hash32 } from "./ids.js";
+import { toAddress, toHash32, type Address, type Hash32 } from "./ids.js";
+import { figuresDigest, operationsReportHash, type OperationsReport } from "./operations/report.js";
 import { LedgerReader, type LedgerReadOptions } from "./ledger.js";
 import type { LoanRegistryClient } from "./loans.js";
 import type { SplitterClient } from "./splitter.js";
@@ -78,17 +80,7 @@ export function validateReport(value: unknown): DisclosureReport {
   throw new InputError(`the report does not follow the disclosure format: ${problems.join("; ")}`);
 }
 
-/** JSON with keys sorted at every level and no whitespace: the form the content hash is taken of. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
+export { canonicalJson } from "./canonical.js";
 
 export function reportHash(report: DisclosureReport): Hash32 {
   return toHash32(keccak256(toUtf8Bytes(canonicalJson(report))));
@@ -171,6 +163,82 @@ export class DisclosureClient {
     );
     const version = Number(await read(() => this.contract.versionsOf(valid.platform, args[0])));
     return { version, receipt };
+  }
+
+  /**
+   * Publishes the signer's operations report for its month (schema version 2): the report's hash and the digest of the
+   * signer's figures. `report` must be the signer's own (`report --platform <signer>`).
+   */
+  async publishOperations(
+    report: OperationsReport,
+    correction = false,
+  ): Promise<{ version: number; reportHash: Hash32; figuresDigest: Hash32; receipt: ContractTransactionReceipt }> {
+    const platform = await this.signerAddress();
+    const entity = report.platforms.find((p) => p.entity.toLowerCase() === platform.toLowerCase());
+    if (!entity || report.platforms.length !== 1) {
+      throw new InputError(
+        `the report to publish must hold ${platform}'s figures only (report --platform ${platform})`,
+      );
+    }
+    const period = periodNumber(report.month);
+    const reportHash = operationsReportHash(report);
+    const digest = figuresDigest(report, entity);
+    const receipt = await transact(() => this.contract.publishOperations(period, reportHash, digest, correction));
+    const version = Number(await read(() => this.contract.versionsOf(platform, period)));
+    return { version, reportHash, figuresDigest: digest, receipt };
+  }
+
+  /** Attests `version` of an operations report, proving by its hash that it is the document the auditor read. */
+  async attestOperations(report: OperationsReport, version: number): Promise<ContractTransactionReceipt> {
+    if (report.platforms.length !== 1)
+      throw new InputError("an attested operations report holds one platform's figures");
+    const platform = toAddress(report.platforms[0].entity);
+    return transact(() =>
+      this.contract.attest(platform, periodNumber(report.month), version, operationsReportHash(report)),
+    );
+  }
+
+  /** Declares (or, with `related` false, withdraws) the signer's related parties: borrower references and accounts. */
+  declareRelatedParties(
+    borrowerRefs: readonly Hash32[],
+    accounts: readonly Address[],
+    related = true,
+  ): Promise<ContractTransactionReceipt> {
+    return transact(() => this.contract.declareRelatedParties([...borrowerRefs], [...accounts], related));
+  }
+
+  /** The published version of an operations report (the latest by default): its hash and its figures' digest. */
+  async operationsReport(
+    platform: Address,
+    month: string,
+    version?: number,
+  ): Promise<{
+    version: number;
+    schemaVersion: number;
+    reportHash: Hash32;
+    figuresDigest: Hash32;
+    publishedAt: number;
+  }> {
+    const period = periodNumber(month);
+    const v = version ?? Number(await read(() => this.contract.versionsOf(platform, period)));
+    if (v === 0) throw new InputError(`${platform} published no report for ${month}`);
+    const [r, digest] = await Promise.all([
+      read(() => this.contract.reportOf(platform, period, v)),
+      read(() => this.contract.figuresDigestOf(platform, period, v)),
+    ]);
+    return {
+      version: v,
+      schemaVersion: Number(r.schemaVersion),
+      reportHash: toHash32(r.contentHash),
+      figuresDigest: toHash32(digest),
+      publishedAt: Number(r.publishedAt),
+    };
+  }
+
+  private async signerAddress(): Promise<Address> {
+    const runner = this.runner as { getAddress?: () => Promise<string> };
+    if (typeof runner.getAddress !== "function") throw new LoanLedgerError("publishing needs a signer");
+    return toAddress(await runner.getAddress());
   }
 
   /** Attests `version` of a report, proving by its content hash that it is the document the auditor read. */

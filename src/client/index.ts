@@ -15,3 +15,4 @@ export * from "../records/index.js";
 export * from "./suite.js";
 export * as scheduleMath from "./schedule.js";
 export { schedule, lateInterest, levelPayment, periodInterest, type ScheduledInstallment } from "./schedule.js";
+export * as operations from "./operations/index.js";

@@ -4,3 +4,4 @@ export * from "./store.js";
 export * from "./sqlite.js";
 export * from "./indexer.js";
 export * from "./proof.js";
+export * from "./operations.js";

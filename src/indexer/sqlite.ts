@@ -704,6 +704,32 @@ export class SqliteStore implements IndexStore {
     return this.storedEvents("loan_id", loanId);
   }
 
+  *eventsNamed(names: readonly string[], toBlock: number): Iterable<StoredEvent> {
+    // The names go in as one JSON parameter, so that one prepared statement serves any list.
+    const rows = this.sql(
+      "SELECT kind, record, at FROM events WHERE block <= ? AND contract || '.' || event IN " +
+        "(SELECT value FROM json_each(?)) ORDER BY block, log_index",
+    ).iterate(toBlock, JSON.stringify(names)) as Iterable<Row>;
+    for (const r of rows) {
+      yield {
+        kind: String(r.kind) as StoredEvent["kind"],
+        record: JSON.parse(String(r.record)) as LoanRecord | EventRecord,
+        at: Number(r.at),
+      };
+    }
+  }
+
+  firstBlock(): IndexedBlock | undefined {
+    const row = this.get("SELECT number, hash, timestamp FROM blocks ORDER BY number LIMIT 1");
+    return row && { number: Number(row.number), hash: String(row.hash), timestamp: Number(row.timestamp) };
+  }
+
+  lastBlockAtOrBefore(time: number): number {
+    const row = this.get("SELECT max(number) AS n FROM blocks WHERE timestamp <= ?", time);
+    if (row?.n !== null && row?.n !== undefined) return Number(row.n);
+    return (this.state()?.fromBlock ?? 0) - 1;
+  }
+
   eventsInTx(transactionHash: string): StoredEvent[] {
     return this.storedEvents("tx", transactionHash);
   }

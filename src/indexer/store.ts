@@ -48,6 +48,15 @@ export interface IndexStore {
   loan(loanId: string): LoanRow | undefined;
   /** The loan's history facts and every other event naming it, in chain order. */
   eventsOf(loanId: string): StoredEvent[];
+  /**
+   * The events named `Contract.Event` (a history fact is `LoanRegistry.<fact kind>`) up to block `toBlock`, in chain
+   * order, read lazily so that a large book is never held whole.
+   */
+  eventsNamed(names: readonly string[], toBlock: number): Iterable<StoredEvent>;
+  /** The first committed block with events. */
+  firstBlock(): IndexedBlock | undefined;
+  /** The last committed block with events whose time is at or before `time`, or fromBlock - 1. */
+  lastBlockAtOrBefore(time: number): number;
   /** Every event of one transaction, in order. */
   eventsInTx(transactionHash: string): StoredEvent[];
   positionsOf(lender: string): PositionRow[];

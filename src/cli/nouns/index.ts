@@ -9,11 +9,26 @@ import { keeper } from "./keeper.js";
 import { lender } from "./lender.js";
 import { loan } from "./loan.js";
 import { member } from "./member.js";
+import { report } from "./report.js";
 import { reserve } from "./reserve.js";
 import { serve } from "./serve.js";
 import type { Noun } from "../table.js";
 
-export { audit, borrower, collateral, disclosure, fees, insurance, keeper, lender, loan, member, reserve, serve };
+export {
+  audit,
+  borrower,
+  collateral,
+  disclosure,
+  fees,
+  insurance,
+  keeper,
+  lender,
+  loan,
+  member,
+  report,
+  reserve,
+  serve,
+};
 
 /** The nouns in the order the usage lists them; a noun whose only row is "" is a command of one word (`serve`). */
 export const NOUNS: Readonly<Record<string, Noun>> = {
@@ -27,6 +42,7 @@ export const NOUNS: Readonly<Record<string, Noun>> = {
   insurance,
   borrower,
   disclosure,
+  report,
   audit,
   serve,
 };

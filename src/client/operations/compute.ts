@@ -1,0 +1,452 @@
+/**
+ * The operations report's figures computed from the ledger's records in one pass: the records are replayed in chain
+ * order, and at each month's last block the state of every loan is tallied per platform and for the alliance. The same
+ * function serves a node's logs, the portal's index and an auditor's recomputation, so they cannot disagree.
+ */
+import type { EventRecord, Json, LoanRecord } from "../../records/index.js";
+import { LoanStatus } from "../types.js";
+import {
+  BUCKETS,
+  bucketOf,
+  FIGURE_NAMES,
+  type Bucket,
+  type FeeRates,
+  type FeeSchedule,
+  type Figures,
+} from "./figures.js";
+import type { Month, MonthSpan } from "./months.js";
+
+/** One decoded record of the ledger: a loan's history fact or another event of the suite. */
+export type OperationsRecord = { kind: "history"; record: LoanRecord } | { kind: "event"; record: EventRecord };
+
+/** A month to report and the last block whose time falls before its end. */
+export interface MonthCutoff {
+  span: MonthSpan;
+  lastBlock: number;
+}
+
+export interface PlatformFigures {
+  /** The platform's address, lower case. */
+  platform: string;
+  figures: Figures;
+  feeSchedule: FeeSchedule;
+}
+
+/** Every platform's figures, and the alliance's, as of one month's end. */
+export interface MonthFigures {
+  month: Month;
+  span: MonthSpan;
+  lastBlock: number;
+  platforms: PlatformFigures[];
+  alliance: Omit<PlatformFigures, "platform">;
+}
+
+/** The event records the report reads, by contract and event. */
+export const OPERATIONS_EVENTS = {
+  RepaymentSplitter: ["FundingOpened", "Committed", "ShareTransferred", "FeeCapsSet"],
+  LossWaterfall: ["LossSettled", "RecoveryApplied"],
+  RiskReserveFund: ["Compensated"],
+  CreditInsurance: ["ClaimPaid"],
+  DisclosureRegistry: ["RelatedBorrowerDeclared", "RelatedAccountDeclared"],
+} as const;
+
+/** The history facts the report reads. */
+export const OPERATIONS_FACTS = ["Anchored", "StatusChanged", "RepaymentRecorded", "LossRecorded", "AgreementSigned"];
+
+const DAY = 86_400;
+const YEAR_BPS = 365n * 86_400n * 10_000n;
+const ROLL_FROM = ["current", "1to30", "31to60", "61to90"] as const;
+type Standing = "current" | Bucket;
+const ROLL_FIGURES = [
+  "rollCurrentTo1to30Bps",
+  "roll1to30To31to60Bps",
+  "roll31to60To61to90Bps",
+  "roll61to90ToOver90Bps",
+] as const;
+
+interface Loan {
+  platform: string;
+  borrowerRef: string;
+  principal: bigint;
+  annualRateBps: bigint;
+  installments: number;
+  period: number;
+  lateFeeBps: number;
+  status: number;
+  activatedAt: number;
+  /** When the principal was disbursed; null while it was not. */
+  lentAt: number | null;
+  installmentsPaid: number;
+  outstanding: bigint;
+  /** Every account that held a share, and the shares held now (lower case). */
+  lenders: Set<string>;
+  shares: Map<string, bigint>;
+  /** The borrower's signing and payout accounts (lower case). */
+  accounts: Set<string>;
+  lossPrincipal: bigint;
+  /** Recovered from the borrower or the collateral (not compensation). */
+  recovered: bigint;
+  rates: { platformFeeBps: number; premiumBps: number; reserveBps: number } | null;
+}
+
+const lower = (value: Json | undefined) => String(value).toLowerCase();
+const big = (value: Json | undefined) => BigInt(value as string | number);
+const num = (value: Json | undefined) => Number(value);
+const bps = (part: bigint, whole: bigint) => (whole === 0n ? 0 : Number((part * 10_000n) / whole));
+
+/** A loan's standing at `end`: not overdue, or its days-past-due bucket. */
+export function standingAt(
+  loan: Pick<Loan, "activatedAt" | "installmentsPaid" | "installments" | "period">,
+  end: number,
+): { standing: Standing; days: number } {
+  if (loan.installmentsPaid >= loan.installments) return { standing: "current", days: 0 };
+  const due = loan.activatedAt + (loan.installmentsPaid + 1) * loan.period;
+  if (due >= end) return { standing: "current", days: 0 };
+  const days = Math.ceil((end - due) / DAY);
+  return { standing: bucketOf(days), days };
+}
+
+/** Interest accrued and unpaid at `end` on a loan's outstanding principal (see the figure's definition). */
+export function accruedInterest(
+  loan: Pick<Loan, "activatedAt" | "installmentsPaid" | "period" | "outstanding" | "annualRateBps">,
+  end: number,
+): bigint {
+  const from = loan.activatedAt + loan.installmentsPaid * loan.period;
+  if (end <= from) return 0n;
+  return (loan.outstanding * loan.annualRateBps * BigInt(end - from)) / YEAR_BPS;
+}
+
+export const isOutstanding = (status: number) =>
+  status === LoanStatus.Active || status === LoanStatus.Late || status === LoanStatus.Defaulted;
+
+/** A platform's (or the alliance's) running tally while one month is taken. */
+class Tally {
+  lentCount = 0;
+  lentAmount = 0n;
+  monthCount = 0;
+  monthAmount = 0n;
+  outCount = 0;
+  outPrincipal = 0n;
+  outInterest = 0n;
+  readonly lendersAll = new Set<string>();
+  readonly lendersNow = new Set<string>();
+  readonly borrowersAll = new Set<string>();
+  readonly borrowersNow = new Set<string>();
+  readonly byBorrower = new Map<string, bigint>();
+  relLentCount = 0;
+  relLentAmount = 0n;
+  relOutCount = 0;
+  relOutPrincipal = 0n;
+  overdueCount = 0;
+  overdueAmount = 0n;
+  readonly buckets = Object.fromEntries(BUCKETS.map((b) => [b, { count: 0, amount: 0n }])) as Record<
+    Bucket,
+    { count: number; amount: bigint }
+  >;
+  badDebt = 0n;
+  reserveComp = 0n;
+  insuranceComp = 0n;
+  readonly rollBase = ROLL_FROM.map(() => 0n);
+  readonly rollNext = ROLL_FROM.map(() => 0n);
+  readonly rates = new Map<string, FeeRates>();
+
+  figures(): Figures {
+    let top10 = 0n;
+    let largest = 0n;
+    const owed = [...this.byBorrower.values()].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+    for (let i = 0; i < Math.min(10, owed.length); i++) top10 += owed[i];
+    if (owed.length) largest = owed[0];
+    const figures: Record<string, bigint | number | null> = {
+      loansLentCount: this.lentCount,
+      loansLentAmount: this.lentAmount,
+      monthLentCount: this.monthCount,
+      monthLentAmount: this.monthAmount,
+      outstandingCount: this.outCount,
+      outstandingPrincipal: this.outPrincipal,
+      outstandingInterest: this.outInterest,
+      lendersCumulative: this.lendersAll.size,
+      lendersCurrent: this.lendersNow.size,
+      borrowersCumulative: this.borrowersAll.size,
+      borrowersCurrent: this.borrowersNow.size,
+      top10BorrowersShareBps: bps(top10, this.outPrincipal),
+      largestBorrowerShareBps: bps(largest, this.outPrincipal),
+      relatedPartyLentCount: this.relLentCount,
+      relatedPartyLentAmount: this.relLentAmount,
+      relatedPartyOutstandingCount: this.relOutCount,
+      relatedPartyOutstandingPrincipal: this.relOutPrincipal,
+      overdueCount: this.overdueCount,
+      overdueAmount: this.overdueAmount,
+      overdueRateAmountBps: bps(this.overdueAmount, this.outPrincipal),
+      overdueRateCountBps: bps(BigInt(this.overdueCount), BigInt(this.outCount)),
+      badDebtAmount: this.badDebt,
+      badDebtRateBps: bps(this.badDebt, this.lentAmount),
+      reserveCompensationCumulative: this.reserveComp,
+      insuranceCompensationCumulative: this.insuranceComp,
+    };
+    for (const b of BUCKETS) {
+      figures[`overdue${b}Count`] = this.buckets[b].count;
+      figures[`overdue${b}Amount`] = this.buckets[b].amount;
+    }
+    ROLL_FIGURES.forEach((name, i) => {
+      figures[name] = this.rollBase[i] === 0n ? null : bps(this.rollNext[i], this.rollBase[i]);
+    });
+    return Object.fromEntries(FIGURE_NAMES.map((name) => [name, figures[name]])) as Figures;
+  }
+
+  feeSchedule(caps: FeeSchedule["caps"]): FeeSchedule {
+    const rates = [...this.rates.values()].sort(
+      (a, b) =>
+        a.platformFeeBps - b.platformFeeBps ||
+        a.premiumBps - b.premiumBps ||
+        a.reserveBps - b.reserveBps ||
+        a.lateFeeBps - b.lateFeeBps,
+    );
+    return { caps, rates: rates.map((r) => ({ ...r })) };
+  }
+}
+
+/**
+ * Replays `records` (in chain order) and takes each of `cutoffs` (in time order) at its last block. A month's roll rates
+ * need the month before it in `cutoffs`; the first month's are absent.
+ */
+export function computeOperations(
+  records: Iterable<OperationsRecord>,
+  cutoffs: readonly MonthCutoff[],
+): MonthFigures[] {
+  const replay = operationsReplay(cutoffs);
+  for (const item of records) if (!replay.push(item)) break;
+  return replay.finish();
+}
+
+/** A replay fed one record at a time, for sources read in pages: `push` says whether it still needs records. */
+export interface OperationsReplay {
+  push(item: OperationsRecord): boolean;
+  finish(): MonthFigures[];
+}
+
+export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsReplay {
+  const loans = new Map<bigint, Loan>();
+  const related = new Map<string, { refs: Set<string>; accounts: Set<string> }>();
+  const reserveByPlatform = new Map<string, bigint>();
+  const insuranceByPlatform = new Map<string, bigint>();
+  let caps: FeeSchedule["caps"] = null;
+  const results: MonthFigures[] = [];
+  let previous = new Map<bigint, { standing: Standing; principal: bigint }>();
+  let next = 0;
+
+  const relatedOf = (platform: string) => {
+    let entry = related.get(platform);
+    if (!entry) related.set(platform, (entry = { refs: new Set(), accounts: new Set() }));
+    return entry;
+  };
+  const add = (map: Map<string, bigint>, key: string, amount: bigint) => map.set(key, (map.get(key) ?? 0n) + amount);
+
+  const take = (cutoff: MonthCutoff) => {
+    const { start, end } = cutoff.span;
+    const tallies = new Map<string, Tally>();
+    const alliance = new Tally();
+    const standings = new Map<bigint, { standing: Standing; principal: bigint }>();
+    const tallyOf = (platform: string) => {
+      let tally = tallies.get(platform);
+      if (!tally) tallies.set(platform, (tally = new Tally()));
+      return tally;
+    };
+    for (const [id, loan] of loans) {
+      const tally = tallyOf(loan.platform);
+      if (loan.lentAt === null) continue;
+      const parties = related.get(loan.platform);
+      const isRelated =
+        parties !== undefined &&
+        (parties.refs.has(loan.borrowerRef) ||
+          [...loan.accounts].some((a) => parties.accounts.has(a)) ||
+          [...loan.lenders].some((a) => parties.accounts.has(a)));
+      const outstanding = isOutstanding(loan.status);
+      const standing = outstanding ? standingAt(loan, end) : undefined;
+      const interest = outstanding ? accruedInterest(loan, end) : 0n;
+      if (outstanding) standings.set(id, { standing: standing!.standing, principal: loan.outstanding });
+      const before = previous.get(id);
+      for (const t of [tally, alliance]) {
+        t.lentCount += 1;
+        t.lentAmount += loan.principal;
+        if (loan.lentAt >= start) {
+          t.monthCount += 1;
+          t.monthAmount += loan.principal;
+        }
+        for (const lender of loan.lenders) t.lendersAll.add(lender);
+        t.borrowersAll.add(loan.borrowerRef);
+        if (isRelated) {
+          t.relLentCount += 1;
+          t.relLentAmount += loan.principal;
+        }
+        if (before && before.standing !== "Over90") {
+          const i = ROLL_FROM.indexOf(before.standing);
+          t.rollBase[i] += before.principal;
+          const rolledTo = i === 0 ? "1to30" : BUCKETS[i];
+          if (standing?.standing === rolledTo) t.rollNext[i] += before.principal;
+        }
+        if (loan.status === LoanStatus.Defaulted || loan.status === LoanStatus.WrittenOff) {
+          if (loan.lossPrincipal > loan.recovered) t.badDebt += loan.lossPrincipal - loan.recovered;
+        }
+        if (!outstanding) continue;
+        t.outCount += 1;
+        t.outPrincipal += loan.outstanding;
+        t.outInterest += interest;
+        for (const [lender, held] of loan.shares) if (held > 0n) t.lendersNow.add(lender);
+        t.borrowersNow.add(loan.borrowerRef);
+        add(t.byBorrower, loan.borrowerRef, loan.outstanding);
+        if (isRelated) {
+          t.relOutCount += 1;
+          t.relOutPrincipal += loan.outstanding;
+        }
+        if (standing!.standing !== "current") {
+          t.overdueCount += 1;
+          t.overdueAmount += loan.outstanding;
+          t.buckets[standing!.standing].count += 1;
+          t.buckets[standing!.standing].amount += loan.outstanding;
+        }
+        if (loan.rates) {
+          const key = `${loan.rates.platformFeeBps}/${loan.rates.premiumBps}/${loan.rates.reserveBps}/${loan.lateFeeBps}`;
+          const entry = t.rates.get(key) ?? { ...loan.rates, lateFeeBps: loan.lateFeeBps, loans: 0 };
+          entry.loans += 1;
+          t.rates.set(key, entry);
+        }
+      }
+    }
+    for (const [platform, amount] of reserveByPlatform) tallyOf(platform).reserveComp = amount;
+    for (const [platform, amount] of insuranceByPlatform) tallyOf(platform).insuranceComp = amount;
+    alliance.reserveComp = [...reserveByPlatform.values()].reduce((a, b) => a + b, 0n);
+    alliance.insuranceComp = [...insuranceByPlatform.values()].reduce((a, b) => a + b, 0n);
+    previous = standings;
+    results.push({
+      month: cutoff.span.month,
+      span: cutoff.span,
+      lastBlock: cutoff.lastBlock,
+      platforms: [...tallies.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([platform, t]) => ({ platform, figures: t.figures(), feeSchedule: t.feeSchedule(caps) })),
+      alliance: { figures: alliance.figures(), feeSchedule: alliance.feeSchedule(caps) },
+    });
+  };
+
+  const push = (item: OperationsRecord): boolean => {
+    const { blockNumber } = item.record;
+    while (next < cutoffs.length && blockNumber > cutoffs[next].lastBlock) take(cutoffs[next++]);
+    if (next === cutoffs.length) return false;
+    if (item.kind === "history") {
+      const { fact, terms } = item.record;
+      const id = BigInt(item.record.loanId);
+      if (fact.kind === "Anchored" && terms) {
+        loans.set(id, {
+          platform: lower(terms.platform),
+          borrowerRef: lower(terms.borrowerRef),
+          principal: big(terms.principal),
+          annualRateBps: big(terms.annualRateBps),
+          installments: num(terms.installments),
+          period: num(terms.period),
+          lateFeeBps: num(terms.lateFeeBps),
+          status: LoanStatus.None,
+          activatedAt: 0,
+          lentAt: null,
+          installmentsPaid: 0,
+          outstanding: big(terms.principal),
+          lenders: new Set(),
+          shares: new Map(),
+          accounts: new Set(),
+          lossPrincipal: 0n,
+          recovered: 0n,
+          rates: null,
+        });
+        return true;
+      }
+      const loan = loans.get(id);
+      if (!loan) return true;
+      switch (fact.kind) {
+        case "StatusChanged": {
+          const to = num(fact.to);
+          if (loan.lentAt === null && (to === LoanStatus.Active || to === LoanStatus.Late)) {
+            loan.lentAt = num(fact.at);
+            loan.activatedAt = num(fact.at);
+          }
+          loan.status = to;
+          break;
+        }
+        case "RepaymentRecorded":
+          loan.installmentsPaid = num(fact.installment);
+          loan.outstanding = big(fact.outstandingAfter);
+          break;
+        case "LossRecorded":
+          loan.lossPrincipal = big(fact.principal);
+          break;
+        case "AgreementSigned":
+          loan.accounts.add(lower(fact.borrower));
+          break;
+      }
+      return true;
+    }
+    const { contract, event, args } = item.record;
+    const loan = args.loanId === undefined ? undefined : loans.get(BigInt(args.loanId as string));
+    switch (`${contract}.${event}`) {
+      case "RepaymentSplitter.FundingOpened":
+        if (loan) {
+          const config = args.config as { [key: string]: Json };
+          loan.accounts.add(lower(config.borrowerPayout));
+          loan.rates = {
+            platformFeeBps: num(config.platformFeeBps),
+            premiumBps: num(config.premiumBps),
+            reserveBps: num(config.reserveBps),
+          };
+        }
+        break;
+      case "RepaymentSplitter.Committed":
+        if (loan) {
+          const lender = lower(args.lender);
+          loan.lenders.add(lender);
+          add(loan.shares, lender, big(args.amount));
+        }
+        break;
+      case "RepaymentSplitter.ShareTransferred":
+        if (loan) {
+          const [from, to] = [lower(args.from), lower(args.to)];
+          loan.lenders.add(to);
+          add(loan.shares, from, -big(args.shares));
+          add(loan.shares, to, big(args.shares));
+        }
+        break;
+      case "RepaymentSplitter.FeeCapsSet": {
+        const c = args.caps as { [key: string]: Json };
+        caps = { platformFeeBps: num(c.platformFeeBps), premiumBps: num(c.premiumBps), reserveBps: num(c.reserveBps) };
+        break;
+      }
+      case "LossWaterfall.LossSettled":
+        if (loan) loan.recovered += big(args.recoveredBefore);
+        break;
+      case "LossWaterfall.RecoveryApplied":
+        if (loan) loan.recovered += big(args.amount);
+        break;
+      case "RiskReserveFund.Compensated":
+        if (loan) add(reserveByPlatform, loan.platform, big(args.paid));
+        break;
+      case "CreditInsurance.ClaimPaid":
+        if (loan) add(insuranceByPlatform, loan.platform, big(args.paid));
+        break;
+      case "DisclosureRegistry.RelatedBorrowerDeclared": {
+        const refs = relatedOf(lower(args.platform)).refs;
+        if (args.related) refs.add(lower(args.borrowerRef));
+        else refs.delete(lower(args.borrowerRef));
+        break;
+      }
+      case "DisclosureRegistry.RelatedAccountDeclared": {
+        const accounts = relatedOf(lower(args.platform)).accounts;
+        if (args.related) accounts.add(lower(args.account));
+        else accounts.delete(lower(args.account));
+        break;
+      }
+    }
+    return true;
+  };
+  const finish = () => {
+    while (next < cutoffs.length) take(cutoffs[next++]);
+    return results;
+  };
+  return { push, finish };
+}

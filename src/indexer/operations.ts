@@ -1,0 +1,89 @@
+/**
+ * The operations report's sources: a node's logs, decoded as the index decodes them, and the portal's index. Both feed
+ * the same replay (src/client/operations), so a report read either way is the same report.
+ */
+import type { Provider } from "ethers";
+import {
+  LedgerReader,
+  LoanLedgerError,
+  operations,
+  type EventRecord,
+  type LedgerReadOptions,
+  type LoanRecord,
+} from "../client/index.js";
+import { RecordDecoder, type IndexSources } from "./records.js";
+import type { IndexStore } from "./store.js";
+
+/** The names (`Contract.Event`, `LoanRegistry.<fact kind>`) of the records the report reads. */
+export const OPERATIONS_RECORD_NAMES: readonly string[] = [
+  ...operations.OPERATIONS_FACTS.map((kind) => `LoanRegistry.${kind}`),
+  ...Object.entries(operations.OPERATIONS_EVENTS).flatMap(([contract, events]) =>
+    events.map((e) => `${contract}.${e}`),
+  ),
+];
+
+const wanted = new Set(OPERATIONS_RECORD_NAMES);
+
+/** The report read from a node: the suite's logs, one bounded block range at a time. */
+export function nodeOperationsSource(
+  provider: Provider,
+  sources: IndexSources,
+  fromBlock: number,
+  options: LedgerReadOptions = {},
+): operations.OperationsSource {
+  const decoder = new RecordDecoder(sources);
+  let latest: Promise<LedgerReader> | undefined;
+  const reader = () => (latest ??= LedgerReader.pin(provider, { fromBlock, ...options }));
+  const timeOf = async (block: number) => (await reader()).timestamp(block);
+  return {
+    head: async () => {
+      const r = await reader();
+      return { block: r.blockTag, time: await r.timestamp(r.blockTag) };
+    },
+    origin: async () => ({ block: fromBlock, time: await timeOf(fromBlock) }),
+    lastBlockAtOrBefore: async (time) => (await reader()).lastBlockAtOrBefore(time),
+    replay: async (toBlock, push) => {
+      const upTo = await LedgerReader.pin(provider, { at: toBlock, fromBlock, ...options });
+      let more = true;
+      // Only the suite's own contracts: the token's transfers are not among the report's records.
+      const [suite] = decoder.filters();
+      await upTo.eachRange(suite, (logs) => {
+        for (const log of logs) {
+          if (!more) return;
+          const item = decoder.decode(log);
+          if (!item) continue;
+          const name =
+            item.kind === "history"
+              ? `LoanRegistry.${String(item.record.fact.kind)}`
+              : `${item.record.contract}.${item.record.event}`;
+          if (wanted.has(name)) more = push(item);
+        }
+      });
+    },
+  };
+}
+
+/** The report read from the portal's index, as far as the index has committed. */
+export function indexOperationsSource(store: IndexStore): operations.OperationsSource {
+  const state = () => {
+    const s = store.state();
+    if (!s?.last) throw new LoanLedgerError("the index holds no block yet: let it catch up with the node first");
+    return { ...s, last: s.last };
+  };
+  return {
+    head: async () => ({ block: state().last.number, time: state().last.timestamp }),
+    origin: async () => {
+      const s = state();
+      const first = store.firstBlock();
+      return first ? { block: first.number, time: first.timestamp } : { block: s.fromBlock, time: s.last.timestamp };
+    },
+    lastBlockAtOrBefore: async (time) => store.lastBlockAtOrBefore(time),
+    replay: async (toBlock, push) => {
+      for (const { kind, record } of store.eventsNamed(OPERATIONS_RECORD_NAMES, toBlock)) {
+        const item: operations.OperationsRecord =
+          kind === "history" ? { kind, record: record as LoanRecord } : { kind, record: record as EventRecord };
+        if (!push(item)) return;
+      }
+    },
+  };
+}
