@@ -30,7 +30,10 @@ async function bookFixture() {
     principal: 10_000n * UNIT,
     fundingDeadline: (await time.latest()) + 80 * DAY,
   });
-  const related = await termsFor(f.platformB, { principal: 25_000n * UNIT, borrowerRef: toBorrowerRef(id("B's director")) });
+  const related = await termsFor(f.platformB, {
+    principal: 25_000n * UNIT,
+    borrowerRef: toBorrowerRef(id("B's director")),
+  });
   await asA.anchorLoans([paid, silent, pending]);
   await asB.anchorLoans([related]);
   await f.disclosures.connect(f.platformB).declareRelatedParties([id("B's director")], [], true);
