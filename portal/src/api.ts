@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 
 export type {
+  AllianceReport,
   AuditReportSummary,
   Disclosure,
   LenderPage,

@@ -253,7 +253,21 @@ function Disclosures({ status }: { status: Status }) {
             </tr>
           </thead>
           <tbody>
-            {Object.keys(FIGURE_LABELS).map((name) => {
+            {d.schemaVersion === 2 && (
+              <tr class={d.differences.length ? "differs" : undefined}>
+                <th scope="row">
+                  Figures digest (<a href={`#/alliance/${d.periodText}`}>operations report</a>)
+                </th>
+                <td class="num">
+                  <Id value={String(d.figures.figuresDigest)} label="published digest" />
+                </td>
+                <td class="num">
+                  {d.ledger ? <Id value={d.ledger.figuresDigest} label="ledger digest" /> : "not computed"}
+                </td>
+                <td>{d.ledger ? (d.differences.length ? "≠ differs" : "= agrees") : "—"}</td>
+              </tr>
+            )}
+            {(d.schemaVersion === 2 ? [] : Object.keys(FIGURE_LABELS)).map((name) => {
               const differs = d.differences.includes(name);
               return (
                 <tr key={name} class={differs ? "differs" : undefined}>

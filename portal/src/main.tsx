@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { useApi, type Status } from "./api.js";
 import { Id, Loading, Time } from "./components.js";
 import { timeZone } from "./format.js";
+import { AlliancePage } from "./alliance.js";
 import { AuditorPage, LoanView, TxView } from "./auditor.js";
 import { LenderPage } from "./lender.js";
 import { PlatformPage } from "./platform.js";
@@ -48,6 +49,12 @@ function Home() {
           </a>
         </li>
         <li>
+          <a href="#/alliance">
+            <strong>Alliance</strong>
+            <span>The monthly operations report: every platform side by side, the trend, the overdue buckets.</span>
+          </a>
+        </li>
+        <li>
           <a href="#/platform">
             <strong>Platform</strong>
             <span>The book by status, loans due and late, funding progress, reserve and insurers.</span>
@@ -71,6 +78,7 @@ function App() {
   else if (page === "loan" && parts[1]) body = <LoanView status={s} loanId={parts[1]} />;
   else if (page === "tx" && parts[1]) body = <TxView status={s} hash={parts[1]} />;
   else if (page === "platform") body = <PlatformPage status={s} platform={parts[1]} />;
+  else if (page === "alliance") body = <AlliancePage status={s} month={parts[1]} />;
   else body = <Home />;
   const nav = (href: string, name: string, active: boolean) => (
     <a href={href} aria-current={active ? "page" : undefined}>
@@ -90,6 +98,7 @@ function App() {
           {nav("#/lender", "Lender", page === "lender")}
           {nav("#/auditor", "Auditor", page === "auditor" || page === "loan" || page === "tx")}
           {nav("#/platform", "Platform", page === "platform")}
+          {nav("#/alliance", "Alliance", page === "alliance")}
         </nav>
       </header>
       {s?.syncError && (

@@ -646,6 +646,16 @@ export class SqliteStore implements IndexStore {
         );
         break;
       }
+      case "OperationsReportPublished":
+        // Its ReportPublished came just before, in the same call: the version's figures are its digest.
+        this.run(
+          "UPDATE disclosures SET figures = ? WHERE platform = ? AND period = ? AND version = ?",
+          JSON.stringify({ schemaVersion: 2, figuresDigest: String(a.figuresDigest) }),
+          lower(a.platform),
+          Number(a.period),
+          Number(a.version),
+        );
+        break;
       case "ReportAttested":
         this.run(
           "UPDATE disclosures SET attested_by = ? WHERE platform = ? AND period = ? AND version = ?",

@@ -13,6 +13,7 @@ import {
   LedgerReader,
   LoanRegistryClient,
   LOAN_STATUS_NAMES,
+  operations,
   SCHEDULE_KIND_NAMES,
   SplitterClient,
   toAddress,
@@ -24,7 +25,9 @@ import {
 } from "../client/index.js";
 import { type AuditReport } from "../audit/index.js";
 import {
+  indexOperationsSource,
   LOAN_SORTS,
+  type DisclosureRow,
   type IndexStore,
   type LoanProver,
   type LoanQuery,
@@ -32,6 +35,7 @@ import {
   type LoanSort,
 } from "../indexer/index.js";
 import type {
+  AllianceReport,
   AuditReportSummary,
   Disclosure,
   LenderPage,
@@ -97,7 +101,12 @@ export class PortalApi {
     private readonly provider: Provider,
     private readonly prover: LoanProver,
     private readonly token: TokenInfo,
-    private readonly options: { health?: () => { syncError: string | null }; auditReport?: string } = {},
+    private readonly options: {
+      health?: () => { syncError: string | null };
+      auditReport?: string;
+      /** The alliance's time zone: where the operations report's months begin and end. */
+      timeZone?: string;
+    } = {},
   ) {}
 
   private contracts(): Record<string, string> {
@@ -126,6 +135,20 @@ export class PortalApi {
           return sub === "statement.csv" ? this.statement(key.toLowerCase()) : ok(await this.lender(key.toLowerCase()));
         case "platform":
           return ok(this.platform(query.get("platform") || undefined, whole(query.get("now"), "now")));
+        case "alliance": {
+          const month = query.get("month") || undefined;
+          if (key === "report.csv") {
+            const { report } = await this.operationsReport(month);
+            return {
+              status: 200,
+              text: operations.reportCsv(report),
+              contentType: "text/csv; charset=utf-8",
+              filename: `operations-report-${report.month}.csv`,
+            };
+          }
+          if (key !== undefined) return notFound(`no such resource ${path}`);
+          return ok(await this.alliance(month));
+        }
         case "disclosures":
           return ok(await this.disclosures());
         case "audit-report":
@@ -304,7 +327,45 @@ export class PortalApi {
     return { status: 200, text, contentType: "text/csv; charset=utf-8", filename: `statement-${lender}.csv` };
   }
 
-  platform(platform?: string, now = Math.floor(Date.now() / 1000)): PlatformPage {
+  /**
+   * The alliance's operations report for `month` (by default the last month ended at the index's head), computed from
+   * the index by the same replay as the command line's.
+   */
+  async alliance(month?: string): Promise<AllianceReport> {
+    const { report, months } = await this.operationsReport(month);
+    return { ...report, definitions: operations.FIGURES.map((f) => ({ ...f })), months };
+  }
+
+  private async operationsReport(month?: string): Promise<{ report: operations.OperationsReport; months: string[] }> {
+    const state = this.store.state();
+    if (!state?.last) throw new InputError("the index holds no block yet");
+    const timeZone = this.options.timeZone ?? operations.DEFAULT_TIME_ZONE;
+    const lastEnded = operations.addMonths(operations.monthOf(state.last.timestamp, timeZone), -1);
+    const first = this.store.firstBlock();
+    const firstMonth = first ? operations.monthOf(first.timestamp, timeZone) : lastEnded;
+    const asked = month ?? lastEnded;
+    const { months, head } = await operations.readOperations(indexOperationsSource(this.store), {
+      month: asked,
+      timeZone,
+    });
+    const report = operations.buildReport(months, {
+      timeZone,
+      chainId: state.chainId,
+      registry: state.contracts.LoanRegistry ?? "",
+      token: this.token,
+      block: head.block,
+      blockTime: head.time,
+    });
+    const choices: string[] = [];
+    for (let m = firstMonth; m <= lastEnded; m = operations.addMonths(m, 1)) choices.push(m);
+    return { report, months: choices.reverse() };
+  }
+
+  /** The platform's page as of `now` (the index's last block by default, so the page describes one block). */
+  platform(
+    platform?: string,
+    now = this.store.state()?.last?.timestamp ?? Math.floor(Date.now() / 1000),
+  ): PlatformPage {
     if (platform !== undefined && !ADDRESS.test(platform)) throw new InputError(`not an address: ${platform}`);
     const strip = (rows: LoanRow[]) => rows.map(({ terms: _terms, ...row }) => row);
     return {
@@ -323,18 +384,40 @@ export class PortalApi {
     return Promise.all(
       rows.map(async (d) => {
         const period = `${Math.floor(d.period / 100)}-${String(d.period % 100).padStart(2, "0")}`;
+        if (d.figures.schemaVersion === 2)
+          return { ...d, schemaVersion: 2, periodText: period, ...(await this.digestCheck(d, period)) };
         const ledger = await this.ledgerFigures(d.platform, period);
         const differences = ledger
           ? KEY_FIGURE_NAMES.filter((name) => String(d.figures[name]) !== String(ledger[name]))
           : [];
         return {
           ...d,
+          schemaVersion: 1,
           periodText: period,
           ledger: ledger && Object.fromEntries(KEY_FIGURE_NAMES.map((n) => [n, String(ledger[n])])),
           differences,
         };
       }),
     );
+  }
+
+  /** An operations report's published digest beside the digest of the platform's month as the index computes it. */
+  private async digestCheck(
+    d: DisclosureRow,
+    month: string,
+  ): Promise<{ ledger: Record<string, string> | null; differences: string[] }> {
+    try {
+      const { report } = await this.operationsReport(month);
+      const entity = report.platforms.find((p) => p.entity.toLowerCase() === d.platform.toLowerCase());
+      if (!entity) return { ledger: null, differences: [] };
+      const digest = operations.figuresDigest(report, entity);
+      return {
+        ledger: { figuresDigest: digest },
+        differences: digest === d.figures.figuresDigest ? [] : ["figuresDigest"],
+      };
+    } catch {
+      return { ledger: null, differences: [] };
+    }
   }
 
   private ledgerFigures(platform: string, period: string): Promise<KeyFigures | null> {

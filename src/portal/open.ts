@@ -24,6 +24,8 @@ export interface PortalOptions {
   /** A built front-end; built into cache/portal/ when not given. */
   staticDir?: string;
   onSync?: IndexProgress;
+  /** The alliance's time zone, for the operations report's months (Asia/Shanghai by default). */
+  timeZone?: string;
 }
 
 export interface RunningPortal {
@@ -46,6 +48,7 @@ export async function openPortal(options: PortalOptions): Promise<RunningPortal>
     const api = new PortalApi(store, options.provider, prover, options.token, {
       health: () => ({ syncError: server?.syncError ?? null }),
       auditReport: options.auditReport,
+      timeZone: options.timeZone,
     });
     server = new PortalServer(indexer, api, {
       host: options.host,

@@ -119,6 +119,8 @@ export interface PlatformPage {
 
 /** A published disclosure beside the ledger's own figures for its platform and month. */
 export interface Disclosure extends DisclosureRow {
+  /** 1: key figures declared by the platform; 2: an operations report, checked by its figures' digest. */
+  schemaVersion: number;
   periodText: string;
   ledger: Record<string, string> | null;
   differences: string[];
@@ -139,4 +141,41 @@ export interface AuditReportSummary {
 export interface TransactionPage {
   transactionHash: string;
   events: TimelineItem[];
+}
+
+/** A figure's definition, as the operations report's table states it. */
+export interface FigureDefinition {
+  name: string;
+  title: string;
+  definition: string;
+  unit: "token" | "count" | "bps";
+  rounding: string;
+}
+
+/** One entity of the operations report: a platform (its address) or "alliance". */
+export interface ReportEntity {
+  entity: string;
+  /** Amounts as decimal strings in the token's smallest unit; counts and basis points as numbers; null: no base. */
+  figures: Record<string, string | number | null>;
+  feeSchedule: {
+    caps: { platformFeeBps: number; premiumBps: number; reserveBps: number } | null;
+    rates: { platformFeeBps: number; premiumBps: number; reserveBps: number; lateFeeBps: number; loans: number }[];
+  };
+}
+
+/** GET /api/alliance?month=YYYY-MM: the month's operations report (schemas/operations-report.schema.json). */
+export interface AllianceReport {
+  schemaVersion: 2;
+  month: string;
+  timeZone: string;
+  period: { start: string; end: string };
+  ledger: { chainId: string; registry: string; block: number; blockTime: number };
+  token: Token;
+  platforms: ReportEntity[];
+  alliance: ReportEntity;
+  trend: { month: string; entities: ReportEntity[] }[];
+  /** Every figure's definition, in the order the report lists them. */
+  definitions: FigureDefinition[];
+  /** The months that can be asked for: from the first the index holds to the last ended. */
+  months: string[];
 }

@@ -8,6 +8,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { SettlementToken__factory } from "../../typechain-types/index.js";
 import {
   formatLoanId,
+  operations,
   LOAN_STATUS_NAMES,
   LoanRegistryClient,
   SplitterClient,
@@ -16,7 +17,7 @@ import {
   type Address,
 } from "../../src/client/index.js";
 import { verifyChain, writeReport, type AuditReport, loanHistory } from "../../src/audit/index.js";
-import { indexSourcesAt } from "../../src/indexer/index.js";
+import { indexSourcesAt, nodeOperationsSource } from "../../src/indexer/index.js";
 import {
   buildPortal,
   openPortal,
@@ -215,6 +216,53 @@ describe("Portal (Chromium)", function () {
     }
     expect(await page.locator("figure.chart").count()).to.equal(1);
     await shot("platform");
+  });
+
+  it("shows the alliance's operations report, every figure as the client computes it from the chain", async function () {
+    await go("#/alliance");
+    const month = await page.locator("#month-select").inputValue();
+    const head = await provider.getBlock("latest");
+    const { months } = await operations.readOperations(
+      nodeOperationsSource(provider, indexSourcesAt(suite, provider), 0),
+      {
+        month,
+        timeZone: "Asia/Shanghai",
+      },
+    );
+    const report = operations.buildReport(months, {
+      timeZone: "Asia/Shanghai",
+      chainId: String((await provider.getNetwork()).chainId),
+      registry: suite.loans,
+      token: { symbol: "x", decimals },
+      block: head!.number,
+      blockTime: head!.timestamp,
+    });
+    expect(report.platforms.length).to.be.greaterThan(1);
+    for (const entity of [...report.platforms, report.alliance]) {
+      for (const definition of operations.FIGURES) {
+        const cell = `[data-testid=figures] tr[data-figure=${definition.name}] td[data-entity="${entity.entity}"]`;
+        const value = entity.figures[definition.name];
+        if (definition.unit === "token") expect(await amountIn(cell), definition.name).to.equal(BigInt(String(value)));
+        else if (definition.unit === "count") {
+          expect(Number((await page.locator(cell).textContent())!.replace(/,/g, "")), definition.name).to.equal(value);
+        } else {
+          const text = (await page.locator(cell).textContent())!;
+          expect(text, definition.name).to.equal(
+            value === null
+              ? "—"
+              : operations
+                  .bpsText(Number(value))
+                  .replace("%", " %")
+                  .replace(/\.?0+ %$/, " %"),
+          );
+        }
+      }
+    }
+    expect(await page.locator("[data-testid=trend] tr").count()).to.equal(report.trend.length);
+    expect(await page.locator("figure.chart").count()).to.equal(4);
+    const csv = await (await fetch(`${portal!.url}/api/alliance/report.csv?month=${month}`)).text();
+    expect(csv).to.equal(operations.reportCsv(report).replace(/\n/g, "\n"));
+    await shot("alliance");
   });
 
   it("stays usable on a narrow screen: nothing wider than the screen but the tables, which scroll", async function () {

@@ -31,6 +31,7 @@ function planServe(p: Input<(typeof serve)[""]>, print: Print): Command {
       host,
       port,
       rebuild: p.rebuild,
+      timeZone: ctx.timeZone,
       auditReport: AUDIT_REPORTS.find((file) => existsSync(file)),
       onSync: (block, head, events) => {
         if (head - block > 10_000 || events > 0) io.err(`progress: indexed to block ${block} of ${head}`);
