@@ -3,14 +3,7 @@
  * the same replay (src/client/operations), so a report read either way is the same report.
  */
 import type { Provider } from "ethers";
-import {
-  LedgerReader,
-  LoanLedgerError,
-  operations,
-  type EventRecord,
-  type LedgerReadOptions,
-  type LoanRecord,
-} from "../client/index.js";
+import { LedgerReader, LoanLedgerError, operations, type LedgerReadOptions } from "../client/index.js";
 import { RecordDecoder, type IndexSources } from "./records.js";
 import type { IndexStore } from "./store.js";
 
@@ -79,11 +72,7 @@ export function indexOperationsSource(store: IndexStore): operations.OperationsS
     },
     lastBlockAtOrBefore: async (time) => store.lastBlockAtOrBefore(time),
     replay: async (toBlock, push) => {
-      for (const { kind, record } of store.eventsNamed(OPERATIONS_RECORD_NAMES, toBlock)) {
-        const item: operations.OperationsRecord =
-          kind === "history" ? { kind, record: record as LoanRecord } : { kind, record: record as EventRecord };
-        if (!push(item)) return;
-      }
+      for (const item of store.recordsNamed(OPERATIONS_RECORD_NAMES, toBlock)) if (!push(item)) return;
     },
   };
 }

@@ -714,19 +714,15 @@ export class SqliteStore implements IndexStore {
     return this.storedEvents("loan_id", loanId);
   }
 
-  *eventsNamed(names: readonly string[], toBlock: number): Iterable<StoredEvent> {
-    // The names go in as one JSON parameter, so that one prepared statement serves any list.
+  *recordsNamed(names: readonly string[], toBlock: number): Iterable<IndexedRecord> {
+    // The names go in as one JSON parameter, so that one prepared statement serves any list. Rows are inserted block
+    // by block in chain order (a reorganisation deletes the tail first), so rowid order is chain order, read without
+    // the index's lookups.
     const rows = this.sql(
-      "SELECT kind, record, at FROM events WHERE block <= ? AND contract || '.' || event IN " +
-        "(SELECT value FROM json_each(?)) ORDER BY block, log_index",
+      "SELECT kind, record FROM events WHERE block <= ? AND contract || '.' || event IN " +
+        "(SELECT value FROM json_each(?)) ORDER BY rowid",
     ).iterate(toBlock, JSON.stringify(names)) as Iterable<Row>;
-    for (const r of rows) {
-      yield {
-        kind: String(r.kind) as StoredEvent["kind"],
-        record: JSON.parse(String(r.record)) as LoanRecord | EventRecord,
-        at: Number(r.at),
-      };
-    }
+    for (const r of rows) yield { kind: r.kind, record: JSON.parse(r.record as string) } as IndexedRecord;
   }
 
   firstBlock(): IndexedBlock | undefined {

@@ -52,7 +52,7 @@ export interface IndexStore {
    * The events named `Contract.Event` (a history fact is `LoanRegistry.<fact kind>`) up to block `toBlock`, in chain
    * order, read lazily so that a large book is never held whole.
    */
-  eventsNamed(names: readonly string[], toBlock: number): Iterable<StoredEvent>;
+  recordsNamed(names: readonly string[], toBlock: number): Iterable<IndexedRecord>;
   /** The first committed block with events. */
   firstBlock(): IndexedBlock | undefined;
   /** The last committed block with events whose time is at or before `time`, or fromBlock - 1. */

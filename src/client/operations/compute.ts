@@ -66,7 +66,8 @@ const ROLL_FIGURES = [
 
 interface Loan {
   platform: string;
-  borrowerRef: string;
+  /** The borrower reference, interned: the tallies key sets and maps by small numbers, not 66-character strings. */
+  ref: number;
   principal: bigint;
   annualRateBps: bigint;
   installments: number;
@@ -78,15 +79,19 @@ interface Loan {
   lentAt: number | null;
   installmentsPaid: number;
   outstanding: bigint;
-  /** Every account that held a share, and the shares held now (lower case). */
-  lenders: Set<string>;
-  shares: Map<string, bigint>;
-  /** The borrower's signing and payout accounts (lower case). */
-  accounts: Set<string>;
+  /** Every account (interned) that held a share, and the shares held now. */
+  lenders: Set<number>;
+  shares: Map<number, bigint>;
+  /** The borrower's signing and payout accounts (interned). */
+  accounts: Set<number>;
   lossPrincipal: bigint;
   /** Recovered from the borrower or the collateral (not compensation). */
   recovered: bigint;
   rates: { platformFeeBps: number; premiumBps: number; reserveBps: number } | null;
+  /** The month (its index among the cutoffs) the loan was last taken outstanding at, and its standing then. */
+  takenAt: number;
+  standing?: Standing;
+  standingPrincipal: bigint;
 }
 
 const lower = (value: Json | undefined) => String(value).toLowerCase();
@@ -106,6 +111,16 @@ export function standingAt(
   return { standing: bucketOf(days), days };
 }
 
+/** A loan's standing at `end`, as {@link standingAt} gives it, without its days. */
+function standingOf(
+  loan: Pick<Loan, "activatedAt" | "installmentsPaid" | "installments" | "period">,
+  end: number,
+): Standing {
+  if (loan.installmentsPaid >= loan.installments) return "current";
+  const due = loan.activatedAt + (loan.installmentsPaid + 1) * loan.period;
+  return due >= end ? "current" : bucketOf(Math.ceil((end - due) / DAY));
+}
+
 /** Interest accrued and unpaid at `end` on a loan's outstanding principal (see the figure's definition). */
 export function accruedInterest(
   loan: Pick<Loan, "activatedAt" | "installmentsPaid" | "period" | "outstanding" | "annualRateBps">,
@@ -114,6 +129,19 @@ export function accruedInterest(
   const from = loan.activatedAt + loan.installmentsPaid * loan.period;
   if (end <= from) return 0n;
   return (loan.outstanding * loan.annualRateBps * BigInt(end - from)) / YEAR_BPS;
+}
+
+/** A platform's declared related parties in force: borrower references and accounts, interned. */
+interface Parties {
+  refs: Set<number>;
+  accounts: Set<number>;
+}
+
+function isRelatedLoan(loan: Loan, parties: Parties): boolean {
+  if (parties.refs.has(loan.ref)) return true;
+  for (const a of loan.accounts) if (parties.accounts.has(a)) return true;
+  for (const a of loan.lenders) if (parties.accounts.has(a)) return true;
+  return false;
 }
 
 export const isOutstanding = (status: number) =>
@@ -128,11 +156,11 @@ class Tally {
   outCount = 0;
   outPrincipal = 0n;
   outInterest = 0n;
-  readonly lendersAll = new Set<string>();
-  readonly lendersNow = new Set<string>();
-  readonly borrowersAll = new Set<string>();
-  readonly borrowersNow = new Set<string>();
-  readonly byBorrower = new Map<string, bigint>();
+  readonly lendersAll = new Set<number>();
+  readonly lendersNow = new Set<number>();
+  readonly borrowersAll = new Set<number>();
+  readonly borrowersNow = new Set<number>();
+  readonly byBorrower = new Map<number, bigint>();
   relLentCount = 0;
   relLentAmount = 0n;
   relOutCount = 0;
@@ -149,6 +177,44 @@ class Tally {
   readonly rollBase = ROLL_FROM.map(() => 0n);
   readonly rollNext = ROLL_FROM.map(() => 0n);
   readonly rates = new Map<string, FeeRates>();
+
+  /** Adds a platform's tally into this one (the alliance's): sums, and unions of the keyed sets. */
+  merge(t: Tally): void {
+    this.lentCount += t.lentCount;
+    this.lentAmount += t.lentAmount;
+    this.monthCount += t.monthCount;
+    this.monthAmount += t.monthAmount;
+    this.outCount += t.outCount;
+    this.outPrincipal += t.outPrincipal;
+    this.outInterest += t.outInterest;
+    for (const x of t.lendersAll) this.lendersAll.add(x);
+    for (const x of t.lendersNow) this.lendersNow.add(x);
+    for (const x of t.borrowersAll) this.borrowersAll.add(x);
+    for (const x of t.borrowersNow) this.borrowersNow.add(x);
+    for (const [ref, owed] of t.byBorrower) this.byBorrower.set(ref, (this.byBorrower.get(ref) ?? 0n) + owed);
+    this.relLentCount += t.relLentCount;
+    this.relLentAmount += t.relLentAmount;
+    this.relOutCount += t.relOutCount;
+    this.relOutPrincipal += t.relOutPrincipal;
+    this.overdueCount += t.overdueCount;
+    this.overdueAmount += t.overdueAmount;
+    for (const b of BUCKETS) {
+      this.buckets[b].count += t.buckets[b].count;
+      this.buckets[b].amount += t.buckets[b].amount;
+    }
+    this.badDebt += t.badDebt;
+    this.reserveComp += t.reserveComp;
+    this.insuranceComp += t.insuranceComp;
+    for (let i = 0; i < ROLL_FROM.length; i++) {
+      this.rollBase[i] += t.rollBase[i];
+      this.rollNext[i] += t.rollNext[i];
+    }
+    for (const [key, rates] of t.rates) {
+      const entry = this.rates.get(key);
+      if (entry) entry.loans += rates.loans;
+      else this.rates.set(key, { ...rates });
+    }
+  }
 
   figures(): Figures {
     let top10 = 0n;
@@ -225,13 +291,22 @@ export interface OperationsReplay {
 }
 
 export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsReplay {
-  const loans = new Map<bigint, Loan>();
-  const related = new Map<string, { refs: Set<string>; accounts: Set<string> }>();
+  // Keyed by the id's 64 hex digits: a Map hashes strings well, and loan ids as bigint keys badly.
+  const loans = new Map<string, Loan>();
+  const related = new Map<string, Parties>();
+  const refIds = new Map<string, number>();
+  const accountIds = new Map<string, number>();
+  const intern = (ids: Map<string, number>, key: string) => {
+    let n = ids.get(key);
+    if (n === undefined) ids.set(key, (n = ids.size));
+    return n;
+  };
+  const account = (value: Json | undefined) => intern(accountIds, lower(value));
   const reserveByPlatform = new Map<string, bigint>();
   const insuranceByPlatform = new Map<string, bigint>();
   let caps: FeeSchedule["caps"] = null;
   const results: MonthFigures[] = [];
-  let previous = new Map<bigint, { standing: Standing; principal: bigint }>();
+  let taken = -1;
   let next = 0;
 
   const relatedOf = (platform: string) => {
@@ -239,84 +314,79 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
     if (!entry) related.set(platform, (entry = { refs: new Set(), accounts: new Set() }));
     return entry;
   };
-  const add = (map: Map<string, bigint>, key: string, amount: bigint) => map.set(key, (map.get(key) ?? 0n) + amount);
+  const add = <K>(map: Map<K, bigint>, key: K, amount: bigint) => map.set(key, (map.get(key) ?? 0n) + amount);
 
   const take = (cutoff: MonthCutoff) => {
     const { start, end } = cutoff.span;
     const tallies = new Map<string, Tally>();
     const alliance = new Tally();
-    const standings = new Map<bigint, { standing: Standing; principal: bigint }>();
+    taken += 1;
     const tallyOf = (platform: string) => {
       let tally = tallies.get(platform);
       if (!tally) tallies.set(platform, (tally = new Tally()));
       return tally;
     };
-    for (const [id, loan] of loans) {
-      const tally = tallyOf(loan.platform);
+    for (const loan of loans.values()) {
+      const t = tallyOf(loan.platform);
       if (loan.lentAt === null) continue;
       const parties = related.get(loan.platform);
-      const isRelated =
-        parties !== undefined &&
-        (parties.refs.has(loan.borrowerRef) ||
-          [...loan.accounts].some((a) => parties.accounts.has(a)) ||
-          [...loan.lenders].some((a) => parties.accounts.has(a)));
+      const isRelated = parties !== undefined && isRelatedLoan(loan, parties);
       const outstanding = isOutstanding(loan.status);
-      const standing = outstanding ? standingAt(loan, end) : undefined;
-      const interest = outstanding ? accruedInterest(loan, end) : 0n;
-      if (outstanding) standings.set(id, { standing: standing!.standing, principal: loan.outstanding });
-      const before = previous.get(id);
-      for (const t of [tally, alliance]) {
-        t.lentCount += 1;
-        t.lentAmount += loan.principal;
-        if (loan.lentAt >= start) {
-          t.monthCount += 1;
-          t.monthAmount += loan.principal;
-        }
-        for (const lender of loan.lenders) t.lendersAll.add(lender);
-        t.borrowersAll.add(loan.borrowerRef);
-        if (isRelated) {
-          t.relLentCount += 1;
-          t.relLentAmount += loan.principal;
-        }
-        if (before && before.standing !== "Over90") {
-          const i = ROLL_FROM.indexOf(before.standing);
-          t.rollBase[i] += before.principal;
-          const rolledTo = i === 0 ? "1to30" : BUCKETS[i];
-          if (standing?.standing === rolledTo) t.rollNext[i] += before.principal;
-        }
-        if (loan.status === LoanStatus.Defaulted || loan.status === LoanStatus.WrittenOff) {
-          if (loan.lossPrincipal > loan.recovered) t.badDebt += loan.lossPrincipal - loan.recovered;
-        }
-        if (!outstanding) continue;
-        t.outCount += 1;
-        t.outPrincipal += loan.outstanding;
-        t.outInterest += interest;
-        for (const [lender, held] of loan.shares) if (held > 0n) t.lendersNow.add(lender);
-        t.borrowersNow.add(loan.borrowerRef);
-        add(t.byBorrower, loan.borrowerRef, loan.outstanding);
-        if (isRelated) {
-          t.relOutCount += 1;
-          t.relOutPrincipal += loan.outstanding;
-        }
-        if (standing!.standing !== "current") {
-          t.overdueCount += 1;
-          t.overdueAmount += loan.outstanding;
-          t.buckets[standing!.standing].count += 1;
-          t.buckets[standing!.standing].amount += loan.outstanding;
-        }
-        if (loan.rates) {
-          const key = `${loan.rates.platformFeeBps}/${loan.rates.premiumBps}/${loan.rates.reserveBps}/${loan.lateFeeBps}`;
-          const entry = t.rates.get(key) ?? { ...loan.rates, lateFeeBps: loan.lateFeeBps, loans: 0 };
-          entry.loans += 1;
-          t.rates.set(key, entry);
-        }
+      const standing = outstanding ? standingOf(loan, end) : undefined;
+      // The loan's standing at the previous month's end, if it was outstanding then.
+      const before = loan.takenAt === taken - 1 ? loan.standing : undefined;
+      const beforePrincipal = loan.standingPrincipal;
+      loan.takenAt = -1;
+      t.lentCount += 1;
+      t.lentAmount += loan.principal;
+      if (loan.lentAt >= start) {
+        t.monthCount += 1;
+        t.monthAmount += loan.principal;
+      }
+      for (const lender of loan.lenders) t.lendersAll.add(lender);
+      t.borrowersAll.add(loan.ref);
+      if (isRelated) {
+        t.relLentCount += 1;
+        t.relLentAmount += loan.principal;
+      }
+      if (before !== undefined && before !== "Over90") {
+        const i = ROLL_FROM.indexOf(before);
+        t.rollBase[i] += beforePrincipal;
+        if (standing === (i === 0 ? "1to30" : BUCKETS[i])) t.rollNext[i] += beforePrincipal;
+      }
+      if (loan.status === LoanStatus.Defaulted || loan.status === LoanStatus.WrittenOff) {
+        if (loan.lossPrincipal > loan.recovered) t.badDebt += loan.lossPrincipal - loan.recovered;
+      }
+      if (standing === undefined) continue;
+      loan.takenAt = taken;
+      loan.standing = standing;
+      loan.standingPrincipal = loan.outstanding;
+      t.outCount += 1;
+      t.outPrincipal += loan.outstanding;
+      t.outInterest += accruedInterest(loan, end);
+      for (const [lender, held] of loan.shares) if (held > 0n) t.lendersNow.add(lender);
+      t.borrowersNow.add(loan.ref);
+      t.byBorrower.set(loan.ref, (t.byBorrower.get(loan.ref) ?? 0n) + loan.outstanding);
+      if (isRelated) {
+        t.relOutCount += 1;
+        t.relOutPrincipal += loan.outstanding;
+      }
+      if (standing !== "current") {
+        t.overdueCount += 1;
+        t.overdueAmount += loan.outstanding;
+        t.buckets[standing].count += 1;
+        t.buckets[standing].amount += loan.outstanding;
+      }
+      if (loan.rates) {
+        const key = `${loan.rates.platformFeeBps}/${loan.rates.premiumBps}/${loan.rates.reserveBps}/${loan.lateFeeBps}`;
+        const entry = t.rates.get(key);
+        if (entry) entry.loans += 1;
+        else t.rates.set(key, { ...loan.rates, lateFeeBps: loan.lateFeeBps, loans: 1 });
       }
     }
     for (const [platform, amount] of reserveByPlatform) tallyOf(platform).reserveComp = amount;
     for (const [platform, amount] of insuranceByPlatform) tallyOf(platform).insuranceComp = amount;
-    alliance.reserveComp = [...reserveByPlatform.values()].reduce((a, b) => a + b, 0n);
-    alliance.insuranceComp = [...insuranceByPlatform.values()].reduce((a, b) => a + b, 0n);
-    previous = standings;
+    for (const t of tallies.values()) alliance.merge(t);
     results.push({
       month: cutoff.span.month,
       span: cutoff.span,
@@ -334,11 +404,11 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
     if (next === cutoffs.length) return false;
     if (item.kind === "history") {
       const { fact, terms } = item.record;
-      const id = BigInt(item.record.loanId);
+      const id = item.record.loanId.slice(2).toLowerCase().padStart(64, "0");
       if (fact.kind === "Anchored" && terms) {
         loans.set(id, {
           platform: lower(terms.platform),
-          borrowerRef: lower(terms.borrowerRef),
+          ref: intern(refIds, lower(terms.borrowerRef)),
           principal: big(terms.principal),
           annualRateBps: big(terms.annualRateBps),
           installments: num(terms.installments),
@@ -355,6 +425,8 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
           lossPrincipal: 0n,
           recovered: 0n,
           rates: null,
+          takenAt: -1,
+          standingPrincipal: 0n,
         });
         return true;
       }
@@ -378,18 +450,25 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
           loan.lossPrincipal = big(fact.principal);
           break;
         case "AgreementSigned":
-          loan.accounts.add(lower(fact.borrower));
+          loan.accounts.add(account(fact.borrower));
           break;
       }
       return true;
     }
     const { contract, event, args } = item.record;
-    const loan = args.loanId === undefined ? undefined : loans.get(BigInt(args.loanId as string));
+    const loan =
+      args.loanId === undefined
+        ? undefined
+        : loans.get(
+            BigInt(args.loanId as string)
+              .toString(16)
+              .padStart(64, "0"),
+          );
     switch (`${contract}.${event}`) {
       case "RepaymentSplitter.FundingOpened":
         if (loan) {
           const config = args.config as { [key: string]: Json };
-          loan.accounts.add(lower(config.borrowerPayout));
+          loan.accounts.add(account(config.borrowerPayout));
           loan.rates = {
             platformFeeBps: num(config.platformFeeBps),
             premiumBps: num(config.premiumBps),
@@ -399,14 +478,14 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
         break;
       case "RepaymentSplitter.Committed":
         if (loan) {
-          const lender = lower(args.lender);
+          const lender = account(args.lender);
           loan.lenders.add(lender);
           add(loan.shares, lender, big(args.amount));
         }
         break;
       case "RepaymentSplitter.ShareTransferred":
         if (loan) {
-          const [from, to] = [lower(args.from), lower(args.to)];
+          const [from, to] = [account(args.from), account(args.to)];
           loan.lenders.add(to);
           add(loan.shares, from, -big(args.shares));
           add(loan.shares, to, big(args.shares));
@@ -431,14 +510,15 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
         break;
       case "DisclosureRegistry.RelatedBorrowerDeclared": {
         const refs = relatedOf(lower(args.platform)).refs;
-        if (args.related) refs.add(lower(args.borrowerRef));
-        else refs.delete(lower(args.borrowerRef));
+        const ref = intern(refIds, lower(args.borrowerRef));
+        if (args.related) refs.add(ref);
+        else refs.delete(ref);
         break;
       }
       case "DisclosureRegistry.RelatedAccountDeclared": {
         const accounts = relatedOf(lower(args.platform)).accounts;
-        if (args.related) accounts.add(lower(args.account));
-        else accounts.delete(lower(args.account));
+        if (args.related) accounts.add(account(args.account));
+        else accounts.delete(account(args.account));
         break;
       }
     }
