@@ -173,7 +173,8 @@ export interface AllianceReport {
   token: Token;
   platforms: ReportEntity[];
   alliance: ReportEntity;
-  trend: { month: string; entities: ReportEntity[] }[];
+  /** The twelve months up to this one, each entity with the trend's figures only. */
+  trend: { month: string; entities: Pick<ReportEntity, "entity" | "figures">[] }[];
   /** Every figure's definition, in the order the report lists them. */
   definitions: FigureDefinition[];
   /** The months that can be asked for: from the first the index holds to the last ended. */

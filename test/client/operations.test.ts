@@ -33,6 +33,29 @@ describe("operations report", function () {
     });
   });
 
+  describe("one definition of each figure", function () {
+    it("is what the schema requires and the reader's page states, word for word", async function () {
+      const { readFile } = await import("node:fs/promises");
+      const schema = JSON.parse(await readFile("schemas/operations-report.schema.json", "utf8")) as {
+        $defs: Record<"entity" | "trendEntity", { properties: { figures: { required: string[] } } }>;
+      };
+      expect(schema.$defs.entity.properties.figures.required).to.deep.equal([...FIGURE_NAMES]);
+      expect(schema.$defs.trendEntity.properties.figures.required).to.deep.equal([...operations.TREND_FIGURES]);
+      const rows = (await readFile("docs/operations-report.md", "utf8"))
+        .split("\n")
+        .filter((line) => line.startsWith("| `"))
+        .map((line) =>
+          line
+            .split("|")
+            .slice(1, -1)
+            .map((cell) => cell.trim()),
+        );
+      expect(rows).to.deep.equal(
+        operations.FIGURES.map((f) => [`\`${f.name}\``, f.title, f.definition, f.unit, f.rounding]),
+      );
+    });
+  });
+
   describe("days past due", function () {
     const loan = { activatedAt: 1_000_000, installmentsPaid: 0, installments: 12, period: 30 * DAY };
     const due = loan.activatedAt + loan.period;
@@ -56,6 +79,17 @@ describe("operations report", function () {
         fc.property(bookArb, ({ records, cutoffs }) => {
           const fast = computeOperations(records, cutoffs);
           expect(fast.map((m) => m.month)).to.deep.equal(cutoffs.map((c) => c.span.month));
+          // A trend month takes only the trend's figures, and takes them as a full month does.
+          const light = computeOperations(
+            records,
+            cutoffs.map((c) => ({ ...c, full: false })),
+          );
+          const pick = (figures: operations.Figures) =>
+            Object.fromEntries(operations.TREND_FIGURES.map((name) => [name, figures[name]]));
+          light.forEach((month, i) => {
+            expect(month.alliance.figures, "light").to.deep.include(pick(fast[i].alliance.figures));
+            month.platforms.forEach((p, k) => expect(p.figures).to.deep.include(pick(fast[i].platforms[k].figures)));
+          });
           cutoffs.forEach((cutoff, i) => {
             const slow = bruteForce(records, cutoffs, i);
             const month = fast[i];

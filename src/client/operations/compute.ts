@@ -23,6 +23,11 @@ export type OperationsRecord = { kind: "history"; record: LoanRecord } | { kind:
 export interface MonthCutoff {
   span: MonthSpan;
   lastBlock: number;
+  /**
+   * False takes only the trend's figures ({@link TREND_FIGURES}); the others read zero. A report's earlier months are
+   * its trend: skipping interest, lenders, concentration and related parties there keeps a large book's report fast.
+   */
+  full?: boolean;
 }
 
 export interface PlatformFigures {
@@ -37,6 +42,8 @@ export interface MonthFigures {
   month: Month;
   span: MonthSpan;
   lastBlock: number;
+  /** Whether every figure was taken, or only the trend's. */
+  full: boolean;
   platforms: PlatformFigures[];
   alliance: Omit<PlatformFigures, "platform">;
 }
@@ -317,6 +324,7 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
   const add = <K>(map: Map<K, bigint>, key: K, amount: bigint) => map.set(key, (map.get(key) ?? 0n) + amount);
 
   const take = (cutoff: MonthCutoff) => {
+    const full = cutoff.full !== false;
     const { start, end } = cutoff.span;
     const tallies = new Map<string, Tally>();
     const alliance = new Tally();
@@ -330,7 +338,7 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
       const t = tallyOf(loan.platform);
       if (loan.lentAt === null) continue;
       const parties = related.get(loan.platform);
-      const isRelated = parties !== undefined && isRelatedLoan(loan, parties);
+      const isRelated = full && parties !== undefined && isRelatedLoan(loan, parties);
       const outstanding = isOutstanding(loan.status);
       const standing = outstanding ? standingOf(loan, end) : undefined;
       // The loan's standing at the previous month's end, if it was outstanding then.
@@ -343,8 +351,10 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
         t.monthCount += 1;
         t.monthAmount += loan.principal;
       }
-      for (const lender of loan.lenders) t.lendersAll.add(lender);
-      t.borrowersAll.add(loan.ref);
+      if (full) {
+        for (const lender of loan.lenders) t.lendersAll.add(lender);
+        t.borrowersAll.add(loan.ref);
+      }
       if (isRelated) {
         t.relLentCount += 1;
         t.relLentAmount += loan.principal;
@@ -363,10 +373,12 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
       loan.standingPrincipal = loan.outstanding;
       t.outCount += 1;
       t.outPrincipal += loan.outstanding;
-      t.outInterest += accruedInterest(loan, end);
-      for (const [lender, held] of loan.shares) if (held > 0n) t.lendersNow.add(lender);
-      t.borrowersNow.add(loan.ref);
-      t.byBorrower.set(loan.ref, (t.byBorrower.get(loan.ref) ?? 0n) + loan.outstanding);
+      if (full) {
+        t.outInterest += accruedInterest(loan, end);
+        for (const [lender, held] of loan.shares) if (held > 0n) t.lendersNow.add(lender);
+        t.borrowersNow.add(loan.ref);
+        t.byBorrower.set(loan.ref, (t.byBorrower.get(loan.ref) ?? 0n) + loan.outstanding);
+      }
       if (isRelated) {
         t.relOutCount += 1;
         t.relOutPrincipal += loan.outstanding;
@@ -377,7 +389,7 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
         t.buckets[standing].count += 1;
         t.buckets[standing].amount += loan.outstanding;
       }
-      if (loan.rates) {
+      if (full && loan.rates) {
         const key = `${loan.rates.platformFeeBps}/${loan.rates.premiumBps}/${loan.rates.reserveBps}/${loan.lateFeeBps}`;
         const entry = t.rates.get(key);
         if (entry) entry.loans += 1;
@@ -391,6 +403,7 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
       month: cutoff.span.month,
       span: cutoff.span,
       lastBlock: cutoff.lastBlock,
+      full,
       platforms: [...tallies.entries()]
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .map(([platform, t]) => ({ platform, figures: t.figures(), feeSchedule: t.feeSchedule(caps) })),

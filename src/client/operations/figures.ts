@@ -272,6 +272,11 @@ export type Figures = { [K in FigureName]: K extends `roll${string}` ? number | 
 
 export const FIGURE_NAMES: readonly FigureName[] = FIGURES.map((f) => f.name);
 
+/** The figures a report's trend gives for each of its twelve months (the month itself has every figure). */
+export const TREND_FIGURES: readonly FigureName[] = FIGURE_NAMES.filter((name) =>
+  /^(loansLent|monthLent|outstanding(Count|Principal)$|overdue|badDebt|roll)/.test(name),
+);
+
 export const FIGURE_BY_NAME: ReadonlyMap<FigureName, FigureDefinition> = new Map(FIGURES.map((f) => [f.name, f]));
 
 /** A set of per-loan fee rates in force, and how many of the outstanding loans carry it. */

@@ -132,7 +132,7 @@ function tableHtml(headers: string[], rows: string[][]): string {
 export function reportHtml(report: OperationsReport): string {
   const d = report.token.decimals;
   const entities = [...report.platforms, report.alliance];
-  const value = (e: ReportEntity, name: string) => e.figures[name as "overdueAmount"];
+  const value = (e: { figures: Record<string, string | number | null> }, name: string) => e.figures[name] ?? null;
   const platformBars = (name: string, unit: FigureUnit) =>
     report.platforms.map((e) => ({
       label: short(e.entity),

@@ -67,7 +67,7 @@ export async function readOperations(
   for (let back = options.months ?? 12; back >= 0; back--) {
     const s = monthSpan(addMonths(options.month, -back), timeZone);
     if (s.end <= origin.time) continue;
-    cutoffs.push({ span: s, lastBlock: await source.lastBlockAtOrBefore(s.end - 1) });
+    cutoffs.push({ span: s, lastBlock: await source.lastBlockAtOrBefore(s.end - 1), full: back === 0 });
   }
   const replay = operationsReplay(cutoffs);
   await source.replay(cutoffs[cutoffs.length - 1].lastBlock, (item) => replay.push(item));

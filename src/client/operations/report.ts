@@ -9,7 +9,7 @@ import { getAddress, keccak256, toUtf8Bytes } from "ethers";
 import { InputError } from "../errors.js";
 import { canonicalJson } from "../canonical.js";
 import { toHash32, type Hash32 } from "../ids.js";
-import { FIGURES, FIGURE_NAMES, type FeeSchedule, type Figures } from "./figures.js";
+import { FIGURES, FIGURE_NAMES, TREND_FIGURES, type FeeSchedule, type Figures } from "./figures.js";
 import type { MonthFigures } from "./compute.js";
 import { localIso, type Month } from "./months.js";
 
@@ -24,10 +24,10 @@ export interface ReportEntity {
   feeSchedule: FeeSchedule;
 }
 
-/** A month of the trend: the figures charts read, per entity. */
+/** A month of the trend: its trend figures ({@link TREND_FIGURES}) per entity, the platforms' and the alliance's. */
 export interface TrendMonth {
   month: Month;
-  entities: ReportEntity[];
+  entities: { entity: string; figures: Record<string, FigureValue> }[];
 }
 
 export interface OperationsReport {
@@ -99,7 +99,13 @@ export function buildReport(months: readonly MonthFigures[], context: ReportCont
     token: context.token,
     platforms: entities(current),
     alliance: alliance(current),
-    trend: months.slice(-12).map((m) => ({ month: m.month, entities: [...entities(m), alliance(m)] })),
+    trend: months.slice(-12).map((m) => ({
+      month: m.month,
+      entities: [...entities(m), alliance(m)].map((e) => ({
+        entity: e.entity,
+        figures: Object.fromEntries(TREND_FIGURES.map((name) => [name, e.figures[name]])),
+      })),
+    })),
   };
 }
 
