@@ -76,6 +76,19 @@ describe("loanledger report", function () {
     expect(report.trend.length).to.be.within(2, 12);
   });
 
+  it("keeps a loan related when its platform withdraws the declaration before the month's end", async function () {
+    const f = await loadFixture(bookFixture);
+    // Platform B withdraws its director's declaration, hoping the next month's report shows no related-party loan.
+    await f.disclosures.connect(f.platformB).declareRelatedParties([id("B's director")], [], false);
+    const next = operations.monthOf(await time.latest());
+    await time.increaseTo(operations.monthSpan(next).end + DAY);
+    const { code, out, err } = await run(f, f.auditor, ["report", "--month", next, "--platform", f.platformB.address]);
+    expect(code, err).to.equal(0);
+    const b = operations.validateOperationsReport(JSON.parse(out)).platforms[0].figures;
+    expect(b.relatedPartyLentCount).to.equal(1);
+    expect(b.relatedPartyOutstandingPrincipal).to.equal(String(25_000n * UNIT));
+  });
+
   it("writes CSV (a row per platform and the alliance), xBRL-JSON facts and an HTML page with charts", async function () {
     const f = await loadFixture(bookFixture);
     const dir = await mkdtemp(join(tmpdir(), "loanledger-report-"));

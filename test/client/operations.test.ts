@@ -342,18 +342,55 @@ function bruteForce(records: operations.OperationsRecord[], cutoffs: operations.
           ? undefined
           : BigInt(String(r.record.args.loanId));
     const anchored = upTo.filter((r) => r.kind === "history" && r.record.fact.kind === "Anchored");
-    const related = (platform: string) => {
-      const refs = new Set<string>();
-      const accounts = new Set<string>();
-      for (const r of upTo) {
+    /**
+     * Whether `platform` declared `key` at some moment from record `from` (the key joined the loan) to the cutoff:
+     * declared in force just after record `from`, or declared by a later record.
+     */
+    const declaredSince = (platform: string, key: string, from: number) => {
+      let inForce = false;
+      for (let i = 0; i < upTo.length; i++) {
+        const r = upTo[i];
         if (r.kind !== "event" || r.record.contract !== "DisclosureRegistry" || r.record.args.platform !== platform)
           continue;
-        const key = String(r.record.args.borrowerRef ?? r.record.args.account);
-        const set = r.record.event === "RelatedBorrowerDeclared" ? refs : accounts;
-        if (r.record.args.related) set.add(key);
-        else set.delete(key);
+        if (String(r.record.args.borrowerRef ?? r.record.args.account) !== key) continue;
+        inForce = Boolean(r.record.args.related);
+        if (i > from && inForce) return true;
       }
-      return { refs, accounts };
+      return declaredAt(platform, key, from);
+    };
+    const declaredAt = (platform: string, key: string, at: number) => {
+      let inForce = false;
+      for (let i = 0; i <= at; i++) {
+        const r = upTo[i];
+        if (r.kind !== "event" || r.record.contract !== "DisclosureRegistry" || r.record.args.platform !== platform)
+          continue;
+        if (String(r.record.args.borrowerRef ?? r.record.args.account) === key)
+          inForce = Boolean(r.record.args.related);
+      }
+      return inForce;
+    };
+    /** Each party of the loan `id` with the index of the record that first tied it to the loan. */
+    const partiesOf = (id: bigint) => {
+      const joined = new Map<string, number>();
+      upTo.forEach((r, i) => {
+        if (loanIdOf(r) !== id) return;
+        const keys =
+          r.kind === "history"
+            ? r.record.fact.kind === "Anchored"
+              ? [String(r.record.terms!.borrowerRef)]
+              : r.record.fact.kind === "AgreementSigned"
+                ? [String(r.record.fact.borrower)]
+                : []
+            : r.record.event === "Committed"
+              ? [String(r.record.args.lender)]
+              : r.record.event === "ShareTransferred"
+                ? [String(r.record.args.to)]
+                : r.record.event === "FundingOpened"
+                  ? [String((r.record.args.config as Record<string, string>).borrowerPayout)]
+                  : [];
+        for (const key of keys) if (!joined.has(key)) joined.set(key, i);
+      });
+      return joined;
     };
     const loans = anchored.map((a) => {
       const id = loanIdOf(a)!;
@@ -379,12 +416,7 @@ function bruteForce(records: operations.OperationsRecord[], cutoffs: operations.
         }
       }
       const opened = events.find((e) => e.event === "FundingOpened");
-      const accounts = new Set<string>([
-        ...facts.filter((f) => f.kind === "AgreementSigned").map((f) => String(f.borrower)),
-        ...(opened ? [String((opened.args.config as Record<string, string>).borrowerPayout)] : []),
-      ]);
       const platform = String(terms.platform);
-      const parties = related(platform);
       const loss = facts.filter((f) => f.kind === "LossRecorded").reduce((s, f) => BigInt(String(f.principal)), 0n);
       const recovered = events
         .filter((e) => e.event === "LossSettled" || e.event === "RecoveryApplied")
@@ -405,8 +437,7 @@ function bruteForce(records: operations.OperationsRecord[], cutoffs: operations.
         outstanding: lastRepayment ? BigInt(String(lastRepayment.outstandingAfter)) : BigInt(String(terms.principal)),
         lenders,
         shares,
-        related:
-          parties.refs.has(String(terms.borrowerRef)) || [...accounts, ...lenders].some((x) => parties.accounts.has(x)),
+        related: [...partiesOf(id)].some(([key, from]) => declaredSince(platform, key, from)),
         badDebt:
           (status === LoanStatus.Defaulted || status === LoanStatus.WrittenOff) && loss > recovered
             ? loss - recovered

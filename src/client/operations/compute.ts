@@ -95,6 +95,11 @@ interface Loan {
   /** Recovered from the borrower or the collateral (not compensation). */
   recovered: bigint;
   rates: { platformFeeBps: number; premiumBps: number; reserveBps: number } | null;
+  /**
+   * A related-party loan: one of its parties was declared at some moment since the loan was anchored. Withdrawing the
+   * declaration later does not undo it, or a platform could withdraw at each month's end and declare again after.
+   */
+  related: boolean;
   /** The month (its index among the cutoffs) the loan was last taken outstanding at, and its standing then. */
   takenAt: number;
   standing?: Standing;
@@ -142,13 +147,8 @@ export function accruedInterest(
 interface Parties {
   refs: Set<number>;
   accounts: Set<number>;
-}
-
-function isRelatedLoan(loan: Loan, parties: Parties): boolean {
-  if (parties.refs.has(loan.ref)) return true;
-  for (const a of loan.accounts) if (parties.accounts.has(a)) return true;
-  for (const a of loan.lenders) if (parties.accounts.has(a)) return true;
-  return false;
+  /** The platform's loans, for a declaration to reach those already made. */
+  loans: Loan[];
 }
 
 export const isOutstanding = (status: number) =>
@@ -309,6 +309,11 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
     return n;
   };
   const account = (value: Json | undefined) => intern(accountIds, lower(value));
+  /** Adds `party` to one of the loan's sets of accounts, marking the loan related if the party is declared now. */
+  const link = (loan: Loan, set: Set<number>, party: number) => {
+    set.add(party);
+    if (!loan.related && related.get(loan.platform)?.accounts.has(party)) loan.related = true;
+  };
   const reserveByPlatform = new Map<string, bigint>();
   const insuranceByPlatform = new Map<string, bigint>();
   let caps: FeeSchedule["caps"] = null;
@@ -318,7 +323,7 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
 
   const relatedOf = (platform: string) => {
     let entry = related.get(platform);
-    if (!entry) related.set(platform, (entry = { refs: new Set(), accounts: new Set() }));
+    if (!entry) related.set(platform, (entry = { refs: new Set(), accounts: new Set(), loans: [] }));
     return entry;
   };
   const add = <K>(map: Map<K, bigint>, key: K, amount: bigint) => map.set(key, (map.get(key) ?? 0n) + amount);
@@ -337,8 +342,7 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
     for (const loan of loans.values()) {
       const t = tallyOf(loan.platform);
       if (loan.lentAt === null) continue;
-      const parties = related.get(loan.platform);
-      const isRelated = full && parties !== undefined && isRelatedLoan(loan, parties);
+      const isRelated = full && loan.related;
       const outstanding = isOutstanding(loan.status);
       const standing = outstanding ? standingOf(loan, end) : undefined;
       // The loan's standing at the previous month's end, if it was outstanding then.
@@ -438,9 +442,14 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
           lossPrincipal: 0n,
           recovered: 0n,
           rates: null,
+          related: false,
           takenAt: -1,
           standingPrincipal: 0n,
         });
+        const created = loans.get(id)!;
+        const parties = relatedOf(created.platform);
+        parties.loans.push(created);
+        created.related = parties.refs.has(created.ref);
         return true;
       }
       const loan = loans.get(id);
@@ -463,7 +472,7 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
           loan.lossPrincipal = big(fact.principal);
           break;
         case "AgreementSigned":
-          loan.accounts.add(account(fact.borrower));
+          link(loan, loan.accounts, account(fact.borrower));
           break;
       }
       return true;
@@ -481,7 +490,7 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
       case "RepaymentSplitter.FundingOpened":
         if (loan) {
           const config = args.config as { [key: string]: Json };
-          loan.accounts.add(account(config.borrowerPayout));
+          link(loan, loan.accounts, account(config.borrowerPayout));
           loan.rates = {
             platformFeeBps: num(config.platformFeeBps),
             premiumBps: num(config.premiumBps),
@@ -492,14 +501,14 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
       case "RepaymentSplitter.Committed":
         if (loan) {
           const lender = account(args.lender);
-          loan.lenders.add(lender);
+          link(loan, loan.lenders, lender);
           add(loan.shares, lender, big(args.amount));
         }
         break;
       case "RepaymentSplitter.ShareTransferred":
         if (loan) {
           const [from, to] = [account(args.from), account(args.to)];
-          loan.lenders.add(to);
+          link(loan, loan.lenders, to);
           add(loan.shares, from, -big(args.shares));
           add(loan.shares, to, big(args.shares));
         }
@@ -522,16 +531,23 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
         if (loan) add(insuranceByPlatform, loan.platform, big(args.paid));
         break;
       case "DisclosureRegistry.RelatedBorrowerDeclared": {
-        const refs = relatedOf(lower(args.platform)).refs;
+        const parties = relatedOf(lower(args.platform));
         const ref = intern(refIds, lower(args.borrowerRef));
-        if (args.related) refs.add(ref);
-        else refs.delete(ref);
+        if (!args.related) parties.refs.delete(ref);
+        else {
+          parties.refs.add(ref);
+          for (const made of parties.loans) if (made.ref === ref) made.related = true;
+        }
         break;
       }
       case "DisclosureRegistry.RelatedAccountDeclared": {
-        const accounts = relatedOf(lower(args.platform)).accounts;
-        if (args.related) accounts.add(account(args.account));
-        else accounts.delete(account(args.account));
+        const parties = relatedOf(lower(args.platform));
+        const party = account(args.account);
+        if (!args.related) parties.accounts.delete(party);
+        else {
+          parties.accounts.add(party);
+          for (const made of parties.loans) if (made.accounts.has(party) || made.lenders.has(party)) made.related = true;
+        }
         break;
       }
     }

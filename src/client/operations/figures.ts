@@ -136,9 +136,10 @@ export const FIGURES = [
     name: "relatedPartyLentCount",
     title: "Related-party loans lent (cumulative)",
     definition:
-      "Loans lent by the month's end to, or funded by, a related party the platform declared on the ledger and had not " +
-      "withdrawn at the month's end: the borrower reference, the borrower's signing or payout account, or a lender's " +
-      "account is declared.",
+      "Loans lent by the month's end to, or funded by, a related party the platform declared on the ledger: the " +
+      "borrower reference, the borrower's signing or payout account, or a lender's account was declared at some moment " +
+      "between the loan's anchoring and the month's end. A later withdrawal does not undo it (a relation that existed " +
+      "while the loan ran is disclosed); it only keeps the party from marking the loans it joins after.",
     unit: "count",
     rounding: WHOLE,
   },
