@@ -546,7 +546,8 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
         if (!args.related) parties.accounts.delete(party);
         else {
           parties.accounts.add(party);
-          for (const made of parties.loans) if (made.accounts.has(party) || made.lenders.has(party)) made.related = true;
+          for (const made of parties.loans)
+            if (made.accounts.has(party) || made.lenders.has(party)) made.related = true;
         }
         break;
       }
