@@ -11,6 +11,7 @@ export * from "./collateral.js";
 export * from "./disclosure.js";
 export * from "./risk.js";
 export * from "./ledger.js";
+export * from "./logs.js";
 export * from "../records/index.js";
 export * from "./suite.js";
 export * as scheduleMath from "./schedule.js";

@@ -1,3 +1,4 @@
+import { parseLog } from "./logs.js";
 import {
   dataSlice,
   keccak256,
@@ -649,7 +650,7 @@ export class LoanRegistryClient {
 
   /** One history event of the registry as a history entry (without its replayed head). */
   parseHistoryLog(log: Log): Omit<HistoryEntry, "replayedHead"> & { loanId: LoanId; terms?: LoanTerms } {
-    const parsed = this.contract.interface.parseLog(log);
+    const parsed = parseLog(this.contract.interface, log);
     if (!parsed) throw new LoanLedgerError(`unrecognised log ${log.transactionHash}:${log.index}`);
     // Result is an Array, so names like `at` would resolve to Array methods: read the fields as a plain object.
     const a = parsed.args.toObject();

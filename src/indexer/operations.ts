@@ -2,7 +2,7 @@
  * The operations report's sources: a node's logs, decoded as the index decodes them, and the portal's index. Both feed
  * the same replay (src/client/operations), so a report read either way is the same report.
  */
-import type { Provider } from "ethers";
+import type { Interface, Provider } from "ethers";
 import { LedgerReader, LoanLedgerError, operations, type LedgerReadOptions } from "../client/index.js";
 import { RecordDecoder, type IndexSources } from "./records.js";
 import type { IndexStore } from "./store.js";
@@ -38,9 +38,9 @@ export function nodeOperationsSource(
     replay: async (toBlock, push) => {
       const upTo = await LedgerReader.pin(provider, { at: toBlock, fromBlock, ...options });
       let more = true;
-      // Only the suite's own contracts: the token's transfers are not among the report's records.
+      // Only the events the report reads, of the suite's own contracts (not the token's transfers).
       const [suite] = decoder.filters();
-      await upTo.eachRange(suite, (logs) => {
+      await upTo.eachRange({ ...suite, topics: [operationsTopics(sources)] }, (logs) => {
         for (const log of logs) {
           if (!more) return;
           const item = decoder.decode(log);
@@ -54,6 +54,26 @@ export function nodeOperationsSource(
       });
     },
   };
+}
+
+/** The topic hashes of the events the report reads. */
+function operationsTopics(sources: IndexSources): string[] {
+  const interfaces: Record<keyof typeof operations.OPERATIONS_EVENTS | "LoanRegistry", Interface> = {
+    LoanRegistry: sources.loans.contract.interface,
+    RepaymentSplitter: sources.splitter.interface,
+    LossWaterfall: sources.waterfall.interface,
+    RiskReserveFund: sources.reserve.interface,
+    CreditInsurance: sources.insurance.interface,
+    DisclosureRegistry: sources.disclosures.interface,
+  };
+  const named: [Interface, readonly string[]][] = [
+    [interfaces.LoanRegistry, Object.values(operations.OPERATIONS_FACT_EVENTS)],
+    ...Object.entries(operations.OPERATIONS_EVENTS).map(
+      ([contract, events]) =>
+        [interfaces[contract as keyof typeof interfaces], events] as [Interface, readonly string[]],
+    ),
+  ];
+  return named.flatMap(([iface, events]) => events.map((event) => iface.getEvent(event)!.topicHash));
 }
 
 /** The report read from the portal's index, as far as the index has committed. */

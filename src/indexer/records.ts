@@ -8,6 +8,7 @@ import {
   auditedContracts,
   formatLoanId,
   HISTORY_EVENTS,
+  parseLog,
   Suite,
   SUITE,
   toJson,
@@ -89,7 +90,7 @@ export class RecordDecoder {
         },
       };
     }
-    const parsed = source.iface.parseLog(log);
+    const parsed = parseLog(source.iface, log);
     if (!parsed) return undefined;
     const args = toJson(parsed.args.toObject(true)) as { [key: string]: Json };
     return { kind: "event", record: { contract: source.name, event: parsed.name, args, ...position } };

@@ -51,14 +51,23 @@ export interface MonthFigures {
 /** The event records the report reads, by contract and event. */
 export const OPERATIONS_EVENTS = {
   RepaymentSplitter: ["FundingOpened", "Committed", "ShareTransferred", "FeeCapsSet"],
-  LossWaterfall: ["LossSettled", "RecoveryApplied"],
+  LossWaterfall: ["RecoveryApplied"],
   RiskReserveFund: ["Compensated"],
   CreditInsurance: ["ClaimPaid"],
   DisclosureRegistry: ["RelatedBorrowerDeclared", "RelatedAccountDeclared"],
 } as const;
 
-/** The history facts the report reads. */
-export const OPERATIONS_FACTS = ["Anchored", "StatusChanged", "RepaymentRecorded", "LossRecorded", "AgreementSigned"];
+/** The history facts the report reads, by the registry event each comes from (a node is asked for those events only). */
+export const OPERATIONS_FACT_EVENTS = {
+  Anchored: "LoanAnchored",
+  StatusChanged: "LoanStatusChanged",
+  RepaymentRecorded: "RepaymentRecorded",
+  LossRecorded: "LossRecorded",
+  AgreementSigned: "LoanAgreementSigned",
+  ServicerChanged: "LoanServicerChanged",
+} as const;
+
+export const OPERATIONS_FACTS = Object.keys(OPERATIONS_FACT_EVENTS);
 
 const DAY = 86_400;
 const YEAR_BPS = 365n * 86_400n * 10_000n;
@@ -72,7 +81,10 @@ const ROLL_FIGURES = [
 ] as const;
 
 interface Loan {
+  /** The platform the loan counts for: its servicer (the originator, until a successor takes it over). */
   platform: string;
+  /** The originating platform, whose related-party declarations apply to the loan. */
+  originator: string;
   /** The borrower reference, interned: the tallies key sets and maps by small numbers, not 66-character strings. */
   ref: number;
   principal: bigint;
@@ -94,6 +106,9 @@ interface Loan {
   lossPrincipal: bigint;
   /** Recovered from the borrower or the collateral (not compensation). */
   recovered: bigint;
+  /** Compensation paid on the loan by the risk reserve and by insurers. */
+  reserveComp: bigint;
+  insuranceComp: bigint;
   rates: { platformFeeBps: number; premiumBps: number; reserveBps: number } | null;
   /**
    * A related-party loan: one of its parties was declared at some moment since the loan was anchored. Withdrawing the
@@ -150,6 +165,10 @@ interface Parties {
   /** The platform's loans, for a declaration to reach those already made. */
   loans: Loan[];
 }
+
+/** A loan still running: not repaid, recovered nor cancelled (a written-off loan is still owed). */
+const isRunning = (status: number) =>
+  status !== LoanStatus.Repaid && status !== LoanStatus.Recovered && status !== LoanStatus.Cancelled;
 
 export const isOutstanding = (status: number) =>
   status === LoanStatus.Active || status === LoanStatus.Late || status === LoanStatus.Defaulted;
@@ -312,10 +331,10 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
   /** Adds `party` to one of the loan's sets of accounts, marking the loan related if the party is declared now. */
   const link = (loan: Loan, set: Set<number>, party: number) => {
     set.add(party);
-    if (!loan.related && related.get(loan.platform)?.accounts.has(party)) loan.related = true;
+    if (!loan.related && isRunning(loan.status) && related.get(loan.originator)?.accounts.has(party)) {
+      loan.related = true;
+    }
   };
-  const reserveByPlatform = new Map<string, bigint>();
-  const insuranceByPlatform = new Map<string, bigint>();
   let caps: FeeSchedule["caps"] = null;
   const results: MonthFigures[] = [];
   let taken = -1;
@@ -341,6 +360,8 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
     };
     for (const loan of loans.values()) {
       const t = tallyOf(loan.platform);
+      t.reserveComp += loan.reserveComp;
+      t.insuranceComp += loan.insuranceComp;
       if (loan.lentAt === null) continue;
       const isRelated = full && loan.related;
       const outstanding = isOutstanding(loan.status);
@@ -366,7 +387,9 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
       if (before !== undefined && before !== "Over90") {
         const i = ROLL_FROM.indexOf(before);
         t.rollBase[i] += beforePrincipal;
-        if (standing === (i === 0 ? "1to30" : BUCKETS[i])) t.rollNext[i] += beforePrincipal;
+        // Written off since: the worst way out, counted as rolled so that writing a loan off flatters no roll rate.
+        const rolled = standing === (i === 0 ? "1to30" : BUCKETS[i]) || loan.status === LoanStatus.WrittenOff;
+        if (rolled) t.rollNext[i] += beforePrincipal;
       }
       if (loan.status === LoanStatus.Defaulted || loan.status === LoanStatus.WrittenOff) {
         if (loan.lossPrincipal > loan.recovered) t.badDebt += loan.lossPrincipal - loan.recovered;
@@ -400,8 +423,6 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
         else t.rates.set(key, { ...loan.rates, lateFeeBps: loan.lateFeeBps, loans: 1 });
       }
     }
-    for (const [platform, amount] of reserveByPlatform) tallyOf(platform).reserveComp = amount;
-    for (const [platform, amount] of insuranceByPlatform) tallyOf(platform).insuranceComp = amount;
     for (const t of tallies.values()) alliance.merge(t);
     results.push({
       month: cutoff.span.month,
@@ -425,6 +446,7 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
       if (fact.kind === "Anchored" && terms) {
         loans.set(id, {
           platform: lower(terms.platform),
+          originator: lower(terms.platform),
           ref: intern(refIds, lower(terms.borrowerRef)),
           principal: big(terms.principal),
           annualRateBps: big(terms.annualRateBps),
@@ -441,13 +463,15 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
           accounts: new Set(),
           lossPrincipal: 0n,
           recovered: 0n,
+          reserveComp: 0n,
+          insuranceComp: 0n,
           rates: null,
           related: false,
           takenAt: -1,
           standingPrincipal: 0n,
         });
         const created = loans.get(id)!;
-        const parties = relatedOf(created.platform);
+        const parties = relatedOf(created.originator);
         parties.loans.push(created);
         created.related = parties.refs.has(created.ref);
         return true;
@@ -470,6 +494,9 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
           break;
         case "LossRecorded":
           loan.lossPrincipal = big(fact.principal);
+          break;
+        case "ServicerChanged":
+          loan.platform = lower(fact.to);
           break;
         case "AgreementSigned":
           link(loan, loan.accounts, account(fact.borrower));
@@ -518,17 +545,14 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
         caps = { platformFeeBps: num(c.platformFeeBps), premiumBps: num(c.premiumBps), reserveBps: num(c.reserveBps) };
         break;
       }
-      case "LossWaterfall.LossSettled":
-        if (loan) loan.recovered += big(args.recoveredBefore);
-        break;
       case "LossWaterfall.RecoveryApplied":
         if (loan) loan.recovered += big(args.amount);
         break;
       case "RiskReserveFund.Compensated":
-        if (loan) add(reserveByPlatform, loan.platform, big(args.paid));
+        if (loan) loan.reserveComp += big(args.paid);
         break;
       case "CreditInsurance.ClaimPaid":
-        if (loan) add(insuranceByPlatform, loan.platform, big(args.paid));
+        if (loan) loan.insuranceComp += big(args.paid);
         break;
       case "DisclosureRegistry.RelatedBorrowerDeclared": {
         const parties = relatedOf(lower(args.platform));
@@ -536,7 +560,7 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
         if (!args.related) parties.refs.delete(ref);
         else {
           parties.refs.add(ref);
-          for (const made of parties.loans) if (made.ref === ref) made.related = true;
+          for (const made of parties.loans) if (made.ref === ref && isRunning(made.status)) made.related = true;
         }
         break;
       }
@@ -546,8 +570,9 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
         if (!args.related) parties.accounts.delete(party);
         else {
           parties.accounts.add(party);
-          for (const made of parties.loans)
-            if (made.accounts.has(party) || made.lenders.has(party)) made.related = true;
+          for (const made of parties.loans) {
+            if (isRunning(made.status) && (made.accounts.has(party) || made.lenders.has(party))) made.related = true;
+          }
         }
         break;
       }

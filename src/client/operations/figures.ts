@@ -26,7 +26,7 @@ const ROLL_BPS = "rounded down to a whole basis point; absent when the earlier b
 
 const LENT =
   "A loan counts as lent once its principal was disbursed (it left Funding for Active); a cancelled loan never counts. " +
-  "A loan counts for the platform that originated it (its terms' platform), also after a successor took over its servicing.";
+  "A loan counts for the platform servicing it at the month's end: its originator, or the successor that took it over.";
 const OUTSTANDING =
   "A loan is outstanding while it is Active, Late or Defaulted (it is neither repaid, recovered nor written off).";
 const OVERDUE =
@@ -136,9 +136,10 @@ export const FIGURES = [
     name: "relatedPartyLentCount",
     title: "Related-party loans lent (cumulative)",
     definition:
-      "Loans lent by the month's end to, or funded by, a related party the platform declared on the ledger: the " +
-      "borrower reference, the borrower's signing or payout account, or a lender's account was declared at some moment " +
-      "between the loan's anchoring and the month's end. A later withdrawal does not undo it (a relation that existed " +
+      "Loans lent by the month's end to, or funded by, a related party their originating platform declared on the " +
+      "ledger: the borrower reference, the borrower's signing or payout account, or a lender's account was declared at " +
+      "some moment between the loan's anchoring and the month's end while the loan ran (not yet repaid, recovered or " +
+      "cancelled). A later withdrawal does not undo it (a relation that existed " +
       "while the loan ran is disclosed); it only keeps the party from marking the loans it joins after.",
     unit: "count",
     rounding: WHOLE,
@@ -221,8 +222,8 @@ export const FIGURES = [
     title: "Bad debt",
     definition:
       "For the loans Defaulted or WrittenOff at the month's end: the principal owed when each defaulted (its recorded " +
-      "loss), less what was recovered on it from the borrower or its collateral by the month's end (before and after " +
-      "the loss settled); never below zero per loan. Compensation by the reserve or an insurer is not a recovery: it " +
+      "loss), less what was recovered on it from the borrower or its collateral by the month's end (each recovery the " +
+      "loss waterfall applied, before or after the loss settled); never below zero per loan. Compensation by the reserve or an insurer is not a recovery: it " +
       "moves the loss, it does not reduce it.",
     unit: "token",
     rounding: EXACT,
@@ -260,7 +261,7 @@ export const FIGURES = [
     title,
     definition:
       `Of the outstanding principal of the loans ${from} at the previous month's end, the share (by that month's ` +
-      `principal) of the loans ${to} days past due at this month's end.`,
+      `principal) of the loans ${to} days past due at this month's end, or written off since.`,
     unit: "bps" as const,
     rounding: ROLL_BPS,
   })),
