@@ -187,6 +187,11 @@ contract DisclosureRegistry is IDisclosureRegistry {
             figures: figures
         });
         Report[] storage reports = _reports[msg.sender][period];
+        // A period's versions keep one schema: a platform whose month is an operations report cannot fall back to
+        // declared key figures, which check less, by publishing a version-1 correction on top of it (nor the reverse).
+        if (reports.length != 0 && reports[0].schemaVersion != schemaVersion) {
+            revert DisclosureRegistryInvalidReport(contentHash, schemaVersion, reports[0].schemaVersion);
+        }
         reports.push(report);
         version = SafeCast.toUint16(reports.length);
         emit ReportPublished(msg.sender, period, version, contentHash, report);

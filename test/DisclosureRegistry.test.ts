@@ -362,6 +362,15 @@ describe("DisclosureRegistry", function () {
       await expect(asA.publish(202706, 2, id("r"), none))
         .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryInvalidReport")
         .withArgs(id("r"), 2, 1);
+      // A period keeps one schema: no key-figure correction on top of an operations report, nor the reverse.
+      await asA.publishOperations(202708, id("ops"), digest, false);
+      await expect(asA.correct(202708, 1, id("r"), none))
+        .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryInvalidReport")
+        .withArgs(id("r"), 1, 2);
+      await asA.publish(202709, 1, id("key figures"), none);
+      await expect(asA.publishOperations(202709, id("ops"), digest, true))
+        .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryInvalidReport")
+        .withArgs(id("ops"), 2, 1);
       // A suspended platform keeps reporting: reporting is servicing.
       await f.alliance.suspendMember(f.platformB);
       await expect(f.disclosures.connect(f.platformB).publishOperations(202706, id("r"), digest, false)).to.emit(

@@ -87,7 +87,7 @@ interface IDisclosureRegistry {
     /// @notice Periods are YYYYMM with a month from 01 to 12; `period` is not.
     error DisclosureRegistryInvalidPeriod(uint32 period);
     /// @notice The content hash must not be zero and the schema version must be one this function publishes
-    /// (`expected`: 1 for key figures, 2 for an operations report).
+    /// (`expected`: 1 for key figures, 2 for an operations report), and the one of the period's earlier versions.
     error DisclosureRegistryInvalidReport(bytes32 contentHash, uint16 schemaVersion, uint16 expected);
     /// @notice An operations report's figures digest must not be zero.
     error DisclosureRegistryMissingFiguresDigest(address platform, uint32 period);

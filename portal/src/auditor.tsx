@@ -238,7 +238,7 @@ function Disclosures({ status }: { status: Status }) {
       {data.map((d) => (
         <Table
           key={`${d.platform}:${d.period}:${d.version}`}
-          caption={`Platform ${d.platform}, ${d.periodText}, version ${d.version}: ${d.differences.length ? `${d.differences.length} figure(s) differ from the ledger` : "agrees with the ledger"}${d.attestedBy ? ", attested" : ""}`}
+          caption={`Platform ${d.platform}, ${d.periodText}, version ${d.version}: ${!d.ledger ? `not checked (${d.unchecked ?? "the ledger's figures could not be computed"})` : d.differences.length ? `${d.differences.length} figure(s) differ from the ledger` : "agrees with the ledger"}${d.attestedBy ? ", attested" : ""}`}
         >
           <thead>
             <tr>

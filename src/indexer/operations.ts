@@ -33,7 +33,16 @@ export function nodeOperationsSource(
       const r = await reader();
       return { block: r.blockTag, time: await r.timestamp(r.blockTag) };
     },
-    origin: async () => ({ block: fromBlock, time: await timeOf(fromBlock) }),
+    // The ledger begins at its first suite event, as the index's first block is: a genesis block's time says nothing.
+    origin: async () => {
+      const r = await reader();
+      const [suite] = decoder.filters();
+      for (let from = fromBlock; from <= r.blockTag; from += 10_000) {
+        const logs = await r.logs(suite, { fromBlock: from, toBlock: Math.min(from + 9_999, r.blockTag) });
+        if (logs.length) return { block: logs[0].blockNumber, time: await timeOf(logs[0].blockNumber) };
+      }
+      return { block: r.blockTag, time: await timeOf(r.blockTag) };
+    },
     lastBlockAtOrBefore: async (time) => (await reader()).lastBlockAtOrBefore(time),
     replay: async (toBlock, push) => {
       const upTo = await LedgerReader.pin(provider, { at: toBlock, fromBlock, ...options });

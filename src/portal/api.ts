@@ -95,6 +95,7 @@ function timeline(events: ReturnType<IndexStore["eventsOf"]>): TimelineItem[] {
 
 export class PortalApi {
   private readonly figures = new Map<string, Promise<KeyFigures | null>>();
+  private readonly reports = new Map<string, Promise<{ report: operations.OperationsReport; months: string[] }>>();
 
   constructor(
     private readonly store: IndexStore,
@@ -336,7 +337,22 @@ export class PortalApi {
     return { ...report, definitions: operations.FIGURES.map((f) => ({ ...f })), months };
   }
 
-  private async operationsReport(month?: string): Promise<{ report: operations.OperationsReport; months: string[] }> {
+  /** One computation per month and indexed block: every page and disclosure row of that block shares it. */
+  private operationsReport(month?: string): Promise<{ report: operations.OperationsReport; months: string[] }> {
+    const key = `${month ?? ""}@${this.store.state()?.last?.number}`;
+    let report = this.reports.get(key);
+    if (!report) {
+      if (this.reports.size >= 24) this.reports.clear();
+      report = this.computeOperationsReport(month);
+      this.reports.set(key, report);
+      report.catch(() => this.reports.delete(key));
+    }
+    return report;
+  }
+
+  private async computeOperationsReport(
+    month?: string,
+  ): Promise<{ report: operations.OperationsReport; months: string[] }> {
     const state = this.store.state();
     if (!state?.last) throw new InputError("the index holds no block yet");
     const timeZone = this.options.timeZone ?? operations.DEFAULT_TIME_ZONE;
@@ -405,18 +421,18 @@ export class PortalApi {
   private async digestCheck(
     d: DisclosureRow,
     month: string,
-  ): Promise<{ ledger: Record<string, string> | null; differences: string[] }> {
+  ): Promise<{ ledger: Record<string, string> | null; differences: string[]; unchecked?: string }> {
     try {
       const { report } = await this.operationsReport(month);
       const entity = report.platforms.find((p) => p.entity.toLowerCase() === d.platform.toLowerCase());
-      if (!entity) return { ledger: null, differences: [] };
+      if (!entity) return { ledger: null, differences: [], unchecked: `${d.platform} is not in the month's report` };
       const digest = operations.figuresDigest(report, entity);
       return {
         ledger: { figuresDigest: digest },
         differences: digest === d.figures.figuresDigest ? [] : ["figuresDigest"],
       };
-    } catch {
-      return { ledger: null, differences: [] };
+    } catch (error) {
+      return { ledger: null, differences: [], unchecked: (error as Error).message.split("\n")[0] };
     }
   }
 

@@ -123,6 +123,8 @@ export interface Disclosure extends DisclosureRow {
   schemaVersion: number;
   periodText: string;
   ledger: Record<string, string> | null;
+  /** Why the ledger's figures could not be computed for this disclosure (then it is neither agreeing nor differing). */
+  unchecked?: string;
   differences: string[];
 }
 

@@ -207,6 +207,66 @@ describe("loanledger disclosure publish-month / check / attest (operations repor
     expect(other.err).to.match(/the file is not the published report/);
   });
 
+  it("refuses a document whose figures are not the digest published beside it, and will not attest it", async function () {
+    const f = await loadFixture(bookFixture);
+    const dir = await mkdtemp(join(tmpdir(), "loanledger-report-"));
+    const honest = await run(f, f.platformA, ["report", "--month", f.month, "--platform", f.platformA.address]);
+    const report = operations.validateOperationsReport(JSON.parse(honest.out));
+    // Platform A puts the honest digest on chain but circulates a document that hides its overdue loan.
+    const fake = {
+      ...report,
+      platforms: [{ ...report.platforms[0], figures: { ...report.platforms[0].figures, overdueCount: 0 } }],
+    };
+    const period = Number(f.month.replace("-", ""));
+    await f.disclosures
+      .connect(f.platformA)
+      .publishOperations(
+        period,
+        operations.operationsReportHash(fake),
+        operations.figuresDigest(report, report.platforms[0]),
+        false,
+      );
+    const file = join(dir, "fake.json");
+    await writeFile(file, JSON.stringify(fake));
+    const digestOnly = await run(f, f.auditor, ["disclosure", "check", f.platformA.address, f.month]);
+    expect(digestOnly.code).to.equal(0);
+    expect(digestOnly.out).to.contain("give --file to check the published document too");
+    const checked = await run(f, f.auditor, ["disclosure", "check", f.platformA.address, f.month, "--file", file]);
+    expect(checked.code).to.equal(1);
+    expect(checked.err).to.contain("the published digest is not that of the published report's own figures");
+    const attest = await run(f, f.auditor, ["disclosure", "attest", "--file", file, "--version", "1"]);
+    expect(attest.code).to.equal(1);
+    expect(attest.err).to.match(/not attesting version 1/);
+    expect(await f.disclosures.isAttested(f.platformA, period, 1, f.auditor)).to.equal(false);
+    // A document in another time zone is not the alliance's month, whatever its hash.
+    const elsewhere = { ...report, timeZone: "Etc/GMT+12" };
+    await f.suite.connect(f.platformA).clients.disclosures.publishOperations(elsewhere, true);
+    await writeFile(file, JSON.stringify(elsewhere));
+    const zone = await run(f, f.auditor, ["disclosure", "check", f.platformA.address, f.month, "--file", file]);
+    expect(zone.err, zone.err + zone.out).to.contain("in Etc/GMT+12; the alliance reports");
+  });
+
+  it("reports a platform with no loan yet as zeros, and checks its month", async function () {
+    const f = await loadFixture(bookFixture);
+    const [fresh] = (await ethers.getSigners()).slice(12, 13);
+    await f.alliance.admitMember(fresh, Role.Platform, id("new platform"));
+    const shown = await run(f, f.auditor, ["report", "--month", f.month, "--platform", fresh.address]);
+    expect(shown.code, shown.err).to.equal(0);
+    const figures = operations.validateOperationsReport(JSON.parse(shown.out)).platforms[0].figures;
+    expect(figures.loansLentCount).to.equal(0);
+    const published = await run(f, fresh, [
+      "disclosure",
+      "publish-month",
+      "--month",
+      f.month,
+      "--out",
+      await mkdtemp(join(tmpdir(), "ll-")),
+    ]);
+    expect(published.code, published.err).to.equal(0);
+    const check = await run(f, f.auditor, ["disclosure", "check", fresh.address, f.month]);
+    expect(check.code, check.err).to.equal(0);
+  });
+
   it("declares and withdraws related parties, refusing an empty or malformed list before sending", async function () {
     const f = await loadFixture(bookFixture);
     const declared = await run(f, f.platformA, ["disclosure", "related", "--accounts", f.lender.address]);

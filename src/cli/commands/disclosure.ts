@@ -82,6 +82,16 @@ export const plans: Record<string, Plan> = {
       const value = await readJson(p.file);
       if ((value as { schemaVersion?: unknown })?.schemaVersion === 2) {
         const report = operations.validateOperationsReport(value);
+        // An auditor attests a document only once it is the published one and its figures are the ledger's.
+        const platform = address(report.platforms[0]?.entity ?? "");
+        const published = await ctx.disclosures.operationsReport(platform, report.month, version);
+        const ledger = await readOperationsReport(ctx, { month: report.month, platform });
+        const check = operations.checkOperations(published, ledger, report);
+        if (!check.agrees) {
+          throw new LoanLedgerError(
+            `not attesting version ${version}: ${check.problem ?? `${check.differences.map((d) => d.figure).join(", ")} differ from the ledger`}`,
+          );
+        }
         const receipt = await ctx.disclosures.attestOperations(report, version);
         print(
           io,
@@ -134,20 +144,18 @@ export const plans: Record<string, Plan> = {
     return async (_p, ctx, io) => {
       const published = await ctx.disclosures.operationsReport(platform, period);
       if (published.schemaVersion === 2) {
-        // The platform's month recomputed from the ledger, in the time zone the published report states.
+        // The platform's month recomputed from the ledger, in the alliance's time zone (never the publisher's).
         const given = p.file === undefined ? undefined : operations.validateOperationsReport(await readJson(p.file));
-        const ledger = await readOperationsReport(ctx, {
-          month: period,
-          platform,
-          db: p.db,
-          timeZone: given?.timeZone,
-        });
+        const ledger = await readOperationsReport(ctx, { month: period, platform, db: p.db });
         const result = operations.checkOperations(published, ledger, given);
         print(
           io,
           result,
           result.agrees
-            ? `version ${published.version} of ${platform}'s operations report for ${period} agrees with the ledger`
+            ? `version ${published.version} of ${platform}'s operations report for ${period} agrees with the ledger` +
+                (result.documentChecked
+                  ? ""
+                  : " (its figures' digest; give --file to check the published document too)")
             : result.differences.length
               ? table(
                   ["figure", "published", "ledger"],

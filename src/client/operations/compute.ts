@@ -297,6 +297,9 @@ class Tally {
   }
 }
 
+/** Every figure of a platform with no loan: zeros, and no roll rate. */
+export const emptyFigures = (): Figures => new Tally().figures();
+
 /**
  * Replays `records` (in chain order) and takes each of `cutoffs` (in time order) at its last block. A month's roll rates
  * need the month before it in `cutoffs`; the first month's are absent.

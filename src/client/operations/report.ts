@@ -10,7 +10,7 @@ import { InputError } from "../errors.js";
 import { canonicalJson } from "../canonical.js";
 import { toHash32, type Hash32 } from "../ids.js";
 import { FIGURES, FIGURE_NAMES, TREND_FIGURES, type FeeSchedule, type Figures } from "./figures.js";
-import type { MonthFigures } from "./compute.js";
+import { emptyFigures, type MonthFigures } from "./compute.js";
 import { localIso, type Month } from "./months.js";
 
 /** A figure as a report writes it: amounts as decimal strings, counts and basis points as numbers. */
@@ -69,14 +69,22 @@ export interface ReportContext {
 /** The report for the last month of `months` (the others are its trend). */
 export function buildReport(months: readonly MonthFigures[], context: ReportContext): OperationsReport {
   const current = months[months.length - 1];
+  // A platform asked for by name has its entity even with no loan yet: zeros, not a missing row.
   const entities = (m: MonthFigures): ReportEntity[] =>
-    m.platforms
-      .filter((p) => context.platform === undefined || p.platform === context.platform)
-      .map((p) => ({
-        entity: getAddress(p.platform),
-        figures: toReportFigures(p.figures),
-        feeSchedule: p.feeSchedule,
-      }));
+    (context.platform === undefined
+      ? m.platforms
+      : [
+          m.platforms.find((p) => p.platform === context.platform) ?? {
+            platform: context.platform,
+            figures: emptyFigures(),
+            feeSchedule: { caps: m.alliance.feeSchedule.caps, rates: [] },
+          },
+        ]
+    ).map((p) => ({
+      entity: getAddress(p.platform),
+      figures: toReportFigures(p.figures),
+      feeSchedule: p.feeSchedule,
+    }));
   const alliance = (m: MonthFigures): ReportEntity => ({
     entity: "alliance",
     figures: toReportFigures(m.alliance.figures),
@@ -227,8 +235,10 @@ export function reportXbrl(report: OperationsReport): object {
 
 /** What checking a published operations report against the ledger found. */
 export interface OperationsCheck {
-  /** The published digest is the ledger's: every figure agrees. */
+  /** The published figures are the ledger's (and, when the report was given, it is the published one and says so). */
   agrees: boolean;
+  /** Whether the published document itself was checked (it was given), or only the digest of its figures. */
+  documentChecked: boolean;
   /** Each figure that differs, when the published report itself was given. */
   differences: ReturnType<typeof differingFigures>;
   /** Why the figures could not be named one by one, or why the given file is not the published report. */
@@ -237,7 +247,9 @@ export interface OperationsCheck {
 
 /**
  * Checks a platform's published month (its report hash and figures digest) against `ledger`, the platform's report as
- * the ledger gives it now. With `file`, the report the platform published, each differing figure is named.
+ * the ledger gives it now, in the alliance's time zone. With `file`, the report the platform published, the file must
+ * be the published one (its hash), in the alliance's time zone, and carry the published digest; then each of its
+ * figures is compared with the ledger's, so a document that differs from the figures it was published with is caught.
  */
 export function checkOperations(
   published: { reportHash: string; figuresDigest: string },
@@ -245,28 +257,42 @@ export function checkOperations(
   file?: OperationsReport,
 ): OperationsCheck {
   const entity = ledger.platforms[0];
-  if (figuresDigest(ledger, entity) === published.figuresDigest) return { agrees: true, differences: [] };
+  const digestAgrees = figuresDigest(ledger, entity) === published.figuresDigest;
   if (!file) {
-    return {
-      agrees: false,
-      differences: [],
-      problem:
-        "the published figures' digest is not the ledger's: give the published report (--file) to name each figure",
-    };
+    return digestAgrees
+      ? { agrees: true, documentChecked: false, differences: [] }
+      : {
+          agrees: false,
+          documentChecked: false,
+          differences: [],
+          problem:
+            "the published figures' digest is not the ledger's: give the published report (--file) to name each figure",
+        };
   }
+  const refuse = (problem: string): OperationsCheck => ({
+    agrees: false,
+    documentChecked: true,
+    differences: [],
+    problem,
+  });
   const fileHash = operationsReportHash(file);
   if (fileHash !== published.reportHash) {
-    return {
-      agrees: false,
-      differences: [],
-      problem: `the file is not the published report: its hash is ${fileHash}, the published one ${published.reportHash}`,
-    };
+    return refuse(
+      `the file is not the published report: its hash is ${fileHash}, the published one ${published.reportHash}`,
+    );
+  }
+  if (file.timeZone !== ledger.timeZone || file.month !== ledger.month) {
+    return refuse(
+      `the published report is of ${file.month} in ${file.timeZone}; the alliance reports ${ledger.month} in ${ledger.timeZone}`,
+    );
   }
   const mine = file.platforms.find((p) => p.entity.toLowerCase() === entity.entity.toLowerCase());
-  if (!mine || figuresDigest(file, mine) !== published.figuresDigest) {
-    return { agrees: false, differences: [], problem: "the published digest is not that of the file's own figures" };
+  if (!mine || file.platforms.length !== 1) return refuse(`the published report is not ${entity.entity}'s own`);
+  if (figuresDigest(file, mine) !== published.figuresDigest) {
+    return refuse("the published digest is not that of the published report's own figures");
   }
-  return { agrees: false, differences: differingFigures(mine, entity) };
+  const differences = differingFigures(mine, entity);
+  return { agrees: differences.length === 0, documentChecked: true, differences };
 }
 
 let validator: ReturnType<Ajv2020["compile"]> | undefined;
