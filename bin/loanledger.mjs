@@ -3,12 +3,26 @@
 // newer than it: that starts about twice as fast as tsx compiling each module on every run. The bundle is split where
 // the CLI imports lazily, so that a command loads only what it uses (--help loads no ethers). Where esbuild is missing
 // or fails, tsx runs the sources as they are.
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { config } from "dotenv";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+// The portal's index and `report --db` use node:sqlite, which Node 20 lacks. The project installs Node 22 beside it
+// (the `node` package, as Hardhat needs it too): on an older system Node the command runs again on that one, which
+// receives the signals the user sends this process, so that `kill` and Ctrl-C stop the work itself.
+const localNode = join(root, "node_modules", "node", "bin", "node");
+if (Number(process.versions.node.split(".")[0]) < 22 && existsSync(localNode)) {
+  const child = spawn(localNode, process.argv.slice(1), { stdio: "inherit" });
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
+  const code = await new Promise((resolve) =>
+    child.on("exit", (status, signal) => resolve(status ?? (signal ? 1 : 0))),
+  );
+  process.exit(code);
+}
 // Two folders below the root, as src/cli/main.ts is, so that the sources' relative paths (schemas/) still resolve.
 const folder = join(root, "cache", "cli");
 const bundle = join(folder, "main.mjs");
