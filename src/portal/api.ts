@@ -124,6 +124,15 @@ export class PortalApi {
       const parts = path.split("/").filter(Boolean);
       if (parts[0] !== "api") return notFound(`no such resource ${path}`);
       const [, resource, key, sub] = parts;
+      // Each resource has at most three segments below /api (/api/lenders/<address>/statement.csv).
+      const keyed = ["loans", "lenders", "tx", "alliance"].includes(resource);
+      if (
+        parts.length > 4 ||
+        (key !== undefined && !keyed) ||
+        (sub !== undefined && !(resource === "lenders" && sub === "statement.csv"))
+      ) {
+        return notFound(`no such resource ${path}`);
+      }
       switch (resource) {
         case "status":
           return ok(this.status());

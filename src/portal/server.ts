@@ -108,13 +108,37 @@ export class PortalServer {
     }
   }
 
+  /** The Host headers a request to a loopback address may carry: any other is a page reaching in by DNS rebinding. */
+  private allowedHosts(): Set<string> | undefined {
+    const host = this.options.host ?? "127.0.0.1";
+    if (!["127.0.0.1", "::1", "localhost"].includes(host)) return undefined;
+    const port = (this.server?.address() as AddressInfo | null)?.port;
+    return new Set(["127.0.0.1", "localhost", "[::1]"].map((name) => `${name}:${port}`));
+  }
+
   private async respond(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const allowed = this.allowedHosts();
+    if (allowed && !allowed.has(String(request.headers.host ?? "").toLowerCase())) {
+      response.writeHead(421, { "content-type": "application/json", ...SECURITY_HEADERS });
+      response.end(
+        JSON.stringify({ error: "this portal answers only requests addressed to its own loopback address" }),
+      );
+      return;
+    }
     if (request.method !== "GET" && request.method !== "HEAD") {
       response.writeHead(405, { allow: "GET, HEAD", "content-type": "application/json" });
       response.end(JSON.stringify({ error: "the portal is read-only" }));
       return;
     }
-    const url = new URL(request.url ?? "/", "http://portal.invalid");
+    let url: URL;
+    try {
+      url = new URL(request.url ?? "/", "http://portal.invalid");
+      decodeURIComponent(url.pathname);
+    } catch {
+      response.writeHead(400, { "content-type": "application/json", ...SECURITY_HEADERS });
+      response.end(JSON.stringify({ error: "a malformed URL" }));
+      return;
+    }
     if (url.pathname.startsWith("/api/")) {
       const answer = await this.api.handle(url.pathname, url.searchParams);
       if ("json" in answer) {

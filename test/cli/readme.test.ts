@@ -24,7 +24,7 @@ describe("README: your own node, end to end", function () {
   it("runs every command of the section, in order", async function () {
     this.timeout(600_000);
     const block = ownNodeBlock();
-    expect(block).to.include("npx hardhat node").and.include("loan import").and.include("kill %1");
+    expect(block).to.include("npx hardhat node").and.include("loan import").and.include("pkill -f");
     const port = await freePort();
     const folder = `.readme-own-node-${process.pid}`;
     const script = block.replaceAll("8545", String(port)).replaceAll("my-alliance", folder);
@@ -40,14 +40,21 @@ describe("README: your own node, end to end", function () {
     bash.stdout.on("data", (d) => (out += String(d)));
     bash.stderr.on("data", (d) => (err += String(d)));
     const code = await new Promise<number>((done) => bash.on("close", (c) => done(c ?? -1)));
+    // The block's last step stopped the node it started: nothing answers on its port any more.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const nodeLeft = await fetch(`http://127.0.0.1:${port}`, { method: "POST" }).then(
+      () => true,
+      () => false,
+    );
     try {
-      // The node the block starts is in bash's process group: stopped even when a command failed before `kill %1`.
+      // The node the block starts is in bash's process group: stopped even when a command failed before its pkill.
       process.kill(-bash.pid!, "SIGTERM");
     } catch {
       // already gone
     }
     await rm(join(ROOT, folder), { recursive: true, force: true });
     expect(code, `${err.split("\n").slice(-15).join("\n")}\n${out.split("\n").slice(-10).join("\n")}`).to.equal(0);
+    expect(nodeLeft, "the README's block left its node running").to.equal(false);
 
     expect(out).to.match(/dry run of book\.csv: 2 to anchor, 0 anchored already, 0 bad; nothing was sent/);
     expect(out).to.include("anchored 2 loan(s) of book.csv in 1 transaction(s); 0 were anchored already");

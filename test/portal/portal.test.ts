@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JsonRpcProvider, parseUnits } from "ethers";
@@ -118,6 +119,31 @@ describe("Portal (Chromium)", function () {
     expect(new URL(portal!.url).hostname).to.equal("127.0.0.1");
     const response = await fetch(`${portal!.url}/api/status`, { method: "POST" });
     expect(response.status).to.equal(405);
+    expect((await fetch(`${portal!.url}/api/status`, { method: "HEAD" })).status).to.equal(200);
+  });
+
+  it("refuses a request addressed to another host (DNS rebinding), extra path segments and malformed URLs", async function () {
+    const { port } = new URL(portal!.url);
+    const ask = (path: string, host: string) =>
+      new Promise<{ status: number; headers: Record<string, unknown> }>((resolve, reject) => {
+        const request = httpRequest({ host: "127.0.0.1", port, path, headers: { host } }, (response) => {
+          response.resume();
+          resolve({ status: response.statusCode!, headers: response.headers });
+        });
+        request.on("error", reject);
+        request.end();
+      });
+    expect((await ask("/api/status", `127.0.0.1:${port}`)).status).to.equal(200);
+    expect((await ask("/api/status", `localhost:${port}`)).status).to.equal(200);
+    const rebound = await ask("/api/status", `attacker.example:${port}`);
+    expect(rebound.status).to.equal(421);
+    expect(rebound.headers["content-security-policy"]).to.be.a("string");
+    for (const path of ["/api/status/extra", "/api/platform/x", "/api/lenders/0x" + "1".repeat(40) + "/x/y"]) {
+      expect((await ask(path, `127.0.0.1:${port}`)).status, path).to.equal(404);
+    }
+    const malformed = await ask("/%E0%A4%A", `127.0.0.1:${port}`);
+    expect(malformed.status).to.equal(400);
+    expect(malformed.headers["x-content-type-options"]).to.equal("nosniff");
   });
 
   it("shows a lender its positions, payouts, monthly chart and statement as the chain has them", async function () {
