@@ -866,7 +866,9 @@ export class SqliteStore implements IndexStore {
       };
       group.loans += 1;
       group.principal = add(group.principal, String(r.principal));
-      group.outstanding = add(group.outstanding, String(r.outstanding));
+      // A loan in funding or cancelled was never disbursed: it owes nothing, whatever the registry keeps as its principal.
+      const owes = Number(r.status) !== LoanStatus.Funding && Number(r.status) !== LoanStatus.Cancelled;
+      if (owes) group.outstanding = add(group.outstanding, String(r.outstanding));
       groups.set(key, group);
     }
     return [...groups.values()].sort((x, y) => x.platform.localeCompare(y.platform) || x.status - y.status);
