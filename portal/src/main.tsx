@@ -106,6 +106,11 @@ function App() {
           The index stopped following the chain: {s.syncError}
         </p>
       )}
+      {!s?.syncError && s?.syncWarning && (
+        <p class="banner error" role="status">
+          The pages may be behind the chain: {s.syncWarning}
+        </p>
+      )}
       <main id="main" tabIndex={-1}>
         {body}
       </main>

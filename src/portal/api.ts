@@ -103,7 +103,7 @@ export class PortalApi {
     private readonly prover: LoanProver,
     private readonly token: TokenInfo,
     private readonly options: {
-      health?: () => { syncError: string | null };
+      health?: () => { syncError: string | null; syncWarning?: string | null };
       auditReport?: string;
       /** The alliance's time zone: where the operations report's months begin and end. */
       timeZone?: string;
@@ -190,6 +190,7 @@ export class PortalApi {
       statuses: LOAN_STATUS_NAMES,
       schedules: SCHEDULE_KIND_NAMES,
       syncError: this.options.health?.().syncError ?? null,
+      syncWarning: this.options.health?.().syncWarning ?? null,
     };
   }
 

@@ -46,7 +46,7 @@ export async function openPortal(options: PortalOptions): Promise<RunningPortal>
     const prover = new LoanProver(store, options.provider);
     let server: PortalServer | undefined;
     const api = new PortalApi(store, options.provider, prover, options.token, {
-      health: () => ({ syncError: server?.syncError ?? null }),
+      health: () => ({ syncError: server?.syncError ?? null, syncWarning: server?.syncWarning ?? null }),
       auditReport: options.auditReport,
       timeZone: options.timeZone,
     });

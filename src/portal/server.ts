@@ -39,13 +39,29 @@ export interface ServeOptions {
   onSync?: IndexProgress;
 }
 
+/** node:sqlite's errors: the index file is corrupt, read-only, full or gone. */
+function isStorageError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" && code.startsWith("ERR_SQLITE");
+}
+
+/** A node's URL may carry credentials: a message shown on a page names "the node" instead. */
+export function withoutUrls(message: string): string {
+  return message.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"',)]+/gi, "the node");
+}
+
 export class PortalServer {
   private server?: Server;
   private timer?: NodeJS.Timeout;
   private syncing?: Promise<void>;
   private stopped = false;
-  /** Why the index stopped following the chain, when it did (a changed chain): shown on every page. */
+  /**
+   * Why the index stopped following the chain, when it did (a changed chain, or an index that can no longer be read or
+   * written): shown on every page, and the indexer stops, so that nothing more is written into a broken file.
+   */
   syncError: string | null = null;
+  /** Why the last round of indexing failed, when it did and will be tried again (the node unreachable): also shown. */
+  syncWarning: string | null = null;
 
   constructor(
     private readonly indexer: Indexer,
@@ -88,8 +104,12 @@ export class PortalServer {
     this.syncing ??= (async () => {
       try {
         await this.indexer.sync(undefined, this.options.onSync);
+        this.syncWarning = null;
       } catch (error) {
-        if (error instanceof ChainChangedError) this.syncError = error.message;
+        const message = withoutUrls((error as Error).message?.split("\n")[0] ?? String(error));
+        if (error instanceof ChainChangedError) this.syncError = message;
+        else if (isStorageError(error)) this.syncError = `the index can no longer be read or written: ${message}`;
+        else this.syncWarning = `the last round of indexing failed and will be tried again: ${message}`;
       } finally {
         this.syncing = undefined;
       }

@@ -37,6 +37,8 @@ export interface Status {
   statuses: string[];
   schedules: string[];
   syncError: string | null;
+  /** Why the last round of indexing failed, while it is retried: the pages may be behind the chain. */
+  syncWarning: string | null;
 }
 
 /** A loan in a list: its row without the terms. */
