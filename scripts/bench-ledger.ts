@@ -3,10 +3,13 @@
  * anchored in batches of 100, activated, and repaid on time in 12 installments each, exactly as the TypeScript mirror
  * of the schedule says.
  */
-import { id } from "ethers";
+import { getAddress, id, keccak256 } from "ethers";
 import type { network } from "hardhat";
 import { deployLocalSuite } from "../deploy/local.js";
 import {
+  LoanStatus,
+  type EventRecord,
+  type LoanRecord,
   borrowerRef,
   schedule,
   ScheduleKind,
@@ -16,6 +19,8 @@ import {
   type LoanTerms,
   type Suite,
 } from "../src/client/index.js";
+
+import type { IndexedRecord, SqliteStore } from "../src/indexer/index.js";
 
 type Connection = Awaited<ReturnType<typeof network.create>>;
 
@@ -67,4 +72,99 @@ export async function buildBenchLedger(
     for (const [i, terms] of book.entries()) await registry.recordRepayment(terms, plans[i][k].total);
   }
   return { suite, book, deadline, seconds: (Date.now() - started) / 1000 };
+}
+
+/**
+ * `count` loans of four platforms anchored evenly over a year from `start`, committed through the store in time order,
+ * 50 events a block. Returns the events written and the last event's time.
+ */
+export function writeReportBook(store: SqliteStore, count: number, start: number): { events: number; end: number } {
+  const platforms = [1, 2, 3, 4].map((n) => getAddress("0x" + String(n).repeat(40)));
+  const lenders = Array.from({ length: 500 }, (_, i) => getAddress("0x" + (i + 1).toString(16).padStart(40, "a")));
+  const spacing = Math.floor((365 * DAY) / count);
+  type Pending = { at: number; make: () => IndexedRecord };
+  const all: Pending[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const anchoredAt = start + i * spacing;
+    const loanId = "0x" + (BigInt(i + 1) * 7919n).toString(16).padStart(64, "0");
+    const decimalId = BigInt(loanId).toString();
+    const principal = BigInt(1_000 + (i % 997) * 100) * 10n ** 18n;
+    const terms = {
+      platform: platforms[i % 4],
+      borrowerRef: "0x" + (i % 20_000).toString(16).padStart(64, "c"),
+      documentHash: "0x" + "d".repeat(64),
+      platformRef: "0x" + "e".repeat(64),
+      principal: principal.toString(),
+      annualRateBps: 600 + (i % 7) * 100,
+      scheduleKind: 1,
+      installments: 12,
+      period: 30 * DAY,
+      gracePeriod: 3 * DAY,
+      lateFeeBps: 1_500,
+      defaultThreshold: 90 * DAY,
+      fundingDeadline: anchoredAt + 7 * DAY,
+    };
+    const fact = (at: number, body: LoanRecord["fact"], extra: Partial<LoanRecord> = {}): Pending => ({
+      at,
+      make: () => ({ kind: "history", record: { loanId, fact: { ...body, at }, head: "0x", ...extra } as LoanRecord }),
+    });
+    const event = (at: number, contract: string, name: string, args: EventRecord["args"]): Pending => ({
+      at,
+      make: () => ({ kind: "event", record: { contract, event: name, args } as EventRecord }),
+    });
+    all.push(fact(anchoredAt, { kind: "Anchored" }, { terms }));
+    if (i % 5 === 0) {
+      for (const k of [0, 1]) {
+        all.push(
+          event(anchoredAt + 1, "RepaymentSplitter", "Committed", {
+            loanId: decimalId,
+            lender: lenders[(i + k * 7) % lenders.length],
+            amount: (principal / 2n).toString(),
+            committed: (principal / 2n).toString(),
+          }),
+        );
+      }
+    }
+    const activatedAt = anchoredAt + DAY;
+    all.push(fact(activatedAt, { kind: "StatusChanged", from: LoanStatus.Funding, to: LoanStatus.Active }));
+    const paid = i % 10 === 0 ? 0 : 3;
+    let outstanding = principal;
+    for (let k = 0; k < paid; k += 1) {
+      const part = principal / 12n;
+      outstanding -= part;
+      all.push(
+        fact(activatedAt + (k + 1) * 30 * DAY, {
+          kind: "RepaymentRecorded",
+          installment: k + 1,
+          amount: part.toString(),
+          lateInterest: "0",
+          interest: "0",
+          principal: part.toString(),
+          prepayment: "0",
+          outstandingAfter: outstanding.toString(),
+        }),
+      );
+    }
+    if (paid === 0) {
+      all.push(fact(activatedAt + 34 * DAY, { kind: "StatusChanged", from: LoanStatus.Active, to: LoanStatus.Late }));
+    }
+  }
+  all.sort((x, y) => x.at - y.at);
+  let block = 1;
+  for (let i = 0; i < all.length; i += 50) {
+    const slice = all.slice(i, i + 50);
+    const at = slice[slice.length - 1].at;
+    const records = slice.map((p, logIndex) => {
+      const item = p.make();
+      Object.assign(item.record, {
+        blockNumber: block,
+        transactionHash: "0x" + block.toString(16).padStart(64, "0"),
+        logIndex,
+      });
+      return item;
+    });
+    store.commitBlock({ number: block, hash: keccak256(Buffer.from(`block ${block}`)), timestamp: at }, records);
+    block += 1;
+  }
+  return { events: all.length, end: all[all.length - 1].at };
 }

@@ -98,11 +98,12 @@ interface Loan {
   lentAt: number | null;
   installmentsPaid: number;
   outstanding: bigint;
-  /** Every account (interned) that held a share, and the shares held now. */
-  lenders: Set<number>;
-  shares: Map<number, bigint>;
-  /** The borrower's signing and payout accounts (interned). */
-  accounts: Set<number>;
+  /** Every account (interned) that held a share, and the shares held now; absent until one does (most loans of a large
+   * book have none, and an empty Set for each would cost the report its memory). */
+  lenders?: Set<number>;
+  shares?: Map<number, bigint>;
+  /** The borrower's signing and payout accounts (interned), absent until one is known. */
+  accounts?: Set<number>;
   lossPrincipal: bigint;
   /** Recovered from the borrower or the collateral (not compensation). */
   recovered: bigint;
@@ -332,8 +333,8 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
   };
   const account = (value: Json | undefined) => intern(accountIds, lower(value));
   /** Adds `party` to one of the loan's sets of accounts, marking the loan related if the party is declared now. */
-  const link = (loan: Loan, set: Set<number>, party: number) => {
-    set.add(party);
+  const link = (loan: Loan, kind: "lenders" | "accounts", party: number) => {
+    (loan[kind] ??= new Set()).add(party);
     if (!loan.related && isRunning(loan.status) && related.get(loan.originator)?.accounts.has(party)) {
       loan.related = true;
     }
@@ -380,7 +381,7 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
         t.monthAmount += loan.principal;
       }
       if (full) {
-        for (const lender of loan.lenders) t.lendersAll.add(lender);
+        if (loan.lenders) for (const lender of loan.lenders) t.lendersAll.add(lender);
         t.borrowersAll.add(loan.ref);
       }
       if (isRelated) {
@@ -405,7 +406,7 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
       t.outPrincipal += loan.outstanding;
       if (full) {
         t.outInterest += accruedInterest(loan, end);
-        for (const [lender, held] of loan.shares) if (held > 0n) t.lendersNow.add(lender);
+        if (loan.shares) for (const [lender, held] of loan.shares) if (held > 0n) t.lendersNow.add(lender);
         t.borrowersNow.add(loan.ref);
         t.byBorrower.set(loan.ref, (t.byBorrower.get(loan.ref) ?? 0n) + loan.outstanding);
       }
@@ -461,9 +462,6 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
           lentAt: null,
           installmentsPaid: 0,
           outstanding: big(terms.principal),
-          lenders: new Set(),
-          shares: new Map(),
-          accounts: new Set(),
           lossPrincipal: 0n,
           recovered: 0n,
           reserveComp: 0n,
@@ -502,7 +500,7 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
           loan.platform = lower(fact.to);
           break;
         case "AgreementSigned":
-          link(loan, loan.accounts, account(fact.borrower));
+          link(loan, "accounts", account(fact.borrower));
           break;
       }
       return true;
@@ -520,7 +518,7 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
       case "RepaymentSplitter.FundingOpened":
         if (loan) {
           const config = args.config as { [key: string]: Json };
-          link(loan, loan.accounts, account(config.borrowerPayout));
+          link(loan, "accounts", account(config.borrowerPayout));
           loan.rates = {
             platformFeeBps: num(config.platformFeeBps),
             premiumBps: num(config.premiumBps),
@@ -531,15 +529,15 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
       case "RepaymentSplitter.Committed":
         if (loan) {
           const lender = account(args.lender);
-          link(loan, loan.lenders, lender);
-          add(loan.shares, lender, big(args.amount));
+          link(loan, "lenders", lender);
+          add((loan.shares ??= new Map()), lender, big(args.amount));
         }
         break;
       case "RepaymentSplitter.ShareTransferred":
         if (loan) {
           const [from, to] = [account(args.from), account(args.to)];
-          link(loan, loan.lenders, to);
-          add(loan.shares, from, -big(args.shares));
+          link(loan, "lenders", to);
+          add((loan.shares ??= new Map()), from, -big(args.shares));
           add(loan.shares, to, big(args.shares));
         }
         break;
@@ -574,7 +572,7 @@ export function operationsReplay(cutoffs: readonly MonthCutoff[]): OperationsRep
         else {
           parties.accounts.add(party);
           for (const made of parties.loans) {
-            if (isRunning(made.status) && (made.accounts.has(party) || made.lenders.has(party))) made.related = true;
+            if (isRunning(made.status) && (made.accounts?.has(party) || made.lenders?.has(party))) made.related = true;
           }
         }
         break;
