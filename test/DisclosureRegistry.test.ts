@@ -18,6 +18,19 @@ import { DAY, deployAllianceFixture, ethers, expectRejection, loadFixture, terms
 
 const UNIT = 10n ** 18n;
 
+/** A month with nothing to disclose. */
+const NO_FIGURES: KeyFigures = {
+  loansOriginated: 0,
+  volume: 0n,
+  outstandingPrincipal: 0n,
+  overdueRateBps: 0,
+  badDebtRateBps: 0,
+  borrowers: 0,
+  lenders: 0,
+  reserveContributed: 0n,
+  insuranceClaimsPaid: 0n,
+};
+
 function clientFor(f: Awaited<ReturnType<typeof deployAllianceFixture>>, signer: typeof f.platformA) {
   const loans = new LoanRegistryClient(String(f.loans.target), signer);
   return new DisclosureClient(String(f.disclosures.target), signer, {
@@ -120,17 +133,7 @@ describe("DisclosureRegistry", function () {
 
     it("takes reports from active platforms only, for a real month and a known schema", async function () {
       const f = await loadFixture(deployAllianceFixture);
-      const figures = {
-        loansOriginated: 0,
-        volume: 0n,
-        outstandingPrincipal: 0n,
-        overdueRateBps: 0,
-        badDebtRateBps: 0,
-        borrowers: 0,
-        lenders: 0,
-        reserveContributed: 0n,
-        insuranceClaimsPaid: 0n,
-      };
+      const figures = NO_FIGURES;
       for (const caller of [f.auditor, f.outsider, f.governance]) {
         await expect(f.disclosures.connect(caller).publish(202611, 1, id("report"), figures))
           .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryNotPlatform")
@@ -348,17 +351,7 @@ describe("DisclosureRegistry", function () {
         .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryInvalidPeriod")
         .withArgs(202700);
       // The key-figure form stays version 1: a version-2 report cannot be published without its digest.
-      const none = {
-        loansOriginated: 0,
-        volume: 0n,
-        outstandingPrincipal: 0n,
-        overdueRateBps: 0,
-        badDebtRateBps: 0,
-        borrowers: 0,
-        lenders: 0,
-        reserveContributed: 0n,
-        insuranceClaimsPaid: 0n,
-      };
+      const none = NO_FIGURES;
       await expect(asA.publish(202706, 2, id("r"), none))
         .to.be.revertedWithCustomError(f.disclosures, "DisclosureRegistryInvalidReport")
         .withArgs(id("r"), 2, 1);

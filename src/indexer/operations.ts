@@ -37,8 +37,10 @@ export function nodeOperationsSource(
     origin: async () => {
       const r = await reader();
       const [suite] = decoder.filters();
-      for (let from = fromBlock; from <= r.blockTag; from += 10_000) {
-        const logs = await r.logs(suite, { fromBlock: from, toBlock: Math.min(from + 9_999, r.blockTag) });
+      // Windows that double from 128 blocks: the first suite event is near the start, and a wide first window would
+      // fetch thousands of logs to find it.
+      for (let from = fromBlock, width = 128; from <= r.blockTag; from += width, width *= 2) {
+        const logs = await r.logs(suite, { fromBlock: from, toBlock: Math.min(from + width - 1, r.blockTag) });
         if (logs.length) return { block: logs[0].blockNumber, time: await timeOf(logs[0].blockNumber) };
       }
       return { block: r.blockTag, time: await timeOf(r.blockTag) };
