@@ -12,6 +12,7 @@ export * from "./disclosure.js";
 export * from "./risk.js";
 export * from "./ledger.js";
 export * from "./logs.js";
+export * from "./node-reads.js";
 export * from "../records/index.js";
 export * from "./suite.js";
 export * as scheduleMath from "./schedule.js";

@@ -12,6 +12,8 @@ import {
   toAddress,
   type EventRecord,
   type LoanRecord,
+  withinTime,
+  withoutUrls,
 } from "../client/index.js";
 import { checkLedger } from "../audit/index.js";
 import type { LoanProof } from "./rows.js";
@@ -48,12 +50,11 @@ export class LoanProver {
     let nodeBlock;
     try {
       const registry = LoanRegistry__factory.connect(registryAddress, this.provider);
-      [nodeBlock, chainHead] = await Promise.all([
-        this.provider.getBlock(last.number),
-        registry.historyHead(loanId, { blockTag: last.number }),
-      ]);
+      [nodeBlock, chainHead] = await withinTime(
+        Promise.all([this.provider.getBlock(last.number), registry.historyHead(loanId, { blockTag: last.number })]),
+      );
     } catch (error) {
-      return unproven(`the node could not be asked: ${(error as Error).message.split("\n")[0]}`);
+      return unproven(`the node could not be asked: ${withoutUrls((error as Error).message.split("\n")[0])}`);
     }
     // The checks compare each fact with the events of its own transaction (a collateral fact with the collateral
     // registry's events, which do not all name the loan): every event of those transactions is handed over, sorted

@@ -18,6 +18,7 @@ import {
   SplitterClient,
   toAddress,
   toStruct,
+  withinTime,
   type EventRecord,
   type KeyFigures,
   type LoanRecord,
@@ -257,7 +258,7 @@ export class PortalApi {
     try {
       const registry = LoanRegistry__factory.connect(this.contracts().LoanRegistry, this.provider);
       const terms = { ...loan.terms } as unknown as LoanTerms;
-      const due = await registry.nextPayment(toStruct(terms), { blockTag: this.blockTag() });
+      const due = await withinTime(registry.nextPayment(toStruct(terms), { blockTag: this.blockTag() }));
       const amount = due.principal + due.interest + due.lateInterest;
       return { dueDate: Number(due.dueDate), installment: Number(due.installment), amount: amount.toString() };
     } catch {
@@ -272,7 +273,7 @@ export class PortalApi {
       this.store.positionsOf(lender).map(async (p) => {
         const loan = this.store.loan(p.loanId);
         const [claimable, next] = await Promise.all([
-          splitter.owedTo(p.loanId, lender, { blockTag }).then(String, () => null),
+          withinTime(splitter.owedTo(p.loanId, lender, { blockTag })).then(String, () => null),
           loan ? this.nextPayment(loan) : null,
         ]);
         const committed = BigInt(loan?.committed ?? "0");
@@ -459,8 +460,8 @@ export class PortalApi {
       const disclosures = new DisclosureClient(contracts.DisclosureRegistry, this.provider, sources, fromBlock);
       figures = (async () => {
         try {
-          const reader = await LedgerReader.pin(this.provider, { at: last?.number, fromBlock });
-          return await disclosures.ledgerFigures(toAddress(platform), period, reader);
+          const reader = await withinTime(LedgerReader.pin(this.provider, { at: last?.number, fromBlock }));
+          return await withinTime(disclosures.ledgerFigures(toAddress(platform), period, reader));
         } catch {
           return null;
         }

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { extname, join, normalize, sep } from "node:path";
+import { withoutUrls } from "../client/index.js";
 import { ChainChangedError, type Indexer, type IndexProgress } from "../indexer/index.js";
 import type { PortalApi } from "./api.js";
 
@@ -43,11 +44,6 @@ export interface ServeOptions {
 function isStorageError(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   return typeof code === "string" && code.startsWith("ERR_SQLITE");
-}
-
-/** A node's URL may carry credentials: a message shown on a page names "the node" instead. */
-export function withoutUrls(message: string): string {
-  return message.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"',)]+/gi, "the node");
 }
 
 export class PortalServer {

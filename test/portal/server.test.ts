@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Indexer } from "../../src/indexer/index.js";
 import type { PortalApi } from "../../src/portal/api.js";
-import { PortalServer, withoutUrls } from "../../src/portal/server.js";
+import { withoutUrls } from "../../src/client/index.js";
+import { PortalServer } from "../../src/portal/server.js";
 
 /** A server whose indexer fails, or not, as the test says: no node and no HTTP needed. */
 function serverWith(sync: () => Promise<void>) {
