@@ -348,7 +348,7 @@ function Fields({ fact, token }: { fact: Record<string, unknown>; token: Token }
 }
 
 const AMOUNT_KEYS =
-  /amount|principal|interest|prepayment|outstanding|paid|committed|loss|bore|proceeds|surplus|value|premium|reserve|fee|to(Insurer|Reserve|Lenders)|recovered|skipped|shares|netLoss|maxClaim|secured/i;
+  /amount|principal|interest|prepayment|outstanding|paid|committed|loss|bore|proceeds|surplus|value|premium|reserve|fee|to(Insurer|Reserve|Lenders)|recovered|skipped|shares|netLoss|maxClaim|secured|price|allocated|capital|owed|claim|deposit|balance/i;
 
 function fieldValue(key: string, value: unknown, token: Token) {
   if (value !== null && typeof value === "object")

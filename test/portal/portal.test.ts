@@ -322,6 +322,16 @@ describe("Portal (Chromium)", function () {
     }
   });
 
+  it("writes every amount of every loan's history as an amount, never as a raw number of the token's smallest unit", async function () {
+    const anchored = await loans.contract.queryFilter(loans.contract.filters.LoanAnchored());
+    for (const event of anchored) {
+      await go(`#/loan/${formatLoanId(toLoanId(event.args.loanId))}`);
+      const text = (await page.locator("main").textContent()) ?? "";
+      // 10^19 of the smallest unit is 10 tokens: a number that long on the page is an amount left unformatted.
+      expect(text.match(/\d{19,}/g), formatLoanId(toLoanId(event.args.loanId))).to.equal(null);
+    }
+  });
+
   it("stays usable on a narrow screen: nothing wider than the screen but the tables, which scroll", async function () {
     await page.setViewportSize({ width: 375, height: 800 });
     await go("#/auditor");
