@@ -11,6 +11,7 @@ export * from "./figures.js";
 export * from "./months.js";
 export * from "./compute.js";
 export * from "./report.js";
+export * from "./html.js";
 
 /** A block and its time (seconds since the epoch). */
 export interface BlockTime {
@@ -22,7 +23,7 @@ export interface BlockTime {
 export interface OperationsSource {
   /** The newest block the source holds. */
   head(): Promise<BlockTime>;
-  /** The suite's first block (its deployment). */
+  /** Where the ledger begins: the first block with an event of the suite. */
   origin(): Promise<BlockTime>;
   /** The last block whose time is at or before `time`. */
   lastBlockAtOrBefore(time: number): Promise<number>;
@@ -77,4 +78,3 @@ export async function readOperations(
   const first = trend.findIndex((m) => m.platforms.length > 0);
   return { months: first === -1 ? trend.slice(-1) : trend.slice(first), head };
 }
-export * from "./html.js";
