@@ -6,6 +6,7 @@ import {
   DisclosureClient,
   InputError,
   LoanRegistryClient,
+  noKeyFigures,
   reportFromFigures,
   reportHash,
   Role,
@@ -19,17 +20,7 @@ import { DAY, deployAllianceFixture, ethers, expectRejection, loadFixture, terms
 const UNIT = 10n ** 18n;
 
 /** A month with nothing to disclose. */
-const NO_FIGURES: KeyFigures = {
-  loansOriginated: 0,
-  volume: 0n,
-  outstandingPrincipal: 0n,
-  overdueRateBps: 0,
-  badDebtRateBps: 0,
-  borrowers: 0,
-  lenders: 0,
-  reserveContributed: 0n,
-  insuranceClaimsPaid: 0n,
-};
+const NO_FIGURES = noKeyFigures();
 
 function clientFor(f: Awaited<ReturnType<typeof deployAllianceFixture>>, signer: typeof f.platformA) {
   const loans = new LoanRegistryClient(String(f.loans.target), signer);

@@ -48,6 +48,21 @@ export interface KeyFigures {
   insuranceClaimsPaid: bigint;
 }
 
+/** The key figures of a month with nothing to disclose: each zero. */
+export function noKeyFigures(): KeyFigures {
+  return {
+    loansOriginated: 0,
+    volume: 0n,
+    outstandingPrincipal: 0n,
+    overdueRateBps: 0,
+    badDebtRateBps: 0,
+    borrowers: 0,
+    lenders: 0,
+    reserveContributed: 0n,
+    insuranceClaimsPaid: 0n,
+  };
+}
+
 export const KEY_FIGURE_NAMES = [
   "loansOriginated",
   "volume",
@@ -337,17 +352,7 @@ export class DisclosureClient {
       skipped?: { tx: string; lenders: Set<string> };
     }
     const mine = new Map<bigint, LoanReplay>();
-    const figures: KeyFigures = {
-      loansOriginated: 0,
-      volume: 0n,
-      outstandingPrincipal: 0n,
-      overdueRateBps: 0,
-      badDebtRateBps: 0,
-      borrowers: 0,
-      lenders: 0,
-      reserveContributed: 0n,
-      insuranceClaimsPaid: 0n,
-    };
+    const figures = noKeyFigures();
     const platformKey = platform.toLowerCase();
     for (const log of logs) {
       const parsed = byAddress.get(log.address.toLowerCase())?.interface.parseLog(log);

@@ -13,6 +13,7 @@ import {
   loanIdOf,
   LoanRegistryClient,
   LoanStatus,
+  noKeyFigures,
   LienStatus,
   type LoanTerms,
 } from "../../src/client/index.js";
@@ -502,17 +503,7 @@ describe("The newest mechanisms hold against members (issue 20)", function () {
     it("lets a suspended platform keep publishing its reports, as its interface says", async function () {
       const f = await loadFixture(membersFixture);
       await f.alliance.suspendMember(f.platformA);
-      const figures = {
-        loansOriginated: 0,
-        volume: 0n,
-        outstandingPrincipal: 0n,
-        overdueRateBps: 0,
-        badDebtRateBps: 0,
-        borrowers: 0,
-        lenders: 0,
-        reserveContributed: 0n,
-        insuranceClaimsPaid: 0n,
-      };
+      const figures = noKeyFigures();
       await expect(f.disclosures.connect(f.platformA).publish(202701, 1, id("report"), figures)).to.emit(
         f.disclosures,
         "ReportPublished",
