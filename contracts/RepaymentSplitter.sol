@@ -31,6 +31,8 @@ import {ScheduleMath} from "./libraries/ScheduleMath.sol";
 import {ExactTransfer} from "./libraries/ExactTransfer.sol";
 import {HistoryFacts} from "./libraries/HistoryFacts.sol";
 import {ICollateralRegistry} from "./interfaces/ICollateralRegistry.sol";
+import {ICustodyAccounts} from "./interfaces/ICustodyDepositToken.sol";
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 
 /// @title RepaymentSplitter
 /// @notice See {IRepaymentSplitter}.
@@ -45,6 +47,8 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
     IAllianceRegistry public immutable ALLIANCE;
     ILoanRegistry public immutable LOANS;
     IERC20 public immutable TOKEN;
+    /// @dev The custody bank's account register when the token keeps one (a custody deposit token), else zero.
+    ICustodyAccounts public immutable ACCOUNTS;
 
     FeeCaps private _caps;
     address private _reserve;
@@ -71,8 +75,24 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
         ALLIANCE = alliance;
         LOANS = loans;
         TOKEN = token;
+        ACCOUNTS = _accountsOf(token);
         _setReserve(reserve_);
         _setFeeCaps(caps);
+    }
+
+    /// @dev A custody deposit token says so by ERC-165; any other token (a test stand-in) keeps no account register.
+    function _accountsOf(IERC20 token) private view returns (ICustodyAccounts) {
+        try IERC165(address(token)).supportsInterface(type(ICustodyAccounts).interfaceId) returns (bool yes) {
+            return yes ? ICustodyAccounts(address(token)) : ICustodyAccounts(address(0));
+        } catch {
+            return ICustodyAccounts(address(0));
+        }
+    }
+
+    /// @dev Principal goes only to an account the custody bank knows, so that it can leave the ledger only to the
+    /// borrower's own bank account.
+    function _requireBankAccount(address account) private view {
+        if (address(ACCOUNTS) != address(0)) ACCOUNTS.requireRegisteredAccount(account);
     }
 
     modifier onlyGovernance() {
@@ -100,6 +120,7 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
         if (config.borrowerPayout == terms.platform || config.borrowerPayout == msg.sender) {
             revert RepaymentSplitterOwnLoan(loanId, config.borrowerPayout);
         }
+        _requireBankAccount(config.borrowerPayout);
         FeeCaps memory caps = _caps;
         _requireWithinCap(FeeKind.PlatformFee, config.platformFeeBps, caps.platformFeeBps);
         _requireWithinCap(FeeKind.InsurancePremium, config.premiumBps, caps.premiumBps);
@@ -167,6 +188,8 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
             address payout_ = book.borrowerPayout;
             // A successor that took the loan over since funding opened must not be disbursed its principal.
             if (payout_ == servicer) revert RepaymentSplitterOwnLoan(loanId, payout_);
+            // The bank may have closed the account since funding opened: the principal waits, or the loan is cancelled.
+            _requireBankAccount(payout_);
             emit Disbursed(loanId, payout_, committed);
             LOANS.activateLoan(terms);
             TOKEN.safeTransfer(payout_, committed);
@@ -196,7 +219,11 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
     // ---------------------------------------------------------------- repayments
 
     /// @inheritdoc IRepaymentSplitter
-    function repay(LoanTerms calldata terms, uint256 amount) external nonReentrant returns (Split memory split) {
+    function repay(
+        LoanTerms calldata terms,
+        uint256 amount,
+        bytes32 bankRef
+    ) external nonReentrant returns (Split memory split) {
         LoanId loanId = computeLoanId(terms);
         LoanBook storage book = _books[loanId];
         if (book.phase != FundingPhase.Funded) revert RepaymentSplitterWrongPhase(loanId, book.phase);
@@ -250,7 +277,7 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
             book.contributions += 1;
         }
         if (outstandingAfter == 0) book.phase = FundingPhase.Repaid;
-        emit RepaymentSplit(loanId, msg.sender, due.installment, applied, split);
+        emit RepaymentSplit(loanId, msg.sender, due.installment, applied, split, bankRef);
         if (applied < amount) TOKEN.safeTransfer(msg.sender, amount - applied);
     }
 

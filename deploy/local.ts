@@ -1,5 +1,6 @@
 import LoanLedgerModule from "./modules/LoanLedger.js";
 import SettlementTokenModule from "./modules/SettlementToken.js";
+import CustodyLedgerModule from "./modules/CustodyLedger.js";
 import type { network } from "hardhat";
 import { Suite } from "../src/client/suite.js";
 
@@ -19,4 +20,13 @@ export async function deployLocalSuite(ignition: Ignition, deploymentId?: string
     parameters: { LoanLedger: { settlementToken: String(token.target) } },
   });
   return Suite.fromDeployed({ ...deployed, token });
+}
+
+/**
+ * Deploys the suite settling in its custody bank's deposit token (the CustodyLedger module): money reaches the ledger
+ * only when a custody-bank member issues it against a credit on its custody account. The suite is seen by the deploying
+ * account (governance), which admits the bank.
+ */
+export async function deployCustodySuite(ignition: Ignition, deploymentId?: string): Promise<Suite> {
+  return Suite.fromDeployed(await ignition.deploy(CustodyLedgerModule, { deploymentId }));
 }

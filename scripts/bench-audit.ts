@@ -16,7 +16,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { id } from "ethers";
+import { id, ZeroHash } from "ethers";
 import { deployLocalSuite } from "../deploy/local.js";
 import { BENCH_INSTALLMENTS, benchBook } from "./bench-ledger.js";
 import {
@@ -199,7 +199,7 @@ async function chainBench(): Promise<void> {
         continue;
       }
       const [, total] = await splitter.amountDue(terms);
-      await splitter.connect(payer).repay(terms, total);
+      await splitter.connect(payer).repay(terms, total, ZeroHash);
       if (k === 5 || k === INSTALLMENTS - 1) {
         await splitter.payout(loanIdOf(terms), [lenderA.address, lenderB.address]);
       }

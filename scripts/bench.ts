@@ -4,7 +4,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { network } from "hardhat";
-import { id, Signature } from "ethers";
+import { id, Signature, ZeroHash } from "ethers";
 import { deployLocalSuite } from "../deploy/local.js";
 import {
   AssetClass,
@@ -156,7 +156,7 @@ async function fundedLoan(count: number) {
 async function repayNext(loanTerms: LoanTerms) {
   await networkHelpers.time.increase(30 * DAY);
   const [, total] = await splitter.amountDue(loanTerms);
-  return gasOf(splitter.connect(payer).repay(loanTerms, total));
+  return gasOf(splitter.connect(payer).repay(loanTerms, total, ZeroHash));
 }
 
 // Warm the fee payees' balances, as in a splitter in use.

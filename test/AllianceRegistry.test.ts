@@ -50,7 +50,7 @@ describe("AllianceRegistry", function () {
       );
     });
 
-    for (const roles of [0, 16, 255]) {
+    for (const roles of [0, 32, 255]) {
       it(`reverts for roles mask ${roles}`, async function () {
         const { alliance, outsider } = await loadFixture(deployAllianceFixture);
         await expect(alliance.admitMember(outsider, roles, ZeroHash))

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { id, MaxUint256 } from "ethers";
+import { id, MaxUint256, ZeroHash } from "ethers";
 import { FundingPhase, loanIdOf, LoanStatus, Role, type LoanTerms } from "../src/client/index.js";
 import { DAY, deployAllianceFixture, ethers, loadFixture, termsFor, time } from "./fixtures.js";
 import type { RiskReserveFund } from "../typechain-types/index.js";
@@ -354,7 +354,7 @@ describe("LossWaterfall", function () {
       await f.splitter.connect(f.lender).fund(f.terms, 100_000n * UNIT);
       await time.increase(f.terms.period);
       const [, total] = await f.splitter.amountDue(f.terms);
-      await f.splitter.connect(f.payer).repay(f.terms, total);
+      await f.splitter.connect(f.payer).repay(f.terms, total, ZeroHash);
       await defaultLoan(f, f.terms);
       await f.waterfall.connect(f.platformA).settle(f.terms);
       expect((await f.waterfall.caseOf(f.loanId)).reserveBore).to.be.greaterThan(0n);

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { id, MaxUint256, Wallet } from "ethers";
+import { id, MaxUint256, Wallet, ZeroHash } from "ethers";
 import { loanIdOf, LoanStatus, Role, ScheduleKind } from "../src/client/index.js";
 import { DAY, deployAllianceFixture, ethers, loadFixture, networkHelpers, termsFor, time } from "./fixtures.js";
 
@@ -122,7 +122,7 @@ describe("RepaymentSplitter conservation (property)", function () {
           const permille = (await time.latest()) + 1 >= laterDue ? 0 : step.prepaymentPermille;
           const prepayment = ((now.outstandingPrincipal - due.principal) * BigInt(permille)) / 1_000n;
           const amount = total + prepayment;
-          const receipt = await (await f.splitter.connect(f.payer).repay(terms, amount)).wait();
+          const receipt = await (await f.splitter.connect(f.payer).repay(terms, amount, ZeroHash)).wait();
           paidIn += amount;
           const split = f.splitter.interface.parseLog(
             receipt!.logs.find((l) => l.topics[0] === f.splitter.interface.getEvent("RepaymentSplit").topicHash)!,

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { id, MaxUint256, Signature, ZeroAddress } from "ethers";
+import { id, MaxUint256, Signature, ZeroAddress, ZeroHash } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import {
   Consent,
@@ -284,7 +284,7 @@ async function lienActiveRepaid() {
   const f = await lienActiveActive();
   await time.increase(DAY);
   const due = await f.loans.nextPayment(f.loan);
-  await f.splitter.connect(f.owner).repay(f.loan, due.lateInterest + due.interest + f.loan.principal);
+  await f.splitter.connect(f.owner).repay(f.loan, due.lateInterest + due.interest + f.loan.principal, ZeroHash);
   return f;
 }
 async function lienActiveDefaulted() {

@@ -5,8 +5,11 @@ pragma solidity 0.8.28;
 uint8 constant ROLE_PLATFORM = 1;
 uint8 constant ROLE_INSURER = 2;
 uint8 constant ROLE_AUDITOR = 4;
+/// @dev Takes assets into custody and vouches for sale prices (a vehicle pound, a property manager).
 uint8 constant ROLE_CUSTODIAN = 8;
-uint8 constant ALL_ROLES = ROLE_PLATFORM | ROLE_INSURER | ROLE_AUDITOR | ROLE_CUSTODIAN;
+/// @dev Keeps the platforms' users' money and issues the ledger's settlement token against it ({ICustodyDepositToken}).
+uint8 constant ROLE_CUSTODY_BANK = 16;
+uint8 constant ALL_ROLES = ROLE_PLATFORM | ROLE_INSURER | ROLE_AUDITOR | ROLE_CUSTODIAN | ROLE_CUSTODY_BANK;
 
 /// @notice Status of an alliance member. A member is admitted Active; Expelled is final.
 enum MemberStatus {

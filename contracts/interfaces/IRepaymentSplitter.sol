@@ -134,8 +134,16 @@ interface IRepaymentSplitter {
     event Committed(LoanId indexed loanId, address indexed lender, uint256 amount, uint256 committed);
     event Disbursed(LoanId indexed loanId, address indexed borrowerPayout, uint256 amount);
     event FundingCancelled(LoanId indexed loanId, address indexed by, uint256 committed);
-    /// @notice `payer` paid `amount` for installment `installment`, split as `split`.
-    event RepaymentSplit(LoanId indexed loanId, address indexed payer, uint16 installment, uint256 amount, Split split);
+    /// @notice `payer` paid `amount` for installment `installment`, split as `split`; `bankRef` is the reference of the
+    /// custody bank's payment that brought the money to the ledger (the {ICustodyDepositToken-Issued} it backs), or zero.
+    event RepaymentSplit(
+        LoanId indexed loanId,
+        address indexed payer,
+        uint16 installment,
+        uint256 amount,
+        Split split,
+        bytes32 bankRef
+    );
     /// @notice `keeper` pushed the loan's payouts to the `lenders` accounts of `batch` (each 20 bytes, in the order
     /// given, as the call named them): `paid` in all, `skipped` of them failed (each has its {PayoutSkipped}). What
     /// each lender got is not repeated: it is what the loan owed it, which an auditor replays from the lender's
@@ -231,7 +239,9 @@ interface IRepaymentSplitter {
     // ---------------------------------------------------------------- funding
 
     /// @notice Opens a Funding loan for commitments with `config`, and takes over its activation, cancellation and
-    /// repayments in the loan registry. The loan's active originating platform only; rates within the caps.
+    /// repayments in the loan registry. The loan's active originating platform only; rates within the caps. When the
+    /// settlement token is a custody deposit token, the borrower's payout account must be registered with the custody
+    /// bank ({ICustodyAccounts}), now and again when the principal is disbursed.
     function openFunding(LoanTerms calldata terms, FundingConfig calldata config) external;
 
     /// @notice Commits up to `amount` settlement tokens (approved beforehand) to the loan: the commitment fills
@@ -250,8 +260,10 @@ interface IRepaymentSplitter {
 
     /// @notice Pays `amount` (approved beforehand) towards the loan, from any account. See the waterfall above. Every
     /// installment already due is paid before any prepayment: while a later installment has fallen due too, the payment
-    /// settles the next installment only and the rest of `amount` goes back to the payer.
-    function repay(LoanTerms calldata terms, uint256 amount) external returns (Split memory split);
+    /// settles the next installment only and the rest of `amount` goes back to the payer. `bankRef` links the payment to
+    /// the custody bank's: the reference of the issue that brought the borrower's money to the ledger, or zero when it
+    /// was paid from tokens already held. The auditor checks a non-zero one against the token's issues.
+    function repay(LoanTerms calldata terms, uint256 amount, bytes32 bankRef) external returns (Split memory split);
 
     /// @notice Pays `amount` (approved beforehand) recovered on a funded loan to its lenders, pro rata like a repayment
     /// but outside the waterfall and without changing the loan's schedule. The loss waterfall only.

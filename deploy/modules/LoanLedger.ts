@@ -1,4 +1,6 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+// Types only, of the engine the Ignition plugin re-exports `buildModule` from.
+import type { ContractFuture, ModuleParameterRuntimeValue } from "@nomicfoundation/ignition-core";
 
 /**
  * Deploys the LoanLedger suite and wires it: the alliance registry, governed by the deployer (or by the account named
@@ -22,8 +24,22 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
  *   a network with no transaction fees can refuse dust commitments.
  */
 export default buildModule("LoanLedger", (m) => {
+  const { token: _token, ...suite } = buildSuite(m, () => m.getParameter<string>("settlementToken"));
+  return suite;
+});
+
+/** The module builder's handle: what `buildModule` gives its callback. */
+type Builder = Parameters<Parameters<typeof buildModule>[1]>[0];
+
+/**
+ * Deploys and wires the suite in module `m`, settling in the token that `settlementToken` names once the alliance
+ * registry exists (a custody deposit token is issued under the alliance's roles, so it is deployed after it).
+ */
+export function buildSuite<T extends ContractFuture<string> | ModuleParameterRuntimeValue<string>>(
+  m: Builder,
+  settlementToken: (alliance: ContractFuture<"AllianceRegistry">) => T,
+) {
   const deployer = m.getAccount(0);
-  const settlementToken = m.getParameter<string>("settlementToken");
   const governance = m.getParameter("governance", deployer);
   const adminTransferDelay = m.getParameter("adminTransferDelay", 2 * 24 * 60 * 60);
   const caps = {
@@ -40,9 +56,10 @@ export default buildModule("LoanLedger", (m) => {
   };
 
   const alliance = m.contract("AllianceRegistry", [adminTransferDelay, governance]);
+  const token = settlementToken(alliance);
   const loans = m.contract("LoanRegistry", [alliance]);
   // The splitter needs a reserve account at construction; it is switched to the fund once that exists.
-  const splitter = m.contract("RepaymentSplitter", [alliance, loans, settlementToken, deployer, caps]);
+  const splitter = m.contract("RepaymentSplitter", [alliance, loans, token, deployer, caps]);
   const insurance = m.contract("CreditInsurance", [alliance, loans, splitter]);
   const reserve = m.contract("RiskReserveFund", [alliance, splitter, reservePolicy]);
   const waterfall = m.contract("LossWaterfall", [alliance, loans, splitter, insurance, reserve]);
@@ -67,5 +84,5 @@ export default buildModule("LoanLedger", (m) => {
   m.call(insurance, "setWaterfall", [waterfall]);
   m.call(reserve, "setWaterfall", [waterfall]);
 
-  return { alliance, loans, splitter, insurance, reserve, waterfall, collateral, disclosures };
-});
+  return { alliance, loans, splitter, insurance, reserve, waterfall, collateral, disclosures, token };
+}

@@ -3,6 +3,7 @@ import {
   AllianceRegistry__factory,
   CollateralRegistry__factory,
   CreditInsurance__factory,
+  CustodyDepositToken__factory,
   DisclosureRegistry__factory,
   LossWaterfall__factory,
   RiskReserveFund__factory,
@@ -302,6 +303,25 @@ const EXPLANATIONS = {
     `${a[1]} already attested the audit report ${a[0]} on chain, at block ${a[2]}`,
   DisclosureRegistryInvalidAuditReport: (a: Args) =>
     `an audit report is attested by its SHA-256 (not zero) as of a block that exists: block ${a[1]} is after the current block ${a[2]}, or the digest is zero`,
+  CustodyAccountNotRegistered: (a: Args) =>
+    `${a[0]} is not registered with a custody bank that may still service it: the bank registers it first`,
+  CustodyNotBank: (a: Args) => `${a[0]} is not a custody bank member in a standing that allows this`,
+  CustodyNotGovernance: (a: Args) => `${a[0]} is not the alliance's governance`,
+  CustodyNotAccountBank: (a: Args) => `${a[0]} may not act on this: it belongs to custody bank ${a[1]}`,
+  CustodyZeroAddress: () => "the zero address (or the token itself) cannot hold a bank account",
+  CustodyZeroAmount: () => "the amount is zero",
+  CustodyMissingReference: () => "the bank's payment reference is missing (zero)",
+  CustodyReferenceUsed: (a: Args) =>
+    `bank reference ${String(a[0]).slice(0, 10)}… backs another issue or redemption already: one payment, one movement`,
+  CustodyWrongWithdrawalStatus: (a: Args) =>
+    `withdrawal ${a[0]} is ${["None", "Requested", "Redeemed", "Returned"][Number(a[1])] ?? a[1]}, not Requested`,
+  CustodyNotHolder: (a: Args) => `only withdrawal ${a[0]}'s holder ${a[1]} may take it back`,
+  CustodyRedemptionWindowOpen: (a: Args) =>
+    `withdrawal ${a[0]} may be taken back from ${time(a[1])}; it is ${time(a[2])}`,
+  CustodyBankShort: (a: Args, amount: AmountFormat) =>
+    `custody bank ${a[0]} holds ${amount(a[1] as bigint)} for the ledger, less than the ${amount(a[2] as bigint)} to redeem`,
+  CustodyRedemptionWindowOutOfRange: (a: Args) => `a redemption window of ${a[0]} s is outside 1 hour to 30 days`,
+  ERC20InvalidReceiver: (a: Args) => `${a[0]} cannot receive tokens`,
   ERC721NonexistentToken: (a: Args) => `${asset(a[0])} has no token (never registered, or disposed)`,
   SafeERC20FailedOperation: (a: Args) => `the token ${a[0]} refused the transfer`,
   ERC20InsufficientBalance: (a: Args, amount: AmountFormat) =>
@@ -364,6 +384,7 @@ const errorFragments = new Map(
     ...LossWaterfall__factory.abi,
     ...DisclosureRegistry__factory.abi,
     ...SettlementToken__factory.abi,
+    ...CustodyDepositToken__factory.abi,
   ]
     .filter((fragment) => fragment.type === "error")
     .map((fragment) => [fragment.name, fragment]),

@@ -10,6 +10,7 @@ export * from "./splitter.js";
 export * from "./collateral.js";
 export * from "./disclosure.js";
 export * from "./risk.js";
+export * from "./custody.js";
 export * from "./ledger.js";
 export * from "./logs.js";
 export * from "./node-reads.js";

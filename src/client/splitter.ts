@@ -5,7 +5,8 @@ import {
   type SettlementToken,
 } from "../../typechain-types/index.js";
 import { LoanLedgerError } from "./errors.js";
-import { toAddress, toLoanId, type Address, type LoanId } from "./ids.js";
+import { NO_BANK_REF } from "./custody.js";
+import { toAddress, toLoanId, type Address, type Hash32, type LoanId } from "./ids.js";
 import { toStruct, type LoanRegistryClient } from "./loans.js";
 import { queryEvents } from "./ledger.js";
 import { settlementToken, signerAddress, transactPulling } from "./token.js";
@@ -97,16 +98,20 @@ export class SplitterClient {
     return { due: toSplit(due), total };
   }
 
-  /** Pays `amount` (by default exactly what is due now) and returns how it was split. */
+  /**
+   * Pays `amount` (by default exactly what is due now) and returns how it was split. `bankRef` names the custody bank's
+   * payment that brought the money to the ledger (see `bankReference` in custody.ts); none when paid from tokens held.
+   */
   async repay(
     loanId: LoanId,
     amount?: bigint,
+    bankRef: Hash32 = NO_BANK_REF,
   ): Promise<{ split: Split; installment: number; amount: bigint; receipt: ContractTransactionReceipt }> {
     const terms = toStruct(await this.loans.terms(loanId));
     const paying = amount ?? (await this.amountDue(loanId)).total;
     const { receipt } = await transactPulling(this.contract, {
-      simulate: () => this.contract.repay.staticCall(terms, paying),
-      send: () => this.contract.repay(terms, paying),
+      simulate: () => this.contract.repay.staticCall(terms, paying, bankRef),
+      send: () => this.contract.repay(terms, paying, bankRef),
       limit: paying,
     });
     const event = this.events(receipt, "RepaymentSplit")[0];

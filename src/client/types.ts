@@ -31,7 +31,7 @@ export type MemberStatus = (typeof MemberStatus)[keyof typeof MemberStatus];
 export const MEMBER_STATUS_NAMES = Object.keys(MemberStatus) as (keyof typeof MemberStatus)[];
 
 /** Mirrors the `ROLE_*` bit flags of IAllianceRegistry.sol. */
-export const Role = { Platform: 1, Insurer: 2, Auditor: 4, Custodian: 8 } as const;
+export const Role = { Platform: 1, Insurer: 2, Auditor: 4, Custodian: 8, CustodyBank: 16 } as const;
 export type RoleName = keyof typeof Role;
 export const ROLE_NAMES = Object.keys(Role) as RoleName[];
 

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { id, Signature, ZeroAddress } from "ethers";
+import { id, Signature, ZeroAddress, ZeroHash } from "ethers";
 import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
 import {
   AppointmentStatus,
@@ -37,7 +37,7 @@ async function withSeasoning(f: MembersFixture, minLoanAge: number, minInstallme
 /** Pays the next installment of `terms` as `amountDue` quotes it, from the owner (the borrower here). */
 async function payNext(f: MembersFixture, terms: LoanTerms) {
   const [, total] = await f.splitter.amountDue(terms);
-  return f.splitter.connect(f.owner).repay(terms, total);
+  return f.splitter.connect(f.owner).repay(terms, total, ZeroHash);
 }
 
 describe("The newest mechanisms hold against members (issue 20)", function () {

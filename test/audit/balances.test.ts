@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { id, MaxUint256, ZeroAddress } from "ethers";
+import { id, MaxUint256, ZeroAddress, ZeroHash } from "ethers";
 import { loanIdOf, Role, type AuditSources } from "../../src/client/index.js";
 import {
   exportLedger,
@@ -58,7 +58,7 @@ async function suiteLedgerFixture() {
   for (let month = 0; month < 2; month += 1) {
     await time.increase(30 * DAY);
     const [, total] = await f.splitter.amountDue(insured);
-    await f.splitter.connect(payer).repay(insured, total);
+    await f.splitter.connect(payer).repay(insured, total, ZeroHash);
   }
   const loanId = loanIdOf(insured);
   await f.splitter.payout(loanId, [f.lender.address]);

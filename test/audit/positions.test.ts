@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MaxUint256, ZeroAddress } from "ethers";
+import { MaxUint256, ZeroAddress, ZeroHash } from "ethers";
 import { formatLoanId, loanIdOf, toLoanId, type AuditSources, type EventRecord } from "../../src/client/index.js";
 import {
   collectLedger,
@@ -57,7 +57,7 @@ async function lendersFixture() {
   const repay = async () => {
     await time.increase(30 * DAY);
     const [, total] = await f.splitter.amountDue(funded);
-    await f.splitter.connect(payer).repay(funded, total);
+    await f.splitter.connect(payer).repay(funded, total, ZeroHash);
   };
   await repay();
   await f.splitter.connect(keeper).payout(fundedId, everyone);

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { id, MaxUint256, ZeroAddress } from "ethers";
+import { id, MaxUint256, ZeroAddress, ZeroHash } from "ethers";
 import {
   formatLoanId,
   InputError,
@@ -72,7 +72,7 @@ async function proveFixture() {
 
   await time.increase(30 * DAY);
   const [, total] = await f.splitter.amountDue(repaid);
-  await f.splitter.connect(payer).repay(repaid, total);
+  await f.splitter.connect(payer).repay(repaid, total, ZeroHash);
   await time.increase(121 * DAY);
   await f.loans.connect(f.platformA).markDefaulted(insured);
   await f.waterfall.connect(f.platformA).settle(insured);

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { keccak256, MaxUint256, toUtf8Bytes, type Provider } from "ethers";
+import { keccak256, MaxUint256, toUtf8Bytes, type Provider, ZeroHash } from "ethers";
 import {
   formatLoanId,
   loanIdOf,
@@ -59,7 +59,7 @@ async function ledgerFixture() {
     const [, total] = await f.splitter.amountDue(funded);
     await f.token.mint(f.platformB, total);
     await f.token.connect(f.platformB).approve(f.splitter, total);
-    await f.splitter.connect(f.platformB).repay(funded, total);
+    await f.splitter.connect(f.platformB).repay(funded, total, ZeroHash);
   }
   await loans.amendDocument(direct, await document("direct-amendment.pdf"));
   await f.splitter.payout(loanIdOf(funded), [f.lender.address]);

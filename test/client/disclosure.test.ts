@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { id, MaxUint256 } from "ethers";
+import { id, MaxUint256, ZeroHash } from "ethers";
 import {
   DisclosureClient,
   loanIdOf,
@@ -66,7 +66,7 @@ async function monthFixture() {
 
   await time.increase(5 * DAY);
   const [, total] = await f.splitter.amountDue(repaid);
-  const repayment = await (await f.splitter.connect(f.platformA).repay(repaid, total)).wait();
+  const repayment = await (await f.splitter.connect(f.platformA).repay(repaid, total, ZeroHash)).wait();
   const split = f.splitter.interface.parseLog(
     repayment!.logs.find((l) => l.topics[0] === f.splitter.interface.getEvent("RepaymentSplit").topicHash)!,
   )!;

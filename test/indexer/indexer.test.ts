@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MaxUint256 } from "ethers";
+import { MaxUint256, ZeroHash } from "ethers";
 import { formatLoanId, loanIdOf, LoanStatus } from "../../src/client/index.js";
 import { ChainChangedError, Indexer, LoanProver, SqliteStore, indexSourcesAt } from "../../src/indexer/index.js";
 import { DAY, deployAllianceFixture, ethers, loadFixture, networkHelpers, termsFor, time } from "../fixtures.js";
@@ -35,7 +35,7 @@ async function indexedLedgerFixture() {
     const [, total] = await f.splitter.amountDue(funded);
     await f.token.mint(f.platformB, total);
     await f.token.connect(f.platformB).approve(f.splitter, total);
-    await f.splitter.connect(f.platformB).repay(funded, total);
+    await f.splitter.connect(f.platformB).repay(funded, total, ZeroHash);
   }
   await f.splitter.payout(loanIdOf(funded), [f.lender.address]);
   const sources = indexSourcesAt(f.suite.addresses, f.auditor);
