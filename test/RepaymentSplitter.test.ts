@@ -594,18 +594,18 @@ describe("RepaymentSplitter", function () {
       expect(total).to.equal(fees.platformFee + fees.premium + fees.reserve + due.interest + due.principal);
 
       const prepayment = 1_000n * UNIT;
-      const tx = f.splitter.connect(f.payer).repay(f.terms, total + prepayment, ZeroHash);
+      const bankRef = id("end-to-end id of the borrower's transfer");
+      const tx = f.splitter.connect(f.payer).repay(f.terms, total + prepayment, bankRef);
       await expect(tx)
         .to.emit(f.splitter, "RepaymentSplit")
-        .withArgs(f.loanId, f.payer.address, 1, total + prepayment, [
-          0n,
-          fees.platformFee,
-          fees.premium,
-          fees.reserve,
-          due.interest,
-          due.principal,
-          prepayment,
-        ]);
+        .withArgs(
+          f.loanId,
+          f.payer.address,
+          1,
+          total + prepayment,
+          [0n, fees.platformFee, fees.premium, fees.reserve, due.interest, due.principal, prepayment],
+          bankRef,
+        );
       // The registry records the lenders' part: the payment less the three fees.
       await expect(tx)
         .to.emit(f.loans, "RepaymentRecorded")

@@ -53,6 +53,10 @@ export interface CliContext extends SuiteClients {
   allianceKeyHex: string | undefined;
   /** The alliance's time zone (an IANA name): months begin and end there (LOANLEDGER_TIME_ZONE, Asia/Shanghai). */
   timeZone: string;
+  /** The custody account a bank statement must be of (LOANLEDGER_CUSTODY_ACCOUNT), when set. */
+  custodyAccount: string | undefined;
+  /** The currency the settlement token stands for, ISO 4217 (LOANLEDGER_CURRENCY, CNY by default). */
+  currency: string;
 }
 
 /** What the command line says about the context: the key profile to act as (`--from <profile>`). */
@@ -247,6 +251,8 @@ export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): ContextFac
       allianceKeyHex: env.LOANLEDGER_ALLIANCE_KEY,
       token,
       timeZone: env.LOANLEDGER_TIME_ZONE,
+      custodyAccount: env.LOANLEDGER_CUSTODY_ACCOUNT,
+      currency: env.LOANLEDGER_CURRENCY,
     });
   };
 }
@@ -261,6 +267,8 @@ export async function contextFor(
     allianceKeyHex: string | undefined;
     token?: Pick<TokenInfo, "decimals" | "symbol">;
     timeZone?: string;
+    custodyAccount?: string;
+    currency?: string;
   },
 ): Promise<CliContext> {
   const signer = suite.runner as Signer;
@@ -280,6 +288,8 @@ export async function contextFor(
     symbol: token.symbol,
     allianceKeyHex: settings.allianceKeyHex,
     timeZone: settings.timeZone?.trim() || operations.DEFAULT_TIME_ZONE,
+    custodyAccount: settings.custodyAccount?.trim() || undefined,
+    currency: settings.currency?.trim().toUpperCase() || "CNY",
   };
   for (const key of SUITE_KEYS) Object.defineProperty(ctx, key, { enumerable: true, get: () => suite.clients[key] });
   return ctx as CliContext;

@@ -13,6 +13,7 @@ export const PLAN_MODULES = {
   risk: () => import("./commands/risk.js"),
   disclosure: () => import("./commands/disclosure.js"),
   report: () => import("./commands/report.js"),
+  custody: () => import("./commands/custody.js"),
   audit: () => import("./commands/audit.js"),
   serve: () => import("./commands/serve.js"),
 } satisfies Record<PlanModule, () => Promise<{ plans: Readonly<Record<string, Plan>> }>>;

@@ -11,7 +11,17 @@ import type { CliIo } from "./output.js";
 
 /** The modules that plan commands (src/cli/commands/<module>.ts), which src/cli/plans.ts loads when one runs. */
 export type PlanModule =
-  "registry" | "consent" | "book" | "funding" | "collateral" | "risk" | "disclosure" | "report" | "audit" | "serve";
+  | "registry"
+  | "consent"
+  | "book"
+  | "funding"
+  | "collateral"
+  | "risk"
+  | "disclosure"
+  | "report"
+  | "custody"
+  | "audit"
+  | "serve";
 
 /** The command line itself is wrong: an unknown command or flag, a flag of another command, a missing argument. */
 export class UsageError extends Error {

@@ -1,5 +1,9 @@
 import { keccak256, toUtf8Bytes, ZeroHash, type ContractRunner, type ContractTransactionReceipt } from "ethers";
-import { CustodyDepositToken__factory, type CustodyDepositToken } from "../../typechain-types/index.js";
+import {
+  CustodyDepositToken__factory,
+  ICustodyAccounts__factory,
+  type CustodyDepositToken,
+} from "../../typechain-types/index.js";
 import { LoanLedgerError } from "./errors.js";
 import { toAddress, toHash32, type Address, type Hash32 } from "./ids.js";
 import { queryEvents, type LedgerReadOptions } from "./ledger.js";
@@ -74,6 +78,17 @@ export class CustodyClient {
     private readonly readOptions: LedgerReadOptions = {},
   ) {
     this.contract = CustodyDepositToken__factory.connect(address, runner);
+  }
+
+  /** Whether the token answers for the custody account register (ERC-165): a custody deposit token does. */
+  async isCustodyToken(): Promise<boolean> {
+    const selectors: bigint[] = [];
+    ICustodyAccounts__factory.createInterface().forEachFunction((f) => selectors.push(BigInt(f.selector)));
+    const interfaceId = `0x${selectors
+      .reduce((a, b) => a ^ b, 0n)
+      .toString(16)
+      .padStart(8, "0")}`;
+    return this.contract.supportsInterface(interfaceId).catch(() => false);
   }
 
   /** Issues `amount` to `to` against the custody-account credit of end-to-end id `endToEndId`. A custody bank only. */

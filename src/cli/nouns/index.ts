@@ -2,6 +2,7 @@
 import { audit } from "./audit.js";
 import { borrower } from "./borrower.js";
 import { collateral } from "./collateral.js";
+import { custody } from "./custody.js";
 import { disclosure } from "./disclosure.js";
 import { fees } from "./fees.js";
 import { insurance } from "./insurance.js";
@@ -18,6 +19,7 @@ export {
   audit,
   borrower,
   collateral,
+  custody,
   disclosure,
   fees,
   insurance,
@@ -43,6 +45,7 @@ export const NOUNS: Readonly<Record<string, Noun>> = {
   borrower,
   disclosure,
   report,
+  custody,
   audit,
   serve,
 };

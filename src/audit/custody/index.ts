@@ -1,0 +1,136 @@
+/** Custody reconciliation: a bank statement against the ledger's issues, redemptions and supply. */
+import { createHash } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Provider } from "ethers";
+import { LoanLedgerError, toAddress, type Address, type CustodyClient } from "../../client/index.js";
+import { read } from "../../client/transact.js";
+import { reconcile, type LedgerSide, type Reconciliation } from "./reconcile.js";
+import { parseStatement, StatementError, type Statement } from "./statement.js";
+
+export * from "./reconcile.js";
+export * from "./statement.js";
+
+/** The last block whose time is at or before `time` (seconds), by bisection; -1 if the chain began after it. */
+export async function lastBlockAtOrBefore(provider: Provider, time: number): Promise<{ block: number; time: number }> {
+  const timeOf = async (n: number) => {
+    const block = await read(() => provider.getBlock(n));
+    if (!block) throw new LoanLedgerError(`the node has no block ${n}`);
+    return block.timestamp;
+  };
+  let high = await read(() => provider.getBlockNumber());
+  const latest = await timeOf(high);
+  if (latest <= time) return { block: high, time: latest };
+  let low = 0;
+  if ((await timeOf(0)) > time) return { block: -1, time: 0 };
+  // Invariant: block `low` is at or before `time`, block `high` after it.
+  while (high - low > 1) {
+    const mid = Math.floor((low + high) / 2);
+    if ((await timeOf(mid)) <= time) low = mid;
+    else high = mid;
+  }
+  return { block: low, time: await timeOf(low) };
+}
+
+/**
+ * The ledger as of `statement`'s end: the token's movements and supply at the last block at or before it, and what
+ * `bank` held for the ledger there (by default the one bank that issued, when only one did).
+ */
+export async function readLedgerSide(
+  custody: CustodyClient,
+  statement: Statement,
+  bank?: Address,
+): Promise<LedgerSide> {
+  const provider = custody.contract.runner?.provider;
+  if (!provider) throw new LoanLedgerError("the custody token has no provider to read from");
+  if (!(await custody.isCustodyToken())) {
+    throw new LoanLedgerError(
+      `the settlement token ${String(custody.contract.target)} is no custody deposit token: there is no bank to reconcile`,
+    );
+  }
+  const cutoff = await lastBlockAtOrBefore(provider, Math.floor(Date.parse(statement.to) / 1000));
+  if (cutoff.block < 0) throw new StatementError(`the statement ends (${statement.to}) before the chain began`);
+  const movements = await custody.movements(cutoff.block);
+  const banks = [...new Set(movements.map((m) => m.bank))];
+  const of = bank ?? (banks.length === 1 ? banks[0] : undefined);
+  const [supply, outstanding] = await Promise.all([
+    custody.totalSupply(cutoff.block),
+    of ? custody.outstandingOf(of, cutoff.block) : Promise.resolve(undefined),
+  ]);
+  return {
+    token: toAddress(String(custody.contract.target)),
+    cutoffBlock: cutoff.block,
+    cutoffTime: cutoff.time,
+    movements,
+    supply,
+    ...(of && outstanding !== undefined ? { bank: { address: of, outstanding } } : {}),
+  };
+}
+
+/** A statement reconciled without a break, as the register of a report folder keeps it. */
+export interface ReconciledStatement {
+  account: string;
+  statementId: string;
+  from: string;
+  to: string;
+  sha256: string;
+  cutoffBlock: number;
+}
+
+/** The register of a folder's clean reconciliations, so that no period is reconciled twice. */
+export const REGISTER_FILE = "custody-reconciled.json";
+
+export async function readRegister(folder: string): Promise<ReconciledStatement[]> {
+  const text = await readFile(join(folder, REGISTER_FILE), "utf8").catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return "[]";
+    throw error;
+  });
+  return JSON.parse(text) as ReconciledStatement[];
+}
+
+/** Refuses `statement` if its account's period overlaps one already reconciled in `register`. */
+export function checkNotReconciled(statement: Statement, register: readonly ReconciledStatement[]): void {
+  for (const done of register) {
+    if (done.account !== statement.account) continue;
+    if (statement.from <= done.to && done.from <= statement.to) {
+      throw new StatementError(
+        `the statement's period (${statement.from} to ${statement.to}) overlaps statement ${done.statementId} ` +
+          `(${done.from} to ${done.to}), reconciled already for account ${done.account}`,
+      );
+    }
+  }
+}
+
+export async function addToRegister(folder: string, r: Reconciliation): Promise<void> {
+  const register = await readRegister(folder);
+  register.push({
+    account: r.statement.account,
+    statementId: r.statement.id,
+    from: r.statement.from,
+    to: r.statement.to,
+    sha256: r.statement.sha256,
+    cutoffBlock: r.ledger.cutoffBlock,
+  });
+  await writeFile(join(folder, REGISTER_FILE), `${JSON.stringify(register, null, 2)}\n`);
+}
+
+/** What the command checks before it reads the chain: the statement itself, its account and currency. */
+export function readStatement(
+  content: string,
+  decimals: number,
+  expected: { account?: string; currency: string },
+): { statement: Statement; sha256: string } {
+  const statement = parseStatement(content, decimals);
+  if (statement.currency !== expected.currency) {
+    throw new StatementError(`the statement is in ${statement.currency}, the ledger's money in ${expected.currency}`);
+  }
+  if (expected.account !== undefined && statement.account !== expected.account) {
+    throw new StatementError(
+      `the statement is of account ${statement.account}, not the custody account ${expected.account}`,
+    );
+  }
+  return { statement, sha256: createHash("sha256").update(content).digest("hex") };
+}
+
+export { reconcile };
+export * from "./write.js";

@@ -1,0 +1,232 @@
+import { expect } from "chai";
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { id } from "ethers";
+import { deployCustodySuite } from "../../deploy/local.js";
+import { bankReference, CustodyClient, Role, toAddress, toHash32 } from "../../src/client/index.js";
+import { contextFor, main, type CliContext } from "../../src/cli/index.js";
+import {
+  parseStatement,
+  StatementError,
+  writeCamt053,
+  writeStatementCsv,
+  type Reconciliation,
+  type Statement,
+  type StatementEntry,
+} from "../../src/audit/custody/index.js";
+import { ethers, ignition, loadFixture, time } from "../fixtures.js";
+import { KEY_HEX } from "./helpers.js";
+
+const UNIT = 10n ** 18n;
+const ACCOUNT = "CN1234567890123456789";
+const day = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 10);
+
+/**
+ * A custody bank's month: three deposits issued, one withdrawal redeemed, all booked by the bank; the statement it
+ * sends for the period.
+ */
+async function monthFixture() {
+  const [governance, bank, alice, bob] = await ethers.getSigners();
+  const suite = await deployCustodySuite(ignition);
+  await suite.contracts.alliance.admitMember(bank, Role.CustodyBank, id("custody bank licence"));
+  const custody = new CustodyClient(await suite.contracts.splitter.TOKEN(), bank);
+  const from = (await time.latest()) + 1;
+  await custody.registerAccount(toAddress(alice.address), toHash32(id("alice's account")));
+  await custody.registerAccount(toAddress(bob.address), toHash32(id("bob's account")));
+  const entries: StatementEntry[] = [];
+  const book = async (entryId: string, e2e: string, direction: "credit" | "debit", amount: bigint) => {
+    entries.push({
+      entryId,
+      direction,
+      amount,
+      amountText: "",
+      bookingDate: day(await time.latest()),
+      endToEndId: e2e,
+      bankRef: bankReference(e2e),
+    });
+  };
+  await custody.issue(toAddress(alice.address), 5_000n * UNIT, "E2E-IN-1");
+  await book("NTRY-1", "E2E-IN-1", "credit", 5_000n * UNIT);
+  await custody.issue(toAddress(bob.address), 2_500n * UNIT + UNIT / 4n, "E2E-IN-2");
+  await book("NTRY-2", "E2E-IN-2", "credit", 2_500n * UNIT + UNIT / 4n);
+  await custody.issue(toAddress(alice.address), 300n * UNIT, "E2E-IN-3");
+  await book("NTRY-3", "E2E-IN-3", "credit", 300n * UNIT);
+  const { id: wid } = await new CustodyClient(custody.contract.target as string, alice).requestWithdrawal(
+    1_200n * UNIT,
+  );
+  await custody.redeem(wid, "E2E-OUT-1");
+  await book("NTRY-4", "E2E-OUT-1", "debit", 1_200n * UNIT);
+  await time.increase(60);
+  const to = await time.latest();
+  const statement: Statement = {
+    format: "camt.053",
+    statementId: "STMT-2027-06",
+    account: ACCOUNT,
+    currency: "CNY",
+    from: new Date(from * 1000).toISOString(),
+    to: new Date(to * 1000).toISOString(),
+    opening: 0n,
+    closing: 6_600n * UNIT + UNIT / 4n,
+    entries,
+  };
+  return { suite, governance, bank, statement };
+}
+type Fixture = Awaited<ReturnType<typeof monthFixture>>;
+
+async function reconcileFile(f: Fixture, content: string, extra: string[] = [], name = "statement.xml") {
+  const dir = await mkdtemp(join(tmpdir(), "loanledger-custody-"));
+  const file = join(dir, name);
+  await writeFile(file, content);
+  const out = join(dir, "reports");
+  const lines: string[] = [];
+  const errors: string[] = [];
+  const context = async (): Promise<CliContext> =>
+    contextFor(f.suite.connect(f.bank), { allianceKeyHex: KEY_HEX, custodyAccount: ACCOUNT });
+  const code = await main(
+    ["custody", "reconcile", file, "--out", out, ...extra],
+    { out: (l) => lines.push(l), err: (l) => errors.push(l) },
+    context,
+  );
+  return { code, out: lines.join("\n"), err: errors.join("\n"), dir: out };
+}
+
+async function reportOf(dir: string): Promise<Reconciliation> {
+  const json = (await readdir(dir)).find((f) => f.startsWith("custody-reconciliation-") && f.endsWith(".json"));
+  return JSON.parse(await readFile(join(dir, json!), "utf8")) as Reconciliation;
+}
+
+const withEntries = (s: Statement, entries: StatementEntry[]): Statement => {
+  let closing = s.opening;
+  for (const e of entries) closing += e.direction === "credit" ? e.amount : -e.amount;
+  return { ...s, entries, closing };
+};
+
+describe("loanledger custody reconcile", function () {
+  it("reconciles the bank's camt.053 statement entry by entry, and its closing balance to the supply, to the wei", async function () {
+    const f = await loadFixture(monthFixture);
+    const { code, out, err, dir } = await reconcileFile(f, writeCamt053(f.statement, 18));
+    expect(code, err).to.equal(0);
+    expect(out).to.match(/^reconciled statement STMT-2027-06 of CN1234567890123456789: 4 of 4 entries matched/);
+    const report = await reportOf(dir);
+    expect(report.ok).to.equal(true);
+    expect(report.matched).to.have.length(4);
+    expect(BigInt(report.balance.ledger)).to.equal(6_600n * UNIT + UNIT / 4n);
+    expect(await readFile(join(dir, "custody-reconciliation-STMT-2027-06.md"), "utf8")).to.include(
+      "**Reconciled: no breaks.**",
+    );
+  });
+
+  it("reads the documented CSV layout alike", async function () {
+    const f = await loadFixture(monthFixture);
+    const { code, err } = await reconcileFile(f, writeStatementCsv(f.statement, 18), [], "statement.csv");
+    expect(code, err).to.equal(0);
+    expect(parseStatement(writeStatementCsv(f.statement, 18), 18).entries).to.deep.equal(
+      parseStatement(writeCamt053(f.statement, 18), 18).entries,
+    );
+  });
+
+  it("names exactly the amount changed, the entry dropped and the entry added, and exits 1", async function () {
+    const f = await loadFixture(monthFixture);
+    const [first, second, third, fourth] = f.statement.entries;
+    const changed = { ...first, amount: first.amount + 5n * UNIT };
+    const added: StatementEntry = {
+      entryId: "NTRY-5",
+      direction: "debit",
+      amount: 5n * UNIT,
+      amountText: "",
+      bookingDate: fourth.bookingDate,
+      endToEndId: "E2E-UNKNOWN-9",
+      bankRef: bankReference("E2E-UNKNOWN-9"),
+    };
+    // +5 on the first, −300 dropped, −5 added: the closing balance is off by exactly the dropped 300.
+    const tampered = withEntries(f.statement, [changed, second, fourth, added]);
+    const { code, out, err, dir } = await reconcileFile(f, writeCamt053(tampered, 18));
+    expect(code).to.equal(1);
+    expect(err).to.match(/the statement does not reconcile: 4 break\(s\)/);
+    const report = await reportOf(dir);
+    expect(report.amountDiffers.map((p) => p.entry.entryId)).to.deep.equal(["NTRY-1"]);
+    expect(report.statementOnly.map((e) => e.entryId)).to.deep.equal(["NTRY-5"]);
+    expect(report.ledgerOnly.map((m) => m.bankRef)).to.deep.equal([third.bankRef]);
+    expect(report.mismatched).to.deep.equal([]);
+    expect(report.duplicates).to.deep.equal([]);
+    // The dropped deposit is missing from the closing balance too: the supply is the bank's books, to the wei.
+    expect(BigInt(report.balance.difference)).to.equal(-third.amount);
+    expect(out).to.include("amount differs: entry NTRY-1 (E2E-IN-1)");
+    expect(out).to.include("on the statement, not on the ledger: entry NTRY-5 (E2E-UNKNOWN-9)");
+    expect(out).to.include("on the ledger, not on the statement: issue of 300.00");
+  });
+
+  it("reports a bank reference booked twice, and a credit the ledger redeemed", async function () {
+    const f = await loadFixture(monthFixture);
+    const [first, second, third, fourth] = f.statement.entries;
+    const twice = { ...second, entryId: "NTRY-2B", direction: "debit" as const };
+    const flipped = { ...fourth, direction: "credit" as const };
+    const { code, dir } = await reconcileFile(
+      f,
+      writeCamt053(withEntries(f.statement, [first, second, twice, third, flipped]), 18),
+    );
+    expect(code).to.equal(1);
+    const report = await reportOf(dir);
+    expect(report.duplicates.map((d) => d.entries)).to.deep.equal([["NTRY-2", "NTRY-2B"]]);
+    expect(report.mismatched.map((m) => [m.entry.entryId, m.what])).to.deep.equal([["NTRY-4", "direction"]]);
+  });
+
+  describe("refuses a statement it cannot trust, in one sentence, writing nothing", function () {
+    const cases: [string, (s: Statement) => string, RegExp][] = [
+      ["malformed XML", (s) => writeCamt053(s, 18).replace("</Stmt>", ""), /not well-formed XML/],
+      ["another currency", (s) => writeCamt053({ ...s, currency: "USD" }, 18), /in USD, the ledger's money in CNY/],
+      [
+        "another account",
+        (s) => writeCamt053({ ...s, account: "CN9999" }, 18),
+        /of account CN9999, not the custody account CN1234567890123456789/,
+      ],
+      [
+        "an entry id twice",
+        (s) => writeCamt053(withEntries(s, [...s.entries, { ...s.entries[0], endToEndId: "E2E-X" }]), 18),
+        /entry id NTRY-1 appears twice/,
+      ],
+      [
+        "balances that do not add up",
+        (s) => writeCamt053({ ...s, closing: s.closing + UNIT / 100n }, 18),
+        /does not add up/,
+      ],
+      [
+        "a message that is no statement",
+        () => '<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"/>',
+        /not a camt\.053 statement/,
+      ],
+    ];
+    for (const [what, write, reason] of cases) {
+      it(what, async function () {
+        const f = await loadFixture(monthFixture);
+        const { code, err, dir } = await reconcileFile(f, write(f.statement));
+        expect(code).to.equal(1);
+        expect(err.split("\n")).to.have.length(1);
+        expect(err).to.match(reason);
+        expect(await readdir(dir).catch(() => [])).to.deep.equal([]);
+      });
+    }
+
+    it("a period that overlaps one already reconciled", async function () {
+      const f = await loadFixture(monthFixture);
+      const first = await reconcileFile(f, writeCamt053(f.statement, 18));
+      expect(first.code, first.err).to.equal(0);
+      const again = join(first.dir, "..", "again.xml");
+      await writeFile(again, writeCamt053({ ...f.statement, statementId: "STMT-AGAIN" }, 18));
+      const lines: string[] = [];
+      const code = await main(
+        ["custody", "reconcile", again, "--out", first.dir],
+        { out: () => undefined, err: (l) => lines.push(l) },
+        async () => contextFor(f.suite.connect(f.bank), { allianceKeyHex: KEY_HEX, custodyAccount: ACCOUNT }),
+      );
+      expect(code).to.equal(1);
+      expect(lines.join("\n")).to.match(/overlaps statement STMT-2027-06/);
+      expect((await readdir(first.dir)).filter((n) => n.includes("STMT-AGAIN"))).to.deep.equal([]);
+    });
+  });
+
+  it("throws StatementError for what it refuses, so that callers can tell a bad statement from a break", function () {
+    expect(() => parseStatement("", 18)).to.throw(StatementError, /empty/);
+  });
+});
