@@ -2,10 +2,11 @@
  * The end-to-end story on the embedded network: deploy, admit the alliance, anchor one loan of each schedule kind,
  * take loans through their lives, and show that an auditor can replay every history to its on-chain head.
  */
+import { createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { network } from "hardhat";
 import { formatUnits, id, Signature } from "ethers";
-import { deployLocalSuite } from "../deploy/local.js";
+import { deployCustodySuite } from "../deploy/local.js";
 import {
   borrowerRef,
   formatLoanId,
@@ -31,9 +32,19 @@ import {
   type ConsentSignatures,
   type LoanId,
   type LoanTerms,
+  bankReference,
+  CustodyClient,
 } from "../src/client/index.js";
 import { collectLedger, verifyLedger, balancesSentence, writeExport, loanHistory } from "../src/audit/index.js";
 import { nodeOperationsSource } from "../src/indexer/index.js";
+import {
+  readLedgerSide,
+  reconcile,
+  reconciliationMarkdown,
+  breakLines,
+  writeCamt053,
+  type StatementEntry,
+} from "../src/audit/custody/index.js";
 
 const DAY = 86_400;
 /** Where the demo leaves its chain's audit export and the signed documents its loans anchor the hashes of. */
@@ -41,6 +52,8 @@ const AUDIT_DIR = "audit-out/demo";
 const DOCS_DIR = "audit-out/demo-docs";
 /** Where the demo leaves the alliance's operations report for its last month, in every format. */
 const REPORT_DIR = "reports/operations";
+/** Where the demo leaves its custody bank's statement and the reconciliation of it. */
+const CUSTODY_DIR = "reports/custody";
 /** The "signed documents": the demo anchors the keccak256 of each text and writes the text out as the file. */
 const documents: string[] = [];
 function documentHashOf(text: string) {
@@ -49,21 +62,33 @@ function documentHashOf(text: string) {
 }
 const { ethers, ignition, networkHelpers } = await network.create();
 const { time } = networkHelpers;
-const [governance, platformA, platformB, auditor, lender1, lender2, lender3, insurer, borrower, carOwner, custodian] =
-  await ethers.getSigners();
+const [
+  governance,
+  platformA,
+  platformB,
+  auditor,
+  lender1,
+  lender2,
+  lender3,
+  insurer,
+  borrower,
+  carOwner,
+  custodian,
+  bank,
+] = await ethers.getSigners();
 const say = (line = "") => console.log(line);
 const amount = (v: bigint) => `${formatUnits(v, 18)} CNY`;
 
 say("LoanLedger demo: an alliance of two lending platforms on one ledger\n");
 // On a node, a deployment id of its own keeps Ignition from reusing the record of an earlier node's deployment.
-const suite = await deployLocalSuite(ignition, process.env.LOANLEDGER_DEPLOYMENT_ID);
+const suite = await deployCustodySuite(ignition, process.env.LOANLEDGER_DEPLOYMENT_ID);
 const { alliance: allianceContract, loans: loansContract, splitter: splitterContract, token } = suite.contracts;
 /** The suite's clients acting as `signer`. */
 const as = (signer: typeof governance) => suite.connect(signer).clients;
 const governanceClient = as(governance).alliance;
 say(
   `1. Deployed AllianceRegistry at ${allianceContract.target}, LoanRegistry at ${loansContract.target} and the ` +
-    `RepaymentSplitter at ${splitterContract.target}, settling in a stand-in deposit token at ${token.target}`,
+    `RepaymentSplitter at ${splitterContract.target}, settling in the custody bank's deposit token at ${token.target}`,
 );
 
 await governanceClient.admitMember(toAddress(platformA.address), ["Platform"], toHash32(id("Platform A licence")));
@@ -71,6 +96,33 @@ await governanceClient.admitMember(toAddress(platformB.address), ["Platform"], t
 await governanceClient.admitMember(toAddress(auditor.address), ["Auditor"], toHash32(id("Audit firm licence")));
 await governanceClient.admitMember(toAddress(insurer.address), ["Insurer"], toHash32(id("Credit insurer licence")));
 await governanceClient.admitMember(toAddress(custodian.address), ["Custodian"], toHash32(id("Vehicle pound licence")));
+await governanceClient.admitMember(toAddress(bank.address), ["CustodyBank"], toHash32(id("Custody bank licence")));
+// The custody bank keeps the users' money: it registers each ledger account against the customer's bank account (by
+// its own reference, never the number), and issues tokens only against a credit on its custody account.
+const custody = new CustodyClient(String(token.target), bank);
+const statementFrom = (await time.latest()) + 1;
+for (const account of [platformB, lender1, lender2, lender3, insurer, borrower, carOwner]) {
+  await custody.registerAccount(toAddress(account.address), toHash32(id(`bank account of ${account.address}`)));
+}
+/** The custody bank's own journal of its custody account, from which it writes the month's statement. */
+const journal: StatementEntry[] = [];
+async function bankBooks(direction: "credit" | "debit", amount: bigint, endToEndId: string) {
+  journal.push({
+    entryId: `NTRY-${journal.length + 1}`,
+    direction,
+    amount,
+    amountText: "",
+    bookingDate: new Date((await time.latest()) * 1000).toISOString().slice(0, 10),
+    endToEndId,
+    bankRef: bankReference(endToEndId),
+  });
+}
+/** A customer pays into the custody account; the bank issues the tokens against the payment's end-to-end id. */
+async function deposit(to: { address: string }, value: bigint) {
+  const endToEndId = `DEMO-IN-${journal.length + 1}`;
+  await custody.issue(toAddress(to.address), value, endToEndId);
+  await bankBooks("credit", value, endToEndId);
+}
 for (const m of await governanceClient.members()) say(`   member ${m.account}: ${m.roles.join(", ")} (${m.status})`);
 
 const asA = as(platformA);
@@ -245,7 +297,7 @@ await splitterAs(platformB).openFunding(fundedId, {
 });
 // The insurer covers the loan: a premium reaches it only while its policy does.
 const insuranceAs = as(insurer).insurance;
-await token.mint(insurer, 200_000n * 10n ** 18n);
+await deposit(insurer, 200_000n * 10n ** 18n);
 await insuranceAs.depositCapital(100_000n * 10n ** 18n);
 await insuranceAs.writePolicy(fundedId, 3_000, (await time.latest()) + 2 * 365 * DAY);
 say(
@@ -255,7 +307,7 @@ say(
 const lenders = [lender1, lender2, lender3];
 const names = ["lender 1", "lender 2", "lender 3"];
 const commitments = [20_000n, 30_000n, 40_000n].map((v) => v * 10n ** 18n);
-for (const account of [...lenders, borrower]) await token.mint(account, 200_000n * 10n ** 18n);
+for (const account of [...lenders, borrower]) await deposit(account, 200_000n * 10n ** 18n);
 const balanceOf = async (a: { address: string }) => token.balanceOf(a.address);
 const startBalances = await Promise.all(lenders.map(balanceOf));
 for (const [i, lender] of lenders.entries()) await splitterAs(lender).fund(fundedId, commitments[i]);
@@ -368,7 +420,7 @@ await splitterAs(platformB).openFunding(carLoanId, {
 await insuranceAs.depositCapital(100_000n * 10n ** 18n);
 await insuranceAs.writePolicy(carLoanId, 5_000, (await time.latest()) + 365 * DAY);
 const reserveAs = as(platformB).reserve;
-await token.mint(platformB, 20_000n * 10n ** 18n);
+await deposit(platformB, 20_000n * 10n ** 18n);
 await reserveAs.deposit(20_000n * 10n ** 18n);
 const carBefore = await Promise.all([lender1, lender2].map(balanceOf));
 await splitterAs(lender1).fund(carLoanId, 25_000n * 10n ** 18n);
@@ -378,7 +430,7 @@ say(
     `of its loss (backed by 100 000 of capital) and platform B has deposited 20 000 in the risk reserve`,
 );
 // Ming pays two installments, so the loan is seasoned: the reserve compensates only loans that ran a while and paid.
-await token.mint(carOwner, 20_000n * 10n ** 18n);
+await deposit(carOwner, 20_000n * 10n ** 18n);
 for (let k = 0; k < 2; k++) {
   await time.increase(30 * DAY);
   await splitterAs(carOwner).repay(carLoanId);
@@ -406,7 +458,7 @@ say(
     `member) confirms the price`,
 );
 await time.increaseTo(proposal.completesAt);
-await token.mint(platformB, salePrice);
+await deposit(platformB, salePrice);
 await collateralAs(platformB).dispose(car);
 const waterfallAs = as(platformB).waterfall;
 await waterfallAs.settle(carLoanId);
@@ -551,5 +603,44 @@ say(
     `   (a node of this chain proves the heads and asks the company's wallet for its approval; offline, with no --rpc, ` +
     `that wallet's signature is reported as not proven)`,
 );
+
+say("\n13. The custody bank pays a lender out and reconciles its statement with the ledger:");
+// Lender 1 takes 50 000 back to its bank account; the bank redeems the tokens before it releases the payment.
+const withdrawn = 50_000n * 10n ** 18n;
+const { id: withdrawal } = await new CustodyClient(String(token.target), lender1).requestWithdrawal(withdrawn);
+await custody.redeem(withdrawal, "DEMO-OUT-1");
+await bankBooks("debit", withdrawn, "DEMO-OUT-1");
+await time.increase(60);
+const statementTo = await time.latest();
+const bankStatement = {
+  format: "camt.053" as const,
+  statementId: "DEMO-STMT-1",
+  account: "CN00DEMOCUSTODY0000000001",
+  currency: "CNY",
+  from: new Date(statementFrom * 1000).toISOString(),
+  to: new Date(statementTo * 1000).toISOString(),
+  opening: 0n,
+  closing: journal.reduce((sum, e) => sum + (e.direction === "credit" ? e.amount : -e.amount), 0n),
+  entries: journal,
+};
+const statementXml = writeCamt053(bankStatement, 18);
+await mkdir(CUSTODY_DIR, { recursive: true });
+const statementFile = `${CUSTODY_DIR}/statement-DEMO-STMT-1.xml`;
+await writeFile(statementFile, statementXml);
+const reconciliation = reconcile(
+  bankStatement,
+  await readLedgerSide(new CustodyClient(String(token.target), auditor), bankStatement),
+  createHash("sha256").update(statementXml).digest("hex"),
+);
+await writeFile(`${CUSTODY_DIR}/custody-reconciliation-DEMO-STMT-1.md`, reconciliationMarkdown(reconciliation, amount));
+say(
+  `   ${journal.length - 1} deposits issued against the bank's end-to-end ids, 1 withdrawal redeemed; the bank's ` +
+    `camt.053 statement (${statementFile}): ${reconciliation.matched.length} of ${journal.length} entries matched, ` +
+    `closing balance ${amount(reconciliation.balance.closing)} = supply ${amount(reconciliation.ledger.supply)} at ` +
+    `block ${reconciliation.ledger.cutoffBlock}: ${reconciliation.ok ? "reconciled" : "BREAKS"}`,
+);
+for (const line of breakLines(reconciliation, amount)) say(`   ${line}`);
+say(`   check it yourself against a node of this chain: npx loanledger custody reconcile ${statementFile}`);
+if (!reconciliation.ok) process.exitCode = 1;
 if (!audit.ok) process.exitCode = 1;
 if (!ok) process.exitCode = 1;
