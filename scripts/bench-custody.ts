@@ -7,7 +7,7 @@
  * The ledger side is built in memory: reading 100 000 events from a node measures the node, not the reconciliation.
  */
 import { createHash } from "node:crypto";
-import { bankReference, toAddress, toHash32, type CustodyMovement } from "../src/client/index.js";
+import { bankReference, operations, toAddress, toHash32, type CustodyMovement } from "../src/client/index.js";
 import {
   parseStatement,
   reconcile,
@@ -40,7 +40,7 @@ for (let i = 0; i < ENTRIES; i++) {
     direction: credit ? "credit" : "debit",
     amount,
     amountText: "",
-    bookingDate: new Date(time * 1000).toISOString().slice(0, 10),
+    bookingDate: operations.localIso(time).slice(0, 10),
     endToEndId,
     bankRef,
   });

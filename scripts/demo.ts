@@ -100,6 +100,8 @@ await governanceClient.admitMember(toAddress(bank.address), ["CustodyBank"], toH
 // The custody bank keeps the users' money: it registers each ledger account against the customer's bank account (by
 // its own reference, never the number), and issues tokens only against a credit on its custody account.
 const custody = new CustodyClient(String(token.target), bank);
+const CUSTODY_ACCOUNT = "CN00DEMOCUSTODY0000000001";
+await custody.setCustodyAccount(CUSTODY_ACCOUNT);
 const statementFrom = (await time.latest()) + 1;
 for (const account of [platformB, lender1, lender2, lender3, insurer, borrower, carOwner]) {
   await custody.registerAccount(toAddress(account.address), toHash32(id(`bank account of ${account.address}`)));
@@ -112,7 +114,8 @@ async function bankBooks(direction: "credit" | "debit", amount: bigint, endToEnd
     direction,
     amount,
     amountText: "",
-    bookingDate: new Date((await time.latest()) * 1000).toISOString().slice(0, 10),
+    // The bank books on its own local day.
+    bookingDate: operations.localIso(await time.latest()).slice(0, 10),
     endToEndId,
     bankRef: bankReference(endToEndId),
   });
@@ -615,7 +618,7 @@ const statementTo = await time.latest();
 const bankStatement = {
   format: "camt.053" as const,
   statementId: "DEMO-STMT-1",
-  account: "CN00DEMOCUSTODY0000000001",
+  account: CUSTODY_ACCOUNT,
   currency: "CNY",
   from: new Date(statementFrom * 1000).toISOString(),
   to: new Date(statementTo * 1000).toISOString(),
@@ -636,8 +639,9 @@ await writeFile(`${CUSTODY_DIR}/custody-reconciliation-DEMO-STMT-1.md`, reconcil
 say(
   `   ${journal.length - 1} deposits issued against the bank's end-to-end ids, 1 withdrawal redeemed; the bank's ` +
     `camt.053 statement (${statementFile}): ${reconciliation.matched.length} of ${journal.length} entries matched, ` +
-    `closing balance ${amount(reconciliation.balance.closing)} = supply ${amount(reconciliation.ledger.supply)} at ` +
-    `block ${reconciliation.ledger.cutoffBlock}: ${reconciliation.ok ? "reconciled" : "BREAKS"}`,
+    `closing balance ${amount(reconciliation.balance.closing)}, what the bank holds for the ledger ` +
+    `${amount(reconciliation.balance.outstanding)} (the supply, ${amount(reconciliation.ledger.supply)}) at block ` +
+    `${reconciliation.ledger.cutoffBlock}: ${reconciliation.ok ? "reconciled" : "BREAKS"}`,
 );
 for (const line of breakLines(reconciliation, amount)) say(`   ${line}`);
 say(`   check it yourself against a node of this chain: npx loanledger custody reconcile ${statementFile}`);

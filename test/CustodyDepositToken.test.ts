@@ -2,9 +2,9 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { id, MaxUint256, ZeroHash } from "ethers";
 import { deployCustodySuite } from "../deploy/local.js";
-import { bankReference, loanIdOf, NO_BANK_REF, Role } from "../src/client/index.js";
+import { bankReference, custodyAccountHash, loanIdOf, NO_BANK_REF, Role } from "../src/client/index.js";
 import { CustodyDepositToken__factory, type CustodyDepositToken } from "../typechain-types/index.js";
-import { DAY, ethers, ignition, loadFixture, termsFor, time } from "./fixtures.js";
+import { DAY, ethers, ignition, loadFixture, pinNextBlock, termsFor, time } from "./fixtures.js";
 
 const UNIT = 10n ** 18n;
 const WINDOW = 3 * DAY;
@@ -67,25 +67,32 @@ describe("CustodyDepositToken", function () {
         .withArgs(f.bank.address, f.holder.address, 5n * UNIT, ref);
       expect(await f.token.outstandingOf(f.bank)).to.equal(101_005n * UNIT);
       expect(await f.token.totalSupply()).to.equal(101_005n * UNIT);
-      expect(await f.token.isReferenceUsed(ref)).to.equal(true);
+      expect(await f.token.isReferenceUsed(f.bank, ref)).to.equal(true);
     });
 
-    it("refuses a replayed reference, whichever bank and whichever movement used it", async function () {
+    it("refuses a reference the bank used before, for an issue or a redemption", async function () {
       const f = await loadFixture(custodyFixture);
       const used = bankReference("E2E-DEPOSIT-HOLDER");
       await expect(f.token.connect(f.bank).issue(f.holder, UNIT, used))
         .to.be.revertedWithCustomError(f.token, "CustodyReferenceUsed")
-        .withArgs(used);
-      await f.token.connect(f.otherBank).registerAccount(f.outsider, account("outsider"));
-      await expect(f.token.connect(f.otherBank).issue(f.outsider, UNIT, used)).to.be.revertedWithCustomError(
-        f.token,
-        "CustodyReferenceUsed",
-      );
+        .withArgs(f.bank.address, used);
       const wid = await withdrawalIn(f, Status.Requested);
-      await expect(f.token.connect(f.bank).redeem(wid, used)).to.be.revertedWithCustomError(
-        f.token,
-        "CustodyReferenceUsed",
-      );
+      await expect(f.token.connect(f.bank).redeem(wid, used))
+        .to.be.revertedWithCustomError(f.token, "CustodyReferenceUsed")
+        .withArgs(f.bank.address, used);
+      expect(await f.token.isReferenceUsed(f.bank, used)).to.equal(true);
+    });
+
+    it("keeps each bank's references its own: no bank spends or squats on another's", async function () {
+      const f = await loadFixture(custodyFixture);
+      // The other bank takes a reference the first has not used yet (front-running its issue, say)...
+      const next = bankReference("E2E-NEXT-DEPOSIT");
+      await f.token.connect(f.otherBank).registerAccount(f.outsider, account("outsider"));
+      await f.token.connect(f.otherBank).issue(f.outsider, 1n, next);
+      // ...and the first bank's issue against its own payment still goes through.
+      await expect(f.token.connect(f.bank).issue(f.holder, UNIT, next)).to.emit(f.token, "Issued");
+      expect(await f.token.isReferenceUsed(f.otherBank, next)).to.equal(true);
+      expect(await f.token.isReferenceUsed(f.bank, next)).to.equal(true);
     });
 
     it("refuses an issue without a reference, of nothing, or to an account the bank does not know", async function () {
@@ -310,6 +317,31 @@ describe("CustodyDepositToken", function () {
     });
   });
 
+  describe("custody accounts", function () {
+    it("are declared by a bank, each by one bank only", async function () {
+      const f = await loadFixture(custodyFixture);
+      const hash = custodyAccountHash("CN1234567890");
+      await expect(f.token.connect(f.bank).setCustodyAccount(hash))
+        .to.emit(f.token, "CustodyAccountSet")
+        .withArgs(f.bank.address, hash);
+      expect(await f.token.bankOfCustodyAccount(hash)).to.equal(f.bank.address);
+      await expect(f.token.connect(f.otherBank).setCustodyAccount(hash))
+        .to.be.revertedWithCustomError(f.token, "CustodyAccountTaken")
+        .withArgs(hash, f.bank.address);
+      for (const caller of [f.platform, f.governance, f.outsider]) {
+        await expect(f.token.connect(caller).setCustodyAccount(hash)).to.be.revertedWithCustomError(
+          f.token,
+          "CustodyNotBank",
+        );
+      }
+      // Moving to another account frees the first for another bank.
+      await f.token.connect(f.bank).setCustodyAccount(custodyAccountHash("CN999"));
+      expect(await f.token.bankOfCustodyAccount(hash)).to.equal(ethers.ZeroAddress);
+      await f.token.connect(f.otherBank).setCustodyAccount(hash);
+      expect(await f.token.custodyAccountOf(f.otherBank)).to.equal(hash);
+    });
+  });
+
   describe("governance", function () {
     it("alone sets the redemption window, within 1 hour and 30 days", async function () {
       const f = await loadFixture(custodyFixture);
@@ -322,6 +354,18 @@ describe("CustodyDepositToken", function () {
           .withArgs(window);
       }
       await expect(f.token.setRedemptionWindow(DAY)).to.emit(f.token, "RedemptionWindowSet").withArgs(DAY);
+    });
+
+    it("cannot shorten the window of a withdrawal already requested", async function () {
+      const f = await loadFixture(custodyFixture);
+      const wid = await withdrawalIn(f, Status.Requested);
+      const requestedAt = await time.latest();
+      await f.token.setRedemptionWindow(3_600);
+      await time.increase(2 * 3_600);
+      const at = await pinNextBlock();
+      await expect(f.token.connect(f.holder).reclaimWithdrawal(wid))
+        .to.be.revertedWithCustomError(f.token, "CustodyRedemptionWindowOpen")
+        .withArgs(wid, requestedAt + WINDOW, at);
     });
   });
 

@@ -36,11 +36,14 @@ enum WithdrawalStatus {
 }
 
 /// @notice A holder's request to take tokens off the ledger to its registered bank account.
-/// @dev Two slots and one: holder (160) | requestedAt (40) | status (8); bank (160); amount (256) is kept in full.
+/// @dev Slot 0: holder (160) | requestedAt (40) | status (8) | returnableAt (40); then bank, amount, accountRef.
 struct Withdrawal {
     address holder;
     uint40 requestedAt;
     WithdrawalStatus status;
+    /// @dev When the holder may take it back: fixed at the request, so that a later change of the window does not
+    /// reach a withdrawal the bank is already paying.
+    uint40 returnableAt;
     address bank;
     uint256 amount;
     /// @dev The bank account the money is paid to, as registered when the request was made.
@@ -59,7 +62,9 @@ struct BankBook {
 /// @notice An ERC-20 that only custody-bank members of the alliance issue ({ROLE_CUSTODY_BANK}), each token against a
 /// credit on the bank's custody account, and that leaves the ledger only when the bank redeems it against a payment to the
 /// holder's registered bank account. Both record the bank's reference of the payment: `keccak256` of its ISO 20022
-/// end-to-end id (or UETR), once ever. So the supply is, by construction, what the banks hold for the ledger
+/// end-to-end id (or UETR), once ever for that bank (each bank's references are its own, so that no bank can spend
+/// another's, nor squat on one before it). Each bank declares the custody account it keeps the ledger's money in
+/// ({setCustodyAccount}), so that a statement of that account is reconciled against that bank's book. So the supply is, by construction, what the banks hold for the ledger
 /// ({outstandingOf}), and a bank statement reconciles entry by entry to the {Issued} and {Redeemed} events.
 ///
 /// The standing rule applies: an active custody bank issues and registers accounts; a suspended one keeps servicing
@@ -99,13 +104,22 @@ interface ICustodyDepositToken is ICustodyAccounts {
         bytes32 accountRef
     );
     /// @notice Withdrawal `id` went back to `holder` (`by` the bank, with `reason`, or by the holder, reason zero).
-    event WithdrawalReturned(uint256 indexed id, address indexed holder, address indexed by, uint256 amount, bytes32 reason);
+    event WithdrawalReturned(
+        uint256 indexed id,
+        address indexed holder,
+        address indexed by,
+        uint256 amount,
+        bytes32 reason
+    );
     /// @notice `bank` registered `account` as the ledger account of its bank account `accountRef`.
     event AccountRegistered(address indexed account, address indexed bank, bytes32 accountRef);
     /// @notice `bank` closed the registration of `account`.
     event AccountClosed(address indexed account, address indexed bank);
     /// @notice Governance set the redemption window to `window` seconds.
     event RedemptionWindowSet(uint32 window);
+    /// @notice `bank` keeps the ledger's money in the custody account of hash `accountHash` (`keccak256` of its IBAN or
+    /// the bank's id of it, as its statements write it).
+    event CustodyAccountSet(address indexed bank, bytes32 indexed accountHash);
 
     // ---------------------------------------------------------------- errors
 
@@ -119,8 +133,10 @@ interface ICustodyDepositToken is ICustodyAccounts {
     error CustodyZeroAmount();
     /// @notice Issuing and redeeming need the bank's payment reference.
     error CustodyMissingReference();
-    /// @notice `bankRef` was used by an issue or a redemption before: one bank payment backs one movement.
-    error CustodyReferenceUsed(bytes32 bankRef);
+    /// @notice `bank` used `bankRef` for an issue or a redemption before: one bank payment backs one movement.
+    error CustodyReferenceUsed(address bank, bytes32 bankRef);
+    /// @notice Custody account `accountHash` is `bank`'s already.
+    error CustodyAccountTaken(bytes32 accountHash, address bank);
     /// @notice Withdrawal `id` is `status`, not Requested.
     error CustodyWrongWithdrawalStatus(uint256 id, WithdrawalStatus status);
     /// @notice Only withdrawal `id`'s holder `holder` may take it back.
@@ -153,6 +169,10 @@ interface ICustodyDepositToken is ICustodyAccounts {
     /// @notice Ends the registration of `account`. Its bank (active or suspended) or governance.
     function closeAccount(address account) external;
 
+    /// @notice Declares the custody account the calling bank keeps the ledger's money in, by the hash of its id. An
+    /// active custody bank; an account no other bank declared.
+    function setCustodyAccount(bytes32 accountHash) external;
+
     // ---------------------------------------------------------------- holders
 
     /// @notice Asks for `amount` of the caller's tokens to be paid to its registered bank account. The tokens move into
@@ -178,8 +198,14 @@ interface ICustodyDepositToken is ICustodyAccounts {
     /// @notice What `bank` holds for the ledger: issued less redeemed. The supply is the sum over banks.
     function outstandingOf(address bank) external view returns (uint256);
 
-    /// @notice Whether `bankRef` backs an issue or a redemption already.
-    function isReferenceUsed(bytes32 bankRef) external view returns (bool);
+    /// @notice Whether `bank` used `bankRef` for an issue or a redemption already.
+    function isReferenceUsed(address bank, bytes32 bankRef) external view returns (bool);
+
+    /// @notice The hash of the custody account `bank` declared (zero if none).
+    function custodyAccountOf(address bank) external view returns (bytes32);
+
+    /// @notice The bank that declared custody account `accountHash` (zero if none).
+    function bankOfCustodyAccount(bytes32 accountHash) external view returns (address);
 
     /// @notice Withdrawal `id`.
     function withdrawalOf(uint256 id) external view returns (Withdrawal memory);

@@ -5,7 +5,7 @@ import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {IAllianceRegistry, MemberStatus, ROLE_CUSTODY_BANK} from "../interfaces/IAllianceRegistry.sol";
+import {IAllianceRegistry, ROLE_CUSTODY_BANK} from "../interfaces/IAllianceRegistry.sol";
 import {
     ICustodyAccounts,
     ICustodyDepositToken,
@@ -28,7 +28,9 @@ contract CustodyDepositToken is ICustodyDepositToken, ERC20, IERC165, Reentrancy
 
     mapping(address account => BankAccount) private _accounts;
     mapping(address bank => BankBook) private _books;
-    mapping(bytes32 bankRef => bool) private _usedRefs;
+    mapping(address bank => mapping(bytes32 bankRef => bool)) private _usedRefs;
+    mapping(address bank => bytes32 accountHash) private _custodyAccounts;
+    mapping(bytes32 accountHash => address bank) private _custodyBanks;
     mapping(uint256 id => Withdrawal) private _withdrawals;
     uint256 private _withdrawalCount;
     uint32 private _redemptionWindow;
@@ -54,7 +56,7 @@ contract CustodyDepositToken is ICustodyDepositToken, ERC20, IERC165, Reentrancy
         if (bank == address(0)) revert CustodyAccountNotRegistered(to);
         if (bank != msg.sender) revert CustodyNotAccountBank(msg.sender, bank);
         if (amount == 0) revert CustodyZeroAmount();
-        _useReference(bankRef);
+        _useReference(msg.sender, bankRef);
         BankBook storage book = _books[msg.sender];
         // A supply beyond 2^128 wei is no bank's balance.
         book.issued = SafeCast.toUint128(uint256(book.issued) + amount);
@@ -72,7 +74,7 @@ contract CustodyDepositToken is ICustodyDepositToken, ERC20, IERC165, Reentrancy
         uint256 outstanding = uint256(book.issued) - book.redeemed;
         // A bank pays out only what it holds for the ledger: another bank's deposits are not its money.
         if (amount > outstanding) revert CustodyBankShort(bank, outstanding, amount);
-        _useReference(bankRef);
+        _useReference(bank, bankRef);
         withdrawal.status = WithdrawalStatus.Redeemed;
         // Fits: at most what the bank issued, itself 128 bits.
         book.redeemed += uint128(amount);
@@ -118,6 +120,18 @@ contract CustodyDepositToken is ICustodyDepositToken, ERC20, IERC165, Reentrancy
         emit AccountClosed(account, bank);
     }
 
+    /// @inheritdoc ICustodyDepositToken
+    function setCustodyAccount(bytes32 accountHash) external {
+        if (!ALLIANCE.isActiveMember(msg.sender, ROLE_CUSTODY_BANK)) revert CustodyNotBank(msg.sender);
+        if (accountHash == bytes32(0)) revert CustodyMissingReference();
+        address holder = _custodyBanks[accountHash];
+        if (holder != address(0) && holder != msg.sender) revert CustodyAccountTaken(accountHash, holder);
+        delete _custodyBanks[_custodyAccounts[msg.sender]];
+        _custodyAccounts[msg.sender] = accountHash;
+        _custodyBanks[accountHash] = msg.sender;
+        emit CustodyAccountSet(msg.sender, accountHash);
+    }
+
     // ---------------------------------------------------------------- holders
 
     /// @inheritdoc ICustodyDepositToken
@@ -134,6 +148,7 @@ contract CustodyDepositToken is ICustodyDepositToken, ERC20, IERC165, Reentrancy
             holder: msg.sender,
             requestedAt: uint40(block.timestamp),
             status: WithdrawalStatus.Requested,
+            returnableAt: uint40(block.timestamp + _redemptionWindow),
             bank: bank,
             amount: amount,
             accountRef: account.accountRef
@@ -147,7 +162,7 @@ contract CustodyDepositToken is ICustodyDepositToken, ERC20, IERC165, Reentrancy
     function reclaimWithdrawal(uint256 id) external nonReentrant {
         Withdrawal storage withdrawal = _requested(id);
         if (msg.sender != withdrawal.holder) revert CustodyNotHolder(id, withdrawal.holder);
-        uint256 returnableAt = uint256(withdrawal.requestedAt) + _redemptionWindow;
+        uint256 returnableAt = withdrawal.returnableAt;
         if (block.timestamp < returnableAt) revert CustodyRedemptionWindowOpen(id, returnableAt, block.timestamp);
         _return(id, withdrawal, bytes32(0));
     }
@@ -190,8 +205,18 @@ contract CustodyDepositToken is ICustodyDepositToken, ERC20, IERC165, Reentrancy
     }
 
     /// @inheritdoc ICustodyDepositToken
-    function isReferenceUsed(bytes32 bankRef) external view returns (bool) {
-        return _usedRefs[bankRef];
+    function isReferenceUsed(address bank, bytes32 bankRef) external view returns (bool) {
+        return _usedRefs[bank][bankRef];
+    }
+
+    /// @inheritdoc ICustodyDepositToken
+    function custodyAccountOf(address bank) external view returns (bytes32) {
+        return _custodyAccounts[bank];
+    }
+
+    /// @inheritdoc ICustodyDepositToken
+    function bankOfCustodyAccount(bytes32 accountHash) external view returns (address) {
+        return _custodyBanks[accountHash];
     }
 
     /// @inheritdoc ICustodyDepositToken
@@ -226,10 +251,10 @@ contract CustodyDepositToken is ICustodyDepositToken, ERC20, IERC165, Reentrancy
         super._update(from, to, value);
     }
 
-    function _useReference(bytes32 bankRef) private {
+    function _useReference(address bank, bytes32 bankRef) private {
         if (bankRef == bytes32(0)) revert CustodyMissingReference();
-        if (_usedRefs[bankRef]) revert CustodyReferenceUsed(bankRef);
-        _usedRefs[bankRef] = true;
+        if (_usedRefs[bank][bankRef]) revert CustodyReferenceUsed(bank, bankRef);
+        _usedRefs[bank][bankRef] = true;
     }
 
     function _requested(uint256 id) private view returns (Withdrawal storage withdrawal) {

@@ -31,6 +31,13 @@ export function bankReference(endToEndId: string): Hash32 {
   return toHash32(keccak256(toUtf8Bytes(id)));
 }
 
+/** How the ledger names a bank's custody account: keccak256 of its id (IBAN or the bank's id) as statements write it. */
+export function custodyAccountHash(accountId: string): Hash32 {
+  const id = accountId.trim();
+  if (id === "") throw new LoanLedgerError("a custody account needs its id (IBAN or the bank's id)");
+  return toHash32(keccak256(toUtf8Bytes(id)));
+}
+
 /** A movement of money across the ledger's edge: tokens issued against a credit, or redeemed against a payment. */
 export interface CustodyMovement {
   kind: "issue" | "redeem";
@@ -64,6 +71,7 @@ export interface WithdrawalInfo {
   amount: bigint;
   accountRef: Hash32;
   requestedAt: number;
+  returnableAt: number;
   status: WithdrawalStatusName;
 }
 
@@ -111,6 +119,18 @@ export class CustodyClient {
     return transact(() => this.contract.registerAccount(account, accountRef));
   }
 
+  /** Declares the custody account (its id as statements write it) the signing bank keeps the ledger's money in. */
+  setCustodyAccount(accountId: string): Promise<ContractTransactionReceipt> {
+    const hash = custodyAccountHash(accountId);
+    return transact(() => this.contract.setCustodyAccount(hash));
+  }
+
+  /** The custody bank that declared custody account `accountId`, if any. */
+  async bankOfCustodyAccount(accountId: string): Promise<Address | undefined> {
+    const bank = await read(() => this.contract.bankOfCustodyAccount(custodyAccountHash(accountId)));
+    return BigInt(bank) === 0n ? undefined : toAddress(bank);
+  }
+
   closeAccount(account: Address): Promise<ContractTransactionReceipt> {
     return transact(() => this.contract.closeAccount(account));
   }
@@ -144,6 +164,7 @@ export class CustodyClient {
       amount: w.amount,
       accountRef: toHash32(w.accountRef),
       requestedAt: Number(w.requestedAt),
+      returnableAt: Number(w.returnableAt),
       status: WITHDRAWAL_STATUS[Number(w.status)],
     };
   }

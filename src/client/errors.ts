@@ -312,7 +312,8 @@ const EXPLANATIONS = {
   CustodyZeroAmount: () => "the amount is zero",
   CustodyMissingReference: () => "the bank's payment reference is missing (zero)",
   CustodyReferenceUsed: (a: Args) =>
-    `bank reference ${String(a[0]).slice(0, 10)}… backs another issue or redemption already: one payment, one movement`,
+    `custody bank ${a[0]} used reference ${String(a[1]).slice(0, 10)}… for another issue or redemption already: one payment, one movement`,
+  CustodyAccountTaken: (a: Args) => `that custody account is custody bank ${a[1]}'s already`,
   CustodyWrongWithdrawalStatus: (a: Args) =>
     `withdrawal ${a[0]} is ${["None", "Requested", "Redeemed", "Returned"][Number(a[1])] ?? a[1]}, not Requested`,
   CustodyNotHolder: (a: Args) => `only withdrawal ${a[0]}'s holder ${a[1]} may take it back`,

@@ -70,6 +70,8 @@ export interface SuiteRow<C, L> {
    * module deploys. The suite then takes the address the splitter was deployed with.
    */
   optional?: true;
+  /** Other record keys it may be found under: the custody deposit token is deployed inside the LoanLedger module. */
+  alsoRecordedAs?: readonly string[];
 }
 
 function contract<C, L>(row: SuiteRow<C, L>): SuiteRow<C, L> {
@@ -187,6 +189,7 @@ export const SUITE = {
     exported: false,
     wiring: {},
     optional: true,
+    alsoRecordedAs: ["LoanLedger#CustodyDepositToken"],
   }),
 };
 
@@ -372,7 +375,11 @@ export function addressesInRecord(record: Record<string, string>): {
   missing: SuiteKey[];
 } {
   const found: Partial<Record<SuiteKey, string>> = {};
-  for (const key of SUITE_KEYS) if (record[SUITE[key].record]) found[key] = record[SUITE[key].record];
+  for (const key of SUITE_KEYS) {
+    const row: { record: string; alsoRecordedAs?: readonly string[] } = SUITE[key];
+    const at = [row.record, ...(row.alsoRecordedAs ?? [])].find((name) => record[name]);
+    if (at) found[key] = record[at];
+  }
   const missing = SUITE_KEYS.filter((key) => !found[key] && !isOptional(key));
   return { found, missing };
 }

@@ -113,7 +113,7 @@ export async function runDemoOn(url: string, log?: (line: string) => void): Prom
   try {
     if (code !== 0) throw new Error(`the demo failed on ${url} (exit ${code}):\n${output.slice(-2_000)}`);
     const { found } = addressesInRecord(await readDeploymentRecord(join(folder, "deployed_addresses.json")));
-    // The demo deploys the stand-in token too: every address, the token's included, is in its record.
+    // The demo deploys its custody token in the suite's module: every address, the token's included, is in its record.
     const absent = SUITE_KEYS.filter((key) => !found[key]).map((key) => SUITE[key].record);
     if (absent.length) throw new Error(`the demo's deployment recorded no ${absent.join(", ")}`);
     return Object.fromEntries(SUITE_KEYS.map((key) => [key, toAddress(found[key]!)])) as DeployedSuite;

@@ -4,9 +4,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { id } from "ethers";
 import { deployCustodySuite } from "../../deploy/local.js";
-import { bankReference, CustodyClient, Role, toAddress, toHash32 } from "../../src/client/index.js";
+import {
+  bankReference,
+  CustodyClient,
+  NO_BANK_REF,
+  operations,
+  Role,
+  toAddress,
+  toHash32,
+} from "../../src/client/index.js";
 import { contextFor, main, type CliContext } from "../../src/cli/index.js";
 import {
+  addDays,
   parseStatement,
   StatementError,
   writeCamt053,
@@ -20,17 +29,19 @@ import { KEY_HEX } from "./helpers.js";
 
 const UNIT = 10n ** 18n;
 const ACCOUNT = "CN1234567890123456789";
-const day = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 10);
+/** The bank's booking date: its own (the alliance's) local day. */
+const day = (seconds: number) => operations.localIso(seconds).slice(0, 10);
 
 /**
  * A custody bank's month: three deposits issued, one withdrawal redeemed, all booked by the bank; the statement it
  * sends for the period.
  */
 async function monthFixture() {
-  const [governance, bank, alice, bob] = await ethers.getSigners();
+  const [governance, bank, alice, bob, otherBank] = await ethers.getSigners();
   const suite = await deployCustodySuite(ignition);
   await suite.contracts.alliance.admitMember(bank, Role.CustodyBank, id("custody bank licence"));
   const custody = new CustodyClient(await suite.contracts.splitter.TOKEN(), bank);
+  await custody.setCustodyAccount(ACCOUNT);
   const from = (await time.latest()) + 1;
   await custody.registerAccount(toAddress(alice.address), toHash32(id("alice's account")));
   await custody.registerAccount(toAddress(bob.address), toHash32(id("bob's account")));
@@ -70,7 +81,7 @@ async function monthFixture() {
     closing: 6_600n * UNIT + UNIT / 4n,
     entries,
   };
-  return { suite, governance, bank, statement };
+  return { suite, governance, bank, statement, custody, alice, otherBank };
 }
 type Fixture = Awaited<ReturnType<typeof monthFixture>>;
 
@@ -111,7 +122,7 @@ describe("loanledger custody reconcile", function () {
     const report = await reportOf(dir);
     expect(report.ok).to.equal(true);
     expect(report.matched).to.have.length(4);
-    expect(BigInt(report.balance.ledger)).to.equal(6_600n * UNIT + UNIT / 4n);
+    expect(BigInt(report.balance.outstanding)).to.equal(6_600n * UNIT + UNIT / 4n);
     expect(await readFile(join(dir, "custody-reconciliation-STMT-2027-06.md"), "utf8")).to.include(
       "**Reconciled: no breaks.**",
     );
@@ -172,6 +183,56 @@ describe("loanledger custody reconcile", function () {
     expect(report.mismatched.map((m) => [m.entry.entryId, m.what])).to.deep.equal([["NTRY-4", "direction"]]);
   });
 
+  it("matches only the statement's own bank's movements, whatever references another bank's carry", async function () {
+    const f = await loadFixture(monthFixture);
+    // A second bank issues under the same end-to-end id as one of the first bank's deposits: not this account's money.
+    await f.suite.contracts.alliance.admitMember(f.otherBank, Role.CustodyBank, id("second bank licence"));
+    const other = new CustodyClient(String(f.custody.contract.target), f.otherBank);
+    await other.registerAccount(toAddress(f.otherBank.address), toHash32(id("its own account")));
+    await other.issue(toAddress(f.otherBank.address), 7n * UNIT, "E2E-IN-1");
+    const to = new Date((await time.latest()) * 1000).toISOString();
+    const { code, err, dir } = await reconcileFile(f, writeCamt053({ ...f.statement, to }, 18));
+    expect(code, err).to.equal(0);
+    const report = await reportOf(dir);
+    expect(report.ledger.bank).to.equal(toAddress(f.bank.address));
+    expect(BigInt(report.ledger.supply)).to.equal(6_607n * UNIT + UNIT / 4n);
+  });
+
+  it("reports an entry without a payment reference (a bank charge) as on the statement only", async function () {
+    const f = await loadFixture(monthFixture);
+    const fee: StatementEntry = { ...f.statement.entries[0], entryId: "NTRY-FEE", direction: "debit", amount: UNIT };
+    const withFee = withEntries(f.statement, [
+      ...f.statement.entries,
+      { ...fee, endToEndId: "", bankRef: NO_BANK_REF },
+    ]);
+    const xml = writeCamt053(withFee, 18).replace("<EndToEndId></EndToEndId>", "<EndToEndId>NOTPROVIDED</EndToEndId>");
+    const { code, dir } = await reconcileFile(f, xml);
+    expect(code).to.equal(1);
+    const report = await reportOf(dir);
+    expect(report.statementOnly.map((e) => e.entryId)).to.deep.equal(["NTRY-FEE"]);
+  });
+
+  it("reads a camt.053.001.02 statement, whose entry status is a plain code", async function () {
+    const f = await loadFixture(monthFixture);
+    const v02 = writeCamt053(f.statement, 18)
+      .replace("camt.053.001.08", "camt.053.001.02")
+      .replace(/<Sts><Cd>BOOK<\/Cd><\/Sts>/g, "<Sts>BOOK</Sts>");
+    const { code, err } = await reconcileFile(f, v02);
+    expect(code, err).to.equal(0);
+  });
+
+  it("calls an issue made before its credit was booked a break of date", async function () {
+    const f = await loadFixture(monthFixture);
+    const [first, ...rest] = f.statement.entries;
+    const later = { ...first, bookingDate: addDays(first.bookingDate, 1) };
+    const shifted = { ...f.statement, to: new Date(Date.parse(f.statement.to) + 2 * 86_400_000).toISOString() };
+    await time.increase(3 * 86_400);
+    const { code, dir } = await reconcileFile(f, writeCamt053({ ...shifted, entries: [later, ...rest] }, 18));
+    expect(code).to.equal(1);
+    const report = await reportOf(dir);
+    expect(report.mismatched.map((m) => [m.entry.entryId, m.what])).to.deep.equal([["NTRY-1", "date"]]);
+  });
+
   describe("refuses a statement it cannot trust, in one sentence, writing nothing", function () {
     const cases: [string, (s: Statement) => string, RegExp][] = [
       ["malformed XML", (s) => writeCamt053(s, 18).replace("</Stmt>", ""), /not well-formed XML/],
@@ -190,6 +251,22 @@ describe("loanledger custody reconcile", function () {
         "balances that do not add up",
         (s) => writeCamt053({ ...s, closing: s.closing + UNIT / 100n }, 18),
         /does not add up/,
+      ],
+      [
+        "an account no custody bank declared",
+        (s) => writeCamt053({ ...s, account: "CN00UNDECLARED" }, 18),
+        /(not the custody account|no custody bank's declared custody account)/,
+      ],
+      [
+        "an entry booked outside its period",
+        (s) =>
+          writeCamt053({ ...s, entries: [{ ...s.entries[0], bookingDate: "2001-01-01" }, ...s.entries.slice(1)] }, 18),
+        /booked 2001-01-01, outside the statement's period/,
+      ],
+      [
+        "a date that does not exist",
+        (s) => writeStatementCsv(s, 18).replace(/^(NTRY-1,)[0-9-]+/m, "$12027-02-30"),
+        /"2027-02-30" is not a date/,
       ],
       [
         "a message that is no statement",
@@ -224,6 +301,27 @@ describe("loanledger custody reconcile", function () {
       expect(lines.join("\n")).to.match(/overlaps statement STMT-2027-06/);
       expect((await readdir(first.dir)).filter((n) => n.includes("STMT-AGAIN"))).to.deep.equal([]);
     });
+  });
+
+  it("refuses a statement that leaves a gap after the last one reconciled", async function () {
+    const f = await loadFixture(monthFixture);
+    const first = await reconcileFile(f, writeCamt053(f.statement, 18));
+    expect(first.code, first.err).to.equal(0);
+    const later = new Date(Date.parse(f.statement.to) + 86_400_000).toISOString();
+    const gap = writeCamt053(
+      { ...f.statement, statementId: "STMT-LATER", from: later, to: later, entries: [], opening: f.statement.closing },
+      18,
+    );
+    const file = join(first.dir, "..", "later.xml");
+    await writeFile(file, gap);
+    const lines: string[] = [];
+    const code = await main(
+      ["custody", "reconcile", file, "--out", first.dir],
+      { out: () => undefined, err: (l) => lines.push(l) },
+      async () => contextFor(f.suite.connect(f.bank), { allianceKeyHex: KEY_HEX, custodyAccount: ACCOUNT }),
+    );
+    expect(code).to.equal(1);
+    expect(lines.join("\n")).to.match(/reconcile the statements between first/);
   });
 
   it("throws StatementError for what it refuses, so that callers can tell a bad statement from a break", function () {

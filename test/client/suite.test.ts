@@ -14,6 +14,7 @@ import {
 } from "../../src/client/index.js";
 import { collectLedger } from "../../src/audit/index.js";
 import LoanLedgerModule from "../../deploy/modules/LoanLedger.js";
+import CustodyLedgerModule from "../../deploy/modules/CustodyLedger.js";
 import SettlementTokenModule from "../../deploy/modules/SettlementToken.js";
 import { DAY, deployAllianceFixture, ethers, expectRejection, loadFixture, time } from "../fixtures.js";
 
@@ -63,6 +64,10 @@ describe("Suite", function () {
       };
       expect(Object.keys(returned)).to.have.members(SUITE_KEYS);
       for (const key of SUITE_KEYS) expect(returned[key].id, key).to.equal(SUITE[key].record);
+      // The suite deployed with its custody token records the token in its own module, where the table looks too.
+      const custody: Record<string, { id: string }> = CustodyLedgerModule.results;
+      expect(Object.keys(custody)).to.have.members(SUITE_KEYS);
+      expect(SUITE.token.alsoRecordedAs).to.include(custody.token.id);
     });
   });
 

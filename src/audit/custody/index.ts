@@ -33,8 +33,9 @@ export async function lastBlockAtOrBefore(provider: Provider, time: number): Pro
 }
 
 /**
- * The ledger as of `statement`'s end: the token's movements and supply at the last block at or before it, and what
- * `bank` held for the ledger there (by default the one bank that issued, when only one did).
+ * The ledger as of `statement`'s end, for the custody bank whose statement it is: the bank that declared the
+ * statement's account on chain ({@link CustodyClient.bankOfCustodyAccount}); `bank`, when given, must be that one. Its
+ * issues and redemptions, and what it held for the ledger, at the last block at or before the statement's end.
  */
 export async function readLedgerSide(
   custody: CustodyClient,
@@ -48,14 +49,23 @@ export async function readLedgerSide(
       `the settlement token ${String(custody.contract.target)} is no custody deposit token: there is no bank to reconcile`,
     );
   }
+  const declared = await custody.bankOfCustodyAccount(statement.account);
+  if (!declared) {
+    throw new StatementError(
+      `account ${statement.account} is no custody bank's declared custody account on the ledger: the bank declares it ` +
+        `first (setCustodyAccount)`,
+    );
+  }
+  if (bank !== undefined && bank !== declared) {
+    throw new StatementError(`account ${statement.account} is custody bank ${declared}'s, not ${bank}'s`);
+  }
   const cutoff = await lastBlockAtOrBefore(provider, Math.floor(Date.parse(statement.to) / 1000));
   if (cutoff.block < 0) throw new StatementError(`the statement ends (${statement.to}) before the chain began`);
-  const movements = await custody.movements(cutoff.block);
-  const banks = [...new Set(movements.map((m) => m.bank))];
-  const of = bank ?? (banks.length === 1 ? banks[0] : undefined);
+  // Another bank's movements are no entries of this account, whatever references they carry.
+  const movements = (await custody.movements(cutoff.block)).filter((m) => m.bank === declared);
   const [supply, outstanding] = await Promise.all([
     custody.totalSupply(cutoff.block),
-    of ? custody.outstandingOf(of, cutoff.block) : Promise.resolve(undefined),
+    custody.outstandingOf(declared, cutoff.block),
   ]);
   return {
     token: toAddress(String(custody.contract.target)),
@@ -63,7 +73,7 @@ export async function readLedgerSide(
     cutoffTime: cutoff.time,
     movements,
     supply,
-    ...(of && outstanding !== undefined ? { bank: { address: of, outstanding } } : {}),
+    bank: { address: declared, outstanding },
   };
 }
 
@@ -81,15 +91,26 @@ export interface ReconciledStatement {
 export const REGISTER_FILE = "custody-reconciled.json";
 
 export async function readRegister(folder: string): Promise<ReconciledStatement[]> {
-  const text = await readFile(join(folder, REGISTER_FILE), "utf8").catch((error: NodeJS.ErrnoException) => {
+  const file = join(folder, REGISTER_FILE);
+  const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT") return "[]";
     throw error;
   });
-  return JSON.parse(text) as ReconciledStatement[];
+  try {
+    const register = JSON.parse(text) as unknown;
+    if (!Array.isArray(register)) throw new Error("not a list");
+    return register as ReconciledStatement[];
+  } catch (error) {
+    throw new StatementError(`${file} is not a register of reconciled statements (${(error as Error).message})`);
+  }
 }
 
-/** Refuses `statement` if its account's period overlaps one already reconciled in `register`. */
+/**
+ * Refuses `statement` if its account's period overlaps one already reconciled in `register`, or leaves a gap after
+ * the latest: a period nobody reconciled could hide differences that cancel out within it.
+ */
 export function checkNotReconciled(statement: Statement, register: readonly ReconciledStatement[]): void {
+  let latest: ReconciledStatement | undefined;
   for (const done of register) {
     if (done.account !== statement.account) continue;
     if (statement.from <= done.to && done.from <= statement.to) {
@@ -98,6 +119,13 @@ export function checkNotReconciled(statement: Statement, register: readonly Reco
           `(${done.from} to ${done.to}), reconciled already for account ${done.account}`,
       );
     }
+    if (!latest || done.to > latest.to) latest = done;
+  }
+  if (latest && statement.from > latest.to && Date.parse(statement.from) - Date.parse(latest.to) > 1_000) {
+    throw new StatementError(
+      `the statement begins ${statement.from}, but the last one reconciled for account ${statement.account} ` +
+        `(${latest.statementId}) ended ${latest.to}: reconcile the statements between first`,
+    );
   }
 }
 

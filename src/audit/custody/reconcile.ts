@@ -4,11 +4,10 @@
  * closing balance is compared with the token's supply at the statement's cut-off (the last block at or before its end),
  * to the wei. Every difference is a break, and the report names each one.
  */
-import type { Address, CustodyMovement, Hash32 } from "../../client/index.js";
-import type { Statement, StatementEntry } from "./statement.js";
+import { NO_BANK_REF, operations, type Address, type CustodyMovement, type Hash32 } from "../../client/index.js";
+import { addDays, type Statement, type StatementEntry } from "./statement.js";
 
 export const RECONCILIATION_SCHEMA = "loanledger.custody-reconciliation.v1";
-const DAY_SECONDS = 86_400;
 
 /** The ledger's side: its movements up to the cut-off block, and what the token held there. */
 export interface LedgerSide {
@@ -16,12 +15,12 @@ export interface LedgerSide {
   /** The last block at or before the statement's end, and its time (seconds). */
   cutoffBlock: number;
   cutoffTime: number;
-  /** Every issue and redemption up to the cut-off block, in chain order. */
+  /** The bank's issues and redemptions up to the cut-off block, in chain order. */
   movements: readonly CustodyMovement[];
-  /** The token's supply at the cut-off block. */
+  /** The token's supply at the cut-off block (every bank's money). */
   supply: bigint;
-  /** The custody bank the statement is of, and what it held for the ledger at the cut-off, when it is known. */
-  bank?: { address: Address; outstanding: bigint };
+  /** The custody bank the statement is of, and what it held for the ledger at the cut-off. */
+  bank: { address: Address; outstanding: bigint };
 }
 
 export interface MovementRef {
@@ -41,7 +40,8 @@ export interface Pair {
 }
 
 export interface Mismatch extends Pair {
-  /** What differs besides the amount: the direction (a credit the ledger redeemed, say), or the date by over a day. */
+  /** What differs besides the amount: the direction (a credit the ledger redeemed, say), or the date: an issue before
+   * its credit was booked or more than a day after, a redemption more than a day before its debit or after it. */
   what: "direction" | "date";
 }
 
@@ -68,7 +68,16 @@ export interface Reconciliation {
     /** SHA-256 of the statement file, so that the report names exactly what it read. */
     sha256: string;
   };
-  ledger: { token: Address; cutoffBlock: number; cutoffTime: string; supply: bigint; movements: number };
+  ledger: {
+    token: Address;
+    bank: Address;
+    cutoffBlock: number;
+    cutoffTime: string;
+    supply: bigint;
+    movements: number;
+    /** Booking dates are compared with the movements' dates in this time zone, the bank's. */
+    timeZone: string;
+  };
   matched: Pair[];
   statementOnly: StatementEntry[];
   ledgerOnly: MovementRef[];
@@ -77,10 +86,9 @@ export interface Reconciliation {
   duplicates: Duplicate[];
   balance: {
     closing: bigint;
-    /** What the closing balance is compared with: the bank's outstanding when the bank is known, else the supply. */
-    against: "bank outstanding" | "supply";
-    ledger: bigint;
-    bank?: Address;
+    /** What the bank held for the ledger at the cut-off (what it issued less what it redeemed): the supply, when it is
+     * the only bank. */
+    outstanding: bigint;
     difference: bigint;
     ok: boolean;
   };
@@ -103,8 +111,20 @@ function ref(m: CustodyMovement): MovementRef {
 
 const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
-/** Reconciles `statement` (whose file hashed to `sha256`) with `ledger`. */
-export function reconcile(statement: Statement, ledger: LedgerSide, sha256: string): Reconciliation {
+/** Whether a movement on local date `on` may be the booking of `entry`: the bank issues once the credit is booked (the
+ * same day or the next), and redeems before it pays (the same day or the one before). */
+function sameBooking(entry: StatementEntry, kind: CustodyMovement["kind"], on: string): boolean {
+  const day = entry.bookingDate;
+  return kind === "issue" ? on === day || on === addDays(day, 1) : on === day || on === addDays(day, -1);
+}
+
+/** Reconciles `statement` (whose file hashed to `sha256`) with `ledger`, dates in `timeZone`. */
+export function reconcile(
+  statement: Statement,
+  ledger: LedgerSide,
+  sha256: string,
+  timeZone: string = operations.DEFAULT_TIME_ZONE,
+): Reconciliation {
   const from = seconds(statement.from);
   const to = seconds(statement.to);
   const inPeriod = new Map<string, CustodyMovement[]>();
@@ -117,7 +137,23 @@ export function reconcile(statement: Statement, ledger: LedgerSide, sha256: stri
     else inPeriod.set(m.bankRef, [m]);
   }
   const byRef = new Map<string, StatementEntry[]>();
+  // Offsets from UTC are whole quarters of an hour: one look-up per quarter serves every block within it.
+  const dates = new Map<number, string>();
+  const localDate = (time: number) => {
+    const quarter = Math.floor(time / 900);
+    let date = dates.get(quarter);
+    if (date === undefined) {
+      date = operations.localIso(quarter * 900, timeZone).slice(0, 10);
+      dates.set(quarter, date);
+    }
+    return date;
+  };
+  const unreferenced: StatementEntry[] = [];
   for (const e of statement.entries) {
+    if (e.bankRef === NO_BANK_REF) {
+      unreferenced.push(e);
+      continue;
+    }
     const same = byRef.get(e.bankRef);
     if (same) same.push(e);
     else byRef.set(e.bankRef, [e]);
@@ -126,7 +162,14 @@ export function reconcile(statement: Statement, ledger: LedgerSide, sha256: stri
   const r: Pick<
     Reconciliation,
     "matched" | "statementOnly" | "ledgerOnly" | "amountDiffers" | "mismatched" | "duplicates"
-  > = { matched: [], statementOnly: [], ledgerOnly: [], amountDiffers: [], mismatched: [], duplicates: [] };
+  > = {
+    matched: [],
+    statementOnly: [...unreferenced],
+    ledgerOnly: [],
+    amountDiffers: [],
+    mismatched: [],
+    duplicates: [],
+  };
   for (const [bankRef, entries] of byRef) {
     const movements = inPeriod.get(bankRef) ?? [];
     if (entries.length > 1 || movements.length > 1) {
@@ -150,8 +193,7 @@ export function reconcile(statement: Statement, ledger: LedgerSide, sha256: stri
     const direction = movement.kind === "issue" ? "credit" : "debit";
     if (entry.direction !== direction) r.mismatched.push({ ...pair, what: "direction" });
     else if (entry.amount !== movement.amount) r.amountDiffers.push(pair);
-    else if (Math.abs(seconds(`${entry.bookingDate}T00:00:00Z`) - movement.time) > 2 * DAY_SECONDS) {
-      // A booking date is the bank's local day: a block within a day of it either way is the same booking.
+    else if (!sameBooking(entry, movement.kind, localDate(movement.time))) {
       r.mismatched.push({ ...pair, what: "date" });
     } else r.matched.push(pair);
   }
@@ -159,16 +201,13 @@ export function reconcile(statement: Statement, ledger: LedgerSide, sha256: stri
     if (!byRef.has(bankRef)) for (const m of movements) r.ledgerOnly.push(ref(m));
   }
 
-  const against = ledger.bank ? "bank outstanding" : "supply";
-  const ledgerBalance = ledger.bank ? ledger.bank.outstanding : ledger.supply;
+  const outstanding = ledger.bank.outstanding;
   const balance = {
     closing: statement.closing,
-    against,
-    ledger: ledgerBalance,
-    ...(ledger.bank ? { bank: ledger.bank.address } : {}),
-    difference: statement.closing - ledgerBalance,
-    ok: statement.closing === ledgerBalance,
-  } as const;
+    outstanding,
+    difference: statement.closing - outstanding,
+    ok: statement.closing === outstanding,
+  };
   const breaks =
     r.statementOnly.length +
     r.ledgerOnly.length +
@@ -192,6 +231,8 @@ export function reconcile(statement: Statement, ledger: LedgerSide, sha256: stri
     },
     ledger: {
       token: ledger.token,
+      bank: ledger.bank.address,
+      timeZone,
       cutoffBlock: ledger.cutoffBlock,
       cutoffTime: new Date(ledger.cutoffTime * 1000).toISOString(),
       supply: ledger.supply,
@@ -237,8 +278,8 @@ export function breakLines(r: Reconciliation, amount: (value: bigint) => string)
   }
   if (!r.balance.ok) {
     lines.push(
-      `closing balance ${amount(r.balance.closing)} differs from the ${r.balance.against} ${amount(r.balance.ledger)} ` +
-        `at block ${r.ledger.cutoffBlock} by ${amount(r.balance.difference)}`,
+      `closing balance ${amount(r.balance.closing)} differs from what the bank holds for the ledger, ` +
+        `${amount(r.balance.outstanding)} at block ${r.ledger.cutoffBlock}, by ${amount(r.balance.difference)}`,
     );
   }
   return lines;
@@ -265,7 +306,7 @@ export function reconciliationMarkdown(r: Reconciliation, amount: (value: bigint
     `| directions or dates that differ | ${r.mismatched.length} |`,
     `| duplicate references | ${r.duplicates.length} |`,
     `| closing balance | ${amount(r.balance.closing)} |`,
-    `| ${r.balance.against} at the cut-off | ${amount(r.balance.ledger)}${r.balance.ok ? " (equal)" : ` (difference ${amount(r.balance.difference)})`} |`,
+    `| the bank's outstanding at the cut-off | ${amount(r.balance.outstanding)}${r.balance.ok ? " (equal)" : ` (difference ${amount(r.balance.difference)})`} |`,
     `| supply at the cut-off | ${amount(r.ledger.supply)} |`,
     "",
   ];

@@ -8,7 +8,7 @@
  * balances that do not add up.
  */
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { bankReference, LoanLedgerError, type Hash32 } from "../../client/index.js";
+import { bankReference, LoanLedgerError, NO_BANK_REF, type Hash32 } from "../../client/index.js";
 
 /** The statement cannot be reconciled as it is: one sentence says why. */
 export class StatementError extends LoanLedgerError {
@@ -25,9 +25,10 @@ export interface StatementEntry {
   amountText: string;
   /** Booking date, `YYYY-MM-DD`. */
   bookingDate: string;
-  /** The payment's end-to-end id (or UETR), as written. */
+  /** The payment's end-to-end id (or, when the payer gave none, its UETR), as written; empty when the entry has none
+   * (a bank charge, interest): such an entry is no ledger movement, and the reconciliation reports it as a break. */
   endToEndId: string;
-  /** Its ledger form ({@link bankReference}). */
+  /** Its ledger form ({@link bankReference}), zero when there is none. */
   bankRef: Hash32;
 }
 
@@ -63,7 +64,10 @@ function instant(text: string, where: string, end = false): string {
   const t = text.trim();
   const value = /^\d{4}-\d{2}-\d{2}$/.test(t) ? `${t}T${end ? "23:59:59" : "00:00:00"}Z` : t;
   const ms = Date.parse(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(t) || Number.isNaN(ms)) throw new StatementError(`${where}: "${text}" is not a date`);
+  const date = /^(\d{4})-(\d{2})-(\d{2})/.exec(t);
+  // Date.parse moves 30 February to 1 March: a date that does not exist is refused, not shifted.
+  const exists = date && new Date(Date.UTC(+date[1], +date[2] - 1, +date[3])).getUTCDate() === +date[3];
+  if (!exists || Number.isNaN(ms)) throw new StatementError(`${where}: "${text}" is not a date`);
   return new Date(ms).toISOString();
 }
 
@@ -81,6 +85,16 @@ function checkTotals(s: Statement): void {
     );
   }
   if (s.from > s.to) throw new StatementError(`the statement's period ends (${s.to}) before it begins (${s.from})`);
+  // A booking date is the bank's local day, which may begin up to 14 hours before the UTC day of the same date.
+  const first = s.from.slice(0, 10);
+  const last = s.to.slice(0, 10);
+  for (const e of s.entries) {
+    if (e.bookingDate < addDays(first, -1) || e.bookingDate > addDays(last, 1)) {
+      throw new StatementError(
+        `entry ${e.entryId} was booked ${e.bookingDate}, outside the statement's period (${s.from} to ${s.to})`,
+      );
+    }
+  }
   const seen = new Set<string>();
   for (const e of s.entries) {
     if (seen.has(e.entryId)) throw new StatementError(`entry id ${e.entryId} appears twice in the statement`);
@@ -88,9 +102,18 @@ function checkTotals(s: Statement): void {
   }
 }
 
-function reference(endToEndId: string, where: string): Hash32 {
+/** `date` (YYYY-MM-DD) moved by `days`. */
+export function addDays(date: string, days: number): string {
+  const [y, m, d] = date.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}
+
+/** The ledger reference of a payment's id; none (zero) for an entry without one, which no ledger movement can match. */
+function reference(endToEndId: string | undefined, where: string): { endToEndId: string; bankRef: Hash32 } {
+  const id = endToEndId?.trim() ?? "";
+  if (id === "" || id === "NOTPROVIDED") return { endToEndId: "", bankRef: NO_BANK_REF };
   try {
-    return bankReference(endToEndId);
+    return { endToEndId: id, bankRef: bankReference(id) };
   } catch (error) {
     throw new StatementError(`${where}: ${(error as Error).message}`);
   }
@@ -154,7 +177,13 @@ function parseCamt053(xml: string, decimals: number): Statement {
     parseAttributeValue: false,
     isArray: (name) => name === "Ntry" || name === "Bal" || name === "Stmt" || name === "TxDtls",
   });
-  const document = parser.parse(xml) as Node;
+  let document: Node;
+  try {
+    document = parser.parse(xml) as Node;
+  } catch (error) {
+    // The parser refuses some well-formed documents too (names it keeps for itself, nesting beyond its limit).
+    throw new StatementError(`the statement cannot be read as XML: ${(error as Error).message.split("\n")[0]}`);
+  }
   const root = document.Document as Node | undefined;
   // The parser drops namespace declarations with their prefixes: the root element's own says what the message is.
   const namespace = /<(?:[\w.-]+:)?Document\b[^>]*?\sxmlns(?::[\w.-]+)?="([^"]*)"/.exec(xml)?.[1] ?? "";
@@ -208,7 +237,9 @@ function parseCamt053(xml: string, decimals: number): Statement {
   const entries: StatementEntry[] = [];
   list(stmt, "Ntry").forEach((ntry, i) => {
     const where = `entry ${i + 1}`;
-    const status = optionalText(child(ntry, "Sts", where), "Cd") ?? text(ntry, "Sts", where);
+    // Up to version .07 the status is a code (`<Sts>BOOK</Sts>`), from .08 on a choice (`<Sts><Cd>BOOK</Cd></Sts>`).
+    const status = optionalText(ntry, "Sts") ?? optionalText(ntry.Sts, "Cd");
+    if (status === undefined) throw new StatementError(`not a camt.053 statement: ${where} has no status (Sts)`);
     if (status !== "BOOK") return;
     const { amount, text: amountText, currency: ccy } = amountOf(ntry, where, decimals);
     if (ccy !== statementCurrency)
@@ -217,22 +248,41 @@ function parseCamt053(xml: string, decimals: number): Statement {
     if (sign !== "CRDT" && sign !== "DBIT") throw new StatementError(`${where}: CdtDbtInd is "${sign}"`);
     const booked = child(ntry, "BookgDt", where);
     const bookingDate = day(optionalText(booked, "DtTm") ?? text(booked, "Dt", `${where}/BookgDt`), `${where}/BookgDt`);
-    const details = list(child(ntry, "NtryDtls", where), "TxDtls");
-    if (details.length !== 1) {
-      throw new StatementError(`${where} has ${details.length} transactions: the ledger matches one payment per entry`);
-    }
-    const refs = child(details[0], "Refs", `${where}/TxDtls`);
-    const endToEndId = optionalText(refs, "UETR") ?? text(refs, "EndToEndId", `${where}/TxDtls/Refs`);
     const entryId = optionalText(ntry, "NtryRef") ?? text(ntry, "AcctSvcrRef", where);
-    entries.push({
-      entryId,
-      direction: sign === "CRDT" ? "credit" : "debit",
-      amount,
-      amountText,
-      bookingDate,
-      endToEndId,
-      bankRef: reference(endToEndId, where),
+    const direction = sign === "CRDT" ? "credit" : "debit";
+    const details = list(ntry.NtryDtls, "TxDtls");
+    // The payer's end-to-end id is the reference, or its UETR where it gave none.
+    const idOf = (tx: Node | undefined) => {
+      const refs = tx?.Refs as Node | undefined;
+      const e2e = optionalText(refs, "EndToEndId");
+      return e2e && e2e !== "NOTPROVIDED" ? e2e : optionalText(refs, "UETR");
+    };
+    if (details.length <= 1) {
+      entries.push({ entryId, direction, amount, amountText, bookingDate, ...reference(idOf(details[0]), where) });
+      return;
+    }
+    // A batch booking: each transaction is a payment of its own, with its own amount.
+    let total = 0n;
+    details.forEach((tx, k) => {
+      const txWhere = `${where}, transaction ${k + 1}`;
+      const txAmount = (tx.AmtDtls as Node | undefined)?.TxAmt ?? tx;
+      const part = amountOf(txAmount as Node, txWhere, decimals);
+      if (part.currency !== statementCurrency) {
+        throw new StatementError(`${txWhere} is in ${part.currency}, the account in ${statementCurrency}`);
+      }
+      total += part.amount;
+      entries.push({
+        entryId: `${entryId}/${k + 1}`,
+        direction,
+        amount: part.amount,
+        amountText: part.text,
+        bookingDate,
+        ...reference(idOf(tx), txWhere),
+      });
     });
+    if (total !== amount) {
+      throw new StatementError(`${where}'s transactions add up to ${total}, not its amount ${amount}`);
+    }
   });
   const statement: Statement = {
     format: "camt.053",
@@ -323,8 +373,7 @@ function parseCsv(csv: string, decimals: number): Statement {
       amount: parseAmount(amount, decimals, where),
       amountText: amount,
       bookingDate: day(bookingDate, where),
-      endToEndId,
-      bankRef: reference(endToEndId, where),
+      ...reference(endToEndId, where),
     });
   }
   const signed = (name: string) => {

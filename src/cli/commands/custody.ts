@@ -35,7 +35,7 @@ export const plans: Record<string, Plan> = {
       checkNotReconciled(statement, await readRegister(out));
       const tokenAddress = ctx.suite.addresses.token;
       const ledger = await readLedgerSide(new CustodyClient(tokenAddress, ctx.signer, ctx.fromBlock), statement, bank);
-      const r = reconcile(statement, ledger, sha256);
+      const r = reconcile(statement, ledger, sha256, ctx.timeZone);
 
       await mkdir(out, { recursive: true });
       const base = join(out, `custody-reconciliation-${fileSafe(statement.statementId)}`);
@@ -46,7 +46,8 @@ export const plans: Record<string, Plan> = {
       const summary =
         `statement ${statement.statementId} of ${statement.account}: ${r.matched.length} of ` +
         `${statement.entries.length} entries matched, closing balance ${amount(r.balance.closing)} against the ` +
-        `${r.balance.against} ${amount(r.balance.ledger)} at block ${r.ledger.cutoffBlock}; report in ${base}.json and .md`;
+        `${amount(r.balance.outstanding)} bank ${r.ledger.bank} held for the ledger at block ${r.ledger.cutoffBlock} ` +
+        `(supply ${amount(r.ledger.supply)}); report in ${base}.json and .md`;
       print(
         io,
         { ok: r.ok, breaks: r.breaks, report: `${base}.json`, markdown: `${base}.md` },

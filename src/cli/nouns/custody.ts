@@ -9,7 +9,10 @@ export const custody = noun({
         value: "<id>",
         help: "the custody account (IBAN or the bank's id) the statement must be of (default: LOANLEDGER_CUSTODY_ACCOUNT)",
       },
-      bank: { value: "<address>", help: "the custody bank member whose book it is (default: the one that issued)" },
+      bank: {
+        value: "<address>",
+        help: "the custody bank whose statement it is (checked: the bank that declared the account on the ledger)",
+      },
       out: {
         value: "<dir>",
         help: "where the reports and the register of reconciled periods go (default: this folder)",
