@@ -35,7 +35,14 @@ import {
   bankReference,
   CustodyClient,
 } from "../src/client/index.js";
-import { collectLedger, verifyLedger, balancesSentence, writeExport, loanHistory } from "../src/audit/index.js";
+import {
+  collectLedger,
+  verifyLedger,
+  balancesSentence,
+  custodySentences,
+  writeExport,
+  loanHistory,
+} from "../src/audit/index.js";
 import { nodeOperationsSource } from "../src/indexer/index.js";
 import {
   readLedgerSide,
@@ -125,6 +132,7 @@ async function deposit(to: { address: string }, value: bigint) {
   const endToEndId = `DEMO-IN-${journal.length + 1}`;
   await custody.issue(toAddress(to.address), value, endToEndId);
   await bankBooks("credit", value, endToEndId);
+  return bankReference(endToEndId);
 }
 for (const m of await governanceClient.members()) say(`   member ${m.account}: ${m.roles.join(", ")} (${m.status})`);
 
@@ -310,7 +318,9 @@ say(
 const lenders = [lender1, lender2, lender3];
 const names = ["lender 1", "lender 2", "lender 3"];
 const commitments = [20_000n, 30_000n, 40_000n].map((v) => v * 10n ** 18n);
-for (const account of [...lenders, borrower]) await deposit(account, 200_000n * 10n ** 18n);
+for (const account of lenders) await deposit(account, 200_000n * 10n ** 18n);
+// The borrower's repayments name the bank payment that brought its money to the ledger.
+const borrowerDeposit = await deposit(borrower, 200_000n * 10n ** 18n);
 const balanceOf = async (a: { address: string }) => token.balanceOf(a.address);
 const startBalances = await Promise.all(lenders.map(balanceOf));
 for (const [i, lender] of lenders.entries()) await splitterAs(lender).fund(fundedId, commitments[i]);
@@ -322,7 +332,7 @@ const keeper = splitterAs(auditor);
 let paidIn = 0n;
 async function installment(label: string) {
   await time.increase(30 * DAY);
-  const paid = await splitterAs(borrower).repay(fundedId);
+  const paid = await splitterAs(borrower).repay(fundedId, undefined, borrowerDeposit);
   paidIn += paid.amount;
   const s = paid.split;
   say(
@@ -599,6 +609,7 @@ say(
     `${audit.consent.none.length} without the borrower's consent on chain`,
 );
 say(`   ${balancesSentence(audit)}`);
+for (const line of custodySentences(audit)) say(`   ${line}`);
 say(
   `\nExported the chain to ${AUDIT_DIR} and its ${documents.length} documents to ${DOCS_DIR}: ` +
     `${audit.loans.length} loans, ${audit.entries} history entries, ${audit.findings.length} finding(s). Check it with\n` +

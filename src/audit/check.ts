@@ -24,6 +24,7 @@ import { batchLenders, big, WriterTransaction } from "./facts.js";
 import { type TypedDataDomain } from "ethers";
 import { consentDigest, consentDomain, isValidConsent, recoverSigner, type ConsentSubject } from "../client/consent.js";
 import { BalanceReplay, type Reconciliation, type TokenBalances } from "./balances.js";
+import { CUSTODY_CONTRACT, CustodyReplay, type CustodyFigures, type CustodyStatement } from "./custody/ledger.js";
 import {
   byChainOrder,
   positionOfRecord,
@@ -53,7 +54,8 @@ export type CheckKind =
   | "consent"
   | "funding"
   | "proof"
-  | "balance";
+  | "balance"
+  | "custody";
 
 /** Every check the verifier runs, with what it establishes (the report lists them). */
 export const CHECKS: Record<CheckKind, string> = {
@@ -98,6 +100,11 @@ export const CHECKS: Record<CheckKind, string> = {
     "every contract of the suite holds, at the export's block, exactly the settlement tokens its replayed history " +
     "says it holds (what is owed to lenders, platforms, insurers and the reserve, capital, kept payments); any " +
     "difference is named with the contract, the amounts and whether it is unexplained or missing",
+  custody:
+    "every issue and redemption of the custody token carries a bank reference, no bank uses one twice, each bank's " +
+    "book at the export's block is what its issues and redemptions add up to, the books add up to the supply, the " +
+    "escrow to the withdrawals pending, and a repayment that names a bank reference names one an issue used, for no " +
+    "more than that issue brought in",
 };
 
 /** Something that does not hold, with the loan and entry it is about. */
@@ -146,6 +153,8 @@ export interface ChainProof {
   lenders?: Record<string, { lenders: string[]; positions: Record<string, { shares: string; debt: string }> }>;
   /** The settlement token's balance of each contract at that block; undefined when the node keeps no state that old. */
   balances?: TokenBalances;
+  /** The custody token's figures at that block, when the ledger settles in one. */
+  custody?: CustodyFigures;
 }
 
 /** The checks `options` leaves no means to run, with why. */
@@ -208,6 +217,8 @@ export interface AuditReport {
   consent: { signed: string[]; legacy: string[]; none: string[] };
   /** Each contract's settlement-token balance at the block against its replayed history (balances.ts). */
   balances: Reconciliation;
+  /** The custody token's supply and books against its issues and redemptions, when the ledger settles in one. */
+  custody?: CustodyStatement;
   findings: Finding[];
   ok: boolean;
 }
@@ -379,6 +390,7 @@ export interface LedgerFacts {
   manifestSha256?: string;
   digests?: Record<string, string>;
   balances?: TokenBalances;
+  custody?: CustodyFigures;
 }
 
 export interface CheckOptions {
@@ -431,6 +443,8 @@ export class LedgerChecker {
 
   /** The suite's money events summed, for the totals to reconcile with the contracts' balances. */
   private readonly balanceReplay = new BalanceReplay();
+  /** The custody token's issues and redemptions, and the bank references repayments name. */
+  private readonly custodyReplay = new CustodyReplay();
 
   constructor(private readonly options: CheckOptions = {}) {}
 
@@ -845,6 +859,8 @@ export class LedgerChecker {
 
   /** One money event (money.jsonl), in chain order: splits add up and match the registry, payouts are counted. */
   money(record: EventRecord): void {
+    this.custodyReplay.event(record);
+    if (record.contract === CUSTODY_CONTRACT) return;
     this.balanceReplay.event(record);
     this.writerEvent(record);
     const raw = record.args.loanId;
@@ -1279,11 +1295,19 @@ export class LedgerChecker {
     }
     const notRun = checksNotRun(options);
     const balances = this.reconcileBalances(facts, proofHolds ? proof : undefined);
+    // A verification of one loan judges no bank's book.
+    const custody = options.loanId
+      ? { findings: [] }
+      : proofHolds && proof?.custody
+        ? this.custodyReplay.judge(proof.custody, "chain", facts.custody)
+        : this.custodyReplay.judge(facts.custody, facts.headsProvenAt ? "chain" : "export");
+    for (const finding of custody.findings) this.findings.push({ check: "custody", ...finding });
     // Whether the records are the chain's is for the caller to say: it proved them, read them, or could not.
     const checks = Object.fromEntries(
       (Object.keys(CHECKS) as CheckKind[])
         .filter((check) => !(check in notRun) && check !== "proof")
         .filter((check) => check !== "balance" || balances.source !== "none")
+        .filter((check) => check !== "custody" || custody.statement)
         .map((check) => [check, CHECKS[check]]),
     );
     return {
@@ -1303,6 +1327,7 @@ export class LedgerChecker {
       notRun,
       consent,
       balances,
+      ...(custody.statement ? { custody: custody.statement } : {}),
       findings: this.findings,
       ok: this.findings.length === 0,
     };

@@ -42,6 +42,26 @@ export function balancesSentence(report: AuditReport): string {
   );
 }
 
+/**
+ * The custody token's supply against the banks' books, when the ledger settles in one (empty otherwise): that every
+ * token was issued and redeemed against a bank reference is the custody check's to say.
+ */
+export function custodySentences(report: AuditReport): string[] {
+  const c = report.custody;
+  if (!c) return [];
+  const where =
+    c.source === "chain"
+      ? `read from the chain at block ${c.block}`
+      : `taken from the export at block ${c.block}, NOT proven against a chain`;
+  const findings = report.findings.filter((f) => f.check === "custody").length;
+  return [
+    `Custody: supply ${c.supply} of token ${c.token} held by ${c.banks.length} custody bank(s) ` +
+      `(${c.banks.map((b) => `${b.bank}: ${b.outstanding}`).join(", ") || "none"}), ${where}; ${c.issues} issue(s) and ` +
+      `${c.redemptions} redemption(s), ${c.referencedRepayments} repayment(s) naming their bank payment; ` +
+      (findings ? `${findings} custody finding(s).` : "every one with its bank reference, the books adding up."),
+  ];
+}
+
 /** Where a finding is: the file, the contract whose balance differs, or the loan. */
 const subjectOf = (f: Finding) =>
   f.file ? `file ${f.file}` : f.balance ? `contract ${f.balance.contract}` : `loan ${f.loanId ?? "-"}`;
@@ -65,6 +85,7 @@ export function reportMarkdown(report: AuditReport): string {
     headsSentence(report),
     "",
     balancesSentence(report),
+    ...custodySentences(report),
     "",
     ...(report.exportManifestSha256
       ? [`Export verified: manifest.json with SHA-256 ${report.exportManifestSha256}.`, ""]
@@ -193,6 +214,9 @@ ${report.scope ? `<p>${esc(filesSentences(report)[0])}</p>` : ""}
 ${report.files?.length ? table(["file", "proven", "records", "differences", "how"], fileRows(report), [2, 3]) : "<p>No export: the ledger was read from the chain.</p>"}
 <h2>Balances</h2>
 <p>${esc(balancesSentence(report))}</p>
+${custodySentences(report)
+  .map((line) => `<p>${esc(line)}</p>`)
+  .join("\n")}
 ${
   report.balances && report.balances.source !== "none"
     ? table(

@@ -20,6 +20,14 @@ import { InputError, LoanLedgerError } from "../client/errors.js";
 import { formatLoanId, type LoanId } from "../client/ids.js";
 import { LedgerReader, type LedgerReadOptions } from "../client/ledger.js";
 import { readBalances, type TokenBalances } from "./balances.js";
+import {
+  banksOf,
+  CUSTODY_CONTRACT,
+  CUSTODY_EVENTS,
+  custodyTokenAt,
+  readCustodyFigures,
+  type CustodyFigures,
+} from "./custody/ledger.js";
 import { HISTORY_EVENTS, type WriterName } from "../client/history.js";
 import type { LoanRegistryClient } from "../client/loans.js";
 import { auditedContracts, type AuditSources } from "../client/suite.js";
@@ -51,6 +59,8 @@ export interface LedgerExport {
   heads: Record<string, string>;
   /** The settlement token's balance of each contract at `block` (the manifest records it). */
   balances?: TokenBalances;
+  /** The custody token's supply, books and escrow at `block`, when the ledger settles in one (the manifest records it). */
+  custody?: CustodyFigures;
   /**
    * The block at which this process read `heads` from a chain itself. Only reading a chain sets it (never a file), so a
    * report can say which heads were proven and which were only taken from an export.
@@ -97,6 +107,8 @@ export interface LedgerHeader {
   headsProvenAt: BlockRef;
   /** The settlement token's balance of each contract, read at `block`. */
   balances: TokenBalances;
+  /** The custody token's figures at `block`, when the ledger settles in one. */
+  custody?: CustodyFigures;
 }
 
 /**
@@ -127,6 +139,14 @@ export async function readLedger(
   const historyTopics = new Set<string>(HISTORY_EVENTS.map((name) => registry.interface.getEvent(name).topicHash));
   const ids = new Set<string>();
   const span = Math.max(1, reader.block.number - fromBlock + 1);
+  // The money itself, when it is the custody bank's token: its issues and redemptions are the ledger's edge.
+  const token = String(await reader.call(() => sources.splitter.TOKEN({ blockTag: reader.blockTag })));
+  const custody = await reader.call(() => custodyTokenAt(provider, token));
+  const custodyTopics = new Set<string>(
+    custody ? CUSTODY_EVENTS.map((name) => custody.contract.interface.getEvent(name).topicHash) : [],
+  );
+  const banks = new Set<string>();
+  if (custody) byAddress.set(token.toLowerCase(), { name: CUSTODY_CONTRACT, contract: custody.contract });
 
   // One pass over the suite's logs: every contract's events in the same bounded ranges, in chain order.
   await reader.eachRange({ address: [...byAddress.keys()] }, async (logs, toBlock) => {
@@ -141,8 +161,10 @@ export async function readLedger(
         await sink.loan(record);
         continue;
       }
+      if (source.name === CUSTODY_CONTRACT && !custodyTopics.has(log.topics[0])) continue;
       const record = eventRecord(source.contract, source.name, log);
       if (!record) continue;
+      if (source.name === CUSTODY_CONTRACT) for (const bank of banksOf(record)) banks.add(bank);
       const kind =
         source.name === "AllianceRegistry" ? "members" : source.name === "CollateralRegistry" ? "assets" : "money";
       await sink.event(kind, record);
@@ -161,8 +183,10 @@ export async function readLedger(
     if (list.length >= 1_000) progress?.(Math.min(i + HEAD_BATCH, list.length), list.length, "history heads");
   }
   // Totals are reconciled to what each contract holds at the same block (balances.ts).
-  const token = String(await reader.call(() => sources.splitter.TOKEN({ blockTag: reader.blockTag })));
   const balances = await readBalances(provider, token, contracts, reader.blockTag, (read) => reader.call(read));
+  const custodyFigures = custody
+    ? await readCustodyFigures(custody, banks, reader.block.number, (read) => reader.call(read))
+    : undefined;
   await reader.confirmPin();
   return {
     chainId: chainId.toString(),
@@ -172,6 +196,7 @@ export async function readLedger(
     heads,
     headsProvenAt: reader.block,
     balances,
+    ...(custodyFigures ? { custody: custodyFigures } : {}),
   };
 }
 
@@ -336,6 +361,8 @@ export interface Manifest {
   contracts: Record<string, string>;
   /** The settlement token's balance of each contract at `block` (absent from exports of earlier versions). */
   balances?: TokenBalances;
+  /** The custody token's figures at `block`, when the ledger settles in one. */
+  custody?: CustodyFigures;
   /** Every file of the export but the manifest: its SHA-256 digest (hex), size and number of records. */
   files: Record<string, { sha256: string; bytes: number; records: number }>;
 }
@@ -435,6 +462,7 @@ export class ExportWriter implements LedgerSink {
       fromBlock: header.fromBlock ?? null,
       contracts: header.contracts ?? {},
       ...(header.balances ? { balances: header.balances } : {}),
+      ...(header.custody ? { custody: header.custody } : {}),
       files,
     };
     await writeFile(join(this.dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + "\n");
@@ -547,6 +575,7 @@ export async function openExport(dir: string): Promise<OpenedExport> {
       ...(m?.fromBlock != null ? { fromBlock: m.fromBlock } : {}),
       ...(m ? { contracts: m.contracts, manifest: m, manifestSha256: manifest.sha256 } : {}),
       ...(m?.balances ? { balances: m.balances } : {}),
+      ...(m?.custody ? { custody: m.custody } : {}),
       heads: heads.value.heads ?? {},
       digests,
     },

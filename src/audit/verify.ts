@@ -37,6 +37,13 @@ import { decodeLoanFact, HISTORY_EVENTS } from "../client/history.js";
 import type { HistoryEntry, LoanRegistryClient } from "../client/loans.js";
 import { readBalances, type TokenBalances } from "./balances.js";
 import {
+  banksOf,
+  CUSTODY_CONTRACT,
+  custodyTokenAt,
+  readCustodyFigures,
+  type CustodyFigures,
+} from "./custody/ledger.js";
+import {
   type CheckedRecord,
   byChainOrder,
   type EventRecord,
@@ -108,7 +115,7 @@ export async function verifyLedger(
  * Any node of the network can prove an export, long after it was taken, as long as it serves that block's state.
  */
 export async function proveExport(
-  exported: Pick<LedgerExport, "block" | "contracts" | "fromBlock" | "heads" | "balances"> & {
+  exported: Pick<LedgerExport, "block" | "contracts" | "fromBlock" | "heads" | "balances" | "custody"> & {
     loans?: LoanRecord[];
     money?: EventRecord[];
   },
@@ -170,12 +177,22 @@ export async function proveExport(
     lenders = await lendersAt(reader, RepaymentSplitter__factory.connect(splitterAddress, provider), funded);
   }
   let balances: TokenBalances | undefined;
+  let custody: CustodyFigures | undefined;
   if (splitterAddress && method === "historyHead" && !options.loanId) {
     const splitter = RepaymentSplitter__factory.connect(splitterAddress, provider);
     const token = String(await reader.call(() => splitter.TOKEN({ blockTag: reader.blockTag })));
     balances = await readBalances(provider, token, exported.contracts ?? {}, reader.blockTag, (read) =>
       reader.call(read),
     );
+    const custodyToken = await reader.call(() => custodyTokenAt(provider, token));
+    if (custodyToken) {
+      // Every bank the export or the chain's own figures name: a bank left out of the export is named all the same.
+      const banks = new Set([
+        ...Object.keys(exported.custody?.books ?? {}),
+        ...(exported.money ?? []).filter((r) => r.contract === CUSTODY_CONTRACT).flatMap(banksOf),
+      ]);
+      custody = await readCustodyFigures(custodyToken, banks, reader.block.number, (read) => reader.call(read));
+    }
   }
   return {
     chainId: chainId.toString(),
@@ -186,6 +203,7 @@ export async function proveExport(
     anchored,
     ...(lenders ? { lenders } : {}),
     ...(balances ? { balances } : {}),
+    ...(custody ? { custody } : {}),
   };
 }
 

@@ -16,6 +16,7 @@ import {
   exportLedger,
   headsSentence,
   balancesSentence,
+  custodySentences,
   filesSentences,
   verifyChain,
   verifyExport,
@@ -80,7 +81,13 @@ export const plans: Record<string, Plan> = {
         io,
         report,
         report.ok
-          ? [`verified ${summary}`, headsSentence(report), balancesSentence(report), ...provenance].join("\n")
+          ? [
+              `verified ${summary}`,
+              headsSentence(report),
+              balancesSentence(report),
+              ...custodySentences(report),
+              ...provenance,
+            ].join("\n")
           : [
               ...report.findings.map(
                 (f) =>
@@ -90,6 +97,7 @@ export const plans: Record<string, Plan> = {
               `FAILED ${summary}`,
               headsSentence(report),
               balancesSentence(report),
+              ...custodySentences(report),
               ...provenance,
             ].join("\n"),
       );
