@@ -219,7 +219,7 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
     // ---------------------------------------------------------------- repayments
 
     /// @inheritdoc IRepaymentSplitter
-    function repay(
+    function repayLoan(
         LoanTerms calldata terms,
         uint256 amount,
         bytes32 bankRef

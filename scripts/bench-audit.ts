@@ -199,7 +199,7 @@ async function chainBench(): Promise<void> {
         continue;
       }
       const [, total] = await splitter.amountDue(terms);
-      await splitter.connect(payer).repay(terms, total, ZeroHash);
+      await splitter.connect(payer).repayLoan(terms, total, ZeroHash);
       if (k === 5 || k === INSTALLMENTS - 1) {
         await splitter.payout(loanIdOf(terms), [lenderA.address, lenderB.address]);
       }

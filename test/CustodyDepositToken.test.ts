@@ -469,7 +469,7 @@ describe("CustodyDepositToken", function () {
       await f.token.connect(f.borrower).approve(f.splitter, MaxUint256);
       await time.increase(30 * DAY);
       const [, total] = await f.splitter.amountDue(f.terms);
-      const tx = f.splitter.connect(f.borrower).repay(f.terms, total, ref);
+      const tx = f.splitter.connect(f.borrower).repayLoan(f.terms, total, ref);
       await expect(tx).to.emit(f.splitter, "RepaymentSplit");
       const receipt = await (await tx).wait();
       const event = receipt!.logs

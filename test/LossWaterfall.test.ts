@@ -354,7 +354,7 @@ describe("LossWaterfall", function () {
       await f.splitter.connect(f.lender).fund(f.terms, 100_000n * UNIT);
       await time.increase(f.terms.period);
       const [, total] = await f.splitter.amountDue(f.terms);
-      await f.splitter.connect(f.payer).repay(f.terms, total, ZeroHash);
+      await f.splitter.connect(f.payer).repayLoan(f.terms, total, ZeroHash);
       await defaultLoan(f, f.terms);
       await f.waterfall.connect(f.platformA).settle(f.terms);
       expect((await f.waterfall.caseOf(f.loanId)).reserveBore).to.be.greaterThan(0n);

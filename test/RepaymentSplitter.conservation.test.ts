@@ -122,7 +122,7 @@ describe("RepaymentSplitter conservation (property)", function () {
           const permille = (await time.latest()) + 1 >= laterDue ? 0 : step.prepaymentPermille;
           const prepayment = ((now.outstandingPrincipal - due.principal) * BigInt(permille)) / 1_000n;
           const amount = total + prepayment;
-          const receipt = await (await f.splitter.connect(f.payer).repay(terms, amount, ZeroHash)).wait();
+          const receipt = await (await f.splitter.connect(f.payer).repayLoan(terms, amount, ZeroHash)).wait();
           paidIn += amount;
           const split = f.splitter.interface.parseLog(
             receipt!.logs.find((l) => l.topics[0] === f.splitter.interface.getEvent("RepaymentSplit").topicHash)!,

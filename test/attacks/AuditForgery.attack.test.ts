@@ -87,7 +87,7 @@ async function forgeryFixture() {
   for (let i = 0; i < 3; i += 1) {
     await time.increase(30 * DAY);
     const [, total] = await f.splitter.amountDue(repaid);
-    await f.splitter.connect(payer).repay(repaid, total, ZeroHash);
+    await f.splitter.connect(payer).repayLoan(repaid, total, ZeroHash);
     if (i === 0) await f.splitter.connect(lender2).claim([loanIdOf(repaid)], claimTo.address);
   }
   await f.splitter.payout(loanIdOf(repaid), [f.lender.address, lender2.address]);
@@ -332,7 +332,7 @@ async function honestFixture() {
 
   const repay = async (terms: LoanTerms) => {
     const [, total] = await f.splitter.amountDue(terms);
-    await f.splitter.connect(payer).repay(terms, total, ZeroHash);
+    await f.splitter.connect(payer).repayLoan(terms, total, ZeroHash);
   };
   await time.increase(30 * DAY);
   await repay(writtenOff);

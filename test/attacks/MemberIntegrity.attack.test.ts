@@ -350,7 +350,7 @@ describe("Member integrity: attacks on the issue-10 rules", function () {
       await f.token.mint(f.owner, total);
       await f.token.connect(f.owner).approve(f.splitter, total);
       const before = await f.splitter.feesOwed(f.insurer);
-      await f.splitter.connect(f.owner).repay(loan, total, ZeroHash);
+      await f.splitter.connect(f.owner).repayLoan(loan, total, ZeroHash);
       expect(await f.splitter.feesOwed(f.insurer)).to.equal(before);
       expect((await f.splitter.bookOf(loanIdOf(loan))).coverEnd).to.equal(0n);
     });
@@ -364,7 +364,7 @@ describe("Member integrity: attacks on the issue-10 rules", function () {
       const [, total] = await f.splitter.amountDue(loan);
       await f.token.mint(f.owner, total);
       await f.token.connect(f.owner).approve(f.splitter, total);
-      await f.splitter.connect(f.owner).repay(loan, total, ZeroHash);
+      await f.splitter.connect(f.owner).repayLoan(loan, total, ZeroHash);
       expect((await f.insurance.policyOf(loanIdOf(loan))).status).to.equal(0n);
       expect(await f.splitter.feesOwed(f.insurer)).to.equal(0n);
     });

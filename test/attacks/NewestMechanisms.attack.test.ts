@@ -37,7 +37,7 @@ async function withSeasoning(f: MembersFixture, minLoanAge: number, minInstallme
 /** Pays the next installment of `terms` as `amountDue` quotes it, from the owner (the borrower here). */
 async function payNext(f: MembersFixture, terms: LoanTerms) {
   const [, total] = await f.splitter.amountDue(terms);
-  return f.splitter.connect(f.owner).repay(terms, total, ZeroHash);
+  return f.splitter.connect(f.owner).repayLoan(terms, total, ZeroHash);
 }
 
 describe("The newest mechanisms hold against members (issue 20)", function () {

@@ -58,7 +58,7 @@ async function suiteLedgerFixture() {
   for (let month = 0; month < 2; month += 1) {
     await time.increase(30 * DAY);
     const [, total] = await f.splitter.amountDue(insured);
-    await f.splitter.connect(payer).repay(insured, total, ZeroHash);
+    await f.splitter.connect(payer).repayLoan(insured, total, ZeroHash);
   }
   const loanId = loanIdOf(insured);
   await f.splitter.payout(loanId, [f.lender.address]);

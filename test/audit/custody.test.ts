@@ -47,7 +47,7 @@ async function custodyLedgerFixture() {
   await splitter.connect(lender).fund(terms, terms.principal);
   await time.increase(30 * DAY);
   const [, total] = await splitter.amountDue(terms);
-  await splitter.connect(borrower).repay(terms, total, bankReference("E2E-BORROWER"));
+  await splitter.connect(borrower).repayLoan(terms, total, bankReference("E2E-BORROWER"));
   const asLender = new CustodyClient(String(token.target), lender);
   const { id: first } = await asLender.requestWithdrawal(1_000n * UNIT);
   await custody.redeem(first, "E2E-PAYOUT-1");

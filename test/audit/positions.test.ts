@@ -57,7 +57,7 @@ async function lendersFixture() {
   const repay = async () => {
     await time.increase(30 * DAY);
     const [, total] = await f.splitter.amountDue(funded);
-    await f.splitter.connect(payer).repay(funded, total, ZeroHash);
+    await f.splitter.connect(payer).repayLoan(funded, total, ZeroHash);
   };
   await repay();
   await f.splitter.connect(keeper).payout(fundedId, everyone);

@@ -72,7 +72,7 @@ async function proveFixture() {
 
   await time.increase(30 * DAY);
   const [, total] = await f.splitter.amountDue(repaid);
-  await f.splitter.connect(payer).repay(repaid, total, ZeroHash);
+  await f.splitter.connect(payer).repayLoan(repaid, total, ZeroHash);
   await time.increase(121 * DAY);
   await f.loans.connect(f.platformA).markDefaulted(insured);
   await f.waterfall.connect(f.platformA).settle(insured);

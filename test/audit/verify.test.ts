@@ -59,7 +59,7 @@ async function ledgerFixture() {
     const [, total] = await f.splitter.amountDue(funded);
     await f.token.mint(f.platformB, total);
     await f.token.connect(f.platformB).approve(f.splitter, total);
-    await f.splitter.connect(f.platformB).repay(funded, total, ZeroHash);
+    await f.splitter.connect(f.platformB).repayLoan(funded, total, ZeroHash);
   }
   await loans.amendDocument(direct, await document("direct-amendment.pdf"));
   await f.splitter.payout(loanIdOf(funded), [f.lender.address]);

@@ -113,6 +113,48 @@ const withEntries = (s: Statement, entries: StatementEntry[]): Statement => {
   return { ...s, entries, closing };
 };
 
+async function runAs(f: Fixture, signer: Fixture["bank"], argv: string[]) {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  const code = await main(argv, { out: (l) => lines.push(l), err: (l) => errors.push(l) }, async () =>
+    contextFor(f.suite.connect(signer), { allianceKeyHex: KEY_HEX }),
+  );
+  return { code, out: lines.join("\n"), err: errors.join("\n") };
+}
+
+describe("loanledger custody: the bank's and the holder's commands", function () {
+  it("registers, issues, withdraws and redeems, each with its one-line answer", async function () {
+    const f = await loadFixture(monthFixture);
+    const [, , , , , carol] = await ethers.getSigners();
+    const register = await runAs(f, f.bank, ["custody", "register", carol.address, "--account-ref", "CUST-1"]);
+    expect(register.code, register.err).to.equal(0);
+    const issue = await runAs(f, f.bank, ["custody", "issue", carol.address, "250", "--end-to-end-id", "E2E-CAROL"]);
+    expect(issue.code, issue.err).to.equal(0);
+    expect(issue.out).to.match(/^issued 250\.00 \w+ to 0x\w+ against payment E2E-CAROL$/);
+    const withdraw = await runAs(f, carol, ["custody", "withdraw", "100"]);
+    expect(withdraw.code, withdraw.err).to.equal(0);
+    expect(withdraw.out).to.match(/^withdrawal 2: 100\.00 \w+ waits in escrow for bank/);
+    const redeem = await runAs(f, f.bank, ["custody", "redeem", "2", "--end-to-end-id", "E2E-CAROL-OUT"]);
+    expect(redeem.code, redeem.err).to.equal(0);
+    const show = await runAs(f, f.bank, ["custody", "show", "2"]);
+    expect(show.out).to.match(/withdrawal 2: 100\.00 \w+ of 0x\w+ at bank 0x\w+, Redeemed/);
+    const supply = await runAs(f, f.bank, ["custody", "show", "--json"]);
+    expect(JSON.parse(supply.out).supply).to.equal(String(6_750n * UNIT + UNIT / 4n));
+  });
+
+  it("refuses a platform that issues, and a replayed payment, in one line each", async function () {
+    const f = await loadFixture(monthFixture);
+    const [, , alice] = await ethers.getSigners();
+    const outsider = await runAs(f, alice, ["custody", "issue", alice.address, "1", "--end-to-end-id", "E2E-X"]);
+    expect(outsider.code).to.equal(1);
+    expect(outsider.err).to.match(/^error: CustodyNotBank: .* is not a custody bank member/);
+    const replay = await runAs(f, f.bank, ["custody", "issue", alice.address, "1", "--end-to-end-id", "E2E-IN-1"]);
+    expect(replay.code).to.equal(1);
+    expect(replay.err.split("\n")).to.have.length(1);
+    expect(replay.err).to.match(/CustodyReferenceUsed/);
+  });
+});
+
 describe("loanledger custody reconcile", function () {
   it("reconciles the bank's camt.053 statement entry by entry, and its closing balance to the supply, to the wei", async function () {
     const f = await loadFixture(monthFixture);

@@ -66,7 +66,7 @@ async function monthFixture() {
 
   await time.increase(5 * DAY);
   const [, total] = await f.splitter.amountDue(repaid);
-  const repayment = await (await f.splitter.connect(f.platformA).repay(repaid, total, ZeroHash)).wait();
+  const repayment = await (await f.splitter.connect(f.platformA).repayLoan(repaid, total, ZeroHash)).wait();
   const split = f.splitter.interface.parseLog(
     repayment!.logs.find((l) => l.topics[0] === f.splitter.interface.getEvent("RepaymentSplit").topicHash)!,
   )!;

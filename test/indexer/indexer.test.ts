@@ -35,7 +35,7 @@ async function indexedLedgerFixture() {
     const [, total] = await f.splitter.amountDue(funded);
     await f.token.mint(f.platformB, total);
     await f.token.connect(f.platformB).approve(f.splitter, total);
-    await f.splitter.connect(f.platformB).repay(funded, total, ZeroHash);
+    await f.splitter.connect(f.platformB).repayLoan(funded, total, ZeroHash);
   }
   await f.splitter.payout(loanIdOf(funded), [f.lender.address]);
   const sources = indexSourcesAt(f.suite.addresses, f.auditor);

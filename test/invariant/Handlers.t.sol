@@ -502,7 +502,7 @@ contract BorrowerHandler is Actor {
             uint256 insurerFees = splitter.feesOwed(INSURER);
             bytes32 head = loans.historyHead(loanId);
             VM.prank(owner);
-            try splitter.repay(terms, amount, bytes32(0)) returns (Split memory split) {
+            try splitter.repayLoan(terms, amount, bytes32(0)) returns (Split memory split) {
                 w.did("repay");
                 uint256 earned = splitter.feesOwed(INSURER) - insurerFees;
                 if (earned * 10_000 > split.premium * book.coverageBps) {
