@@ -4,6 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 export type {
   AllianceReport,
   AuditReportSummary,
+  CustodyPage,
   Disclosure,
   LenderPage,
   LenderPosition,

@@ -5,6 +5,7 @@ import { Id, Loading, Time } from "./components.js";
 import { timeZone } from "./format.js";
 import { AlliancePage } from "./alliance.js";
 import { AuditorPage, LoanView, TxView } from "./auditor.js";
+import { CustodyPage } from "./custody.js";
 import { LenderPage } from "./lender.js";
 import { PlatformPage } from "./platform.js";
 import "./style.css";
@@ -55,6 +56,12 @@ function Home() {
           </a>
         </li>
         <li>
+          <a href="#/custody">
+            <strong>Custody</strong>
+            <span>The supply against each custody bank's book, withdrawals pending, issues and redemptions.</span>
+          </a>
+        </li>
+        <li>
           <a href="#/platform">
             <strong>Platform</strong>
             <span>The book by status, loans due and late, funding progress, reserve and insurers.</span>
@@ -79,6 +86,7 @@ function App() {
   else if (page === "tx" && parts[1]) body = <TxView status={s} hash={parts[1]} />;
   else if (page === "platform") body = <PlatformPage status={s} platform={parts[1]} />;
   else if (page === "alliance") body = <AlliancePage status={s} month={parts[1]} />;
+  else if (page === "custody") body = <CustodyPage status={s} />;
   else body = <Home />;
   const nav = (href: string, name: string, active: boolean) => (
     <a href={href} aria-current={active ? "page" : undefined}>
@@ -99,6 +107,7 @@ function App() {
           {nav("#/auditor", "Auditor", page === "auditor" || page === "loan" || page === "tx")}
           {nav("#/platform", "Platform", page === "platform")}
           {nav("#/alliance", "Alliance", page === "alliance")}
+          {nav("#/custody", "Custody", page === "custody")}
         </nav>
       </header>
       {s?.syncError && (

@@ -9,6 +9,20 @@ import { toAddress, toHash32, type Address, type Hash32 } from "./ids.js";
 import { queryEvents, type LedgerReadOptions } from "./ledger.js";
 import { read, transact } from "./transact.js";
 
+/** The custody token's name in an audit export's and an index's records. */
+export const CUSTODY_CONTRACT = "CustodyDepositToken";
+
+/** The token's events that are custody facts: every one but the ERC-20 transfers and approvals. */
+export const CUSTODY_EVENTS = [
+  "Issued",
+  "Redeemed",
+  "WithdrawalRequested",
+  "WithdrawalReturned",
+  "AccountRegistered",
+  "AccountClosed",
+  "CustodyAccountSet",
+] as const;
+
 /** No bank payment behind a movement: a repayment paid from tokens already held on the ledger. */
 export const NO_BANK_REF = ZeroHash as Hash32;
 

@@ -3,9 +3,11 @@
  * every other event), so that what the index stores is what the verifier checks.
  */
 import { Interface, type ContractRunner, type Log } from "ethers";
-import type { DisclosureRegistry } from "../../typechain-types/index.js";
+import { CustodyDepositToken__factory, type DisclosureRegistry } from "../../typechain-types/index.js";
 import {
   auditedContracts,
+  CUSTODY_CONTRACT,
+  CUSTODY_EVENTS,
   formatLoanId,
   HISTORY_EVENTS,
   parseLog,
@@ -36,6 +38,9 @@ export function indexSourcesAt(at: Record<SuiteKey, string>, runner: ContractRun
 export type IndexedRecord = { kind: "history"; record: LoanRecord } | { kind: "event"; record: EventRecord };
 
 const TRANSFER = new Interface(["event Transfer(address indexed from, address indexed to, uint256 value)"]);
+/** The custody token's own events, when the settlement token is one (a stand-in emits none of them). */
+const CUSTODY = CustodyDepositToken__factory.createInterface();
+const CUSTODY_TOPICS = CUSTODY_EVENTS.map((name) => CUSTODY.getEvent(name).topicHash);
 
 /** Decodes the suite's logs; the log filters an index reads with. */
 export class RecordDecoder {
@@ -58,17 +63,27 @@ export class RecordDecoder {
     this.splitterTopic = "0x" + String(sources.splitter.target).slice(2).toLowerCase().padStart(64, "0");
   }
 
-  /** The two log filters of a block range: every suite event, and the token's transfers out of the splitter. */
-  filters(): { address: string | string[]; topics?: (string | null)[] }[] {
+  /**
+   * The log filters of a block range: every suite event, the token's transfers out of the splitter, and the custody
+   * token's issues, redemptions, withdrawals and registrations.
+   */
+  filters(): { address: string | string[]; topics?: (string | string[] | null)[] }[] {
     return [
       { address: [...this.byAddress.keys()] },
       { address: this.token, topics: [TRANSFER.getEvent("Transfer")!.topicHash, this.splitterTopic] },
+      { address: this.token, topics: [CUSTODY_TOPICS] },
     ];
   }
 
   decode(log: Log): IndexedRecord | undefined {
     const address = log.address.toLowerCase();
     const position = { blockNumber: log.blockNumber, transactionHash: log.transactionHash, logIndex: log.index };
+    if (address === this.token && CUSTODY_TOPICS.includes(log.topics[0])) {
+      const parsed = parseLog(CUSTODY, log);
+      if (!parsed) return undefined;
+      const args = toJson(parsed.args.toObject(true)) as { [key: string]: Json };
+      return { kind: "event", record: { contract: CUSTODY_CONTRACT, event: parsed.name, args, ...position } };
+    }
     if (address === this.token) {
       const parsed = TRANSFER.parseLog(log);
       if (!parsed) return undefined;

@@ -7,6 +7,8 @@ import { readFile } from "node:fs/promises";
 import type { Provider } from "ethers";
 import { LoanRegistry__factory, RepaymentSplitter__factory } from "../../typechain-types/index.js";
 import {
+  CUSTODY_CONTRACT,
+  CUSTODY_EVENTS,
   DisclosureClient,
   InputError,
   KEY_FIGURE_NAMES,
@@ -38,6 +40,7 @@ import {
 import type {
   AllianceReport,
   AuditReportSummary,
+  CustodyPage,
   Disclosure,
   LenderPage,
   LoanList,
@@ -160,6 +163,8 @@ export class PortalApi {
           if (key !== undefined) return notFound(`no such resource ${path}`);
           return ok(await this.alliance(month));
         }
+        case "custody":
+          return ok(this.custody());
         case "disclosures":
           return ok(await this.disclosures());
         case "audit-report":
@@ -337,6 +342,99 @@ export class PortalApi {
     }
     const text = rows.map((r) => r.map(csvField).join(",")).join("\r\n") + "\r\n";
     return { status: 200, text, contentType: "text/csv; charset=utf-8", filename: `statement-${lender}.csv` };
+  }
+
+  /**
+   * The custody token as the index has it at its head: each bank's book and declared custody account, the accounts it
+   * registered, the withdrawals still pending, and the latest issues and redemptions with their bank references.
+   */
+  custody(): CustodyPage {
+    const state = this.store.state();
+    const head = state?.last?.number ?? -1;
+    const books = new Map<string, { custodyAccount: string | null; issued: bigint; redeemed: bigint }>();
+    const bookOf = (bank: string) => {
+      let book = books.get(bank);
+      if (!book) books.set(bank, (book = { custodyAccount: null, issued: 0n, redeemed: 0n }));
+      return book;
+    };
+    const registered = new Map<string, string>();
+    const pending = new Map<string, CustodyPage["pending"][number]>();
+    const movements: CustodyPage["movements"] = [];
+    let seen = false;
+    const names = CUSTODY_EVENTS.map((event) => `${CUSTODY_CONTRACT}.${event}`);
+    for (const item of this.store.recordsNamed(names, head)) {
+      if (item.kind !== "event") continue;
+      seen = true;
+      const r = item.record;
+      const a = r.args;
+      const bank = String(a.bank ?? "").toLowerCase();
+      switch (r.event) {
+        case "Issued":
+        case "Redeemed": {
+          const issue = r.event === "Issued";
+          const book = bookOf(bank);
+          if (issue) book.issued += BigInt(String(a.amount));
+          else book.redeemed += BigInt(String(a.amount));
+          if (!issue) pending.delete(String(a.id));
+          movements.push({
+            kind: issue ? "issue" : "redemption",
+            bank,
+            account: String(issue ? a.to : a.holder).toLowerCase(),
+            amount: String(a.amount),
+            bankRef: String(a.bankRef),
+            blockNumber: r.blockNumber,
+            transactionHash: r.transactionHash,
+          });
+          break;
+        }
+        case "WithdrawalRequested":
+          pending.set(String(a.id), {
+            id: String(a.id),
+            holder: String(a.holder).toLowerCase(),
+            bank,
+            amount: String(a.amount),
+            requestedAt: r.blockNumber,
+            transactionHash: r.transactionHash,
+          });
+          break;
+        case "WithdrawalReturned":
+          pending.delete(String(a.id));
+          break;
+        case "AccountRegistered":
+          registered.set(String(a.account).toLowerCase(), bank);
+          break;
+        case "AccountClosed":
+          registered.delete(String(a.account).toLowerCase());
+          break;
+        case "CustodyAccountSet":
+          bookOf(bank).custodyAccount = String(a.accountHash);
+          break;
+      }
+    }
+    const accounts: Record<string, number> = {};
+    for (const bank of registered.values()) accounts[bank] = (accounts[bank] ?? 0) + 1;
+    let supply = 0n;
+    const banks = [...books].map(([bank, b]) => {
+      supply += b.issued - b.redeemed;
+      return {
+        bank,
+        custodyAccount: b.custodyAccount,
+        issued: String(b.issued),
+        redeemed: String(b.redeemed),
+        outstanding: String(b.issued - b.redeemed),
+      };
+    });
+    return {
+      custody: seen,
+      block: state?.last ?? null,
+      supply: String(supply),
+      banks,
+      accounts,
+      pending: [...pending.values()],
+      movements: movements.slice(-100).reverse(),
+      issues: movements.filter((m) => m.kind === "issue").length,
+      redemptions: movements.filter((m) => m.kind === "redemption").length,
+    };
   }
 
   /**

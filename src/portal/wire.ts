@@ -184,3 +184,28 @@ export interface AllianceReport {
   /** The months that can be asked for: from the first the index holds to the last ended. */
   months: string[];
 }
+
+/** The custody bank's deposit token as the index has it: each bank's book, the withdrawals pending, the movements. */
+export interface CustodyPage {
+  /** False when the index holds none of the custody token's events (a stand-in token, or no bank acted yet). */
+  custody: boolean;
+  block: IndexedBlock | null;
+  /** Issued less redeemed, over every bank: the supply (amounts as decimal strings in the smallest unit). */
+  supply: string;
+  banks: { bank: string; custodyAccount: string | null; issued: string; redeemed: string; outstanding: string }[];
+  /** Registered ledger accounts, by bank. */
+  accounts: Record<string, number>;
+  pending: { id: string; holder: string; bank: string; amount: string; requestedAt: number; transactionHash: string }[];
+  /** The latest issues and redemptions (at most 100), newest first, each with its bank reference. */
+  movements: {
+    kind: "issue" | "redemption";
+    bank: string;
+    account: string;
+    amount: string;
+    bankRef: string;
+    blockNumber: number;
+    transactionHash: string;
+  }[];
+  issues: number;
+  redemptions: number;
+}

@@ -6,6 +6,7 @@ import { JsonRpcProvider, Network } from "ethers";
 import { NODE_READ_TIMEOUT_MS } from "../../src/client/index.js";
 import { LoanProver, type IndexStore } from "../../src/indexer/index.js";
 import { PortalApi } from "../../src/portal/api.js";
+import type { CustodyPage } from "../../src/portal/wire.js";
 
 /** A store that answers the platform page's reads with nothing, and records the window of loans due it was asked. */
 function recordingStore(indexedAt: number) {
@@ -27,6 +28,57 @@ function recordingStore(indexedAt: number) {
 }
 
 describe("PortalApi", function () {
+  it("gives the custody page from the index: each bank's book, the withdrawals pending, the movements newest first", async function () {
+    const bank = "0x" + "b".repeat(40);
+    const [alice, bob] = ["0x" + "a".repeat(40), "0x" + "c".repeat(40)];
+    const at = (blockNumber: number) => ({
+      blockNumber,
+      transactionHash: "0x" + String(blockNumber).padStart(64, "0"),
+      logIndex: 0,
+    });
+    const records = [
+      { event: "CustodyAccountSet", args: { bank, accountHash: "0x" + "1".repeat(64) }, ...at(1) },
+      { event: "AccountRegistered", args: { account: alice, bank, accountRef: "0x01" }, ...at(2) },
+      { event: "AccountRegistered", args: { account: bob, bank, accountRef: "0x02" }, ...at(2) },
+      { event: "Issued", args: { bank, to: alice, amount: "700", bankRef: "0xaa" }, ...at(3) },
+      { event: "Issued", args: { bank, to: bob, amount: "300", bankRef: "0xbb" }, ...at(4) },
+      {
+        event: "WithdrawalRequested",
+        args: { id: "1", holder: alice, bank, amount: "200", accountRef: "0x01" },
+        ...at(5),
+      },
+      {
+        event: "WithdrawalRequested",
+        args: { id: "2", holder: bob, bank, amount: "50", accountRef: "0x02" },
+        ...at(5),
+      },
+      {
+        event: "Redeemed",
+        args: { id: "1", bank, holder: alice, amount: "200", bankRef: "0xcc", accountRef: "0x01" },
+        ...at(6),
+      },
+      { event: "AccountClosed", args: { account: bob, bank }, ...at(7) },
+    ].map((r) => ({ kind: "event", record: { contract: "CustodyDepositToken", ...r } }));
+    const store = {
+      state: () => ({ chainId: "31337", contracts: {}, fromBlock: 0, last: { number: 9, hash: "0x", timestamp: 0 } }),
+      recordsNamed: () => records,
+    } as unknown as IndexStore;
+    const api = new PortalApi(store, {} as Provider, {} as LoanProver, { decimals: 18, symbol: "LLCD" });
+    const { json: body } = (await api.handle("/api/custody", new URLSearchParams())) as { json: CustodyPage };
+    expect(body.custody).to.equal(true);
+    expect(body.supply).to.equal("800");
+    expect(body.banks).to.deep.equal([
+      { bank, custodyAccount: "0x" + "1".repeat(64), issued: "1000", redeemed: "200", outstanding: "800" },
+    ]);
+    expect(body.accounts).to.deep.equal({ [bank]: 1 });
+    expect(body.pending.map((w) => [w.id, w.amount])).to.deep.equal([["2", "50"]]);
+    expect(body.movements.map((m) => [m.kind, m.amount, m.bankRef])).to.deep.equal([
+      ["redemption", "200", "0xcc"],
+      ["issue", "300", "0xbb"],
+      ["issue", "700", "0xaa"],
+    ]);
+  });
+
   it("lists a platform's loans due as of the indexed block's time, not the server's clock", async function () {
     // A chain whose clock runs a year ahead of the server's, as a test network's does after time travel.
     const indexedAt = Math.floor(Date.now() / 1000) + 365 * 86_400;

@@ -8,6 +8,7 @@ import { JsonRpcProvider, parseUnits } from "ethers";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { SettlementToken__factory } from "../../typechain-types/index.js";
 import {
+  CustodyClient,
   formatLoanId,
   operations,
   LOAN_STATUS_NAMES,
@@ -250,6 +251,23 @@ describe("Portal (Chromium)", function () {
     }
     expect(await page.locator("figure.chart").count()).to.equal(1);
     await shot("platform");
+  });
+
+  it("shows the custody bank's book as the chain has it: the supply, the issues and redemptions with their references", async function () {
+    await go("#/custody");
+    const custody = new CustodyClient(suite.token, provider);
+    const supply = await custody.totalSupply();
+    const movements = await custody.movements();
+    const banks = [...new Set(movements.map((m) => m.bank))];
+    expect(await page.locator("[data-testid=banks] tr").count()).to.equal(banks.length);
+    expect(await amountIn("[data-testid=banks] tr td:nth-child(6)")).to.equal(await custody.outstandingOf(banks[0]));
+    expect(await custody.outstandingOf(banks[0])).to.equal(supply);
+    expect(await page.locator("[data-testid=movements] tr").count()).to.equal(movements.length);
+    const newest = movements[movements.length - 1];
+    expect(await page.locator("[data-testid=movements] tr").first().textContent()).to.include(
+      newest.kind === "redeem" ? "redeemed" : "issued",
+    );
+    await shot("custody");
   });
 
   it("shows the alliance's operations report, every figure as the client computes it from the chain", async function () {

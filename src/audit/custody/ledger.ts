@@ -6,22 +6,11 @@
  * name one an issue used, for no more than that issue brought in.
  */
 import type { Provider } from "ethers";
-import { CustodyClient } from "../../client/index.js";
+import { CUSTODY_CONTRACT, CustodyClient } from "../../client/index.js";
 import type { EventRecord, Json } from "../../records/index.js";
 
-/** The export's name of the custody token, as its money records give their contract. */
-export const CUSTODY_CONTRACT = "CustodyDepositToken";
-
-/** The token's events an export keeps: every one but the ERC-20 transfers and approvals, which are no custody facts. */
-export const CUSTODY_EVENTS = [
-  "Issued",
-  "Redeemed",
-  "WithdrawalRequested",
-  "WithdrawalReturned",
-  "AccountRegistered",
-  "AccountClosed",
-  "CustodyAccountSet",
-] as const;
+// The export keeps the token's custody events (never its plain transfers and approvals), under this name.
+export { CUSTODY_CONTRACT, CUSTODY_EVENTS } from "../../client/index.js";
 
 /** What the custody token held at the export's block: read from the chain, kept in the manifest. */
 export interface CustodyFigures {
