@@ -49,6 +49,7 @@ import {
   reconcile,
   reconciliationMarkdown,
   breakLines,
+  statementOf,
   writeCamt053,
   type StatementEntry,
 } from "../src/audit/custody/index.js";
@@ -626,17 +627,18 @@ await custody.redeem(withdrawal, "DEMO-OUT-1");
 await bankBooks("debit", withdrawn, "DEMO-OUT-1");
 await time.increase(60);
 const statementTo = await time.latest();
-const bankStatement = {
-  format: "camt.053" as const,
-  statementId: "DEMO-STMT-1",
-  account: CUSTODY_ACCOUNT,
-  currency: "CNY",
-  from: new Date(statementFrom * 1000).toISOString(),
-  to: new Date(statementTo * 1000).toISOString(),
-  opening: 0n,
-  closing: journal.reduce((sum, e) => sum + (e.direction === "credit" ? e.amount : -e.amount), 0n),
-  entries: journal,
-};
+const bankStatement = statementOf(
+  {
+    format: "camt.053",
+    statementId: "DEMO-STMT-1",
+    account: CUSTODY_ACCOUNT,
+    currency: "CNY",
+    from: new Date(statementFrom * 1000).toISOString(),
+    to: new Date(statementTo * 1000).toISOString(),
+    opening: 0n,
+  },
+  journal,
+);
 const statementXml = writeCamt053(bankStatement, 18);
 await mkdir(CUSTODY_DIR, { recursive: true });
 const statementFile = `${CUSTODY_DIR}/statement-DEMO-STMT-1.xml`;

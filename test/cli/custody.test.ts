@@ -17,6 +17,7 @@ import { contextFor, main, type CliContext } from "../../src/cli/index.js";
 import {
   addDays,
   parseStatement,
+  statementOf,
   StatementError,
   writeCamt053,
   writeStatementCsv,
@@ -70,17 +71,18 @@ async function monthFixture() {
   await book("NTRY-4", "E2E-OUT-1", "debit", 1_200n * UNIT);
   await time.increase(60);
   const to = await time.latest();
-  const statement: Statement = {
-    format: "camt.053",
-    statementId: "STMT-2027-06",
-    account: ACCOUNT,
-    currency: "CNY",
-    from: new Date(from * 1000).toISOString(),
-    to: new Date(to * 1000).toISOString(),
-    opening: 0n,
-    closing: 6_600n * UNIT + UNIT / 4n,
+  const statement = statementOf(
+    {
+      format: "camt.053",
+      statementId: "STMT-2027-06",
+      account: ACCOUNT,
+      currency: "CNY",
+      from: new Date(from * 1000).toISOString(),
+      to: new Date(to * 1000).toISOString(),
+      opening: 0n,
+    },
     entries,
-  };
+  );
   return { suite, governance, bank, statement, custody, alice, otherBank };
 }
 type Fixture = Awaited<ReturnType<typeof monthFixture>>;
@@ -106,12 +108,6 @@ async function reportOf(dir: string): Promise<Reconciliation> {
   const json = (await readdir(dir)).find((f) => f.startsWith("custody-reconciliation-") && f.endsWith(".json"));
   return JSON.parse(await readFile(join(dir, json!), "utf8")) as Reconciliation;
 }
-
-const withEntries = (s: Statement, entries: StatementEntry[]): Statement => {
-  let closing = s.opening;
-  for (const e of entries) closing += e.direction === "credit" ? e.amount : -e.amount;
-  return { ...s, entries, closing };
-};
 
 async function runAs(f: Fixture, signer: Fixture["bank"], argv: string[]) {
   const lines: string[] = [];
@@ -193,7 +189,7 @@ describe("loanledger custody reconcile", function () {
       bankRef: bankReference("E2E-UNKNOWN-9"),
     };
     // +5 on the first, −300 dropped, −5 added: the closing balance is off by exactly the dropped 300.
-    const tampered = withEntries(f.statement, [changed, second, fourth, added]);
+    const tampered = statementOf(f.statement, [changed, second, fourth, added]);
     const { code, out, err, dir } = await reconcileFile(f, writeCamt053(tampered, 18));
     expect(code).to.equal(1);
     expect(err).to.match(/the statement does not reconcile: 4 break\(s\)/);
@@ -217,7 +213,7 @@ describe("loanledger custody reconcile", function () {
     const flipped = { ...fourth, direction: "credit" as const };
     const { code, dir } = await reconcileFile(
       f,
-      writeCamt053(withEntries(f.statement, [first, second, twice, third, flipped]), 18),
+      writeCamt053(statementOf(f.statement, [first, second, twice, third, flipped]), 18),
     );
     expect(code).to.equal(1);
     const report = await reportOf(dir);
@@ -243,7 +239,7 @@ describe("loanledger custody reconcile", function () {
   it("reports an entry without a payment reference (a bank charge) as on the statement only", async function () {
     const f = await loadFixture(monthFixture);
     const fee: StatementEntry = { ...f.statement.entries[0], entryId: "NTRY-FEE", direction: "debit", amount: UNIT };
-    const withFee = withEntries(f.statement, [
+    const withFee = statementOf(f.statement, [
       ...f.statement.entries,
       { ...fee, endToEndId: "", bankRef: NO_BANK_REF },
     ]);
@@ -286,7 +282,7 @@ describe("loanledger custody reconcile", function () {
       ],
       [
         "an entry id twice",
-        (s) => writeCamt053(withEntries(s, [...s.entries, { ...s.entries[0], endToEndId: "E2E-X" }]), 18),
+        (s) => writeCamt053(statementOf(s, [...s.entries, { ...s.entries[0], endToEndId: "E2E-X" }]), 18),
         /entry id NTRY-1 appears twice/,
       ],
       [

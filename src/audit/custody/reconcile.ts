@@ -55,15 +55,8 @@ export interface Duplicate {
 
 export interface Reconciliation {
   schema: typeof RECONCILIATION_SCHEMA;
-  statement: {
-    format: Statement["format"];
+  statement: Pick<Statement, "format" | "account" | "currency" | "from" | "to" | "opening" | "closing"> & {
     id: string;
-    account: string;
-    currency: string;
-    from: string;
-    to: string;
-    opening: bigint;
-    closing: bigint;
     entries: number;
     /** SHA-256 of the statement file, so that the report names exactly what it read. */
     sha256: string;

@@ -3,10 +3,17 @@
  * bank's statement this way, and the tests and the benchmark build theirs with it; a real statement comes from the bank.
  */
 import { formatUnits } from "ethers";
-import { CSV_COLUMNS, type Statement } from "./statement.js";
+import { CSV_COLUMNS, type Statement, type StatementEntry } from "./statement.js";
 
 const escape = (s: string) =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+/** The statement a bank sends for `entries`: its closing balance is the opening one plus the credits less the debits. */
+export function statementOf(fields: Omit<Statement, "closing" | "entries">, entries: StatementEntry[]): Statement {
+  let closing = fields.opening;
+  for (const e of entries) closing += e.direction === "credit" ? e.amount : -e.amount;
+  return { ...fields, entries, closing };
+}
 
 /** `value` (10^-decimals units) as a statement writes it: the currency's two decimals, unless it needs more. */
 export function statementAmount(value: bigint, decimals: number): string {
