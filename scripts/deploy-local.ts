@@ -29,7 +29,7 @@ const [bank] = await ethers.getSigners();
 await (await alliance.admitMember(bank, Role.CustodyBank, id("local custody bank"))).wait();
 const token = CustodyDepositToken__factory.connect(await splitter.TOKEN(), bank);
 const run = Date.now();
-for (const account of (process.env.LOANLEDGER_FUND ?? "").split(",").filter(Boolean)) {
+for (const account of new Set((process.env.LOANLEDGER_FUND ?? "").split(",").filter(Boolean))) {
   await (await token.registerAccount(account, id(`local bank account of ${account}`))).wait();
   await (await token.issue(account, 10n ** 24n, bankReference(`LOCAL-${run}-${account.slice(2, 10)}`))).wait();
 }

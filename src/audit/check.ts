@@ -1299,8 +1299,13 @@ export class LedgerChecker {
     const custody = options.loanId
       ? { findings: [] }
       : proofHolds && proof?.custody
-        ? this.custodyReplay.judge(proof.custody, "chain", facts.custody)
-        : this.custodyReplay.judge(facts.custody, facts.headsProvenAt ? "chain" : "export");
+        ? this.custodyReplay.judge(proof.custody, "chain", facts.custody ?? null, proof.block.number)
+        : this.custodyReplay.judge(
+            facts.custody,
+            facts.headsProvenAt ? "chain" : "export",
+            undefined,
+            facts.block?.number,
+          );
     for (const finding of custody.findings) this.findings.push({ check: "custody", ...finding });
     // Whether the records are the chain's is for the caller to say: it proved them, read them, or could not.
     const checks = Object.fromEntries(

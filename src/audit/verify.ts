@@ -4,7 +4,7 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { keccak256, ZeroHash, type Provider } from "ethers";
+import { dataSlice, getAddress, keccak256, ZeroHash, type Provider } from "ethers";
 import {
   LoanRegistry__factory,
   RepaymentSplitter__factory,
@@ -36,13 +36,7 @@ import { isStateUnavailable, LedgerReader, type LedgerReadOptions } from "../cli
 import { decodeLoanFact, HISTORY_EVENTS } from "../client/history.js";
 import type { HistoryEntry, LoanRegistryClient } from "../client/loans.js";
 import { readBalances, type TokenBalances } from "./balances.js";
-import {
-  banksOf,
-  CUSTODY_CONTRACT,
-  custodyTokenAt,
-  readCustodyFigures,
-  type CustodyFigures,
-} from "./custody/ledger.js";
+import { custodyTokenAt, readCustodyFigures, type CustodyFigures } from "./custody/ledger.js";
 import {
   type CheckedRecord,
   byChainOrder,
@@ -186,11 +180,14 @@ export async function proveExport(
     );
     const custodyToken = await reader.call(() => custodyTokenAt(provider, token));
     if (custodyToken) {
-      // Every bank the export or the chain's own figures name: a bank left out of the export is named all the same.
-      const banks = new Set([
-        ...Object.keys(exported.custody?.books ?? {}),
-        ...(exported.money ?? []).filter((r) => r.contract === CUSTODY_CONTRACT).flatMap(banksOf),
-      ]);
+      // The banks the chain names (each issue, redemption and declared custody account), not the export: a bank left
+      // out of the export is asked about all the same.
+      const events = custodyToken.contract.interface;
+      const [issued, redeemed, declared] = (["Issued", "Redeemed", "CustodyAccountSet"] as const).map(
+        (name) => events.getEvent(name).topicHash,
+      );
+      const logs = await reader.logs({ address: token, topics: [[issued, redeemed, declared]] });
+      const banks = logs.map((log) => getAddress(dataSlice(log.topics[log.topics[0] === redeemed ? 2 : 1], 12)));
       custody = await readCustodyFigures(custodyToken, banks, reader.block.number, (read) => reader.call(read));
     }
   }

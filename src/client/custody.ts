@@ -6,7 +6,7 @@ import {
 } from "../../typechain-types/index.js";
 import { LoanLedgerError } from "./errors.js";
 import { toAddress, toHash32, type Address, type Hash32 } from "./ids.js";
-import { queryEvents, type LedgerReadOptions } from "./ledger.js";
+import { isTransient, queryEvents, type LedgerReadOptions } from "./ledger.js";
 import { read, transact } from "./transact.js";
 
 /** The custody token's name in an audit export's and an index's records. */
@@ -110,7 +110,14 @@ export class CustodyClient {
       .reduce((a, b) => a ^ b, 0n)
       .toString(16)
       .padStart(8, "0")}`;
-    return this.contract.supportsInterface(interfaceId).catch(() => false);
+    try {
+      return await this.contract.supportsInterface(interfaceId);
+    } catch (error) {
+      // A token without ERC-165 reverts (or returns nothing): it is no custody token. A node that failed for the
+      // while is no answer, and a caller that retries must see it.
+      if (isTransient(error)) throw error;
+      return false;
+    }
   }
 
   /** Issues `amount` to `to` against the custody-account credit of end-to-end id `endToEndId`. A custody bank only. */

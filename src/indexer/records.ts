@@ -56,6 +56,8 @@ export class RecordDecoder {
     this.contracts = {
       ...Object.fromEntries(named.map(([name, c]) => [name, String(c.target)])),
       Token: sources.token,
+      // Named apart from the token's transfers: an index that did not follow the custody events must be rebuilt.
+      [CUSTODY_CONTRACT]: sources.token,
     };
     this.byAddress = new Map(named.map(([name, c]) => [String(c.target).toLowerCase(), { name, iface: c.interface }]));
     this.historyTopics = new Set(HISTORY_EVENTS.map((name) => registry.interface.getEvent(name).topicHash));

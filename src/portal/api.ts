@@ -401,6 +401,7 @@ export class PortalApi {
           pending.delete(String(a.id));
           break;
         case "AccountRegistered":
+          bookOf(bank);
           registered.set(String(a.account).toLowerCase(), bank);
           break;
         case "AccountClosed":

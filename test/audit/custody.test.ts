@@ -15,7 +15,7 @@ import {
   writeExport,
   type LedgerExport,
 } from "../../src/audit/index.js";
-import { DAY, ethers, ignition, loadFixture, termsFor, time } from "../fixtures.js";
+import { DAY, deployAllianceFixture, ethers, ignition, loadFixture, termsFor, time } from "../fixtures.js";
 
 const UNIT = 10n ** 18n;
 
@@ -88,6 +88,25 @@ describe("audit: custody", function () {
     expect(reportMarkdown(report)).to.include("Custody: supply");
   });
 
+  it("leaves a ledger on a stand-in token without a custody check, whatever references its repayments name", async function () {
+    const f = await loadFixture(deployAllianceFixture);
+    const [borrower] = (await ethers.getSigners()).slice(9, 10);
+    await f.token.mint(f.lender, 20_000n * UNIT);
+    await f.token.connect(f.lender).approve(f.splitter, MaxUint256);
+    const terms = await termsFor(f.platformA, { principal: 10_000n * UNIT, installments: 2 });
+    await f.loans.connect(f.platformA).anchorLoan(terms);
+    const config = { borrowerPayout: borrower.address, insurer: ethers.ZeroAddress, platformFeeBps: 0, premiumBps: 0 };
+    await f.splitter.connect(f.platformA).openFunding(terms, { ...config, reserveBps: 0 });
+    await f.splitter.connect(f.lender).fund(terms, terms.principal);
+    await time.increase(30 * DAY);
+    const [, total] = await f.splitter.amountDue(terms);
+    await f.splitter.connect(f.lender).repayLoan(terms, total, id("a reference no custody token keeps"));
+    const { report } = await verifyChain(f.suite.auditSources);
+    expect(report.findings).to.deep.equal([]);
+    expect(report.checks).to.not.have.property("custody");
+    expect(report.custody).to.equal(undefined);
+  });
+
   describe("finds a forged export", function () {
     const forgeries: [string, (ledger: LedgerExport) => void, RegExp][] = [
       [
@@ -120,6 +139,35 @@ describe("audit: custody", function () {
           split.args.bankRef = id("a payment the bank never saw");
         },
         /names bank reference .* which no issue before it used/,
+      ],
+      [
+        "an event the custody token does not have",
+        (l) => {
+          const issue = l.money.find((r) => r.event === "Issued")!;
+          l.money.push({ ...issue, event: "Minted", logIndex: issue.logIndex + 100 });
+        },
+        /has no event Minted/,
+      ],
+      [
+        "an amount edited into something else",
+        (l) => {
+          l.money.find((r) => r.event === "Issued")!.args.amount = "1.5";
+        },
+        /Issued's amount "1\.5" is no amount/,
+      ],
+      [
+        "figures that cannot be read",
+        (l) => {
+          l.custody!.supply = "lots";
+        },
+        /the custody figures cannot be read: the supply "lots" is no amount/,
+      ],
+      [
+        "figures of another block",
+        (l) => {
+          l.custody!.block = 1;
+        },
+        /the custody figures are of block 1, not the export's block/,
       ],
       [
         "a supply that is not the banks' books",
@@ -158,7 +206,14 @@ describe("audit: custody", function () {
       expect(proven.custody?.source).to.equal("chain");
       const messages = proven.findings.filter((x) => x.check === "custody").map((x) => x.message);
       expect(messages).to.have.length(1);
-      expect(messages[0]).to.match(/the export's custody figures at block \d+ are not the chain's/);
+      expect(messages[0]).to.match(/the export's custody figures are not the chain's at block \d+/);
+      // Left out altogether, the figures are missed too.
+      delete manifest.custody;
+      await writeFile(manifestFile, JSON.stringify(manifest, null, 2));
+      const without = await verifyExport(dir, { provider: ethers.provider });
+      expect(without.findings.map((x) => x.message)).to.include(
+        "the ledger settles in a custody token, but the export records no custody figures",
+      );
     });
   });
 });

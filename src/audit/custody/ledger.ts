@@ -6,7 +6,7 @@
  * name one an issue used, for no more than that issue brought in.
  */
 import type { Provider } from "ethers";
-import { CUSTODY_CONTRACT, CustodyClient } from "../../client/index.js";
+import { CUSTODY_CONTRACT, CUSTODY_EVENTS, CustodyClient } from "../../client/index.js";
 import type { EventRecord, Json } from "../../records/index.js";
 
 // The export keeps the token's custody events (never its plain transfers and approvals), under this name.
@@ -78,7 +78,27 @@ export interface CustodyFinding {
 }
 
 const ZERO_REF = "0x" + "0".repeat(64);
-const big = (v: Json | undefined) => BigInt(String(v ?? 0));
+const SPLITTER = "RepaymentSplitter";
+const KNOWN = new Set<string>(CUSTODY_EVENTS);
+
+/** A whole number of the token's smallest unit, or undefined for anything else (an edited record). */
+function whole(v: Json | undefined): bigint | undefined {
+  const text = String(v ?? "");
+  return /^\d+$/.test(text) ? BigInt(text) : undefined;
+}
+
+/** What is wrong with `figures` as a manifest gives them, if anything. */
+function malformed(figures: CustodyFigures): string | undefined {
+  if (typeof figures !== "object" || figures === null) return "they are not an object";
+  if (whole(figures.supply) === undefined) return `the supply "${String(figures.supply)}" is no amount`;
+  if (whole(figures.escrow) === undefined) return `the escrow "${String(figures.escrow)}" is no amount`;
+  if (typeof figures.books !== "object" || figures.books === null) return "they hold no books";
+  for (const [bank, book] of Object.entries(figures.books)) {
+    if (whole(book?.issued) === undefined || whole(book?.redeemed) === undefined)
+      return `bank ${bank}'s book is no amounts`;
+  }
+  return undefined;
+}
 
 /** The custody events of an export, replayed one at a time in chain order, then judged against the figures. */
 export class CustodyReplay {
@@ -91,9 +111,11 @@ export class CustodyReplay {
   private redemptions = 0;
   private referencedRepayments = 0;
   private readonly findings: CustodyFinding[] = [];
+  /** Findings about repayments' references: they count only where the ledger settles in a custody token. */
+  private readonly referenceFindings: CustodyFinding[] = [];
 
-  private found(record: EventRecord, message: string): void {
-    this.findings.push({
+  private found(record: EventRecord, message: string, into = this.findings): void {
+    into.push({
       message,
       blockNumber: record.blockNumber,
       transactionHash: record.transactionHash,
@@ -107,83 +129,118 @@ export class CustodyReplay {
     return book;
   }
 
+  /** The amount of `record`, or undefined (and a finding) when the record was edited into something else. */
+  private amount(record: EventRecord): bigint | undefined {
+    const value = whole(record.args?.amount);
+    if (value === undefined)
+      this.found(record, `${record.event}'s amount "${String(record.args?.amount)}" is no amount`);
+    return value;
+  }
+
   /** Takes one money record of the export (the custody token's, and the splitter's repayments). */
   event(record: EventRecord): void {
-    const a = record.args;
-    if (record.event === "RepaymentSplit" && record.contract !== CUSTODY_CONTRACT) {
+    const a = record.args ?? {};
+    if (record.event === "RepaymentSplit" && record.contract === SPLITTER) {
       const ref = String(a.bankRef ?? ZERO_REF).toLowerCase();
       if (ref === ZERO_REF) return;
       this.referencedRepayments += 1;
       const cited = this.byRef.get(ref);
       if (!cited) {
-        this.found(record, `a repayment names bank reference ${ref.slice(0, 10)}…, which no issue before it used`);
+        this.found(
+          record,
+          `a repayment names bank reference ${ref.slice(0, 10)}…, which no issue before it used`,
+          this.referenceFindings,
+        );
         return;
       }
-      cited.repaid += big(a.amount);
+      cited.repaid += whole(a.amount) ?? 0n;
       if (cited.repaid > cited.issued) {
         this.found(
           record,
           `repayments naming bank reference ${ref.slice(0, 10)}… paid ${cited.repaid}, more than the ${cited.issued} ` +
             `its issue brought to the ledger`,
+          this.referenceFindings,
         );
       }
       return;
     }
     if (record.contract !== CUSTODY_CONTRACT) return;
+    if (!KNOWN.has(record.event)) {
+      this.found(record, `the custody token has no event ${record.event}: the record was made up or relabelled`);
+      return;
+    }
     const bank = String(a.bank ?? "").toLowerCase();
     switch (record.event) {
       case "Issued":
       case "Redeemed": {
         const ref = String(a.bankRef ?? ZERO_REF).toLowerCase();
         const what = record.event === "Issued" ? "an issue" : "a redemption";
-        if (ref === ZERO_REF)
-          this.found(record, `${what} of ${big(a.amount)} by bank ${bank} carries no bank reference`);
-        else if (this.used.has(`${bank}:${ref}`)) {
+        if (ref === ZERO_REF) {
+          this.found(record, `${what} of ${String(a.amount)} by bank ${bank} carries no bank reference`);
+        } else if (this.used.has(`${bank}:${ref}`)) {
           this.found(record, `bank ${bank} used reference ${ref.slice(0, 10)}… a second time, for ${what}`);
         }
         this.used.add(`${bank}:${ref}`);
+        const amount = this.amount(record) ?? 0n;
         if (record.event === "Issued") {
           this.issues += 1;
-          this.book(bank).issued += big(a.amount);
+          this.book(bank).issued += amount;
           const cited = this.byRef.get(ref) ?? { issued: 0n, repaid: 0n };
-          cited.issued += big(a.amount);
+          cited.issued += amount;
           this.byRef.set(ref, cited);
         } else {
           this.redemptions += 1;
-          this.book(bank).redeemed += big(a.amount);
-          this.escrow -= big(a.amount);
+          this.book(bank).redeemed += amount;
+          this.escrow -= amount;
         }
         break;
       }
       case "WithdrawalRequested":
-        this.escrow += big(a.amount);
+        this.escrow += this.amount(record) ?? 0n;
         break;
       case "WithdrawalReturned":
-        this.escrow -= big(a.amount);
+        this.escrow -= this.amount(record) ?? 0n;
         break;
     }
   }
 
   /**
-   * The findings and the statement, against `figures` (the export's, or a node's when `source` is "chain", which the
-   * export's own, `exported`, must then equal); none when the ledger settles in no custody token.
+   * The findings and the statement, against `figures` (the export's, or a node's when `source` is "chain"); a proof
+   * also gives the export's own, `exported`, which must equal the chain's. None when the ledger settles in no custody
+   * token.
    */
   judge(
     figures: CustodyFigures | undefined,
     source: "chain" | "export",
-    exported?: CustodyFigures,
+    exported?: CustodyFigures | null,
+    block?: number,
   ): { statement?: CustodyStatement; findings: CustodyFinding[] } {
     const findings = [...this.findings];
-    if (figures && exported && JSON.stringify(exported) !== JSON.stringify(figures)) {
-      findings.push({
-        message: `the export's custody figures at block ${exported.block} are not the chain's: ${JSON.stringify(figures)}`,
-      });
+    // `exported`: the export's own figures, when a proof compares them with the chain's (null: it records none).
+    if (exported !== undefined && figures) {
+      if (!exported) {
+        findings.push({ message: "the ledger settles in a custody token, but the export records no custody figures" });
+      } else if (JSON.stringify(exported) !== JSON.stringify(figures)) {
+        findings.push({
+          message: `the export's custody figures are not the chain's at block ${figures.block}: ${JSON.stringify(figures)}`,
+        });
+      }
     }
     if (!figures) {
+      // A stand-in token keeps no references: what repayments say of one is no custody fact.
       if (this.issues + this.redemptions > 0) {
         findings.push({ message: "the export holds the custody token's issues and redemptions but not its figures" });
       }
       return { findings };
+    }
+    findings.push(...this.referenceFindings);
+    const wrong = malformed(figures);
+    if (wrong) {
+      findings.push({ message: `the custody figures cannot be read: ${wrong}` });
+      return { findings };
+    }
+    if (block !== undefined && figures.block !== block) {
+      findings.push({ message: `the custody figures are of block ${figures.block}, not the export's block ${block}` });
     }
     const banks = new Set([...Object.keys(figures.books), ...this.books.keys()]);
     let outstanding = 0n;
