@@ -52,6 +52,7 @@ contract LoanRegistry is ILoanRegistry, LoanRegistryBase {
         PaymentDue due;
         uint256 prepayment;
         uint256 outstandingAfter;
+        bytes32 bankRef;
     }
 
     /// @notice The code that serves {ILoanConsent} on this registry's storage (created with it, so never another's).
@@ -204,9 +205,10 @@ contract LoanRegistry is ILoanRegistry, LoanRegistryBase {
     }
 
     /// @inheritdoc ILoanRegistry
-    function recordRepayment(
+    function recordPayment(
         LoanTerms calldata terms,
-        uint256 amount
+        uint256 amount,
+        bytes32 bankRef
     ) external returns (PaymentDue memory due, uint256 prepayment, uint256 outstandingAfter) {
         (LoanId loanId, LoanState storage state) = _servicedMoney(terms);
         due = _paymentDue(loanId, terms, state);
@@ -218,6 +220,7 @@ contract LoanRegistry is ILoanRegistry, LoanRegistryBase {
 
         RepaymentRecord memory repayment;
         repayment.amount = amount;
+        repayment.bankRef = bankRef;
         repayment.due = due;
         // Cannot underflow: installmentDue <= amount <= maxPayable, and due.principal <= outstanding.
         unchecked {
@@ -615,6 +618,7 @@ contract LoanRegistry is ILoanRegistry, LoanRegistryBase {
                 r.due.principal,
                 r.prepayment,
                 r.outstandingAfter,
+                r.bankRef,
                 at
             )
         );
@@ -627,6 +631,7 @@ contract LoanRegistry is ILoanRegistry, LoanRegistryBase {
             r.due.principal,
             r.prepayment,
             r.outstandingAfter,
+            r.bankRef,
             at,
             head
         );

@@ -240,7 +240,7 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
             uint256 prepayment,
             uint256 outstandingAfter,
             bytes memory reason
-        ) = _record(terms, amount - fees);
+        ) = _record(terms, amount - fees, bankRef);
         uint256 applied = amount;
         if (!recorded) {
             if (bytes4(reason) != ILoanRegistry.LoanRegistryInstallmentsDue.selector) _rethrowWithFees(reason, fees);
@@ -248,7 +248,7 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
             // and what the payer sent beyond it (a margin for late interest, say) goes back to it.
             (, , , uint256 installmentDue) = abi.decode(Bytes.slice(reason, 4), (LoanId, uint256, uint256, uint256));
             applied = installmentDue + fees;
-            (due, prepayment, outstandingAfter) = LOANS.recordRepayment(terms, installmentDue);
+            (due, prepayment, outstandingAfter) = LOANS.recordPayment(terms, installmentDue, bankRef);
         }
         split.lateInterest = due.lateInterest;
         split.interest = due.interest;
@@ -277,19 +277,20 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
             book.contributions += 1;
         }
         if (outstandingAfter == 0) book.phase = FundingPhase.Repaid;
-        emit RepaymentSplit(loanId, msg.sender, due.installment, applied, split, bankRef);
+        emit RepaymentSplit(loanId, msg.sender, due.installment, applied, split);
         if (applied < amount) TOKEN.safeTransfer(msg.sender, amount - applied);
     }
 
     /// @dev The registry's record of a repayment of `net` to the lenders, or the reason it refused it.
     function _record(
         LoanTerms calldata terms,
-        uint256 net
+        uint256 net,
+        bytes32 bankRef
     )
         private
         returns (bool recorded, PaymentDue memory due, uint256 prepayment, uint256 outstanding, bytes memory reason)
     {
-        try LOANS.recordRepayment(terms, net) returns (PaymentDue memory d, uint256 p, uint256 o) {
+        try LOANS.recordPayment(terms, net, bankRef) returns (PaymentDue memory d, uint256 p, uint256 o) {
             return (true, d, p, o, "");
         } catch (bytes memory r) {
             reason = r;

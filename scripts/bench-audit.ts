@@ -20,6 +20,7 @@ import { id, ZeroHash } from "ethers";
 import { deployLocalSuite } from "../deploy/local.js";
 import { BENCH_INSTALLMENTS, benchBook } from "./bench-ledger.js";
 import {
+  NO_BANK_REF,
   borrowerRef,
   factHash,
   formatLoanId,
@@ -118,6 +119,7 @@ async function writeSyntheticExport(count: number, dir: string): Promise<void> {
         principal: due.principal,
         prepayment: 0n,
         outstandingAfter: due.balanceAfter,
+        bankRef: NO_BANK_REF,
         at,
       };
       await record(loanId, fact, 0);
@@ -195,7 +197,7 @@ async function chainBench(): Promise<void> {
     await networkHelpers.time.increase(30 * DAY);
     for (const [i, terms] of book.entries()) {
       if (!funded(i)) {
-        await loans.recordRepayment(terms, plans[i][k].total);
+        await loans.recordPayment(terms, plans[i][k].total, ZeroHash);
         continue;
       }
       const [, total] = await splitter.amountDue(terms);

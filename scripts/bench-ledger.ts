@@ -3,7 +3,7 @@
  * anchored in batches of 100, activated, and repaid on time in 12 installments each, exactly as the TypeScript mirror
  * of the schedule says.
  */
-import { getAddress, id, keccak256 } from "ethers";
+import { getAddress, id, keccak256, ZeroHash } from "ethers";
 import type { network } from "hardhat";
 import { deployLocalSuite } from "../deploy/local.js";
 import {
@@ -69,7 +69,7 @@ export async function buildBenchLedger(
   const plans = book.map((terms) => schedule(terms));
   for (let k = 0; k < BENCH_INSTALLMENTS; k += 1) {
     await networkHelpers.time.increase(30 * DAY);
-    for (const [i, terms] of book.entries()) await registry.recordRepayment(terms, plans[i][k].total);
+    for (const [i, terms] of book.entries()) await registry.recordPayment(terms, plans[i][k].total, ZeroHash);
   }
   return { suite, book, deadline, seconds: (Date.now() - started) / 1000 };
 }
@@ -142,6 +142,7 @@ export function writeReportBook(store: SqliteStore, count: number, start: number
           principal: part.toString(),
           prepayment: "0",
           outstandingAfter: outstanding.toString(),
+          bankRef: "0x" + "0".repeat(64),
         }),
       );
     }

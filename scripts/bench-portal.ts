@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { id, JsonRpcProvider, keccak256 } from "ethers";
 import { network } from "hardhat";
 import {
+  NO_BANK_REF,
   borrowerRef,
   factHash,
   formatLoanId,
@@ -263,6 +264,7 @@ function writeSyntheticIndex(store: SqliteStore, count: number, repayments: numb
         principal: plan[k].principal,
         prepayment: 0n,
         outstandingAfter: plan[k].balanceAfter,
+        bankRef: NO_BANK_REF,
         at: anchoredAt + DAY + (k + 1) * 30 * DAY,
       });
     }

@@ -4,7 +4,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { network } from "hardhat";
-import { id, Signature } from "ethers";
+import { id, Signature, ZeroHash } from "ethers";
 import { deployLocalSuite } from "../deploy/local.js";
 import {
   AssetClass,
@@ -107,7 +107,7 @@ await loans.anchorLoan(lifecycleTerms);
 report.activateLoan = await gasOf(loans.activateLoan(lifecycleTerms));
 await networkHelpers.time.increase(30 * DAY);
 const due = await loans.nextPayment(lifecycleTerms);
-report.recordRepayment = await gasOf(loans.recordRepayment(lifecycleTerms, due.principal + due.interest));
+report.recordPayment = await gasOf(loans.recordPayment(lifecycleTerms, due.principal + due.interest, ZeroHash));
 report.amendDocument = await gasOf(loans.amendDocument(lifecycleTerms, id("amendment")));
 
 // ---------------------------------------------------------------- the splitter

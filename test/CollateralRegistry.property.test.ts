@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { id, MaxUint256, Signature } from "ethers";
+import { id, MaxUint256, Signature, ZeroHash } from "ethers";
 import {
   AssetClass,
   CollateralClient,
@@ -178,7 +178,7 @@ describe("CollateralRegistry (property)", function () {
               const state = await f.loans.loanState(ids[step.loan]);
               await f.loans
                 .connect(platformOf(terms))
-                .recordRepayment(terms, due.lateInterest + due.interest + state.outstandingPrincipal);
+                .recordPayment(terms, due.lateInterest + due.interest + state.outstandingPrincipal, ZeroHash);
             });
           } else if (step.kind === "cancel") {
             await attempt(() => f.loans.connect(platformOf(f.loanTerms[step.loan])).cancelLoan(f.loanTerms[step.loan]));
@@ -358,7 +358,7 @@ describe("CollateralRegistry (property)", function () {
               const payoff = due.lateInterest + due.interest + outstandingPrincipal;
               await f.loans
                 .connect(by)
-                .recordRepayment(terms, (await time.latest()) + 1 >= laterDue ? installment : payoff);
+                .recordPayment(terms, (await time.latest()) + 1 >= laterDue ? installment : payoff, ZeroHash);
             } else if (loan === LoanStatus.Defaulted) await f.collateral.connect(by).seize(assetId, terms);
             else if (loan === LoanStatus.WrittenOff) await f.collateral.connect(by).waive(assetId, terms);
             else await f.collateral.connect(f.outsider).release(assetId, ids[i]);

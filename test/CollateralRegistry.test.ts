@@ -512,7 +512,7 @@ describe("CollateralRegistry", function () {
       await f.loans.connect(f.platformB).activateLoan(f.loanB);
       await time.increase(DAY);
       const due = await f.loans.nextPayment(f.loanB);
-      await f.loans.connect(f.platformB).recordRepayment(f.loanB, due.interest + f.loanB.principal);
+      await f.loans.connect(f.platformB).recordPayment(f.loanB, due.interest + f.loanB.principal, ZeroHash);
       await expect(f.collateral.connect(f.outsider).release(f.car, loanIdOf(f.loanB)))
         .to.emit(f.collateral, "LienReleased")
         .withArgs(f.car, loanIdOf(f.loanB), f.outsider.address);

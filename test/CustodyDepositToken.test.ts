@@ -459,7 +459,7 @@ describe("CustodyDepositToken", function () {
       expect(await f.token.balanceOf(f.lender)).to.equal(100_000n * UNIT);
     });
 
-    it("records the bank reference a repayment names", async function () {
+    it("records the bank reference a repayment names in the loan's history", async function () {
       const f = await loadFixture(loanFixture);
       await f.token.connect(f.bank).registerAccount(f.borrower, account("borrower"));
       await f.splitter.connect(f.platform).openFunding(f.terms, f.config);
@@ -473,8 +473,8 @@ describe("CustodyDepositToken", function () {
       await expect(tx).to.emit(f.splitter, "RepaymentSplit");
       const receipt = await (await tx).wait();
       const event = receipt!.logs
-        .map((log) => f.splitter.interface.parseLog(log))
-        .find((parsed) => parsed?.name === "RepaymentSplit");
+        .map((log) => f.loans.interface.parseLog(log))
+        .find((parsed) => parsed?.name === "RepaymentRecorded");
       expect(event!.args.bankRef).to.equal(ref);
       expect(NO_BANK_REF).to.equal(ZeroHash);
     });

@@ -54,7 +54,7 @@ async function ledgerFixture() {
   for (let month = 0; month < 3; month += 1) {
     await time.increase(30 * DAY);
     const due = await loans.nextPayment(healthy);
-    await loans.recordRepayment(healthy, due.principal + due.interest);
+    await loans.recordPayment(healthy, due.principal + due.interest, ZeroHash);
   }
   await loans.markLate(bad);
   await loans.markDefaulted(bad);

@@ -72,7 +72,7 @@ async function driveTo(f: AllianceFixture, terms: LoanTerms, status: LoanStatus)
   if (status === LoanStatus.Active) return;
   if (status === LoanStatus.Repaid) {
     await time.increase(DAY);
-    await loans.recordRepayment(terms, await payoffAmount(f, terms));
+    await loans.recordPayment(terms, await payoffAmount(f, terms), ZeroHash);
     return;
   }
   await time.increase(terms.period + terms.gracePeriod + 1);
@@ -352,10 +352,10 @@ describe("LoanRegistry", function () {
 
     for (const status of ALL_STATUSES) {
       if (status === LoanStatus.Active || status === LoanStatus.Late) continue;
-      it(`recordRepayment reverts for a loan that is ${statusName(status)}`, async function () {
+      it(`recordPayment reverts for a loan that is ${statusName(status)}`, async function () {
         const f = await loadFixture(withAnchoredLoanFixture);
         await driveTo(f, f.terms, status);
-        await expect(f.loans.connect(f.platformA).recordRepayment(f.terms, 1n))
+        await expect(f.loans.connect(f.platformA).recordPayment(f.terms, 1n, ZeroHash))
           .to.be.revertedWithCustomError(f.loans, "LoanRegistryNotServiceable")
           .withArgs(f.loanId, status);
       });
@@ -376,7 +376,7 @@ describe("LoanRegistry", function () {
     // markLate and markDefaulted are open to anyone after the public delay: their own tests follow.
     const calls = [
       ...LIFECYCLE_ACTIONS.map(({ action }) => action).filter((a) => a !== "markDefaulted" && a !== "markLate"),
-      "recordRepayment",
+      "recordPayment",
       "amendDocument",
     ] as const;
     const invoke = (
@@ -386,9 +386,9 @@ describe("LoanRegistry", function () {
       terms: LoanTerms,
     ) => {
       const loans = f.loans.connect(signer);
-      if (name === "recordRepayment") return loans.recordRepayment(terms, 1n);
+      if (name === "recordPayment") return loans.recordPayment(terms, 1n, ZeroHash);
       if (name === "amendDocument") return loans.amendDocument(terms, id("amendment"));
-      return loans[name as Exclude<typeof name, "recordRepayment" | "amendDocument">](terms);
+      return loans[name as Exclude<typeof name, "recordPayment" | "amendDocument">](terms);
     };
     for (const name of calls) {
       for (const role of ["governance", "platformB", "auditor", "lender", "outsider"] as const) {
@@ -467,7 +467,7 @@ describe("LoanRegistry", function () {
     });
   });
 
-  describe("recordRepayment", function () {
+  describe("recordPayment", function () {
     it("settles every installment of the schedule exactly as the client computes it, then marks the loan Repaid", async function () {
       const f = await loadFixture(withAnchoredLoanFixture);
       const loans = f.loans.connect(f.platformA);
@@ -481,7 +481,7 @@ describe("LoanRegistry", function () {
           row.interest,
           0n,
         ]);
-        await loans.recordRepayment(f.terms, row.total);
+        await loans.recordPayment(f.terms, row.total, ZeroHash);
       }
       const state = await loans.loanState(f.loanId);
       expect(state.status).to.equal(LoanStatus.Repaid);
@@ -497,7 +497,7 @@ describe("LoanRegistry", function () {
       const due = await loans.nextPayment(f.terms);
       expect(due.lateInterest).to.be.greaterThan(0n);
       const amount = due.principal + due.interest + due.lateInterest + 1n;
-      await expect(loans.recordRepayment(f.terms, amount))
+      await expect(loans.recordPayment(f.terms, amount, ZeroHash))
         .to.emit(loans, "CreditEventRecorded")
         .withArgs(f.terms.borrowerRef, f.loanId, f.platformA.address, 1, (t: bigint) => t > 0n);
       const state = await loans.loanState(f.loanId);
@@ -513,11 +513,11 @@ describe("LoanRegistry", function () {
       await loans.activateLoan(f.terms);
       const due = await loans.nextPayment(f.terms);
       const installment = due.principal + due.interest;
-      await expect(loans.recordRepayment(f.terms, installment - 1n))
+      await expect(loans.recordPayment(f.terms, installment - 1n, ZeroHash))
         .to.be.revertedWithCustomError(loans, "LoanRegistryPaymentBelowInstallment")
         .withArgs(f.loanId, installment - 1n, installment);
       const payoff = due.interest + f.terms.principal;
-      await expect(loans.recordRepayment(f.terms, payoff + 1n))
+      await expect(loans.recordPayment(f.terms, payoff + 1n, ZeroHash))
         .to.be.revertedWithCustomError(loans, "LoanRegistryPaymentExceedsBalance")
         .withArgs(f.loanId, payoff + 1n, payoff);
     });
@@ -915,7 +915,9 @@ describe("LoanRegistry", function () {
       const due = await f.loans.nextPayment(f.terms);
       const { outstandingPrincipal } = await f.loans.loanState(f.loanId);
       await expect(
-        f.loans.connect(f.platformA).recordRepayment(f.terms, due.lateInterest + due.interest + outstandingPrincipal),
+        f.loans
+          .connect(f.platformA)
+          .recordPayment(f.terms, due.lateInterest + due.interest + outstandingPrincipal, ZeroHash),
       )
         .to.be.revertedWithCustomError(f.loans, "LoanRegistryInstallmentsDue")
         // The installment to pay first, with its late interest as of that second.
@@ -936,12 +938,12 @@ describe("LoanRegistry", function () {
       // The punctual borrower pays three installments on their due dates, then everything.
       for (let k = 1; k <= 3; k++) {
         await time.setNextBlockTimestamp(punctualStart + k * f.terms.period);
-        await loans.recordRepayment(punctual, installmentOf(await loans.nextPayment(punctual)));
+        await loans.recordPayment(punctual, installmentOf(await loans.nextPayment(punctual)), ZeroHash);
       }
       // The skipper pays nothing for three months; then it must settle each due installment before it may prepay.
       const day = f.activatedAt + 3 * f.terms.period + DAY;
       await time.setNextBlockTimestamp(day);
-      await expect(loans.recordRepayment(f.terms, await payoff(f.terms))).to.be.revertedWithCustomError(
+      await expect(loans.recordPayment(f.terms, await payoff(f.terms), ZeroHash)).to.be.revertedWithCustomError(
         f.loans,
         "LoanRegistryInstallmentsDue",
       );
@@ -957,10 +959,10 @@ describe("LoanRegistry", function () {
           at,
         );
         await time.setNextBlockTimestamp(at);
-        await loans.recordRepayment(f.terms, due.principal + due.interest + late);
+        await loans.recordPayment(f.terms, due.principal + due.interest + late, ZeroHash);
       }
-      await loans.recordRepayment(f.terms, await payoff(f.terms));
-      await loans.recordRepayment(punctual, await payoff(punctual));
+      await loans.recordPayment(f.terms, await payoff(f.terms), ZeroHash);
+      await loans.recordPayment(punctual, await payoff(punctual), ZeroHash);
       expect(await chargesPaid(f, f.loanId)).to.be.at.least(await chargesPaid(f, loanIdOf(punctual)));
     });
 
@@ -998,7 +1000,7 @@ describe("LoanRegistry", function () {
       { action: "markDefaulted", from: LoanStatus.Late, wait: 2 },
       { action: "markRecovered", from: LoanStatus.Defaulted, wait: 0 },
       { action: "writeOff", from: LoanStatus.Defaulted, wait: 0 },
-      { action: "recordRepayment", from: LoanStatus.Active, wait: 0 },
+      { action: "recordPayment", from: LoanStatus.Active, wait: 0 },
       { action: "amendDocument", from: LoanStatus.Active, wait: 0 },
     ] as const;
     // Active and suspended platforms service their loans; an expelled one services nothing (before the public
@@ -1024,8 +1026,8 @@ describe("LoanRegistry", function () {
             }
             const loans = f.loans.connect(actor);
             const send = () =>
-              action === "recordRepayment"
-                ? payoffAmount(f, f.terms).then((amount) => loans.recordRepayment(f.terms, amount))
+              action === "recordPayment"
+                ? payoffAmount(f, f.terms).then((amount) => loans.recordPayment(f.terms, amount, ZeroHash))
                 : action === "amendDocument"
                   ? loans.amendDocument(f.terms, id("amendment"))
                   : loans[action](f.terms);

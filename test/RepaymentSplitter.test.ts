@@ -165,14 +165,14 @@ describe("RepaymentSplitter", function () {
       }
       const funded = await loadFixture(fundedFixture);
       await time.increase(30 * DAY);
-      await expect(funded.loans.connect(funded.platformA).recordRepayment(funded.terms, UNIT))
+      await expect(funded.loans.connect(funded.platformA).recordPayment(funded.terms, UNIT, ZeroHash))
         .to.be.revertedWithCustomError(funded.loans, "LoanRegistryServicingDelegated")
         .withArgs(funded.loanId, funded.platformA.address, await funded.splitter.getAddress());
       // Nor can another system contract, whatever powers it holds: the money path belongs to this loan's delegate.
       await expect(
         funded.system.execute(
           funded.loans,
-          funded.loans.interface.encodeFunctionData("recordRepayment", [funded.terms, UNIT]),
+          funded.loans.interface.encodeFunctionData("recordPayment", [funded.terms, UNIT, ZeroHash]),
         ),
       )
         .to.be.revertedWithCustomError(funded.loans, "LoanRegistryServicingDelegated")
@@ -598,15 +598,17 @@ describe("RepaymentSplitter", function () {
       const tx = f.splitter.connect(f.payer).repayLoan(f.terms, total + prepayment, bankRef);
       await expect(tx)
         .to.emit(f.splitter, "RepaymentSplit")
-        .withArgs(
-          f.loanId,
-          f.payer.address,
-          1,
-          total + prepayment,
-          [0n, fees.platformFee, fees.premium, fees.reserve, due.interest, due.principal, prepayment],
-          bankRef,
-        );
-      // The registry records the lenders' part: the payment less the three fees.
+        .withArgs(f.loanId, f.payer.address, 1, total + prepayment, [
+          0n,
+          fees.platformFee,
+          fees.premium,
+          fees.reserve,
+          due.interest,
+          due.principal,
+          prepayment,
+        ]);
+      // The registry records the lenders' part (the payment less the three fees) and the bank payment it names, in
+      // the loan's history.
       await expect(tx)
         .to.emit(f.loans, "RepaymentRecorded")
         .withArgs(
@@ -618,6 +620,7 @@ describe("RepaymentSplitter", function () {
           due.principal,
           prepayment,
           f.terms.principal - due.principal - prepayment,
+          bankRef,
           (v: unknown) => typeof v === "bigint",
           (v: unknown) => typeof v === "string",
         );

@@ -134,16 +134,9 @@ interface IRepaymentSplitter {
     event Committed(LoanId indexed loanId, address indexed lender, uint256 amount, uint256 committed);
     event Disbursed(LoanId indexed loanId, address indexed borrowerPayout, uint256 amount);
     event FundingCancelled(LoanId indexed loanId, address indexed by, uint256 committed);
-    /// @notice `payer` paid `amount` for installment `installment`, split as `split`; `bankRef` is the reference of the
-    /// custody bank's payment that brought the money to the ledger (the {ICustodyDepositToken-Issued} it backs), or zero.
-    event RepaymentSplit(
-        LoanId indexed loanId,
-        address indexed payer,
-        uint16 installment,
-        uint256 amount,
-        Split split,
-        bytes32 bankRef
-    );
+    /// @notice `payer` paid `amount` for installment `installment`, split as `split`. The bank reference it named is in
+    /// the registry's `RepaymentRecorded` of the same transaction: a fact of the loan's history.
+    event RepaymentSplit(LoanId indexed loanId, address indexed payer, uint16 installment, uint256 amount, Split split);
     /// @notice `keeper` pushed the loan's payouts to the `lenders` accounts of `batch` (each 20 bytes, in the order
     /// given, as the call named them): `paid` in all, `skipped` of them failed (each has its {PayoutSkipped}). What
     /// each lender got is not repeated: it is what the loan owed it, which an auditor replays from the lender's
@@ -262,7 +255,8 @@ interface IRepaymentSplitter {
     /// installment already due is paid before any prepayment: while a later installment has fallen due too, the payment
     /// settles the next installment only and the rest of `amount` goes back to the payer. `bankRef` links the payment to
     /// the custody bank's: the reference of the issue that brought the borrower's money to the ledger, or zero when it
-    /// was paid from tokens already held. The auditor checks a non-zero one against the token's issues.
+    /// was paid from tokens already held. It is recorded in the loan's history (`RepaymentRecorded`), and the auditor
+    /// checks a non-zero one against the token's issues.
     /// @dev Named `repayLoan`, not `repay`, for its selector: the compiler's dispatcher (via-IR) tries the selectors in
     /// ascending order, and this one comes early, which saves the hot path some 500 gas over `repay`'s.
     function repayLoan(LoanTerms calldata terms, uint256 amount, bytes32 bankRef) external returns (Split memory split);

@@ -45,6 +45,7 @@ library HistoryFacts {
         uint256 principal,
         uint256 prepayment,
         uint256 outstandingAfter,
+        bytes32 bankRef,
         uint40 at
     ) internal pure returns (bytes32) {
         return
@@ -59,6 +60,7 @@ library HistoryFacts {
                     principal,
                     prepayment,
                     outstandingAfter,
+                    bankRef,
                     at
                 )
             );

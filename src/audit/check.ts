@@ -646,6 +646,7 @@ export class LedgerChecker {
   /** One entry of a loan's history (loans.jsonl), in chain order. */
   loan(record: LoanRecord): void {
     const { loanId } = record;
+    this.custodyReplay.fact(record);
     if (this.options.loanId && loanId !== this.options.loanId) return;
     const state = this.stateOf(loanId, String(record.terms?.platform ?? "unknown"));
     const found = (finding: Omit<Finding, "loanId" | "platform">) => this.found(loanId, state, finding);

@@ -105,6 +105,7 @@ export const REGISTRY_FACTS = {
       ["principal", "uint256"],
       ["prepayment", "uint256"],
       ["outstandingAfter", "uint256"],
+      ["bankRef", "bytes32"],
       ["at", "uint40"],
     ],
     label: (f, amount) =>

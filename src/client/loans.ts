@@ -19,6 +19,7 @@ import {
   type LoanRegistry,
 } from "../../typechain-types/index.js";
 import type { LoanTermsStruct } from "../../typechain-types/LoanRegistry.js";
+import { NO_BANK_REF } from "./custody.js";
 import { decodeRevertData, InputError, LoanLedgerError, type ContractError } from "./errors.js";
 import { decodeLoanFact, HISTORY_EVENTS, type LoanFact, type WriterFact } from "./history.js";
 import { LedgerReader, queryEvents } from "./ledger.js";
@@ -421,8 +422,9 @@ export class LoanRegistryClient {
   writeOff(loanId: LoanId) {
     return this.act(loanId, (t) => this.contract.writeOff(t));
   }
-  recordRepayment(loanId: LoanId, amount: bigint) {
-    return this.act(loanId, (t) => this.contract.recordRepayment(t, amount));
+  /** Records a repayment made off the splitter; `bankRef` names the custody bank's payment behind it, if any. */
+  recordRepayment(loanId: LoanId, amount: bigint, bankRef: Hash32 = NO_BANK_REF) {
+    return this.act(loanId, (t) => this.contract.recordPayment(t, amount, bankRef));
   }
   amendDocument(loanId: LoanId, documentHash: Hash32) {
     return this.act(loanId, (t) => this.contract.amendDocument(t, documentHash));

@@ -135,8 +135,8 @@ describe("audit: custody", function () {
       [
         "a repayment naming a reference no issue used",
         (l) => {
-          const split = l.money.find((r) => r.event === "RepaymentSplit")!;
-          split.args.bankRef = id("a payment the bank never saw");
+          const repayment = l.loans.find((r) => r.fact.kind === "RepaymentRecorded")!;
+          repayment.fact.bankRef = id("a payment the bank never saw");
         },
         /names bank reference .* which no issue before it used/,
       ],

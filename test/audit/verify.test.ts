@@ -55,7 +55,7 @@ async function ledgerFixture() {
   for (let month = 0; month < 2; month += 1) {
     await time.increase(30 * DAY);
     const due = await loans.nextPayment(direct);
-    await loans.recordRepayment(direct, due.principal + due.interest);
+    await loans.recordPayment(direct, due.principal + due.interest, ZeroHash);
     const [, total] = await f.splitter.amountDue(funded);
     await f.token.mint(f.platformB, total);
     await f.token.connect(f.platformB).approve(f.splitter, total);
@@ -288,7 +288,7 @@ function busyProvider(f: Fixture) {
   const repay = async () => {
     const loans = f.loans.connect(f.platformA);
     const due = await loans.nextPayment(f.directTerms);
-    await (await loans.recordRepayment(f.directTerms, due.principal + due.interest)).wait();
+    await (await loans.recordPayment(f.directTerms, due.principal + due.interest, ZeroHash)).wait();
     repayments += 1;
   };
   const busy = new Set<string>(["call", "getLogs"]);
@@ -376,7 +376,7 @@ describe("audit: which heads were proven", function () {
     const f = await loadFixture(ledgerFixture);
     await time.increase(30 * DAY);
     const due = await f.loans.nextPayment(f.directTerms);
-    await f.loans.connect(f.platformA).recordRepayment(f.directTerms, due.principal + due.interest);
+    await f.loans.connect(f.platformA).recordPayment(f.directTerms, due.principal + due.interest, ZeroHash);
     const ledger = await readExport(f.dir);
     const report = await verifyLedger(ledger, { proof: await proveExport(ledger, ethers.provider) });
     expect(report.findings).to.deep.equal([]);

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { id } from "ethers";
+import { id, ZeroHash } from "ethers";
 import { operations, Role, toBorrowerRef } from "../../src/client/index.js";
 import {
   Indexer,
@@ -42,7 +42,7 @@ async function bookFixture() {
   for (let month = 0; month < 3; month += 1) {
     await time.increase(30 * DAY);
     const due = await asA.nextPayment(paid);
-    await asA.recordRepayment(paid, due.principal + due.interest);
+    await asA.recordPayment(paid, due.principal + due.interest, ZeroHash);
   }
   await time.increase(40 * DAY);
   const latest = await time.latest();

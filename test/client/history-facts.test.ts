@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { id, MaxUint256, Signature } from "ethers";
+import { id, MaxUint256, Signature, ZeroHash } from "ethers";
 import {
   AssetClass,
   assetKey,
@@ -104,7 +104,7 @@ async function everyFactFixture() {
   await time.increase(30 * DAY);
   const clientB = new LoanRegistryClient(String(f.loans.target), f.platformB);
   const due = await clientB.nextPayment(loanIdOf(loanB));
-  await f.loans.connect(f.platformB).recordRepayment(loanB, due.principal + due.interest);
+  await f.loans.connect(f.platformB).recordPayment(loanB, due.principal + due.interest, ZeroHash);
   await f.loans.connect(f.platformB).amendDocument(loanB, id("loan B, amendment 1"));
   await f.succession.transferServicing([loanB], f.platformA);
 

@@ -246,6 +246,7 @@ const bookArb = fc.array(actionArb, { minLength: 40, maxLength: 200 }).map((acti
         principal: String(principalPart),
         prepayment: "0",
         outstandingAfter: String(loan.outstanding),
+        bankRef: "0x" + "0".repeat(64),
       });
       if (loan.outstanding === 0n) status(loan, LoanStatus.Repaid);
       else if (loan.status === LoanStatus.Late) status(loan, LoanStatus.Active);

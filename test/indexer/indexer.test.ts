@@ -31,7 +31,7 @@ async function indexedLedgerFixture() {
   for (let month = 0; month < 2; month += 1) {
     await time.increase(30 * DAY);
     const due = await loans.nextPayment(direct);
-    await loans.recordRepayment(direct, due.principal + due.interest);
+    await loans.recordPayment(direct, due.principal + due.interest, ZeroHash);
     const [, total] = await f.splitter.amountDue(funded);
     await f.token.mint(f.platformB, total);
     await f.token.connect(f.platformB).approve(f.splitter, total);

@@ -7,7 +7,7 @@
  */
 import type { Provider } from "ethers";
 import { CUSTODY_CONTRACT, CUSTODY_EVENTS, CustodyClient } from "../../client/index.js";
-import type { EventRecord, Json } from "../../records/index.js";
+import type { EventRecord, Json, LoanRecord } from "../../records/index.js";
 
 // The export keeps the token's custody events (never its plain transfers and approvals), under this name.
 export { CUSTODY_CONTRACT, CUSTODY_EVENTS } from "../../client/index.js";
@@ -78,7 +78,6 @@ export interface CustodyFinding {
 }
 
 const ZERO_REF = "0x" + "0".repeat(64);
-const SPLITTER = "RepaymentSplitter";
 const KNOWN = new Set<string>(CUSTODY_EVENTS);
 
 /** A whole number of the token's smallest unit, or undefined for anything else (an edited record). */
@@ -114,7 +113,11 @@ export class CustodyReplay {
   /** Findings about repayments' references: they count only where the ledger settles in a custody token. */
   private readonly referenceFindings: CustodyFinding[] = [];
 
-  private found(record: EventRecord, message: string, into = this.findings): void {
+  private found(
+    record: Pick<EventRecord, "blockNumber" | "transactionHash" | "logIndex">,
+    message: string,
+    into = this.findings,
+  ): void {
     into.push({
       message,
       blockNumber: record.blockNumber,
@@ -137,33 +140,36 @@ export class CustodyReplay {
     return value;
   }
 
-  /** Takes one money record of the export (the custody token's, and the splitter's repayments). */
-  event(record: EventRecord): void {
-    const a = record.args ?? {};
-    if (record.event === "RepaymentSplit" && record.contract === SPLITTER) {
-      const ref = String(a.bankRef ?? ZERO_REF).toLowerCase();
-      if (ref === ZERO_REF) return;
-      this.referencedRepayments += 1;
-      const cited = this.byRef.get(ref);
-      if (!cited) {
-        this.found(
-          record,
-          `a repayment names bank reference ${ref.slice(0, 10)}…, which no issue before it used`,
-          this.referenceFindings,
-        );
-        return;
-      }
-      cited.repaid += whole(a.amount) ?? 0n;
-      if (cited.repaid > cited.issued) {
-        this.found(
-          record,
-          `repayments naming bank reference ${ref.slice(0, 10)}… paid ${cited.repaid}, more than the ${cited.issued} ` +
-            `its issue brought to the ledger`,
-          this.referenceFindings,
-        );
-      }
+  /** Takes a loan's history record: a repayment may name the bank payment behind it. */
+  fact(record: LoanRecord): void {
+    const f = record.fact ?? {};
+    if (f.kind !== "RepaymentRecorded") return;
+    const ref = String(f.bankRef ?? ZERO_REF).toLowerCase();
+    if (ref === ZERO_REF) return;
+    this.referencedRepayments += 1;
+    const cited = this.byRef.get(ref);
+    if (!cited) {
+      this.found(
+        record,
+        `loan ${record.loanId}'s repayment names bank reference ${ref.slice(0, 10)}…, which no issue before it used`,
+        this.referenceFindings,
+      );
       return;
     }
+    cited.repaid += whole(f.amount) ?? 0n;
+    if (cited.repaid > cited.issued) {
+      this.found(
+        record,
+        `repayments naming bank reference ${ref.slice(0, 10)}… recorded ${cited.repaid}, more than the ` +
+          `${cited.issued} its issue brought to the ledger`,
+        this.referenceFindings,
+      );
+    }
+  }
+
+  /** Takes one money record of the export: the custody token's are replayed, the others are not its business. */
+  event(record: EventRecord): void {
+    const a = record.args ?? {};
     if (record.contract !== CUSTODY_CONTRACT) return;
     if (!KNOWN.has(record.event)) {
       this.found(record, `the custody token has no event ${record.event}: the record was made up or relabelled`);

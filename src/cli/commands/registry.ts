@@ -1,5 +1,7 @@
 /** Members, lenders and loans in the registry. */
 import {
+  bankReference,
+  NO_BANK_REF,
   InputError,
   describeFact,
   LOAN_STATUS_NAMES,
@@ -263,12 +265,13 @@ export const plans: Record<string, Plan> = {
   "loan repay": plan(loan.repay, (p, print) => {
     const id = loanIdArg(arg(p.words, 2, "loan id"));
     const amountText = p.words[3];
+    const bankRef = p.endToEndId === undefined ? NO_BANK_REF : bankReference(p.endToEndId);
     return async (_p, ctx, io) => {
       const amount = amountText === undefined ? undefined : parseAmount(amountText, ctx.decimals);
       const fmt = (v: bigint) => money(ctx, v);
       if (!(await ctx.loans.state(id)).servicingDelegated) {
         if (amount === undefined) throw new InputError("missing <amount>: this loan's platform records repayments");
-        const receipt = await ctx.loans.recordRepayment(id, amount);
+        const receipt = await ctx.loans.recordRepayment(id, amount, bankRef);
         const state = await ctx.loans.state(id);
         print(
           io,
@@ -283,7 +286,7 @@ export const plans: Record<string, Plan> = {
         );
         return;
       }
-      const paid = await ctx.splitter.repay(id, amount);
+      const paid = await ctx.splitter.repay(id, amount, bankRef);
       const state = await ctx.loans.state(id);
       print(
         io,

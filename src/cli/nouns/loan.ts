@@ -90,6 +90,12 @@ export const loan = noun({
   "write-off": lifecycle("writes a defaulted loan off (through the loss waterfall once it is settled)", "write-off"),
   repay: {
     args: ["<loan id>", "[amount]"],
+    flags: {
+      "end-to-end-id": {
+        value: "<id>",
+        help: "the custody bank's end-to-end id (or UETR) of the payment that brought the money: kept in the history",
+      },
+    },
     summary: "pays an installment, through the splitter when it services the loan (default: what is due)",
     example: [`loan repay ${ID}`, `loan repay ${ID} 8760.50`],
     in: "registry",
