@@ -48,10 +48,15 @@ function secondsToDay(seconds: string | null): string {
 
 function Filters({ status, query }: { status: Status; query: URLSearchParams }) {
   const [idPrefix, setIdPrefix] = useState(query.get("id") ?? "");
+  const [reference, setReference] = useState(query.get("ref") ?? "");
   const go = (changes: Record<string, string | undefined>) =>
     (window.location.hash = withQuery(query, { ...changes, page: undefined }));
   return (
-    <form class="filters" onSubmit={(e) => (e.preventDefault(), go({ id: idPrefix.trim() }))} aria-label="Filter loans">
+    <form
+      class="filters"
+      onSubmit={(e) => (e.preventDefault(), go({ id: idPrefix.trim(), ref: reference.trim() }))}
+      aria-label="Filter loans"
+    >
       <div>
         <label for="filter-platform">Platform</label>
         <select
@@ -112,6 +117,16 @@ function Filters({ status, query }: { status: Status; query: URLSearchParams }) 
           spellcheck={false}
         />
       </div>
+      <div>
+        <label for="filter-ref">Platform's reference</label>
+        <input
+          id="filter-ref"
+          value={reference}
+          onInput={(e) => setReference((e.target as HTMLInputElement).value)}
+          placeholder="LN-2026-00042"
+          spellcheck={false}
+        />
+      </div>
       <button type="submit">Filter</button>
     </form>
   );
@@ -122,7 +137,8 @@ function LoanBrowser({ status, query }: { status: Status; query: URLSearchParams
   const sort = query.get("sort") ?? "anchoredAt";
   const dir = query.get("dir") === "asc" ? "asc" : "desc";
   const api = new URLSearchParams();
-  for (const key of ["platform", "status", "from", "to", "id"]) if (query.get(key)) api.set(key, query.get(key)!);
+  for (const key of ["platform", "status", "from", "to", "id", "ref"])
+    if (query.get(key)) api.set(key, query.get(key)!);
   api.set("sort", sort);
   api.set("dir", dir);
   api.set("offset", String((page - 1) * PAGE));

@@ -2,12 +2,13 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, extname, resolve } from "node:path";
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
-import { isHexString, keccak256, parseUnits, toUtf8Bytes } from "ethers";
+import { keccak256, parseUnits } from "ethers";
 import {
   borrowerRef,
   InputError,
   parseAllianceKey,
   ScheduleKind,
+  textHash,
   toBorrowerRef,
   toHash32,
   type Address,
@@ -78,10 +79,7 @@ function integer(value: unknown, name: string): number {
   return value;
 }
 
-/** A 32-byte hash as given, or the keccak256 of the text (a reference, a title). */
-export function textHash(value: string): Hash32 {
-  return toHash32(isHexString(value, 32) ? value : keccak256(toUtf8Bytes(value)));
-}
+export { textHash };
 
 function hashOf(value: unknown, name: string): Hash32 {
   if (typeof value !== "string" || value.length === 0) throw new InputError(`${name} is missing`);

@@ -1,4 +1,4 @@
-import { getAddress, isHexString } from "ethers";
+import { getAddress, isHexString, keccak256, toUtf8Bytes } from "ethers";
 
 declare const brand: unique symbol;
 /** A value of type `T` that only the named constructor below can produce. */
@@ -71,4 +71,12 @@ export function toAddress(value: string): Address {
   } catch {
     throw new RangeError(`not an address: ${value}`);
   }
+}
+
+/**
+ * A 32-byte hash as given, or the keccak256 of the text: how a platform's own loan reference (and a title, a reason)
+ * goes on chain, so that anyone holding the text finds what it names.
+ */
+export function textHash(value: string): Hash32 {
+  return toHash32(isHexString(value, 32) ? value : keccak256(toUtf8Bytes(value)));
 }

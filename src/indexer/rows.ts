@@ -33,6 +33,8 @@ export interface LoanQuery {
   to?: number;
   /** A prefix of the loan id (0x…). */
   idPrefix?: string;
+  /** The platform's own reference, as anchored (its hash: see `textHash`). */
+  platformRef?: string;
   sort?: LoanSort;
   direction?: SortDirection;
   offset?: number;

@@ -61,6 +61,8 @@ CREATE INDEX IF NOT EXISTS loans_platform_principal ON loans (platform, length(p
 CREATE INDEX IF NOT EXISTS loans_platform_outstanding ON loans (platform, length(outstanding), outstanding, loan_id);
 CREATE INDEX IF NOT EXISTS loans_platform_due ON loans (platform, next_due_at, loan_id);
 CREATE INDEX IF NOT EXISTS loans_platform_status ON loans (platform, status, anchored_at, loan_id);
+-- A platform's own reference, for the auditor's search by it.
+CREATE INDEX IF NOT EXISTS loans_platform_ref ON loans (json_extract(terms, '$.platformRef'));
 CREATE TABLE IF NOT EXISTS positions (
   loan_id TEXT NOT NULL, lender TEXT NOT NULL, shares TEXT NOT NULL, committed TEXT NOT NULL, received TEXT NOT NULL,
   PRIMARY KEY (loan_id, lender)
@@ -688,6 +690,10 @@ export class SqliteStore implements IndexStore {
     if (query.to !== undefined) {
       where.push("anchored_at <= ?");
       params.push(query.to);
+    }
+    if (query.platformRef) {
+      where.push("json_extract(terms, '$.platformRef') = ?");
+      params.push(query.platformRef.toLowerCase());
     }
     if (query.idPrefix) {
       // A range over the primary key rather than LIKE, so that the index serves it.

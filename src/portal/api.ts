@@ -18,6 +18,7 @@ import {
   operations,
   SCHEDULE_KIND_NAMES,
   SplitterClient,
+  textHash,
   toAddress,
   toStruct,
   withinTime,
@@ -216,6 +217,8 @@ export class PortalApi {
       from: whole(query.get("from"), "from"),
       to: whole(query.get("to"), "to"),
       idPrefix,
+      // The platform's own reference, hashed as it was anchored: the text never reaches the chain.
+      platformRef: query.get("ref") ? textHash(query.get("ref")!.trim()) : undefined,
       sort: sort as LoanSort,
       direction,
       offset: whole(query.get("offset"), "offset"),

@@ -10,6 +10,8 @@ import { SettlementToken__factory } from "../../typechain-types/index.js";
 import {
   CustodyClient,
   formatLoanId,
+  loanIdOf,
+  textHash,
   operations,
   LOAN_STATUS_NAMES,
   LoanRegistryClient,
@@ -190,6 +192,19 @@ describe("Portal (Chromium)", function () {
     await settled();
     expect(await page.locator("caption").first().textContent()).to.contain(`Loans: ${defaulted} found`);
     await shot("auditor-browser");
+
+    // Searching by the platform's own reference, which the chain holds only as its hash.
+    const byRef = terms.filter((t) => t.platformRef === textHash("B-2026-0002"));
+    expect(byRef).to.have.length(1);
+    await go("#/auditor");
+    await page.getByLabel("Platform's reference").fill("B-2026-0002");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.waitForURL(/ref=B-2026-0002/);
+    await settled();
+    expect(await page.locator("caption").first().textContent()).to.contain("Loans: 1 found");
+    expect(await page.locator("table tbody tr").first().textContent()).to.contain(
+      formatLoanId(loanIdOf(byRef[0])).slice(0, 6),
+    );
 
     // The loan with the longest history: its page is proven at the index's block, and shows every fact decoded.
     const histories = await Promise.all(ids.map((id) => loanHistory(loans, id)));
