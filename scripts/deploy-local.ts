@@ -36,10 +36,14 @@ for (const account of new Set((process.env.LOANLEDGER_FUND ?? "").split(",").fil
 const addresses = suite.settings();
 console.log(JSON.stringify(addresses));
 // LOANLEDGER_ENV_OUT=.env appends the addresses as the settings the CLI reads (README: "Your own node, end to end").
-if (process.env.LOANLEDGER_ENV_OUT)
+// Standard output stays the one line of JSON; what was written to the file is said on standard error.
+const envOut = process.env.LOANLEDGER_ENV_OUT;
+if (envOut) {
   appendFileSync(
-    process.env.LOANLEDGER_ENV_OUT,
+    envOut,
     Object.entries(addresses)
       .map(([name, value]) => `${name}=${value}\n`)
       .join(""),
   );
+  console.error(`appended the ${Object.keys(addresses).length} contract settings (LOANLEDGER_…) to ${envOut}`);
+}

@@ -40,6 +40,10 @@ async function fundedFixture() {
   );
   const last = await run(f, f.lender2, ["loan", "fund", f.loanId, "30000"]);
   expect(last.out).to.include("50,000.00 LLST funded, Funded");
+  // The commitment that completed the funding says what followed from it.
+  expect(last.out).to.match(
+    /the principal, 50,000\.00 LLST, was disbursed to 0x[0-9a-fA-F]{40} and the loan is Active$/,
+  );
   return f;
 }
 

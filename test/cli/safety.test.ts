@@ -290,7 +290,7 @@ describe("loanledger CLI: mistakes stop before any transaction", function () {
       const result = await run(f, f.lender, ["loan", "fund", f.loanId, "60000"]);
       expect(result.code, result.err).to.equal(0);
       expect(result.out).to.match(
-        /^committed 50,000\.00 LLST \(all that was left of the 60,000\.00 LLST asked\) to loan .*: 50,000\.00 LLST funded, Funded$/,
+        /^committed 50,000\.00 LLST \(all that was left of the 60,000\.00 LLST asked\) to loan .*: 50,000\.00 LLST funded, Funded; the principal, 50,000\.00 LLST, was disbursed to 0x[0-9a-fA-F]{40} and the loan is Active$/,
       );
       const approvals = await f.token.queryFilter(
         f.token.filters.Approval(f.lender.address, String(f.splitter.target)),

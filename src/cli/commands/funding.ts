@@ -6,6 +6,7 @@ import {
   toAddress,
   formatLoanId,
   FUNDING_PHASE_NAMES,
+  LOAN_STATUS_NAMES,
   type FundingConfig,
 } from "../../client/index.js";
 import { table, money } from "../output.js";
@@ -43,14 +44,20 @@ export const plans: Record<string, Plan> = {
       const amount = parseAmount(amountText, ctx.decimals);
       const receipt = await ctx.splitter.fund(id, amount);
       // The splitter takes at most what is left of the principal: say what it took, not what was asked.
-      const committed = receipt.logs
+      const events = receipt.logs
         .filter((log) => log.address.toLowerCase() === ctx.splitter.address.toLowerCase())
-        .map((log) => ctx.splitter.contract.interface.parseLog(log))
-        .find((event) => event?.name === "Committed");
+        .map((log) => ctx.splitter.contract.interface.parseLog(log));
+      const committed = events.find((event) => event?.name === "Committed");
+      const disbursed = events.find((event) => event?.name === "Disbursed");
       const taken = (committed?.args.amount as bigint | undefined) ?? amount;
       const book = await ctx.splitter.book(id);
       const fmt = (v: bigint) => money(ctx, v);
       const filled = taken < amount ? ` (all that was left of the ${fmt(amount)} asked)` : "";
+      // The commitment that completes the funding disburses the principal and activates the loan: say so.
+      const done = disbursed
+        ? `; the principal, ${fmt(disbursed.args.amount as bigint)}, was disbursed to ${String(disbursed.args.borrowerPayout)} ` +
+          `and the loan is ${LOAN_STATUS_NAMES[(await ctx.loans.state(id)).status]}`
+        : "";
       print(
         io,
         {
@@ -59,9 +66,11 @@ export const plans: Record<string, Plan> = {
           asked: amount,
           committed: book.committed,
           phase: FUNDING_PHASE_NAMES[book.phase],
+          ...(disbursed ? { disbursedTo: String(disbursed.args.borrowerPayout) } : {}),
           tx: receipt.hash,
         },
-        `committed ${fmt(taken)}${filled} to loan ${shortLoanId(id)}: ${fmt(book.committed)} funded, ${FUNDING_PHASE_NAMES[book.phase]}`,
+        `committed ${fmt(taken)}${filled} to loan ${shortLoanId(id)}: ${fmt(book.committed)} funded, ` +
+          `${FUNDING_PHASE_NAMES[book.phase]}${done}`,
       );
     };
   }),
