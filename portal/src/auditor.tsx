@@ -46,6 +46,28 @@ function secondsToDay(seconds: string | null): string {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
 }
 
+/** A labelled text field of the loan filters, applied when the form is submitted. */
+function TextFilter(props: {
+  id: string;
+  label: string;
+  value: string;
+  set: (value: string) => void;
+  example: string;
+}) {
+  return (
+    <div>
+      <label for={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        value={props.value}
+        onInput={(e) => props.set((e.target as HTMLInputElement).value)}
+        placeholder={props.example}
+        spellcheck={false}
+      />
+    </div>
+  );
+}
+
 function Filters({ status, query }: { status: Status; query: URLSearchParams }) {
   const [idPrefix, setIdPrefix] = useState(query.get("id") ?? "");
   const [reference, setReference] = useState(query.get("ref") ?? "");
@@ -107,26 +129,14 @@ function Filters({ status, query }: { status: Status; query: URLSearchParams }) 
           onChange={(e) => go({ to: dayToSeconds((e.target as HTMLInputElement).value, true) })}
         />
       </div>
-      <div>
-        <label for="filter-id">Loan id starts with</label>
-        <input
-          id="filter-id"
-          value={idPrefix}
-          onInput={(e) => setIdPrefix((e.target as HTMLInputElement).value)}
-          placeholder="0x…"
-          spellcheck={false}
-        />
-      </div>
-      <div>
-        <label for="filter-ref">Platform's reference</label>
-        <input
-          id="filter-ref"
-          value={reference}
-          onInput={(e) => setReference((e.target as HTMLInputElement).value)}
-          placeholder="LN-2026-00042"
-          spellcheck={false}
-        />
-      </div>
+      <TextFilter id="filter-id" label="Loan id starts with" value={idPrefix} set={setIdPrefix} example="0x…" />
+      <TextFilter
+        id="filter-ref"
+        label="Platform's reference"
+        value={reference}
+        set={setReference}
+        example="LN-2026-00042"
+      />
       <button type="submit">Filter</button>
     </form>
   );

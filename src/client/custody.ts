@@ -6,7 +6,7 @@ import {
 } from "../../typechain-types/index.js";
 import { LoanLedgerError } from "./errors.js";
 import { toAddress, toHash32, type Address, type Hash32 } from "./ids.js";
-import { isTransient, queryEvents, type LedgerReadOptions } from "./ledger.js";
+import { isTransient, LedgerReader, type LedgerReadOptions } from "./ledger.js";
 import { read, transact } from "./transact.js";
 
 /** The custody token's name in an audit export's and an index's records. */
@@ -200,29 +200,21 @@ export class CustodyClient {
     return read(() => this.contract.totalSupply({ blockTag }));
   }
 
-  /** Every issue and redemption from the deployment's first block to `toBlock` (default: latest), in chain order. */
+  /**
+   * Every issue and redemption from the deployment's first block to `toBlock` (default: latest), in chain order, read
+   * at that block, each with its block's time.
+   */
   async movements(toBlock?: number): Promise<CustodyMovement[]> {
-    const [issued, redeemed] = await Promise.all([
-      queryEvents(this.contract, this.contract.filters.Issued(), this.fromBlock, this.readOptions),
-      queryEvents(this.contract, this.contract.filters.Redeemed(), this.fromBlock, this.readOptions),
-    ]);
     const provider = this.contract.runner?.provider;
-    if (!provider) throw new LoanLedgerError("the custody token has no provider to read blocks from");
-    const times = new Map<number, number>();
-    const timeOf = async (block: number): Promise<number> => {
-      let time = times.get(block);
-      if (time === undefined) {
-        const header = await read(() => provider.getBlock(block));
-        if (!header) throw new LoanLedgerError(`the node has no block ${block}`);
-        time = header.timestamp;
-        times.set(block, time);
-      }
-      return time;
-    };
-    const movements: CustodyMovement[] = [];
-    for (const e of issued) {
-      movements.push({
-        kind: "issue",
+    if (!provider) throw new LoanLedgerError("the custody token has no provider to read from");
+    const reader = await LedgerReader.pin(provider, { ...this.readOptions, at: toBlock, fromBlock: this.fromBlock });
+    const [issued, redeemed] = await Promise.all([
+      reader.events(this.contract, this.contract.filters.Issued()),
+      reader.events(this.contract, this.contract.filters.Redeemed()),
+    ]);
+    const movements: CustodyMovement[] = [
+      ...issued.map((e) => ({
+        kind: "issue" as const,
         bank: toAddress(e.args.bank),
         account: toAddress(e.args.to),
         amount: e.args.amount,
@@ -231,11 +223,9 @@ export class CustodyClient {
         logIndex: e.index,
         time: 0,
         transaction: e.transactionHash,
-      });
-    }
-    for (const e of redeemed) {
-      movements.push({
-        kind: "redeem",
+      })),
+      ...redeemed.map((e) => ({
+        kind: "redeem" as const,
         bank: toAddress(e.args.bank),
         account: toAddress(e.args.holder),
         amount: e.args.amount,
@@ -245,11 +235,10 @@ export class CustodyClient {
         logIndex: e.index,
         time: 0,
         transaction: e.transactionHash,
-      });
-    }
-    const within = movements.filter((m) => toBlock === undefined || m.block <= toBlock);
-    within.sort((a, b) => a.block - b.block || a.logIndex - b.logIndex);
-    for (const m of within) m.time = await timeOf(m.block);
-    return within;
+      })),
+    ];
+    movements.sort((a, b) => a.block - b.block || a.logIndex - b.logIndex);
+    for (const m of movements) m.time = await reader.timestamp(m.block);
+    return movements;
   }
 }

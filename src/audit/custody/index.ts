@@ -2,35 +2,12 @@
 import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Provider } from "ethers";
-import { LoanLedgerError, toAddress, type Address, type CustodyClient } from "../../client/index.js";
-import { read } from "../../client/transact.js";
+import { LedgerReader, LoanLedgerError, toAddress, type Address, type CustodyClient } from "../../client/index.js";
 import { reconcile, type LedgerSide, type Reconciliation } from "./reconcile.js";
 import { parseStatement, StatementError, type Statement } from "./statement.js";
 
 export * from "./reconcile.js";
 export * from "./statement.js";
-
-/** The last block whose time is at or before `time` (seconds), by bisection; -1 if the chain began after it. */
-export async function lastBlockAtOrBefore(provider: Provider, time: number): Promise<{ block: number; time: number }> {
-  const timeOf = async (n: number) => {
-    const block = await read(() => provider.getBlock(n));
-    if (!block) throw new LoanLedgerError(`the node has no block ${n}`);
-    return block.timestamp;
-  };
-  let high = await read(() => provider.getBlockNumber());
-  const latest = await timeOf(high);
-  if (latest <= time) return { block: high, time: latest };
-  let low = 0;
-  if ((await timeOf(0)) > time) return { block: -1, time: 0 };
-  // Invariant: block `low` is at or before `time`, block `high` after it.
-  while (high - low > 1) {
-    const mid = Math.floor((low + high) / 2);
-    if ((await timeOf(mid)) <= time) low = mid;
-    else high = mid;
-  }
-  return { block: low, time: await timeOf(low) };
-}
 
 /**
  * The ledger as of `statement`'s end, for the custody bank whose statement it is: the bank that declared the
@@ -59,18 +36,19 @@ export async function readLedgerSide(
   if (bank !== undefined && bank !== declared) {
     throw new StatementError(`account ${statement.account} is custody bank ${declared}'s, not ${bank}'s`);
   }
-  const cutoff = await lastBlockAtOrBefore(provider, Math.floor(Date.parse(statement.to) / 1000));
-  if (cutoff.block < 0) throw new StatementError(`the statement ends (${statement.to}) before the chain began`);
+  const chain = await LedgerReader.pin(provider);
+  const cutoff = await chain.lastBlockAtOrBefore(Math.floor(Date.parse(statement.to) / 1000));
+  if (cutoff < 0) throw new StatementError(`the statement ends (${statement.to}) before the chain began`);
   // Another bank's movements are no entries of this account, whatever references they carry.
-  const movements = (await custody.movements(cutoff.block)).filter((m) => m.bank === declared);
+  const movements = (await custody.movements(cutoff)).filter((m) => m.bank === declared);
   const [supply, outstanding] = await Promise.all([
-    custody.totalSupply(cutoff.block),
-    custody.outstandingOf(declared, cutoff.block),
+    custody.totalSupply(cutoff),
+    custody.outstandingOf(declared, cutoff),
   ]);
   return {
     token: toAddress(String(custody.contract.target)),
-    cutoffBlock: cutoff.block,
-    cutoffTime: cutoff.time,
+    cutoffBlock: cutoff,
+    cutoffTime: await chain.timestamp(cutoff),
     movements,
     supply,
     bank: { address: declared, outstanding },
