@@ -216,6 +216,22 @@ describe("CustodyDepositToken", function () {
       expect((await f.token.bookOf(f.bank)).redeemed).to.equal(400n * UNIT);
     });
 
+    it("are paid to the account registered when they were asked for, even if the registration ends meanwhile", async function () {
+      const f = await loadFixture(custodyFixture);
+      const wid = await withdrawalIn(f, Status.Requested);
+      await f.token.connect(f.bank).closeAccount(f.holder);
+      await expect(f.token.connect(f.bank).redeem(wid, bankReference("E2E-OUT-AFTER-CLOSE")))
+        .to.emit(f.token, "Redeemed")
+        .withArgs(
+          wid,
+          f.bank.address,
+          f.holder.address,
+          100n * UNIT,
+          bankReference("E2E-OUT-AFTER-CLOSE"),
+          account("holder"),
+        );
+    });
+
     it("need a registered account and an amount", async function () {
       const f = await loadFixture(custodyFixture);
       await f.token.connect(f.holder).transfer(f.outsider, UNIT);
@@ -455,6 +471,22 @@ describe("CustodyDepositToken", function () {
         .withArgs(f.borrower.address);
       await time.increaseTo(f.terms.fundingDeadline + 1);
       await f.splitter.cancelFunding(f.terms);
+      await f.splitter.connect(f.lender).claim([f.loanId], f.lender);
+      expect(await f.token.balanceOf(f.lender)).to.equal(100_000n * UNIT);
+    });
+
+    it("does not disburse to an account whose bank was expelled while the loan funded; the lenders get their money back", async function () {
+      const f = await loadFixture(loanFixture);
+      await f.token.connect(f.bank).registerAccount(f.borrower, account("borrower"));
+      await f.splitter.connect(f.platform).openFunding(f.terms, f.config);
+      await f.splitter.connect(f.lender).fund(f.terms, f.terms.principal / 2n);
+      // The bank stops acting for good: nobody could pay the borrower's principal out of the ledger any more.
+      await f.alliance.expelMember(f.bank);
+      await expect(f.splitter.connect(f.lender).fund(f.terms, f.terms.principal / 2n))
+        .to.be.revertedWithCustomError(f.token, "CustodyAccountNotRegistered")
+        .withArgs(f.borrower.address);
+      await time.increaseTo(f.terms.fundingDeadline + 1);
+      await f.splitter.connect(f.outsider).cancelFunding(f.terms);
       await f.splitter.connect(f.lender).claim([f.loanId], f.lender);
       expect(await f.token.balanceOf(f.lender)).to.equal(100_000n * UNIT);
     });
