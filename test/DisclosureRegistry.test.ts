@@ -85,11 +85,11 @@ describe("DisclosureRegistry", function () {
         await f.client.ledgerFigures(toAddress(f.platformA.address), f.period),
       );
       for (const [bad, problem] of [
-        [{ ...good, period: "2026-13" }, /\/period must match pattern/],
-        [{ ...good, overdueRateBps: 10_001 }, /\/overdueRateBps must be <= 10000/],
-        [{ ...good, volume: "-5" }, /\/volume must match pattern/],
-        [{ ...good, borrowerName: "Wang Ming" }, /must NOT have additional properties/],
-        [{ ...good, reserve: {} }, /\/reserve must have required property 'contributed'/],
+        [{ ...good, period: "2026-13" }, /: period is not in a form it takes, not "2026-13"/],
+        [{ ...good, overdueRateBps: 10_001 }, /: overdueRateBps must be at most 10000, not 10001/],
+        [{ ...good, volume: "-5" }, /: volume is not in a form it takes, not "-5"/],
+        [{ ...good, borrowerName: "Wang Ming" }, /: the report has a key it does not know: "borrowerName"/],
+        [{ ...good, reserve: {} }, /: reserve: contributed is missing/],
       ] as const) {
         expect(() => validateReport(bad)).to.throw(InputError, problem);
         await expectRejection(f.client.publish(bad), problem, InputError);

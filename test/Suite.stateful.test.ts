@@ -211,6 +211,8 @@ const EXPECTED = new Set([
   // collateral is in custody.
   "CollateralRegistryBookClosed",
   "CollateralRegistryServicerExpelled",
+  // A sale waits for a loan still funding against the asset: its lenders may yet lend on that lien.
+  "CollateralRegistryLoanInFunding",
   "RepaymentSplitterCollateralInCustody",
   "RiskReserveFundNotPlatform",
 ]);
@@ -844,6 +846,20 @@ async function dispose(m: Model, r: Real, assetId: bigint, proceeds: bigint) {
   for (const l of liens) m.touched.add(String(l.id));
 }
 
+/** Ends a loan still in funding: its servicer gives it up if funding never opened, else anyone past its deadline. */
+async function giveUpFunding(m: Model, r: Real, loan: Loan) {
+  const { f } = r;
+  const { terms } = loan;
+  if (Number((await f.splitter.bookOf(loan.id)).phase) === FuzzPhase.None) {
+    // Its funding was never opened (the platform's attempt was refused).
+    await send(m, r, f.loans.connect(await servicer(f, terms)).cancelLoan(terms));
+    return;
+  }
+  const now = await time.latest();
+  if (now <= terms.fundingDeadline) await time.increase(terms.fundingDeadline - now + 1);
+  await send(m, r, f.splitter.connect(f.outsider).cancelFunding(terms));
+}
+
 /** 4. Every lien can end: legal moves of the parties take every asset to Free or Disposed. */
 async function drainLiens(m: Model, r: Real) {
   const { f } = r;
@@ -856,11 +872,20 @@ async function drainLiens(m: Model, r: Real) {
       if (status === AssetStatus.Disposed || (status === AssetStatus.Registered && asset.lienCount === 0n)) break;
       if (status === AssetStatus.Seized) {
         const enforcer = [];
+        const funding = [];
         for (const loan of m.loans) {
-          if (Number((await f.collateral.lienOf(assetId, loan.id)).status) === LienStatus.Enforcing)
-            enforcer.push(loan);
+          const lien = Number((await f.collateral.lienOf(assetId, loan.id)).status);
+          if (lien === LienStatus.Enforcing) enforcer.push(loan);
+          else if (
+            lien === LienStatus.Active &&
+            Number((await f.loans.loanState(loan.id)).status) === LoanStatus.Funding
+          )
+            funding.push(loan);
         }
-        if (Number((await f.loans.loanState(enforcer[0].id)).status) === LoanStatus.Recovered) {
+        if (funding.length > 0) {
+          // A sale waits for the loans still funding against the asset: they end first.
+          await giveUpFunding(m, r, funding[0]);
+        } else if (Number((await f.loans.loanState(enforcer[0].id)).status) === LoanStatus.Recovered) {
           await send(m, r, f.collateral.connect(f.outsider).returnSeized(assetId));
         } else {
           await dispose(m, r, assetId, 10n ** 21n);
@@ -877,14 +902,8 @@ async function drainLiens(m: Model, r: Real) {
       const { terms } = loan!;
       const by = await servicer(f, terms);
       const state = Number((await f.loans.loanState(loan!.id)).status) as LoanStatus;
-      if (state === LoanStatus.Funding && Number((await f.splitter.bookOf(loan!.id)).phase) === FuzzPhase.None) {
-        // Its funding was never opened (the platform's attempt was refused): the servicer gives the loan up.
-        await send(m, r, f.loans.connect(by).cancelLoan(terms));
-      } else if (state === LoanStatus.Funding) {
-        // Past its deadline anyone may cancel it.
-        const now = await time.latest();
-        if (now <= terms.fundingDeadline) await time.increase(terms.fundingDeadline - now + 1);
-        await send(m, r, f.splitter.connect(f.outsider).cancelFunding(terms));
+      if (state === LoanStatus.Funding) {
+        await giveUpFunding(m, r, loan!);
       } else if (state === LoanStatus.Active || state === LoanStatus.Late) {
         // Quoted at the very second it is paid: a day or grace boundary between quote and payment would raise the due.
         await pinNextBlock();

@@ -1,3 +1,4 @@
+import { operations } from "../client/index.js";
 /** Where the CLI writes; tests capture it. */
 export interface CliIo {
   out: (line: string) => void;
@@ -83,6 +84,7 @@ export function money(token: { decimals: number; symbol: string }, value: bigint
   return formatAmount(value, token.decimals, token.symbol);
 }
 
-export function isoTime(seconds: number): string {
-  return seconds === 0 ? "-" : new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
+/** A time as a date people read: ISO 8601 in the alliance's time zone, its offset written ("-" for none). */
+export function isoTime(seconds: number, timeZone: string): string {
+  return seconds === 0 ? "-" : operations.localIso(seconds, timeZone);
 }

@@ -9,6 +9,7 @@ import {
   parseAllianceKey,
   ScheduleKind,
   textHash,
+  schemaProblems,
   toBorrowerRef,
   toHash32,
   type Address,
@@ -145,13 +146,7 @@ function schemaProblem(errors: readonly ErrorObject[]): string {
   if (parts.length) return parts.join("; ");
   const choice = errors.find((e) => e.keyword === "oneOf");
   if (choice) return String((choice.parentSchema as { description: string }).description).replace(/^G/, "g");
-  // anyOf reports each branch's failure first: the anyOf error itself names the key best.
-  const value = errors.find((e) => e.keyword === "anyOf") ?? errors[0];
-  const key = value.instancePath.slice(1) || "entry";
-  const description = (TERMS_SCHEMA.properties[key] as { description?: string } | undefined)?.description;
-  const given = JSON.stringify(value.data);
-  if (value.keyword === "enum") return `${key} must be one of ${(value.schema as string[]).join(", ")}, not ${given}`;
-  return `${key} ${value.message ?? "is invalid"}, not ${given}${description ? ` (${description.replace(/\.$/, "")})` : ""}`;
+  return schemaProblems(errors, "the entry").join("; ");
 }
 
 /**

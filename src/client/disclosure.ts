@@ -8,6 +8,7 @@ import {
 } from "../../typechain-types/index.js";
 import { canonicalJson } from "./canonical.js";
 import { InputError, LoanLedgerError } from "./errors.js";
+import { schemaProblems } from "./schema-errors.js";
 import { toAddress, toHash32, type Address, type Hash32 } from "./ids.js";
 import { figuresDigest, operationsReportHash, type OperationsReport } from "./operations/report.js";
 import { LedgerReader, type LedgerReadOptions } from "./ledger.js";
@@ -87,11 +88,11 @@ let validator: ReturnType<Ajv2020["compile"]> | undefined;
 /** Checks `value` against the unified format and returns it typed, or throws an InputError naming every problem. */
 export function validateReport(value: unknown): DisclosureReport {
   // Compiled on first use: a command that handles no report does not pay for it at start-up.
-  validator ??= new Ajv2020({ allErrors: true, strict: true }).compile(
+  validator ??= new Ajv2020({ allErrors: true, strict: true, verbose: true }).compile(
     JSON.parse(readFileSync(new URL("../../schemas/disclosure-v1.schema.json", import.meta.url), "utf8")) as object,
   );
   if (validator(value)) return value as DisclosureReport;
-  const problems = (validator.errors ?? []).map((e) => `${e.instancePath || "the report"} ${e.message}`);
+  const problems = schemaProblems(validator.errors ?? [], "the report");
   throw new InputError(`the report does not follow the disclosure format: ${problems.join("; ")}`);
 }
 

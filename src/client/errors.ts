@@ -41,7 +41,7 @@ type Args = readonly unknown[];
  */
 export type AmountFormat = (value: bigint) => string;
 const exact: AmountFormat = (value) => String(value);
-type Explain = (args: Args, amount: AmountFormat) => string;
+type Explain = (args: Args, amount: AmountFormat, time: TimeFormat) => string;
 const status = (v: unknown) => LOAN_STATUS_NAMES[Number(v)] ?? `status ${String(v)}`;
 const memberStatus = (v: unknown) => MEMBER_STATUS_NAMES[Number(v)] ?? `status ${String(v)}`;
 const field = (v: unknown) => TERMS_FIELD_NAMES[Number(v)] ?? `field ${String(v)}`;
@@ -55,7 +55,12 @@ const asset = (v: unknown) =>
     .toString(16)
     .padStart(64, "0")
     .slice(0, 8)}…`;
-const time = (v: unknown) => new Date(Number(v) * 1000).toISOString();
+/**
+ * Writes a time the contracts carry (unix seconds). The client writes it in UTC; the CLI writes it in the alliance's
+ * time zone.
+ */
+export type TimeFormat = (seconds: unknown) => string;
+const utc: TimeFormat = (v) => new Date(Number(v) * 1000).toISOString().replace(".000Z", "Z");
 
 /** One readable sentence per contract error, naming the values that explain it. */
 const EXPLANATIONS = {
@@ -67,17 +72,19 @@ const EXPLANATIONS = {
     `member ${a[0]} cannot move from ${memberStatus(a[1])} to ${memberStatus(a[2])}`,
   AllianceRegistryUnauthorized: (a: Args) => `${a[0]} is neither governance nor the member concerned`,
   AllianceRegistryNotActivePlatform: (a: Args) => `${a[0]} is not an active platform member`,
-  AllianceRegistryKycExpiryInPast: (a: Args) => `KYC expiry ${time(a[0])} is not after now (${time(a[1])})`,
+  AllianceRegistryKycExpiryInPast: (a: Args, _amount: AmountFormat, time: TimeFormat) =>
+    `KYC expiry ${time(a[0])} is not after now (${time(a[1])})`,
   AllianceRegistryUnknownLender: (a: Args) => `${a[0]} is not on the lender allowlist`,
-  AllianceRegistryLenderKycExpired: (a: Args) =>
+  AllianceRegistryLenderKycExpired: (a: Args, _amount: AmountFormat, time: TimeFormat) =>
     `lender ${a[0]}'s KYC expired at ${time(a[1])}: the platform that vouches for it must renew it`,
-  AllianceRegistryLenderVouchedByOther: (a: Args) =>
+  AllianceRegistryLenderVouchedByOther: (a: Args, _amount: AmountFormat, time: TimeFormat) =>
     `lender ${a[0]} is vouched for by ${a[1]} until ${time(a[2])}: only that platform or governance may change it before then`,
   AllianceRegistrySelfVouching: (a: Args) => `platform ${a[0]} cannot vouch for itself as a lender`,
   AccessControlUnauthorizedAccount: (a: Args) => `${a[0]} lacks the role ${a[1]} (governance only)`,
   AccessControlBadConfirmation: () => "the confirmation does not match the caller",
   AccessControlEnforcedDefaultAdminRules: () => "the governance role can only move by the delayed two-step transfer",
-  AccessControlEnforcedDefaultAdminDelay: (a: Args) => `the governance transfer can be accepted from ${time(a[0])}`,
+  AccessControlEnforcedDefaultAdminDelay: (a: Args, _amount: AmountFormat, time: TimeFormat) =>
+    `the governance transfer can be accepted from ${time(a[0])}`,
   AccessControlInvalidDefaultAdmin: (a: Args) => `${a[0]} cannot become governance`,
   LoanRegistryNotActivePlatform: (a: Args) => `${a[0]} is not an active platform member and cannot originate loans`,
   LoanRegistryPlatformMismatch: (a: Args) => `the terms name platform ${a[1]} but ${a[0]} anchors them`,
@@ -94,14 +101,17 @@ const EXPLANATIONS = {
   LoanRegistryInvalidTransition: (a: Args) => `${loan(a[0])} cannot move from ${status(a[1])} to ${status(a[2])}`,
   LoanRegistryNotServiceable: (a: Args) => `${loan(a[0])} is ${status(a[1])}, not Active or Late`,
   LoanRegistryLoanClosed: (a: Args) => `${loan(a[0])} is closed (${status(a[1])})`,
-  LoanRegistryFundingDeadlinePassed: (a: Args) => `${loan(a[0])}'s funding deadline ${time(a[1])} has passed`,
-  LoanRegistryNotOverdue: (a: Args) => `${loan(a[0])} is not overdue: its grace period ends ${time(a[1])}`,
-  LoanRegistryDefaultThresholdNotReached: (a: Args) => `${loan(a[0])} can be declared defaulted from ${time(a[1])}`,
+  LoanRegistryFundingDeadlinePassed: (a: Args, _amount: AmountFormat, time: TimeFormat) =>
+    `${loan(a[0])}'s funding deadline ${time(a[1])} has passed`,
+  LoanRegistryNotOverdue: (a: Args, _amount: AmountFormat, time: TimeFormat) =>
+    `${loan(a[0])} is not overdue: its grace period ends ${time(a[1])}`,
+  LoanRegistryDefaultThresholdNotReached: (a: Args, _amount: AmountFormat, time: TimeFormat) =>
+    `${loan(a[0])} can be declared defaulted from ${time(a[1])}`,
   LoanRegistryPaymentBelowInstallment: (a: Args, amount: AmountFormat) =>
     `${loan(a[0])}: payment ${amount(a[1] as bigint)} does not settle the next installment, which needs ${amount(a[2] as bigint)}`,
   LoanRegistryPaymentExceedsBalance: (a: Args, amount: AmountFormat) =>
     `${loan(a[0])}: payment ${amount(a[1] as bigint)} exceeds the payable ${amount(a[2] as bigint)}`,
-  LoanRegistryInstallmentsDue: (a: Args, amount: AmountFormat) =>
+  LoanRegistryInstallmentsDue: (a: Args, amount: AmountFormat, time: TimeFormat) =>
     `${loan(a[0])}: installment ${a[1]} fell due ${time(a[2])} too, and due installments are paid before any ` +
     `prepayment: pay ${amount(a[3] as bigint)} now, then the next installment`,
   LoanRegistryNotFundingDelegate: (a: Args) => `${a[0]} is not a funding delegate (a system contract governance names)`,
@@ -122,13 +132,21 @@ const EXPLANATIONS = {
   LoanRegistryNoSuccessor: (a: Args) =>
     `${loan(a[0])} cannot pass to a successor of ${a[1]}: none was appointed, the platform is active again, the ` +
     `successor is no longer an active platform, or the loan was handed over already`,
-  LoanRegistryConsentExpired: (a: Args) =>
+  LoanRegistryConsentExpired: (a: Args, _amount: AmountFormat, time: TimeFormat) =>
     `the signatures of ${loan(a[0])} could be used until ${time(a[1])}; it is ${time(a[2])}: sign again`,
   LoanRegistryInvalidSignature: (a: Args) =>
     `${a[1]}'s signature of ${loan(a[0])} is not valid (another loan, version, document, chain or registry, another ` +
     `key, or a contract wallet that refuses it)`,
   LoanRegistryBorrowerIsPlatform: (a: Args) =>
     `the borrower's signing address of ${loan(a[0])} is the platform's own (${a[1]}): the borrower signs with its own key`,
+  LoanRegistryNoAppointment: (a: Args) => `governance appointed no successor for ${a[0]}'s loans (or withdrew it)`,
+  LoanRegistryLegacyImportClosed: (a: Args, _amount: AmountFormat, time: TimeFormat) =>
+    Number(a[1]) === 0
+      ? `governance never allowed ${a[0]} to import a book signed on paper`
+      : `${a[0]} could import a book signed on paper until ${time(a[1])}; it is ${time(a[2])}`,
+  LoanRegistryLegacyLoanFunding: (a: Args) =>
+    `${loan(a[0])} was imported with paper consent: while the alliance requires consent it funds on the ledger only ` +
+    "once its borrower signs the agreement",
   LoanRegistryConsentMissing: (a: Args) =>
     `${loan(a[0])} carries no consent, which the alliance requires before funding: the borrower signs it and the platform sends it first`,
   LoanRegistryConsentRequired: (a: Args) =>
@@ -142,7 +160,8 @@ const EXPLANATIONS = {
     `borrower ${String(a[0]).slice(0, 10)}… would have ${a[1]} open loans and ${amount(a[2] as bigint)} outstanding ` +
     `across the alliance, beyond its limits (${a[3]} loans, ${amount(a[4] as bigint)} principal; 0 is no limit)`,
   LoanRegistryNotGovernance: (a: Args) => `${a[0]} is not alliance governance`,
-  LoanRegistryNotYetPublic: (a: Args) => `only ${loan(a[0])}'s servicer may do this now; anyone may from ${time(a[1])}`,
+  LoanRegistryNotYetPublic: (a: Args, _amount: AmountFormat, time: TimeFormat) =>
+    `only ${loan(a[0])}'s servicer may do this now; anyone may from ${time(a[1])}`,
   LoanRegistryCannotDelegate: (a: Args) =>
     `${loan(a[0])} is ${status(a[1])}${a[2] ? " and already delegated" : ""}: servicing is delegated once, while Funding`,
   RepaymentSplitterNotGovernance: (a: Args) => `${a[0]} is not alliance governance`,
@@ -168,8 +187,9 @@ const EXPLANATIONS = {
   RepaymentSplitterCommitmentTooSmall: (a: Args, amount: AmountFormat) =>
     `${loan(a[0])}: a commitment of ${amount(a[1] as bigint)} is below the minimum ${amount(a[2] as bigint)} and does ` +
     `not complete the ${amount(a[3] as bigint)} still to fund`,
-  RepaymentSplitterFundingDeadlinePassed: (a: Args) => `${loan(a[0])}'s funding closed at ${time(a[1])}`,
-  RepaymentSplitterFundingStillOpen: (a: Args) =>
+  RepaymentSplitterFundingDeadlinePassed: (a: Args, _amount: AmountFormat, time: TimeFormat) =>
+    `${loan(a[0])}'s funding closed at ${time(a[1])}`,
+  RepaymentSplitterFundingStillOpen: (a: Args, _amount: AmountFormat, time: TimeFormat) =>
     `${loan(a[0])}'s funding is open until ${time(a[1])}; before then only its servicer may cancel`,
   ExactTransferShortfall: (a: Args, amount: AmountFormat) =>
     `the token ${a[0]} delivered ${amount(a[2] as bigint)} of the ${amount(a[1] as bigint)} sent (fee-on-transfer ` +
@@ -192,7 +212,8 @@ const EXPLANATIONS = {
   CollateralRegistryPledgedAsset: (a: Args) => `${asset(a[0])} carries liens or is seized, and cannot be transferred`,
   CollateralRegistryInvalidConsent: (a: Args) =>
     `the consent is not ${a[1]}'s signature over this pledge of ${asset(a[0])}`,
-  CollateralRegistryConsentExpired: (a: Args) => `the consent to pledge ${asset(a[0])} expired at ${time(a[1])}`,
+  CollateralRegistryConsentExpired: (a: Args, _amount: AmountFormat, time: TimeFormat) =>
+    `the consent to pledge ${asset(a[0])} expired at ${time(a[1])}`,
   CollateralRegistryInvalidLien: (a: Args, amount: AmountFormat) =>
     `a lien secures a positive amount (got ${amount(a[0] as bigint)}) at a priority from 1 to ${a[2]} (got ${a[1]})`,
   CollateralRegistryLienExists: (a: Args) => `${loan(a[1])} already has a lien (${lienStatus(a[2])}) on ${asset(a[0])}`,
@@ -228,7 +249,7 @@ const EXPLANATIONS = {
     `a sale names its sale document and its buyer's reference (neither may be empty), and a price below 2^128 ` +
     `(got ${amount(a[0] as bigint)})`,
   CollateralRegistryNoSaleProposed: (a: Args) => `no sale of ${asset(a[0])} is proposed`,
-  CollateralRegistrySaleWindowOpen: (a: Args) =>
+  CollateralRegistrySaleWindowOpen: (a: Args, _amount: AmountFormat, time: TimeFormat) =>
     `the lienholders' window to see the sale of ${asset(a[0])} is open until ${time(a[1])}; complete it then`,
   CollateralRegistrySaleNeedsConfirmation: (a: Args, amount: AmountFormat) =>
     `the price ${amount(a[1] as bigint)} for ${asset(a[0])} is below the appraisal floor ${amount(a[2] as bigint)}: a ` +
@@ -244,6 +265,13 @@ const EXPLANATIONS = {
     `the liens given for ${asset(a[0])} name ${loan(a[1])} twice or leave the seizing loan out: name every lien once`,
   CollateralRegistryServicerExpelled: (a: Args) =>
     `${loan(a[0])} takes from this sale, but its servicer ${a[1]} was expelled: a successor must take the loan over first`,
+  CollateralRegistryLoanInFunding: (a: Args, _amount: AmountFormat, time: TimeFormat) =>
+    `${loan(a[1])} is still funding against ${asset(a[0])}: the sale waits until it funds, or until anyone cancels ` +
+    `it after its funding deadline ${time(a[2])}`,
+  CollateralRegistryLossPaid: (a: Args) =>
+    `earlier sales paid ${loan(a[0])}'s loss in full: its liens enforce nothing more, and anyone may release them`,
+  CollateralRegistryNotLienholder: (a: Args) =>
+    `only ${loan(a[0])}'s servicer, an active platform, takes a lien for it; ${a[1]} is not it`,
   CollateralRegistryBookClosed: (a: Args) =>
     `governance closed ${loan(a[0])}'s book (its recovery efforts ended): its lien can only be waived`,
   RepaymentSplitterCollateralSet: (a: Args) => `the splitter's collateral registry is ${a[0]} already`,
@@ -262,14 +290,15 @@ const EXPLANATIONS = {
     `insurer ${a[0]} can withdraw at most ${amount(a[2] as bigint)} (asked ${amount(a[1] as bigint)}); the rest backs ` +
     `policies`,
   CreditInsuranceNotNamedInsurer: (a: Args) => `${loan(a[0])} names ${a[1]} as its insurer, not ${a[2]}`,
-  CreditInsuranceInvalidPolicy: (a: Args) =>
-    `coverage must be 1 to 10000 bps (got ${a[0]}) and the term end in the future`,
+  CreditInsuranceInvalidPolicy: (a: Args, _amount: AmountFormat, time: TimeFormat) =>
+    `a policy covers 1 to 10000 bps of the loss (got ${a[0]}) and ends in the future (got ${time(a[1])})`,
   CreditInsuranceWrongPolicyStatus: (a: Args) =>
     `${loan(a[0])}'s policy is in status ${a[1]}, where this cannot be done`,
   CreditInsuranceWrongLoanStatus: (a: Args) => `${loan(a[0])} is ${status(a[1])}, where this cannot be done`,
-  CreditInsuranceInstallmentUnpaid: (a: Args) =>
+  CreditInsuranceInstallmentUnpaid: (a: Args, _amount: AmountFormat, time: TimeFormat) =>
     `${loan(a[0])}'s installment due ${time(a[1])} falls within the policy's term (to ${time(a[2])}) and is unpaid: ` +
     `the policy still covers its default`,
+  RepaymentSplitterNotReserve: (a: Args) => `${a[0]} is not the risk reserve fund`,
   RepaymentSplitterNotInsurance: (a: Args) => `${a[0]} is not the credit insurance contract`,
   RepaymentSplitterInsuranceSet: (a: Args) => `the splitter's credit insurance contract is ${a[0]} already`,
   RiskReserveFundNotPlatform: (a: Args) => `${a[0]} is not an active platform member`,
@@ -282,7 +311,8 @@ const EXPLANATIONS = {
   LossWaterfallWrongLoanStatus: (a: Args) => `${loan(a[0])} is ${status(a[1])}, where this cannot be done`,
   LossWaterfallAlreadySettled: (a: Args) => `${loan(a[0])}'s loss is already settled`,
   LossWaterfallNotSettled: (a: Args) => `${loan(a[0])}'s loss is not settled yet`,
-  LossWaterfallNotYetPublic: (a: Args) => `until ${time(a[1])} only ${loan(a[0])}'s servicer may do this`,
+  LossWaterfallNotYetPublic: (a: Args, _amount: AmountFormat, time: TimeFormat) =>
+    `until ${time(a[1])} only ${loan(a[0])}'s servicer may do this`,
   LossWaterfallNothingToRecover: (a: Args) => `nothing of ${loan(a[0])}'s loss is left to recover`,
   DisclosureRegistryNotPlatform: (a: Args) => `${a[0]} is not an active platform member`,
   DisclosureRegistryNotAuditor: (a: Args) => `${a[0]} is not an active auditor member`,
@@ -317,11 +347,32 @@ const EXPLANATIONS = {
   CustodyWrongWithdrawalStatus: (a: Args) =>
     `withdrawal ${a[0]} is ${["None", "Requested", "Redeemed", "Returned"][Number(a[1])] ?? a[1]}, not Requested`,
   CustodyNotHolder: (a: Args) => `only withdrawal ${a[0]}'s holder ${a[1]} may take it back`,
-  CustodyRedemptionWindowOpen: (a: Args) =>
+  CustodyRedemptionWindowOpen: (a: Args, _amount: AmountFormat, time: TimeFormat) =>
     `withdrawal ${a[0]} may be taken back from ${time(a[1])}; it is ${time(a[2])}`,
   CustodyBankShort: (a: Args, amount: AmountFormat) =>
     `custody bank ${a[0]} holds ${amount(a[1] as bigint)} for the ledger, less than the ${amount(a[2] as bigint)} to redeem`,
   CustodyRedemptionWindowOutOfRange: (a: Args) => `a redemption window of ${a[0]} s is outside 1 hour to 30 days`,
+  ERC20InvalidSender: (a: Args) => `${a[0]} cannot send tokens`,
+  ERC20InvalidApprover: (a: Args) => `${a[0]} cannot approve a spender`,
+  ERC20InvalidSpender: (a: Args) => `${a[0]} cannot be approved as a spender`,
+  ERC721IncorrectOwner: (a: Args) => `${asset(a[1])} belongs to ${a[2]}, not ${a[0]}`,
+  ERC721InsufficientApproval: (a: Args) => `${a[0]} may not move ${asset(a[1])}: it is neither its owner nor approved`,
+  ERC721InvalidApprover: (a: Args) => `${a[0]} cannot approve for this asset`,
+  ERC721InvalidOperator: (a: Args) => `${a[0]} cannot be an operator`,
+  ERC721InvalidOwner: (a: Args) => `${a[0]} cannot own an asset`,
+  ERC721InvalidReceiver: (a: Args) =>
+    `${a[0]} cannot receive an asset (a contract that does not accept ERC-721 tokens)`,
+  ERC721InvalidSender: (a: Args) => `${a[0]} does not hold this asset`,
+  OwnableUnauthorizedAccount: (a: Args) => `${a[0]} is not the token's owner`,
+  OwnableInvalidOwner: (a: Args) => `${a[0]} cannot own the token`,
+  ReentrancyGuardReentrantCall: () => "a call came back into the contract while it was moving tokens, and was refused",
+  SafeCastOverflowedUintDowncast: (a: Args) => `the value ${a[1]} does not fit in ${a[0]} bits`,
+  SafeCastOverflowedIntDowncast: (a: Args) => `the value ${a[1]} does not fit in ${a[0]} bits`,
+  SafeCastOverflowedUintToInt: (a: Args) => `the value ${a[0]} is too large`,
+  AddressEmptyCode: (a: Args) => `${a[0]} has no contract code`,
+  FailedCall: () => "an internal call failed without a reason",
+  StringTooLong: (a: Args) => `the text ${a[0]} is too long`,
+  InvalidShortString: () => "a stored short text is malformed",
   ERC20InvalidReceiver: (a: Args) => `${a[0]} cannot receive tokens`,
   ERC721NonexistentToken: (a: Args) => `${asset(a[0])} has no token (never registered, or disposed)`,
   SafeERC20FailedOperation: (a: Args) => `the token ${a[0]} refused the transfer`,
@@ -342,7 +393,7 @@ export class ContractError extends LoanLedgerError {
     /** For a rejected batch item: the item's own error. */
     override readonly cause?: ContractError,
   ) {
-    super(explain(errorName, args, cause, exact));
+    super(explain(errorName, args, cause, exact, utc));
   }
 
   /**
@@ -356,15 +407,24 @@ export class ContractError extends LoanLedgerError {
     );
   }
 
-  /** The message, with the token amounts it carries written by `amount` (and the raw integers kept in `args`). */
-  describe(amount: AmountFormat): string {
-    return explain(this.errorName, this.args, this.cause, amount);
+  /**
+   * The message, with the token amounts it carries written by `amount` and its times by `time` (the raw integers kept in
+   * `args`).
+   */
+  describe(amount: AmountFormat, time: TimeFormat = utc): string {
+    return explain(this.errorName, this.args, this.cause, amount, time);
   }
 }
 
-function explain(name: ContractErrorName, args: Args, cause: ContractError | undefined, amount: AmountFormat): string {
-  const detail = cause ? `: ${cause.describe(amount)}` : "";
-  return `${name}: ${(EXPLANATIONS[name] as Explain)(args, amount)}${detail}`;
+function explain(
+  name: ContractErrorName,
+  args: Args,
+  cause: ContractError | undefined,
+  amount: AmountFormat,
+  time: TimeFormat,
+): string {
+  const detail = cause ? `: ${cause.describe(amount, time)}` : "";
+  return `${name}: ${(EXPLANATIONS[name] as Explain)(args, amount, time)}${detail}`;
 }
 
 /** A transaction reverted without an error this client knows. */

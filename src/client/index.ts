@@ -1,6 +1,7 @@
 export * from "./ids.js";
 export * from "./types.js";
 export * from "./errors.js";
+export { schemaProblems } from "./schema-errors.js";
 export * from "./borrower.js";
 export * from "./history.js";
 export * from "./alliance.js";

@@ -69,7 +69,7 @@ describe("loanledger loan import", function () {
     const lines = result.out.split("\n");
     const at = (line: number) => lines.find((l) => l.trimStart().startsWith(`${line} `));
     // Line 3: the schema; line 4: the registry's own check (a period under a day); line 6: a reference given twice.
-    expect(at(3)).to.match(/borrowerRef must match pattern/);
+    expect(at(3)).to.match(/borrowerRef is not in a form it takes, not "0x12" \(the borrower reference itself/);
     expect(at(4)).to.match(/LoanRegistryTermOutOfBounds: Period is 43200, outside \[86400/);
     expect(at(6)).to.include('platformRef "BOOK-1" is on line 2 too');
     expect(at(2)).to.match(/BOOK-1 +0x[0-9a-f]{4}…[0-9a-f]{4} +12,000\.50 \w+ +would be anchored/);

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ContractError, InputError, toLoanId } from "../../src/client/index.js";
 import { reason } from "../../src/cli/reason.js";
 
-const LLST = { decimals: 18, symbol: "LLST" };
+const LLST = { decimals: 18, symbol: "LLST", timeZone: "Asia/Shanghai" };
 const UNIT = 10n ** 18n;
 const LOAN = toLoanId(0xabcn);
 
@@ -67,6 +67,14 @@ describe("CLI failure reasons", function () {
     );
     const installments = new ContractError("LoanRegistryTermOutOfBounds", [6n, 400n, 1n, 360n]);
     expect(reason(installments, LLST)).to.equal("LoanRegistryTermOutOfBounds: Installments is 400, outside [1, 360]");
+  });
+
+  it("writes a contract error's times as dates in the alliance's time zone, never as unix seconds", function () {
+    // 2027-03-01T00:00:00Z is 08:00 in Shanghai.
+    const deadline = new ContractError("LoanRegistryFundingDeadlinePassed", [LOAN, 1_803_859_200n]);
+    expect(reason(deadline, LLST)).to.match(/funding deadline 2027-03-01T08:00:00\+08:00 has passed$/);
+    expect(reason(deadline, { ...LLST, timeZone: "Europe/Berlin" })).to.match(/2027-03-01T01:00:00\+01:00 has/);
+    expect(reason(deadline, LLST)).not.to.match(/1803859200/);
   });
 
   it("keeps exact integers where the token is not known, and the first line of any other error", function () {

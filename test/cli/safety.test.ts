@@ -200,6 +200,21 @@ describe("loanledger CLI: mistakes stop before any transaction", function () {
       );
     });
 
+    it("says in a sentence what form a value takes, never in the schema's own words", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      await refusedTerms(
+        f,
+        { ...loanEntry("T-5"), principal: "fifty thousand" },
+        '[0]: principal is not in a form it takes, not "fifty thousand" (the principal in whole currency units, ' +
+          'as a decimal string ("50000", "1234.56") or a number)',
+      );
+      await refusedTerms(
+        f,
+        { ...loanEntry("T-6"), installments: "twelve" },
+        '[0]: installments must be a whole number, not "twelve"',
+      );
+    });
+
     it("reads a CSV book with the same schema, anchoring every row", async function () {
       const f = await loadFixture(deployAllianceFixture);
       const keys = Object.keys(loanEntry("x"));

@@ -167,7 +167,7 @@ function differences(ctx: CliContext, book: LoanTerms, ledger: LoanTerms, relati
     key === "principal"
       ? money(ctx, value as bigint)
       : key === "fundingDeadline"
-        ? isoTime(value as number)
+        ? isoTime(value as number, ctx.timeZone)
         : String(value);
   return (Object.keys(book) as (keyof LoanTerms)[])
     .filter((key) => String(book[key]) !== String(ledger[key]) && !(relativeDeadline && key === "fundingDeadline"))
@@ -446,11 +446,15 @@ function listLoans(p: Input<typeof loan.list>, print: Print): Command {
           : ["loan id", "outstanding", "due date", "due now"],
         page.map((r) =>
           status === "funding"
-            ? [formatLoanId(r.anchored.loanId), amount(r.terms.principal), isoTime(r.terms.fundingDeadline)]
+            ? [
+                formatLoanId(r.anchored.loanId),
+                amount(r.terms.principal),
+                isoTime(r.terms.fundingDeadline, ctx.timeZone),
+              ]
             : [
                 formatLoanId(r.anchored.loanId),
                 amount(r.state.outstandingPrincipal),
-                isoTime(r.dueDate!),
+                isoTime(r.dueDate!, ctx.timeZone),
                 amount(r.due!),
               ],
         ),

@@ -119,7 +119,7 @@ export const plans: Record<string, Plan> = {
         print(
           io,
           signed,
-          `consent signature ${signed.signature}\nvalid until ${isoTime(signed.deadline)} (unix ${signed.deadline})`,
+          `consent signature ${signed.signature}\nvalid until ${isoTime(signed.deadline, ctx.timeZone)}`,
         );
         return;
       }
@@ -187,7 +187,7 @@ export const plans: Record<string, Plan> = {
         io,
         { assetId: formatAssetId(assetId), ...saleJson(sale), tx: receipt.hash },
         `proposed to sell ${formatAssetId(assetId).slice(0, 10)}… for ${money(ctx, price)}; it may complete from ` +
-          `${isoTime(sale.completesAt)} (proposal ${sale.proposalHash})`,
+          `${isoTime(sale.completesAt, ctx.timeZone)} (proposal ${sale.proposalHash})`,
       );
     };
   }),
@@ -204,8 +204,8 @@ export const plans: Record<string, Plan> = {
           `price:        ${fmt(sale.price)}`,
           `buyer:        ${sale.buyer ?? "off the ledger (the token is burnt)"} (reference ${sale.buyerRef})`,
           `sale document ${sale.saleDocHash}`,
-          `proposed by   ${sale.proposer} at ${isoTime(sale.proposedAt)}`,
-          `completes     from ${isoTime(sale.completesAt)}`,
+          `proposed by   ${sale.proposer} at ${isoTime(sale.proposedAt, ctx.timeZone)}`,
+          `completes     from ${isoTime(sale.completesAt, ctx.timeZone)}`,
           `confirmed:    ${sale.confirmer ? `by custodian ${sale.confirmer}` : "no"}`,
           `proposal:     ${sale.proposalHash}`,
         ].join("\n"),

@@ -87,7 +87,7 @@ export const plans: Record<string, Plan> = {
         io,
         { withdrawal: id, amount, bank: w.bank, returnableAt: w.returnableAt, tx: receipt.hash },
         `withdrawal ${id}: ${money(ctx, amount)} waits in escrow for bank ${w.bank} to pay it to your registered ` +
-          `account; if it has not by ${isoTime(w.returnableAt)}, take it back with \`custody reclaim ${id}\``,
+          `account; if it has not by ${isoTime(w.returnableAt, ctx.timeZone)}, take it back with \`custody reclaim ${id}\``,
       );
     };
   }),
@@ -132,7 +132,7 @@ export const plans: Record<string, Plan> = {
           io,
           w,
           `withdrawal ${w.id}: ${money(ctx, w.amount)} of ${w.holder} at bank ${w.bank}, ${w.status} ` +
-            `(requested ${isoTime(w.requestedAt)}, returnable from ${isoTime(w.returnableAt)})`,
+            `(requested ${isoTime(w.requestedAt, ctx.timeZone)}, returnable from ${isoTime(w.returnableAt, ctx.timeZone)})`,
         );
         return;
       }
@@ -145,7 +145,7 @@ export const plans: Record<string, Plan> = {
           { account, balance, registration: registered ?? null },
           registered
             ? `${account} holds ${money(ctx, balance)}, registered with bank ${registered.bank} since ` +
-                `${isoTime(registered.registeredAt)}`
+                `${isoTime(registered.registeredAt, ctx.timeZone)}`
             : `${account} holds ${money(ctx, balance)} and is registered with no custody bank: it can neither ` +
                 `receive a loan's principal nor withdraw`,
         );

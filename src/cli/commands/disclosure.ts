@@ -120,7 +120,7 @@ export const plans: Record<string, Plan> = {
         print(
           io,
           published,
-          `version ${published.version} (operations report), published ${isoTime(published.publishedAt)}: report ` +
+          `version ${published.version} (operations report), published ${isoTime(published.publishedAt, ctx.timeZone)}: report ` +
             `hash ${published.reportHash}, figures digest ${published.figuresDigest}`,
         );
         return;
@@ -129,7 +129,7 @@ export const plans: Record<string, Plan> = {
       print(
         io,
         report,
-        `version ${report.version}, published ${isoTime(report.publishedAt)}, content hash ${report.contentHash}\n` +
+        `version ${report.version}, published ${isoTime(report.publishedAt, ctx.timeZone)}, content hash ${report.contentHash}\n` +
           table(
             ["figure", "disclosed"],
             KEY_FIGURE_NAMES.map((name) => [name, figureText(ctx, report.figures[name])]),

@@ -107,7 +107,7 @@ export const plans: Record<string, Plan> = {
         members,
         table(
           ["account", "roles", "status", "since"],
-          members.map((m) => [m.account, m.roles.join(","), m.status, isoTime(m.since)]),
+          members.map((m) => [m.account, m.roles.join(","), m.status, isoTime(m.since, ctx.timeZone)]),
         ),
       );
     };
@@ -118,7 +118,11 @@ export const plans: Record<string, Plan> = {
     return async (_p, ctx, io) => {
       const until = parseTime(expiry, "--kyc-expiry", await latestTime(ctx));
       const receipt = await ctx.alliance.allowLender(lender, until);
-      print(io, { lender, kycExpiry: until, tx: receipt.hash }, `allowed lender ${lender} until ${isoTime(until)}`);
+      print(
+        io,
+        { lender, kycExpiry: until, tx: receipt.hash },
+        `allowed lender ${lender} until ${isoTime(until, ctx.timeZone)}`,
+      );
     };
   }),
   "lender revoke": plan(lender.revoke, (p, print) => {
@@ -135,7 +139,7 @@ export const plans: Record<string, Plan> = {
       print(
         io,
         info,
-        `${lender}: ${info.allowed ? "allowed" : "not allowed"} until ${isoTime(info.kycExpiry)}, KYC by ${info.kycProvider}`,
+        `${lender}: ${info.allowed ? "allowed" : "not allowed"} until ${isoTime(info.kycExpiry, ctx.timeZone)}, KYC by ${info.kycProvider}`,
       );
     };
   }),
@@ -169,7 +173,7 @@ export const plans: Record<string, Plan> = {
         ],
         ["annual rate", `${terms.annualRateBps / 100}%`],
         ["installments paid", String(state.installmentsPaid)],
-        ["activated", isoTime(state.activatedAt)],
+        ["activated", isoTime(state.activatedAt, ctx.timeZone)],
         ["document versions", String(state.documentVersion)],
         ["history head", loan.head],
       ];
@@ -191,7 +195,7 @@ export const plans: Record<string, Plan> = {
           ["#", "time", "fact", "block", "head ok"],
           history.entries.map((e, i) => [
             i + 1,
-            isoTime(e.fact.at),
+            isoTime(e.fact.at, ctx.timeZone),
             describeFact(e.fact, e.writerFact, (amount) => money(ctx, amount)),
             e.blockNumber,
             e.head === e.replayedHead ? "yes" : "NO",

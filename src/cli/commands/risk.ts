@@ -169,7 +169,7 @@ export const plans: Record<string, Plan> = {
       print(
         io,
         { loanId: formatLoanId(id), tx: receipt.hash },
-        `insured loan ${shortLoanId(id)} at ${coverage / 100}% until ${isoTime(end)}`,
+        `insured loan ${shortLoanId(id)} at ${coverage / 100}% until ${isoTime(end, ctx.timeZone)}`,
       );
     };
   }),
@@ -223,7 +223,12 @@ export const plans: Record<string, Plan> = {
         events.length
           ? table(
               ["time", "event", "loan", "platform"],
-              events.map((e) => [isoTime(e.at), CREDIT_EVENT_NAMES[e.kind], shortLoanId(e.loanId), e.platform]),
+              events.map((e) => [
+                isoTime(e.at, ctx.timeZone),
+                CREDIT_EVENT_NAMES[e.kind],
+                shortLoanId(e.loanId),
+                e.platform,
+              ]),
             )
           : "no credit events",
       );

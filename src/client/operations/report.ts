@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { getAddress, keccak256, toUtf8Bytes } from "ethers";
 import { InputError } from "../errors.js";
+import { schemaProblems } from "../schema-errors.js";
 import { canonicalJson } from "../canonical.js";
 import { toHash32, type Hash32 } from "../ids.js";
 import { FIGURES, FIGURE_NAMES, TREND_FIGURES, type FeeSchedule, type Figures } from "./figures.js";
@@ -299,14 +300,14 @@ let validator: ReturnType<Ajv2020["compile"]> | undefined;
 
 /** Checks `value` against schemas/operations-report.schema.json and returns it typed, or throws an InputError. */
 export function validateOperationsReport(value: unknown): OperationsReport {
-  validator ??= new Ajv2020({ allErrors: true, strict: true }).compile(
+  validator ??= new Ajv2020({ allErrors: true, strict: true, verbose: true }).compile(
     JSON.parse(
       readFileSync(new URL("../../../schemas/operations-report.schema.json", import.meta.url), "utf8"),
     ) as object,
   );
   if (validator(value)) return value as OperationsReport;
-  const first = validator.errors?.[0];
+  const problems = schemaProblems(validator.errors ?? [], "the report");
   throw new InputError(
-    `the file is not an operations report: ${first ? `${first.instancePath || "the report"} ${first.message}` : "it does not follow the schema"}`,
+    `the file is not an operations report: ${problems.slice(0, 3).join("; ") || "it does not follow the schema"}`,
   );
 }
