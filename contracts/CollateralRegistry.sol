@@ -8,6 +8,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {TokenSweep} from "./base/TokenSweep.sol";
+import {IERC5192} from "./interfaces/IERC5192.sol";
 import {
     IAllianceRegistry,
     Member,
@@ -18,7 +19,6 @@ import {
 import {ILoanRegistry, LoanId, LoanStatus, LoanTerms, Loss, computeLoanId} from "./interfaces/ILoanRegistry.sol";
 import {IRepaymentSplitter, FundingPhase} from "./interfaces/IRepaymentSplitter.sol";
 import {ILossWaterfall} from "./interfaces/ILossWaterfall.sol";
-import {ExactTransfer} from "./libraries/ExactTransfer.sol";
 import {CollateralSales} from "./libraries/CollateralSales.sol";
 import {CollateralLiens} from "./libraries/CollateralLiens.sol";
 import {HistoryFacts} from "./libraries/HistoryFacts.sol";
@@ -38,7 +38,6 @@ import {
 /// that a disposal takes the liens' terms as calldata and proves them complete against the asset's lien count.
 contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
     using SafeERC20 for IERC20;
-    using ExactTransfer for IERC20;
 
     /// @dev Bounds the disposal loop.
     uint8 public constant MAX_LIENS = 8;
@@ -244,19 +243,20 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
         }
         Lien storage lien = _liens[assetId][loanId];
         if (lien.status != LienStatus.None) revert CollateralRegistryLienExists(assetId, loanId, lien.status);
-        if (asset.lienCount == MAX_LIENS) revert CollateralRegistryTooManyLiens(assetId, MAX_LIENS);
+        uint8 lienCount = asset.lienCount;
+        if (lienCount == MAX_LIENS) revert CollateralRegistryTooManyLiens(assetId, MAX_LIENS);
+        uint96 firstSecured = asset.firstPrioritySecured;
         if (priority == 1) {
-            uint256 firstLiens = asset.firstPrioritySecured + securedAmount;
+            uint256 firstLiens = firstSecured + securedAmount;
             if (firstLiens > asset.appraisalValue) {
                 revert CollateralRegistryFirstLiensExceedAppraisal(assetId, firstLiens, asset.appraisalValue);
             }
             // Fits: firstLiens is at most the appraisal value, a uint96.
-            asset.firstPrioritySecured = uint96(firstLiens);
+            firstSecured = uint96(firstLiens);
         }
-        asset.lienCount += 1;
-        if (priority > asset.lastRank) asset.lastRank = priority;
-        // The consent is used up, whoever gave it.
-        asset.consentNonce = nonce + 1;
+        uint8 lastRank = asset.lastRank;
+        // One write of the asset's first slot: its fields change together.
+        _writeLienBook(asset, firstSecured, lienCount + 1, nonce + 1, priority > lastRank ? priority : lastRank);
         // The lien check above bounded securedAmount to 96 bits; timestamps fit 40 bits until the year 36 812.
         _liens[assetId][loanId] = Lien({
             securedAmount: uint96(securedAmount),
@@ -265,6 +265,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
             since: uint40(block.timestamp)
         });
         emit CollateralPledged(assetId, loanId, owner, uint96(securedAmount), priority);
+        if (lienCount == 0) emit Locked(assetId);
         // The registry checks that the loan is open and the caller its lienholder while recording the pledge in its
         // history (one call instead of three); either failing undoes the whole pledge.
         LOANS.recordLien(
@@ -300,7 +301,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
     }
 
     function _release(Asset storage asset, Lien storage lien, uint256 assetId, LoanId loanId) private {
-        _releaseLien(asset, lien);
+        _releaseLien(asset, lien, assetId);
         emit LienReleased(assetId, loanId, msg.sender);
         LOANS.extendHistory(loanId, HistoryFacts.lienReleased(assetId));
     }
@@ -351,7 +352,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
         delete _seizedFrom[assetId];
         delete _sales[assetId];
         _seizures[loanId] -= 1;
-        _releaseLien(asset, _liens[assetId][loanId]);
+        _releaseLien(asset, _liens[assetId][loanId], assetId);
         _update(owner, assetId, address(0));
         emit SeizedAssetReturned(assetId, loanId, owner);
         emit LienReleased(assetId, loanId, msg.sender);
@@ -408,51 +409,35 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
         if (liens.length != asset.lienCount)
             revert CollateralRegistryLiensIncomplete(assetId, liens.length, asset.lienCount);
         LoanId enforcing = _enforcer[assetId];
-        CollateralSales.Plan memory p = CollateralSales.plan(
-            _sales,
-            _liens,
-            _collectedOffSplitter,
-            CollateralSales.Context({
-                alliance: ALLIANCE,
-                loans: LOANS,
-                splitter: SPLITTER,
-                waterfall: WATERFALL,
-                assetId: assetId,
-                enforcing: enforcing,
-                appraisalValue: asset.appraisalValue,
-                haircutBps: _saleRules.haircutBps,
-                seller: msg.sender
-            }),
-            liens
-        );
+        CollateralSales.Context memory ctx = CollateralSales.Context({
+            alliance: ALLIANCE,
+            loans: LOANS,
+            splitter: SPLITTER,
+            waterfall: WATERFALL,
+            assetId: assetId,
+            enforcing: enforcing,
+            appraisalValue: asset.appraisalValue,
+            haircutBps: _saleRules.haircutBps,
+            seller: msg.sender
+        });
+        CollateralSales.Plan memory p = CollateralSales.plan(_sales, _liens, _collectedOffSplitter, ctx, liens);
 
         address owner = _seizedFrom[assetId];
         delete _seizedFrom[assetId];
         _seizures[enforcing] -= 1;
         _handOver(asset, assetId, p);
         SaleProposal memory sale = p.sale;
-        uint256 surplus = p.surplus;
         emit CollateralDisposed(
             assetId,
             enforcing,
             sale.price,
             sale.buyerRef,
             sale.saleDocHash,
-            surplus,
+            p.surplus,
             sale.buyer,
             p.survivors
         );
-
-        _pull(msg.sender, sale.price);
-        for (uint256 i; i < liens.length; ++i) {
-            uint256 amount = p.allocated[i];
-            if (amount != 0) surplus += _payLien(assetId, p.loanIds[i], liens[i], amount, p.funded & (1 << i) != 0);
-            LOANS.extendHistory(
-                p.loanIds[i],
-                HistoryFacts.collateralDisposed(assetId, uint256(sale.price), amount, sale.buyerRef, sale.saleDocHash)
-            );
-        }
-        if (surplus != 0) _pay(owner, surplus);
+        _keptTotal += CollateralSales.payOut(_collectedOffSplitter, _kept, ctx, address(TOKEN), owner, liens, p);
     }
 
     /// @dev The sold asset goes to its buyer subject to the liens of the performing loans, which keep their ranks; with
@@ -468,6 +453,7 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
         } else {
             asset.status = AssetStatus.Registered;
             _update(p.sale.buyer, assetId, address(0));
+            if (p.survivors == 0) emit Unlocked(assetId);
         }
     }
 
@@ -516,6 +502,18 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
         return CollateralSales.proposalHash(CollateralSales.proposed(_sales, assetId), assetId);
     }
 
+    /// @inheritdoc IERC5192
+    function locked(uint256 tokenId) external view returns (bool) {
+        _requireOwned(tokenId);
+        Asset storage asset = _assets[tokenId];
+        return asset.lienCount != 0 || asset.status == AssetStatus.Seized;
+    }
+
+    /// @notice ERC-721 with metadata, and ERC-5192.
+    function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
+        return interfaceId == type(IERC5192).interfaceId || super.supportsInterface(interfaceId);
+    }
+
     /// @inheritdoc ICollateralRegistry
     function saleRules() external view returns (uint32 window, uint16 haircutBps) {
         return (_saleRules.window, _saleRules.haircutBps);
@@ -543,6 +541,36 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
         }
         from = super._update(to, tokenId, auth);
         if (from != address(0) && to != address(0)) asset.consentNonce += 1;
+    }
+
+    /// @dev Writes the fields of the asset's first slot a pledge changes (the liens' book and the consent nonce) in one
+    /// store instead of four; the appraisal value, class and status keep their bits.
+    function _writeLienBook(
+        Asset storage asset,
+        uint96 firstPrioritySecured,
+        uint8 lienCount,
+        uint32 consentNonce,
+        uint8 lastRank
+    ) private {
+        // Layout of the first slot, low bits first: appraisalValue 96 | firstPrioritySecured 96 | assetClass 8 |
+        // status 8 | lienCount 8 | consentNonce 32 | lastRank 8.
+        assembly ("memory-safe") {
+            let slot := asset.slot
+            let kept := and(sload(slot), or(0xffffffffffffffffffffffff, shl(192, 0xffff)))
+            sstore(
+                slot,
+                or(
+                    kept,
+                    or(
+                        or(
+                            shl(96, and(firstPrioritySecured, 0xffffffffffffffffffffffff)),
+                            shl(208, and(lienCount, 0xff))
+                        ),
+                        or(shl(216, and(consentNonce, 0xffffffff)), shl(248, and(lastRank, 0xff)))
+                    )
+                )
+            )
+        }
     }
 
     function _requireAppraiser() private view {
@@ -595,49 +623,15 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
         return collected >= uint256(loss.principal) + loss.interest;
     }
 
-    function _releaseLien(Asset storage asset, Lien storage lien) private {
+    /// @dev Called with the asset back in its owner's hands (Registered): its last lien ending unlocks it.
+    function _releaseLien(Asset storage asset, Lien storage lien, uint256 assetId) private {
         lien.status = LienStatus.Released;
         asset.lienCount -= 1;
-        // An asset free of liens starts its ranks afresh.
-        if (asset.lienCount == 0) asset.lastRank = 0;
         if (lien.priority == 1) asset.firstPrioritySecured -= lien.securedAmount;
-    }
-
-    function _pull(address from, uint256 amount) private {
-        if (amount != 0) TOKEN.pullExact(from, amount);
-    }
-
-    /// @dev A lien's share goes through the loss waterfall (to the lenders, or pari passu once the loss is settled)
-    /// when the splitter funded the loan, else to its platform.
-    /// @return untaken What the waterfall did not take (nothing, since allocations are capped by what it can take; it
-    /// goes to the owner should that ever differ).
-    function _payLien(
-        uint256 assetId,
-        LoanId loanId,
-        LoanTerms calldata terms,
-        uint256 amount,
-        bool funded
-    ) private returns (uint256 untaken) {
-        if (funded) {
-            emit DisposalAllocated(assetId, loanId, address(WATERFALL), amount);
-            TOKEN.forceApprove(address(WATERFALL), amount);
-            untaken = amount - WATERFALL.recover(terms, amount);
-            if (untaken != 0) TOKEN.forceApprove(address(WATERFALL), 0);
-        } else {
-            // A loan serviced off the splitter is paid to its servicer, the successor once one took it over.
-            address servicer = LOANS.servicerOf(terms);
-            _collectedOffSplitter[loanId] += amount;
-            emit DisposalAllocated(assetId, loanId, servicer, amount);
-            _pay(servicer, amount);
-        }
-    }
-
-    /// @dev Pays `account`, or keeps the amount for it to withdraw if the transfer fails.
-    function _pay(address account, uint256 amount) private {
-        if (!TOKEN.trySafeTransfer(account, amount)) {
-            _kept[account] += amount;
-            _keptTotal += amount;
-            emit PaymentKept(account, amount);
+        if (asset.lienCount == 0) {
+            // An asset free of liens starts its ranks afresh.
+            asset.lastRank = 0;
+            emit Unlocked(assetId);
         }
     }
 

@@ -1142,4 +1142,67 @@ describe("CollateralRegistry", function () {
       );
     });
   });
+
+  describe("locking (ERC-5192)", function () {
+    const ERC5192 = "0xb45a3c0e";
+
+    it("tells wallets a pledged asset is locked from its first lien to the end of its last, before they try to move it", async function () {
+      const f = await loadFixture(collateralFixture);
+      expect(await f.collateral.supportsInterface(ERC5192)).to.equal(true);
+      expect(await f.collateral.supportsInterface("0x80ac58cd"), "still ERC-721").to.equal(true);
+      expect(await f.collateral.locked(f.car)).to.equal(false);
+      await expect(f.collateral.locked(42n))
+        .to.be.revertedWithCustomError(f.collateral, "ERC721NonexistentToken")
+        .withArgs(42n);
+
+      await expect(pledgeByPlatform(f, f.loanA, 40_000n * UNIT, 1))
+        .to.emit(f.collateral, "Locked")
+        .withArgs(f.car);
+      expect(await f.collateral.locked(f.car)).to.equal(true);
+      await expect(pledgeByPlatform(f, f.loanB, 20_000n * UNIT, 2)).not.to.emit(f.collateral, "Locked");
+
+      await f.loans.connect(f.platformA).cancelLoan(f.loanA);
+      await expect(f.collateral.release(f.car, loanIdOf(f.loanA))).not.to.emit(f.collateral, "Unlocked");
+      expect(await f.collateral.locked(f.car), "loan B's lien remains").to.equal(true);
+      await f.loans.connect(f.platformB).cancelLoan(f.loanB);
+      await expect(f.collateral.release(f.car, loanIdOf(f.loanB)))
+        .to.emit(f.collateral, "Unlocked")
+        .withArgs(f.car);
+      expect(await f.collateral.locked(f.car)).to.equal(false);
+      await expect(f.collateral.connect(f.owner).transferFrom(f.owner, f.buyer, f.car)).to.emit(
+        f.collateral,
+        "Transfer",
+      );
+    });
+
+    it("keeps a seized asset locked, and unlocks it only when it leaves custody free of liens", async function () {
+      const f = await loadFixture(seizedFixture);
+      expect(await f.collateral.locked(f.car)).to.equal(true);
+      // Sold to a buyer on the ledger with every lien discharged: the buyer holds a free asset.
+      await proposeSale(f, 60_000n * UNIT, { buyer: f.buyer.address });
+      await expect(f.collateral.connect(f.platformA).dispose(f.car, [f.loanA, f.loanB]))
+        .to.emit(f.collateral, "Unlocked")
+        .withArgs(f.car);
+      expect(await f.collateral.locked(f.car)).to.equal(false);
+      await f.collateral.connect(f.buyer).transferFrom(f.buyer, f.owner, f.car);
+    });
+
+    it("keeps an asset locked that goes back to its owner, or to a buyer, still carrying a lien; a burnt one has no answer", async function () {
+      const f = await loadFixture(seizedFixture);
+      const loss = await f.waterfall.recoverable(loanIdOf(f.loanA));
+      await f.token.mint(f.outsider, loss);
+      await f.token.connect(f.outsider).approve(f.waterfall, loss);
+      await f.waterfall.connect(f.outsider).recover(f.loanA, loss);
+      await expect(f.collateral.returnSeized(f.car)).not.to.emit(f.collateral, "Unlocked");
+      expect(await f.collateral.locked(f.car), "loan B's lien remains").to.equal(true);
+
+      // Loan B's servicer seizes and sells without a buyer on the ledger: the token is burnt.
+      await f.collateral.connect(f.platformB).seize(f.car, f.loanB);
+      await f.token.mint(f.platformB, 10_000n * UNIT);
+      await f.token.connect(f.platformB).approve(f.collateral, MaxUint256);
+      await proposeSale(f, 10_000n * UNIT, { seller: f.platformB, enforcing: f.loanB });
+      await expect(f.collateral.connect(f.platformB).dispose(f.car, [f.loanB])).not.to.emit(f.collateral, "Unlocked");
+      await expect(f.collateral.locked(f.car)).to.be.revertedWithCustomError(f.collateral, "ERC721NonexistentToken");
+    });
+  });
 });

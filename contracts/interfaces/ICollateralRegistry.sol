@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {LoanId, LoanStatus, LoanTerms} from "./ILoanRegistry.sol";
+import {IERC5192} from "./IERC5192.sol";
 
 /// @notice The kind of real asset a collateral token stands for.
 enum AssetClass {
@@ -91,7 +92,12 @@ struct Lien {
 /// nonce, deadline): an ECDSA signature for a plain account, an ERC-1271 approval for a contract wallet. A new lien
 /// ranks behind every lien the asset carries, unless each lien it would rank with or ahead of consents; a lien secures
 /// at most its loan's principal, and first-priority liens together never exceed the appraisal value. A pledged or seized
-/// asset cannot be transferred.
+/// asset cannot be transferred: it is locked in ERC-5192's sense ({IERC5192-locked}), and `Locked` is emitted when its
+/// first lien is taken, `Unlocked` when its last lien ends with the asset in its owner's (or a buyer's) hands.
+///
+/// `tokenURI` is empty: what an asset is (a house's address, a vehicle's VIN) stays with the platforms and the
+/// appraisal document, never on chain; the token id and the appraisal document's hash in the registration and
+/// revaluation events tie the token to those documents.
 ///
 /// Every lien can end. It is released by anyone once its loan owes nothing: Repaid, Cancelled or Recovered, or a loan
 /// serviced off the splitter whose recorded loss earlier sales paid in full (whatever status its servicer left it in);
@@ -151,7 +157,7 @@ struct Lien {
 /// Facts that concern a loan (a pledge, a release, a seizure, a sale, a revaluation, the return of a seized asset) extend
 /// its history as External facts of this contract, each tagged by its {FactKind} and named for the event it summarises:
 /// {ILoanRegistry} gives their encodings.
-interface ICollateralRegistry {
+interface ICollateralRegistry is IERC5192 {
     // ---------------------------------------------------------------- events
 
     event CollateralRegistered(

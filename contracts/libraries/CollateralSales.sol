@@ -2,6 +2,10 @@
 pragma solidity 0.8.28;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ExactTransfer} from "./ExactTransfer.sol";
+import {HistoryFacts} from "./HistoryFacts.sol";
 import {IAllianceRegistry, MemberStatus, ROLE_CUSTODIAN} from "../interfaces/IAllianceRegistry.sol";
 import {
     ILoanRegistry,
@@ -16,11 +20,15 @@ import {IRepaymentSplitter, FundingPhase} from "../interfaces/IRepaymentSplitter
 import {ILossWaterfall} from "../interfaces/ILossWaterfall.sol";
 import {ICollateralRegistry, Lien, LienStatus, SaleProposal} from "../interfaces/ICollateralRegistry.sol";
 
-/// @title The sale rules of seized collateral: proposal, window, confirmation and the disposal waterfall
+/// @title The sale of seized collateral: proposal, window, confirmation, the disposal waterfall and its payments
 /// @notice A linked library of the collateral registry (its functions run in the registry's storage and emit the
-/// registry's events), so that the registry stays within the contract size limit. Its external functions take contracts
+/// registry's events). The registry keeps the asset's and the liens' state machines and the token's moves; this library
+/// decides who takes what from a sale and pays it. Its external functions take contracts
 /// as plain addresses: a contract type in a library's ABI is not an ABI type, and tools (ethers among them) refuse it.
 library CollateralSales {
+    using SafeERC20 for IERC20;
+    using ExactTransfer for IERC20;
+
     uint16 internal constant BPS = 10_000;
     /// @dev Long enough for any lienholder to react, short enough that a seized asset is not held hostage.
     uint32 internal constant MAX_WINDOW = 90 days;
@@ -254,6 +262,64 @@ library CollateralSales {
         for (uint256 i; i < liens.length; ++i) {
             p.surplus -= p.allocated[i];
         }
+    }
+
+    /// @notice Completes the money side of a disposal the registry recorded: takes the price from the seller, pays each
+    /// lien its share (through the loss waterfall when the splitter funded its loan, else to the loan's servicer, the
+    /// successor once one took it over), extends each lien's loan history with the sale, and pays the owner the surplus.
+    /// A payment its recipient refuses is kept for it to withdraw, so that no party blocks the others.
+    /// @return keptAmount What was kept for recipients that refused a payment.
+    function payOut(
+        mapping(LoanId loanId => uint256) storage collectedOffSplitter,
+        mapping(address account => uint256) storage kept,
+        Context calldata ctx,
+        address tokenAddress,
+        address owner,
+        LoanTerms[] calldata liens,
+        Plan memory p
+    ) external returns (uint256 keptAmount) {
+        IERC20 token = IERC20(tokenAddress);
+        SaleProposal memory sale = p.sale;
+        uint256 surplus = p.surplus;
+        if (sale.price != 0) token.pullExact(ctx.seller, sale.price);
+        for (uint256 i; i < liens.length; ++i) {
+            uint256 amount = p.allocated[i];
+            LoanId loanId = p.loanIds[i];
+            if (amount != 0) {
+                if (p.funded & (1 << i) != 0) {
+                    emit ICollateralRegistry.DisposalAllocated(ctx.assetId, loanId, address(ctx.waterfall), amount);
+                    token.forceApprove(address(ctx.waterfall), amount);
+                    // What the waterfall does not take (nothing, since allocations are capped by what it can take)
+                    // goes to the owner should that ever differ.
+                    uint256 untaken = amount - ctx.waterfall.recover(liens[i], amount);
+                    if (untaken != 0) token.forceApprove(address(ctx.waterfall), 0);
+                    surplus += untaken;
+                } else {
+                    address servicer = ctx.loans.servicerOf(liens[i]);
+                    collectedOffSplitter[loanId] += amount;
+                    emit ICollateralRegistry.DisposalAllocated(ctx.assetId, loanId, servicer, amount);
+                    keptAmount += _pay(kept, token, servicer, amount);
+                }
+            }
+            ctx.loans.extendHistory(
+                loanId,
+                HistoryFacts.collateralDisposed(ctx.assetId, sale.price, amount, sale.buyerRef, sale.saleDocHash)
+            );
+        }
+        if (surplus != 0) keptAmount += _pay(kept, token, owner, surplus);
+    }
+
+    /// @dev Pays `account`, or keeps the amount for it to withdraw if the transfer fails.
+    function _pay(
+        mapping(address account => uint256) storage kept,
+        IERC20 token,
+        address account,
+        uint256 amount
+    ) private returns (uint256 keptAmount) {
+        if (token.trySafeTransfer(account, amount)) return 0;
+        kept[account] += amount;
+        emit ICollateralRegistry.PaymentKept(account, amount);
+        return amount;
     }
 
     /// @dev Each lien once: with the asset's lien count, that proves the list complete (a performing lien keeps its

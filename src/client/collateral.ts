@@ -324,6 +324,7 @@ export class CollateralClient {
       lienCount: Number(a.lienCount),
       consentNonce: Number(a.consentNonce),
       lastRank: Number(a.lastRank),
+      locked: holder !== undefined && (await read(() => this.contract.locked(assetId))),
     };
   }
 

@@ -261,6 +261,8 @@ export interface AssetInfo {
   consentNonce: number;
   /** A new lien must take a priority above this one, unless the liens it would join or jump agree. */
   lastRank: number;
+  /** Whether the token cannot move now (ERC-5192): it carries a lien or is seized. */
+  locked: boolean;
 }
 
 export interface LienInfo {

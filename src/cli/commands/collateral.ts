@@ -85,6 +85,7 @@ export const plans: Record<string, Plan> = {
         ["class", ASSET_CLASS_WORDS[asset.assetClass]],
         ["status", ASSET_STATUS_NAMES[asset.status]],
         ["held by", asset.holder ?? "nobody (disposed)"],
+        ["transferable", asset.locked ? "no: locked while it carries a lien or is seized" : asset.holder ? "yes" : "-"],
         ["appraisal value", fmt(asset.appraisalValue)],
         ["appraisal document", asset.appraisalDocHash],
         ["first-priority liens secure", fmt(asset.firstPrioritySecured)],
