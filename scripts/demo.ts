@@ -613,10 +613,13 @@ say(`   ${balancesSentence(audit)}`);
 for (const line of custodySentences(audit)) say(`   ${line}`);
 say(
   `\nExported the chain to ${AUDIT_DIR} and its ${documents.length} documents to ${DOCS_DIR}: ` +
-    `${audit.loans.length} loans, ${audit.entries} history entries, ${audit.findings.length} finding(s). Check it with\n` +
-    `  npx loanledger audit verify --from-export ${AUDIT_DIR} --docs ${DOCS_DIR} --out audit-out --rpc <node>\n` +
-    `   (a node of this chain proves the heads and asks the company's wallet for its approval; offline, with no --rpc, ` +
-    `that wallet's signature is reported as not proven)`,
+    `${audit.loans.length} loans, ${audit.entries} history entries, ${audit.findings.length} finding(s). Check it ` +
+    `offline with\n` +
+    `  npx loanledger audit verify --from-export ${AUDIT_DIR} --docs ${DOCS_DIR} --out audit-out\n` +
+    `   (this demo's chain ends with it, so the heads are the export's word and the company wallet's signature is ` +
+    `reported as not proven: only a node can ask the wallet. To prove both, run the demo on a node ` +
+    `(\`npx hardhat node\`, then \`npx hardhat run scripts/demo.ts --network localhost\`) and add ` +
+    `\`--rpc http://127.0.0.1:8545\`)`,
 );
 
 say("\n13. The custody bank pays a lender out and reconciles its statement with the ledger:");

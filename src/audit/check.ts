@@ -214,13 +214,30 @@ export interface AuditReport {
   /** Per export file: proven against the chain (at which block, from which first block) or taken from the export. */
   files?: FileStatement[];
   /** How each loan's borrower agreed to its current document: on chain, on paper (a legacy import), or not recorded. */
-  consent: { signed: string[]; legacy: string[]; none: string[] };
+  consent: {
+    signed: string[];
+    legacy: string[];
+    none: string[];
+    /**
+     * Signatures no key made, checked without a node: only a contract wallet's approval (ERC-1271, read from a chain)
+     * can prove them, so they are neither proven nor findings until a node is asked (`--rpc`).
+     */
+    notProven: UnprovenSignature[];
+  };
   /** Each contract's settlement-token balance at the block against its replayed history (balances.ts). */
   balances: Reconciliation;
   /** The custody token's supply and books against its issues and redemptions, when the ledger settles in one. */
   custody?: CustodyStatement;
   findings: Finding[];
   ok: boolean;
+}
+
+/** A signature that no key made, which only its contract wallet, asked on a chain, could prove. */
+export interface UnprovenSignature {
+  loanId: string;
+  entry: number;
+  role: string;
+  signer: string;
 }
 
 /** The fact of an exported record, typed again (amounts back to bigint); undefined for a kind it does not know. */
@@ -440,6 +457,22 @@ export class LedgerChecker {
 
   /** Contract wallets' approvals proven by {proveWalletSignatures}, beside those the options brought. */
   private readonly walletApprovals = new Set<string>();
+  /** Whether the contract wallets were asked: until then a signature no key made is not proven, not a finding. */
+  private walletsAsked = false;
+  private keyHoldersSeen: Set<string> | undefined;
+
+  /** The signers any of whose kept signatures its own key made. */
+  private keyHolders(domain: TypedDataDomain): Set<string> {
+    if (this.keyHoldersSeen) return this.keyHoldersSeen;
+    this.keyHoldersSeen = new Set();
+    for (const state of this.loans.values()) {
+      for (const s of state.signatures) {
+        if (recoverSigner(consentDigest(domain, s.subject), s.signature) === s.signer)
+          this.keyHoldersSeen.add(s.signer.toLowerCase());
+      }
+    }
+    return this.keyHoldersSeen;
+  }
 
   /** The suite's money events summed, for the totals to reconcile with the contracts' balances. */
   private readonly balanceReplay = new BalanceReplay();
@@ -453,6 +486,7 @@ export class LedgerChecker {
    * that a borrower that signed through a contract wallet is proven (call before {finish}).
    */
   async proveWalletSignatures(provider: Provider, chainId: bigint, registry: string, blockTag?: number): Promise<void> {
+    this.walletsAsked = true;
     const domain = consentDomain(chainId, toAddress(registry));
     for (const state of this.loans.values()) {
       for (const s of state.signatures) {
@@ -620,8 +654,13 @@ export class LedgerChecker {
     }
   }
 
-  /** Every kept signature of `state`'s loan, in the registry's domain. */
-  private checkSignatures(loanId: string, state: LoanState, domain: TypedDataDomain | undefined): void {
+  /**
+   * Every kept signature of `state`'s loan, in the registry's domain. One that no key made is a finding once the
+   * contract wallets were asked; without a node it is returned as not proven.
+   */
+  private checkSignatures(loanId: string, state: LoanState, domain: TypedDataDomain | undefined): UnprovenSignature[] {
+    const unproven: UnprovenSignature[] = [];
+    const walletsAsked = this.walletsAsked || this.options.walletApprovals !== undefined;
     for (const s of state.signatures) {
       const digest = domain ? consentDigest(domain, s.subject) : undefined;
       const approved =
@@ -630,17 +669,23 @@ export class LedgerChecker {
           [this.options.walletApprovals, this.walletApprovals].some((approvals) =>
             approvals?.has(`${s.signer.toLowerCase()}:${digest}:${s.signature.toLowerCase()}`),
           ));
-      if (!approved) {
-        this.found(loanId, state, {
-          check: "consent",
-          entry: s.entry,
-          ...s.at,
-          message: domain
-            ? `entry ${s.entry}: the ${s.role}'s signature is not ${s.signer}'s (not its key's, and no approval of a contract wallet at that address was proven)`
-            : `entry ${s.entry}: the export names no loan registry, so the ${s.role}'s signature cannot be checked`,
-        });
+      if (approved) continue;
+      // Offline, a signature no key made may be a contract wallet's, unless its signer proved elsewhere that it is a
+      // key (a wallet at that address cannot have signed with one): that is a forgery, found without a node.
+      if (domain && !walletsAsked && !this.keyHolders(domain).has(s.signer.toLowerCase())) {
+        unproven.push({ loanId, entry: s.entry, role: s.role, signer: s.signer });
+        continue;
       }
+      this.found(loanId, state, {
+        check: "consent",
+        entry: s.entry,
+        ...s.at,
+        message: domain
+          ? `the ${s.role}'s signature is not ${s.signer}'s: not its key's, and the contract wallet at that address does not approve it`
+          : `the export names no loan registry, so the ${s.role}'s signature cannot be checked`,
+      });
     }
+    return unproven;
   }
 
   /** One entry of a loan's history (loans.jsonl), in chain order. */
@@ -1259,7 +1304,7 @@ export class LedgerChecker {
     }
     const registry = proof?.registry ?? facts.contracts?.LoanRegistry;
     const domain = registry ? consentDomain(BigInt(facts.chainId), toAddress(registry)) : undefined;
-    const consent: AuditReport["consent"] = { signed: [], legacy: [], none: [] };
+    const consent: AuditReport["consent"] = { signed: [], legacy: [], none: [], notProven: [] };
     for (const [loanId, state] of this.loans) {
       const found = (finding: Omit<Finding, "loanId" | "platform">) => this.found(loanId, state, finding);
       this.closeTransaction(loanId, state);
@@ -1285,7 +1330,7 @@ export class LedgerChecker {
           message: `the last entry's head ${state.head} is not the ${headsProvenAt ? `chain's head at block ${headsProvenAt.number}` : "head the export states"} ${onChain}: entries are missing at the end, or the heads were rewritten`,
         });
       }
-      this.checkSignatures(loanId, state, domain);
+      consent.notProven.push(...this.checkSignatures(loanId, state, domain));
       consent[state.consent].push(loanId);
       if (state.paidOut > state.lendersIn) {
         found({

@@ -4,6 +4,23 @@ import { join } from "node:path";
 import type { AuditReport, Finding } from "./check.js";
 import { fileRows, filesSentences } from "./prove.js";
 
+/**
+ * The signatures no key made that were checked without a node: not findings, and not proven either (undefined when
+ * there are none).
+ */
+export function signaturesSentence(report: AuditReport): string | undefined {
+  const unproven = report.consent?.notProven ?? [];
+  if (unproven.length === 0) return undefined;
+  const named = unproven
+    .slice(0, 3)
+    .map((s) => `loan ${s.loanId.slice(0, 6)}…${s.loanId.slice(-4)} entry ${s.entry} (${s.role} ${s.signer})`)
+    .join(", ");
+  return (
+    `${unproven.length} signature(s) no key made, NOT proven: ${named}${unproven.length > 3 ? ", …" : ""}. ` +
+    "Each may be a contract wallet's (ERC-1271), which only a node can ask: verify with `--rpc <url>` to prove them."
+  );
+}
+
 /** One sentence on which heads the histories were checked against, and whether a chain vouched for them. */
 export function headsSentence(report: AuditReport): string {
   const { heads } = report;
@@ -83,6 +100,7 @@ export function reportMarkdown(report: AuditReport): string {
         : "**The ledger does not verify.**"),
     "",
     headsSentence(report),
+    ...optional(signaturesSentence(report)),
     "",
     balancesSentence(report),
     ...custodySentences(report),
@@ -209,6 +227,9 @@ ${table(
   ],
 )}
 <p>${esc(headsSentence(report))}</p>
+${optional(signaturesSentence(report))
+  .map((line) => `<p>${esc(line)}</p>`)
+  .join("")}
 ${report.scope ? `<p>${esc(filesSentences(report)[0])}</p>` : ""}
 <h2>Files</h2>
 ${report.files?.length ? table(["file", "proven", "records", "differences", "how"], fileRows(report), [2, 3]) : "<p>No export: the ledger was read from the chain.</p>"}
@@ -301,4 +322,8 @@ export async function writeReport(dir: string, report: AuditReport): Promise<str
   };
   for (const [file, text] of Object.entries(files)) await writeFile(join(dir, file), text);
   return Object.keys(files).map((file) => join(dir, file));
+}
+
+function optional(line: string | undefined): string[] {
+  return line === undefined ? [] : [line];
 }

@@ -1,4 +1,4 @@
-import { operations } from "../client/index.js";
+import { localIso } from "../client/operations/months.js";
 /** Where the CLI writes; tests capture it. */
 export interface CliIo {
   out: (line: string) => void;
@@ -86,5 +86,5 @@ export function money(token: { decimals: number; symbol: string }, value: bigint
 
 /** A time as a date people read: ISO 8601 in the alliance's time zone, its offset written ("-" for none). */
 export function isoTime(seconds: number, timeZone: string): string {
-  return seconds === 0 ? "-" : operations.localIso(seconds, timeZone);
+  return seconds === 0 ? "-" : localIso(seconds, timeZone);
 }

@@ -69,7 +69,13 @@ export async function run(
       p = { ...p, loan: (await expandLoanIds([loanFlag], [0], await connect()))[0] } as typeof p;
     const plan = (await PLAN_MODULES[row.in]()).plans[words];
     const command = plan(p, printer(p));
-    await command(p, command.offline ? (undefined as unknown as CliContext) : await connect(), io);
+    const optional = () =>
+      connect().catch((error: unknown) => {
+        if (error instanceof SettingsError) return undefined;
+        throw error;
+      });
+    const given = command.offline ? undefined : command.contextOptional ? await optional() : await connect();
+    await command(p, given as CliContext, io);
     return 0;
   } catch (error) {
     report(io, error, input.json, ctx);

@@ -96,6 +96,11 @@ export type Print = (io: CliIo, json: unknown, text: string) => void;
 export type Command = ((p: Input, ctx: CliContext, io: CliIo) => Promise<void>) & {
   /** Runs without a chain: no context is built (and no settings are needed). */
   offline?: boolean;
+  /**
+   * Uses the configured deployment when the settings name one, and runs without a context when they do not (a
+   * missing LOANLEDGER_RPC_URL or deployment record is then no error).
+   */
+  contextOptional?: boolean;
 };
 
 /** Checks a command's arguments before anything connects to the chain, and returns what runs it. */

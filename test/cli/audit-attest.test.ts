@@ -6,7 +6,7 @@ import { id } from "ethers";
 import { Role, toAddress } from "../../src/client/index.js";
 import { checkOnChain, type Attestation, type OnChainAttestation } from "../../src/audit/index.js";
 import { DAY, deployAllianceFixture, ethers, loadFixture, time } from "../fixtures.js";
-import { anchorWithCli, run } from "./helpers.js";
+import { anchorWithCli, envFor, run, runWithEnv, serveJsonRpc } from "./helpers.js";
 
 /** A loan anchored and repaid through the CLI, the chain exported, and the export verified into a report folder. */
 async function reportFixture() {
@@ -67,6 +67,36 @@ describe("loanledger CLI: the audit report a person reads, and the auditor's att
     const refused = await run(f, f.platformA, ["audit", "attest", f.report]);
     expect(refused.code).to.equal(1);
     expect(refused.err).to.match(/is not an active auditor member of the alliance: it cannot attest a report/);
+  });
+
+  it("says an attestation needs the auditor's key when none is set, rather than blaming the zero address", async function () {
+    const f = await loadFixture(reportFixture);
+    const rpc = await serveJsonRpc();
+    try {
+      const env = { ...envFor(f, rpc.url, ""), LOANLEDGER_PRIVATE_KEY: "" };
+      const refused = await runWithEnv(env, ["audit", "attest", f.report]);
+      expect(refused.code).to.equal(1);
+      expect(refused.err).to.equal(
+        "error: audit attest signs the report with the auditor's own key, and no signing key is set: set " +
+          "LOANLEDGER_PRIVATE_KEY, or a key profile LOANLEDGER_PRIVATE_KEY_<NAME> and --from <name>",
+      );
+    } finally {
+      await rpc.close();
+    }
+  });
+
+  it("says the attestation comes first when the two files of a check are swapped", async function () {
+    const f = await loadFixture(reportFixture);
+    expect((await run(f, f.auditor, ["audit", "attest", f.report])).code).to.equal(0);
+    const file = join(f.out, "audit-attestation.json");
+    const swapped = await run(f, f.outsider, ["audit", "check-attestation", f.report, file]);
+    expect(swapped.code).to.equal(1);
+    expect(swapped.err).to.equal(
+      `error: ${f.report} is an audit report, not an attestation: the attestation comes first ` +
+        `(check-attestation <audit-attestation.json> <audit-report.json>); was it given as ${file}?`,
+    );
+    const other = await run(f, f.outsider, ["audit", "check-attestation", join(f.dir, "manifest.json"), f.report]);
+    expect(other.err).to.match(/is not an attestation: it has no auditor, reportSha256 and signature/);
   });
 
   it("fails the check of an attestation whose report, export or signer was changed", async function () {

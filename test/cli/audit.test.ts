@@ -6,7 +6,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readExport, writeExport } from "../../src/audit/index.js";
 import { connection, DAY, deployAllianceFixture, loadFixture, time } from "../fixtures.js";
-import { anchorWithCli, run } from "./helpers.js";
+import { anchorWithCli, run, runWithEnv } from "./helpers.js";
 
 /** A loan anchored, activated and repaid twice through the CLI, and the chain exported by the auditor. */
 async function exportedFixture() {
@@ -122,6 +122,25 @@ describe("loanledger CLI: audit verify --rpc", function () {
       heads: { proven: string[] };
     };
     expect(report.heads.proven).to.deep.equal([f.loanId]);
+  });
+
+  it("needs nothing but --rpc: without settings it proves the export against the suite the chain's registry belongs to", async function () {
+    const f = await loadFixture(exportedFixture);
+    const out = await mkdtemp(join(tmpdir(), "loanledger-report-"));
+    // No LOANLEDGER_RPC_URL, no deployment addresses: only the node the auditor names.
+    const verified = await runWithEnv({ LOANLEDGER_DEPLOYMENTS: out }, [
+      "audit",
+      "verify",
+      "--from-export",
+      f.dir,
+      "--rpc",
+      endpoint.url,
+      "--out",
+      out,
+    ]);
+    expect(verified.code, verified.err).to.equal(0);
+    expect(verified.out).to.match(/Heads proven against the chain at block \d+ \(0x/);
+    expect(verified.out).to.include("those the chain names from its loan registry");
   });
 
   it("exits 1 on a truncated export whose head was rewritten, which --from-export alone cannot tell", async function () {

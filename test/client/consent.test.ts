@@ -14,7 +14,14 @@ import {
   type ConsentSubject,
   type LoanRecord,
 } from "../../src/client/index.js";
-import { collectLedger, verifyChain, verifyExport, verifyLedger, writeExport } from "../../src/audit/index.js";
+import {
+  collectLedger,
+  signaturesSentence,
+  verifyChain,
+  verifyExport,
+  verifyLedger,
+  writeExport,
+} from "../../src/audit/index.js";
 import { DAY, deployAllianceFixture, ethers, expectRejection, loadFixture, termsFor, time } from "../fixtures.js";
 
 describe("consent (client and verifier)", function () {
@@ -72,9 +79,11 @@ describe("consent (client and verifier)", function () {
     const ids = (t: typeof f.byKey) => report.loans.find((l) => BigInt(l) === loanIdOf(t));
     expect(report.consent.signed).to.have.members([ids(f.byKey), ids(f.byWallet)]);
     expect(report.consent.legacy).to.deep.equal([ids(f.legacy)]);
-    // Without the wallet's approval from the chain, its signature is unproven: a finding.
+    // Without a node nobody can ask the wallet: its signature is not proven, and not a finding either.
     const offline = await verifyLedger(f.ledger);
-    expect(offline.findings.map((x) => x.check)).to.deep.equal(["consent"]);
+    expect(offline.findings).to.deep.equal([]);
+    expect(offline.consent.notProven.map((x) => [x.loanId, x.role])).to.deep.equal([[ids(f.byWallet), "borrower"]]);
+    expect(report.consent.notProven).to.deep.equal([]);
   });
 
   it("proves the contract wallet's signature when it verifies the chain itself, or an export with a node at hand", async function () {
@@ -84,8 +93,13 @@ describe("consent (client and verifier)", function () {
     const dir = await mkdtemp(join(tmpdir(), "loanledger-consent-"));
     await writeExport(dir, f.ledger);
     expect((await verifyExport(dir, { provider: ethers.provider })).findings).to.deep.equal([]);
-    // Offline nobody can ask the wallet: its signature is reported as not proven.
-    expect((await verifyExport(dir)).findings.map((x) => x.check)).to.deep.equal(["consent"]);
+    // Offline nobody can ask the wallet: its signature is reported as not proven, never as a finding.
+    const offline = await verifyExport(dir);
+    expect(offline.findings).to.deep.equal([]);
+    expect(offline.ok).to.equal(true);
+    expect(signaturesSentence(offline)).to.match(
+      /^1 signature\(s\) no key made, NOT proven: .*verify with `--rpc <url>`/,
+    );
   });
 
   it("reports a forged signature in an export", async function () {

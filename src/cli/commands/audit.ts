@@ -1,7 +1,7 @@
 /** The auditor's export, verification and attestation. */
 import { readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { JsonRpcProvider } from "ethers";
+import { isAddress, JsonRpcProvider } from "ethers";
 import { toAddress, LoanLedgerError, InputError, shortLoanId, toLoanId, formatLoanId } from "../../client/index.js";
 import {
   attestOnChain,
@@ -15,6 +15,7 @@ import {
   type Attestation,
   exportLedger,
   headsSentence,
+  signaturesSentence,
   balancesSentence,
   custodySentences,
   filesSentences,
@@ -24,6 +25,7 @@ import {
   writeReport,
 } from "../../audit/index.js";
 import { type CliIo } from "../output.js";
+import { ReadOnlySigner, type CliContext } from "../context.js";
 import { loanIdArg, required } from "../args.js";
 import { audit } from "../nouns/audit.js";
 import { plan, type Command, type Plan } from "../table.js";
@@ -55,17 +57,19 @@ export const plans: Record<string, Plan> = {
     if (rpc !== undefined && fromExport === undefined) {
       throw new InputError("--rpc proves an export: give the export with --from-export <dir>");
     }
-    const verify: Command = async (_p, ctx, io) => {
+    const verify: Command = async (_p, ctx: CliContext | undefined, io) => {
       const options = { loanId: loan, docsDir: p.docs, progress: progress(io) };
       let report;
       if (fromExport === undefined) {
+        if (!ctx) throw new InputError("audit verify reads the chain through LOANLEDGER_RPC_URL, which is not set");
         report = (await verifyChain(ctx.suite.auditSources, { ...options, fromBlock: ctx.fromBlock })).report;
       } else {
         // From an export, the check needs no chain, unless it is to be proven against one (--rpc).
         const provider = rpc === undefined ? undefined : new JsonRpcProvider(rpc, undefined, { batchStallTime: 0 });
         try {
-          // Proven against the chain, the export must be of the deployment this CLI is set up for.
-          const deployment = provider && suiteAddressesOf(ctx.suite.auditSources);
+          // Proven against the chain, the export must be of the deployment this CLI is set up for, when it is set up
+          // for one; else the suite is the one the chain's loan registry (as the manifest names it) belongs to.
+          const deployment = provider && ctx && suiteAddressesOf(ctx.suite.auditSources);
           report = await verifyExport(fromExport, { ...options, provider, deployment });
         } finally {
           provider?.destroy();
@@ -84,6 +88,7 @@ export const plans: Record<string, Plan> = {
           ? [
               `verified ${summary}`,
               headsSentence(report),
+              ...[signaturesSentence(report) ?? []].flat(),
               balancesSentence(report),
               ...custodySentences(report),
               ...provenance,
@@ -96,6 +101,7 @@ export const plans: Record<string, Plan> = {
               ),
               `FAILED ${summary}`,
               headsSentence(report),
+              ...[signaturesSentence(report) ?? []].flat(),
               balancesSentence(report),
               ...custodySentences(report),
               ...provenance,
@@ -104,12 +110,19 @@ export const plans: Record<string, Plan> = {
       if (!report.ok) throw new LoanLedgerError(`the ledger does not verify: ${report.findings.length} finding(s)`);
     };
     verify.offline = fromExport !== undefined && rpc === undefined;
+    verify.contextOptional = fromExport !== undefined && rpc !== undefined;
     return verify;
   }),
   "audit attest": plan(audit.attest, (p, print) => {
     const reportPath = required(p.words[2], "the report (audit-report.json)");
     const out = p.out ?? join(dirname(reportPath), "audit-attestation.json");
     return async (_p, ctx, io) => {
+      if (ctx.signer instanceof ReadOnlySigner) {
+        throw new InputError(
+          "audit attest signs the report with the auditor's own key, and no signing key is set: set " +
+            "LOANLEDGER_PRIVATE_KEY, or a key profile LOANLEDGER_PRIVATE_KEY_<NAME> and --from <name>",
+        );
+      }
       const auditor = toAddress(await ctx.signer.getAddress());
       const member = await ctx.alliance.member(auditor);
       if (member.status !== "Active" || !member.roles.includes("Auditor")) {
@@ -133,12 +146,7 @@ export const plans: Record<string, Plan> = {
     const attestationPath = required(p.words[2], "the attestation (audit-attestation.json)");
     const reportPath = required(p.words[3], "the report (audit-report.json)");
     const check: Command = async (_p, ctx, io) => {
-      let attestation: Attestation;
-      try {
-        attestation = JSON.parse((await readBytes(attestationPath)).toString("utf8")) as Attestation;
-      } catch {
-        throw new InputError(`${attestationPath} is not an attestation (JSON)`);
-      }
+      const attestation = attestationIn(attestationPath, await readBytes(attestationPath), reportPath);
       const manifest = p.fromExport === undefined ? undefined : await readBytes(join(p.fromExport, MANIFEST_FILE));
       const reportBytes = await readBytes(reportPath);
       // With the export, every file it holds is checked against the attested manifest, not the manifest alone.
@@ -174,6 +182,28 @@ export const plans: Record<string, Plan> = {
     return check;
   }),
 };
+
+const ORDER = "check-attestation <audit-attestation.json> <audit-report.json>";
+
+/** The attestation in `bytes`, or why not: a report given first is the two files swapped, and says so. */
+function attestationIn(path: string, bytes: Buffer, reportPath: string): Attestation {
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString("utf8"));
+  } catch {
+    throw new InputError(`${path} is not an attestation: it is not JSON (${ORDER})`);
+  }
+  const record = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
+  if (typeof record.signature === "string" && typeof record.reportSha256 === "string" && isAddress(record.auditor))
+    return value as Attestation;
+  if (Array.isArray(record.findings) && typeof record.chainId === "string") {
+    throw new InputError(
+      `${path} is an audit report, not an attestation: the attestation comes first (${ORDER}); ` +
+        `was it given as ${reportPath}?`,
+    );
+  }
+  throw new InputError(`${path} is not an attestation: it has no auditor, reportSha256 and signature (${ORDER})`);
+}
 
 async function readBytes(path: string): Promise<Buffer> {
   try {
