@@ -207,6 +207,28 @@ export class SplitterClient {
     return Promise.all(loanIds.map((loanId) => this.position(loanId, lender)));
   }
 
+  /**
+   * What `lender` received from each loan so far: its claims, and the payouts pushed to it (the splitter's transfers to
+   * it in a payout transaction, which names its loan).
+   */
+  async receivedBy(lender: Address): Promise<Map<LoanId, bigint>> {
+    const token = await this.token();
+    const [claimed, pushed, transfers] = await Promise.all([
+      queryEvents(this.contract, this.contract.filters.Claimed(undefined, lender), this.fromBlock),
+      queryEvents(this.contract, this.contract.filters.PayoutsPushed(), this.fromBlock),
+      queryEvents(token, token.filters.Transfer(this.contract.target as string, lender), this.fromBlock),
+    ]);
+    const received = new Map<LoanId, bigint>();
+    const add = (loanId: LoanId, amount: bigint) => received.set(loanId, (received.get(loanId) ?? 0n) + amount);
+    for (const e of claimed) add(toLoanId(e.args.loanId), e.args.amount);
+    const payoutOf = new Map(pushed.map((e) => [e.transactionHash, toLoanId(e.args.loanId)]));
+    for (const e of transfers) {
+      const loanId = payoutOf.get(e.transactionHash);
+      if (loanId !== undefined) add(loanId, e.args.value);
+    }
+    return received;
+  }
+
   async feesOwed(payee: Address): Promise<bigint> {
     return read(() => this.contract.feesOwed(payee));
   }

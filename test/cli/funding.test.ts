@@ -56,11 +56,36 @@ describe("loanledger CLI: funding, repayments and payouts", function () {
     expect(JSON.parse(lenders.out)).to.have.length(2);
   });
 
+  it("says when the next installment falls due, and in the states where nothing is due, that nothing is and why", async function () {
+    const f = await loadFixture(cliLoanFixture);
+    const funding = await run(f, f.borrower, ["loan", "due", f.loanId]);
+    expect(funding.code, funding.err).to.equal(0);
+    expect(funding.out).to.match(
+      /^nothing is due on loan 0x\S+: it is still funding \(its deadline is \d{4}-\d\d-\d\dT[\d:]+\+08:00\); its first installment falls due one period after it is disbursed$/,
+    );
+    expect(JSON.parse((await run(f, f.borrower, ["loan", "due", f.loanId, "--json"])).out)).to.include({
+      status: "Funding",
+      due: null,
+      total: "0",
+    });
+    expect((await run(f, f.platformA, ["loan", "cancel", f.loanId])).code).to.equal(0);
+    expect((await run(f, f.borrower, ["loan", "due", f.loanId])).out).to.match(
+      /: it was cancelled on \S+, and nothing will be$/,
+    );
+
+    const funded = await loadFixture(fundedFixture);
+    const early = await run(funded, funded.borrower, ["loan", "due", funded.loanId]);
+    expect(early.out).to.match(/^installment 1 of \d+ of loan \S+ falls due \S+ \(paying now pays it early\):/);
+  });
+
   it("repays what is due through the splitter, prints the waterfall, and the keeper pushes the payouts", async function () {
     const f = await loadFixture(fundedFixture);
     await time.increase(30 * DAY);
     const due = await run(f, f.borrower, ["loan", "due", f.loanId]);
-    expect(due.out).to.include("platform fee").and.include("total due now");
+    expect(due.out).to.match(
+      /^installment 1 of \d+ of loan 0x[0-9a-f]{4}…[0-9a-f]{4} fell due \d{4}-\d\d-\d\dT[\d:]+\+08:00:/,
+    );
+    expect(due.out).to.include("platform fee").and.include("total to pay now");
     const repaid = await run(f, f.borrower, ["loan", "repay", f.loanId]);
     expect(repaid.code, repaid.err).to.equal(0);
     expect(repaid.out).to.include("installment 1").and.include("reserve contribution");
@@ -74,6 +99,13 @@ describe("loanledger CLI: funding, repayments and payouts", function () {
     expect(keeper.out).to.match(/paid ≈?[\d,.]+ LLST to lenders/);
     expect(await f.token.balanceOf(f.lender)).to.equal(before + owedNow);
     expect((await run(f, f.outsider, ["keeper", "payouts"])).out).to.equal("no payouts pending");
+    // The lender sees what reached it, loan by loan, beside what it is still owed.
+    const after = await run(f, f.lender, ["lender", "payouts"]);
+    expect(after.out).to.match(/loan +status +shares +received so far +owed now/);
+    expect(after.out).to.match(/ Active +20,000\.00 LLST +≈?[\d,.]+ LLST +0\.00 LLST/);
+    const json = JSON.parse((await run(f, f.lender, ["lender", "payouts", "--json"])).out) as { received: string };
+    expect(BigInt(json.received)).to.equal(owedNow);
+    expect(after.out.split("\n").at(-1)).to.match(/received ≈?[\d,.]+ LLST so far and is owed 0\.00 LLST now, in all$/);
     expect(await run(f, f.outsider, ["keeper", "payouts", "--watch", "0"])).to.deep.equal({
       code: 1,
       out: "",

@@ -115,7 +115,14 @@ describe("loanledger CLI", function () {
     const [loanId] = (JSON.parse(anchored.out) as { loanIds: string[] }).loanIds;
 
     const shown = await run(f, f.platformA, ["loan", "show", loanId]);
-    expect(shown.out).to.include("Funding").and.include("50,000.00 LLST");
+    expect(shown.out).to.include("Funding (funding not opened yet)").and.include("50,000.00 LLST");
+    // The terms a borrower and an operator ask about, written as dates and durations.
+    expect(shown.out)
+      .to.match(/platform's reference +0x[0-9a-f]{64} \(the hash of its text: loan find --ref <text>\)/)
+      .and.match(/funding deadline +\d{4}-\d\d-\d\dT[\d:]+\+08:00/)
+      .and.match(/grace period +3 days/)
+      .and.match(/late fee +15% a year of late interest, per started day overdue/)
+      .and.match(/default after +60 days overdue/);
     const plan = await run(f, f.platformA, ["loan", "schedule", loanId, "--json"]);
     expect(JSON.parse(plan.out)).to.have.length(6);
     // A file of several loans shows each of them, not the first alone.

@@ -5,14 +5,16 @@ import {
   shortLoanId,
   toAddress,
   formatLoanId,
+  FundingPhase,
   FUNDING_PHASE_NAMES,
   LOAN_STATUS_NAMES,
+  LoanStatus,
   type FundingConfig,
 } from "../../client/index.js";
-import { table, money } from "../output.js";
+import { isoTime, table, money } from "../output.js";
 import { payoutLine, splitTable } from "../splits.js";
 import { parseAmount } from "../terms-file.js";
-import { actingAs, arg, address, loanIdArg, wholeNumber } from "../args.js";
+import { actingAs, arg, address, latestTime, loanIdArg, wholeNumber } from "../args.js";
 import { fees } from "../nouns/fees.js";
 import { keeper } from "../nouns/keeper.js";
 import { lender } from "../nouns/lender.js";
@@ -88,9 +90,66 @@ export const plans: Record<string, Plan> = {
   "loan due": plan(loan.due, (p, print) => {
     const id = loanIdArg(arg(p.words, 2, "loan id"));
     return async (_p, ctx, io) => {
-      const { due, total } = await ctx.splitter.amountDue(id);
       const fmt = (v: bigint) => money(ctx, v);
-      print(io, { loanId: formatLoanId(id), due, total }, `${splitTable(due, fmt)}\ntotal due now: ${fmt(total)}`);
+      const when = (seconds: number) => isoTime(seconds, ctx.timeZone);
+      const { terms, state } = await ctx.loans.loan(id);
+      const name = `loan ${shortLoanId(id)}`;
+      const status = LOAN_STATUS_NAMES[state.status];
+      const nothing = (why: string) =>
+        print(io, { loanId: formatLoanId(id), status, due: null, total: 0n }, `nothing is due on ${name}: ${why}`);
+      switch (state.status) {
+        case LoanStatus.Funding:
+          return nothing(
+            `it is still funding (its deadline is ${when(terms.fundingDeadline)}); its first installment falls due ` +
+              "one period after it is disbursed",
+          );
+        case LoanStatus.Cancelled:
+          return nothing(`it was cancelled on ${when(state.statusSince)}, and nothing will be`);
+        case LoanStatus.Repaid:
+          return nothing(`it was repaid in full on ${when(state.statusSince)}`);
+        case LoanStatus.Recovered:
+          return nothing(`its loss was made whole on ${when(state.statusSince)}`);
+        case LoanStatus.Defaulted:
+        case LoanStatus.WrittenOff:
+          return nothing(
+            `it is ${status} since ${when(state.statusSince)}, so no installment falls due any more: what it owes ` +
+              "is its loss, which recoveries pay through the loss waterfall (loan recovery)",
+          );
+      }
+      const next = await ctx.loans.nextPayment(id);
+      const now = await latestTime(ctx);
+      const timing =
+        state.status === LoanStatus.Late
+          ? `was due ${when(next.dueDate)} and is overdue`
+          : now < next.dueDate
+            ? `falls due ${when(next.dueDate)} (paying now pays it early)`
+            : `fell due ${when(next.dueDate)}`;
+      const heading = `installment ${next.installment} of ${terms.installments} of ${name} ${timing}`;
+      if ((await ctx.splitter.book(id)).phase === FundingPhase.None) {
+        // Funded off the splitter: its platform records what the borrower pays it.
+        const total = next.principal + next.interest + next.lateInterest;
+        const parts = table(
+          ["part", "amount"],
+          [
+            ["late interest", fmt(next.lateInterest)],
+            ["interest", fmt(next.interest)],
+            ["principal", fmt(next.principal)],
+          ],
+          { right: [1] },
+        );
+        print(
+          io,
+          { loanId: formatLoanId(id), status, installment: next.installment, dueDate: next.dueDate, due: next, total },
+          `${heading}; it is paid to its platform, which records it (loan repay):\n${parts}\ntotal: ${fmt(total)}`,
+        );
+        return;
+      }
+      const { due, total } = await ctx.splitter.amountDue(id);
+      print(
+        io,
+        { loanId: formatLoanId(id), status, installment: next.installment, dueDate: next.dueDate, due, total },
+        `${heading}:\n${splitTable(due, fmt)}\ntotal to pay now: ${fmt(total)}`,
+      );
     };
   }),
   "loan lenders": plan(loan.lenders, (p, print) => {
@@ -160,16 +219,24 @@ export const plans: Record<string, Plan> = {
     const lender = lenderText ? address(lenderText) : undefined;
     return async (_p, ctx, io) => {
       const who = lender ?? (await actingAs(ctx, "the lender's <address>"));
-      const positions = await ctx.splitter.positionsOf(who);
+      const [held, received] = await Promise.all([ctx.splitter.positionsOf(who), ctx.splitter.receivedBy(who)]);
+      const states = await Promise.all(held.map((q) => ctx.loans.state(q.loanId)));
+      const positions = held.map((q, i) => ({
+        ...q,
+        status: LOAN_STATUS_NAMES[states[i].status],
+        received: received.get(q.loanId) ?? 0n,
+      }));
       const fmt = (v: bigint) => money(ctx, v);
-      const total = positions.reduce((sum, q) => sum + q.owed, 0n);
+      const owed = positions.reduce((sum, q) => sum + q.owed, 0n);
+      const receivedTotal = positions.reduce((sum, q) => sum + q.received, 0n);
       print(
         io,
-        { lender: who, positions, owed: total },
+        { lender: who, positions, owed, received: receivedTotal },
         `${table(
-          ["loan", "shares", "owed now"],
-          positions.map((q) => [shortLoanId(q.loanId), fmt(q.shares), fmt(q.owed)]),
-        )}\n${who} is owed ${fmt(total)} in all`,
+          ["loan", "status", "shares", "received so far", "owed now"],
+          positions.map((q) => [shortLoanId(q.loanId), q.status, fmt(q.shares), fmt(q.received), fmt(q.owed)]),
+          { right: [2, 3, 4] },
+        )}\n${who} received ${fmt(receivedTotal)} so far and is owed ${fmt(owed)} now, in all`,
       );
     };
   }),

@@ -5,6 +5,8 @@ import {
   InputError,
   describeFact,
   LOAN_STATUS_NAMES,
+  LoanStatus,
+  FundingPhase,
   LoanLedgerError,
   SCHEDULE_KIND_NAMES,
   schedule,
@@ -160,10 +162,16 @@ export const plans: Record<string, Plan> = {
       const loan = await ctx.loans.loan(id);
       const { terms, state } = loan;
       const amount = (v: bigint) => money(ctx, v);
+      let status: string = LOAN_STATUS_NAMES[state.status];
+      if (state.status === LoanStatus.Funding) {
+        const opened = (await ctx.splitter.book(id)).phase !== FundingPhase.None;
+        status += opened ? " (open for lenders' commitments)" : " (funding not opened yet)";
+      }
       const rows: [string, string][] = [
         ["loan", formatLoanId(id)],
-        ["status", LOAN_STATUS_NAMES[state.status]],
+        ["status", status],
         ["platform", terms.platform],
+        ["platform's reference", `${terms.platformRef} (the hash of its text: loan find --ref <text>)`],
         ["borrower reference", terms.borrowerRef],
         ["principal", amount(terms.principal)],
         ["outstanding principal", amount(state.outstandingPrincipal)],
@@ -172,6 +180,10 @@ export const plans: Record<string, Plan> = {
           `${SCHEDULE_KIND_NAMES[terms.scheduleKind]}, ${terms.installments} × ${terms.period / 86_400} days`,
         ],
         ["annual rate", `${terms.annualRateBps / 100}%`],
+        ["funding deadline", isoTime(terms.fundingDeadline, ctx.timeZone)],
+        ["grace period", termLength(terms.gracePeriod)],
+        ["late fee", `${terms.lateFeeBps / 100}% a year of late interest, per started day overdue`],
+        ["default after", `${termLength(terms.defaultThreshold)} overdue`],
         ["installments paid", String(state.installmentsPaid)],
         ["activated", isoTime(state.activatedAt, ctx.timeZone)],
         ["document versions", String(state.documentVersion)],
@@ -327,3 +339,10 @@ export const plans: Record<string, Plan> = {
     };
   }),
 };
+
+/** Seconds as people count them: whole days, else hours, else seconds. */
+function termLength(seconds: number): string {
+  if (seconds % 86_400 === 0) return `${seconds / 86_400} day${seconds === 86_400 ? "" : "s"}`;
+  if (seconds % 3_600 === 0) return `${seconds / 3_600} hours`;
+  return `${seconds} s`;
+}
