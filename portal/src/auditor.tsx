@@ -10,7 +10,7 @@ import {
   type TimelineItem,
   type TransactionPage,
 } from "./api.js";
-import { Amount, Id, LoanLink, Loading, Table, Time, TxLink } from "./components.js";
+import { Amount, Id, LoanLink, Loading, Member, Table, Time, TxLink } from "./components.js";
 import { formatAmount, percent, type Token } from "./format.js";
 
 const PAGE = 25;
@@ -198,7 +198,7 @@ function LoanBrowser({ status, query }: { status: Status; query: URLSearchParams
                     <Time at={loan.anchoredAt} date />
                   </td>
                   <td>
-                    <Id value={loan.platform} label="platform" />
+                    <Member address={loan.platform} label="platform" />
                   </td>
                   <td>{status.statuses[loan.status]}</td>
                   <td class="num">
@@ -429,19 +429,18 @@ export function LoanView({ status, loanId }: { status: Status; loanId: string })
           <dd data-testid="status">{status.statuses[loan.status]}</dd>
         </div>
         <div>
-          <dt>Platform</dt>
-          <dd>
-            <Id value={loan.platform} label="platform" />
+          <dt>Originator</dt>
+          <dd data-testid="originator">
+            <Member address={loan.platform} label="originator" />
           </dd>
         </div>
-        {loan.servicer !== loan.platform && (
-          <div>
-            <dt>Servicer</dt>
-            <dd>
-              <Id value={loan.servicer} label="servicer" />
-            </dd>
-          </div>
-        )}
+        <div>
+          <dt>Servicer of record</dt>
+          <dd data-testid="servicer">
+            <Member address={loan.servicer} label="servicer" />
+            {loan.servicer === loan.platform ? " (its originator)" : " (took the loan over)"}
+          </dd>
+        </div>
         <div>
           <dt>Principal</dt>
           <dd data-testid="principal">

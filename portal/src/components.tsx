@@ -1,6 +1,6 @@
 /** Small pieces every page uses: amounts, times, ids with copy, transaction links, a bar chart, loading states. */
-import type { ComponentChildren } from "preact";
-import { useState } from "preact/hooks";
+import { createContext, type ComponentChildren } from "preact";
+import { useContext, useState } from "preact/hooks";
 import { exactAmount, formatAmount, formatDate, formatTime, shortId, type Token } from "./format.js";
 
 export function Amount({ value, token }: { value: string | null | undefined; token: Token }) {
@@ -45,6 +45,33 @@ export function Id({ value, href, label }: { value: string; href?: string; label
       <span class="visually-hidden" aria-live="polite">
         {copied ? "copied to the clipboard" : ""}
       </span>
+    </span>
+  );
+}
+
+/** The alliance's members by lower-case address, as the status names them: every page marks an address with them. */
+export const Members = createContext<Record<string, { roles: string[]; standing: string }>>({});
+
+/** A member's standing and roles in words ("platform, expelled"), or undefined for an address that is no member. */
+export function useStanding(address: string): string | undefined {
+  const member = useContext(Members)[address.toLowerCase()];
+  if (!member) return undefined;
+  const roles = member.roles.map((r) => r.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase()).join(" and ");
+  return `${roles || "no role"}, ${member.standing.toLowerCase()}`;
+}
+
+/** An address, with the standing of the member it is (active, suspended or expelled) beside it. */
+export function Member({ address, label }: { address: string; label?: string }) {
+  const standing = useStanding(address);
+  const member = useContext(Members)[address.toLowerCase()];
+  return (
+    <span class="member">
+      <Id value={address} label={label ?? "address"} />
+      {standing && (
+        <span class={`standing standing-${member!.standing.toLowerCase()}`} data-standing={member!.standing}>
+          {standing}
+        </span>
+      )}
     </span>
   );
 }

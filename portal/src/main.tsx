@@ -1,7 +1,7 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { useApi, type Status } from "./api.js";
-import { Id, Loading, Time } from "./components.js";
+import { Id, Loading, Members, Time } from "./components.js";
 import { timeZone } from "./format.js";
 import { AlliancePage } from "./alliance.js";
 import { AuditorPage, LoanView, TxView } from "./auditor.js";
@@ -121,7 +121,7 @@ function App() {
         </p>
       )}
       <main id="main" tabIndex={-1}>
-        {body}
+        <Members.Provider value={s?.members ?? {}}>{body}</Members.Provider>
       </main>
       <footer>
         {s?.block ? (

@@ -1,13 +1,22 @@
 /** The platform's view: its book by status, loans due and late, funding progress, the reserve and the insurers. */
 import { useApi, type PlatformPage as Data, type Status } from "./api.js";
-import { Amount, BarChart, Id, LoanLink, Loading, Table, Time } from "./components.js";
+import { Amount, BarChart, LoanLink, Loading, Member, Members, Table, Time } from "./components.js";
+import { useContext } from "preact/hooks";
 import { formatAmount } from "./format.js";
 
 export function PlatformPage({ status, platform }: { status: Status; platform?: string }) {
   const { data, error } = useApi<Data>(`/api/platform${platform ? `?platform=${platform}` : ""}`);
+  const members = useContext(Members);
+  const standing = (p: string) => members[p.toLowerCase()]?.standing;
   return (
     <section>
       <h1>Platform</h1>
+      {platform && (
+        <p data-testid="platform-standing">
+          The loans <Member address={platform} label="platform" /> services now: those it originated and still services,
+          and those it took over.
+        </p>
+      )}
       <form class="inline" onSubmit={(e) => e.preventDefault()}>
         <label for="platform-select">Platform</label>
         <select
@@ -22,6 +31,7 @@ export function PlatformPage({ status, platform }: { status: Status; platform?: 
           {status.platforms.map((p) => (
             <option key={p} value={p}>
               {p}
+              {standing(p) && standing(p) !== "Active" ? ` (${standing(p)!.toLowerCase()})` : ""}
             </option>
           ))}
         </select>
@@ -159,6 +169,44 @@ function PlatformBody({ data, status }: { data: Data; status: Status }) {
         </Table>
       )}
 
+      <h2>Servicing handed over</h2>
+      {data.handedOver.length === 0 ? (
+        <p>No loan changed servicer.</p>
+      ) : (
+        <Table caption="Loans serviced by another platform than their originator">
+          <thead>
+            <tr>
+              <th scope="col">Loan</th>
+              <th scope="col">Originator</th>
+              <th scope="col">Servicer of record</th>
+              <th scope="col">Status</th>
+              <th scope="col" class="num">
+                Outstanding
+              </th>
+            </tr>
+          </thead>
+          <tbody data-testid="handed-over">
+            {data.handedOver.map((loan) => (
+              <tr key={loan.loanId}>
+                <td>
+                  <LoanLink loanId={loan.loanId} />
+                </td>
+                <td>
+                  <Member address={loan.platform} label="originator" />
+                </td>
+                <td>
+                  <Member address={loan.servicer} label="servicer" />
+                </td>
+                <td>{status.statuses[loan.status]}</td>
+                <td class="num">
+                  <Amount value={owes(loan.status) ? loan.outstanding : "0"} token={token} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </Table>
+      )}
+
       <h2>Alliance risk reserve</h2>
       <Table caption="Risk reserve by platform">
         <thead>
@@ -185,7 +233,7 @@ function PlatformBody({ data, status }: { data: Data; status: Status }) {
           {data.reserve.map((r) => (
             <tr key={r.platform}>
               <td>
-                <Id value={r.platform} label="platform" />
+                <Member address={r.platform} label="platform" />
               </td>
               {[r.accrued, r.collected, r.deposited, r.compensated, r.reimbursed].map((v, i) => (
                 <td class="num" key={i}>
@@ -226,7 +274,7 @@ function PlatformBody({ data, status }: { data: Data; status: Status }) {
           {data.insurers.map((r) => (
             <tr key={r.insurer}>
               <td>
-                <Id value={r.insurer} label="insurer" />
+                <Member address={r.insurer} label="insurer" />
               </td>
               <td class="num">{r.policies}</td>
               {[r.capitalIn, r.capitalOut, r.premiums, r.claimsPaid, r.reimbursed].map((v, i) => (
@@ -240,4 +288,10 @@ function PlatformBody({ data, status }: { data: Data; status: Status }) {
       </Table>
     </>
   );
+}
+
+/** A loan in funding or cancelled was never disbursed: it owes nothing, whatever its principal. */
+function owes(status: number): boolean {
+  // LoanStatus.Funding and LoanStatus.Cancelled.
+  return status !== 1 && status !== 8;
 }

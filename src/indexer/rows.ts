@@ -154,7 +154,15 @@ export interface InsurerRow {
   policies: number;
 }
 
+/** A member of the alliance as its events left it: its roles mask and its status (MemberStatus). */
+export interface MemberRow {
+  account: string;
+  roles: number;
+  status: number;
+}
+
 export interface BookRow {
+  /** The platform that services the loans now (the originator, or its successor once the loans were handed over). */
   platform: string;
   status: number;
   loans: number;

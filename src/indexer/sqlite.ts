@@ -21,6 +21,7 @@ import type {
   LoanRow,
   LoanSort,
   LossRow,
+  MemberRow,
   PayoutRow,
   PositionRow,
   ReserveRow,
@@ -61,6 +62,9 @@ CREATE INDEX IF NOT EXISTS loans_platform_principal ON loans (platform, length(p
 CREATE INDEX IF NOT EXISTS loans_platform_outstanding ON loans (platform, length(outstanding), outstanding, loan_id);
 CREATE INDEX IF NOT EXISTS loans_platform_due ON loans (platform, next_due_at, loan_id);
 CREATE INDEX IF NOT EXISTS loans_platform_status ON loans (platform, status, anchored_at, loan_id);
+-- A platform's page shows the loans it services now: a successor's taken-over loans, not the expelled originator's.
+CREATE INDEX IF NOT EXISTS loans_servicer_due ON loans (servicer, next_due_at, loan_id);
+CREATE INDEX IF NOT EXISTS loans_servicer_status ON loans (servicer, status, anchored_at, loan_id);
 -- A platform's own reference, for the auditor's search by it.
 CREATE INDEX IF NOT EXISTS loans_platform_ref ON loans (json_extract(terms, '$.platformRef'));
 CREATE TABLE IF NOT EXISTS positions (
@@ -857,7 +861,7 @@ export class SqliteStore implements IndexStore {
   book(platform?: string): BookRow[] {
     // Amounts are summed as exact integers in JavaScript: SQLite's sum() would round them through 64-bit floats.
     const rows = this.all(
-      `SELECT platform, status, principal, outstanding FROM loans ${platform ? "WHERE platform = ?" : ""}`,
+      `SELECT servicer AS platform, status, principal, outstanding FROM loans ${platform ? "WHERE servicer = ?" : ""}`,
       ...(platform ? [platform.toLowerCase()] : []),
     );
     const groups = new Map<string, BookRow>();
@@ -903,8 +907,42 @@ export class SqliteStore implements IndexStore {
     }));
   }
 
+  /** Every platform that originated or services a loan. */
   platforms(): string[] {
-    return this.all("SELECT DISTINCT platform FROM loans ORDER BY platform").map((r) => String(r.platform));
+    return this.all("SELECT platform FROM loans UNION SELECT servicer FROM loans ORDER BY 1").map((r) =>
+      String(r.platform),
+    );
+  }
+
+  /**
+   * The loans that changed servicer: those `platform` originated and another services now, and those it took over;
+   * every such loan without a platform.
+   */
+  handedOver(platform?: string): LoanRow[] {
+    const filter = platform ? "AND (platform = ? OR servicer = ?)" : "";
+    const key = platform?.toLowerCase();
+    return this.all(
+      `SELECT * FROM loans WHERE servicer != platform ${filter} ORDER BY anchored_at DESC, loan_id LIMIT 200`,
+      ...(key ? [key, key] : []),
+    ).map(loanOf);
+  }
+
+  /** The alliance's members as their admission, role and status events left them. */
+  members(): MemberRow[] {
+    const members = new Map<string, MemberRow>();
+    const names = ["MemberAdmitted", "MemberRolesChanged", "MemberStatusChanged"].map((e) => `AllianceRegistry.${e}`);
+    const last = this.state()?.last?.number ?? 0;
+    for (const item of this.recordsNamed(names, last)) {
+      if (item.kind !== "event") continue;
+      const { event, args } = item.record;
+      const account = String(args.account).toLowerCase();
+      const member = members.get(account) ?? { account, roles: 0, status: 1 };
+      if (event === "MemberAdmitted") Object.assign(member, { roles: Number(args.roles), status: 1 });
+      else if (event === "MemberRolesChanged") member.roles = Number(args.roles);
+      else member.status = Number(args.to);
+      members.set(account, member);
+    }
+    return [...members.values()].sort((a, b) => a.account.localeCompare(b.account));
   }
 
   lenders(limit: number): string[] {
@@ -913,8 +951,9 @@ export class SqliteStore implements IndexStore {
     );
   }
 
+  /** Loans due between `from` and `to`, or late; of the loans `platform` services now when it is given. */
   dueLoans(from: number, to: number, platform?: string): LoanRow[] {
-    const filter = platform ? "AND platform = ?" : "";
+    const filter = platform ? "AND servicer = ?" : "";
     const params = platform ? [platform.toLowerCase()] : [];
     return this.all(
       `SELECT * FROM loans WHERE ((next_due_at BETWEEN ? AND ?) OR status = ${LoanStatus.Late}) ${filter}
@@ -926,7 +965,7 @@ export class SqliteStore implements IndexStore {
   }
 
   funding(platform?: string): LoanRow[] {
-    const filter = platform ? "AND platform = ?" : "";
+    const filter = platform ? "AND servicer = ?" : "";
     return this.all(
       `SELECT * FROM loans WHERE status = ${LoanStatus.Funding} ${filter} ORDER BY anchored_at DESC, loan_id LIMIT 200`,
       ...(platform ? [platform.toLowerCase()] : []),

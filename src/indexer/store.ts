@@ -16,6 +16,7 @@ import type {
   PayoutRow,
   LienRow,
   LossRow,
+  MemberRow,
   DisclosureRow,
   ReserveRow,
   InsurerRow,
@@ -69,6 +70,8 @@ export interface IndexStore {
   reserve(): ReserveRow[];
   insurers(): InsurerRow[];
   platforms(): string[];
+  handedOver(platform?: string): LoanRow[];
+  members(): MemberRow[];
   /** Accounts that hold or held a share of a loan, up to `limit`. */
   lenders(limit: number): string[];
   /** Loans whose next installment falls due in [from, to], and every late loan. */

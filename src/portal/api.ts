@@ -15,6 +15,8 @@ import {
   LedgerReader,
   LoanRegistryClient,
   LOAN_STATUS_NAMES,
+  MEMBER_STATUS_NAMES,
+  rolesFromMask,
   operations,
   SCHEDULE_KIND_NAMES,
   SplitterClient,
@@ -193,6 +195,14 @@ export class PortalApi {
       block: state?.last ?? null,
       token: this.token,
       platforms: this.store.platforms(),
+      members: Object.fromEntries(
+        this.store
+          .members()
+          .map((m) => [
+            m.account,
+            { roles: rolesFromMask(m.roles), standing: MEMBER_STATUS_NAMES[m.status] ?? `status ${m.status}` },
+          ]),
+      ),
       lenders: this.store.lenders(100),
       statuses: LOAN_STATUS_NAMES,
       schedules: SCHEDULE_KIND_NAMES,
@@ -502,6 +512,7 @@ export class PortalApi {
       book: this.store.book(platform),
       due: strip(this.store.dueLoans(now, now + 30 * 86_400, platform)),
       funding: strip(this.store.funding(platform)),
+      handedOver: strip(this.store.handedOver(platform)),
       reserve: this.store.reserve(),
       insurers: this.store.insurers(),
     };

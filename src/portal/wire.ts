@@ -33,6 +33,8 @@ export interface Status {
   block: IndexedBlock | null;
   token: Token;
   platforms: string[];
+  /** Every member of the alliance, by lower-case address: its roles and its standing (Active, Suspended, Expelled). */
+  members: Record<string, { roles: string[]; standing: string }>;
   lenders: string[];
   statuses: string[];
   schedules: string[];
@@ -115,6 +117,8 @@ export interface PlatformPage {
   book: BookRow[];
   due: Loan[];
   funding: Loan[];
+  /** Loans that changed servicer: taken over by this platform, or originated by it and serviced by another now. */
+  handedOver: Loan[];
   reserve: ReserveRow[];
   insurers: InsurerRow[];
 }

@@ -8,6 +8,7 @@ import { JsonRpcProvider, parseUnits } from "ethers";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { SettlementToken__factory } from "../../typechain-types/index.js";
 import {
+  AllianceClient,
   CustodyClient,
   formatLoanId,
   loanIdOf,
@@ -237,17 +238,30 @@ describe("Portal (Chromium)", function () {
     expect(text).to.contain(`${report.findings.length} finding(s); heads proven against the chain at block`);
   });
 
-  it("shows a platform its book by status, as the chain's loan states add up", async function () {
+  it("shows a platform the book it services, as the chain's loan states add up, with every member's standing", async function () {
     const anchored = await loans.contract.queryFilter(loans.contract.filters.LoanAnchored());
+    const ids = anchored.map((e) => toLoanId(e.args.loanId));
+    // The servicer of record: a successor services the loans it took over, the expelled originator none of them.
+    const servicers = await Promise.all(ids.map(async (id) => (await loans.servicerOf(id)).toLowerCase() as Address));
+    const originators = anchored.map((e) => e.args.platform.toLowerCase() as Address);
+    const handedOver = ids.filter((_, i) => servicers[i] !== originators[i]);
+    expect(handedOver.length, "the demo hands loans over to a successor").to.be.greaterThan(0);
     // Every platform of the demo: one of them has a loan that was cancelled before it was funded.
-    const platforms = [...new Set(anchored.map((e) => e.args.platform.toLowerCase() as Address))];
+    const platforms = [...new Set([...originators, ...servicers])];
     expect(platforms.length).to.be.greaterThan(1);
+    const alliance = new AllianceClient(suite.alliance, provider);
     for (const platform of platforms.reverse()) {
-      const mine = anchored
-        .filter((e) => e.args.platform.toLowerCase() === platform)
-        .map((e) => toLoanId(e.args.loanId));
+      const mine = ids.filter((_, i) => servicers[i] === platform);
       const states = await Promise.all(mine.map((id) => loans.state(id)));
       await go(`#/platform/${platform}`);
+      const member = await alliance.member(toAddress(platform));
+      expect(
+        await page.locator("[data-testid=platform-standing] [data-standing]").getAttribute("data-standing"),
+      ).to.equal(member.status);
+      const changed = ids.filter(
+        (_, i) => servicers[i] !== originators[i] && [servicers[i], originators[i]].includes(platform),
+      );
+      if (changed.length) expect(await page.locator("[data-testid=handed-over] tr").count()).to.equal(changed.length);
       const counts = new Map<string, { loans: number; outstanding: bigint }>();
       for (const s of states) {
         const name = LOAN_STATUS_NAMES[s.status];
