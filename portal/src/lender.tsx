@@ -77,6 +77,31 @@ function LenderBody({ data, status }: { data: Data; status: Status }) {
     .map(([, m]) => ({ label: m.label, value: m.value, text: formatAmount(m.value.toString(), token) }));
   return (
     <>
+      <dl class="figures" data-testid="headline">
+        {(
+          [
+            ["Put in", data.summary.putIn, "what you committed to loans"],
+            ["Received", data.summary.received, "payouts and claims that reached you"],
+            [
+              "Still owed",
+              data.summary.stillOwed,
+              "your part of the outstanding principal, and what you can claim now",
+            ],
+            ["Realised income", data.summary.income, "received beyond the principal returned to you"],
+          ] as const
+        ).map(([term, value, what]) => (
+          <div key={term} data-figure={term}>
+            <dt title={what}>{term}</dt>
+            <dd>
+              <Amount value={value} token={token} />
+            </dd>
+          </div>
+        ))}
+        <div data-figure="Realised yield">
+          <dt title="realised income over what you put in">Realised yield</dt>
+          <dd>{data.summary.realisedYieldBps === null ? "—" : percent(data.summary.realisedYieldBps)}</dd>
+        </div>
+      </dl>
       <p class="summary">
         <Id value={data.lender} label="lender" />: {data.positions.length} position(s), received{" "}
         <strong data-testid="received-total">
@@ -135,6 +160,31 @@ function LenderBody({ data, status }: { data: Data; status: Status }) {
                 ) : (
                   "none"
                 )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </Table>
+      <h2>Expected in the next three months</h2>
+      <Table caption="Your part of the scheduled installments (principal and interest, before late interest)">
+        <thead>
+          <tr>
+            <th scope="col">Month</th>
+            <th scope="col" class="num">
+              Installments
+            </th>
+            <th scope="col" class="num">
+              Expected
+            </th>
+          </tr>
+        </thead>
+        <tbody data-testid="expected">
+          {data.expected.map((m) => (
+            <tr key={m.month} data-month={m.month}>
+              <th scope="row">{m.month}</th>
+              <td class="num">{m.installments}</td>
+              <td class="num">
+                <Amount value={m.amount} token={token} />
               </td>
             </tr>
           ))}

@@ -1,4 +1,3 @@
-import { localIso } from "../client/operations/months.js";
 /** Where the CLI writes; tests capture it. */
 export interface CliIo {
   out: (line: string) => void;
@@ -82,9 +81,4 @@ export function formatAmount(value: bigint, decimals: number, symbol: string, pl
 /** {formatAmount} in the settlement token the context found. */
 export function money(token: { decimals: number; symbol: string }, value: bigint): string {
   return formatAmount(value, token.decimals, token.symbol);
-}
-
-/** A time as a date people read: ISO 8601 in the alliance's time zone, its offset written ("-" for none). */
-export function isoTime(seconds: number, timeZone: string): string {
-  return seconds === 0 ? "-" : localIso(seconds, timeZone);
 }

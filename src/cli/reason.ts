@@ -1,5 +1,6 @@
 import { ContractError, toLoanLedgerError } from "../client/index.js";
-import { isoTime, money } from "./output.js";
+import { money } from "./output.js";
+import { isoTime } from "./dates.js";
 
 /**
  * Why `thrown` failed, in one line. The token amounts a contract error carries are written in the token's units, as

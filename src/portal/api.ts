@@ -15,9 +15,11 @@ import {
   LedgerReader,
   LoanRegistryClient,
   LOAN_STATUS_NAMES,
+  LoanStatus,
   MEMBER_STATUS_NAMES,
   rolesFromMask,
   operations,
+  schedule,
   SCHEDULE_KIND_NAMES,
   SplitterClient,
   textHash,
@@ -45,10 +47,14 @@ import type {
   AuditReportSummary,
   CustodyPage,
   Disclosure,
+  ExpectedMonth,
   LenderPage,
+  LenderPosition,
+  LenderSummary,
   LoanList,
   LoanPage,
   NextPayment,
+  Payout,
   PlatformPage,
   Status,
   TimelineItem,
@@ -312,7 +318,59 @@ export class PortalApi {
         };
       }),
     );
-    return { lender, block: this.store.state()?.last ?? null, positions, payouts: this.store.payoutsTo(lender) };
+    const payouts = this.store.payoutsTo(lender);
+    const last = this.store.state()?.last ?? null;
+    return {
+      lender,
+      block: last,
+      positions,
+      payouts,
+      summary: lenderSummary(positions, payouts),
+      expected: this.expectedReceipts(positions, last?.timestamp ?? Math.floor(Date.now() / 1000)),
+    };
+  }
+
+  /**
+   * What the lender's part of each open loan's schedule brings in the month of `now` and the two after it (in the
+   * alliance's time zone): an installment still unpaid past its due date counts in the first month. Late interest and
+   * the fees a repayment pays first are not in it: it is the schedule's principal and interest, by share.
+   */
+  private expectedReceipts(positions: LenderPosition[], now: number): ExpectedMonth[] {
+    const timeZone = this.options.timeZone ?? operations.DEFAULT_TIME_ZONE;
+    const first = operations.monthOf(now, timeZone);
+    const months = [first, operations.addMonths(first, 1), operations.addMonths(first, 2)];
+    const end = operations.monthSpan(months[2], timeZone).end;
+    const sums = new Map<string, { amount: bigint; installments: number }>(
+      months.map((m) => [m, { amount: 0n, installments: 0 }]),
+    );
+    for (const p of positions) {
+      const loan = this.store.loan(p.loanId);
+      if (!loan || (loan.status !== LoanStatus.Active && loan.status !== LoanStatus.Late)) continue;
+      const committed = BigInt(loan.committed);
+      if (committed === 0n || loan.activatedAt === null) continue;
+      const t = loan.terms as Record<string, string | number>;
+      const rows = schedule({
+        scheduleKind: Number(t.scheduleKind) as LoanTerms["scheduleKind"],
+        principal: BigInt(t.principal),
+        annualRateBps: Number(t.annualRateBps),
+        installments: Number(t.installments),
+        period: Number(t.period),
+      });
+      for (const row of rows) {
+        const due = loan.activatedAt + row.dueAfter;
+        if (row.k <= loan.installmentsPaid || due >= end) continue;
+        const month = due < now ? first : operations.monthOf(due, timeZone);
+        const sum = sums.get(month);
+        if (!sum) continue;
+        sum.amount += (row.total * BigInt(p.shares)) / committed;
+        sum.installments += 1;
+      }
+    }
+    return months.map((month) => ({
+      month,
+      amount: sums.get(month)!.amount.toString(),
+      installments: sums.get(month)!.installments,
+    }));
   }
 
   /** The last audit report's summary, when one was written where the portal was told to look. */
@@ -596,4 +654,27 @@ export function units(amount: string, decimals: number): string {
 
 function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/**
+ * The lender's headline figures: what it put in (its commitments), received (payouts and claims), is still owed (its
+ * part of the outstanding principal, and what it can claim now), and its realised income and yield: what it received
+ * beyond the principal returned to it, over what it put in.
+ */
+function lenderSummary(positions: LenderPosition[], payouts: Payout[]): LenderSummary {
+  const sum = (values: (string | null)[]) => values.reduce((total, v) => total + BigInt(v ?? "0"), 0n);
+  const putIn = sum(positions.map((p) => p.committed));
+  const received = sum(payouts.map((p) => p.amount));
+  const outstanding = sum(positions.map((p) => p.outstandingPart));
+  const claimable = sum(positions.map((p) => p.claimable));
+  // Principal comes back as the loans amortise (or as a cancelled funding's refund): what is not outstanding any more.
+  const principalBack = putIn > outstanding ? putIn - outstanding : 0n;
+  const income = received - principalBack;
+  return {
+    putIn: putIn.toString(),
+    received: received.toString(),
+    stillOwed: (outstanding + claimable).toString(),
+    income: income.toString(),
+    realisedYieldBps: putIn === 0n ? null : Number((income * 10_000n) / putIn),
+  };
 }

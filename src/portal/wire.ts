@@ -103,12 +103,36 @@ export interface LenderPosition extends Position {
   next: (NextPayment & { yourPart: string | null }) | null;
 }
 
+/** A lender's headline figures (exact integers in the token's smallest unit). */
+export interface LenderSummary {
+  /** What it committed to loans. */
+  putIn: string;
+  /** Payouts and claims that reached it. */
+  received: string;
+  /** Its part of the outstanding principal, and what it can claim now. */
+  stillOwed: string;
+  /** What it received beyond the principal returned to it (negative while a loss is unrecovered). */
+  income: string;
+  /** `income` over `putIn`, in basis points; null before it put anything in. */
+  realisedYieldBps: number | null;
+}
+
+/** What the lender's part of its loans' schedules brings in one month (YYYY-MM in the alliance's time zone). */
+export interface ExpectedMonth {
+  month: string;
+  amount: string;
+  installments: number;
+}
+
 /** GET /api/lenders/:address */
 export interface LenderPage {
   lender: string;
   block: IndexedBlock | null;
   positions: LenderPosition[];
   payouts: Payout[];
+  summary: LenderSummary;
+  /** The month of the indexed block and the two after it. */
+  expected: ExpectedMonth[];
 }
 
 /** GET /api/platform */

@@ -14,6 +14,7 @@ import {
   loanIdOf,
   textHash,
   operations,
+  schedule,
   LOAN_STATUS_NAMES,
   LoanRegistryClient,
   SplitterClient,
@@ -173,6 +174,37 @@ describe("Portal (Chromium)", function () {
     expect(lines.length - 1).to.equal(transfers.length);
     const total = lines.slice(1).reduce((sum, line) => sum + BigInt(line.split(",")[4]), 0n);
     expect(total).to.equal(received);
+
+    // The headline figures and the receipts to come, each computed again from the chain.
+    const commitments = await splitter.contract.queryFilter(splitter.contract.filters.Committed());
+    const putIn = commitments.filter((e) => e.args.lender === lender).reduce((sum, e) => sum + e.args.amount, 0n);
+    const figure = (name: string) => amountIn(`[data-testid=headline] [data-figure="${name}"] dd`);
+    expect(await figure("Put in")).to.equal(putIn);
+    expect(await figure("Received")).to.equal(received);
+    const now = (await provider.getBlock(portal!.store.state()!.last!.number))!.timestamp;
+    const first = operations.monthOf(now, "Asia/Shanghai");
+    const months = [first, operations.addMonths(first, 1), operations.addMonths(first, 2)];
+    const end = operations.monthSpan(months[2], "Asia/Shanghai").end;
+    const expected = new Map(months.map((m) => [m, 0n]));
+    for (const position of onChain) {
+      const state = await loans.state(position.loanId);
+      if (state.status !== 2 && state.status !== 3) continue;
+      const loanCommitted = commitments
+        .filter((e) => e.args.loanId === BigInt(position.loanId))
+        .reduce((sum, e) => sum + e.args.amount, 0n);
+      for (const row of schedule(await loans.terms(position.loanId))) {
+        const due = state.activatedAt + row.dueAfter;
+        if (row.k <= state.installmentsPaid || due >= end) continue;
+        const month = due < now ? first : operations.monthOf(due, "Asia/Shanghai");
+        expected.set(month, expected.get(month)! + (row.total * position.shares) / loanCommitted);
+      }
+    }
+    expect(await page.locator("[data-testid=expected] tr").count()).to.equal(3);
+    for (const [month, amount] of expected) {
+      expect(await amountIn(`[data-testid=expected] tr[data-month="${month}"] td:nth-child(3)`), month).to.equal(
+        amount,
+      );
+    }
     await shot("lender");
   });
 

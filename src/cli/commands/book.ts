@@ -29,7 +29,8 @@ import { type CliContext } from "../context.js";
 import { loanStates } from "../loan-states.js";
 import { reason } from "../reason.js";
 import { ImportJournal, type JournalLoan } from "../journal.js";
-import { formatAmount, isoTime, money, table, type CliIo } from "../output.js";
+import { formatAmount, money, table, type CliIo } from "../output.js";
+import { isoTime } from "../dates.js";
 import { readBook, textHash, type BookRow } from "../terms-file.js";
 
 /** A row the import will send: its place in the file, its terms and the id they give. */

@@ -21,7 +21,8 @@ import {
   type AssetId,
 } from "../../client/index.js";
 import { type CliContext } from "../context.js";
-import { isoTime, table, money } from "../output.js";
+import { table, money } from "../output.js";
+import { isoTime } from "../dates.js";
 import { documentHash, parseAmount, parseTime, textHash } from "../terms-file.js";
 import { arg, address, loanIdArg, wholeNumber, latestTime, required } from "../args.js";
 import { ASSET_CLASS_WORDS, collateral } from "../nouns/collateral.js";

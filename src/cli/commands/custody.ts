@@ -16,7 +16,8 @@ import {
 import { address, arg } from "../args.js";
 import type { CliContext } from "../context.js";
 import { custody } from "../nouns/custody.js";
-import { isoTime, money, toJson } from "../output.js";
+import { money, toJson } from "../output.js";
+import { isoTime } from "../dates.js";
 import { plan, type Plan } from "../table.js";
 import { parseAmount, textHash } from "../terms-file.js";
 

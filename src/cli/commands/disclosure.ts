@@ -12,7 +12,8 @@ import {
   validateReport,
   type Hash32,
 } from "../../client/index.js";
-import { isoTime, table, money, toJson } from "../output.js";
+import { table, money, toJson } from "../output.js";
+import { isoTime } from "../dates.js";
 import { arg, address, wholeNumber, readJson } from "../args.js";
 import { disclosure } from "../nouns/disclosure.js";
 import { readOperationsReport } from "../operations-report.js";

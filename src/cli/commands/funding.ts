@@ -11,7 +11,8 @@ import {
   LoanStatus,
   type FundingConfig,
 } from "../../client/index.js";
-import { isoTime, table, money } from "../output.js";
+import { table, money } from "../output.js";
+import { isoTime } from "../dates.js";
 import { payoutLine, splitTable } from "../splits.js";
 import { parseAmount } from "../terms-file.js";
 import { actingAs, arg, address, latestTime, loanIdArg, wholeNumber } from "../args.js";

@@ -17,7 +17,8 @@ import {
 } from "../../client/index.js";
 import { type CliContext } from "../context.js";
 import { loanStates } from "../loan-states.js";
-import { isoTime, table, money } from "../output.js";
+import { table, money } from "../output.js";
+import { isoTime } from "../dates.js";
 import { documentHash, parseAmount, parseTime, readTermsFile } from "../terms-file.js";
 import { arg, address, loanIdArg, roles, metadataHash, latestTime } from "../args.js";
 import { lender } from "../nouns/lender.js";

@@ -12,7 +12,8 @@ import {
   type LossCaseInfo,
 } from "../../client/index.js";
 import { type CliContext } from "../context.js";
-import { isoTime, table, money } from "../output.js";
+import { table, money } from "../output.js";
+import { isoTime } from "../dates.js";
 import { parseAmount, parseTime } from "../terms-file.js";
 import { arg, address, loanIdArg, wholeNumber, latestTime } from "../args.js";
 import { borrower } from "../nouns/borrower.js";
