@@ -94,6 +94,70 @@ function PlatformBody({ data, status }: { data: Data; status: Status }) {
         </tbody>
       </Table>
 
+      <p>
+        <a class="button" href={`/api/platform/book.csv${data.platform ? `?platform=${data.platform}` : ""}`} download>
+          Download the book (CSV)
+        </a>
+      </p>
+
+      <h2>Overdue, by days past due</h2>
+      <Table caption="Active and late loans past a due date, by days since their first unpaid installment fell due">
+        <thead>
+          <tr>
+            <th scope="col">Days past due</th>
+            <th scope="col" class="num">
+              Loans
+            </th>
+            <th scope="col" class="num">
+              Outstanding
+            </th>
+          </tr>
+        </thead>
+        <tbody data-testid="overdue">
+          {data.overdue.map((b) => (
+            <tr key={b.bucket} data-bucket={b.bucket}>
+              <th scope="row">{BUCKET_WORDS[b.bucket] ?? b.bucket}</th>
+              <td class="num">{b.loans}</td>
+              <td class="num">
+                <Amount value={b.outstanding} token={token} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </Table>
+
+      <h2>The book month by month</h2>
+      <Table caption="Loans by the month they were anchored, and what they owe now">
+        <thead>
+          <tr>
+            <th scope="col">Month</th>
+            <th scope="col" class="num">
+              Loans
+            </th>
+            <th scope="col" class="num">
+              Principal
+            </th>
+            <th scope="col" class="num">
+              Outstanding now
+            </th>
+          </tr>
+        </thead>
+        <tbody data-testid="months">
+          {data.months.map((m) => (
+            <tr key={m.month} data-month={m.month}>
+              <th scope="row">{m.month}</th>
+              <td class="num">{m.loans}</td>
+              <td class="num">
+                <Amount value={m.principal} token={token} />
+              </td>
+              <td class="num">
+                <Amount value={m.outstanding} token={token} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </Table>
+
       <h2>Due in the next 30 days, and late</h2>
       {data.due.length === 0 ? (
         <p>No loan falls due in the next 30 days, and none is late.</p>
@@ -295,3 +359,10 @@ function owes(status: number): boolean {
   // LoanStatus.Funding and LoanStatus.Cancelled.
   return status !== 1 && status !== 8;
 }
+
+const BUCKET_WORDS: Record<string, string> = {
+  "1to30": "1 to 30 days",
+  "31to60": "31 to 60 days",
+  "61to90": "61 to 90 days",
+  Over90: "over 90 days",
+};

@@ -154,6 +154,19 @@ export interface InsurerRow {
   policies: number;
 }
 
+/** One loan of a platform's book, as its CSV and its figures by month and by days past due read it. */
+export interface BookLine {
+  loanId: string;
+  platformRef: string;
+  platform: string;
+  servicer: string;
+  status: number;
+  principal: string;
+  outstanding: string;
+  anchoredAt: number;
+  nextDueAt: number | null;
+}
+
 /** A member of the alliance as its events left it: its roles mask and its status (MemberStatus). */
 export interface MemberRow {
   account: string;

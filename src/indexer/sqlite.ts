@@ -21,6 +21,7 @@ import type {
   LoanRow,
   LoanSort,
   LossRow,
+  BookLine,
   MemberRow,
   PayoutRow,
   PositionRow,
@@ -925,6 +926,26 @@ export class SqliteStore implements IndexStore {
       `SELECT * FROM loans WHERE servicer != platform ${filter} ORDER BY anchored_at DESC, loan_id LIMIT 200`,
       ...(key ? [key, key] : []),
     ).map(loanOf);
+  }
+
+  *bookLines(platform?: string): Iterable<BookLine> {
+    const rows = this.sql(
+      `SELECT loan_id, json_extract(terms, '$.platformRef') AS ref, platform, servicer, status, principal, outstanding,
+              anchored_at, next_due_at FROM loans ${platform ? "WHERE servicer = ?" : ""} ORDER BY anchored_at, loan_id`,
+    ).iterate(...(platform ? [platform.toLowerCase()] : [])) as Iterable<Row>;
+    for (const r of rows) {
+      yield {
+        loanId: String(r.loan_id),
+        platformRef: String(r.ref),
+        platform: String(r.platform),
+        servicer: String(r.servicer),
+        status: Number(r.status),
+        principal: String(r.principal),
+        outstanding: String(r.outstanding),
+        anchoredAt: Number(r.anchored_at),
+        nextDueAt: r.next_due_at === null ? null : Number(r.next_due_at),
+      };
+    }
   }
 
   /** The alliance's members as their admission, role and status events left them. */

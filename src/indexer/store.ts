@@ -16,6 +16,7 @@ import type {
   PayoutRow,
   LienRow,
   LossRow,
+  BookLine,
   MemberRow,
   DisclosureRow,
   ReserveRow,
@@ -71,6 +72,8 @@ export interface IndexStore {
   insurers(): InsurerRow[];
   platforms(): string[];
   handedOver(platform?: string): LoanRow[];
+  /** Every loan `platform` services now (every loan without it), oldest first. */
+  bookLines(platform?: string): Iterable<BookLine>;
   members(): MemberRow[];
   /** Accounts that hold or held a share of a loan, up to `limit`. */
   lenders(limit: number): string[];

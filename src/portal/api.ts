@@ -138,7 +138,7 @@ export class PortalApi {
       if (parts[0] !== "api") return notFound(`no such resource ${path}`);
       const [, resource, key, sub] = parts;
       // Each resource has at most three segments below /api (/api/lenders/<address>/statement.csv).
-      const keyed = ["loans", "lenders", "tx", "alliance"].includes(resource);
+      const keyed = ["loans", "lenders", "tx", "alliance", "platform"].includes(resource);
       if (
         parts.length > 4 ||
         (key !== undefined && !keyed) ||
@@ -157,6 +157,8 @@ export class PortalApi {
           if (!key || !ADDRESS.test(key)) return badRequest(`not an address: ${key}`);
           return sub === "statement.csv" ? this.statement(key.toLowerCase()) : ok(await this.lender(key.toLowerCase()));
         case "platform":
+          if (key === "book.csv") return this.bookCsv(query.get("platform") || undefined);
+          if (key !== undefined) return notFound(`no such resource ${path}`);
           return ok(this.platform(query.get("platform") || undefined, whole(query.get("now"), "now")));
         case "alliance": {
           const month = query.get("month") || undefined;
@@ -571,8 +573,84 @@ export class PortalApi {
       due: strip(this.store.dueLoans(now, now + 30 * 86_400, platform)),
       funding: strip(this.store.funding(platform)),
       handedOver: strip(this.store.handedOver(platform)),
+      ...this.bookFigures(platform, now),
       reserve: this.store.reserve(),
       insurers: this.store.insurers(),
+    };
+  }
+
+  /**
+   * The book a platform services, as of `now`: its overdue loans by days past due (the operations report's buckets,
+   * counted from the first unpaid installment's due date), and its loans by month anchored (alliance time zone).
+   */
+  private bookFigures(platform: string | undefined, now: number): Pick<PlatformPage, "overdue" | "months"> {
+    const timeZone = this.options.timeZone ?? operations.DEFAULT_TIME_ZONE;
+    const buckets = new Map(operations.BUCKETS.map((b) => [b, { loans: 0, outstanding: 0n }]));
+    const months = new Map<string, { loans: number; principal: bigint; outstanding: bigint }>();
+    for (const line of this.store.bookLines(platform)) {
+      const month = operations.monthOf(line.anchoredAt, timeZone);
+      const m = months.get(month) ?? { loans: 0, principal: 0n, outstanding: 0n };
+      m.loans += 1;
+      m.principal += BigInt(line.principal);
+      if (owes(line.status)) m.outstanding += BigInt(line.outstanding);
+      months.set(month, m);
+      const open = line.status === LoanStatus.Active || line.status === LoanStatus.Late;
+      if (open && line.nextDueAt !== null && line.nextDueAt < now) {
+        const bucket = buckets.get(operations.bucketOf(Math.ceil((now - line.nextDueAt) / 86_400)))!;
+        bucket.loans += 1;
+        bucket.outstanding += BigInt(line.outstanding);
+      }
+    }
+    return {
+      overdue: [...buckets].map(([bucket, b]) => ({ bucket, loans: b.loans, outstanding: b.outstanding.toString() })),
+      months: [...months]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([month, m]) => ({
+          month,
+          loans: m.loans,
+          principal: m.principal.toString(),
+          outstanding: m.outstanding.toString(),
+        })),
+    };
+  }
+
+  /** The book a platform services (every loan without one) as CSV, one loan a line. */
+  bookCsv(platform?: string): ApiResponse {
+    if (platform !== undefined && !ADDRESS.test(platform)) throw new InputError(`not an address: ${platform}`);
+    const { decimals, symbol } = this.token;
+    const timeZone = this.options.timeZone ?? operations.DEFAULT_TIME_ZONE;
+    const rows = [
+      [
+        "loan",
+        "platform reference (hash)",
+        "originator",
+        "servicer",
+        "status",
+        `principal (${symbol})`,
+        `outstanding (${symbol})`,
+        `anchored (${timeZone})`,
+        `next due (${timeZone})`,
+      ],
+    ];
+    for (const line of this.store.bookLines(platform)) {
+      rows.push([
+        line.loanId,
+        line.platformRef,
+        line.platform,
+        line.servicer,
+        LOAN_STATUS_NAMES[line.status],
+        units(line.principal, decimals),
+        units(owes(line.status) ? line.outstanding : "0", decimals),
+        operations.localIso(line.anchoredAt, timeZone),
+        line.nextDueAt === null ? "" : operations.localIso(line.nextDueAt, timeZone),
+      ]);
+    }
+    const text = rows.map((r) => r.map(csvField).join(",")).join("\r\n") + "\r\n";
+    return {
+      status: 200,
+      text,
+      contentType: "text/csv; charset=utf-8",
+      filename: `book-${platform ?? "alliance"}.csv`,
     };
   }
 
@@ -677,4 +755,9 @@ function lenderSummary(positions: LenderPosition[], payouts: Payout[]): LenderSu
     income: income.toString(),
     realisedYieldBps: putIn === 0n ? null : Number((income * 10_000n) / putIn),
   };
+}
+
+/** A loan in funding or cancelled was never disbursed: it owes nothing, whatever the registry keeps as its principal. */
+function owes(status: number): boolean {
+  return status !== LoanStatus.Funding && status !== LoanStatus.Cancelled;
 }

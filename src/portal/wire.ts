@@ -143,6 +143,10 @@ export interface PlatformPage {
   funding: Loan[];
   /** Loans that changed servicer: taken over by this platform, or originated by it and serviced by another now. */
   handedOver: Loan[];
+  /** Active and late loans past a due date, by days past due (1to30, 31to60, 61to90, Over90). */
+  overdue: { bucket: string; loans: number; outstanding: string }[];
+  /** The book by month anchored (YYYY-MM, alliance time zone): loans, principal, and what they owe now. */
+  months: { month: string; loans: number; principal: string; outstanding: string }[];
   reserve: ReserveRow[];
   insurers: InsurerRow[];
 }

@@ -21,6 +21,8 @@ function recordingStore(indexedAt: number) {
     book: () => [],
     dueLoans: (from: number, to: number) => (asked.push([from, to]), []),
     funding: () => [],
+    handedOver: () => [],
+    bookLines: () => [],
     reserve: () => [],
     insurers: () => [],
   };

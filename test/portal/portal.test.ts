@@ -304,6 +304,26 @@ describe("Portal (Chromium)", function () {
       }
       const rows = page.locator("[data-testid=book] tr");
       expect(await rows.count()).to.equal(counts.size);
+      // Its overdue loans by days past due, its book by month, and the CSV of its book, loan by loan.
+      const now = portal!.store.state()!.last!.timestamp;
+      const buckets = new Map<string, number>();
+      for (const [i, id] of mine.entries()) {
+        if (states[i].status !== 2 && states[i].status !== 3) continue;
+        const { dueDate } = await loans.nextPayment(id);
+        if (dueDate >= now) continue;
+        const bucket = operations.bucketOf(Math.ceil((now - dueDate) / 86_400));
+        buckets.set(bucket, (buckets.get(bucket) ?? 0) + 1);
+      }
+      for (const bucket of operations.BUCKETS) {
+        const cell = page.locator(`[data-testid=overdue] tr[data-bucket="${bucket}"] td`).first();
+        expect(Number(await cell.textContent()), `${platform} ${bucket}`).to.equal(buckets.get(bucket) ?? 0);
+      }
+      const byMonth = await page.locator("[data-testid=months] tr td:first-of-type").allTextContents();
+      expect(byMonth.reduce((sum, n) => sum + Number(n), 0)).to.equal(mine.length);
+      const csv = await (await fetch(`${portal!.url}/api/platform/book.csv?platform=${platform}`)).text();
+      const lines = csv.trim().split("\r\n");
+      expect(lines.length - 1, "one line a loan serviced").to.equal(mine.length);
+      expect(new Set(lines.slice(1).map((l) => l.split(",")[0]))).to.deep.equal(new Set(mine.map(formatLoanId)));
       for (const [name, c] of counts) {
         const row = `[data-testid=book] tr[data-status=${name}]`;
         expect(Number(await page.locator(`${row} td`).first().textContent())).to.equal(c.loans);
