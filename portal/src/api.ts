@@ -15,6 +15,8 @@ export type {
   PlatformPage,
   Position,
   Proof,
+  SignatureCheck,
+  SigningPage,
   Status,
   TimelineItem,
   TransactionPage,

@@ -2,6 +2,7 @@ import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { useApi, type Status } from "./api.js";
 import { Id, Loading, Members, Time } from "./components.js";
+import { SignPage } from "./sign.js";
 import { timeZone } from "./format.js";
 import { AlliancePage } from "./alliance.js";
 import { AuditorPage, LoanView, TxView } from "./auditor.js";
@@ -87,6 +88,7 @@ function App() {
   else if (page === "platform") body = <PlatformPage status={s} platform={parts[1]} />;
   else if (page === "alliance") body = <AlliancePage status={s} month={parts[1]} />;
   else if (page === "custody") body = <CustodyPage status={s} />;
+  else if (page === "sign" && parts[1]) body = <SignPage status={s} loanId={parts[1]} query={query} />;
   else body = <Home />;
   const nav = (href: string, name: string, active: boolean) => (
     <a href={href} aria-current={active ? "page" : undefined}>

@@ -20,6 +20,15 @@ import {
   rolesFromMask,
   operations,
   schedule,
+  consentDomain,
+  consentDigest,
+  consentTypedData,
+  isValidConsent,
+  recoverSigner,
+  toHash32,
+  toLoanId,
+  type ConsentSubject,
+  type Hash32,
   SCHEDULE_KIND_NAMES,
   SplitterClient,
   textHash,
@@ -56,6 +65,8 @@ import type {
   NextPayment,
   Payout,
   PlatformPage,
+  SignatureCheck,
+  SigningPage,
   Status,
   TimelineItem,
   Token,
@@ -138,12 +149,9 @@ export class PortalApi {
       if (parts[0] !== "api") return notFound(`no such resource ${path}`);
       const [, resource, key, sub] = parts;
       // Each resource has at most three segments below /api (/api/lenders/<address>/statement.csv).
-      const keyed = ["loans", "lenders", "tx", "alliance", "platform"].includes(resource);
-      if (
-        parts.length > 4 ||
-        (key !== undefined && !keyed) ||
-        (sub !== undefined && !(resource === "lenders" && sub === "statement.csv"))
-      ) {
+      const keyed = ["loans", "lenders", "tx", "alliance", "platform", "sign"].includes(resource);
+      const subs = { lenders: "statement.csv", sign: "verify" } as Record<string, string>;
+      if (parts.length > 4 || (key !== undefined && !keyed) || (sub !== undefined && subs[resource] !== sub)) {
         return notFound(`no such resource ${path}`);
       }
       switch (resource) {
@@ -156,6 +164,12 @@ export class PortalApi {
         case "lenders":
           if (!key || !ADDRESS.test(key)) return badRequest(`not an address: ${key}`);
           return sub === "statement.csv" ? this.statement(key.toLowerCase()) : ok(await this.lender(key.toLowerCase()));
+        case "sign": {
+          if (!key || !LOAN_ID.test(key)) return badRequest(`not a loan id: ${key}`);
+          const page = this.signing(key.toLowerCase(), query);
+          if (!page) return notFound(`loan ${key} is not in the index`);
+          return ok(sub === "verify" ? await this.verifySignature(page, query) : page);
+        }
         case "platform":
           if (key === "book.csv") return this.bookCsv(query.get("platform") || undefined);
           if (key !== undefined) return notFound(`no such resource ${path}`);
@@ -373,6 +387,113 @@ export class PortalApi {
       amount: sums.get(month)!.amount.toString(),
       installments: sums.get(month)!.installments,
     }));
+  }
+
+  /**
+   * What a borrower signs for loan `loanId`: its agreement, or with `kind=amendment` and `doc` its next document version
+   * (or `version`); valid until `deadline` (7 days after the index's block by default). The typed data is ready for a
+   * wallet's `eth_signTypedData_v4`, numbers as decimal strings.
+   */
+  signing(loanId: string, query: URLSearchParams): SigningPage | undefined {
+    const loan = this.store.loan(loanId);
+    const state = this.store.state();
+    const registry = this.contracts().LoanRegistry;
+    if (!loan || !state?.chainId || !registry) return undefined;
+    const now = state.last?.timestamp ?? Math.floor(Date.now() / 1000);
+    const deadline = whole(query.get("deadline"), "deadline") ?? now + 7 * 86_400;
+    if (deadline <= now) throw new InputError(`the deadline ${deadline} has passed: it is a time after ${now}`);
+    const kind = query.get("kind") ?? "agreement";
+    let subject: ConsentSubject;
+    if (kind === "agreement") {
+      subject = { kind, loanId: toLoanId(BigInt(loanId)), deadline: BigInt(deadline) };
+    } else if (kind === "amendment") {
+      const doc = query.get("doc") ?? "";
+      if (!HASH.test(doc)) throw new InputError("an amendment names the new document's hash: doc=0x and 64 hex digits");
+      const version = whole(query.get("version"), "version") ?? loan.documentVersion + 1;
+      subject = {
+        kind,
+        loanId: toLoanId(BigInt(loanId)),
+        version,
+        documentHash: toHash32(doc),
+        deadline: BigInt(deadline),
+      };
+    } else {
+      throw new InputError(`kind is agreement or amendment, not ${kind}`);
+    }
+    const domain = consentDomain(BigInt(state.chainId), toAddress(registry));
+    const { types, primaryType, message } = consentTypedData(subject);
+    const { terms: _terms, ...row } = loan;
+    const t = loan.terms as Record<string, string | number>;
+    const rows = schedule({
+      scheduleKind: Number(t.scheduleKind) as LoanTerms["scheduleKind"],
+      principal: BigInt(t.principal),
+      annualRateBps: Number(t.annualRateBps),
+      installments: Number(t.installments),
+      period: Number(t.period),
+    });
+    return {
+      loan: row,
+      terms: {
+        gracePeriod: Number(t.gracePeriod),
+        lateFeeBps: Number(t.lateFeeBps),
+        defaultThreshold: Number(t.defaultThreshold),
+        fundingDeadline: Number(t.fundingDeadline),
+        documentHash: String(t.documentHash),
+      },
+      kind: subject.kind,
+      deadline,
+      schedule: rows.map((r) => ({
+        k: r.k,
+        dueAfter: r.dueAfter,
+        principal: r.principal.toString(),
+        interest: r.interest.toString(),
+        total: r.total.toString(),
+      })),
+      typedData: {
+        domain: { ...domain, chainId: String(domain.chainId) } as Record<string, string>,
+        types: {
+          EIP712Domain: [
+            { name: "name", type: "string" },
+            { name: "version", type: "string" },
+            { name: "chainId", type: "uint256" },
+            { name: "verifyingContract", type: "address" },
+          ],
+          ...types,
+        },
+        primaryType,
+        message: Object.fromEntries(Object.entries(message).map(([k, v]) => [k, String(v)])),
+      },
+      digest: consentDigest(domain, subject),
+    };
+  }
+
+  /**
+   * Whether `signature` (query) is `signer`'s signature of the page's subject: its key's, or a contract wallet's approval
+   * (ERC-1271) read from the node, as the registry will check it.
+   */
+  private async verifySignature(page: SigningPage, query: URLSearchParams): Promise<SignatureCheck> {
+    const signer = query.get("signer") ?? "";
+    const signature = query.get("signature") ?? "";
+    if (!ADDRESS.test(signer)) throw new InputError(`not an address: ${signer}`);
+    if (!/^0x[0-9a-fA-F]{128,}$/.test(signature)) throw new InputError("a signature is 0x and at least 128 hex digits");
+    const m = page.typedData.message;
+    const subject: ConsentSubject =
+      page.kind === "agreement"
+        ? { kind: "agreement", loanId: toLoanId(BigInt(m.loanId)), deadline: BigInt(m.deadline) }
+        : {
+            kind: "amendment",
+            loanId: toLoanId(BigInt(m.loanId)),
+            version: Number(m.version),
+            documentHash: toHash32(m.documentHash),
+            deadline: BigInt(m.deadline),
+          };
+    const d = page.typedData.domain;
+    const domain = consentDomain(BigInt(d.chainId), toAddress(d.verifyingContract));
+    const recovered = recoverSigner(page.digest as Hash32, signature) ?? null;
+    const valid = await withinTime(
+      isValidConsent(this.provider, domain, subject, toAddress(signer), signature, this.blockTag()),
+    ).catch(() => recovered?.toLowerCase() === signer.toLowerCase());
+    return { valid, recovered, signer: toAddress(signer), signature };
   }
 
   /** The last audit report's summary, when one was written where the portal was told to look. */

@@ -135,6 +135,42 @@ export interface LenderPage {
   expected: ExpectedMonth[];
 }
 
+/** GET /api/sign/:loanId: what a borrower signs, decoded for a person and ready for a wallet. */
+export interface SigningPage {
+  loan: Loan;
+  /** The terms a borrower reads that a loan row leaves out (seconds, basis points, the first document's hash). */
+  terms: {
+    gracePeriod: number;
+    lateFeeBps: number;
+    defaultThreshold: number;
+    fundingDeadline: number;
+    documentHash: string;
+  };
+  kind: "agreement" | "amendment";
+  /** Until when the signature can be used (unix seconds). */
+  deadline: number;
+  /** The repayment schedule from activation (seconds after it), in the token's smallest unit. */
+  schedule: { k: number; dueAfter: number; principal: string; interest: string; total: string }[];
+  /** EIP-712 typed data for `eth_signTypedData_v4`. */
+  typedData: {
+    domain: Record<string, string>;
+    types: Record<string, { name: string; type: string }[]>;
+    primaryType: string;
+    message: Record<string, string>;
+  };
+  /** The EIP-712 digest signed. */
+  digest: string;
+}
+
+/** GET /api/sign/:loanId/verify: a signature checked as the registry will check it. */
+export interface SignatureCheck {
+  valid: boolean;
+  /** The key the signature recovers to, when it is a key's. */
+  recovered: string | null;
+  signer: string;
+  signature: string;
+}
+
 /** GET /api/platform */
 export interface PlatformPage {
   platform: string | null;

@@ -4,12 +4,15 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { JsonRpcProvider, parseUnits } from "ethers";
+import { id, JsonRpcProvider, parseUnits, Wallet, type TypedDataDomain, type TypedDataField } from "ethers";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { SettlementToken__factory } from "../../typechain-types/index.js";
 import {
   AllianceClient,
+  consentDigest,
   CustodyClient,
+  recoverSigner,
+  toHash32,
   formatLoanId,
   loanIdOf,
   textHash,
@@ -206,6 +209,92 @@ describe("Portal (Chromium)", function () {
       );
     }
     await shot("lender");
+  });
+
+  it("lets a borrower read a loan's terms and sign its agreement or an amendment with its browser wallet", async function () {
+    const anchored = await loans.contract.queryFilter(loans.contract.filters.LoanAnchored());
+    const loanId = toLoanId(anchored[0].args.loanId);
+    const terms = await loans.terms(loanId);
+    // A browser wallet (EIP-1193) the page finds as window.ethereum, whose key is the test's.
+    const borrower = Wallet.createRandom();
+    const signing = await browser!.newPage({
+      viewport: { width: 1280, height: 900 },
+      locale: "en-US",
+      timezoneId: "Asia/Shanghai",
+      bypassCSP: true,
+    });
+    try {
+      await signing.exposeFunction("testWalletSign", (json: string) => {
+        const typed = JSON.parse(json) as {
+          domain: TypedDataDomain;
+          types: Record<string, TypedDataField[]>;
+          message: Record<string, unknown>;
+        };
+        const { EIP712Domain: _domain, ...types } = typed.types;
+        return borrower.signTypedData(typed.domain, types, typed.message);
+      });
+      // As a string: the test's compiler would wrap a function's names in helpers the page does not have.
+      await signing.addInitScript(`
+        window.ethereum = {
+          request: async ({ method, params }) => {
+            if (method === "eth_requestAccounts") return [${JSON.stringify(borrower.address)}];
+            if (method === "eth_signTypedData_v4") return window.testWalletSign(String(params[1]));
+            throw new Error("unsupported " + method);
+          },
+        };
+      `);
+      const domain = await loans.consentDomain();
+      for (const [hash, subject] of [
+        [`#/sign/${formatLoanId(loanId)}`, { kind: "agreement" }],
+        [`#/sign/${formatLoanId(loanId)}?kind=amendment&doc=${id("amended contract")}`, { kind: "amendment" }],
+      ] as const) {
+        await signing.goto(`${portal!.url}/${hash}`);
+        await signing.waitForFunction('!document.querySelector("main .loading")');
+        // What is signed, decoded for a person: the amounts, the schedule, the document.
+        const title = await signing.locator("[data-testid=principal] .amount").getAttribute("title");
+        expect(parseUnits(String(title).split(" ")[0], decimals)).to.equal(terms.principal);
+        expect(await signing.locator("[data-testid=schedule] tr").count()).to.equal(terms.installments);
+        expect(await signing.locator("[data-testid=document]").textContent()).to.equal(
+          subject.kind === "agreement" ? terms.documentHash : id("amended contract"),
+        );
+        await signing.getByRole("button", { name: "Sign with my wallet" }).click();
+        await signing.locator("[data-testid=signed], main [role=alert]").first().waitFor();
+        expect(await signing.locator("main [role=alert]").allTextContents()).to.deep.equal([]);
+        expect(await signing.locator("[data-testid=signed]").textContent()).to.contain(
+          `Signature verified: it is ${borrower.address}'s`,
+        );
+        // The signature is the borrower's of exactly that subject, in the registry's domain.
+        const signature = String(await signing.locator("[data-testid=signature]").textContent());
+        const file = JSON.parse(
+          decodeURIComponent(
+            String(await signing.getByText("Download the signature file").getAttribute("href")).split(",")[1],
+          ),
+        ) as { subject: { deadline: string; version?: number }; signer: string };
+        const consent =
+          subject.kind === "agreement"
+            ? { kind: "agreement" as const, loanId, deadline: BigInt(file.subject.deadline) }
+            : {
+                kind: "amendment" as const,
+                loanId,
+                version: file.subject.version!,
+                documentHash: toHash32(id("amended contract")),
+                deadline: BigInt(file.subject.deadline),
+              };
+        expect(recoverSigner(consentDigest(domain, consent), signature)).to.equal(borrower.address);
+        expect(file.signer).to.equal(borrower.address);
+        if (subject.kind === "agreement") await signing.screenshot({ path: join(SHOTS, "sign.png"), fullPage: true });
+      }
+      // Another key's signature is said to be refused, before the platform sends it.
+      const other = Wallet.createRandom();
+      const refused = (await (
+        await fetch(
+          `${portal!.url}/api/sign/${formatLoanId(loanId)}/verify?deadline=${(await provider.getBlock("latest"))!.timestamp + 86_400}&signer=${borrower.address}&signature=${(await other.signMessage("x")).slice(0, 132)}`,
+        )
+      ).json()) as { valid: boolean };
+      expect(refused.valid).to.equal(false);
+    } finally {
+      await signing.close();
+    }
   });
 
   it("lets an auditor browse, sort and filter loans and open a proven, decoded history", async function () {

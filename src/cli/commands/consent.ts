@@ -3,6 +3,7 @@
  * the platform anchors or amends with those files (`loan anchor --signatures`, `loan amend --signatures`): sending the
  * transaction with its own key is its consent, so it signs nothing itself.
  */
+import { isoTime } from "../dates.js";
 import { writeFile } from "node:fs/promises";
 import {
   formatLoanId,
@@ -49,7 +50,8 @@ export const plans: Record<string, Plan> = {
       print(
         io,
         file,
-        `${signed.signer} signed the ${subject.kind} of loan ${shortLoanId(id)} until ${deadline}: ${out}\n` +
+        `${signed.signer} signed the ${subject.kind} of loan ${shortLoanId(id)}, usable until ` +
+          `${isoTime(Number(deadline), ctx.timeZone)}: ${out}\n` +
           "(a fresh key per loan keeps a borrower's loans from being linked by its signing address)",
       );
     };
