@@ -33,6 +33,27 @@ export class LoanProver {
     const last = state?.last;
     const key = `${loanId}@${last?.number}:${last?.hash}`;
     const cached = this.cache.get(key);
+    if (cached?.proven && last) {
+      // A proof holds only while the node still has the indexed block: a node reset (or a reorganisation) since the
+      // proof was made takes it away, so the node is asked again each time.
+      let hash: string | undefined;
+      try {
+        hash = (await withinTime(this.provider.getBlock(last.number)))?.hash ?? undefined;
+      } catch (error) {
+        return { ...cached, proven: false, findings: [`the node could not be asked: ${reasonOf(error)}`] };
+      }
+      if (hash === last.hash) return cached;
+      this.cache.delete(key);
+      return {
+        ...cached,
+        proven: false,
+        chainHead: null,
+        findings: [
+          `the node's block ${last.number} is ${hash ?? "missing"}, not the indexed ${last.hash}: the node was reset ` +
+            "or its chain reorganised, so this history is no longer proven against it",
+        ],
+      };
+    }
     if (cached) return cached;
     const loan = this.store.loan(loanId);
     const unproven = (finding: string): LoanProof => ({
@@ -54,7 +75,7 @@ export class LoanProver {
         Promise.all([this.provider.getBlock(last.number), registry.historyHead(loanId, { blockTag: last.number })]),
       );
     } catch (error) {
-      return unproven(`the node could not be asked: ${withoutUrls((error as Error).message.split("\n")[0])}`);
+      return unproven(`the node could not be asked: ${reasonOf(error)}`);
     }
     // The checks compare each fact with the events of its own transaction (a collateral fact with the collateral
     // registry's events, which do not all name the loan): every event of those transactions is handed over, sorted
@@ -125,4 +146,9 @@ export class LoanProver {
 /** The contracts whose events the verifier reads as a loan's money (the export's money.jsonl). */
 function isMoney(contract: string): boolean {
   return ["RepaymentSplitter", "CreditInsurance", "RiskReserveFund", "LossWaterfall"].includes(contract);
+}
+
+/** The first line of why a read failed, without the node's URL (it may carry credentials). */
+function reasonOf(error: unknown): string {
+  return withoutUrls((error as Error).message.split("\n")[0]);
 }

@@ -174,6 +174,22 @@ describe("Indexer", function () {
       expect(proof.chainHead).to.equal(await f.loans.historyHead(f.funded));
     });
 
+    it("no longer says a history is proven once the node was reset under the index", async function () {
+      const f = await loadFixture(indexedLedgerFixture);
+      const snapshot = await networkHelpers.takeSnapshot();
+      await f.loans.connect(f.platformA).anchorLoans([await termsFor(f.platformA)]);
+      const store = open("index.db");
+      await new Indexer(store, ethers.provider, f.sources).sync();
+      const prover = new LoanProver(store, ethers.provider);
+      expect((await prover.prove(f.funded)).proven).to.equal(true);
+      // The node is reset to an earlier state, and another block is mined at the indexed height.
+      await snapshot.restore();
+      await f.loans.connect(f.platformB).anchorLoans([await termsFor(f.platformB)]);
+      const after = await prover.prove(f.funded);
+      expect(after.proven).to.equal(false);
+      expect(after.findings.join(" ")).to.match(/the node was reset or its chain reorganised/);
+    });
+
     it("does not prove a history whose indexed facts were altered", async function () {
       const f = await loadFixture(indexedLedgerFixture);
       const store = open("index.db");
