@@ -5,7 +5,7 @@
  * base of relative deadlines ("+7d"), so that a resumed import builds the very same terms (and loan ids) as the first
  * run, and the transactions that were sent but not yet seen mined, which a resumed import waits for before it looks.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from "node:fs";
 import type { Provider } from "ethers";
 import { InputError } from "../client/index.js";
 import { mined } from "../client/transact.js";
@@ -108,8 +108,11 @@ export class ImportJournal {
         if (line.batch !== undefined) journal.batches.delete(line.batch);
       }
     }
-    // A line cut short ends the file without a newline: start the next line on a line of its own.
-    if (write && text.length > 0 && !text.endsWith("\n")) journal.write("\n");
+    // A line cut short by a crash ends the file without a newline. Nothing it announced was done, so it goes: kept and
+    // ended, it would sit between whole lines, and the next resume would refuse the journal.
+    if (write && text.length > 0 && !text.endsWith("\n")) {
+      truncateSync(path, Buffer.byteLength(text.slice(0, text.lastIndexOf("\n") + 1), "utf8"));
+    }
     return journal;
   }
 

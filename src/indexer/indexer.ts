@@ -27,6 +27,9 @@ export type IndexProgress = (block: number, head: number, events: number) => voi
 /** How many block headers are asked for at once (for their times and hashes). */
 const HEADER_BATCH = 100;
 
+/** How long indexing works before it lets the event loop serve what waits (a portal's requests). */
+const YIELD_AFTER_MS = 20;
+
 export class Indexer {
   private readonly decoder: RecordDecoder;
 
@@ -121,7 +124,12 @@ export class Indexer {
     logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
     const byBlock = new Map<number, IndexedRecord[]>();
     const hashes = new Map<number, string>();
+    let decoded = performance.now();
     for (const log of logs) {
+      if (performance.now() - decoded > YIELD_AFTER_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        decoded = performance.now();
+      }
       const record = this.decoder.decode(log);
       if (!record) continue;
       let list = byBlock.get(log.blockNumber);
@@ -149,10 +157,16 @@ export class Indexer {
         times.set(block.number, block.timestamp);
       }
     }
+    let since = performance.now();
     for (const [number, records] of byBlock) {
       this.store.commitBlock({ number, hash: hashes.get(number)!, timestamp: times.get(number)! }, records);
       result.events += records.length;
       result.blocks += 1;
+      // Commits are synchronous: a server indexing in its own process answers its requests between them.
+      if (performance.now() - since > YIELD_AFTER_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        since = performance.now();
+      }
     }
     if (this.store.state()?.last?.number !== toBlock) this.store.commitUpTo(await this.header(toBlock));
   }

@@ -127,7 +127,8 @@ export class PortalApi {
     private readonly prover: LoanProver,
     private readonly token: TokenInfo,
     private readonly options: {
-      health?: () => { syncError: string | null; syncWarning?: string | null };
+      /** The indexer's state: why it stopped or failed, and whether a round of indexing runs now. */
+      health?: () => { syncError: string | null; syncWarning?: string | null; indexing?: boolean };
       auditReport?: string;
       /** The alliance's time zone: where the operations report's months begin and end. */
       timeZone?: string;
@@ -216,6 +217,23 @@ export class PortalApi {
       contracts: state?.contracts ?? {},
       block: state?.last ?? null,
       token: this.token,
+      ...this.directory(state?.last?.number),
+      statuses: LOAN_STATUS_NAMES,
+      schedules: SCHEDULE_KIND_NAMES,
+      syncError: this.options.health?.().syncError ?? null,
+      syncWarning: this.options.health?.().syncWarning ?? null,
+    };
+  }
+
+  /**
+   * The platforms, members and lenders every page names: read again when the index moves to another block, but while
+   * it indexes (a new block every moment) at most once a second, so that the status stays cheap for every page.
+   */
+  private directory(block: number | undefined): Pick<Status, "platforms" | "members" | "lenders"> {
+    const cached = this.directoryCache;
+    const indexing = this.options.health?.().indexing === true;
+    if (cached && (cached.block === block || (indexing && performance.now() - cached.at < 1_000))) return cached.value;
+    const value = {
       platforms: this.store.platforms(),
       members: Object.fromEntries(
         this.store
@@ -226,12 +244,16 @@ export class PortalApi {
           ]),
       ),
       lenders: this.store.lenders(100),
-      statuses: LOAN_STATUS_NAMES,
-      schedules: SCHEDULE_KIND_NAMES,
-      syncError: this.options.health?.().syncError ?? null,
-      syncWarning: this.options.health?.().syncWarning ?? null,
     };
+    this.directoryCache = { block, at: performance.now(), value };
+    return value;
   }
+
+  private directoryCache?: {
+    block: number | undefined;
+    at: number;
+    value: Pick<Status, "platforms" | "members" | "lenders">;
+  };
 
   loans(query: URLSearchParams): LoanList {
     const sort = query.get("sort") ?? "anchoredAt";

@@ -37,16 +37,25 @@ export interface RunningPortal {
   close(): Promise<void>;
 }
 
+/** Blocks per log query while the portal serves pages (the reader's default, 2 000, suits a batch job). */
+const SERVING_BLOCK_RANGE = 200;
+
 export async function openPortal(options: PortalOptions): Promise<RunningPortal> {
   const staticDir = options.staticDir ?? (await buildPortal());
   const store = new SqliteStore(options.db);
   try {
-    const indexer = new Indexer(store, options.provider, options.sources, { fromBlock: options.fromBlock });
+    // Short ranges: each node answer is decoded in one piece, and the pages wait while it is (a set setting wins).
+    const blockRange = process.env.LOANLEDGER_LOG_BLOCK_RANGE ? undefined : SERVING_BLOCK_RANGE;
+    const indexer = new Indexer(store, options.provider, options.sources, { fromBlock: options.fromBlock, blockRange });
     if (options.rebuild) store.clear();
     const prover = new LoanProver(store, options.provider);
     let server: PortalServer | undefined;
     const api = new PortalApi(store, options.provider, prover, options.token, {
-      health: () => ({ syncError: server?.syncError ?? null, syncWarning: server?.syncWarning ?? null }),
+      health: () => ({
+        syncError: server?.syncError ?? null,
+        syncWarning: server?.syncWarning ?? null,
+        indexing: server?.indexing ?? false,
+      }),
       auditReport: options.auditReport,
       timeZone: options.timeZone,
     });

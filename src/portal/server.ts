@@ -96,6 +96,11 @@ export class PortalServer {
   }
 
   /** One round of indexing; a changed chain stops the following and is reported, other failures are retried. */
+  /** Whether a round of indexing runs now. */
+  get indexing(): boolean {
+    return this.syncing !== undefined;
+  }
+
   sync(): Promise<void> {
     this.syncing ??= (async () => {
       try {
