@@ -447,13 +447,15 @@ contract CollateralRegistry is ICollateralRegistry, ERC721, EIP712, TokenSweep {
         asset.lastRank = p.survivorsLastRank;
         // Fits: the surviving first liens are some of the first liens, whose sum fits 96 bits.
         asset.firstPrioritySecured = uint96(p.survivorsFirstSecured);
+        // Free of liens, the asset is unlocked, burnt too: registered again later, its token starts unlocked, and the
+        // event stream a wallet follows says so.
+        if (p.survivors == 0) emit Unlocked(assetId);
         if (p.sale.buyer == address(0)) {
             asset.status = AssetStatus.Disposed;
             _burn(assetId);
         } else {
             asset.status = AssetStatus.Registered;
             _update(p.sale.buyer, assetId, address(0));
-            if (p.survivors == 0) emit Unlocked(assetId);
         }
     }
 

@@ -1187,7 +1187,7 @@ describe("CollateralRegistry", function () {
       await f.collateral.connect(f.buyer).transferFrom(f.buyer, f.owner, f.car);
     });
 
-    it("keeps an asset locked that goes back to its owner, or to a buyer, still carrying a lien; a burnt one has no answer", async function () {
+    it("keeps an asset locked that goes back to its owner still carrying a lien; a burnt one is unlocked, and starts free when registered again", async function () {
       const f = await loadFixture(seizedFixture);
       const loss = await f.waterfall.recoverable(loanIdOf(f.loanA));
       await f.token.mint(f.outsider, loss);
@@ -1201,8 +1201,16 @@ describe("CollateralRegistry", function () {
       await f.token.mint(f.platformB, 10_000n * UNIT);
       await f.token.connect(f.platformB).approve(f.collateral, MaxUint256);
       await proposeSale(f, 10_000n * UNIT, { seller: f.platformB, enforcing: f.loanB });
-      await expect(f.collateral.connect(f.platformB).dispose(f.car, [f.loanB])).not.to.emit(f.collateral, "Unlocked");
+      // The burn unlocks it too, so that a wallet following the events sees the token free when the asset is
+      // registered again under its id.
+      await expect(f.collateral.connect(f.platformB).dispose(f.car, [f.loanB]))
+        .to.emit(f.collateral, "Unlocked")
+        .withArgs(f.car);
       await expect(f.collateral.locked(f.car)).to.be.revertedWithCustomError(f.collateral, "ERC721NonexistentToken");
+      await f.collateral
+        .connect(f.platformA)
+        .registerCollateral(f.car, f.buyer, AssetClass.Vehicle, APPRAISAL, id("registered again"));
+      expect(await f.collateral.locked(f.car)).to.equal(false);
     });
   });
 });

@@ -93,7 +93,8 @@ struct Lien {
 /// ranks behind every lien the asset carries, unless each lien it would rank with or ahead of consents; a lien secures
 /// at most its loan's principal, and first-priority liens together never exceed the appraisal value. A pledged or seized
 /// asset cannot be transferred: it is locked in ERC-5192's sense ({IERC5192-locked}), and `Locked` is emitted when its
-/// first lien is taken, `Unlocked` when its last lien ends with the asset in its owner's (or a buyer's) hands.
+/// first lien is taken, `Unlocked` when its last lien ends with the asset in its owner's (or a buyer's) hands, or when a
+/// sale without a buyer on the ledger burns it (so that a token registered again under that id is seen free).
 ///
 /// `tokenURI` is empty: what an asset is (a house's address, a vehicle's VIN) stays with the platforms and the
 /// appraisal document, never on chain; the token id and the appraisal document's hash in the registration and

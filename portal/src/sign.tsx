@@ -185,9 +185,11 @@ function SignBody({ data, status }: { data: Data; status: Status }) {
       {signed && (
         <div data-testid="signed" role="status">
           <p class={signed.valid ? "ok" : "error"}>
-            {signed.valid
-              ? `Signature verified: it is ${signed.signer}'s, as the ledger will check it.`
-              : `This signature is NOT ${signed.signer}'s: the ledger will refuse it.`}
+            {signed.valid === null
+              ? `The signature could not be checked: ${signed.unchecked}.`
+              : signed.valid
+                ? `Signature verified: it is ${signed.signer}'s, as the ledger will check it.`
+                : `This signature is NOT ${signed.signer}'s: the ledger will refuse it.`}
           </p>
           <p>Give the platform this signature (or the file below):</p>
           <pre data-testid="signature">{signed.signature}</pre>

@@ -460,16 +460,17 @@ export class LedgerChecker {
   /** Whether the contract wallets were asked: until then a signature no key made is not proven, not a finding. */
   private walletsAsked = false;
   private keyHoldersSeen: Set<string> | undefined;
+  /** The agreements of the loans a one-loan check leaves out: evidence of who holds a key all the same. */
+  private readonly otherSignatures: { signer: string; signature: string; subject: ConsentSubject }[] = [];
 
-  /** The signers any of whose kept signatures its own key made. */
+  /** The signers any of whose signatures in the ledger (every loan's, not only those checked) its own key made. */
   private keyHolders(domain: TypedDataDomain): Set<string> {
     if (this.keyHoldersSeen) return this.keyHoldersSeen;
     this.keyHoldersSeen = new Set();
-    for (const state of this.loans.values()) {
-      for (const s of state.signatures) {
-        if (recoverSigner(consentDigest(domain, s.subject), s.signature) === s.signer)
-          this.keyHoldersSeen.add(s.signer.toLowerCase());
-      }
+    const all = [...[...this.loans.values()].flatMap((state) => state.signatures), ...this.otherSignatures];
+    for (const s of all) {
+      if (recoverSigner(consentDigest(domain, s.subject), s.signature) === s.signer)
+        this.keyHoldersSeen.add(s.signer.toLowerCase());
     }
     return this.keyHoldersSeen;
   }
@@ -681,7 +682,7 @@ export class LedgerChecker {
         entry: s.entry,
         ...s.at,
         message: domain
-          ? `the ${s.role}'s signature is not ${s.signer}'s: not its key's, and the contract wallet at that address does not approve it`
+          ? `the ${s.role}'s signature is not ${s.signer}'s: not its key's, and no contract wallet at that address approves it`
           : `the export names no loan registry, so the ${s.role}'s signature cannot be checked`,
       });
     }
@@ -692,7 +693,20 @@ export class LedgerChecker {
   loan(record: LoanRecord): void {
     const { loanId } = record;
     this.custodyReplay.fact(record);
-    if (this.options.loanId && loanId !== this.options.loanId) return;
+    if (this.options.loanId && loanId !== this.options.loanId) {
+      // Another loan's agreement still shows whether its signer holds a key (see keyHolders).
+      if (record.fact?.kind === "AgreementSigned") {
+        const fact = factOf(record);
+        if (fact?.kind === "AgreementSigned") {
+          this.otherSignatures.push({
+            signer: fact.borrower,
+            signature: fact.borrowerSignature,
+            subject: { kind: "agreement", loanId: toLoanId(loanId), deadline: fact.deadline },
+          });
+        }
+      }
+      return;
+    }
     const state = this.stateOf(loanId, String(record.terms?.platform ?? "unknown"));
     const found = (finding: Omit<Finding, "loanId" | "platform">) => this.found(loanId, state, finding);
     state.entries += 1;

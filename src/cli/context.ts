@@ -31,6 +31,7 @@ import {
 import {
   checkDeployment,
   nodeChainId,
+  NoDeploymentError,
   SettingsError,
   type AddressSources,
   type Addresses,
@@ -102,12 +103,6 @@ export function profileVariable(profile: string): string {
 
 export { findEnvFile } from "./env-file.js";
 
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const value = env[name];
-  if (!value) throw new SettingsError(`${name} is not set: add it to the environment or .env (see .env.example)`);
-  return value;
-}
-
 /**
  * Addresses from the environment, or else from the Ignition deployment record of the connected chain (a setting still
  * overrides the record's address). The token may be left out: the start-up checks take the splitter's.
@@ -132,7 +127,7 @@ async function addresses(env: NodeJS.ProcessEnv, chainId: bigint): Promise<{ at:
     const hint = others.length
       ? `; ${resolve(folder)} has records for ${others.join(", ")}: is LOANLEDGER_RPC_URL the deployment's network?`
       : ": deploy first, or set every LOANLEDGER_* contract address";
-    throw new SettingsError(`the node is chain ${chainId} and there is no deployment record for it${hint}`);
+    throw new NoDeploymentError(`the node is chain ${chainId} and there is no deployment record for it${hint}`);
   }
   const { found } = addressesInRecord(record);
   const at = Object.fromEntries(SUITE_KEYS.map((key) => [key, fromEnv(key) || found[key]])) as Addresses;
@@ -210,7 +205,11 @@ export function fastProvider(url: string, chainId: bigint): JsonRpcProvider {
  */
 export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): ContextFactory {
   return async (options = {}) => {
-    const url = required(env, "LOANLEDGER_RPC_URL");
+    if (!env.LOANLEDGER_RPC_URL)
+      throw new NoDeploymentError(
+        "LOANLEDGER_RPC_URL is not set: add it to the environment or .env (see .env.example)",
+      );
+    const url = env.LOANLEDGER_RPC_URL;
     // The key: a profile's (--from), or the default one; without any, the CLI reads as LOANLEDGER_ACCOUNT (or nobody).
     const keyVariable = options.profile === undefined ? "LOANLEDGER_PRIVATE_KEY" : profileVariable(options.profile);
     const key = env[keyVariable];

@@ -14,7 +14,7 @@ import { type CliIo } from "./output.js";
 import type { Selected } from "./parse.js";
 import { PLAN_MODULES } from "./plans.js";
 import { reason } from "./reason.js";
-import { NodeUnreachableError, SettingsError } from "./startup.js";
+import { NoDeploymentError, NodeUnreachableError, SettingsError } from "./startup.js";
 import { UsageError } from "./table.js";
 
 /**
@@ -71,7 +71,8 @@ export async function run(
     const command = plan(p, printer(p));
     const optional = () =>
       connect().catch((error: unknown) => {
-        if (error instanceof SettingsError) return undefined;
+        // Only settings that name no deployment at all: any other mistake (a bad key, a node down) is reported.
+        if (error instanceof NoDeploymentError) return undefined;
         throw error;
       });
     const given = command.offline ? undefined : command.contextOptional ? await optional() : await connect();

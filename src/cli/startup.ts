@@ -20,6 +20,15 @@ export class SettingsError extends LoanLedgerError {
   override readonly name: string = "SettingsError";
 }
 
+/**
+ * The settings name no deployment at all: no LOANLEDGER_RPC_URL, or no deployment record for the node's chain (and no
+ * LOANLEDGER_* addresses). A command that can work without one (proving an export with --rpc) goes on; any other
+ * settings error stops it, so that a mistake never switches a check off.
+ */
+export class NoDeploymentError extends SettingsError {
+  override readonly name = "NoDeploymentError";
+}
+
 /** No JSON-RPC node answered at the configured endpoint. */
 export class NodeUnreachableError extends SettingsError {
   override readonly name = "NodeUnreachableError";

@@ -4,7 +4,7 @@
  * the index's last block, so that a page's figures all describe one block.
  */
 import { readFile } from "node:fs/promises";
-import type { Provider } from "ethers";
+import { isAddress, type Provider } from "ethers";
 import { LoanRegistry__factory, RepaymentSplitter__factory } from "../../typechain-types/index.js";
 import {
   CUSTODY_CONTRACT,
@@ -35,6 +35,7 @@ import {
   toAddress,
   toStruct,
   withinTime,
+  withoutUrls,
   type EventRecord,
   type KeyFigures,
   type LoanRecord,
@@ -350,7 +351,13 @@ export class PortalApi {
           outstanding: loan?.outstanding ?? null,
           loanCommitted: loan?.committed ?? null,
           shareBps: committed === 0n ? 0 : Number((shares * 10_000n) / committed),
-          outstandingPart: yourPart(loan?.outstanding ?? null),
+          // In funding, the lender's commitment is still out (its shares are what it committed); cancelled, nothing is
+          // (the refund is claimable); else its part of what the borrower still owes.
+          outstandingPart: !loan
+            ? null
+            : loan.status === LoanStatus.Funding
+              ? p.shares
+              : yourPart(owes(loan.status) ? loan.outstanding : "0"),
           claimable,
           next: next && { ...next, yourPart: yourPart(next.amount) },
         };
@@ -432,6 +439,11 @@ export class PortalApi {
       const doc = query.get("doc") ?? "";
       if (!HASH.test(doc)) throw new InputError("an amendment names the new document's hash: doc=0x and 64 hex digits");
       const version = whole(query.get("version"), "version") ?? loan.documentVersion + 1;
+      if (version <= loan.documentVersion || version > 65_535) {
+        throw new InputError(
+          `version ${version} cannot be signed: the loan's document is at version ${loan.documentVersion}, and an amendment adds a later one`,
+        );
+      }
       subject = {
         kind,
         loanId: toLoanId(BigInt(loanId)),
@@ -496,8 +508,9 @@ export class PortalApi {
   private async verifySignature(page: SigningPage, query: URLSearchParams): Promise<SignatureCheck> {
     const signer = query.get("signer") ?? "";
     const signature = query.get("signature") ?? "";
-    if (!ADDRESS.test(signer)) throw new InputError(`not an address: ${signer}`);
-    if (!/^0x[0-9a-fA-F]{128,}$/.test(signature)) throw new InputError("a signature is 0x and at least 128 hex digits");
+    if (!isAddress(signer)) throw new InputError(`not an address (or a mistyped one, by its checksum): ${signer}`);
+    if (!/^0x(?:[0-9a-fA-F]{2}){64,}$/.test(signature))
+      throw new InputError("a signature is 0x and an even number of hex digits, 128 at least");
     const m = page.typedData.message;
     const subject: ConsentSubject =
       page.kind === "agreement"
@@ -512,10 +525,18 @@ export class PortalApi {
     const d = page.typedData.domain;
     const domain = consentDomain(BigInt(d.chainId), toAddress(d.verifyingContract));
     const recovered = recoverSigner(page.digest as Hash32, signature) ?? null;
-    const valid = await withinTime(
-      isValidConsent(this.provider, domain, subject, toAddress(signer), signature, this.blockTag()),
-    ).catch(() => recovered?.toLowerCase() === signer.toLowerCase());
-    return { valid, recovered, signer: toAddress(signer), signature };
+    const account = toAddress(signer.toLowerCase());
+    if (recovered === account) return { valid: true, recovered, signer: account, signature, unchecked: null };
+    // Not its key's: only a contract wallet's approval, which the node is asked for, can make it good.
+    try {
+      const valid = await withinTime(
+        isValidConsent(this.provider, domain, subject, account, signature, this.blockTag()),
+      );
+      return { valid, recovered, signer: account, signature, unchecked: null };
+    } catch (error) {
+      const why = `the node could not be asked whether a contract wallet at ${account} approves it: ${withoutUrls((error as Error).message.split("\n")[0])}`;
+      return { valid: null, recovered, signer: account, signature, unchecked: why };
+    }
   }
 
   /** The last audit report's summary, when one was written where the portal was told to look. */
@@ -879,8 +900,8 @@ function csvField(value: string): string {
 
 /**
  * The lender's headline figures: what it put in (its commitments), received (payouts and claims), is still owed (its
- * part of the outstanding principal, and what it can claim now), and its realised income and yield: what it received
- * beyond the principal returned to it, over what it put in.
+ * part of the outstanding principal, and what it can claim now), and its realised income and yield: what it received or
+ * can claim beyond the principal returned to it, over what it put in.
  */
 function lenderSummary(positions: LenderPosition[], payouts: Payout[]): LenderSummary {
   const sum = (values: (string | null)[]) => values.reduce((total, v) => total + BigInt(v ?? "0"), 0n);
@@ -888,9 +909,9 @@ function lenderSummary(positions: LenderPosition[], payouts: Payout[]): LenderSu
   const received = sum(payouts.map((p) => p.amount));
   const outstanding = sum(positions.map((p) => p.outstandingPart));
   const claimable = sum(positions.map((p) => p.claimable));
-  // Principal comes back as the loans amortise (or as a cancelled funding's refund): what is not outstanding any more.
-  const principalBack = putIn > outstanding ? putIn - outstanding : 0n;
-  const income = received - principalBack;
+  // What came in or can be claimed, beyond the principal that came back: the principal not still out came back (in
+  // the installments, a refund, a recovery), and a loss is not counted until it is final.
+  const income = received + claimable + outstanding - putIn;
   return {
     putIn: putIn.toString(),
     received: received.toString(),

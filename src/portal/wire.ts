@@ -164,7 +164,10 @@ export interface SigningPage {
 
 /** GET /api/sign/:loanId/verify: a signature checked as the registry will check it. */
 export interface SignatureCheck {
-  valid: boolean;
+  /** Null when it could not be checked (the node did not answer about a contract wallet). */
+  valid: boolean | null;
+  /** Why it could not be checked. */
+  unchecked: string | null;
   /** The key the signature recovers to, when it is a key's. */
   recovered: string | null;
   signer: string;

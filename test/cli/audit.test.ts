@@ -141,6 +141,15 @@ describe("loanledger CLI: audit verify --rpc", function () {
     expect(verified.code, verified.err).to.equal(0);
     expect(verified.out).to.match(/Heads proven against the chain at block \d+ \(0x/);
     expect(verified.out).to.include("those the chain names from its loan registry");
+    // Nothing vouches for that suite: the output says so, beside the verdict.
+    expect(verified.out.split("\n")[1]).to.match(/^NOT vouched: the suite is the one the export names/);
+    // A mistake in settings that do name a deployment never switches the deployment's check off.
+    const typo = await runWithEnv(
+      { ...f.suite.settings(), LOANLEDGER_RPC_URL: endpoint.url, LOANLEDGER_PRIVATE_KEY: "0x1234" },
+      ["audit", "verify", "--from-export", f.dir, "--rpc", endpoint.url, "--out", out],
+    );
+    expect(typo.code).to.equal(1);
+    expect(typo.err).to.match(/LOANLEDGER_PRIVATE_KEY is not a valid private key/);
   });
 
   it("exits 1 on a truncated export whose head was rewritten, which --from-export alone cannot tell", async function () {

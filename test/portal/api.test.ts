@@ -6,7 +6,7 @@ import { JsonRpcProvider, Network } from "ethers";
 import { NODE_READ_TIMEOUT_MS } from "../../src/client/index.js";
 import { LoanProver, type IndexStore } from "../../src/indexer/index.js";
 import { PortalApi } from "../../src/portal/api.js";
-import type { CustodyPage } from "../../src/portal/wire.js";
+import type { CustodyPage, LenderPage } from "../../src/portal/wire.js";
 
 /** A store that answers the platform page's reads with nothing, and records the window of loans due it was asked. */
 function recordingStore(indexedAt: number) {
@@ -135,5 +135,80 @@ describe("PortalApi", function () {
     expect(took).to.be.below(NODE_READ_TIMEOUT_MS + 2_000);
     expect(answer.json.proof.proven).to.equal(false);
     expect(answer.json.proof.findings.join(" ")).to.contain("did not answer within 5 s").and.not.contain("secret");
+  });
+
+  it("answers a signing page's bad input with 400 and a sentence: a version it cannot sign, a mistyped address, a torn signature", async function () {
+    const loanId = "0x" + "ab".repeat(32);
+    const store = {
+      state: () => ({
+        chainId: "31337",
+        contracts: { LoanRegistry: "0x" + "1".repeat(40) },
+        fromBlock: 0,
+        last: { number: 9, hash: "0x" + "2".repeat(64), timestamp: 1_800_000_000 },
+      }),
+      loan: () => ({
+        loanId,
+        documentVersion: 2,
+        terms: {
+          scheduleKind: 0,
+          principal: "1000",
+          annualRateBps: 800,
+          installments: 2,
+          period: 2_592_000,
+          documentHash: "0x" + "4".repeat(64),
+        },
+      }),
+    } as unknown as IndexStore;
+    const api = new PortalApi(store, {} as Provider, {} as LoanProver, { decimals: 18, symbol: "LLST" });
+    const ask = (path: string, query: Record<string, string>) =>
+      api.handle(path, new URLSearchParams(query)) as Promise<{ status: number; json: { error?: string } }>;
+    const doc = "0x" + "5".repeat(64);
+    for (const version of ["2", "70000"]) {
+      const answer = await ask(`/api/sign/${loanId}`, { kind: "amendment", doc, version });
+      expect(answer.status, version).to.equal(400);
+      expect(answer.json.error).to.match(/cannot be signed: the loan's document is at version 2/);
+    }
+    expect((await ask(`/api/sign/${loanId}`, { kind: "amendment", doc })).status).to.equal(200);
+    const verify = (signer: string, signature: string) => ask(`/api/sign/${loanId}/verify`, { signer, signature });
+    const mistyped = await verify("0xAbCdEf0123456789abcdef0123456789ABCDEF01", "0x" + "1".repeat(130));
+    expect([mistyped.status, mistyped.json.error]).to.deep.equal([
+      400,
+      "not an address (or a mistyped one, by its checksum): 0xAbCdEf0123456789abcdef0123456789ABCDEF01",
+    ]);
+    const torn = await verify("0x" + "a".repeat(40), "0x" + "1".repeat(129));
+    expect(torn.status).to.equal(400);
+    expect(torn.json.error).to.match(/an even number of hex digits/);
+  });
+
+  it("counts a lender's commitment to a loan in funding or cancelled as owed back, not as the loan's principal", async function () {
+    const loanId = "0x" + "cd".repeat(32);
+    const lender = "0x" + "9".repeat(40);
+    for (const [status, received] of [
+      [1, "0"], // in funding
+      [8, "4000"], // cancelled, its refund claimed
+    ] as const) {
+      const store = {
+        state: () => ({
+          chainId: "31337",
+          contracts: { RepaymentSplitter: "0x" + "1".repeat(40) },
+          fromBlock: 0,
+          last: { number: 9, hash: "0x" + "2".repeat(64), timestamp: 1_800_000_000 },
+        }),
+        positionsOf: () => [{ loanId, lender, shares: "4000", committed: "4000", received }],
+        loan: () => ({ loanId, status, committed: "10000", outstanding: "10000", principal: "10000", nextDueAt: null }),
+        payoutsTo: () => (received === "0" ? [] : [{ loanId, amount: received }]),
+      } as unknown as IndexStore;
+      const api = new PortalApi(store, {} as Provider, {} as LoanProver, { decimals: 18, symbol: "LLST" });
+      const page = ((await api.handle(`/api/lenders/${lender}`, new URLSearchParams())) as { json: LenderPage }).json;
+      expect(page.summary, `status ${status}, received ${received}`).to.deep.include({
+        putIn: "4000",
+        received,
+        income: "0",
+        realisedYieldBps: 0,
+      });
+      // In funding its commitment is still out; cancelled and refunded, nothing is.
+      expect(page.positions[0].outstandingPart).to.equal(status === 1 ? "4000" : "0");
+      expect(page.summary.stillOwed).to.equal(status === 1 ? "4000" : "0");
+    }
   });
 });

@@ -60,6 +60,7 @@ export const plans: Record<string, Plan> = {
     const verify: Command = async (_p, ctx: CliContext | undefined, io) => {
       const options = { loanId: loan, docsDir: p.docs, progress: progress(io) };
       let report;
+      let unvouched: string | undefined;
       if (fromExport === undefined) {
         if (!ctx) throw new InputError("audit verify reads the chain through LOANLEDGER_RPC_URL, which is not set");
         report = (await verifyChain(ctx.suite.auditSources, { ...options, fromBlock: ctx.fromBlock })).report;
@@ -71,12 +72,22 @@ export const plans: Record<string, Plan> = {
           // for one; else the suite is the one the chain's loan registry (as the manifest names it) belongs to.
           const deployment = provider && ctx && suiteAddressesOf(ctx.suite.auditSources);
           report = await verifyExport(fromExport, { ...options, provider, deployment });
+          if (provider && !deployment) {
+            unvouched =
+              `NOT vouched: the suite is the one the export names (loan registry ${report.scope?.contracts?.LoanRegistry ?? "?"}), ` +
+              "found on the chain; no deployment is set up here, so nothing shows it is the alliance's: set the " +
+              "alliance's LOANLEDGER_* addresses (or keep its deployment record) to prove that too";
+          }
         } finally {
           provider?.destroy();
         }
       }
       const files = await writeReport(p.out ?? ".", report);
-      const summary = `${report.loans.length} loan(s), ${report.entries} history entries, ${report.findings.length} finding(s); report in ${files.join(", ")}`;
+      const unproven = report.consent.notProven.length;
+      const summary =
+        `${report.loans.length} loan(s), ${report.entries} history entries, ${report.findings.length} finding(s)` +
+        (unproven ? `, ${unproven} signature(s) NOT proven` : "") +
+        `; report in ${files.join(", ")}`;
       const provenance = [
         ...filesSentences(report),
         ...Object.entries(report.notRun).map(([check, why]) => `Not run: ${check}: ${why}.`),
@@ -87,6 +98,7 @@ export const plans: Record<string, Plan> = {
         report.ok
           ? [
               `verified ${summary}`,
+              ...(unvouched ? [unvouched] : []),
               headsSentence(report),
               ...[signaturesSentence(report) ?? []].flat(),
               balancesSentence(report),
