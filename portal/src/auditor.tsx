@@ -333,14 +333,40 @@ function AuditReport() {
       </p>
     );
   return (
-    <p class={data.ok ? "ok" : "error"}>
-      {data.ok ? "Verified" : "Failed"} <Time at={Date.parse(data.verifiedAt) / 1000} />: {data.loans} loans,{" "}
-      {data.entries} history entries, {data.findings.length} finding(s);{" "}
-      {data.provenAt
-        ? `heads proven against the chain at block ${data.provenAt.number}`
-        : "heads taken from an export, not proven against a chain"}{" "}
-      ({data.file}).
-    </p>
+    <>
+      <p class={data.ok ? "ok" : "error"}>
+        {data.ok ? "Verified" : "Failed"} <Time at={Date.parse(data.verifiedAt) / 1000} />: {data.loans} loans,{" "}
+        {data.entries} history entries, {data.findings.length} finding(s);{" "}
+        {data.provenAt
+          ? `heads proven against the chain at block ${data.provenAt.number}`
+          : "heads taken from an export, not proven against a chain"}{" "}
+        ({data.file}).
+      </p>
+      {data.attestations.length === 0 ? (
+        <p>No auditor attested this report (audit attest, with --on-chain to record it).</p>
+      ) : (
+        <Table caption="Attestations of this report">
+          <thead>
+            <tr>
+              <th scope="col">Auditor</th>
+              <th scope="col">Where</th>
+              <th scope="col">Holds</th>
+            </tr>
+          </thead>
+          <tbody data-testid="attestations">
+            {data.attestations.map((a) => (
+              <tr key={`${a.source}:${a.where}`} data-source={a.source} class={a.holds ? undefined : "differs"}>
+                <td>
+                  <Id value={a.auditor} label="auditor" /> <span class="standing">{a.standing}</span>
+                </td>
+                <td>{a.source === "file" ? `signed file ${a.where}` : `on chain, ${a.where}`}</td>
+                <td>{a.holds ? "yes" : `NO: ${a.problems.join("; ")}`}</td>
+              </tr>
+            ))}
+          </tbody>
+        </Table>
+      )}
+    </>
   );
 }
 
@@ -398,7 +424,13 @@ function label(item: TimelineItem, status: Status): string {
   if (item.kind === "StatusChanged") {
     return `Status ${status.statuses[Number(item.fact.from)]} → ${status.statuses[Number(item.fact.to)]}`;
   }
-  return item.kind.replace(/([a-z])([A-Z])/g, "$1 $2");
+  // An External fact is named by what its writer's events prove it to be, in the fact table's words.
+  if (item.writerFact) return `${words(String(item.writerFact.kind))} (external fact)`;
+  return words(item.kind);
+}
+
+function words(kind: string): string {
+  return kind.replace(/([a-z])([A-Z])/g, "$1 $2");
 }
 
 export function LoanView({ status, loanId }: { status: Status; loanId: string }) {
@@ -508,7 +540,9 @@ export function LoanView({ status, loanId }: { status: Status; loanId: string })
               <Time at={item.at} />
               <TxLink hash={item.transactionHash} />
             </div>
-            {item.kind !== "StatusChanged" && <Fields fact={item.fact} token={token} />}
+            {item.kind !== "StatusChanged" && (
+              <Fields fact={item.writerFact ? { ...item.fact, ...item.writerFact } : item.fact} token={token} />
+            )}
           </li>
         ))}
       </ol>

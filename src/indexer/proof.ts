@@ -10,6 +10,7 @@ import {
   consentDomain,
   readWalletApprovals,
   toAddress,
+  toJson,
   type EventRecord,
   type LoanRecord,
   withinTime,
@@ -106,6 +107,7 @@ export class LoanProver {
     } catch (error) {
       return unproven(`the node could not be asked: ${(error as Error).message.split("\n")[0]}`);
     }
+    const writerFacts: Record<number, Record<string, unknown>> = {};
     const report = checkLedger(
       {
         chainId: state.chainId,
@@ -120,6 +122,9 @@ export class LoanProver {
       {
         loanId,
         walletApprovals,
+        onEntry: (_id, checked) => {
+          if (checked.writerFact) writerFacts[checked.entry] = toJson(checked.writerFact) as Record<string, unknown>;
+        },
         proof: {
           chainId: state.chainId,
           block: { number: last.number, hash: nodeBlock?.hash ?? "(no such block)" },
@@ -136,6 +141,7 @@ export class LoanProver {
       chainHead,
       indexHead: loan.head,
       findings: report.findings.map((f) => (f.entry ? `entry ${f.entry}: ` : "") + f.message),
+      writerFacts,
     };
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(key, proof);

@@ -195,4 +195,9 @@ export interface LoanProof {
   indexHead: string | null;
   /** What did not hold, as the verifier words it (empty when proven). */
   findings: string[];
+  /**
+   * For each External fact (by entry number): the writer's fact the verifier proved it to be from the writer's events
+   * of its transaction, its kind named by the fact table (a repayment split, a seizure, a claim paid …).
+   */
+  writerFacts?: Record<number, Record<string, unknown>>;
 }

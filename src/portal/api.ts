@@ -3,7 +3,9 @@
  * chain knows (what a lender can claim now, the next installment, a disclosure's ledger figures) read from a node at
  * the index's last block, so that a page's figures all describe one block.
  */
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { isAddress, type Provider } from "ethers";
 import { LoanRegistry__factory, RepaymentSplitter__factory } from "../../typechain-types/index.js";
 import {
@@ -41,7 +43,7 @@ import {
   type LoanRecord,
   type LoanTerms,
 } from "../client/index.js";
-import { type AuditReport } from "../audit/index.js";
+import { checkAttestation, type Attestation as AttestationFile, type AuditReport } from "../audit/index.js";
 import {
   indexOperationsSource,
   LOAN_SORTS,
@@ -54,6 +56,7 @@ import {
 } from "../indexer/index.js";
 import type {
   AllianceReport,
+  Attestation,
   AuditReportSummary,
   CustodyPage,
   Disclosure,
@@ -287,7 +290,10 @@ export class PortalApi {
     const loan = this.store.loan(loanId);
     if (!loan) return notFound(`loan ${loanId} is not in the index`);
     const [proof, next] = await Promise.all([this.prover.prove(loanId), this.nextPayment(loan)]);
-    const history = timeline(this.store.eventsOf(loanId));
+    const history = timeline(this.store.eventsOf(loanId)).map((item) => {
+      const writerFact = item.kind === "External" && item.entry ? proof.writerFacts?.[item.entry] : undefined;
+      return writerFact ? { ...item, writerFact } : item;
+    });
     const documents = history
       .filter((h) => h.kind === "DocumentAmended")
       .map((h) => ({
@@ -544,12 +550,15 @@ export class PortalApi {
     const file = this.options.auditReport;
     if (!file) return null;
     let report: AuditReport;
+    let bytes: Buffer;
     try {
-      report = JSON.parse(await readFile(file, "utf8")) as AuditReport;
+      bytes = await readFile(file);
+      report = JSON.parse(bytes.toString("utf8")) as AuditReport;
     } catch {
       return null;
     }
     return {
+      attestations: await this.attestations(file, bytes),
       verifiedAt: report.verifiedAt,
       loans: report.loans.length,
       entries: report.entries,
@@ -558,6 +567,53 @@ export class PortalApi {
       provenAt: report.heads.provenAt,
       file,
     };
+  }
+
+  /**
+   * Who attested the report in `file`: the attestation file beside it (audit-attestation.json), checked against the
+   * report's bytes, and every attestation of its digest on chain, each with its auditor's standing now.
+   */
+  private async attestations(file: string, bytes: Buffer): Promise<Attestation[]> {
+    const digest = createHash("sha256").update(bytes).digest("hex");
+    const members = this.directory(this.store.state()?.last?.number).members;
+    const standing = (auditor: string) => {
+      const member = members[auditor.toLowerCase()];
+      return member
+        ? `${member.roles.includes("Auditor") ? "auditor" : "not an auditor"}, ${member.standing.toLowerCase()}`
+        : "not a member";
+    };
+    const found: Attestation[] = [];
+    const beside = join(dirname(file), "audit-attestation.json");
+    try {
+      const attestation = JSON.parse(await readFile(beside, "utf8")) as AttestationFile;
+      const check = checkAttestation(attestation, bytes);
+      found.push({
+        source: "file",
+        auditor: attestation.auditor,
+        standing: standing(attestation.auditor),
+        holds: check.ok,
+        problems: check.problems,
+        where: beside,
+      });
+    } catch {
+      // No attestation file beside the report: nothing to show of it.
+    }
+    const last = this.store.state()?.last?.number ?? 0;
+    for (const item of this.store.recordsNamed(["DisclosureRegistry.AuditReportAttested"], last)) {
+      if (item.kind !== "event") continue;
+      const { args, blockNumber, transactionHash } = item.record;
+      if (String(args.reportSha256).toLowerCase() !== `0x${digest}`) continue;
+      const auditor = String(args.auditor);
+      found.push({
+        source: "chain",
+        auditor,
+        standing: standing(auditor),
+        holds: true,
+        problems: [],
+        where: `block ${blockNumber}, transaction ${transactionHash}`,
+      });
+    }
+    return found;
   }
 
   /** The lender's statement: every payout and claim, with its transaction, as CSV. */

@@ -65,6 +65,8 @@ export interface TimelineItem {
   kind: string;
   fact: Record<string, unknown>;
   head: string | null;
+  /** For an External fact: the writer's fact the proof showed it to be (its `kind` from the fact table). */
+  writerFact?: Record<string, unknown>;
 }
 
 export type Proof = LoanProof;
@@ -202,7 +204,21 @@ export interface Disclosure extends DisclosureRow {
 }
 
 /** GET /api/audit-report: the last audit report's summary, or null. */
+/** An auditor's attestation of the report: a signed file beside it, or a record on chain of the report's digest. */
+export interface Attestation {
+  source: "file" | "chain";
+  auditor: string;
+  /** The auditor's roles and standing now, as the alliance's events say ("auditor, active"). */
+  standing: string;
+  /** The file's signature is the auditor's, of this very report; a record on chain holds by being there. */
+  holds: boolean;
+  problems: string[];
+  /** The file's path, or the block and transaction of the record. */
+  where: string;
+}
+
 export interface AuditReportSummary {
+  attestations: Attestation[];
   verifiedAt: string;
   loans: number;
   entries: number;

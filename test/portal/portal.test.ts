@@ -1,12 +1,12 @@
 import { expect } from "chai";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { id, JsonRpcProvider, parseUnits, Wallet, type TypedDataDomain, type TypedDataField } from "ethers";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { SettlementToken__factory } from "../../typechain-types/index.js";
+import { DisclosureRegistry__factory, SettlementToken__factory } from "../../typechain-types/index.js";
 import {
   AllianceClient,
   consentDigest,
@@ -25,7 +25,14 @@ import {
   toLoanId,
   type Address,
 } from "../../src/client/index.js";
-import { verifyChain, writeReport, type AuditReport, loanHistory } from "../../src/audit/index.js";
+import {
+  attestOnChain,
+  attestReport,
+  verifyChain,
+  writeReport,
+  type AuditReport,
+  loanHistory,
+} from "../../src/audit/index.js";
 import { Indexer, indexSourcesAt, nodeOperationsSource, SqliteStore } from "../../src/indexer/index.js";
 import {
   buildPortal,
@@ -88,6 +95,14 @@ describe("Portal (Chromium)", function () {
     const sources = indexSourcesAt(suite, provider);
     report = (await verifyChain({ ...sources, loans })).report;
     await writeReport(dir, report);
+    // An auditor of the demo attests it twice: a signed file beside the report, and a record of its digest on chain.
+    const auditor = (await new AllianceClient(suite.alliance, provider).members()).find(
+      (m) => m.roles.includes("Auditor") && m.status === "Active",
+    )!;
+    const auditorSigner = await provider.getSigner(auditor.account);
+    const attestation = await attestReport(auditorSigner, await readFile(join(dir, "audit-report.json")));
+    await writeFile(join(dir, "audit-attestation.json"), JSON.stringify(attestation, null, 2));
+    await attestOnChain(DisclosureRegistry__factory.connect(suite.disclosures, auditorSigner), attestation);
     portal = await openPortal({
       provider,
       sources: indexSourcesAt(suite, provider),
@@ -336,6 +351,14 @@ describe("Portal (Chromium)", function () {
     const block = portal!.store.state()!.last!.number;
     expect(await page.locator("[data-testid=proof]").textContent()).to.contain(`Proven at block ${block}`);
     expect(await page.locator("[data-testid=timeline] li.fact").count()).to.equal(longest.entries.length);
+    // Every External fact is named by the writer's fact it was proven to be, as the fact table names it.
+    const heads = await page.locator("[data-testid=timeline] li.fact .timeline-head strong").allTextContents();
+    const external = longest.entries.filter((e) => e.fact.kind === "External");
+    expect(external.length, "the longest history has external facts").to.be.greaterThan(0);
+    expect(heads.filter((h) => h === "External")).to.deep.equal([]);
+    expect(heads.filter((h) => h.endsWith("(external fact)"))).to.deep.equal(
+      external.map((e) => `${e.writerFact!.kind.replace(/([a-z])([A-Z])/g, "$1 $2")} (external fact)`),
+    );
     const state = await loans.state(longest.loanId);
     expect(await amountIn("[data-testid=outstanding]")).to.equal(state.outstandingPrincipal);
     expect(await page.locator("[data-testid=status]").textContent()).to.equal(LOAN_STATUS_NAMES[state.status]);
@@ -357,6 +380,15 @@ describe("Portal (Chromium)", function () {
     const verdict = report.ok ? "Verified" : "Failed";
     expect(text).to.match(new RegExp(`${verdict} .*: ${report.loans.length} loans, ${report.entries} history entries`));
     expect(text).to.contain(`${report.findings.length} finding(s); heads proven against the chain at block`);
+    // Its attestations: the signed file, which holds for this very report, and the record on chain.
+    const attestations = page.locator("[data-testid=attestations] tr");
+    expect(await attestations.count()).to.equal(2);
+    expect(await page.locator('[data-testid=attestations] tr[data-source="file"]').textContent())
+      .to.contain("auditor, active")
+      .and.contain("yes");
+    expect(await page.locator('[data-testid=attestations] tr[data-source="chain"]').textContent()).to.match(
+      /on chain, block \d+/,
+    );
   });
 
   it("shows a platform the book it services, as the chain's loan states add up, with every member's standing", async function () {
