@@ -20,8 +20,12 @@ function version(): string {
  * --json, a JSON object with a stable code). Never throws, never prints a stack trace. `context` builds the chain
  * context (by default from the environment).
  */
-export async function main(argv: string[], io: CliIo = processIo, context?: ContextFactory): Promise<number> {
+export async function main(argv: string[], given: CliIo = processIo, context?: ContextFactory): Promise<number> {
   const json = argv.includes("--json");
+  // Progress is for a person at a terminal: none under --json, whose output a script reads, nor in CI, whose log keeps
+  // every rewrite of the line.
+  const quiet = json || Boolean(process.env.CI);
+  const io: CliIo = quiet ? { out: given.out, err: given.err } : given;
   try {
     // `--version` alone is the CLI's version; after a disclosure command it is the report's version.
     const rest = argv.filter((a) => a !== "--json");

@@ -6,7 +6,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readExport, writeExport } from "../../src/audit/index.js";
 import { connection, DAY, deployAllianceFixture, loadFixture, time } from "../fixtures.js";
-import { anchorWithCli, run, runWithEnv } from "./helpers.js";
+import { contextFor, main, type CliContext } from "../../src/cli/index.js";
+import { anchorWithCli, KEY_HEX, run, runWithEnv } from "./helpers.js";
 
 /** A loan anchored, activated and repaid twice through the CLI, and the chain exported by the auditor. */
 async function exportedFixture() {
@@ -35,6 +36,32 @@ describe("loanledger CLI: audit", function () {
     const report = JSON.parse(await readFile(join(out, "audit-report.json"), "utf8")) as { loans: string[] };
     expect(report.loans).to.deep.equal([f.loanId]);
     expect(await readFile(join(out, "audit-report.md"), "utf8")).to.include("| platform | loans |");
+  });
+
+  it("shows its progress on a terminal's progress line, and none under --json or in CI", async function () {
+    const f = await loadFixture(exportedFixture);
+    const ci = process.env.CI;
+    delete process.env.CI;
+    try {
+      const run = async (argv: string[]) => {
+        const status: string[] = [];
+        const io = { out: () => {}, err: () => {}, status: (line: string) => status.push(line) };
+        const context = async (): Promise<CliContext> =>
+          contextFor(f.suite.connect(f.auditor), { allianceKeyHex: KEY_HEX });
+        expect(await main(argv, io, context)).to.equal(0);
+        return status;
+      };
+      const out = await mkdtemp(join(tmpdir(), "loanledger-export-"));
+      expect(await run(["audit", "export", "--out", out])).to.satisfy((lines: string[]) =>
+        lines.some((l) => / blocks read$/.test(l)),
+      );
+      expect(await run(["audit", "export", "--out", out, "--json"])).to.deep.equal([]);
+      process.env.CI = "true";
+      expect(await run(["audit", "export", "--out", out])).to.deep.equal([]);
+    } finally {
+      if (ci === undefined) delete process.env.CI;
+      else process.env.CI = ci;
+    }
   });
 
   it("verifies the live chain too", async function () {

@@ -30,8 +30,9 @@ import { loanIdArg, required } from "../args.js";
 import { audit } from "../nouns/audit.js";
 import { plan, type Command, type Plan } from "../table.js";
 
+/** Progress of a long export or verification, on the terminal's progress line (none off a terminal). */
 const progress = (io: CliIo) => (done: number, total: number, what: string) => {
-  if (total >= 1_000 || total === 0) io.err(`progress: ${done}${total ? `/${total}` : ""} ${what}`);
+  io.status?.(`${done.toLocaleString("en-US")}${total ? ` / ${total.toLocaleString("en-US")}` : ""} ${what}`);
 };
 
 /** The auditor's export, verification and attestation. */

@@ -244,14 +244,23 @@ async function anchorPending(
   const calldata = (batch: readonly Pending[]) => anchorLoansCalldata(batch.map((item) => item.row.terms));
   const anchoredTopic = contract.interface.getEvent("LoanAnchored").topicHash;
 
+  // Ctrl-C, `kill` (SIGTERM) and a closed terminal (SIGHUP) stop the import after the batch in flight; a second one
+  // stops it at once. So does the end of the process that started it: `npx` killed leaves this process behind, which
+  // would go on anchoring for nobody.
   let interrupted = false;
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
   const stopNow = () => process.exit(130);
   const onInterrupt = () => {
+    if (interrupted) return;
     interrupted = true;
     io.err("interrupted: stopping after the batch in flight (Ctrl-C again to stop at once; the import resumes)");
-    process.once("SIGINT", stopNow);
+    for (const signal of signals) process.once(signal, stopNow);
   };
-  process.once("SIGINT", onInterrupt);
+  for (const signal of signals) process.once(signal, onInterrupt);
+  const parent = process.ppid;
+  const orphaned = setInterval(() => {
+    if (process.ppid !== parent) onInterrupt();
+  }, 500).unref();
 
   const sent: { tx: string; loans: number }[] = [];
   const started = performance.now();
@@ -339,8 +348,11 @@ async function anchorPending(
       }
     }
   } finally {
-    process.removeListener("SIGINT", onInterrupt);
-    process.removeListener("SIGINT", stopNow);
+    clearInterval(orphaned);
+    for (const signal of signals) {
+      process.removeListener(signal, onInterrupt);
+      process.removeListener(signal, stopNow);
+    }
   }
   if (interrupted)
     throw new LoanLedgerError(

@@ -34,7 +34,9 @@ function planServe(p: Input<(typeof serve)[""]>, print: Print): Command {
       timeZone: ctx.timeZone,
       auditReport: AUDIT_REPORTS.find((file) => existsSync(file)),
       onSync: (block, head, events) => {
-        if (head - block > 10_000 || events > 0) io.err(`progress: indexed to block ${block} of ${head}`);
+        io.status?.(
+          `indexed to block ${block.toLocaleString("en-US")} of ${head.toLocaleString("en-US")} (${events.toLocaleString("en-US")} events)`,
+        );
       },
     });
     const { events, loans } = portal.store.counts();
