@@ -121,7 +121,24 @@ try {
   }
   await indexing;
   lag.disable();
+  // The same load once indexing is done: what the requests cost by themselves.
+  const idle: number[] = [];
+  for (let round = 0; round < 10; round++) {
+    idle.push(
+      ...(await Promise.all(
+        Array.from({ length: 50 }, async () => {
+          const started = performance.now();
+          await (await fetch(`${busy.url}/api/status`)).arrayBuffer();
+          return performance.now() - started;
+        }),
+      )),
+    );
+  }
   await busy.close();
+  const idleTimes = percentiles(idle);
+  console.log(
+    `/api/status idle, 50 in flight: median ${idleTimes.median.toFixed(1)} ms, p95 ${idleTimes.p95.toFixed(1)} ms`,
+  );
   const whileIndexing = percentiles(during);
   console.log(
     `/api/status while the portal indexes the chain (${during.length} requests, 50 in flight): median ` +
