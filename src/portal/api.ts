@@ -399,15 +399,7 @@ export class PortalApi {
       if (!loan || (loan.status !== LoanStatus.Active && loan.status !== LoanStatus.Late)) continue;
       const committed = BigInt(loan.committed);
       if (committed === 0n || loan.activatedAt === null) continue;
-      const t = loan.terms as Record<string, string | number>;
-      const rows = schedule({
-        scheduleKind: Number(t.scheduleKind) as LoanTerms["scheduleKind"],
-        principal: BigInt(t.principal),
-        annualRateBps: Number(t.annualRateBps),
-        installments: Number(t.installments),
-        period: Number(t.period),
-      });
-      for (const row of rows) {
+      for (const row of scheduleOf(loan)) {
         const due = loan.activatedAt + row.dueAfter;
         if (row.k <= loan.installmentsPaid || due >= end) continue;
         const month = due < now ? first : operations.monthOf(due, timeZone);
@@ -464,13 +456,7 @@ export class PortalApi {
     const { types, primaryType, message } = consentTypedData(subject);
     const { terms: _terms, ...row } = loan;
     const t = loan.terms as Record<string, string | number>;
-    const rows = schedule({
-      scheduleKind: Number(t.scheduleKind) as LoanTerms["scheduleKind"],
-      principal: BigInt(t.principal),
-      annualRateBps: Number(t.annualRateBps),
-      installments: Number(t.installments),
-      period: Number(t.period),
-    });
+    const rows = scheduleOf(loan);
     return {
       loan: row,
       terms: {
@@ -980,4 +966,16 @@ function lenderSummary(positions: LenderPosition[], payouts: Payout[]): LenderSu
 /** A loan in funding or cancelled was never disbursed: it owes nothing, whatever the registry keeps as its principal. */
 function owes(status: number): boolean {
   return status !== LoanStatus.Funding && status !== LoanStatus.Cancelled;
+}
+
+/** A loan's repayment schedule from its indexed terms (JSON: amounts as decimal strings). */
+function scheduleOf(loan: LoanRow) {
+  const t = loan.terms;
+  return schedule({
+    scheduleKind: Number(t.scheduleKind) as LoanTerms["scheduleKind"],
+    principal: BigInt(t.principal),
+    annualRateBps: Number(t.annualRateBps),
+    installments: Number(t.installments),
+    period: Number(t.period),
+  });
 }
