@@ -50,14 +50,18 @@ export function Id({ value, href, label }: { value: string; href?: string; label
 }
 
 /** The alliance's members by lower-case address, as the status names them: every page marks an address with them. */
-export const Members = createContext<Record<string, { roles: string[]; standing: string }>>({});
+export const Members = createContext<
+  Record<string, { roles: string[]; standing: string; name?: string; nameProven?: boolean }>
+>({});
 
 /** A member's standing and roles in words ("platform, expelled"), or undefined for an address that is no member. */
 export function useStanding(address: string): string | undefined {
   const member = useContext(Members)[address.toLowerCase()];
   if (!member) return undefined;
   const roles = member.roles.map((r) => r.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase()).join(" and ");
-  return `${roles || "no role"}, ${member.standing.toLowerCase()}`;
+  // A name is the directory's: said so when it is not the one the member registered on chain.
+  const name = member.name ? `${member.name}${member.nameProven ? "" : " (not the name it registered)"}: ` : "";
+  return `${name}${roles || "no role"}, ${member.standing.toLowerCase()}`;
 }
 
 /** An address, with the standing of the member it is (active, suspended or expelled) beside it. */

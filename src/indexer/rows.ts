@@ -172,6 +172,8 @@ export interface MemberRow {
   account: string;
   roles: number;
   status: number;
+  /** The hash of its metadata (a name, never personal data) as registered. */
+  metadataHash: string;
 }
 
 export interface BookRow {

@@ -951,15 +951,19 @@ export class SqliteStore implements IndexStore {
   /** The alliance's members as their admission, role and status events left them. */
   members(): MemberRow[] {
     const members = new Map<string, MemberRow>();
-    const names = ["MemberAdmitted", "MemberRolesChanged", "MemberStatusChanged"].map((e) => `AllianceRegistry.${e}`);
+    const names = ["MemberAdmitted", "MemberRolesChanged", "MemberStatusChanged", "MemberMetadataChanged"].map(
+      (e) => `AllianceRegistry.${e}`,
+    );
     const last = this.state()?.last?.number ?? 0;
     for (const item of this.recordsNamed(names, last)) {
       if (item.kind !== "event") continue;
       const { event, args } = item.record;
       const account = String(args.account).toLowerCase();
-      const member = members.get(account) ?? { account, roles: 0, status: 1 };
-      if (event === "MemberAdmitted") Object.assign(member, { roles: Number(args.roles), status: 1 });
-      else if (event === "MemberRolesChanged") member.roles = Number(args.roles);
+      const member = members.get(account) ?? { account, roles: 0, status: 1, metadataHash: "" };
+      if (event === "MemberAdmitted") {
+        Object.assign(member, { roles: Number(args.roles), status: 1, metadataHash: String(args.metadataHash) });
+      } else if (event === "MemberRolesChanged") member.roles = Number(args.roles);
+      else if (event === "MemberMetadataChanged") member.metadataHash = String(args.metadataHash);
       else member.status = Number(args.to);
       members.set(account, member);
     }

@@ -136,6 +136,11 @@ export class PortalApi {
       auditReport?: string;
       /** The alliance's time zone: where the operations report's months begin and end. */
       timeZone?: string;
+      /**
+       * Members' names by address, from a directory the alliance keeps off chain: a name is shown as the member's only
+       * when it hashes to the metadata the member registered on chain.
+       */
+      memberNames?: Record<string, string>;
     } = {},
   ) {}
 
@@ -240,17 +245,27 @@ export class PortalApi {
     const value = {
       platforms: this.store.platforms(),
       members: Object.fromEntries(
-        this.store
-          .members()
-          .map((m) => [
-            m.account,
-            { roles: rolesFromMask(m.roles), standing: MEMBER_STATUS_NAMES[m.status] ?? `status ${m.status}` },
-          ]),
+        this.store.members().map((m) => [
+          m.account,
+          {
+            roles: rolesFromMask(m.roles),
+            standing: MEMBER_STATUS_NAMES[m.status] ?? `status ${m.status}`,
+            ...this.nameOf(m.account, m.metadataHash),
+          },
+        ]),
       ),
       lenders: this.store.lenders(100),
     };
     this.directoryCache = { block, at: performance.now(), value };
     return value;
+  }
+
+  /** The directory's name for `account`, and whether it is the one the member registered (by its hash). */
+  private nameOf(account: string, metadataHash: string): { name?: string; nameProven?: boolean } {
+    const names = this.options.memberNames;
+    const name = names && Object.entries(names).find(([a]) => a.toLowerCase() === account)?.[1];
+    if (!name) return {};
+    return { name, nameProven: textHash(name).toLowerCase() === metadataHash.toLowerCase() };
   }
 
   private directoryCache?: {

@@ -26,6 +26,8 @@ export interface PortalOptions {
   onSync?: IndexProgress;
   /** The alliance's time zone, for the operations report's months (Asia/Shanghai by default). */
   timeZone?: string;
+  /** Members' names by address (a directory kept off chain, each checked against the member's registered hash). */
+  memberNames?: Record<string, string>;
 }
 
 export interface RunningPortal {
@@ -58,6 +60,7 @@ export async function openPortal(options: PortalOptions): Promise<RunningPortal>
       }),
       auditReport: options.auditReport,
       timeZone: options.timeZone,
+      memberNames: options.memberNames,
     });
     server = new PortalServer(indexer, api, {
       host: options.host,

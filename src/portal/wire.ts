@@ -33,8 +33,11 @@ export interface Status {
   block: IndexedBlock | null;
   token: Token;
   platforms: string[];
-  /** Every member of the alliance, by lower-case address: its roles and its standing (Active, Suspended, Expelled). */
-  members: Record<string, { roles: string[]; standing: string }>;
+  /**
+   * Every member of the alliance, by lower-case address: its roles, its standing (Active, Suspended, Expelled), and its
+   * name when the portal was given a directory (`nameProven`: the name hashes to the metadata registered on chain).
+   */
+  members: Record<string, { roles: string[]; standing: string; name?: string; nameProven?: boolean }>;
   lenders: string[];
   statuses: string[];
   schedules: string[];

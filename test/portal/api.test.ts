@@ -3,7 +3,7 @@ import type { Provider } from "ethers";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { JsonRpcProvider, Network } from "ethers";
-import { NODE_READ_TIMEOUT_MS } from "../../src/client/index.js";
+import { NODE_READ_TIMEOUT_MS, textHash } from "../../src/client/index.js";
 import { LoanProver, type IndexStore } from "../../src/indexer/index.js";
 import { PortalApi } from "../../src/portal/api.js";
 import type { CustodyPage, LenderPage } from "../../src/portal/wire.js";
@@ -210,5 +210,36 @@ describe("PortalApi", function () {
       expect(page.positions[0].outstandingPart).to.equal(status === 1 ? "4000" : "0");
       expect(page.summary.stillOwed).to.equal(status === 1 ? "4000" : "0");
     }
+  });
+
+  it("names a member from the alliance's directory only as the name it registered, and says so of any other", async function () {
+    const registered = "0x" + "a1".repeat(20);
+    const renamed = "0x" + "b2".repeat(20);
+    const store = {
+      state: () => ({ chainId: "31337", contracts: {}, fromBlock: 0, last: { number: 9, hash: "0x", timestamp: 1 } }),
+      platforms: () => [],
+      lenders: () => [],
+      members: () => [
+        { account: registered, roles: 1, status: 1, metadataHash: textHash("Platform A Ltd") },
+        { account: renamed, roles: 1, status: 3, metadataHash: textHash("Platform B Ltd") },
+      ],
+    } as unknown as IndexStore;
+    const api = new PortalApi(
+      store,
+      {} as Provider,
+      {} as LoanProver,
+      { decimals: 18, symbol: "LLST" },
+      {
+        memberNames: { [registered]: "Platform A Ltd", [renamed]: "Someone Else Ltd" },
+      },
+    );
+    const { members } = api.status();
+    expect(members[registered]).to.deep.equal({
+      roles: ["Platform"],
+      standing: "Active",
+      name: "Platform A Ltd",
+      nameProven: true,
+    });
+    expect(members[renamed]).to.include({ standing: "Expelled", name: "Someone Else Ltd", nameProven: false });
   });
 });

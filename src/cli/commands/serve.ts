@@ -1,6 +1,6 @@
 /** `loanledger serve`: the indexer and the read-only portal, until interrupted. */
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { InputError, LoanLedgerError } from "../../client/index.js";
 import { openPortal } from "../../portal/index.js";
@@ -16,6 +16,7 @@ function planServe(p: Input<(typeof serve)[""]>, print: Print): Command {
   const host = p.host ?? "127.0.0.1";
   if (!/^[0-9a-zA-Z.:[\]-]+$/.test(host)) throw new InputError(`--host must be an address to listen on, not ${host}`);
   return async (_p, ctx, io) => {
+    const memberNames = p.names === undefined ? undefined : await readNames(p.names);
     const provider = ctx.signer.provider;
     if (!provider) throw new LoanLedgerError("the settings give no node to read from");
     const chainId = (await provider.getNetwork()).chainId;
@@ -32,6 +33,7 @@ function planServe(p: Input<(typeof serve)[""]>, print: Print): Command {
       port,
       rebuild: p.rebuild,
       timeZone: ctx.timeZone,
+      memberNames,
       auditReport: AUDIT_REPORTS.find((file) => existsSync(file)),
       onSync: (block, head, events) => {
         io.status?.(
@@ -55,3 +57,21 @@ function planServe(p: Input<(typeof serve)[""]>, print: Print): Command {
 }
 
 export const plans: Record<string, Plan> = { serve: plan(serve[""], planServe) };
+
+/** A names directory: a JSON object of member address to name. */
+async function readNames(file: string): Promise<Record<string, string>> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(file, "utf8"));
+  } catch {
+    throw new InputError(`--names ${file} is not a JSON file (an object of member address to name)`);
+  }
+  const entries = typeof value === "object" && value !== null && !Array.isArray(value) ? Object.entries(value) : null;
+  const bad = entries?.find(([address, name]) => !/^0x[0-9a-fA-F]{40}$/.test(address) || typeof name !== "string");
+  if (!entries || bad) {
+    throw new InputError(
+      `--names ${file} maps member addresses to names${bad ? `: ${JSON.stringify(bad[0])} is not an address with a name` : ""}`,
+    );
+  }
+  return Object.fromEntries(entries) as Record<string, string>;
+}
