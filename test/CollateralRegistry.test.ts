@@ -1175,6 +1175,41 @@ describe("CollateralRegistry", function () {
       );
     });
 
+    it("writes a pledge's lien book in one store without touching the appraisal, class, status or registrar beside it", async function () {
+      const f = await loadFixture(collateralFixture);
+      // Every bit of the slot's other fields set: the largest appraisal a uint96 holds, the last asset class.
+      const invoice = assetKey(AssetClass.Receivable, "INV-2027-0001", ALLIANCE_KEY);
+      const appraisal = 2n ** 96n - 1n;
+      await f.collateral
+        .connect(f.platformA)
+        .registerCollateral(invoice, f.platformA, AssetClass.Receivable, appraisal, id("invoice"));
+      const loanC = await termsFor(f.platformA, { principal: 30_000n * UNIT });
+      await f.loans.connect(f.platformA).anchorLoan(loanC);
+      // The platform owns the asset: it consents by sending.
+      await f.collateral.connect(f.platformA).pledge(invoice, f.loanA, 50_000n * UNIT, 1, 0, ZeroHash, ZeroHash);
+      await f.collateral.connect(f.platformA).pledge(invoice, loanC, 30_000n * UNIT, 8, 0, ZeroHash, ZeroHash);
+      const asset = await f.collateral.assetOf(invoice);
+      expect([
+        asset.appraisalValue,
+        asset.firstPrioritySecured,
+        asset.assetClass,
+        asset.status,
+        asset.lienCount,
+        asset.consentNonce,
+        asset.lastRank,
+        asset.registrar,
+      ]).to.deep.equal([
+        appraisal,
+        50_000n * UNIT,
+        BigInt(AssetClass.Receivable),
+        BigInt(AssetStatus.Registered),
+        2n,
+        2n,
+        8n,
+        f.platformA.address,
+      ]);
+    });
+
     it("keeps a seized asset locked, and unlocks it only when it leaves custody free of liens", async function () {
       const f = await loadFixture(seizedFixture);
       expect(await f.collateral.locked(f.car)).to.equal(true);

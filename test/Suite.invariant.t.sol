@@ -19,7 +19,7 @@ import {ICreditInsurance} from "../contracts/interfaces/ICreditInsurance.sol";
 import {ILossWaterfall} from "../contracts/interfaces/ILossWaterfall.sol";
 import {ICollateralRegistry} from "../contracts/interfaces/ICollateralRegistry.sol";
 import {FundingPhase, LoanBook} from "../contracts/interfaces/IRepaymentSplitter.sol";
-import {LienStatus} from "../contracts/interfaces/ICollateralRegistry.sol";
+import {Asset, AssetStatus, LienStatus} from "../contracts/interfaces/ICollateralRegistry.sol";
 import {PlatformPosition} from "../contracts/interfaces/IRiskReserveFund.sol";
 
 /// @title The whole suite under every member at once: the rules that hold against every member, as invariants
@@ -107,6 +107,7 @@ contract SuiteInvariantTest {
         _splitterHoldsWhatItOwes(ids, statuses);
         _everyContractHoldsWhatItOwes();
         _liensLastAsLongAsTheirLoans(ids, statuses);
+        _lockedIsWhatATransferMeets();
     }
 
     /// @notice No action broke a rule only an action shows (rules 1 to 6, sales in rank order, money in the history).
@@ -174,6 +175,19 @@ contract SuiteInvariantTest {
                 _check(!live && loan != LoanStatus.Defaulted, "a lien was released while its loan was owed");
             }
             if (lien == LienStatus.Discharged) _check(!live, "a sale discharged the lien of a live loan");
+        }
+    }
+
+    /// @notice ERC-5192: an asset says it is locked exactly while a transfer by its owner would be refused (it carries a
+    /// lien or is in custody), whoever pledged, released, seized, returned or sold it; a disposed one has no token.
+    function _lockedIsWhatATransferMeets() internal view {
+        uint256 count = w.assetCount();
+        for (uint256 i; i < count; ++i) {
+            uint256 assetId = w.assets(i);
+            Asset memory asset = collateral.assetOf(assetId);
+            if (asset.status == AssetStatus.Disposed) continue;
+            bool held = asset.lienCount != 0 || asset.status == AssetStatus.Seized;
+            _check(collateral.locked(assetId) == held, "an asset's locked() differs from what a transfer meets");
         }
     }
 
