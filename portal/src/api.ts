@@ -22,6 +22,8 @@ export type {
   TransactionPage,
 } from "../../src/portal/wire.js";
 
+export { owesPrincipal } from "../../src/portal/wire.js";
+
 export async function get<T>(path: string): Promise<T> {
   const response = await fetch(path, { headers: { accept: "application/json" } });
   const body = (await response.json()) as T & { error?: string };

@@ -1,5 +1,5 @@
 /** The platform's view: its book by status, loans due and late, funding progress, the reserve and the insurers. */
-import { useApi, type PlatformPage as Data, type Status } from "./api.js";
+import { owesPrincipal, useApi, type PlatformPage as Data, type Status } from "./api.js";
 import { Amount, BarChart, LoanLink, Loading, Member, Members, Table, Time } from "./components.js";
 import { useContext } from "preact/hooks";
 import { formatAmount } from "./format.js";
@@ -263,7 +263,7 @@ function PlatformBody({ data, status }: { data: Data; status: Status }) {
                 </td>
                 <td>{status.statuses[loan.status]}</td>
                 <td class="num">
-                  <Amount value={owes(loan.status) ? loan.outstanding : "0"} token={token} />
+                  <Amount value={owesPrincipal(loan.status) ? loan.outstanding : "0"} token={token} />
                 </td>
               </tr>
             ))}
@@ -352,12 +352,6 @@ function PlatformBody({ data, status }: { data: Data; status: Status }) {
       </Table>
     </>
   );
-}
-
-/** A loan in funding or cancelled was never disbursed: it owes nothing, whatever its principal. */
-function owes(status: number): boolean {
-  // LoanStatus.Funding and LoanStatus.Cancelled.
-  return status !== 1 && status !== 8;
 }
 
 const BUCKET_WORDS: Record<string, string> = {

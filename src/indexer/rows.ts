@@ -4,6 +4,15 @@
  *
  * Amounts are decimal strings in the token's smallest unit (they exceed 64 bits); times are seconds since the epoch.
  */
+/**
+ * Whether a loan of `status` owes what the index keeps as its outstanding principal: a loan in funding (1,
+ * LoanStatus.Funding) or cancelled (8, LoanStatus.Cancelled) was never disbursed and owes nothing, whatever principal the
+ * registry keeps for it. The numbers stand here, not the enum, so that the portal's pages use this without the client.
+ */
+export function owesPrincipal(status: number): boolean {
+  return status !== 1 && status !== 8;
+}
+
 /** A block as the index committed it. */
 export interface IndexedBlock {
   number: number;

@@ -9,6 +9,7 @@ import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import type { EventRecord, Json, LoanRecord } from "../client/index.js";
 import { LoanStatus } from "../client/index.js";
 import type { IndexedRecord } from "./records.js";
+import { owesPrincipal } from "./rows.js";
 import type {
   AssetRow,
   BookRow,
@@ -877,9 +878,7 @@ export class SqliteStore implements IndexStore {
       };
       group.loans += 1;
       group.principal = add(group.principal, String(r.principal));
-      // A loan in funding or cancelled was never disbursed: it owes nothing, whatever the registry keeps as its principal.
-      const owes = Number(r.status) !== LoanStatus.Funding && Number(r.status) !== LoanStatus.Cancelled;
-      if (owes) group.outstanding = add(group.outstanding, String(r.outstanding));
+      if (owesPrincipal(Number(r.status))) group.outstanding = add(group.outstanding, String(r.outstanding));
       groups.set(key, group);
     }
     return [...groups.values()].sort((x, y) => x.platform.localeCompare(y.platform) || x.status - y.status);

@@ -48,6 +48,7 @@ import {
   indexOperationsSource,
   LOAN_SORTS,
   type DisclosureRow,
+  owesPrincipal,
   type IndexStore,
   type LoanProver,
   type LoanQuery,
@@ -378,7 +379,7 @@ export class PortalApi {
             ? null
             : loan.status === LoanStatus.Funding
               ? p.shares
-              : yourPart(owes(loan.status) ? loan.outstanding : "0"),
+              : yourPart(owesPrincipal(loan.status) ? loan.outstanding : "0"),
           claimable,
           next: next && { ...next, yourPart: yourPart(next.amount) },
         };
@@ -813,7 +814,7 @@ export class PortalApi {
       const m = months.get(month) ?? { loans: 0, principal: 0n, outstanding: 0n };
       m.loans += 1;
       m.principal += BigInt(line.principal);
-      if (owes(line.status)) m.outstanding += BigInt(line.outstanding);
+      if (owesPrincipal(line.status)) m.outstanding += BigInt(line.outstanding);
       months.set(month, m);
       const open = line.status === LoanStatus.Active || line.status === LoanStatus.Late;
       if (open && line.nextDueAt !== null && line.nextDueAt < now) {
@@ -861,7 +862,7 @@ export class PortalApi {
         line.servicer,
         LOAN_STATUS_NAMES[line.status],
         units(line.principal, decimals),
-        units(owes(line.status) ? line.outstanding : "0", decimals),
+        units(owesPrincipal(line.status) ? line.outstanding : "0", decimals),
         operations.localIso(line.anchoredAt, timeZone),
         line.nextDueAt === null ? "" : operations.localIso(line.nextDueAt, timeZone),
       ]);
@@ -976,11 +977,6 @@ function lenderSummary(positions: LenderPosition[], payouts: Payout[]): LenderSu
     income: income.toString(),
     realisedYieldBps: putIn === 0n ? null : Number((income * 10_000n) / putIn),
   };
-}
-
-/** A loan in funding or cancelled was never disbursed: it owes nothing, whatever the registry keeps as its principal. */
-function owes(status: number): boolean {
-  return status !== LoanStatus.Funding && status !== LoanStatus.Cancelled;
 }
 
 /** A loan's repayment schedule from its indexed terms (JSON: amounts as decimal strings). */

@@ -18,6 +18,9 @@ import type {
   ReserveRow,
 } from "../indexer/rows.js";
 
+/** Whether a loan owes the outstanding principal the index keeps (not in funding, not cancelled): pages and server alike. */
+export { owesPrincipal } from "../indexer/rows.js";
+
 export type { AssetRow, LienRow, LossRow };
 
 /** The settlement token, as amounts are shown. */

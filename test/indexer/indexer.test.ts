@@ -3,8 +3,15 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MaxUint256, ZeroHash } from "ethers";
-import { formatLoanId, loanIdOf, LoanStatus } from "../../src/client/index.js";
-import { ChainChangedError, Indexer, LoanProver, SqliteStore, indexSourcesAt } from "../../src/indexer/index.js";
+import { formatLoanId, loanIdOf, LOAN_STATUS_NAMES, LoanStatus } from "../../src/client/index.js";
+import {
+  ChainChangedError,
+  Indexer,
+  LoanProver,
+  SqliteStore,
+  indexSourcesAt,
+  owesPrincipal,
+} from "../../src/indexer/index.js";
 import { DAY, deployAllianceFixture, ethers, loadFixture, networkHelpers, termsFor, time } from "../fixtures.js";
 
 const UNIT = 10n ** 18n;
@@ -135,6 +142,14 @@ describe("Indexer", function () {
       await rebuilt.rebuild();
       expect(reopened.dump()).to.deep.equal(scratch.dump());
     });
+  });
+
+  it("counts as owing principal every loan status but the two never disbursed (its numbers are the enum's)", function () {
+    for (const status of Object.values(LoanStatus)) {
+      expect(owesPrincipal(status), LOAN_STATUS_NAMES[status]).to.equal(
+        status !== LoanStatus.Funding && status !== LoanStatus.Cancelled,
+      );
+    }
   });
 
   describe("a changed chain", function () {
