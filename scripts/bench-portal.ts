@@ -33,6 +33,7 @@ import {
   type LoanFact,
   type LoanTerms,
 } from "../src/client/index.js";
+import { fastProvider } from "../src/cli/context.js";
 import { indexSourcesAt, Indexer, SqliteStore, type IndexedRecord } from "../src/indexer/index.js";
 import { openPortal, startLocalNode } from "../src/portal/index.js";
 import { buildBenchLedger } from "./bench-ledger.js";
@@ -66,7 +67,8 @@ async function timed(urls: string[]): Promise<{ median: number; p95: number }> {
 
 const dir = await mkdtemp(join(tmpdir(), "loanledger-bench-portal-"));
 const node = await startLocalNode();
-const provider = new JsonRpcProvider(node.url, undefined, { batchStallTime: 0, staticNetwork: true });
+// The provider `loanledger serve` reads through.
+const provider = fastProvider(node.url, 31_337n);
 let failed = false;
 try {
   // ---------------------------------------------------------------- 1. indexing a chain

@@ -11,6 +11,8 @@ import {
   Wallet,
   ZeroAddress,
   type FetchGetUrlFunc,
+  type JsonRpcPayload,
+  type JsonRpcResult,
   type Provider,
   type Signer,
   type TransactionResponse,
@@ -180,6 +182,24 @@ const readWhole: FetchGetUrlFunc = async (req, signal) => {
   }
 };
 
+const UTF8 = new TextDecoder();
+
+/**
+ * JSON-RPC over {readWhole}, its answer decoded by the runtime: ethers decodes UTF-8 in JavaScript, about 1 s for the
+ * 5 MB answer of 4 500 logs, which made reading a large book from a node five times slower than the node.
+ */
+class WholeJsonRpcProvider extends JsonRpcProvider {
+  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
+    const request = this._getConnection();
+    request.body = JSON.stringify(payload);
+    request.setHeader("content-type", "application/json");
+    const response = await request.send();
+    response.assertOk();
+    const answer = JSON.parse(UTF8.decode(response.body ?? new Uint8Array())) as JsonRpcResult | JsonRpcResult[];
+    return Array.isArray(answer) ? answer : [answer];
+  }
+}
+
 /**
  * A provider that does not wait and does not remember: no 10 ms pause before each request batch, no cached answers,
  * no chain-id request before each call (the chain id was checked once at start-up and a network does not change it),
@@ -189,7 +209,7 @@ const readWhole: FetchGetUrlFunc = async (req, signal) => {
 export function fastProvider(url: string, chainId: bigint): JsonRpcProvider {
   const request = new FetchRequest(url);
   request.getUrlFunc = readWhole;
-  return new JsonRpcProvider(request, Network.from(chainId), {
+  return new WholeJsonRpcProvider(request, Network.from(chainId), {
     staticNetwork: true,
     batchStallTime: 0,
     // No answer from a cache: a nonce manager that counts again after an unsent transaction must read the node's count.

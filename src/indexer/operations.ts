@@ -3,7 +3,7 @@
  * the same replay (src/client/operations), so a report read either way is the same report.
  */
 import type { Interface, Provider } from "ethers";
-import { LedgerReader, LoanLedgerError, operations, type LedgerReadOptions } from "../client/index.js";
+import { LedgerReader, LoanLedgerError, operations, type LedgerReadOptions, type LogFilter } from "../client/index.js";
 import { RecordDecoder, type IndexSources } from "./records.js";
 import type { IndexStore } from "./store.js";
 
@@ -49,9 +49,7 @@ export function nodeOperationsSource(
     replay: async (toBlock, push) => {
       const upTo = await LedgerReader.pin(provider, { at: toBlock, fromBlock, ...options });
       let more = true;
-      // Only the events the report reads, of the suite's own contracts (not the token's transfers).
-      const [suite] = decoder.filters();
-      await upTo.eachRange({ ...suite, topics: [operationsTopics(sources)] }, (logs) => {
+      await upTo.eachRange(operationsLogFilter(sources), (logs) => {
         for (const log of logs) {
           if (!more) return;
           const item = decoder.decode(log);
@@ -65,6 +63,12 @@ export function nodeOperationsSource(
       });
     },
   };
+}
+
+/** The logs the report reads: only its events, of the suite's own contracts (not the token's transfers). */
+export function operationsLogFilter(sources: IndexSources): LogFilter {
+  const [suite] = new RecordDecoder(sources).filters();
+  return { address: suite.address, topics: [operationsTopics(sources)] };
 }
 
 /** The topic hashes of the events the report reads. */
