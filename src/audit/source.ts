@@ -19,6 +19,7 @@ import {
 import { InputError, LoanLedgerError } from "../client/errors.js";
 import { formatLoanId, type LoanId } from "../client/ids.js";
 import { LedgerReader, type LedgerReadOptions } from "../client/ledger.js";
+import { parseLog } from "../client/logs.js";
 import { readBalances, type TokenBalances } from "./balances.js";
 import {
   banksOf,
@@ -76,7 +77,7 @@ export interface LedgerExport {
 export type Progress = (done: number, total: number, what: string) => void;
 
 function eventRecord(contract: { interface: Interface }, name: string, log: Log): EventRecord | undefined {
-  const parsed = contract.interface.parseLog(log);
+  const parsed = parseLog(contract.interface, log);
   if (!parsed) return undefined;
   return {
     contract: name,

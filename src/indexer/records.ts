@@ -87,7 +87,7 @@ export class RecordDecoder {
       return { kind: "event", record: { contract: CUSTODY_CONTRACT, event: parsed.name, args, ...position } };
     }
     if (address === this.token) {
-      const parsed = TRANSFER.parseLog(log);
+      const parsed = parseLog(TRANSFER, log);
       if (!parsed) return undefined;
       const args = toJson(parsed.args.toObject(true)) as { [key: string]: Json };
       return { kind: "event", record: { contract: "Token", event: "Transfer", args, ...position } };
