@@ -4,7 +4,7 @@
  * to go on when the chain it indexed is no longer the node's (a development node that was reset, or another network).
  */
 import type { Log, Provider } from "ethers";
-import { forEachBlockRange, isTransient, LoanLedgerError, type LedgerReadOptions } from "../client/index.js";
+import { forEachBlockRange, isTransient, LoanLedgerError, readLogs, type LedgerReadOptions } from "../client/index.js";
 import { RecordDecoder, type IndexedRecord, type IndexSources } from "./records.js";
 import type { IndexedBlock } from "./rows.js";
 import type { IndexStore } from "./store.js";
@@ -110,7 +110,7 @@ export class Indexer {
       from,
       head,
       async (fromBlock, toBlock) =>
-        (await Promise.all(filters.map((f) => this.provider.getLogs({ ...f, fromBlock, toBlock })))).flat(),
+        (await Promise.all(filters.map((f) => readLogs(this.provider, { ...f, fromBlock, toBlock })))).flat(),
       async (logs, toBlock) => {
         await this.commitRange(logs, toBlock, result);
         progress?.(toBlock, head, result.events);
