@@ -1,6 +1,7 @@
 import { expect } from "chai";
-import type { Filter, Log, Provider } from "ethers";
+import { JsonRpcProvider, type Filter, type JsonRpcPayload, type JsonRpcResult, type Log, type Provider } from "ethers";
 import {
+  forEachBlockRange,
   inBlockRanges,
   isRangeRefusal,
   isTransient,
@@ -8,6 +9,7 @@ import {
   loanIdOf,
   LoanLedgerError,
   LoanRegistryClient,
+  readLogs,
 } from "../../src/client/index.js";
 import { collectLedger, verifyLedger, loanHistory } from "../../src/audit/index.js";
 import { deployAllianceFixture, ethers, expectRejection, loadFixture, termsFor } from "../fixtures.js";
@@ -125,6 +127,68 @@ describe("the ledger reader", function () {
       expect(node.asked).to.have.length(1);
     });
 
+    it("asks for the next range while the last is handled, one ahead at most, and hands them over in order", async function () {
+      const events: string[] = [];
+      let inFlight = 0;
+      let most = 0;
+      const fetch = async (from: number, to: number) => {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        events.push(`ask ${from}`);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        inFlight -= 1;
+        return [from, to];
+      };
+      await forEachBlockRange(
+        0,
+        39,
+        fetch,
+        async ([from]) => {
+          events.push(`handle ${from}`);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        },
+        { blockRange: 10 },
+      );
+      expect(events.filter((e) => e.startsWith("handle"))).to.deep.equal([
+        "handle 0",
+        "handle 10",
+        "handle 20",
+        "handle 30",
+      ]);
+      // Each range is asked for as the one before it is handed over, not after it is handled.
+      expect(events.slice(0, 3)).to.deep.equal(["ask 0", "ask 10", "handle 0"]);
+      expect(most).to.equal(1);
+    });
+
+    it("stops at a failure of the handler, and the range asked for ahead fails quietly", async function () {
+      const unhandled: unknown[] = [];
+      const note = (reason: unknown) => unhandled.push(reason);
+      process.on("unhandledRejection", note);
+      try {
+        const node = fakeNode((from) => (from >= 10 ? new Error("invalid params") : undefined));
+        await expectRejection(
+          forEachBlockRange(
+            0,
+            39,
+            node.fetch,
+            () => {
+              throw new Error("the handler failed");
+            },
+            { blockRange: 10 },
+          ),
+          /^the handler failed$/,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(node.asked).to.deep.equal([
+          [0, 9],
+          [10, 19],
+        ]);
+        expect(unhandled).to.deep.equal([]);
+      } finally {
+        process.off("unhandledRejection", note);
+      }
+    });
+
     it("refuses a block range that is not a whole positive number of blocks", async function () {
       await expectRejection(inBlockRanges(0, 9, fakeNode().fetch, { blockRange: 0 }), /whole number of blocks/);
     });
@@ -162,6 +226,47 @@ describe("the ledger reader", function () {
       expect(ledger.loans).to.have.length(2);
       expect(ledger.members.length).to.be.greaterThan(3);
       expect((await verifyLedger(ledger)).ok).to.equal(true);
+    });
+  });
+
+  describe("readLogs", function () {
+    /** A JSON-RPC provider whose requests the in-process network answers, as a node over HTTP would. */
+    class InProcessRpc extends JsonRpcProvider {
+      override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
+        const requests = Array.isArray(payload) ? payload : [payload];
+        return Promise.all(
+          requests.map(async ({ id, method, params }) => ({
+            id,
+            result: await ethers.provider.send(method, params as unknown[]),
+          })),
+        );
+      }
+    }
+
+    it("gives from a JSON-RPC node what ethers' getLogs gives, field by field", async function () {
+      const f = await loadFixture(deployAllianceFixture);
+      const terms = await termsFor(f.platformA);
+      await f.loans.connect(f.platformA).anchorLoan(terms);
+      await f.loans.connect(f.platformA).activateLoan(terms);
+      const rpc = new InProcessRpc(undefined, undefined, { staticNetwork: true, batchMaxCount: 1 });
+      const head = await ethers.provider.getBlockNumber();
+      const filter = { address: [String(f.loans.target), String(f.alliance.target)], fromBlock: 0, toBlock: head };
+      const fields = (log: Log) => ({
+        address: log.address,
+        topics: [...log.topics],
+        data: log.data,
+        blockNumber: log.blockNumber,
+        blockHash: log.blockHash,
+        transactionHash: log.transactionHash,
+        transactionIndex: log.transactionIndex,
+        index: log.index,
+        removed: log.removed,
+      });
+      const ours = await readLogs(rpc, filter);
+      expect(ours.length).to.be.greaterThan(3);
+      expect(ours.map(fields)).to.deep.equal((await ethers.provider.getLogs(filter)).map(fields));
+      expect(ours.every((log) => log.provider === rpc)).to.equal(true);
+      rpc.destroy();
     });
   });
 
