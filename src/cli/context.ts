@@ -6,7 +6,6 @@ import {
   isAddress,
   JsonRpcProvider,
   Network,
-  NonceManager,
   VoidSigner,
   Wallet,
   ZeroAddress,
@@ -29,6 +28,7 @@ import {
   type SuiteClients,
   type SuiteKey,
   operations,
+  SequencedSigner,
 } from "../client/index.js";
 import {
   checkDeployment,
@@ -263,9 +263,9 @@ export function contextFromEnv(env: NodeJS.ProcessEnv = process.env): ContextFac
           "which the CLI reads from the token itself: remove LOANLEDGER_AMOUNT_DECIMALS from your settings",
       );
     const fromBlock = Number(env.LOANLEDGER_FROM_BLOCK ?? 0);
-    // A command may send several transactions in a row (an approval, then the action): the nonce manager counts them
-    // itself rather than asking a node that may not have caught up.
-    const signer = wallet ? new NonceManager(wallet.connect(provider)) : new ReadOnlySigner(viewer, provider);
+    // A command may send several transactions in a row (an approval, then the action), or many at once: the signer
+    // counts them itself rather than asking a node that may not have caught up, and a refused one leaves no gap.
+    const signer = wallet ? new SequencedSigner(wallet.connect(provider)) : new ReadOnlySigner(viewer, provider);
     return contextFor(Suite.at(checked, signer, { fromBlock }), {
       allianceKeyHex: env.LOANLEDGER_ALLIANCE_KEY,
       token,

@@ -14,6 +14,7 @@ export * from "./risk.js";
 export * from "./custody.js";
 export * from "./ledger.js";
 export * from "./logs.js";
+export * from "./signer.js";
 export * from "./node-reads.js";
 export * from "../records/index.js";
 export * from "./suite.js";
