@@ -25,7 +25,8 @@ import {
     FeeCaps,
     Split,
     LoanBook,
-    Position
+    Position,
+    Accrual
 } from "./interfaces/IRepaymentSplitter.sol";
 import {ScheduleMath} from "./libraries/ScheduleMath.sol";
 import {ExactTransfer} from "./libraries/ExactTransfer.sol";
@@ -64,9 +65,11 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
     mapping(LoanId loanId => address[]) private _lenders;
     /// @dev The originating platform of each loan opened here, for the checks that hold only the loan's id.
     mapping(LoanId loanId => address) private _platforms;
-    mapping(address payee => uint256) private _fees;
+    /// @dev What each payee accrued and was paid, sums that a withdrawal never empties: a repayment after a withdrawal
+    /// then updates a slot (5 000 gas) rather than writing one from zero (22 100), for each of its three payees.
+    mapping(address payee => Accrual) private _fees;
     /// @dev Risk-reserve contributions per originating platform, so that the reserve can account for them.
-    mapping(address platform => uint256) private _reserveOwed;
+    mapping(address platform => Accrual) private _reserveOwed;
 
     constructor(IAllianceRegistry alliance, ILoanRegistry loans, IERC20 token, address reserve_, FeeCaps memory caps) {
         if (address(alliance) == address(0) || address(loans) == address(0) || address(token) == address(0)) {
@@ -262,7 +265,7 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
             // rest of the risk.
             uint256 toInsurer =
                 due.dueDate <= book.coverEnd ? (split.premium * book.coverageBps) / ScheduleMath.BPS : 0;
-            if (toInsurer != 0) _fees[book.insurer] += toInsurer;
+            if (toInsurer != 0) _fees[book.insurer].accrued += toInsurer;
             if (toInsurer != split.premium) {
                 toLenders += split.premium - toInsurer;
                 emit PremiumToLenders(loanId, split.premium - toInsurer);
@@ -270,9 +273,9 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
         }
         book.lendersIn += toLenders.toUint128();
         // The platform fee pays for servicing: it follows the loan to a successor.
-        _fees[state.handedOver ? LOANS.servicerOf(terms) : terms.platform] += split.platformFee;
+        _fees[state.handedOver ? LOANS.servicerOf(terms) : terms.platform].accrued += split.platformFee;
         if (split.reserve != 0) {
-            _reserveOwed[terms.platform] += split.reserve;
+            _reserveOwed[terms.platform].accrued += split.reserve;
             // At most one a recorded installment, and installments number at most 360.
             book.contributions += 1;
         }
@@ -433,8 +436,7 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
         _remainders = 0;
         uint256 total = remainders;
         for (uint256 i; i < platforms.length; ++i) {
-            uint256 amount = _reserveOwed[platforms[i]];
-            _reserveOwed[platforms[i]] = 0;
+            uint256 amount = _settle(_reserveOwed[platforms[i]]);
             amounts[i] = amount;
             total += amount;
             emit ReserveCollected(platforms[i], amount);
@@ -445,9 +447,8 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
     /// @inheritdoc IRepaymentSplitter
     function withdrawFees(address to) external nonReentrant returns (uint256 amount) {
         if (to == address(0)) revert RepaymentSplitterZeroAddress();
-        amount = _fees[msg.sender];
+        amount = _settle(_fees[msg.sender]);
         if (amount == 0) revert RepaymentSplitterNothingToClaim(msg.sender);
-        _fees[msg.sender] = 0;
         emit FeesWithdrawn(msg.sender, to, amount);
         TOKEN.safeTransfer(to, amount);
     }
@@ -564,12 +565,12 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
 
     /// @inheritdoc IRepaymentSplitter
     function feesOwed(address payee) external view returns (uint256) {
-        return _fees[payee];
+        return _fees[payee].accrued - _fees[payee].paid;
     }
 
     /// @inheritdoc IRepaymentSplitter
     function reserveOwed(address platform) external view returns (uint256) {
-        return _reserveOwed[platform];
+        return _reserveOwed[platform].accrued - _reserveOwed[platform].paid;
     }
 
     /// @inheritdoc IRepaymentSplitter
@@ -748,6 +749,12 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
 
     function _requireWithinCap(FeeKind kind, uint256 bps, uint256 cap) private pure {
         if (bps > cap) revert RepaymentSplitterFeeAboveCap(kind, bps, cap);
+    }
+
+    /// @dev Marks everything `a` accrued as paid, and returns what that was; the slot keeps its non-zero sums.
+    function _settle(Accrual storage a) private returns (uint256 amount) {
+        amount = a.accrued - a.paid;
+        a.paid = a.accrued;
     }
 
     function _setFeeCaps(FeeCaps memory caps) private {

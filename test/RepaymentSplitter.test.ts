@@ -1160,6 +1160,39 @@ describe("RepaymentSplitter", function () {
       );
     });
 
+    it("pays each payee, over withdrawals between repayments, exactly what it accrued, and the next repayment after a withdrawal costs what one without it does", async function () {
+      const f = await loadFixture(repaidOnceFixture);
+      const payees = [f.platformA, f.insurer];
+      const withdrawn = new Map<string, bigint>(payees.map((p) => [p.address, 0n]));
+      let collected = 0n;
+      const withdrawAll = async () => {
+        for (const payee of payees) {
+          const owed = await f.splitter.feesOwed(payee);
+          await f.splitter.connect(payee).withdrawFees(payee);
+          withdrawn.set(payee.address, withdrawn.get(payee.address)! + owed);
+          expect(await f.splitter.feesOwed(payee)).to.equal(0n);
+        }
+        collected += await f.splitter.reserveOwed(f.platformA);
+        await f.reserve.collect([f.platformA.address]);
+        expect(await f.splitter.reserveOwed(f.platformA)).to.equal(0n);
+      };
+      await withdrawAll();
+      // The same loan, the same installment size: one repayment right after the payees withdrew, the next without.
+      await time.increase(30 * DAY);
+      const afterWithdrawal = (await (await repayDue(f)).wait())!.gasUsed;
+      await time.increase(30 * DAY);
+      const without = (await (await repayDue(f)).wait())!.gasUsed;
+      expect(afterWithdrawal).to.be.closeTo(without, 100n);
+      await withdrawAll();
+      // What they were paid is what the waterfall gave them, repayment by repayment.
+      const splits = await f.splitter.queryFilter(f.splitter.filters.RepaymentSplit(f.loanId));
+      const platformFees = splits.reduce((sum, e) => sum + e.args.split.platformFee, 0n);
+      const reserve = splits.reduce((sum, e) => sum + e.args.split.reserve, 0n);
+      expect(withdrawn.get(f.platformA.address)).to.equal(platformFees);
+      expect(collected).to.equal(reserve);
+      expect(withdrawn.get(f.insurer.address)).to.be.greaterThan(0n);
+    });
+
     it("lets only governance set the caps and the reserve", async function () {
       const f = await loadFixture(splitterFixture);
       const caps = { platformFeeBps: 500, premiumBps: 400, reserveBps: 200 };
