@@ -89,20 +89,20 @@ struct LoanBook {
 }
 
 /// @notice A lender's share of a loan.
-/// @notice What a payee (a fee's payee, or the reserve for a platform's contributions) accrued and was paid, in total.
-/// @dev Two slots, never emptied: what is owed is `accrued - paid`. A repayment adds to `accrued` alone, a whole slot
-/// (no packing to mask), and a withdrawal writes `paid` alone.
-struct Accrual {
-    uint256 accrued;
-    uint256 paid;
-}
-
 /// @dev One slot. The lender is owed `lendersIn * shares / committed - debt` (rounded down, never below zero). `debt`
 /// grows by every payout; a share transfer moves debt with the shares so that accrued payouts stay with the seller.
 struct Position {
     uint96 shares;
     int152 debt;
     bool listed;
+}
+
+/// @notice What a payee (a fee's payee, or the reserve for a platform's contributions) accrued and was paid, in total.
+/// @dev Two slots, never emptied: what is owed is `accrued - paid`. A repayment adds to `accrued` alone, a whole slot
+/// (no packing to mask), and a withdrawal writes `paid` alone.
+struct Accrual {
+    uint256 accrued;
+    uint256 paid;
 }
 
 /// @title Repayment splitter: loan funding, the repayment waterfall and lender payouts

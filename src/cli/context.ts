@@ -182,7 +182,7 @@ const readWhole: FetchGetUrlFunc = async (req, signal) => {
   }
 };
 
-const UTF8 = new TextDecoder();
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * JSON-RPC over {readWhole}, its answer decoded by the runtime: ethers decodes UTF-8 in JavaScript, about 1 s for the
@@ -195,7 +195,13 @@ class WholeJsonRpcProvider extends JsonRpcProvider {
     request.setHeader("content-type", "application/json");
     const response = await request.send();
     response.assertOk();
-    const answer = JSON.parse(UTF8.decode(response.body ?? new Uint8Array())) as JsonRpcResult | JsonRpcResult[];
+    let answer: JsonRpcResult | JsonRpcResult[];
+    try {
+      answer = JSON.parse(UTF8.decode(response.body ?? new Uint8Array())) as JsonRpcResult | JsonRpcResult[];
+    } catch {
+      // As ethers words it, so that an answer cut short is told apart the same way.
+      throw makeError("response body is not valid JSON", "UNSUPPORTED_OPERATION", { operation: "bodyJson" });
+    }
     return Array.isArray(answer) ? answer : [answer];
   }
 }

@@ -162,17 +162,18 @@ export async function forEachBlockRange<T>(
       }
     }
   };
-  let next = from <= to ? read(from) : undefined;
+  // A range asked for ahead may fail while `onRange` still works on the last: it is handled (so that it is not an
+  // unhandled rejection, which ends the process) and thrown when its turn comes, or dropped if `onRange` fails first.
+  const ahead = (start: number) => {
+    const range = read(start);
+    range.catch(() => undefined);
+    return range;
+  };
+  let next = from <= to ? ahead(from) : undefined;
   while (next) {
     const { items, end } = await next;
-    next = end < to ? read(end + 1) : undefined;
-    try {
-      await onRange(items, end);
-    } catch (error) {
-      // The range asked for ahead is not wanted any more: its failure, if it fails, is no one's to report.
-      next?.catch(() => undefined);
-      throw error;
-    }
+    next = end < to ? ahead(end + 1) : undefined;
+    await onRange(items, end);
   }
 }
 

@@ -4,11 +4,13 @@
  *
  * ethers' `NonceManager` takes a nonce before it estimates the transaction's gas: a transaction that would revert takes
  * a nonce and is never sent, and every later transaction waits in the node's pool behind the gap for good. Here the
- * gas is estimated first, so a transaction that would fail is refused before it takes a nonce; and a transaction that
- * took one and could not be sent gives it back, for the next transaction to take.
+ * gas is estimated first, so a transaction that would fail is refused before it takes a nonce. A transaction that took
+ * one and could not be sent leaves no gap either: when none was handed out after it, the count steps back; otherwise
+ * the transactions after it already wait behind it, and an empty transaction to itself takes its nonce.
  */
 import {
   AbstractSigner,
+  getAddress,
   type Provider,
   type Signer,
   type TransactionRequest,
@@ -31,11 +33,13 @@ export class SequencedSigner extends AbstractSigner {
   private base?: Promise<number>;
   /** Nonces handed out past `base`. */
   private taken = 0;
-  /** Nonces handed out and given back (their transaction was not sent), lowest first. */
+  /** Nonces handed out whose transaction was not sent and which no empty transaction could take, lowest first. */
   private readonly holes: number[] = [];
   private inFlight = 0;
   /** Set when the node said a nonce was already used: count again once nothing is in flight. */
   private stale = false;
+  /** Settles once the last transaction that took a nonce was handed to the node (or failed to be). */
+  private handing: Promise<void> = Promise.resolve();
 
   constructor(readonly signer: Signer) {
     super(signer.provider);
@@ -59,38 +63,71 @@ export class SequencedSigner extends AbstractSigner {
 
   override async getNonce(blockTag?: string): Promise<number> {
     if (blockTag !== "pending") return this.signer.getNonce(blockTag);
-    this.base ??= this.signer.getNonce("pending");
-    return (await this.base) + this.taken;
+    return (await this.counted()) + this.taken;
+  }
+
+  /** The node's count, asked for once; a failed ask is not kept, so the next transaction asks again. */
+  private counted(): Promise<number> {
+    if (!this.base) {
+      const asked = this.signer.getNonce("pending");
+      this.base = asked;
+      asked.catch(() => {
+        if (this.base === asked) this.base = undefined;
+      });
+    }
+    return this.base;
   }
 
   private take(): { nonce: Promise<number>; offset: number } {
     if (this.stale && this.inFlight === 0) this.reset();
-    this.base ??= this.signer.getNonce("pending");
-    const base = this.base;
+    const base = this.counted();
     const offset = this.holes.length ? this.holes.shift()! : this.taken++;
     return { nonce: base.then((n) => n + offset), offset };
   }
 
-  private giveBack(offset: number): void {
-    this.holes.push(offset);
-    this.holes.sort((a, b) => a - b);
+  /** The nonce at `offset` was taken and its transaction not sent: close the gap it would leave. */
+  private async giveBack(offset: number, from: string): Promise<void> {
+    if (offset === this.taken - 1) {
+      this.taken -= 1;
+      return;
+    }
+    try {
+      const nonce = (await this.counted()) + offset;
+      await this.signer.sendTransaction({ to: from, from, value: 0n, nonce, gasLimit: 21_000n });
+    } catch (error) {
+      // Its own transaction did reach the node after all: the gap is closed. Otherwise the next transaction takes it.
+      if (!NONCE_USED.test(message(error))) {
+        this.holes.push(offset);
+        this.holes.sort((a, b) => a - b);
+      }
+    }
   }
 
   override async sendTransaction(tx: TransactionRequest): Promise<TransactionResponse> {
     const from = await this.getAddress();
+    if (typeof tx.from === "string" && getAddress(tx.from) !== getAddress(from)) {
+      throw new Error(`a transaction from ${tx.from} cannot be signed by ${from}`);
+    }
     const request: TransactionRequest = { ...tx, from };
     // Gas first: a transaction that would revert is refused here, before it takes a nonce.
     if (request.gasLimit == null) request.gasLimit = await this.signer.estimateGas(request);
     const { nonce, offset } = this.take();
+    // Handed to the node in the order of their nonces, each once the one before it is (not mined: handed over), so
+    // that no node sees a nonce ahead of its count (an automining one refuses it; others hold it).
+    const before = this.handing;
+    let handed!: () => void;
+    this.handing = new Promise<void>((resolve) => (handed = resolve));
     this.inFlight += 1;
     try {
+      await before;
       return await this.signer.sendTransaction({ ...request, nonce: await nonce });
     } catch (error) {
       if (NONCE_USED.test(message(error))) this.stale = true;
-      else this.giveBack(offset);
+      else await this.giveBack(offset, from);
       throw error;
     } finally {
       this.inFlight -= 1;
+      handed();
     }
   }
 

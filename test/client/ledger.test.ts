@@ -189,6 +189,34 @@ describe("the ledger reader", function () {
       }
     });
 
+    it("reports a range asked for ahead that fails while the handler still works, as its own failure, in its turn", async function () {
+      const unhandled: unknown[] = [];
+      const note = (reason: unknown) => unhandled.push(reason);
+      process.on("unhandledRejection", note);
+      try {
+        const node = fakeNode((from) => (from >= 5 ? new Error("invalid params") : undefined));
+        const handled: number[] = [];
+        await expectRejection(
+          forEachBlockRange(
+            0,
+            9,
+            node.fetch,
+            async (items) => {
+              await new Promise((resolve) => setTimeout(resolve, 30));
+              handled.push(...items);
+            },
+            { blockRange: 5, retries: 0 },
+          ),
+          /^reading events of blocks 5–9 failed: invalid params/,
+          LoanLedgerError,
+        );
+        expect(handled).to.deep.equal([0, 1, 2, 3, 4]);
+        expect(unhandled).to.deep.equal([]);
+      } finally {
+        process.off("unhandledRejection", note);
+      }
+    });
+
     it("refuses a block range that is not a whole positive number of blocks", async function () {
       await expectRejection(inBlockRanges(0, 9, fakeNode().fetch, { blockRange: 0 }), /whole number of blocks/);
     });

@@ -3,6 +3,48 @@ import { AbstractSigner, type TransactionRequest, type TransactionResponse } fro
 import { LoanRegistryClient, SequencedSigner, ContractError } from "../../src/client/index.js";
 import { deployAllianceFixture, ethers, expectRejection, loadFixture, termsFor } from "../fixtures.js";
 
+type Inner = Awaited<ReturnType<typeof ethers.getSigners>>[number];
+const lost = () => Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+
+/** A signer whose sends (and asks for its nonce) numbered in `fail` fail on the way to the node. */
+class Flaky extends AbstractSigner {
+  private sends = 0;
+  private counts = 0;
+  constructor(
+    private readonly inner: Inner,
+    private readonly fail: { sends?: number[]; counts?: number[] },
+  ) {
+    super(inner.provider);
+  }
+  getAddress() {
+    return this.inner.getAddress();
+  }
+  connect(): Flaky {
+    return this;
+  }
+  signTransaction(tx: TransactionRequest) {
+    return this.inner.signTransaction(tx);
+  }
+  signMessage(m: string) {
+    return this.inner.signMessage(m);
+  }
+  signTypedData(...args: Parameters<Inner["signTypedData"]>) {
+    return this.inner.signTypedData(...args);
+  }
+  override async getNonce(blockTag?: string): Promise<number> {
+    if (this.fail.counts?.includes(++this.counts)) throw lost();
+    return this.inner.getNonce(blockTag);
+  }
+  override async sendTransaction(tx: TransactionRequest): Promise<TransactionResponse> {
+    // A send fails as a connection does: after a while, by which time later transactions have taken their nonces.
+    if (this.fail.sends?.includes(++this.sends)) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      throw lost();
+    }
+    return this.inner.sendTransaction(tx);
+  }
+}
+
 describe("SequencedSigner", function () {
   it("has many transactions in flight at once, each with its own nonce, each waiting only for its own receipt", async function () {
     const f = await loadFixture(deployAllianceFixture);
@@ -45,38 +87,54 @@ describe("SequencedSigner", function () {
 
   it("gives back the nonce of a transaction it could not send, and the next transaction takes it", async function () {
     const f = await loadFixture(deployAllianceFixture);
-    /** A signer whose first send fails on the way to the node. */
-    class Flaky extends AbstractSigner {
-      failures = 1;
-      constructor(private readonly inner: typeof f.platformA) {
-        super(inner.provider);
-      }
-      getAddress() {
-        return this.inner.getAddress();
-      }
-      connect(): Flaky {
-        return this;
-      }
-      signTransaction(tx: TransactionRequest) {
-        return this.inner.signTransaction(tx);
-      }
-      signMessage(m: string) {
-        return this.inner.signMessage(m);
-      }
-      signTypedData(...args: Parameters<typeof f.platformA.signTypedData>) {
-        return this.inner.signTypedData(...args);
-      }
-      override async sendTransaction(tx: TransactionRequest): Promise<TransactionResponse> {
-        if (this.failures-- > 0) throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
-        return this.inner.sendTransaction(tx);
-      }
-    }
-    const signer = new SequencedSigner(new Flaky(f.platformA));
+    const signer = new SequencedSigner(new Flaky(f.platformA, { sends: [1] }));
     const client = new LoanRegistryClient(String(f.loans.target), signer);
     const before = await ethers.provider.getTransactionCount(f.platformA.address);
     await expectRejection(client.anchor(await termsFor(f.platformA)), /socket hang up/);
     const { receipt } = await client.anchor(await termsFor(f.platformA));
     expect((await ethers.provider.getTransaction(receipt.hash))!.nonce).to.equal(before);
+  });
+
+  it("closes the gap a transaction it could not send leaves behind those sent after it, so that they are mined", async function () {
+    const f = await loadFixture(deployAllianceFixture);
+    const signer = new SequencedSigner(new Flaky(f.platformA, { sends: [2] }));
+    const client = new LoanRegistryClient(String(f.loans.target), signer);
+    const before = await ethers.provider.getTransactionCount(f.platformA.address);
+    const book = await Promise.all(Array.from({ length: 3 }, () => termsFor(f.platformA)));
+    // As a node that mines blocks at its own pace, and keeps a transaction whose nonce is ahead until the gap closes
+    // (an automining Hardhat refuses it at once instead).
+    await ethers.provider.send("evm_setAutomine", [false]);
+    const miner = setInterval(() => void ethers.provider.send("evm_mine", []), 20);
+    let results: PromiseSettledResult<unknown>[];
+    try {
+      results = await Promise.allSettled(book.map((terms) => client.anchor(terms)));
+    } finally {
+      clearInterval(miner);
+      await ethers.provider.send("evm_setAutomine", [true]);
+    }
+    expect(results.map((r) => r.status)).to.deep.equal(["fulfilled", "rejected", "fulfilled"]);
+    // The first and the third are mined; an empty transaction to itself took the second's nonce.
+    expect(await ethers.provider.getTransactionCount(f.platformA.address)).to.equal(before + 3);
+    const { receipt } = await client.anchor(await termsFor(f.platformA));
+    expect((await ethers.provider.getTransaction(receipt.hash))!.nonce).to.equal(before + 3);
+  });
+
+  it("asks the node for its count again after an ask failed, rather than failing every transaction after it", async function () {
+    const f = await loadFixture(deployAllianceFixture);
+    const signer = new SequencedSigner(new Flaky(f.platformA, { counts: [1] }));
+    const client = new LoanRegistryClient(String(f.loans.target), signer);
+    await expectRejection(client.anchor(await termsFor(f.platformA)), /socket hang up/);
+    const { receipt } = await client.anchor(await termsFor(f.platformA));
+    expect(receipt.status).to.equal(1);
+  });
+
+  it("refuses a transaction from another account", async function () {
+    const f = await loadFixture(deployAllianceFixture);
+    const signer = new SequencedSigner(f.platformA);
+    await expectRejection(
+      signer.sendTransaction({ from: f.platformB.address, to: f.platformB.address, value: 1n }),
+      /cannot be signed by/,
+    );
   });
 
   it("counts again after the node said a nonce was used (the account sent elsewhere)", async function () {
