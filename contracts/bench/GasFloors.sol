@@ -2,8 +2,8 @@
 pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {LoanId, LoanTerms, computeLoanId} from "../interfaces/ILoanRegistry.sol";
-import {Split} from "../interfaces/IRepaymentSplitter.sol";
+import {ILoanRegistry, LoanId, LoanTerms, computeLoanId} from "../interfaces/ILoanRegistry.sol";
+import {IRepaymentSplitter, Split} from "../interfaces/IRepaymentSplitter.sol";
 
 /// @title The gas benchmark's floors
 /// @notice Not part of the suite and never deployed on a network. For each operation `npm run bench` measures, the
@@ -24,25 +24,6 @@ contract GasFloors {
     mapping(address lender => uint256) private _paid;
     /// @dev One slot per lender: what it may claim, which a claim empties.
     mapping(address lender => uint256) private _claimable;
-
-    event LoanAnchored(
-        LoanId indexed loanId,
-        address indexed platform,
-        bytes32 indexed borrowerRef,
-        LoanTerms terms,
-        uint40 at,
-        bytes32 head
-    );
-    event RepaymentSplit(LoanId indexed loanId, address indexed payer, uint16 installment, uint256 amount, Split split);
-    event PayoutsPushed(
-        LoanId indexed loanId,
-        address indexed keeper,
-        uint256 lenders,
-        uint256 paid,
-        uint256 skipped,
-        bytes batch
-    );
-    event Claimed(LoanId indexed loanId, address indexed lender, address to, uint256 amount);
 
     error GasFloorsSignedByItself();
 
@@ -86,7 +67,7 @@ contract GasFloors {
         split.interest = amount / 10;
         split.principal = amount - split.interest;
         split.lateInterest = uint256(bankRef) & 1;
-        emit RepaymentSplit(loanId, msg.sender, 1, amount, split);
+        emit IRepaymentSplitter.RepaymentSplit(loanId, msg.sender, 1, amount, split);
     }
 
     /// @notice A payout to `lenders`: for each, what it was paid so far updated and its tokens sent; one event.
@@ -98,7 +79,7 @@ contract GasFloors {
             _TOKEN.transfer(lenders[i], amount);
             paid += amount;
         }
-        emit PayoutsPushed(loanId, msg.sender, lenders.length, paid, 0, abi.encodePacked(lenders));
+        emit IRepaymentSplitter.PayoutsPushed(loanId, msg.sender, lenders.length, paid, 0, abi.encodePacked(lenders));
     }
 
     /// @notice A lender's claim on loans: what it may claim emptied and sent; one event.
@@ -106,7 +87,7 @@ contract GasFloors {
         amount = _claimable[msg.sender];
         _claimable[msg.sender] = 0;
         _TOKEN.transfer(to, amount);
-        emit Claimed(loanIds[0], msg.sender, to, amount);
+        emit IRepaymentSplitter.Claimed(loanIds[0], msg.sender, to, amount);
     }
 
     /// @notice Sets what `lender` may claim (the state a repayment leaves behind), outside the measured call.
@@ -118,7 +99,7 @@ contract GasFloors {
         LoanId loanId = computeLoanId(terms);
         _loans[loanId] = 1 | (block.timestamp << 8);
         _exposure[terms.borrowerRef] += terms.principal;
-        emit LoanAnchored(
+        emit ILoanRegistry.LoanAnchored(
             loanId,
             terms.platform,
             terms.borrowerRef,

@@ -1,31 +1,7 @@
 import { expect } from "chai";
 import { Interface, ZeroHash, type ErrorFragment, type ParamType } from "ethers";
-import {
-  AllianceRegistry__factory,
-  CollateralRegistry__factory,
-  CreditInsurance__factory,
-  CustodyDepositToken__factory,
-  DisclosureRegistry__factory,
-  LoanRegistry__factory,
-  LossWaterfall__factory,
-  RepaymentSplitter__factory,
-  RiskReserveFund__factory,
-  SettlementToken__factory,
-} from "../../typechain-types/index.js";
 import { ContractError, decodeRevertData } from "../../src/client/index.js";
-
-const SUITE = {
-  AllianceRegistry: AllianceRegistry__factory.abi,
-  LoanRegistry: LoanRegistry__factory.abi,
-  RepaymentSplitter: RepaymentSplitter__factory.abi,
-  CollateralRegistry: CollateralRegistry__factory.abi,
-  CreditInsurance: CreditInsurance__factory.abi,
-  RiskReserveFund: RiskReserveFund__factory.abi,
-  LossWaterfall: LossWaterfall__factory.abi,
-  DisclosureRegistry: DisclosureRegistry__factory.abi,
-  SettlementToken: SettlementToken__factory.abi,
-  CustodyDepositToken: CustodyDepositToken__factory.abi,
-};
+import { SUITE_ABIS as SUITE } from "./suite-abis.js";
 
 /** A value of `param`'s type, enough to encode an error that carries it. */
 function sample(param: ParamType): unknown {

@@ -14,6 +14,20 @@ import {
 import { collectLedger, verifyLedger, loanHistory } from "../../src/audit/index.js";
 import { deployAllianceFixture, ethers, expectRejection, loadFixture, termsFor } from "../fixtures.js";
 
+/** Runs `work`, and the rejections no one handled while it ran (a read ahead that nobody waits for ends the process). */
+async function unhandledDuring(work: () => Promise<void>): Promise<unknown[]> {
+  const unhandled: unknown[] = [];
+  const note = (reason: unknown) => unhandled.push(reason);
+  process.on("unhandledRejection", note);
+  try {
+    await work();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  } finally {
+    process.off("unhandledRejection", note);
+  }
+  return unhandled;
+}
+
 /** Records each range asked for; fails as `fail` says. */
 function fakeNode(fail: (from: number, to: number, call: number) => Error | undefined = () => undefined) {
   const asked: [number, number][] = [];
@@ -161,12 +175,9 @@ describe("the ledger reader", function () {
     });
 
     it("stops at a failure of the handler, and the range asked for ahead fails quietly", async function () {
-      const unhandled: unknown[] = [];
-      const note = (reason: unknown) => unhandled.push(reason);
-      process.on("unhandledRejection", note);
-      try {
-        const node = fakeNode((from) => (from >= 10 ? new Error("invalid params") : undefined));
-        await expectRejection(
+      const node = fakeNode((from) => (from >= 10 ? new Error("invalid params") : undefined));
+      const unhandled = await unhandledDuring(() =>
+        expectRejection(
           forEachBlockRange(
             0,
             39,
@@ -177,44 +188,31 @@ describe("the ledger reader", function () {
             { blockRange: 10 },
           ),
           /^the handler failed$/,
-        );
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        expect(node.asked).to.deep.equal([
-          [0, 9],
-          [10, 19],
-        ]);
-        expect(unhandled).to.deep.equal([]);
-      } finally {
-        process.off("unhandledRejection", note);
-      }
+        ),
+      );
+      expect(node.asked).to.deep.equal([
+        [0, 9],
+        [10, 19],
+      ]);
+      expect(unhandled).to.deep.equal([]);
     });
 
     it("reports a range asked for ahead that fails while the handler still works, as its own failure, in its turn", async function () {
-      const unhandled: unknown[] = [];
-      const note = (reason: unknown) => unhandled.push(reason);
-      process.on("unhandledRejection", note);
-      try {
-        const node = fakeNode((from) => (from >= 5 ? new Error("invalid params") : undefined));
-        const handled: number[] = [];
-        await expectRejection(
-          forEachBlockRange(
-            0,
-            9,
-            node.fetch,
-            async (items) => {
-              await new Promise((resolve) => setTimeout(resolve, 30));
-              handled.push(...items);
-            },
-            { blockRange: 5, retries: 0 },
-          ),
+      const node = fakeNode((from) => (from >= 5 ? new Error("invalid params") : undefined));
+      const handled: number[] = [];
+      const slowly = async (items: number[]) => {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        handled.push(...items);
+      };
+      const unhandled = await unhandledDuring(() =>
+        expectRejection(
+          forEachBlockRange(0, 9, node.fetch, slowly, { blockRange: 5, retries: 0 }),
           /^reading events of blocks 5–9 failed: invalid params/,
           LoanLedgerError,
-        );
-        expect(handled).to.deep.equal([0, 1, 2, 3, 4]);
-        expect(unhandled).to.deep.equal([]);
-      } finally {
-        process.off("unhandledRejection", note);
-      }
+        ),
+      );
+      expect(handled).to.deep.equal([0, 1, 2, 3, 4]);
+      expect(unhandled).to.deep.equal([]);
     });
 
     it("refuses a block range that is not a whole positive number of blocks", async function () {
