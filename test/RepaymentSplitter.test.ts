@@ -1193,6 +1193,38 @@ describe("RepaymentSplitter", function () {
       expect(withdrawn.get(f.insurer.address)).to.be.greaterThan(0n);
     });
 
+    it("pays a platform named twice in one collection once, and credits the reserve's position once", async function () {
+      const f = await loadFixture(repaidOnceFixture);
+      const contributed = await f.splitter.reserveOwed(f.platformA);
+      expect(contributed).to.be.greaterThan(0n);
+      await expect(f.reserve.collect([f.platformA.address, f.platformA.address])).to.changeTokenBalance(
+        ethers,
+        f.token,
+        f.reserve,
+        contributed,
+      );
+      expect((await f.reserve.positionOf(f.platformA)).contributed).to.equal(contributed);
+      expect(await f.splitter.reserveOwed(f.platformA)).to.equal(0n);
+    });
+
+    it("lets a platform expelled after it earned fees withdraw them, and them alone, once", async function () {
+      const f = await loadFixture(repaidOnceFixture);
+      const owed = await f.splitter.feesOwed(f.platformA);
+      expect(owed).to.be.greaterThan(0n);
+      await f.alliance.expelMember(f.platformA);
+      // Its expulsion neither seizes what it earned nor lets it take more than that.
+      await expect(f.splitter.connect(f.platformA).withdrawFees(f.platformA)).to.changeTokenBalance(
+        ethers,
+        f.token,
+        f.platformA,
+        owed,
+      );
+      await expect(f.splitter.connect(f.platformA).withdrawFees(f.platformA))
+        .to.be.revertedWithCustomError(f.splitter, "RepaymentSplitterNothingToClaim")
+        .withArgs(f.platformA.address);
+      expect(await f.splitter.feesOwed(f.platformA)).to.equal(0n);
+    });
+
     it("lets only governance set the caps and the reserve", async function () {
       const f = await loadFixture(splitterFixture);
       const caps = { platformFeeBps: 500, premiumBps: 400, reserveBps: 200 };
