@@ -3,7 +3,7 @@
  * the last twelve months and the overdue buckets. Every chart has its table, and the month downloads as CSV.
  */
 import { useApi, type AllianceReport, type Status } from "./api.js";
-import { Amount, BarChart, Id, Loading, Table } from "./components.js";
+import { Amount, BarChart, Head, Id, Loading, Table } from "./components.js";
 import { formatAmount, percent, shortId, type Token } from "./format.js";
 
 type Entity = AllianceReport["platforms"][number];
@@ -158,23 +158,15 @@ function AllianceBody({ data }: { data: AllianceReport }) {
       <h2>The last twelve months</h2>
       <TrendChart data={data} figure="overdueRateAmountBps" title="Overdue rate by amount" />
       <Table caption="The alliance's trend">
-        <thead>
-          <tr>
-            <th scope="col">Month</th>
-            <th scope="col" class="num">
-              Outstanding principal
-            </th>
-            <th scope="col" class="num">
-              Overdue rate (amount)
-            </th>
-            <th scope="col" class="num">
-              Bad-debt rate
-            </th>
-            <th scope="col" class="num">
-              Lent in the month
-            </th>
-          </tr>
-        </thead>
+        <Head
+          columns={[
+            "Month",
+            ["Outstanding principal", "num"],
+            ["Overdue rate (amount)", "num"],
+            ["Bad-debt rate", "num"],
+            ["Lent in the month", "num"],
+          ]}
+        />
         <tbody data-testid="trend">
           {data.trend.map((m) => {
             const a = m.entities.find((e) => e.entity === "alliance")!;

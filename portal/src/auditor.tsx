@@ -10,7 +10,7 @@ import {
   type TimelineItem,
   type TransactionPage,
 } from "./api.js";
-import { Amount, Id, LoanLink, Loading, Member, Table, Time, TxLink } from "./components.js";
+import { Amount, Head, Id, Loading, LoanLink, Member, Table, Time, TxLink } from "./components.js";
 import { formatAmount, percent, type Token } from "./format.js";
 
 const PAGE = 25;
@@ -266,18 +266,7 @@ function Disclosures({ status }: { status: Status }) {
           key={`${d.platform}:${d.period}:${d.version}`}
           caption={`Platform ${d.platform}, ${d.periodText}, version ${d.version}: ${!d.ledger ? `not checked (${d.unchecked ?? "the ledger's figures could not be computed"})` : d.differences.length ? `${d.differences.length} figure(s) differ from the ledger` : "agrees with the ledger"}${d.attestedBy ? ", attested" : ""}`}
         >
-          <thead>
-            <tr>
-              <th scope="col">Figure</th>
-              <th scope="col" class="num">
-                Disclosed
-              </th>
-              <th scope="col" class="num">
-                Ledger
-              </th>
-              <th scope="col">Check</th>
-            </tr>
-          </thead>
+          <Head columns={["Figure", ["Disclosed", "num"], ["Ledger", "num"], "Check"]} />
           <tbody>
             {d.schemaVersion === 2 && (
               <tr class={d.differences.length ? "differs" : undefined}>
@@ -346,13 +335,7 @@ function AuditReport() {
         <p>No auditor attested this report (audit attest, with --on-chain to record it).</p>
       ) : (
         <Table caption="Attestations of this report">
-          <thead>
-            <tr>
-              <th scope="col">Auditor</th>
-              <th scope="col">Where</th>
-              <th scope="col">Holds</th>
-            </tr>
-          </thead>
+          <Head columns={["Auditor", "Where", "Holds"]} />
           <tbody data-testid="attestations">
             {data.attestations.map((a) => (
               <tr key={`${a.source}:${a.where}`} data-source={a.source} class={a.holds ? undefined : "differs"}>
@@ -549,13 +532,7 @@ export function LoanView({ status, loanId }: { status: Status; loanId: string })
 
       <h2>Documents</h2>
       <Table caption="Document versions, by keccak256 hash">
-        <thead>
-          <tr>
-            <th scope="col">Version</th>
-            <th scope="col">Hash</th>
-            <th scope="col">Recorded</th>
-          </tr>
-        </thead>
+        <Head columns={["Version", "Hash", "Recorded"]} />
         <tbody>
           {data.documents.map((d) => (
             <tr key={d.version}>
@@ -576,22 +553,16 @@ export function LoanView({ status, loanId }: { status: Status; loanId: string })
         <p>No collateral secures this loan.</p>
       ) : (
         <Table caption="Liens on collateral">
-          <thead>
-            <tr>
-              <th scope="col">Asset</th>
-              <th scope="col">Priority</th>
-              <th scope="col" class="num">
-                Secured
-              </th>
-              <th scope="col" class="num">
-                Appraisal
-              </th>
-              <th scope="col">Lien</th>
-              <th scope="col" class="num">
-                Proceeds allocated
-              </th>
-            </tr>
-          </thead>
+          <Head
+            columns={[
+              "Asset",
+              "Priority",
+              ["Secured", "num"],
+              ["Appraisal", "num"],
+              "Lien",
+              ["Proceeds allocated", "num"],
+            ]}
+          />
           <tbody>
             {data.liens.map((l) => (
               <tr key={l.assetId}>
@@ -649,17 +620,7 @@ export function LoanView({ status, loanId }: { status: Status; loanId: string })
         <p>Not funded through the splitter.</p>
       ) : (
         <Table caption="Positions in this loan">
-          <thead>
-            <tr>
-              <th scope="col">Lender</th>
-              <th scope="col" class="num">
-                Shares
-              </th>
-              <th scope="col" class="num">
-                Received
-              </th>
-            </tr>
-          </thead>
+          <Head columns={["Lender", ["Shares", "num"], ["Received", "num"]]} />
           <tbody>
             {data.positions.map((p) => (
               <tr key={p.lender}>

@@ -103,6 +103,27 @@ export function Loading({ error, what }: { error?: string; what: string }) {
 }
 
 /** A table that scrolls sideways on a narrow screen rather than squeezing its columns. */
+/** A table's header row: each column's name, given with "num" for a column of numbers (set right, as its cells). */
+export function Head({ columns }: { columns: (string | [string, "num"])[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((column, i) =>
+          typeof column === "string" ? (
+            <th key={i} scope="col">
+              {column}
+            </th>
+          ) : (
+            <th key={i} scope="col" class="num">
+              {column[0]}
+            </th>
+          ),
+        )}
+      </tr>
+    </thead>
+  );
+}
+
 export function Table({ caption, children }: { caption: string; children: ComponentChildren }) {
   return (
     <div class="table-wrap" role="region" aria-label={caption} tabIndex={0}>

@@ -3,7 +3,7 @@
  * for their bank, and the latest issues and redemptions with the bank reference each was made against.
  */
 import { useApi, type CustodyPage as Custody, type Status } from "./api.js";
-import { Amount, Id, Loading, Table, TxLink } from "./components.js";
+import { Amount, Head, Id, Loading, Table, TxLink } from "./components.js";
 
 export function CustodyPage({ status }: { status: Status }) {
   const { data, error } = useApi<Custody>("/api/custody");
@@ -33,24 +33,16 @@ function CustodyBody({ data, status }: { data: Custody; status: Status }) {
         Reconcile a bank statement with <code>loanledger custody reconcile</code>.
       </p>
       <Table caption="Each custody bank's book">
-        <thead>
-          <tr>
-            <th scope="col">Bank</th>
-            <th scope="col">Custody account (hash)</th>
-            <th scope="col" class="num">
-              Registered accounts
-            </th>
-            <th scope="col" class="num">
-              Issued
-            </th>
-            <th scope="col" class="num">
-              Redeemed
-            </th>
-            <th scope="col" class="num">
-              Holds for the ledger
-            </th>
-          </tr>
-        </thead>
+        <Head
+          columns={[
+            "Bank",
+            "Custody account (hash)",
+            ["Registered accounts", "num"],
+            ["Issued", "num"],
+            ["Redeemed", "num"],
+            ["Holds for the ledger", "num"],
+          ]}
+        />
         <tbody data-testid="banks">
           {data.banks.map((b) => (
             <tr key={b.bank}>
@@ -75,17 +67,7 @@ function CustodyBody({ data, status }: { data: Custody; status: Status }) {
         </tbody>
       </Table>
       <Table caption="Withdrawals waiting for their bank">
-        <thead>
-          <tr>
-            <th scope="col">Withdrawal</th>
-            <th scope="col">Holder</th>
-            <th scope="col">Bank</th>
-            <th scope="col" class="num">
-              Amount
-            </th>
-            <th scope="col">Requested in</th>
-          </tr>
-        </thead>
+        <Head columns={["Withdrawal", "Holder", "Bank", ["Amount", "num"], "Requested in"]} />
         <tbody data-testid="pending">
           {data.pending.length === 0 && (
             <tr>
@@ -112,20 +94,7 @@ function CustodyBody({ data, status }: { data: Custody; status: Status }) {
         </tbody>
       </Table>
       <Table caption="The latest issues and redemptions, newest first">
-        <thead>
-          <tr>
-            <th scope="col">Movement</th>
-            <th scope="col">Account</th>
-            <th scope="col" class="num">
-              Amount
-            </th>
-            <th scope="col">Bank reference</th>
-            <th scope="col" class="num">
-              Block
-            </th>
-            <th scope="col">Transaction</th>
-          </tr>
-        </thead>
+        <Head columns={["Movement", "Account", ["Amount", "num"], "Bank reference", ["Block", "num"], "Transaction"]} />
         <tbody data-testid="movements">
           {data.movements.map((m) => (
             <tr key={`${m.transactionHash}-${m.bankRef}`}>

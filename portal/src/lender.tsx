@@ -1,7 +1,7 @@
 /** The lender's view: positions by loan, payouts and claims, money received per month, a CSV statement. */
 import { useState } from "preact/hooks";
 import { useApi, type LenderPage as Data, type Status } from "./api.js";
-import { Amount, BarChart, Id, LoanLink, Loading, Table, Time, TxLink } from "./components.js";
+import { Amount, BarChart, Head, Id, Loading, LoanLink, Table, Time, TxLink } from "./components.js";
 import { formatAmount, monthOf, percent } from "./format.js";
 
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
@@ -117,23 +117,17 @@ function LenderBody({ data, status }: { data: Data; status: Status }) {
         </a>
       </p>
       <Table caption="Positions by loan">
-        <thead>
-          <tr>
-            <th scope="col">Loan</th>
-            <th scope="col">Status</th>
-            <th scope="col">Share</th>
-            <th scope="col" class="num">
-              Outstanding principal (your part)
-            </th>
-            <th scope="col" class="num">
-              Received to date
-            </th>
-            <th scope="col" class="num">
-              Claimable now
-            </th>
-            <th scope="col">Next installment</th>
-          </tr>
-        </thead>
+        <Head
+          columns={[
+            "Loan",
+            "Status",
+            "Share",
+            ["Outstanding principal (your part)", "num"],
+            ["Received to date", "num"],
+            ["Claimable now", "num"],
+            "Next installment",
+          ]}
+        />
         <tbody>
           {data.positions.map((p) => (
             <tr key={p.loanId} data-loan={p.loanId}>
@@ -167,17 +161,7 @@ function LenderBody({ data, status }: { data: Data; status: Status }) {
       </Table>
       <h2>Expected in the next three months</h2>
       <Table caption="Your part of the scheduled installments (principal and interest, before late interest)">
-        <thead>
-          <tr>
-            <th scope="col">Month</th>
-            <th scope="col" class="num">
-              Installments
-            </th>
-            <th scope="col" class="num">
-              Expected
-            </th>
-          </tr>
-        </thead>
+        <Head columns={["Month", ["Installments", "num"], ["Expected", "num"]]} />
         <tbody data-testid="expected">
           {data.expected.map((m) => (
             <tr key={m.month} data-month={m.month}>
@@ -193,17 +177,7 @@ function LenderBody({ data, status }: { data: Data; status: Status }) {
       <h2>Money received per month</h2>
       {bars.length ? <BarChart title="Payouts and claims received, by month" bars={bars} /> : <p>No payouts yet.</p>}
       <Table caption="Payouts and claims">
-        <thead>
-          <tr>
-            <th scope="col">Time</th>
-            <th scope="col">Loan</th>
-            <th scope="col">Kind</th>
-            <th scope="col" class="num">
-              Amount
-            </th>
-            <th scope="col">Transaction</th>
-          </tr>
-        </thead>
+        <Head columns={["Time", "Loan", "Kind", ["Amount", "num"], "Transaction"]} />
         <tbody>
           {data.payouts.map((p) => (
             <tr key={`${p.transactionHash}:${p.loanId}`}>

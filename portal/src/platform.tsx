@@ -1,6 +1,6 @@
 /** The platform's view: its book by status, loans due and late, funding progress, the reserve and the insurers. */
 import { owesPrincipal, useApi, type PlatformPage as Data, type Status } from "./api.js";
-import { Amount, BarChart, LoanLink, Loading, Member, Members, Table, Time } from "./components.js";
+import { Amount, BarChart, Head, Loading, LoanLink, Member, Members, Table, Time } from "./components.js";
 import { useContext } from "preact/hooks";
 import { formatAmount } from "./format.js";
 
@@ -64,20 +64,7 @@ function PlatformBody({ data, status }: { data: Data; status: Status }) {
         }))}
       />
       <Table caption="Book by status">
-        <thead>
-          <tr>
-            <th scope="col">Status</th>
-            <th scope="col" class="num">
-              Loans
-            </th>
-            <th scope="col" class="num">
-              Principal
-            </th>
-            <th scope="col" class="num">
-              Outstanding
-            </th>
-          </tr>
-        </thead>
+        <Head columns={["Status", ["Loans", "num"], ["Principal", "num"], ["Outstanding", "num"]]} />
         <tbody data-testid="book">
           {statuses.map(([s, g]) => (
             <tr key={s} data-status={status.statuses[s]}>
@@ -102,17 +89,7 @@ function PlatformBody({ data, status }: { data: Data; status: Status }) {
 
       <h2>Overdue, by days past due</h2>
       <Table caption="Active and late loans past a due date, by days since their first unpaid installment fell due">
-        <thead>
-          <tr>
-            <th scope="col">Days past due</th>
-            <th scope="col" class="num">
-              Loans
-            </th>
-            <th scope="col" class="num">
-              Outstanding
-            </th>
-          </tr>
-        </thead>
+        <Head columns={["Days past due", ["Loans", "num"], ["Outstanding", "num"]]} />
         <tbody data-testid="overdue">
           {data.overdue.map((b) => (
             <tr key={b.bucket} data-bucket={b.bucket}>
@@ -128,20 +105,7 @@ function PlatformBody({ data, status }: { data: Data; status: Status }) {
 
       <h2>The book month by month</h2>
       <Table caption="Loans by the month they were anchored, and what they owe now">
-        <thead>
-          <tr>
-            <th scope="col">Month</th>
-            <th scope="col" class="num">
-              Loans
-            </th>
-            <th scope="col" class="num">
-              Principal
-            </th>
-            <th scope="col" class="num">
-              Outstanding now
-            </th>
-          </tr>
-        </thead>
+        <Head columns={["Month", ["Loans", "num"], ["Principal", "num"], ["Outstanding now", "num"]]} />
         <tbody data-testid="months">
           {data.months.map((m) => (
             <tr key={m.month} data-month={m.month}>
@@ -163,16 +127,7 @@ function PlatformBody({ data, status }: { data: Data; status: Status }) {
         <p>No loan falls due in the next 30 days, and none is late.</p>
       ) : (
         <Table caption="Loans due and late">
-          <thead>
-            <tr>
-              <th scope="col">Loan</th>
-              <th scope="col">Status</th>
-              <th scope="col">Next due</th>
-              <th scope="col" class="num">
-                Outstanding
-              </th>
-            </tr>
-          </thead>
+          <Head columns={["Loan", "Status", "Next due", ["Outstanding", "num"]]} />
           <tbody>
             {data.due.map((loan) => (
               <tr key={loan.loanId} class={loan.status === 3 ? "differs" : undefined}>
@@ -197,18 +152,7 @@ function PlatformBody({ data, status }: { data: Data; status: Status }) {
         <p>No loan is in funding.</p>
       ) : (
         <Table caption="Loans in funding">
-          <thead>
-            <tr>
-              <th scope="col">Loan</th>
-              <th scope="col">Progress</th>
-              <th scope="col" class="num">
-                Committed
-              </th>
-              <th scope="col" class="num">
-                Principal
-              </th>
-            </tr>
-          </thead>
+          <Head columns={["Loan", "Progress", ["Committed", "num"], ["Principal", "num"]]} />
           <tbody>
             {data.funding.map((loan) => {
               const done = Number((BigInt(loan.committed) * 1000n) / BigInt(loan.principal)) / 10;
@@ -238,17 +182,7 @@ function PlatformBody({ data, status }: { data: Data; status: Status }) {
         <p>No loan changed servicer.</p>
       ) : (
         <Table caption="Loans serviced by another platform than their originator">
-          <thead>
-            <tr>
-              <th scope="col">Loan</th>
-              <th scope="col">Originator</th>
-              <th scope="col">Servicer of record</th>
-              <th scope="col">Status</th>
-              <th scope="col" class="num">
-                Outstanding
-              </th>
-            </tr>
-          </thead>
+          <Head columns={["Loan", "Originator", "Servicer of record", "Status", ["Outstanding", "num"]]} />
           <tbody data-testid="handed-over">
             {data.handedOver.map((loan) => (
               <tr key={loan.loanId}>
@@ -273,26 +207,16 @@ function PlatformBody({ data, status }: { data: Data; status: Status }) {
 
       <h2>Alliance risk reserve</h2>
       <Table caption="Risk reserve by platform">
-        <thead>
-          <tr>
-            <th scope="col">Platform</th>
-            <th scope="col" class="num">
-              Accrued
-            </th>
-            <th scope="col" class="num">
-              Collected
-            </th>
-            <th scope="col" class="num">
-              Deposited
-            </th>
-            <th scope="col" class="num">
-              Compensation paid
-            </th>
-            <th scope="col" class="num">
-              Reimbursed
-            </th>
-          </tr>
-        </thead>
+        <Head
+          columns={[
+            "Platform",
+            ["Accrued", "num"],
+            ["Collected", "num"],
+            ["Deposited", "num"],
+            ["Compensation paid", "num"],
+            ["Reimbursed", "num"],
+          ]}
+        />
         <tbody>
           {data.reserve.map((r) => (
             <tr key={r.platform}>
@@ -311,29 +235,17 @@ function PlatformBody({ data, status }: { data: Data; status: Status }) {
 
       <h2>Insurers</h2>
       <Table caption="Credit insurers">
-        <thead>
-          <tr>
-            <th scope="col">Insurer</th>
-            <th scope="col" class="num">
-              Policies
-            </th>
-            <th scope="col" class="num">
-              Capital in
-            </th>
-            <th scope="col" class="num">
-              Capital out
-            </th>
-            <th scope="col" class="num">
-              Premiums
-            </th>
-            <th scope="col" class="num">
-              Claims paid
-            </th>
-            <th scope="col" class="num">
-              Reimbursed
-            </th>
-          </tr>
-        </thead>
+        <Head
+          columns={[
+            "Insurer",
+            ["Policies", "num"],
+            ["Capital in", "num"],
+            ["Capital out", "num"],
+            ["Premiums", "num"],
+            ["Claims paid", "num"],
+            ["Reimbursed", "num"],
+          ]}
+        />
         <tbody>
           {data.insurers.map((r) => (
             <tr key={r.insurer}>

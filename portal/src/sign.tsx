@@ -5,7 +5,7 @@
  */
 import { useState } from "preact/hooks";
 import { get, useApi, type SignatureCheck, type SigningPage as Data, type Status } from "./api.js";
-import { Amount, Id, Loading, Member, Table, Time } from "./components.js";
+import { Amount, Head, Id, Loading, Member, Table, Time } from "./components.js";
 import { percent } from "./format.js";
 
 /** The EIP-1193 provider a browser wallet injects. */
@@ -139,21 +139,7 @@ function SignBody({ data, status }: { data: Data; status: Status }) {
         </div>
       </dl>
       <Table caption="Repayment schedule, counted from the day the loan is disbursed">
-        <thead>
-          <tr>
-            <th scope="col">#</th>
-            <th scope="col">Due after</th>
-            <th scope="col" class="num">
-              Principal
-            </th>
-            <th scope="col" class="num">
-              Interest
-            </th>
-            <th scope="col" class="num">
-              Installment
-            </th>
-          </tr>
-        </thead>
+        <Head columns={["#", "Due after", ["Principal", "num"], ["Interest", "num"], ["Installment", "num"]]} />
         <tbody data-testid="schedule">
           {data.schedule.map((r) => (
             <tr key={r.k}>
