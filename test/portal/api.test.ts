@@ -29,6 +29,19 @@ function recordingStore(indexedAt: number) {
   return { store: store as unknown as IndexStore, asked };
 }
 
+/** An index that has committed block 9 of chain 31337, answering the rest as `reads` say. */
+function indexedAt(reads: Record<string, () => unknown>): IndexStore {
+  return {
+    state: () => ({
+      chainId: "31337",
+      contracts: { LoanRegistry: "0x" + "1".repeat(40) },
+      fromBlock: 0,
+      last: { number: 9, hash: "0x" + "2".repeat(64), timestamp: 1_800_000_000 },
+    }),
+    ...reads,
+  } as unknown as IndexStore;
+}
+
 describe("PortalApi", function () {
   it("gives the custody page from the index: each bank's book, the withdrawals pending, the movements newest first", async function () {
     const bank = "0x" + "b".repeat(40);
@@ -102,13 +115,7 @@ describe("PortalApi", function () {
       staticNetwork: true,
     });
     const loanId = "0x" + "ab".repeat(32);
-    const store = {
-      state: () => ({
-        chainId: "31337",
-        contracts: { LoanRegistry: "0x" + "1".repeat(40) },
-        fromBlock: 0,
-        last: { number: 9, hash: "0x" + "2".repeat(64), timestamp: 1_800_000_000 },
-      }),
+    const store = indexedAt({
       loan: () => ({
         loanId,
         nextDueAt: null,
@@ -120,7 +127,7 @@ describe("PortalApi", function () {
       positionsIn: () => [],
       liensOf: () => [],
       lossOf: () => undefined,
-    } as unknown as IndexStore;
+    });
     const api = new PortalApi(store, provider, new LoanProver(store, provider), { decimals: 18, symbol: "LLST" });
     const started = Date.now();
     const answer = (await api.handle(`/api/loans/${loanId}`, new URLSearchParams())) as {
@@ -139,13 +146,7 @@ describe("PortalApi", function () {
 
   it("answers a signing page's bad input with 400 and a sentence: a version it cannot sign, a mistyped address, a torn signature", async function () {
     const loanId = "0x" + "ab".repeat(32);
-    const store = {
-      state: () => ({
-        chainId: "31337",
-        contracts: { LoanRegistry: "0x" + "1".repeat(40) },
-        fromBlock: 0,
-        last: { number: 9, hash: "0x" + "2".repeat(64), timestamp: 1_800_000_000 },
-      }),
+    const store = indexedAt({
       loan: () => ({
         loanId,
         documentVersion: 2,
@@ -158,7 +159,7 @@ describe("PortalApi", function () {
           documentHash: "0x" + "4".repeat(64),
         },
       }),
-    } as unknown as IndexStore;
+    });
     const api = new PortalApi(store, {} as Provider, {} as LoanProver, { decimals: 18, symbol: "LLST" });
     const ask = (path: string, query: Record<string, string>) =>
       api.handle(path, new URLSearchParams(query)) as Promise<{ status: number; json: { error?: string } }>;
