@@ -65,11 +65,10 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
     mapping(LoanId loanId => address[]) private _lenders;
     /// @dev The originating platform of each loan opened here, for the checks that hold only the loan's id.
     mapping(LoanId loanId => address) private _platforms;
-    /// @dev What each payee accrued and was paid, sums that a withdrawal never empties: a repayment after a withdrawal
-    /// then updates a slot (5 000 gas) rather than writing one from zero (22 100), for each of its three payees.
-    mapping(address payee => Accrual) private _fees;
-    /// @dev Risk-reserve contributions per originating platform, so that the reserve can account for them.
-    mapping(address platform => Accrual) private _reserveOwed;
+    /// @dev What each payee accrued, and what it was paid, in total ({Accrual}): owed is the difference. Reserve
+    /// contributions are kept per originating platform, so that the reserve can account for them.
+    mapping(address payee => Accrual) private _accrued;
+    mapping(address payee => Accrual) private _paid;
 
     constructor(IAllianceRegistry alliance, ILoanRegistry loans, IERC20 token, address reserve_, FeeCaps memory caps) {
         if (address(alliance) == address(0) || address(loans) == address(0) || address(token) == address(0)) {
@@ -265,20 +264,22 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
             // rest of the risk.
             uint256 toInsurer =
                 due.dueDate <= book.coverEnd ? (split.premium * book.coverageBps) / ScheduleMath.BPS : 0;
-            if (toInsurer != 0) _fees[book.insurer].accrued += toInsurer;
+            if (toInsurer != 0) _accrued[book.insurer].fees += toInsurer.toUint128();
             if (toInsurer != split.premium) {
                 toLenders += split.premium - toInsurer;
                 emit PremiumToLenders(loanId, split.premium - toInsurer);
             }
         }
         book.lendersIn += toLenders.toUint128();
-        // The platform fee pays for servicing: it follows the loan to a successor.
-        _fees[state.handedOver ? LOANS.servicerOf(terms) : terms.platform].accrued += split.platformFee;
-        if (split.reserve != 0) {
-            _reserveOwed[terms.platform].accrued += split.reserve;
-            // At most one a recorded installment, and installments number at most 360.
-            book.contributions += 1;
-        }
+        // At most one a recorded installment, and installments number at most 360.
+        if (split.reserve != 0) book.contributions += 1;
+        // The platform fee pays for servicing: it follows the loan to a successor. The reserve's contribution stays with
+        // the originating platform; while that platform services the loan, both land in its one slot in one write.
+        Accrual memory platformSums = _accrued[terms.platform];
+        platformSums.reserve += split.reserve.toUint128();
+        if (state.handedOver) _accrued[LOANS.servicerOf(terms)].fees += split.platformFee.toUint128();
+        else platformSums.fees += split.platformFee.toUint128();
+        _accrued[terms.platform] = platformSums;
         if (outstandingAfter == 0) book.phase = FundingPhase.Repaid;
         emit RepaymentSplit(loanId, msg.sender, due.installment, applied, split);
         if (applied < amount) TOKEN.safeTransfer(msg.sender, amount - applied);
@@ -436,10 +437,13 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
         _remainders = 0;
         uint256 total = remainders;
         for (uint256 i; i < platforms.length; ++i) {
-            uint256 amount = _settle(_reserveOwed[platforms[i]]);
+            address platform = platforms[i];
+            uint128 accrued = _accrued[platform].reserve;
+            uint256 amount = accrued - _paid[platform].reserve;
+            _paid[platform].reserve = accrued;
             amounts[i] = amount;
             total += amount;
-            emit ReserveCollected(platforms[i], amount);
+            emit ReserveCollected(platform, amount);
         }
         if (total != 0) TOKEN.safeTransfer(msg.sender, total);
     }
@@ -447,7 +451,9 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
     /// @inheritdoc IRepaymentSplitter
     function withdrawFees(address to) external nonReentrant returns (uint256 amount) {
         if (to == address(0)) revert RepaymentSplitterZeroAddress();
-        amount = _settle(_fees[msg.sender]);
+        uint128 accrued = _accrued[msg.sender].fees;
+        amount = accrued - _paid[msg.sender].fees;
+        _paid[msg.sender].fees = accrued;
         if (amount == 0) revert RepaymentSplitterNothingToClaim(msg.sender);
         emit FeesWithdrawn(msg.sender, to, amount);
         TOKEN.safeTransfer(to, amount);
@@ -565,12 +571,12 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
 
     /// @inheritdoc IRepaymentSplitter
     function feesOwed(address payee) external view returns (uint256) {
-        return _fees[payee].accrued - _fees[payee].paid;
+        return _accrued[payee].fees - _paid[payee].fees;
     }
 
     /// @inheritdoc IRepaymentSplitter
     function reserveOwed(address platform) external view returns (uint256) {
-        return _reserveOwed[platform].accrued - _reserveOwed[platform].paid;
+        return _accrued[platform].reserve - _paid[platform].reserve;
     }
 
     /// @inheritdoc IRepaymentSplitter
@@ -749,12 +755,6 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
 
     function _requireWithinCap(FeeKind kind, uint256 bps, uint256 cap) private pure {
         if (bps > cap) revert RepaymentSplitterFeeAboveCap(kind, bps, cap);
-    }
-
-    /// @dev Marks everything `a` accrued as paid, and returns what that was; the slot keeps its non-zero sums.
-    function _settle(Accrual storage a) private returns (uint256 amount) {
-        amount = a.accrued - a.paid;
-        a.paid = a.accrued;
     }
 
     function _setFeeCaps(FeeCaps memory caps) private {

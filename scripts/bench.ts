@@ -32,9 +32,11 @@ const TARGETS: Record<string, number> = {
   anchorLoanBatch100PerLoan: 85_000,
   anchorSignedLoan: 145_000,
   anchorSignedLoanBatch100PerLoan: 100_000,
-  ...Object.fromEntries(REPAY_LENDERS.map((n) => [`repay_${n}`, 120_000])),
+  ...Object.fromEntries(REPAY_LENDERS.map((n) => [`repay_${n}`, 112_000])),
   // No cliff: the fee payees' sums are never emptied by a withdrawal, so the next repayment costs what any other does.
-  repayAfterFeeWithdrawal: 120_000,
+  repayAfterFeeWithdrawal: 112_000,
+  repayFirstInSplitter: 165_000,
+  repayLateToActive: 120_000,
   payoutPerLender: 15_000,
   claim: 70_000,
   registerCollateral: 150_000,

@@ -1207,6 +1207,53 @@ describe("RepaymentSplitter", function () {
       expect(await f.splitter.reserveOwed(f.platformA)).to.equal(0n);
     });
 
+    it("keeps a platform's fees and its reserve contributions apart, though one slot holds both", async function () {
+      const f = await loadFixture(repaidOnceFixture);
+      const fees = await f.splitter.feesOwed(f.platformA);
+      const contributed = await f.splitter.reserveOwed(f.platformA);
+      expect(fees).to.be.greaterThan(0n);
+      expect(contributed).to.be.greaterThan(0n);
+      // The platform's withdrawal takes its fees alone; the reserve's collection then takes the contributions alone.
+      await expect(f.splitter.connect(f.platformA).withdrawFees(f.platformA)).to.changeTokenBalance(
+        ethers,
+        f.token,
+        f.platformA,
+        fees,
+      );
+      expect(await f.splitter.reserveOwed(f.platformA)).to.equal(contributed);
+      await time.increase(30 * DAY);
+      const receipt = await (await repayDue(f)).wait();
+      const [split] = await f.splitter.queryFilter(f.splitter.filters.RepaymentSplit(f.loanId), receipt!.blockNumber);
+      expect(await f.splitter.feesOwed(f.platformA)).to.equal(split.args.split.platformFee);
+      await expect(f.reserve.collect([f.platformA.address])).to.changeTokenBalance(
+        ethers,
+        f.token,
+        f.reserve,
+        contributed + split.args.split.reserve,
+      );
+      expect(await f.splitter.feesOwed(f.platformA)).to.equal(split.args.split.platformFee);
+    });
+
+    it("credits a successor's fee to the successor and the contribution to the originating platform, in one repayment", async function () {
+      const f = await loadFixture(repaidOnceFixture);
+      await f.alliance.expelMember(f.platformA);
+      await f.succession.appointSuccessor(f.platformA, f.platformB);
+      await f.succession.takeOverLoans([f.terms]);
+      const [feesA, reserveA, feesB, reserveB] = await Promise.all([
+        f.splitter.feesOwed(f.platformA),
+        f.splitter.reserveOwed(f.platformA),
+        f.splitter.feesOwed(f.platformB),
+        f.splitter.reserveOwed(f.platformB),
+      ]);
+      await time.increase(30 * DAY);
+      const receipt = await (await repayDue(f)).wait();
+      const [split] = await f.splitter.queryFilter(f.splitter.filters.RepaymentSplit(f.loanId), receipt!.blockNumber);
+      expect(await f.splitter.feesOwed(f.platformA)).to.equal(feesA);
+      expect(await f.splitter.reserveOwed(f.platformA)).to.equal(reserveA + split.args.split.reserve);
+      expect(await f.splitter.feesOwed(f.platformB)).to.equal(feesB + split.args.split.platformFee);
+      expect(await f.splitter.reserveOwed(f.platformB)).to.equal(reserveB);
+    });
+
     it("lets a platform expelled after it earned fees withdraw them, and them alone, once", async function () {
       const f = await loadFixture(repaidOnceFixture);
       const owed = await f.splitter.feesOwed(f.platformA);
