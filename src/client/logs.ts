@@ -140,9 +140,11 @@ export function parseLog(iface: Interface, log: Pick<Log, "topics" | "data">): L
     byTopic.set(iface, found);
     events = found;
   }
-  const event = events.get(log.topics[0]);
+  const topic = log.topics[0];
+  const event = events.get(topic);
   if (!event || event.fragment.anonymous) return null;
   const { fragment, fast } = event;
   const args = fast?.decode(log.data, log.topics) ?? iface.decodeEventLog(fragment, log.data, log.topics);
-  return new LogDescription(fragment, fragment.topicHash, args);
+  // The log's own first topic, which found the event: `fragment.topicHash` would hash the signature again each time.
+  return new LogDescription(fragment, topic, args);
 }
