@@ -275,10 +275,13 @@ contract RepaymentSplitter is IRepaymentSplitter, TokenSweep {
         if (split.reserve != 0) book.contributions += 1;
         // The platform fee pays for servicing: it follows the loan to a successor. The reserve's contribution stays with
         // the originating platform; while that platform services the loan, both land in its one slot in one write.
+        // The copy is read after the insurer's credit and written back last, so that no write to the same slot (an
+        // insurer that is the platform, a loan handed back to its own platform) is lost under it.
+        address servicer = state.handedOver ? LOANS.servicerOf(terms) : terms.platform;
         Accrual memory platformSums = _accrued[terms.platform];
         platformSums.reserve += split.reserve.toUint128();
-        if (state.handedOver) _accrued[LOANS.servicerOf(terms)].fees += split.platformFee.toUint128();
-        else platformSums.fees += split.platformFee.toUint128();
+        if (servicer == terms.platform) platformSums.fees += split.platformFee.toUint128();
+        else _accrued[servicer].fees += split.platformFee.toUint128();
         _accrued[terms.platform] = platformSums;
         if (outstandingAfter == 0) book.phase = FundingPhase.Repaid;
         emit RepaymentSplit(loanId, msg.sender, due.installment, applied, split);

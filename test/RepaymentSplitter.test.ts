@@ -1254,6 +1254,23 @@ describe("RepaymentSplitter", function () {
       expect(await f.splitter.reserveOwed(f.platformB)).to.equal(reserveB);
     });
 
+    it("credits the fee of a loan handed back to its own platform to that platform, leaving nothing unowed", async function () {
+      const f = await loadFixture(repaidOnceFixture);
+      // Away to B and back to A: A services its loan again, as a successor of record.
+      await f.succession.transferServicing([f.terms], f.platformB);
+      await f.succession.transferServicing([f.terms], f.platformA);
+      const [fees, contributed] = await Promise.all([
+        f.splitter.feesOwed(f.platformA),
+        f.splitter.reserveOwed(f.platformA),
+      ]);
+      await time.increase(30 * DAY);
+      const receipt = await (await repayDue(f)).wait();
+      const [split] = await f.splitter.queryFilter(f.splitter.filters.RepaymentSplit(f.loanId), receipt!.blockNumber);
+      expect(await f.splitter.feesOwed(f.platformA)).to.equal(fees + split.args.split.platformFee);
+      expect(await f.splitter.reserveOwed(f.platformA)).to.equal(contributed + split.args.split.reserve);
+      expect(await f.splitter.feesOwed(f.platformB)).to.equal(0n);
+    });
+
     it("lets a platform expelled after it earned fees withdraw them, and them alone, once", async function () {
       const f = await loadFixture(repaidOnceFixture);
       const owed = await f.splitter.feesOwed(f.platformA);

@@ -115,8 +115,8 @@ struct Accrual {
 ///
 /// Anyone may repay a funded loan. Each payment is applied in this order: late interest, platform fee, insurance
 /// premium, risk-reserve contribution, interest, scheduled principal, prepayment. It must cover at least the next
-/// installment with its fees. The fees accrue to the platform, the insurer and (per platform) the reserve, who withdraw
-/// them; the rest is the lenders', tracked per share so that a repayment costs the same for 1 or 500 lenders.
+/// installment with its fees. The fees accrue to the loan's servicer (its platform, or a successor), the insurer and
+/// (per originating platform) the reserve, who withdraw them; the rest is the lenders', tracked per share so that a repayment costs the same for 1 or 500 lenders.
 ///
 /// A premium buys cover, and only the cover it buys: the insurer earns `premium × coverageBps / 10 000` of an
 /// installment whose due date its policy covers (rounded down), and the lenders, who bear the rest of the risk, the
@@ -298,7 +298,8 @@ interface IRepaymentSplitter {
         address[] calldata platforms
     ) external returns (uint256[] memory amounts, uint256 remainders);
 
-    /// @notice Pays the caller's accrued fees (platform fee, premium, reserve contribution, remainders) to `to`.
+    /// @notice Pays the caller's accrued fees to `to`: the platform fees of the loans it services and, for an insurer, its
+    /// share of the premiums. Reserve contributions and rounding remainders go to the reserve alone ({withdrawReserve}).
     function withdrawFees(address to) external returns (uint256 amount);
 
     // ---------------------------------------------------------------- governance
