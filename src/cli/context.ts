@@ -183,6 +183,7 @@ const readWhole: FetchGetUrlFunc = async (req, signal) => {
 };
 
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
+const UTF8_OUT = new TextEncoder();
 
 /**
  * JSON-RPC over {readWhole}, its answer decoded by the runtime: ethers decodes UTF-8 in JavaScript, about 1 s for the
@@ -191,7 +192,8 @@ const UTF8 = new TextDecoder("utf-8", { fatal: true });
 class WholeJsonRpcProvider extends JsonRpcProvider {
   override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
     const request = this._getConnection();
-    request.body = JSON.stringify(payload);
+    // As bytes encoded by the runtime: ethers encodes a string's UTF-8 in JavaScript, some 30 ms for a batch's 125 KB.
+    request.body = UTF8_OUT.encode(JSON.stringify(payload));
     request.setHeader("content-type", "application/json");
     const response = await request.send();
     response.assertOk();

@@ -10,14 +10,19 @@
  */
 import {
   AbstractSigner,
+  BaseWallet,
   getAddress,
+  JsonRpcApiProvider,
+  keccak256,
+  Transaction,
+  TransactionResponse,
   type Provider,
   type Signer,
   type TransactionRequest,
-  type TransactionResponse,
   type TypedDataDomain,
   type TypedDataField,
 } from "ethers";
+import { serializeEip1559, type Eip1559Fields } from "./raw-transaction.js";
 
 /** What a node says when a nonce is already used: the transaction it was given to did reach the chain or its pool. */
 const NONCE_USED =
@@ -120,7 +125,7 @@ export class SequencedSigner extends AbstractSigner {
     this.inFlight += 1;
     try {
       await before;
-      return await this.signer.sendTransaction({ ...request, nonce: await nonce });
+      return await this.hand({ ...request, nonce: await nonce });
     } catch (error) {
       if (NONCE_USED.test(message(error))) this.stale = true;
       else await this.giveBack(offset, from);
@@ -129,6 +134,73 @@ export class SequencedSigner extends AbstractSigner {
       this.inFlight -= 1;
       handed();
     }
+  }
+
+  /**
+   * Signs `tx` and hands it to the node, as `signer.sendTransaction` would. A wallet's EIP-1559 transaction to a
+   * JSON-RPC node is serialized here, once to sign and once to send (src/client/raw-transaction.ts), and its response
+   * built from what was signed rather than parsed back from the bytes; anything else goes the signer's own way.
+   */
+  private async hand(tx: TransactionRequest): Promise<TransactionResponse> {
+    const wallet = this.signer;
+    const provider = wallet.provider;
+    if (!(wallet instanceof BaseWallet) || !(provider instanceof JsonRpcApiProvider)) return wallet.sendTransaction(tx);
+    const pop = await wallet.populateTransaction(tx);
+    const plain =
+      pop.type === 2 &&
+      typeof pop.to === "string" &&
+      !pop.accessList?.length &&
+      !pop.authorizationList?.length &&
+      !pop.blobVersionedHashes?.length;
+    if (!plain) {
+      delete pop.from;
+      return provider.broadcastTransaction(await wallet.signTransaction(Transaction.from(pop)));
+    }
+    const fields: Eip1559Fields = {
+      chainId: BigInt(pop.chainId!),
+      nonce: Number(pop.nonce),
+      maxPriorityFeePerGas: BigInt(pop.maxPriorityFeePerGas!),
+      maxFeePerGas: BigInt(pop.maxFeePerGas!),
+      gasLimit: BigInt(pop.gasLimit!),
+      to: pop.to as string,
+      value: BigInt(pop.value ?? 0n),
+      data: pop.data ?? "0x",
+    };
+    const signature = wallet.signingKey.sign(keccak256(serializeEip1559(fields)));
+    const signed = serializeEip1559(fields, signature);
+    const hash = keccak256(signed);
+    const [sent, blockNumber] = await Promise.all([
+      provider.send("eth_sendRawTransaction", ["0x" + signed.toString("hex")]) as Promise<string>,
+      provider.getBlockNumber(),
+    ]);
+    if (String(sent).toLowerCase() !== hash) throw new Error(`the node named transaction ${sent}, not ${hash}`);
+    const response = new TransactionResponse(
+      {
+        blockNumber: null,
+        blockHash: null,
+        hash,
+        index: 0,
+        type: 2,
+        to: getAddress(fields.to),
+        from: wallet.address,
+        nonce: fields.nonce,
+        gasLimit: fields.gasLimit,
+        // A fee-market transaction has no gas price of its own until it is mined: its cap stands in.
+        gasPrice: fields.maxFeePerGas,
+        maxPriorityFeePerGas: fields.maxPriorityFeePerGas,
+        maxFeePerGas: fields.maxFeePerGas,
+        maxFeePerBlobGas: null,
+        data: fields.data,
+        value: fields.value,
+        chainId: fields.chainId,
+        signature,
+        accessList: [],
+        blobVersionedHashes: null,
+        authorizationList: null,
+      },
+      provider,
+    );
+    return response.replaceableTransaction(blockNumber);
   }
 
   signTransaction(tx: TransactionRequest): Promise<string> {

@@ -1,5 +1,16 @@
 import { expect } from "chai";
-import { AbstractSigner, type TransactionRequest, type TransactionResponse } from "ethers";
+import { randomBytes } from "node:crypto";
+import {
+  AbstractSigner,
+  hexlify,
+  toQuantity,
+  Wallet,
+  type JsonRpcProvider,
+  type TransactionRequest,
+  type TransactionResponse,
+} from "ethers";
+import { fastProvider } from "../../src/cli/context.js";
+import { startLocalNode, type LocalNode } from "../../src/portal/index.js";
 import { LoanRegistryClient, SequencedSigner, ContractError } from "../../src/client/index.js";
 import { deployAllianceFixture, ethers, expectRejection, loadFixture, termsFor } from "../fixtures.js";
 
@@ -147,5 +158,69 @@ describe("SequencedSigner", function () {
     await expectRejection(client.anchor(await termsFor(f.platformA)), /nonce/i);
     const { receipt } = await client.anchor(await termsFor(f.platformA));
     expect(receipt.status).to.equal(1);
+  });
+});
+
+describe("SequencedSigner over a JSON-RPC node, signing a wallet's transactions itself", function () {
+  this.timeout(120_000);
+  let node: LocalNode;
+  let provider: JsonRpcProvider;
+
+  before(async function () {
+    node = await startLocalNode();
+    provider = fastProvider(node.url, 31_337n);
+  });
+  after(async function () {
+    provider?.destroy();
+    await node?.stop();
+  });
+
+  async function fundedWallet(): Promise<Wallet> {
+    const wallet = Wallet.createRandom().connect(provider) as unknown as Wallet;
+    await provider.send("hardhat_setBalance", [wallet.address, toQuantity(10n ** 20n)]);
+    return wallet;
+  }
+
+  it("hands the node each transaction under the hash, sender, nonce, value and calldata it was signed with", async function () {
+    const wallet = await fundedWallet();
+    const signer = new SequencedSigner(wallet);
+    const to = Wallet.createRandom().address;
+    // Calldata as long as a batch's, so that every length form of the encoding is on the way.
+    const payloads = [new Uint8Array(0), Uint8Array.of(0x7f), randomBytes(100), randomBytes(62_000)];
+    const sent = await Promise.all(
+      payloads.map((data, i) => signer.sendTransaction({ to, value: BigInt(i + 1), data: hexlify(data) })),
+    );
+    for (const [i, response] of sent.entries()) {
+      const receipt = await response.wait();
+      expect(receipt!.status).to.equal(1);
+      const mined = (await provider.getTransaction(response.hash))!;
+      expect(mined.from).to.equal(wallet.address);
+      expect(mined.nonce).to.equal(i);
+      expect(response.nonce).to.equal(i);
+      expect(mined.value).to.equal(BigInt(i + 1));
+      expect(mined.data).to.equal(hexlify(payloads[i]));
+      expect(mined.gasLimit).to.equal(response.gasLimit);
+    }
+    expect(await provider.getBalance(to)).to.equal(10n);
+  });
+
+  it("fails as ethers' own send does when the node refuses, and gives the nonce back", async function () {
+    const broke = Wallet.createRandom().connect(provider) as unknown as Wallet;
+    const signer = new SequencedSigner(broke);
+    const refused = await signer.sendTransaction({ to: broke.address, value: 1n, gasLimit: 21_000n }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    const byEthers = await broke.sendTransaction({ to: broke.address, value: 1n, gasLimit: 21_000n }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    // The same error, to the node's own words, for the CLI to explain.
+    type RpcFailure = { code?: string; error?: { message?: string } };
+    expect((refused as RpcFailure).code).to.be.a("string");
+    expect((refused as RpcFailure).code).to.equal((byEthers as RpcFailure).code);
+    expect((refused as RpcFailure).error?.message).to.match(/funds/);
+    expect((refused as RpcFailure).error?.message).to.equal((byEthers as RpcFailure).error?.message);
+    expect(await signer.getNonce("pending")).to.equal(0);
   });
 });
