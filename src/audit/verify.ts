@@ -2,6 +2,7 @@
  * The auditor's verification: reading the ledger (source.ts, over the ledger reader), checking it (check.ts,
  * pure) and reporting it (report.ts). This module joins them where a check needs files or a chain.
  */
+import { heapBound } from "./heap.js";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { dataSlice, getAddress, keccak256, ZeroHash, type Provider } from "ethers";
@@ -322,9 +323,11 @@ export async function verifyExport(
     writers: writersOf(facts.contracts),
   });
   let records = 0;
+  const bounded = heapBound();
   for await (const item of mergedInChainOrder(opened.loans(), opened.money(), opened.assets())) {
     checkRecord(checker, item);
-    if (++records % 100_000 === 0) options.progress?.(records, 0, "records verified");
+    if (++records % 10_000 === 0) bounded();
+    if (records % 100_000 === 0) options.progress?.(records, 0, "records verified");
   }
   for await (const _ of opened.members());
   const proof = options.provider
