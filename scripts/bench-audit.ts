@@ -14,7 +14,7 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { id, ZeroHash } from "ethers";
 import { deployLocalSuite } from "../deploy/local.js";
@@ -145,7 +145,7 @@ async function writeSyntheticExport(count: number, dir: string): Promise<void> {
     `synthetic export: ${count} loans, ${entries} history entries, ` +
       `${(manifest.files["loans.jsonl"].bytes / 2 ** 20).toFixed(0)} MiB of loans.jsonl, written to ${dir} in ` +
       `${seconds.toFixed(1)} s (${Math.round(entries / seconds)} entries/s), peak memory ` +
-      `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
+      `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB; load average ${loadavg()[0].toFixed(2)}`,
   );
 }
 
@@ -257,7 +257,7 @@ async function chainBench(): Promise<void> {
       `  proving every file at its block:   ${seconds(t4, t5)} s, ${proven.findings.length} finding(s), ` +
       `${proven.heads.proven.length} head(s) proven\n` +
       `  disclosure figures for ${period}:  ${seconds(t6, t7)} s (${figures.loansOriginated} loans originated)\n` +
-      `  peak memory (this process, with the chain): ${peak.toFixed(0)} MiB`,
+      `  peak memory (this process, with the chain): ${peak.toFixed(0)} MiB; load average ${loadavg()[0].toFixed(2)}`,
   );
   await rm(dir, { recursive: true, force: true });
   const slow = offline.seconds >= TARGET_SECONDS || (offline.peakMiB ?? 0) >= TARGET_MIB;

@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, readFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { id } from "ethers";
 import { contextFromEnv } from "../src/cli/context.js";
@@ -107,13 +107,16 @@ try {
   console.log(
     `loan import of ${count} loans: ${(count / first.s).toFixed(1)} loans/s (${first.s.toFixed(1)} s for the ` +
       `whole command, start-up, checks and reading the book and the chain included; ${summary.transactions.length} transactions; ` +
-      `${journal.length} loans in the journal)`,
+      `${journal.length} loans in the journal); load average ${loadavg()[0].toFixed(2)}`,
   );
   const again = await exec(cli, platformEnv);
   if (again.code !== 0) throw new Error(`the second run failed: ${again.err}`);
   const rerun = JSON.parse(again.out) as { anchored: number; skipped: number };
   if (rerun.anchored !== 0 || rerun.skipped !== count) throw new Error(`the second run was not a no-op: ${again.out}`);
-  console.log(`the same import again: nothing sent, ${count} found anchored on chain, in ${again.s.toFixed(1)} s`);
+  console.log(
+    `the same import again: nothing sent, ${count} found anchored on chain, in ${again.s.toFixed(1)} s; ` +
+      `load average ${loadavg()[0].toFixed(2)}`,
+  );
 } finally {
   if (node.pid) process.kill(-node.pid, "SIGTERM");
 }
