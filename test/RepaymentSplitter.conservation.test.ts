@@ -49,6 +49,10 @@ const scenarioArb = fc
           fc.record({ from: fc.nat(), to: fc.nat(), permille: fc.constantFrom(1, 250, 500, 999, 1_000, 1_000) }),
         ),
         pushTo: fc.option(fc.nat()),
+        // Governance hands the loan's servicing to platform B, or back to A, its originator, before the repayment.
+        servicer: fc.option(fc.constantFrom("A", "B")),
+        // Every payee withdraws what it is owed after the repayment (fees, the reserve's contributions).
+        withdraw: fc.constantFrom(false, false, true),
       }),
       { minLength: 1, maxLength: 12 },
     ),
@@ -58,6 +62,26 @@ const scenarioArb = fc
 function withLenders(lenderCount: number, seed: number) {
   const sample = fc.sample(scenarioArb, { numRuns: 1, seed })[0];
   return { ...sample, lenderCount, weights: sample.weightSeed.slice(0, lenderCount) };
+}
+
+/** A loan handed to B and back to its originator, with withdrawals between its repayments. */
+function handedBack() {
+  const s = withLenders(3, 3);
+  const step = { lateDays: 0, prepaymentPermille: 0, transfer: null, pushTo: null };
+  const plan = [
+    { servicer: null, withdraw: false },
+    { servicer: "B" as const, withdraw: true },
+    { servicer: "A" as const, withdraw: false },
+    { servicer: null, withdraw: true },
+  ];
+  return {
+    ...s,
+    installments: 6,
+    scheduleKind: ScheduleKind.EqualInstallment,
+    platformFeeBps: 150,
+    reserveBps: 50,
+    steps: plan.map((p) => ({ ...step, ...p })),
+  };
 }
 
 describe("RepaymentSplitter conservation (property)", function () {
@@ -94,12 +118,16 @@ describe("RepaymentSplitter conservation (property)", function () {
 
         // Fees owed: the platform's, the insurer's, the reserve fund's (rounding remainders) and the platform's reserve
         // contributions, which the fund collects per platform.
-        const payees = [f.platformA.address, f.insurer.address];
+        const payees = [f.platformA, f.platformB, f.insurer];
         const owedToPayees = async () => [
           ...(await Promise.all(payees.map((p) => f.splitter.feesOwed(p)))),
           await f.splitter.reserveOwed(f.platformA),
+          await f.splitter.reserveOwed(f.platformB),
           await f.splitter.remaindersOwed(),
         ];
+        // What the payees withdrew along the way, each withdrawal checked against what it was owed.
+        let withdrawn = 0n;
+        let servicer = f.platformA;
         const feesBefore = await owedToPayees();
         const balancesBefore = await Promise.all(lenders.map((l) => f.token.balanceOf(l)));
         // The model: each lender's current shares, and its exact entitlement as a numerator over the principal.
@@ -112,8 +140,13 @@ describe("RepaymentSplitter conservation (property)", function () {
           if (Number(state.status) === LoanStatus.Repaid) break;
           // Half a day off the day boundary: late interest counts started days, and the payment lands a second after the quote.
           await time.increase(terms.period + step.lateDays * DAY + DAY / 2);
+          const next = step.servicer === "B" ? f.platformB : step.servicer === "A" ? f.platformA : servicer;
+          if (next !== servicer) {
+            await f.succession.transferServicing([terms], next);
+            servicer = next;
+          }
           if (Number((await f.loans.loanState(loanId)).status) === LoanStatus.Active && step.lateDays > 3) {
-            await f.loans.connect(f.platformA).markLate(terms);
+            await f.loans.connect(servicer).markLate(terms);
           }
           const [due, total] = await f.splitter.amountDue(terms);
           const now = await f.loans.loanState(loanId);
@@ -139,6 +172,27 @@ describe("RepaymentSplitter conservation (property)", function () {
               shares[from] -= moved;
               shares[to] += moved;
             }
+          }
+          if (step.withdraw) {
+            for (const payee of payees) {
+              const owed = await f.splitter.feesOwed(payee);
+              if (owed === 0n) continue;
+              await expect(f.splitter.connect(payee).withdrawFees(payee)).to.changeTokenBalance(
+                ethers,
+                f.token,
+                payee,
+                owed,
+              );
+              withdrawn += owed;
+            }
+            const toReserve = (await f.splitter.reserveOwed(f.platformA)) + (await f.splitter.remaindersOwed());
+            await expect(f.reserve.collect([f.platformA.address])).to.changeTokenBalance(
+              ethers,
+              f.token,
+              f.reserve,
+              toReserve,
+            );
+            withdrawn += toReserve;
           }
           if (step.pushTo !== null) {
             const count = 1 + (step.pushTo % lenders.length);
@@ -174,7 +228,9 @@ describe("RepaymentSplitter conservation (property)", function () {
 
         // Everything paid in left to a named party (or, on a loan still running, waits as its rounding remainder).
         const lendersReceived = received.reduce((a, b) => a + b, 0n);
-        expect(fees.reduce((a, b) => a + b, 0n) + lendersReceived + undistributed).to.equal(paidIn);
+        expect(fees.reduce((a, b) => a + b, 0n) + withdrawn + lendersReceived + undistributed).to.equal(paidIn);
+        // Only the originating platform contributes to the reserve, whoever services the loan.
+        expect(await f.splitter.reserveOwed(f.platformB)).to.equal(0n);
         expect(await f.token.balanceOf(f.splitter)).to.equal(
           (await owedToPayees()).reduce((a, b) => a + b, 0n) + undistributed,
         );
@@ -190,8 +246,9 @@ describe("RepaymentSplitter conservation (property)", function () {
       }),
       {
         numRuns: 8,
-        // The two ends of the range always run: a single lender, and the full 500.
-        examples: [[withLenders(1, 1)], [withLenders(MAX_LENDERS, 2)]],
+        // The two ends of the range always run (a single lender, and the full 500), and a loan handed back to its
+        // originator, whose fee and contribution land in one slot.
+        examples: [[withLenders(1, 1)], [withLenders(MAX_LENDERS, 2)], [handedBack()]],
       },
     );
   });
