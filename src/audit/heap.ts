@@ -10,7 +10,10 @@ import { runInNewContext } from "node:vm";
 
 let collect: (() => void) | null | undefined;
 
-/** V8's own collector, exposed to this module alone (a flag set at run time, read by a fresh context). */
+/**
+ * V8's own collector, by a flag set at run time and read by a fresh context. The flag stays set for the process: a
+ * context or worker made later sees a global `gc` too, which is why only `audit verify`, a process of its own, asks.
+ */
 function collector(): (() => void) | null {
   if (collect === undefined) {
     try {

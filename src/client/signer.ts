@@ -15,8 +15,8 @@ import {
   JsonRpcApiProvider,
   keccak256,
   Transaction,
-  TransactionResponse,
   type Provider,
+  type TransactionResponse,
   type Signer,
   type TransactionRequest,
   type TypedDataDomain,
@@ -146,9 +146,11 @@ export class SequencedSigner extends AbstractSigner {
     const provider = wallet.provider;
     if (!(wallet instanceof BaseWallet) || !(provider instanceof JsonRpcApiProvider)) return wallet.sendTransaction(tx);
     const pop = await wallet.populateTransaction(tx);
+    // Anything ethers would refuse to sign (a priority fee above the fee cap) goes its way too, for its own error.
     const plain =
       pop.type === 2 &&
       typeof pop.to === "string" &&
+      BigInt(pop.maxPriorityFeePerGas ?? 0n) <= BigInt(pop.maxFeePerGas ?? 0n) &&
       !pop.accessList?.length &&
       !pop.authorizationList?.length &&
       !pop.blobVersionedHashes?.length;
@@ -169,36 +171,17 @@ export class SequencedSigner extends AbstractSigner {
     const signature = wallet.signingKey.sign(keccak256(serializeEip1559(fields)));
     const signed = serializeEip1559(fields, signature);
     const hash = keccak256(signed);
-    const [sent, blockNumber] = await Promise.all([
+    const [sent, blockNumber, network] = await Promise.all([
       provider.send("eth_sendRawTransaction", ["0x" + signed.toString("hex")]) as Promise<string>,
       provider.getBlockNumber(),
+      provider.getNetwork(),
     ]);
     if (String(sent).toLowerCase() !== hash) throw new Error(`the node named transaction ${sent}, not ${hash}`);
-    const response = new TransactionResponse(
-      {
-        blockNumber: null,
-        blockHash: null,
-        hash,
-        index: 0,
-        type: 2,
-        to: getAddress(fields.to),
-        from: wallet.address,
-        nonce: fields.nonce,
-        gasLimit: fields.gasLimit,
-        // A fee-market transaction has no gas price of its own until it is mined: its cap stands in.
-        gasPrice: fields.maxFeePerGas,
-        maxPriorityFeePerGas: fields.maxPriorityFeePerGas,
-        maxFeePerGas: fields.maxFeePerGas,
-        maxFeePerBlobGas: null,
-        data: fields.data,
-        value: fields.value,
-        chainId: fields.chainId,
-        signature,
-        accessList: [],
-        blobVersionedHashes: null,
-        authorizationList: null,
-      },
-      provider,
+    // The fields of what was signed, formatted by ethers as it formats the transaction it parses back: the same response.
+    const signedFields = { ...fields, hash, type: 2, from: wallet.address, signature, accessList: [] };
+    const response = provider._wrapTransactionResponse(
+      signedFields as unknown as Parameters<typeof provider._wrapTransactionResponse>[0],
+      network,
     );
     return response.replaceableTransaction(blockNumber);
   }

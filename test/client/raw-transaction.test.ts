@@ -13,7 +13,7 @@ const calldata = fc.oneof(
   fc.uint8Array({ maxLength: 600 }),
   fc.uint8Array({ minLength: 65_530, maxLength: 65_540 }),
 );
-// A priority fee above the fee cap is no transaction (ethers refuses to serialize it, and populating never gives one).
+// A priority fee above the fee cap is no transaction: ethers refuses to serialize it, and the signer leaves it to ethers.
 const fields: fc.Arbitrary<Eip1559Fields> = fc
   .record({
     chainId: fc.oneof(fc.constant(31_337n), edgy(64)),

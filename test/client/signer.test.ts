@@ -4,7 +4,9 @@ import {
   AbstractSigner,
   hexlify,
   toQuantity,
+  Transaction,
   Wallet,
+  ZeroHash,
   type JsonRpcProvider,
   type TransactionRequest,
   type TransactionResponse,
@@ -165,10 +167,14 @@ describe("SequencedSigner over a JSON-RPC node, signing a wallet's transactions 
   this.timeout(120_000);
   let node: LocalNode;
   let provider: JsonRpcProvider;
+  /** How many transactions went ethers' own way (`broadcastTransaction`) rather than the signer's. */
+  let broadcasts = 0;
 
   before(async function () {
     node = await startLocalNode();
     provider = fastProvider(node.url, 31_337n);
+    const broadcast = provider.broadcastTransaction.bind(provider);
+    provider.broadcastTransaction = (signed: string) => (broadcasts++, broadcast(signed));
   });
   after(async function () {
     provider?.destroy();
@@ -185,12 +191,19 @@ describe("SequencedSigner over a JSON-RPC node, signing a wallet's transactions 
     const wallet = await fundedWallet();
     const signer = new SequencedSigner(wallet);
     const to = Wallet.createRandom().address;
+    const before = broadcasts;
     // Calldata as long as a batch's, so that every length form of the encoding is on the way.
     const payloads = [new Uint8Array(0), Uint8Array.of(0x7f), randomBytes(100), randomBytes(62_000)];
     const sent = await Promise.all(
       payloads.map((data, i) => signer.sendTransaction({ to, value: BigInt(i + 1), data: hexlify(data) })),
     );
+    expect(broadcasts, "sent by the signer, not by ethers").to.equal(before);
+    const network = await provider.getNetwork();
     for (const [i, response] of sent.entries()) {
+      // The response is the one ethers would have made from the bytes it sent, field for field.
+      const signed = Transaction.from({ ...response, accessList: [] }).serialized;
+      const byEthers = provider._wrapTransactionResponse(Transaction.from(signed) as never, network);
+      expect(response.toJSON()).to.deep.equal(byEthers.toJSON());
       const receipt = await response.wait();
       expect(receipt!.status).to.equal(1);
       const mined = (await provider.getTransaction(response.hash))!;
@@ -204,23 +217,81 @@ describe("SequencedSigner over a JSON-RPC node, signing a wallet's transactions 
     expect(await provider.getBalance(to)).to.equal(10n);
   });
 
-  it("fails as ethers' own send does when the node refuses, and gives the nonce back", async function () {
+  it("leaves to ethers what it does not sign itself (an access list), and keeps counting nonces across both ways", async function () {
+    const wallet = await fundedWallet();
+    const signer = new SequencedSigner(wallet);
+    const to = Wallet.createRandom().address;
+    const before = broadcasts;
+    const first = await signer.sendTransaction({ to, value: 1n });
+    const listed = await signer.sendTransaction({
+      to,
+      value: 2n,
+      accessList: [{ address: to, storageKeys: [ZeroHash] }],
+    });
+    const third = await signer.sendTransaction({ to, value: 3n });
+    expect(broadcasts).to.equal(before + 1);
+    expect([first.nonce, listed.nonce, third.nonce]).to.deep.equal([0, 1, 2]);
+    for (const response of [first, listed, third]) expect((await response.wait())!.status).to.equal(1);
+    expect(await provider.getBalance(to)).to.equal(6n);
+  });
+
+  it("fails as ethers' own send does when the node refuses, or before sending what ethers would not sign, and gives the nonce back", async function () {
     const broke = Wallet.createRandom().connect(provider) as unknown as Wallet;
     const signer = new SequencedSigner(broke);
-    const refused = await signer.sendTransaction({ to: broke.address, value: 1n, gasLimit: 21_000n }).then(
-      () => null,
-      (error: unknown) => error,
-    );
-    const byEthers = await broke.sendTransaction({ to: broke.address, value: 1n, gasLimit: 21_000n }).then(
-      () => null,
-      (error: unknown) => error,
-    );
+    const failure = (p: Promise<unknown>) =>
+      p.then(
+        () => null,
+        (error: unknown) => error as RpcFailure,
+      );
+    type RpcFailure = { code?: string; shortMessage?: string; error?: { message?: string } };
+    const refused = await failure(signer.sendTransaction({ to: broke.address, value: 1n, gasLimit: 21_000n }));
+    const byEthers = await failure(broke.sendTransaction({ to: broke.address, value: 1n, gasLimit: 21_000n }));
     // The same error, to the node's own words, for the CLI to explain.
-    type RpcFailure = { code?: string; error?: { message?: string } };
-    expect((refused as RpcFailure).code).to.be.a("string");
-    expect((refused as RpcFailure).code).to.equal((byEthers as RpcFailure).code);
-    expect((refused as RpcFailure).error?.message).to.match(/funds/);
-    expect((refused as RpcFailure).error?.message).to.equal((byEthers as RpcFailure).error?.message);
+    expect(refused?.code).to.be.a("string");
+    expect(refused?.code).to.equal(byEthers?.code);
+    expect(refused?.error?.message).to.match(/funds/);
+    expect(refused?.error?.message).to.equal(byEthers?.error?.message);
     expect(await signer.getNonce("pending")).to.equal(0);
+    // A priority fee above the fee cap: ethers refuses to sign it, and so does the signer, with ethers' words.
+    const fees = {
+      to: broke.address,
+      gasLimit: 21_000n,
+      maxFeePerGas: 10n ** 9n,
+      maxPriorityFeePerGas: 2n * 10n ** 9n,
+    };
+    const inverted = await failure(signer.sendTransaction(fees));
+    const invertedByEthers = await failure(broke.sendTransaction(fees));
+    expect(inverted?.code).to.equal("BAD_DATA");
+    expect(inverted?.shortMessage).to.equal(invertedByEthers?.shortMessage);
+    expect(await signer.getNonce("pending")).to.equal(0);
+  });
+
+  it("closes the gap a transaction it could not hand over leaves behind the next, so that both are mined", async function () {
+    const wallet = await fundedWallet();
+    const flaky = fastProvider(node.url, 31_337n);
+    try {
+      // The second raw transaction is lost on the way, as a dropped connection loses it.
+      const send = flaky.send.bind(flaky);
+      let raw = 0;
+      flaky.send = async (method: string, params: unknown[] | Record<string, unknown>) => {
+        if (method === "eth_sendRawTransaction" && ++raw === 2) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          throw lost();
+        }
+        return send(method, params);
+      };
+      const signer = new SequencedSigner(wallet.connect(flaky));
+      const to = Wallet.createRandom().address;
+      const results = await Promise.allSettled(
+        [1n, 2n, 3n].map((value) => signer.sendTransaction({ to, value, gasLimit: 21_000n })),
+      );
+      expect(results.map((r) => r.status)).to.deep.equal(["fulfilled", "rejected", "fulfilled"]);
+      for (const r of results) if (r.status === "fulfilled") expect((await r.value.wait())!.status).to.equal(1);
+      // The lost one's nonce went to an empty transaction to itself, so the third was mined behind it.
+      expect(await provider.getTransactionCount(wallet.address)).to.equal(3);
+      expect(await provider.getBalance(to)).to.equal(4n);
+    } finally {
+      flaky.destroy();
+    }
   });
 });
