@@ -43,6 +43,8 @@ export class SequencedSigner extends AbstractSigner {
   private inFlight = 0;
   /** Set when the node said a nonce was already used: count again once nothing is in flight. */
   private stale = false;
+  /** Counts the counts: a nonce taken against a count that failed or was forgotten is nobody's to give back. */
+  private generation = 0;
   /** Settles once the last transaction that took a nonce was handed to the node (or failed to be). */
   private handing: Promise<void> = Promise.resolve();
 
@@ -64,6 +66,7 @@ export class SequencedSigner extends AbstractSigner {
     this.taken = 0;
     this.holes.length = 0;
     this.stale = false;
+    this.generation += 1;
   }
 
   override async getNonce(blockTag?: string): Promise<number> {
@@ -71,27 +74,33 @@ export class SequencedSigner extends AbstractSigner {
     return (await this.counted()) + this.taken;
   }
 
-  /** The node's count, asked for once; a failed ask is not kept, so the next transaction asks again. */
+  /**
+   * The node's count, asked for once. A failed ask is not kept, so the next transaction asks again; and as no
+   * transaction could be sent against it, the nonces taken against it are forgotten with it (each would otherwise be
+   * filled with an empty transaction once the next count came).
+   */
   private counted(): Promise<number> {
     if (!this.base) {
       const asked = this.signer.getNonce("pending");
       this.base = asked;
       asked.catch(() => {
-        if (this.base === asked) this.base = undefined;
+        if (this.base === asked) this.reset();
       });
     }
     return this.base;
   }
 
-  private take(): { nonce: Promise<number>; offset: number } {
+  private take(): { nonce: Promise<number>; offset: number; generation: number } {
     if (this.stale && this.inFlight === 0) this.reset();
     const base = this.counted();
     const offset = this.holes.length ? this.holes.shift()! : this.taken++;
-    return { nonce: base.then((n) => n + offset), offset };
+    return { nonce: base.then((n) => n + offset), offset, generation: this.generation };
   }
 
   /** The nonce at `offset` was taken and its transaction not sent: close the gap it would leave. */
-  private async giveBack(offset: number, from: string): Promise<void> {
+  private async giveBack(offset: number, generation: number, from: string): Promise<void> {
+    // Taken against a count since forgotten: no transaction was sent against it, so there is no gap.
+    if (generation !== this.generation) return;
     if (offset === this.taken - 1) {
       this.taken -= 1;
       return;
@@ -116,7 +125,7 @@ export class SequencedSigner extends AbstractSigner {
     const request: TransactionRequest = { ...tx, from };
     // Gas first: a transaction that would revert is refused here, before it takes a nonce.
     if (request.gasLimit == null) request.gasLimit = await this.signer.estimateGas(request);
-    const { nonce, offset } = this.take();
+    const { nonce, offset, generation } = this.take();
     // Handed to the node in the order of their nonces, each once the one before it is (not mined: handed over), so
     // that no node sees a nonce ahead of its count (an automining one refuses it; others hold it).
     const before = this.handing;
@@ -128,7 +137,7 @@ export class SequencedSigner extends AbstractSigner {
       return await this.hand({ ...request, nonce: await nonce });
     } catch (error) {
       if (NONCE_USED.test(message(error))) this.stale = true;
-      else await this.giveBack(offset, from);
+      else await this.giveBack(offset, generation, from);
       throw error;
     } finally {
       this.inFlight -= 1;

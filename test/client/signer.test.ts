@@ -141,6 +141,24 @@ describe("SequencedSigner", function () {
     expect(receipt.status).to.equal(1);
   });
 
+  it("forgets the nonce taken against a count that failed: those after it take the account's next nonces, and no empty transaction fills a gap", async function () {
+    const f = await loadFixture(deployAllianceFixture);
+    const signer = new SequencedSigner(new Flaky(f.platformA, { counts: [1] }));
+    const client = new LoanRegistryClient(String(f.loans.target), signer);
+    const before = await ethers.provider.getTransactionCount(f.platformA.address);
+    const book = await Promise.all(Array.from({ length: 4 }, () => termsFor(f.platformA)));
+    const results = await Promise.allSettled(book.map((terms) => client.anchor(terms)));
+    // The first asked for the count, and the ask failed; the others asked again.
+    expect(results.map((r) => r.status)).to.deep.equal(["rejected", "fulfilled", "fulfilled", "fulfilled"]);
+    const nonces = await Promise.all(
+      results.map(async (r) =>
+        r.status === "fulfilled" ? (await ethers.provider.getTransaction(r.value.receipt.hash))!.nonce : null,
+      ),
+    );
+    expect(nonces.slice(1).sort()).to.deep.equal([before, before + 1, before + 2]);
+    expect(await ethers.provider.getTransactionCount(f.platformA.address)).to.equal(before + 3);
+  });
+
   it("refuses a transaction from another account", async function () {
     const f = await loadFixture(deployAllianceFixture);
     const signer = new SequencedSigner(f.platformA);
