@@ -19,7 +19,7 @@ import {
 import { InputError, LoanLedgerError } from "../client/errors.js";
 import { formatLoanId, type LoanId } from "../client/ids.js";
 import { LedgerReader, type LedgerReadOptions } from "../client/ledger.js";
-import { parseLog } from "../client/logs.js";
+import { decodeEvent } from "../client/logs.js";
 import { readBalances, type TokenBalances } from "./balances.js";
 import {
   banksOf,
@@ -77,12 +77,12 @@ export interface LedgerExport {
 export type Progress = (done: number, total: number, what: string) => void;
 
 function eventRecord(contract: { interface: Interface }, name: string, log: Log): EventRecord | undefined {
-  const parsed = parseLog(contract.interface, log);
+  const parsed = decodeEvent(contract.interface, log);
   if (!parsed) return undefined;
   return {
     contract: name,
     event: parsed.name,
-    args: toJson(parsed.args.toObject(true)) as { [key: string]: Json },
+    args: toJson(parsed.args) as { [key: string]: Json },
     blockNumber: log.blockNumber,
     transactionHash: log.transactionHash,
     logIndex: log.index,

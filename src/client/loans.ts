@@ -1,4 +1,4 @@
-import { parseLog } from "./logs.js";
+import { decodeEvent } from "./logs.js";
 import {
   dataSlice,
   keccak256,
@@ -652,10 +652,10 @@ export class LoanRegistryClient {
 
   /** One history event of the registry as a history entry (without its replayed head). */
   parseHistoryLog(log: Log): Omit<HistoryEntry, "replayedHead"> & { loanId: LoanId; terms?: LoanTerms } {
-    const parsed = parseLog(this.contract.interface, log);
+    // The fields as a plain object (a Result is an Array, whose methods names like `at` would resolve to).
+    const parsed = decodeEvent(this.contract.interface, log);
     if (!parsed) throw new LoanLedgerError(`unrecognised log ${log.transactionHash}:${log.index}`);
-    // Result is an Array, so names like `at` would resolve to Array methods: read the fields as a plain object.
-    const a = parsed.args.toObject();
+    const a = parsed.args;
     const fact = decodeLoanFact(parsed.name, a);
     if (!fact) throw new LoanLedgerError(`unexpected event ${parsed.name}`);
     return {
@@ -665,7 +665,7 @@ export class LoanRegistryClient {
       blockNumber: log.blockNumber,
       transactionHash: toHash32(log.transactionHash),
       logIndex: log.index,
-      head: toHash32(a.head),
+      head: toHash32(a.head as string),
     };
   }
 

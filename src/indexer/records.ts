@@ -10,7 +10,7 @@ import {
   CUSTODY_EVENTS,
   formatLoanId,
   HISTORY_EVENTS,
-  parseLog,
+  decodeEvent,
   Suite,
   SUITE,
   toJson,
@@ -81,15 +81,15 @@ export class RecordDecoder {
     const address = log.address.toLowerCase();
     const position = { blockNumber: log.blockNumber, transactionHash: log.transactionHash, logIndex: log.index };
     if (address === this.token && CUSTODY_TOPICS.includes(log.topics[0])) {
-      const parsed = parseLog(CUSTODY, log);
+      const parsed = decodeEvent(CUSTODY, log);
       if (!parsed) return undefined;
-      const args = toJson(parsed.args.toObject(true)) as { [key: string]: Json };
+      const args = toJson(parsed.args) as { [key: string]: Json };
       return { kind: "event", record: { contract: CUSTODY_CONTRACT, event: parsed.name, args, ...position } };
     }
     if (address === this.token) {
-      const parsed = parseLog(TRANSFER, log);
+      const parsed = decodeEvent(TRANSFER, log);
       if (!parsed) return undefined;
-      const args = toJson(parsed.args.toObject(true)) as { [key: string]: Json };
+      const args = toJson(parsed.args) as { [key: string]: Json };
       return { kind: "event", record: { contract: "Token", event: "Transfer", args, ...position } };
     }
     const source = this.byAddress.get(address);
@@ -107,9 +107,9 @@ export class RecordDecoder {
         },
       };
     }
-    const parsed = parseLog(source.iface, log);
+    const parsed = decodeEvent(source.iface, log);
     if (!parsed) return undefined;
-    const args = toJson(parsed.args.toObject(true)) as { [key: string]: Json };
+    const args = toJson(parsed.args) as { [key: string]: Json };
     return { kind: "event", record: { contract: source.name, event: parsed.name, args, ...position } };
   }
 }

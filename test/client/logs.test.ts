@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { AbiCoder, getAddress, Interface, Result, type EventFragment, type ParamType } from "ethers";
-import { parseLog } from "../../src/client/index.js";
+import { decodeEvent, parseLog } from "../../src/client/index.js";
 import { SUITE_ABIS } from "./suite-abis.js";
 
 const SUITE = Object.values(SUITE_ABIS).map((abi) => new Interface(abi));
@@ -56,6 +56,10 @@ describe("parseLog", function () {
           // The same words with one more appended: ethers reads past what it needs, and so must this.
           const longer = parseLog(iface, { data: data + coder.encode(["uint256"], [1n]).slice(2), topics });
           expect(plain(longer!.args), event.format()).to.deep.equal(plain(theirs!.args));
+          // The same as plain objects: what ethers' deep toObject gives, tuples included.
+          const decoded = decodeEvent(iface, { data, topics });
+          expect(decoded?.name).to.equal(theirs?.name);
+          expect(decoded!.args, event.format()).to.deep.equal(theirs!.args.toObject(true));
         }),
         { numRuns: 25 },
       );
