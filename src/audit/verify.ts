@@ -34,7 +34,7 @@ import { PROOF_OF_HEADS_ONLY, proveFiles, stateProven, stateRead, stateUnproven,
 import { InputError } from "../client/errors.js";
 import { formatLoanId, toHash32, toLoanId, type Hash32, type LoanId } from "../client/ids.js";
 import { isStateUnavailable, LedgerReader, type LedgerReadOptions } from "../client/ledger.js";
-import { decodeEvent } from "../client/logs.js";
+import { parseLog } from "../client/logs.js";
 import { decodeLoanFact, HISTORY_EVENTS } from "../client/history.js";
 import type { HistoryEntry, LoanRegistryClient } from "../client/loans.js";
 import { readBalances, type TokenBalances } from "./balances.js";
@@ -262,8 +262,9 @@ async function headsFromEvents(
     for (const log of logs) {
       const loanId = formatLoanId(toLoanId(BigInt(log.topics[1])));
       if (!wanted.has(loanId)) continue;
-      const parsed = decodeEvent(registry.interface, log);
-      if (parsed) heads[loanId] = String(parsed.args.head);
+      // The head alone, as ethers reads it: the terms beside it are not read, so no value of theirs can stop this.
+      const parsed = parseLog(registry.interface, log);
+      if (parsed) heads[loanId] = String(parsed.args.toObject().head);
     }
   });
   return heads;

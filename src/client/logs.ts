@@ -39,6 +39,7 @@ interface KnownEvent {
 }
 const byTopic = new WeakMap<Interface, Map<string, KnownEvent>>();
 const checksummed = new Map<string, string>();
+const HEX = /^0x[0-9a-fA-F]*$/;
 
 /** The checksummed form of a lowercase address (40 hex digits, no 0x): keccak once per address, within reason. */
 export function checksummedAddress(lower: string): string {
@@ -125,8 +126,10 @@ function fastEvent(fragment: EventFragment): FastEvent | null {
   const keys = fragment.inputs.map((p) => p.name || null);
   return {
     decode(hex, topics, make) {
-      // Anything but the exact length of the layout (ethers would refuse or ignore the rest): ethers decides.
+      // Anything but the exact length of the layout (ethers would refuse or ignore the rest), and any word that is not
+      // 32 bytes of hex (a node's answer is taken as it comes): ethers decides, and refuses what it refuses.
       if (hex.length !== 2 + data.words * 64 || topics.length !== indexed.length + 1) return null;
+      if (!HEX.test(hex) || !topics.every((topic) => topic.length === 66 && HEX.test(topic))) return null;
       const words: string[] = [];
       for (let i = 2; i < hex.length; i += 64) words.push(hex.slice(i, i + 64).toLowerCase());
       try {

@@ -77,6 +77,32 @@ describe("parseLog", function () {
     expect(read(iface.decodeEventLog(event, data, wide))).to.throw(/deferred error.*"from"/);
   });
 
+  it("reads a log whose words are not 32 bytes of hex as ethers does, or refuses it as ethers does", function () {
+    const iface = new Interface(SUITE_ABIS.SettlementToken);
+    const event = iface.getEvent("Transfer")!;
+    const parties = [getAddress("0x" + "11".repeat(20)), getAddress("0x" + "22".repeat(20)), 5n];
+    const { data, topics } = iface.encodeEventLog(event, parties);
+    const outcome = (read: () => unknown) => {
+      try {
+        return { read: read() };
+      } catch {
+        return { refused: true };
+      }
+    };
+    // A topic cut short or one byte long, data that is not hex: a node's answer is taken as it comes.
+    const malformed = [
+      { data, topics: [topics[0], topics[1].slice(0, 40), topics[2]] },
+      { data, topics: [topics[0], topics[1] + "00", topics[2]] },
+      { data: "0x" + "zz".repeat(32), topics },
+    ];
+    for (const log of malformed) {
+      const byEthers = outcome(() => iface.parseLog(log)?.args.toObject(true));
+      expect(outcome(() => parseLog(iface, log)?.args.toObject(true))).to.deep.equal(byEthers);
+      expect(outcome(() => decodeEvent(iface, log)?.args)).to.deep.equal(byEthers);
+    }
+    expect(malformed.map((log) => outcome(() => decodeEvent(iface, log)?.args))).to.deep.include({ refused: true });
+  });
+
   it("gives null for a log of an event the interface does not have", function () {
     expect(parseLog(SUITE[0], { data: "0x", topics: ["0x" + "ab".repeat(32)] })).to.equal(null);
   });
