@@ -116,7 +116,8 @@ struct Accrual {
 /// Anyone may repay a funded loan. Each payment is applied in this order: late interest, platform fee, insurance
 /// premium, risk-reserve contribution, interest, scheduled principal, prepayment. It must cover at least the next
 /// installment with its fees. The fees accrue to the loan's servicer (its platform, or a successor), the insurer and
-/// (per originating platform) the reserve, who withdraw them; the rest is the lenders', tracked per share so that a repayment costs the same for 1 or 500 lenders.
+/// (per originating platform) the reserve, who withdraw them; the rest is the lenders', tracked per share so that a
+/// repayment costs the same for 1 or 500 lenders.
 ///
 /// A premium buys cover, and only the cover it buys: the insurer earns `premium × coverageBps / 10 000` of an
 /// installment whose due date its policy covers (rounded down), and the lenders, who bear the rest of the risk, the

@@ -2,7 +2,6 @@
  * The auditor's verification: reading the ledger (source.ts, over the ledger reader), checking it (check.ts,
  * pure) and reporting it (report.ts). This module joins them where a check needs files or a chain.
  */
-import { heapBound } from "./heap.js";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { dataSlice, getAddress, keccak256, ZeroHash, type Provider } from "ethers";
@@ -31,6 +30,7 @@ import {
   type Progress,
 } from "./source.js";
 import { PROOF_OF_HEADS_ONLY, proveFiles, stateProven, stateRead, stateUnproven, suiteToProve } from "./prove.js";
+import { heapBound } from "./heap.js";
 import { InputError } from "../client/errors.js";
 import { formatLoanId, toHash32, toLoanId, type Hash32, type LoanId } from "../client/ids.js";
 import { isStateUnavailable, LedgerReader, type LedgerReadOptions } from "../client/ledger.js";

@@ -652,7 +652,7 @@ export class LoanRegistryClient {
 
   /** One history event of the registry as a history entry (without its replayed head). */
   parseHistoryLog(log: Log): Omit<HistoryEntry, "replayedHead"> & { loanId: LoanId; terms?: LoanTerms } {
-    // The fields as a plain object (a Result is an Array, whose methods names like `at` would resolve to).
+    // Read as a plain object: a Result is an Array, on which names like `at` resolve to its methods.
     const parsed = decodeEvent(this.contract.interface, log);
     if (!parsed) throw new LoanLedgerError(`unrecognised log ${log.transactionHash}:${log.index}`);
     const a = parsed.args;
