@@ -58,6 +58,14 @@ class Flaky extends AbstractSigner {
   }
 }
 
+/** The platform's registry client, signing through a SequencedSigner over a Flaky signer, and the account's count. */
+async function flakyClient(fail: { sends?: number[]; counts?: number[] }) {
+  const f = await loadFixture(deployAllianceFixture);
+  const client = new LoanRegistryClient(String(f.loans.target), new SequencedSigner(new Flaky(f.platformA, fail)));
+  const before = await ethers.provider.getTransactionCount(f.platformA.address);
+  return { f, client, before };
+}
+
 describe("SequencedSigner", function () {
   it("has many transactions in flight at once, each with its own nonce, each waiting only for its own receipt", async function () {
     const f = await loadFixture(deployAllianceFixture);
@@ -99,20 +107,14 @@ describe("SequencedSigner", function () {
   });
 
   it("gives back the nonce of a transaction it could not send, and the next transaction takes it", async function () {
-    const f = await loadFixture(deployAllianceFixture);
-    const signer = new SequencedSigner(new Flaky(f.platformA, { sends: [1] }));
-    const client = new LoanRegistryClient(String(f.loans.target), signer);
-    const before = await ethers.provider.getTransactionCount(f.platformA.address);
+    const { f, client, before } = await flakyClient({ sends: [1] });
     await expectRejection(client.anchor(await termsFor(f.platformA)), /socket hang up/);
     const { receipt } = await client.anchor(await termsFor(f.platformA));
     expect((await ethers.provider.getTransaction(receipt.hash))!.nonce).to.equal(before);
   });
 
   it("closes the gap a transaction it could not send leaves behind those sent after it, so that they are mined", async function () {
-    const f = await loadFixture(deployAllianceFixture);
-    const signer = new SequencedSigner(new Flaky(f.platformA, { sends: [2] }));
-    const client = new LoanRegistryClient(String(f.loans.target), signer);
-    const before = await ethers.provider.getTransactionCount(f.platformA.address);
+    const { f, client, before } = await flakyClient({ sends: [2] });
     const book = await Promise.all(Array.from({ length: 3 }, () => termsFor(f.platformA)));
     // As a node that mines blocks at its own pace, and keeps a transaction whose nonce is ahead until the gap closes
     // (an automining Hardhat refuses it at once instead).
@@ -133,19 +135,14 @@ describe("SequencedSigner", function () {
   });
 
   it("asks the node for its count again after an ask failed, rather than failing every transaction after it", async function () {
-    const f = await loadFixture(deployAllianceFixture);
-    const signer = new SequencedSigner(new Flaky(f.platformA, { counts: [1] }));
-    const client = new LoanRegistryClient(String(f.loans.target), signer);
+    const { f, client } = await flakyClient({ counts: [1] });
     await expectRejection(client.anchor(await termsFor(f.platformA)), /socket hang up/);
     const { receipt } = await client.anchor(await termsFor(f.platformA));
     expect(receipt.status).to.equal(1);
   });
 
   it("forgets the nonce taken against a count that failed: those after it take the account's next nonces, and no empty transaction fills a gap", async function () {
-    const f = await loadFixture(deployAllianceFixture);
-    const signer = new SequencedSigner(new Flaky(f.platformA, { counts: [1] }));
-    const client = new LoanRegistryClient(String(f.loans.target), signer);
-    const before = await ethers.provider.getTransactionCount(f.platformA.address);
+    const { f, client, before } = await flakyClient({ counts: [1] });
     const book = await Promise.all(Array.from({ length: 4 }, () => termsFor(f.platformA)));
     const results = await Promise.allSettled(book.map((terms) => client.anchor(terms)));
     // The first asked for the count, and the ask failed; the others asked again.
