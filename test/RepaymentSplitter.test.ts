@@ -1271,6 +1271,38 @@ describe("RepaymentSplitter", function () {
       expect(await f.splitter.feesOwed(f.platformB)).to.equal(0n);
     });
 
+    it("credits a platform that insures its own loan its premium, its fee and its contribution, in one slot and after a hand-over", async function () {
+      const f = await loadFixture(splitterFixture);
+      const both = (await ethers.getSigners())[12];
+      await f.alliance.admitMember(both, Role.Platform | Role.Insurer, id("platform and insurer licence"));
+      const terms = await termsFor(both, { principal: 90_000n * UNIT });
+      const loanId = loanIdOf(terms);
+      await f.loans.connect(both).anchorLoan(terms);
+      await f.splitter.connect(both).openFunding(terms, { ...f.config, insurer: both.address });
+      await f.token.mint(both, terms.principal);
+      await f.token.connect(both).approve(f.insurance, terms.principal);
+      await f.insurance.connect(both).depositCapital(terms.principal);
+      await f.insurance.connect(both).writePolicy(terms, 10_000, (await time.latest()) + 730 * DAY);
+      for (const [i, lender] of f.lenders.entries()) await f.splitter.connect(lender).fund(terms, COMMITMENTS[i]);
+      const repay = async () => {
+        await time.increase(30 * DAY);
+        const [, total] = await f.splitter.amountDue(terms);
+        const receipt = await (await f.splitter.connect(f.payer).repayLoan(terms, total, ZeroHash)).wait();
+        const [split] = await f.splitter.queryFilter(f.splitter.filters.RepaymentSplit(loanId), receipt!.blockNumber);
+        return split.args.split;
+      };
+      // Its own servicer: the premium (full cover), the fee and the contribution, all to it.
+      const first = await repay();
+      expect(await f.splitter.feesOwed(both)).to.equal(first.platformFee + first.premium);
+      expect(await f.splitter.reserveOwed(both)).to.equal(first.reserve);
+      // Handed to B: the premium and the contribution stay with it, the fee goes to B.
+      await f.succession.transferServicing([terms], f.platformB);
+      const second = await repay();
+      expect(await f.splitter.feesOwed(both)).to.equal(first.platformFee + first.premium + second.premium);
+      expect(await f.splitter.reserveOwed(both)).to.equal(first.reserve + second.reserve);
+      expect(await f.splitter.feesOwed(f.platformB)).to.equal(second.platformFee);
+    });
+
     it("lets a platform expelled after it earned fees withdraw them, and them alone, once", async function () {
       const f = await loadFixture(repaidOnceFixture);
       const owed = await f.splitter.feesOwed(f.platformA);
